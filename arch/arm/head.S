@@ -1,0 +1,85 @@
+/*
+ * Entry point. The image starts with the arm64 Linux Image header so that
+ * QEMU's -kernel and the Raspberry Pi firmware load it like a kernel and
+ * enter at offset 0 with x0 = DTB. The image is linked at 0 as a static PIE
+ * and applies its own R_AARCH64_RELATIVE relocations, so it runs wherever
+ * it is loaded.
+ */
+#define R_AARCH64_RELATIVE 1027
+
+	.section .text.head0, "ax"
+	.globl _start
+_start:
+	b	primary_entry			/* code0 */
+	.long	0				/* code1 */
+	.quad	CONFIG_IMAGE_TEXT_OFFSET	/* text_offset */
+	/* image_size (bss included) is emitted by the linker script here:
+	 * a constant must not become a run-time relocation. */
+
+	.section .text.head1, "ax"
+	.quad	0xa				/* flags: LE, 4K pages, anywhere in RAM */
+	.quad	0, 0, 0				/* res2-res4 */
+	.ascii	"ARM\x64"			/* magic */
+	.long	0				/* res5 */
+
+primary_entry:
+	mov	x19, x0				/* DTB physical address */
+	mrs	x20, CurrentEL
+	ubfx	x20, x20, #2, #2
+
+	/* Only CPU 0 boots Mamoru; any other core that arrives here parks. */
+	mrs	x1, mpidr_el1
+	and	x1, x1, #0xffffff
+	cbnz	x1, park
+
+	adrp	x1, __stack_top
+	add	x1, x1, :lo12:__stack_top
+	mov	sp, x1
+
+	/* Clear .bss (16-byte aligned by the linker script). */
+	adrp	x1, __bss_start
+	add	x1, x1, :lo12:__bss_start
+	adrp	x2, __bss_end
+	add	x2, x2, :lo12:__bss_end
+1:	cmp	x1, x2
+	b.hs	2f
+	stp	xzr, xzr, [x1], #16
+	b	1b
+2:
+	/* Apply relocations: *(base + offset) = base + addend. */
+	adr	x0, _start
+	adrp	x1, __rela_start
+	add	x1, x1, :lo12:__rela_start
+	adrp	x2, __rela_end
+	add	x2, x2, :lo12:__rela_end
+3:	cmp	x1, x2
+	b.hs	5f
+	ldp	x3, x4, [x1], #16		/* r_offset, r_info */
+	ldr	x5, [x1], #8			/* r_addend */
+	cmp	x4, #R_AARCH64_RELATIVE
+	b.ne	4f
+	add	x5, x5, x0
+	str	x5, [x0, x3]
+4:	b	3b
+5:
+	cmp	x20, #2
+	b.ne	6f
+	adrp	x1, el2_vectors
+	add	x1, x1, :lo12:el2_vectors
+	msr	vbar_el2, x1
+	isb
+6:
+	mov	x0, x19
+	mov	x1, x20
+	bl	boot_main
+park:
+	wfe
+	b	park
+
+	/* The boot CPU's stack. */
+	.section .bss.stack, "aw", %nobits
+	.balign 16
+	.globl __stack_bottom, __stack_top
+__stack_bottom:
+	.space	CONFIG_STACK_SIZE
+__stack_top:

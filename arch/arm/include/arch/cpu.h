@@ -1,0 +1,27 @@
+/* Architecture services the portable core calls. */
+#ifndef ARCH_CPU_H
+#define ARCH_CPU_H
+
+#include <mamoru/regions.h>
+
+/* Image layout, from the linker script (addresses after relocation). */
+extern char __image_start[], __text_end[], __rodata_end[], __bss_start[], __bss_end[], __image_end[];
+
+/* Builds the EL2 stage-1 identity map (RAM normal cacheable, the image with
+ * W^X permissions, everything else device memory) and turns on the MMU and
+ * caches. */
+int mmu_init(const struct mem_region *ram, size_t nram);
+/* Walks the EL2 tables: 'r', 'w', 'x' permission characters for va, or
+ * NULL when unmapped. For tests and `meminfo`. */
+const char *mmu_describe(uintptr_t va, char out[4]);
+
+/* EL2 physical timer. */
+int timer_init(const void *fdt);   /* const struct fdt * */
+uint64_t timer_now_ns(void);
+uint64_t timer_ticks(void);
+uint64_t timer_freq(void);
+
+void exceptions_init(void);
+__noreturn void cpu_halt(void);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * A board is data: its name and the device-tree root compatibles it
+ * accepts. Everything else (memory, UART, interrupt controller, power
+ * control) is discovered from the DTB the firmware or QEMU passes in x0.
+ */
+#ifndef MAMORU_BOARD_H
+#define MAMORU_BOARD_H
+
+#include <mamoru/types.h>
+
+struct board_desc {
+	const char *name;                    /* "Raspberry Pi 4 Model B" */
+	const char *const *dt_compatible;    /* NULL-terminated */
+	unsigned ncpus;                      /* cores on the board */
+	/* Console used when the device tree is missing or unusable, so the
+	 * error can still be reported: a serial driver compatible and the
+	 * UART's physical address. */
+	const char *fallback_uart;
+	uintptr_t fallback_uart_base;
+};
+
+extern const struct board_desc board_desc;
+
+#endif

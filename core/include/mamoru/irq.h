@@ -1,0 +1,47 @@
+/*
+ * Host interrupt handling: the root interrupt controller (GICv2, GICv3 or
+ * the BCM2836/BCM2835 pair) behind one interface, a handler table and
+ * per-interrupt counters.
+ */
+#ifndef MAMORU_IRQ_H
+#define MAMORU_IRQ_H
+
+#include <mamoru/driver.h>
+
+#define IRQ_MAX 1024
+#define IRQ_SPURIOUS 0xffffffffu
+
+struct irqchip_ops {
+	/* Probe and initialise the controller described by node (and any
+	 * chained controller it owns), for the boot CPU. */
+	int (*init)(const struct fdt *fdt, int node);
+	void (*enable)(unsigned irq);
+	void (*disable)(unsigned irq);
+	/* Acknowledge the highest-priority pending interrupt and return its
+	 * number, or IRQ_SPURIOUS when nothing is pending. */
+	unsigned (*ack)(void);
+	void (*eoi)(unsigned irq);
+	/* Device-tree interrupt specifier (for a controller node this driver
+	 * owns) to interrupt number. */
+	int (*xlate)(const struct fdt *fdt, int ctrl_node, const uint32_t *cells, int ncells, unsigned *irq);
+};
+
+typedef void (*irq_handler_t)(unsigned irq, void *arg);
+
+int irq_init(const struct fdt *fdt);
+const char *irq_chip_name(void);
+/* The idx-th interrupt of a device node as a host interrupt number. */
+int irq_of_node(const struct fdt *fdt, int node, int idx, unsigned *irq);
+/* name is shown by `irqstat`. */
+int irq_register(unsigned irq, const char *name, irq_handler_t fn, void *arg);
+const char *irq_name(unsigned irq);
+void irq_enable(unsigned irq);
+void irq_disable(unsigned irq);
+/* Called from the exception vector with interrupts masked. */
+void irq_handle(void);
+uint64_t irq_count(unsigned irq);
+bool irq_registered(unsigned irq);
+/* Interrupts that arrived with no handler (and were disabled). */
+uint64_t irq_unhandled(void);
+
+#endif

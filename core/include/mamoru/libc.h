@@ -1,0 +1,40 @@
+/*
+ * The few C library functions Mamoru uses. The hypervisor build provides
+ * them in core/lib/string.c; host builds (unit tests) take the system's.
+ */
+#ifndef MAMORU_LIBC_H
+#define MAMORU_LIBC_H
+
+#include <mamoru/types.h>
+
+#ifdef MAMORU_HOST
+#include <string.h>
+#else
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+#endif
+
+/* Parses an unsigned number: decimal, or hex with 0x. Returns 0 on success,
+ * -1 on empty input, trailing garbage or overflow. */
+int parse_u64(const char *s, uint64_t *out);
+
+/* vsnprintf/snprintf with %d %i %u %x %X %p %s %c %% and the l, ll, z
+ * length modifiers, '-' and '0' flags, width and precision (for %s).
+ * Always NUL-terminates when size > 0; returns the untruncated length. */
+int m_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int m_snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
+
+/* The formatter behind both: hands the output to out() piece by piece, so
+ * callers such as con_vprintf need no buffer as large as the result.
+ * Returns the total length (capped at INT_MAX). */
+typedef void (*fmt_out_fn)(void *ctx, const char *s, size_t n);
+int m_vformat(fmt_out_fn out, void *ctx, const char *fmt, va_list ap);
+
+#endif

@@ -1,0 +1,42 @@
+/* Serial port drivers (PL011, BCM2835 mini UART) and the serial console. */
+#ifndef MAMORU_SERIAL_H
+#define MAMORU_SERIAL_H
+
+#include <mamoru/driver.h>
+
+struct serial_port;
+
+struct serial_ops {
+	/* Sets up the port at p->base (mapped). Keeps the baud rate the
+	 * firmware programmed. Returns 0 or a negative error. */
+	int (*init)(struct serial_port *p);
+	void (*putc)(struct serial_port *p, char c);     /* waits for room */
+	int (*getc)(struct serial_port *p);              /* -1 when empty */
+	/* Receive interrupt on/off. The interrupt handler calls getc until -1,
+	 * which must also clear the interrupt condition. */
+	void (*rx_irq)(struct serial_port *p, bool on);
+};
+
+struct serial_port {
+	const struct serial_ops *ops;
+	const char *name;       /* driver name */
+	uintptr_t base;
+	uint64_t size;
+	int irq;                /* host interrupt number, -1 if none */
+	int node;               /* device-tree node */
+};
+
+/* Finds the console UART: bootargs "console=<alias or path>" first, then
+ * /chosen/stdout-path; initialises it and sets sys_console. */
+int serial_console_init(const struct fdt *fdt, const char *bootargs);
+/* A console on a known UART (board data) when the device tree is unusable. */
+int serial_console_init_fallback(const char *compat, uintptr_t base);
+/* Hooks the console's receive interrupt up (after irq_init). */
+int serial_console_enable_irq(const struct fdt *fdt);
+/* Next received byte, or -1 if none is buffered. */
+int serial_console_getc(void);
+struct serial_port *serial_console_port(void);
+/* Bytes received/dropped and receive interrupts taken, for `irqstat`. */
+void serial_console_stats(uint64_t *rx, uint64_t *dropped, uint64_t *irqs);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * Guest introspection (VMI): reads a Linux guest's kernel data from outside.
+ *
+ * Portable: guest memory is a list of banks (guest-physical range + where
+ * the bytes are in our address space), vCPU state a struct of registers,
+ * kernel layout a profile. Nothing here is hypervisor-specific.
+ *
+ * The guest controls every byte read: every loop is bounded, every pointer
+ * validated, reads never leave the banks. Functions return VMI_OK (0) or a
+ * negative enum vmi_err; vmi_error(v) then says what was tried and why it
+ * failed, e.g. "reading task_struct.comm of task at 0xffff...: 0xffff...:
+ * level 3 translation fault at descriptor 0x... (entry 0x0, index 5): ...".
+ *
+ * Not thread-safe: one struct vmi per user. While the guest runs, call
+ * vmi_flush() before each new look (translations may have changed).
+ */
+#ifndef MAMORU_VMI_VMI_H
+#define MAMORU_VMI_VMI_H
+
+#include <arch/guest_walk.h>
+#include <mamoru/types.h>
+
+struct profile;
+
+struct vmi_bank {
+	uint64_t gpa;
+	uint64_t size;
+	const uint8_t *host; /* where guest-physical gpa is readable */
+};
+
+struct vmi_regs {
+	uint64_t ttbr0_el1, ttbr1_el1, tcr_el1, sctlr_el1, vbar_el1, sp_el0, pc;
+};
+
+enum vmi_err {
+	VMI_OK = 0,
+	VMI_EINVAL = -1,    /* bad argument */
+	VMI_EPHYS = -2,     /* guest-physical address outside the banks */
+	VMI_EFAULT = -3,    /* virtual address does not translate */
+	VMI_ENOKEY = -4,    /* the profile lacks a symbol/member/constant */
+	VMI_EKASLR = -5,    /* the kernel's slide could not be established */
+	VMI_EBADPTR = -6,   /* a guest pointer failed validation */
+	VMI_ELOOP = -7,     /* a cycle in a guest list or tree */
+	VMI_ELIMIT = -8,    /* iteration limit reached */
+	VMI_ECORRUPT = -9,  /* inconsistent guest data (next->prev, bad node) */
+	VMI_ETRUNC = -10,   /* string longer than the buffer: truncated */
+	VMI_ESTATE = -11,   /* vCPU state unusable (MMU off, ...) */
+};
+
+#define VMI_TLB_SIZE 64
+#define VMI_KEY_CACHE 64
+#define VMI_ERR_LEN 256
+
+struct vmi_tlb_entry {
+	uint64_t vpage; /* VA >> 12, plus 1 (0 = empty) */
+	uint64_t ppage; /* PA >> 12 */
+};
+
+struct vmi_key_entry {
+	uint32_t hash;
+	bool found;
+	uint64_t value;
+	char key[48];
+};
+
+struct vmi_stats {
+	uint64_t walks, tlb_hits, phys_reads;
+};
+
+struct vmi {
+	const struct vmi_bank *banks;
+	size_t nbanks;
+	struct vmi_regs regs;
+	struct gw_regs walk;       /* what the walker uses (TTBR1 may be corrected) */
+	const struct profile *prof;
+	uint64_t slide;            /* runtime - link address of kernel image symbols */
+	uint64_t kva_start;        /* lowest VA of the TTBR1 half */
+	const char *slide_source;  /* "VBAR_EL1", "banner scan" */
+	bool use_tlb;
+	struct vmi_tlb_entry tlb[VMI_TLB_SIZE];
+	struct vmi_key_entry keys[VMI_KEY_CACHE];
+	struct vmi_stats stats;
+	char err[VMI_ERR_LEN];
+};
+
+/* Sets up v (no allocation; v keeps pointers to banks and prof) and finds
+ * the KASLR slide: VBAR_EL1 against the profile's `vectors`, cross-checked
+ * by reading `linux_banner`; without a usable VBAR, a scan of guest RAM for
+ * the banner. On failure vmi_error(v) says what was tried. */
+int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
+	     const struct vmi_regs *regs, const struct profile *prof);
+/* Forgets cached translations (call when the guest ran since). */
+void vmi_flush(struct vmi *v);
+
+const char *vmi_strerror(int err);
+const char *vmi_error(const struct vmi *v);   /* the last failure, in words */
+/* Records a failure (printf-style message) and returns err. */
+int vmi_fail(struct vmi *v, int err, const char *fmt, ...) __printf(3, 4);
+/* Prefixes the last failure with context: "reading X: <old message>". */
+int vmi_context(struct vmi *v, int err, const char *fmt, ...) __printf(3, 4);
+
+/* Raw access. */
+int vmi_read_phys(struct vmi *v, uint64_t gpa, void *buf, size_t len);
+int vmi_translate(struct vmi *v, uint64_t gva, uint64_t *gpa);
+int vmi_read_virt(struct vmi *v, uint64_t gva, void *buf, size_t len);
+int vmi_read_u32(struct vmi *v, uint64_t gva, uint32_t *out);
+int vmi_read_u64(struct vmi *v, uint64_t gva, uint64_t *out);
+/* Reads a pointer and checks it is a kernel VA (NULL allowed if null_ok). */
+int vmi_read_ptr(struct vmi *v, uint64_t gva, uint64_t *out, bool null_ok);
+/* Reads a NUL-terminated string of at most max-1 bytes into buf (always
+ * terminated). Longer: truncated, returns VMI_ETRUNC. */
+int vmi_read_str(struct vmi *v, uint64_t gva, char *buf, size_t max);
+
+/* Profile look-ups, cached. */
+int vmi_sym(struct vmi *v, const char *name, uint64_t *gva); /* slid */
+int vmi_field(struct vmi *v, const char *member, uint64_t *off); /* "task_struct.pid" */
+int vmi_const(struct vmi *v, const char *key, uint64_t *value); /* full key: "const.x" */
+/* "symbol+0xoff" for a runtime kernel address; returns VMI_ENOKEY when
+ * nothing covers it (buf then holds the hex address). */
+int vmi_symbolize(struct vmi *v, uint64_t addr, char *buf, size_t size);
+
+/* Is gva in the kernel (TTBR1) half, 8-byte aligned? Mapped is not checked. */
+bool vmi_is_kva(const struct vmi *v, uint64_t gva);
+
+/* -- kernel lists ------------------------------------------------------------ */
+
+#define VMI_LIST_CHECK_PREV 1u /* verify next->prev == node at each step */
+
+struct vmi_list_iter {
+	struct vmi *v;
+	uint64_t head, cur;
+	uint32_t count, limit, flags;
+	uint64_t tortoise;          /* Brent's cycle detection */
+	uint32_t power, lam;
+	bool done;
+};
+
+/* Iterates the list_head at head (not itself an entry), at most limit nodes. */
+void vmi_list_init(struct vmi_list_iter *it, struct vmi *v, uint64_t head, uint32_t limit,
+		   uint32_t flags);
+/* 1 and *node = the next list_head's address; 0 at the end; < 0 on error. */
+int vmi_list_next(struct vmi_list_iter *it, uint64_t *node);
+
+/* -- tasks, PIDs, modules ---------------------------------------------------- */
+
+#define VMI_COMM_LEN 16
+#define PF_KTHREAD 0x00200000u
+
+struct vmi_task {
+	uint64_t addr;       /* the task_struct */
+	int32_t pid, tgid, ppid;
+	uint32_t uid;
+	uint32_t flags;
+	uint64_t state;      /* __state (or state) */
+	uint64_t mm;
+	bool kthread;        /* PF_KTHREAD or no mm */
+	char comm[VMI_COMM_LEN + 1];
+};
+
+/* Reads one task_struct. */
+int vmi_task_read(struct vmi *v, uint64_t task, struct vmi_task *out);
+
+/* cb returns 0 to go on, non-zero to stop (returned as is). */
+typedef int (*vmi_task_cb)(void *ctx, const struct vmi_task *t);
+/* init_task, then its tasks list (thread-group leaders), at most limit. */
+int vmi_task_foreach(struct vmi *v, uint32_t limit, vmi_task_cb cb, void *ctx);
+/* Every PID in init_pid_ns's IDR -> struct pid -> its task (threads too). */
+int vmi_pid_foreach(struct vmi *v, uint32_t limit, vmi_task_cb cb, void *ctx);
+
+#define VMI_MODNAME_LEN 56
+
+struct vmi_module {
+	uint64_t addr;
+	uint64_t base, size; /* core text range, 0 when the profile lacks it */
+	char name[VMI_MODNAME_LEN + 1];
+};
+
+typedef int (*vmi_module_cb)(void *ctx, const struct vmi_module *m);
+int vmi_module_foreach(struct vmi *v, uint32_t limit, vmi_module_cb cb, void *ctx);
+
+#endif

@@ -1,0 +1,102 @@
+/* Host interrupt dispatch: one root controller, a handler per interrupt. */
+#include <mamoru/console.h>
+#include <mamoru/irq.h>
+
+struct irq_slot {
+	irq_handler_t fn;
+	void *arg;
+	const char *name;
+	uint64_t count;
+};
+
+#define IRQ_BURST 64   /* interrupts handled per exception, so a storm cannot pin us */
+
+static const struct irqchip_ops *chip;
+static const char *chip_name = "none";
+static struct irq_slot slots[IRQ_MAX];
+static uint64_t unhandled;
+
+int irq_init(const struct fdt *fdt)
+{
+	const struct driver *drv;
+	int node = driver_find_node(fdt, DRV_IRQCHIP, &drv);
+	if (node < 0) {
+		printk("irq: no supported interrupt controller in the device tree\n");
+		return -1;
+	}
+	const struct irqchip_ops *ops = drv->ops;
+	int err = ops->init(fdt, node);
+	if (err) {
+		printk("irq: %s at %s failed to initialise (%d)\n", drv->name, fdt_node_name(fdt, node), err);
+		return err;
+	}
+	chip = ops;
+	chip_name = drv->name;
+	return 0;
+}
+
+const char *irq_chip_name(void) { return chip_name; }
+
+int irq_of_node(const struct fdt *fdt, int node, int idx, unsigned *irq)
+{
+	uint32_t cells[4];
+	int ncells;
+	if (!chip)
+		return -1;
+	int ctrl = fdt_interrupt_parent(fdt, node);
+	if (ctrl < 0)
+		return -1;
+	if (fdt_get_interrupt(fdt, node, idx, cells, 4, &ncells))
+		return -1;
+	if (chip->xlate(fdt, ctrl, cells, ncells, irq) || *irq >= IRQ_MAX)
+		return -1;
+	return 0;
+}
+
+int irq_register(unsigned irq, const char *name, irq_handler_t fn, void *arg)
+{
+	if (irq >= IRQ_MAX || !fn || slots[irq].fn)
+		return -1;
+	slots[irq].arg = arg;
+	slots[irq].name = name;
+	slots[irq].fn = fn;
+	return 0;
+}
+
+void irq_enable(unsigned irq)
+{
+	if (chip && irq < IRQ_MAX)
+		chip->enable(irq);
+}
+
+void irq_disable(unsigned irq)
+{
+	if (chip && irq < IRQ_MAX)
+		chip->disable(irq);
+}
+
+void irq_handle(void)
+{
+	if (!chip)
+		return;
+	for (int i = 0; i < IRQ_BURST; i++) {
+		unsigned irq = chip->ack();
+		if (irq == IRQ_SPURIOUS)
+			break;
+		if (irq < IRQ_MAX && slots[irq].fn) {
+			slots[irq].count++;
+			slots[irq].fn(irq, slots[irq].arg);
+		} else {
+			/* Nobody owns it: silence it rather than loop on it. */
+			unhandled++;
+			if (irq < IRQ_MAX)
+				chip->disable(irq);
+		}
+		chip->eoi(irq);
+	}
+}
+
+uint64_t irq_count(unsigned irq) { return irq < IRQ_MAX ? slots[irq].count : 0; }
+bool irq_registered(unsigned irq) { return irq < IRQ_MAX && slots[irq].fn; }
+const char *irq_name(unsigned irq) { return irq < IRQ_MAX ? slots[irq].name : NULL; }
+uint64_t irq_unhandled(void) { return unhandled; }

@@ -1,0 +1,120 @@
+/*
+ * Boot sequence of the boot CPU, entered from arch/arm/head.S with the MMU
+ * off: device tree, console, memory map and MMU, allocators, interrupts,
+ * timer, then the shell. Anything fatal is reported on the console before
+ * halting, so a user on a serial line always learns why nothing happens.
+ */
+#include <arch/cpu.h>
+#include <arch/sysreg.h>
+#include <generated/version.h>
+#include <mamoru/board.h>
+#include <mamoru/command.h>
+#include <mamoru/console.h>
+#include <mamoru/fdt.h>
+#include <mamoru/irq.h>
+#include <mamoru/libc.h>
+#include <mamoru/mm.h>
+#include <mamoru/power.h>
+#include <mamoru/serial.h>
+
+#define DTB_MAX_SIZE (2u << 20)   /* the arm64 boot protocol's limit */
+
+void boot_main(uintptr_t dtb_pa, unsigned el);
+
+static struct fdt fdt;
+static struct shell shell;
+
+__noreturn static void fatal(const char *what)
+{
+	printk("mamoru: %s\nmamoru: halted\n", what);
+	cpu_halt();
+}
+
+static void check_board(void)
+{
+	for (const char *const *c = board_desc.dt_compatible; *c; c++)
+		if (fdt_is_compatible(&fdt, fdt_root(&fdt), *c))
+			return;
+	const char *model = fdt_getprop_str(&fdt, fdt_root(&fdt), "compatible");
+	printk("warning: device tree is for '%s', this image was built for %s\n", model ? model : "?",
+	       board_desc.name);
+}
+
+static void print_banner(uintptr_t dtb_pa)
+{
+	struct serial_port *con = serial_console_port();
+	printk("\nMamoru v%s (%s) on %s\n", MAMORU_VERSION, MAMORU_GIT, board_desc.name);
+	printk("  EL2, image at 0x%llx (%llu KiB), DTB at 0x%llx\n", (unsigned long long)mm.image_base,
+	       (unsigned long long)(mm.image_size / 1024), (unsigned long long)dtb_pa);
+	for (size_t i = 0; i < mm.nram; i++)
+		printk("  RAM 0x%llx-0x%llx (%llu MiB)\n", (unsigned long long)mm.ram[i].base,
+		       (unsigned long long)(mm.ram[i].base + mm.ram[i].size - 1),
+		       (unsigned long long)(mm.ram[i].size >> 20));
+	printk("  console %s at 0x%llx, irq %d; interrupts: %s; timer %llu Hz; power: %s\n",
+	       con ? con->name : "?", (unsigned long long)(con ? con->base : 0), con ? con->irq : -1,
+	       irq_chip_name(), (unsigned long long)timer_freq(), power_driver_name());
+}
+
+void boot_main(uintptr_t dtb_pa, unsigned el)
+{
+	int err = dtb_pa ? fdt_init(&fdt, (const void *)dtb_pa, DTB_MAX_SIZE) : FDT_ERR_BADMAGIC;
+	const char *bootargs = NULL;
+	if (!err) {
+		int chosen = fdt_path_offset(&fdt, "/chosen");
+		bootargs = chosen >= 0 ? fdt_getprop_str(&fdt, chosen, "bootargs") : NULL;
+	}
+	if (err || serial_console_init(&fdt, bootargs)) {
+		serial_console_init_fallback(board_desc.fallback_uart, board_desc.fallback_uart_base);
+		if (!err)
+			printk("mamoru: the device tree names no usable console UART; using %s at 0x%llx\n",
+			       board_desc.fallback_uart, (unsigned long long)board_desc.fallback_uart_base);
+	}
+	if (el != 2) {
+		printk("\nMamoru v%s: must be started at EL2, but was started at EL%u.\n", MAMORU_VERSION, el);
+		fatal("start it as a Linux kernel from EL2 (QEMU: -M virt,virtualization=on; "
+		      "Raspberry Pi: the firmware's default armstub)");
+	}
+	if (err) {
+		printk("\nMamoru v%s: no valid device tree at x0 = 0x%llx: %s\n", MAMORU_VERSION,
+		       (unsigned long long)dtb_pa, dtb_pa ? fdt_strerror(err) : "null pointer");
+		fatal("the loader must pass a flattened device tree (QEMU: -dtb for raspi machines)");
+	}
+
+	if (mm_discover(&fdt, dtb_pa))
+		fatal("cannot work out the memory map from the device tree");
+	if (mmu_init(mm.ram, mm.nram))
+		fatal("cannot build the EL2 page tables");
+	if (mm_init())
+		fatal("cannot set up the memory allocators");
+
+	/* Route physical IRQs, FIQs and SErrors to EL2. */
+	write_sysreg(hcr_el2, (1ull << 31) | (1ull << 3) | (1ull << 4) | (1ull << 5));
+	isb();
+	if (irq_init(&fdt))
+		fatal("no usable interrupt controller");
+	if (timer_init(&fdt))
+		fatal("no usable timer");
+	if (serial_console_enable_irq(&fdt))
+		printk("warning: console receive interrupt unavailable; input will not work\n");
+	if (power_init(&fdt))
+		printk("warning: no reset/power-off method in the device tree\n");
+	check_board();
+	irq_unmask();
+
+	print_banner(dtb_pa);
+	shell_init(&shell, sys_console, CONFIG_SHELL_PROMPT);
+	shell_start(&shell);
+	for (;;) {
+		/* Check for input with interrupts masked, then wait: a receive
+		 * interrupt between the check and the wfi still wakes the CPU. */
+		irq_mask();
+		int c = serial_console_getc();
+		if (c < 0) {
+			wfi();
+			irq_unmask();
+			continue;
+		}
+		irq_unmask();
+		shell_input(&shell, (uint8_t)c);
+	}
+}

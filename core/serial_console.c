@@ -1,0 +1,152 @@
+/*
+ * The hypervisor's console on a serial port: output is written polled
+ * (with "\n" turned into "\r\n"), input arrives by interrupt into a ring
+ * buffer that the shell drains.
+ */
+#include <mamoru/console.h>
+#include <mamoru/irq.h>
+#include <mamoru/libc.h>
+#include <mamoru/serial.h>
+
+#define RX_RING 512   /* power of two */
+
+static struct serial_port port;
+static uint8_t rx_ring[RX_RING];
+static volatile uint32_t rx_head, rx_tail;   /* head: producer (irq), tail: consumer */
+static uint64_t rx_bytes, rx_dropped, rx_irqs;
+
+static void serial_write(struct console *con, const char *buf, size_t len)
+{
+	(void)con;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '\n')
+			port.ops->putc(&port, '\r');
+		port.ops->putc(&port, buf[i]);
+	}
+}
+
+static struct console serial_con = {.write = serial_write};
+
+static int setup_port(const struct driver *drv, uintptr_t base, uint64_t size, int node)
+{
+	port.ops = drv->ops;
+	port.name = drv->name;
+	port.base = base;
+	port.size = size;
+	port.irq = -1;
+	port.node = node;
+	if (port.ops->init(&port))
+		return -1;
+	sys_console = &serial_con;
+	return 0;
+}
+
+/* The value of "console=" in bootargs, copied into buf; NULL if absent. */
+static const char *bootargs_console(const char *bootargs, char *buf, size_t size)
+{
+	for (const char *p = bootargs; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, "console=", 8)) {
+			p += 8;
+			size_t n = 0;
+			while (p[n] && p[n] != ' ' && n + 1 < size) {
+				buf[n] = p[n];
+				n++;
+			}
+			buf[n] = '\0';
+			return n ? buf : NULL;
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
+	return NULL;
+}
+
+int serial_console_init(const struct fdt *fdt, const char *bootargs)
+{
+	char path[128];
+	const char *want = bootargs_console(bootargs, path, sizeof(path));
+	if (!want) {
+		int chosen = fdt_path_offset(fdt, "/chosen");
+		const char *sp = chosen >= 0 ? fdt_getprop_str(fdt, chosen, "stdout-path") : NULL;
+		if (!sp)
+			return -1;
+		size_t n = 0;
+		while (sp[n] && sp[n] != ':' && n + 1 < sizeof(path)) {
+			path[n] = sp[n];
+			n++;
+		}
+		path[n] = '\0';
+		want = path;
+	}
+	int node = fdt_path_offset(fdt, want);
+	const struct driver *drv = driver_for_node(fdt, node, DRV_SERIAL);
+	uint64_t base, size;
+	if (!drv || fdt_get_reg(fdt, node, 0, &base, &size))
+		return -1;
+	return setup_port(drv, (uintptr_t)base, size, node);
+}
+
+int serial_console_init_fallback(const char *compat, uintptr_t base)
+{
+	const struct driver *drv = compat ? driver_by_compatible(compat, DRV_SERIAL) : NULL;
+	if (!drv)
+		return -1;
+	return setup_port(drv, base, 0x1000, -1);
+}
+
+static void serial_rx_irq(unsigned irq, void *arg)
+{
+	(void)irq;
+	(void)arg;
+	int c;
+	rx_irqs++;
+	/* Drain the FIFO, which also clears the interrupt; bounded in case the
+	 * device keeps reporting data. */
+	for (int i = 0; i < 256 && (c = port.ops->getc(&port)) >= 0; i++) {
+		uint32_t head = rx_head;
+		if (head - rx_tail >= RX_RING) {
+			rx_dropped++;
+			continue;
+		}
+		rx_ring[head % RX_RING] = (uint8_t)c;
+		rx_head = head + 1;
+		rx_bytes++;
+	}
+}
+
+int serial_console_enable_irq(const struct fdt *fdt)
+{
+	unsigned irq;
+	if (!port.ops || port.node < 0 || irq_of_node(fdt, port.node, 0, &irq))
+		return -1;
+	if (irq_register(irq, "console UART", serial_rx_irq, NULL))
+		return -1;
+	port.irq = (int)irq;
+	port.ops->rx_irq(&port, true);
+	irq_enable(irq);
+	return 0;
+}
+
+int serial_console_getc(void)
+{
+	uint32_t tail = rx_tail;
+	if (tail == rx_head)
+		return -1;
+	uint8_t c = rx_ring[tail % RX_RING];
+	rx_tail = tail + 1;
+	return c;
+}
+
+struct serial_port *serial_console_port(void)
+{
+	return port.ops ? &port : NULL;
+}
+
+void serial_console_stats(uint64_t *rx, uint64_t *dropped, uint64_t *irqs)
+{
+	*rx = rx_bytes;
+	*dropped = rx_dropped;
+	*irqs = rx_irqs;
+}
