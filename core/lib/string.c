@@ -1,0 +1,111 @@
+/*
+ * The string and memory functions of libc.h for the freestanding hypervisor
+ * build. Host builds use the system's, so this file is empty there.
+ */
+#ifndef MAMORU_HOST
+
+#include <mamoru/libc.h>
+
+/* Without this GCC may recognise the byte loops below as memset, memcpy or
+ * strlen idioms and replace them with calls to themselves. */
+#define NO_LOOP_PATTERNS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+NO_LOOP_PATTERNS void *memcpy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+NO_LOOP_PATTERNS void *memmove(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	/* Compare as integers: relational operators on pointers into different
+	 * objects are undefined. */
+	if ((uintptr_t)d <= (uintptr_t)s || (uintptr_t)d >= (uintptr_t)s + n) {
+		while (n--)
+			*d++ = *s++;
+	} else {
+		while (n--)
+			d[n] = s[n];
+	}
+	return dst;
+}
+
+NO_LOOP_PATTERNS void *memset(void *dst, int c, size_t n)
+{
+	unsigned char *d = dst;
+
+	while (n--)
+		*d++ = (unsigned char)c;
+	return dst;
+}
+
+NO_LOOP_PATTERNS int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x < *y ? -1 : 1;
+	return 0;
+}
+
+NO_LOOP_PATTERNS size_t strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+NO_LOOP_PATTERNS size_t strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+NO_LOOP_PATTERNS int strcmp(const char *a, const char *b)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+
+	while (*x && *x == *y) {
+		x++;
+		y++;
+	}
+	return (*x > *y) - (*x < *y);
+}
+
+NO_LOOP_PATTERNS int strncmp(const char *a, const char *b, size_t n)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+
+	for (; n; n--, x++, y++) {
+		if (*x != *y)
+			return *x < *y ? -1 : 1;
+		if (!*x)
+			return 0;
+	}
+	return 0;
+}
+
+NO_LOOP_PATTERNS char *strchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c)
+			return (char *)s;
+		if (!*s)
+			return NULL;
+	}
+}
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * Compares m_snprintf with the host C library's snprintf over a table of
+ * formats, including truncation, and checks parse_u64. Prints each mismatch
+ * and exits 1 if there was any.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <mamoru/libc.h>
+
+static int checks, failures;
+
+static void compare(const char *fmt, const char *got, int got_n, const char *want, int want_n)
+{
+	checks++;
+	if (got_n != want_n || strcmp(got, want) != 0) {
+		failures++;
+		printf("FAIL %-16s got %d \"%s\" want %d \"%s\"\n", fmt, got_n, got, want_n, want);
+	}
+}
+
+/* Checks one format at full size and truncated to a few buffer sizes. */
+#define CHECK(fmt, ...)                                                                  \
+	do {                                                                             \
+		static const size_t sizes[] = { 256, 0, 1, 2, 5 };                       \
+		for (size_t i_ = 0; i_ < sizeof(sizes) / sizeof(sizes[0]); i_++) {       \
+			char a_[256] = "untouched", b_[256] = "untouched";               \
+			int na_ = m_snprintf(a_, sizes[i_], fmt, __VA_ARGS__);          \
+			int nb_ = snprintf(b_, sizes[i_], fmt, __VA_ARGS__);            \
+			compare(fmt, a_, na_, b_, nb_);                                  \
+		}                                                                        \
+	} while (0)
+
+/* The same for formats GCC's format checker warns about (flags that C
+ * defines as ignored): the format is hidden from it behind a volatile. */
+#define CHECK_NOWARN(fmt, ...)                                                           \
+	do {                                                                             \
+		const char *volatile f_ = fmt;                                           \
+		char a_[256], b_[256];                                                   \
+		int na_ = m_snprintf(a_, sizeof(a_), f_, __VA_ARGS__);                   \
+		int nb_ = snprintf(b_, sizeof(b_), f_, __VA_ARGS__);                     \
+		compare(fmt, a_, na_, b_, nb_);                                          \
+	} while (0)
+
+static void check_formats(void)
+{
+	CHECK("%s", "plain");
+	CHECK("%d|%i", 0, -1);
+	CHECK("%d", 2147483647);
+	CHECK("%d", (int)-2147483647 - 1);
+	CHECK("%u", 4294967295u);
+	CHECK("%x %X", 0xdeadbeefu, 0xdeadbeefu);
+	CHECK("%lx", 0xfedcba9876543210ul);
+	CHECK("%llx", 0x0123456789abcdefull);
+	CHECK("%lld", (long long)-9223372036854775807ll - 1);
+	CHECK("%llu", 18446744073709551615ull);
+	CHECK("%ld", -123456789012l);
+	CHECK("%zu", (size_t)12345);
+	CHECK("%zx", (size_t)0xabc);
+	CHECK("%zd", (ssize_t)-5);
+	CHECK("%hhu", 300);
+	CHECK("%hd", 70000);
+	CHECK("[%5d]", 42);
+	CHECK("[%-5d]", 42);
+	CHECK("[%05d]", 42);
+	CHECK("[%05d]", -42);
+	CHECK_NOWARN("[%-05d]", -42);
+	CHECK("[%08x]", 0xbeefu);
+	CHECK("[%016lx]", 0x1234ul);
+	CHECK("[%+d] [% d]", 5, 5);
+	CHECK("[%#x] [%#X] [%#x]", 255u, 255u, 0u);
+	CHECK("[%#010x]", 255u);
+	CHECK("[%.3d] [%.0d] [%5.3d]", 7, 0, -7);
+	CHECK_NOWARN("[%08.3d]", 7);
+	CHECK("[%10s]", "right");
+	CHECK("[%-10s]", "left");
+	CHECK("[%.3s]", "truncate");
+	CHECK("[%-8.2s]", "ab cd");
+	CHECK("[%*d] [%-*d]", 6, 1, 6, 2);
+	CHECK("[%*d]", -6, 3);
+	CHECK("[%.*s]", 2, "xyz");
+	CHECK("[%.*s]", -1, "xyz");
+	CHECK("[%c%c%c]", 'a', 'b', 'c');
+	CHECK("[%3c] [%-3c]", 'x', 'y');
+	CHECK("100%% done%s", "");
+	CHECK("%s=%d (%s)", "name", 3, "x");
+	CHECK("%p", (void *)0x1234);
+	CHECK("[%20p] [%-20p]", (void *)0xffff0000ul, (void *)0x10ul);
+	CHECK("%s", "a long string that is longer than the small buffers used for truncation");
+	CHECK("  %-10s %s", "help", "summary");
+	CHECK("  %-10s %s", "averylongname", "summary");
+}
+
+static void check_null_string(void)
+{
+	char buf[32];
+	const char *volatile null = NULL;
+
+	checks++;
+	m_snprintf(buf, sizeof(buf), "%s", null);
+	if (strcmp(buf, "(null)") != 0) {
+		failures++;
+		printf("FAIL %%s NULL: got \"%s\"\n", buf);
+	}
+}
+
+/* Output far longer than any buffer: the length must still be exact. */
+static void check_long(void)
+{
+	static char big[5000];
+	char small[16];
+	int n;
+
+	memset(big, 'q', sizeof(big) - 1);
+	checks++;
+	n = m_snprintf(small, sizeof(small), "<%s|%4000d>", big, 1);
+	if (n != (int)(sizeof(big) - 1) + 4000 + 3 || strlen(small) != sizeof(small) - 1) {
+		failures++;
+		printf("FAIL long output: n=%d\n", n);
+	}
+}
+
+static void check_parse(void)
+{
+	static const struct {
+		const char *s;
+		int ret;
+		uint64_t v;
+	} t[] = {
+		{ "0", 0, 0 }, { "123", 0, 123 }, { "0x1f", 0, 0x1f }, { "0XFF", 0, 0xff },
+		{ "18446744073709551615", 0, 18446744073709551615ull },
+		{ "0xffffffffffffffff", 0, 0xffffffffffffffffull },
+		{ "18446744073709551616", -1, 0 }, { "0x10000000000000000", -1, 0 },
+		{ "", -1, 0 }, { "0x", -1, 0 }, { "12a", -1, 0 }, { "-1", -1, 0 },
+		{ " 1", -1, 0 }, { "0x1g", -1, 0 }, { "007", 0, 7 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint64_t v = 0xaaaa;
+		int r = parse_u64(t[i].s, &v);
+
+		checks++;
+		if (r != t[i].ret || (r == 0 && v != t[i].v)) {
+			failures++;
+			printf("FAIL parse_u64(\"%s\") = %d, %llu\n", t[i].s, r, (unsigned long long)v);
+		}
+	}
+	checks++;
+	if (parse_u64(NULL, &(uint64_t){ 0 }) != -1) {
+		failures++;
+		printf("FAIL parse_u64(NULL)\n");
+	}
+}
+
+int main(void)
+{
+	check_formats();
+	check_null_string();
+	check_long();
+	check_parse();
+	printf("printf_check: %d checks, %d failures\n", checks, failures);
+	return failures ? 1 : 0;
+}
