@@ -1,0 +1,383 @@
+"""The default guest: Debian's arm64 cloud kernel and a busybox initramfs, fetched and cached.
+
+Cache layout (under `paths.cache_dir()`: $MAMORU_CACHE or ~/.cache/mamoru):
+
+    debs/<name>_<version>_arm64.deb     downloaded packages (kept; see MAMORU_DROP_DBG_DEB)
+    guest/cloud-kernel                  which kernel release the cloud metapackage gave last
+    guest/<release>/vmlinuz-<release>   the raw arm64 Image (EFI "MZ" stub, not compressed)
+    guest/<release>/config-<release>    its kernel configuration
+    guest/<release>/System.map-<release>, vmlinux-<release>   from the -dbg package (on demand)
+    guest/<release>/.kernel-ok, .debug-ok                       stamps: extraction finished
+    guest/busybox-static/busybox        the static arm64 busybox, with its stamp .ok
+    guest/.lock                         serializes fetches between processes
+
+A warm call only reads stamps. The metapackage is resolved again (apt-cache, ~2 s) only when
+apt's package lists changed after the last resolution, so a new Debian point release is picked
+up after `apt-get update` and the kernel version is never written down in code.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import io
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from mamoru import debian, paths
+from mamoru.cpio import CpioWriter
+
+CLOUD_META = "linux-image-cloud-arm64:arm64"
+ARCH = "arm64"
+BUSYBOX_PACKAGE = "busybox-static:arm64"
+APT_LISTS = Path("/var/lib/apt/lists")
+DROP_DBG_DEB_ENV = "MAMORU_DROP_DBG_DEB"  # "1": delete the ~260 MB -dbg .deb once extracted
+
+# What the default /init prints once the guest is up, and the prompt of its shell.
+INIT_DONE = "mamoru-guest: init done"
+GUEST_PROMPT = "guest# "
+
+ARM64_IMAGE_MAGIC = b"ARM\x64"  # at offset 0x38 of an arm64 Linux Image header
+ARM64_MAGIC_OFFSET = 0x38
+EM_AARCH64 = 183
+
+# Applets linked to /bin/busybox. An explicit list: the arm64 busybox cannot run on the host
+# to say what it has. Every name here is in Debian 12's busybox-static (checked in a guest
+# with `busybox --list`; the asset test checks it again).
+DEFAULT_APPLETS: tuple[str, ...] = (
+    "[", "[[", "ash", "awk", "base64", "basename", "cat", "chmod", "chown", "chroot", "clear",
+    "cmp", "cp", "cttyhack", "cut", "date", "dd", "devmem", "df", "diff", "dirname", "dmesg",
+    "du", "echo", "env", "expr", "false", "find", "free", "grep", "halt", "head", "hexdump",
+    "hostname", "id", "ifconfig", "insmod", "ip", "kill", "killall", "less", "ln", "ls",
+    "lsmod", "md5sum", "mkdir", "mknod", "mktemp", "modprobe", "more", "mount", "mv", "nproc",
+    "od", "pidof", "poweroff", "printf", "ps", "pwd", "readlink", "reboot", "rm", "rmdir",
+    "rmmod", "sed", "seq", "setsid", "sh", "sha256sum", "sleep", "sort", "stat", "strings",
+    "stty", "switch_root", "sync", "sysctl", "tac", "tail", "taskset", "tee", "test", "time",
+    "timeout", "top", "touch", "tr", "true", "truncate", "umount", "uname", "uniq", "uptime",
+    "usleep", "vi", "watch", "wc", "which", "xargs", "xxd", "yes",
+)
+
+INITRAMFS_DIRS: dict[str, int] = {
+    "bin": 0o755, "sbin": 0o755, "dev": 0o755, "proc": 0o555, "sys": 0o555,
+    "tmp": 0o1777, "root": 0o700, "etc": 0o755, "mnt": 0o755,
+}
+ETC_FILES: dict[str, bytes] = {
+    "etc/passwd": b"root:x:0:0:root:/root:/bin/sh\n",
+    "etc/group": b"root:x:0:\n",
+}
+
+
+class GuestAssetError(RuntimeError):
+    """A downloaded file is not what the guest needs."""
+
+
+@dataclass(frozen=True)
+class GuestKernel:
+    """A guest kernel build in the cache. `version` is its release (`uname -r`)."""
+
+    version: str
+    image: Path
+    config: Path | None
+    system_map: Path | None
+    vmlinux: Path | None
+
+    @property
+    def directory(self) -> Path:
+        return self.image.parent
+
+    @property
+    def package(self) -> str:
+        """The Debian image package (without -unsigned), e.g. linux-image-6.1.0-56-cloud-arm64."""
+        return f"linux-image-{self.version}"
+
+
+def debs_dir() -> Path:
+    return paths.cache_dir() / "debs"
+
+
+def guest_dir() -> Path:
+    return paths.cache_dir() / "guest"
+
+
+@contextmanager
+def _locked() -> Iterator[None]:
+    """Holds guest/.lock: two processes never download or unpack the same thing at once."""
+    guest_dir().mkdir(parents=True, exist_ok=True)
+    with open(guest_dir() / ".lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _note(msg: str) -> None:
+    print(f"guest-assets: {msg}", file=sys.stderr, flush=True)
+
+
+# -- checks --------------------------------------------------------------------------------
+
+
+def check_arm64_image(path: Path) -> None:
+    """Raises GuestAssetError unless path is an uncompressed arm64 Linux Image."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    magic = head[ARM64_MAGIC_OFFSET:ARM64_MAGIC_OFFSET + 4]
+    if magic != ARM64_IMAGE_MAGIC:
+        raise GuestAssetError(
+            f"{path} is not an arm64 Image: {magic!r} at 0x38, expected {ARM64_IMAGE_MAGIC!r}"
+        )
+
+
+def check_aarch64_elf(path: Path) -> None:
+    """Raises GuestAssetError unless path is a 64-bit little-endian AArch64 ELF file."""
+    with open(path, "rb") as f:
+        head = f.read(20)
+    if (len(head) < 20 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1
+            or int.from_bytes(head[18:20], "little") != EM_AARCH64):
+        raise GuestAssetError(f"{path} is not an AArch64 ELF executable")
+
+
+# -- the kernel ----------------------------------------------------------------------------
+
+
+def _kernel_files(version: str) -> GuestKernel:
+    d = guest_dir() / version
+    system_map = d / f"System.map-{version}"
+    vmlinux = d / f"vmlinux-{version}"
+    debug = (d / ".debug-ok").is_file()
+    return GuestKernel(
+        version=version,
+        image=d / f"vmlinuz-{version}",
+        config=d / f"config-{version}",
+        system_map=system_map if debug else None,
+        vmlinux=vmlinux if debug else None,
+    )
+
+
+def cached_kernel(version: str) -> GuestKernel | None:
+    """The cached kernel of that release, if its extraction finished; never downloads."""
+    if not (guest_dir() / version / ".kernel-ok").is_file():
+        return None
+    return _kernel_files(version)
+
+
+def _lists_changed_since(marker: Path) -> bool:
+    try:
+        return APT_LISTS.stat().st_mtime > marker.stat().st_mtime
+    except OSError:
+        return False
+
+
+def _current_release(refresh: bool) -> str:
+    """The release the cloud metapackage points at; from the marker when apt has not moved."""
+    marker = guest_dir() / "cloud-kernel"
+    known = marker.read_text().strip() if marker.is_file() else ""
+    if known and not refresh and not _lists_changed_since(marker):
+        return known
+    try:
+        package = debian.resolve_depends(CLOUD_META, prefix="linux-image-")
+    except debian.DebianError:
+        if known:  # apt is broken or was reset: the cached kernel still works
+            return known
+        raise
+    release = package.removeprefix("linux-image-")
+    marker.write_text(release + "\n")  # also its mtime: apt lists seen at this time
+    return release
+
+
+def cloud_kernel(*, refresh: bool = False) -> GuestKernel:
+    """Debian's arm64 cloud kernel Image and config, downloaded and unpacked once.
+
+    Resolves linux-image-cloud-arm64:arm64 to linux-image-<release>, downloads
+    linux-image-<release>-unsigned:arm64 and keeps boot/vmlinuz-<release> (checked for the
+    arm64 Image magic) and boot/config-<release> in guest/<release>/. `refresh` asks apt for
+    the current release even when its lists have not changed. system_map and vmlinux are
+    set when debug_files() has already fetched them for this release, else None.
+    """
+    marker = guest_dir() / "cloud-kernel"
+    if not refresh and marker.is_file() and not _lists_changed_since(marker):
+        hit = cached_kernel(marker.read_text().strip())
+        if hit is not None:
+            return hit
+    with _locked():
+        release = _current_release(refresh)
+        hit = cached_kernel(release)
+        if hit is not None:
+            return hit
+        _note(f"fetching the cloud kernel {release}")
+        deb = debian.apt_download(f"linux-image-{release}-unsigned:{ARCH}", debs_dir())
+        d = guest_dir() / release
+        names = [f"vmlinuz-{release}", f"config-{release}"]
+        _unpack(deb, {f"boot/{n}": n for n in names}, d)
+        k = _kernel_files(release)
+        check_arm64_image(k.image)
+        (d / ".kernel-ok").write_text(deb.name + "\n")
+        return _kernel_files(release)
+
+
+def _unpack(deb: Path, members: dict[str, str], dest: Path) -> None:
+    """Extracts members (archive path -> file name in dest) through a scratch directory."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".unpack-", dir=dest) as tmp:
+        debian.extract(deb, list(members), Path(tmp))
+        for member, name in members.items():
+            src = Path(tmp) / member
+            if not src.is_file():
+                raise GuestAssetError(f"{deb.name}: {member} is not a regular file")
+            os.replace(src, dest / name)
+
+
+def debug_files(k: GuestKernel) -> GuestKernel:
+    """k with System.map and vmlinux (DWARF) from linux-image-<release>-dbg:arm64.
+
+    The -dbg package is a ~260 MB download; only usr/lib/debug/boot/System.map-<release> and
+    usr/lib/debug/boot/vmlinux-<release> (what lib/modules/<release>/vmlinux links to) are
+    unpacked, into the kernel's own cache directory. The .deb is kept unless
+    MAMORU_DROP_DBG_DEB=1.
+    """
+    d = guest_dir() / k.version
+    if not (d / ".debug-ok").is_file():
+        with _locked():
+            if not (d / ".debug-ok").is_file():
+                _fetch_debug(k.version, d)
+    full = _kernel_files(k.version)
+    return replace(k, system_map=full.system_map, vmlinux=full.vmlinux)
+
+
+def _fetch_debug(release: str, d: Path) -> None:
+    package = f"linux-image-{release}-dbg:{ARCH}"
+    if debian.cached_deb(package, debs_dir()) is None:
+        _note(f"downloading {package} (about 260 MB)")
+    deb = debian.apt_download(package, debs_dir())
+    names = [f"System.map-{release}", f"vmlinux-{release}"]
+    _unpack(deb, {f"usr/lib/debug/boot/{n}": n for n in names}, d)
+    check_aarch64_elf(d / f"vmlinux-{release}")
+    (d / ".debug-ok").write_text(deb.name + "\n")
+    if os.environ.get(DROP_DBG_DEB_ENV) == "1":
+        deb.unlink(missing_ok=True)
+
+
+# -- busybox and the initramfs -------------------------------------------------------------
+
+
+def busybox_static() -> Path:
+    """Debian's static arm64 busybox (busybox-static:arm64's bin/busybox), cached."""
+    d = guest_dir() / "busybox-static"
+    binary = d / "busybox"
+    if (d / ".ok").is_file() and binary.is_file():
+        return binary
+    with _locked():
+        if (d / ".ok").is_file() and binary.is_file():
+            return binary
+        deb = debian.apt_download(BUSYBOX_PACKAGE, debs_dir())
+        _unpack(deb, {"bin/busybox": "busybox"}, d)
+        check_aarch64_elf(binary)
+        binary.chmod(0o755)
+        (d / ".ok").write_text(deb.name + "\n")
+    return binary
+
+
+def default_init_script() -> str:
+    """A busybox /init: mounts, prints INIT_DONE, a job-control shell, then powers off."""
+    return f"""#!/bin/sh
+# /init of Mamoru's default guest (busybox, made by mamoru.guest_assets).
+export PATH=/bin:/sbin HOME=/root TERM=vt100 PS1='{GUEST_PROMPT}'
+mount -t proc proc /proc 2>/dev/null
+mount -t sysfs sysfs /sys 2>/dev/null
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+cd /root
+echo "{INIT_DONE}"
+# A new session with the console as its controlling terminal: job control, Ctrl-C.
+setsid cttyhack sh
+poweroff -f
+"""
+
+
+def _extra_mode(value: bytes | Path) -> int:
+    if isinstance(value, Path):
+        return 0o755 if os.stat(value).st_mode & stat.S_IXUSR else 0o644
+    return 0o755 if value.startswith((b"#!", b"\x7fELF")) else 0o644
+
+
+def initramfs_bytes(
+    init_script: str,
+    extra_files: dict[str, bytes | Path] | None = None,
+    *,
+    busybox: Path | None = None,
+    applets: tuple[str, ...] | list[str] = DEFAULT_APPLETS,
+) -> bytes:
+    """The uncompressed newc archive that build_initramfs writes."""
+    bb = (busybox or busybox_static()).read_bytes()
+    dirs: dict[str, int] = dict(INITRAMFS_DIRS)
+    files: dict[str, tuple[bytes, int]] = {
+        "bin/busybox": (bb, 0o755),
+        "init": (init_script.encode(), 0o755),
+        **{p: (data, 0o644) for p, data in ETC_FILES.items()},
+    }
+    links = {f"bin/{a}": "busybox" for a in applets if a != "busybox"}
+    for path, value in (extra_files or {}).items():
+        name = path.strip("/")
+        data = value.read_bytes() if isinstance(value, Path) else bytes(value)
+        links.pop(name, None)  # an extra file may replace an applet link or a default file
+        files[name] = (data, _extra_mode(value))
+        parent = Path(name).parent
+        while str(parent) != ".":
+            dirs.setdefault(str(parent), 0o755)
+            parent = parent.parent
+    clash = set(dirs) & (set(files) | set(links))
+    if clash:
+        raise ValueError(f"initramfs paths both a directory and a file: {sorted(clash)}")
+    devices = {"dev/console": (5, 1), "dev/null": (1, 3)}
+    out = io.BytesIO()
+    with CpioWriter(out) as w:
+        for name in sorted({*dirs, *files, *links, *devices}):
+            if name in dirs:
+                w.add_dir(name, dirs[name])
+            elif name in devices:
+                w.add_device(name, *devices[name], mode=stat.S_IFCHR | 0o600)
+            elif name in files:
+                w.add_file(name, *files[name])
+            else:
+                w.add_symlink(name, links[name])
+    return out.getvalue()
+
+
+def build_initramfs(
+    out: Path,
+    init_script: str,
+    extra_files: dict[str, bytes | Path] | None = None,
+    *,
+    compress: bool = False,
+    busybox: Path | None = None,
+    applets: tuple[str, ...] | list[str] = DEFAULT_APPLETS,
+) -> Path:
+    """Writes a busybox initramfs (cpio newc, gzip if `compress`) to out and returns out.
+
+    Contents: the directories of INITRAMFS_DIRS, /bin/busybox with a symlink per applet,
+    /dev/console (c 5,1) and /dev/null (c 1,3), a minimal /etc/passwd and /etc/group,
+    /init = init_script (0755), then extra_files ("/path" -> bytes or a host file; parent
+    directories made; mode 0755 for a host file with its x bit or bytes starting with "#!" or
+    an ELF header, else 0644; an extra file replaces a default file or applet link).
+    The same inputs give the same bytes: mtime 0, uid 0, sorted names, sequential inodes.
+    """
+    data = initramfs_bytes(init_script, extra_files, busybox=busybox, applets=applets)
+    if compress:
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+    return out
+
+
+def drop_kernel(version: str) -> None:
+    """Removes one kernel release from the cache (e.g. one Debian has replaced)."""
+    shutil.rmtree(guest_dir() / version, ignore_errors=True)
