@@ -5,19 +5,29 @@
  * halting, so a user on a serial line always learns why nothing happens.
  */
 #include <arch/cpu.h>
+#include <arch/vgic.h>
+#include <arch/vtimer.h>
 #include <arch/sysreg.h>
 #include <generated/version.h>
 #include <mamoru/board.h>
 #include <mamoru/command.h>
 #include <mamoru/console.h>
 #include <mamoru/fdt.h>
+#include <mamoru/guest.h>
 #include <mamoru/irq.h>
 #include <mamoru/libc.h>
 #include <mamoru/mm.h>
 #include <mamoru/power.h>
 #include <mamoru/serial.h>
+#include <mamoru/vserial.h>
 
 #define DTB_MAX_SIZE (2u << 20)   /* the arm64 boot protocol's limit */
+
+#ifdef CONFIG_GUEST_AUTOSTART
+#define AUTOSTART true
+#else
+#define AUTOSTART false
+#endif
 
 void boot_main(uintptr_t dtb_pa, unsigned el);
 
@@ -53,6 +63,57 @@ static void print_banner(uintptr_t dtb_pa)
 	printk("  console %s at 0x%llx, irq %d; interrupts: %s; timer %llu Hz; power: %s\n",
 	       con ? con->name : "?", (unsigned long long)(con ? con->base : 0), con ? con->irq : -1,
 	       irq_chip_name(), (unsigned long long)timer_freq(), power_driver_name());
+}
+
+static void start_guests(void)
+{
+	if (vgic_host_init()) {
+		printk("guests: this host has no usable virtual interrupt controller; guests cannot run\n");
+		return;
+	}
+	if (vtimer_host_init(&fdt))
+		printk("warning: no virtual timer interrupt; guests will not get timer ticks\n");
+	if (!mm.initrd_size) {
+		printk("guests: no guest bundle (QEMU: -initrd guests.cpio; Pi: initramfs in config.txt)\n");
+		return;
+	}
+	guests_init((const void *)(uintptr_t)mm.initrd_base, mm.initrd_size, AUTOSTART);
+}
+
+/*
+ * The hypervisor's only thread: typed bytes go to the shell, or to a guest
+ * while `vserial bind` holds the console; in between, runnable guests run.
+ * When nothing is runnable the CPU sleeps until an interrupt.
+ */
+__noreturn static void main_loop(void)
+{
+	for (;;) {
+		for (;;) {
+			struct guest *bound = vserial_bound();
+			if (bound && !vserial_ready())
+				break;          /* the guest has not read what it was given */
+			irq_mask();
+			int c = serial_console_getc();
+			irq_unmask();
+			if (c < 0)
+				break;
+			if (bound) {
+				vserial_input((uint8_t)c);
+				if (!vserial_bound())
+					shell_start(&shell);   /* detached: prompt again */
+			} else {
+				shell_input(&shell, (uint8_t)c);
+			}
+		}
+		if (guests_run())
+			continue;
+		/* Sleep with interrupts masked so one arriving after the check
+		 * still wakes the CPU. */
+		irq_mask();
+		if (!serial_console_pending() || !vserial_ready())
+			wfi();
+		irq_unmask();
+	}
 }
 
 void boot_main(uintptr_t dtb_pa, unsigned el)
@@ -102,19 +163,8 @@ void boot_main(uintptr_t dtb_pa, unsigned el)
 	irq_unmask();
 
 	print_banner(dtb_pa);
+	start_guests();
 	shell_init(&shell, sys_console, CONFIG_SHELL_PROMPT);
 	shell_start(&shell);
-	for (;;) {
-		/* Check for input with interrupts masked, then wait: a receive
-		 * interrupt between the check and the wfi still wakes the CPU. */
-		irq_mask();
-		int c = serial_console_getc();
-		if (c < 0) {
-			wfi();
-			irq_unmask();
-			continue;
-		}
-		irq_unmask();
-		shell_input(&shell, (uint8_t)c);
-	}
+	main_loop();
 }

@@ -27,6 +27,12 @@ static void serial_write(struct console *con, const char *buf, size_t len)
 
 static struct console serial_con = {.write = serial_write};
 
+void serial_console_putc_raw(char c)
+{
+	if (port.ops)
+		port.ops->putc(&port, c);
+}
+
 static int setup_port(const struct driver *drv, uintptr_t base, uint64_t size, int node)
 {
 	port.ops = drv->ops;
@@ -137,6 +143,11 @@ int serial_console_getc(void)
 	uint8_t c = rx_ring[tail % RX_RING];
 	rx_tail = tail + 1;
 	return c;
+}
+
+bool serial_console_pending(void)
+{
+	return rx_tail != rx_head;
 }
 
 struct serial_port *serial_console_port(void)

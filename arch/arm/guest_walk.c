@@ -112,16 +112,17 @@ enum gw_fault gw_config(const struct gw_regs *r, uint64_t va, struct gw_cfg *c,
 	return GW_OK;
 }
 
-/* The output (or next-table) address held in a descriptor. Address bits the
- * configuration does not use are kept, so a set RES0 high bit shows up as an
- * address beyond the PA size. */
+/* The output (or next-table) address held in a descriptor. With 48-bit
+ * descriptors bits [51:48] are not address bits (51 is DBM, 50 GP). The 64K
+ * granule's OA[51:48] field (FEAT_LPA) is kept even when IPS is smaller, so
+ * a set bit there shows up as an address beyond the PA size. */
 static uint64_t desc_addr(const struct gw_cfg *c, uint64_t d)
 {
 	if (c->ds)
 		return (d & MASK(49, c->gbits)) | (((d >> 8) & 3) << 50);
 	if (c->gbits == 16)
 		return (d & MASK(47, 16)) | (((d >> 12) & 0xf) << 48);
-	return d & MASK(51, c->gbits);
+	return d & MASK(47, c->gbits);
 }
 
 static bool block_allowed(const struct gw_cfg *c, int level)
@@ -285,7 +286,7 @@ int gw_find_va(const struct gw_regs *r, const struct gw_mem *m, uint64_t pa, uin
 	const char *detail;
 
 	if (lo > last || gw_config(r, lo, &c, &detail) != GW_OK ||
-	    gw_config(r, last, &c2, &detail) != GW_OK || c.ttbr1 != c2.ttbr1 || c.tbi ||
+	    gw_config(r, last, &c2, &detail) != GW_OK || c.ttbr1 != c2.ttbr1 ||
 	    (c.base >> c.oa_bits))
 		return -1;
 	struct finder s = { m, &c, pa, lo, last, out, max, 0, budget, false };

@@ -66,6 +66,14 @@
 	b	.
 .endm
 
+/* An exception from the guest: x1 = kind (enum vcpu_exit_kind). */
+.macro guest_exit kind
+	.align 7
+	stp	x0, x1, [sp, #-16]!
+	mov	x1, #\kind
+	b	el2_guest_exit
+.endm
+
 	.text
 	.align 11
 	.globl el2_vectors
@@ -81,16 +89,15 @@ el2_vectors:
 	b	el2_irq
 	unexpected 6
 	unexpected 7
-	/* Lower EL, AArch64 */
-	unexpected 8
-	unexpected 9
-	unexpected 10
-	unexpected 11
-	/* Lower EL, AArch32 */
-	unexpected 12
-	unexpected 13
-	unexpected 14
-	unexpected 15
+	/* Lower EL (a guest), AArch64 and AArch32 alike: back to guest_enter's caller. */
+	guest_exit 0
+	guest_exit 1
+	guest_exit 2
+	guest_exit 3
+	guest_exit 0
+	guest_exit 1
+	guest_exit 2
+	guest_exit 3
 
 el2_irq:
 	save_frame

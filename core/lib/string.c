@@ -108,4 +108,13 @@ NO_LOOP_PATTERNS char *strchr(const char *s, int c)
 	}
 }
 
+NO_LOOP_PATTERNS void *memchr(const void *s, int c, size_t n)
+{
+	const unsigned char *p = s;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == (unsigned char)c)
+			return (void *)(p + i);
+	return NULL;
+}
+
 #endif

@@ -19,6 +19,7 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
+void *memchr(const void *s, int c, size_t n);
 #endif
 
 /* Parses an unsigned number: decimal, or hex with 0x. Returns 0 on success,

@@ -33,9 +33,12 @@ int serial_console_init(const struct fdt *fdt, const char *bootargs);
 int serial_console_init_fallback(const char *compat, uintptr_t base);
 /* Hooks the console's receive interrupt up (after irq_init). */
 int serial_console_enable_irq(const struct fdt *fdt);
+/* One byte to the console as it is (no newline translation): guest output. */
+void serial_console_putc_raw(char c);
 /* Next received byte, or -1 if none is buffered. */
 int serial_console_getc(void);
 struct serial_port *serial_console_port(void);
+bool serial_console_pending(void);
 /* Bytes received/dropped and receive interrupts taken, for `irqstat`. */
 void serial_console_stats(uint64_t *rx, uint64_t *dropped, uint64_t *irqs);
 

@@ -102,6 +102,8 @@ int vmi_context(struct vmi *v, int err, const char *fmt, ...) __printf(3, 4);
 /* Raw access. */
 int vmi_read_phys(struct vmi *v, uint64_t gpa, void *buf, size_t len);
 int vmi_translate(struct vmi *v, uint64_t gva, uint64_t *gpa);
+/* The walker's view of guest RAM (descriptor reads confined to the banks). */
+struct gw_mem vmi_walk_mem(struct vmi *v);
 int vmi_read_virt(struct vmi *v, uint64_t gva, void *buf, size_t len);
 int vmi_read_u32(struct vmi *v, uint64_t gva, uint32_t *out);
 int vmi_read_u64(struct vmi *v, uint64_t gva, uint64_t *out);

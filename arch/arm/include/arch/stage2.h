@@ -1,0 +1,28 @@
+/* Stage-2 translation: guest-physical (IPA) to host-physical. */
+#ifndef ARCH_STAGE2_H
+#define ARCH_STAGE2_H
+
+#include <mamoru/types.h>
+
+#define S2_IPA_BITS 39
+
+enum s2_prot {
+	S2_RAM,          /* normal write-back memory, read/write/execute */
+	S2_DEVICE,       /* device memory, read/write, never executable */
+};
+
+struct stage2 {
+	uint64_t *root;
+	uint16_t vmid;
+	uint64_t vttbr, vtcr;
+	unsigned tables;
+};
+
+int stage2_init(struct stage2 *s2, uint16_t vmid);
+int stage2_map(struct stage2 *s2, uint64_t ipa, uint64_t pa, uint64_t size, enum s2_prot prot);
+/* Makes s2 the active stage 2 (VTTBR_EL2/VTCR_EL2) and flushes its TLBs. */
+void stage2_activate(const struct stage2 *s2);
+/* Host-physical address for ipa, or -1 when unmapped. */
+int stage2_lookup(const struct stage2 *s2, uint64_t ipa, uint64_t *pa);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * The guest's interrupt controller: a GICv2 as the guest sees it. The
+ * distributor is always emulated (vgic.c); how interrupts reach the vCPU is
+ * a backend: the GICv2 virtual CPU interface with list registers
+ * (vgic_lr.c) on hosts that have one. Devices call vgic_set_level() /
+ * vgic_raise() and never see which backend runs.
+ */
+#ifndef ARCH_VGIC_H
+#define ARCH_VGIC_H
+
+#include <mamoru/types.h>
+
+#define VGIC_NR_IRQS 64          /* SGIs, PPIs and 32 SPIs */
+#define VGIC_WORDS (VGIC_NR_IRQS / 32)
+
+struct guest;
+
+struct vgic {
+	struct guest *guest;
+	bool enabled;                       /* GICD_CTLR.Enable */
+	uint32_t enable[VGIC_WORDS];
+	uint32_t pending[VGIC_WORDS];       /* edge: latched until delivered */
+	uint32_t level[VGIC_WORDS];         /* level: line state from the device */
+	uint32_t active[VGIC_WORDS];
+	uint32_t group[VGIC_WORDS];
+	uint32_t in_lr[VGIC_WORDS];         /* handed to the backend */
+	uint32_t config[VGIC_NR_IRQS / 16];
+	uint8_t priority[VGIC_NR_IRQS];
+	uint8_t lr_of[VGIC_NR_IRQS];        /* backend slot of an in_lr interrupt */
+	uint64_t injected;
+};
+
+struct vgic_backend {
+	const char *name;
+	/* Probe the host side; -1 when this host cannot run the backend. */
+	int (*host_init)(void);
+	/* Give the guest its CPU interface at gicc_ipa (map or emulate). */
+	int (*guest_init)(struct vgic *v, uint64_t gicc_ipa, uint64_t gicc_size);
+	/* Before entering the guest, interrupts masked: deliver what is pending. */
+	void (*flush)(struct vgic *v);
+	/* After leaving it: collect what the guest completed. */
+	void (*sync)(struct vgic *v);
+	void (*reset)(struct vgic *v);
+};
+
+/* Picks a backend for this host at boot; -1 if none works. */
+int vgic_host_init(void);
+const char *vgic_backend_name(void);
+
+/* Creates the guest's vGIC: emulated distributor at gicd_ipa. */
+int vgic_guest_init(struct guest *g, uint64_t gicd_ipa, uint64_t gicc_ipa, uint64_t gicc_size);
+void vgic_reset(struct vgic *v);
+/* Level-sensitive line from an emulated device. */
+void vgic_set_level(struct vgic *v, unsigned irq, bool level);
+/* Edge: one interrupt (the virtual timer, after masking it). */
+void vgic_raise(struct vgic *v, unsigned irq);
+/* Something deliverable is pending (for WFI). */
+bool vgic_has_pending(const struct vgic *v);
+void vgic_flush(struct vgic *v);
+void vgic_sync(struct vgic *v);
+
+/* For backends: interrupts that should be signalled now and are not yet. */
+bool vgic_deliverable(const struct vgic *v, unsigned irq);
+/* Backend reports the guest finished (EOI) an interrupt. */
+void vgic_completed(struct vgic *v, unsigned irq);
+
+extern const struct vgic_backend vgic_lr_backend;
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * The guest's virtual timer. The guest programs CNTV_* directly; when it
+ * fires, the physical PPI 27 reaches the hypervisor, which masks the timer
+ * (CNTV_CTL.IMASK, as the guest's own handler would) and injects virtual
+ * PPI 27. The guest sees the mask and rearms the timer as usual.
+ */
+#include <arch/sysreg.h>
+#include <arch/vtimer.h>
+#include <mamoru/console.h>
+#include <mamoru/fdt.h>
+#include <mamoru/guest.h>
+#include <mamoru/irq.h>
+
+#define CNTV_CTL_IMASK (1u << 1)
+#define VTIMER_PPI 27
+
+static struct guest *owner;   /* the guest whose timer state is on the CPU */
+
+void vtimer_set_owner(struct guest *g)
+{
+	owner = g;
+}
+
+static void vtimer_fired(unsigned irq, void *arg)
+{
+	(void)irq;
+	(void)arg;
+	write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | CNTV_CTL_IMASK);
+	isb();
+	if (owner)
+		vgic_raise(&owner->vgic, VTIMER_PPI);
+}
+
+int vtimer_host_init(const struct fdt *fdt)
+{
+	unsigned irq;
+	int node = fdt_find_compatible(fdt, -1, "arm,armv8-timer");
+	if (node < 0)
+		node = fdt_find_compatible(fdt, -1, "arm,armv7-timer");
+	/* DT order: secure phys, non-secure phys, virtual, hyp. */
+	if (node < 0 || irq_of_node(fdt, node, 2, &irq))
+		return -1;
+	/* EL1 may read the physical counter; the physical timer is not offered. */
+	write_sysreg(cnthctl_el2, 1u);
+	write_sysreg(cntvoff_el2, 0);
+	if (irq_register(irq, "guest virtual timer", vtimer_fired, NULL))
+		return -1;
+	irq_enable(irq);
+	return 0;
+}

@@ -1,0 +1,149 @@
+/* `guest`: list and control guests, show their registers and memory. */
+#include <arch/vcpu_run.h>
+#include <mamoru/command.h>
+#include <mamoru/guest.h>
+#include <mamoru/libc.h>
+
+#define DUMP_MAX 4096
+
+static void list(struct console *con)
+{
+	con_printf(con, "%-8s %-8s %10s %5s %10s  %s\n", "name", "state", "memory", "vcpus", "exits", "notes");
+	for (int i = 0; i < GUEST_MAX; i++) {
+		struct guest *g = &guests[i];
+		if (g->state == GUEST_EMPTY)
+			continue;
+		con_printf(con, "%-8s %-8s %7llu MiB %5d %10llu  %s\n", g->name, guest_state_name(g->state),
+			   (unsigned long long)(g->ram_size >> 20), 1, (unsigned long long)g->exits_seen,
+			   g->reason);
+	}
+}
+
+static void regs(struct console *con, struct guest *g)
+{
+	guest_snapshot(g);
+	const struct vcpu *v = &g->vcpu;
+	con_printf(con, "%s: pc 0x%016llx  pstate 0x%08llx\n", g->name, (unsigned long long)v->pc,
+		   (unsigned long long)v->pstate);
+	for (int i = 0; i < 31; i++)
+		con_printf(con, "x%-2d 0x%016llx%s", i, (unsigned long long)v->x[i], i % 4 == 3 ? "\n" : "  ");
+	con_printf(con, "\n");
+	const struct vcpu_el1 *e = &v->el1;
+	con_printf(con, "sctlr_el1 0x%016llx  tcr_el1   0x%016llx\n", (unsigned long long)e->sctlr,
+		   (unsigned long long)e->tcr);
+	con_printf(con, "ttbr0_el1 0x%016llx  ttbr1_el1 0x%016llx\n", (unsigned long long)e->ttbr0,
+		   (unsigned long long)e->ttbr1);
+	con_printf(con, "vbar_el1  0x%016llx  sp_el1    0x%016llx\n", (unsigned long long)e->vbar,
+		   (unsigned long long)e->sp_el1);
+	con_printf(con, "sp_el0    0x%016llx  elr_el1   0x%016llx\n", (unsigned long long)e->sp_el0,
+		   (unsigned long long)e->elr);
+	con_printf(con, "esr_el1   0x%016llx  far_el1   0x%016llx\n", (unsigned long long)e->esr,
+		   (unsigned long long)e->far);
+	con_printf(con, "exits: sync %llu irq %llu mmio %llu hvc %llu wfi %llu\n",
+		   (unsigned long long)v->exits[EXIT_SYNC], (unsigned long long)v->exits[EXIT_IRQ],
+		   (unsigned long long)v->mmio_exits, (unsigned long long)v->hvc_exits,
+		   (unsigned long long)v->wfi_exits);
+}
+
+static int dumpmem(struct console *con, struct guest *g, const char *a, const char *l)
+{
+	uint64_t addr, len;
+	uint8_t buf[16];
+	if (parse_u64(a, &addr) || parse_u64(l, &len) || len == 0) {
+		con_printf(con, "error: address and length must be numbers (decimal or 0x hex)\n");
+		return CMD_FAIL;
+	}
+	if (len > DUMP_MAX) {
+		con_printf(con, "error: at most %d bytes at a time\n", DUMP_MAX);
+		return CMD_FAIL;
+	}
+	for (uint64_t off = 0; off < len; off += 16) {
+		size_t n = (size_t)MIN(16ull, len - off);
+		if (guest_read_phys(g, addr + off, buf, n)) {
+			con_printf(con, "error: 0x%llx is outside %s's RAM (0x%llx-0x%llx)\n",
+				   (unsigned long long)(addr + off), g->name, (unsigned long long)g->ram_ipa,
+				   (unsigned long long)(g->ram_ipa + g->ram_size - 1));
+			return CMD_FAIL;
+		}
+		con_printf(con, "%016llx:", (unsigned long long)(addr + off));
+		for (size_t i = 0; i < n; i++)
+			con_printf(con, " %02x", buf[i]);
+		con_printf(con, "%*s  ", (int)(3 * (16 - n)), "");
+		for (size_t i = 0; i < n; i++)
+			con_printf(con, "%c", buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '.');
+		con_printf(con, "\n");
+	}
+	return CMD_OK;
+}
+
+static int cmd_guest(struct console *con, int argc, char **argv)
+{
+	if (argc < 2)
+		return CMD_USAGE;
+	const char *sub = argv[1];
+	if (!strcmp(sub, "list")) {
+		if (argc != 2)
+			return CMD_USAGE;
+		list(con);
+		return CMD_OK;
+	}
+	if (!strcmp(sub, "dumpmem")) {
+		if (argc != 5)
+			return CMD_USAGE;
+		struct guest *g = guest_lookup(con, argv[2]);
+		return g ? dumpmem(con, g, argv[3], argv[4]) : CMD_FAIL;
+	}
+	if (argc > 3)
+		return CMD_USAGE;
+	struct guest *g = guest_lookup(con, argc == 3 ? argv[2] : NULL);
+	if (!g)
+		return CMD_FAIL;
+	if (g->state == GUEST_FAILED) {
+		con_printf(con, "error: %s could not be loaded: %s\n", g->name, g->reason);
+		return CMD_FAIL;
+	}
+	if (!strcmp(sub, "kick")) {
+		if (g->state == GUEST_RUNNING) {
+			con_printf(con, "%s is already running\n", g->name);
+			return CMD_OK;
+		}
+		guest_start(g);
+	} else if (!strcmp(sub, "pause")) {
+		if (g->state != GUEST_RUNNING) {
+			con_printf(con, "error: %s is %s, not running\n", g->name, guest_state_name(g->state));
+			return CMD_FAIL;
+		}
+		guest_pause(g);
+	} else if (!strcmp(sub, "resume")) {
+		if (g->state != GUEST_PAUSED) {
+			con_printf(con, "error: %s is %s, not paused\n", g->name, guest_state_name(g->state));
+			return CMD_FAIL;
+		}
+		guest_resume(g);
+	} else if (!strcmp(sub, "reset")) {
+		bool run = g->state == GUEST_RUNNING || g->state == GUEST_HALTED;
+		if (guest_reset(g))
+			return CMD_FAIL;
+		g->state = run ? GUEST_RUNNING : GUEST_LOADED;
+	} else if (!strcmp(sub, "halt")) {
+		guest_halt(g, "halted by the user");
+		return CMD_OK;
+	} else if (!strcmp(sub, "regs")) {
+		regs(con, g);
+		return CMD_OK;
+	} else {
+		return CMD_USAGE;
+	}
+	con_printf(con, "%s: %s\n", g->name, guest_state_name(g->state));
+	return CMD_OK;
+}
+
+static const struct command guest_cmd = {
+	.name = "guest",
+	.summary = "list and control guests (kick, pause, resume, reset, halt, regs, dumpmem)",
+	.usage = "guest list | guest kick|pause|resume|reset|halt|regs [<guest>] |\n"
+		 "       guest dumpmem <guest> <guest-physical-address> <length>\n"
+		 "  <guest> defaults to guest0; dumpmem shows at most 4096 bytes of guest RAM",
+	.exec = cmd_guest,
+};
+COMMAND(guest_cmd);

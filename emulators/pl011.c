@@ -1,0 +1,185 @@
+/*
+ * An emulated ARM PL011 UART for a guest. Transmit is instantaneous: bytes
+ * go to the guest's console ring (and to the user while `vserial bind` is
+ * active), so the transmit FIFO is always empty. Receive has a 32-byte FIFO
+ * fed from the user's keystrokes. Only the behaviour Linux's amba-pl011
+ * driver relies on is modelled; the peripheral ID registers let the AMBA
+ * bus recognise the device.
+ */
+#include <arch/vgic.h>
+#include <emulators/pl011.h>
+#include <mamoru/guest.h>
+#include <mamoru/heap.h>
+#include <mamoru/libc.h>
+
+#define DR 0x000
+#define RSR 0x004
+#define FR 0x018
+#define IBRD 0x024
+#define FBRD 0x028
+#define LCR_H 0x02c
+#define CR 0x030
+#define IFLS 0x034
+#define IMSC 0x038
+#define RIS 0x03c
+#define MIS 0x040
+#define ICR 0x044
+#define DMACR 0x048
+
+#define FR_RXFE (1u << 4)
+#define FR_RXFF (1u << 6)
+#define FR_TXFE (1u << 7)
+#define INT_RX (1u << 4)
+#define INT_TX (1u << 5)
+#define INT_RT (1u << 6)
+#define CR_UARTEN (1u << 0)
+#define CR_TXE (1u << 8)
+#define CR_RXE (1u << 9)
+
+#define RX_FIFO 32
+
+struct vpl011 {
+	struct vdev *dev;
+	unsigned irq;
+	uint32_t ibrd, fbrd, lcr_h, cr, ifls, imsc, dmacr;
+	uint8_t rx[RX_FIFO];
+	unsigned rx_head, rx_count;
+	uint64_t tx_bytes, rx_bytes, rx_overruns;
+};
+
+static const uint8_t ids[8] = {0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
+
+static uint32_t raw_status(const struct vpl011 *u)
+{
+	uint32_t ris = INT_TX;          /* transmit FIFO always below its trigger */
+	if (u->rx_count)
+		ris |= INT_RX | INT_RT;
+	return ris;
+}
+
+static void update_irq(struct vpl011 *u)
+{
+	vgic_set_level(&u->dev->guest->vgic, u->irq, (raw_status(u) & u->imsc) != 0);
+}
+
+static int uart_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
+{
+	struct vpl011 *u = d->priv;
+	(void)size;
+	switch (off) {
+	case DR:
+		*val = 0;
+		if (u->rx_count) {
+			*val = u->rx[u->rx_head];
+			u->rx_head = (u->rx_head + 1) % RX_FIFO;
+			u->rx_count--;
+		}
+		update_irq(u);
+		return 0;
+	case RSR: *val = 0; return 0;
+	case FR:
+		*val = FR_TXFE | (u->rx_count ? 0 : FR_RXFE) | (u->rx_count == RX_FIFO ? FR_RXFF : 0);
+		return 0;
+	case IBRD: *val = u->ibrd; return 0;
+	case FBRD: *val = u->fbrd; return 0;
+	case LCR_H: *val = u->lcr_h; return 0;
+	case CR: *val = u->cr; return 0;
+	case IFLS: *val = u->ifls; return 0;
+	case IMSC: *val = u->imsc; return 0;
+	case RIS: *val = raw_status(u); return 0;
+	case MIS: *val = raw_status(u) & u->imsc; return 0;
+	case DMACR: *val = u->dmacr; return 0;
+	default:
+		if (off >= 0xfe0 && off < 0x1000 && !(off & 3)) {
+			*val = ids[(off - 0xfe0) / 4];
+			return 0;
+		}
+		*val = 0;       /* reserved: read as zero */
+		return 0;
+	}
+}
+
+static int uart_write(struct vdev *d, uint64_t off, unsigned size, uint64_t val)
+{
+	struct vpl011 *u = d->priv;
+	uint32_t v = (uint32_t)val;
+	(void)size;
+	switch (off) {
+	case DR:
+		u->tx_bytes++;
+		guest_console_put(d->guest, (uint8_t)v);
+		break;
+	case RSR: break;                   /* clears errors: there are none */
+	case IBRD: u->ibrd = v & 0xffff; break;
+	case FBRD: u->fbrd = v & 0x3f; break;
+	case LCR_H: u->lcr_h = v & 0xff; break;
+	case CR: u->cr = v & 0xffff; break;
+	case IFLS: u->ifls = v & 0x3f; break;
+	case IMSC: u->imsc = v & 0x7ff; break;
+	case ICR: break;                   /* conditions are levels recomputed from state */
+	case DMACR: u->dmacr = v & 7; break;
+	default: break;                    /* reserved and ID registers: ignored */
+	}
+	update_irq(u);
+	return 0;
+}
+
+static void uart_reset(struct vdev *d)
+{
+	struct vpl011 *u = d->priv;
+	struct vdev *dev = u->dev;
+	unsigned irq = u->irq;
+	memset(u, 0, sizeof(*u));
+	u->dev = dev;
+	u->irq = irq;
+	u->cr = CR_RXE | CR_TXE;
+	u->lcr_h = 0;
+	u->ifls = 0x12;
+}
+
+static const struct vdev_ops pl011_ops = {
+	.read = uart_read,
+	.write = uart_write,
+	.reset = uart_reset,
+};
+
+int vpl011_create(struct guest *g, uint64_t base, unsigned irq)
+{
+	if (g->nvdevs >= GUEST_MAX_VDEVS)
+		return -1;
+	struct vpl011 *u = kzalloc(sizeof(*u));
+	if (!u)
+		return -1;
+	struct vdev *d = &g->vdevs[g->nvdevs++];
+	d->name = "pl011";
+	d->base = base;
+	d->size = 0x1000;
+	d->ops = &pl011_ops;
+	d->guest = g;
+	d->priv = u;
+	u->dev = d;
+	u->irq = irq;
+	uart_reset(d);
+	g->uart = d;
+	return 0;
+}
+
+bool vpl011_receive(struct vdev *d, uint8_t c)
+{
+	struct vpl011 *u = d->priv;
+	if (u->rx_count == RX_FIFO) {
+		u->rx_overruns++;
+		return false;
+	}
+	u->rx[(u->rx_head + u->rx_count) % RX_FIFO] = c;
+	u->rx_count++;
+	u->rx_bytes++;
+	update_irq(u);
+	return true;
+}
+
+bool vpl011_rx_room(const struct vdev *d)
+{
+	const struct vpl011 *u = d->priv;
+	return u->rx_count < RX_FIFO;
+}

@@ -1,0 +1,120 @@
+"""The virtual platform a guest sees, described once and turned into its device tree.
+
+The hypervisor reads this device tree from the guest bundle to learn where the guest's
+RAM, UART and interrupt controller are, so these addresses exist only here. The layout
+follows QEMU's virt machine, which Debian's arm64 kernels know well.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class GuestPlatform:
+    name: str = "guest0"
+    ram_base: int = 0x4000_0000
+    ram_size: int = 256 << 20
+    gicd_base: int = 0x0800_0000
+    gicc_base: int = 0x0801_0000
+    uart_base: int = 0x0900_0000
+    uart_spi: int = 1                  # guest interrupt 32 + 1
+    bootargs: str = "console=ttyAMA0 rdinit=/init"
+    kaslr: bool = False                # ask the hypervisor to fill in a kaslr-seed
+    extra_bootargs: list[str] = field(default_factory=list)
+
+    @property
+    def cmdline(self) -> str:
+        return " ".join([self.bootargs, *self.extra_bootargs]).strip()
+
+
+def _cells64(value: int) -> str:
+    return f"0x{value >> 32:x} 0x{value & 0xFFFF_FFFF:x}"
+
+
+def device_tree_source(p: GuestPlatform) -> str:
+    """The guest's device tree in dts syntax.
+
+    /chosen carries 64-bit placeholders for the initrd location (and the KASLR seed) that
+    the hypervisor fills in when it places the images in guest RAM.
+    """
+    kaslr = "\t\tkaslr-seed = /bits/ 64 <0>;\n" if p.kaslr else ""
+    cmdline = p.cmdline.replace("\\", "\\\\").replace('"', '\\"')
+    return f"""/dts-v1/;
+
+/ {{
+\tcompatible = "mamoru,guest", "linux,dummy-virt";
+\tmodel = "Mamoru guest {p.name}";
+\t#address-cells = <2>;
+\t#size-cells = <2>;
+\tinterrupt-parent = <&gic>;
+
+\tchosen {{
+\t\tbootargs = "{cmdline}";
+\t\tstdout-path = "/pl011@{p.uart_base:x}";
+\t\tlinux,initrd-start = /bits/ 64 <0>;
+\t\tlinux,initrd-end = /bits/ 64 <0>;
+{kaslr}\t}};
+
+\tmemory@{p.ram_base:x} {{
+\t\tdevice_type = "memory";
+\t\treg = <{_cells64(p.ram_base)} {_cells64(p.ram_size)}>;
+\t}};
+
+\tcpus {{
+\t\t#address-cells = <1>;
+\t\t#size-cells = <0>;
+\t\tcpu@0 {{
+\t\t\tdevice_type = "cpu";
+\t\t\tcompatible = "arm,armv8";
+\t\t\treg = <0>;
+\t\t\tenable-method = "psci";
+\t\t}};
+\t}};
+
+\tpsci {{
+\t\tcompatible = "arm,psci-1.0", "arm,psci-0.2";
+\t\tmethod = "hvc";
+\t}};
+
+\ttimer {{
+\t\tcompatible = "arm,armv8-timer";
+\t\tinterrupts = <1 13 0xf04>, <1 14 0xf04>, <1 11 0xf04>, <1 10 0xf04>;
+\t\talways-on;
+\t}};
+
+\tgic: interrupt-controller@{p.gicd_base:x} {{
+\t\tcompatible = "arm,cortex-a15-gic";
+\t\t#interrupt-cells = <3>;
+\t\tinterrupt-controller;
+\t\treg = <{_cells64(p.gicd_base)} 0x0 0x1000>, <{_cells64(p.gicc_base)} 0x0 0x2000>;
+\t}};
+
+\tapb_pclk: clock {{
+\t\tcompatible = "fixed-clock";
+\t\t#clock-cells = <0>;
+\t\tclock-frequency = <24000000>;
+\t\tclock-output-names = "clk24mhz";
+\t}};
+
+\tpl011@{p.uart_base:x} {{
+\t\tcompatible = "arm,pl011", "arm,primecell";
+\t\treg = <{_cells64(p.uart_base)} 0x0 0x1000>;
+\t\tinterrupts = <0 {p.uart_spi} 4>;
+\t\tclocks = <&apb_pclk>, <&apb_pclk>;
+\t\tclock-names = "uartclk", "apb_pclk";
+\t}};
+}};
+"""
+
+
+def device_tree_blob(p: GuestPlatform) -> bytes:
+    """Compiles device_tree_source(p) with dtc."""
+    result = subprocess.run(
+        ["dtc", "-I", "dts", "-O", "dtb", "-q", "-o", "-", "-"],
+        input=device_tree_source(p).encode(), capture_output=True, check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dtc failed on the guest device tree: {result.stderr.decode().strip()}")
+    return result.stdout
