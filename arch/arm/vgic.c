@@ -31,6 +31,7 @@ static const struct vgic_backend *const backends[] = {
 #ifdef CONFIG_DRIVER_GICV2
 	&vgic_lr_backend,
 #endif
+	&vgic_sw_backend,
 	NULL,
 };
 

@@ -2,7 +2,9 @@
  * The guest's interrupt controller: a GICv2 as the guest sees it. The
  * distributor is always emulated (vgic.c); how interrupts reach the vCPU is
  * a backend: the GICv2 virtual CPU interface with list registers
- * (vgic_lr.c) on hosts that have one. Devices call vgic_set_level() /
+ * (vgic_lr.c) on hosts that have one, otherwise a trapped, emulated CPU
+ * interface with HCR_EL2.VI (vgic_sw.c: the Raspberry Pi 3 has no GIC, and
+ * GICv3 hosts need not offer a GICv2-compatible virtual interface). Devices call vgic_set_level() /
  * vgic_raise() and never see which backend runs.
  */
 #ifndef ARCH_VGIC_H
@@ -28,6 +30,8 @@ struct vgic {
 	uint8_t priority[VGIC_NR_IRQS];
 	uint8_t lr_of[VGIC_NR_IRQS];        /* backend slot of an in_lr interrupt */
 	uint64_t injected;
+	/* Emulated CPU interface (software backend). */
+	uint32_t cpu_ctlr, cpu_pmr, cpu_bpr;
 };
 
 struct vgic_backend {
@@ -65,5 +69,6 @@ bool vgic_deliverable(const struct vgic *v, unsigned irq);
 void vgic_completed(struct vgic *v, unsigned irq);
 
 extern const struct vgic_backend vgic_lr_backend;
+extern const struct vgic_backend vgic_sw_backend;
 
 #endif
