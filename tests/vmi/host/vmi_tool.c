@@ -1,0 +1,239 @@
+/*
+ * vmi_tool: the introspection library (core/vmi) on the host, over a guest
+ * RAM dump, a register file and a profile.
+ *
+ *   vmi_tool DUMP GPA REGS PROFILE [--no-tlb] CMD [ARG]...
+ *
+ * REGS: "name value" lines (ttbr0_el1 ttbr1_el1 tcr_el1 sctlr_el1 vbar_el1
+ * sp_el0 pc). Commands (each prints lines, then the next command runs):
+ *   info               "slide 0x.. <source>"
+ *   banner             "banner <linux_banner>"
+ *   tasks | pids       "task PID TGID PPID UID KTHREAD COMM"
+ *   modules            "module NAME BASE SIZE"
+ *   syscalls N         "syscall I 0xADDR SYMBOL"  (sys_call_table[0..N))
+ *   str ADDR MAX       "str <rc> <text>"
+ *   list HEAD LIMIT FLAGS  "node 0xADDR" per list_head (FLAGS 1: check prev)
+ *   bench N            timing lines "bench <what> <ns>"
+ * A failure prints "error <code>: <message>" and exits 1.
+ */
+#include <mamoru/vmi/profile.h>
+#include <mamoru/vmi/vmi.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fail(struct vmi *v, int rc)
+{
+	printf("error %s: %s\n", vmi_strerror(rc), vmi_error(v));
+	exit(1);
+}
+
+static const uint8_t *map_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		perror(path);
+		exit(2);
+	}
+	*len = (size_t)st.st_size;
+	void *p = mmap(NULL, *len ? *len : 1, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		perror(path);
+		exit(2);
+	}
+	return p;
+}
+
+static uint64_t num(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (!*s || *end) {
+		fprintf(stderr, "vmi_tool: bad number '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static void read_regs(const char *path, struct vmi_regs *r)
+{
+	FILE *f = fopen(path, "r");
+	char name[32];
+	unsigned long long val;
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	memset(r, 0, sizeof(*r));
+	while (fscanf(f, "%31s %llx", name, &val) == 2) {
+		if (!strcmp(name, "ttbr0_el1")) r->ttbr0_el1 = val;
+		else if (!strcmp(name, "ttbr1_el1")) r->ttbr1_el1 = val;
+		else if (!strcmp(name, "tcr_el1")) r->tcr_el1 = val;
+		else if (!strcmp(name, "sctlr_el1")) r->sctlr_el1 = val;
+		else if (!strcmp(name, "vbar_el1")) r->vbar_el1 = val;
+		else if (!strcmp(name, "sp_el0")) r->sp_el0 = val;
+		else if (!strcmp(name, "pc")) r->pc = val;
+	}
+	fclose(f);
+}
+
+static int print_task(void *ctx, const struct vmi_task *t)
+{
+	(void)ctx;
+	printf("task %d %d %d %u %d %s\n", t->pid, t->tgid, t->ppid, t->uid, t->kthread, t->comm);
+	return 0;
+}
+
+static int print_module(void *ctx, const struct vmi_module *m)
+{
+	(void)ctx;
+	printf("module %s 0x%llx 0x%llx\n", m->name, (unsigned long long)m->base,
+	       (unsigned long long)m->size);
+	return 0;
+}
+
+static int count_task(void *ctx, const struct vmi_task *t)
+{
+	(void)t;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void bench(struct vmi *v, unsigned n)
+{
+	uint64_t init, x, t0;
+	unsigned tasks = 0;
+	int rc;
+
+	if ((rc = vmi_sym(v, "init_task", &init)))
+		fail(v, rc);
+	for (int tlb = 1; tlb >= 0; tlb--) {
+		v->use_tlb = tlb;
+		vmi_flush(v);
+		t0 = now_ns();
+		for (unsigned i = 0; i < n; i++)
+			if ((rc = vmi_read_u64(v, init + 8 * (i % 64), &x)))
+				fail(v, rc);
+		printf("bench read_u64%s %llu\n", tlb ? "" : "_notlb",
+		       (unsigned long long)((now_ns() - t0) / n));
+		t0 = now_ns();
+		for (unsigned i = 0; i < n / 100 + 1; i++) {
+			tasks = 0;
+			vmi_flush(v);
+			if ((rc = vmi_task_foreach(v, 100000, count_task, &tasks)))
+				fail(v, rc);
+		}
+		uint64_t per_walk = (now_ns() - t0) / (n / 100 + 1);
+		printf("bench task_walk%s %llu tasks %u per_task %llu\n", tlb ? "" : "_notlb",
+		       (unsigned long long)per_walk, tasks,
+		       (unsigned long long)(tasks ? per_walk / tasks : 0));
+	}
+	v->use_tlb = true;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 6) {
+		fprintf(stderr, "usage: vmi_tool DUMP GPA REGS PROFILE [--no-tlb] CMD [ARG]...\n");
+		return 2;
+	}
+	size_t dump_len, prof_len;
+	const uint8_t *dump = map_file(argv[1], &dump_len);
+	const uint8_t *pdata = map_file(argv[4], &prof_len);
+	struct vmi_bank bank = { num(argv[2]), dump_len, dump };
+	struct vmi_regs regs;
+	struct profile prof;
+	char err[160];
+	static struct vmi v;
+
+	read_regs(argv[3], &regs);
+	if (profile_load(&prof, pdata, prof_len, err, sizeof(err))) {
+		printf("error profile: %s\n", err);
+		return 1;
+	}
+	int i = 5, rc;
+	bool tlb = true;
+	if (!strcmp(argv[i], "--no-tlb")) {
+		tlb = false;
+		i++;
+	}
+	if ((rc = vmi_init(&v, &bank, 1, &regs, &prof)))
+		fail(&v, rc);
+	v.use_tlb = tlb;
+	for (; i < argc; i++) {
+		const char *cmd = argv[i];
+		if (!strcmp(cmd, "info")) {
+			printf("slide 0x%llx %s\n", (unsigned long long)v.slide, v.slide_source);
+		} else if (!strcmp(cmd, "banner")) {
+			uint64_t a;
+			char buf[512];
+			if ((rc = vmi_sym(&v, "linux_banner", &a)) || (rc = vmi_read_str(&v, a, buf, sizeof(buf))))
+				fail(&v, rc);
+			buf[strcspn(buf, "\n")] = 0;
+			printf("banner %s\n", buf);
+		} else if (!strcmp(cmd, "tasks")) {
+			if ((rc = vmi_task_foreach(&v, 100000, print_task, NULL)))
+				fail(&v, rc);
+		} else if (!strcmp(cmd, "pids")) {
+			if ((rc = vmi_pid_foreach(&v, 100000, print_task, NULL)))
+				fail(&v, rc);
+		} else if (!strcmp(cmd, "modules")) {
+			if ((rc = vmi_module_foreach(&v, 10000, print_module, NULL)))
+				fail(&v, rc);
+		} else if (!strcmp(cmd, "syscalls") && i + 1 < argc) {
+			uint64_t table, n = num(argv[++i]), h;
+			char name[128];
+			if ((rc = vmi_sym(&v, "sys_call_table", &table)))
+				fail(&v, rc);
+			for (uint64_t k = 0; k < n; k++) {
+				if ((rc = vmi_read_u64(&v, table + 8 * k, &h)))
+					fail(&v, rc);
+				vmi_symbolize(&v, h, name, sizeof(name));
+				printf("syscall %llu 0x%llx %s\n", (unsigned long long)k,
+				       (unsigned long long)h, name);
+			}
+		} else if (!strcmp(cmd, "str") && i + 2 < argc) {
+			uint64_t a = num(argv[i + 1]);
+			size_t max = (size_t)num(argv[i + 2]);
+			char *buf = malloc(max ? max : 1);
+			i += 2;
+			rc = vmi_read_str(&v, a, buf, max);
+			printf("str %d %s\n", rc, rc == VMI_OK || rc == VMI_ETRUNC ? buf : vmi_error(&v));
+			free(buf);
+		} else if (!strcmp(cmd, "list") && i + 3 < argc) {
+			struct vmi_list_iter it;
+			uint64_t node;
+			vmi_list_init(&it, &v, num(argv[i + 1]), (uint32_t)num(argv[i + 2]),
+				      (uint32_t)num(argv[i + 3]));
+			i += 3;
+			while ((rc = vmi_list_next(&it, &node)) == 1)
+				printf("node 0x%llx\n", (unsigned long long)node);
+			if (rc)
+				fail(&v, rc);
+		} else if (!strcmp(cmd, "bench") && i + 1 < argc) {
+			bench(&v, (unsigned)num(argv[++i]));
+		} else {
+			fprintf(stderr, "vmi_tool: unknown command '%s'\n", cmd);
+			return 2;
+		}
+	}
+	printf("stats walks %llu tlb_hits %llu phys_reads %llu\n",
+	       (unsigned long long)v.stats.walks, (unsigned long long)v.stats.tlb_hits,
+	       (unsigned long long)v.stats.phys_reads);
+	return 0;
+}

@@ -1,0 +1,145 @@
+"""Profiles of Debian's real arm64 cloud kernel, from both inputs: the raw Image with its BTF
+plus the -dbg System.map, and the -dbg vmlinux with DWARF. The two must agree, the C parser
+must read them exactly as --show does, and every syscall table slot must be named."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+from vmi_pt import host_program
+
+from conftest import Run, mamoru
+from mamoru.guest_assets import GuestKernel
+from mamoru.profile import decode, show_lines
+from mamoru.profile.builder import REQUIRED_MEMBERS, REQUIRED_SYMBOLS
+
+pytestmark = pytest.mark.debian
+
+MAX_SECONDS = 30.0
+MAX_BYTES = 4 << 20
+R_AARCH64_RELATIVE = 1027
+
+
+def shown(run: Run) -> dict[str, str]:
+    lines = show_lines(decode(run.path.read_bytes()))
+    return dict(line.split(" ", 1) for line in lines)
+
+
+def test_timing_and_size(debian_profiles: dict[str, Run]) -> None:
+    for name, run in debian_profiles.items():
+        size = run.path.stat().st_size
+        print(f"{name}: {run.seconds:.2f} s, {size} bytes")
+        assert "timings:" in run.output
+        assert run.seconds < MAX_SECONDS, f"{name} took {run.seconds:.1f} s"
+        assert size < MAX_BYTES
+
+
+def test_paths_agree(debian_profiles: dict[str, Run]) -> None:
+    assert "derived without a .config" in debian_profiles["elf_noconfig"].output
+    a = shown(debian_profiles["image"])
+    assert a.pop("str.types") == "BTF"
+    for other in ("elf", "elf_noconfig"):
+        b = shown(debian_profiles[other])
+        assert b.pop("str.types") == "DWARF"
+        assert a == b, {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys()
+                        if a.get(k) != b.get(k)}
+    ta = decode(debian_profiles["image"].path.read_bytes()).text
+    tb = decode(debian_profiles["elf"].path.read_bytes()).text
+    assert ta == tb
+
+
+def test_contents_plausible(debian_profiles: dict[str, Run], debian_kernel: GuestKernel
+                            ) -> None:
+    p = decode(debian_profiles["image"].path.read_bytes())
+    v = {k: val for k, (_, val) in p.values.items()}
+    for s in REQUIRED_SYMBOLS:
+        assert isinstance(v.get(f"sym.{s}"), int), s
+    for struct_name, members in REQUIRED_MEMBERS.items():
+        assert 0 < v[f"sizeof.{struct_name}"] < 65536
+        for m in members:
+            assert v[f"{struct_name}.{m}"] < v[f"sizeof.{struct_name}"] or \
+                v[f"sizeof.{struct_name}.{m}"] == 0, f"{struct_name}.{m}"
+    assert v["task_struct.tasks"] < v["task_struct.pid"] < v["task_struct.comm"]
+    assert v["task_struct.tgid"] == v["task_struct.pid"] + 4
+    assert 1024 < v["sizeof.task_struct"] < 16384
+    assert (v["list_head.next"], v["list_head.prev"]) == (0, 8)
+    assert v["const.task_comm_len"] == 16
+    assert v["const.xa_chunk_shift"] == 6
+    assert "task_struct.__state" in v and "module.list" in v and "module_layout.base" in v
+    sym = {k[4:]: val for k, val in v.items() if k.startswith("sym.")}
+    assert sym["_text"] < sym["_stext"] < sym["_etext"] <= sym["__start_rodata"]
+    assert sym["__start_rodata"] <= sym["sys_call_table"] < sym["__end_rodata"] < sym["_end"]
+    assert sym["_stext"] <= sym["vectors"] < sym["_etext"]
+    assert sym["_text"] < sym["init_task"] < sym["_end"]
+    assert v["const.kimage_vaddr"] == sym["_text"]
+    assert v["const.page_offset"] == (1 << 64) - (1 << v["const.va_bits"])
+    assert str(v["str.banner"]).startswith(f"Linux version {v['str.release']} ")
+    assert v["str.release"] == debian_kernel.version
+    config = Path(str(debian_kernel.config)).read_text()
+    assert f"CONFIG_ARM64_VA_BITS={v['const.va_bits']}\n" in config
+    assert f"CONFIG_PGTABLE_LEVELS={v['const.pgtable_levels']}\n" in config
+    assert len(p.text) > 10000
+
+
+def test_c_parser_agrees(debian_profiles: dict[str, Run], tmp_path: Path) -> None:
+    dump = host_program("profile_dump")
+    run = debian_profiles["image"]
+    r = subprocess.run([str(dump), str(run.path), "--text"], capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    py = mamoru("profile", "--show", "--text", run.path).stdout
+    assert r.stdout == py
+
+
+def relocated_table(k: GuestKernel, name: str) -> list[int]:
+    """The entries of a pointer table as the kernel relocates them at boot: the vmlinux
+    holds zeros there and an R_AARCH64_RELATIVE entry (addend = link address) per slot."""
+    with Path(str(k.vmlinux)).open("rb") as f:
+        elf = ELFFile(f)
+        symtab = elf.get_section_by_name(".symtab")
+        sym = symtab.get_symbol_by_name(name)[0]
+        start, n = sym["st_value"], sym["st_size"] // 8
+        rela = elf.get_section_by_name(".rela.dyn").data()
+    addend = {}
+    for off, info, add in struct.iter_unpack("<QQq", rela):
+        if info & 0xFFFFFFFF == R_AARCH64_RELATIVE and start <= off < start + 8 * n:
+            addend[off] = add & 0xFFFFFFFFFFFFFFFF
+    assert len(addend) == n, f"{name}: {len(addend)} of {n} slots relocated"
+    return [addend[start + 8 * i] for i in range(n)]
+
+
+@pytest.mark.parametrize("table", ["sys_call_table", "compat_sys_call_table"])
+def test_every_syscall_is_named(debian_profiles: dict[str, Run], debian_kernel: GuestKernel,
+                                table: str) -> None:
+    entries = relocated_table(debian_kernel, table)
+    dump = host_program("profile_dump")
+    uniq = sorted(set(entries))
+    r = subprocess.run([str(dump), str(debian_profiles["image"].path), "--sym",
+                        *(hex(a) for a in uniq)], capture_output=True, text=True, timeout=120,
+                       check=False)
+    assert r.returncode == 0, r.stderr
+    names = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    prefixes = ("__arm64_sys_",) if table == "sys_call_table" else (
+        "__arm64_sys_", "__arm64_compat_sys_")
+    bad = {hex(a): names.get(hex(a)) for a in uniq
+           if not (names.get(hex(a), "?").startswith(prefixes)
+                   and names[hex(a)].endswith("+0x0"))}
+    assert not bad, f"{len(bad)} unnamed handlers: {list(bad.items())[:10]}"
+    print(f"{table}: {len(entries)} slots, {len(uniq)} distinct handlers, all named")
+    r = subprocess.run([str(dump), str(debian_profiles["image"].path), "--lookup",
+                        "__arm64_sys_ni_syscall"], capture_output=True, text=True, check=True)
+    ni = int(r.stdout.split()[1], 16)
+    assert ni in entries
+
+
+def test_placeholder_system_map_rejected(debian_kernel: GuestKernel, tmp_path: Path) -> None:
+    fake = tmp_path / "System.map"
+    fake.write_text("ffffffffffffffff B The real System.map is in the "
+                    "linux-image-<version>-dbg package\n")
+    r = mamoru("profile", debian_kernel.image, "--system-map", fake, "-o", tmp_path / "p",
+               check=False)
+    assert r.returncode == 1 and "placeholder" in r.stderr

@@ -1,0 +1,205 @@
+"""Hostile guest memory: the introspection library over a synthetic guest (vmi_fake) whose
+lists, pointers, strings and trees are corrupted. Each case must end with a clean error in
+bounded time (subprocess timeout), without a sanitizer report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from vmi_fake import (
+    IMAGE_SIZE,
+    NODES,
+    OFF,
+    PIDS,
+    SLIDE,
+    SYM,
+    FakeGuest,
+    kv,
+    run_tool,
+)
+from vmi_pt import AF, host_program
+
+
+@pytest.fixture(scope="module")
+def tool() -> Path:
+    return host_program("vmi_tool")
+
+
+def tasks_of(lines: list[str]) -> list[tuple[int, str]]:
+    return [(int(x.split()[1]), x.split()[6]) for x in lines if x.startswith("task ")]
+
+
+def error_of(lines: list[str]) -> str:
+    errs = [x for x in lines if x.startswith("error ")]
+    assert errs, lines
+    return errs[0]
+
+
+def test_healthy_fake_guest(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    rc, lines = run_tool(tool, g, tmp_path, "info", "banner", "tasks", "pids", "modules")
+    assert rc == 0, lines
+    assert lines[0] == f"slide {SLIDE:#x} VBAR_EL1"
+    assert lines[1].startswith("banner Linux version 6.1.0-fake ")
+    assert tasks_of(lines)[:5] == [(i, f"task{i}") for i in range(5)]
+    assert tasks_of(lines)[5:] == [(i, f"task{i}") for i in range(1, 5)]  # from the IDR
+    assert [x.split()[1] for x in lines if x.startswith("module ")] == ["mod0", "mod1"]
+    assert "task 2 2 0 0 1 task2" in lines  # PF_KTHREAD
+    assert "task 3 3 0 0 0 task3" in lines
+
+
+def test_cyclic_task_list(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest(ntasks=40)
+    # The last task points back into the middle: a ring that never reaches the head.
+    g.u64(g.tasks[-1] + OFF["task_struct.tasks"], kv(g.tasks[10] + OFF["task_struct.tasks"]))
+    head = kv(SYM["init_task"] + OFF["task_struct.tasks"])
+    for limit in (1000, 1 << 31):
+        t0 = time.monotonic()
+        rc, lines = run_tool(tool, g, tmp_path, "list", hex(head), str(limit), "0")
+        assert rc == 1 and time.monotonic() - t0 < 5
+        err = error_of(lines)
+        assert "cycle in guest data" in err and "does not return to the head" in err, err
+        assert len(lines) < 200  # Brent: found within a few laps
+    rc, lines = run_tool(tool, g, tmp_path, "list", hex(head), "20", "0")
+    assert rc == 1 and "more than 20 entries" in error_of(lines)
+    assert len(lines) == 21
+    # With next->prev checks (the task walk uses them) the re-entry shows first.
+    rc, lines = run_tool(tool, g, tmp_path, "tasks")
+    assert rc == 1
+    err = error_of(lines)
+    assert "inconsistent guest data" in err and "walking the task list" in err, err
+
+
+def test_self_loop_node(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    n = g.tasks[2] + OFF["task_struct.tasks"]
+    g.u64(n, kv(n))
+    g.u64(n + 8, kv(n))
+    rc, lines = run_tool(tool, g, tmp_path, "tasks")
+    assert rc == 1
+    assert "cycle" in error_of(lines) or "prev" in error_of(lines)
+
+
+@pytest.mark.parametrize(("target", "expect"), [
+    (0x1000, "has bad next 0x1000"),                            # a user address
+    (kv(IMAGE_SIZE + 0x10_0000), "translation fault"),          # kernel VA, unmapped
+    (kv(0x100) + 3, "bad next"),                                # misaligned
+    (0xDEAD_0000_0000_0000, "has bad next 0xdead"),             # non-canonical
+])
+def test_bad_next_pointer(tool: Path, tmp_path: Path, target: int, expect: str) -> None:
+    g = FakeGuest()
+    g.u64(g.tasks[3] + OFF["task_struct.tasks"], target)
+    rc, lines = run_tool(tool, g, tmp_path, "tasks")
+    assert rc == 1
+    assert expect in error_of(lines), lines
+    assert [p for p, _ in tasks_of(lines)] == [0, 1, 2, 3]  # the good part came first
+
+
+def test_pointer_to_memory_outside_ram(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    va = kv(IMAGE_SIZE + 0x20_0000)
+    g.space.map(va, 0x1_0000_0000, 3, AF)  # mapped, but beyond the 8 MiB of guest RAM
+    g.u64(g.tasks[1] + OFF["task_struct.tasks"], va + OFF["task_struct.tasks"])
+    rc, lines = run_tool(tool, g, tmp_path, "tasks")
+    assert rc == 1
+    assert "outside guest RAM" in error_of(lines), lines
+
+
+def test_corrupted_prev(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    g.u64(g.tasks[2] + OFF["task_struct.tasks"] + 8, kv(g.tasks[4] + OFF["task_struct.tasks"]))
+    rc, lines = run_tool(tool, g, tmp_path, "tasks")
+    assert rc == 1
+    err = error_of(lines)
+    assert "inconsistent guest data" in err and "has prev" in err, err
+
+
+def test_task_field_unreadable(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    g.u64(g.tasks[1] + OFF["task_struct.cred"], kv(IMAGE_SIZE + 0x30_0000))
+    rc, lines = run_tool(tool, g, tmp_path, "tasks")
+    assert rc == 1
+    err = error_of(lines)
+    assert f"reading cred.uid of task at {kv(g.tasks[1]):#x}" in err, err
+    assert "translation fault" in err
+
+
+def test_absurd_string_lengths(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    start = IMAGE_SIZE - 0x3000
+    g.w(start, b"A" * 0x3000)  # no terminator up to the end of the mapping
+    rc, lines = run_tool(tool, g, tmp_path, "str", hex(kv(start)), "100", "str",
+                         hex(kv(start)), str(1 << 24))
+    assert rc == 0
+    assert lines[0] == "str -10 " + "A" * 99  # truncated, flagged
+    assert lines[1].startswith("str -3 ") and "translation fault" in lines[1]
+    # The comm of a task is 16 bytes, never more, whatever follows it.
+    g = FakeGuest()
+    g.w(g.tasks[1] + OFF["task_struct.comm"], b"B" * 64)
+    rc, lines = run_tool(tool, g, tmp_path, "tasks")
+    assert rc == 0 and (1, "B" * 16) in tasks_of(lines)
+
+
+def test_idr_cycle(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    # Root becomes an inner node (shift 6) whose slot 0 points back at itself.
+    g.w(NODES + OFF["xa_node.shift"], b"\x06")
+    g.u64(NODES + OFF["xa_node.slots"], kv(NODES) | 2)
+    rc, lines = run_tool(tool, g, tmp_path, "pids")
+    assert rc == 1
+    assert "expected 0" in error_of(lines) and "walking the PID IDR" in error_of(lines)
+
+
+def test_idr_leaf_pointing_to_node_and_garbage(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    g.u64(NODES + OFF["xa_node.slots"] + 8 * 7, kv(NODES) | 2)
+    rc, lines = run_tool(tool, g, tmp_path, "pids")
+    assert rc == 1 and "points to another node" in error_of(lines)
+    g = FakeGuest()
+    g.u64(PIDS + 0x100 + OFF["pid.numbers"], 77)  # struct pid says 77, its task says 1
+    rc, lines = run_tool(tool, g, tmp_path, "pids")
+    assert rc == 1 and "inconsistent guest data" in error_of(lines)
+
+
+def test_idr_deep_dag_is_bounded(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    # Ten nodes, shifts 54..0, every slot of each pointing at the next: 64^9 paths.
+    nodes = [NODES + 0x400 * i for i in range(10)]
+    g.u64(SYM["init_pid_ns"] + OFF["pid_namespace.idr"] + OFF["xarray.xa_head"], kv(nodes[0]) | 2)
+    for i, n in enumerate(nodes):
+        g.w(n + OFF["xa_node.shift"], bytes([6 * (9 - i)]))
+        for s in range(64):
+            nxt = kv(nodes[i + 1]) | 2 if i + 1 < len(nodes) else 0
+            g.u64(n + OFF["xa_node.slots"] + 8 * s, nxt)
+    t0 = time.monotonic()
+    rc, lines = run_tool(tool, g, tmp_path, "pids", timeout=20)
+    assert rc == 1 and time.monotonic() - t0 < 15
+    assert "more than 4096 nodes" in error_of(lines)
+
+
+def test_kaslr_anchors(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    g.regs["vbar_el1"] = kv(SYM["vectors"]) + 0x1_0000  # wrong by 64 KiB: banner check fails
+    rc, lines = run_tool(tool, g, tmp_path, "info")
+    assert rc == 0 and lines[0] == f"slide {SLIDE:#x} banner scan"
+    g.regs["vbar_el1"] = 0x1234  # garbage, not 64 KiB aligned either
+    rc, lines = run_tool(tool, g, tmp_path, "info")
+    assert rc == 0 and lines[0].endswith("banner scan")
+    g.w(SYM["linux_banner"], b"Linux version 9.9.9-other (x)\n\0")  # another kernel
+    rc, lines = run_tool(tool, g, tmp_path, "info")
+    assert rc == 1
+    err = error_of(lines)
+    assert "kernel slide (KASLR) not found" in err and "nowhere in guest RAM" in err, err
+    g = FakeGuest()
+    g.regs["sctlr_el1"] = 0
+    rc, lines = run_tool(tool, g, tmp_path, "info")
+    assert rc == 1 and "MMU is off" in error_of(lines)
+
+
+def test_module_list_corruption(tool: Path, tmp_path: Path) -> None:
+    g = FakeGuest()
+    g.u64(SYM["modules"], kv(SYM["modules"]) + 0x10)  # first node's prev does not match
+    rc, lines = run_tool(tool, g, tmp_path, "modules")
+    assert rc == 1 and "walking the module list" in error_of(lines)

@@ -1,0 +1,294 @@
+"""What goes into a profile, gathered from a Kernel (see inputs.py).
+
+Keys: sym.<name> (link address), <struct>.<member> (byte offset), sizeof.<struct>,
+sizeof.<struct>.<member>, const.<name>, str.<name>; text symbols in their own table.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mamoru.profile.errors import ProfileError
+from mamoru.profile.format import Profile
+from mamoru.profile.inputs import Kernel, guess_sibling, open_kernel, parse_config
+from mamoru.profile.layout import Struct
+
+REQUIRED_SYMBOLS = (
+    "_text", "_stext", "_etext", "__start_rodata", "__end_rodata", "_end", "linux_banner",
+    "sys_call_table", "init_task", "swapper_pg_dir", "init_pid_ns", "vectors",
+    "kimage_voffset", "memstart_addr",
+)
+OPTIONAL_SYMBOLS = (
+    "compat_sys_call_table", "modules", "_sinittext", "_einittext", "__init_begin",
+    "__init_end", "_sdata", "_edata", "__bss_start", "init_mm", "init_cred", "kimage_vaddr",
+    "vabits_actual", "module_alloc_base", "__per_cpu_offset", "__start_BTF", "__stop_BTF",
+)
+# Equivalent names in other kernel versions, tried when the first name is missing.
+SYMBOL_ALIASES = {"__start_rodata": ("_srodata",), "__end_rodata": ("_erodata",)}
+
+REQUIRED_MEMBERS: dict[str, tuple[str, ...]] = {
+    "task_struct": ("tasks", "pid", "tgid", "comm", "mm", "active_mm", "real_parent", "parent",
+                    "cred", "real_cred", "flags", "thread_pid"),
+    "cred": ("uid", "euid"),
+    "mm_struct": ("pgd",),
+    "list_head": ("next", "prev"),
+    "hlist_head": ("first",),
+    "hlist_node": ("next", "pprev"),
+    "pid": ("level", "numbers", "tasks"),
+    "upid": ("nr", "ns"),
+    "pid_namespace": ("idr",),
+    "idr": ("idr_rt", "idr_base"),
+    "xarray": ("xa_head",),
+    "xa_node": ("shift", "slots"),
+}
+OPTIONAL_MEMBERS: dict[str, tuple[str, ...]] = {
+    "task_struct": ("pid_links", "group_leader", "children", "sibling", "thread_group",
+                    "thread_node", "signal", "stack", "exit_state", "start_time", "se"),
+    "cred": ("gid", "egid", "suid", "fsuid"),
+    "pid": ("count",),
+    "pid_namespace": ("level", "parent"),
+    "idr": ("idr_next",),
+    "xarray": ("xa_flags",),
+    "xa_node": ("offset", "count", "nr_values", "parent"),
+}
+MODULE_MEMBERS = ("list", "name", "state")
+MODULE_LAYOUT_MEMBERS = ("base", "size", "text_size", "ro_size")      # up to 6.3: core_layout
+MODULE_MEMORY_MEMBERS = ("base", "size")                               # 6.4+: mem[]
+ENUMERATORS = ("PIDTYPE_PID", "PIDTYPE_TGID", "PIDTYPE_PGID", "PIDTYPE_SID", "PIDTYPE_MAX",
+               "MOD_TEXT", "MOD_DATA", "MOD_RODATA", "MOD_MEM_NUM_TYPES")
+STATE_MEMBERS = ("__state", "state")            # 5.14+ / older
+TEXT_PREFERENCE_MAX = 8
+
+
+@dataclass
+class BuildResult:
+    profile: Profile
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    source: str = ""
+
+
+def _leading_ones(x: int) -> int:
+    n = 0
+    for bit in range(63, -1, -1):
+        if not x >> bit & 1:
+            break
+        n += 1
+    return n
+
+
+def _text_symbols(k: Kernel, prof: Profile) -> list[tuple[int, str]]:
+    """Text symbols within [_text, _etext) and the init text, ordered by address; among
+    aliases the name kallsyms would prefer comes first (strong before weak, fewer leading
+    underscores first, then by name, so both inputs give the same order)."""
+    ranges = [(prof.get("sym._text"), prof.get("sym._etext"))]
+    if isinstance(prof.get("sym._sinittext"), int) and isinstance(prof.get("sym._einittext"), int):
+        ranges.append((prof.get("sym._sinittext"), prof.get("sym._einittext")))
+    keyed = []
+    seen: set[tuple[int, str]] = set()
+    for addr, name, t in k.text_candidates:
+        if not any(isinstance(lo, int) and isinstance(hi, int) and lo <= addr < hi
+                   for lo, hi in ranges):
+            continue
+        if (addr, name) in seen:
+            continue
+        seen.add((addr, name))
+        underscores = len(name) - len(name.lstrip("_"))
+        keyed.append((addr, t in "Ww", min(underscores, TEXT_PREFERENCE_MAX), name))
+    keyed.sort()
+    return [(addr, name) for addr, _, _, name in keyed]
+
+
+def _member(prof: Profile, s: Struct, member: str, key: str | None = None) -> bool:
+    m = s.members.get(member)
+    if m is None:
+        return False
+    key = key or f"{s.name}.{member}"
+    prof.number(key, m.offset)
+    prof.number(f"sizeof.{key}", m.size)
+    if m.bit_size:
+        prof.number(f"bitfield.{key}", m.bit_offset % 8 << 8 | m.bit_size)
+    return True
+
+
+def _structs(k: Kernel, prof: Profile, notes: list[str]) -> None:
+    want = set(REQUIRED_MEMBERS) | set(OPTIONAL_MEMBERS)
+    with_modules = "modules" in k.symbols
+    if with_modules:
+        want |= {"module", "module_layout", "module_memory"}
+    search = getattr(k.types, "search", None)
+    if search is not None:                       # DWARF: one search for everything
+        search(want, ENUMERATORS, set(REQUIRED_MEMBERS) | ({"module"} if with_modules else set()))
+    found = k.types.structs(sorted(want))
+    missing = [s for s in REQUIRED_MEMBERS if s not in found]
+    if missing:
+        raise ProfileError(f"{k.type_source}: no complete definition of struct "
+                           f"{', '.join(missing)}")
+    for sname, members in REQUIRED_MEMBERS.items():
+        s = found[sname]
+        prof.number(f"sizeof.{sname}", s.size)
+        for m in members:
+            if not _member(prof, s, m):
+                raise ProfileError(f"{k.type_source}: struct {sname} has no member {m}")
+        for m in OPTIONAL_MEMBERS.get(sname, ()):
+            _member(prof, s, m)
+    task = found["task_struct"]
+    for m in STATE_MEMBERS:
+        if _member(prof, task, m, "task_struct.__state"):
+            prof.string("str.task_state_member", m)
+            if m != "__state":
+                notes.append(f"task_struct.__state records the member '{m}'")
+            break
+    else:
+        raise ProfileError(f"{k.type_source}: struct task_struct has neither __state nor state")
+
+    if with_modules:
+        mod = found.get("module")
+        if mod is None:
+            raise ProfileError(f"{k.type_source}: no complete definition of struct module")
+        prof.number("sizeof.module", mod.size)
+        for m in MODULE_MEMBERS:
+            if not _member(prof, mod, m) and m != "state":
+                raise ProfileError(f"{k.type_source}: struct module has no member {m}")
+        if _member(prof, mod, "core_layout") and "module_layout" in found:
+            lay = found["module_layout"]
+            prof.number("sizeof.module_layout", lay.size)
+            for m in MODULE_LAYOUT_MEMBERS:
+                _member(prof, lay, m)
+        elif _member(prof, mod, "mem") and "module_memory" in found:
+            mm = found["module_memory"]
+            prof.number("sizeof.module_memory", mm.size)
+            for m in MODULE_MEMORY_MEMBERS:
+                _member(prof, mm, m)
+        else:
+            raise ProfileError(f"{k.type_source}: struct module has neither core_layout "
+                               "(module_layout) nor mem (module_memory)")
+
+    for name, value in k.types.enumerators(ENUMERATORS).items():
+        prof.number(f"const.{name}", value)
+    # XA_CHUNK_SHIFT from the slot array: XA_CHUNK_SIZE pointers.
+    slots = found["xa_node"].members["slots"]
+    chunk = slots.size // 8
+    if chunk < 2 or chunk & (chunk - 1):
+        raise ProfileError(f"xa_node.slots has {chunk} entries; expected a power of two")
+    prof.number("const.xa_chunk_shift", chunk.bit_length() - 1)
+    prof.number("const.task_comm_len", task.members["comm"].size)
+
+
+def _config_int(config: dict[str, str], name: str) -> int | None:
+    v = config.get(name)
+    if v is None or v in ("y", "m", "n"):
+        return None
+    try:
+        return int(v, 0)
+    except ValueError:
+        return None
+
+
+def _constants(k: Kernel, prof: Profile, config: dict[str, str], notes: list[str]) -> None:
+    text = prof.get("sym._text")
+    assert isinstance(text, int)
+    derived: list[str] = []
+
+    va_bits = _config_int(config, "ARM64_VA_BITS")
+    if va_bits is None:
+        # The image lives at the start of the upper half: -(1 << (VA_BITS_MIN - 1)) + modules.
+        va_bits = 65 - _leading_ones(text)
+        derived.append("va_bits (from _text; a 52-bit kernel shows as 48)")
+    page_shift = _config_int(config, "ARM64_PAGE_SHIFT")
+    if page_shift is None:
+        if k.page_shift_hint is None:
+            raise ProfileError("page size unknown: give --config (no Image header flags or "
+                               "_kernel_flags_le_lo32)")
+        page_shift = k.page_shift_hint
+        derived.append("page_shift (from the Image header flags, _kernel_flags_le_lo32)")
+    levels = _config_int(config, "PGTABLE_LEVELS")
+    if levels is None:
+        levels = -(-(va_bits - page_shift) // (page_shift - 3))
+        derived.append("pgtable_levels (from va_bits and page_shift)")
+    if not (36 <= va_bits <= 52 and page_shift in (12, 14, 16) and 1 <= levels <= 5):
+        raise ProfileError(f"implausible layout: va_bits {va_bits}, page_shift {page_shift}, "
+                           f"levels {levels}")
+    if "RANDOMIZE_BASE" in config:
+        kaslr = int(config["RANDOMIZE_BASE"] == "y")
+    else:
+        kaslr = int(any(n in k.symbols for n in ("kaslr_init", "kaslr_early_init",
+                                                  "__pi_kaslr_early_init")))
+        derived.append("randomize_base (from kaslr_* symbols)")
+    if "COMPAT" in config:
+        compat = int(config["COMPAT"] == "y")
+    else:
+        compat = int("compat_sys_call_table" in k.symbols)
+        derived.append("compat (from compat_sys_call_table)")
+    text_offset = k.text_offset or 0
+    prof.number("const.va_bits", va_bits)
+    prof.number("const.page_shift", page_shift)
+    prof.number("const.page_size", 1 << page_shift)
+    prof.number("const.pgtable_levels", levels)
+    prof.number("const.randomize_base", kaslr)
+    prof.number("const.compat", compat)
+    prof.number("const.text_offset", text_offset)
+    prof.address("const.page_offset", (1 << 64) - (1 << va_bits))
+    prof.address("const.kimage_vaddr", text - text_offset)
+    if derived:
+        notes.append("derived without a .config: " + ", ".join(derived))
+
+
+def _banner(k: Kernel, prof: Profile) -> None:
+    addr = prof.get("sym.linux_banner")
+    assert isinstance(addr, int)
+    raw = k.read(addr, 512)
+    if raw is None or not raw.startswith(b"Linux version "):
+        raise ProfileError("cannot read linux_banner from the kernel file")
+    raw = raw.split(b"\0", 1)[0]
+    banner = raw.decode("utf-8", "replace")
+    prof.string("str.banner", banner)
+    prof.string("str.release", banner.split()[2] if len(banner.split()) > 2 else "")
+
+
+def build_profile(kernel_path: Path, system_map: Path | None = None,
+                  config_path: Path | None = None) -> BuildResult:
+    t0 = time.perf_counter()
+    k, f = open_kernel(kernel_path, system_map)
+    try:
+        notes = list(k.notes)
+        prof = Profile()
+        for name in REQUIRED_SYMBOLS + OPTIONAL_SYMBOLS:
+            sym = k.symbols.get(name)
+            for alias in SYMBOL_ALIASES.get(name, ()):
+                if sym is None and alias in k.symbols:
+                    sym = k.symbols[alias]
+                    notes.append(f"sym.{name} is {alias}")
+            if sym is None:
+                if name in REQUIRED_SYMBOLS:
+                    raise ProfileError(f"required symbol {name} not found in "
+                                       f"{'System.map' if k.kind == 'image' else 'the symtab'}")
+                continue
+            prof.address(f"sym.{name}", sym.addr)
+        t1 = time.perf_counter()
+        if config_path is None:
+            config_path = guess_sibling(kernel_path, "config")
+            if config_path is not None:
+                notes.append(f"using the kernel configuration {config_path}")
+        config = parse_config(config_path) if config_path is not None else {}
+        _structs(k, prof, notes)
+        t2 = time.perf_counter()
+        _constants(k, prof, config, notes)
+        _banner(k, prof)
+        prof.text = _text_symbols(k, prof)
+        if not prof.text:
+            raise ProfileError("no text symbols between _text and _etext")
+        prof.string("str.types", k.type_source)
+        t3 = time.perf_counter()
+        timings = dict(k.timings)
+        timings.update({"symbols": t1 - t0, "types": t2 - t1, "rest": t3 - t2,
+                        "total": t3 - t0})
+        cus = getattr(k.types, "cus_visited", None)
+        if cus is not None:
+            notes.append(f"DWARF: visited {cus} compile units")
+        return BuildResult(prof, notes, timings, k.type_source)
+    finally:
+        if f is not None:
+            f.close()  # type: ignore[attr-defined]

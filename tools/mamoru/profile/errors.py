@@ -1,0 +1,5 @@
+"""The one exception the profile tool raises for bad or unsupported input."""
+
+
+class ProfileError(Exception):
+    """A corrupt, unsupported or incomplete input; str() is a one-line reason."""
