@@ -1,0 +1,89 @@
+"""Booting, resetting, powering off and crashing: each test boots its own target."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mamoru.console import BANNER_RE, PROMPT
+from mamoru.testing import BOOT_TIMEOUT, Launcher, Target
+
+BANNER = re.compile(r"^Mamoru v(\d+\.\d+\.\d+\S*) \((\S+)\) on (.+?)\r?$", re.MULTILINE)
+VERSION_LINE = re.compile(r"^version: (\S+)$", re.MULTILINE)
+GIT_LINE = re.compile(r"^git: (\S+)$", re.MULTILINE)
+
+
+@pytest.mark.qemu
+@pytest.mark.boot
+def test_boots_to_prompt_with_banner(target: Target) -> None:
+    m = BANNER.search(target.boot_log)
+    assert m, f"no banner line in the boot output:\n{target.boot_log}"
+    assert m.group(3) == target.board.title
+    out = target.console.command("version")
+    version, git = VERSION_LINE.search(out), GIT_LINE.search(out)
+    assert version and version.group(1) == m.group(1), out
+    assert git and git.group(1) == m.group(2), out
+
+
+@pytest.mark.boot
+def test_reset_reboots(target: Target) -> None:
+    c = target.console
+    c.send("reset")
+    c.write("\r")
+    c.expect(BANNER_RE, 30)
+    c.wait_prompt(BOOT_TIMEOUT)
+    assert VERSION_LINE.search(c.command("version"))
+
+
+@pytest.mark.qemu
+@pytest.mark.boot
+def test_poweroff_stops_qemu(target: Target) -> None:
+    assert target.qemu is not None
+    target.console.send("poweroff")
+    target.console.write("\r")
+    assert target.qemu.wait(10) == 0
+
+
+FAULTS = {
+    "write-text": ["Data Abort", "permission fault", "HALTED"],
+    "write-rodata": ["Data Abort", "permission fault", "write", "HALTED"],
+    "unmapped": ["Data Abort", "translation fault", "read"],
+    "exec-data": ["Instruction Abort", "permission fault"],
+}
+
+
+@pytest.mark.qemu
+@pytest.mark.boot
+@pytest.mark.parametrize("kind", FAULTS)
+def test_fault_gives_crash_report(target: Target, kind: str) -> None:
+    c = target.console
+    c.send(f"fault {kind}")
+    c.write("\r")
+    c.wait_for_all([*FAULTS[kind], "ESR_EL2", "FAR_EL2", "ELR_EL2"], timeout=10)
+    # Halted: neither a prompt nor a reboot follows.
+    c.assert_absent(re.compile(f"{re.escape(PROMPT)}|{BANNER_RE.pattern}", re.M), 1.0)
+
+
+@pytest.mark.qemu
+def test_refuses_to_run_at_el1(launch: Launcher) -> None:
+    """-M virt without virtualization=on starts the image at EL1."""
+    t = launch.boot(launch.require("virt"), virtualization=False, wait_prompt=False)
+    t.console.expect("must be started at EL2", 30)
+    t.console.assert_absent(PROMPT, 2.0)
+
+
+@pytest.mark.qemu
+def test_refuses_to_run_without_device_tree(launch: Launcher) -> None:
+    """raspi4b without -dtb: the image gets no DTB. Either UART may carry the error."""
+    t = launch.boot(launch.require("rpi4"), no_dtb=True, console_uart="both", wait_prompt=False)
+    t.console.expect("no valid device tree", 30)
+    t.console.assert_absent(PROMPT, 2.0)
+
+
+@pytest.mark.qemu
+def test_rpi4_console_on_pl011(launch: Launcher) -> None:
+    """-append console=serial0 moves the console from the mini UART to the PL011."""
+    t = launch.boot(launch.require("rpi4"), console_uart="pl011")
+    assert BANNER.search(t.boot_log), t.boot_log
+    assert "board: Raspberry Pi 4 Model B" in t.console.command("version").splitlines()

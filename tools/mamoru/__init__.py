@@ -1,0 +1,1 @@
+"""Developer tooling for the Mamoru hypervisor: the package behind ./mamoru."""

@@ -1,0 +1,366 @@
+"""QEMU command lines for every board, and a Qemu process wrapper with a console.
+
+This is the one place that knows how Mamoru is run under QEMU: `./mamoru run`,
+the pytest fixtures and the benchmarks all build their command lines here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+import serial
+
+from mamoru import paths
+from mamoru.boards import BoardConfig, UartName
+from mamoru.console import Console
+
+ChardevKind = Literal["tcp", "pty", "stdio"]
+
+
+def qemu_binary() -> str:
+    return os.environ.get("MAMORU_QEMU", "qemu-system-aarch64")
+
+
+class QemuError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Chardev:
+    """Where the console UART goes: a TCP server socket, a pty, or this terminal."""
+
+    kind: ChardevKind
+    port: int = 0   # tcp only
+
+    def serial_arg(self) -> str:
+        """The -serial value for a console on one UART."""
+        if self.kind == "tcp":
+            return f"tcp:127.0.0.1:{self.port},server=on,wait=on"
+        if self.kind == "pty":
+            return "pty"
+        return "mon:stdio"
+
+    def chardev_arg(self, ident: str) -> str:
+        """A -chardev value multiplexing the console over both UARTs."""
+        if self.kind == "tcp":
+            return (
+                f"socket,id={ident},host=127.0.0.1,port={self.port},"
+                "server=on,wait=on,mux=on"
+            )
+        if self.kind == "pty":
+            return f"pty,id={ident},mux=on"
+        return f"stdio,id={ident},mux=on"
+
+
+def qemu_argv(
+    config: BoardConfig,
+    console: Chardev,
+    *,
+    image: Path | None = None,
+    gic: int | None = None,
+    console_uart: UartName | None = None,
+    dtb: Path | None = None,
+    no_dtb: bool = False,
+    virtualization: bool = True,
+    append: str | None = None,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The full QEMU command line for config.
+
+    console_uart (raspi machines): 'mini' (the upstream DTBs' stdout-path, the
+      default), 'pl011' (adds -append console=serial0) or 'both' (one console
+      multiplexed over both UARTs: output from either, e.g. for early errors).
+    dtb: another device tree; no_dtb: none at all (raspi: the image gets none).
+    virtualization: virt only; False starts the image at EL1.
+    """
+    board = config.board
+    image = image or paths.image_path(board.name)
+    uart = console_uart or config.uart
+    argv = [qemu_binary()]
+
+    if board.machine == "virt":
+        if uart != "pl011":
+            raise QemuError(f"QEMU virt has only a PL011, not {uart!r}")
+        g = gic or config.gic or 3
+        machine = "virt"
+        if virtualization:
+            machine += ",virtualization=on"
+        argv += ["-M", f"{machine},gic-version={g}", "-cpu", "cortex-a72", "-m", "1G"]
+        argv += ["-smp", "1"]
+        if dtb is not None and not no_dtb:    # default: QEMU generates the DTB
+            argv += ["-dtb", str(dtb)]
+        serials = ["-serial", console.serial_arg()]
+    else:
+        argv += ["-M", board.machine, "-accel", "tcg,thread=single"]
+        if uart == "mini":       # QEMU's serial0 is the PL011, serial1 the mini UART
+            serials = ["-serial", "null", "-serial", console.serial_arg()]
+        elif uart == "pl011":
+            serials = ["-serial", console.serial_arg(), "-serial", "null"]
+            append = f"console=serial0 {append}" if append else "console=serial0"
+        else:
+            serials = ["-chardev", console.chardev_arg("con")]
+            serials += ["-serial", "chardev:con", "-serial", "chardev:con"]
+        if not no_dtb:
+            path = dtb or (paths.dtb_dir() / board.dtb if board.dtb else None)
+            if path is not None:
+                if not path.is_file():
+                    raise QemuError(f"device tree {path} is missing: run ./mamoru setup")
+                argv += ["-dtb", str(path)]
+
+    argv += ["-kernel", str(image), "-display", "none", "-monitor", "none", *serials]
+    if append:
+        argv += ["-append", append]
+    argv += list(extra)
+    return argv
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# Every QEMU this process started and has not reaped: the safety net kills them.
+_LIVE: set[subprocess.Popen[bytes]] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def kill_all() -> int:
+    """Kills every QEMU this process started that still runs; returns how many."""
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+        _LIVE.clear()
+    n = 0
+    for p in procs:
+        if p.poll() is None:
+            n += 1
+            p.kill()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+    return n
+
+
+atexit.register(kill_all)
+
+_PTY_RE = re.compile(r"char device redirected to (/dev/pts/\d+)")
+
+
+class Qemu:
+    """One QEMU running Mamoru with its console attached (a context manager).
+
+    chardev 'tcp' (default): the console is a TCP server socket QEMU holds the
+    guest for until we connect, so no output is lost. 'pty': a pseudo-terminal
+    (termios applies); output before we open it may be lost.
+    On exit, on every path, QEMU is terminated (then killed) and the port closed.
+    """
+
+    def __init__(
+        self,
+        config: BoardConfig,
+        *,
+        chardev: Literal["tcp", "pty"] = "tcp",
+        baud: int = 115200,
+        connect_timeout: float = 15.0,
+        image: Path | None = None,
+        gic: int | None = None,
+        console_uart: UartName | None = None,
+        dtb: Path | None = None,
+        no_dtb: bool = False,
+        virtualization: bool = True,
+        append: str | None = None,
+        extra: Sequence[str] = (),
+    ) -> None:
+        """Options after connect_timeout are qemu_argv's."""
+        self.config = config
+        self.chardev_kind = chardev
+        self.baud = baud
+        self.connect_timeout = connect_timeout
+        self._argv_for = lambda chardev: qemu_argv(
+            config,
+            chardev,
+            image=image,
+            gic=gic,
+            console_uart=console_uart,
+            dtb=dtb,
+            no_dtb=no_dtb,
+            virtualization=virtualization,
+            append=append,
+            extra=extra,
+        )
+        self.argv: list[str] = []
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port: serial.SerialBase | None = None
+        self.console: Console | None = None
+        self.pty: str | None = None
+        self.started_at = 0.0
+        self._output: list[str] = []
+        self._output_lock = threading.Lock()
+        self._readers: list[threading.Thread] = []
+
+    # -- process ---------------------------------------------------------------
+
+    @property
+    def output(self) -> str:
+        """What QEMU itself printed (stderr and stdout)."""
+        with self._output_lock:
+            return "".join(self._output)
+
+    def _spawn(self, chardev: Chardev) -> subprocess.Popen[bytes]:
+        self.argv = self._argv_for(chardev)
+        self._output = []
+        self.started_at = time.monotonic()
+        proc = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,   # Ctrl-C reaches us, and we stop QEMU
+        )
+        with _LIVE_LOCK:
+            _LIVE.add(proc)
+        self._readers = []
+        for stream in (proc.stdout, proc.stderr):
+            t = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+            t.start()
+            self._readers.append(t)
+        return proc
+
+    def _pump(self, stream: object) -> None:
+        for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
+            with self._output_lock:
+                self._output.append(raw.decode(errors="replace"))
+
+    def _fail(self, what: str) -> QemuError:
+        return QemuError(
+            f"{what}\ncommand: {' '.join(self.argv)}\nQEMU said:\n{self.output or '(nothing)'}"
+        )
+
+    def start(self) -> Qemu:
+        try:
+            if self.chardev_kind == "tcp":
+                self._start_tcp()
+            else:
+                self._start_pty()
+        except BaseException:
+            self.stop()
+            raise
+        assert self.port is not None
+        self.console = Console(self.port)
+        return self
+
+    def _start_tcp(self) -> None:
+        for _attempt in range(3):
+            port = free_port()
+            self.proc = self._spawn(Chardev("tcp", port))
+            deadline = time.monotonic() + self.connect_timeout
+            while True:
+                if self.proc.poll() is not None:
+                    self._join_readers()
+                    if "in use" in self.output:     # lost the race for the port
+                        break
+                    raise self._fail(f"QEMU exited with {self.proc.returncode} at startup")
+                try:
+                    self.port = serial.serial_for_url(
+                        f"socket://127.0.0.1:{port}", baudrate=self.baud, timeout=0.05
+                    )
+                    return
+                except serial.SerialException:
+                    if time.monotonic() >= deadline:
+                        raise self._fail(
+                            f"could not connect to QEMU's console on port {port}"
+                        ) from None
+                    time.sleep(0.02)
+        raise self._fail("no free TCP port for the console")
+
+    def _start_pty(self) -> None:
+        self.proc = self._spawn(Chardev("pty"))
+        deadline = time.monotonic() + self.connect_timeout
+        while True:
+            m = _PTY_RE.search(self.output)
+            if m:
+                self.pty = m.group(1)
+                self.port = serial.Serial(self.pty, baudrate=self.baud, timeout=0.05)
+                return
+            if self.proc.poll() is not None:
+                self._join_readers()
+                raise self._fail(f"QEMU exited with {self.proc.returncode} at startup")
+            if time.monotonic() >= deadline:
+                raise self._fail("QEMU did not report its pty")
+            time.sleep(0.02)
+
+    def _join_readers(self) -> None:
+        for t in self._readers:
+            t.join(1)
+
+    def poll(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def wait(self, timeout: float) -> int:
+        """Waits for QEMU to exit by itself; returns its exit code."""
+        assert self.proc is not None
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise self._fail(f"QEMU still runs after {timeout:g} s") from None
+        self._join_readers()
+        return code
+
+    def stop(self) -> None:
+        """Terminates QEMU (kills it if it lingers) and closes the console."""
+        proc = self.proc
+        if proc is not None:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                try:
+                    proc.wait(3)
+                except subprocess.TimeoutExpired:
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    proc.wait(5)
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
+            self._join_readers()
+            for stream in (proc.stdout, proc.stderr):
+                if stream:
+                    stream.close()
+        if self.console is not None:
+            self.console.close()
+        elif self.port is not None:
+            self.port.close()
+
+    def __enter__(self) -> Qemu:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def describe(self) -> str:
+        """The command line and QEMU's own messages, for reports."""
+        code = self.poll()
+        state = "running" if code is None else f"exited with {code}"
+        said = self.output or "(nothing)"
+        return f"command: {' '.join(self.argv)}\nQEMU {state}; it said:\n{said}"

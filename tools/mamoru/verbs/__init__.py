@@ -1,0 +1,15 @@
+"""One module per ./mamoru verb; each has add_arguments(parser) and main(args) -> int."""
+
+from types import ModuleType
+
+from mamoru.verbs import bench, build, menuconfig, profile, run, setup, test
+
+VERBS: dict[str, ModuleType] = {
+    "setup": setup,
+    "build": build,
+    "menuconfig": menuconfig,
+    "run": run,
+    "test": test,
+    "bench": bench,
+    "profile": profile,
+}

@@ -1,0 +1,69 @@
+"""Build the hypervisor for a board: build/<board>/mamoru.elf and mamoru.img.
+
+Runs SCons from the virtualenv: scons -C <repo> board=<board> -j<N>.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+from mamoru import paths
+from mamoru.boards import BOARDS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--board",
+        choices=[*BOARDS, "all"],
+        default="rpi4",
+        help="board to build, or all of them (default: rpi4)",
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+        help="parallel compile jobs (default: number of CPUs)",
+    )
+
+
+def scons() -> str:
+    venv = paths.venv_bin("scons")
+    if venv.exists():
+        return str(venv)
+    found = shutil.which("scons")
+    if found is None:
+        raise SystemExit("build: scons not found; run ./mamoru (it installs requirements.txt)")
+    return found
+
+
+def scons_argv(board: str, *targets: str, jobs: int | None = None) -> list[str]:
+    argv = [scons(), "-C", str(paths.ROOT), f"board={board}"]
+    if jobs:
+        argv.append(f"-j{jobs}")
+    return [*argv, *targets]
+
+
+def build(boards: list[str], jobs: int) -> int:
+    """Builds each board; 0 when every image exists afterwards."""
+    for board in boards:
+        argv = scons_argv(board, jobs=jobs)
+        print(f"build: {board}: {' '.join(argv)}", flush=True)
+        r = subprocess.run(argv, check=False)
+        if r.returncode != 0:
+            print(f"build: {board} failed (scons exit code {r.returncode})", file=sys.stderr)
+            return r.returncode
+        image = paths.image_path(board)
+        if not image.is_file():
+            print(f"build: {board}: scons succeeded but {image} is missing", file=sys.stderr)
+            return 1
+    return 0
+
+
+def boards_of(choice: str) -> list[str]:
+    return list(BOARDS) if choice == "all" else [choice]
+
+
+def main(args: argparse.Namespace) -> int:
+    return build(boards_of(args.board), args.jobs)

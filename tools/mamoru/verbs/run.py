@@ -1,0 +1,61 @@
+"""Boot Mamoru under QEMU with this terminal as its console.
+
+Sets up the host and builds first (unless --no-build). Arguments after `--`
+go to QEMU as they are, e.g.: ./mamoru run --board virt -- -d int -s -S
+Quit QEMU with Ctrl-A x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from mamoru.boards import BOARDS, BoardConfig, config_for
+from mamoru.qemu import Chardev, QemuError, qemu_argv
+from mamoru.verbs import build, setup
+
+PASSTHROUGH = "QEMU arguments"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--board", choices=list(BOARDS), default="rpi4", help="board to boot (default: rpi4)"
+    )
+    parser.add_argument(
+        "--gic", type=int, choices=(2, 3), default=None, help="virt: GIC version (default: 3)"
+    )
+    parser.add_argument(
+        "--console-uart", choices=("mini", "pl011", "both"), default=None,
+        help="raspi: the UART for the console (default: the DTB's choice, the mini UART)",
+    )
+    parser.add_argument("--dtb", type=Path, default=None, help="boot with this device tree")
+    parser.add_argument("--no-build", action="store_true", help="boot the existing image")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="parallel compile jobs for the build")
+
+
+def main(args: argparse.Namespace) -> int:
+    config: BoardConfig = config_for(args.board, args.gic)
+    if args.gic and args.board != "virt":
+        raise SystemExit("run: --gic applies to --board virt only")
+    rc = setup.ensure(quiet=True)
+    if rc:
+        return rc
+    if not args.no_build:
+        rc = build.build([args.board], args.jobs)
+        if rc:
+            return rc
+    try:
+        argv = qemu_argv(
+            config,
+            Chardev("stdio"),
+            gic=args.gic,
+            console_uart=args.console_uart,
+            dtb=args.dtb,
+            extra=args.passthrough,
+        )
+    except QemuError as e:
+        raise SystemExit(f"run: {e}") from None
+    print(f"Mamoru on {args.board} under QEMU; quit with Ctrl-A x", flush=True)
+    os.execvp(argv[0], argv)

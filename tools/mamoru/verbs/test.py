@@ -1,0 +1,43 @@
+"""Set up, build every board, then run the test suite (pytest on tests/).
+
+Every argument after the verb goes to pytest, e.g.:
+  ./mamoru test tests/target -k help --board virt
+  ./mamoru test -- --help            (pytest's own help, with our options)
+Exit code: pytest's; "no tests collected" counts as a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from mamoru import paths
+from mamoru.boards import BOARDS
+from mamoru.verbs import build, setup
+
+PASSTHROUGH = "pytest arguments"
+PYTEST_NO_TESTS = 5
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-build", action="store_true",
+                        help="test the images already in build/ (setup still runs)")
+
+
+def main(args: argparse.Namespace) -> int:
+    rc = setup.ensure(quiet=True)
+    if rc:
+        return rc
+    if not args.no_build:
+        rc = build.build(list(BOARDS), os.cpu_count() or 1)
+        if rc:
+            return rc
+    argv = [sys.executable, "-m", "pytest", *args.passthrough]
+    print(f"test: {' '.join(argv[1:])}", flush=True)
+    rc = subprocess.run(argv, cwd=paths.ROOT, check=False).returncode
+    if rc == PYTEST_NO_TESTS:
+        print("test: pytest collected no tests; that is a failure", file=sys.stderr)
+        return 1
+    return rc
