@@ -43,19 +43,76 @@ def write_bundle(out: Path, guests: list[GuestSpec]) -> Path:
     return out
 
 
+def kernel_profile(kernel: guest_assets.GuestKernel) -> bytes:
+    """The IDS profile of a Debian kernel (Image + System.map), cached next to the kernel.
+
+    Rebuilt when the profile tool's sources are newer than the cached profile.
+    """
+    from mamoru.profile import build_profile, encode
+
+    cached = kernel.directory / "guest.profile"
+    tool_sources = Path(__file__).parent / "profile"
+    newest = max(p.stat().st_mtime for p in tool_sources.glob("*.py"))
+    if cached.is_file() and cached.stat().st_mtime >= newest:
+        return cached.read_bytes()
+    k = guest_assets.debug_files(kernel)
+    if k.system_map is None:
+        raise RuntimeError(f"no System.map for {kernel.version}")
+    data = encode(build_profile(k.image, k.system_map, k.config).profile)
+    tmp = cached.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(cached)
+    return data
+
+
 def default_guest(
     platform: GuestPlatform | None = None,
     extra_files: dict[str, bytes | Path] | None = None,
+    *,
+    profile: bool = True,
 ) -> GuestSpec:
-    """Debian's arm64 cloud kernel with the busybox initramfs."""
+    """Debian's arm64 cloud kernel with the busybox initramfs (and its IDS profile)."""
     kernel = guest_assets.cloud_kernel()
     initrd = guest_assets.initramfs_bytes(guest_assets.default_init_script(), extra_files)
-    return GuestSpec(platform or GuestPlatform(), kernel.image, initrd)
+    return GuestSpec(platform or GuestPlatform(), kernel.image, initrd,
+                     kernel_profile(kernel) if profile else None)
 
 
-def default_bundle(board: str, out: Path | None = None) -> Path:
-    """build/<board>/guests.cpio with the default guest."""
+def default_bundle(out: Path, *, kaslr: bool = False) -> Path:
+    """A bundle with the default guest (guest0) at out."""
+    return write_bundle(out, [default_guest(GuestPlatform(kaslr=kaslr))])
+
+
+def _stale(target: Path, inputs: list[Path]) -> bool:
+    if not target.is_file():
+        return True
+    t = target.stat().st_mtime
+    return any(p.stat().st_mtime > t for p in inputs if p.exists())
+
+
+def ensure_board_bundles(boards: list[str]) -> list[Path]:
+    """build/<board>/guests.cpio for each board, rebuilt only when an input changed.
+
+    The guest platform does not depend on the host board, so one bundle is made
+    (build/guests/guests.cpio) and copied next to each board's image.
+    """
+    import shutil
+
     from mamoru import paths
 
-    target = out or paths.BUILD / board / "guests.cpio"
-    return write_bundle(target, [default_guest()])
+    here = Path(__file__).parent
+    kernel = guest_assets.cloud_kernel()
+    inputs = [kernel.image, here / "bundle.py", here / "guest_platform.py",
+              here / "guest_assets.py", here / "cpio.py", *(here / "profile").glob("*.py")]
+    common = paths.BUILD / "guests" / "guests.cpio"
+    if _stale(common, inputs):
+        print(f"bundle: writing {common} (guest0: Debian {kernel.version})", flush=True)
+        default_bundle(common)
+    out = []
+    for board in boards:
+        target = paths.BUILD / board / "guests.cpio"
+        if _stale(target, [common]):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(common, target)
+        out.append(target)
+    return out

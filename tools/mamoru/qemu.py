@@ -75,6 +75,7 @@ def qemu_argv(
     no_dtb: bool = False,
     virtualization: bool = True,
     append: str | None = None,
+    initrd: Path | None = None,
     extra: Sequence[str] = (),
 ) -> list[str]:
     """The full QEMU command line for config.
@@ -84,6 +85,7 @@ def qemu_argv(
       multiplexed over both UARTs: output from either, e.g. for early errors).
     dtb: another device tree; no_dtb: none at all (raspi: the image gets none).
     virtualization: virt only; False starts the image at EL1.
+    initrd: the guest bundle (build/<board>/guests.cpio), loaded like an initrd.
     """
     board = config.board
     image = image or paths.image_path(board.name)
@@ -122,6 +124,10 @@ def qemu_argv(
     argv += ["-kernel", str(image), "-display", "none", "-monitor", "none", *serials]
     if append:
         argv += ["-append", append]
+    if initrd is not None:
+        if not initrd.is_file():
+            raise QemuError(f"guest bundle {initrd} is missing: run ./mamoru build")
+        argv += ["-initrd", str(initrd)]
     argv += list(extra)
     return argv
 
@@ -182,6 +188,7 @@ class Qemu:
         no_dtb: bool = False,
         virtualization: bool = True,
         append: str | None = None,
+        initrd: Path | None = None,
         extra: Sequence[str] = (),
     ) -> None:
         """Options after connect_timeout are qemu_argv's."""
@@ -199,6 +206,7 @@ class Qemu:
             no_dtb=no_dtb,
             virtualization=virtualization,
             append=append,
+            initrd=initrd,
             extra=extra,
         )
         self.argv: list[str] = []

@@ -1,4 +1,4 @@
-"""Build the hypervisor for a board: build/<board>/mamoru.elf and mamoru.img.
+"""Build the hypervisor for a board: build/<board>/mamoru.elf, mamoru.img and guests.cpio.
 
 Runs SCons from the virtualenv: scons -C <repo> board=<board> -j<N>.
 """
@@ -26,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
         help="parallel compile jobs (default: number of CPUs)",
     )
+    parser.add_argument(
+        "--no-bundle", action="store_true",
+        help="skip the guest bundle (build/<board>/guests.cpio: Debian kernel, initramfs, profile)",
+    )
 
 
 def scons() -> str:
@@ -45,8 +49,8 @@ def scons_argv(board: str, *targets: str, jobs: int | None = None) -> list[str]:
     return [*argv, *targets]
 
 
-def build(boards: list[str], jobs: int) -> int:
-    """Builds each board; 0 when every image exists afterwards."""
+def build(boards: list[str], jobs: int, *, bundle: bool = True) -> int:
+    """Builds each board's image and guest bundle; 0 when all exist afterwards."""
     for board in boards:
         argv = scons_argv(board, jobs=jobs)
         print(f"build: {board}: {' '.join(argv)}", flush=True)
@@ -58,6 +62,14 @@ def build(boards: list[str], jobs: int) -> int:
         if not image.is_file():
             print(f"build: {board}: scons succeeded but {image} is missing", file=sys.stderr)
             return 1
+    if bundle:
+        from mamoru.bundle import ensure_board_bundles
+
+        try:
+            ensure_board_bundles(boards)
+        except (OSError, RuntimeError) as e:
+            print(f"build: cannot make the guest bundle: {e}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -66,4 +78,4 @@ def boards_of(choice: str) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
-    return build(boards_of(args.board), args.jobs)
+    return build(boards_of(args.board), args.jobs, bundle=not args.no_bundle)

@@ -1,0 +1,174 @@
+/*
+ * `ids plist`: the guest's processes from the kernel's task list. With
+ * --hidden, the task list is cross-checked against the PID table
+ * (init_pid_ns's IDR): a process present in one and missing from the other
+ * has been tampered with (for instance unlinked from the task list to hide
+ * it from ps).
+ */
+#include <mamoru/heap.h>
+#include <mamoru/libc.h>
+
+#include "ids.h"
+
+#define MAX_TASKS 8192
+
+struct collect {
+	struct vmi_task *tasks;
+	unsigned n;
+	bool leaders_only;
+	bool overflow;
+};
+
+static int collect(void *ctx, const struct vmi_task *t)
+{
+	struct collect *c = ctx;
+	if (c->leaders_only && t->pid != t->tgid)
+		return 0;                   /* threads: the task list holds group leaders */
+	if (c->n == MAX_TASKS) {
+		c->overflow = true;
+		return 1;
+	}
+	c->tasks[c->n++] = *t;
+	return 0;
+}
+
+/* Shell sort by PID: no recursion, no allocation. */
+static void sort_by_pid(struct vmi_task *t, unsigned n)
+{
+	for (unsigned gap = n / 2; gap; gap /= 2)
+		for (unsigned i = gap; i < n; i++) {
+			struct vmi_task tmp = t[i];
+			unsigned j = i;
+			for (; j >= gap && t[j - gap].pid > tmp.pid; j -= gap)
+				t[j] = t[j - gap];
+			t[j] = tmp;
+		}
+}
+
+static char state_letter(uint64_t state)
+{
+	if (state == 0)
+		return 'R';
+	if (state & 0x20) return 'Z';           /* EXIT_ZOMBIE */
+	if (state & 0x10) return 'X';           /* EXIT_DEAD */
+	if ((state & 0x402) == 0x402) return 'I'; /* TASK_IDLE */
+	if (state & 0x08) return 't';           /* traced */
+	if (state & 0x04) return 'T';           /* stopped */
+	if (state & 0x02) return 'D';
+	if (state & 0x01) return 'S';
+	return '?';
+}
+
+static void print_task(struct ids_session *s, const struct vmi_task *t, const char *finding)
+{
+	struct console *con = s->con;
+	if (s->json) {
+		con_printf(con, "{\"type\":\"process\",\"guest\":\"%s\",\"pid\":%d,\"ppid\":%d,\"uid\":%u,"
+			   "\"state\":\"%c\",\"name\":", s->g->name, t->pid, t->ppid, t->uid,
+			   state_letter(t->state));
+		ids_json_str(con, t->comm);
+		con_printf(con, ",\"kthread\":%s,\"task\":\"0x%llx\"", t->kthread ? "true" : "false",
+			   (unsigned long long)t->addr);
+		if (finding) {
+			con_printf(con, ",\"flagged\":true,\"finding\":");
+			ids_json_str(con, finding);
+		}
+		con_printf(con, "}\n");
+		return;
+	}
+	if (finding)
+		con_printf(con, "finding: pid %d (%s): %s\n", t->pid, t->comm, finding);
+	else
+		con_printf(con, "%5d %5d %5u %c     %s%s%s\n", t->pid, t->ppid, t->uid, state_letter(t->state),
+			   t->kthread ? "[" : "", t->comm, t->kthread ? "]" : "");
+}
+
+static bool contains(const struct vmi_task *sorted, unsigned n, int32_t pid)
+{
+	unsigned lo = 0, hi = n;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (sorted[mid].pid == pid)
+			return true;
+		if (sorted[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+int ids_scan_tasks(struct ids_session *s, bool hidden, bool quiet)
+{
+	struct collect list = {.tasks = kmalloc(MAX_TASKS * sizeof(struct vmi_task))};
+	struct collect table = {.leaders_only = true};
+	int findings = -1;
+
+	if (!list.tasks) {
+		con_printf(s->con, "error: out of hypervisor memory for the task list\n");
+		return -1;
+	}
+	int err = vmi_task_foreach(s->vmi, MAX_TASKS, collect, &list);
+	if (err < 0) {
+		ids_error(s, "walking the task list");
+		goto out;
+	}
+	if (list.overflow)
+		con_printf(s->con, "warning: more than %d tasks; the rest are not shown\n", MAX_TASKS);
+	if (!quiet) {
+		if (!s->json)
+			con_printf(s->con, "%5s %5s %5s %-5s %s\n", "PID", "PPID", "UID", "STATE", "NAME");
+		for (unsigned i = 0; i < list.n; i++)
+			print_task(s, &list.tasks[i], NULL);
+	}
+	findings = 0;
+	if (hidden) {
+		table.tasks = kmalloc(MAX_TASKS * sizeof(struct vmi_task));
+		if (!table.tasks) {
+			con_printf(s->con, "error: out of hypervisor memory for the PID table\n");
+			findings = -1;
+			goto out;
+		}
+		err = vmi_pid_foreach(s->vmi, MAX_TASKS * 4, collect, &table);
+		if (err < 0) {
+			ids_error(s, "walking the PID table");
+			findings = -1;
+			goto out;
+		}
+		sort_by_pid(list.tasks, list.n);
+		sort_by_pid(table.tasks, table.n);
+		for (unsigned i = 0; i < table.n; i++)
+			if (table.tasks[i].pid != 0 && !contains(list.tasks, list.n, table.tasks[i].pid)) {
+				print_task(s, &table.tasks[i], "HIDDEN: in the PID table but not in the task list");
+				findings++;
+			}
+		for (unsigned i = 0; i < list.n; i++)
+			if (list.tasks[i].pid != 0 && !contains(table.tasks, table.n, list.tasks[i].pid)) {
+				print_task(s, &list.tasks[i], "in the task list but not in the PID table");
+				findings++;
+			}
+	}
+	s->findings += (unsigned)findings;
+out:
+	kfree(list.tasks);
+	if (table.tasks)
+		kfree(table.tasks);
+	return findings;
+}
+
+int ids_plist(struct console *con, int argc, char **argv)
+{
+	struct ids_args a;
+	struct ids_session s;
+	if (ids_parse(argc, argv, IDS_OPT_HIDDEN, &a))
+		return CMD_USAGE;
+	if (ids_open(&s, con, &a))
+		return CMD_FAIL;
+	int n = ids_scan_tasks(&s, a.hidden, false);
+	if (n < 0)
+		return CMD_FAIL;
+	if (a.hidden && !s.json)
+		con_printf(con, "%d hidden or unlinked process(es)\n", n);
+	ids_close(&s, "plist");
+	return CMD_OK;
+}

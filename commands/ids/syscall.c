@@ -1,0 +1,157 @@
+/*
+ * `ids syscall`: every entry of the system call tables, with the symbol it
+ * points to. An entry is flagged when it points outside kernel text (into a
+ * module, or into memory no listed module owns: a hidden one) or differs
+ * from the handler the profile recorded for that slot at build time.
+ */
+#include <mamoru/libc.h>
+
+#include "ids.h"
+
+#define MAX_MODULES 64
+
+struct table {
+	const char *symbol;     /* kernel symbol of the table */
+	const char *prefix;     /* profile keys of the expected handlers */
+	const char *count_key;
+};
+
+static const struct table tables[] = {
+	{"sys_call_table", "sct", "const.sct_entries"},
+	{"compat_sys_call_table", "csct", "const.csct_entries"},
+};
+
+struct module_range {
+	char name[VMI_MODNAME_LEN + 1];
+	uint64_t base, size;
+};
+
+static struct module_range modules[MAX_MODULES];
+static unsigned nmodules;
+
+static int add_module(void *ctx, const struct vmi_module *m)
+{
+	(void)ctx;
+	if (nmodules < MAX_MODULES) {
+		memcpy(modules[nmodules].name, m->name, sizeof(modules[0].name));
+		modules[nmodules].base = m->base;
+		modules[nmodules].size = m->size;
+		nmodules++;
+	}
+	return 0;
+}
+
+static const char *module_of(uint64_t addr)
+{
+	for (unsigned i = 0; i < nmodules; i++)
+		if (modules[i].size && addr >= modules[i].base && addr - modules[i].base < modules[i].size)
+			return modules[i].name;
+	return NULL;
+}
+
+static int scan_table(struct ids_session *s, const struct table *t, bool only_flagged, bool quiet,
+		      uint64_t text_start, uint64_t text_end)
+{
+	struct console *con = s->con;
+	uint64_t table, entries;
+	if (vmi_sym(s->vmi, t->symbol, &table))
+		return 0;                          /* this kernel has no such table */
+	if (profile_value(s->prof, t->count_key, &entries) || entries == 0 || entries > 4096) {
+		con_printf(con, "error: the profile does not record the layout of %s (rebuild it with "
+			   "./mamoru profile)\n", t->symbol);
+		return -1;
+	}
+	int findings = 0;
+	for (uint64_t nr = 0; nr < entries; nr++) {
+		uint64_t handler, expected_link;
+		char key[24], sym[96], expected[96] = "";
+		if (vmi_read_u64(s->vmi, table + 8 * nr, &handler)) {
+			vmi_context(s->vmi, VMI_EFAULT, "%s[%llu]", t->symbol, (unsigned long long)nr);
+			ids_error(s, "reading the system call table");
+			return -1;
+		}
+		m_snprintf(key, sizeof(key), "%s.%llu", t->prefix, (unsigned long long)nr);
+		bool have_expected = profile_value(s->prof, key, &expected_link) == 0;
+		uint64_t expected_addr = expected_link + s->vmi->slide;
+		if (have_expected)
+			vmi_symbolize(s->vmi, expected_addr, expected, sizeof(expected));
+		bool in_text = handler >= text_start && handler < text_end;
+		if (!in_text || vmi_symbolize(s->vmi, handler, sym, sizeof(sym)))
+			m_snprintf(sym, sizeof(sym), "?");
+		bool differs = have_expected && handler != expected_addr;
+		bool flagged = !in_text || differs;
+		const char *mod = in_text ? NULL : module_of(handler);
+		if (flagged)
+			findings++;
+		if ((only_flagged || quiet) && !flagged)
+			continue;
+		if (s->json) {
+			con_printf(con, "{\"type\":\"syscall\",\"guest\":\"%s\",\"table\":\"%s\",\"nr\":%llu,"
+				   "\"addr\":\"0x%llx\",\"symbol\":", s->g->name, t->symbol,
+				   (unsigned long long)nr, (unsigned long long)handler);
+			ids_json_str(con, sym);
+			con_printf(con, ",\"flagged\":%s,\"in_text\":%s", flagged ? "true" : "false",
+				   in_text ? "true" : "false");
+			if (!in_text) {
+				con_printf(con, ",\"owner\":");
+				ids_json_str(con, mod ? mod : "unknown");
+			}
+			if (have_expected) {
+				con_printf(con, ",\"expected\":");
+				ids_json_str(con, expected);
+			}
+			con_printf(con, "}\n");
+			continue;
+		}
+		const char *label = quiet ? "finding: syscall " : "";
+		con_printf(con, "%s%s%4llu 0x%016llx %s", label, t->prefix[0] == 'c' ? "compat " : "",
+			   (unsigned long long)nr, (unsigned long long)handler, sym);
+		if (!in_text)
+			con_printf(con, "  HOOKED: outside kernel text, in %s%s", mod ? "module " : "",
+				   mod ? mod : "memory no listed module owns");
+		else if (differs)
+			con_printf(con, "  HOOKED: not the handler this kernel was built with");
+		if (flagged && have_expected)
+			con_printf(con, " (expected %s)", expected);
+		con_printf(con, "\n");
+	}
+	return findings;
+}
+
+int ids_scan_syscalls(struct ids_session *s, bool only_flagged, bool quiet)
+{
+	uint64_t text_start, text_end;
+	if (vmi_sym(s->vmi, "_stext", &text_start) || vmi_sym(s->vmi, "_etext", &text_end)) {
+		ids_error(s, "finding the kernel text");
+		return -1;
+	}
+	nmodules = 0;
+	if (vmi_module_foreach(s->vmi, IDS_MODULE_LIMIT, add_module, NULL) < 0)
+		nmodules = 0;       /* attribution only; the table scan still runs */
+	int total = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
+		int n = scan_table(s, &tables[i], only_flagged, quiet, text_start, text_end);
+		if (n < 0)
+			return -1;
+		total += n;
+	}
+	s->findings += (unsigned)total;
+	return total;
+}
+
+int ids_syscall(struct console *con, int argc, char **argv)
+{
+	struct ids_args a;
+	struct ids_session s;
+	if (ids_parse(argc, argv, IDS_OPT_HOOKED, &a))
+		return CMD_USAGE;
+	if (ids_open(&s, con, &a))
+		return CMD_FAIL;
+	int n = ids_scan_syscalls(&s, a.hooked, false);
+	if (n < 0)
+		return CMD_FAIL;
+	if (!s.json)
+		con_printf(con, "%d hooked entr%s\n", n, n == 1 ? "y" : "ies");
+	ids_close(&s, "syscall");
+	return CMD_OK;
+}
