@@ -4,6 +4,7 @@ a test talks to, booting QEMU targets, and transcripts for failure reports."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -124,6 +125,7 @@ class Launcher:
         no_dtb: bool = False,
         virtualization: bool = True,
         append: str | None = None,
+        initrd: Path | None = None,
     ) -> Target:
         image = paths.image_path(config.board.name)
         if not image.is_file():
@@ -136,6 +138,7 @@ class Launcher:
             no_dtb=no_dtb,
             virtualization=virtualization,
             append=append,
+            initrd=initrd,
         )
         self.running.append(qemu)
         qemu.start()

@@ -1,0 +1,186 @@
+"""Issue 3: an unmodified Debian arm64 kernel runs as guest0 under Mamoru.
+
+Through `vserial bind` the tests use the guest's busybox shell; the hypervisor
+shell must keep working around it whatever the guest does.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from mamoru import paths
+from mamoru.boards import BoardConfig
+from mamoru.cpio import CpioWriter, read_cpio
+from mamoru.guest_assets import INIT_DONE, cloud_kernel
+from mamoru.guestshell import GuestShell
+from mamoru.testing import Launcher, Target
+
+GuestPair = tuple[Target, GuestShell]
+
+
+def guest_row(t: Target, name: str = "guest0") -> list[str]:
+    out = t.console.command("guest list")
+    for line in out.splitlines():
+        if line.split()[:1] == [name]:
+            return line.split()
+    raise AssertionError(f"{name} missing from guest list:\n{out}")
+
+
+def exits(t: Target) -> int:
+    return int(guest_row(t)[5])
+
+
+def test_guest_shell_runs_real_commands(guest: GuestPair) -> None:
+    t, g = guest
+    g.attach()
+    uname = g.run("uname -a")
+    assert "aarch64" in uname and cloud_kernel().version in uname, uname
+    cpuinfo = g.run("cat /proc/cpuinfo")
+    assert re.search(r"^processor\s*: 0", cpuinfo, re.M), cpuinfo
+    assert "CPU implementer" in cpuinfo
+    assert len(re.findall(r"^processor", cpuinfo, re.M)) == 1   # one vCPU
+    ps = g.run("ps")
+    assert re.search(r"^\s*1 .*init", ps, re.M) and "[kthreadd]" in ps, ps
+    mem = g.run("cat /proc/meminfo")
+    total_kb = int(re.search(r"MemTotal:\s+(\d+) kB", mem).group(1))  # type: ignore[union-attr]
+    assert 200_000 < total_kb <= 256 * 1024, mem                       # the 256 MiB of its DTB
+    g.detach()
+    assert "version: " in t.console.command("version")
+
+
+def test_guest_list_pause_resume(guest: GuestPair) -> None:
+    t, g = guest
+    row = guest_row(t)
+    assert row[1] == "running" and row[2] == "256" and row[4] == "1", row
+    assert t.console.command("guest pause guest0") == "guest0: paused"
+    before = exits(t)
+    time.sleep(1.0)
+    assert exits(t) == before, "a paused guest must not run"
+    assert guest_row(t)[1] == "paused"
+    assert "not running" in t.console.command("guest pause guest0")
+    assert t.console.command("guest resume guest0") == "guest0: running"
+    time.sleep(0.5)
+    assert exits(t) > before
+    g.attach()
+    assert g.run("echo alive") == "alive"
+    g.detach()
+
+
+def test_guest_regs_and_dumpmem(guest: GuestPair) -> None:
+    t, _ = guest
+    regs = t.console.command("guest regs guest0")
+    assert re.search(r"pc 0x[0-9a-f]{16}", regs) and "ttbr1_el1" in regs, regs
+    ttbr1 = int(re.search(r"ttbr1_el1 0x([0-9a-f]+)", regs).group(1), 16)  # type: ignore[union-attr]
+    assert ttbr1 != 0, "the guest kernel runs with its MMU on"
+    dump = t.console.command("guest dumpmem guest0 0x40000000 32")
+    assert dump.startswith("0000000040000000:") and len(dump.splitlines()) == 2, dump
+    assert "outside guest0's RAM" in t.console.command("guest dumpmem guest0 0x3fffff00 512")
+    assert "outside guest0's RAM" in t.console.command("guest dumpmem guest0 0x50000000 16")
+    assert "at most 4096" in t.console.command("guest dumpmem guest0 0x40000000 5000")
+
+
+# Guest-physical addresses where the host has RAM or devices but the guest has
+# nothing: each access must fault inside the guest, never reach the host.
+HOST_ADDRESSES = {
+    "virt": {"host GICH": 0x08030000, "host RTC": 0x09010000, "host RAM": 0x50000000},
+    "rpi4": {"host mini UART": 0xFE215040, "host GIC": 0xFF841000, "host RAM": 0x10000000},
+    "rpi3": {"host mini UART": 0x3F215040, "host interrupt controller": 0x3F00B200,
+             "host RAM": 0x10000000},
+}
+
+
+def test_guest_cannot_touch_host_memory_or_devices(guest: GuestPair,
+                                                   board_config: BoardConfig) -> None:
+    t, g = guest
+    g.attach()
+    # The hypervisor sits at this host-physical address; for the guest it is
+    # just its own RAM, so writing there changes nothing of the hypervisor's.
+    image_base = 0x40080000 if board_config.board.name == "virt" else 0x80000
+    if board_config.board.name == "virt":
+        g.run(f"devmem {image_base:#x} 32 0xdeadbeef")
+    for what, addr in HOST_ADDRESSES[board_config.board.name].items():
+        out = g.run(f"devmem {addr:#x} 32; echo rc=$?")
+        assert "Bus error" in out or "rc=135" in out, f"{what}: {out}"
+        out = g.run(f"devmem {addr:#x} 32 0x12345678; echo rc=$?")
+        assert "Bus error" in out or "rc=135" in out, f"{what}: {out}"
+    assert g.run("echo still-alive") == "still-alive"
+    g.detach()
+    log = t.console.since(0)
+    for addr in HOST_ADDRESSES[board_config.board.name].values():
+        assert f"guest0: read of unmapped memory at guest-physical {addr:#x}" in log, log[-3000:]
+    assert "version: " in t.console.command("version")
+    assert guest_row(t)[1] == "running"
+
+
+def test_console_flood_does_not_starve_the_shell(guest: GuestPair) -> None:
+    t, g = guest
+    g.attach()
+    g.run("(while true; do echo floodfloodfloodfloodfloodfloodfloodflood; done) &")
+    g.detach()
+    for _ in range(5):
+        start = time.monotonic()
+        assert "version: " in t.console.command("version", timeout=10)
+        assert time.monotonic() - start < 5
+    assert "floodflood" in t.console.command("vserial dump guest0 200")
+    t.console.command("guest reset guest0")          # ends the flood
+    g.attach()
+    g.detach()
+
+
+def test_guest_reboot_panic_poweroff_and_back(fresh_guest: GuestPair) -> None:
+    t, g = fresh_guest
+    c = t.console
+    # A reboot from inside (PSCI SYSTEM_RESET) brings the guest back by itself.
+    g.attach()
+    g.write("reboot -f")
+    c.expect("rebooting (PSCI SYSTEM_RESET)", 30)
+    c.expect(INIT_DONE, 60)
+    g.detach()
+    # A kernel panic: the hypervisor stays in charge; `guest reset` revives it.
+    g.attach()
+    g.write("echo c > /proc/sysrq-trigger")
+    c.expect("Kernel panic", 30)
+    g.detach()
+    assert "version: " in c.command("version")
+    assert "Kernel panic" in c.command("vserial dump guest0 4000")
+    assert c.command("guest reset guest0") == "guest0: running"
+    g.attach()
+    assert g.run("echo back") == "back"
+    # Power-off halts the guest; `guest kick` starts it again.
+    g.write("poweroff -f")
+    c.expect("guest0: powered off (PSCI SYSTEM_OFF)", 30)
+    g.detach()
+    assert guest_row(t)[1] == "halted"
+    assert c.command("guest kick guest0") == "guest0: running"
+    g.attach()
+    assert g.run("echo again") == "again"
+    g.detach()
+
+
+@pytest.mark.qemu
+def test_bad_bundle_still_gives_a_shell(launch: Launcher, board_config: BoardConfig,
+                                        tmp_path: Path) -> None:
+    """A corrupt bundle and a kernel that is not an arm64 Image: clear errors, shell up."""
+    bundle = (paths.BUILD / board_config.board.name / "guests.cpio").read_bytes()
+    truncated = tmp_path / "truncated.cpio"
+    truncated.write_bytes(bundle[: len(bundle) // 3])
+    t = launch.boot(board_config, initrd=truncated)
+    assert "bundle: corrupt guest bundle" in t.boot_log
+    assert "version: " in t.console.command("version")
+    launch.close()
+
+    bad = tmp_path / "notimage.cpio"
+    not_an_image = b"\x7fELF not an Image" * 8
+    with bad.open("wb") as f, CpioWriter(f) as w:
+        for e in read_cpio(bundle):
+            if e.is_file:
+                w.add_file(e.name, not_an_image if e.name.endswith("kernel") else e.data)
+    t = launch.boot(board_config, initrd=bad)
+    assert "guest0: kernel is not an arm64 Linux Image" in t.boot_log
+    out = t.console.command("guest list")
+    assert re.search(r"guest0\s+failed", out), out
+    assert "could not be loaded" in t.console.command("guest kick guest0")

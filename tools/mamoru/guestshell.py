@@ -1,0 +1,74 @@
+"""Talking to a guest's shell through the hypervisor: `vserial bind`, commands, ESC x q.
+
+Used by the tests and benchmarks; works over any Console (QEMU or a real board).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from mamoru.console import BANNER_RE, Console
+from mamoru.guest_assets import GUEST_PROMPT
+
+DETACH = b"\x1bxq"
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_marks = itertools.count(1)
+
+
+def clean(text: str) -> str:
+    """Guest output without carriage returns and terminal escape sequences."""
+    return _ANSI.sub("", text).replace("\r", "")
+
+
+class GuestShell:
+    """The busybox shell of a guest, reached with `vserial bind <guest>`."""
+
+    def __init__(self, console: Console, guest: str = "guest0") -> None:
+        self.console = console
+        self.guest = guest
+        self.attached = False
+
+    def attach(self, timeout: float = 60.0) -> None:
+        """Binds the console to the guest and waits for its shell prompt."""
+        c = self.console
+        c.send(f"vserial bind {self.guest}")
+        c.write("\r")
+        c.expect("[vserial: attached", 10, fail_on=[BANNER_RE])
+        self.attached = True
+        c.write("\r")
+        c.expect(GUEST_PROMPT, timeout, fail_on=[BANNER_RE])
+        c.settle(quiet=0.2)
+
+    def run(self, cmd: str, timeout: float = 30.0) -> str:
+        """Runs cmd in the guest shell; returns its output (cleaned, without the echo).
+
+        The end is found by a marker the shell prints after cmd, spelled so the echoed
+        command line cannot match it.
+        """
+        n = next(_marks)
+        c = self.console
+        sep = " " if cmd.rstrip().endswith("&") else "; "
+        c.write(f'{cmd}{sep}echo "@@"end{n}@@\r')
+        c.expect(f"@@end{n}@@", timeout, fail_on=[BANNER_RE])
+        out = clean(c.before)
+        c.expect(GUEST_PROMPT, 10, fail_on=[BANNER_RE])
+        # Everything up to the end of the echoed command line (which holds the
+        # marker as typed, quotes included) is the echo.
+        echo = out.find(f'"@@"end{n}@@')
+        if echo >= 0:
+            nl = out.find("\n", echo)
+            out = out[nl + 1:] if nl >= 0 else ""
+        return "\n".join(line for line in out.split("\n") if line.strip()).strip("\n")
+
+    def write(self, cmd: str) -> None:
+        """Types cmd and Enter without waiting for anything (e.g. poweroff, panic)."""
+        self.console.write(cmd + "\r")
+
+    def detach(self, timeout: float = 10.0) -> None:
+        """ESC x q: back to the hypervisor's prompt."""
+        c = self.console
+        c.write(DETACH)
+        c.expect("[vserial: detached", timeout, fail_on=[BANNER_RE])
+        c.expect(c.prompt, timeout, fail_on=[BANNER_RE])
+        self.attached = False
