@@ -13,6 +13,7 @@ from conftest import mamoru
 from mamoru.profile import ProfileError, decode, encode, show_lines
 from mamoru.profile.btf import Btf, find_blobs
 from mamoru.profile.format import StringTable
+from mamoru.profile.syscalls import R_AARCH64_RELATIVE, relocations_in, table_slots
 
 # -- format ---------------------------------------------------------------------------------
 
@@ -191,3 +192,55 @@ def test_cli_show(tmp_path: Path) -> None:
     assert r.stdout.splitlines()[-1] == "text_symbols 9"
     r = mamoru("profile", "--show", "--text", path)
     assert r.stdout.splitlines()[-1].endswith(" init_fn2")
+
+
+# -- expected syscall tables ----------------------------------------------------------------
+
+SCT = TEXT_BASE + 0x80000                   # a table of 4 slots, next symbol 8 bytes later
+SCT_NEXT = SCT + 4 * 8 + 8
+TEXT = (TEXT_BASE + 0x10000, TEXT_BASE + 0x20000)
+HANDLERS = [TEXT_BASE + 0x10100 + 0x40 * i for i in range(4)]
+
+
+def rela(entries: list[tuple[int, int, int]]) -> bytes:
+    return b"".join(struct.pack("<QQQ", off, typ, addend) for off, typ, addend in entries)
+
+
+def slots(entries: list[tuple[int, int, int]], *, bound: int = SCT_NEXT,
+          size: int | None = None, held: bytes | None = None) -> list[int]:
+    relocs = relocations_in(b"\0" * 24 + rela(entries),  # an R_AARCH64_NONE entry first
+                            [(SCT, bound)])
+
+    def read(addr: int, n: int) -> bytes | None:
+        data = held if held is not None else b"\0" * 64
+        return data[addr - SCT:addr - SCT + n] if addr >= SCT else None
+
+    return table_slots("sys_call_table", SCT, bound, relocs, read, TEXT, size).targets
+
+
+def test_syscall_table_from_relocations() -> None:
+    good = [(SCT + 8 * i, R_AARCH64_RELATIVE, h) for i, h in enumerate(HANDLERS)]
+    other = [(SCT - 8, R_AARCH64_RELATIVE, 1), (SCT_NEXT, R_AARCH64_RELATIVE, 2)]
+    assert slots(other + good[::-1]) == HANDLERS                 # any order, others ignored
+    assert slots(good, size=32) == HANDLERS
+    assert slots(good, bound=SCT + 32) == HANDLERS
+    # Relocations applied in the file (the slot already holds its target) are fine too.
+    assert slots(good, held=struct.pack("<4Q", *HANDLERS) + b"\0" * 32) == HANDLERS
+
+    def fails(match: str, entries: list[tuple[int, int, int]], **kw: object) -> None:
+        with pytest.raises(ProfileError, match=match):
+            slots(entries, **kw)  # type: ignore[arg-type]
+
+    fails("no R_AARCH64_RELATIVE relocation for its first slot", good[1:])
+    fails("slot 2 has no relocation, but the table goes on to 4 slots", good[:2] + good[3:])
+    fails("slot 3 has a relocation of type 257", [*good[:3], (SCT + 24, 257, 0)])
+    fails("symbol's size is 40 bytes", good, size=40)
+    fails("end 72 bytes before the next symbol", good, bound=SCT + 32 + 72)
+    fails("is not within", good, bound=SCT)
+    fails(r"sys_call_table\[1\]: the file holds 0x1", good,
+          held=struct.pack("<4Q", HANDLERS[0], 1, 0, 0) + b"\0" * 32)
+    fails(r"sys_call_table\[3\] = 0x[0-9a-f]+ is outside kernel text \(1 such",
+          [*good[:3], (SCT + 24, R_AARCH64_RELATIVE, TEXT[1])])
+    fails("two relocations", good + good[:1])
+    with pytest.raises(ProfileError, match="whole number"):
+        relocations_in(b"\0" * 25, [(SCT, SCT_NEXT)])

@@ -1,6 +1,7 @@
 """Profiles of Debian's real arm64 cloud kernel, from both inputs: the raw Image with its BTF
 plus the -dbg System.map, and the -dbg vmlinux with DWARF. The two must agree, the C parser
-must read them exactly as --show does, and every syscall table slot must be named."""
+must read them exactly as --show does, and the expected syscall table entries (sct.<n>) must
+match the relocated tables and all be named syscall handlers."""
 
 from __future__ import annotations
 
@@ -112,28 +113,68 @@ def relocated_table(k: GuestKernel, name: str) -> list[int]:
     return [addend[start + 8 * i] for i in range(n)]
 
 
-@pytest.mark.parametrize("table", ["sys_call_table", "compat_sys_call_table"])
-def test_every_syscall_is_named(debian_profiles: dict[str, Run], debian_kernel: GuestKernel,
-                                table: str) -> None:
-    entries = relocated_table(debian_kernel, table)
-    dump = host_program("profile_dump")
-    uniq = sorted(set(entries))
-    r = subprocess.run([str(dump), str(debian_profiles["image"].path), "--sym",
-                        *(hex(a) for a in uniq)], capture_output=True, text=True, timeout=120,
-                       check=False)
+TABLE_KEYS = {"sys_call_table": ("sct", ("__arm64_sys_",)),
+              "compat_sys_call_table": ("csct", ("__arm64_sys_", "__arm64_compat_sys_"))}
+
+
+def dump(profile: Path, *args: str) -> dict[str, str]:
+    """profile_dump (the hypervisor's parser) in --value/--sym/--lookup mode: arg -> answer."""
+    r = subprocess.run([str(host_program("profile_dump")), str(profile), *args],
+                       capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
-    names = dict(line.split(" ", 1) for line in r.stdout.splitlines())
-    prefixes = ("__arm64_sys_",) if table == "sys_call_table" else (
-        "__arm64_sys_", "__arm64_compat_sys_")
-    bad = {hex(a): names.get(hex(a)) for a in uniq
-           if not (names.get(hex(a), "?").startswith(prefixes)
-                   and names[hex(a)].endswith("+0x0"))}
-    assert not bad, f"{len(bad)} unnamed handlers: {list(bad.items())[:10]}"
-    print(f"{table}: {len(entries)} slots, {len(uniq)} distinct handlers, all named")
-    r = subprocess.run([str(dump), str(debian_profiles["image"].path), "--lookup",
-                        "__arm64_sys_ni_syscall"], capture_output=True, text=True, check=True)
-    ni = int(r.stdout.split()[1], 16)
-    assert ni in entries
+    return dict(line.split(" ", 1) for line in r.stdout.splitlines())
+
+
+def expected_table(profile: Path, prefix: str) -> list[int]:
+    """sct.<n> (csct.<n>) for n < const.sct_entries, read through profile_value() in C."""
+    n = int(dump(profile, "--value", f"const.{prefix}_entries")[f"const.{prefix}_entries"], 16)
+    keys = [f"{prefix}.{i}" for i in range(n)]
+    got = dump(profile, "--value", *keys, f"{prefix}.{n}")
+    assert got[f"{prefix}.{n}"] == "?"
+    return [int(got[k], 16) for k in keys]
+
+
+@pytest.mark.parametrize("table", ["sys_call_table", "compat_sys_call_table"])
+def test_expected_syscall_table(debian_profiles: dict[str, Run], debian_kernel: GuestKernel,
+                                table: str) -> None:
+    """sct.<n>/csct.<n> from both inputs (the Image's own relocations, vmlinux .rela.dyn)
+    agree with each other and with the table as the kernel relocates it, and every entry is
+    an __arm64_sys_* handler (or __arm64_compat_sys_* for compat) at offset 0."""
+    prefix, names = TABLE_KEYS[table]
+    oracle = relocated_table(debian_kernel, table)
+    assert len(oracle) == 451                       # __NR_syscalls (__NR_compat_syscalls) in 6.1
+    for path in ("image", "elf"):
+        profile = debian_profiles[path].path
+        entries = expected_table(profile, prefix)
+        assert entries == oracle, path
+        uniq = sorted(set(entries))
+        sym = dump(profile, "--sym", *(hex(a) for a in uniq))
+        bad = {hex(a): sym[hex(a)] for a in uniq
+               if not (sym[hex(a)].startswith(names) and sym[hex(a)].endswith("+0x0"))}
+        assert not bad, f"{path}: {len(bad)} unnamed handlers: {list(bad.items())[:10]}"
+        ni = int(dump(profile, "--lookup", "__arm64_sys_ni_syscall")["__arm64_sys_ni_syscall"],
+                 16)
+        assert ni in entries
+        print(f"{path} {table}: {len(entries)} slots, {len(uniq)} distinct handlers, all named")
+
+
+def test_without_syscall_table(debian_kernel: GuestKernel, tmp_path: Path) -> None:
+    """No relocations in reach: a clear error, unless --no-syscall-table leaves them out."""
+    k = debian_kernel
+    smap = tmp_path / "System.map"
+    lines = Path(str(k.system_map)).read_text().splitlines(keepends=True)
+    smap.write_text("".join(line for line in lines
+                            if not line.rstrip().endswith((" __rela_start", " __rela_end"))))
+    out = tmp_path / "p"
+    r = mamoru("profile", k.image, "--system-map", smap, "--config", k.config or "", "-o", out,
+               check=False)
+    assert r.returncode == 1 and "__rela_start" in r.stderr, r.stderr
+    assert "--no-syscall-table" in r.stderr and not out.exists()
+    mamoru("profile", k.image, "--system-map", smap, "--config", k.config or "", "-o", out,
+           "--no-syscall-table")
+    keys = decode(out.read_bytes()).values
+    assert not any(key.startswith(("sct.", "csct.", "const.sct", "const.csct")) for key in keys)
+    assert "sym.sys_call_table" in keys
 
 
 def test_placeholder_system_map_rejected(debian_kernel: GuestKernel, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@
  *   profile_dump FILE [--text]        the --show lines (and the text symbols)
  *   profile_dump FILE --sym ADDR...   symbolize link addresses: "ADDR NAME+0xOFF" or "ADDR ?"
  *   profile_dump FILE --lookup NAME...  text symbol addresses: "NAME 0x..." or "NAME ?"
+ *   profile_dump FILE --value KEY...  profile_value(): "KEY 0x..." or "KEY ?"
  * A profile the parser rejects: "profile_dump: <reason>" on stderr, exit status 1.
  */
 #include <mamoru/vmi/profile.h>
@@ -56,7 +57,8 @@ static unsigned char *read_file(const char *path, size_t *len)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: profile_dump FILE [--text | --sym ADDR... | --lookup NAME...]\n");
+		fprintf(stderr, "usage: profile_dump FILE [--text | --sym ADDR... | --lookup NAME... |"
+				" --value KEY...]\n");
 		return 2;
 	}
 	size_t len;
@@ -86,6 +88,14 @@ int main(int argc, char **argv)
 			uint64_t addr;
 			if (profile_text_symbol(&p, argv[i], &addr) == 0)
 				printf("%s 0x%016llx\n", argv[i], (unsigned long long)addr);
+			else
+				printf("%s ?\n", argv[i]);
+		}
+	} else if (argc > 2 && strcmp(argv[2], "--value") == 0) {
+		for (int i = 3; i < argc; i++) {
+			uint64_t val;
+			if (profile_value(&p, argv[i], &val) == 0)
+				printf("%s 0x%016llx\n", argv[i], (unsigned long long)val);
 			else
 				printf("%s ?\n", argv[i]);
 		}

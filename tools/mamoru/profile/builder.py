@@ -1,7 +1,8 @@
 """What goes into a profile, gathered from a Kernel (see inputs.py).
 
 Keys: sym.<name> (link address), <struct>.<member> (byte offset), sizeof.<struct>,
-sizeof.<struct>.<member>, const.<name>, str.<name>; text symbols in their own table.
+sizeof.<struct>.<member>, const.<name>, str.<name>, sct.<n>/csct.<n> (the link-time syscall
+table entries, see syscalls.py); text symbols in their own table.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from mamoru.profile.errors import ProfileError
 from mamoru.profile.format import Profile
 from mamoru.profile.inputs import Kernel, guess_sibling, open_kernel, parse_config
 from mamoru.profile.layout import Struct
+from mamoru.profile.syscalls import RELA, TABLES, relocations_in, table_slots
 
 REQUIRED_SYMBOLS = (
     "_text", "_stext", "_etext", "__start_rodata", "__end_rodata", "_end", "linux_banner",
@@ -248,8 +250,41 @@ def _banner(k: Kernel, prof: Profile) -> None:
     prof.string("str.release", banner.split()[2] if len(banner.split()) > 2 else "")
 
 
+def _syscall_tables(k: Kernel, prof: Profile, notes: list[str]) -> None:
+    """sct.<n> and csct.<n>: what each slot of sys_call_table (compat_sys_call_table) holds
+    as linked, from the kernel's R_AARCH64_RELATIVE relocations; const.sct_entries and
+    const.csct_entries count the slots."""
+    text = (prof.get("sym._stext"), prof.get("sym._etext"))
+    assert isinstance(text[0], int) and isinstance(text[1], int)
+    hint = " (or give --no-syscall-table to leave the tables out)"
+    bounds = {}
+    for name in TABLES:
+        sym = k.symbols.get(name)
+        if sym is None:
+            continue
+        bound = k.next_symbol(sym.addr)
+        if bound is None:
+            raise ProfileError(f"{name}: no symbol after it bounds the table{hint}")
+        bounds[name] = (sym, bound)
+    try:
+        rela = k.relocations() if k.relocations is not None else b""
+        relocs = relocations_in(rela, [(s.addr, b) for s, b in bounds.values()])
+        tables = [table_slots(name, sym.addr, bound, relocs, k.read, text, sym.size)
+                  for name, (sym, bound) in bounds.items()]
+    except ProfileError as e:
+        raise ProfileError(f"{e}{hint}") from None
+    for t in tables:
+        prefix, count = TABLES[t.name]
+        prof.number(f"const.{count}", len(t.targets))
+        for i, target in enumerate(t.targets):
+            prof.address(f"{prefix}.{i}", target)
+        notes.append(f"{t.name}: {len(t.targets)} slots, {len(set(t.targets))} distinct "
+                     f"handlers ({len(rela) // RELA.size} relocations)")
+
+
 def build_profile(kernel_path: Path, system_map: Path | None = None,
-                  config_path: Path | None = None) -> BuildResult:
+                  config_path: Path | None = None, syscall_table: bool = True
+                  ) -> BuildResult:
     t0 = time.perf_counter()
     k, f = open_kernel(kernel_path, system_map)
     try:
@@ -277,6 +312,10 @@ def build_profile(kernel_path: Path, system_map: Path | None = None,
         t2 = time.perf_counter()
         _constants(k, prof, config, notes)
         _banner(k, prof)
+        if syscall_table:
+            _syscall_tables(k, prof, notes)
+        else:
+            notes.append("--no-syscall-table: no sct.<n>/csct.<n> keys")
         prof.text = _text_symbols(k, prof)
         if not prof.text:
             raise ProfileError("no text symbols between _text and _etext")

@@ -1,7 +1,8 @@
 """Reading the two kinds of kernel input: a vmlinux ELF, or a raw arm64 Image + System.map.
 
 Both end up as a `Kernel`: every symbol, the candidate text symbols, a TypeSource for struct
-layouts (DWARF or BTF), a way to read bytes at a link address, and hints for the constants.
+layouts (DWARF or BTF), a way to read bytes at a link address, the kernel's own relocations
+(.rela.dyn, or __rela_start..__rela_end in the Image) and hints for the constants.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ SHF_ALLOC, SHF_EXECINSTR = 0x2, 0x4
 STT_NOTYPE, STT_OBJECT, STT_FUNC = 0, 1, 2
 STB_GLOBAL, STB_WEAK = 1, 2
 SHN_UNDEF, SHN_ABS = 0, 0xFFF1
+RELA_SIZE = 24                                    # Elf64_Rela
 
 
 @dataclass
 class Symbol:
     addr: int
     type: str          # System.map letter (T, t, D, ...); for ELF symbols derived likewise
+    size: int | None = None    # ELF st_size (None from a System.map)
 
 
 @dataclass
@@ -54,10 +57,19 @@ class Kernel:
     page_shift_hint: int | None = None         # from the Image header or _kernel_flags_le_lo32
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # Addresses of all non-absolute symbols, duplicates and locals included (unsorted).
+    addresses: list[int] = field(default_factory=list)
+    # The Elf64_Rela entries the kernel applies to itself at boot; raises ProfileError
+    # saying why when they cannot be found.
+    relocations: Callable[[], bytes] | None = None
 
     def addr(self, name: str) -> int | None:
         s = self.symbols.get(name)
         return None if s is None else s.addr
+
+    def next_symbol(self, addr: int) -> int | None:
+        """The lowest symbol address above addr."""
+        return min((a for a in self.addresses if a > addr), default=None)
 
 
 def _page_shift_from_flags(flags: int) -> int | None:
@@ -74,7 +86,8 @@ def _rank(t: str) -> int:
     return 1 if t != "A" else 2
 
 
-def parse_system_map(path: Path) -> tuple[dict[str, Symbol], list[tuple[int, str, str]]]:
+def parse_system_map(path: Path
+                     ) -> tuple[dict[str, Symbol], list[tuple[int, str, str]], list[int]]:
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -85,6 +98,7 @@ def parse_system_map(path: Path) -> tuple[dict[str, Symbol], list[tuple[int, str
             "from the matching linux-image-<version>-dbg package (or --system-map)")
     symbols: dict[str, Symbol] = {}
     text: list[tuple[int, str, str]] = []
+    addresses: list[int] = []
     for n, line in enumerate(raw.decode("ascii", "replace").splitlines(), 1):
         parts = line.split()
         if not parts:
@@ -101,9 +115,11 @@ def parse_system_map(path: Path) -> tuple[dict[str, Symbol], list[tuple[int, str
             symbols[name] = Symbol(addr, t)
         if t in TEXT_TYPES:
             text.append((addr, name, t))
+        if t not in "aA":
+            addresses.append(addr)
     if len(symbols) < 100:
         raise ProfileError(f"{path}: only {len(symbols)} symbols; not a kernel System.map")
-    return symbols, text
+    return symbols, text, addresses
 
 
 def parse_config(path: Path) -> dict[str, str]:
@@ -146,7 +162,7 @@ def load_image(path: Path, data: bytes, system_map: Path) -> Kernel:
     _, _, text_offset, _image_size, flags, *_ = IMAGE_HEADER.unpack_from(data)
     if flags & 1:
         raise ProfileError(f"{path}: big-endian arm64 Image is not supported")
-    symbols, text = parse_system_map(system_map)
+    symbols, text, addresses = parse_system_map(system_map)
     t1 = time.perf_counter()
     base = symbols.get("_text")
     if base is None:
@@ -185,15 +201,28 @@ def load_image(path: Path, data: bytes, system_map: Path) -> Kernel:
     t2 = time.perf_counter()
     notes.append(f"BTF at file offset {blob_at:#x}: {len(types)} types, "
                  f"{types.header.total} bytes")
+
+    def relocations() -> bytes:
+        lo, hi = symbols.get("__rela_start"), symbols.get("__rela_end")
+        if lo is None or hi is None:
+            raise ProfileError(f"{system_map} has no __rela_start/__rela_end: cannot find the "
+                               "Image's relocations")
+        raw = read(lo.addr, hi.addr - lo.addr) if lo.addr <= hi.addr else None
+        if raw is None or len(raw) != hi.addr - lo.addr:
+            raise ProfileError(f"{path}: __rela_start..__rela_end "
+                               f"({lo.addr:#x}..{hi.addr:#x}) is not inside the Image")
+        return raw
+
     return Kernel(path, "image", symbols, text, types, read, "BTF", text_offset,
                   _page_shift_from_flags(flags), notes,
-                  {"system_map": t1 - t0, "btf": t2 - t1})
+                  {"system_map": t1 - t0, "btf": t2 - t1}, addresses, relocations)
 
 
 # -- vmlinux ELF --------------------------------------------------------------------------
 
 
-def _elf_symbols(elf: ELFFile) -> tuple[dict[str, Symbol], list[tuple[int, str, str]]]:
+def _elf_symbols(elf: ELFFile
+                 ) -> tuple[dict[str, Symbol], list[tuple[int, str, str]], list[int]]:
     symtab = elf.get_section_by_name(".symtab")
     if symtab is None:
         raise ProfileError("vmlinux has no .symtab (stripped?)")
@@ -204,7 +233,8 @@ def _elf_symbols(elf: ELFFile) -> tuple[dict[str, Symbol], list[tuple[int, str, 
     sections = [(s["sh_flags"], s["sh_type"]) for s in elf.iter_sections()]
     symbols: dict[str, Symbol] = {}
     text: list[tuple[int, str, str]] = []
-    for st_name, info, _other, shndx, value, _size in struct.iter_unpack("<IBBHQQ", raw):
+    addresses: list[int] = []
+    for st_name, info, _other, shndx, value, size in struct.iter_unpack("<IBBHQQ", raw):
         if st_name == 0 or shndx == SHN_UNDEF:
             continue
         end = strtab.find(b"\0", st_name)
@@ -232,10 +262,12 @@ def _elf_symbols(elf: ELFFile) -> tuple[dict[str, Symbol], list[tuple[int, str, 
             letter = letter.lower()
         old = symbols.get(name)
         if old is None or _rank(letter) < _rank(old.type):
-            symbols[name] = Symbol(value, letter)
+            symbols[name] = Symbol(value, letter, size)
         if letter in TEXT_TYPES:
             text.append((value, name, letter))
-    return symbols, text
+        if letter != "A":
+            addresses.append(value)
+    return symbols, text, addresses
 
 
 class _Window:
@@ -290,7 +322,7 @@ def load_elf(path: Path, f: object) -> Kernel:
         raise ProfileError(f"{path}: bad ELF file: {e}") from None
     if elf["e_machine"] != "EM_AARCH64" or elf.elfclass != 64 or not elf.little_endian:
         raise ProfileError(f"{path}: not a little-endian AArch64 ELF ({elf['e_machine']})")
-    symbols, text = _elf_symbols(elf)
+    symbols, text, addresses = _elf_symbols(elf)
     t1 = time.perf_counter()
     loaded = [(s["sh_addr"], s["sh_size"], s) for s in elf.iter_sections()
               if s["sh_flags"] & SHF_ALLOC and s["sh_type"] == "SHT_PROGBITS" and s["sh_size"]]
@@ -319,8 +351,18 @@ def load_elf(path: Path, f: object) -> Kernel:
         source = "BTF"
         notes.append("no DWARF in the vmlinux: using its .BTF section")
     t2 = time.perf_counter()
+
+    def relocations() -> bytes:
+        sec = elf.get_section_by_name(".rela.dyn")
+        if sec is None or sec["sh_type"] != "SHT_RELA":
+            raise ProfileError(f"{path}: no .rela.dyn relocation section "
+                               "(not a relocatable kernel?)")
+        if sec["sh_entsize"] != RELA_SIZE:
+            raise ProfileError(f"{path}: .rela.dyn has entry size {sec['sh_entsize']}")
+        return bytes(sec.data())
+
     return Kernel(path, "elf", symbols, text, types, read, source, None, page_shift, notes,
-                  {"symtab": t1 - t0, "debug_open": t2 - t1})
+                  {"symtab": t1 - t0, "debug_open": t2 - t1}, addresses, relocations)
 
 
 def open_kernel(path: Path, system_map: Path | None) -> tuple[Kernel, object]:

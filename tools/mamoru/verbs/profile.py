@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="System.map for a raw Image (not the image package's placeholder)")
     parser.add_argument("--config", type=Path, metavar="F",
                         help="the kernel's .config (VA bits, page size, ...; derived otherwise)")
+    parser.add_argument("--no-syscall-table", dest="syscall_table", action="store_false",
+                        help="leave out the expected sys_call_table entries (sct.<n>) when "
+                             "the kernel's relocations cannot be found")
     parser.add_argument("-o", "--output", type=Path, metavar="F", help="profile to write")
     parser.add_argument("--show", action="store_true", help="print a profile as text")
     parser.add_argument("--text", action="store_true", help="with --show: list text symbols")
@@ -48,7 +51,7 @@ def make(args: argparse.Namespace) -> int:
         print("profile: give -o FILE (or --show PROFILE)", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    result = build_profile(args.kernel, args.system_map, args.config)
+    result = build_profile(args.kernel, args.system_map, args.config, args.syscall_table)
     t1 = time.perf_counter()
     data = encode(result.profile)
     args.output.write_bytes(data)
