@@ -98,7 +98,17 @@ class Console:
         """Reads what arrives within one poll interval; True if anything came."""
         try:
             waiting = self.port.in_waiting
-            data = self.port.read(waiting if waiting > 0 else 1)
+            if waiting > 0:
+                # Take everything already there in one go (pyserial's socket:// reports
+                # just 1 for "readable"): byte-by-byte reads make long output quadratic.
+                timeout = self.port.timeout
+                self.port.timeout = 0
+                try:
+                    data = self.port.read(max(waiting, 65536))
+                finally:
+                    self.port.timeout = timeout
+            else:
+                data = self.port.read(1)
         except (serial.SerialException, OSError) as e:
             self.closed_reason = str(e)
             raise ConsoleClosed(
