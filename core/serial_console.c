@@ -56,7 +56,8 @@ static const char *bootargs_console(const char *bootargs, char *buf, size_t size
 		if (!strncmp(p, "console=", 8)) {
 			p += 8;
 			size_t n = 0;
-			while (p[n] && p[n] != ' ' && n + 1 < size) {
+			/* "console=serial1,115200n8": the options after ',' are the firmware's. */
+			while (p[n] && p[n] != ' ' && p[n] != ',' && n + 1 < size) {
 				buf[n] = p[n];
 				n++;
 			}
