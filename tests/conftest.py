@@ -8,6 +8,9 @@ Options:
                   socket://host:port) instead of QEMU; needs --board. Tests marked
                   `qemu` are skipped.
   --baud N        baud rate for --console (115200).
+  --reset-cmd CMD with --console: a shell command that power-cycles the board (a relay).
+                  Used when the board does not answer; without it the hypervisor's
+                  `reset` is tried, then the user is asked (docs/sdcard.md).
 
 Fixtures for tests/target:
   board_config    the configuration under test (tests using it run once per config)
@@ -26,6 +29,7 @@ import pytest
 
 from mamoru.boards import BoardConfig
 from mamoru.console import Console, open_device
+from mamoru.hwreset import BoardReset, terminal_asker
 from mamoru.qemu import kill_all, qemu_binary
 from mamoru.testing import (
     REPORTS,
@@ -53,6 +57,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="test a real board on this serial device or pyserial URL instead of QEMU",
     )
     group.addoption("--baud", type=int, default=115200, help="baud rate for --console")
+    group.addoption(
+        "--reset-cmd", default=None, metavar="COMMAND",
+        help="with --console: shell command that power-cycles the board (e.g. a relay); "
+        "otherwise the hypervisor's `reset` is used or you are asked",
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -125,12 +134,22 @@ def hardware_console(request: pytest.FixtureRequest) -> Iterator[Console]:
         console.close()
 
 
+@pytest.fixture(scope="session")
+def board_reset(request: pytest.FixtureRequest) -> BoardReset:
+    """Real hardware only: restarts the board (--reset-cmd, its `reset`, or the user)."""
+    if not hardware(request.config):
+        pytest.skip("resets a real board (--console)")
+    console: Console = request.getfixturevalue("hardware_console")
+    return BoardReset(console, request.config.getoption("--reset-cmd"),
+                      terminal_asker(request.config))
+
+
 def _hardware_target(request: pytest.FixtureRequest, config: BoardConfig) -> Target:
     console: Console = request.getfixturevalue("hardware_console")
     watch(request.node, f"{config.id} on {request.config.getoption('--console')}", console,
           None, console.mark())
-    console.sync(timeout=10)
-    return Target(config, console, None)
+    boot_log = request.getfixturevalue("board_reset").ready()
+    return Target(config, console, None, boot_log)
 
 
 @pytest.fixture

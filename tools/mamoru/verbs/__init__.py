@@ -2,7 +2,7 @@
 
 from types import ModuleType
 
-from mamoru.verbs import bench, build, menuconfig, profile, run, setup, test
+from mamoru.verbs import bench, build, menuconfig, profile, run, sdcard, setup, test
 
 VERBS: dict[str, ModuleType] = {
     "setup": setup,
@@ -11,5 +11,6 @@ VERBS: dict[str, ModuleType] = {
     "run": run,
     "test": test,
     "bench": bench,
+    "sdcard": sdcard,
     "profile": profile,
 }

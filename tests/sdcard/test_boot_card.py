@@ -1,0 +1,125 @@
+"""Boot what is on the SD card, as the Pi firmware would, under QEMU raspi4b / raspi3b.
+
+The kernel, DTB, guest bundle and command line are the files read back out of the card
+image's FAT partition (not build/): -kernel mamoru.img, -dtb <board dtb>, -initrd
+guests.cpio, -append <cmdline.txt>. The console is a pty that pyserial opens as a serial
+device with termios at 115200 baud, just as it would open /dev/ttyUSB0 on real hardware,
+on the UART config.txt and cmdline.txt chose (the mini UART: QEMU's second serial port).
+"""
+
+from __future__ import annotations
+
+import re
+import termios
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import serial
+from sdcard_helpers import Card
+
+from mamoru import sdcard
+from mamoru.boards import config_for
+from mamoru.console import BANNER_RE, ConsoleError, ConsoleTimeout
+from mamoru.qemu import Qemu
+from mamoru.testing import watch
+
+pytestmark = pytest.mark.qemu
+
+BOOT_TIMEOUT = 30.0
+
+
+def wait_for_prompt(q: Qemu, timeout: float) -> str:
+    """The pty drops what the UART sends before it is opened, and input the hypervisor
+    is not yet listening for: press Enter once a second until the prompt answers."""
+    assert q.console is not None
+    deadline = time.monotonic() + timeout
+    while True:
+        q.console.write(b"\r", pace=False)
+        try:
+            q.console.expect(q.console.prompt, 1.0)
+            return q.console.transcript
+        except ConsoleTimeout:
+            if q.poll() is not None:
+                raise AssertionError(f"QEMU exited:\n{q.describe()}") from None
+            if time.monotonic() >= deadline:
+                raise
+
+
+@pytest.fixture(scope="module")
+def booted(card: Card, card_files: dict[str, Path]) -> Iterator[Qemu]:
+    """QEMU running the card's files, at the prompt (stopped on every path)."""
+    spec = sdcard.CARDS[card.board]
+    cmdline = card_files["cmdline.txt"].read_text().strip()
+    config = config_for(card.board)
+    q = Qemu(
+        config,
+        chardev="pty",
+        baud=115200,
+        image=card_files["mamoru.img"],
+        dtb=card_files[spec.dtb],
+        initrd=card_files.get("guests.cpio"),
+        append=cmdline or None,
+    )
+    try:
+        q.start()
+        wait_for_prompt(q, BOOT_TIMEOUT)
+        yield q
+    finally:
+        q.stop()
+
+
+@pytest.fixture
+def pi(request: pytest.FixtureRequest, booted: Qemu) -> Qemu:
+    """The booted card at a fresh prompt; its transcript goes into failure reports."""
+    assert booted.console is not None
+    watch(request.node, f"{booted.config.id} SD card", booted.console, booted,
+          booted.console.mark())
+    booted.console.sync()
+    return booted
+
+
+def test_console_is_a_serial_pty(pi: Qemu) -> None:
+    assert pi.pty is not None and re.fullmatch(r"/dev/pts/\d+", pi.pty), pi.pty
+    assert isinstance(pi.port, serial.Serial), type(pi.port)
+    attrs = termios.tcgetattr(pi.port.fileno())
+    assert attrs[4] == attrs[5] == termios.B115200, "pyserial set 115200 baud via termios"
+    assert pi.argv[pi.argv.index("-kernel") + 1].endswith("/mamoru.img")
+    assert "read-back" in pi.argv[pi.argv.index("-kernel") + 1], "boots the card's copy"
+
+
+def test_boot_banner_names_the_mini_uart(pi: Qemu) -> None:
+    assert pi.console is not None
+    log = pi.console.transcript
+    if not BANNER_RE.search(log):
+        pytest.skip("the banner came before the pty was opened")
+    assert re.search(r"console bcm2835-aux at 0x[0-9a-f]*215040", log), log
+
+
+def test_help(pi: Qemu) -> None:
+    assert pi.console is not None
+    out = pi.console.command("help")
+    for name in ("help", "version", "guest", "reset"):
+        assert re.search(rf"^  {name}\s", out, re.MULTILINE), f"help lacks {name}:\n{out}"
+
+
+def test_version(pi: Qemu) -> None:
+    assert pi.console is not None
+    out = pi.console.command("version")
+    assert f"board: {pi.config.board.title}" in out, out
+    assert "el: 2" in out, out
+
+
+def test_guest_running(pi: Qemu, card: Card) -> None:
+    if not card.contents.bundle:
+        pytest.skip("the card has no guest bundle")
+    assert pi.console is not None
+    deadline = time.monotonic() + 10
+    while True:
+        out = pi.console.command("guest list")
+        if re.search(r"^guest0\s+running\b", out, re.MULTILINE):
+            break
+        if time.monotonic() > deadline:
+            raise ConsoleError(f"guest0 is not running:\n{out}")
+        time.sleep(0.5)

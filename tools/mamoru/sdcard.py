@@ -1,0 +1,510 @@
+"""Raspberry Pi SD card images: an MBR disk with one FAT32 boot partition that holds the Pi
+firmware, the board's device tree, config.txt, cmdline.txt, mamoru.img and the guest bundle.
+
+Built without root and without loop mounts: the MBR is written here, the file system by
+`mkfs.vfat --offset` into the image file, and the files go in with mtools (`-i img@@offset`).
+The image is deterministic: fixed disk signature and volume ID, fixed timestamps
+(SOURCE_DATE_EPOCH, else the time of the git HEAD commit), files in a fixed order.
+
+Layout (sectors of 512 bytes):
+  0            MBR: disk signature, one partition entry (type 0x0c, FAT32 with LBA)
+  8192 (4 MiB) the FAT32 boot partition, 256 MiB, label MAMORU
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mamoru import debian, paths
+from mamoru.boards import BOARDS
+
+SECTOR = 512
+MIB = 1 << 20
+PART_START = 4 * MIB
+PART_SIZE = 256 * MIB
+DISK_SIZE = PART_START + PART_SIZE
+FAT32_LBA = 0x0C
+FAT_TYPES = frozenset({0x01, 0x04, 0x06, 0x0B, 0x0C, 0x0E})
+VOLUME_LABEL = "MAMORU"
+
+FIRMWARE_PACKAGE = "raspi-firmware"   # Architecture: all, Debian's non-free-firmware
+FIRMWARE_PATH = "usr/lib/raspi-firmware"
+
+# The mini UART (UART1, "serial1" in the upstream DTBs, which also name it in stdout-path).
+CONSOLE_NODE = "/soc/serial@7e215040"
+CONSOLE_ALIAS = "serial1"
+
+KERNEL = "mamoru.img"
+BUNDLE = "guests.cpio"
+CONFIG = "config.txt"
+CMDLINE = "cmdline.txt"
+MANIFEST = "mamoru-card.txt"
+
+
+class CardError(RuntimeError):
+    """The card image cannot be built, read or updated."""
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    board: str
+    firmware: tuple[str, ...]   # from raspi-firmware, in boot order
+    dtb: str
+    section: str                # config.txt conditional filter: [pi3] / [pi4]
+    core_freq: int              # MHz: the VPU clock the mini UART's baud rate is derived from
+
+
+CARDS: dict[str, CardSpec] = {
+    # Pi 4: the boot ROM and second stage live in the board's EEPROM; no bootcode.bin.
+    "rpi4": CardSpec("rpi4", ("start4.elf", "fixup4.dat"), "bcm2711-rpi-4-b.dtb", "pi4", 360),
+    # Pi 3: the boot ROM loads bootcode.bin, which loads start.elf (+ fixup.dat).
+    "rpi3": CardSpec(
+        "rpi3", ("bootcode.bin", "start.elf", "fixup.dat"), "bcm2837-rpi-3-b.dtb", "pi3", 250
+    ),
+}
+
+
+def card_spec(board: str) -> CardSpec:
+    try:
+        return CARDS[board]
+    except KeyError:
+        raise CardError(f"no SD card for board {board!r}: only {', '.join(CARDS)}") from None
+
+
+def card_path(board: str) -> Path:
+    return paths.BUILD / board / f"mamoru-{board}.img"
+
+
+def bundle_path(board: str) -> Path:
+    return paths.BUILD / board / BUNDLE
+
+
+# -- text files ------------------------------------------------------------------------
+
+
+def config_txt(board: str, *, bundle: bool = True) -> str:
+    """The firmware's config.txt for board (bundle: load guests.cpio as the initramfs)."""
+    spec = card_spec(board)
+    title = BOARDS[board].title
+    initramfs = (
+        f"initramfs {BUNDLE} followkernel"
+        if bundle
+        else f"# initramfs {BUNDLE} followkernel   (no guest bundle was built)"
+    )
+    return f"""\
+# Raspberry Pi firmware configuration for Mamoru on the {title}.
+# Written by `./mamoru sdcard --board {board}`; `./mamoru sdcard --update <card> --all`
+# writes it again.
+
+# 64-bit: the firmware's ARM stub starts {KERNEL} (an arm64 Linux Image) at EL2 with
+# the device tree's address in x0, as it would start Linux.
+arm_64bit=1
+kernel={KERNEL}
+# The guest bundle goes into memory right behind the kernel; the firmware writes its
+# place into the device tree (/chosen linux,initrd-start/-end), where Mamoru finds it.
+{initramfs}
+# The device tree is Debian's upstream-Linux one: use upstream names and this file.
+upstream_kernel=1
+device_tree={spec.dtb}
+
+# Console: the mini UART (UART1) on GPIO 14 (TXD, header pin 8) and GPIO 15 (RXD,
+# pin 10), 115200 8N1. On the Pi 3B and 4B the PL011 (UART0) is wired to Bluetooth,
+# so the mini UART is the one the firmware puts on the header. The upstream DTB's
+# stdout-path ("{CONSOLE_ALIAS}") and cmdline.txt (console={CONSOLE_NODE}) name it too.
+#
+# The mini UART's baud rate is divided down from the VPU core clock. The firmware
+# programs the divisor for 115200 baud at boot and Mamoru keeps it, so that clock
+# must never change afterwards: enable_uart=1 enables the UART, puts it on GPIO 14/15
+# and fixes the core clock; core_freq and core_freq_min pin it explicitly as well
+# (enable_uart alone has not always held it). 250 MHz is the Pi 3's UART clock,
+# 360 MHz the Pi 4 value Debian's raspi-firmware recommends for a serial console.
+#
+# Not chosen: dtoverlay=disable-bt or miniuart-bt would put the PL011, which has a
+# clock of its own, on the pins. They need overlay files that Debian's firmware
+# package does not ship, and they swap which UART serial0/serial1 mean.
+enable_uart=1
+init_uart_baud=115200
+[{spec.section}]
+core_freq={spec.core_freq}
+core_freq_min={spec.core_freq}
+[all]
+"""
+
+
+def cmdline_txt(board: str) -> str:
+    """Becomes /chosen/bootargs; Mamoru takes its console from `console=` there.
+
+    A device-tree path rather than the alias: the firmware rewrites some console names
+    in cmdline.txt (serial0, ttyS0, ttyAMA0) for Linux, but leaves a path alone."""
+    card_spec(board)
+    return f"console={CONSOLE_NODE}\n"
+
+
+# -- the MBR ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Partition:
+    index: int        # 1..4
+    bootable: bool
+    type: int
+    start: int        # sectors
+    sectors: int
+
+    @property
+    def offset(self) -> int:
+        return self.start * SECTOR
+
+    @property
+    def size(self) -> int:
+        return self.sectors * SECTOR
+
+
+def _chs(lba: int, heads: int = 255, per_track: int = 63) -> bytes:
+    """CHS address of lba in the classic geometry; the maximum beyond 8 GiB."""
+    cyl, rest = divmod(lba, heads * per_track)
+    if cyl > 1023:
+        return b"\xfe\xff\xff"
+    head, sector = divmod(rest, per_track)
+    sector += 1
+    return bytes((head, ((cyl >> 2) & 0xC0) | sector, cyl & 0xFF))
+
+
+def mbr(partitions: Iterable[tuple[int, int, int]], signature: int) -> bytes:
+    """A 512-byte MBR with (type, start sector, sector count) entries, none bootable."""
+    sector = bytearray(SECTOR)
+    struct.pack_into("<I", sector, 440, signature)
+    for i, (ptype, start, count) in enumerate(partitions):
+        if i >= 4:
+            raise CardError("an MBR holds at most four partitions")
+        entry = (
+            b"\x00" + _chs(start) + bytes((ptype,)) + _chs(start + count - 1)
+            + struct.pack("<II", start, count)
+        )
+        sector[446 + 16 * i : 462 + 16 * i] = entry
+    sector[510:512] = b"\x55\xaa"
+    return bytes(sector)
+
+
+def parse_mbr(sector: bytes) -> list[Partition]:
+    """The used entries of an MBR; CardError if sector is no MBR."""
+    if len(sector) < SECTOR or sector[510:512] != b"\x55\xaa":
+        raise CardError("no MBR (no 55 aa signature in the first sector)")
+    parts = []
+    for i in range(4):
+        e = sector[446 + 16 * i : 462 + 16 * i]
+        if e[0] not in (0x00, 0x80):
+            raise CardError(f"no MBR (partition {i + 1} has status byte {e[0]:#x})")
+        start, count = struct.unpack("<II", e[8:16])
+        if e[4] != 0 and count:
+            parts.append(Partition(i + 1, e[0] == 0x80, e[4], start, count))
+    return parts
+
+
+def is_fat_boot_sector(sector: bytes) -> bool:
+    """Whether sector is a FAT volume's boot sector (not an MBR)."""
+    if len(sector) < SECTOR or sector[510:512] != b"\x55\xaa":
+        return False
+    jump = sector[0] == 0xEB or sector[0] == 0xE9
+    return jump and (sector[82:87] == b"FAT32" or sector[54:57] == b"FAT")
+
+
+def fat_offset(head: bytes) -> int:
+    """Byte offset of the FAT boot file system on a disk (or partition) starting with head."""
+    if is_fat_boot_sector(head):
+        return 0
+    parts = parse_mbr(head)
+    for p in parts:
+        if p.type == 0xEE:
+            raise CardError("the disk has a GPT; a Pi boot card has an MBR")
+    fat = [p for p in parts if p.type in FAT_TYPES]
+    if not fat:
+        found = ", ".join(f"{p.index}: type {p.type:#04x}" for p in parts) or "none"
+        raise CardError(f"no FAT partition in the MBR (partitions {found})")
+    return fat[0].offset
+
+
+# -- mtools ----------------------------------------------------------------------------
+
+
+def source_date_epoch() -> int:
+    """SOURCE_DATE_EPOCH, else the git HEAD commit time, else 2020-01-01."""
+    env = os.environ.get("SOURCE_DATE_EPOCH")
+    if env and env.isdigit():
+        return int(env)
+    try:
+        r = subprocess.run(
+            ["git", "-C", str(paths.ROOT), "log", "-1", "--format=%ct"],
+            capture_output=True, text=True, check=False,
+        )
+        if r.returncode == 0 and r.stdout.strip().isdigit():
+            return int(r.stdout.strip())
+    except OSError:
+        pass
+    return 1577836800
+
+
+def _mtools_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "MTOOLS_SKIP_CHECK": "1",       # no complaints about geometry of image files
+        "TZ": "UTC",                    # FAT stores local time: make it UTC
+        "SOURCE_DATE_EPOCH": str(source_date_epoch()),
+        "LC_ALL": "C",
+    }
+
+
+def _tool(argv: list[str], what: str) -> subprocess.CompletedProcess[str]:
+    try:
+        r = subprocess.run(
+            argv, capture_output=True, text=True, check=False, env=_mtools_env(),
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise CardError(
+            f"{argv[0]} not found: install mtools and dosfstools (./mamoru setup does)"
+        ) from None
+    if r.returncode != 0:
+        raise CardError(f"{what} failed ({' '.join(argv)}):\n{(r.stderr or r.stdout).strip()}")
+    return r
+
+
+def _drive(image: Path | str, offset: int) -> str:
+    return f"{image}@@{offset}" if offset else str(image)
+
+
+def list_files(image: Path | str, offset: int = PART_START) -> list[str]:
+    """The names in the root directory of the FAT file system at offset."""
+    r = _tool(["mdir", "-b", "-i", _drive(image, offset), "::/"], "mdir")
+    return [line.removeprefix("::/") for line in r.stdout.splitlines() if line.strip()]
+
+
+def read_file(image: Path | str, name: str, offset: int = PART_START) -> bytes:
+    """One file of the FAT file system at offset."""
+    with tempfile.TemporaryDirectory(prefix="mamoru-card-") as tmp:
+        dest = Path(tmp) / "file"
+        _tool(["mcopy", "-n", "-i", _drive(image, offset), f"::/{name}", str(dest)], "mcopy")
+        return dest.read_bytes()
+
+
+def copy_in(image: Path | str, files: Mapping[str, Path], offset: int = PART_START) -> None:
+    """Copies files (name on the card -> local file) into the root directory, replacing
+    files of the same name, with the local files' modification times."""
+    if not files:
+        return
+    with tempfile.TemporaryDirectory(prefix="mamoru-card-") as tmp:
+        stage = Path(tmp)
+        epoch = source_date_epoch()
+        names = []
+        for name, src in files.items():
+            dst = stage / name
+            shutil.copyfile(src, dst)
+            os.utime(dst, (epoch, epoch))
+            names.append(str(dst))
+        _tool(["mcopy", "-o", "-m", "-i", _drive(image, offset), *names, "::/"], "mcopy")
+
+
+# -- the firmware ----------------------------------------------------------------------
+
+
+def firmware_files(names: Iterable[str]) -> dict[str, Path]:
+    """The named files of Debian's raspi-firmware, downloaded and unpacked once into the
+    cache (<cache>/raspi-firmware/<package version>/)."""
+    wanted = list(names)
+    try:
+        deb = debian.apt_download(FIRMWARE_PACKAGE, paths.cache_dir() / "debs")
+    except debian.DebianError as e:
+        raise CardError(
+            f"{e}\nraspi-firmware is in Debian's non-free-firmware component: "
+            "./mamoru setup enables it (then apt-get update)"
+        ) from None
+    dest = paths.cache_dir() / "raspi-firmware" / deb.name.removesuffix(".deb")
+    have = {n: dest / FIRMWARE_PATH / n for n in wanted}
+    missing = [n for n, p in have.items() if not p.is_file()]
+    if missing:
+        with tempfile.TemporaryDirectory(prefix=".unpack-", dir=dest.parent.parent) as tmp:
+            debian.extract(deb, [f"{FIRMWARE_PATH}/{n}" for n in missing], Path(tmp))
+            for n in missing:
+                have[n].parent.mkdir(parents=True, exist_ok=True)
+                os.replace(Path(tmp) / FIRMWARE_PATH / n, have[n])
+        (dest / "SOURCE").write_text(f"{deb.name}\n")
+    return have
+
+
+def firmware_version() -> str:
+    found = sorted((paths.cache_dir() / "raspi-firmware").glob("*/SOURCE"))
+    return found[-1].read_text().strip() if found else "unknown"
+
+
+# -- the card --------------------------------------------------------------------------
+
+
+@dataclass
+class CardContents:
+    """What goes into the boot partition, in this order."""
+
+    board: str
+    files: dict[str, Path]
+    bundle: bool
+
+
+def gather(board: str, workdir: Path, *, kernel: Path | None = None,
+           bundle: Path | None = None, dtb: Path | None = None) -> CardContents:
+    """Collects the card's files (text files are written into workdir)."""
+    spec = card_spec(board)
+    kernel = kernel or paths.image_path(board)
+    if not kernel.is_file():
+        raise CardError(f"{kernel} is missing: ./mamoru build --board {board}")
+    dtb = dtb or paths.dtb_dir() / spec.dtb
+    if not dtb.is_file():
+        raise CardError(f"{dtb} is missing: run ./mamoru setup")
+    bundle = bundle if bundle is not None else bundle_path(board)
+    has_bundle = bundle.is_file()
+
+    files: dict[str, Path] = dict(firmware_files(spec.firmware))
+    files[spec.dtb] = dtb
+    for name, text in ((CONFIG, config_txt(board, bundle=has_bundle)),
+                       (CMDLINE, cmdline_txt(board))):
+        (workdir / name).write_text(text)
+        files[name] = workdir / name
+    files[KERNEL] = kernel
+    if has_bundle:
+        files[BUNDLE] = bundle
+    manifest = workdir / MANIFEST
+    manifest.write_text(manifest_text(board, files))
+    files[MANIFEST] = manifest
+    return CardContents(board, files, has_bundle)
+
+
+def manifest_text(board: str, files: Mapping[str, Path]) -> str:
+    lines = [
+        f"Mamoru boot card for the {BOARDS[board].title} (./mamoru sdcard --board {board})",
+        f"firmware: {firmware_version()}",
+        "",
+    ]
+    for name, path in files.items():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines.append(f"{digest}  {path.stat().st_size:>10}  {name}")
+    return "\n".join(lines) + "\n"
+
+
+def ids_for(board: str) -> tuple[int, int]:
+    """(disk signature, volume ID): fixed per board, so images are reproducible."""
+    sig = zlib.crc32(f"mamoru sd card {board}".encode())
+    return sig, sig ^ 0x5A5A5A5A
+
+
+def _set_volume_id(image: Path, volume_id: int) -> None:
+    """mkfs.vfat --invariant fixes every time-derived value but also the volume ID; put
+    ours into the boot sector and its backup (sector 6)."""
+    with open(image, "r+b") as f:
+        for sector in (0, 6):
+            base = PART_START + sector * SECTOR
+            f.seek(base)
+            if not is_fat_boot_sector(f.read(SECTOR)):
+                raise CardError("mkfs.vfat left no FAT32 boot sector where expected")
+            f.seek(base + 67)            # BS_VolID in the FAT32 extended BPB
+            f.write(struct.pack("<I", volume_id))
+
+
+def build_card(board: str, out: Path | None = None, *, kernel: Path | None = None,
+               bundle: Path | None = None, dtb: Path | None = None) -> CardContents:
+    """Writes the SD card image (default build/<board>/mamoru-<board>.img) atomically."""
+    out = out or card_path(board)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    signature, volume_id = ids_for(board)
+    with tempfile.TemporaryDirectory(prefix="mamoru-card-") as tmp:
+        contents = gather(board, Path(tmp), kernel=kernel, bundle=bundle, dtb=dtb)
+        total = sum(p.stat().st_size for p in contents.files.values())
+        if total > PART_SIZE * 9 // 10:
+            raise CardError(f"the files take {total >> 20} MiB; the partition has "
+                            f"{PART_SIZE >> 20} MiB")
+        partial = out.with_name(f".{out.name}.partial")
+        try:
+            with open(partial, "wb") as f:
+                f.truncate(DISK_SIZE)
+                f.write(mbr([(FAT32_LBA, PART_START // SECTOR, PART_SIZE // SECTOR)], signature))
+            _tool(
+                ["mkfs.vfat", "-F", "32", "-n", VOLUME_LABEL, "-i", f"{volume_id:08x}",
+                 "--invariant", "--mbr=n", "-h", str(PART_START // SECTOR),
+                 f"--offset={PART_START // SECTOR}", str(partial), str(PART_SIZE // 1024)],
+                "mkfs.vfat",
+            )
+            _set_volume_id(partial, volume_id)
+            copy_in(partial, contents.files, PART_START)
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
+    return contents
+
+
+# -- updating a card in place ------------------------------------------------------------
+
+
+def update_files(board: str, everything: bool, workdir: Path) -> dict[str, Path]:
+    """What `--update` writes: the kernel and bundle, or (everything) all the card's files."""
+    contents = gather(board, workdir)
+    if everything:
+        return contents.files
+    keep = {KERNEL, BUNDLE, MANIFEST}
+    return {n: p for n, p in contents.files.items() if n in keep}
+
+
+def files_of_image(image: Path, everything: bool, workdir: Path) -> dict[str, Path]:
+    """update_files, taken out of a card image instead of build/."""
+    with open(image, "rb") as f:
+        offset = fat_offset(f.read(SECTOR))
+    files = {}
+    for name in list_files(image, offset):
+        if everything or name in (KERNEL, BUNDLE, MANIFEST):
+            files[name] = workdir / name
+            files[name].write_bytes(read_file(image, name, offset))
+    if KERNEL not in files:
+        raise CardError(f"{image} has no {KERNEL}")
+    return files
+
+
+def update_image(target: Path, files: Mapping[str, Path]) -> int:
+    """Copies files onto the FAT file system of a disk, partition or image file (not
+    mounted: the caller checks). Returns the file system's byte offset."""
+    with open(target, "rb") as f:
+        head = f.read(SECTOR)
+    offset = fat_offset(head)
+    copy_in(target, files, offset)
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return offset
+
+
+def update_directory(target: Path, files: Mapping[str, Path], *, force: bool = False) -> None:
+    """Copies files into a mounted boot partition (a directory)."""
+    looks_like_boot = any((target / n).exists() for n in ("config.txt", "start4.elf",
+                                                           "start.elf", "bootcode.bin"))
+    if not looks_like_boot and not force:
+        raise CardError(f"{target} has no config.txt or Pi firmware: is it the card's boot "
+                        "partition? (--force writes anyway)")
+    for name, src in files.items():
+        tmp = target / f".{name}.new"
+        shutil.copyfile(src, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target / name)
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass     # some file systems (vfat via FUSE) cannot fsync a directory
+    finally:
+        os.close(fd)
