@@ -83,7 +83,8 @@ def default_bundle(out: Path, *, kaslr: bool = False) -> Path:
     return write_bundle(out, [default_guest(GuestPlatform(kaslr=kaslr))])
 
 
-def _stale(target: Path, inputs: list[Path]) -> bool:
+def stale(target: Path, inputs: list[Path]) -> bool:
+    """True when target is missing or older than any of inputs."""
     if not target.is_file():
         return True
     t = target.stat().st_mtime
@@ -105,13 +106,13 @@ def ensure_board_bundles(boards: list[str]) -> list[Path]:
     inputs = [kernel.image, here / "bundle.py", here / "guest_platform.py",
               here / "guest_assets.py", here / "cpio.py", *(here / "profile").glob("*.py")]
     common = paths.BUILD / "guests" / "guests.cpio"
-    if _stale(common, inputs):
+    if stale(common, inputs):
         print(f"bundle: writing {common} (guest0: Debian {kernel.version})", flush=True)
         default_bundle(common)
     out = []
     for board in boards:
         target = paths.BUILD / board / "guests.cpio"
-        if _stale(target, [common]):
+        if stale(target, [common]):
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(common, target)
         out.append(target)

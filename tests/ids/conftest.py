@@ -1,0 +1,84 @@
+"""Fixtures for the IDS tests: guest0 with the attack module in its initramfs, KASLR off or on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mamoru import bundle, guest_assets, paths
+from mamoru.boards import BoardConfig
+from mamoru.guest_module import attack_initramfs_files
+from mamoru.guest_platform import GuestPlatform
+from mamoru.guestshell import GuestShell
+from mamoru.profile import Profile, decode
+from mamoru.testing import Launcher, Target, hardware, watch
+
+GUEST_BOOT_TIMEOUT = 90.0
+
+
+@dataclass
+class IdsGuest:
+    target: Target
+    shell: GuestShell
+    kaslr: bool
+    profile: Profile
+
+    @property
+    def console(self):  # type: ignore[no-untyped-def]  # noqa: ANN201
+        return self.target.console
+
+
+def ids_bundle(kaslr: bool) -> Path:
+    """build/test-bundles/ids-<kaslr>.cpio: guest0 + profile + the attack module, cached."""
+    out = paths.BUILD / "test-bundles" / f"ids-{'kaslr' if kaslr else 'nokaslr'}.cpio"
+    extra = attack_initramfs_files()
+    here = Path(bundle.__file__).parent
+    module_files = [p for p in extra.values() if isinstance(p, Path)]
+    inputs = [guest_assets.cloud_kernel().image, *module_files, here / "bundle.py",
+              here / "guest_platform.py", *(here / "profile").glob("*.py")]
+    if bundle.stale(out, inputs):
+        spec = bundle.default_guest(GuestPlatform(kaslr=kaslr), extra)
+        bundle.write_bundle(out, [spec])
+    return out
+
+
+@pytest.fixture(scope="session")
+def guest_profile() -> Profile:
+    return decode(bundle.kernel_profile(guest_assets.cloud_kernel()))
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["nokaslr", "kaslr"])
+def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
+              guest_profile: Profile) -> Iterator[IdsGuest]:
+    """Mamoru with guest0 at its shell, shared by a module's tests (per board and KASLR)."""
+    if hardware(request.config):
+        pytest.skip("boots a special guest bundle; run under QEMU")
+    kaslr: bool = request.param
+    launcher = Launcher(None, request.config)
+    try:
+        t = launcher.boot(board_config, initrd=ids_bundle(kaslr))
+        g = GuestShell(t.console)
+        g.attach(GUEST_BOOT_TIMEOUT)
+        g.run("dmesg -n 1")          # keep kernel messages off the console
+        g.detach()
+        yield IdsGuest(t, g, kaslr, guest_profile)
+    finally:
+        launcher.close()
+
+
+@pytest.fixture
+def ids(request: pytest.FixtureRequest, ids_guest: IdsGuest) -> Iterator[IdsGuest]:
+    """ids_guest at a fresh hypervisor prompt, its transcript attached to failures."""
+    t = ids_guest.target
+    assert t.qemu is not None
+    if t.qemu.poll() is not None:
+        pytest.fail("QEMU died in an earlier test of this module", pytrace=False)
+    watch(request.node, f"{t.config.id} {'kaslr' if ids_guest.kaslr else 'nokaslr'}",  # type: ignore[arg-type]
+          t.console, t.qemu, t.console.mark())
+    t.console.sync()
+    yield ids_guest
+    if ids_guest.shell.attached:
+        ids_guest.shell.detach()
