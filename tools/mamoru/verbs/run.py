@@ -1,7 +1,9 @@
-"""Boot Mamoru under QEMU with this terminal as its console.
+"""Boot Mamoru under QEMU with this terminal as its console, guest0 running.
 
-Sets up the host and builds first (unless --no-build). Arguments after `--`
-go to QEMU as they are, e.g.: ./mamoru run --board virt -- -d int -s -S
+Sets up the host and builds first (unless --no-build), including the guest
+bundle (Debian's arm64 kernel + busybox), which QEMU loads like an initrd.
+`vserial bind guest0` reaches the guest's shell; ESC x q comes back.
+Arguments after `--` go to QEMU as they are, e.g.: ./mamoru run --board virt -- -s -S
 Quit QEMU with Ctrl-A x.
 """
 
@@ -11,6 +13,7 @@ import argparse
 import os
 from pathlib import Path
 
+from mamoru import paths
 from mamoru.boards import BOARDS, BoardConfig, config_for
 from mamoru.qemu import Chardev, QemuError, qemu_argv
 from mamoru.verbs import build, setup
@@ -31,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dtb", type=Path, default=None, help="boot with this device tree")
     parser.add_argument("--no-build", action="store_true", help="boot the existing image")
+    parser.add_argument("--no-guest", action="store_true",
+                        help="boot the hypervisor alone, without the guest bundle")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="parallel compile jobs for the build")
 
@@ -43,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     if rc:
         return rc
     if not args.no_build:
-        rc = build.build([args.board], args.jobs)
+        rc = build.build([args.board], args.jobs, bundle=not args.no_guest)
         if rc:
             return rc
     try:
@@ -53,9 +58,12 @@ def main(args: argparse.Namespace) -> int:
             gic=args.gic,
             console_uart=args.console_uart,
             dtb=args.dtb,
+            initrd=None if args.no_guest else paths.BUILD / args.board / "guests.cpio",
             extra=args.passthrough,
         )
     except QemuError as e:
         raise SystemExit(f"run: {e}") from None
-    print(f"Mamoru on {args.board} under QEMU; quit with Ctrl-A x", flush=True)
+    print(f"Mamoru on {args.board} under QEMU; quit with Ctrl-A x"
+          + ("" if args.no_guest else "; 'vserial bind guest0' for the guest, ESC x q to return"),
+          flush=True)
     os.execvp(argv[0], argv)
