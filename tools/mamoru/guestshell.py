@@ -43,22 +43,18 @@ class GuestShell:
     def run(self, cmd: str, timeout: float = 30.0) -> str:
         """Runs cmd in the guest shell; returns its output (cleaned, without the echo).
 
-        The end is found by a marker the shell prints after cmd, spelled so the echoed
-        command line cannot match it.
+        The output is framed by two markers the shell prints before and after cmd. They
+        are typed with quotes ("@@"beg1@@), so the echoed command line, however the
+        guest's line editor wraps it, never contains them as printed (@@beg1@@).
         """
         n = next(_marks)
         c = self.console
         sep = " " if cmd.rstrip().endswith("&") else "; "
-        c.write(f'{cmd}{sep}echo "@@"end{n}@@\r')
+        c.write(f'echo "@@"beg{n}@@; {cmd}{sep}echo "@@"end{n}@@\r')
+        c.expect(re.compile(f"@@beg{n}@@\r?\n"), timeout, fail_on=[BANNER_RE])
         c.expect(f"@@end{n}@@", timeout, fail_on=[BANNER_RE])
         out = clean(c.before)
         c.expect(GUEST_PROMPT, 10, fail_on=[BANNER_RE])
-        # Everything up to the end of the echoed command line (which holds the
-        # marker as typed, quotes included) is the echo.
-        echo = out.find(f'"@@"end{n}@@')
-        if echo >= 0:
-            nl = out.find("\n", echo)
-            out = out[nl + 1:] if nl >= 0 else ""
         return "\n".join(line for line in out.split("\n") if line.strip()).strip("\n")
 
     def write(self, cmd: str) -> None:
