@@ -122,14 +122,17 @@ static void probe_virt(const struct fdt *fdt, int node)
 		gic.gicv = base;
 		gic.gicv_size = size;
 	}
+	/* The maintenance interrupt is in the GIC's own interrupt space (its
+	 * binding says so), whatever the node's interrupt parent resolves to. */
 	gic.maint_irq = -1;
-	uint32_t cells[4];
-	int ncells;
+	int len;
+	const uint8_t *prop = fdt_getprop(fdt, node, "interrupts", &len);
 	unsigned irq;
-	if (fdt_interrupt_parent(fdt, node) == node &&
-	    fdt_get_interrupt(fdt, node, 0, cells, 4, &ncells) >= 0 && ncells <= 4 &&
-	    gicv2_xlate(fdt, node, cells, ncells, &irq) == 0)
-		gic.maint_irq = (int)irq;
+	if (prop && len == 12) {
+		uint32_t cells[3] = {fdt32_to_cpu(prop), fdt32_to_cpu(prop + 4), fdt32_to_cpu(prop + 8)};
+		if (gicv2_xlate(fdt, node, cells, 3, &irq) == 0)
+			gic.maint_irq = (int)irq;
+	}
 }
 
 static int gicv2_init(const struct fdt *fdt, int node)
