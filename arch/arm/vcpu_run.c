@@ -43,6 +43,7 @@ void vcpu_put(struct guest *g)
 	if (loaded == g) {
 		vcpu_save_el1(&g->vcpu);
 		g->vcpu.el1_live = false;
+		vgic_save(&g->vgic);
 		vtimer_set_owner(NULL);
 		loaded = NULL;
 	}
@@ -64,6 +65,7 @@ static void vcpu_load(struct guest *g)
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(vmpidr_el2, (1ull << 31));       /* uniprocessor-style affinity 0 */
 	vcpu_load_el1(&g->vcpu);
+	vgic_restore(&g->vgic);
 	vtimer_set_owner(g);
 	loaded = g;
 }

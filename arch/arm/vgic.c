@@ -109,6 +109,18 @@ void vgic_sync(struct vgic *v)
 		backend->sync(v);
 }
 
+void vgic_save(struct vgic *v)
+{
+	if (backend && backend->save)
+		backend->save(v);
+}
+
+void vgic_restore(struct vgic *v)
+{
+	if (backend && backend->restore)
+		backend->restore(v);
+}
+
 void vgic_reset(struct vgic *v)
 {
 	struct guest *g = v->guest;

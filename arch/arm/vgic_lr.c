@@ -12,6 +12,7 @@
 #include <mamoru/driver.h>
 #include <mamoru/guest.h>
 #include <mamoru/irq.h>
+#include <mamoru/libc.h>
 
 #include <drivers/irqchip/gicv2.h>
 
@@ -29,7 +30,7 @@
 #define LR_PENDING (1u << 28)
 #define LR_STATE(lr) (((lr) >> 28) & 3)
 #define LR_GRP1 (1u << 30)
-#define MAX_LRS 64
+#define MAX_LRS 16      /* GICv2 has at most 64; list-register hosts here have 4 */
 
 static uintptr_t gich, gicv;
 static uint64_t gicv_size;
@@ -84,14 +85,12 @@ static int lr_guest_init(struct vgic *v, uint64_t gicc_ipa, uint64_t gicc_size)
 	return 0;
 }
 
+/* A reset guest is never the one on the CPU (guest_reset puts it first), so only
+ * its parked copy is cleared; restore() loads that copy. */
 static void lr_reset(struct vgic *v)
 {
-	(void)v;
-	wr(GICH_HCR, 0);
-	wr(GICH_VMCR, 0);
-	wr(GICH_APR, 0);
-	for (unsigned n = 0; n < nr_lrs; n++)
-		wr(GICH_LR(n), 0);
+	memset(v->saved_lr, 0, sizeof(v->saved_lr));
+	v->saved_vmcr = v->saved_apr = v->saved_hcr = 0;
 }
 
 static void lr_sync(struct vgic *v)
@@ -139,6 +138,29 @@ static void lr_flush(struct vgic *v)
 	wr(GICH_HCR, HCR_EN | (overflow ? HCR_UIE : 0));
 }
 
+/* The list registers, VMCR (the guest's GICV_CTLR/PMR/BPR) and the active
+ * priorities belong to the guest on the CPU: park them on a switch. */
+static void lr_save(struct vgic *v)
+{
+	v->saved_hcr = rd(GICH_HCR);
+	v->saved_vmcr = rd(GICH_VMCR);
+	v->saved_apr = rd(GICH_APR);
+	wr(GICH_HCR, 0);
+	for (unsigned n = 0; n < nr_lrs; n++) {
+		v->saved_lr[n] = rd(GICH_LR(n));
+		wr(GICH_LR(n), 0);
+	}
+}
+
+static void lr_restore(struct vgic *v)
+{
+	wr(GICH_VMCR, v->saved_vmcr);
+	wr(GICH_APR, v->saved_apr);
+	for (unsigned n = 0; n < nr_lrs; n++)
+		wr(GICH_LR(n), v->saved_lr[n]);
+	wr(GICH_HCR, v->saved_hcr);
+}
+
 const struct vgic_backend vgic_lr_backend = {
 	.name = "gicv2 list registers",
 	.host_init = lr_host_init,
@@ -146,4 +168,6 @@ const struct vgic_backend vgic_lr_backend = {
 	.flush = lr_flush,
 	.sync = lr_sync,
 	.reset = lr_reset,
+	.save = lr_save,
+	.restore = lr_restore,
 };

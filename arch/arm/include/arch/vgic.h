@@ -32,6 +32,8 @@ struct vgic {
 	uint64_t injected;
 	/* Emulated CPU interface (software backend). */
 	uint32_t cpu_ctlr, cpu_pmr, cpu_bpr;
+	/* Hardware virtual CPU interface while another guest owns it (list registers). */
+	uint32_t saved_lr[16], saved_vmcr, saved_apr, saved_hcr;
 };
 
 struct vgic_backend {
@@ -45,6 +47,9 @@ struct vgic_backend {
 	/* After leaving it: collect what the guest completed. */
 	void (*sync)(struct vgic *v);
 	void (*reset)(struct vgic *v);
+	/* Another guest is about to use the CPU / this one gets it back. */
+	void (*save)(struct vgic *v);
+	void (*restore)(struct vgic *v);
 };
 
 /* Picks a backend for this host at boot; -1 if none works. */
@@ -62,6 +67,9 @@ void vgic_raise(struct vgic *v, unsigned irq);
 bool vgic_has_pending(const struct vgic *v);
 void vgic_flush(struct vgic *v);
 void vgic_sync(struct vgic *v);
+/* Guest switch: park this guest's CPU-interface state / bring it back. */
+void vgic_save(struct vgic *v);
+void vgic_restore(struct vgic *v);
 
 /* For backends: interrupts that should be signalled now and are not yet. */
 bool vgic_deliverable(const struct vgic *v, unsigned irq);
