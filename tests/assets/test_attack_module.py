@@ -10,12 +10,8 @@ system call still works. The first run downloads the kernel headers (~14 MB, cac
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -39,6 +35,7 @@ from mamoru.guest_module import (
     parse_kallsyms_address,
     runtime_sct,
 )
+from mamoru.plainqemu import ANSI_CSI, StdioQemu, StdioQemuError
 from mamoru.profile import Profile, decode
 
 QEMU = "qemu-system-aarch64"
@@ -55,65 +52,25 @@ pytestmark = [
 BOOT_TIMEOUT = 60.0
 COMMAND_TIMEOUT = 20.0
 TEST_TIMEOUT = 180.0
-ANSI_CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 PARAMETERS = ("sct", "nr", "hide_pid", "hide_self", "calls")
 
 
-class GuestShell:
+class GuestShell(StdioQemu):
     """QEMU with the guest's serial console on stdio, driven like a user at `guest# `.
 
     Every command runs between two markers the shell prints (spelled so that the echo of the
-    command line cannot match them), so output and exit status are exact. The transcript is
-    kept for failure messages; close() kills QEMU.
+    command line cannot match them), so output and exit status are exact.
     """
 
     def __init__(self, argv: list[str], deadline: float) -> None:
-        self.deadline = deadline
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self._buf = bytearray()
-        self._cond = threading.Condition()
-        self._eof = False
-        self._pos = 0
+        super().__init__(argv, deadline)
         self._count = 0
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        while chunk := self.proc.stdout.read1(4096):
-            with self._cond:
-                self._buf += chunk
-                self._cond.notify_all()
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
-
-    @property
-    def transcript(self) -> str:
-        with self._cond:
-            text = self._buf.decode(errors="replace")
-        return ANSI_CSI.sub("", text).replace("\r", "")
-
-    def fail(self, what: str) -> None:
-        pytest.fail(f"{what}\n----- guest console -----\n{self.transcript}", pytrace=False)
 
     def expect(self, pattern: str, timeout: float) -> re.Match[str]:
-        rx = re.compile(pattern, re.MULTILINE)
-        end = min(self.deadline, time.monotonic() + timeout)
-        with self._cond:
-            while True:
-                m = rx.search(self._buf.decode(errors="replace"), self._pos)
-                if m:
-                    self._pos = m.end()
-                    return m
-                left = end - time.monotonic()
-                if self._eof or left <= 0:
-                    why = "QEMU exited" if self._eof else "timed out"
-                    self.fail(f"{why} waiting for {pattern!r}")
-                self._cond.wait(min(left, 0.5))
+        try:
+            return super().expect(pattern, timeout)
+        except StdioQemuError as e:
+            pytest.fail(str(e), pytrace=False)
 
     def boot(self) -> None:
         self.expect(rf"^{re.escape(INIT_DONE)}\r?$", BOOT_TIMEOUT)
@@ -124,9 +81,7 @@ class GuestShell:
         self._count += 1
         n = self._count
         line = f"echo @@BEG''IN{n}@@; {command}; echo @@EN''D{n}=$?@@"
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line.encode() + b"\r")
-        self.proc.stdin.flush()
+        self.send(line)
         begin = self.expect(rf"^@@BEGIN{n}@@\r?\n", timeout)
         end = self.expect(rf"^@@END{n}=(\d+)@@\r?$", timeout)
         out = end.string[begin.end():end.start()]
@@ -137,20 +92,9 @@ class GuestShell:
         """run() that fails the test unless the command succeeds."""
         rc, out = self.run(command)
         if rc != 0:
-            self.fail(f"`{command}` exited {rc}:\n{out}")
+            pytest.fail(str(self.fail(f"`{command}` exited {rc}:\n{out}")), pytrace=False)
         return out
 
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.proc.wait()
-        self._reader.join(timeout=5)
-        for stream in (self.proc.stdin, self.proc.stdout):
-            if stream is not None:
-                stream.close()
 
 
 @pytest.fixture(scope="module")

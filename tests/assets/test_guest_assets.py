@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from mamoru.guest_assets import (
     INIT_DONE,
     GuestKernel,
 )
+from mamoru.plainqemu import StdioQemu, StdioQemuError
 
 pytestmark = [
     pytest.mark.assets,
@@ -32,7 +32,6 @@ pytestmark = [
 
 QEMU = "qemu-system-aarch64"
 BOOT_TIMEOUT = 60.0
-ANSI_CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # e.g. ash asking for the cursor position
 
 
 @pytest.fixture(scope="session")
@@ -87,61 +86,17 @@ def test_initramfs_contents(initramfs: Path) -> None:
     assert names["dev/console"].is_chr and names["init"].perm == 0o755
 
 
-class Qemu:
-    """QEMU with the guest's serial console on stdin/stdout; the transcript is kept."""
+class Qemu(StdioQemu):
+    """The guest's console on stdio; waits take an absolute deadline."""
 
-    def __init__(self, args: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
-        self._buf = bytearray()
-        self._cond = threading.Condition()
-        self._eof = False
-        self._pos = 0  # where the next expect() starts looking
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        while chunk := self.proc.stdout.read1(4096):
-            with self._cond:
-                self._buf += chunk
-                self._cond.notify_all()
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
-
-    @property
-    def transcript(self) -> str:
-        with self._cond:
-            text = self._buf.decode(errors="replace")
-        return ANSI_CSI.sub("", text).replace("\r", "")
-
-    def expect(self, pattern: str, deadline: float) -> re.Match[str]:
-        rx = re.compile(pattern, re.MULTILINE)
-        with self._cond:
-            while True:
-                text = self._buf.decode(errors="replace")
-                m = rx.search(text, self._pos)
-                if m:
-                    self._pos = m.end()
-                    return m
-                left = deadline - time.monotonic()
-                if self._eof or left <= 0:
-                    why = "QEMU exited" if self._eof else "timed out"
-                    pytest.fail(f"{why} waiting for {pattern!r}; console:\n{self.transcript}")
-                self._cond.wait(min(left, 0.5))
-
-    def send(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line.encode() + b"\r")
-        self.proc.stdin.flush()
+    def expect(self, pattern: str, deadline: float) -> re.Match[str]:  # type: ignore[override]
+        try:
+            return super().expect(pattern, deadline - time.monotonic())
+        except StdioQemuError as e:
+            pytest.fail(str(e), pytrace=False)
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self._reader.join(timeout=5)
+        self.close()
 
 
 @pytest.mark.skipif(shutil.which(QEMU) is None, reason=f"{QEMU} is not installed")

@@ -1,8 +1,8 @@
-"""Measure the images: size and boot-to-prompt time per board configuration.
+"""Run the benchmarks (tests/bench/bench_*.py) and print their numbers.
 
-Sets up and builds every board (unless --no-build), then runs each
-tests/bench/bench_*.py script; arguments after the verb go to the scripts,
-e.g. ./mamoru bench --runs 5 --board virt
+Sets up and builds every board (unless --no-build), then runs each script, or only
+those named with --only (boot, guest, ids, irq, profile, vmi). Arguments after `--`
+go to the scripts, e.g. ./mamoru bench --only boot -- --runs 5 --board virt
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ PASSTHROUGH = "benchmark script arguments"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-build", action="store_true", help="measure the existing images")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="run only bench_NAME.py (repeatable)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -32,6 +34,8 @@ def main(args: argparse.Namespace) -> int:
         if rc:
             return rc
     scripts = sorted((paths.ROOT / "tests" / "bench").glob("bench_*.py"))
+    if args.only:
+        scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.only]
     if not scripts:
         print("bench: no tests/bench/bench_*.py scripts", file=sys.stderr)
         return 1

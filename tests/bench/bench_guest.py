@@ -1,0 +1,68 @@
+"""Guest boot-to-shell and CPU cost under Mamoru against the same kernel run directly by QEMU.
+
+Boots Debian's arm64 cloud kernel + busybox initramfs (a) as guest0 under Mamoru on each
+board configuration and (b) directly under QEMU -M virt at EL1 with the same initramfs, and
+times boot to the shell prompt and a shell arithmetic loop inside the guest (one run each).
+The raspi machines cannot boot the cloud kernel directly (no Broadcom drivers in it), so the
+direct baseline is virt's. Run through ./mamoru bench --only guest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from guestbench import CPU_LOOP, busybox_time, guest_under_mamoru
+
+from mamoru import guest_assets, paths
+from mamoru.boards import select_configs
+from mamoru.cpio import read_cpio
+from mamoru.guest_assets import GUEST_PROMPT
+from mamoru.plainqemu import StdioQemu
+
+
+def direct_qemu(initrd: Path) -> tuple[float, float]:
+    """(boot-to-shell s, CPU loop s) of the kernel booted directly by QEMU."""
+    kernel = guest_assets.cloud_kernel().image
+    argv = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-m", "256M",
+            "-display", "none", "-monitor", "none", "-serial", "stdio", "-kernel", str(kernel),
+            "-initrd", str(initrd), "-append", "console=ttyAMA0 rdinit=/init"]
+    start = time.monotonic()
+    with StdioQemu(argv) as q:
+        q.send("")
+        q.expect(re.escape(GUEST_PROMPT), 120)
+        boot = time.monotonic() - start
+        q.send(CPU_LOOP + '; echo @@"done"@@')
+        end = q.expect("@@done@@", 300)
+        return boot, busybox_time(end.string[: end.start()])   # the only `time` output
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--board", action="append", default=[], metavar="NAME",
+                        help="virt-gicv2, virt-gicv3, rpi4, rpi3 (repeatable; default all)")
+    args = parser.parse_args()
+
+    bundle = paths.BUILD / "guests" / "guests.cpio"
+    initrd = next(e.data for e in read_cpio(bundle.read_bytes()) if e.name == "guest0/initrd")
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / "initrd.cpio"
+        f.write_bytes(initrd)
+        base_boot, base_cpu = direct_qemu(f)
+    print(f"{'where':<22} {'boot to shell s':>16} {'ratio':>6} {'cpu loop s':>11} {'ratio':>6}")
+    direct = "direct QEMU virt (EL1)"
+    print(f"{direct:<22} {base_boot:>16.2f} {1:>6.2f} {base_cpu:>11.2f} {1:>6.2f}")
+    for config in select_configs(args.board):
+        with guest_under_mamoru(config) as (_, g, boot):
+            cpu = busybox_time(g.run(CPU_LOOP, timeout=300))
+        print(f"{'Mamoru ' + config.id:<22} {boot:>16.2f} {boot / base_boot:>6.2f} "
+              f"{cpu:>11.2f} {cpu / base_cpu:>6.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Cost of `ids plist` for 10, 100 and 1,000 guest processes, against the guest's own `ps`.
+
+For each count, starts that many `sleep` processes in guest0 (under Mamoru), then times
+`ids plist --json` as seen from the console (scan + printing) and the time the hypervisor
+held the guest (its summary's stopped_us), and `time ps` inside the guest. Also the full
+`ids check` and `ids syscall`. One run; run through ./mamoru bench --only ids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from guestbench import busybox_time, guest_under_mamoru
+
+from mamoru.boards import select_configs
+from mamoru.console import Console
+
+
+def ids_scan(console: Console, cmd: str) -> tuple[float, float, int]:
+    """(console seconds, guest-held seconds, process lines) for one ids command."""
+    start = time.monotonic()
+    out = console.command(f"{cmd} --json", timeout=300)
+    wall = time.monotonic() - start
+    objs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    summary = objs[-1]
+    assert summary["type"] == "summary", out[-500:]
+    return wall, summary["stopped_us"] / 1e6, sum(o["type"] == "process" for o in objs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--board", action="append", default=[], metavar="NAME",
+                        help="board configs (default: virt-gicv2 and rpi4)")
+    parser.add_argument("--counts", default="10,100,1000", help="process counts (10,100,1000)")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.counts.split(",")]
+
+    print(f"{'config':<12} {'procs':>6} {'listed':>7} {'plist s':>8} {'held s':>8} "
+          f"{'guest ps s':>11} {'check held s':>13} {'syscall held s':>15}")
+    for config in select_configs(args.board or ["virt-gicv2", "rpi4"]):
+        with guest_under_mamoru(config) as (q, g, _):
+            assert q.console is not None
+            g.run("dmesg -n 1")
+            running = 0
+            for n in counts:
+                g.run(f"for i in $(seq {n - running}); do sleep 100000 & done", timeout=300)
+                running = n
+                ps = busybox_time(g.run("time ps > /dev/null", timeout=120))
+                g.detach()
+                wall, held, listed = ids_scan(q.console, "ids plist")
+                _, check_held, _ = ids_scan(q.console, "ids check")
+                _, sys_held, _ = ids_scan(q.console, "ids syscall")
+                print(f"{config.id:<12} {n:>6} {listed:>7} {wall:>8.3f} {held:>8.3f} {ps:>11.3f} "
+                      f"{check_held:>13.3f} {sys_held:>15.3f}", flush=True)
+                g.attach()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

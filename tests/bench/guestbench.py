@@ -1,0 +1,40 @@
+"""Helpers shared by the guest benchmarks: boot Mamoru with a bundle, reach guest0's shell."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mamoru import paths
+from mamoru.boards import BoardConfig
+from mamoru.guestshell import GuestShell
+from mamoru.qemu import Qemu
+
+GUEST_TIMEOUT = 120.0
+
+
+@contextmanager
+def guest_under_mamoru(config: BoardConfig, bundle: Path | None = None
+                       ) -> Iterator[tuple[Qemu, GuestShell, float]]:
+    """QEMU running Mamoru + guest0, attached to its shell; also the seconds it took."""
+    bundle = bundle or paths.BUILD / config.board.name / "guests.cpio"
+    with Qemu(config, initrd=bundle) as q:
+        assert q.console is not None
+        g = GuestShell(q.console)
+        q.console.wait_prompt(60)
+        g.attach(GUEST_TIMEOUT)
+        yield q, g, time.monotonic() - q.started_at
+
+
+def busybox_time(output: str) -> float:
+    """Seconds from busybox `time` output ("real\\t0m 1.23s")."""
+    m = re.search(r"real\s+(?:(\d+)m\s*)?([\d.]+)s", output)
+    if m is None:
+        raise ValueError(f"no 'real' time in:\n{output}")
+    return int(m.group(1) or 0) * 60 + float(m.group(2))
+
+
+CPU_LOOP = "time sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done'"
