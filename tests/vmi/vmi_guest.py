@@ -357,8 +357,17 @@ def guest_files(workdir: Path) -> tuple[Path, Path, str]:
     return k.image, initrd, k.version
 
 
-def capture_guest(workdir: Path, *, kaslr: bool, mem_mb: int = 256) -> Capture:
-    image, initrd, _ = guest_files(workdir)
+def capture_guest(workdir: Path, *, kaslr: bool, mem_mb: int = 256,
+                  image: Path | None = None) -> Capture:
+    """Boots the default guest (or another kernel `image` with the same initramfs) and
+    captures it."""
+    if image is None:
+        image, initrd, _ = guest_files(workdir)
+    else:
+        from mamoru import guest_assets
+
+        initrd = guest_assets.build_initramfs(workdir / "initramfs.cpio",
+                                              guest_assets.default_init_script())
     dump = workdir / f"ram-{'kaslr' if kaslr else 'nokaslr'}.bin"
     with Guest(image, initrd, workdir, kaslr=kaslr, mem_mb=mem_mb) as g:
         try:

@@ -66,6 +66,9 @@ PACKAGES = (
     "dosfstools",
     "clang",                # libFuzzer targets (tests/vmi/host): -fsanitize=fuzzer
     "libclang-rt-14-dev",   # ... whose runtime Debian 12 ships separately
+    "flex",                 # the tiny guest kernel built from linux-source (mamoru.tinykernel)
+    "bison",
+    "bc",
 )
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
 
