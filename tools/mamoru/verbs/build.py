@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="parallel compile jobs (default: number of CPUs)",
     )
     parser.add_argument(
+        "--out", metavar="DIR",
+        help="build one board's configuration in DIR instead of build/<board> (side by side)",
+    )
+    parser.add_argument(
         "--no-bundle", action="store_true",
         help="skip the guest bundle (build/<board>/guests.cpio: Debian kernel, initramfs, profile)",
     )
@@ -42,8 +46,11 @@ def scons() -> str:
     return found
 
 
-def scons_argv(board: str, *targets: str, jobs: int | None = None) -> list[str]:
+def scons_argv(board: str, *targets: str, jobs: int | None = None,
+               out: str | None = None) -> list[str]:
     argv = [scons(), "-C", str(paths.ROOT), f"board={board}"]
+    if out:
+        argv.append(f"out={out}")
     if jobs:
         argv.append(f"-j{jobs}")
     return [*argv, *targets]
@@ -78,4 +85,10 @@ def boards_of(choice: str) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.out:
+        if args.board == "all":
+            raise SystemExit("build: --out takes one board")
+        argv = scons_argv(args.board, jobs=args.jobs, out=args.out)
+        print(f"build: {args.board} in {args.out}: {' '.join(argv)}", flush=True)
+        return subprocess.run(argv, check=False).returncode
     return build(boards_of(args.board), args.jobs, bundle=not args.no_bundle)

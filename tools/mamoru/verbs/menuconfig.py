@@ -1,4 +1,8 @@
-"""Edit a board's configuration interactively (scons board=<board> menuconfig)."""
+"""Edit a board's configuration interactively (scons board=<board> menuconfig).
+
+The configuration lives in build/<board>/.config, or in DIR/.config with --out DIR (a
+second configuration of the same board, built with ./mamoru build --board B --out DIR).
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--board", choices=list(BOARDS), default="rpi4",
         help="board whose configuration to edit (default: rpi4)",
     )
+    parser.add_argument("--out", metavar="DIR", help="the configuration's output folder")
 
 
 def main(args: argparse.Namespace) -> int:
-    argv = scons_argv(args.board, "menuconfig")
+    argv = scons_argv(args.board, "menuconfig", out=args.out)
     print(f"menuconfig: {' '.join(argv)}", flush=True)
     return subprocess.run(argv, check=False).returncode
