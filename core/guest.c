@@ -52,6 +52,11 @@ struct guest *guest_lookup(struct console *con, const char *name)
 	return g;
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static uint64_t le64(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -146,16 +151,14 @@ int guest_create(struct guest *g, const char *name, const struct guest_image *im
 	g->image = *img;
 	g->vcpu.guest = g;
 
-	if (!img->kernel || img->kernel_size < 64 || fdt32_to_cpu((const uint8_t *)img->kernel + 0x38) !=
-	    __builtin_bswap32(IMAGE_MAGIC))
-		return g->state = GUEST_FAILED, fail(g, "kernel is not an arm64 Linux Image (no ARM\\x64 magic at 0x38)");
-	if (!img->dtb)
-		return g->state = GUEST_FAILED, fail(g, "bundle has no device tree for this guest");
+	/* Listed as failed (with the reason) until it is fully set up. */
 	g->state = GUEST_FAILED;
-	if (setup_from_dtb(g) || guest_reset(g)) {
-		g->state = GUEST_FAILED;
+	if (!img->kernel || img->kernel_size < 64 || le32(img->kernel + 0x38) != IMAGE_MAGIC)
+		return fail(g, "kernel is not an arm64 Linux Image (no ARM\\x64 magic at 0x38)");
+	if (!img->dtb)
+		return fail(g, "bundle has no device tree for this guest");
+	if (setup_from_dtb(g) || guest_reset(g))
 		return -1;
-	}
 	g->state = GUEST_LOADED;
 	return 0;
 }

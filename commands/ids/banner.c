@@ -17,8 +17,10 @@ int ids_banner(struct console *con, int argc, char **argv)
 	int err = vmi_sym(s.vmi, "linux_banner", &addr);
 	if (!err)
 		err = vmi_read_str(s.vmi, addr, banner, sizeof(banner));
-	if (err && err != VMI_ETRUNC)
-		return ids_error(&s, "reading linux_banner"), CMD_FAIL;
+	if (err && err != VMI_ETRUNC) {
+		ids_error(&s, "reading linux_banner");
+		return CMD_FAIL;
+	}
 	/* The banner ends with a newline; print it once. */
 	for (char *p = banner; *p; p++)
 		if (*p == '\n' && !p[1])

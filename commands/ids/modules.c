@@ -38,8 +38,10 @@ int ids_lsmod(struct console *con, int argc, char **argv)
 	if (!s.json)
 		con_printf(con, "%-24s %-18s %10s\n", "NAME", "BASE", "SIZE");
 	int err = vmi_module_foreach(s.vmi, IDS_MODULE_LIMIT, print_module, &c);
-	if (err < 0)
-		return ids_error(&s, "walking the module list"), CMD_FAIL;
+	if (err < 0) {
+		ids_error(&s, "walking the module list");
+		return CMD_FAIL;
+	}
 	if (!s.json)
 		con_printf(con, "%u module(s)\n", c.count);
 	ids_close(&s, "lsmod");
