@@ -7,6 +7,7 @@
  * initrd just below it, and writes the initrd location (and a KASLR seed,
  * when the DTB asks for one) into the guest's copy of its DTB.
  */
+#include <arch/cpu.h>
 #include <arch/sysreg.h>
 #include <arch/vcpu_run.h>
 #include <emulators/pl011.h>
@@ -199,6 +200,14 @@ int guest_reset(struct guest *g)
 		seed ^= seed >> 29;
 		patch_prop(&fdt, chosen, "kaslr-seed", seed | 1);
 	}
+
+	/* The guest starts with its caches off: what we wrote must be in memory. */
+	dcache_clean_inval_range((const void *)(g->ram_host + (g->kernel_ipa - g->ram_ipa)), img->kernel_size);
+	if (img->initrd_size)
+		dcache_clean_inval_range((const void *)(g->ram_host + (g->initrd_ipa - g->ram_ipa)),
+					 img->initrd_size);
+	dcache_clean_inval_range(dtb, img->dtb_size);
+	icache_invalidate_all();
 
 	vcpu_reset(&g->vcpu, g->kernel_ipa, g->dtb_ipa);
 	vgic_reset(&g->vgic);

@@ -21,7 +21,10 @@ uint64_t timer_now_ns(void);
 uint64_t timer_ticks(void);
 uint64_t timer_freq(void);
 
-void exceptions_init(void);
+/* Writes back and invalidates [start, start+size) to the point of coherency. */
+void dcache_clean_inval_range(const void *start, size_t size);
+void icache_invalidate_all(void);
+
 __noreturn void cpu_halt(void);
 
 #endif
