@@ -148,9 +148,7 @@ void boot_main(uintptr_t dtb_pa, unsigned el)
 	if (mm_init())
 		fatal("cannot set up the memory allocators");
 
-	/* Route physical IRQs, FIQs and SErrors to EL2. */
-	write_sysreg(hcr_el2, (1ull << 31) | (1ull << 3) | (1ull << 4) | (1ull << 5));
-	isb();
+	el2_init_registers();
 	if (irq_init(&fdt))
 		fatal("no usable interrupt controller");
 	if (timer_init(&fdt))

@@ -21,6 +21,10 @@ uint64_t timer_now_ns(void);
 uint64_t timer_ticks(void);
 uint64_t timer_freq(void);
 
+/* Puts the EL2 control registers whose reset values are UNKNOWN in a known
+ * state and routes physical interrupts to EL2 (before any guest runs). */
+void el2_init_registers(void);
+
 /* Writes back and invalidates [start, start+size) to the point of coherency. */
 void dcache_clean_inval_range(const void *start, size_t size);
 void icache_invalidate_all(void);
