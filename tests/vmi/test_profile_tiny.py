@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_vmi_debian import Dumped, _nr_syscalls, _same_name, _tasks
+from test_vmi_debian import Dumped, _nr_syscalls, assert_tasks_match_ps
 from vmi_guest import capture_guest, write_regs
 from vmi_pt import host_program
 
@@ -138,24 +138,7 @@ def test_boot_banner(dumped: Dumped, tiny: TinyKernel, request: pytest.FixtureRe
 
 
 def test_boot_task_list_matches_ps(dumped: Dumped) -> None:
-    tasks = _tasks(dumped.run("tasks"))
-    ps = dict(dumped.cap.ps)
-    assert tasks.pop(0)[2] == "swapper/0"
-    ps_self = max(p for p, n in ps.items() if n == "ps")
-    for pid, name in ps.items():
-        if pid == ps_self:
-            continue
-        if pid not in tasks and name.startswith("kworker"):
-            continue  # a kernel worker may exit between ps and the dump
-        assert pid in tasks, f"ps has {pid} {name}; the dump has {sorted(tasks)}\n" \
-            f"{dumped.cap.transcript[-3000:]}"
-        assert _same_name(name, tasks[pid][2]), (pid, name, tasks[pid])
-    extra = {p: t for p, t in tasks.items() if p not in ps}
-    assert all(t[2].startswith("kworker") for t in extra.values()), extra
-    assert tasks[1][2] == "init" and tasks[1][1] == 0
-    assert tasks[2][2] == "kthreadd" and tasks[2][1] == 1
-    by_pid = _tasks(dumped.run("pids"))
-    assert by_pid == tasks
+    assert_tasks_match_ps(dumped)
 
 
 def test_boot_syscall_names(dumped: Dumped) -> None:

@@ -108,7 +108,10 @@ def _same_name(ps_name: str, comm: str) -> bool:
         comm.startswith("kworker") and ps_name.split("-")[0] == comm)
 
 
-def test_task_list_matches_ps(dumped: Dumped) -> None:
+def assert_tasks_match_ps(dumped: Dumped) -> tuple[dict, dict[int, str]]:
+    """The task list the host VMI reads from the dump has every process ps showed.
+
+    Returns (tasks by PID without the idle task, ps's PID -> name)."""
     tasks = _tasks(dumped.run("tasks"))
     ps = dict(dumped.cap.ps)
     assert tasks.pop(0)[2] == "swapper/0"
@@ -118,8 +121,14 @@ def test_task_list_matches_ps(dumped: Dumped) -> None:
             continue
         if pid not in tasks and name.startswith("kworker"):
             continue  # a kernel worker may exit between ps and the dump
-        assert pid in tasks, f"ps has {pid} {name}; the dump has {sorted(tasks)}"
+        assert pid in tasks, (f"ps has {pid} {name}; the dump has {sorted(tasks)}\n"
+                              f"{dumped.cap.transcript[-3000:]}")
         assert _same_name(name, tasks[pid][2]), (pid, name, tasks[pid])
+    return tasks, ps
+
+
+def test_task_list_matches_ps(dumped: Dumped) -> None:
+    tasks, ps = assert_tasks_match_ps(dumped)
     extra = {p: t for p, t in tasks.items() if p not in ps}
     assert all(t[2].startswith("kworker") for t in extra.values()), extra
     assert tasks[1][2] == "init" and tasks[1][1] == 0  # user process
