@@ -85,3 +85,23 @@ int printk(const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+static void buffer_write(struct console *con, const char *buf, size_t len)
+{
+	struct buffer_console *b = con->priv;
+	size_t room = b->size - b->len;
+	size_t n = len < room ? len : room;
+	memcpy(b->buf + b->len, buf, n);
+	b->len += n;
+	b->lost += len - n;
+}
+
+void buffer_console_init(struct buffer_console *b, char *buf, size_t size)
+{
+	b->con.write = buffer_write;
+	b->con.priv = b;
+	b->buf = buf;
+	b->size = size;
+	b->len = 0;
+	b->lost = 0;
+}

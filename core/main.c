@@ -17,6 +17,7 @@
 #include <mamoru/irq.h>
 #include <mamoru/libc.h>
 #include <mamoru/mm.h>
+#include <mamoru/periodic.h>
 #include <mamoru/power.h>
 #include <mamoru/serial.h>
 #include <mamoru/vserial.h>
@@ -105,6 +106,9 @@ __noreturn static void main_loop(void)
 				shell_input(&shell, (uint8_t)c);
 			}
 		}
+		/* Periodic work (the IDS watch); if it printed, redraw the shell's line. */
+		if (periodic_run_due(timer_now_ns()) && !vserial_bound())
+			le_redraw(&shell.le, shell.prompt);
 		if (guests_run())
 			continue;
 		/* Sleep with interrupts masked so one arriving after the check

@@ -32,6 +32,13 @@ static int check_banner(struct ids_session *s)
 	return 1;
 }
 
+int ids_run_checks(struct ids_session *s)
+{
+	if (check_banner(s) < 0 || ids_scan_syscalls(s, true, true) < 0 || ids_scan_tasks(s, true, true) < 0)
+		return -1;
+	return (int)s->findings;
+}
+
 int ids_check(struct console *con, int argc, char **argv)
 {
 	struct ids_args a;
@@ -40,7 +47,7 @@ int ids_check(struct console *con, int argc, char **argv)
 		return CMD_USAGE;
 	if (ids_open(&s, con, &a))
 		return CMD_FAIL;
-	if (check_banner(&s) < 0 || ids_scan_syscalls(&s, true, true) < 0 || ids_scan_tasks(&s, true, true) < 0)
+	if (ids_run_checks(&s) < 0)
 		return CMD_FAIL;
 	if (s.json)
 		ids_close(&s, "check");

@@ -14,6 +14,7 @@ static const struct ids_sub subs[] = {
 	{"plist", ids_plist},
 	{"lsmod", ids_lsmod},
 	{"check", ids_check},
+	{"watch", ids_watch},
 };
 
 static int cmd_ids(struct console *con, int argc, char **argv)
@@ -31,11 +32,13 @@ static const struct command ids_cmd = {
 	.name = "ids",
 	.summary = "intrusion detection: read the guest kernel from outside (banner, syscall, plist, ...)",
 	.usage = "ids banner|syscall|plist|lsmod|check [<guest>] [--json] [--hooked] [--hidden]\n"
+		 "       ids watch [<seconds> [<guest>] | off]\n"
 		 "  banner           the guest kernel's version banner (linux_banner)\n"
 		 "  syscall          system call table entries and their handlers; --hooked: flagged only\n"
 		 "  plist            processes from the task list; --hidden: cross-check the PID table\n"
 		 "  lsmod            loaded kernel modules\n"
 		 "  check            all checks; prints 'ids: OK' or 'ids: ALERT (n findings)'\n"
+		 "  watch            run all checks every <seconds>; report when the verdict changes\n"
 		 "  <guest> defaults to guest0; --json prints one JSON object per line",
 	.exec = cmd_ids,
 };

@@ -55,6 +55,11 @@ int ids_syscall(struct console *con, int argc, char **argv);
 int ids_plist(struct console *con, int argc, char **argv);
 int ids_lsmod(struct console *con, int argc, char **argv);
 int ids_check(struct console *con, int argc, char **argv);
+int ids_watch(struct console *con, int argc, char **argv);
+
+/* Every check of `ids check`: findings printed (quietly) on s->con; returns
+ * their number, or -1 after printing an error. */
+int ids_run_checks(struct ids_session *s);
 
 /* Checks shared by the commands and `ids check`; each returns the number
  * of findings, or -1 after printing an error. With quiet, only findings

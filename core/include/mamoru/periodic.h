@@ -1,0 +1,24 @@
+/*
+ * Work the main loop does now and then (between console input and guest time
+ * slices, so guests are stopped while it runs): e.g. the IDS watch. A task
+ * returns true when it printed on the console, so the shell redraws its line.
+ */
+#ifndef MAMORU_PERIODIC_H
+#define MAMORU_PERIODIC_H
+
+#include <mamoru/types.h>
+
+struct periodic {
+	const char *name;
+	uint64_t interval_ns;        /* 0: not scheduled */
+	uint64_t next_ns;
+	bool (*run)(struct periodic *p);
+	struct periodic *next;
+};
+
+/* Schedules p every interval_ns from now (interval 0 unschedules it). */
+void periodic_start(struct periodic *p, uint64_t interval_ns);
+/* Runs the tasks that are due; true if any printed. */
+bool periodic_run_due(uint64_t now_ns);
+
+#endif

@@ -1,0 +1,28 @@
+#include <mamoru/periodic.h>
+
+static struct periodic *tasks;
+
+void periodic_start(struct periodic *p, uint64_t interval_ns)
+{
+	struct periodic **pp = &tasks;
+	while (*pp && *pp != p)
+		pp = &(*pp)->next;
+	if (!*pp) {
+		p->next = NULL;
+		*pp = p;
+	}
+	p->interval_ns = interval_ns;
+	p->next_ns = 0;    /* due at once */
+}
+
+bool periodic_run_due(uint64_t now_ns)
+{
+	bool printed = false;
+	for (struct periodic *p = tasks; p; p = p->next) {
+		if (!p->interval_ns || now_ns < p->next_ns)
+			continue;
+		p->next_ns = now_ns + p->interval_ns;
+		printed |= p->run(p);
+	}
+	return printed;
+}
