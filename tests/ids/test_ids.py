@@ -138,6 +138,30 @@ def test_ids_errors_are_clear(ids: IdsGuest) -> None:
     c.command("guest resume guest0")
 
 
+def test_visible_module_is_listed_and_owns_its_hook(ids: IdsGuest) -> None:
+    """A module that does not hide: lsmod shows it and the hook is attributed to it."""
+    g = ids.shell
+    g.attach()
+    sct = runtime_sct(ids.profile, parse_kallsyms_address(g.run(kallsyms_command())))
+    out = g.run(attack_commands(sct, HOOKED_SYSCALL, hide_self=False) + "; echo rc=$?")
+    assert "rc=0" in out, out
+    g.detach()
+    modules = [o for o in ids_json(ids, "ids lsmod") if o["type"] == "module"]
+    mine = [m for m in modules if m["name"] == "mamoru_attack"]
+    assert len(mine) == 1 and mine[0]["size"] > 0, modules
+    base, size = int(mine[0]["base"], 16), mine[0]["size"]
+    hooked = [o for o in ids_json(ids, "ids syscall --hooked") if o["type"] == "syscall"]
+    assert len(hooked) == 1 and hooked[0]["owner"] == "mamoru_attack", hooked
+    assert base <= int(hooked[0]["addr"], 16) < base + size
+    assert "outside kernel text, in module mamoru_attack" in ids.console.command(
+        "ids syscall --hooked", timeout=60)
+    # Unloading puts the original handler back: no findings.
+    g.attach()
+    assert "rc=0" in g.run("rmmod mamoru_attack; echo rc=$?")
+    g.detach()
+    assert ids.console.command("ids check", timeout=60).splitlines()[-1] == "ids: OK"
+
+
 def test_attack_is_detected(ids: IdsGuest) -> None:
     """The module hooks getdents64, hides a sleep from ps and unlinks itself."""
     g = ids.shell
