@@ -53,10 +53,24 @@ def guest_profile() -> Profile:
 @pytest.fixture(scope="module", params=[False, True], ids=["nokaslr", "kaslr"])
 def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
               guest_profile: Profile) -> Iterator[IdsGuest]:
-    """Mamoru with guest0 at its shell, shared by a module's tests (per board and KASLR)."""
-    if hardware(request.config):
-        pytest.skip("boots a special guest bundle; run under QEMU")
+    """Mamoru with guest0 at its shell, shared by a module's tests (per board and KASLR).
+
+    On a real board (--console) the guest is the one on its SD card (the default bundle:
+    KASLR off, no attack module), so only the nokaslr variant runs there.
+    """
     kaslr: bool = request.param
+    if hardware(request.config):
+        if kaslr:
+            pytest.skip("on a real board the SD card's bundle decides KASLR (off by default)")
+        console = request.getfixturevalue("hardware_console")
+        console.sync(timeout=10)
+        t = Target(board_config, console, None)
+        g = GuestShell(console)
+        g.attach(GUEST_BOOT_TIMEOUT)
+        g.run("dmesg -n 1")
+        g.detach()
+        yield IdsGuest(t, g, kaslr, guest_profile)
+        return
     launcher = Launcher(None, request.config)
     try:
         t = launcher.boot(board_config, initrd=ids_bundle(kaslr))
@@ -73,8 +87,7 @@ def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
 def ids(request: pytest.FixtureRequest, ids_guest: IdsGuest) -> Iterator[IdsGuest]:
     """ids_guest at a fresh hypervisor prompt, its transcript attached to failures."""
     t = ids_guest.target
-    assert t.qemu is not None
-    if t.qemu.poll() is not None:
+    if t.qemu is not None and t.qemu.poll() is not None:
         pytest.fail("QEMU died in an earlier test of this module", pytrace=False)
     watch(request.node, f"{t.config.id} {'kaslr' if ids_guest.kaslr else 'nokaslr'}",  # type: ignore[arg-type]
           t.console, t.qemu, t.console.mark())
@@ -82,3 +95,12 @@ def ids(request: pytest.FixtureRequest, ids_guest: IdsGuest) -> Iterator[IdsGues
     yield ids_guest
     if ids_guest.shell.attached:
         ids_guest.shell.detach()
+
+
+def require_attack_module(g: GuestShell) -> None:
+    """Skips unless the guest's initramfs has the attack module (the SD card's does not)."""
+    from mamoru.guest_module import GUEST_MODULE_PATH
+
+    if g.run(f"test -e {GUEST_MODULE_PATH} && echo present || echo absent") != "present":
+        g.detach()
+        pytest.skip("the guest has no attack module (the SD card's bundle carries none)")

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from conftest import IdsGuest
+from conftest import IdsGuest, require_attack_module
 from mamoru.guest_module import (
     HOOKED_HANDLER,
     HOOKED_SYSCALL,
@@ -142,6 +142,7 @@ def test_visible_module_is_listed_and_owns_its_hook(ids: IdsGuest) -> None:
     """A module that does not hide: lsmod shows it and the hook is attributed to it."""
     g = ids.shell
     g.attach()
+    require_attack_module(g)
     sct = runtime_sct(ids.profile, parse_kallsyms_address(g.run(kallsyms_command())))
     out = g.run(attack_commands(sct, HOOKED_SYSCALL, hide_self=False) + "; echo rc=$?")
     assert "rc=0" in out, out
@@ -166,6 +167,7 @@ def test_attack_is_detected(ids: IdsGuest) -> None:
     """The module hooks getdents64, hides a sleep from ps and unlinks itself."""
     g = ids.shell
     g.attach()
+    require_attack_module(g)
     victim = int(g.run("sleep 1000 & echo $!"))
     sct = runtime_sct(ids.profile, parse_kallsyms_address(g.run(kallsyms_command())))
     out = g.run(attack_commands(sct, HOOKED_SYSCALL, victim) + "; echo rc=$?", timeout=60)
