@@ -140,7 +140,7 @@ static int cmd_guest(struct console *con, int argc, char **argv)
 
 static const struct command guest_cmd = {
 	.name = "guest",
-	.summary = "list and control guests (kick, pause, resume, reset, halt, regs, dumpmem)",
+	.summary = "list guests; kick, pause, resume, reset, halt, regs, dumpmem",
 	.usage = "guest list | guest kick|pause|resume|reset|halt|regs [<guest>] |\n"
 		 "       guest dumpmem <guest> <guest-physical-address> <length>\n"
 		 "  <guest> defaults to guest0; dumpmem shows at most 4096 bytes of guest RAM",

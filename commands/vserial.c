@@ -48,7 +48,7 @@ static int cmd_vserial(struct console *con, int argc, char **argv)
 
 static const struct command vserial_cmd = {
 	.name = "vserial",
-	.summary = "attach the console to a guest's UART (ESC x q detaches) or dump its output",
+	.summary = "the console to a guest's UART (ESC x q returns), or its output",
 	.usage = "vserial bind <guest> | vserial dump <guest> [<bytes>]\n"
 		 "  bind: everything typed goes to the guest until ESC x q\n"
 		 "  dump: the guest's recent console output (up to 16 KiB is kept)",

@@ -61,9 +61,10 @@ static void print_banner(uintptr_t dtb_pa)
 		printk("  RAM 0x%llx-0x%llx (%llu MiB)\n", (unsigned long long)mm.ram[i].base,
 		       (unsigned long long)(mm.ram[i].base + mm.ram[i].size - 1),
 		       (unsigned long long)(mm.ram[i].size >> 20));
-	printk("  console %s at 0x%llx, irq %d; interrupts: %s; timer %llu Hz; power: %s\n",
-	       con ? con->name : "?", (unsigned long long)(con ? con->base : 0), con ? con->irq : -1,
-	       irq_chip_name(), (unsigned long long)timer_freq(), power_driver_name());
+	printk("  console %s at 0x%llx (irq %d)\n", con ? con->name : "?",
+	       (unsigned long long)(con ? con->base : 0), con ? con->irq : -1);
+	printk("  interrupts %s, timer %llu Hz, power %s\n", irq_chip_name(),
+	       (unsigned long long)timer_freq(), power_driver_name());
 }
 
 static void start_guests(void)

@@ -30,7 +30,7 @@ static int cmd_ids(struct console *con, int argc, char **argv)
 
 static const struct command ids_cmd = {
 	.name = "ids",
-	.summary = "intrusion detection: read the guest kernel from outside (banner, syscall, plist, ...)",
+	.summary = "intrusion detection on a guest kernel (banner, syscall, plist...)",
 	.usage = "ids banner|syscall|plist|lsmod|check [<guest>] [--json] [--hooked] [--hidden]\n"
 		 "       ids watch [<seconds> [<guest>] | off]\n"
 		 "  banner           the guest kernel's version banner (linux_banner)\n"
