@@ -229,6 +229,21 @@ void guest_start(struct guest *g)
 	g->state = GUEST_RUNNING;
 }
 
+struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, uint64_t size,
+			    const struct vdev_ops *ops, void *priv)
+{
+	if (g->nvdevs >= GUEST_MAX_VDEVS)
+		return NULL;
+	struct vdev *d = &g->vdevs[g->nvdevs++];
+	d->name = name;
+	d->base = base;
+	d->size = size;
+	d->ops = ops;
+	d->guest = g;
+	d->priv = priv;
+	return d;
+}
+
 void guest_snapshot(struct guest *g)
 {
 	vcpu_snapshot(g);

@@ -145,18 +145,14 @@ static const struct vdev_ops pl011_ops = {
 
 int vpl011_create(struct guest *g, uint64_t base, unsigned irq)
 {
-	if (g->nvdevs >= GUEST_MAX_VDEVS)
-		return -1;
 	struct vpl011 *u = kzalloc(sizeof(*u));
 	if (!u)
 		return -1;
-	struct vdev *d = &g->vdevs[g->nvdevs++];
-	d->name = "pl011";
-	d->base = base;
-	d->size = 0x1000;
-	d->ops = &pl011_ops;
-	d->guest = g;
-	d->priv = u;
+	struct vdev *d = guest_add_vdev(g, "pl011", base, 0x1000, &pl011_ops, u);
+	if (!d) {
+		kfree(u);
+		return -1;
+	}
 	u->dev = d;
 	u->irq = irq;
 	uart_reset(d);

@@ -39,6 +39,13 @@ static void timer_tick(unsigned irq, void *arg)
 	write_sysreg(cnthp_cval_el2, next);
 }
 
+int timer_dt_node(const void *fdtp)
+{
+	const struct fdt *fdt = fdtp;
+	int node = fdt_find_compatible(fdt, -1, "arm,armv8-timer");
+	return node >= 0 ? node : fdt_find_compatible(fdt, -1, "arm,armv7-timer");
+}
+
 int timer_init(const void *fdtp)
 {
 	const struct fdt *fdt = fdtp;
@@ -50,9 +57,7 @@ int timer_init(const void *fdtp)
 		printk("timer: CNTFRQ_EL0 is 0 (firmware did not set the counter frequency)\n");
 		return -1;
 	}
-	int node = fdt_find_compatible(fdt, -1, "arm,armv8-timer");
-	if (node < 0)
-		node = fdt_find_compatible(fdt, -1, "arm,armv7-timer");
+	int node = timer_dt_node(fdt);
 	if (node < 0) {
 		printk("timer: no arm,armv8-timer node in the device tree\n");
 		return -1;

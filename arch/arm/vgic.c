@@ -50,11 +50,6 @@ const char *vgic_backend_name(void)
 	return backend ? backend->name : "none";
 }
 
-static bool bit(const uint32_t *w, unsigned irq)
-{
-	return (w[irq / 32] >> (irq % 32)) & 1;
-}
-
 static void set_bit(uint32_t *w, unsigned irq, bool on)
 {
 	if (on)
@@ -65,8 +60,8 @@ static void set_bit(uint32_t *w, unsigned irq, bool on)
 
 bool vgic_deliverable(const struct vgic *v, unsigned irq)
 {
-	return v->enabled && bit(v->enable, irq) && !bit(v->in_lr, irq) && !bit(v->active, irq) &&
-	       (bit(v->pending, irq) || bit(v->level, irq));
+	return v->enabled && vgic_bit(v->enable, irq) && !vgic_bit(v->in_lr, irq) &&
+	       !vgic_bit(v->active, irq) && (vgic_bit(v->pending, irq) || vgic_bit(v->level, irq));
 }
 
 bool vgic_has_pending(const struct vgic *v)
@@ -255,16 +250,9 @@ int vgic_guest_init(struct guest *g, uint64_t gicd_ipa, uint64_t gicc_ipa, uint6
 		printk("%s: no virtual interrupt controller on this host\n", g->name);
 		return -1;
 	}
-	if (g->nvdevs >= GUEST_MAX_VDEVS)
-		return -1;
 	v->guest = g;
 	vgic_reset(v);
-	struct vdev *d = &g->vdevs[g->nvdevs++];
-	d->name = "gicv2-dist";
-	d->base = gicd_ipa;
-	d->size = GICD_SIZE;
-	d->ops = &dist_ops;
-	d->guest = g;
-	d->priv = v;
+	if (!guest_add_vdev(g, "gicv2-dist", gicd_ipa, GICD_SIZE, &dist_ops, v))
+		return -1;
 	return backend->guest_init(v, gicc_ipa, gicc_size);
 }

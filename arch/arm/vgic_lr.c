@@ -96,7 +96,7 @@ static void lr_reset(struct vgic *v)
 static void lr_sync(struct vgic *v)
 {
 	for (unsigned irq = 0; irq < VGIC_NR_IRQS; irq++) {
-		if (!((v->in_lr[irq / 32] >> (irq % 32)) & 1))
+		if (!vgic_bit(v->in_lr, irq))
 			continue;
 		unsigned n = v->lr_of[irq];
 		uint32_t lr = rd(GICH_LR(n));
@@ -124,9 +124,9 @@ static void lr_flush(struct vgic *v)
 			break;
 		}
 		free &= ~(1ull << n);
-		bool level = (v->level[irq / 32] >> (irq % 32)) & 1;
+		bool level = vgic_bit(v->level, irq);
 		uint32_t lr = irq | ((uint32_t)(v->priority[irq] >> 3) << 23) | LR_PENDING |
-			      (((v->group[irq / 32] >> (irq % 32)) & 1) ? LR_GRP1 : 0) |
+			      (vgic_bit(v->group, irq) ? LR_GRP1 : 0) |
 			      (level ? LR_EOI : 0);
 		wr(GICH_LR(n), lr);
 		v->in_lr[irq / 32] |= 1u << (irq % 32);

@@ -25,17 +25,12 @@
 #define SPURIOUS 1023
 #define HCR_VI (1ull << 7)
 
-static bool bit(const uint32_t *w, unsigned irq)
-{
-	return (w[irq / 32] >> (irq % 32)) & 1;
-}
-
 /* Priority of the highest-priority active interrupt (0x100: none). */
 static unsigned running_priority(const struct vgic *v)
 {
 	unsigned best = 0x100;
 	for (unsigned irq = 0; irq < VGIC_NR_IRQS; irq++)
-		if (bit(v->active, irq) && v->priority[irq] < best)
+		if (vgic_bit(v->active, irq) && v->priority[irq] < best)
 			best = v->priority[irq];
 	return best;
 }
@@ -119,16 +114,7 @@ static int sw_guest_init(struct vgic *v, uint64_t gicc_ipa, uint64_t gicc_size)
 {
 	struct guest *g = v->guest;
 	(void)gicc_size;
-	if (g->nvdevs >= GUEST_MAX_VDEVS)
-		return -1;
-	struct vdev *d = &g->vdevs[g->nvdevs++];
-	d->name = "gicv2-cpu";
-	d->base = gicc_ipa;
-	d->size = GICC_SIZE;
-	d->ops = &cpu_ops;
-	d->guest = g;
-	d->priv = v;
-	return 0;
+	return guest_add_vdev(g, "gicv2-cpu", gicc_ipa, GICC_SIZE, &cpu_ops, v) ? 0 : -1;
 }
 
 /* Raise or drop the virtual IRQ line before entering the guest. */

@@ -4,6 +4,7 @@
  * (CNTV_CTL.IMASK, as the guest's own handler would) and injects virtual
  * PPI 27. The guest sees the mask and rearms the timer as usual.
  */
+#include <arch/cpu.h>
 #include <arch/sysreg.h>
 #include <arch/vtimer.h>
 #include <mamoru/console.h>
@@ -34,9 +35,7 @@ static void vtimer_fired(unsigned irq, void *arg)
 int vtimer_host_init(const struct fdt *fdt)
 {
 	unsigned irq;
-	int node = fdt_find_compatible(fdt, -1, "arm,armv8-timer");
-	if (node < 0)
-		node = fdt_find_compatible(fdt, -1, "arm,armv7-timer");
+	int node = timer_dt_node(fdt);
 	/* DT order: secure phys, non-secure phys, virtual, hyp. */
 	if (node < 0 || irq_of_node(fdt, node, 2, &irq))
 		return -1;

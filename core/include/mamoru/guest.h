@@ -80,6 +80,11 @@ void guest_pause(struct guest *g);
 void guest_resume(struct guest *g);
 void guest_halt(struct guest *g, const char *reason);
 
+/* Adds an emulated device at [base, base+size) of g's guest-physical space;
+ * NULL when g already has GUEST_MAX_VDEVS devices. */
+struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, uint64_t size,
+			    const struct vdev_ops *ops, void *priv);
+
 /* Copies the vCPU's live EL1 state into g->vcpu for inspection. */
 void guest_snapshot(struct guest *g);
 

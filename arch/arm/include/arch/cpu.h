@@ -16,6 +16,8 @@ int mmu_init(const struct mem_region *ram, size_t nram);
 const char *mmu_describe(uintptr_t va, char out[4]);
 
 /* EL2 physical timer. */
+/* The architected timer's device-tree node ("arm,armv8-timer" or v7). */
+int timer_dt_node(const void *fdt);   /* const struct fdt * */
 int timer_init(const void *fdt);   /* const struct fdt * */
 uint64_t timer_now_ns(void);
 uint64_t timer_ticks(void);

@@ -52,6 +52,12 @@ struct vgic_backend {
 	void (*restore)(struct vgic *v);
 };
 
+/* Bit irq of a per-interrupt bitmap (enable, pending, ...). */
+static inline bool vgic_bit(const uint32_t *w, unsigned irq)
+{
+	return (w[irq / 32] >> (irq % 32)) & 1;
+}
+
 /* Picks a backend for this host at boot; -1 if none works. */
 int vgic_host_init(void);
 const char *vgic_backend_name(void);
