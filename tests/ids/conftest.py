@@ -35,10 +35,8 @@ def ids_bundle(kaslr: bool) -> Path:
     """build/test-bundles/ids-<kaslr>.cpio: guest0 + profile + the attack module, cached."""
     out = paths.BUILD / "test-bundles" / f"ids-{'kaslr' if kaslr else 'nokaslr'}.cpio"
     extra = attack_initramfs_files()
-    here = Path(bundle.__file__).parent
     module_files = [p for p in extra.values() if isinstance(p, Path)]
-    inputs = [guest_assets.cloud_kernel().image, *module_files, here / "bundle.py",
-              here / "guest_platform.py", *(here / "profile").glob("*.py")]
+    inputs = [*bundle.bundle_inputs(guest_assets.cloud_kernel()), *module_files]
     if bundle.stale(out, inputs):
         spec = bundle.default_guest(GuestPlatform(kaslr=kaslr), extra)
         bundle.write_bundle(out, [spec])

@@ -91,6 +91,13 @@ def stale(target: Path, inputs: list[Path]) -> bool:
     return any(p.stat().st_mtime > t for p in inputs if p.exists())
 
 
+def bundle_inputs(kernel: guest_assets.GuestKernel) -> list[Path]:
+    """What a bundle with the default guest is made from (for staleness checks)."""
+    here = Path(__file__).parent
+    return [kernel.image, here / "bundle.py", here / "guest_platform.py", here / "guest_assets.py",
+            here / "cpio.py", *(here / "profile").glob("*.py")]
+
+
 def ensure_board_bundles(boards: list[str]) -> list[Path]:
     """build/<board>/guests.cpio for each board, rebuilt only when an input changed.
 
@@ -101,10 +108,8 @@ def ensure_board_bundles(boards: list[str]) -> list[Path]:
 
     from mamoru import paths
 
-    here = Path(__file__).parent
     kernel = guest_assets.cloud_kernel()
-    inputs = [kernel.image, here / "bundle.py", here / "guest_platform.py",
-              here / "guest_assets.py", here / "cpio.py", *(here / "profile").glob("*.py")]
+    inputs = bundle_inputs(kernel)
     common = paths.BUILD / "guests" / "guests.cpio"
     if stale(common, inputs):
         print(f"bundle: writing {common} (guest0: Debian {kernel.version})", flush=True)

@@ -18,7 +18,6 @@ up after `apt-get update` and the kernel version is never written down in code.
 
 from __future__ import annotations
 
-import fcntl
 import gzip
 import io
 import os
@@ -26,8 +25,6 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -104,18 +101,6 @@ def debs_dir() -> Path:
 
 def guest_dir() -> Path:
     return paths.cache_dir() / "guest"
-
-
-@contextmanager
-def _locked() -> Iterator[None]:
-    """Holds guest/.lock: two processes never download or unpack the same thing at once."""
-    guest_dir().mkdir(parents=True, exist_ok=True)
-    with open(guest_dir() / ".lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _note(msg: str) -> None:
@@ -207,7 +192,7 @@ def cloud_kernel(*, refresh: bool = False) -> GuestKernel:
         hit = cached_kernel(marker.read_text().strip())
         if hit is not None:
             return hit
-    with _locked():
+    with paths.locked(guest_dir()):
         release = _current_release(refresh)
         hit = cached_kernel(release)
         if hit is not None:
@@ -245,7 +230,7 @@ def debug_files(k: GuestKernel) -> GuestKernel:
     """
     d = guest_dir() / k.version
     if not (d / ".debug-ok").is_file():
-        with _locked():
+        with paths.locked(guest_dir()):
             if not (d / ".debug-ok").is_file():
                 _fetch_debug(k.version, d)
     full = _kernel_files(k.version)
@@ -274,7 +259,7 @@ def busybox_static() -> Path:
     binary = d / "busybox"
     if (d / ".ok").is_file() and binary.is_file():
         return binary
-    with _locked():
+    with paths.locked(guest_dir()):
         if (d / ".ok").is_file() and binary.is_file():
             return binary
         deb = debian.apt_download(BUSYBOX_PACKAGE, debs_dir())

@@ -25,7 +25,6 @@ A warm call hashes the sources and returns the cached .ko. Needs aarch64-linux-g
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import re
@@ -33,8 +32,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from mamoru import debian, guest_assets, paths
@@ -75,19 +72,6 @@ def kbuild_dir(release: str) -> Path:
 
 def module_dir(release: str) -> Path:
     return paths.cache_dir() / "guest-module" / release
-
-
-@contextmanager
-def _locked(release: str) -> Iterator[None]:
-    """Serializes downloads, unpacking and builds for one release between processes."""
-    d = paths.cache_dir() / "guest-module"
-    d.mkdir(parents=True, exist_ok=True)
-    with open(d / f".{release}.lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def host_arch() -> str:
@@ -242,7 +226,7 @@ def build_attack_module(release: str | None = None) -> Path:
     if out.is_file():
         return out
     _check_tools()
-    with _locked(release):
+    with paths.locked(paths.cache_dir() / "guest-module", f".{release}.lock"):
         if out.is_file():
             return out
         headers = prepare_headers(release)

@@ -1,7 +1,10 @@
 """Where things live: the repository, build outputs and the download cache."""
 
+import fcntl
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,6 +17,19 @@ def cache_dir() -> Path:
     if env:
         return Path(env).expanduser()
     return Path.home() / ".cache" / "mamoru"
+
+
+@contextmanager
+def locked(directory: Path, name: str = ".lock") -> Iterator[None]:
+    """Holds directory/name exclusively (flock), so two processes never download, unpack
+    or build the same cached thing at once."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / name, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def dtb_dir() -> Path:

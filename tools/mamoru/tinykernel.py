@@ -22,7 +22,6 @@ finds config-<release> next to it. A warm call reads two small files.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -31,8 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,17 +123,6 @@ def _note(msg: str) -> None:
     print(f"tinykernel: {msg}", file=sys.stderr, flush=True)
 
 
-@contextmanager
-def _locked() -> Iterator[None]:
-    tiny_dir().mkdir(parents=True, exist_ok=True)
-    with open(tiny_dir() / ".lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _files(d: Path) -> TinyKernel | None:
     """The kernel built in d, if that build finished and matches the current FRAGMENT."""
     if not d.name.endswith("-" + fragment_hash()):
@@ -168,7 +154,7 @@ def tiny_kernel() -> TinyKernel:
     hit = cached_tiny_kernel()
     if hit is not None:
         return hit
-    with _locked():
+    with paths.locked(tiny_dir()):
         hit = cached_tiny_kernel()
         if hit is not None:
             return hit

@@ -14,7 +14,7 @@ import sys
 
 from mamoru import paths
 from mamoru.boards import BOARDS
-from mamoru.verbs import build, setup
+from mamoru.verbs import build
 
 PASSTHROUGH = "benchmark script arguments"
 
@@ -26,13 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    rc = setup.ensure(quiet=True)
+    rc = build.prepare(list(BOARDS), os.cpu_count() or 1, no_build=args.no_build)
     if rc:
         return rc
-    if not args.no_build:
-        rc = build.build(list(BOARDS), os.cpu_count() or 1)
-        if rc:
-            return rc
     scripts = sorted((paths.ROOT / "tests" / "bench").glob("bench_*.py"))
     if args.only:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.only]

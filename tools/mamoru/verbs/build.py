@@ -80,6 +80,16 @@ def build(boards: list[str], jobs: int, *, bundle: bool = True) -> int:
     return 0
 
 
+def prepare(boards: list[str], jobs: int, *, no_build: bool = False, bundle: bool = True) -> int:
+    """What test, bench and run do first: set the host up, then build (unless no_build)."""
+    from mamoru.verbs import setup
+
+    rc = setup.ensure(quiet=True)
+    if rc or no_build:
+        return rc
+    return build(boards, jobs, bundle=bundle)
+
+
 def boards_of(choice: str) -> list[str]:
     return list(BOARDS) if choice == "all" else [choice]
 

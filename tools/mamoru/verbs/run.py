@@ -16,7 +16,7 @@ from pathlib import Path
 from mamoru import paths
 from mamoru.boards import BOARDS, BoardConfig, config_for
 from mamoru.qemu import Chardev, QemuError, qemu_argv
-from mamoru.verbs import build, setup
+from mamoru.verbs import build
 
 PASSTHROUGH = "QEMU arguments"
 
@@ -44,13 +44,9 @@ def main(args: argparse.Namespace) -> int:
     config: BoardConfig = config_for(args.board, args.gic)
     if args.gic and args.board != "virt":
         raise SystemExit("run: --gic applies to --board virt only")
-    rc = setup.ensure(quiet=True)
+    rc = build.prepare([args.board], args.jobs, no_build=args.no_build, bundle=not args.no_guest)
     if rc:
         return rc
-    if not args.no_build:
-        rc = build.build([args.board], args.jobs, bundle=not args.no_guest)
-        if rc:
-            return rc
     try:
         argv = qemu_argv(
             config,

@@ -15,7 +15,7 @@ import sys
 
 from mamoru import paths
 from mamoru.boards import BOARDS
-from mamoru.verbs import build, setup
+from mamoru.verbs import build
 
 PASSTHROUGH = "pytest arguments"
 PYTEST_NO_TESTS = 5
@@ -27,13 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    rc = setup.ensure(quiet=True)
+    rc = build.prepare(list(BOARDS), os.cpu_count() or 1, no_build=args.no_build)
     if rc:
         return rc
-    if not args.no_build:
-        rc = build.build(list(BOARDS), os.cpu_count() or 1)
-        if rc:
-            return rc
     argv = [sys.executable, "-m", "pytest", *args.passthrough]
     print(f"test: {' '.join(argv[1:])}", flush=True)
     rc = subprocess.run(argv, cwd=paths.ROOT, check=False).returncode
