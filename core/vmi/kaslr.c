@@ -1,14 +1,26 @@
 /*
- * vmi_init and the KASLR slide.
+ * vmi_init: locating the guest kernel (its KASLR slide) from independent
+ * anchors, so that one tampered anchor cannot blind the IDS.
  *
- * First anchor: VBAR_EL1 holds the runtime address of the kernel's exception
- * vectors (`vectors`, or a Spectre-hardened copy `__bp_harden_el1_vectors`
- * plus a 2 KiB slot) while the guest runs in the kernel. The slide
- * (runtime - link address) of an arm64 kernel image is a multiple of 64 KiB.
- * Second anchor: `linux_banner` read at its slid address must start with
- * "Linux version <release> ". Without a usable VBAR (zero, user-mode
- * trampoline, garbage) guest RAM is scanned for the banner and the page
- * tables are searched for the kernel-image VA that maps it.
+ * With the Image's load address known (the hypervisor put it there, the
+ * guest cannot change that fact; the header page itself is not: the kernel
+ * frees [_text, _stext) after boot):
+ *  - "TTBR1_EL1": the kernel half's table is swapper_pg_dir (or, while the
+ *    vCPU is in user mode with KPTI, the trampoline table). Kernel VAs are
+ *    always translated through swapper_pg_dir found from the load address;
+ *  - "kernel mapping": the slide is the one at which swapper_pg_dir maps
+ *    `vectors` and `linux_banner` to their pages in the loaded image. This
+ *    is what decides the slide;
+ *  - "VBAR_EL1": the exception vectors in use are the kernel's own
+ *    (`vectors`, the Spectre-hardened copies, or the KPTI trampoline);
+ *  - "linux_banner": reads "Linux version <the profile's release> ";
+ *  - "init_task": pid 0, named swapper, a kernel pointer as tasks.next.
+ * Without the load address (a memory dump) VBAR_EL1 gives the slide,
+ * confirmed by the banner or by init_task, else guest RAM is scanned for
+ * the banner and the tables are searched for the image VA that maps it.
+ *
+ * The slide (runtime - link address) of an arm64 image is a multiple of
+ * 64 KiB. Anchors that disagree are recorded in v->anchors, not fatal.
  */
 #include <mamoru/libc.h>
 #include <mamoru/vmi/profile.h>
@@ -19,12 +31,56 @@
 #define BANNER_PREFIX "Linux version "
 #define MAX_BANNER_HITS 16
 #define FIND_BUDGET (4u << 20) /* descriptors read when searching the tables */
+#define TTBR_BADDR 0x0000fffffffffffeull
+#define VECTOR_TABLE 0x800ull      /* one EL1 vector table */
+#define VECTOR_COPIES 4            /* hardened / trampoline copies accepted */
 
-/* Does linux_banner at this slide read as the profile's kernel? */
+/* -- anchors ------------------------------------------------------------------- */
+
+static void anchor(struct vmi *v, const char *name, bool ok, const char *fmt, ...) __printf(4, 5);
+
+static void anchor(struct vmi *v, const char *name, bool ok, const char *fmt, ...)
+{
+	if (v->nanchors == VMI_MAX_ANCHORS)
+		return;
+	struct vmi_anchor *a = &v->anchors[v->nanchors++];
+	va_list ap;
+
+	a->name = name;
+	a->ok = ok;
+	va_start(ap, fmt);
+	m_vsnprintf(a->detail, sizeof(a->detail), fmt, ap);
+	va_end(ap);
+}
+
+unsigned vmi_anchor_failures(const struct vmi *v)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < v->nanchors; i++)
+		n += !v->anchors[i].ok;
+	return n;
+}
+
+/* Copies s for a message: printable ASCII only, at most max bytes. */
+static void printable(char *out, size_t size, const char *s, size_t max)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < max && s[i] && o + 5 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)m_snprintf(out + o, size - o, "\\x%02x", c);
+	}
+	out[o] = 0;
+}
+
+/* Does linux_banner at this slide read as the profile's kernel? On a
+ * mismatch v->err holds what it reads instead. */
 static int check_banner(struct vmi *v, uint64_t slide, const char *release)
 {
 	uint64_t link;
-	char got[128], want[96];
+	char got[96], want[96], shown[200];
 
 	if (profile_value(v->prof, "sym.linux_banner", &link))
 		return vmi_fail(v, VMI_ENOKEY, "the profile has no sym.linux_banner");
@@ -35,33 +91,63 @@ static int check_banner(struct vmi *v, uint64_t slide, const char *release)
 	if (rc && rc != VMI_ETRUNC)
 		return vmi_context(v, rc, "reading linux_banner at 0x%llx",
 				   (unsigned long long)(link + slide));
-	if (strcmp(got, want) != 0)
-		return vmi_fail(v, VMI_EKASLR, "linux_banner at 0x%llx reads \"%.40s\", not \"%s\"",
-				(unsigned long long)(link + slide), got, want);
+	if (strcmp(got, want) != 0) {
+		printable(shown, sizeof(shown), got, 48);
+		return vmi_fail(v, VMI_EKASLR, "linux_banner at 0x%llx reads \"%s\", not \"%s\"",
+				(unsigned long long)(link + slide), shown, want);
+	}
 	return VMI_OK;
 }
 
-static int try_vbar(struct vmi *v, const char *anchor, uint64_t max_residual,
-		    const char *release)
+/* init_task at this slide: pid 0, a name starting "swapper", a kernel
+ * pointer in tasks.next. */
+static int check_init_task(struct vmi *v, uint64_t slide)
+{
+	uint64_t link, pid_off, comm_off, tasks_off, next;
+	uint32_t pid;
+	char comm[VMI_COMM_LEN + 1] = "", shown[80];
+
+	if (profile_value(v->prof, "sym.init_task", &link) ||
+	    profile_value(v->prof, "task_struct.pid", &pid_off) ||
+	    profile_value(v->prof, "task_struct.comm", &comm_off) ||
+	    profile_value(v->prof, "task_struct.tasks", &tasks_off))
+		return vmi_fail(v, VMI_ENOKEY, "the profile lacks init_task or its members");
+	uint64_t task = link + slide;
+	int rc = vmi_read_u32(v, task + pid_off, &pid);
+	if (!rc)
+		rc = vmi_read_virt(v, task + comm_off, comm, VMI_COMM_LEN);
+	if (!rc)
+		rc = vmi_read_u64(v, task + tasks_off, &next);
+	if (rc)
+		return vmi_context(v, rc, "reading init_task at 0x%llx", (unsigned long long)task);
+	comm[VMI_COMM_LEN] = 0;
+	if (pid != 0 || strncmp(comm, "swapper", 7) != 0 || !vmi_is_kva(v, next) || (next & 7)) {
+		printable(shown, sizeof(shown), comm, VMI_COMM_LEN);
+		return vmi_fail(v, VMI_ECORRUPT,
+				"init_task at 0x%llx has pid %u, name \"%s\", tasks.next 0x%llx "
+				"(expected pid 0, \"swapper...\", a kernel pointer)",
+				(unsigned long long)task, pid, shown, (unsigned long long)next);
+	}
+	return VMI_OK;
+}
+
+/* -- without the load address: VBAR_EL1, then a banner scan --------------------- */
+
+static int vbar_slide(struct vmi *v, const char *anchor_sym, uint64_t max_residual, uint64_t *slide)
 {
 	char key[48];
 	uint64_t link;
 
-	m_snprintf(key, sizeof(key), "sym.%s", anchor);
+	m_snprintf(key, sizeof(key), "sym.%s", anchor_sym);
 	if (profile_value(v->prof, key, &link))
 		return vmi_fail(v, VMI_ENOKEY, "the profile has no %s", key);
 	uint64_t delta = v->regs.vbar_el1 - link;
-	uint64_t slide = delta & ~(SLIDE_ALIGN - 1);
-	if (delta - slide > max_residual)
+	*slide = delta & ~(SLIDE_ALIGN - 1);
+	if (delta - *slide > max_residual || (delta - *slide) % VECTOR_TABLE)
 		return vmi_fail(v, VMI_EKASLR,
 				"VBAR_EL1 0x%llx - %s 0x%llx = 0x%llx is not 64 KiB aligned",
-				(unsigned long long)v->regs.vbar_el1, anchor,
+				(unsigned long long)v->regs.vbar_el1, anchor_sym,
 				(unsigned long long)link, (unsigned long long)delta);
-	int rc = check_banner(v, slide, release);
-	if (rc)
-		return vmi_context(v, rc, "slide 0x%llx from VBAR_EL1 and %s",
-				   (unsigned long long)slide, anchor);
-	v->slide = slide;
 	return VMI_OK;
 }
 
@@ -131,11 +217,272 @@ static int scan_for_slide(struct vmi *v, const char *release)
 			found);
 }
 
+/* A memory dump without the load address: VBAR_EL1 first. */
+static int locate_without_image(struct vmi *v, const char *release)
+{
+	char why[VMI_ERR_LEN] = "";
+	static const struct { const char *sym; uint64_t residual; } tables[] = {
+		{"vectors", 0}, {"__bp_harden_el1_vectors", VECTOR_TABLE * (VECTOR_COPIES - 1)},
+	};
+
+	if (v->regs.vbar_el1 && vmi_is_kva(v, v->regs.vbar_el1)) {
+		for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
+			uint64_t slide = 0;
+			if (vbar_slide(v, tables[i].sym, tables[i].residual, &slide))
+				continue;
+			if (check_banner(v, slide, release) == VMI_OK) {
+				v->slide = slide;
+				v->slide_source = "VBAR_EL1";
+				anchor(v, "VBAR_EL1", true, "0x%llx: %s", (unsigned long long)v->regs.vbar_el1,
+				       tables[i].sym);
+				anchor(v, "linux_banner", true, "Linux version %s", release);
+				return VMI_OK;
+			}
+			memcpy(why, v->err, sizeof(why));
+			/* The banner disagrees: init_task can still confirm the slide. */
+			if (check_init_task(v, slide) == VMI_OK) {
+				v->slide = slide;
+				v->slide_source = "VBAR_EL1 and init_task";
+				anchor(v, "VBAR_EL1", true, "0x%llx: %s", (unsigned long long)v->regs.vbar_el1,
+				       tables[i].sym);
+				anchor(v, "linux_banner", false, "%s", why);
+				return VMI_OK;
+			}
+		}
+		if (!why[0])
+			memcpy(why, v->err, sizeof(why));
+	} else {
+		m_snprintf(why, sizeof(why), "VBAR_EL1 0x%llx is not a kernel address",
+			   (unsigned long long)v->regs.vbar_el1);
+	}
+	if (scan_for_slide(v, release) == VMI_OK) {
+		v->slide_source = "banner scan";
+		anchor(v, "VBAR_EL1", false, "%s", why);
+		anchor(v, "linux_banner", true, "Linux version %s", release);
+		return VMI_OK;
+	}
+	return vmi_context(v, VMI_EKASLR, "finding the kernel slide: %s; then", why);
+}
+
+/* -- with the load address ----------------------------------------------------------- */
+
+struct image_syms {
+	uint64_t text, vectors, banner, swapper;
+};
+
+static uint64_t pa_of(const struct vmi *v, const struct image_syms *s, uint64_t link)
+{
+	return v->image_pa + (link - s->text);
+}
+
+/* Does swapper_pg_dir map vectors and linux_banner at this slide to their
+ * pages in the loaded image? */
+static bool mapping_agrees(struct vmi *v, const struct image_syms *s, uint64_t slide)
+{
+	uint64_t pa;
+	return slide % SLIDE_ALIGN == 0 &&
+	       vmi_translate(v, s->vectors + slide, &pa) == VMI_OK && pa == pa_of(v, s, s->vectors) &&
+	       vmi_translate(v, s->banner + slide, &pa) == VMI_OK && pa == pa_of(v, s, s->banner);
+}
+
+static void check_ttbr1(struct vmi *v, const struct image_syms *s)
+{
+	uint64_t base = v->regs.ttbr1_el1 & TTBR_BADDR, tramp;
+	uint64_t swapper_pa = pa_of(v, s, s->swapper);
+
+	if (base == swapper_pa)
+		anchor(v, "TTBR1_EL1", true, "swapper_pg_dir at 0x%llx", (unsigned long long)base);
+	else if (profile_value(v->prof, "sym.tramp_pg_dir", &tramp) == 0 && base == pa_of(v, s, tramp))
+		anchor(v, "TTBR1_EL1", true, "tramp_pg_dir at 0x%llx (vCPU in user mode)",
+		       (unsigned long long)base);
+	else
+		anchor(v, "TTBR1_EL1", false,
+		       "TTBR1_EL1 0x%llx points at a table at 0x%llx, not swapper_pg_dir at 0x%llx",
+		       (unsigned long long)v->regs.ttbr1_el1, (unsigned long long)base,
+		       (unsigned long long)swapper_pa);
+	/* Kernel VAs are read through the kernel's own table, whatever TTBR1 says. */
+	v->walk.ttbr1 = swapper_pa;
+	vmi_flush(v);
+}
+
+enum vec_kind { VEC_NONE, VEC_KERNEL, VEC_HARDENED, VEC_TRAMP };
+static const char *const vec_names[] = {
+	[VEC_NONE] = "not a vector table", [VEC_KERNEL] = "vectors",
+	[VEC_HARDENED] = "Spectre-hardened vectors", [VEC_TRAMP] = "the KPTI trampoline vectors",
+};
+
+/* The kernel's own vectors, one of its Spectre-hardened copies, or (KPTI)
+ * an alias of its trampoline vectors. */
+static enum vec_kind kernel_vectors(struct vmi *v, const struct image_syms *s, uint64_t addr)
+{
+	uint64_t link, pa;
+	if (addr == s->vectors + v->slide)
+		return VEC_KERNEL;
+	if (profile_value(v->prof, "sym.__bp_harden_el1_vectors", &link) == 0 &&
+	    addr >= link + v->slide && addr - (link + v->slide) < VECTOR_TABLE * VECTOR_COPIES &&
+	    (addr - link - v->slide) % VECTOR_TABLE == 0)
+		return VEC_HARDENED;
+	if (profile_value(v->prof, "sym.tramp_vectors", &link) == 0 &&
+	    vmi_translate(v, addr, &pa) == VMI_OK && pa >= pa_of(v, s, link) &&
+	    pa - pa_of(v, s, link) < VECTOR_TABLE * VECTOR_COPIES &&
+	    (pa - pa_of(v, s, link)) % VECTOR_TABLE == 0)
+		return VEC_TRAMP;
+	return VEC_NONE;
+}
+
+static void describe(struct vmi *v, uint64_t addr, char *buf, size_t size)
+{
+	if (vmi_symbolize(v, addr, buf, size) != VMI_OK)
+		m_snprintf(buf, size, "outside kernel text");
+}
+
+/* Is VBAR_EL1 at one of the kernel's own vector tables? */
+static void check_vbar(struct vmi *v, const struct image_syms *s)
+{
+	uint64_t vbar = v->regs.vbar_el1;
+	enum vec_kind which = kernel_vectors(v, s, vbar);
+	char where[96];
+
+	if (which != VEC_NONE) {
+		anchor(v, "VBAR_EL1", true, "%s at 0x%llx", vec_names[which], (unsigned long long)vbar);
+		return;
+	}
+	describe(v, vbar, where, sizeof(where));
+	anchor(v, "VBAR_EL1", false,
+	       "VBAR_EL1 0x%llx (%s) is not the kernel's exception vectors (vectors at 0x%llx)",
+	       (unsigned long long)vbar, where, (unsigned long long)(s->vectors + v->slide));
+}
+
+#define MAX_CPUS 64
+#define PAGE 0x1000ull
+
+/*
+ * KPTI with a relocatable kernel: on every entry from user mode the
+ * trampoline loads VBAR_EL1 from a read-only quad at the start of its data
+ * page, the page right after its text (__entry_tramp_text_end). It must
+ * hold `vectors`: read it where the kernel was loaded, whatever maps it.
+ */
+static void check_tramp_pointer(struct vmi *v, const struct image_syms *s)
+{
+	uint64_t end, relocatable, quad;
+	char where[96];
+
+	if (profile_value(v->prof, "sym.__entry_tramp_text_end", &end) || (end & (PAGE - 1)) ||
+	    profile_value(v->prof, "const.randomize_base", &relocatable) || !relocatable)
+		return;
+	if (vmi_read_phys(v, pa_of(v, s, end), &quad, sizeof(quad)) != VMI_OK) {
+		anchor(v, "KPTI trampoline", false, "its data page at 0x%llx is unreadable: %s",
+		       (unsigned long long)pa_of(v, s, end), vmi_error(v));
+		return;
+	}
+	if (quad == s->vectors + v->slide) {
+		anchor(v, "KPTI trampoline", true, "loads vectors");
+		return;
+	}
+	describe(v, quad, where, sizeof(where));
+	anchor(v, "KPTI trampoline", false,
+	       "the trampoline loads VBAR_EL1 with 0x%llx (%s), not the kernel's vectors (0x%llx)",
+	       (unsigned long long)quad, where, (unsigned long long)(s->vectors + v->slide));
+}
+
+/* this_cpu_vector: what the kernel puts into VBAR_EL1 on every entry from
+ * user mode with KPTI; a redirect that survives there is as good as VBAR. */
+static void check_cpu_vectors(struct vmi *v, const struct image_syms *s)
+{
+	uint64_t tcv, offsets, nr, off, vec;
+	uint32_t ncpus = 1;
+	char where[96];
+
+	if (profile_value(v->prof, "sym.this_cpu_vector", &tcv) ||
+	    profile_value(v->prof, "sym.__per_cpu_offset", &offsets))
+		return;
+	if (profile_value(v->prof, "sym.nr_cpu_ids", &nr) == 0 &&
+	    vmi_read_u32(v, nr + v->slide, &ncpus) != VMI_OK) {
+		anchor(v, "this_cpu_vector", false, "cannot read nr_cpu_ids: %s", vmi_error(v));
+		return;
+	}
+	if (ncpus == 0 || ncpus > MAX_CPUS) {
+		anchor(v, "this_cpu_vector", false, "nr_cpu_ids is %u", ncpus);
+		return;
+	}
+	for (uint32_t cpu = 0; cpu < ncpus; cpu++) {
+		int rc = vmi_read_u64(v, offsets + v->slide + 8 * cpu, &off);
+		if (!rc)
+			rc = vmi_read_u64(v, tcv + v->slide + off, &vec);
+		if (rc) {
+			anchor(v, "this_cpu_vector", false, "cannot read CPU %u's this_cpu_vector: %s", cpu,
+			       vmi_error(v));
+			return;
+		}
+		if (kernel_vectors(v, s, vec) == VEC_NONE) {
+			describe(v, vec, where, sizeof(where));
+			anchor(v, "this_cpu_vector", false,
+			       "CPU %u's this_cpu_vector is 0x%llx (%s), not the kernel's vectors "
+			       "(0x%llx)", cpu, (unsigned long long)vec, where,
+			       (unsigned long long)(s->vectors + v->slide));
+			return;
+		}
+	}
+	anchor(v, "this_cpu_vector", true, "the kernel's vectors on %u CPU(s)", ncpus);
+}
+
+static int locate_with_image(struct vmi *v, const char *release)
+{
+	struct image_syms s;
+
+	if (profile_value(v->prof, "sym._text", &s.text) ||
+	    profile_value(v->prof, "sym.vectors", &s.vectors) ||
+	    profile_value(v->prof, "sym.linux_banner", &s.banner) ||
+	    profile_value(v->prof, "sym.swapper_pg_dir", &s.swapper))
+		return vmi_fail(v, VMI_ENOKEY, "the profile lacks _text, vectors, linux_banner or "
+				"swapper_pg_dir");
+	check_ttbr1(v, &s);
+
+	/* The slide: VBAR_EL1's suggestion if the kernel's mapping agrees,
+	 * else the image VA that maps the banner's page. */
+	uint64_t slide = (v->regs.vbar_el1 - s.vectors) & ~(SLIDE_ALIGN - 1);
+	bool found = mapping_agrees(v, &s, slide);
+	if (!found) {
+		struct gw_mem m = vmi_walk_mem(v);
+		uint64_t vas[4];
+		int n = gw_find_va(&v->walk, &m, pa_of(v, &s, s.banner), s.banner, ~0ull, vas, 4,
+				   FIND_BUDGET);
+		for (int i = 0; i < n && !found; i++) {
+			slide = vas[i] - s.banner;
+			found = mapping_agrees(v, &s, slide);
+		}
+	}
+	if (!found) {
+		anchor(v, "kernel mapping", false,
+		       "swapper_pg_dir at 0x%llx maps no kernel-image VA to linux_banner's page 0x%llx",
+		       (unsigned long long)pa_of(v, &s, s.swapper),
+		       (unsigned long long)pa_of(v, &s, s.banner));
+		/* Back to what the vCPU says. */
+		v->walk.ttbr1 = v->regs.ttbr1_el1;
+		vmi_flush(v);
+		return locate_without_image(v, release);
+	}
+	v->slide = slide;
+	v->slide_source = "kernel mapping";
+	anchor(v, "kernel mapping", true, "slide 0x%llx", (unsigned long long)slide);
+	check_vbar(v, &s);
+	check_cpu_vectors(v, &s);
+	check_tramp_pointer(v, &s);
+	if (check_banner(v, slide, release) == VMI_OK)
+		anchor(v, "linux_banner", true, "Linux version %s", release);
+	else
+		anchor(v, "linux_banner", false, "%s", v->err);
+	if (check_init_task(v, slide) == VMI_OK)
+		anchor(v, "init_task", true, "pid 0, swapper");
+	else
+		anchor(v, "init_task", false, "%s", v->err);
+	v->err[0] = 0;
+	return VMI_OK;
+}
+
 int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
 	     const struct vmi_regs *regs, const struct profile *prof)
 {
-	char why[VMI_ERR_LEN];
-
 	memset(v, 0, sizeof(*v));
 	if (!banks || !nbanks || !regs || !prof)
 		return vmi_fail(v, VMI_EINVAL, "vmi_init: no memory, registers or profile");
@@ -144,6 +491,7 @@ int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
 	v->regs = *regs;
 	v->prof = prof;
 	v->use_tlb = true;
+	v->image_pa = regs->image_pa;
 	v->walk = (struct gw_regs){ regs->ttbr0_el1, regs->ttbr1_el1, regs->tcr_el1 };
 	if (!(regs->sctlr_el1 & SCTLR_M))
 		return vmi_fail(v, VMI_ESTATE, "the guest's MMU is off (SCTLR_EL1 0x%llx)",
@@ -156,25 +504,7 @@ int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
 	const char *release = profile_string(prof, "str.release");
 	if (!release || strlen(release) > 64)
 		return vmi_fail(v, VMI_ENOKEY, "the profile has no usable str.release");
-
-	why[0] = 0;
-	if (regs->vbar_el1 && vmi_is_kva(v, regs->vbar_el1)) {
-		if (try_vbar(v, "vectors", 0, release) == VMI_OK) {
-			v->slide_source = "VBAR_EL1";
-			return VMI_OK;
-		}
-		memcpy(why, v->err, sizeof(why));
-		if (try_vbar(v, "__bp_harden_el1_vectors", 0x3800, release) == VMI_OK) {
-			v->slide_source = "VBAR_EL1 (hardened vectors)";
-			return VMI_OK;
-		}
-	} else {
-		m_snprintf(why, sizeof(why), "VBAR_EL1 0x%llx is not a kernel address",
-			   (unsigned long long)regs->vbar_el1);
-	}
-	if (scan_for_slide(v, release) == VMI_OK) {
-		v->slide_source = "banner scan";
-		return VMI_OK;
-	}
-	return vmi_context(v, VMI_EKASLR, "finding the kernel slide: %s; then", why);
+	if (v->image_pa)
+		return locate_with_image(v, release);
+	return locate_without_image(v, release);
 }

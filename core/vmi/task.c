@@ -228,6 +228,8 @@ int vmi_module_foreach(struct vmi *v, uint32_t limit, vmi_module_cb cb, void *ct
 		layout = mem + (text & 0xff) * msize;
 		range = true;
 	}
+	uint64_t state;
+	bool have_state = vmi_field(v, "module.state", &state) == VMI_OK;
 	vmi_list_init(&it, v, head, limit, VMI_LIST_CHECK_PREV);
 	while ((rc = vmi_list_next(&it, &node)) == 1) {
 		uint64_t mod = node - list;
@@ -235,6 +237,8 @@ int vmi_module_foreach(struct vmi *v, uint32_t limit, vmi_module_cb cb, void *ct
 		memset(&m, 0, sizeof(m));
 		m.addr = mod;
 		rc = vmi_read_virt(v, mod + name, m.name, VMI_MODNAME_LEN);
+		if (!rc && have_state)
+			rc = vmi_read_u32(v, mod + state, &m.state);
 		if (!rc && range && !(rc = vmi_read_ptr(v, mod + layout + base, &m.base, true)))
 			rc = vmi_read_u32(v, mod + layout + size, &sz);
 		if (rc)

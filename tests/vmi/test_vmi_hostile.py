@@ -43,7 +43,7 @@ def test_healthy_fake_guest(tool: Path, tmp_path: Path) -> None:
     assert rc == 0, lines
     assert lines[0] == f"slide {SLIDE:#x} VBAR_EL1"
     assert lines[1].startswith("banner Linux version 6.1.0-fake ")
-    assert tasks_of(lines)[:5] == [(i, f"task{i}") for i in range(5)]
+    assert tasks_of(lines)[:5] == [(0, "swapper/0")] + [(i, f"task{i}") for i in range(1, 5)]
     assert tasks_of(lines)[5:] == [(i, f"task{i}") for i in range(1, 5)]  # from the IDR
     assert [x.split()[1] for x in lines if x.startswith("module ")] == ["mod0", "mod1"]
     assert "task 2 2 0 0 1 task2" in lines  # PF_KTHREAD
@@ -179,14 +179,35 @@ def test_idr_deep_dag_is_bounded(tool: Path, tmp_path: Path) -> None:
     assert "more than 4096 nodes" in error_of(lines)
 
 
+def anchors_of(lines: list[str]) -> dict[str, str]:
+    """anchor name -> "ok ..." / "FAILED ..." (names may hold a space: 'kernel mapping')."""
+    out = {}
+    for x in lines:
+        if x.startswith("anchor "):
+            name, _, rest = x[len("anchor "):].partition(" ok ")
+            if not rest:
+                name, _, rest = x[len("anchor "):].partition(" FAILED ")
+                rest = "FAILED " + rest
+            else:
+                rest = "ok " + rest
+            out[name] = rest
+    return out
+
+
 def test_kaslr_anchors(tool: Path, tmp_path: Path) -> None:
     g = FakeGuest()
+    rc, lines = run_tool(tool, g, tmp_path, "info", "anchors")
+    assert rc == 0 and lines[0] == f"slide {SLIDE:#x} VBAR_EL1"
+    assert all(v.startswith("ok") for v in anchors_of(lines).values()), lines
     g.regs["vbar_el1"] = kv(SYM["vectors"]) + 0x1_0000  # wrong by 64 KiB: banner check fails
-    rc, lines = run_tool(tool, g, tmp_path, "info")
+    rc, lines = run_tool(tool, g, tmp_path, "info", "anchors")
     assert rc == 0 and lines[0] == f"slide {SLIDE:#x} banner scan"
+    # The slide is found, and VBAR_EL1's disagreement is kept as evidence.
+    assert anchors_of(lines)["VBAR_EL1"].startswith("FAILED"), lines
     g.regs["vbar_el1"] = 0x1234  # garbage, not 64 KiB aligned either
-    rc, lines = run_tool(tool, g, tmp_path, "info")
+    rc, lines = run_tool(tool, g, tmp_path, "info", "anchors")
     assert rc == 0 and lines[0].endswith("banner scan")
+    assert "is not a kernel address" in anchors_of(lines)["VBAR_EL1"], lines
     g.w(SYM["linux_banner"], b"Linux version 9.9.9-other (x)\n\0")  # another kernel
     rc, lines = run_tool(tool, g, tmp_path, "info")
     assert rc == 1
@@ -196,6 +217,48 @@ def test_kaslr_anchors(tool: Path, tmp_path: Path) -> None:
     g.regs["sctlr_el1"] = 0
     rc, lines = run_tool(tool, g, tmp_path, "info")
     assert rc == 1 and "MMU is off" in error_of(lines)
+
+
+@pytest.mark.parametrize("banner", [
+    b"linux version 6.1.0-fake (fake@test) #1 SMP\n\0",        # one byte
+    b"Linux version 6.1.0-fakf (fake@test) #1 SMP\n\0",        # the release
+    b"\0" * 64,                                                # wiped
+])
+def test_tampered_banner_does_not_blind_the_rest(tool: Path, tmp_path: Path, banner: bytes) -> None:
+    """Fail closed: the banner disagrees, VBAR_EL1 and init_task still locate the kernel; the
+    banner anchor is reported as failed and every walk still runs."""
+    g = FakeGuest()
+    g.w(SYM["linux_banner"], banner)
+    rc, lines = run_tool(tool, g, tmp_path, "info", "anchors", "tasks", "modules")
+    assert rc == 0, lines
+    assert lines[0] == f"slide {SLIDE:#x} VBAR_EL1 and init_task"
+    a = anchors_of(lines)
+    assert a["linux_banner"].startswith("FAILED") and "reads" in a["linux_banner"], a
+    assert a["VBAR_EL1"].startswith("ok"), a
+    assert [p for p, _ in tasks_of(lines)] == [0, 1, 2, 3, 4]
+    # A banner with control characters is reported escaped, never raw.
+    g.w(SYM["linux_banner"], b"Linux version \x1b[2J\0")
+    rc, lines = run_tool(tool, g, tmp_path, "info", "anchors")
+    assert rc == 0 and "\\x1b[2J" in anchors_of(lines)["linux_banner"], lines
+    assert not any("\x1b" in x for x in lines)
+
+
+def test_init_task_anchor(tool: Path, tmp_path: Path) -> None:
+    """Banner and init_task both wrong at VBAR_EL1's slide, no banner anywhere: not located."""
+    g = FakeGuest()
+    g.w(SYM["linux_banner"], b"linux version 6.1.0-fake\0")
+    g.u32(SYM["init_task"] + OFF["task_struct.pid"], 7)
+    rc, lines = run_tool(tool, g, tmp_path, "info")
+    assert rc == 1
+    assert "kernel slide (KASLR) not found" in error_of(lines), lines
+
+
+def test_hook_walks_on_a_clean_fake(tool: Path, tmp_path: Path) -> None:
+    """The fake has no sysfs, kprobe or ftrace data: the walks say so, they do not guess."""
+    g = FakeGuest()
+    for cmd in ("sysfs", "kprobes", "ftrace"):
+        rc, lines = run_tool(tool, g, tmp_path, cmd)
+        assert rc == 1 and "the profile has no" in error_of(lines), lines
 
 
 def test_module_list_corruption(tool: Path, tmp_path: Path) -> None:

@@ -57,7 +57,8 @@ class FakeGuest:
         for i, t in enumerate(self.tasks):
             self.u32(t + OFF["task_struct.pid"], i)
             self.u32(t + OFF["task_struct.tgid"], i)
-            self.w(t + OFF["task_struct.comm"], f"task{i}".encode().ljust(16, b"\0"))
+            name = "swapper/0" if i == 0 else f"task{i}"    # init_task is the idle task
+            self.w(t + OFF["task_struct.comm"], name.encode().ljust(16, b"\0"))
             self.u32(t + OFF["task_struct.flags"], 0x00200000 if i == 2 else 0)
             self.u64(t + OFF["task_struct.mm"], 0 if i in (0, 2) else kv(0x9_0000))
             self.u64(t + OFF["task_struct.real_parent"], kv(self.tasks[0]))  # init_task

@@ -81,6 +81,7 @@ static void read_regs(const char *path, struct vmi_regs *r)
 		else if (!strcmp(name, "vbar_el1")) r->vbar_el1 = val;
 		else if (!strcmp(name, "sp_el0")) r->sp_el0 = val;
 		else if (!strcmp(name, "pc")) r->pc = val;
+		else if (!strcmp(name, "image_pa")) r->image_pa = val;
 	}
 	fclose(f);
 }
@@ -97,6 +98,29 @@ static int print_module(void *ctx, const struct vmi_module *m)
 	(void)ctx;
 	printf("module %s 0x%llx 0x%llx\n", m->name, (unsigned long long)m->base,
 	       (unsigned long long)m->size);
+	return 0;
+}
+
+static int print_sysfs_module(void *ctx, const struct vmi_sysfs_module *m)
+{
+	(void)ctx;
+	printf("sysfs %s 0x%llx 0x%llx\n", m->name, (unsigned long long)m->kobj,
+	       (unsigned long long)m->mod);
+	return 0;
+}
+
+static int print_kprobe(void *ctx, const struct vmi_kprobe *k)
+{
+	(void)ctx;
+	printf("kprobe 0x%llx 0x%llx 0x%llx\n", (unsigned long long)k->addr,
+	       (unsigned long long)k->target, (unsigned long long)k->pre_handler);
+	return 0;
+}
+
+static int print_ftrace(void *ctx, const struct vmi_ftrace_ops *o)
+{
+	(void)ctx;
+	printf("ftrace 0x%llx 0x%llx\n", (unsigned long long)o->addr, (unsigned long long)o->func);
 	return 0;
 }
 
@@ -179,6 +203,19 @@ int main(int argc, char **argv)
 		const char *cmd = argv[i];
 		if (!strcmp(cmd, "info")) {
 			printf("slide 0x%llx %s\n", (unsigned long long)v.slide, v.slide_source);
+		} else if (!strcmp(cmd, "anchors")) {
+			for (unsigned k = 0; k < v.nanchors; k++)
+				printf("anchor %s %s %s\n", v.anchors[k].name, v.anchors[k].ok ? "ok" : "FAILED",
+				       v.anchors[k].detail);
+		} else if (!strcmp(cmd, "sysfs")) {
+			if ((rc = vmi_sysfs_module_foreach(&v, 10000, print_sysfs_module, NULL)))
+				fail(&v, rc);
+		} else if (!strcmp(cmd, "kprobes")) {
+			if ((rc = vmi_kprobe_foreach(&v, 10000, print_kprobe, NULL)))
+				fail(&v, rc);
+		} else if (!strcmp(cmd, "ftrace")) {
+			if ((rc = vmi_ftrace_foreach(&v, 10000, print_ftrace, NULL)))
+				fail(&v, rc);
 		} else if (!strcmp(cmd, "banner")) {
 			uint64_t a;
 			char buf[512];

@@ -26,6 +26,13 @@ OPTIONAL_SYMBOLS = (
     "compat_sys_call_table", "modules", "_sinittext", "_einittext", "__init_begin",
     "__init_end", "_sdata", "_edata", "__bss_start", "init_mm", "init_cred", "kimage_vaddr",
     "vabits_actual", "module_alloc_base", "__per_cpu_offset", "__start_BTF", "__stop_BTF",
+    # Anchors for locating the kernel: the KPTI trampoline's table and vectors, the
+    # Spectre-hardened vector copies (VBAR_EL1 may point at any of them).
+    "tramp_pg_dir", "tramp_vectors", "__entry_tramp_text_end", "__bp_harden_el1_vectors",
+    "this_cpu_vector", "nr_cpu_ids",
+    # Hook and hidden-module checks: sysfs's module kset, the kprobe hash table, ftrace's
+    # list of registered callbacks.
+    "module_kset", "kprobe_table", "ftrace_ops_list", "ftrace_list_end",
 )
 # Equivalent names in other kernel versions, tried when the first name is missing.
 SYMBOL_ALIASES = {"__start_rodata": ("_srodata",), "__end_rodata": ("_erodata",)}
@@ -55,6 +62,20 @@ OPTIONAL_MEMBERS: dict[str, tuple[str, ...]] = {
     "xarray": ("xa_flags",),
     "xa_node": ("offset", "count", "nr_values", "parent"),
 }
+# Structures the profile records when the kernel has them (no error when absent).
+OPTIONAL_STRUCTS: dict[str, tuple[str, ...]] = {
+    "kset": ("list",),
+    "kobject": ("entry", "name", "parent"),
+    "module_kobject": ("kobj", "mod"),
+    "kprobe": ("hlist", "addr", "symbol_name", "pre_handler", "post_handler", "flags"),
+    "ftrace_ops": ("func", "next", "flags"),
+}
+# The symbol that tells an optional structure is in use.
+OPTIONAL_STRUCT_SYMBOLS = {"kset": "module_kset", "kobject": "module_kset",
+                           "module_kobject": "module_kset", "kprobe": "kprobe_table",
+                           "ftrace_ops": "ftrace_ops_list"}
+# kprobe_table has 1 << KPROBE_HASH_BITS buckets; 6 in every 4.x-6.x kernel.
+KPROBE_TABLE_SIZE = 64
 MODULE_MEMBERS = ("list", "name", "state")
 MODULE_LAYOUT_MEMBERS = ("base", "size", "text_size", "ro_size")      # up to 6.3: core_layout
 MODULE_MEMORY_MEMBERS = ("base", "size")                               # 6.4+: mem[]
@@ -116,13 +137,17 @@ def _member(prof: Profile, s: Struct, member: str, key: str | None = None) -> bo
 
 
 def _structs(k: Kernel, prof: Profile, notes: list[str]) -> None:
-    want = set(REQUIRED_MEMBERS) | set(OPTIONAL_MEMBERS)
+    want = set(REQUIRED_MEMBERS) | set(OPTIONAL_MEMBERS) | set(OPTIONAL_STRUCTS)
     with_modules = "modules" in k.symbols
     if with_modules:
         want |= {"module", "module_layout", "module_memory"}
+    # An optional structure is looked for as hard as a required one when the kernel has
+    # the data it describes, so both inputs (BTF, DWARF) give the same profile.
+    present = {name for name, sym in OPTIONAL_STRUCT_SYMBOLS.items() if sym in k.symbols}
     search = getattr(k.types, "search", None)
     if search is not None:                       # DWARF: one search for everything
-        search(want, ENUMERATORS, set(REQUIRED_MEMBERS) | ({"module"} if with_modules else set()))
+        search(want, ENUMERATORS,
+               set(REQUIRED_MEMBERS) | ({"module"} if with_modules else set()) | present)
     found = k.types.structs(sorted(want))
     missing = [s for s in REQUIRED_MEMBERS if s not in found]
     if missing:
@@ -136,6 +161,15 @@ def _structs(k: Kernel, prof: Profile, notes: list[str]) -> None:
                 raise ProfileError(f"{k.type_source}: struct {sname} has no member {m}")
         for m in OPTIONAL_MEMBERS.get(sname, ()):
             _member(prof, s, m)
+    for sname, members in OPTIONAL_STRUCTS.items():
+        s = found.get(sname)
+        if s is None:
+            continue
+        prof.number(f"sizeof.{sname}", s.size)
+        for m in members:
+            _member(prof, s, m)
+    if "kprobe_table" in k.symbols and "kprobe" in found:
+        prof.number("const.kprobe_table_size", KPROBE_TABLE_SIZE)
     task = found["task_struct"]
     for m in STATE_MEMBERS:
         if _member(prof, task, m, "task_struct.__state"):
@@ -154,6 +188,7 @@ def _structs(k: Kernel, prof: Profile, notes: list[str]) -> None:
         for m in MODULE_MEMBERS:
             if not _member(prof, mod, m) and m != "state":
                 raise ProfileError(f"{k.type_source}: struct module has no member {m}")
+        _member(prof, mod, "mkobj")
         if _member(prof, mod, "core_layout") and "module_layout" in found:
             lay = found["module_layout"]
             prof.number("sizeof.module_layout", lay.size)

@@ -38,6 +38,11 @@ HINTS: dict[str, tuple[str, ...]] = {
     "mm_struct": ("mmput", "__mmdrop", "exit_mmap"),
     "cred": ("prepare_creds", "commit_creds"),
     "task_struct": ("do_exit", "copy_process"),
+    "kprobe": ("register_kprobe", "unregister_kprobe"),
+    "ftrace_ops": ("register_ftrace_function", "ftrace_set_filter"),
+    "kset": ("kset_register", "load_module"),
+    "kobject": ("kobject_add", "load_module"),
+    "module_kobject": ("load_module", "module_param_sysfs_setup"),
 }
 FIRST_CUS = 64          # how far step 2 looks for task_struct
 LAST_CU = 400           # bound for step 4

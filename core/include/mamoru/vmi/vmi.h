@@ -30,6 +30,9 @@ struct vmi_bank {
 
 struct vmi_regs {
 	uint64_t ttbr0_el1, ttbr1_el1, tcr_el1, sctlr_el1, vbar_el1, sp_el0, pc;
+	/* Not a register but as trustworthy: the guest-physical address where the
+	 * hypervisor loaded the kernel Image (0: unknown, e.g. a memory dump). */
+	uint64_t image_pa;
 };
 
 enum vmi_err {
@@ -67,6 +70,22 @@ struct vmi_stats {
 	uint64_t walks, tlb_hits, phys_reads;
 };
 
+/*
+ * What vmi_init checked to locate the kernel. Each anchor is an independent
+ * piece of evidence (the Image header where the kernel was loaded, TTBR1_EL1,
+ * the kernel's own mapping of its image, VBAR_EL1, linux_banner, init_task);
+ * one that disagrees is evidence of tampering, kept here for the caller to
+ * report, while the others still locate the kernel.
+ */
+#define VMI_MAX_ANCHORS 10
+#define VMI_ANCHOR_LEN 200
+
+struct vmi_anchor {
+	const char *name;
+	bool ok;
+	char detail[VMI_ANCHOR_LEN]; /* what was expected and what was found */
+};
+
 struct vmi {
 	const struct vmi_bank *banks;
 	size_t nbanks;
@@ -75,7 +94,10 @@ struct vmi {
 	const struct profile *prof;
 	uint64_t slide;            /* runtime - link address of kernel image symbols */
 	uint64_t kva_start;        /* lowest VA of the TTBR1 half */
-	const char *slide_source;  /* "VBAR_EL1", "banner scan" */
+	const char *slide_source;  /* "kernel mapping", "VBAR_EL1", "banner scan" */
+	uint64_t image_pa;         /* regs.image_pa: where the Image was loaded */
+	struct vmi_anchor anchors[VMI_MAX_ANCHORS];
+	unsigned nanchors;
 	bool use_tlb;
 	struct vmi_tlb_entry tlb[VMI_TLB_SIZE];
 	struct vmi_key_entry keys[VMI_KEY_CACHE];
@@ -84,11 +106,15 @@ struct vmi {
 };
 
 /* Sets up v (no allocation; v keeps pointers to banks and prof) and finds
- * the KASLR slide: VBAR_EL1 against the profile's `vectors`, cross-checked
- * by reading `linux_banner`; without a usable VBAR, a scan of guest RAM for
- * the banner. On failure vmi_error(v) says what was tried. */
+ * the KASLR slide from independent anchors (see struct vmi_anchor and
+ * kaslr.c). Succeeds when any trustworthy anchor gives the slide; anchors
+ * that disagree are recorded in v->anchors (ok = false), not fatal. Fails
+ * (VMI_EKASLR, VMI_ESTATE, ...) only when the kernel cannot be located at
+ * all; vmi_error(v) then says what was tried. */
 int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
 	     const struct vmi_regs *regs, const struct profile *prof);
+/* Number of anchors that disagreed (v->anchors with ok == false). */
+unsigned vmi_anchor_failures(const struct vmi *v);
 /* Forgets cached translations (call when the guest ran since). */
 void vmi_flush(struct vmi *v);
 
@@ -171,13 +197,44 @@ int vmi_pid_foreach(struct vmi *v, uint32_t limit, vmi_task_cb cb, void *ctx);
 
 #define VMI_MODNAME_LEN 56
 
+#define VMI_MODULE_LIVE 0   /* enum module_state: LIVE, COMING, GOING, UNFORMED */
+
 struct vmi_module {
 	uint64_t addr;
 	uint64_t base, size; /* core text range, 0 when the profile lacks it */
+	uint32_t state;      /* VMI_MODULE_LIVE when the profile lacks it */
 	char name[VMI_MODNAME_LEN + 1];
 };
 
 typedef int (*vmi_module_cb)(void *ctx, const struct vmi_module *m);
 int vmi_module_foreach(struct vmi *v, uint32_t limit, vmi_module_cb cb, void *ctx);
+
+/* -- what a module unlinking itself from the list leaves behind, and hooks ----- */
+
+/* A module's sysfs object (/sys/module/<name>): module_kset's list. mod is
+ * 0 for built-in code that only has parameters there. */
+struct vmi_sysfs_module {
+	uint64_t kobj, mod;
+	char name[VMI_MODNAME_LEN + 1];
+};
+typedef int (*vmi_sysfs_module_cb)(void *ctx, const struct vmi_sysfs_module *m);
+int vmi_sysfs_module_foreach(struct vmi *v, uint32_t limit, vmi_sysfs_module_cb cb, void *ctx);
+
+/* A registered kprobe (kprobe_table). */
+struct vmi_kprobe {
+	uint64_t addr;            /* the struct kprobe */
+	uint64_t target;          /* the probed instruction */
+	uint64_t pre_handler, post_handler;
+	uint32_t flags;
+};
+typedef int (*vmi_kprobe_cb)(void *ctx, const struct vmi_kprobe *k);
+int vmi_kprobe_foreach(struct vmi *v, uint32_t limit, vmi_kprobe_cb cb, void *ctx);
+
+/* A registered ftrace callback (ftrace_ops_list, up to ftrace_list_end). */
+struct vmi_ftrace_ops {
+	uint64_t addr, func, flags;
+};
+typedef int (*vmi_ftrace_cb)(void *ctx, const struct vmi_ftrace_ops *o);
+int vmi_ftrace_foreach(struct vmi *v, uint32_t limit, vmi_ftrace_cb cb, void *ctx);
 
 #endif
