@@ -8,10 +8,16 @@ static void dump(struct console *con, struct guest *g, uint64_t want)
 {
 	uint64_t have = MIN(g->out_head, (uint64_t)GUEST_CONSOLE_RING);
 	uint64_t n = MIN(want, have);
+	/* The guest wrote these bytes: escape sequences and control characters
+	 * are shown, not sent to the operator's terminal. */
 	for (uint64_t i = g->out_head - n; i < g->out_head; i++) {
-		char c = (char)g->out_ring[i % GUEST_CONSOLE_RING];
-		if (c != '\r')
-			con_write(con, &c, 1);
+		char c = (char)g->out_ring[i % GUEST_CONSOLE_RING], out[8];
+		if (c == '\r')
+			continue;
+		if (c == 0)
+			con_write(con, "\\x00", 4);
+		else
+			con_write(con, out, str_escape(out, sizeof(out), &c, 1, ESC_KEEP_LINES));
 	}
 	if (n && g->out_ring[(g->out_head - 1) % GUEST_CONSOLE_RING] != '\n')
 		con_printf(con, "\n");

@@ -18,7 +18,7 @@ int ids_banner(struct console *con, int argc, char **argv)
 	if (!err)
 		err = vmi_read_str(s.vmi, addr, banner, sizeof(banner));
 	if (err && err != VMI_ETRUNC) {
-		ids_error(&s, "reading linux_banner");
+		ids_tampered(&s, "banner", "reading linux_banner");
 		return CMD_FAIL;
 	}
 	/* The banner ends with a newline; print it once. */
@@ -30,7 +30,8 @@ int ids_banner(struct console *con, int argc, char **argv)
 		ids_json_str(con, banner);
 		con_printf(con, ",\"kaslr_slide\":\"0x%llx\"}\n", (unsigned long long)s.vmi->slide);
 	} else {
-		con_printf(con, "%s\n", banner);
+		ids_text_str(con, banner);
+		con_printf(con, "\n");
 	}
 	ids_close(&s, "banner");
 	return CMD_OK;

@@ -15,6 +15,7 @@ static const struct ids_sub subs[] = {
 	{"lsmod", ids_lsmod},
 	{"check", ids_check},
 	{"watch", ids_watch},
+	{"hooks", ids_hooks},
 };
 
 static int cmd_ids(struct console *con, int argc, char **argv)
@@ -31,13 +32,16 @@ static int cmd_ids(struct console *con, int argc, char **argv)
 static const struct command ids_cmd = {
 	.name = "ids",
 	.summary = "intrusion detection on a guest kernel (banner, syscall, plist...)",
-	.usage = "ids banner|syscall|plist|lsmod|check [<guest>] [--json] [--hooked] [--hidden]\n"
+	.usage = "ids <scan> [<guest>] [--json] [--hooked] [--hidden]\n"
 		 "       ids watch [<seconds> [<guest>] | off]\n"
+		 "  <scan> is one of:\n"
 		 "  banner           the guest kernel's version banner (linux_banner)\n"
 		 "  syscall          system call table entries and their handlers; --hooked: flagged only\n"
 		 "  plist            processes from the task list; --hidden: cross-check the PID table\n"
-		 "  lsmod            loaded kernel modules\n"
-		 "  check            all checks; prints 'ids: OK' or 'ids: ALERT (n findings)'\n"
+		 "  lsmod            loaded kernel modules; flags those hidden from the list\n"
+		 "  hooks            registered kprobes and ftrace callbacks, and who owns them\n"
+		 "  check            all checks; prints 'ids: OK' or 'ids: ALERT (n findings)';\n"
+		 "                   what stops a check is a finding (TAMPERED)\n"
 		 "  watch            run all checks every <seconds>; report when the verdict changes\n"
 		 "  <guest> defaults to guest0; --json prints one JSON object per line",
 	.exec = cmd_ids,

@@ -76,11 +76,13 @@ static void print_task(struct ids_session *s, const struct vmi_task *t, const ch
 		con_printf(con, "}\n");
 		return;
 	}
+	char comm[4 * VMI_COMM_LEN + 1];
+	str_escape(comm, sizeof(comm), t->comm, VMI_COMM_LEN, 0);
 	if (finding)
-		con_printf(con, "finding: pid %d (%s): %s\n", t->pid, t->comm, finding);
+		con_printf(con, "finding: pid %d (%s): %s\n", t->pid, comm, finding);
 	else
 		con_printf(con, "%5d %5d %5u %c     %s%s%s\n", t->pid, t->ppid, t->uid, state_letter(t->state),
-			   t->kthread ? "[" : "", t->comm, t->kthread ? "]" : "");
+			   t->kthread ? "[" : "", comm, t->kthread ? "]" : "");
 }
 
 static bool contains(const struct vmi_task *sorted, unsigned n, int32_t pid)
@@ -102,58 +104,64 @@ int ids_scan_tasks(struct ids_session *s, bool hidden, bool quiet)
 {
 	struct collect list = {.tasks = kmalloc(MAX_TASKS * sizeof(struct vmi_task))};
 	struct collect table = {.leaders_only = true};
-	int findings = -1;
+	unsigned before = s->findings;
+	int flagged = 0;
 
 	if (!list.tasks) {
-		con_printf(s->con, "error: out of hypervisor memory for the task list\n");
-		return -1;
+		ids_finding(s, "processes", "not checked: out of hypervisor memory for the task list");
+		return 1;
 	}
-	int err = vmi_task_foreach(s->vmi, MAX_TASKS, collect, &list);
-	if (err < 0) {
-		ids_error(s, "walking the task list");
-		goto out;
-	}
-	if (list.overflow)
-		con_printf(s->con, "warning: more than %d tasks; the rest are not shown\n", MAX_TASKS);
+	/* A list that cannot be walked to its end is what a rootkit's DKOM
+	 * gone wrong (or on purpose) leaves: a finding, and what was read so
+	 * far is still shown. */
+	bool list_ok = vmi_task_foreach(s->vmi, MAX_TASKS, collect, &list) >= 0;
+	if (!list_ok)
+		ids_tampered(s, "task list", "walking the task list");
+	else if (list.overflow)
+		ids_finding(s, "task list", "TAMPERED: more than %d tasks on the task list", MAX_TASKS);
 	if (!quiet) {
 		if (!s->json)
 			con_printf(s->con, "%5s %5s %5s %-5s %s\n", "PID", "PPID", "UID", "STATE", "NAME");
 		for (unsigned i = 0; i < list.n; i++)
 			print_task(s, &list.tasks[i], NULL);
 	}
-	findings = 0;
-	if (hidden) {
-		table.tasks = kmalloc(MAX_TASKS * sizeof(struct vmi_task));
-		if (!table.tasks) {
-			con_printf(s->con, "error: out of hypervisor memory for the PID table\n");
-			findings = -1;
-			goto out;
-		}
-		err = vmi_pid_foreach(s->vmi, MAX_TASKS * 4, collect, &table);
-		if (err < 0) {
-			ids_error(s, "walking the PID table");
-			findings = -1;
-			goto out;
-		}
-		sort_by_pid(list.tasks, list.n);
-		sort_by_pid(table.tasks, table.n);
-		for (unsigned i = 0; i < table.n; i++)
-			if (table.tasks[i].pid != 0 && !contains(list.tasks, list.n, table.tasks[i].pid)) {
-				print_task(s, &table.tasks[i], "HIDDEN: in the PID table but not in the task list");
-				findings++;
-			}
-		for (unsigned i = 0; i < list.n; i++)
-			if (list.tasks[i].pid != 0 && !contains(table.tasks, table.n, list.tasks[i].pid)) {
-				print_task(s, &list.tasks[i], "in the task list but not in the PID table");
-				findings++;
-			}
+	if (!hidden)
+		goto out;
+	table.tasks = kmalloc(MAX_TASKS * sizeof(struct vmi_task));
+	if (!table.tasks) {
+		ids_finding(s, "processes", "not checked: out of hypervisor memory for the PID table");
+		goto out;
 	}
-	s->findings += (unsigned)findings;
+	if (vmi_pid_foreach(s->vmi, MAX_TASKS * 4, collect, &table) < 0) {
+		ids_tampered(s, "PID table", "walking the PID table");
+		goto out;
+	}
+	if (table.overflow) {
+		ids_finding(s, "PID table", "TAMPERED: more than %d processes in the PID table", MAX_TASKS);
+		goto out;
+	}
+	/* Comparing against a list cut short would call everything after the
+	 * cut hidden: the walk's failure is the finding then. */
+	if (!list_ok || list.overflow)
+		goto out;
+	sort_by_pid(list.tasks, list.n);
+	sort_by_pid(table.tasks, table.n);
+	for (unsigned i = 0; i < table.n; i++)
+		if (table.tasks[i].pid != 0 && !contains(list.tasks, list.n, table.tasks[i].pid)) {
+			print_task(s, &table.tasks[i], "HIDDEN: in the PID table but not in the task list");
+			flagged++;
+		}
+	for (unsigned i = 0; i < list.n; i++)
+		if (list.tasks[i].pid != 0 && !contains(table.tasks, table.n, list.tasks[i].pid)) {
+			print_task(s, &list.tasks[i], "in the task list but not in the PID table");
+			flagged++;
+		}
+	s->findings += (unsigned)flagged;
 out:
 	kfree(list.tasks);
 	if (table.tasks)
 		kfree(table.tasks);
-	return findings;
+	return (int)(s->findings - before);
 }
 
 int ids_plist(struct console *con, int argc, char **argv)
@@ -165,8 +173,6 @@ int ids_plist(struct console *con, int argc, char **argv)
 	if (ids_open(&s, con, &a))
 		return CMD_FAIL;
 	int n = ids_scan_tasks(&s, a.hidden, false);
-	if (n < 0)
-		return CMD_FAIL;
 	if (a.hidden && !s.json)
 		con_printf(con, "%d hidden or unlinked process(es)\n", n);
 	ids_close(&s, "plist");

@@ -8,8 +8,6 @@
 
 #include "ids.h"
 
-#define MAX_MODULES 64
-
 struct table {
 	const char *symbol;     /* kernel symbol of the table */
 	const char *prefix;     /* profile keys of the expected handlers */
@@ -21,34 +19,6 @@ static const struct table tables[] = {
 	{"compat_sys_call_table", "csct", "const.csct_entries"},
 };
 
-struct module_range {
-	char name[VMI_MODNAME_LEN + 1];
-	uint64_t base, size;
-};
-
-static struct module_range modules[MAX_MODULES];
-static unsigned nmodules;
-
-static int add_module(void *ctx, const struct vmi_module *m)
-{
-	(void)ctx;
-	if (nmodules < MAX_MODULES) {
-		memcpy(modules[nmodules].name, m->name, sizeof(modules[0].name));
-		modules[nmodules].base = m->base;
-		modules[nmodules].size = m->size;
-		nmodules++;
-	}
-	return 0;
-}
-
-static const char *module_of(uint64_t addr)
-{
-	for (unsigned i = 0; i < nmodules; i++)
-		if (modules[i].size && addr >= modules[i].base && addr - modules[i].base < modules[i].size)
-			return modules[i].name;
-	return NULL;
-}
-
 static int scan_table(struct ids_session *s, const struct table *t, bool only_flagged, bool quiet,
 		      uint64_t text_start, uint64_t text_end)
 {
@@ -57,18 +27,21 @@ static int scan_table(struct ids_session *s, const struct table *t, bool only_fl
 	if (vmi_sym(s->vmi, t->symbol, &table))
 		return 0;                          /* this kernel has no such table */
 	if (profile_value(s->prof, t->count_key, &entries) || entries == 0 || entries > 4096) {
-		con_printf(con, "error: the profile does not record the layout of %s (rebuild it with "
-			   "./mamoru profile)\n", t->symbol);
-		return -1;
+		ids_finding(s, "syscall", "%s not checked: the profile does not record its layout "
+			    "(rebuild it with ./mamoru profile)", t->symbol);
+		return 0;
 	}
 	int findings = 0;
 	for (uint64_t nr = 0; nr < entries; nr++) {
 		uint64_t handler, expected_link;
 		char key[24], sym[96], expected[96] = "";
 		if (vmi_read_u64(s->vmi, table + 8 * nr, &handler)) {
-			vmi_context(s->vmi, VMI_EFAULT, "%s[%llu]", t->symbol, (unsigned long long)nr);
-			ids_error(s, "reading the system call table");
-			return -1;
+			/* The table is in the kernel image: unreadable means remapped. */
+			char doing[64];
+			m_snprintf(doing, sizeof(doing), "reading %s[%llu]", t->symbol,
+				   (unsigned long long)nr);
+			ids_tampered(s, "syscall", doing);
+			return findings;
 		}
 		m_snprintf(key, sizeof(key), "%s.%llu", t->prefix, (unsigned long long)nr);
 		bool have_expected = profile_value(s->prof, key, &expected_link) == 0;
@@ -80,7 +53,7 @@ static int scan_table(struct ids_session *s, const struct table *t, bool only_fl
 			m_snprintf(sym, sizeof(sym), "?");
 		bool differs = have_expected && handler != expected_addr;
 		bool flagged = !in_text || differs;
-		const char *mod = in_text ? NULL : module_of(handler);
+		const char *mod = in_text ? NULL : ids_module_of(handler);
 		if (flagged)
 			findings++;
 		if ((only_flagged || quiet) && !flagged)
@@ -106,11 +79,12 @@ static int scan_table(struct ids_session *s, const struct table *t, bool only_fl
 		const char *label = quiet ? "finding: syscall " : "";
 		con_printf(con, "%s%s%4llu 0x%016llx %s", label, t->prefix[0] == 'c' ? "compat " : "",
 			   (unsigned long long)nr, (unsigned long long)handler, sym);
-		if (!in_text)
-			con_printf(con, "  HOOKED: outside kernel text, in %s%s", mod ? "module " : "",
-				   mod ? mod : "memory no listed module owns");
-		else if (differs)
+		if (!in_text) {
+			con_printf(con, "  HOOKED: outside kernel text, in %s", mod ? "module " : "");
+			ids_text_str(con, mod ? mod : "memory no listed module owns");
+		} else if (differs) {
 			con_printf(con, "  HOOKED: not the handler this kernel was built with");
+		}
 		if (flagged && have_expected)
 			con_printf(con, " (expected %s)", expected);
 		con_printf(con, "\n");
@@ -121,22 +95,18 @@ static int scan_table(struct ids_session *s, const struct table *t, bool only_fl
 int ids_scan_syscalls(struct ids_session *s, bool only_flagged, bool quiet)
 {
 	uint64_t text_start, text_end;
+	unsigned before = s->findings;
 	if (vmi_sym(s->vmi, "_stext", &text_start) || vmi_sym(s->vmi, "_etext", &text_end)) {
-		ids_error(s, "finding the kernel text");
-		return -1;
+		ids_finding(s, "syscall", "not checked: %s", vmi_error(s->vmi));
+		return 1;
 	}
-	nmodules = 0;
-	if (vmi_module_foreach(s->vmi, IDS_MODULE_LIMIT, add_module, NULL) < 0)
-		nmodules = 0;       /* attribution only; the table scan still runs */
-	int total = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
-		int n = scan_table(s, &tables[i], only_flagged, quiet, text_start, text_end);
-		if (n < 0)
-			return -1;
-		total += n;
-	}
-	s->findings += (unsigned)total;
-	return total;
+	/* Attribution only: a broken module list is reported by the module check. */
+	ids_module_ranges(s);
+	int flagged = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
+		flagged += scan_table(s, &tables[i], only_flagged, quiet, text_start, text_end);
+	s->findings += (unsigned)flagged;
+	return (int)(s->findings - before);
 }
 
 int ids_syscall(struct console *con, int argc, char **argv)
@@ -148,8 +118,6 @@ int ids_syscall(struct console *con, int argc, char **argv)
 	if (ids_open(&s, con, &a))
 		return CMD_FAIL;
 	int n = ids_scan_syscalls(&s, a.hooked, false);
-	if (n < 0)
-		return CMD_FAIL;
 	if (!s.json)
 		con_printf(con, "%d hooked entr%s\n", n, n == 1 ? "y" : "ies");
 	ids_close(&s, "syscall");

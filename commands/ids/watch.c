@@ -2,7 +2,9 @@
  * `ids watch`: runs every check of `ids check` periodically from the main
  * loop and reports on the console whenever the verdict changes (a new alert,
  * a different number of findings, the guest becoming unreadable, or OK
- * again), so an intrusion shows up without anyone asking.
+ * again), so an intrusion shows up without anyone asking. A tampered guest
+ * is an ALERT with its findings; only a guest that is not running or has no
+ * profile is "cannot check".
  */
 #include <mamoru/libc.h>
 #include <mamoru/periodic.h>
@@ -29,8 +31,11 @@ static bool watch_run(struct periodic *p)
 
 	int verdict = -1;
 	scans++;
-	if (ids_open(&s, &out.con, &a) == 0)
-		verdict = ids_run_checks(&s);
+	/* Only a guest with nothing to inspect (halted, no profile) cannot be
+	 * checked; a kernel that cannot be read is a finding like any other. */
+	int opened = ids_open(&s, &out.con, &a);
+	if (opened != IDS_CANNOT_CHECK)
+		verdict = ids_run_checks(&s, opened);
 	if (verdict == last_verdict)
 		return false;
 	last_verdict = verdict;

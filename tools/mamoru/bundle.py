@@ -7,7 +7,9 @@ followkernel`. The hypervisor finds it through /chosen in its own device tree.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,23 +45,28 @@ def write_bundle(out: Path, guests: list[GuestSpec]) -> Path:
     return out
 
 
-def kernel_profile(kernel: guest_assets.GuestKernel) -> bytes:
-    """The IDS profile of a Debian kernel (Image + System.map), cached next to the kernel.
+def _profile_tool_hash() -> str:
+    """A digest of the profile tool's sources: a profile is cached per tool version, so
+    checkouts with different tool versions sharing the cache never read each other's."""
+    h = hashlib.sha256()
+    for p in sorted((Path(__file__).parent / "profile").glob("*.py")):
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
 
-    Rebuilt when the profile tool's sources are newer than the cached profile.
-    """
+
+def kernel_profile(kernel: guest_assets.GuestKernel) -> bytes:
+    """The IDS profile of a Debian kernel (Image + System.map), cached next to the kernel
+    under the profile tool's source digest."""
     from mamoru.profile import build_profile, encode
 
-    cached = kernel.directory / "guest.profile"
-    tool_sources = Path(__file__).parent / "profile"
-    newest = max(p.stat().st_mtime for p in tool_sources.glob("*.py"))
-    if cached.is_file() and cached.stat().st_mtime >= newest:
+    cached = kernel.directory / f"guest-{_profile_tool_hash()}.profile"
+    if cached.is_file():
         return cached.read_bytes()
     k = guest_assets.debug_files(kernel)
     if k.system_map is None:
         raise RuntimeError(f"no System.map for {kernel.version}")
     data = encode(build_profile(k.image, k.system_map, k.config).profile)
-    tmp = cached.with_suffix(".tmp")
+    tmp = cached.with_suffix(f".tmp{os.getpid()}")
     tmp.write_bytes(data)
     tmp.replace(cached)
     return data
