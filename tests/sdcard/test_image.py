@@ -211,3 +211,37 @@ def test_update_directory(card: Card, card_files: dict[str, Path], tmp_path: Pat
 
 def test_board_titles_known() -> None:
     assert set(sdcard.CARDS) <= set(BOARDS)
+
+
+def test_cluster_size_at_least_2k(card: Card) -> None:
+    """2 KiB clusters or larger, like the Pi's own images (mkfs.vfat's default for this
+    size would be 512 bytes); still FAT32, which needs at least 65525 clusters."""
+    with open(card.image, "rb") as f:
+        f.seek(card.offset)
+        bs = f.read(512)
+    bytes_per_sector = struct.unpack_from("<H", bs, 11)[0]
+    per_cluster = bs[13]
+    assert bytes_per_sector * per_cluster >= 2048, f"{per_cluster} sectors per cluster"
+    reserved = struct.unpack_from("<H", bs, 14)[0]
+    nfats = bs[16]
+    total = struct.unpack_from("<I", bs, 32)[0]
+    fat_sectors = struct.unpack_from("<I", bs, 36)[0]
+    clusters = (total - reserved - nfats * fat_sectors) // per_cluster
+    assert clusters >= 65525, f"{clusters} clusters is too few for FAT32"
+    out = mtools("minfo", "-i", card.drive, "::")
+    assert re.search(rf"cluster size: {per_cluster} sectors\b", out), out
+
+
+def test_debug_boot_card(card: Card, tmp_path: Path) -> None:
+    """--debug-boot: the same card, with the firmware's own boot log switched on."""
+    out = tmp_path / "debug.img"
+    sdcard.build_card(card.board, out, debug_boot=True)
+    offset = read_mbr(out)[1][0].start * 512
+    text = sdcard.read_file(out, "config.txt", offset).decode()
+    spec = sdcard.CARDS[card.board]
+    settings, _ = config_settings(text, spec.section)
+    assert settings.get("uart_2ndstage") == "1" and settings.get("dtdebug") == "1"
+    normal, _ = config_settings(sdcard.config_txt(card.board), spec.section)
+    assert {k: v for k, v in settings.items() if k not in ("uart_2ndstage", "dtdebug")} == normal
+    assert "uart_2ndstage" not in normal and "dtdebug" not in normal, "off by default"
+    assert "--debug-boot" in sdcard.config_txt(card.board), "the default says how to turn it on"
