@@ -65,7 +65,7 @@ static void print_console_details(const struct serial_port *con)
 	else if (con->clock_from)
 		printk("    core clock %s, divisor %u\n", con->clock_from, con->divisor);
 	if (con->pins.err) {
-		const char *where = con->pins.err_node >= 0 ? fdt_node_name(&fdt, con->pins.err_node) : 0;
+		const char *where = con->pins.err_node >= 0 ? fdt_node_name(&fdt, con->pins.err_node) : NULL;
 		printk("    pins not set (%s at %s): left as the firmware set them\n",
 		       fdt_strerror(con->pins.err), where ? where : "?");
 	} else if (con->pins.ngroups) {
