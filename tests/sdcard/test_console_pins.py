@@ -30,7 +30,7 @@ from sdcard_helpers import Card
 from test_boot_card import wait_for_prompt
 
 from mamoru import sdcard
-from mamoru.boards import config_for
+from mamoru.boards import UartName, config_for
 from mamoru.console import BANNER_RE
 from mamoru.qemu import Qemu
 from mamoru.testing import watch
@@ -162,7 +162,7 @@ class Case:
     name: str
     firmware_left: int     # GPFSEL1's pins 14/15 before Mamoru starts
     expect: int            # ... and after
-    uart: str              # QEMU serial port the prompt must come on
+    uart: UartName         # QEMU serial port the prompt must come on
     driver: str            # the banner's console driver
     pins_line: str | None  # the banner's pins line (a regular expression)
 
@@ -204,7 +204,7 @@ def booted(request: pytest.FixtureRequest, card: Card, card_files: dict[str, Pat
     image = preset_image(tmp_path, card_files["mamoru.img"], gpio + GPFSEL1, case.firmware_left)
     qmp_path = tmp_path / "qmp.sock"
     q = Qemu(config_for(card.board), chardev="pty", image=image, dtb=dtb,
-             console_uart=case.uart,  # type: ignore[arg-type]
+             console_uart=case.uart,
              initrd=card_files.get("guests.cpio"), append=append,
              extra=["-qmp", f"unix:{qmp_path},server=on,wait=off"])
     try:
