@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sdcard_helpers import Card
+from sdcard_helpers import Card, mtools, read_mbr
 from test_boot_card import wait_for_prompt
 
-from mamoru import sdcard
+from mamoru import sdcard, sdcard_dtb
 from mamoru.boards import UartName, config_for
 from mamoru.console import BANNER_RE
 from mamoru.qemu import Qemu
@@ -97,22 +97,16 @@ def fdt(tool: str, dtb: Path, *args: str) -> str:
     return r.stdout.strip()
 
 
-def free_phandle(dtb: Path) -> int:
-    dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", str(dtb)],
-                         capture_output=True, text=True, check=True).stdout
-    return max(int(v, 16) for v in re.findall(r"phandle = <(0x[0-9a-f]+)>", dts)) + 1
-
-
-def pl011_console_dtb(src: Path, dst: Path) -> None:
-    """The DTB with the console on the PL011 and GPIO 14/15 given to it: what the
-    firmware's disable-bt overlay would do, which Debian's DTBs (no __symbols__) cannot
-    take. The same steps are in docs/sdcard.md."""
-    shutil.copyfile(src, dst)
-    group = "/soc/gpio@7e200000/uart0_gpio14"
-    handle = free_phandle(dst)
-    fdt("fdtput", dst, "-t", "x", group, "phandle", f"{handle:x}")
-    fdt("fdtput", dst, "-t", "x", "/soc/serial@7e201000", "pinctrl-0", f"{handle:x}")
-    fdt("fdtput", dst, "-t", "s", "/chosen", "stdout-path", "serial0:115200n8")
+def pl011_card_files(board: str, tmp: Path) -> dict[str, Path]:
+    """The files of a card built with --console pl011, read back out of its image."""
+    image = tmp / "pl011.img"
+    sdcard.build_card(board, image, console="pl011")
+    drive = f"{image}@@{read_mbr(image)[1][0].start * 512}"
+    names = [n.removeprefix("::/") for n in mtools("mdir", "-b", "-i", drive, "::/").split()]
+    out = tmp / "pl011-card"
+    out.mkdir()
+    mtools("mcopy", "-n", "-i", drive, *(f"::/{n}" for n in names), str(out))
+    return {n: out / n for n in names}
 
 
 def no_pinctrl_dtb(src: Path, dst: Path) -> None:
@@ -123,7 +117,8 @@ def no_pinctrl_dtb(src: Path, dst: Path) -> None:
 def bad_pinctrl_dtb(src: Path, dst: Path) -> None:
     """pinctrl-0 names a phandle no node has."""
     shutil.copyfile(src, dst)
-    fdt("fdtput", dst, "-t", "x", sdcard.CONSOLE_NODE, "pinctrl-0", f"{free_phandle(dst):x}")
+    unused = max(sdcard_dtb.phandles(dst)) + 1
+    fdt("fdtput", dst, "-t", "x", sdcard.CONSOLE_NODE, "pinctrl-0", f"{unused:x}")
 
 
 class Qmp:
@@ -172,7 +167,8 @@ CASES = [
     # the PL011 (ALT0, as with dtoverlay=disable-bt or no enable_uart).
     Case("mini-uart", pins_14_15(ALT0), pins_14_15(ALT5), "mini", "bcm2835-aux",
          r"pins uart1_gpio14 \(from the device tree\)"),
-    # A DTB whose console is the PL011 with uart0_gpio14; the firmware left the mini UART.
+    # A card built with --console pl011: its DTB gives the PL011 the console and
+    # uart0_gpio14; the firmware left the pins on the mini UART.
     Case("pl011", pins_14_15(ALT5), pins_14_15(ALT0), "pl011", "pl011",
          r"pins uart0_gpio14 \(from the device tree\)"),
     # Control: no pinctrl-0 on the console node: the pins stay as the firmware left them,
@@ -192,8 +188,11 @@ def booted(request: pytest.FixtureRequest, card: Card, card_files: dict[str, Pat
     dtb = card_files[spec.dtb]
     append: str | None = card_files["cmdline.txt"].read_text().strip() or None
     if case.name == "pl011":
-        pl011_console_dtb(dtb, tmp_path / "pl011.dtb")
-        dtb, append = tmp_path / "pl011.dtb", None      # Qemu adds console=serial0
+        files = pl011_card_files(card.board, tmp_path)
+        dtb = files[spec.dtb]
+        # QEMU's pl011 wiring adds console=serial0 in front: the same node (the DTB's
+        # alias) as the card's console=/soc/serial@7e201000, which test_image checks.
+        append = files["cmdline.txt"].read_text().strip()
     elif case.name == "no-pinctrl":
         no_pinctrl_dtb(dtb, tmp_path / "nopins.dtb")
         dtb = tmp_path / "nopins.dtb"

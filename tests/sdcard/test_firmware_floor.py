@@ -1,6 +1,6 @@
 """`./mamoru sdcard` refuses Debian raspi-firmware older than the known-good floor
 (1.20220830, bookworm's), with a message that says why and what to do, before it unpacks
-anything; and the --debug-boot flag's combinations."""
+anything; and the combinations of --debug-boot and --console."""
 
 from __future__ import annotations
 
@@ -66,14 +66,15 @@ def _args(*argv: str) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+@pytest.mark.parametrize("flag", [("--debug-boot",), ("--console", "pl011")])
 @pytest.mark.parametrize("argv", [
-    ("--debug-boot", "--update", "/nonexistent"),          # writes only mamoru.img + bundle
-    ("--debug-boot", "--image", "x.img", "--flash", "/dev/null"),
+    ("--update", "/nonexistent"),                # writes only mamoru.img and the bundle
+    ("--image", "x.img", "--flash", "/dev/null"),
 ])
-def test_debug_boot_needs_a_config_txt_to_write(argv: tuple[str, ...],
-                                                capsys: pytest.CaptureFixture[str]) -> None:
-    assert sdcard_verb.main(_args(*argv)) == 1
-    assert "--debug-boot writes config.txt" in capsys.readouterr().err
+def test_config_flags_need_config_files_to_write(flag: tuple[str, ...], argv: tuple[str, ...],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert sdcard_verb.main(_args(*flag, *argv)) == 1
+    assert f"{flag[0]} changes the card's configuration files" in capsys.readouterr().err
 
 
 def test_config_txt_debug_boot_lines() -> None:

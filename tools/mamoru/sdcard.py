@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from mamoru import debian, paths
+from mamoru import debian, paths, sdcard_dtb
 from mamoru.boards import BOARDS
 
 SECTOR = 512
@@ -48,8 +48,11 @@ FIRMWARE_PATH = "usr/lib/raspi-firmware"
 FIRMWARE_FLOOR = (1, 20220830)
 
 # The mini UART (UART1, "serial1" in the upstream DTBs, which also name it in stdout-path).
-CONSOLE_NODE = "/soc/serial@7e215040"
+CONSOLE_NODE = sdcard_dtb.MINI_UART_NODE
 CONSOLE_ALIAS = "serial1"
+# The console UARTs a card can use on GPIO 14/15 (--console): the device-tree node each
+# one is; "pl011" edits the card's DTB (sdcard_dtb.py).
+CONSOLES = {"mini": CONSOLE_NODE, "pl011": sdcard_dtb.PL011_NODE}
 
 KERNEL = "mamoru.img"
 BUNDLE = "guests.cpio"
@@ -99,10 +102,36 @@ def bundle_path(board: str) -> Path:
 # -- text files ------------------------------------------------------------------------
 
 
-def config_txt(board: str, *, bundle: bool = True, debug_boot: bool = False) -> str:
+def _console_comment(console: str) -> str:
+    if console == "pl011":
+        return f"""\
+# Console: the PL011 (UART0) on GPIO 14 (TXD, header pin 8) and GPIO 15 (RXD, pin 10),
+# 115200 8N1 (./mamoru sdcard --console pl011). The card's DTB was changed for it: the
+# PL011's pinctrl-0 names the uart0_gpio14 pin group and stdout-path is serial0, and
+# cmdline.txt says console={sdcard_dtb.PL011_NODE}. Mamoru sets GPIO 14/15 to ALT0 from
+# that pinctrl-0 at boot, so Bluetooth, wired to the PL011, is without its UART. The
+# PL011 keeps the baud divisors the firmware programmed, or gets 115200 for the
+# firmware's 48 MHz UART clock. The firmware itself (and its uart_2ndstage log) still
+# uses the mini UART on these pins until Mamoru starts.
+"""
+    return f"""\
+# Console: the mini UART (UART1) on GPIO 14 (TXD, header pin 8) and GPIO 15 (RXD,
+# pin 10), 115200 8N1. On the Pi 3B and 4B the PL011 (UART0) is wired to Bluetooth,
+# so the mini UART is the one the firmware puts on the header. The upstream DTB's
+# stdout-path ("{CONSOLE_ALIAS}") and cmdline.txt (console={CONSOLE_NODE}) name it too.
+# Mamoru does not rely on the firmware for it: it sets GPIO 14/15 to the functions
+# the console node's pinctrl-0 names in the DTB (ALT5, the mini UART).
+"""
+
+
+def config_txt(board: str, *, bundle: bool = True, debug_boot: bool = False,
+               console: str = "mini") -> str:
     """The firmware's config.txt for board (bundle: load guests.cpio as the initramfs;
-    debug_boot: the firmware logs its own boot on the console UART)."""
+    debug_boot: the firmware logs its own boot on the console pins; console: the UART
+    on GPIO 14/15, a key of CONSOLES)."""
     spec = card_spec(board)
+    if console not in CONSOLES:
+        raise CardError(f"no console UART {console!r}: only {', '.join(CONSOLES)}")
     title = BOARDS[board].title
     initramfs = (
         f"initramfs {BUNDLE} followkernel"
@@ -139,13 +168,7 @@ kernel={KERNEL}
 upstream_kernel=1
 device_tree={spec.dtb}
 
-# Console: the mini UART (UART1) on GPIO 14 (TXD, header pin 8) and GPIO 15 (RXD,
-# pin 10), 115200 8N1. On the Pi 3B and 4B the PL011 (UART0) is wired to Bluetooth,
-# so the mini UART is the one the firmware puts on the header. The upstream DTB's
-# stdout-path ("{CONSOLE_ALIAS}") and cmdline.txt (console={CONSOLE_NODE}) name it too.
-# Mamoru does not rely on the firmware for it: it sets GPIO 14/15 to the functions
-# the console node's pinctrl-0 names in the DTB (ALT5, the mini UART).
-#
+{_console_comment(console)}#
 # The mini UART's baud rate is divided down from the VPU core clock. Mamoru asks the
 # firmware for that clock at boot and computes the divisor for 115200 baud from it, so
 # the clock must not change afterwards: enable_uart=1 enables the UART and fixes the
@@ -165,13 +188,15 @@ core_freq_min={spec.core_freq}
 {debug}"""
 
 
-def cmdline_txt(board: str) -> str:
+def cmdline_txt(board: str, console: str = "mini") -> str:
     """Becomes /chosen/bootargs; Mamoru takes its console from `console=` there.
 
     A device-tree path rather than the alias: the firmware rewrites some console names
     in cmdline.txt (serial0, ttyS0, ttyAMA0) for Linux, but leaves a path alone."""
     card_spec(board)
-    return f"console={CONSOLE_NODE}\n"
+    if console not in CONSOLES:
+        raise CardError(f"no console UART {console!r}: only {', '.join(CONSOLES)}")
+    return f"console={CONSOLES[console]}\n"
 
 
 # -- the MBR ---------------------------------------------------------------------------
@@ -417,7 +442,7 @@ class CardContents:
 
 def gather(board: str, workdir: Path, *, kernel: Path | None = None,
            bundle: Path | None = None, dtb: Path | None = None,
-           debug_boot: bool = False) -> CardContents:
+           debug_boot: bool = False, console: str = "mini") -> CardContents:
     """Collects the card's files (text files are written into workdir)."""
     spec = card_spec(board)
     kernel = kernel or paths.image_path(board)
@@ -430,9 +455,15 @@ def gather(board: str, workdir: Path, *, kernel: Path | None = None,
     has_bundle = bundle.is_file()
 
     files: dict[str, Path] = dict(firmware_files(spec.firmware))
+    if console == "pl011":
+        try:
+            sdcard_dtb.pl011_console_dtb(dtb, workdir / spec.dtb)
+        except sdcard_dtb.DtbError as e:
+            raise CardError(f"cannot move the console to the PL011: {e}") from None
+        dtb = workdir / spec.dtb
     files[spec.dtb] = dtb
-    for name, text in ((CONFIG, config_txt(board, bundle=has_bundle, debug_boot=debug_boot)),
-                       (CMDLINE, cmdline_txt(board))):
+    config = config_txt(board, bundle=has_bundle, debug_boot=debug_boot, console=console)
+    for name, text in ((CONFIG, config), (CMDLINE, cmdline_txt(board, console))):
         (workdir / name).write_text(text)
         files[name] = workdir / name
     files[KERNEL] = kernel
@@ -477,14 +508,14 @@ def _set_volume_id(image: Path, volume_id: int) -> None:
 
 def build_card(board: str, out: Path | None = None, *, kernel: Path | None = None,
                bundle: Path | None = None, dtb: Path | None = None,
-               debug_boot: bool = False) -> CardContents:
+               debug_boot: bool = False, console: str = "mini") -> CardContents:
     """Writes the SD card image (default build/<board>/mamoru-<board>.img) atomically."""
     out = out or card_path(board)
     out.parent.mkdir(parents=True, exist_ok=True)
     signature, volume_id = ids_for(board)
     with tempfile.TemporaryDirectory(prefix="mamoru-card-") as tmp:
         contents = gather(board, Path(tmp), kernel=kernel, bundle=bundle, dtb=dtb,
-                          debug_boot=debug_boot)
+                          debug_boot=debug_boot, console=console)
         total = sum(p.stat().st_size for p in contents.files.values())
         if total > PART_SIZE * 9 // 10:
             raise CardError(f"the files take {total >> 20} MiB; the partition has "
@@ -513,9 +544,9 @@ def build_card(board: str, out: Path | None = None, *, kernel: Path | None = Non
 
 
 def update_files(board: str, everything: bool, workdir: Path, *,
-                 debug_boot: bool = False) -> dict[str, Path]:
+                 debug_boot: bool = False, console: str = "mini") -> dict[str, Path]:
     """What `--update` writes: the kernel and bundle, or (everything) all the card's files."""
-    contents = gather(board, workdir, debug_boot=debug_boot)
+    contents = gather(board, workdir, debug_boot=debug_boot, console=console)
     if everything:
         return contents.files
     keep = {KERNEL, BUNDLE, MANIFEST}
