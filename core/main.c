@@ -51,6 +51,31 @@ static void check_board(void)
 	       board_desc.name);
 }
 
+/* The console's clock and divisor (drivers that derive the baud rate from a
+ * clock) and its pins (nodes with a pinctrl state): what a garbled or silent
+ * console on a real board comes down to. */
+static void print_console_details(const struct serial_port *con)
+{
+	if (con->clock_from && con->clock_hz % 1000000u == 0)
+		printk("    core clock %u MHz (%s), divisor %u\n", con->clock_hz / 1000000u,
+		       con->clock_from, con->divisor);
+	else if (con->clock_from && con->clock_hz)
+		printk("    core clock %u Hz (%s), divisor %u\n", con->clock_hz, con->clock_from,
+		       con->divisor);
+	else if (con->clock_from)
+		printk("    core clock %s, divisor %u\n", con->clock_from, con->divisor);
+	if (con->pins.err) {
+		const char *where = con->pins.err_node >= 0 ? fdt_node_name(&fdt, con->pins.err_node) : NULL;
+		printk("    pins not set (%s at %s): left as the firmware set them\n",
+		       fdt_strerror(con->pins.err), where ? where : "?");
+	} else if (con->pins.ngroups) {
+		printk("    pins");
+		for (int i = 0; i < con->pins.ngroups; i++)
+			printk(" %s", fdt_node_name(&fdt, con->pins.groups[i]));
+		printk(" (from the device tree)\n");
+	}
+}
+
 static void print_banner(uintptr_t dtb_pa)
 {
 	struct serial_port *con = serial_console_port();
@@ -63,6 +88,8 @@ static void print_banner(uintptr_t dtb_pa)
 		       (unsigned long long)(mm.ram[i].size >> 20));
 	printk("  console %s at 0x%llx (irq %d)\n", con ? con->name : "?",
 	       (unsigned long long)(con ? con->base : 0), con ? con->irq : -1);
+	if (con)
+		print_console_details(con);
 	printk("  interrupts %s, timer %llu Hz, power %s\n", irq_chip_name(),
 	       (unsigned long long)timer_freq(), power_driver_name());
 }

@@ -33,16 +33,25 @@ void serial_console_putc_raw(char c)
 		port.ops->putc(&port, c);
 }
 
-static int setup_port(const struct driver *drv, uintptr_t base, uint64_t size, int node)
+static int setup_port(const struct driver *drv, uintptr_t base, uint64_t size,
+		      const struct fdt *fdt, int node)
 {
+	memset(&port, 0, sizeof(port));
 	port.ops = drv->ops;
 	port.name = drv->name;
 	port.base = base;
 	port.size = size;
 	port.irq = -1;
 	port.node = node;
-	if (port.ops->init(&port))
+	port.fdt = fdt;
+	port.pins.err_node = -1;
+	/* The pins first: the firmware may have left them with another UART. */
+	if (fdt && node >= 0)
+		pinctrl_apply_default(fdt, node, &port.pins);
+	if (port.ops->init(&port)) {
+		port.ops = NULL;
 		return -1;
+	}
 	sys_console = &serial_con;
 	return 0;
 }
@@ -92,7 +101,7 @@ int serial_console_init(const struct fdt *fdt, const char *bootargs)
 	uint64_t base, size;
 	if (!drv || fdt_get_reg(fdt, node, 0, &base, &size))
 		return -1;
-	return setup_port(drv, (uintptr_t)base, size, node);
+	return setup_port(drv, (uintptr_t)base, size, fdt, node);
 }
 
 int serial_console_init_fallback(const char *compat, uintptr_t base)
@@ -100,7 +109,7 @@ int serial_console_init_fallback(const char *compat, uintptr_t base)
 	const struct driver *drv = compat ? driver_by_compatible(compat, DRV_SERIAL) : NULL;
 	if (!drv)
 		return -1;
-	return setup_port(drv, base, 0x1000, -1);
+	return setup_port(drv, base, 0x1000, NULL, -1);
 }
 
 static void serial_rx_irq(unsigned irq, void *arg)

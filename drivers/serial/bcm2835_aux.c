@@ -4,10 +4,18 @@
  * The device-tree node's reg is the mini UART's own register block (bus
  * address 0x7e215040); the shared AUX block with AUX_ENABLES starts 0x40
  * below it. The baud rate derives from the VPU core clock, which only the
- * firmware knows, so a baud value the firmware programmed is kept.
+ * firmware knows: it is asked through the mailbox (GET_CLOCK_RATE, CORE),
+ * else a clock the device tree states is used, else the divisor the
+ * firmware programmed is kept, else 250 MHz (the Pi 3's UART clock) is
+ * assumed.
  */
 #include <mamoru/console.h>
 #include <mamoru/serial.h>
+
+#include "mu_baud.h"
+#ifdef CONFIG_DRIVER_RPI_FIRMWARE
+#include "../firmware/rpi_firmware.h"
+#endif
 
 /* Mini UART registers, relative to the node's reg. */
 #define MU_IO 0x00
@@ -25,19 +33,23 @@
 #define AUX_ENABLES 0x04
 #define AUX_ENABLES_MU (1u << 0)
 
-/* Errata: the datasheet swaps these; RX is bit 0, TX is bit 1. */
-#define IER_RX (1u << 0)
+/* Errata: the datasheet swaps bits 0 and 1 (RX is bit 0) and calls bits
+ * 3:2 "don't care", but the receive interrupt needs bit 2 as well (the
+ * published errata and Linux's driver use 0x05). QEMU's model looks at
+ * bit 0 only, so only real hardware shows the difference. */
+#define IER_RX ((1u << 0) | (1u << 2))
 
 #define IIR_CLEAR_FIFOS 0x06u  /* bit 1 clears RX, bit 2 clears TX */
 #define LCR_8BIT 0x03u         /* errata: both bits needed for 8-bit mode */
 #define LSR_DATA_READY (1u << 0)
 #define LSR_TX_EMPTY (1u << 5) /* TX FIFO can take at least one byte */
+#define LSR_TX_IDLE (1u << 6)  /* FIFO empty and the last bit sent */
 #define CNTL_RX_EN (1u << 0)
 #define CNTL_TX_EN (1u << 1)
 
-/* baud = core_clk / (8 * (BAUD + 1)); 270 gives 115200 (115313) at the
- * 250 MHz core clock the Pi firmware fixes when enable_uart=1. */
-#define MU_BAUD_115200_250MHZ 270u
+/* The clock assumed when nothing better is known: the Pi 3's core clock
+ * with enable_uart=1. */
+#define MU_ASSUMED_CLOCK 250000000u
 
 #define POLL_LIMIT 1000000u
 
@@ -51,6 +63,31 @@ static inline void wr(const struct serial_port *p, uintptr_t off, uint32_t v)
 	mmio_write32(p->base + off, v);
 }
 
+/* Where the core clock comes from, best first; sets p->clock_hz and
+ * p->clock_from, or leaves clock_hz 0 to keep the firmware's divisor. */
+static void find_clock(struct serial_port *p, uint32_t old_divisor)
+{
+	uint32_t hz;
+#ifdef CONFIG_DRIVER_RPI_FIRMWARE
+	int err = p->fdt ? rpi_fw_clock_rate(p->fdt, RPI_FW_CLOCK_CORE, &hz) : RPI_FW_ERR_NODEV;
+	if (!err && mu_baud_divisor(hz, CONSOLE_BAUD)) {
+		p->clock_hz = hz;
+		p->clock_from = "firmware";
+		return;
+	}
+#endif
+	if (p->fdt && p->node >= 0 && !mu_dt_clock(p->fdt, p->node, &hz) &&
+	    mu_baud_divisor(hz, CONSOLE_BAUD)) {
+		p->clock_hz = hz;
+		p->clock_from = "device tree";
+	} else if (old_divisor) {
+		p->clock_from = "unknown, firmware's divisor kept";
+	} else {
+		p->clock_hz = MU_ASSUMED_CLOCK;
+		p->clock_from = "assumed";
+	}
+}
+
 static int aux_init(struct serial_port *p)
 {
 	/* The AUX_ENABLES computation only makes sense at the known layout. */
@@ -62,6 +99,7 @@ static int aux_init(struct serial_port *p)
 	uintptr_t enables = p->base - AUX_MU_OFFSET + AUX_ENABLES;
 
 	uint32_t en = mmio_read32(enables);
+	uint32_t old_divisor = 0;
 	if (!(en & AUX_ENABLES_MU)) {
 		/* Not set up by firmware: the registers are dead until enabled. */
 		mmio_write32(enables, en | AUX_ENABLES_MU);
@@ -70,12 +108,21 @@ static int aux_init(struct serial_port *p)
 		wr(p, MU_MCR, 0);
 		wr(p, MU_LCR, LCR_8BIT);
 		wr(p, MU_IIR, IIR_CLEAR_FIFOS);
+	} else {
+		old_divisor = rd(p, MU_BAUD) & MU_BAUD_MAX;
+		/* Let what the firmware was sending leave at its old speed. */
+		for (unsigned i = 0; i < POLL_LIMIT && !(rd(p, MU_LSR) & LSR_TX_IDLE); i++)
+			;
 	}
 	wr(p, MU_IER, 0);  /* interrupts stay off until rx_irq() */
 	if ((rd(p, MU_LCR) & LCR_8BIT) != LCR_8BIT)
 		wr(p, MU_LCR, LCR_8BIT);
-	if ((rd(p, MU_BAUD) & 0xffffu) == 0)
-		wr(p, MU_BAUD, MU_BAUD_115200_250MHZ);
+	find_clock(p, old_divisor);
+	p->divisor = p->clock_hz ? mu_baud_divisor(p->clock_hz, CONSOLE_BAUD) : old_divisor;
+	if (p->divisor != old_divisor) {
+		wr(p, MU_CNTL, 0);
+		wr(p, MU_BAUD, p->divisor);
+	}
 	wr(p, MU_CNTL, CNTL_RX_EN | CNTL_TX_EN);
 	return 0;
 }

@@ -1,5 +1,7 @@
 """Board resets for hardware-in-the-loop runs (--reset-cmd, the hypervisor's `reset`, the
-user), against a fake board behind a pty that pyserial opens like /dev/ttyUSB0."""
+user), against a fake board behind a pty that pyserial opens like /dev/ttyUSB0: a console
+left bound to a guest, an 8-byte receive FIFO, and a serial device that vanishes and comes
+back during a power cycle."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from mamoru.console import Console
+from mamoru.console import CHUNK, DETACH, Console
 from mamoru.hwreset import BoardReset, ResetError
 
 BANNER = b"\r\nMamoru v0.1.0 (fake) on Fake Board\r\n  console fake\r\nmamoru# "
@@ -22,18 +24,40 @@ BANNER = b"\r\nMamoru v0.1.0 (fake) on Fake Board\r\n  console fake\r\nmamoru# "
 class FakeBoard:
     """A shell on the master side of a pty: echoes, answers Enter with a prompt, and
     reboots (banner, prompt) on `reset` or when the power file appears. A hung board
-    ignores its input until it is power-cycled."""
+    ignores its input until it is power-cycled. A bound one hands its input to a guest
+    (whose prompt is "# ") until ESC x q. Bytes beyond the mini UART's 8-byte FIFO in
+    one burst are lost (counted in overruns). With unplug_on_power, a power cycle also
+    takes the serial device away for a moment, like a USB hub switching every port:
+    `path` is a symlink that points at a new pty afterwards."""
 
     def __init__(self, power_file: Path) -> None:
-        self.master, self.slave = os.openpty()
-        self.path = os.ttyname(self.slave)
+        self.path = str(power_file.with_name("ttyFAKE0"))
+        self._open_pty()
         self.power_file = power_file
         self.hung = False
+        self.bound = False
+        self.unplug_on_power = False
+        self.unplugged_for = 0.5
+        self.overruns = 0
         self.boots = 0
+        self._esc = b""
         self._line = b""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
+
+    def _open_pty(self) -> None:
+        self.master, self.slave = os.openpty()
+        tmp = self.path + ".new"
+        os.symlink(os.ttyname(self.slave), tmp)
+        os.replace(tmp, self.path)
+
+    def _unplug(self) -> None:
+        os.unlink(self.path)
+        os.close(self.master)
+        os.close(self.slave)
+        time.sleep(self.unplugged_for)
+        self._open_pty()
 
     def power_cycle(self) -> None:
         self.power_file.touch()
@@ -49,6 +73,8 @@ class FakeBoard:
         while not self._stop.is_set():
             if self.power_file.exists():
                 self.power_file.unlink()
+                if self.unplug_on_power:
+                    self._unplug()
                 self._boot()
             ready, _, _ = select.select([self.master], [], [], 0.02)
             if not ready:
@@ -59,8 +85,14 @@ class FakeBoard:
                 return
             if self.hung:
                 continue
+            if len(data) > CHUNK:
+                self.overruns += len(data) - CHUNK
+                data = data[:CHUNK]
             for b in data:
                 c = bytes((b,))
+                if self.bound:
+                    self._guest_input(c)
+                    continue
                 if c == b"\x15":
                     self._line = b""
                 elif c == b"\r":
@@ -74,11 +106,25 @@ class FakeBoard:
                     self._line += c
                     os.write(self.master, c)
 
+    def _guest_input(self, c: bytes) -> None:
+        self._esc = (self._esc + c) if DETACH.startswith(self._esc + c) else b""
+        if self._esc == DETACH:
+            self._esc = b""
+            self.bound = False
+            os.write(self.master, b"\r\nmamoru# ")
+        elif c == b"\r":
+            os.write(self.master, b"\r\n# ")
+        elif not self._esc:
+            os.write(self.master, c)
+
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(2)
-        os.close(self.master)
-        os.close(self.slave)
+        self._thread.join(5)
+        for fd in (self.master, self.slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass      # already closed by an unplug
 
 
 @pytest.fixture
@@ -152,3 +198,54 @@ def test_failing_reset_cmd_is_reported(board: FakeBoard, console: Console) -> No
     board.hung = True
     with pytest.raises(ResetError, match="exited 3"):
         fast(console, "echo relay offline >&2; exit 3").ready()
+
+
+def test_console_paces_for_an_8_byte_fifo(board: FakeBoard, console: Console) -> None:
+    assert console.chunk_size <= 8
+    line = "guest list with a line much longer than the mini UART's FIFO"
+    console.sync()
+    console.send(line)
+    assert console.enter() == ""
+    assert board.overruns == 0
+    assert line in console.transcript
+    with pytest.raises(ValueError, match="FIFO"):
+        Console(console.port, chunk_size=16)
+
+
+def test_bound_console_is_detached_not_reset(board: FakeBoard, console: Console) -> None:
+    """A console left in `vserial bind` answers Enter with the guest's prompt: the reset
+    logic sends ESC x q and finds the shell, without restarting the board."""
+    board.bound = True
+    assert fast(console, None).ready() == ""
+    assert board.boots == 0 and not board.bound
+    assert "\x1bxq" not in console.transcript   # the guest swallowed the sequence
+    assert console.command("x") == ""
+
+
+def test_device_vanishing_in_a_power_cycle_is_reported_and_survived(
+    board: FakeBoard, console: Console
+) -> None:
+    board.hung = True
+    board.unplug_on_power = True
+    said: list[str] = []
+    reset = BoardReset(console, f"touch {board.power_file}", never_ask, boot_timeout=5.0,
+                       answer_timeout=1.0, device_timeout=5.0, say=said.append)
+    log = reset.ready()
+    assert board.boots == 1
+    assert said and f"the serial device {board.path} disappeared" in said[0]
+    assert "USB hub" in said[0]
+    assert any("is back" in m for m in said)
+    assert log.rstrip().endswith("mamoru#")
+    assert console.command("x") == ""
+
+
+def test_device_that_does_not_come_back_fails_clearly(board: FakeBoard,
+                                                      console: Console) -> None:
+    board.hung = True
+    board.unplug_on_power = True
+    board.unplugged_for = 2.0
+    reset = BoardReset(console, f"touch {board.power_file}", never_ask, boot_timeout=3.0,
+                       answer_timeout=1.0, device_timeout=0.5, say=lambda m: None)
+    with pytest.raises(ResetError, match="disappeared") as e:
+        reset.ready()
+    assert "did not come back within" in str(e.value)

@@ -211,3 +211,68 @@ def test_update_directory(card: Card, card_files: dict[str, Path], tmp_path: Pat
 
 def test_board_titles_known() -> None:
     assert set(sdcard.CARDS) <= set(BOARDS)
+
+
+def test_cluster_size_at_least_2k(card: Card) -> None:
+    """2 KiB clusters or larger, like the Pi's own images (mkfs.vfat's default for this
+    size would be 512 bytes); still FAT32, which needs at least 65525 clusters."""
+    with open(card.image, "rb") as f:
+        f.seek(card.offset)
+        bs = f.read(512)
+    bytes_per_sector = struct.unpack_from("<H", bs, 11)[0]
+    per_cluster = bs[13]
+    assert bytes_per_sector * per_cluster >= 2048, f"{per_cluster} sectors per cluster"
+    reserved = struct.unpack_from("<H", bs, 14)[0]
+    nfats = bs[16]
+    total = struct.unpack_from("<I", bs, 32)[0]
+    fat_sectors = struct.unpack_from("<I", bs, 36)[0]
+    clusters = (total - reserved - nfats * fat_sectors) // per_cluster
+    assert clusters >= 65525, f"{clusters} clusters is too few for FAT32"
+    out = mtools("minfo", "-i", card.drive, "::")
+    assert re.search(rf"cluster size: {per_cluster} sectors\b", out), out
+
+
+def test_debug_boot_card(card: Card, tmp_path: Path) -> None:
+    """--debug-boot: the same card, with the firmware's own boot log switched on."""
+    out = tmp_path / "debug.img"
+    sdcard.build_card(card.board, out, debug_boot=True)
+    offset = read_mbr(out)[1][0].start * 512
+    text = sdcard.read_file(out, "config.txt", offset).decode()
+    spec = sdcard.CARDS[card.board]
+    settings, _ = config_settings(text, spec.section)
+    assert settings.get("uart_2ndstage") == "1" and settings.get("dtdebug") == "1"
+    normal, _ = config_settings(sdcard.config_txt(card.board), spec.section)
+    assert {k: v for k, v in settings.items() if k not in ("uart_2ndstage", "dtdebug")} == normal
+    assert "uart_2ndstage" not in normal and "dtdebug" not in normal, "off by default"
+    assert "--debug-boot" in sdcard.config_txt(card.board), "the default says how to turn it on"
+
+
+def test_pl011_console_card(card: Card, card_files: dict[str, Path], tmp_path: Path) -> None:
+    """--console pl011: the card's DTB gives the PL011 the pin group uart0_gpio14 and the
+    console (stdout-path serial0), cmdline.txt names the PL011; nothing else changes."""
+    if shutil.which("fdtget") is None:
+        pytest.fail("fdtget (device-tree-compiler) is missing: ./mamoru setup", pytrace=False)
+    out = tmp_path / "pl011.img"
+    sdcard.build_card(card.board, out, console="pl011")
+    spec = sdcard.CARDS[card.board]
+    offset = read_mbr(out)[1][0].start * 512
+    dtb = tmp_path / spec.dtb
+    dtb.write_bytes(sdcard.read_file(out, spec.dtb, offset))
+    assert sdcard.read_file(out, "cmdline.txt", offset) == b"console=/soc/serial@7e201000\n"
+    group = "/soc/gpio@7e200000/uart0_gpio14"
+    handle = fdtget(dtb, group, "phandle")
+    assert fdtget(dtb, "/soc/serial@7e201000", "pinctrl-0") == handle
+    assert fdtget(dtb, "/soc/serial@7e201000", "pinctrl-names") == "default"
+    assert fdtget(dtb, "/chosen", "stdout-path") == "serial0:115200n8"
+    assert fdtget(dtb, group, "brcm,function") == "4", "ALT0: the PL011"
+    original = card_files[spec.dtb]
+    assert fdtget(dtb, "/soc/serial@7e215040", "pinctrl-0") == fdtget(
+        original, "/soc/serial@7e215040", "pinctrl-0"), "the mini UART is left as it was"
+    assert dtb.stat().st_size > original.stat().st_size * 9 // 10
+    text = sdcard.read_file(out, "config.txt", offset).decode()
+    settings, _ = config_settings(text, spec.section)
+    normal, _ = config_settings(sdcard.config_txt(card.board), spec.section)
+    assert settings == normal, "the same settings; only the comments differ"
+    assert "the PL011 (UART0) on GPIO 14" in text
+    with pytest.raises(sdcard.CardError, match="no console UART"):
+        sdcard.cmdline_txt(card.board, "uart7")

@@ -8,6 +8,7 @@ forward through the output like a reader would.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -16,6 +17,11 @@ from typing import Any
 import serial
 
 PROMPT = "mamoru# "
+# The mini UART's receive FIFO holds 8 bytes: send no more before their echo is back.
+CHUNK = 8
+# `vserial bind` hands the console to a guest until ESC x q; a console left bound looks
+# dead to anyone waiting for mamoru#.
+DETACH = b"\x1bxq"
 # The sign-on line the hypervisor prints at boot: seeing it again means a reset.
 BANNER_RE = re.compile(r"^Mamoru v\S+", re.MULTILINE)
 
@@ -38,6 +44,10 @@ class ConsoleClosed(ConsoleError):
     pass
 
 
+class ConsoleGone(ConsoleClosed):
+    """The local serial device itself vanished (unplugged, or reset with its USB hub)."""
+
+
 def _compile(pattern: Pattern) -> re.Pattern[str]:
     return pattern if isinstance(pattern, re.Pattern) else re.compile(re.escape(pattern))
 
@@ -51,7 +61,7 @@ class Console:
 
     port: an open pyserial object (serial.Serial, serial_for_url(...)).
     chunk_size: send() writes this many bytes at a time and waits for their echo,
-      so a real UART's receive FIFO is never overrun.
+      so a real UART's receive FIFO (8 bytes on the mini UART) is never overrun.
     """
 
     def __init__(
@@ -59,10 +69,12 @@ class Console:
         port: serial.SerialBase,
         *,
         prompt: str = PROMPT,
-        chunk_size: int = 16,
+        chunk_size: int = CHUNK,
         echo_timeout: float = 10.0,
         poll: float = 0.05,
     ) -> None:
+        if not 1 <= chunk_size <= CHUNK:
+            raise ValueError(f"chunk_size {chunk_size}: 1 to {CHUNK} bytes (the UART's FIFO)")
         self.port = port
         self.prompt = prompt
         self.chunk_size = chunk_size
@@ -111,6 +123,7 @@ class Console:
                 data = self.port.read(1)
         except (serial.SerialException, OSError) as e:
             self.closed_reason = str(e)
+            self._raise_gone(e)
             raise ConsoleClosed(
                 self._failure(f"console closed ({e}); did the target stop?")
             ) from e
@@ -121,6 +134,50 @@ class Console:
         self._length += len(text)
         self._pending += text
         return True
+
+    # -- the local serial device --------------------------------------------------
+
+    @property
+    def device(self) -> str | None:
+        """The local serial device's path (/dev/ttyUSB0), None for URLs and sockets."""
+        name = getattr(self.port, "port", None)
+        return name if isinstance(name, str) and name.startswith("/") else None
+
+    def device_gone(self) -> bool:
+        path = self.device
+        return path is not None and not os.path.exists(path)
+
+    def _raise_gone(self, err: BaseException) -> None:
+        if self.device_gone():
+            raise ConsoleGone(self._failure(
+                f"the serial device {self.device} disappeared ({err}): the USB serial "
+                "adapter was unplugged or lost power. A USB hub that switches all its ports "
+                "off in a power cycle resets the adapter too: plug the adapter into a port "
+                "the reset does not switch"
+            )) from err
+
+    def reopen(self, timeout: float = 15.0) -> bool:
+        """Waits for a vanished serial device to come back and opens it again with the
+        same settings; True if it did within timeout."""
+        path = self.device
+        if path is None:
+            return False
+        try:
+            self.port.close()
+        except Exception:
+            pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(path):
+                try:
+                    self.port.open()
+                except (serial.SerialException, OSError):
+                    pass      # the node exists before its driver is ready
+                else:
+                    self.closed_reason = None
+                    return True
+            time.sleep(0.1)
+        return False
 
     def _failure(self, what: str) -> str:
         return f"{what}\n----- last 3000 characters of the console -----\n{self.tail()}"
@@ -246,6 +303,7 @@ class Console:
             self.port.write(data)
             self.port.flush()
         except (serial.SerialException, OSError) as e:
+            self._raise_gone(e)
             raise ConsoleClosed(self._failure(f"console write failed ({e})")) from e
 
     def send(self, text: str, *, echo: bool = True) -> None:
@@ -283,6 +341,16 @@ class Console:
         self.settle(quiet=0.1, timeout=timeout)   # drop anything still queued
         self._write(b"\x15\r")
         self.expect(self.prompt, timeout, fail_on=[BANNER_RE])
+
+    def detach(self, timeout: float = 2.0) -> str:
+        """Sends the vserial detach sequence (ESC x q): a console bound to a guest goes
+        back to the hypervisor's shell, which then prompts. At the shell itself the keys
+        are harmless (sync's Ctrl-U clears them). Returns what came back."""
+        self._write(DETACH)
+        try:
+            return self.settle(quiet=0.3, timeout=timeout)
+        except ConsoleTimeout:
+            return self._pending   # a chatty line: sync decides whether the shell answers
 
     def close(self) -> None:
         try:

@@ -8,13 +8,14 @@ The image is deterministic: fixed disk signature and volume ID, fixed timestamps
 
 Layout (sectors of 512 bytes):
   0            MBR: disk signature, one partition entry (type 0x0c, FAT32 with LBA)
-  8192 (4 MiB) the FAT32 boot partition, 256 MiB, label MAMORU
+  8192 (4 MiB) the FAT32 boot partition, 256 MiB, label MAMORU, 2 KiB clusters
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -23,8 +24,9 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
-from mamoru import debian, paths
+from mamoru import debian, paths, sdcard_dtb
 from mamoru.boards import BOARDS
 
 SECTOR = 512
@@ -32,16 +34,25 @@ MIB = 1 << 20
 PART_START = 4 * MIB
 PART_SIZE = 256 * MIB
 DISK_SIZE = PART_START + PART_SIZE
+# mkfs.vfat's default for 256 MiB is one sector (512-byte clusters); the Pi's own images
+# use 2 KiB or more. 4 KiB would leave fewer than the 65525 clusters FAT32 needs.
+CLUSTER_SECTORS = 4
 FAT32_LBA = 0x0C
 FAT_TYPES = frozenset({0x01, 0x04, 0x06, 0x0B, 0x0C, 0x0E})
 VOLUME_LABEL = "MAMORU"
 
 FIRMWARE_PACKAGE = "raspi-firmware"   # Architecture: all, Debian's non-free-firmware
 FIRMWARE_PATH = "usr/lib/raspi-firmware"
+# Older firmware refuses recent Pi 4 board revisions ("start4.elf: is not compatible");
+# bookworm's 1.20220830 boots them. Upstream versions are 1.<release date>.
+FIRMWARE_FLOOR = (1, 20220830)
 
 # The mini UART (UART1, "serial1" in the upstream DTBs, which also name it in stdout-path).
-CONSOLE_NODE = "/soc/serial@7e215040"
+CONSOLE_NODE = sdcard_dtb.MINI_UART_NODE
 CONSOLE_ALIAS = "serial1"
+# The console UARTs a card can use on GPIO 14/15 (--console): the device-tree node each
+# one is; "pl011" edits the card's DTB (sdcard_dtb.py).
+CONSOLES = {"mini": CONSOLE_NODE, "pl011": sdcard_dtb.PL011_NODE}
 
 KERNEL = "mamoru.img"
 BUNDLE = "guests.cpio"
@@ -91,15 +102,56 @@ def bundle_path(board: str) -> Path:
 # -- text files ------------------------------------------------------------------------
 
 
-def config_txt(board: str, *, bundle: bool = True) -> str:
-    """The firmware's config.txt for board (bundle: load guests.cpio as the initramfs)."""
+def _console_comment(console: str) -> str:
+    if console == "pl011":
+        return f"""\
+# Console: the PL011 (UART0) on GPIO 14 (TXD, header pin 8) and GPIO 15 (RXD, pin 10),
+# 115200 8N1 (./mamoru sdcard --console pl011). The card's DTB was changed for it: the
+# PL011's pinctrl-0 names the uart0_gpio14 pin group and stdout-path is serial0, and
+# cmdline.txt says console={sdcard_dtb.PL011_NODE}. Mamoru sets GPIO 14/15 to ALT0 from
+# that pinctrl-0 at boot, so Bluetooth, wired to the PL011, is without its UART. The
+# PL011 keeps the baud divisors the firmware programmed, or gets 115200 for the
+# firmware's 48 MHz UART clock. The firmware itself (and its uart_2ndstage log) still
+# uses the mini UART on these pins until Mamoru starts.
+"""
+    return f"""\
+# Console: the mini UART (UART1) on GPIO 14 (TXD, header pin 8) and GPIO 15 (RXD,
+# pin 10), 115200 8N1. On the Pi 3B and 4B the PL011 (UART0) is wired to Bluetooth,
+# so the mini UART is the one the firmware puts on the header. The upstream DTB's
+# stdout-path ("{CONSOLE_ALIAS}") and cmdline.txt (console={CONSOLE_NODE}) name it too.
+# Mamoru does not rely on the firmware for it: it sets GPIO 14/15 to the functions
+# the console node's pinctrl-0 names in the DTB (ALT5, the mini UART).
+"""
+
+
+def config_txt(board: str, *, bundle: bool = True, debug_boot: bool = False,
+               console: str = "mini") -> str:
+    """The firmware's config.txt for board (bundle: load guests.cpio as the initramfs;
+    debug_boot: the firmware logs its own boot on the console pins; console: the UART
+    on GPIO 14/15, a key of CONSOLES)."""
     spec = card_spec(board)
+    if console not in CONSOLES:
+        raise CardError(f"no console UART {console!r}: only {', '.join(CONSOLES)}")
     title = BOARDS[board].title
     initramfs = (
         f"initramfs {BUNDLE} followkernel"
         if bundle
         else f"# initramfs {BUNDLE} followkernel   (no guest bundle was built)"
     )
+    if debug_boot:
+        debug = """\
+# Bring-up aids (./mamoru sdcard --debug-boot): the firmware logs its own boot on the
+# same pins at 115200 baud, and how it loads and patches the device tree. Firmware
+# lines but no Mamoru banner: the firmware ran and Mamoru did not start or chose
+# another UART. Nothing at all: power, card, wiring or terminal.
+uart_2ndstage=1
+dtdebug=1
+"""
+    else:
+        debug = """\
+# Bring-up aids, off: ./mamoru sdcard --debug-boot adds uart_2ndstage=1 and dtdebug=1
+# (the firmware then logs its own boot on the console).
+"""
     return f"""\
 # Raspberry Pi firmware configuration for Mamoru on the {title}.
 # Written by `./mamoru sdcard --board {board}`; `./mamoru sdcard --update <card> --all`
@@ -116,37 +168,35 @@ kernel={KERNEL}
 upstream_kernel=1
 device_tree={spec.dtb}
 
-# Console: the mini UART (UART1) on GPIO 14 (TXD, header pin 8) and GPIO 15 (RXD,
-# pin 10), 115200 8N1. On the Pi 3B and 4B the PL011 (UART0) is wired to Bluetooth,
-# so the mini UART is the one the firmware puts on the header. The upstream DTB's
-# stdout-path ("{CONSOLE_ALIAS}") and cmdline.txt (console={CONSOLE_NODE}) name it too.
+{_console_comment(console)}#
+# The mini UART's baud rate is divided down from the VPU core clock. Mamoru asks the
+# firmware for that clock at boot and computes the divisor for 115200 baud from it, so
+# the clock must not change afterwards: enable_uart=1 enables the UART and fixes the
+# core clock; core_freq and core_freq_min pin it explicitly as well (enable_uart
+# alone has not always held it). 250 MHz is the Pi 3's UART clock, 360 MHz the Pi 4
+# value Debian's raspi-firmware recommends for a serial console.
 #
-# The mini UART's baud rate is divided down from the VPU core clock. The firmware
-# programs the divisor for 115200 baud at boot and Mamoru keeps it, so that clock
-# must never change afterwards: enable_uart=1 enables the UART, puts it on GPIO 14/15
-# and fixes the core clock; core_freq and core_freq_min pin it explicitly as well
-# (enable_uart alone has not always held it). 250 MHz is the Pi 3's UART clock,
-# 360 MHz the Pi 4 value Debian's raspi-firmware recommends for a serial console.
-#
-# Not chosen: dtoverlay=disable-bt or miniuart-bt would put the PL011, which has a
-# clock of its own, on the pins. They need overlay files that Debian's firmware
-# package does not ship, and they swap which UART serial0/serial1 mean.
+# No dtoverlay: Debian's DTBs carry no __symbols__, so the firmware cannot apply
+# overlays (disable-bt, miniuart-bt) to them.
 enable_uart=1
 init_uart_baud=115200
 [{spec.section}]
 core_freq={spec.core_freq}
 core_freq_min={spec.core_freq}
 [all]
-"""
+
+{debug}"""
 
 
-def cmdline_txt(board: str) -> str:
+def cmdline_txt(board: str, console: str = "mini") -> str:
     """Becomes /chosen/bootargs; Mamoru takes its console from `console=` there.
 
     A device-tree path rather than the alias: the firmware rewrites some console names
     in cmdline.txt (serial0, ttyS0, ttyAMA0) for Linux, but leaves a path alone."""
     card_spec(board)
-    return f"console={CONSOLE_NODE}\n"
+    if console not in CONSOLES:
+        raise CardError(f"no console UART {console!r}: only {', '.join(CONSOLES)}")
+    return f"console={CONSOLES[console]}\n"
 
 
 # -- the MBR ---------------------------------------------------------------------------
@@ -316,9 +366,38 @@ def copy_in(image: Path | str, files: Mapping[str, Path], offset: int = PART_STA
 # -- the firmware ----------------------------------------------------------------------
 
 
+def deb_version(deb: Path) -> str:
+    """The Debian version in a .deb's file name (apt-get download writes an epoch's ':'
+    as %3a): raspi-firmware_1%3a1.20230405+ds-1_all.deb -> 1:1.20230405+ds-1."""
+    parts = deb.name.removesuffix(".deb").split("_")
+    return unquote(parts[1]) if len(parts) >= 2 else ""
+
+
+def check_firmware_version(version: str) -> None:
+    """CardError unless version (a Debian version of raspi-firmware) is at least the
+    known-good FIRMWARE_FLOOR."""
+    floor = f"{FIRMWARE_FLOOR[0]}.{FIRMWARE_FLOOR[1]}"
+    upstream = version.split(":", 1)[-1]
+    m = re.match(r"(\d+)\.(\d{8})(?!\d)", upstream)
+    if m is None:
+        raise CardError(
+            f"cannot tell the release of {FIRMWARE_PACKAGE} {version!r} (expected "
+            f"1.<yyyymmdd>...): refusing it, as firmware older than {floor} does not boot "
+            "recent Pi 4 boards"
+        )
+    if (int(m.group(1)), int(m.group(2))) < FIRMWARE_FLOOR:
+        raise CardError(
+            f"{FIRMWARE_PACKAGE} {version} is too old: the card needs {floor} or newer. "
+            "Older firmware versions refuse recent Pi 4 board revisions (\"start4.elf: is not "
+            "compatible\") and leave the console dark. Take raspi-firmware from Debian "
+            "bookworm or later (its non-free-firmware component) and run apt-get update"
+        )
+
+
 def firmware_files(names: Iterable[str]) -> dict[str, Path]:
     """The named files of Debian's raspi-firmware, downloaded and unpacked once into the
-    cache (<cache>/raspi-firmware/<package version>/)."""
+    cache (<cache>/raspi-firmware/<package version>/). Refuses a version below
+    FIRMWARE_FLOOR."""
     wanted = list(names)
     try:
         deb = debian.apt_download(FIRMWARE_PACKAGE, paths.cache_dir() / "debs")
@@ -327,6 +406,10 @@ def firmware_files(names: Iterable[str]) -> dict[str, Path]:
             f"{e}\nraspi-firmware is in Debian's non-free-firmware component: "
             "./mamoru setup enables it (then apt-get update)"
         ) from None
+    try:
+        check_firmware_version(deb_version(deb))
+    except CardError as e:
+        raise CardError(f"{e}; then delete {deb}, which is used while it exists") from None
     dest = paths.cache_dir() / "raspi-firmware" / deb.name.removesuffix(".deb")
     have = {n: dest / FIRMWARE_PATH / n for n in wanted}
     missing = [n for n, p in have.items() if not p.is_file()]
@@ -358,7 +441,8 @@ class CardContents:
 
 
 def gather(board: str, workdir: Path, *, kernel: Path | None = None,
-           bundle: Path | None = None, dtb: Path | None = None) -> CardContents:
+           bundle: Path | None = None, dtb: Path | None = None,
+           debug_boot: bool = False, console: str = "mini") -> CardContents:
     """Collects the card's files (text files are written into workdir)."""
     spec = card_spec(board)
     kernel = kernel or paths.image_path(board)
@@ -371,9 +455,15 @@ def gather(board: str, workdir: Path, *, kernel: Path | None = None,
     has_bundle = bundle.is_file()
 
     files: dict[str, Path] = dict(firmware_files(spec.firmware))
+    if console == "pl011":
+        try:
+            sdcard_dtb.pl011_console_dtb(dtb, workdir / spec.dtb)
+        except sdcard_dtb.DtbError as e:
+            raise CardError(f"cannot move the console to the PL011: {e}") from None
+        dtb = workdir / spec.dtb
     files[spec.dtb] = dtb
-    for name, text in ((CONFIG, config_txt(board, bundle=has_bundle)),
-                       (CMDLINE, cmdline_txt(board))):
+    config = config_txt(board, bundle=has_bundle, debug_boot=debug_boot, console=console)
+    for name, text in ((CONFIG, config), (CMDLINE, cmdline_txt(board, console))):
         (workdir / name).write_text(text)
         files[name] = workdir / name
     files[KERNEL] = kernel
@@ -417,13 +507,15 @@ def _set_volume_id(image: Path, volume_id: int) -> None:
 
 
 def build_card(board: str, out: Path | None = None, *, kernel: Path | None = None,
-               bundle: Path | None = None, dtb: Path | None = None) -> CardContents:
+               bundle: Path | None = None, dtb: Path | None = None,
+               debug_boot: bool = False, console: str = "mini") -> CardContents:
     """Writes the SD card image (default build/<board>/mamoru-<board>.img) atomically."""
     out = out or card_path(board)
     out.parent.mkdir(parents=True, exist_ok=True)
     signature, volume_id = ids_for(board)
     with tempfile.TemporaryDirectory(prefix="mamoru-card-") as tmp:
-        contents = gather(board, Path(tmp), kernel=kernel, bundle=bundle, dtb=dtb)
+        contents = gather(board, Path(tmp), kernel=kernel, bundle=bundle, dtb=dtb,
+                          debug_boot=debug_boot, console=console)
         total = sum(p.stat().st_size for p in contents.files.values())
         if total > PART_SIZE * 9 // 10:
             raise CardError(f"the files take {total >> 20} MiB; the partition has "
@@ -434,7 +526,8 @@ def build_card(board: str, out: Path | None = None, *, kernel: Path | None = Non
                 f.truncate(DISK_SIZE)
                 f.write(mbr([(FAT32_LBA, PART_START // SECTOR, PART_SIZE // SECTOR)], signature))
             _tool(
-                ["mkfs.vfat", "-F", "32", "-n", VOLUME_LABEL, "-i", f"{volume_id:08x}",
+                ["mkfs.vfat", "-F", "32", "-s", str(CLUSTER_SECTORS), "-n", VOLUME_LABEL,
+                 "-i", f"{volume_id:08x}",
                  "--invariant", "--mbr=n", "-h", str(PART_START // SECTOR),
                  f"--offset={PART_START // SECTOR}", str(partial), str(PART_SIZE // 1024)],
                 "mkfs.vfat",
@@ -450,9 +543,10 @@ def build_card(board: str, out: Path | None = None, *, kernel: Path | None = Non
 # -- updating a card in place ------------------------------------------------------------
 
 
-def update_files(board: str, everything: bool, workdir: Path) -> dict[str, Path]:
+def update_files(board: str, everything: bool, workdir: Path, *,
+                 debug_boot: bool = False, console: str = "mini") -> dict[str, Path]:
     """What `--update` writes: the kernel and bundle, or (everything) all the card's files."""
-    contents = gather(board, workdir)
+    contents = gather(board, workdir, debug_boot=debug_boot, console=console)
     if everything:
         return contents.files
     keep = {KERNEL, BUNDLE, MANIFEST}

@@ -11,13 +11,14 @@ enum driver_class {
 	DRV_SERIAL,
 	DRV_IRQCHIP,
 	DRV_POWER,
+	DRV_PINCTRL,
 };
 
 struct driver {
 	const char *name;
 	enum driver_class cls;
 	const char *const *compatible;   /* NULL-terminated */
-	const void *ops;                 /* struct serial_ops / irqchip_ops / power_ops */
+	const void *ops;                 /* struct serial_ops / irqchip_ops / power_ops / pinctrl_ops */
 };
 
 #define DRIVER(var)                                                           \

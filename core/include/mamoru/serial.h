@@ -3,12 +3,13 @@
 #define MAMORU_SERIAL_H
 
 #include <mamoru/driver.h>
+#include <mamoru/pinctrl.h>
 
 struct serial_port;
 
 struct serial_ops {
-	/* Sets up the port at p->base (mapped). Keeps the baud rate the
-	 * firmware programmed. Returns 0 or a negative error. */
+	/* Sets up the port at p->base (mapped) for CONSOLE_BAUD where the
+	 * driver can (p->fdt may be NULL). Returns 0 or a negative error. */
 	int (*init)(struct serial_port *p);
 	void (*putc)(struct serial_port *p, char c);     /* waits for room */
 	int (*getc)(struct serial_port *p);              /* -1 when empty */
@@ -17,13 +18,22 @@ struct serial_ops {
 	void (*rx_irq)(struct serial_port *p, bool on);
 };
 
+#define CONSOLE_BAUD 115200u
+
 struct serial_port {
 	const struct serial_ops *ops;
 	const char *name;       /* driver name */
 	uintptr_t base;
 	uint64_t size;
 	int irq;                /* host interrupt number, -1 if none */
-	int node;               /* device-tree node */
+	int node;               /* device-tree node, -1 if none */
+	const struct fdt *fdt;  /* the device tree, NULL if none */
+	/* Set by drivers that derive the baud rate from a clock, for the banner:
+	 * the clock (0: unknown), where it came from, the divisor programmed. */
+	uint32_t clock_hz;
+	const char *clock_from;
+	uint32_t divisor;
+	struct pinctrl_result pins;   /* the node's default pin state, applied */
 };
 
 /* Finds the console UART: bootargs "console=<alias or path>" first, then

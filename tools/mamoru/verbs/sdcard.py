@@ -6,6 +6,12 @@
                                                      a flashed card (disk or partition,
                                                      not mounted), or
   ./mamoru sdcard --board rpi4 --update /media/$USER/MAMORU   onto a mounted one
+  ./mamoru sdcard --board rpi4 --debug-boot          config.txt also has uart_2ndstage=1
+                                                     and dtdebug=1: the firmware logs its
+                                                     own boot on the console
+  ./mamoru sdcard --board rpi4 --console pl011       the console on the PL011 instead of
+                                                     the mini UART (the card's DTB gives
+                                                     it GPIO 14/15; Bluetooth loses it)
 
 The image: MBR, one FAT32 partition (type 0x0c) of 256 MiB at 4 MiB with the Pi
 firmware from Debian's raspi-firmware, the board's DTB, config.txt, cmdline.txt,
@@ -49,6 +55,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true",
                         help="--update: all the card's files (firmware, DTB, config.txt, "
                         "cmdline.txt too), not only mamoru.img and guests.cpio")
+    parser.add_argument("--debug-boot", action="store_true",
+                        help="config.txt with uart_2ndstage=1 and dtdebug=1: the firmware "
+                        "logs its own boot on the console pins, so 'firmware ran' can be "
+                        "told from 'Mamoru did not start' (with --update: needs --all)")
+    parser.add_argument("--console", choices=list(sdcard.CONSOLES), default="mini",
+                        help="the UART on GPIO 14/15: mini (default, the mini UART) or pl011 "
+                        "(the card's DTB is changed to give the PL011 the pins and the "
+                        "console; with --update: needs --all)")
     parser.add_argument("-y", "--yes", action="store_true",
                         help="--flash: do not ask for confirmation (for scripts)")
     parser.add_argument("--force", action="store_true",
@@ -72,6 +86,11 @@ def main(args: argparse.Namespace) -> int:
         return _fail("--yes and --verify go with --flash")
     if args.all and not args.update:
         return _fail("--all goes with --update")
+    for flag, used in (("--debug-boot", args.debug_boot),
+                       ("--console", args.console != "mini")):
+        if used and (args.image or (args.update and not args.all)):
+            return _fail(f"{flag} changes the card's configuration files: it goes with "
+                         "building a card, or with --update --all (not with --image)")
     if args.image and not (args.flash or args.update):
         return _fail("--image goes with --flash or --update")
     if args.image and not args.image.is_file():
@@ -104,13 +123,17 @@ def main(args: argparse.Namespace) -> int:
         if args.update:
             return update(args)
         out = args.output or sdcard.card_path(args.board)
-        contents = sdcard.build_card(args.board, out)
+        contents = sdcard.build_card(args.board, out, debug_boot=args.debug_boot,
+                                     console=args.console)
     except (sdcard.CardError, flash.FlashError, OSError) as e:
         return _fail(str(e))
     if not contents.bundle:
         _say(f"warning: no guest bundle ({sdcard.bundle_path(args.board)}): the card boots "
              "the hypervisor without guests")
     _say(f"{out} ({sdcard.DISK_SIZE >> 20} MiB): {', '.join(contents.files)}")
+    if args.debug_boot:
+        _say("config.txt has uart_2ndstage=1 and dtdebug=1: the firmware's boot log comes "
+             "first on the console (docs/sdcard.md, \"When nothing appears\")")
     if args.flash:
         return flash_card(out, args)
     return 0
@@ -155,7 +178,8 @@ def update(args: argparse.Namespace) -> int:
         if args.image:
             files = sdcard.files_of_image(args.image, args.all, Path(tmp))
         else:
-            files = sdcard.update_files(args.board, args.all, Path(tmp))
+            files = sdcard.update_files(args.board, args.all, Path(tmp),
+                                        debug_boot=args.debug_boot, console=args.console)
         if sdcard.BUNDLE not in files and not args.all:
             _say(f"warning: no guest bundle ({sdcard.bundle_path(args.board)}) to copy")
         if target.is_dir():

@@ -1,0 +1,12 @@
+/* The Raspberry Pi firmware, asked through its mailbox property interface. */
+#ifndef DRIVERS_RPI_FIRMWARE_H
+#define DRIVERS_RPI_FIRMWARE_H
+
+#include "rpi_fw_msg.h"
+
+/* The current rate of firmware clock clock_id (RPI_FW_CLOCK_*) in Hz, from
+ * the mailbox of the device tree's "raspberrypi,bcm2835-firmware" node.
+ * Polls the mailbox (no interrupts); 0 or an RPI_FW_ERR_*. */
+int rpi_fw_clock_rate(const struct fdt *fdt, uint32_t clock_id, uint32_t *hz);
+
+#endif

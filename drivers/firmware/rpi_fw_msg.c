@@ -1,0 +1,92 @@
+/* Encoding and checking property interface messages (see rpi_fw_msg.h). */
+#include "rpi_fw_msg.h"
+
+const char *rpi_fw_strerror(int err)
+{
+	switch (err) {
+	case RPI_FW_OK: return "ok";
+	case RPI_FW_ERR_NOANSWER: return "the firmware did not answer the request";
+	case RPI_FW_ERR_REFUSED: return "the firmware could not parse the request";
+	case RPI_FW_ERR_TAG: return "the firmware did not answer the tag";
+	case RPI_FW_ERR_VALUE: return "the firmware's answer is for another clock or 0 Hz";
+	case RPI_FW_ERR_TIMEOUT: return "the mailbox did not respond";
+	case RPI_FW_ERR_NODEV: return "no firmware mailbox in the device tree";
+	case RPI_FW_ERR_ADDRESS: return "no bus address for the message buffer";
+	default: return "unknown error";
+	}
+}
+
+void rpi_fw_clock_request(uint32_t msg[RPI_FW_CLOCK_MSG_WORDS], uint32_t clock_id)
+{
+	msg[0] = RPI_FW_CLOCK_MSG_WORDS * 4;   /* buffer size in bytes */
+	msg[1] = RPI_FW_REQUEST;
+	msg[2] = RPI_FW_TAG_GET_CLOCK_RATE;
+	msg[3] = 8;                            /* value buffer: clock id, rate */
+	msg[4] = 0;                            /* request; 4 bytes of it used */
+	msg[5] = clock_id;
+	msg[6] = 0;
+	msg[7] = 0;                            /* end tag */
+}
+
+int rpi_fw_clock_response(const uint32_t msg[RPI_FW_CLOCK_MSG_WORDS], uint32_t clock_id,
+			  uint32_t *hz)
+{
+	if (msg[1] == RPI_FW_RESPONSE_ERROR)
+		return RPI_FW_ERR_REFUSED;
+	if (msg[1] != RPI_FW_RESPONSE_OK)
+		return RPI_FW_ERR_NOANSWER;
+	if (msg[2] != RPI_FW_TAG_GET_CLOCK_RATE || !(msg[4] & RPI_FW_TAG_RESPONSE) ||
+	    (msg[4] & ~RPI_FW_TAG_RESPONSE) != 8)
+		return RPI_FW_ERR_TAG;
+	if (msg[5] != clock_id || msg[6] == 0)
+		return RPI_FW_ERR_VALUE;
+	*hz = msg[6];
+	return RPI_FW_OK;
+}
+
+static uint64_t cells(const uint8_t *p, uint32_t n)
+{
+	uint64_t v = 0;
+	for (uint32_t i = 0; i < n; i++)
+		v = (v << 32) | fdt32_to_cpu(p + 4 * i);
+	return v;
+}
+
+int rpi_fw_bus_address(const struct fdt *fdt, int dev, uint64_t phys, uint64_t len, uint32_t *bus)
+{
+	int parent = fdt_parent(fdt, dev);
+	if (parent < 0)
+		return RPI_FW_ERR_ADDRESS;
+	int plen;
+	const uint8_t *r = fdt_getprop(fdt, parent, "dma-ranges", &plen);
+	if (!r)
+		return RPI_FW_ERR_ADDRESS;
+	if (plen == 0) {
+		if (phys + len < phys || phys + len > 0x100000000ull)
+			return RPI_FW_ERR_ADDRESS;
+		*bus = (uint32_t)phys;
+		return RPI_FW_OK;
+	}
+	int grand = fdt_parent(fdt, parent);
+	uint32_t ca = fdt_address_cells(fdt, parent);   /* the bus's own addresses */
+	uint32_t pa = grand >= 0 ? fdt_address_cells(fdt, grand) : 2;
+	uint32_t sc = fdt_size_cells(fdt, parent);
+	if (ca < 1 || ca > 2 || pa < 1 || pa > 2 || sc < 1 || sc > 2)
+		return RPI_FW_ERR_ADDRESS;
+	uint32_t entry = (ca + pa + sc) * 4;
+	if (plen < 0 || (uint32_t)plen % entry)
+		return RPI_FW_ERR_ADDRESS;
+	for (uint32_t off = 0; off < (uint32_t)plen; off += entry) {
+		uint64_t child = cells(r + off, ca);
+		uint64_t cpu = cells(r + off + 4 * ca, pa);
+		uint64_t size = cells(r + off + 4 * (ca + pa), sc);
+		if (phys < cpu || phys - cpu >= size || len > size - (phys - cpu))
+			continue;
+		uint64_t b = child + (phys - cpu);
+		if (b + len < b || b + len > 0x100000000ull)
+			return RPI_FW_ERR_ADDRESS;
+		*bus = (uint32_t)b;
+		return RPI_FW_OK;
+	}
+	return RPI_FW_ERR_ADDRESS;
+}
