@@ -154,8 +154,48 @@ static void check_parse(void)
 	}
 }
 
+/* str_escape: guest text made safe for a terminal, never half an escape. */
+static void check_escape(void)
+{
+	static const struct {
+		const char *in;
+		size_t len, size;
+		unsigned flags;
+		const char *out;
+	} t[] = {
+		{ "plain", 5, 64, 0, "plain" },
+		{ "\033[2Jx", 6, 64, 0, "\\x1b[2Jx" },
+		{ "a\\b", 3, 64, 0, "a\\\\b" },
+		{ "l1\nl2\t\r", 7, 64, 0, "l1\\x0al2\\x09\\x0d" },
+		{ "l1\nl2\t\r", 7, 64, ESC_KEEP_LINES, "l1\nl2\t\\x0d" },
+		{ "\xff\x80~", 3, 64, 0, "\\xff\\x80~" },
+		{ "stop\0hidden", 11, 64, 0, "stop" },
+		{ "abcdef", 3, 64, 0, "abc" },
+		{ "ab\033", 3, 6, 0, "ab" },           /* "\x1b" would not fit: dropped whole */
+		{ "ab\033", 3, 7, 0, "ab\\x1b" },
+		{ "xyz", 3, 1, 0, "" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char out[64];
+		memset(out, '#', sizeof(out));
+		size_t n = str_escape(out, t[i].size, t[i].in, t[i].len, t[i].flags);
+		checks++;
+		if (strcmp(out, t[i].out) != 0 || n != strlen(t[i].out)) {
+			failures++;
+			printf("FAIL str_escape case %zu: got \"%s\" (%zu)\n", i, out, n);
+		}
+	}
+	checks++;
+	if (str_escape(NULL, 0, "x", 1, 0) != 0) {
+		failures++;
+		printf("FAIL str_escape with size 0\n");
+	}
+}
+
 int main(void)
 {
+	check_escape();
 	check_formats();
 	check_null_string();
 	check_long();
