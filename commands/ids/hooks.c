@@ -24,7 +24,8 @@ static bool owned(struct ids_session *s, uint64_t addr)
 	if (vmi_sym(s->vmi, "_stext", &lo) == VMI_OK && vmi_sym(s->vmi, "_etext", &hi) == VMI_OK &&
 	    addr >= lo && addr < hi)
 		return true;
-	return ids_module_of(addr) != NULL;
+	bool hidden = false;
+	return ids_module_of(addr, &hidden) != NULL && !hidden;
 }
 
 static void report(struct hooks_ctx *c, const char *kind, uint64_t obj, const char *target,

@@ -89,11 +89,12 @@ int ids_scan_tasks(struct ids_session *s, bool hidden, bool quiet);
 int ids_scan_modules(struct ids_session *s, bool quiet);
 int ids_scan_hooks(struct ids_session *s, bool quiet);
 
-/* Who owns a kernel address outside kernel text: a listed module's name,
- * or NULL (memory no listed module owns). ids_module_ranges() reads the
- * module list first; it returns -1 (library error in s->vmi) if that fails. */
+/* Who owns a kernel address outside kernel text: a module's name (hidden
+ * set when it is not on the module list but found through sysfs), or NULL
+ * (memory no module owns). ids_module_ranges() reads the module list and
+ * sysfs first; it returns -1 if the list cannot be walked. */
 int ids_module_ranges(struct ids_session *s);
-const char *ids_module_of(uint64_t addr);
+const char *ids_module_of(uint64_t addr, bool *hidden);
 /* "symbol+0xoff" for kernel text, "module <name>" or "memory no listed
  * module owns" elsewhere. */
 void ids_describe_addr(struct ids_session *s, uint64_t addr, char *buf, size_t size);

@@ -2,7 +2,8 @@
  * `ids lsmod`: the guest's loaded kernel modules (the module list), and the
  * module check: a module that unlinked itself from the list still has its
  * sysfs object (/sys/module/<name>, module_kset), so the two are compared.
- * Also who owns an address outside kernel text, for the other checks.
+ * Also who owns an address outside kernel text, for the other checks: a
+ * listed module, or one hidden from the list but found through sysfs.
  */
 #include <mamoru/libc.h>
 
@@ -15,18 +16,20 @@ struct module_range {
 	uint64_t addr, base, size;
 	uint32_t state;
 	bool in_sysfs;
+	bool hidden;           /* not on the list; found through sysfs */
 };
 
 static struct module_range modules[MAX_MODULES];
 static unsigned nmodules;
 static bool modules_truncated;
+static int list_status, sysfs_status;       /* VMI_OK, or the walk's error */
+static char list_error[VMI_ERR_LEN], sysfs_error[VMI_ERR_LEN];
 
-static int add_module(void *ctx, const struct vmi_module *m)
+static struct module_range *add(const struct vmi_module *m, bool hidden)
 {
-	(void)ctx;
 	if (nmodules == MAX_MODULES) {
 		modules_truncated = true;
-		return 0;
+		return NULL;
 	}
 	struct module_range *r = &modules[nmodules++];
 	memcpy(r->name, m->name, sizeof(r->name));
@@ -34,22 +37,64 @@ static int add_module(void *ctx, const struct vmi_module *m)
 	r->base = m->base;
 	r->size = m->size;
 	r->state = m->state;
-	r->in_sysfs = false;
+	r->in_sysfs = hidden;
+	r->hidden = hidden;
+	return r;
+}
+
+static int add_listed(void *ctx, const struct vmi_module *m)
+{
+	(void)ctx;
+	add(m, false);
+	return 0;
+}
+
+static int add_sysfs(void *ctx, const struct vmi_sysfs_module *sm)
+{
+	struct vmi *v = ctx;
+	if (!sm->mod)
+		return 0;                /* built-in code with parameters only */
+	for (unsigned i = 0; i < nmodules; i++)
+		if (modules[i].addr == sm->mod) {
+			modules[i].in_sysfs = true;
+			return 0;
+		}
+	/* Not on the list: read the struct module its sysfs object points at. */
+	struct vmi_module m;
+	if (vmi_module_read(v, sm->mod, &m) != VMI_OK) {
+		memset(&m, 0, sizeof(m));
+		m.addr = sm->mod;
+		memcpy(m.name, sm->name, sizeof(m.name));
+	}
+	add(&m, true);
 	return 0;
 }
 
 int ids_module_ranges(struct ids_session *s)
 {
+	uint64_t unused;
 	nmodules = 0;
 	modules_truncated = false;
-	return vmi_module_foreach(s->vmi, IDS_MODULE_LIMIT, add_module, NULL) < 0 ? -1 : 0;
+	list_status = vmi_module_foreach(s->vmi, IDS_MODULE_LIMIT, add_listed, NULL);
+	if (list_status < 0)
+		memcpy(list_error, s->vmi->err, sizeof(list_error));
+	sysfs_status = VMI_OK;
+	if (vmi_sym(s->vmi, "module_kset", &unused) == VMI_OK) {
+		sysfs_status = vmi_sysfs_module_foreach(s->vmi, IDS_MODULE_LIMIT * 8, add_sysfs, s->vmi);
+		if (sysfs_status < 0)
+			memcpy(sysfs_error, s->vmi->err, sizeof(sysfs_error));
+	}
+	return list_status < 0 ? -1 : 0;
 }
 
-const char *ids_module_of(uint64_t addr)
+const char *ids_module_of(uint64_t addr, bool *hidden)
 {
 	for (unsigned i = 0; i < nmodules; i++)
-		if (modules[i].size && addr >= modules[i].base && addr - modules[i].base < modules[i].size)
+		if (modules[i].size && addr >= modules[i].base && addr - modules[i].base < modules[i].size) {
+			if (hidden)
+				*hidden = modules[i].hidden;
 			return modules[i].name;
+		}
 	return NULL;
 }
 
@@ -57,74 +102,49 @@ void ids_describe_addr(struct ids_session *s, uint64_t addr, char *buf, size_t s
 {
 	uint64_t text_start, text_end;
 	char name[4 * VMI_MODNAME_LEN + 1];
+	bool hidden = false;
 	if (vmi_sym(s->vmi, "_stext", &text_start) == VMI_OK && vmi_sym(s->vmi, "_etext", &text_end) == VMI_OK &&
 	    addr >= text_start && addr < text_end && vmi_symbolize(s->vmi, addr, buf, size) == VMI_OK)
 		return;
-	const char *mod = ids_module_of(addr);
+	const char *mod = ids_module_of(addr, &hidden);
 	if (mod) {
 		str_escape(name, sizeof(name), mod, VMI_MODNAME_LEN, 0);
-		m_snprintf(buf, size, "0x%llx in module %s", (unsigned long long)addr, name);
+		m_snprintf(buf, size, "0x%llx in module %s%s", (unsigned long long)addr, name,
+			   hidden ? " (hidden from the module list)" : "");
 	} else {
 		m_snprintf(buf, size, "0x%llx in memory no listed module owns", (unsigned long long)addr);
 	}
 }
 
-/* -- sysfs cross-check ---------------------------------------------------------- */
-
-struct sysfs_ctx {
-	struct ids_session *s;
-	bool quiet;
-	int hidden;
-};
-
-static int sysfs_module(void *ctx, const struct vmi_sysfs_module *m)
+/* "module <escaped name> at 0x..." */
+static void module_label(char *buf, size_t size, const struct module_range *m)
 {
-	struct sysfs_ctx *c = ctx;
-	if (!m->mod)
-		return 0;                /* built-in code with parameters only */
-	for (unsigned i = 0; i < nmodules; i++)
-		if (modules[i].addr == m->mod) {
-			modules[i].in_sysfs = true;
-			return 0;
-		}
-	if (modules_truncated)
-		return 0;
-	char check[4 * VMI_MODNAME_LEN + 48];
-	int n = m_snprintf(check, sizeof(check), "module ");
-	n += (int)str_escape(check + n, sizeof(check) - (size_t)n, m->name, VMI_MODNAME_LEN, 0);
-	m_snprintf(check + n, sizeof(check) - (size_t)n, " at 0x%llx", (unsigned long long)m->mod);
-	ids_finding(c->s, check, "HIDDEN (not in the module list; its sysfs object remains)");
-	c->hidden++;
-	return 0;
+	int n = m_snprintf(buf, size, "module ");
+	n += (int)str_escape(buf + n, size - (size_t)n, m->name, VMI_MODNAME_LEN, 0);
+	m_snprintf(buf + n, size - (size_t)n, " at 0x%llx", (unsigned long long)m->addr);
 }
 
 int ids_scan_modules(struct ids_session *s, bool quiet)
 {
 	unsigned before = s->findings;
+	char label[4 * VMI_MODNAME_LEN + 48];
 	(void)quiet;
-	if (ids_module_ranges(s)) {
-		ids_tampered(s, "modules", "walking the module list");
+	ids_module_ranges(s);
+	if (list_status < 0)
+		ids_finding(s, "modules", "TAMPERED: walking the module list: %s", list_error);
+	if (sysfs_status < 0)
+		ids_finding(s, "modules", "TAMPERED: walking /sys/module (module_kset): %s", sysfs_error);
+	if (modules_truncated) {
+		ids_finding(s, "modules", "TAMPERED: more than %d modules", MAX_MODULES);
 		return (int)(s->findings - before);
 	}
-	if (modules_truncated)
-		ids_finding(s, "modules", "TAMPERED: more than %d modules on the list", MAX_MODULES);
-	struct sysfs_ctx c = {.s = s, .quiet = quiet};
-	uint64_t unused;
-	if (vmi_sym(s->vmi, "module_kset", &unused) != VMI_OK)
-		return (int)(s->findings - before);     /* a kernel without sysfs modules */
-	if (vmi_sysfs_module_foreach(s->vmi, IDS_MODULE_LIMIT * 8, sysfs_module, &c) < 0) {
-		ids_tampered(s, "modules", "walking /sys/module (module_kset)");
-		return (int)(s->findings - before);
-	}
-	/* The other way round: a live module the list has but sysfs does not. */
-	for (unsigned i = 0; i < nmodules && !modules_truncated; i++) {
-		if (modules[i].in_sysfs || modules[i].state != VMI_MODULE_LIVE)
-			continue;
-		char check[4 * VMI_MODNAME_LEN + 48];
-		int n = m_snprintf(check, sizeof(check), "module ");
-		n += (int)str_escape(check + n, sizeof(check) - (size_t)n, modules[i].name, VMI_MODNAME_LEN, 0);
-		m_snprintf(check + n, sizeof(check) - (size_t)n, " at 0x%llx", (unsigned long long)modules[i].addr);
-		ids_finding(s, check, "in the module list but not in /sys/module");
+	for (unsigned i = 0; i < nmodules; i++) {
+		const struct module_range *m = &modules[i];
+		module_label(label, sizeof(label), m);
+		if (m->hidden)
+			ids_finding(s, label, "HIDDEN (not in the module list; its sysfs object remains)");
+		else if (!m->in_sysfs && m->state == VMI_MODULE_LIVE && list_status >= 0 && sysfs_status >= 0)
+			ids_finding(s, label, "in the module list but not in /sys/module");
 	}
 	return (int)(s->findings - before);
 }
@@ -156,17 +176,17 @@ int ids_lsmod(struct console *con, int argc, char **argv)
 		return CMD_USAGE;
 	if (ids_open(&s, con, &a))
 		return CMD_FAIL;
-	if (ids_module_ranges(&s)) {
-		ids_tampered(&s, "modules", "walking the module list");
-		ids_close(&s, "lsmod");
-		return CMD_OK;
-	}
+	ids_module_ranges(&s);
+	unsigned listed = 0;
 	if (!s.json)
 		con_printf(con, "%-24s %-18s %10s\n", "NAME", "BASE", "SIZE");
 	for (unsigned i = 0; i < nmodules; i++)
-		print_module(&s, &modules[i]);
+		if (!modules[i].hidden) {
+			print_module(&s, &modules[i]);
+			listed++;
+		}
 	if (!s.json)
-		con_printf(con, "%u module(s)\n", nmodules);
+		con_printf(con, "%u module(s)\n", listed);
 	ids_scan_modules(&s, false);
 	ids_close(&s, "lsmod");
 	return CMD_OK;

@@ -53,7 +53,8 @@ static int scan_table(struct ids_session *s, const struct table *t, bool only_fl
 			m_snprintf(sym, sizeof(sym), "?");
 		bool differs = have_expected && handler != expected_addr;
 		bool flagged = !in_text || differs;
-		const char *mod = in_text ? NULL : ids_module_of(handler);
+		bool hidden = false;
+		const char *mod = in_text ? NULL : ids_module_of(handler, &hidden);
 		if (flagged)
 			findings++;
 		if ((only_flagged || quiet) && !flagged)
@@ -68,6 +69,7 @@ static int scan_table(struct ids_session *s, const struct table *t, bool only_fl
 			if (!in_text) {
 				con_printf(con, ",\"owner\":");
 				ids_json_str(con, mod ? mod : "unknown");
+				con_printf(con, ",\"owner_hidden\":%s", hidden ? "true" : "false");
 			}
 			if (have_expected) {
 				con_printf(con, ",\"expected\":");
@@ -82,6 +84,8 @@ static int scan_table(struct ids_session *s, const struct table *t, bool only_fl
 		if (!in_text) {
 			con_printf(con, "  HOOKED: outside kernel text, in %s", mod ? "module " : "");
 			ids_text_str(con, mod ? mod : "memory no listed module owns");
+			if (hidden)
+				con_printf(con, " (hidden from the module list)");
 		} else if (differs) {
 			con_printf(con, "  HOOKED: not the handler this kernel was built with");
 		}

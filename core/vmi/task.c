@@ -206,45 +206,79 @@ int vmi_pid_foreach(struct vmi *v, uint32_t limit, vmi_task_cb cb, void *ctx)
 
 /* -- modules ------------------------------------------------------------------ */
 
+struct module_offs {
+	uint64_t list, name, layout, base, size, state;
+	bool range, have_state;
+};
+
+static int module_offsets(struct vmi *v, struct module_offs *o)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((rc = vmi_field(v, "module.list", &o->list)) || (rc = vmi_field(v, "module.name", &o->name)))
+		return rc;
+	o->range = vmi_field(v, "module.core_layout", &o->layout) == VMI_OK &&
+		   vmi_field(v, "module_layout.base", &o->base) == VMI_OK &&
+		   vmi_field(v, "module_layout.size", &o->size) == VMI_OK;
+	uint64_t mem, text = 0, msize;
+	if (!o->range && vmi_field(v, "module.mem", &mem) == VMI_OK && /* 6.4+: mem[MOD_TEXT] */
+	    vmi_field(v, "module_memory.base", &o->base) == VMI_OK &&
+	    vmi_field(v, "module_memory.size", &o->size) == VMI_OK &&
+	    vmi_const(v, "sizeof.module_memory", &msize) == VMI_OK) {
+		vmi_const(v, "const.MOD_TEXT", &text);
+		o->layout = mem + (text & 0xff) * msize;
+		o->range = true;
+	}
+	o->have_state = vmi_field(v, "module.state", &o->state) == VMI_OK;
+	return VMI_OK;
+}
+
+static int read_module(struct vmi *v, const struct module_offs *o, uint64_t mod,
+		       struct vmi_module *m)
+{
+	uint32_t sz = 0;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->addr = mod;
+	rc = vmi_read_virt(v, mod + o->name, m->name, VMI_MODNAME_LEN);
+	if (!rc && o->have_state)
+		rc = vmi_read_u32(v, mod + o->state, &m->state);
+	if (!rc && o->range && !(rc = vmi_read_ptr(v, mod + o->layout + o->base, &m->base, true)))
+		rc = vmi_read_u32(v, mod + o->layout + o->size, &sz);
+	if (rc)
+		return vmi_context(v, rc, "reading module at 0x%llx", (unsigned long long)mod);
+	m->size = sz;
+	m->name[VMI_MODNAME_LEN] = 0;
+	return VMI_OK;
+}
+
+int vmi_module_read(struct vmi *v, uint64_t mod, struct vmi_module *m)
+{
+	struct module_offs o;
+	int rc = module_offsets(v, &o);
+	if (rc)
+		return rc;
+	if (!vmi_is_kva(v, mod) || (mod & 7))
+		return vmi_fail(v, VMI_EBADPTR, "0x%llx is not a struct module", (unsigned long long)mod);
+	return read_module(v, &o, mod, m);
+}
+
 int vmi_module_foreach(struct vmi *v, uint32_t limit, vmi_module_cb cb, void *ctx)
 {
-	uint64_t head, list, name, layout = 0, base = 0, size = 0, node;
+	uint64_t head, node;
+	struct module_offs o;
 	struct vmi_list_iter it;
 	struct vmi_module m;
 	int rc;
 
-	if ((rc = vmi_sym(v, "modules", &head)) || (rc = vmi_field(v, "module.list", &list)) ||
-	    (rc = vmi_field(v, "module.name", &name)))
+	if ((rc = vmi_sym(v, "modules", &head)) || (rc = module_offsets(v, &o)))
 		return rc;
-	bool range = vmi_field(v, "module.core_layout", &layout) == VMI_OK &&
-		     vmi_field(v, "module_layout.base", &base) == VMI_OK &&
-		     vmi_field(v, "module_layout.size", &size) == VMI_OK;
-	uint64_t mem, text = 0, msize;
-	if (!range && vmi_field(v, "module.mem", &mem) == VMI_OK && /* 6.4+: mem[MOD_TEXT] */
-	    vmi_field(v, "module_memory.base", &base) == VMI_OK &&
-	    vmi_field(v, "module_memory.size", &size) == VMI_OK &&
-	    vmi_const(v, "sizeof.module_memory", &msize) == VMI_OK) {
-		vmi_const(v, "const.MOD_TEXT", &text);
-		layout = mem + (text & 0xff) * msize;
-		range = true;
-	}
-	uint64_t state;
-	bool have_state = vmi_field(v, "module.state", &state) == VMI_OK;
 	vmi_list_init(&it, v, head, limit, VMI_LIST_CHECK_PREV);
 	while ((rc = vmi_list_next(&it, &node)) == 1) {
-		uint64_t mod = node - list;
-		uint32_t sz = 0;
-		memset(&m, 0, sizeof(m));
-		m.addr = mod;
-		rc = vmi_read_virt(v, mod + name, m.name, VMI_MODNAME_LEN);
-		if (!rc && have_state)
-			rc = vmi_read_u32(v, mod + state, &m.state);
-		if (!rc && range && !(rc = vmi_read_ptr(v, mod + layout + base, &m.base, true)))
-			rc = vmi_read_u32(v, mod + layout + size, &sz);
-		if (rc)
-			return vmi_context(v, rc, "reading module at 0x%llx", (unsigned long long)mod);
-		m.size = sz;
-		m.name[VMI_MODNAME_LEN] = 0;
+		if ((rc = read_module(v, &o, node - o.list, &m)))
+			return rc;
 		if ((rc = cb(ctx, &m)))
 			return rc;
 	}

@@ -36,9 +36,12 @@ def test_watch_reports_an_intrusion_unasked(launch: Launcher, guest_profile: Pro
     victim = int(g.run("sleep 1000 & echo $!"))
     sct = runtime_sct(guest_profile, parse_kallsyms_address(g.run(kallsyms_command())))
     g.write(attack_commands(sct, HOOKED_SYSCALL, victim))
-    c.expect("[ids watch] guest0: ALERT (2 findings)", 30)
-    report = c.expect(re.compile(r"(finding: .*\n){2}"), 10).group(0)
+    # The hook, the hidden process and the module hidden from the list (its sysfs object
+    # stays); a scan during insmod may report a partial state first.
+    c.expect("[ids watch] guest0: ALERT (3 findings)", 30)
+    report = c.expect(re.compile(r"(finding: .*\n){3}"), 10).group(0)
     assert f"pid {victim} (sleep): HIDDEN" in report and f"syscall {HOOKED_SYSCALL:4d}" in report
+    assert "module mamoru_attack at 0x" in report, report
     g.detach()
     status = c.command("ids watch")
     scans = int(re.search(r"(\d+) scans so far", status).group(1))  # type: ignore[union-attr]

@@ -208,6 +208,8 @@ struct vmi_module {
 
 typedef int (*vmi_module_cb)(void *ctx, const struct vmi_module *m);
 int vmi_module_foreach(struct vmi *v, uint32_t limit, vmi_module_cb cb, void *ctx);
+/* Reads the struct module at mod (one not on the list, found elsewhere). */
+int vmi_module_read(struct vmi *v, uint64_t mod, struct vmi_module *m);
 
 /* -- what a module unlinking itself from the list leaves behind, and hooks ----- */
 
