@@ -154,8 +154,10 @@ def test_redirected_vectors_are_found(tg: IdsGuest) -> None:
     base = slide_base(tg)
     addr = {name: runtime_address(tg.profile, base, name)
             for name in ("this_cpu_vector", "tramp_vectors", "tramp_pg_dir")}
+    # Together with a syscall-table hook: both are reported.
     out = g.run(insmod_command(vbar=True, tcv=addr["this_cpu_vector"],
-                               tramp_start=addr["tramp_vectors"], tramp_end=addr["tramp_pg_dir"])
+                               tramp_start=addr["tramp_vectors"], tramp_end=addr["tramp_pg_dir"],
+                               sct=runtime_sct(tg.profile, base), nr=HOOKED_SYSCALL)
                 + "; echo rc=$?", timeout=60)
     assert "rc=0" in out, out
     # The module's table branches to the kernel's entries: the guest keeps working.
@@ -169,7 +171,9 @@ def test_redirected_vectors_are_found(tg: IdsGuest) -> None:
         r"finding: kernel: TAMPERED: (VBAR_EL1|this_cpu_vector|KPTI trampoline): ", x)]
     assert any(x.startswith("finding: kernel: TAMPERED: KPTI trampoline: ") for x in vec), lines
     assert all("outside kernel text" in x and "not the kernel's" in x for x in vec), lines
-    assert len(vec) == len(findings(lines)) and lines[-1].startswith("ids: ALERT"), lines
+    hooked = [x for x in findings(lines) if x.startswith(f"finding: syscall {HOOKED_SYSCALL:4d}")]
+    assert len(hooked) == 1 and "in module mamoru_attack" in hooked[0], lines
+    assert len(vec) + 1 == len(findings(lines)) and lines[-1].startswith("ids: ALERT"), lines
     rmmod_and_expect_ok(tg)
 
 
