@@ -65,6 +65,19 @@ def kernel_profile(kernel: guest_assets.GuestKernel) -> bytes:
     return data
 
 
+def kernel_guest(
+    kernel: guest_assets.GuestKernel,
+    platform: GuestPlatform | None = None,
+    extra_files: dict[str, bytes | Path] | None = None,
+    *,
+    profile: bool = True,
+) -> GuestSpec:
+    """A cached Debian kernel with the busybox initramfs (and its IDS profile)."""
+    initrd = guest_assets.initramfs_bytes(guest_assets.default_init_script(), extra_files)
+    return GuestSpec(platform or GuestPlatform(), kernel.image, initrd,
+                     kernel_profile(kernel) if profile else None)
+
+
 def default_guest(
     platform: GuestPlatform | None = None,
     extra_files: dict[str, bytes | Path] | None = None,
@@ -72,10 +85,7 @@ def default_guest(
     profile: bool = True,
 ) -> GuestSpec:
     """Debian's arm64 cloud kernel with the busybox initramfs (and its IDS profile)."""
-    kernel = guest_assets.cloud_kernel()
-    initrd = guest_assets.initramfs_bytes(guest_assets.default_init_script(), extra_files)
-    return GuestSpec(platform or GuestPlatform(), kernel.image, initrd,
-                     kernel_profile(kernel) if profile else None)
+    return kernel_guest(guest_assets.cloud_kernel(), platform, extra_files, profile=profile)
 
 
 def default_bundle(out: Path, *, kaslr: bool = False) -> Path:
