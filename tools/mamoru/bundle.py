@@ -26,6 +26,27 @@ class GuestSpec:
     profile: bytes | None = None
 
 
+def read_bundle(path: Path) -> dict[str, dict[str, bytes]]:
+    """A bundle's guests: name -> {"kernel": ..., "initrd": ..., "dtb": ..., "profile": ...}."""
+    from mamoru.cpio import read_cpio
+
+    out: dict[str, dict[str, bytes]] = {}
+    for e in read_cpio(path.read_bytes()):
+        name, sep, what = e.name.partition("/")
+        if sep and e.is_file:
+            out.setdefault(name, {})[what] = e.data
+    return out
+
+
+def image_release(kernel: bytes) -> str | None:
+    """The release (`uname -r`) in an uncompressed kernel Image's "Linux version" banner."""
+    at = kernel.find(b"Linux version ")
+    if at < 0:
+        return None
+    words = kernel[at:at + 256].split(b"\0", 1)[0].split()
+    return words[2].decode(errors="replace") if len(words) > 2 else None
+
+
 def bundle_bytes(guests: list[GuestSpec]) -> bytes:
     """The cpio archive of these guests."""
     buf = io.BytesIO()
