@@ -186,3 +186,24 @@ def test_board_bundle_follows_its_origin(tmp_path: Path, monkeypatch: pytest.Mon
     install_board_bundle(default, "virt")
     assert target.read_bytes() == b"default" and not target.with_name("guests.cpio.origin").exists()
     assert sorted(p.name for p in target.parent.iterdir()) == ["guests.cpio"]
+
+
+def test_vmlinux_must_match_the_kernel(tmp_path: Path) -> None:
+    """With `vmlinux` the profile comes from the DWARF, and the banner ties it to the Image:
+    Debian's 6.12 vmlinux goes with its Image, the 6.1 vmlinux does not."""
+    from mamoru import guest_assets
+    from mamoru.profile import decode
+
+    new = guest_assets.debug_files(guest_assets.cloud_kernel(series="6.12"))
+    old = guest_assets.debug_files(guest_assets.cloud_kernel())
+    assert new.vmlinux is not None and old.vmlinux is not None
+    body = f'[[guest]]\nname = "g"\nkernel = "{new.image}"\nvmlinux = "{{v}}"\n'
+    f = guests(tmp_path, body.format(v=new.vmlinux))
+    spec = make_spec(load(f)[0], f)
+    assert spec.profile is not None
+    prof = decode(spec.profile)
+    assert prof.get("str.release") == new.version and prof.get("str.types") == "DWARF"
+    f = guests(tmp_path, body.format(v=old.vmlinux))
+    with pytest.raises(GuestFileError, match=r"does not match kernel .* \(its linux_banner is "
+                       r"not in the Image\)"):
+        make_spec(load(f)[0], f)
