@@ -1,7 +1,7 @@
 """README.md's "Your own guest" example is a test: its guests.toml, written exactly as the
 README shows it next to Debian's 6.12 kernel files (the same ones the README's commands
 fetch; here from the asset cache), goes through `./mamoru bundle --guests`, boots under QEMU
-virt, and the IDS finds the guest clean."""
+virt, and the IDS finds the guest clean; `./mamoru sdcard --guests` puts it on a card."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from mamoru import guest_assets, paths
+from mamoru import guest_assets, paths, sdcard
+from mamoru.bundle import ensure_board_bundles, image_release, read_bundle
+from mamoru.guest_assets import GuestKernel
 from mamoru.guestshell import GuestShell
+from mamoru.profile import decode
 from mamoru.testing import Launcher
 
 pytestmark = pytest.mark.qemu
@@ -48,20 +51,25 @@ def test_readme_commands_find_the_cached_612_release() -> None:
     assert r.stdout.strip() == guest_assets.cloud_kernel(series="6.12").version
 
 
-def test_readme_guest_boots_and_ids_is_ok(request: pytest.FixtureRequest,
-                                          tmp_path: Path) -> None:
-    launcher = Launcher(request.node, request.config)   # type: ignore[arg-type]
-    config = launcher.require("virt", 2)
+def readme_guest(tmp_path: Path) -> tuple[GuestKernel, Path]:
+    """myguest/ as the README's commands leave it, with its guests.toml; the 6.12 kernel."""
     k = guest_assets.debug_files(guest_assets.cloud_kernel(series="6.12"))
     assert k.system_map is not None and k.config is not None
     guest_dir = tmp_path / "myguest"
     guest_dir.mkdir()
-    # What the README's commands leave in myguest/.
     for name, src in (("vmlinuz", k.image), ("System.map", k.system_map),
                       ("config", k.config)):
         (guest_dir / name).symlink_to(src)
     toml = guest_dir / "guests.toml"
     toml.write_text(fenced(readme_section(), "toml"))
+    return k, toml
+
+
+def test_readme_guest_boots_and_ids_is_ok(request: pytest.FixtureRequest,
+                                          tmp_path: Path) -> None:
+    launcher = Launcher(request.node, request.config)   # type: ignore[arg-type]
+    config = launcher.require("virt", 2)
+    k, toml = readme_guest(tmp_path)
 
     out = tmp_path / "guests.cpio"
     r = run_mamoru("bundle", "--guests", toml, "-o", out, "--board", "virt")
@@ -80,3 +88,29 @@ def test_readme_guest_boots_and_ids_is_ok(request: pytest.FixtureRequest,
         assert check.splitlines()[-1] == "ids: OK", check
     finally:
         launcher.close()
+
+
+def test_readme_guest_goes_on_the_sd_card(request: pytest.FixtureRequest,
+                                          tmp_path: Path) -> None:
+    """`./mamoru sdcard --guests`: the card carries the guest file's bundle; the board's
+    default bundle comes back with the next build without --guests."""
+    Launcher(request.node, request.config).require("rpi4")   # type: ignore[arg-type]
+    if not paths.image_path("rpi4").is_file():
+        pytest.fail("build/rpi4/mamoru.img is missing: ./mamoru build --board rpi4",
+                    pytrace=False)
+    k, toml = readme_guest(tmp_path)
+    card = tmp_path / "card.img"
+    try:
+        r = run_mamoru("sdcard", "--board", "rpi4", "--no-build", "--guests", toml, "-o", card)
+        assert r.returncode == 0, r.stderr
+        (tmp_path / "files").mkdir()
+        files = sdcard.files_of_image(card, False, tmp_path / "files")
+        on_card = files["guests.cpio"]
+        assert isinstance(on_card, Path)
+        guests = read_bundle(on_card)
+        assert image_release(guests["guest0"]["kernel"]) == k.version
+        assert decode(guests["guest0"]["profile"]).get("str.release") == k.version
+    finally:
+        ensure_board_bundles(["rpi4"])
+    assert image_release(read_bundle(sdcard.bundle_path("rpi4"))["guest0"]["kernel"]) == (
+        guest_assets.cloud_kernel().version)
