@@ -1,12 +1,16 @@
 """README.md's "Your own guest" example is a test: its guests.toml, written exactly as the
 README shows it next to Debian's 6.12 kernel files (the same ones the README's commands
 fetch; here from the asset cache), goes through `./mamoru bundle --guests`, boots under QEMU
-virt, and the IDS finds the guest clean; `./mamoru sdcard --guests` puts it on a card."""
+virt, and the IDS finds the guest clean; `./mamoru run --guests` boots it and
+`./mamoru sdcard --guests` puts it on a card."""
 
 from __future__ import annotations
 
+import os
 import re
+import select
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -114,3 +118,40 @@ def test_readme_guest_goes_on_the_sd_card(request: pytest.FixtureRequest,
         ensure_board_bundles(["rpi4"])
     assert image_release(read_bundle(sdcard.bundle_path("rpi4"))["guest0"]["kernel"]) == (
         guest_assets.cloud_kernel().version)
+
+
+def test_readme_guest_runs_under_mamoru_run(request: pytest.FixtureRequest,
+                                            tmp_path: Path) -> None:
+    """`./mamoru run --guests FILE` (QEMU on this process's stdio) boots the file's guest."""
+    Launcher(request.node, request.config).require("virt", 2)   # type: ignore[arg-type]
+    if not paths.image_path("virt").is_file():
+        pytest.fail("build/virt/mamoru.img is missing: ./mamoru build --board virt",
+                    pytrace=False)
+    k, toml = readme_guest(tmp_path)
+    argv = [str(paths.ROOT / "mamoru"), "run", "--board", "virt", "--gic", "2", "--no-build",
+            "--guests", str(toml)]
+    # run replaces itself with QEMU: the process started here is QEMU in the end.
+    qemu = subprocess.Popen(argv, cwd=paths.ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen = b""
+    try:
+        assert qemu.stdout is not None
+        deadline = time.monotonic() + 60
+        while b"IDS profile" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([qemu.stdout], [], [], 1.0)
+            if ready:
+                chunk = os.read(qemu.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                seen += chunk
+    finally:
+        qemu.kill()
+        qemu.wait(timeout=10)
+        ensure_board_bundles(["virt"])
+    text = seen.decode(errors="replace")
+    assert "'vserial bind guest0' for the guest" in text, text[-3000:]
+    kib = k.image.stat().st_size >> 10                 # the 6.12 Image, not the default's
+    assert re.search(rf"guest0: 256 MiB RAM at 0x40000000, kernel {kib} KiB, initrd \d+ KiB, "
+                     r"IDS profile", text), text[-3000:]
+    assert image_release(read_bundle(paths.BUILD / "virt" / "guests.cpio")["guest0"]["kernel"]
+                         ) == guest_assets.cloud_kernel().version

@@ -204,19 +204,21 @@ def ensure_board_bundles(boards: list[str], guests: Path | None = None) -> list[
     """build/<board>/guests.cpio for each board, rebuilt only when an input changed.
 
     The guest platform does not depend on the host board, so one bundle is made
-    (build/guests/guests.cpio, or build/guests/<file>-<hash>.cpio for a guest file) and
-    copied next to each board's image.
+    (build/guests/guests.cpio, or build/guests/from-file.cpio for a guest file, which
+    from-file.cpio.origin names) and copied next to each board's image.
     """
     from mamoru import paths
 
     if guests is not None:
-        import hashlib
-
-        key = hashlib.sha256(str(guests.resolve()).encode()).hexdigest()[:12]
-        common = paths.BUILD / "guests" / f"{guests.stem}-{key}.cpio"
+        origin = str(guests.resolve())
+        common = paths.BUILD / "guests" / "from-file.cpio"
+        marker = common.with_name(ORIGIN.replace("guests", "from-file"))
+        if not marker.is_file() or marker.read_text().strip() != origin:
+            common.unlink(missing_ok=True)      # made from another file: not reusable
         guests_file_bundle(guests, common, boards)
+        marker.write_text(origin + "\n")
         print(f"bundle: {common} from {guests}", flush=True)
-        return [install_board_bundle(common, b, str(guests.resolve())) for b in boards]
+        return [install_board_bundle(common, b, origin) for b in boards]
     kernel = guest_assets.cloud_kernel()
     common = paths.BUILD / "guests" / "guests.cpio"
     if stale(common, bundle_inputs(kernel)):
