@@ -67,7 +67,10 @@ def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
         g.attach(GUEST_BOOT_TIMEOUT)
         g.run("dmesg -n 1")
         g.detach()
-        yield IdsGuest(t, g, kaslr, guest_profile)
+        # The card's guest0 may be a user's (./mamoru test --guests FILE): its own profile.
+        card = bundle.read_bundle(paths.BUILD / board_config.board.name / "guests.cpio")
+        profile = card.get("guest0", {}).get("profile")
+        yield IdsGuest(t, g, kaslr, decode(profile) if profile else guest_profile)
         return
     launcher = Launcher(None, request.config)
     try:

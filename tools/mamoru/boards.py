@@ -13,13 +13,15 @@ class Board:
     machine: str              # QEMU -M
     dtb: str | None           # DTB file in the cache; None: QEMU generates one
     default_uart: UartName    # the console the upstream DTB's stdout-path picks
+    ram: int = 1 << 30        # RAM of the QEMU model (virt: -m 1G) that guests share
 
 
 BOARDS: dict[str, Board] = {
     b.name: b
     for b in (
         Board("virt", "QEMU virt", "virt", None, "pl011"),
-        Board("rpi4", "Raspberry Pi 4 Model B", "raspi4b", "bcm2711-rpi-4-b.dtb", "mini"),
+        Board("rpi4", "Raspberry Pi 4 Model B", "raspi4b", "bcm2711-rpi-4-b.dtb", "mini",
+              ram=2 << 30),
         Board("rpi3", "Raspberry Pi 3 Model B", "raspi3b", "bcm2837-rpi-3-b.dtb", "mini"),
     )
 }

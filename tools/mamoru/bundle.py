@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +27,29 @@ class GuestSpec:
     profile: bytes | None = None
 
 
-def write_bundle(out: Path, guests: list[GuestSpec]) -> Path:
-    """Writes the bundle atomically (a partial file never replaces a good one)."""
+def read_bundle(path: Path) -> dict[str, dict[str, bytes]]:
+    """A bundle's guests: name -> {"kernel": ..., "initrd": ..., "dtb": ..., "profile": ...}."""
+    from mamoru.cpio import read_cpio
+
+    out: dict[str, dict[str, bytes]] = {}
+    for e in read_cpio(path.read_bytes()):
+        name, sep, what = e.name.partition("/")
+        if sep and e.is_file:
+            out.setdefault(name, {})[what] = e.data
+    return out
+
+
+def image_release(kernel: bytes) -> str | None:
+    """The release (`uname -r`) in an uncompressed kernel Image's "Linux version" banner."""
+    at = kernel.find(b"Linux version ")
+    if at < 0:
+        return None
+    words = kernel[at:at + 256].split(b"\0", 1)[0].split()
+    return words[2].decode(errors="replace") if len(words) > 2 else None
+
+
+def bundle_bytes(guests: list[GuestSpec]) -> bytes:
+    """The cpio archive of these guests."""
     buf = io.BytesIO()
     with CpioWriter(buf) as w:
         for g in guests:
@@ -38,11 +60,25 @@ def write_bundle(out: Path, guests: list[GuestSpec]) -> Path:
             w.add_file(f"{name}/dtb", device_tree_blob(g.platform))
             if g.profile is not None:
                 w.add_file(f"{name}/profile", g.profile)
+    return buf.getvalue()
+
+
+def write_atomic(out: Path, data: bytes) -> Path:
+    """Writes data to out through a temporary file: out is the old file or the whole new
+    one, and no partial temporary file is left behind, whatever fails."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_bytes(buf.getvalue())
-    tmp.replace(out)
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out
+
+
+def write_bundle(out: Path, guests: list[GuestSpec]) -> Path:
+    """Writes the bundle atomically (a partial file never replaces a good one)."""
+    return write_atomic(out, bundle_bytes(guests))
 
 
 def _profile_tool_hash() -> str:
@@ -72,6 +108,19 @@ def kernel_profile(kernel: guest_assets.GuestKernel) -> bytes:
     return data
 
 
+def kernel_guest(
+    kernel: guest_assets.GuestKernel,
+    platform: GuestPlatform | None = None,
+    extra_files: dict[str, bytes | Path] | None = None,
+    *,
+    profile: bool = True,
+) -> GuestSpec:
+    """A cached Debian kernel with the busybox initramfs (and its IDS profile)."""
+    initrd = guest_assets.initramfs_bytes(guest_assets.default_init_script(), extra_files)
+    return GuestSpec(platform or GuestPlatform(), kernel.image, initrd,
+                     kernel_profile(kernel) if profile else None)
+
+
 def default_guest(
     platform: GuestPlatform | None = None,
     extra_files: dict[str, bytes | Path] | None = None,
@@ -79,10 +128,7 @@ def default_guest(
     profile: bool = True,
 ) -> GuestSpec:
     """Debian's arm64 cloud kernel with the busybox initramfs (and its IDS profile)."""
-    kernel = guest_assets.cloud_kernel()
-    initrd = guest_assets.initramfs_bytes(guest_assets.default_init_script(), extra_files)
-    return GuestSpec(platform or GuestPlatform(), kernel.image, initrd,
-                     kernel_profile(kernel) if profile else None)
+    return kernel_guest(guest_assets.cloud_kernel(), platform, extra_files, profile=profile)
 
 
 def default_bundle(out: Path, *, kaslr: bool = False) -> Path:
@@ -98,34 +144,92 @@ def stale(target: Path, inputs: list[Path]) -> bool:
     return any(p.stat().st_mtime > t for p in inputs if p.exists())
 
 
-def bundle_inputs(kernel: guest_assets.GuestKernel) -> list[Path]:
-    """What a bundle with the default guest is made from (for staleness checks)."""
+def tool_inputs() -> list[Path]:
+    """The tools' own sources a bundle depends on (for staleness checks)."""
     here = Path(__file__).parent
-    return [kernel.image, here / "bundle.py", here / "guest_platform.py", here / "guest_assets.py",
+    return [here / "bundle.py", here / "guest_platform.py", here / "guest_assets.py",
             here / "cpio.py", *(here / "profile").glob("*.py")]
 
 
-def ensure_board_bundles(boards: list[str]) -> list[Path]:
+def bundle_inputs(kernel: guest_assets.GuestKernel) -> list[Path]:
+    """What a bundle with the default guest is made from (for staleness checks)."""
+    return [kernel.image, *tool_inputs()]
+
+
+def guests_file_bundle(file: Path, out: Path, boards: list[str] | None = None) -> Path:
+    """The bundle of a guest description file (mamoru.guestfile) at out, rebuilt only when
+    the file, a file it names or the tools changed. Checks that the guests fit each of
+    `boards`. Raises guestfile.GuestFileError (one line), and then writes nothing."""
+    from mamoru import guestfile
+
+    entries = guestfile.load(file)
+    ram = sum(e.ram for e in entries)
+    deps = [*guestfile.inputs(file, entries), here_file("guestfile.py"), *tool_inputs()]
+    data = bundle_bytes(guestfile.make_specs(file, entries)) if stale(out, deps) else None
+    for board in boards or []:
+        guestfile.check_board(file, board, ram,
+                              len(data) if data is not None else out.stat().st_size)
+    if data is not None:
+        write_atomic(out, data)
+    return out
+
+
+def here_file(name: str) -> Path:
+    return Path(__file__).parent / name
+
+
+# Next to build/<board>/guests.cpio: where a bundle from a guest file came from. The default
+# bundle is copied over a board's bundle whenever this file exists.
+ORIGIN = "guests.cpio.origin"
+
+
+def install_board_bundle(source: Path, board: str, origin: str | None = None) -> Path:
+    """Copies a bundle to build/<board>/guests.cpio (atomically) when it is missing, older,
+    or came from elsewhere; origin names a guest file (None: the default bundle)."""
+    from mamoru import paths
+
+    target = paths.BUILD / board / "guests.cpio"
+    marker = target.with_name(ORIGIN)
+    had = marker.read_text().strip() if marker.is_file() else None
+    if had != origin or stale(target, [source]):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        try:
+            shutil.copyfile(source, tmp)
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        if origin is None:
+            marker.unlink(missing_ok=True)
+        else:
+            marker.write_text(origin + "\n")
+    return target
+
+
+def ensure_board_bundles(boards: list[str], guests: Path | None = None) -> list[Path]:
     """build/<board>/guests.cpio for each board, rebuilt only when an input changed.
 
     The guest platform does not depend on the host board, so one bundle is made
-    (build/guests/guests.cpio) and copied next to each board's image.
+    (build/guests/guests.cpio, or build/guests/from-file.cpio for a guest file, which
+    from-file.cpio.origin names) and copied next to each board's image.
     """
-    import shutil
-
     from mamoru import paths
 
+    if guests is not None:
+        origin = str(guests.resolve())
+        common = paths.BUILD / "guests" / "from-file.cpio"
+        marker = common.with_name(ORIGIN.replace("guests", "from-file"))
+        if not marker.is_file() or marker.read_text().strip() != origin:
+            common.unlink(missing_ok=True)      # made from another file: not reusable
+        guests_file_bundle(guests, common, boards)
+        marker.write_text(origin + "\n")
+        print(f"bundle: {common} from {guests}", flush=True)
+        return [install_board_bundle(common, b, origin) for b in boards]
     kernel = guest_assets.cloud_kernel()
-    inputs = bundle_inputs(kernel)
     common = paths.BUILD / "guests" / "guests.cpio"
-    if stale(common, inputs):
+    if stale(common, bundle_inputs(kernel)):
         print(f"bundle: writing {common} (guest0: Debian {kernel.version})", flush=True)
         default_bundle(common)
-    out = []
-    for board in boards:
-        target = paths.BUILD / board / "guests.cpio"
-        if stale(target, [common]):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(common, target)
-        out.append(target)
-    return out
+    return [install_board_bundle(common, b) for b in boards]
+
+

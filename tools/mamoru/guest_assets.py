@@ -4,6 +4,7 @@ Cache layout (under `paths.cache_dir()`: $MAMORU_CACHE or ~/.cache/mamoru):
 
     debs/<name>_<version>_arm64.deb     downloaded packages (kept; see MAMORU_DROP_DBG_DEB)
     guest/cloud-kernel                  which kernel release the cloud metapackage gave last
+    guest/cloud-kernel-<series>         the same for a newer series (e.g. 6.12, see SERIES)
     guest/<release>/vmlinuz-<release>   the raw arm64 Image (EFI "MZ" stub, not compressed)
     guest/<release>/config-<release>    its kernel configuration
     guest/<release>/System.map-<release>, vmlinux-<release>   from the -dbg package (on demand)
@@ -32,6 +33,11 @@ from mamoru import debian, paths
 from mamoru.cpio import CpioWriter
 
 CLOUD_META = "linux-image-cloud-arm64:arm64"
+# Newer kernel series than the default, by the versioned metapackage that always points at
+# the newest build of the series (bookworm-backports / bookworm-security; `./mamoru setup`
+# adds bookworm-backports to apt's sources).
+SERIES_META = "linux-image-{series}-cloud-arm64:arm64"
+SERIES: tuple[str, ...] = ("6.12",)
 ARCH = "arm64"
 BUSYBOX_PACKAGE = "busybox-static:arm64"
 APT_LISTS = Path("/var/lib/apt/lists")
@@ -161,14 +167,26 @@ def _lists_changed_since(marker: Path) -> bool:
         return False
 
 
-def _current_release(refresh: bool) -> str:
+def _marker(series: str | None) -> Path:
+    return guest_dir() / ("cloud-kernel" if series is None else f"cloud-kernel-{series}")
+
+
+def _meta(series: str | None) -> str:
+    if series is None:
+        return CLOUD_META
+    if series not in SERIES:
+        raise GuestAssetError(f"no kernel series {series!r}: known are {', '.join(SERIES)}")
+    return SERIES_META.format(series=series)
+
+
+def _current_release(refresh: bool, series: str | None = None) -> str:
     """The release the cloud metapackage points at; from the marker when apt has not moved."""
-    marker = guest_dir() / "cloud-kernel"
+    marker = _marker(series)
     known = marker.read_text().strip() if marker.is_file() else ""
     if known and not refresh and not _lists_changed_since(marker):
         return known
     try:
-        package = debian.resolve_depends(CLOUD_META, prefix="linux-image-")
+        package = debian.resolve_depends(_meta(series), prefix="linux-image-")
     except debian.DebianError:
         if known:  # apt is broken or was reset: the cached kernel still works
             return known
@@ -178,22 +196,24 @@ def _current_release(refresh: bool) -> str:
     return release
 
 
-def cloud_kernel(*, refresh: bool = False) -> GuestKernel:
+def cloud_kernel(*, refresh: bool = False, series: str | None = None) -> GuestKernel:
     """Debian's arm64 cloud kernel Image and config, downloaded and unpacked once.
 
-    Resolves linux-image-cloud-arm64:arm64 to linux-image-<release>, downloads
-    linux-image-<release>-unsigned:arm64 and keeps boot/vmlinuz-<release> (checked for the
-    arm64 Image magic) and boot/config-<release> in guest/<release>/. `refresh` asks apt for
-    the current release even when its lists have not changed. system_map and vmlinux are
-    set when debug_files() has already fetched them for this release, else None.
+    Resolves linux-image-cloud-arm64:arm64 (with `series`, e.g. "6.12":
+    linux-image-6.12-cloud-arm64:arm64, the newest build of that series) to
+    linux-image-<release>, downloads linux-image-<release>-unsigned:arm64 and keeps
+    boot/vmlinuz-<release> (checked for the arm64 Image magic) and boot/config-<release> in
+    guest/<release>/. `refresh` asks apt for the current release even when its lists have
+    not changed. system_map and vmlinux are set when debug_files() has already fetched them
+    for this release, else None.
     """
-    marker = guest_dir() / "cloud-kernel"
+    marker = _marker(series)
     if not refresh and marker.is_file() and not _lists_changed_since(marker):
         hit = cached_kernel(marker.read_text().strip())
         if hit is not None:
             return hit
     with paths.locked(guest_dir()):
-        release = _current_release(refresh)
+        release = _current_release(refresh, series)
         hit = cached_kernel(release)
         if hit is not None:
             return hit
@@ -223,9 +243,10 @@ def _unpack(deb: Path, members: dict[str, str], dest: Path) -> None:
 def debug_files(k: GuestKernel) -> GuestKernel:
     """k with System.map and vmlinux (DWARF) from linux-image-<release>-dbg:arm64.
 
-    The -dbg package is a ~260 MB download; only usr/lib/debug/boot/System.map-<release> and
-    usr/lib/debug/boot/vmlinux-<release> (what lib/modules/<release>/vmlinux links to) are
-    unpacked, into the kernel's own cache directory. The .deb is kept unless
+    The -dbg package is a ~260 MB download (~320 MB for 6.12); only
+    usr/lib/debug/boot/System.map-<release> and usr/lib/debug/boot/vmlinux-<release> (what
+    lib/modules/<release>/vmlinux links to) are unpacked, into the kernel's own cache
+    directory. The .deb is kept unless
     MAMORU_DROP_DBG_DEB=1.
     """
     d = guest_dir() / k.version

@@ -15,7 +15,7 @@ from mamoru.profile.errors import ProfileError
 from mamoru.profile.format import Profile
 from mamoru.profile.inputs import Kernel, guess_sibling, open_kernel, parse_config
 from mamoru.profile.layout import Struct
-from mamoru.profile.syscalls import RELA, TABLES, relocations_in, table_slots
+from mamoru.profile.syscalls import RELA, TABLES, decode_relr, relocations_in, table_slots
 
 REQUIRED_SYMBOLS = (
     "_text", "_stext", "_etext", "__start_rodata", "__end_rodata", "_end", "linux_banner",
@@ -287,8 +287,9 @@ def _banner(k: Kernel, prof: Profile) -> None:
 
 def _syscall_tables(k: Kernel, prof: Profile, notes: list[str]) -> None:
     """sct.<n> and csct.<n>: what each slot of sys_call_table (compat_sys_call_table) holds
-    as linked, from the kernel's R_AARCH64_RELATIVE relocations; const.sct_entries and
-    const.csct_entries count the slots."""
+    as linked, from the kernel's R_AARCH64_RELATIVE relocations (RELA entries, or RELR
+    entries with the link address in the file); const.sct_entries and const.csct_entries
+    count the slots."""
     text = (prof.get("sym._stext"), prof.get("sym._etext"))
     assert isinstance(text[0], int) and isinstance(text[1], int)
     hint = " (or give --no-syscall-table to leave the tables out)"
@@ -303,7 +304,8 @@ def _syscall_tables(k: Kernel, prof: Profile, notes: list[str]) -> None:
         bounds[name] = (sym, bound)
     try:
         rela = k.relocations() if k.relocations is not None else b""
-        relocs = relocations_in(rela, [(s.addr, b) for s, b in bounds.values()])
+        relr = decode_relr(k.relr()) if k.relr is not None else []
+        relocs = relocations_in(rela, [(s.addr, b) for s, b in bounds.values()], relr, k.read)
         tables = [table_slots(name, sym.addr, bound, relocs, k.read, text, sym.size)
                   for name, (sym, bound) in bounds.items()]
     except ProfileError as e:
@@ -314,7 +316,8 @@ def _syscall_tables(k: Kernel, prof: Profile, notes: list[str]) -> None:
         for i, target in enumerate(t.targets):
             prof.address(f"{prefix}.{i}", target)
         notes.append(f"{t.name}: {len(t.targets)} slots, {len(set(t.targets))} distinct "
-                     f"handlers ({len(rela) // RELA.size} relocations)")
+                     f"handlers ({len(rela) // RELA.size} RELA and {len(relr)} RELR "
+                     "relocations)")
 
 
 def build_profile(kernel_path: Path, system_map: Path | None = None,

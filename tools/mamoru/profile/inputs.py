@@ -2,7 +2,8 @@
 
 Both end up as a `Kernel`: every symbol, the candidate text symbols, a TypeSource for struct
 layouts (DWARF or BTF), a way to read bytes at a link address, the kernel's own relocations
-(.rela.dyn, or __rela_start..__rela_end in the Image) and hints for the constants.
+(.rela.dyn and .relr.dyn, or __rela_start..__rela_end and __relr_start..__relr_end in the
+Image, `__pi_` prefixed since 6.x) and hints for the constants.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ STT_NOTYPE, STT_OBJECT, STT_FUNC = 0, 1, 2
 STB_GLOBAL, STB_WEAK = 1, 2
 SHN_UNDEF, SHN_ABS = 0, 0xFFF1
 RELA_SIZE = 24                                    # Elf64_Rela
+SHT_RELR = 19                                     # packed relative relocations (gABI)
+# Names of the Image's relocation bounds in System.map: up to 6.x, and with the `__pi_`
+# prefix (the early boot code's namespace) in newer kernels such as 6.12.
+RELA_BOUNDS = (("__rela_start", "__rela_end"), ("__pi_rela_start", "__pi_rela_end"))
+RELR_BOUNDS = (("__relr_start", "__relr_end"), ("__pi_relr_start", "__pi_relr_end"))
+ZIMAGE_MAGIC = 0x016F2818                         # 32-bit ARM zImage, u32 at offset 0x24
 
 
 @dataclass
@@ -62,6 +69,8 @@ class Kernel:
     # The Elf64_Rela entries the kernel applies to itself at boot; raises ProfileError
     # saying why when they cannot be found.
     relocations: Callable[[], bytes] | None = None
+    # The kernel's RELR table (packed relative relocations; empty without CONFIG_RELR).
+    relr: Callable[[], bytes] | None = None
 
     def addr(self, name: str) -> int | None:
         s = self.symbols.get(name)
@@ -202,20 +211,33 @@ def load_image(path: Path, data: bytes, system_map: Path) -> Kernel:
     notes.append(f"BTF at file offset {blob_at:#x}: {len(types)} types, "
                  f"{types.header.total} bytes")
 
+    def bounded(pairs: tuple[tuple[str, str], ...], what: str) -> bytes | None:
+        """The bytes between the first pair of symbols System.map has; None without any."""
+        for lo_name, hi_name in pairs:
+            lo, hi = symbols.get(lo_name), symbols.get(hi_name)
+            if lo is None or hi is None:
+                continue
+            raw = read(lo.addr, hi.addr - lo.addr) if lo.addr <= hi.addr else None
+            if raw is None or len(raw) != hi.addr - lo.addr:
+                raise ProfileError(f"{path}: {lo_name}..{hi_name} ({lo.addr:#x}..{hi.addr:#x}) "
+                                   f"is not inside the Image ({what})")
+            return raw
+        return None
+
     def relocations() -> bytes:
-        lo, hi = symbols.get("__rela_start"), symbols.get("__rela_end")
-        if lo is None or hi is None:
-            raise ProfileError(f"{system_map} has no __rela_start/__rela_end: cannot find the "
-                               "Image's relocations")
-        raw = read(lo.addr, hi.addr - lo.addr) if lo.addr <= hi.addr else None
-        if raw is None or len(raw) != hi.addr - lo.addr:
-            raise ProfileError(f"{path}: __rela_start..__rela_end "
-                               f"({lo.addr:#x}..{hi.addr:#x}) is not inside the Image")
+        raw = bounded(RELA_BOUNDS, "relocations")
+        if raw is None:
+            raise ProfileError(f"{system_map} has neither __rela_start/__rela_end nor "
+                               "__pi_rela_start/__pi_rela_end: cannot find the Image's "
+                               "relocations")
         return raw
+
+    def relr() -> bytes:
+        return bounded(RELR_BOUNDS, "RELR relocations") or b""
 
     return Kernel(path, "image", symbols, text, types, read, "BTF", text_offset,
                   _page_shift_from_flags(flags), notes,
-                  {"system_map": t1 - t0, "btf": t2 - t1}, addresses, relocations)
+                  {"system_map": t1 - t0, "btf": t2 - t1}, addresses, relocations, relr)
 
 
 # -- vmlinux ELF --------------------------------------------------------------------------
@@ -320,8 +342,13 @@ def load_elf(path: Path, f: object) -> Kernel:
         elf = _MappedELFFile(f, mm)
     except ELFError as e:
         raise ProfileError(f"{path}: bad ELF file: {e}") from None
-    if elf["e_machine"] != "EM_AARCH64" or elf.elfclass != 64 or not elf.little_endian:
-        raise ProfileError(f"{path}: not a little-endian AArch64 ELF ({elf['e_machine']})")
+    if elf.elfclass != 64:
+        raise ProfileError(f"{path}: a 32-bit ELF ({elf['e_machine']}): only 64-bit arm64 "
+                           "kernels are supported")
+    if elf["e_machine"] != "EM_AARCH64" or not elf.little_endian:
+        raise ProfileError(f"{path}: not a little-endian AArch64 ELF ({elf['e_machine']}, "
+                           f"{'little' if elf.little_endian else 'big'}-endian): only arm64 "
+                           "kernels are supported")
     symbols, text, addresses = _elf_symbols(elf)
     t1 = time.perf_counter()
     loaded = [(s["sh_addr"], s["sh_size"], s) for s in elf.iter_sections()
@@ -361,8 +388,16 @@ def load_elf(path: Path, f: object) -> Kernel:
             raise ProfileError(f"{path}: .rela.dyn has entry size {sec['sh_entsize']}")
         return bytes(sec.data())
 
+    def relr() -> bytes:
+        sec = elf.get_section_by_name(".relr.dyn")
+        if sec is None:
+            return b""
+        if sec["sh_type"] not in ("SHT_RELR", SHT_RELR):
+            raise ProfileError(f"{path}: .relr.dyn has type {sec['sh_type']}, not SHT_RELR")
+        return bytes(sec.data())
+
     return Kernel(path, "elf", symbols, text, types, read, source, None, page_shift, notes,
-                  {"symtab": t1 - t0, "debug_open": t2 - t1}, addresses, relocations)
+                  {"symtab": t1 - t0, "debug_open": t2 - t1}, addresses, relocations, relr)
 
 
 def open_kernel(path: Path, system_map: Path | None) -> tuple[Kernel, object]:
@@ -386,6 +421,9 @@ def open_kernel(path: Path, system_map: Path | None) -> tuple[Kernel, object]:
                     f"{path} is a raw Image: give its System.map with --system-map")
         return load_image(path, data, system_map), None
     f.close()
+    if len(head) >= 0x28 and int.from_bytes(head[0x24:0x28], "little") == ZIMAGE_MAGIC:
+        raise ProfileError(f"{path} is a 32-bit ARM zImage: only 64-bit arm64 kernels "
+                           "(a raw Image or a vmlinux) are supported")
     raise ProfileError(f"{path}: neither a vmlinux ELF nor an arm64 Image")
 
 

@@ -4,7 +4,12 @@ An arm64 kernel is linked as a relocatable (-shared) image: a pointer table such
 sys_call_table holds zeros in the file, and every slot gets an R_AARCH64_RELATIVE entry
 whose addend is the link address it will hold once the kernel relocates itself at boot.
 Those entries sit in `.rela.dyn` of vmlinux, and in the raw Image between `__rela_start` and
-`__rela_end` (the Image is the loaded part of vmlinux, so .rela.dyn is in it too).
+`__rela_end` (6.x: `__pi_rela_start`/`__pi_rela_end`; the Image is the loaded part of vmlinux,
+so .rela.dyn is in it too). A kernel linked with packed relocations (CONFIG_RELR) moves most
+RELATIVE entries into a RELR table (`.relr.dyn`, `__relr_start`/`__relr_end` or the `__pi_`
+names), which lists only the addresses of the words to relocate: the word itself holds the link
+address (an implicit addend). decode_relr() reads it; each word it names counts as a RELATIVE
+relocation whose addend is the word in the file.
 
 The table's length N is the number of consecutive 8-byte slots from its start that carry a
 RELATIVE relocation, cross-checked against the next symbol (and the ELF st_size): both must
@@ -19,9 +24,15 @@ from dataclasses import dataclass
 
 from mamoru.profile.errors import ProfileError
 
-R_AARCH64_RELATIVE = 1027
+R_AARCH64_NONE, R_AARCH64_ABS64, R_AARCH64_GLOB_DAT, R_AARCH64_RELATIVE = 0, 257, 1025, 1027
+# The types an arm64 kernel's .rela.dyn holds (Debian 6.1 and 6.12: mostly RELATIVE, some NONE,
+# a few ABS64 and one GLOB_DAT, which the kernel's own relocation code skips). Any other type
+# means a kind of kernel this tool does not understand: it stops instead of guessing.
+KNOWN_TYPES = {R_AARCH64_NONE: "R_AARCH64_NONE", R_AARCH64_ABS64: "R_AARCH64_ABS64",
+               R_AARCH64_GLOB_DAT: "R_AARCH64_GLOB_DAT", R_AARCH64_RELATIVE: "R_AARCH64_RELATIVE"}
 RELA = struct.Struct("<QQq")          # Elf64_Rela: r_offset, r_info, r_addend
 SLOT = 8
+RELR_BITS = 63                        # words a 64-bit RELR bitmap entry covers
 MAX_PADDING = 64                      # alignment bytes a linker may leave after a table
 MAX_SLOTS = 4096                      # far above any __NR_syscalls
 U64 = (1 << 64) - 1
@@ -38,18 +49,67 @@ class Table:
     targets: list[int]           # link address held by slot i
 
 
-def relocations_in(rela: bytes, ranges: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+def decode_relr(relr: bytes) -> list[int]:
+    """The addresses a RELR table (SHT_RELR, the ELF gABI's packed relative relocations)
+    relocates, in table order.
+
+    Each 64-bit entry is either an address (bit 0 clear): relocate the word there, and the next
+    bitmap describes the words after it; or a bitmap (bit 0 set): bit i (1..63) set means
+    relocate the word i - 1 words after the current base, and the base then moves on 63 words.
+    """
+    if len(relr) % SLOT:
+        raise ProfileError(f"RELR table of {len(relr)} bytes is not a whole number of 8-byte "
+                           "entries")
+    out: list[int] = []
+    base: int | None = None
+    for i, (entry,) in enumerate(struct.iter_unpack("<Q", relr)):
+        if not entry & 1:
+            if entry % SLOT:
+                raise ProfileError(f"RELR entry {i}: address {entry:#x} is not 8-byte aligned")
+            out.append(entry)
+            base = entry + SLOT
+            continue
+        if base is None:
+            raise ProfileError("RELR table starts with a bitmap instead of an address")
+        bits, at = entry >> 1, base
+        while bits:
+            if bits & 1:
+                out.append(at)
+            bits >>= 1
+            at += SLOT
+        base += SLOT * RELR_BITS
+    return out
+
+
+def relocations_in(rela: bytes, ranges: list[tuple[int, int]], relr: list[int] | None = None,
+                   read: Callable[[int, int], bytes | None] | None = None
+                   ) -> dict[int, tuple[int, int]]:
     """r_offset -> (relocation type, addend as u64) for every entry inside one of the
-    [lo, hi) ranges. A second entry for the same slot is an error."""
+    [lo, hi) ranges. `relr` lists RELR-relocated addresses (decode_relr): those inside a range
+    count as R_AARCH64_RELATIVE with the word `read` finds there as the addend. A second entry
+    for the same slot is an error, and so is a RELA entry of a type not in KNOWN_TYPES."""
     if len(rela) % RELA.size:
         raise ProfileError(f"relocation table of {len(rela)} bytes is not a whole number of "
                            f"{RELA.size}-byte Elf64_Rela entries")
     out: dict[int, tuple[int, int]] = {}
     for off, info, addend in RELA.iter_unpack(rela):
+        typ = info & 0xFFFFFFFF
+        if typ not in KNOWN_TYPES:
+            raise ProfileError(f"unsupported relocation type {typ} at {off:#x} (this tool "
+                               f"knows {', '.join(KNOWN_TYPES.values())})")
         if any(lo <= off < hi for lo, hi in ranges):
             if off in out:
                 raise ProfileError(f"two relocations for the slot at {off:#x}")
-            out[off] = (info & 0xFFFFFFFF, addend & U64)
+            out[off] = (typ, addend & U64)
+    for off in relr or ():
+        if not any(lo <= off < hi for lo, hi in ranges):
+            continue
+        if off in out:
+            raise ProfileError(f"two relocations for the slot at {off:#x} (RELA and RELR)")
+        word = read(off, SLOT) if read is not None else None
+        if word is None or len(word) != SLOT:
+            raise ProfileError(f"RELR relocates {off:#x}, which is not in the kernel file")
+        out[off] = (R_AARCH64_RELATIVE, int.from_bytes(word, "little"))
     return out
 
 

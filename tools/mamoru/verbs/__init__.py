@@ -2,7 +2,7 @@
 
 from types import ModuleType
 
-from mamoru.verbs import bench, build, menuconfig, profile, run, sdcard, setup, test
+from mamoru.verbs import bench, build, bundle, menuconfig, profile, run, sdcard, setup, test
 
 VERBS: dict[str, ModuleType] = {
     "setup": setup,
@@ -13,4 +13,5 @@ VERBS: dict[str, ModuleType] = {
     "bench": bench,
     "sdcard": sdcard,
     "profile": profile,
+    "bundle": bundle,
 }

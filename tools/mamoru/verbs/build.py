@@ -1,6 +1,8 @@
 """Build the hypervisor for a board: build/<board>/mamoru.elf, mamoru.img and guests.cpio.
 
-Runs SCons from the virtualenv: scons -C <repo> board=<board> -j<N>.
+Runs SCons from the virtualenv: scons -C <repo> board=<board> -j<N>. The guest bundle holds
+the default guest (Debian's arm64 cloud kernel, busybox, its IDS profile), or with
+--guests FILE the guests a TOML file describes (README.md, "Your own guest").
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from mamoru import paths
 from mamoru.boards import BOARDS
@@ -34,6 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-bundle", action="store_true",
         help="skip the guest bundle (build/<board>/guests.cpio: Debian kernel, initramfs, profile)",
     )
+    add_guests_argument(parser)
+
+
+def add_guests_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--guests", type=Path, metavar="FILE", default=None,
+        help="guest description file (TOML, [[guest]] tables) for build/<board>/guests.cpio "
+        "instead of the default guest",
+    )
 
 
 def scons() -> str:
@@ -56,8 +68,33 @@ def scons_argv(board: str, *targets: str, jobs: int | None = None,
     return [*argv, *targets]
 
 
-def build(boards: list[str], jobs: int, *, bundle: bool = True) -> int:
+def bundles(boards: list[str], guests: Path | None = None) -> int:
+    """Writes each board's guest bundle (default guest or a guest file); 0 on success."""
+    from mamoru.bundle import ensure_board_bundles
+    from mamoru.guestfile import GuestFileError
+
+    try:
+        ensure_board_bundles(boards, guests)
+    except GuestFileError as e:
+        print(f"build: {e}", file=sys.stderr)
+        return 1
+    except (OSError, RuntimeError) as e:
+        print(f"build: cannot make the guest bundle: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build(boards: list[str], jobs: int, *, bundle: bool = True,
+          guests: Path | None = None) -> int:
     """Builds each board's image and guest bundle; 0 when all exist afterwards."""
+    if guests is not None and bundle:   # a bad guest file fails before the long part
+        from mamoru.guestfile import GuestFileError, load
+
+        try:
+            load(guests)
+        except GuestFileError as e:
+            print(f"build: {e}", file=sys.stderr)
+            return 1
     for board in boards:
         argv = scons_argv(board, jobs=jobs)
         print(f"build: {board}: {' '.join(argv)}", flush=True)
@@ -69,25 +106,22 @@ def build(boards: list[str], jobs: int, *, bundle: bool = True) -> int:
         if not image.is_file():
             print(f"build: {board}: scons succeeded but {image} is missing", file=sys.stderr)
             return 1
-    if bundle:
-        from mamoru.bundle import ensure_board_bundles
-
-        try:
-            ensure_board_bundles(boards)
-        except (OSError, RuntimeError) as e:
-            print(f"build: cannot make the guest bundle: {e}", file=sys.stderr)
-            return 1
-    return 0
+    return bundles(boards, guests) if bundle else 0
 
 
-def prepare(boards: list[str], jobs: int, *, no_build: bool = False, bundle: bool = True) -> int:
-    """What test, bench and run do first: set the host up, then build (unless no_build)."""
+def prepare(boards: list[str], jobs: int, *, no_build: bool = False, bundle: bool = True,
+            guests: Path | None = None) -> int:
+    """What test, bench and run do first: set the host up, then build (unless no_build).
+
+    With a guest file the bundles are written from it even with no_build."""
     from mamoru.verbs import setup
 
     rc = setup.ensure(quiet=True)
-    if rc or no_build:
+    if rc:
         return rc
-    return build(boards, jobs, bundle=bundle)
+    if no_build:
+        return bundles(boards, guests) if guests is not None and bundle else 0
+    return build(boards, jobs, bundle=bundle, guests=guests)
 
 
 def boards_of(choice: str) -> list[str]:
@@ -98,7 +132,11 @@ def main(args: argparse.Namespace) -> int:
     if args.out:
         if args.board == "all":
             raise SystemExit("build: --out takes one board")
+        if args.guests:
+            raise SystemExit("build: --guests writes build/<board>/guests.cpio; not with --out")
         argv = scons_argv(args.board, jobs=args.jobs, out=args.out)
         print(f"build: {args.board} in {args.out}: {' '.join(argv)}", flush=True)
         return subprocess.run(argv, check=False).returncode
-    return build(boards_of(args.board), args.jobs, bundle=not args.no_bundle)
+    if args.guests and args.no_bundle:
+        raise SystemExit("build: --guests and --no-bundle contradict each other")
+    return build(boards_of(args.board), args.jobs, bundle=not args.no_bundle, guests=args.guests)

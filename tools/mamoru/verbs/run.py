@@ -3,6 +3,7 @@
 Sets up the host and builds first (unless --no-build), including the guest
 bundle (Debian's arm64 kernel + busybox), which QEMU loads like an initrd.
 `vserial bind guest0` reaches the guest's shell; ESC x q comes back.
+With --guests FILE the bundle holds the guests of that TOML file (README.md, "Your own guest").
 Arguments after `--` go to QEMU as they are, e.g.: ./mamoru run --board virt -- -s -S
 Quit QEMU with Ctrl-A x.
 """
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-build", action="store_true", help="boot the existing image")
     parser.add_argument("--no-guest", action="store_true",
                         help="boot the hypervisor alone, without the guest bundle")
+    build.add_guests_argument(parser)
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="parallel compile jobs for the build")
 
@@ -44,7 +46,10 @@ def main(args: argparse.Namespace) -> int:
     config: BoardConfig = config_for(args.board, args.gic)
     if args.gic and args.board != "virt":
         raise SystemExit("run: --gic applies to --board virt only")
-    rc = build.prepare([args.board], args.jobs, no_build=args.no_build, bundle=not args.no_guest)
+    if args.guests and args.no_guest:
+        raise SystemExit("run: --guests and --no-guest contradict each other")
+    rc = build.prepare([args.board], args.jobs, no_build=args.no_build, bundle=not args.no_guest,
+                       guests=args.guests)
     if rc:
         return rc
     try:
@@ -59,7 +64,13 @@ def main(args: argparse.Namespace) -> int:
         )
     except QemuError as e:
         raise SystemExit(f"run: {e}") from None
+    first = "guest0"
+    if args.guests:
+        from mamoru.guestfile import load
+
+        first = load(args.guests)[0].name
     print(f"Mamoru on {args.board} under QEMU; quit with Ctrl-A x"
-          + ("" if args.no_guest else "; 'vserial bind guest0' for the guest, ESC x q to return"),
+          + ("" if args.no_guest else
+             f"; 'vserial bind {first}' for the guest, ESC x q to return"),
           flush=True)
     os.execvp(argv[0], argv)

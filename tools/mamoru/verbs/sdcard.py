@@ -16,7 +16,8 @@
 The image: MBR, one FAT32 partition (type 0x0c) of 256 MiB at 4 MiB with the Pi
 firmware from Debian's raspi-firmware, the board's DTB, config.txt, cmdline.txt,
 mamoru.img and guests.cpio. Builds the board first (unless --no-build); no root needed
-except to write a card. Wiring and first steps: docs/sdcard.md.
+except to write a card. With --guests FILE the card's guests.cpio holds the guests of that
+TOML file (README.md, "Your own guest"). Wiring and first steps: docs/sdcard.md.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(for running the write step alone with sudo)")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="parallel compile jobs for the build")
+    build.add_guests_argument(parser)
     act = parser.add_mutually_exclusive_group()
     act.add_argument("--flash", type=Path, metavar="DEVICE",
                      help="write the image to this whole-disk block device (e.g. /dev/sdb, "
@@ -95,6 +97,8 @@ def main(args: argparse.Namespace) -> int:
         return _fail("--image goes with --flash or --update")
     if args.image and not args.image.is_file():
         return _fail(f"{args.image} does not exist")
+    if args.image and args.guests:
+        return _fail("--image writes a card image built before; --guests does not apply")
     if args.flash:   # refuse a wrong device before spending time on the build
         try:
             disk = flash.BlockHost().inspect(args.flash, sdcard.DISK_SIZE)
@@ -116,7 +120,11 @@ def main(args: argparse.Namespace) -> int:
     if rc:
         return rc
     if not args.no_build:
-        rc = build.build([args.board], args.jobs)
+        rc = build.build([args.board], args.jobs, guests=args.guests)
+        if rc:
+            return rc
+    elif args.guests:
+        rc = build.bundles([args.board], args.guests)
         if rc:
             return rc
     try:

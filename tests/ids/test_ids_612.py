@@ -1,0 +1,77 @@
+"""The IDS tests of test_ids.py on a second kernel series: Debian's bookworm-backports 6.12
+cloud kernel (the newest build of the series apt offers), KASLR on, its profile made from the
+Image + System.map, the attack module built against its own headers.
+
+One configuration (virt with GICv2, the cheapest to boot) keeps the suite's time in budget;
+the module is skipped when --board leaves virt out. The test bodies are test_ids.py's own,
+imported below, so both series run exactly the same checks; `ids_guest` here replaces the
+conftest fixture of that name for this module only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import test_ids
+
+from conftest import GUEST_BOOT_TIMEOUT, IdsGuest
+from mamoru import bundle, guest_assets, paths
+from mamoru.guest_assets import GuestKernel
+from mamoru.guest_module import attack_initramfs_files
+from mamoru.guest_platform import GuestPlatform
+from mamoru.guestshell import GuestShell
+from mamoru.profile import decode
+from mamoru.testing import Launcher
+
+pytestmark = pytest.mark.qemu
+
+SERIES = "6.12"
+
+# test_ids.py's tests, in its order (pytest runs a module's tests in the order they appear in
+# it; the attack comes last because it cannot be undone).
+test_banner_equals_proc_version = test_ids.test_banner_equals_proc_version
+test_plist_matches_ps = test_ids.test_plist_matches_ps
+test_plist_follows_processes = test_ids.test_plist_follows_processes
+test_syscall_names_match_kallsyms = test_ids.test_syscall_names_match_kallsyms
+test_clean_guest_has_no_findings = test_ids.test_clean_guest_has_no_findings
+test_ids_errors_are_clear = test_ids.test_ids_errors_are_clear
+test_visible_module_is_listed_and_owns_its_hook = (
+    test_ids.test_visible_module_is_listed_and_owns_its_hook)
+test_attack_is_detected = test_ids.test_attack_is_detected
+
+
+def kernel_612() -> GuestKernel:
+    return guest_assets.debug_files(guest_assets.cloud_kernel(series=SERIES))
+
+
+def ids_bundle_612(k: GuestKernel) -> Path:
+    """build/test-bundles/ids-612-kaslr.cpio: the 6.12 guest0, its profile, the attack module."""
+    out = paths.BUILD / "test-bundles" / "ids-612-kaslr.cpio"
+    extra = attack_initramfs_files(k.version)
+    module_files = [p for p in extra.values() if isinstance(p, Path)]
+    if bundle.stale(out, [*bundle.bundle_inputs(k), *module_files]):
+        bundle.write_bundle(out, [bundle.kernel_guest(k, GuestPlatform(kaslr=True), extra)])
+    return out
+
+
+@pytest.fixture(scope="module")
+def ids_guest(request: pytest.FixtureRequest) -> Iterator[IdsGuest]:
+    """Mamoru on virt (GICv2) with the 6.12 guest0 at its shell, KASLR on."""
+    launcher = Launcher(None, request.config)
+    config = launcher.require("virt", 2)
+    k = kernel_612()
+    initrd = ids_bundle_612(k)
+    profile = decode(bundle.kernel_profile(k))
+    assert profile.get("str.release") == k.version
+    try:
+        t = launcher.boot(config, initrd=initrd)
+        g = GuestShell(t.console)
+        g.attach(GUEST_BOOT_TIMEOUT)
+        g.run("dmesg -n 1")
+        assert g.run("uname -r") == k.version
+        g.detach()
+        yield IdsGuest(t, g, True, profile)
+    finally:
+        launcher.close()
