@@ -44,16 +44,21 @@ void ids_json_str(struct console *con, const char *s)
 	con_write(con, "\"", 1);
 }
 
-void ids_text_str(struct console *con, const char *s)
+static void text_escaped(struct console *con, const char *s, unsigned flags)
 {
 	char out[64];
 	/* Fifteen input bytes at most per piece: 4 * 15 + 1 fits. */
 	for (size_t len = strlen(s); len; ) {
 		size_t n = MIN(len, (size_t)15);
-		con_write(con, out, str_escape(out, sizeof(out), s, n, 0));
+		con_write(con, out, str_escape(out, sizeof(out), s, n, flags));
 		s += n;
 		len -= n;
 	}
+}
+
+void ids_text_str(struct console *con, const char *s)
+{
+	text_escaped(con, s, 0);
 }
 
 static void vfinding(struct ids_session *s, const char *check, const char *fmt, va_list ap)
@@ -67,8 +72,11 @@ static void vfinding(struct ids_session *s, const char *check, const char *fmt, 
 		ids_json_str(s->con, text);
 		con_printf(s->con, "}\n");
 	} else {
+		/* Built from escaped names and library messages (which quote guest
+		 * bytes as \xNN): no control character gets through, nothing is
+		 * escaped twice. */
 		con_printf(s->con, "finding: %s: ", check);
-		ids_text_str(s->con, text);
+		text_escaped(s->con, text, ESC_KEEP_BACKSLASH);
 		con_printf(s->con, "\n");
 	}
 }

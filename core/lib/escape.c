@@ -17,7 +17,7 @@ size_t str_escape(char *out, size_t size, const char *in, size_t len, unsigned f
 		unsigned char c = (unsigned char)in[i];
 		char buf[4];
 		size_t n;
-		if (c == '\\') {
+		if (c == '\\' && !(flags & ESC_KEEP_BACKSLASH)) {
 			buf[0] = '\\';
 			buf[1] = '\\';
 			n = 2;

@@ -92,7 +92,7 @@ static int check_banner(struct vmi *v, uint64_t slide, const char *release)
 		return vmi_context(v, rc, "reading linux_banner at 0x%llx",
 				   (unsigned long long)(link + slide));
 	if (strcmp(got, want) != 0) {
-		printable(shown, sizeof(shown), got, 48);
+		printable(shown, sizeof(shown), got, 36);
 		return vmi_fail(v, VMI_EKASLR, "linux_banner at 0x%llx reads \"%s\", not \"%s\"",
 				(unsigned long long)(link + slide), shown, want);
 	}
@@ -194,8 +194,25 @@ static int scan_for_slide(struct vmi *v, const char *release)
 	if (profile_value(v->prof, "sym.linux_banner", &link))
 		return vmi_fail(v, VMI_ENOKEY, "the profile has no sym.linux_banner");
 	int found = scan_banner(v, want, (size_t)n, hits, MAX_BANNER_HITS);
-	if (found == 0)
+	if (found == 0) {
+		/* Another kernel than the profile's? Say which, if a banner is there. */
+		char other[64] = "", shown[200];
+		uint64_t any;
+		if (scan_banner(v, BANNER_PREFIX, sizeof(BANNER_PREFIX) - 1, &any, 1) == 1 &&
+		    vmi_read_phys(v, any, other, sizeof(other) - 1) == VMI_OK) {
+			/* "Linux version <release>": up to the third space. */
+			for (int i = 0, spaces = 0; other[i]; i++) {
+				if (other[i] == '\n' || (other[i] == ' ' && ++spaces == 3)) {
+					other[i] = 0;
+					break;
+				}
+			}
+			printable(shown, sizeof(shown), other, sizeof(other) - 1);
+			return vmi_fail(v, VMI_EKASLR, "\"%s\" is nowhere in guest RAM, which holds "
+					"\"%s\": a kernel other than the profile's", want, shown);
+		}
 		return vmi_fail(v, VMI_EKASLR, "\"%s\" is nowhere in guest RAM", want);
+	}
 	for (int i = 0; i < found; i++)
 		if (slide_from_pa(v, hits[i], link, release) == VMI_OK)
 			return VMI_OK;

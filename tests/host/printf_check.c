@@ -174,6 +174,7 @@ static void check_escape(void)
 		{ "ab\033", 3, 6, 0, "ab" },           /* "\x1b" would not fit: dropped whole */
 		{ "ab\033", 3, 7, 0, "ab\\x1b" },
 		{ "xyz", 3, 1, 0, "" },
+		{ "a\\b\033", 4, 64, ESC_KEEP_BACKSLASH, "a\\b\\x1b" },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {

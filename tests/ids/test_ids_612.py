@@ -75,3 +75,31 @@ def ids_guest(request: pytest.FixtureRequest) -> Iterator[IdsGuest]:
         yield IdsGuest(t, g, True, profile)
     finally:
         launcher.close()
+
+
+def test_profile_of_another_kernel_is_a_finding(launch: Launcher) -> None:
+    """Fail closed: the 6.12 guest with the 6.1 kernel's profile. ids check is an ALERT that
+    says which kernel the guest runs, not an error; ids watch calls it ALERT too."""
+    k = kernel_612()
+    out = paths.BUILD / "test-bundles" / "ids-612-wrong-profile.cpio"
+    wrong = bundle.kernel_profile(guest_assets.cloud_kernel())
+    spec = bundle.kernel_guest(k, GuestPlatform(kaslr=True), profile=False)
+    spec.profile = wrong
+    bundle.write_bundle(out, [spec])
+    t = launch.boot(launch.require("virt", 2), initrd=out)
+    c = t.console
+    g = GuestShell(c)
+    g.attach(GUEST_BOOT_TIMEOUT)
+    g.run("dmesg -n 1")
+    g.detach()
+    lines = c.command("ids check", timeout=60).splitlines()
+    assert lines[-1].startswith("ids: ALERT ("), lines
+    located = [x for x in lines if x.startswith("finding: kernel: TAMPERED: locating the guest")]
+    assert located and f'which holds "Linux version {k.version}"' in located[0], lines
+    assert "a kernel other than the profile's" in located[0], lines
+    assert c.command("ids watch 1").startswith("ids watch: checking guest0")
+    try:
+        c.expect("[ids watch] guest0: ALERT (", 30)
+    finally:
+        c.sync()
+        c.command("ids watch off")

@@ -213,6 +213,7 @@ def test_kaslr_anchors(tool: Path, tmp_path: Path) -> None:
     assert rc == 1
     err = error_of(lines)
     assert "kernel slide (KASLR) not found" in err and "nowhere in guest RAM" in err, err
+    assert 'which holds "Linux version 9.9.9-other": a kernel other than the profile' in err, err
     g = FakeGuest()
     g.regs["sctlr_el1"] = 0
     rc, lines = run_tool(tool, g, tmp_path, "info")

@@ -28,10 +28,14 @@ int parse_u64(const char *s, uint64_t *out);
 
 /* Copies up to len bytes of in (stopping at a NUL) into out for a terminal:
  * printable ASCII as is, a backslash doubled, every other byte as \xNN
- * (newline and tab kept with ESC_KEEP_LINES). Stops before an escape that
+ * (newline and tab kept with ESC_KEEP_LINES, backslashes single with
+ * ESC_KEEP_BACKSLASH). Stops before an escape that
  * would not fit; always NUL-terminates when size > 0; returns the length.
  * 4 * len + 1 bytes always suffice. */
 #define ESC_KEEP_LINES 1u
+/* A backslash stays single: for text that is escaped already (introspection
+ * messages quote guest bytes as \xNN themselves). */
+#define ESC_KEEP_BACKSLASH 2u
 size_t str_escape(char *out, size_t size, const char *in, size_t len, unsigned flags);
 
 /* vsnprintf/snprintf with %d %i %u %x %X %p %s %c %% and the l, ll, z

@@ -52,7 +52,7 @@ enum vmi_err {
 
 #define VMI_TLB_SIZE 64
 #define VMI_KEY_CACHE 64
-#define VMI_ERR_LEN 256
+#define VMI_ERR_LEN 384
 
 struct vmi_tlb_entry {
 	uint64_t vpage; /* VA >> 12, plus 1 (0 = empty) */
