@@ -15,6 +15,7 @@ static const struct ids_sub subs[] = {
 	{"lsmod", ids_lsmod},
 	{"check", ids_check},
 	{"watch", ids_watch},
+	{"protect", ids_protect},
 };
 
 static int cmd_ids(struct console *con, int argc, char **argv)
@@ -33,12 +34,15 @@ static const struct command ids_cmd = {
 	.summary = "intrusion detection on a guest kernel (banner, syscall, plist...)",
 	.usage = "ids banner|syscall|plist|lsmod|check [<guest>] [--json] [--hooked] [--hidden]\n"
 		 "       ids watch [<seconds> [<guest>] | off]\n"
+		 "       ids protect [on|off|status] [<guest>]\n"
 		 "  banner           the guest kernel's version banner (linux_banner)\n"
 		 "  syscall          system call table entries and their handlers; --hooked: flagged only\n"
 		 "  plist            processes from the task list; --hidden: cross-check the PID table\n"
 		 "  lsmod            loaded kernel modules\n"
 		 "  check            all checks; prints 'ids: OK' or 'ids: ALERT (n findings)'\n"
 		 "  watch            run all checks every <seconds>; report when the verdict changes\n"
+		 "  protect          stage-2 write protection of the kernel's read-only data: arm,\n"
+		 "                   disarm, show (pages, writes refused, last offender)\n"
 		 "  <guest> defaults to guest0; --json prints one JSON object per line",
 	.exec = cmd_ids,
 };

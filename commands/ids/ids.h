@@ -56,6 +56,7 @@ int ids_plist(struct console *con, int argc, char **argv);
 int ids_lsmod(struct console *con, int argc, char **argv);
 int ids_check(struct console *con, int argc, char **argv);
 int ids_watch(struct console *con, int argc, char **argv);
+int ids_protect(struct console *con, int argc, char **argv);
 
 /* Every check of `ids check`: findings printed (quietly) on s->con; returns
  * their number, or -1 after printing an error. */

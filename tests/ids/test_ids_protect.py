@@ -1,0 +1,207 @@
+"""Issue 10: the hypervisor write-protects the guest kernel's read-only data in stage 2.
+
+One boot per board configuration (KASLR on), protection armed by itself once the guest has
+booted. The attack module's sys_call_table write (through a vmap alias, which the guest's own
+page tables allow) is refused and reported at once on the console; with `ids protect off`
+the same write goes through, which proves the refusal is the protection's doing. A reset
+disarms, and the new boot arms again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import GUEST_BOOT_TIMEOUT, IdsGuest, ids_bundle
+from mamoru.boards import BoardConfig
+from mamoru.console import Console
+from mamoru.guest_module import (
+    HOOKED_SYSCALL,
+    MODULE_NAME,
+    attack_commands,
+    kallsyms_command,
+    parse_kallsyms_address,
+    runtime_sct,
+)
+from mamoru.guestshell import GuestShell
+from mamoru.profile import Profile
+from mamoru.testing import Launcher, watch
+
+ARMED = re.compile(r"\[ids protect\] guest0: armed: (.*) read-only in stage 2 \((\d+) pages\)")
+FINDING = re.compile(r"\[ids protect\] guest0: finding: write to (\S+) \(ipa (0x[0-9a-f]+)\) "
+                     r"refused at pc (0x[0-9a-f]+) \(([^)]*)\)")
+# The attack module's code: a listed module while it loads, or (init code, or hidden) memory
+# no listed module owns.
+ATTACKER = re.compile(rf"module {MODULE_NAME}\+0x[0-9a-f]+|memory no listed module owns")
+SLOT = f"sys_call_table+{HOOKED_SYSCALL * 8:#x}"
+
+
+def wait_for(c: Console, mark: int, pattern: re.Pattern[str], what: str, timeout: float,
+             count: int = 1) -> list[re.Match[str]]:
+    """Waits until pattern has matched count times in the transcript since mark."""
+    c.wait_until(lambda _: len(pattern.findall(c.since(mark))) >= count, what, timeout)
+    return list(pattern.finditer(c.since(mark)))
+
+
+@pytest.fixture(scope="module")
+def pguest(request: pytest.FixtureRequest, board_config: BoardConfig,
+           guest_profile: Profile) -> Iterator[IdsGuest]:
+    """Mamoru with guest0 booted (KASLR on) and protection armed; shared by the module."""
+    launcher = Launcher(None, request.config)
+    try:
+        t = launcher.boot(board_config, initrd=ids_bundle(True))
+        boot = t.console.mark()
+        g = GuestShell(t.console)
+        g.attach(GUEST_BOOT_TIMEOUT)
+        g.run("dmesg -n 1")
+        g.detach()
+        # Armed unasked, once the kernel had made its read-only data read-only.
+        wait_for(t.console, boot, ARMED, "the [ids protect] armed line", 30)
+        yield IdsGuest(t, g, True, guest_profile)
+    finally:
+        launcher.close()
+
+
+@pytest.fixture
+def p(request: pytest.FixtureRequest, pguest: IdsGuest) -> Iterator[IdsGuest]:
+    t = pguest.target
+    if t.qemu is not None and t.qemu.poll() is not None:
+        pytest.fail("QEMU died in an earlier test of this module", pytrace=False)
+    watch(request.node, f"{t.config.id} protect", t.console, t.qemu,  # type: ignore[arg-type]
+          t.console.mark())
+    t.console.sync()
+    yield pguest
+    if pguest.shell.attached:
+        pguest.shell.detach()
+
+
+def status(g: IdsGuest) -> dict[str, str]:
+    """`ids protect status` as {"state": first line, "refused": n, "last": ...}."""
+    out = g.console.command("ids protect status")
+    lines = [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("guest0: ")]
+    assert len(lines) >= 2, out
+    info = {"state": lines[0], "text": out}
+    m = re.search(r"writes refused: (\d+)", out)
+    assert m, out
+    info["refused"] = m.group(1)
+    m = re.search(r"last offender: (.*)", out)
+    if m:
+        info["last"] = m.group(1)
+    return info
+
+
+def sct_address(g: IdsGuest) -> int:
+    return runtime_sct(g.profile, parse_kallsyms_address(g.shell.run(kallsyms_command())))
+
+
+def hooked(g: IdsGuest) -> str:
+    return g.console.command("ids syscall --hooked", timeout=60).splitlines()[-1]
+
+
+def test_armed_by_itself_and_a_clean_guest_runs(p: IdsGuest) -> None:
+    """Armed after boot; normal work (module load/unload, static keys, /proc) writes nothing."""
+    st = status(p)
+    assert st["state"].startswith("armed: "), st["text"]
+    pages = int(re.search(r"(\d+) pages", st["state"]).group(1))  # type: ignore[union-attr]
+    assert pages >= 2, st["text"]
+    assert st["refused"] == "0", st["text"]
+    mark = p.console.mark()
+    g = p.shell
+    g.attach()
+    # A module that hooks nothing: loading it applies relocations, alternatives, jump labels
+    # and ro_after_init to module memory, all next to the protected kernel data.
+    assert "rc=0" in g.run(f"insmod /lib/modules/{MODULE_NAME}.ko; echo rc=$?")
+    assert MODULE_NAME in g.run("cat /proc/modules")
+    assert "rc=0" in g.run(f"rmmod {MODULE_NAME}; echo rc=$?")
+    # Static keys toggled at run time (they patch kernel text, which stays writable).
+    g.run("for v in 1 0 1 0; do echo $v > /proc/sys/kernel/sched_schedstats; done 2>&1; true")
+    assert int(g.run("ls /proc | wc -l")) > 10
+    assert len(g.run("cat /proc/kallsyms | wc -l")) > 0
+    g.run("sleep 1")
+    assert g.run("echo alive") == "alive"
+    g.detach()
+    assert "[ids protect]" not in p.console.since(mark)
+    assert status(p)["refused"] == "0"
+    assert p.console.command("ids check", timeout=60).splitlines()[-1] == "ids: OK"
+
+
+def test_syscall_table_write_is_refused_and_reported(p: IdsGuest) -> None:
+    g = p.shell
+    mark = p.console.mark()
+    g.attach()
+    sct = sct_address(p)
+    out = g.run(attack_commands(sct, HOOKED_SYSCALL, hide_self=False) + "; echo rc=$?",
+                timeout=60)
+    assert "rc=0" in out, out                    # skipped, not faulted: the load succeeds
+    # Reported at once, unasked, while the operator is still in the guest's console.
+    m = wait_for(p.console, mark, FINDING, "the [ids protect] finding", 10)[0]
+    target, ipa, pc, who = m.groups()
+    assert target == SLOT, m.group(0)
+    assert ATTACKER.fullmatch(who), m.group(0)
+    assert int(pc, 16) >> 48 == 0xFFFF and int(ipa, 16) % 4096 == (sct + 8 * HOOKED_SYSCALL) % 4096
+    # The guest is fine: its shell answers, the module is loaded, the table intact.
+    assert g.run("echo alive") == "alive"
+    assert MODULE_NAME in g.run("cat /proc/modules")
+    g.detach()
+    assert hooked(p) == "0 hooked entries"
+    st = status(p)
+    assert st["refused"] == "1" and st["last"].startswith(f"write to {SLOT}"), st["text"]
+    # Unloading writes the slot again (its "restore"): refused too, the table stays intact.
+    g.attach()
+    assert "rc=0" in g.run(f"rmmod {MODULE_NAME}; echo rc=$?")
+    g.detach()
+    wait_for(p.console, mark, FINDING, "a second [ids protect] finding", 10, count=2)
+    assert status(p)["refused"] == "2"
+    assert hooked(p) == "0 hooked entries"
+
+
+def test_off_lets_the_write_through_and_on_arms_again(p: IdsGuest) -> None:
+    """Without protection the same write hooks the table: the refusal above was its doing."""
+    c = p.console
+    assert c.command("ids protect off") == ("guest0: protection off: guest writes to its "
+                                            "kernel's read-only data are allowed")
+    assert status(p)["state"] == "off: disarmed with 'ids protect off'"
+    before = int(status(p)["refused"])
+    mark = c.mark()
+    g = p.shell
+    g.attach()
+    out = g.run(attack_commands(sct_address(p), HOOKED_SYSCALL, hide_self=False) + "; echo rc=$?",
+                timeout=60)
+    assert "rc=0" in out, out
+    g.detach()
+    assert hooked(p) == "1 hooked entry"
+    g.attach()
+    assert "rc=0" in g.run(f"rmmod {MODULE_NAME}; echo rc=$?")     # puts the handler back
+    g.detach()
+    assert hooked(p) == "0 hooked entries"
+    assert "[ids protect]" not in c.since(mark)
+    assert int(status(p)["refused"]) == before
+    out = c.command("ids protect on")
+    assert re.fullmatch(r"guest0: armed: .* read-only in stage 2 \(\d+ pages\)", out), out
+    assert status(p)["state"].startswith("armed: ")
+    assert c.command("ids protect on").startswith("guest0: already armed")
+    assert c.command("ids protect bogus") == "error: no guest 'bogus' (see 'guest list')"
+    assert c.command("ids protect on guest0 extra").startswith("usage: ids ")
+    assert c.command("ids protect status guest7") == "error: no guest 'guest7' (see 'guest list')"
+
+
+def test_reset_disarms_and_the_new_boot_arms_again(p: IdsGuest) -> None:
+    c = p.console
+    assert status(p)["state"].startswith("armed: ")
+    mark = c.mark()
+    c.command("guest reset guest0")
+    # Right after the reset the kernel boots (and relocates itself) unprotected.
+    assert not status(p)["state"].startswith("armed: ")
+    wait_for(c, mark, ARMED, "the [ids protect] armed line after the reset", GUEST_BOOT_TIMEOUT)
+    g = p.shell
+    g.attach(GUEST_BOOT_TIMEOUT)
+    g.run("dmesg -n 1")
+    out = g.run(attack_commands(sct_address(p), HOOKED_SYSCALL, hide_self=False) + "; echo rc=$?",
+                timeout=60)
+    assert "rc=0" in out, out
+    assert g.run("echo alive") == "alive"
+    g.detach()
+    wait_for(c, mark, FINDING, "the [ids protect] finding after the reset", 10)
+    assert hooked(p) == "0 hooked entries"
