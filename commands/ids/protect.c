@@ -13,8 +13,9 @@
  * maps its .rodata writable while it boots (relocations, __ro_after_init
  * set-up) and read-only from mark_rodata_ro() on, just before it starts
  * init. A periodic task watches for that (the sys_call_table mapping in
- * swapper_pg_dir becoming read-only) and arms; a reset or halt disarms
- * (core/guest.c) and the watch starts over with the next boot.
+ * swapper_pg_dir becoming read-only) and arms, quietly (`ids protect
+ * status` shows it); a reset or halt disarms (core/guest.c) and the watch
+ * starts over with the next boot.
  *
  * Everything is placed from the profile and the load address: a kernel
  * image address is at kernel_ipa + (link - _text) whatever the KASLR slide.
@@ -40,7 +41,7 @@
 #define PROTECT_RODATA false
 #endif
 
-#define TASK_INTERVAL_NS 10000000ull      /* 10 ms: queued reports go out this fast */
+#define TASK_INTERVAL_NS 1ull             /* every pass of the main loop: reports precede the guest */
 #define POLL_INTERVAL_NS 100000000ull     /* a booting guest is looked at every 100 ms */
 #define SUMMARY_INTERVAL_NS 5000000000ull /* at most one summary line per 5 s */
 #define TEXT_LEN 192
@@ -342,16 +343,10 @@ static bool protect_run(struct periodic *p)
 		if (g->state != GUEST_RUNNING || !st->want || g->wp.armed || now < st->next_poll_ns)
 			continue;
 		st->next_poll_ns = now + POLL_INTERVAL_NS;
-		int r = try_arm(g);
-		if (r > 0) {
-			con_printf(sys_console, "\n[ids protect] %s: armed: %s read-only in stage 2 (%llu "
-				   "pages)\n", g->name, what_is_protected(), (unsigned long long)g->wp.pages);
-			printed = true;
-		} else if (r < 0) {
-			st->want = false;        /* it cannot work for this guest: say so once */
-			con_printf(sys_console, "\n[ids protect] %s: not armed: %s\n", g->name, st->why);
-			printed = true;
-		}
+		/* Quietly: arming is routine (`ids protect status` shows it); only
+		 * refused writes are news worth interrupting the operator for. */
+		if (try_arm(g) < 0)
+			st->want = false;        /* it cannot work for this guest (status says why) */
 	}
 	return printed;
 }
