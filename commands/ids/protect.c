@@ -242,13 +242,10 @@ static void name_pc(struct ids_session *s, bool have_vmi, const struct guest_wp_
 		m_snprintf(buf, n, "memory no listed module owns");
 }
 
-struct near_sym {
-	uint64_t link, best;
-	const char *name;
-};
-
 /* The name of a protected guest-physical address: a syscall table slot, the
- * nearest profile data symbol below it, or an offset into .rodata. */
+ * nearest profile data symbol below it (section markers such as _etext or
+ * __start_rodata, which begin with '_', do not count), or an offset into
+ * .rodata. */
 static void name_target(struct guest *g, const struct profile *p, uint64_t ipa, char *buf, size_t n)
 {
 	struct protect_layout l;
@@ -260,17 +257,20 @@ static void name_target(struct guest *g, const struct profile *p, uint64_t ipa, 
 	uint64_t link = l.text + (ipa - g->kernel_ipa);
 	if (protect_name_table(&l, link, buf, n))
 		return;
-	struct near_sym best = {.link = link};
+	struct {
+		uint64_t addr;
+		const char *name;
+	} best = {0, NULL};
 	struct profile_entry e;
 	for (size_t i = 0; profile_entry_at(p, i, &e) == 0; i++) {
-		if (e.kind != PROFILE_ADDRESS || strncmp(e.key, "sym.", 4) || e.value > link ||
-		    link - e.value >= DATA_SYM_REACH || (best.name && e.value <= best.best))
+		if (e.kind != PROFILE_ADDRESS || strncmp(e.key, "sym.", 4) || e.key[4] == '_' ||
+		    e.value > link || link - e.value >= DATA_SYM_REACH || (best.name && e.value <= best.addr))
 			continue;
-		best.best = e.value;
+		best.addr = e.value;
 		best.name = e.key + 4;
 	}
 	if (best.name)
-		m_snprintf(buf, n, "%s+0x%llx", best.name, (unsigned long long)(link - best.best));
+		m_snprintf(buf, n, "%s+0x%llx", best.name, (unsigned long long)(link - best.addr));
 	else if (l.rodata && link >= l.rodata && link < l.rodata_end)
 		m_snprintf(buf, n, "kernel .rodata+0x%llx", (unsigned long long)(link - l.rodata));
 	else
@@ -372,6 +372,9 @@ static void print_status(struct console *con, struct guest *g)
 				   (unsigned long long)wp->range[i].ipa,
 				   (unsigned long long)(wp->range[i].ipa + wp->range[i].size - 1));
 		con_printf(con, ")\n");
+	} else if (st->want && g->state != GUEST_RUNNING && g->state != GUEST_PAUSED) {
+		con_printf(con, "%s: not armed: the guest is %s; it arms again once it has booted\n",
+			   g->name, guest_state_name(g->state));
 	} else if (st->want) {
 		con_printf(con, "%s: not armed yet: %s\n", g->name, st->why[0] ? st->why : "waiting");
 	} else {

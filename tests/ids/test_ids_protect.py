@@ -234,14 +234,21 @@ def test_off_lets_the_write_through_and_on_arms_again(p: IdsGuest) -> None:
     assert c.command("ids protect status guest7") == "error: no guest 'guest7' (see 'guest list')"
 
 
-def test_reset_disarms_and_the_new_boot_arms_again(p: IdsGuest) -> None:
+def test_reset_and_halt_disarm_and_the_new_boot_arms_again(p: IdsGuest) -> None:
     c = p.console
     assert status(p)["state"].startswith("armed: ")
-    mark = c.mark()
     c.command("guest reset guest0", timeout=90)   # reloading the images is slow under TCG
     # Right after the reset the kernel boots (and relocates itself) unprotected.
     assert status(p)["state"].startswith("not armed yet: waiting for the guest kernel to boot")
     wait_armed(c, GUEST_BOOT_TIMEOUT)
+    # Halted: disarmed; started again: armed again once booted.
+    c.command("guest halt guest0")
+    assert status(p)["state"] == ("not armed: the guest is halted; it arms again once it has "
+                                  "booted")
+    c.command("guest kick guest0", timeout=90)
+    wait_armed(c, GUEST_BOOT_TIMEOUT)
+    # The new boot's table (at a new KASLR slide) is protected like the first one's.
+    mark = c.mark()
     g = p.shell
     g.attach(GUEST_BOOT_TIMEOUT)
     g.run("dmesg -n 1")
@@ -250,5 +257,6 @@ def test_reset_disarms_and_the_new_boot_arms_again(p: IdsGuest) -> None:
     assert "rc=0" in out, out
     assert g.run("echo alive") == "alive"
     g.detach()
-    wait_for(c, mark, FINDING, "the [ids protect] finding after the reset", 10)
+    m = wait_for(c, mark, FINDING, "the [ids protect] finding after the restart", 10)[0]
+    assert m.group(1) == SLOT, m.group(0)
     assert hooked(p) == "0 hooked entries"
