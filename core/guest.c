@@ -181,6 +181,7 @@ int guest_reset(struct guest *g)
 	}
 
 	vcpu_put(g);
+	guest_wp_reset(g);         /* the new boot relocates the kernel: unprotected until booted */
 	memcpy((void *)(g->ram_host + (g->kernel_ipa - g->ram_ipa)), img->kernel, img->kernel_size);
 	if (img->initrd_size)
 		memcpy((void *)(g->ram_host + (g->initrd_ipa - g->ram_ipa)), img->initrd, img->initrd_size);
@@ -267,6 +268,7 @@ void guest_halt(struct guest *g, const char *reason)
 		m_snprintf(g->reason, sizeof(g->reason), "%s", reason);
 	g->state = GUEST_HALTED;
 	vcpu_put(g);
+	guest_wp_reset(g);
 	if (reason)
 		printk("%s: %s\n", g->name, reason);
 }

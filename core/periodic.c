@@ -15,14 +15,22 @@ void periodic_start(struct periodic *p, uint64_t interval_ns)
 	p->next_ns = 0;    /* due at once */
 }
 
+extern struct periodic *const __start_mamoru_periodic[], *const __stop_mamoru_periodic[];
+
+static bool run_if_due(struct periodic *p, uint64_t now_ns)
+{
+	if (!p->interval_ns || now_ns < p->next_ns)
+		return false;
+	p->next_ns = now_ns + p->interval_ns;
+	return p->run(p);
+}
+
 bool periodic_run_due(uint64_t now_ns)
 {
 	bool printed = false;
-	for (struct periodic *p = tasks; p; p = p->next) {
-		if (!p->interval_ns || now_ns < p->next_ns)
-			continue;
-		p->next_ns = now_ns + p->interval_ns;
-		printed |= p->run(p);
-	}
+	for (struct periodic *const *pp = __start_mamoru_periodic; pp < __stop_mamoru_periodic; pp++)
+		printed |= run_if_due(*pp, now_ns);
+	for (struct periodic *p = tasks; p; p = p->next)
+		printed |= run_if_due(p, now_ns);
 	return printed;
 }

@@ -2,32 +2,73 @@
  * Stage-2 page tables: 4 KiB granule, 39-bit IPA space starting at level 1
  * (VTCR_EL2.SL0 = 1), 2 MiB blocks wherever alignment allows. Tables come
  * from the page allocator. Anything not mapped faults to EL2, which is how
- * device emulation and the isolation of host memory work.
+ * device emulation and the isolation of host memory work. The descriptor
+ * logic itself is in stage2_pt.c (host-testable); this file adds the
+ * allocator, the registers and the TLB maintenance.
  */
 #include <arch/stage2.h>
+#include <arch/stage2_pt.h>
 #include <arch/sysreg.h>
 #include <mamoru/heap.h>
 #include <mamoru/libc.h>
 
-#define ENTRIES 512
-#define D_VALID (1ull << 0)
-#define D_TABLE (1ull << 1)
-#define D_MEMATTR_NORMAL (0xfull << 2)   /* outer/inner write-back */
-#define D_MEMATTR_DEVICE (0x1ull << 2)   /* Device-nGnRE */
-#define D_S2AP_RW (3ull << 6)
-#define D_SH_INNER (3ull << 8)
-#define D_AF (1ull << 10)
-#define D_XN (2ull << 53)                /* XN[1:0] = 0b10: not executable at EL1 or EL0 */
-#define D_ADDR 0x0000fffffffff000ull
-
-static uint64_t *new_table(struct stage2 *s2)
+static uint64_t *new_table(void *ctx)
 {
+	struct stage2 *s2 = ctx;
 	uint64_t *t = pages_alloc(&sys_pages, 1, 1);
 	if (t) {
 		memset(t, 0, PAGE_SIZE);
 		s2->tables++;
 	}
 	return t;
+}
+
+/*
+ * TLB maintenance for s2's VMID, which need not be the one in VTTBR_EL2 at
+ * the moment (another guest may be loaded): VTTBR_EL2 is switched for the
+ * duration. Only EL1&0 translations use it, so EL2 itself is unaffected.
+ */
+static uint64_t vmid_enter(const struct stage2 *s2)
+{
+	uint64_t saved = read_sysreg(vttbr_el2);
+	write_sysreg(vttbr_el2, s2->vttbr);
+	isb();
+	return saved;
+}
+
+static void vmid_leave(uint64_t saved)
+{
+	write_sysreg(vttbr_el2, saved);
+	isb();
+}
+
+/* Break-before-make, the "break" half: the entry for [ipa, ipa + size) was
+ * just made invalid. TLBI IPAS2E1IS drops the stage-2 entries for the IPA
+ * (one address of a block is enough: the entry covers the block), but
+ * entries combining stage 1 and stage 2 are tagged by VA, so the EL1&0
+ * entries of the VMID go too (VMALLE1IS). */
+static void invalidate_ipa(void *ctx, uint64_t ipa, uint64_t size)
+{
+	(void)size;
+	const struct stage2 *s2 = ctx;
+	uint64_t saved = vmid_enter(s2);
+	__asm__ volatile("dsb ishst\n\t"
+			 "tlbi ipas2e1is, %0\n\t"
+			 "dsb ish\n\t"
+			 "tlbi vmalle1is\n\t"
+			 "dsb ish\n\t"
+			 "isb" : : "r"(ipa >> 12) : "memory");
+	vmid_leave(saved);
+}
+
+static void invalidate_vmid(const struct stage2 *s2)
+{
+	uint64_t saved = vmid_enter(s2);
+	__asm__ volatile("dsb ishst\n\t"
+			 "tlbi vmalls12e1is\n\t"
+			 "dsb ish\n\t"
+			 "isb" ::: "memory");
+	vmid_leave(saved);
 }
 
 int stage2_init(struct stage2 *s2, uint16_t vmid)
@@ -50,51 +91,30 @@ int stage2_init(struct stage2 *s2, uint16_t vmid)
 	return 0;
 }
 
-static unsigned shift_of(int level)
-{
-	return 12 + 9 * (unsigned)(3 - level);
-}
-
-static int map_level(struct stage2 *s2, uint64_t *table, int level, uint64_t ipa, uint64_t pa,
-		     uint64_t size, uint64_t attrs)
-{
-	uint64_t block = 1ull << shift_of(level);
-	while (size) {
-		uint64_t *e = &table[(ipa >> shift_of(level)) & (ENTRIES - 1)];
-		uint64_t chunk = MIN(block - (ipa & (block - 1)), size);
-		if (level == 3) {
-			*e = (pa & D_ADDR) | attrs | D_VALID | D_TABLE;
-		} else if (level >= 2 && chunk == block && (pa & (block - 1)) == 0 && !(*e & D_VALID)) {
-			*e = (pa & D_ADDR) | attrs | D_VALID;           /* 2 MiB block */
-		} else {
-			if ((*e & (D_VALID | D_TABLE)) != (D_VALID | D_TABLE)) {
-				if (*e & D_VALID)
-					return -1;   /* remapping over a block: not supported */
-				uint64_t *t = new_table(s2);
-				if (!t)
-					return -1;
-				*e = (uintptr_t)t | D_VALID | D_TABLE;
-			}
-			uint64_t *next = (uint64_t *)(uintptr_t)(*e & D_ADDR);
-			if (map_level(s2, next, level + 1, ipa, pa, chunk, attrs))
-				return -1;
-		}
-		ipa += chunk;
-		pa += chunk;
-		size -= chunk;
-	}
-	return 0;
-}
-
 int stage2_map(struct stage2 *s2, uint64_t ipa, uint64_t pa, uint64_t size, enum s2_prot prot)
 {
-	if ((ipa | pa | size) & (PAGE_SIZE - 1) || !size || ipa + size > (1ull << S2_IPA_BITS) ||
-	    ipa + size < ipa)
+	if (ipa + size > (1ull << S2_IPA_BITS) || ipa + size < ipa)
 		return -1;
-	uint64_t attrs = D_AF | D_S2AP_RW |
-			 (prot == S2_RAM ? D_MEMATTR_NORMAL | D_SH_INNER : D_MEMATTR_DEVICE | D_XN);
-	int r = map_level(s2, s2->root, 1, ipa, pa, size, attrs);
+	uint64_t attrs = S2_AF | S2_AP_RW |
+			 (prot == S2_RAM ? S2_MEMATTR_NORMAL | S2_SH_INNER : S2_MEMATTR_DEVICE | S2_XN);
+	struct s2pt_ops ops = {.alloc_table = new_table, .invalidate = invalidate_ipa, .ctx = s2};
+	int r = s2pt_map(s2->root, ipa, pa, size, attrs, &ops);
 	dsb_ish();
+	return r;
+}
+
+int stage2_set_write(struct stage2 *s2, uint64_t ipa, uint64_t size, bool writable,
+		     unsigned *changed)
+{
+	unsigned n = 0, split = 0;
+	if (ipa + size > (1ull << S2_IPA_BITS) || ipa + size < ipa)
+		return -1;
+	struct s2pt_ops ops = {.alloc_table = new_table, .invalidate = invalidate_ipa, .ctx = s2};
+	int r = s2pt_set_write(s2->root, ipa, size, writable, &ops, &n, &split);
+	if (n || split)
+		invalidate_vmid(s2);   /* also publishes the descriptor writes (DSB) */
+	if (changed)
+		*changed = n;
 	return r;
 }
 
@@ -108,20 +128,7 @@ void stage2_activate(const struct stage2 *s2)
 
 int stage2_lookup(const struct stage2 *s2, uint64_t ipa, uint64_t *pa)
 {
-	const uint64_t *t = s2->root;
 	if (ipa >> S2_IPA_BITS)
 		return -1;
-	for (int level = 1; level <= 3; level++) {
-		uint64_t e = t[(ipa >> shift_of(level)) & (ENTRIES - 1)];
-		if (!(e & D_VALID))
-			return -1;
-		if (level < 3 && (e & D_TABLE)) {
-			t = (const uint64_t *)(uintptr_t)(e & D_ADDR);
-			continue;
-		}
-		uint64_t span = 1ull << shift_of(level);
-		*pa = (e & D_ADDR & ~(span - 1)) | (ipa & (span - 1));
-		return 0;
-	}
-	return -1;
+	return s2pt_lookup(s2->root, ipa, pa, NULL, NULL);
 }

@@ -32,6 +32,13 @@
 #define EC_DABT_LOW 0x24
 
 #define ESR_IL (1u << 25)
+#define ESR_ISV (1u << 24)
+#define ESR_FNV (1u << 10)          /* FAR not valid */
+#define ESR_CM (1u << 8)            /* cache maintenance */
+#define ESR_S1PTW (1u << 7)         /* fault on a stage-1 table walk */
+#define ESR_WNR (1u << 6)
+#define FSC_TYPE_MASK 0x3c          /* fault status without the level */
+#define FSC_PERMISSION 0x0c
 #define FSC_EXT_ABORT 0x10
 #define BURST 64           /* traps handled before giving the hypervisor a look */
 #define REPORT_LIMIT 8     /* bad accesses reported per guest before going quiet */
@@ -107,6 +114,60 @@ static void report_bad_access(struct guest *g, const char *what, uint64_t ipa)
 		       g->bad_accesses == REPORT_LIMIT ? "; further reports suppressed" : "");
 }
 
+/*
+ * The IPA of a stage-2 permission fault. HPFAR_EL2 need not hold it (the
+ * architecture guarantees it for translation and access flag faults and
+ * for faults on a stage-1 table walk), so it is worked out from FAR_EL2
+ * with the guest's own stage-1 translation: AT S1E1R. That clobbers
+ * PAR_EL1, a guest register still live on the CPU, so it is saved and put
+ * back. -1 when FAR is not valid or the translation fails.
+ */
+static int far_to_ipa(uint64_t far, uint64_t *ipa)
+{
+	uint64_t saved = read_sysreg(par_el1);
+	__asm__ volatile("at s1e1r, %0" : : "r"(far) : "memory");
+	isb();
+	uint64_t par = read_sysreg(par_el1);
+	write_sysreg(par_el1, saved);
+	if (par & 1)
+		return -1;
+	*ipa = (par & 0x000ffffffffff000ull) | (far & 0xfff);
+	return 0;
+}
+
+/*
+ * A write to a page the IDS made read-only in stage 2 (guest_wp): refused.
+ * The instruction is skipped (PC += its length, ESR.IL), the guest runs on
+ * with the memory unchanged, and the write is queued for a report from the
+ * main loop. Cache maintenance on such a page (ESR.CM: DC IVAC needs write
+ * permission) is skipped silently: the page's contents are not changing.
+ * Returns false when the fault is not one of these (not a permission
+ * fault, a fault on a stage-1 table walk, a page that is not protected):
+ * the caller treats it as before.
+ */
+static bool refuse_protected_write(struct guest *g, uint64_t esr, bool *report)
+{
+	struct vcpu *v = &g->vcpu;
+	uint64_t ipa;
+	*report = false;
+	if ((esr & FSC_TYPE_MASK) != FSC_PERMISSION || (esr & ESR_S1PTW) || !(esr & ESR_WNR) ||
+	    !g->wp.armed)
+		return false;
+	if ((esr & ESR_FNV) || far_to_ipa(v->far, &ipa))
+		ipa = ((v->hpfar >> 4) << 12) | (v->far & 0xfff);
+	if (!guest_wp_covers(g, ipa))
+		return false;
+	if (esr & ESR_CM) {
+		g->wp.cm_skipped++;
+	} else {
+		struct guest_wp_event ev = {.pc = v->pc, .pstate = v->pstate, .far = v->far, .ipa = ipa,
+					    .esr = esr};
+		*report = guest_wp_record(g, &ev);
+	}
+	v->pc += (esr & ESR_IL) ? 4 : 2;
+	return true;
+}
+
 static struct vdev *find_vdev(struct guest *g, uint64_t ipa)
 {
 	for (unsigned i = 0; i < g->nvdevs; i++)
@@ -115,19 +176,24 @@ static struct vdev *find_vdev(struct guest *g, uint64_t ipa)
 	return NULL;
 }
 
-static void handle_dabt(struct guest *g, uint64_t esr)
+/* Returns true when the main loop should have a look before the guest runs
+ * on (a refused write to report). */
+static bool handle_dabt(struct guest *g, uint64_t esr)
 {
 	struct vcpu *v = &g->vcpu;
+	bool report;
+	if (refuse_protected_write(g, esr, &report))
+		return report;
 	uint64_t ipa = ((v->hpfar >> 4) << 12) | (v->far & 0xfff);
 	struct vdev *d = find_vdev(g, ipa);
 	bool write = (esr >> 6) & 1;
 
-	if (!d || !((esr >> 24) & 1)) {
+	if (!d || !(esr & ESR_ISV)) {
 		/* Not a device we emulate (or an access we cannot decode). */
 		report_bad_access(g, d ? "undecodable device access" : (write ? "write to unmapped memory" :
 			"read of unmapped memory"), ipa);
 		inject_sync(v, EC_DABT_LOW, true, FSC_EXT_ABORT | (write ? 1u << 6 : 0), v->far);
-		return;
+		return false;
 	}
 	unsigned size = 1u << ((esr >> 22) & 3);
 	unsigned reg = (esr >> 16) & 31;
@@ -151,9 +217,10 @@ static void handle_dabt(struct guest *g, uint64_t esr)
 	if (err) {
 		report_bad_access(g, "rejected device access", ipa);
 		inject_sync(v, EC_DABT_LOW, true, FSC_EXT_ABORT | (write ? 1u << 6 : 0), v->far);
-		return;
+		return false;
 	}
 	v->pc += 4;
+	return false;
 }
 
 static enum run_result handle_sync(struct guest *g, bool *resume)
@@ -163,7 +230,8 @@ static enum run_result handle_sync(struct guest *g, bool *resume)
 	*resume = true;
 	switch (ec) {
 	case EC_DABT_LOW:
-		handle_dabt(g, v->esr);
+		if (handle_dabt(g, v->esr))
+			*resume = false;       /* report the refused write now */
 		return RUN_INTERRUPTED;
 	case EC_IABT_LOW:
 		report_bad_access(g, "instruction fetch from unmapped memory",

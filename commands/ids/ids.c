@@ -15,6 +15,7 @@ static const struct ids_sub subs[] = {
 	{"lsmod", ids_lsmod},
 	{"check", ids_check},
 	{"watch", ids_watch},
+	{"protect", ids_protect},
 	{"hooks", ids_hooks},
 };
 
@@ -34,6 +35,7 @@ static const struct command ids_cmd = {
 	.summary = "intrusion detection on a guest kernel (banner, syscall, plist...)",
 	.usage = "ids <scan> [<guest>] [--json] [--hooked] [--hidden]\n"
 		 "       ids watch [<seconds> [<guest>] | off]\n"
+		 "       ids protect [on|off|status] [<guest>]\n"
 		 "  <scan> is one of:\n"
 		 "  banner           the guest kernel's version banner (linux_banner)\n"
 		 "  syscall          system call table entries and their handlers; --hooked: flagged only\n"
@@ -43,6 +45,8 @@ static const struct command ids_cmd = {
 		 "  check            all checks; prints 'ids: OK' or 'ids: ALERT (n findings)';\n"
 		 "                   what stops a check is a finding (TAMPERED)\n"
 		 "  watch            run all checks every <seconds>; report when the verdict changes\n"
+		 "  protect          stage-2 write protection of the kernel's read-only data: arm,\n"
+		 "                   disarm, show (pages, writes refused, last offender)\n"
 		 "  <guest> defaults to guest0; --json prints one JSON object per line",
 	.exec = cmd_ids,
 };

@@ -75,6 +75,7 @@ int ids_lsmod(struct console *con, int argc, char **argv);
 int ids_check(struct console *con, int argc, char **argv);
 int ids_watch(struct console *con, int argc, char **argv);
 int ids_hooks(struct console *con, int argc, char **argv);
+int ids_protect(struct console *con, int argc, char **argv);
 
 /* Every check of `ids check` on an opened session (ids_open's result in
  * opened): findings printed (quietly) on s->con; returns their number.

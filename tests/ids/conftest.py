@@ -10,6 +10,7 @@ import pytest
 
 from mamoru import bundle, guest_assets, paths
 from mamoru.boards import BoardConfig
+from mamoru.console import Console
 from mamoru.guest_module import attack_initramfs_files
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
@@ -29,6 +30,15 @@ class IdsGuest:
     @property
     def console(self):  # type: ignore[no-untyped-def]  # noqa: ANN201
         return self.target.console
+
+
+def protection_off(console: Console) -> None:
+    """Disarms `ids protect` for guest0: these tests attack the guest to test detection, and
+    the stage-2 write protection would refuse the syscall-table hook (and the banner change);
+    tests/ids/test_ids_protect.py tests the protection itself. A build without IDS_PROTECT
+    answers with an error, which is fine here."""
+    out = console.command("ids protect off")
+    assert out.startswith("guest0: protection off") or "not in this build" in out, out
 
 
 def ids_bundle(kaslr: bool) -> Path:
@@ -67,6 +77,7 @@ def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
         g.attach(GUEST_BOOT_TIMEOUT)
         g.run("dmesg -n 1")
         g.detach()
+        protection_off(console)
         # The card's guest0 may be a user's (./mamoru test --guests FILE): its own profile.
         card = bundle.read_bundle(paths.BUILD / board_config.board.name / "guests.cpio")
         profile = card.get("guest0", {}).get("profile")
@@ -79,6 +90,7 @@ def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
         g.attach(GUEST_BOOT_TIMEOUT)
         g.run("dmesg -n 1")          # keep kernel messages off the console
         g.detach()
+        protection_off(t.console)
         yield IdsGuest(t, g, kaslr, guest_profile)
     finally:
         launcher.close()

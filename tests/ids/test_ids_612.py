@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import test_ids
 
-from conftest import GUEST_BOOT_TIMEOUT, IdsGuest
+from conftest import GUEST_BOOT_TIMEOUT, IdsGuest, protection_off
 from mamoru import bundle, guest_assets, paths
 from mamoru.guest_assets import GuestKernel
 from mamoru.guest_module import attack_initramfs_files
@@ -72,6 +72,7 @@ def ids_guest(request: pytest.FixtureRequest) -> Iterator[IdsGuest]:
         g.run("dmesg -n 1")
         assert g.run("uname -r") == k.version
         g.detach()
+        protection_off(t.console)
         yield IdsGuest(t, g, True, profile)
     finally:
         launcher.close()

@@ -21,7 +21,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import GUEST_BOOT_TIMEOUT, IdsGuest, ids_bundle, require_attack_module
+from conftest import (
+    GUEST_BOOT_TIMEOUT,
+    IdsGuest,
+    ids_bundle,
+    protection_off,
+    require_attack_module,
+)
 from mamoru.boards import BoardConfig
 from mamoru.guest_module import (
     HOOKED_HANDLER,
@@ -51,6 +57,7 @@ def tamper_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
         g.attach(GUEST_BOOT_TIMEOUT)
         g.run("dmesg -n 1")
         g.detach()
+        protection_off(t.console)     # detection is tested here; test_ids_protect.py prevents
         yield IdsGuest(t, g, True, guest_profile)
     finally:
         launcher.close()

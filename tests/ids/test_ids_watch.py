@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import GUEST_BOOT_TIMEOUT, ids_bundle
+from conftest import GUEST_BOOT_TIMEOUT, ids_bundle, protection_off
 from mamoru.guest_module import (
     HOOKED_SYSCALL,
     attack_commands,
@@ -27,6 +27,7 @@ def test_watch_reports_an_intrusion_unasked(launch: Launcher, guest_profile: Pro
     g.attach(GUEST_BOOT_TIMEOUT)
     g.run("dmesg -n 1")
     g.detach()
+    protection_off(c)                            # detection is under test, not prevention
     assert c.command("ids watch") == "ids watch: off"
     assert "checking guest0 every 1 s" in c.command("ids watch 1")
     c.expect("[ids watch] guest0: OK", 10)

@@ -9,6 +9,7 @@
 #include <arch/vcpu.h>
 #include <arch/vgic.h>
 #include <mamoru/console.h>
+#include <mamoru/guest_wp.h>
 #include <mamoru/vdev.h>
 
 #define GUEST_MAX 2
@@ -51,6 +52,7 @@ struct guest {
 	struct stage2 s2_tables;
 	struct stage2 *s2;
 	struct vgic vgic;
+	struct guest_wp wp;          /* stage-2 write protection (the IDS arms it) */
 
 	struct vdev vdevs[GUEST_MAX_VDEVS];
 	unsigned nvdevs;

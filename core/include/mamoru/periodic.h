@@ -16,6 +16,13 @@ struct periodic {
 	struct periodic *next;
 };
 
+/* Registers a task that runs from boot on, every var.interval_ns (set in its
+ * initialiser), in the linker-collected table "mamoru_periodic"; such a task
+ * is not passed to periodic_start. */
+#define PERIODIC_TASK(var)                                                    \
+	static struct periodic *const __periodic_ptr_##var                    \
+		__attribute__((section("mamoru_periodic"), used, aligned(8))) = &(var)
+
 /* Schedules p every interval_ns from now (interval 0 unschedules it). */
 void periodic_start(struct periodic *p, uint64_t interval_ns);
 /* Runs the tasks that are due; true if any printed. */

@@ -1,0 +1,20 @@
+"""Stage-2 write protection's pure C on the host (tests/vmi/host/wp_test.c, sanitizers on):
+block splitting with break-before-make and permission changes (arch/arm/stage2_pt.c), the
+pages `ids protect` protects, how it names them and its report rate limit
+(commands/ids/protect_plan.c)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from vmi_pt import host_program
+
+SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
+               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
+
+
+def test_wp_host() -> None:
+    r = subprocess.run([str(host_program("wp_test"))], capture_output=True, text=True,
+                       env=SAN_ENV, timeout=60, check=False)
+    assert r.returncode == 0 and r.stdout.strip() == "wp_test: ok", r.stdout + r.stderr
