@@ -36,6 +36,8 @@ int ids_run_checks(struct ids_session *s)
 {
 	if (check_banner(s) < 0 || ids_scan_syscalls(s, true, true) < 0 || ids_scan_tasks(s, true, true) < 0)
 		return -1;
+	if (ids_scan_integrity(s, true) < 0)
+		return -1;
 	return (int)s->findings;
 }
 

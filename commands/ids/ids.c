@@ -13,6 +13,7 @@ static const struct ids_sub subs[] = {
 	{"syscall", ids_syscall},
 	{"plist", ids_plist},
 	{"lsmod", ids_lsmod},
+	{"integrity", ids_integrity},
 	{"check", ids_check},
 	{"watch", ids_watch},
 };
@@ -31,12 +32,14 @@ static int cmd_ids(struct console *con, int argc, char **argv)
 static const struct command ids_cmd = {
 	.name = "ids",
 	.summary = "intrusion detection on a guest kernel (banner, syscall, plist...)",
-	.usage = "ids banner|syscall|plist|lsmod|check [<guest>] [--json] [--hooked] [--hidden]\n"
+	.usage = "ids banner|syscall|plist|lsmod|integrity|check [<guest>] [--json]\n"
+		 "       ids syscall [<guest>] [--json] [--hooked]; ids plist ... [--hidden]\n"
 		 "       ids watch [<seconds> [<guest>] | off]\n"
 		 "  banner           the guest kernel's version banner (linux_banner)\n"
 		 "  syscall          system call table entries and their handlers; --hooked: flagged only\n"
 		 "  plist            processes from the task list; --hidden: cross-check the PID table\n"
 		 "  lsmod            loaded kernel modules\n"
+		 "  integrity        kernel text, vectors and rodata against the bundle's image\n"
 		 "  check            all checks; prints 'ids: OK' or 'ids: ALERT (n findings)'\n"
 		 "  watch            run all checks every <seconds>; report when the verdict changes\n"
 		 "  <guest> defaults to guest0; --json prints one JSON object per line",

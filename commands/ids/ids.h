@@ -66,5 +66,9 @@ int ids_run_checks(struct ids_session *s);
  * are printed (as "finding: ..." lines or JSON objects). */
 int ids_scan_syscalls(struct ids_session *s, bool only_flagged, bool quiet);
 int ids_scan_tasks(struct ids_session *s, bool hidden, bool quiet);
+/* Kernel text/rodata against the bundle's Image (commands/ids/integrity.c);
+ * in_check: syscall-table slots are left to ids_scan_syscalls. */
+int ids_integrity(struct console *con, int argc, char **argv);
+int ids_scan_integrity(struct ids_session *s, bool in_check);
 
 #endif

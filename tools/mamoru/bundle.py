@@ -22,6 +22,7 @@ class GuestSpec:
     kernel: Path
     initrd: bytes
     profile: bytes | None = None
+    integrity: bytes | None = None      # kernel integrity manifest (mamoru.integrity)
 
 
 def write_bundle(out: Path, guests: list[GuestSpec]) -> Path:
@@ -36,6 +37,8 @@ def write_bundle(out: Path, guests: list[GuestSpec]) -> Path:
             w.add_file(f"{name}/dtb", device_tree_blob(g.platform))
             if g.profile is not None:
                 w.add_file(f"{name}/profile", g.profile)
+            if g.integrity is not None:
+                w.add_file(f"{name}/integrity", g.integrity)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_bytes(buf.getvalue())
@@ -65,6 +68,25 @@ def kernel_profile(kernel: guest_assets.GuestKernel) -> bytes:
     return data
 
 
+def kernel_integrity(kernel: guest_assets.GuestKernel) -> bytes:
+    """The integrity manifest of a Debian kernel (Image + System.map), cached next to it."""
+    from mamoru.integrity import manifest_from_files
+
+    cached = kernel.directory / "guest.integrity"
+    newest = max(p.stat().st_mtime for p in (Path(__file__).parent / "integrity.py",
+                                              kernel.image))
+    if cached.is_file() and cached.stat().st_mtime >= newest:
+        return cached.read_bytes()
+    k = guest_assets.debug_files(kernel)
+    if k.system_map is None:
+        raise RuntimeError(f"no System.map for {kernel.version}")
+    data = manifest_from_files(k.image, k.system_map)
+    tmp = cached.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(cached)
+    return data
+
+
 def default_guest(
     platform: GuestPlatform | None = None,
     extra_files: dict[str, bytes | Path] | None = None,
@@ -75,7 +97,8 @@ def default_guest(
     kernel = guest_assets.cloud_kernel()
     initrd = guest_assets.initramfs_bytes(guest_assets.default_init_script(), extra_files)
     return GuestSpec(platform or GuestPlatform(), kernel.image, initrd,
-                     kernel_profile(kernel) if profile else None)
+                     kernel_profile(kernel) if profile else None,
+                     kernel_integrity(kernel) if profile else None)
 
 
 def default_bundle(out: Path, *, kaslr: bool = False) -> Path:
@@ -95,7 +118,7 @@ def bundle_inputs(kernel: guest_assets.GuestKernel) -> list[Path]:
     """What a bundle with the default guest is made from (for staleness checks)."""
     here = Path(__file__).parent
     return [kernel.image, here / "bundle.py", here / "guest_platform.py", here / "guest_assets.py",
-            here / "cpio.py", *(here / "profile").glob("*.py")]
+            here / "cpio.py", here / "integrity.py", *(here / "profile").glob("*.py")]
 
 
 def ensure_board_bundles(boards: list[str]) -> list[Path]:
