@@ -31,8 +31,8 @@ Binary layout (little-endian), all offsets relative to `_text` (the Image's file
                   4 callback alternative, 5 KVM callback alternative, 6 KVM hyp relocation
                   (an 8-byte kernel address KVM rewrites to a hyp address); each site's
                   nalts allowed sequences of length words follow those of the previous
-                  sites in the word pool. Implicit, not listed: a jump label may also be a NOP; an ftrace site (2 words) may be
-                  NOP NOP or `mov x9, x30` NOP)
+                  sites in the word pool. Implicit, not listed: a jump label may also be
+                  a NOP; an ftrace site (2 words) may be NOP NOP or `mov x9, x30` NOP)
           words   nwords x u32
           syms    nsyms x {u32 offset, u32 name}            (read-only data symbols)
           strtab  NUL-terminated names
