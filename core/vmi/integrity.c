@@ -305,6 +305,22 @@ static void compare_plain(struct cmp *c, uint32_t off, uint32_t n)
 	}
 }
 
+/* Leaves only the instructions that changed: words equal to the Image's (or,
+ * at an ftrace entry, its `mov x9, x30`) are dropped from both ends. */
+static void trim(struct integ_finding *f, const uint8_t *orig, uint8_t kind)
+{
+	uint32_t n = f->len / 4, lo = 0;
+	while (n > 1 && (f->words[n - 1] == rd32(orig + 4 * (n - 1))))
+		n--;
+	while (lo + 1 < n && (f->words[lo] == rd32(orig + 4 * lo) ||
+			      (kind == INTEG_SITE_FTRACE && lo == 0 && f->words[0] == INTEG_MOV_X9_X30)))
+		lo++;
+	for (uint32_t k = 0; k + lo < n; k++)
+		f->words[k] = f->words[k + lo];
+	f->off += 4 * lo;
+	f->len = 4 * (n - lo);
+}
+
 static bool site_allowed(const struct integ_manifest *m, struct site s, uint32_t word0, const uint8_t *now,
 			 const uint8_t *image)
 {
@@ -408,6 +424,8 @@ long integ_compare_range(const struct integ_manifest *m, uint32_t i, const uint8
 		/* mov x9, x30; bl <ftrace trampoline>: a live ftrace hook. */
 		f.what = s.kind == INTEG_SITE_FTRACE && (f.words[1] & 0xfc000000u) == 0x94000000u ? INTEG_FTRACE
 												  : INTEG_SITE;
+		if (f.what == INTEG_SITE && s.kind != INTEG_SITE_HYP_RELOC)
+			trim(&f, image + s.off, s.kind);
 		report(&c, &f);
 	}
 	return c.stop ? c.stop : c.found;
