@@ -366,3 +366,41 @@ def manifest_from_files(image: Path, system_map: Path) -> bytes:
     rela = data[lo - base:hi - base]
     rodata = [(s.addr, n) for n, s in syms.items() if s.type in "rRdD"]
     return encode(build_manifest(data, symbols, rela, rodata))
+
+
+def decode(data: bytes) -> Manifest:
+    """The inverse of encode (for tests and inspection); raises ProfileError on a bad blob."""
+    if len(data) < HEADER.size:
+        raise ProfileError("integrity manifest too short")
+    (magic, version, hsize, total, crc, base, size, head_crc, nranges, nrelocs, nsites, nwords,
+     nsyms, strtab_len) = HEADER.unpack_from(data)
+    if magic != MAGIC or version != VERSION or hsize != HEADER.size or total > len(data):
+        raise ProfileError("not an integrity manifest of this version")
+    if zlib.crc32(data[HEADER.size:total]) != crc:
+        raise ProfileError("integrity manifest CRC mismatch")
+    m = Manifest(base, size, head_crc)
+    at = HEADER.size
+    for _ in range(nranges):
+        m.ranges.append(struct.unpack_from("<III", data, at))
+        at += 12
+    for _ in range(nrelocs):
+        m.relocs.append(struct.unpack_from("<IQ", data, at))
+        at += 12
+    shapes = []
+    for _ in range(nsites):
+        o, n, kind, nalts, _pad = struct.unpack_from("<IBBBB", data, at)
+        shapes.append((o, 4 * n, kind, nalts))
+        at += 8
+    words = struct.unpack_from(f"<{nwords}I", data, at)
+    at += 4 * nwords
+    w = 0
+    for o, n, kind, nalts in shapes:
+        alts = [tuple(words[w + k * (n // 4):w + (k + 1) * (n // 4)]) for k in range(nalts)]
+        w += nalts * (n // 4)
+        m.sites.append((o, n, kind, alts))
+    strtab = data[at + 8 * nsyms:at + 8 * nsyms + strtab_len]
+    for _ in range(nsyms):
+        o, name = struct.unpack_from("<II", data, at)
+        m.syms.append((o, strtab[name:strtab.index(b"\0", name)].decode()))
+        at += 8
+    return m

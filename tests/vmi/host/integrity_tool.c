@@ -1,0 +1,117 @@
+/*
+ * Host driver for the integrity comparison (core/vmi/integrity.c), under
+ * ASan/UBSan: compares a "runtime" memory file (laid out like the Image:
+ * byte i is the kernel's byte at _text + i) with the Image, as the manifest
+ * says, and prints one line per finding, then "findings N".
+ *
+ *   integrity_tool MANIFEST IMAGE RUNTIME SLIDE
+ *
+ * Exit status 0, or 1 with "error: ..." when an input is rejected.
+ */
+#include <mamoru/vmi/integrity.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct blob {
+	uint8_t *data;
+	size_t len;
+};
+
+static int slurp(const char *path, struct blob *b)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	size_t cap = 1 << 20;
+	b->data = malloc(cap);
+	b->len = 0;
+	size_t n;
+	while (b->data && (n = fread(b->data + b->len, 1, cap - b->len, f)) > 0) {
+		b->len += n;
+		if (b->len == cap) {
+			cap *= 2;
+			uint8_t *p = realloc(b->data, cap);
+			if (!p) {
+				free(b->data);
+				b->data = NULL;
+			}
+			b->data = p;
+		}
+	}
+	fclose(f);
+	return b->data ? 0 : -1;
+}
+
+static struct blob runtime;
+static uint64_t slide;
+static const struct integ_manifest *man;
+
+static int fetch(void *ctx, uint32_t off, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	if ((uint64_t)off + len > runtime.len)
+		return -1;
+	memcpy(buf, runtime.data + off, len);
+	return 0;
+}
+
+static const char *const what_names[] = { "?", "changed", "reloc", "site", "ftrace", "remapped", "unmapped" };
+static const char *const region_names[] = { "?", "text", "rodata", "vectors" };
+
+static int on_finding(void *ctx, const struct integ_finding *f)
+{
+	(void)ctx;
+	printf("%s %s site=%d off=0x%x len=%u", region_names[f->region], what_names[f->what], (int)f->site, f->off,
+	       f->len);
+	if (f->region == INTEG_RODATA || f->what == INTEG_RELOC) {
+		printf(" now=0x%llx was=0x%llx", (unsigned long long)f->now, (unsigned long long)f->was);
+		uint32_t delta;
+		const char *sym = integ_rodata_symbol(man, f->off, &delta);
+		if (sym)
+			printf(" sym=%s+0x%x", sym, delta);
+	} else {
+		uint32_t n = f->len / 4 < INTEG_MAX_SITE_WORDS ? f->len / 4 : INTEG_MAX_SITE_WORDS;
+		for (uint32_t k = 0; k < n; k++) {
+			char d[64];
+			integ_describe(f->words[k], man->text_base + slide + f->off + 4 * k, d, sizeof(d), NULL);
+			printf("%s%s", k ? "; " : " insn=", d);
+		}
+	}
+	printf("\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct blob mf, image;
+	struct integ_manifest m;
+	char err[160];
+	if (argc != 5) {
+		fprintf(stderr, "usage: integrity_tool MANIFEST IMAGE RUNTIME SLIDE\n");
+		return 2;
+	}
+	if (slurp(argv[1], &mf) || slurp(argv[2], &image) || slurp(argv[3], &runtime)) {
+		printf("error: cannot read the inputs\n");
+		return 1;
+	}
+	slide = strtoull(argv[4], NULL, 0);
+	if (integ_load(&m, mf.data, mf.len, err, sizeof(err)) ||
+	    integ_match_image(&m, image.data, image.len, err, sizeof(err))) {
+		printf("error: %s\n", err);
+		free(mf.data);
+		free(image.data);
+		free(runtime.data);
+		return 1;
+	}
+	man = &m;
+	long total = 0;
+	for (uint32_t i = 0; i < m.nranges; i++)
+		total += integ_compare_range(&m, i, image.data, slide, fetch, NULL, on_finding, NULL);
+	printf("findings %ld\n", total);
+	free(mf.data);
+	free(image.data);
+	free(runtime.data);
+	return 0;
+}
