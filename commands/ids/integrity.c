@@ -30,6 +30,7 @@ struct ictx {
 	unsigned nmods;
 	unsigned printed, counted;
 	uint64_t text_start, text_end;
+	uint64_t pages;            /* pages read by the last scan */
 };
 
 static struct ictx ictx;       /* one scan at a time */
@@ -277,8 +278,7 @@ int ids_scan_integrity(struct ids_session *s, bool in_check)
 	}
 	if (vmi_module_foreach(s->vmi, IDS_MODULE_LIMIT, add_module, c) < 0)
 		c->nmods = 0;       /* attribution only */
-	uint64_t pages = 0;
-	long n = integ_scan(s->vmi, m, s->g->image.kernel, s->g->kernel_ipa, on_finding, c, &pages);
+	long n = integ_scan(s->vmi, m, s->g->image.kernel, s->g->kernel_ipa, on_finding, c, &c->pages);
 	if (n < 0) {
 		ids_error(s, "comparing the kernel with its image");
 		return -1;
@@ -301,17 +301,20 @@ int ids_integrity(struct console *con, int argc, char **argv)
 	int n = ids_scan_integrity(&s, false);
 	if (n < 0)
 		return CMD_FAIL;
-	if (!s.json) {
-		uint64_t text = 0, rodata = 0;
-		const struct integ_manifest *m = &manifests[s.g->id];
-		for (uint32_t i = 0; i < m->nranges; i++) {
-			struct integ_range r;
-			integ_range_at(m, i, &r);
-			*(r.region == INTEG_RODATA ? &rodata : &text) += r.end - r.start;
-		}
+	uint64_t text = 0, rodata = 0;
+	const struct integ_manifest *m = &manifests[s.g->id];
+	for (uint32_t i = 0; i < m->nranges; i++) {
+		struct integ_range r;
+		integ_range_at(m, i, &r);
+		*(r.region == INTEG_RODATA ? &rodata : &text) += r.end - r.start;
+	}
+	if (s.json)
+		con_printf(con, "{\"type\":\"integrity_scan\",\"guest\":\"%s\",\"text_bytes\":%llu,"
+			   "\"rodata_bytes\":%llu,\"pages\":%llu}\n", s.g->name, (unsigned long long)text,
+			   (unsigned long long)rodata, (unsigned long long)ictx.pages);
+	else
 		con_printf(con, "%d integrity finding%s (%llu KiB of text, %llu KiB of rodata checked)\n", n,
 			   n == 1 ? "" : "s", (unsigned long long)(text >> 10), (unsigned long long)(rodata >> 10));
-	}
 	ids_close(&s, "integrity");
 	return CMD_OK;
 }

@@ -253,17 +253,45 @@ static void words_of(struct integ_finding *f, const uint8_t *b, uint32_t len)
 		f->words[k] = rd32(b + 4 * k);
 }
 
+/* memcmp() == 0, a word at a time when both sides are aligned (the
+ * hypervisor is built with -mstrict-align and its memcmp goes byte by byte). */
+static bool same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+	uintptr_t mis = (uintptr_t)a | (uintptr_t)b;
+	if (mis % 8 == 0) {
+		const uint8_t *a8 = __builtin_assume_aligned(a, 8), *b8 = __builtin_assume_aligned(b, 8);
+		for (; i + 8 <= n; i += 8) {
+			uint64_t x, y;
+			memcpy(&x, a8 + i, 8);
+			memcpy(&y, b8 + i, 8);
+			if (x != y)
+				return false;
+		}
+	} else if (mis % 4 == 0) {
+		const uint8_t *a4 = __builtin_assume_aligned(a, 4), *b4 = __builtin_assume_aligned(b, 4);
+		for (; i + 4 <= n; i += 4) {
+			uint32_t x, y;
+			memcpy(&x, a4 + i, 4);
+			memcpy(&y, b4 + i, 4);
+			if (x != y)
+				return false;
+		}
+	}
+	return !memcmp(a + i, b + i, n - i);
+}
+
 /* Plain bytes [off, off+n): text per differing instruction, data as runs of
  * differing 8-byte words. */
 static void compare_plain(struct cmp *c, uint32_t off, uint32_t n)
 {
-	static uint8_t buf[CHUNK];       /* one scan at a time: off the (small) stack */
 	while (n && !c->stop) {
 		uint32_t take_n = CHUNK - (off % CHUNK);
 		if (take_n > n)
 			take_n = n;
 		const uint8_t *want = c->image + off;
-		if (c->fetch(c->fctx, off, buf, take_n) == 0 && memcmp(buf, want, take_n) != 0) {
+		const uint8_t *buf = c->fetch(c->fctx, off, take_n);
+		if (buf && !same(buf, want, take_n)) {
 			uint32_t unit = c->region == INTEG_RODATA ? 8 : 4;
 			uint32_t i = 0;
 			while (i < take_n && !c->stop) {
@@ -393,7 +421,7 @@ long integ_compare_range(const struct integ_manifest *m, uint32_t i, const uint8
 			pos = next;
 			continue;
 		}
-		uint8_t now[INTEG_MAX_SITE_WORDS * 4];
+		const uint8_t *now;
 		struct integ_finding f;
 		memset(&f, 0, sizeof(f));
 		f.off = pos;
@@ -402,7 +430,8 @@ long integ_compare_range(const struct integ_manifest *m, uint32_t i, const uint8
 			uint64_t want = rd64(e + 4) + slide;
 			ri++;
 			pos += 8;
-			if (fetch(fctx, f.off, now, 8) || rd64(now) == want)
+			now = fetch(fctx, f.off, 8);
+			if (!now || rd64(now) == want)
 				continue;
 			f.what = INTEG_RELOC;
 			f.len = 8;
@@ -416,7 +445,8 @@ long integ_compare_range(const struct integ_manifest *m, uint32_t i, const uint8
 		wi += s.nalts * (s.len / 4);
 		si++;
 		pos += s.len;
-		if (fetch(fctx, f.off, now, s.len) || site_allowed(m, s, w0, now, image))
+		now = fetch(fctx, f.off, s.len);
+		if (!now || site_allowed(m, s, w0, now, image))
 			continue;
 		f.site = (enum integ_site_kind)s.kind;
 		f.len = s.len;
@@ -440,12 +470,12 @@ struct scan {
 	integ_finding_cb cb;
 	void *ctx;
 	enum integ_region region;
-	uint64_t page_off;         /* offset of the cached page, or UINT64_MAX */
-	bool page_ok;
+	uint64_t page_off;         /* offset of the current page, or UINT64_MAX */
+	const uint8_t *page;       /* its bytes in guest RAM, NULL if unreadable */
 	uint64_t pages;
 	long extra;                /* remap/unmapped findings */
 	int stop;
-	uint8_t page[PAGE];
+	uint8_t tmp[2 * INTEG_MAX_SITE_WORDS * 4];
 };
 
 static int scan_report(struct scan *s, struct integ_finding *f)
@@ -457,23 +487,35 @@ static int scan_report(struct scan *s, struct integ_finding *f)
 	return s->stop;
 }
 
-/* Loads the page at offset page_off (from _text) and checks where it maps. */
+/* Where guest-physical page pa is in our address space (NULL outside RAM). */
+static const uint8_t *page_host(const struct vmi *v, uint64_t pa)
+{
+	for (size_t i = 0; i < v->nbanks; i++) {
+		const struct vmi_bank *b = &v->banks[i];
+		if (pa >= b->gpa && pa - b->gpa < b->size && b->size - (pa - b->gpa) >= PAGE)
+			return b->host + (pa - b->gpa);
+	}
+	return NULL;
+}
+
+/* Finds the page at offset page_off (from _text) and checks where it maps. */
 static void scan_load(struct scan *s, uint64_t page_off)
 {
 	s->page_off = page_off;
-	s->page_ok = false;
-	uint64_t va = s->m->text_base + page_off + s->v->slide, pa;
+	s->page = NULL;
+	uint64_t va = s->m->text_base + page_off + s->v->slide, pa = 0;
 	struct integ_finding f;
 	memset(&f, 0, sizeof(f));
 	f.off = (uint32_t)page_off;
 	f.len = PAGE;
-	if (vmi_translate(s->v, va, &pa) || vmi_read_phys(s->v, pa & ~(uint64_t)(PAGE - 1), s->page, PAGE)) {
+	if (!vmi_translate(s->v, va, &pa))
+		s->page = page_host(s->v, pa & ~(uint64_t)(PAGE - 1));
+	if (!s->page) {
 		f.what = INTEG_UNMAPPED;
 		scan_report(s, &f);
 		return;
 	}
 	s->pages++;
-	s->page_ok = true;
 	uint64_t want = s->load_pa + page_off;
 	if ((pa & ~(uint64_t)(PAGE - 1)) != want) {
 		f.what = INTEG_REMAPPED;
@@ -483,22 +525,26 @@ static void scan_load(struct scan *s, uint64_t page_off)
 	}
 }
 
-static int scan_fetch(void *ctx, uint32_t off, uint8_t *buf, size_t len)
+static const uint8_t *scan_fetch(void *ctx, uint32_t off, size_t len)
 {
 	struct scan *s = ctx;
-	while (len) {
-		uint64_t page_off = off & ~(uint64_t)(PAGE - 1);
-		if (page_off != s->page_off)
-			scan_load(s, page_off);
-		if (!s->page_ok)
-			return -1;
-		size_t in = off - page_off, n = PAGE - in < len ? PAGE - in : len;
-		memcpy(buf, s->page + in, n);
-		buf += n;
-		off += (uint32_t)n;
-		len -= n;
-	}
-	return 0;
+	uint64_t page_off = off & ~(uint64_t)(PAGE - 1);
+	if (page_off != s->page_off)
+		scan_load(s, page_off);
+	if (!s->page)
+		return NULL;
+	size_t in = off - page_off;
+	if (in + len <= PAGE)
+		return s->page + in;                /* straight from guest RAM */
+	if (len > sizeof(s->tmp))
+		return NULL;
+	size_t first = PAGE - in;                   /* a site across two pages */
+	memcpy(s->tmp, s->page + in, first);
+	scan_load(s, page_off + PAGE);
+	if (!s->page)
+		return NULL;
+	memcpy(s->tmp + first, s->page, len - first);
+	return s->tmp;
 }
 
 long integ_scan(struct vmi *v, const struct integ_manifest *m, const uint8_t *image, uint64_t load_pa,

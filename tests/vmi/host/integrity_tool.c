@@ -48,13 +48,12 @@ static struct blob runtime;
 static uint64_t slide;
 static const struct integ_manifest *man;
 
-static int fetch(void *ctx, uint32_t off, uint8_t *buf, size_t len)
+static const uint8_t *fetch(void *ctx, uint32_t off, size_t len)
 {
 	(void)ctx;
 	if ((uint64_t)off + len > runtime.len)
-		return -1;
-	memcpy(buf, runtime.data + off, len);
-	return 0;
+		return NULL;
+	return runtime.data + off;
 }
 
 static const char *const what_names[] = { "?", "changed", "reloc", "site", "ftrace", "remapped", "unmapped" };

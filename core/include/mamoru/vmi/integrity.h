@@ -79,9 +79,11 @@ struct integ_finding {
 
 /* Returns non-zero to stop the scan (returned as is). */
 typedef int (*integ_finding_cb)(void *ctx, const struct integ_finding *f);
-/* Copies len runtime bytes at offset off (from _text) into buf; < 0 if they
- * cannot be read (the fetcher reports why itself). */
-typedef int (*integ_fetch_fn)(void *ctx, uint32_t off, uint8_t *buf, size_t len);
+/* The len runtime bytes at offset off (from _text), valid until the next
+ * call; NULL if they cannot be read (the fetcher reports why itself). The
+ * comparison asks for at most 4 KiB that do not cross a 4 KiB boundary, or
+ * for one relocation or patch site (at most 64 bytes). */
+typedef const uint8_t *(*integ_fetch_fn)(void *ctx, uint32_t off, size_t len);
 
 /* Compares range i of the manifest. image: the Image file (size checked by
  * integ_match_image); slide: runtime - link address. Returns the number of
