@@ -31,6 +31,7 @@ struct ictx {
 	unsigned printed, counted;
 	uint64_t text_start, text_end;
 	uint64_t pages;            /* pages read by the last scan */
+	bool ftrace_hook;          /* the finding is at ftrace_call / ftrace_graph_call */
 };
 
 static struct ictx ictx;       /* one scan at a time */
@@ -165,6 +166,12 @@ static void describe_text(struct ictx *c, const struct integ_finding *f, uint64_
 		integ_describe(f->words[1], va + 4, tmp, sizeof(tmp), &t);
 		vmi_symbolize(c->s->vmi, t, sym, sizeof(sym));
 		m_snprintf(kind, ksize, "ftrace, calls %s", sym);
+	} else if (branch && c->ftrace_hook) {
+		/* ftrace_call/ftrace_graph_call in ftrace's own trampoline: which tracer
+		 * function (or a rootkit's callback) active ftrace entries reach. */
+		char to[112];
+		where(c, target, to, sizeof(to));
+		m_snprintf(kind, ksize, "ftrace callback, %s", to);
 	} else if (kprobe) {
 		m_snprintf(kind, ksize, "kprobe");
 	} else if (brk) {
@@ -200,6 +207,7 @@ static int on_finding(void *ctx, const struct integ_finding *f)
 	uint64_t va = c->m->text_base + f->off + s->vmi->slide;
 	char at[112], what[160], kind[112];
 	locate(c, f, va, at, sizeof(at));
+	c->ftrace_hook = !strcmp(at, "ftrace_call+0x0") || !strcmp(at, "ftrace_graph_call+0x0");
 	kind[0] = '\0';
 	switch (f->what) {
 	case INTEG_REMAPPED:

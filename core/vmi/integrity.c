@@ -587,6 +587,8 @@ void integ_describe(uint32_t insn, uint64_t pc, char *buf, size_t size, uint64_t
 	unsigned rn = (insn >> 5) & 31, rt = insn & 31;
 	if (insn == INTEG_NOP) {
 		m_snprintf(buf, size, "nop");
+	} else if (insn == INTEG_MOV_X9_X30) {
+		m_snprintf(buf, size, "mov x9, x30");
 	} else if ((insn & 0x7c000000u) == 0x14000000u) {
 		t = pc + (uint64_t)(sext(insn & 0x3ffffffu, 26) * 4);
 		m_snprintf(buf, size, "%s 0x%llx", insn & 0x80000000u ? "bl" : "b", (unsigned long long)t);

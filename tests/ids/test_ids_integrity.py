@@ -69,6 +69,32 @@ def test_static_keys_and_modules_raise_no_alarm(ids: IdsGuest) -> None:
     assert_clean(ids, "module unloaded, static keys off")
 
 
+def test_ftrace_hook_is_reported(ids: IdsGuest) -> None:
+    """The kernel's own function tracer on one handler: an ftrace hook (lower severity: a
+    rootkit using ftrace looks the same); switched off, the scan is clean again."""
+    g = ids.shell
+    t = "/sys/kernel/tracing"
+    g.attach()
+    out = g.run(f"mount -t tracefs nodev {t} 2>/dev/null; "
+                f"echo {HOOKED_HANDLER} > {t}/set_ftrace_filter && "
+                f"echo function > {t}/current_tracer; echo rc=$?")
+    assert "rc=0" in out, out
+    g.detach()
+    try:
+        n, text = integrity(ids)
+    finally:
+        g.attach()
+        g.run(f"echo nop > {t}/current_tracer; echo > {t}/set_ftrace_filter")
+        g.detach()
+    assert n == 2, text
+    assert re.search(rf"^finding: text {HOOKED_HANDLER}\+0x0: mov x9, x30; bl 0x[0-9a-f]+ "
+                     r"\(ftrace, calls ftrace(_regs)?_caller\)$", text, re.M), text
+    # ftrace's trampoline now calls the function tracer: where a rootkit's callback shows.
+    assert re.search(r"^finding: text ftrace_call\+0x0: bl 0x[0-9a-f]+ \(ftrace callback, "
+                     r"into kernel text function_trace_call\)$", text, re.M), text
+    assert_clean(ids, "function tracer off")
+
+
 def _load(ids: IdsGuest, args: str) -> str:
     g = ids.shell
     g.attach()

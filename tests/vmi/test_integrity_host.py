@@ -138,8 +138,7 @@ def test_tampering_is_reported(tool: Path, kernel: Kernel, tmp_path: Path) -> No
         f"vectors changed site=0 off=0x1880 len=4 insn=b {pc(TB + 0x4000000):#x}",
         f"text site site=1 off=0x2000 len=8 insn=b {pc(STEXT + 0x44):#x}; ret",
         f"text site site=2 off=0x2100 len=4 insn=b {pc(kernel.jump_target + 4):#x}",
-        f"text ftrace site=3 off=0x2200 len=8 insn=.inst 0x{MOVX9:08x}; "
-        f"bl {pc(STEXT):#x}",
+        f"text ftrace site=3 off=0x2200 len=8 insn=mov x9, x30; bl {pc(STEXT):#x}",
         f"rodata reloc site=0 off=0x4108 len=8 now=0xffff000012345678 "
         f"was={STEXT + 0x100 + SLIDE:#x} sym=table+0x8",
         f"rodata changed site=0 off=0x4800 len=8 now={word(mem, 0x4800):#x} "

@@ -104,6 +104,7 @@ long integ_scan(struct vmi *v, const struct integ_manifest *m, const uint8_t *im
 const char *integ_rodata_symbol(const struct integ_manifest *m, uint32_t off, uint32_t *delta);
 
 /* A64 instruction at pc in words: "b 0x...", "bl 0x...", "brk #0x4", "nop",
+ * "mov x9, x30" (ftrace's entry),
  * "br x16", "blr x1", "ret", "ldr x1, 0x...", "adrp x16, 0x...", else
  * ".inst 0x...". *target: the branch/literal/page address when there is
  * one (else 0). */
