@@ -1,3 +1,4 @@
+#include <arch/cpu.h>
 #include <mamoru/periodic.h>
 
 static struct periodic *tasks;
@@ -21,8 +22,10 @@ bool periodic_run_due(uint64_t now_ns)
 	for (struct periodic *p = tasks; p; p = p->next) {
 		if (!p->interval_ns || now_ns < p->next_ns)
 			continue;
-		p->next_ns = now_ns + p->interval_ns;
 		printed |= p->run(p);
+		/* The interval counts from the end of a run: a task that takes long
+		 * (an IDS scan holds the guests) still leaves them the interval. */
+		p->next_ns = timer_now_ns() + p->interval_ns;
 	}
 	return printed;
 }

@@ -22,11 +22,16 @@ from mamoru.guest_module import (
 )
 
 SUMMARY = re.compile(r"^(\d+) integrity findings? \(\d+ KiB of text, \d+ KiB of rodata checked\)$")
-# Static branches this kernel flips at run time from /proc/sys (each is a jump label).
-STATIC_KEY_TOGGLES = [
-    "/proc/sys/kernel/sched_schedstats",        # sched_schedstats static key
-    "/proc/sys/net/core/netdev_tstamp_prequeue",
+# sysctls that flip a static key (a jump label) in this kernel: (file, flipped, default).
+STATIC_KEY_SYSCTLS = [
+    ("/proc/sys/kernel/sched_schedstats", 1, 0),     # sched_schedstats
+    ("/proc/sys/kernel/timer_migration", 0, 1),      # timers_migration_enabled
 ]
+
+
+def set_sysctls(g: IdsGuest, flipped: bool) -> str:
+    cmds = [f"echo {on if flipped else off} > {f}" for f, on, off in STATIC_KEY_SYSCTLS]
+    return g.shell.run("; ".join(cmds) + "; cat " + " ".join(f for f, _, _ in STATIC_KEY_SYSCTLS))
 
 
 def integrity(g: IdsGuest) -> tuple[int, str]:
@@ -52,10 +57,8 @@ def test_static_keys_and_modules_raise_no_alarm(ids: IdsGuest) -> None:
     g = ids.shell
     g.attach()
     require_attack_module(g)
-    toggled = g.run("for f in " + " ".join(STATIC_KEY_TOGGLES) +
-                    "; do [ -w $f ] && echo 1 > $f && echo $f; done; "
-                    "cat /proc/sys/kernel/sched_schedstats")
-    assert toggled.splitlines()[-1] == "1", toggled
+    values = set_sysctls(ids, True).split()
+    assert values == [str(on) for _, on, _ in STATIC_KEY_SYSCTLS], values
     g.detach()
     assert_clean(ids, "static keys on")
     g.attach()
@@ -64,7 +67,8 @@ def test_static_keys_and_modules_raise_no_alarm(ids: IdsGuest) -> None:
     assert_clean(ids, "module loaded")
     g.attach()
     assert "rc=0" in g.run("rmmod mamoru_attack; echo rc=$?")
-    g.run("for f in " + " ".join(STATIC_KEY_TOGGLES) + "; do [ -w $f ] && echo 0 > $f; done; true")
+    values = set_sysctls(ids, False).split()
+    assert values == [str(off) for _, _, off in STATIC_KEY_SYSCTLS], values
     g.detach()
     assert_clean(ids, "module unloaded, static keys off")
 

@@ -4,7 +4,10 @@
  * byte i is the kernel's byte at _text + i) with the Image, as the manifest
  * says, and prints one line per finding, then "findings N".
  *
- *   integrity_tool MANIFEST IMAGE RUNTIME SLIDE
+ *   integrity_tool MANIFEST IMAGE RUNTIME SLIDE [--misalign]
+ *
+ * --misalign puts the Image 4 bytes off an 8-byte boundary, as the cpio
+ * bundle does in the hypervisor.
  *
  * Exit status 0, or 1 with "error: ..." when an input is rejected.
  */
@@ -87,8 +90,8 @@ int main(int argc, char **argv)
 	struct blob mf, image;
 	struct integ_manifest m;
 	char err[160];
-	if (argc != 5) {
-		fprintf(stderr, "usage: integrity_tool MANIFEST IMAGE RUNTIME SLIDE\n");
+	if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "--misalign"))) {
+		fprintf(stderr, "usage: integrity_tool MANIFEST IMAGE RUNTIME SLIDE [--misalign]\n");
 		return 2;
 	}
 	if (slurp(argv[1], &mf) || slurp(argv[2], &image) || slurp(argv[3], &runtime)) {
@@ -96,11 +99,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	slide = strtoull(argv[4], NULL, 0);
+	uint8_t *shifted = NULL;
+	if (argc == 6) {
+		shifted = malloc(image.len + 4);
+		if (!shifted)
+			return 1;
+		memcpy(shifted + 4, image.data, image.len);
+		free(image.data);
+		image.data = shifted + 4;
+	}
 	if (integ_load(&m, mf.data, mf.len, err, sizeof(err)) ||
 	    integ_match_image(&m, image.data, image.len, err, sizeof(err))) {
 		printf("error: %s\n", err);
 		free(mf.data);
-		free(image.data);
+		free(shifted ? shifted : image.data);
 		free(runtime.data);
 		return 1;
 	}
@@ -110,7 +122,7 @@ int main(int argc, char **argv)
 		total += integ_compare_range(&m, i, image.data, slide, fetch, NULL, on_finding, NULL);
 	printf("findings %ld\n", total);
 	free(mf.data);
-	free(image.data);
+	free(shifted ? shifted : image.data);
 	free(runtime.data);
 	return 0;
 }
