@@ -8,6 +8,7 @@ hook.
 
 from __future__ import annotations
 
+import json
 import re
 
 from conftest import IdsGuest, require_attack_module
@@ -51,6 +52,14 @@ def assert_clean(g: IdsGuest, when: str) -> None:
 def test_clean_guest_is_intact(ids: IdsGuest) -> None:
     for run in range(2):
         assert_clean(ids, f"clean run {run}")
+    out = ids.console.command("ids integrity --json", timeout=120)
+    objs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert [o["type"] for o in objs] == ["integrity_scan", "summary"], out
+    scan, summary = objs
+    assert summary["findings"] == 0 and summary["scan"] == "integrity", summary
+    assert scan["text_bytes"] > 10 << 20 and scan["rodata_bytes"] > 5 << 20, scan
+    # Every page once (a page shared by two checked ranges is read for each).
+    assert abs(scan["pages"] * 4096 - scan["text_bytes"] - scan["rodata_bytes"]) < 8 * 4096, scan
 
 
 def test_static_keys_and_modules_raise_no_alarm(ids: IdsGuest) -> None:
