@@ -264,3 +264,47 @@ def test_fuzz_integrity_manifest(debian_kernel, tmp_path: Path) -> None:  # noqa
                         "-rss_limit_mb=2048", str(tmp_path / "corpus"), str(seeds)],
                        capture_output=True, text=True, timeout=200, check=False)
     assert r.returncode == 0, f"fuzzer found a problem:\n{r.stderr[-6000:]}"
+
+
+def test_scan_through_page_tables(tool: Path, tmp_path: Path) -> None:
+    """integ_scan over a synthetic guest (vmi_fake): pages are read where the guest's tables
+    map them; a page mapped to another physical page, or not at all, is a finding."""
+    from vmi_fake import IMAGE_PA, IMAGE_SIZE, LINK, FakeGuest, kv
+
+    g = FakeGuest()
+    symbols = {"_text": LINK, "_stext": LINK + 0x1_0000, "vectors": LINK + 0x1_0800,
+               "_etext": LINK + 0x1_8000, "__start_rodata": LINK + 0x6_0000,
+               "__end_rodata": LINK + 0x6_1000}
+
+    def scan() -> list[str]:
+        image = bytes(g.mem.data[IMAGE_PA - g.mem.gpa:IMAGE_PA - g.mem.gpa + IMAGE_SIZE])
+        # The baseline is the clean image, whatever the guest's memory holds now.
+        (tmp_path / "image").write_bytes(baseline if baseline else image)
+        (tmp_path / "manifest").write_bytes(manifest if manifest else I.encode(
+            I.build_manifest(image, symbols, b"", [(LINK + 0x6_0000, "sys_call_table")])))
+        mem, regs, prof = g.write(tmp_path / "g")
+        r = subprocess.run([str(tool), "--scan", mem, hex(g.mem.gpa), regs, prof,
+                            tmp_path / "manifest", tmp_path / "image", hex(IMAGE_PA)],
+                           capture_output=True, text=True, timeout=60, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+        lines = r.stdout.splitlines()
+        assert lines[-2].startswith("pages ") and lines[-1].startswith("findings "), lines
+        return lines[:-2]
+
+    baseline = manifest = b""
+    assert scan() == []
+    baseline = (tmp_path / "image").read_bytes()
+    manifest = (tmp_path / "manifest").read_bytes()
+    spare = 0x4070_0000                          # outside the image, inside guest RAM
+    page = 0x1_2000
+    g.mem.write(spare, baseline[page:page + 0x1000])
+    g.space.map(kv(page), spare)                 # same bytes, another physical page
+    assert scan() == [f"text remapped site=0 off={page:#x} len=4096 pa={spare:#x} "
+                      f"expected={IMAGE_PA + page:#x}"]
+    g.mem.write(spare + 0x10, struct.pack("<I", BRK4))
+    assert scan()[1] == f"text changed site=0 off={page + 0x10:#x} len=4 insn=brk #0x4"
+    g.mem.write64(g.space.entry_pa(kv(0x1_4000), 3), 0)            # unmapped
+    assert scan()[2:] == ["text unmapped site=0 off=0x14000 len=4096"]
+    g.u64(0x6_0008, 0xFFFF_0000_1234_5678)                           # rodata
+    assert scan()[3].startswith("rodata changed site=0 off=0x60008 len=8 "
+                                "now=0xffff000012345678 was=0x0 sym=sys_call_table+0x8")

@@ -9,9 +9,17 @@
  * --misalign puts the Image 4 bytes off an 8-byte boundary, as the cpio
  * bundle does in the hypervisor.
  *
+ *   integrity_tool --scan DUMP GPA REGS PROFILE MANIFEST IMAGE LOAD_PA
+ *
+ * runs the whole scan (integ_scan) over a guest RAM dump through its page
+ * tables, as `ids integrity` does: REGS as for vmi_tool; remapped and
+ * unmapped pages are reported too ("pa=0x.. expected=0x..").
+ *
  * Exit status 0, or 1 with "error: ..." when an input is rejected.
  */
 #include <mamoru/vmi/integrity.h>
+#include <mamoru/vmi/profile.h>
+#include <mamoru/vmi/vmi.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +81,7 @@ static int on_finding(void *ctx, const struct integ_finding *f)
 		const char *sym = integ_rodata_symbol(man, f->off, &delta);
 		if (sym)
 			printf(" sym=%s+0x%x", sym, delta);
-	} else {
+	} else if (f->what != INTEG_REMAPPED && f->what != INTEG_UNMAPPED) {
 		uint32_t n = f->len / 4 < INTEG_MAX_SITE_WORDS ? f->len / 4 : INTEG_MAX_SITE_WORDS;
 		for (uint32_t k = 0; k < n; k++) {
 			char d[64];
@@ -81,8 +89,67 @@ static int on_finding(void *ctx, const struct integ_finding *f)
 			printf("%s%s", k ? "; " : " insn=", d);
 		}
 	}
+	if (f->what == INTEG_REMAPPED)
+		printf(" pa=0x%llx expected=0x%llx", (unsigned long long)f->pa, (unsigned long long)f->expected_pa);
 	printf("\n");
 	return 0;
+}
+
+static void read_regs(const char *path, struct vmi_regs *r)
+{
+	FILE *f = fopen(path, "r");
+	char name[32];
+	unsigned long long val;
+	memset(r, 0, sizeof(*r));
+	if (!f)
+		return;
+	while (fscanf(f, "%31s %llx", name, &val) == 2) {
+		if (!strcmp(name, "ttbr0_el1")) r->ttbr0_el1 = val;
+		else if (!strcmp(name, "ttbr1_el1")) r->ttbr1_el1 = val;
+		else if (!strcmp(name, "tcr_el1")) r->tcr_el1 = val;
+		else if (!strcmp(name, "sctlr_el1")) r->sctlr_el1 = val;
+		else if (!strcmp(name, "vbar_el1")) r->vbar_el1 = val;
+		else if (!strcmp(name, "sp_el0")) r->sp_el0 = val;
+		else if (!strcmp(name, "pc")) r->pc = val;
+	}
+	fclose(f);
+}
+
+/* --scan DUMP GPA REGS PROFILE MANIFEST IMAGE LOAD_PA */
+static int scan(char **argv)
+{
+	static struct vmi v;
+	struct blob dump, prof, mf, image;
+	struct profile p;
+	struct integ_manifest m;
+	struct vmi_regs regs;
+	char err[160];
+	int rc = 1;
+	if (slurp(argv[0], &dump) || slurp(argv[3], &prof) || slurp(argv[4], &mf) || slurp(argv[5], &image)) {
+		printf("error: cannot read the inputs\n");
+		return 1;
+	}
+	read_regs(argv[2], &regs);
+	struct vmi_bank bank = { strtoull(argv[1], NULL, 0), dump.len, dump.data };
+	if (profile_load(&p, prof.data, prof.len, err, sizeof(err)) ||
+	    integ_load(&m, mf.data, mf.len, err, sizeof(err)) ||
+	    integ_match_image(&m, image.data, image.len, err, sizeof(err))) {
+		printf("error: %s\n", err);
+	} else if (vmi_init(&v, &bank, 1, &regs, &p)) {
+		printf("error: %s\n", vmi_error(&v));
+	} else {
+		man = &m;
+		slide = v.slide;
+		uint64_t pages = 0;
+		long n = integ_scan(&v, &m, image.data, strtoull(argv[6], NULL, 0), on_finding, NULL, &pages);
+		printf("pages %llu\nfindings %ld\n", (unsigned long long)pages, n);
+		rc = 0;
+	}
+	free(dump.data);
+	free(prof.data);
+	free(mf.data);
+	free(image.data);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -90,6 +157,8 @@ int main(int argc, char **argv)
 	struct blob mf, image;
 	struct integ_manifest m;
 	char err[160];
+	if (argc == 9 && !strcmp(argv[1], "--scan"))
+		return scan(argv + 2);
 	if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "--misalign"))) {
 		fprintf(stderr, "usage: integrity_tool MANIFEST IMAGE RUNTIME SLIDE [--misalign]\n");
 		return 2;
