@@ -174,6 +174,7 @@ def test_every_hook_is_reported_together(ids: IdsGuest) -> None:
     assert "bin" in g.run("ls /")
     g.detach()
     _, text = integrity(ids)
+    print(text)                                  # shown with -rP: what an operator sees
     assert re.search(rf"^finding: text {HOOKED_HANDLER}\+0x0: .* \(into memory no listed module "
                      r"owns\)$", text, re.M), text
     assert re.search(r"^finding: text \S+\+0x[0-9a-f]+: brk #0x4 \(kprobe\)$", text, re.M), text
