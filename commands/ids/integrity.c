@@ -141,8 +141,9 @@ static void describe_text(struct ictx *c, const struct integ_finding *f, uint64_
 				t += (nx >> 10) & 0xfffu;
 			else
 				nx = 0;
-			uint32_t br = f->words[k + 1 + (nx ? 1 : 0)];
-			if (k + 1 + (nx ? 1 : 0) < n && (br & 0xfffffc1fu) == 0xd61f0000u && ((br >> 5) & 31) == reg)
+			uint32_t at = k + 1 + (nx ? 1 : 0);
+			uint32_t br = at < n ? f->words[at] : 0;
+			if ((br & 0xfffffc1fu) == 0xd61f0000u && ((br >> 5) & 31) == reg)
 				direct = true;
 		}
 		if (direct && !branch) {
