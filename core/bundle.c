@@ -1,7 +1,8 @@
 /*
  * The guest bundle: a cpio archive (loaded by QEMU's -initrd or the Pi
  * firmware's "initramfs ... followkernel") whose entries are named
- * <guest>/kernel, <guest>/initrd, <guest>/dtb and <guest>/profile. A
+ * <guest>/kernel, <guest>/initrd, <guest>/dtb, <guest>/profile and
+ * <guest>/integrity (docs/integrity.md). A
  * corrupt bundle or guest is reported and skipped; the shell comes up
  * regardless.
  */
@@ -60,6 +61,9 @@ int guests_init(const void *bundle, size_t size, bool autostart)
 		} else if (!strcmp(what, "profile")) {
 			p->img.profile = e.data;
 			p->img.profile_size = e.size;
+		} else if (!strcmp(what, "integrity")) {
+			p->img.integrity = e.data;
+			p->img.integrity_size = e.size;
 		}
 	}
 	if (r < 0) {

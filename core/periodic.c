@@ -1,3 +1,4 @@
+#include <arch/cpu.h>
 #include <mamoru/periodic.h>
 
 static struct periodic *tasks;
@@ -21,8 +22,11 @@ static bool run_if_due(struct periodic *p, uint64_t now_ns)
 {
 	if (!p->interval_ns || now_ns < p->next_ns)
 		return false;
-	p->next_ns = now_ns + p->interval_ns;
-	return p->run(p);
+	bool printed = p->run(p);
+	/* The interval counts from the end of a run: a task that takes long
+	 * (an IDS scan holds the guests) still leaves them the interval. */
+	p->next_ns = timer_now_ns() + p->interval_ns;
+	return printed;
 }
 
 bool periodic_run_due(uint64_t now_ns)

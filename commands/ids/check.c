@@ -16,6 +16,7 @@ int ids_run_checks(struct ids_session *s, int opened)
 	ids_scan_tasks(s, true, true);
 	ids_scan_modules(s, true);
 	ids_scan_hooks(s, true);
+	ids_scan_integrity(s, true);
 	return (int)s->findings;
 }
 

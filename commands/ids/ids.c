@@ -13,6 +13,7 @@ static const struct ids_sub subs[] = {
 	{"syscall", ids_syscall},
 	{"plist", ids_plist},
 	{"lsmod", ids_lsmod},
+	{"integrity", ids_integrity},
 	{"check", ids_check},
 	{"watch", ids_watch},
 	{"protect", ids_protect},
@@ -41,6 +42,7 @@ static const struct command ids_cmd = {
 		 "  syscall          system call table entries and their handlers; --hooked: flagged only\n"
 		 "  plist            processes from the task list; --hidden: cross-check the PID table\n"
 		 "  lsmod            loaded kernel modules; flags those hidden from the list\n"
+		 "  integrity        kernel text, vectors and rodata against the bundle's image\n"
 		 "  hooks            registered kprobes and ftrace callbacks, and who owns them\n"
 		 "  check            all checks; prints 'ids: OK' or 'ids: ALERT (n findings)';\n"
 		 "                   what stops a check is a finding (TAMPERED)\n"

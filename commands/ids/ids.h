@@ -99,5 +99,9 @@ const char *ids_module_of(uint64_t addr, bool *hidden);
 /* "symbol+0xoff" for kernel text, "module <name>" or "memory no listed
  * module owns" elsewhere. */
 void ids_describe_addr(struct ids_session *s, uint64_t addr, char *buf, size_t size);
+/* Kernel text/rodata against the bundle's Image (commands/ids/integrity.c);
+ * in_check: syscall-table slots are left to ids_scan_syscalls. */
+int ids_integrity(struct console *con, int argc, char **argv);
+int ids_scan_integrity(struct ids_session *s, bool in_check);
 
 #endif

@@ -3,7 +3,9 @@
 For each count, starts that many `sleep` processes in guest0 (under Mamoru), then times
 `ids plist --json` as seen from the console (scan + printing) and the time the hypervisor
 held the guest (its summary's stopped_us), and `time ps` inside the guest. Also the full
-`ids check` and `ids syscall`. One run; run through ./mamoru bench --only ids.
+`ids check` and `ids syscall`. Then the kernel integrity scan (`ids integrity`: all of kernel
+text and rodata against the bundle's Image), which is also what it adds to `ids check`.
+One run; run through ./mamoru bench --only ids.
 """
 
 from __future__ import annotations
@@ -56,7 +58,27 @@ def main() -> int:
                 print(f"{config.id:<12} {n:>6} {listed:>7} {wall:>8.3f} {held:>8.3f} {ps:>11.3f} "
                       f"{check_held:>13.3f} {sys_held:>15.3f}", flush=True)
                 g.attach()
+            g.detach()
+            integrity_cost(q.console, config.id)
     return 0
+
+
+def integrity_cost(console: Console, config_id: str, runs: int = 3) -> None:
+    """`ids integrity`: guest-held time (best of runs) and throughput, next to `ids check`."""
+    held = []
+    stats: dict = {}
+    for _ in range(runs):
+        out = console.command("ids integrity --json", timeout=300)
+        objs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        assert objs and objs[-1]["type"] == "summary", out[-500:]
+        stats = next(o for o in objs if o["type"] == "integrity_scan")
+        held.append(objs[-1]["stopped_us"] / 1e6)
+    _, check_held, _ = ids_scan(console, "ids check")
+    size = stats["text_bytes"] + stats["rodata_bytes"]
+    best = min(held)
+    print(f"{config_id:<12} ids integrity: {size / 2**20:.1f} MiB ({stats['pages']} pages) in "
+          f"{best:.3f} s held ({size / 2**20 / best:.0f} MiB/s); ids check (which includes "
+          f"it) held {check_held:.3f} s", flush=True)
 
 
 if __name__ == "__main__":

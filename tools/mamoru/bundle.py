@@ -25,6 +25,7 @@ class GuestSpec:
     kernel: Path
     initrd: bytes
     profile: bytes | None = None
+    integrity: bytes | None = None      # kernel integrity manifest (mamoru.integrity)
 
 
 def read_bundle(path: Path) -> dict[str, dict[str, bytes]]:
@@ -60,6 +61,8 @@ def bundle_bytes(guests: list[GuestSpec]) -> bytes:
             w.add_file(f"{name}/dtb", device_tree_blob(g.platform))
             if g.profile is not None:
                 w.add_file(f"{name}/profile", g.profile)
+            if g.integrity is not None:
+                w.add_file(f"{name}/integrity", g.integrity)
     return buf.getvalue()
 
 
@@ -108,6 +111,31 @@ def kernel_profile(kernel: guest_assets.GuestKernel) -> bytes:
     return data
 
 
+def _digest(*files: Path) -> str:
+    h = hashlib.sha256()
+    for p in files:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def kernel_integrity(kernel: guest_assets.GuestKernel) -> bytes:
+    """The integrity manifest of a Debian kernel (Image + System.map), cached next to it
+    under the manifest tool's source digest (like the profile)."""
+    from mamoru.integrity import manifest_from_files
+
+    cached = kernel.directory / f"guest-{_digest(Path(__file__).parent / 'integrity.py')}.integrity"
+    if cached.is_file() and cached.stat().st_mtime >= kernel.image.stat().st_mtime:
+        return cached.read_bytes()
+    k = guest_assets.debug_files(kernel)
+    if k.system_map is None:
+        raise RuntimeError(f"no System.map for {kernel.version}")
+    data = manifest_from_files(k.image, k.system_map)
+    tmp = cached.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    tmp.replace(cached)
+    return data
+
+
 def kernel_guest(
     kernel: guest_assets.GuestKernel,
     platform: GuestPlatform | None = None,
@@ -118,7 +146,8 @@ def kernel_guest(
     """A cached Debian kernel with the busybox initramfs (and its IDS profile)."""
     initrd = guest_assets.initramfs_bytes(guest_assets.default_init_script(), extra_files)
     return GuestSpec(platform or GuestPlatform(), kernel.image, initrd,
-                     kernel_profile(kernel) if profile else None)
+                     kernel_profile(kernel) if profile else None,
+                     kernel_integrity(kernel) if profile else None)
 
 
 def default_guest(
@@ -148,7 +177,7 @@ def tool_inputs() -> list[Path]:
     """The tools' own sources a bundle depends on (for staleness checks)."""
     here = Path(__file__).parent
     return [here / "bundle.py", here / "guest_platform.py", here / "guest_assets.py",
-            here / "cpio.py", *(here / "profile").glob("*.py")]
+            here / "cpio.py", here / "integrity.py", *(here / "profile").glob("*.py")]
 
 
 def bundle_inputs(kernel: guest_assets.GuestKernel) -> list[Path]:

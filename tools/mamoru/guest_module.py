@@ -348,3 +348,14 @@ def attack_commands(sct_runtime: int, nr: int = HOOKED_SYSCALL, pid: int | None 
     if hide_self:
         args.append("hide_self=1")
     return f"insmod {GUEST_MODULE_PATH} {' '.join(args)}"
+
+
+def integrity_commands(*, inline: bool = False, kprobe: bool = False) -> str:
+    """Module parameters for the kernel-text attacks on HOOKED_HANDLER: `inline_hook=1` (a
+    branch over its first instruction into the module) and/or `kprobe_hook=1` (a kprobe)."""
+    args = []
+    if inline:
+        args.append("inline_hook=1")
+    if kprobe:
+        args.append("kprobe_hook=1")
+    return " ".join(args)

@@ -31,6 +31,8 @@ struct guest_image {
 	size_t kernel_size, initrd_size, dtb_size;
 	const uint8_t *profile;      /* IDS kernel profile, may be NULL */
 	size_t profile_size;
+	const uint8_t *integrity;    /* kernel integrity manifest, may be NULL */
+	size_t integrity_size;
 };
 
 struct guest {
