@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,10 +119,12 @@ def _digest(*files: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def kernel_integrity(kernel: guest_assets.GuestKernel) -> bytes:
+def kernel_integrity(kernel: guest_assets.GuestKernel) -> bytes | None:
     """The integrity manifest of a Debian kernel (Image + System.map), cached next to it
-    under the manifest tool's source digest (like the profile)."""
+    under the manifest tool's source digest (like the profile); None, with a note, for a
+    kernel the manifest tool does not handle yet (`ids integrity` then says there is none)."""
     from mamoru.integrity import manifest_from_files
+    from mamoru.profile import ProfileError
 
     cached = kernel.directory / f"guest-{_digest(Path(__file__).parent / 'integrity.py')}.integrity"
     if cached.is_file() and cached.stat().st_mtime >= kernel.image.stat().st_mtime:
@@ -129,7 +132,12 @@ def kernel_integrity(kernel: guest_assets.GuestKernel) -> bytes:
     k = guest_assets.debug_files(kernel)
     if k.system_map is None:
         raise RuntimeError(f"no System.map for {kernel.version}")
-    data = manifest_from_files(k.image, k.system_map)
+    try:
+        data = manifest_from_files(k.image, k.system_map)
+    except ProfileError as e:
+        print(f"bundle: no integrity manifest for {kernel.version}: {e}", file=sys.stderr,
+              flush=True)
+        return None
     tmp = cached.with_suffix(f".tmp{os.getpid()}")
     tmp.write_bytes(data)
     tmp.replace(cached)

@@ -354,16 +354,33 @@ def encode(m: Manifest) -> bytes:
 
 def manifest_from_files(image: Path, system_map: Path) -> bytes:
     """The encoded manifest of a raw arm64 Image with its System.map."""
-    from mamoru.profile.inputs import parse_system_map
+    from mamoru.profile.inputs import RELA_BOUNDS, RELR_BOUNDS, parse_system_map
+    from mamoru.profile.syscalls import R_AARCH64_RELATIVE, RELA, decode_relr
 
     data = image.read_bytes()
     syms, _text, _addrs = parse_system_map(system_map)
     symbols = {n: s.addr for n, s in syms.items()}
-    lo, hi = symbols.get("__rela_start"), symbols.get("__rela_end")
-    if lo is None or hi is None:
-        raise ProfileError(f"{system_map} has no __rela_start/__rela_end")
     base = symbols["_text"]
-    rela = data[lo - base:hi - base]
+
+    def table(bounds: tuple[tuple[str, str], ...]) -> bytes | None:
+        for lo_name, hi_name in bounds:          # 6.x: the __pi_ prefixed names
+            lo, hi = symbols.get(lo_name), symbols.get(hi_name)
+            if lo is not None and hi is not None and base <= lo <= hi <= base + len(data):
+                return data[lo - base:hi - base]
+        return None
+
+    rela = table(RELA_BOUNDS)
+    if rela is None:
+        raise ProfileError(f"{system_map} has no __rela_start/__rela_end (or __pi_ names)")
+    # RELR (CONFIG_RELR): the addend stays in place in the Image; as RELA entries.
+    extra = bytearray()
+    for addr in decode_relr(table(RELR_BOUNDS) or b""):
+        off = addr - base
+        if not 0 <= off <= len(data) - 8:
+            raise ProfileError(f"RELR relocation at {addr:#x} is outside the Image")
+        (addend,) = struct.unpack_from("<Q", data, off)
+        extra += RELA.pack(addr, R_AARCH64_RELATIVE, addend - (1 << 64) if addend >> 63 else addend)
+    rela = rela + bytes(extra)
     rodata = [(s.addr, n) for n, s in syms.items() if s.type in "rRdD"]
     return encode(build_manifest(data, symbols, rela, rodata))
 
