@@ -259,8 +259,16 @@ static int on_finding(void *ctx, const struct integ_finding *f)
 
 int ids_scan_integrity(struct ids_session *s, bool in_check)
 {
-	if (in_check && !s->g->image.integrity)
-		return 0;          /* a bundle without a manifest: `ids integrity` says so */
+	if (in_check && !s->g->image.integrity) {
+		/* Not evidence about the guest, but the operator must know what ran. */
+		if (s->json)
+			con_printf(s->con, "{\"type\":\"note\",\"guest\":\"%s\",\"note\":\"integrity not "
+				   "checked: the bundle has no integrity manifest\"}\n", s->g->name);
+		else
+			con_printf(s->con, "note: integrity not checked: %s's bundle has no integrity "
+				   "manifest\n", s->g->name);
+		return 0;
+	}
 	const struct integ_manifest *m = guest_manifest(s);
 	if (!m) {
 		if (!in_check)
