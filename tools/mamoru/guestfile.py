@@ -227,7 +227,21 @@ def make_spec(e: GuestEntry, file: Path) -> GuestSpec:
             raise GuestFileError(f"{where}: vmlinux {e.vmlinux} does not match kernel "
                                  f"{e.kernel} (its linux_banner is not in the Image)")
         profile = encode(result.profile)
-    return GuestSpec(e.platform, e.kernel, initrd, profile)
+    return GuestSpec(e.platform, e.kernel, initrd, profile, _integrity(e))
+
+
+def _integrity(e: GuestEntry) -> bytes | None:
+    """The kernel's integrity manifest (needs the System.map); None when the tool cannot
+    describe this kernel (ids check then notes that integrity is not checked)."""
+    from mamoru.integrity import manifest_from_files
+    from mamoru.profile import ProfileError
+
+    if e.system_map is None:
+        return None
+    try:
+        return manifest_from_files(e.kernel, e.system_map)
+    except ProfileError:
+        return None
 
 
 def make_specs(file: Path, entries: list[GuestEntry] | None = None) -> list[GuestSpec]:
