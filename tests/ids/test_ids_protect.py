@@ -191,7 +191,8 @@ def test_syscall_table_write_is_refused_and_reported(p: IdsGuest) -> None:
 
 
 SUMMARY = re.compile(r"\[ids protect\] guest0: finding: (\d+) more writes? refused, not shown one "
-                     r"by one \((\d+) in all\); the last: write to (\S+)")
+                     r"by one \((\d+) in all\); the last: write to (\S+) \(ipa 0x[0-9a-f]+\) "
+                     r"refused at pc 0x[0-9a-f]+ \([^)]*\)")
 FLOOD_LOADS = 12
 
 
