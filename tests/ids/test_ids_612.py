@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 import test_ids
 
-from conftest import GUEST_BOOT_TIMEOUT, IdsGuest, protection_off
 from mamoru import bundle, guest_assets, paths
 from mamoru.guest_assets import GuestKernel
 from mamoru.guest_module import attack_initramfs_files
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
+from mamoru.idstest import GUEST_BOOT_TIMEOUT, IdsGuest, protection_off
 from mamoru.profile import decode
 from mamoru.testing import Launcher
 

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from conftest import GUEST_BOOT_TIMEOUT, ids_bundle
 from mamoru.boards import BoardConfig
 from mamoru.guest_module import GUEST_MODULE_PATH
 from mamoru.guestshell import GuestShell
+from mamoru.idstest import GUEST_BOOT_TIMEOUT, ids_bundle
 from mamoru.testing import Launcher
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import IdsGuest, require_attack_module
 from mamoru.guest_module import (
     HOOKED_HANDLER,
     HOOKED_SYSCALL,
@@ -21,6 +20,7 @@ from mamoru.guest_module import (
     parse_kallsyms_address,
     runtime_sct,
 )
+from mamoru.idstest import IdsGuest, require_attack_module
 
 SUMMARY = re.compile(r"^(\d+) integrity findings? \(\d+ KiB of text, \d+ KiB of rodata checked\)$")
 # sysctls that flip a static key (a jump label) in this kernel: (file, flipped, default).

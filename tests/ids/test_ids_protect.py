@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import GUEST_BOOT_TIMEOUT, IdsGuest, ids_bundle, require_attack_module
 from mamoru.boards import BoardConfig
 from mamoru.console import Console
 from mamoru.guest_module import (
@@ -28,6 +27,7 @@ from mamoru.guest_module import (
     runtime_sct,
 )
 from mamoru.guestshell import GuestShell
+from mamoru.idstest import GUEST_BOOT_TIMEOUT, IdsGuest, ids_bundle, require_attack_module
 from mamoru.profile import Profile
 from mamoru.testing import Launcher, Target, hardware, watch
 

@@ -21,13 +21,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import (
-    GUEST_BOOT_TIMEOUT,
-    IdsGuest,
-    ids_bundle,
-    protection_off,
-    require_attack_module,
-)
 from mamoru.boards import BoardConfig
 from mamoru.guest_module import (
     HOOKED_HANDLER,
@@ -39,6 +32,13 @@ from mamoru.guest_module import (
     runtime_sct,
 )
 from mamoru.guestshell import GuestShell
+from mamoru.idstest import (
+    GUEST_BOOT_TIMEOUT,
+    IdsGuest,
+    ids_bundle,
+    protection_off,
+    require_attack_module,
+)
 from mamoru.profile import Profile
 from mamoru.testing import Launcher, watch
 

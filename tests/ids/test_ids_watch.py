@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from conftest import GUEST_BOOT_TIMEOUT, ids_bundle, protection_off
 from mamoru.guest_module import (
     HOOKED_SYSCALL,
     attack_commands,
@@ -15,6 +14,7 @@ from mamoru.guest_module import (
     runtime_sct,
 )
 from mamoru.guestshell import GuestShell
+from mamoru.idstest import GUEST_BOOT_TIMEOUT, ids_bundle, protection_off
 from mamoru.profile import Profile
 from mamoru.testing import Launcher
 

@@ -11,42 +11,23 @@ Fixtures:
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from mamoru.testing import Run, mamoru_cli
+
 if TYPE_CHECKING:
     from mamoru.guest_assets import GuestKernel
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "debian: needs Debian's arm64 cloud kernel and its -dbg package (cached)")
-
-
-@dataclass
-class Run:
-    """One `./mamoru profile` run: the profile file, its --verbose output and wall time."""
-
-    path: Path
-    output: str
-    seconds: float
-
-
-def mamoru(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    r = subprocess.run([str(ROOT / "mamoru"), *map(str, args)], cwd=ROOT, capture_output=True,
-                       text=True, check=False)
-    if check and r.returncode != 0:
-        raise AssertionError(f"./mamoru {' '.join(map(str, args))} failed ({r.returncode}):\n"
-                             f"{r.stdout}\n{r.stderr}")
-    return r
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +60,7 @@ def debian_profiles(debian_kernel: GuestKernel, tmp_path_factory: pytest.TempPat
     for name, args in jobs.items():
         path = out / f"{name}.profile"
         t0 = time.monotonic()
-        r = mamoru("profile", *args, "-o", path, "-v")
+        r = mamoru_cli("profile", *args, "-o", path, "-v")
         runs[name] = Run(path, r.stdout + r.stderr, time.monotonic() - t0)
         sys.stderr.write(f"\n[profile {name}] {runs[name].seconds:.2f}s\n{runs[name].output}")
     return runs

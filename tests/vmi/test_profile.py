@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from profile_samples import TEXT_BASE, fix_crc, sample_btf, sample_profile
 
-from conftest import mamoru
 from mamoru.profile import ProfileError, decode, encode, show_lines
 from mamoru.profile.btf import Btf, find_blobs
 from mamoru.profile.format import StringTable
 from mamoru.profile.syscalls import R_AARCH64_RELATIVE, relocations_in, table_slots
+from mamoru.testing import mamoru_cli as mamoru
 
 # -- format ---------------------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from conftest import Run, mamoru
 from mamoru import guest_assets
 from mamoru.guest_assets import GuestKernel
 from mamoru.profile import ProfileError, decode, show_lines
@@ -32,6 +31,8 @@ from mamoru.profile.syscalls import (
     relocations_in,
     table_slots,
 )
+from mamoru.testing import Run
+from mamoru.testing import mamoru_cli as mamoru
 
 pytestmark = pytest.mark.debian
 

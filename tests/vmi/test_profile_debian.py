@@ -13,10 +13,11 @@ import pytest
 from elftools.elf.elffile import ELFFile
 from vmi_pt import host_program
 
-from conftest import Run, mamoru
 from mamoru.guest_assets import GuestKernel
 from mamoru.profile import decode, show_lines
 from mamoru.profile.builder import REQUIRED_MEMBERS, REQUIRED_SYMBOLS
+from mamoru.testing import Run
+from mamoru.testing import mamoru_cli as mamoru
 
 pytestmark = pytest.mark.debian
 

@@ -16,10 +16,10 @@ from test_vmi_debian import Dumped, _nr_syscalls, assert_tasks_match_ps
 from vmi_guest import capture_guest, write_regs
 from vmi_pt import host_program
 
-from conftest import mamoru
 from mamoru import tinykernel
 from mamoru.guest_assets import GuestKernel
 from mamoru.profile import decode, show_lines
+from mamoru.testing import mamoru_cli as mamoru
 from mamoru.tinykernel import TinyKernel
 
 pytestmark = pytest.mark.debian

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import mamoru
 from mamoru.profile import ProfileError
 from mamoru.profile.syscalls import R_AARCH64_RELATIVE, relocations_in
+from mamoru.testing import mamoru_cli as mamoru
 
 EM_ARM = 40
 R_AARCH64_JUMP_SLOT = 1026

@@ -14,7 +14,7 @@ import pytest
 from vmi_guest import RAM_BASE, Capture, capture_guest, write_regs
 from vmi_pt import host_program
 
-from conftest import mamoru
+from mamoru.testing import mamoru_cli as mamoru
 
 if TYPE_CHECKING:
     from mamoru.guest_assets import GuestKernel
