@@ -76,6 +76,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "board_config" in metafunc.fixturenames:
         configs = selected_configs(metafunc.config)
+        # @pytest.mark.configs(...): the module needs only some configurations (the IDS
+        # features are the same on every board; test_ids.py covers every one).
+        only = metafunc.definition.get_closest_marker("configs")
+        if only is not None and not hardware(metafunc.config):
+            configs = [c for c in configs if c.id in only.args]
         # Module scope groups a module's tests by config, so `shell` boots once each.
         metafunc.parametrize(
             "board_config", configs, ids=[c.id for c in configs], scope="module"

@@ -22,6 +22,10 @@ from mamoru.testing import Launcher, Target
 
 GuestPair = tuple[Target, GuestShell]
 
+# Reloading a guest's images (and cleaning them to the point of coherency) takes seconds
+# under TCG, more on a busy machine.
+RELOAD_TIMEOUT = 60.0
+
 
 def guest_row(t: Target, name: str = "guest0") -> list[str]:
     out = t.console.command("guest list")
@@ -130,7 +134,7 @@ def test_console_flood_does_not_starve_the_shell(guest: GuestPair) -> None:
         assert "version: " in t.console.command("version", timeout=10)
         assert time.monotonic() - start < 5
     assert "floodflood" in t.console.command("vserial dump guest0 200")
-    t.console.command("guest reset guest0")          # ends the flood
+    t.console.command("guest reset guest0", timeout=RELOAD_TIMEOUT)   # ends the flood
     g.attach()
     g.detach()
 
@@ -151,7 +155,7 @@ def test_guest_reboot_panic_poweroff_and_back(fresh_guest: GuestPair) -> None:
     g.detach()
     assert "version: " in c.command("version")
     assert "Kernel panic" in c.command("vserial dump guest0 4000")
-    assert c.command("guest reset guest0") == "guest0: running"
+    assert c.command("guest reset guest0", timeout=RELOAD_TIMEOUT) == "guest0: running"
     g.attach()
     assert g.run("echo back") == "back"
     # Power-off halts the guest; `guest kick` starts it again.
@@ -159,7 +163,7 @@ def test_guest_reboot_panic_poweroff_and_back(fresh_guest: GuestPair) -> None:
     c.expect("guest0: powered off (PSCI SYSTEM_OFF)", 30)
     g.detach()
     assert guest_row(t)[1] == "halted"
-    assert c.command("guest kick guest0") == "guest0: running"
+    assert c.command("guest kick guest0", timeout=RELOAD_TIMEOUT) == "guest0: running"
     g.attach()
     assert g.run("echo again") == "again"
     g.detach()
@@ -187,4 +191,5 @@ def test_bad_bundle_still_gives_a_shell(launch: Launcher, board_config: BoardCon
     assert "guest0: kernel is not an arm64 Linux Image" in t.boot_log
     out = t.console.command("guest list")
     assert re.search(r"guest0\s+failed", out), out
-    assert "could not be loaded" in t.console.command("guest kick guest0")
+    assert "could not be loaded" in t.console.command("guest kick guest0",
+                                                      timeout=RELOAD_TIMEOUT)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from mamoru.guest_module import (
     HOOKED_HANDLER,
     HOOKED_SYSCALL,
@@ -21,6 +23,10 @@ from mamoru.guest_module import (
     runtime_sct,
 )
 from mamoru.idstest import IdsGuest, require_attack_module
+
+# The IDS features are the same on every board; two configurations keep the suite in
+# budget (tests/ids/test_ids.py runs on all of them).
+pytestmark = pytest.mark.configs("virt-gicv2", "rpi3")
 
 SUMMARY = re.compile(r"^(\d+) integrity findings? \(\d+ KiB of text, \d+ KiB of rodata checked\)$")
 # sysctls that flip a static key (a jump label) in this kernel: (file, flipped, default).

@@ -31,6 +31,10 @@ from mamoru.idstest import GUEST_BOOT_TIMEOUT, IdsGuest, ids_bundle, require_att
 from mamoru.profile import Profile
 from mamoru.testing import Launcher, Target, hardware, watch
 
+# The IDS features are the same on every board; two configurations keep the suite in
+# budget (tests/ids/test_ids.py runs on all of them).
+pytestmark = pytest.mark.configs("virt-gicv3", "rpi4")
+
 FINDING = re.compile(r"\[ids protect\] guest0: finding: write to (\S+) \(ipa (0x[0-9a-f]+)\) "
                      r"refused at pc (0x[0-9a-f]+) \(([^)]*)\)")
 # The attack module's code: a listed module while it loads, or (init code, or hidden) memory
