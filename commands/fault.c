@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `fault`: deliberately take an exception, to test the crash report and
  * the W^X protection of the image. Fatal by design. */
 #include <mamoru/command.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `guest`: list and control guests, show their registers and memory. */
 #include <arch/vcpu_run.h>
 #include <mamoru/command.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* help: the command list, or one command's usage. */
 #include <mamoru/command.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `irqstat`: per-interrupt counters. */
 #include <arch/vgic.h>
 #include <mamoru/command.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `meminfo`: RAM, the image, and the allocators' statistics. */
 #include <arch/cpu.h>
 #include <mamoru/command.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `reset` and `poweroff`. */
 #include <mamoru/command.h>
 #include <mamoru/power.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `uptime`: time since boot and hypervisor timer ticks. */
 #include <arch/cpu.h>
 #include <mamoru/command.h>

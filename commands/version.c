@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `version`: what is running, built from which revision, on which board. */
 #include <arch/sysreg.h>
 #include <generated/version.h>

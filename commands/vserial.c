@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `vserial`: attach the console to a guest's UART, or show what it printed. */
 #include <mamoru/command.h>
 #include <mamoru/guest.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The guest bundle: a cpio archive (loaded by QEMU's -initrd or the Pi
  * firmware's "initramfs ... followkernel") whose entries are named

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Console output helpers. Bytes are passed through unchanged: the serial
  * driver layer turns "\n" into "\r\n".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Matching device-tree nodes to the drivers built into the image. */
 #include <mamoru/driver.h>
 #include <mamoru/libc.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Guest lifecycle. A guest is described entirely by its own device tree
  * (from the bundle): its RAM, its UART and its interrupt controller are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Write protection of guest memory through stage 2: see mamoru/guest_wp.h.
  */

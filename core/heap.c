@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Small-object heap: first fit over an address-ordered free list. Every
  * block (free or used) starts with a 16-byte header and the blocks tile the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Host interrupt dispatch: one root controller, a handler per interrupt. */
 #include <mamoru/console.h>
 #include <mamoru/irq.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Line editor: keeps the line and the cursor, and echoes VT100 sequences so
  * the terminal shows the same thing. Only printable ASCII ever enters the

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Boot sequence of the boot CPU, entered from arch/arm/head.S with the MMU
+ * Boot sequence of the boot CPU, entered from arch/arm/cpu/arm64/head.S with the MMU
  * off: device tree, console, memory map and MMU, allocators, interrupts,
  * timer, then the shell. Anything fatal is reported on the console before
  * halting, so a user on a serial line always learns why nothing happens.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Physical memory discovery and the global allocators. */
 #include <arch/cpu.h>
 #include <mamoru/console.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Page allocator: one bit per 4 KiB page (1 = used), the bitmap stored in
  * the first pages of the region it manages. Freeing checks the range is

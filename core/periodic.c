@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include <arch/cpu.h>
 #include <mamoru/periodic.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Applying a device's default pin state with the pin controllers' drivers. */
 #include <mamoru/libc.h>
 #include <mamoru/pinctrl.h>

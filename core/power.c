@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reset and power-off through whichever power driver the device tree offers. */
 #include <mamoru/console.h>
 #include <mamoru/power.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The hypervisor's console on a serial port: output is written polled
  * (with "\n" turned into "\r\n"), input arrives by interrupt into a ring

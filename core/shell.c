@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The command manager and shell: the table of COMMAND()-registered commands,
  * the tokenizer, running a line, and the interactive loop around the line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include <emulators/pl011.h>
 #include <mamoru/console.h>
 #include <mamoru/vserial.h>

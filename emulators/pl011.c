@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * An emulated ARM PL011 UART for a guest. Transmit is instantaneous: bytes
  * go to the guest's console ring (and to the user while `vserial bind` is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #ifndef EMULATORS_PL011_H
 #define EMULATORS_PL011_H
 

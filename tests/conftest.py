@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """pytest plumbing for Mamoru: which boards to test, QEMU and console fixtures,
 console transcripts in failure reports, and a safety net that leaves no QEMU behind.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* QEMU's generic "virt" machine, started with virtualization=on so the
  * image enters at EL2. GICv2 or GICv3 depending on gic-version. */
 #include <mamoru/board.h>

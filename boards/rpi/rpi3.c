@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Raspberry Pi 3 Model B (BCM2837): four Cortex-A53, no GIC (BCM2836
  * per-core controller + BCM2835 peripheral controller), peripherals at
  * 0x3f000000. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Raspberry Pi 4 Model B (BCM2711): four Cortex-A72, GIC-400, peripherals
  * at 0xfe000000 ("low peripheral" mode, the firmware default). */
 #include <mamoru/board.h>

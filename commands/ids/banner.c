@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `ids banner`: the guest kernel's version banner, read from linux_banner. */
 #include "ids.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `ids check`: every check at once, one line per finding and a verdict. */
 #include <mamoru/libc.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `ids hooks`: registered kprobes and ftrace callbacks, the ways a module
  * hooks kernel functions without touching the system call table. Each is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The `ids` command group: guest introspection from the hypervisor. */
 #include <mamoru/libc.h>
 

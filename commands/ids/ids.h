@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The IDS commands: each reads the guest kernel through the introspection
  * API (core/vmi) while the guest is stopped (commands run between guest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `ids integrity`: the guest kernel's text, exception vectors and read-only
  * data compared with the kernel Image in the bundle, through the guest's

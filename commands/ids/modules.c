@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `ids lsmod`: the guest's loaded kernel modules (the module list), and the
  * module check: a module that unlinked itself from the list still has its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `ids plist`: the guest's processes from the kernel's task list. With
  * --hidden, the task list is cross-checked against the PID table

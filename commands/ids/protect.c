@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `ids protect`: prevention, not only detection. Once a guest kernel has
  * finished booting, the guest-physical pages of its system call tables (and,
  * with IDS_PROTECT_RODATA, all of its .rodata) are made read-only in stage 2
- * (core/guest_wp.c, arch/arm/stage2.c). A guest write to them is refused by
- * the vCPU code (arch/arm/vcpu_run.c: the instruction is skipped) and
+ * (core/guest_wp.c, arch/arm/cpu/arm64/stage2.c). A guest write to them is refused by
+ * the vCPU code (arch/arm/cpu/arm64/vcpu_run.c: the instruction is skipped) and
  * reported here, from the main loop, without anyone asking:
  *
  *   [ids protect] guest0: finding: write to sys_call_table+0x1e8 (ipa 0x...)

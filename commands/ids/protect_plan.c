@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The pure part of `ids protect`: see protect_plan.h. */
 #include <mamoru/libc.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The pure part of `ids protect` (host-tested in tests/vmi/host/wp_test.c):
  * which guest-physical pages to protect, how to name a protected address,

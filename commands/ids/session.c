@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What every IDS command does first: find the guest, its profile and its kernel. */
 #include <arch/cpu.h>
 #include <mamoru/libc.h>

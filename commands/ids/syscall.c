@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `ids syscall`: every entry of the system call tables, with the symbol it
  * points to. An entry is flagged when it points outside kernel text (into a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `ids watch`: runs every check of `ids check` periodically from the main
  * loop and reports on the console whenever the verdict changes (a new alert,

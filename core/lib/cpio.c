@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include <mamoru/cpio.h>
 #include <mamoru/libc.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Guest-controlled text made safe for the operator's terminal: a process
  * named "\033[2J" must not clear the screen, a module name must not move

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * DTB structure reader: header and structure-block validation, the token
  * walker, navigation and property access (Devicetree Specification v0.4,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Device tree lookups built on the walker in fdt.c: paths and aliases,
  * phandles, compatible search, "reg" translation through "ranges" and the

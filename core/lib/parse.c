@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* parse_u64: the number parser used by commands for their arguments. */
 #include <mamoru/libc.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Finding a node's pin groups in the device tree (see mamoru/pinctrl.h). */
 #include <mamoru/libc.h>
 #include <mamoru/pinctrl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * printf-style formatting without floating point: m_vformat does the work
  * and writes through a callback; m_vsnprintf is a callback into a buffer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include <mamoru/regions.h>
 
 int regions_subtract(struct mem_region *r, size_t n, size_t max, uint64_t base, uint64_t size)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The string and memory functions of libc.h for the freestanding hypervisor
  * build. Host builds use the system's, so this file is empty there.

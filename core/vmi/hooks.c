@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Walks for what rootkits use and hide behind: the sysfs module objects
  * (left in place by a module that unlinks itself from the module list),

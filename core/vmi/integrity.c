@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Kernel text and read-only data integrity: the manifest parser, the
  * comparison against the Image and the scan through guest page tables

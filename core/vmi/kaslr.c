@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vmi_init: locating the guest kernel (its KASLR slide) from independent
  * anchors, so that one tampered anchor cannot blind the IDS.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Iteration over a kernel list_head { next; prev; } ring, defended against
  * hostile memory: a hard limit on nodes, Brent's cycle detection on node

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * VMI memory access: guest-physical reads confined to the banks, virtual
  * reads through the software walker (with a small per-page cache), typed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The defensive parser of guest kernel profiles (docs/profile-format.md).
  * Everything is checked in profile_load(); the accessors rely on that.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Profile look-ups for VMI: symbols (slid), member offsets and constants,
  * through a small cache keyed by the full profile key, and symbolization.

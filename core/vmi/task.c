@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Kernel object walks for the IDS: tasks (init_task's tasks list), every PID
  * through init_pid_ns's IDR (an xarray), and loaded modules.

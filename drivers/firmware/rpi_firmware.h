@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The Raspberry Pi firmware, asked through its mailbox property interface. */
 #ifndef DRIVERS_RPI_FIRMWARE_H
 #define DRIVERS_RPI_FIRMWARE_H

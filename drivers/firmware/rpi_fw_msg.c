@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Encoding and checking property interface messages (see rpi_fw_msg.h). */
 #include "rpi_fw_msg.h"
 

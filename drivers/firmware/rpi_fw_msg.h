@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Messages of the Raspberry Pi firmware's mailbox property interface
  * (channel 8, ARM to VideoCore): a buffer of 32-bit words, 16-byte

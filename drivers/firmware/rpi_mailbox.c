@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The BCM2835 mailbox (ARM side), used to talk to the VideoCore firmware:
  * mailbox 0 carries the firmware's answers to the ARM, mailbox 1 the ARM's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Raspberry Pi 2/3 (BCM2836/BCM2837) interrupt controllers; there is no GIC.
  *

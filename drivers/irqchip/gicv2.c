@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ARM Generic Interrupt Controller v2 / GIC-400 (ARM IHI 0048B).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What the GICv2 driver found, for the virtual GIC code: the physical
  * distributor and CPU interface, and (when the device tree lists them) the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ARM Generic Interrupt Controller v3 (ARM IHI 0069), with affinity
  * routing and the system-register CPU interface.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reading a BCM2835 pin group node (see bcm2835_fsel.h). */
 #include "bcm2835_fsel.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * BCM2835/BCM2711 GPIO function select (BCM2835 ARM Peripherals, section
  * 6.1; BCM2711 ARM Peripherals, section 5.2): ten pins per 32-bit GPFSELn

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * BCM2835/BCM2711 GPIO as a pin controller: sets the function select of
  * the pins a device's pin group names (for the console: uart1_gpio14, the

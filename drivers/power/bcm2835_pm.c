@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * BCM2835/BCM2711 power manager watchdog: reset, and "halt" for power-off.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * PSCI SYSTEM_OFF / SYSTEM_RESET (Arm DEN 0022), called through the SMC
  * Calling Convention: function ID in x0, arguments in x1-x3, result in x0.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * BCM2835 auxiliary mini UART (BCM2835 ARM Peripherals, section 2.2).
  *

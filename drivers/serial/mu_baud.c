@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Mini UART baud divisor arithmetic (see mu_baud.h). */
 #include "mu_baud.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The mini UART's baud rate (BCM2835 ARM Peripherals, section 2.2.1):
  * baud = core_clock / (8 * (AUX_MU_BAUD + 1)), so the divisor register is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ARM PrimeCell PL011 UART (PL011 TRM, ARM DDI 0183).
  *

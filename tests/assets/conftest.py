@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Tests of the downloaded guest assets (Debian's arm64 cloud kernel, busybox).
 
 The first run downloads about 22 MB (the kernel and busybox) into the cache

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The IDS test attack module (tests/guest_module), proven in the guest without the hypervisor.
 
 Debian's cloud kernel boots under plain QEMU with the busybox initramfs plus the module at

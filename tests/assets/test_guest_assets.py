@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The default guest: Debian's cloud kernel, the busybox initramfs, and a boot of both."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A second Debian kernel series next to the default: guest_assets.cloud_kernel(series=...)
 finds the newest build of the series through its versioned metapackage, like the default
 kernel through linux-image-cloud-arm64, and caches it the same way."""

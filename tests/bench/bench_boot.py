@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Image size and boot-to-prompt time of every board configuration.
 
 Boot time: from starting QEMU to the shell prompt on the console (median of

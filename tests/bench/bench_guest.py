@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Guest boot-to-shell and CPU cost under Mamoru against the same kernel run directly by QEMU.
 
 Boots Debian's arm64 cloud kernel + busybox initramfs (a) as guest0 under Mamoru on each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Cost of `ids plist` for 10, 100 and 1,000 guest processes, against the guest's own `ps`.
 
 For each count, starts that many `sleep` processes in guest0 (under Mamoru), then times

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Interrupt cost per board: timer wake-up latency seen by the guest and traps per interrupt.
 
 Inside guest0, 200 `usleep 1000` calls each need one timer interrupt; their average

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Time and peak memory of `./mamoru profile` on Debian's arm64 cloud kernel, per input path.
 
 Paths: the raw Image + System.map (types from its BTF), and the -dbg vmlinux (DWARF), each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Cost of guest introspection on the host build (optimized, no sanitizers): one kernel
 virtual read (vmi_read_u64) and a full task walk, per task, with and without the per-page
 translation cache.

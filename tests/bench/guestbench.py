@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Helpers shared by the guest benchmarks: boot Mamoru with a bundle, reach guest0's shell."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Fixtures for tests that need guest0 (Debian's kernel + busybox) running under Mamoru."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Issue 3: an unmodified Debian arm64 kernel runs as guest0 under Mamoru.
 
 Through `vserial bind` the tests use the guest's busybox shell; the hypervisor

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Guest description files (mamoru.guestfile, `--guests FILE`): what they accept, and that
 every mistake is one clear line that leaves no file behind (in build/ or at -o)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """README.md's "Your own guest" example is a test: its guests.toml, written exactly as the
 README shows it next to Debian's 6.12 kernel files (the same ones the README's commands
 fetch; here from the asset cache), goes through `./mamoru bundle --guests`, boots under QEMU

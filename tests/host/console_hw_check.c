@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * console_hw_check: the pure parts of the Raspberry Pi console set-up, run
  * on the host under the sanitizers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Lists a newc cpio archive with the hypervisor's reader: one line per entry
  * ("<name> <size> <mode in octal> <first-byte-or-->"), then "end" at the
  * trailer, or "error: <why> at <offset>" and exit 1. */

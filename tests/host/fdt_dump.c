@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * fdt_dump <file.dtb> [query...]: validates a DTB with fdt_init and prints a
  * canonical text form: reserved memory, every node path with its properties,

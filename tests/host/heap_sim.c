@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Drives the heap and page allocators over malloc'd arenas: scripted edge
  * cases, then a long random alloc/free sequence (fixed seed), checking after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Compares m_snprintf with the host C library's snprintf over a table of
  * formats, including truncation, and checks parse_u64. Prints each mismatch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Runs the real shell loop (line editor, tokenizer, command table, help) on
  * bytes read from stdin, writing everything the console would show to

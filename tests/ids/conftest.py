@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Fixtures for the IDS tests: guest0 with the attack module in its initramfs, KASLR off or on."""
 
 from __future__ import annotations

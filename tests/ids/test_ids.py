@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Issue 5: the `ids` commands against the live guest, checked against the guest's own view,
 and against a real in-guest attack (a kernel module that hooks a syscall, hides a process
 from ps and unlinks itself from the module list).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The IDS tests of test_ids.py on a second kernel series: Debian's bookworm-backports 6.12
 cloud kernel (the newest build of the series apt offers), KASLR on, its profile made from the
 Image + System.map, the attack module built against its own headers.

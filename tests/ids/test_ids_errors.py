@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The IDS on guests it cannot inspect: no profile, a corrupt profile, a guest not running.
 
 One boot with two guests (guest0 without a profile, guest1 with a damaged one), which also

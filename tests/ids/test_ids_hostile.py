@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Hostile guest memory, end to end: the guest corrupts its own task list (a cycle that never
 returns to init_task). The IDS fails closed: in bounded time it reports the corruption as a
 finding (the verdict is ALERT, never "cannot check"), shows what it could read, and runs every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Issue 10: kernel text and read-only data integrity (`ids integrity`, part of `ids check`).
 
 Each module-scoped boot (per board config, KASLR off and on) runs these tests in order: clean

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Issue 10: the hypervisor write-protects the guest kernel's read-only data in stage 2.
 
 One boot per board configuration (KASLR on), protection armed by itself (quietly: `ids

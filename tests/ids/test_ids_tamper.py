@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Issue 10: the IDS fails closed and sees what rootkits do besides the syscall table.
 
 One guest per board configuration (KASLR on), attacked in turn by the project's attack module

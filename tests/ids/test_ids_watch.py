@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """`ids watch`: the checks run by themselves and report when the verdict changes."""
 
 from __future__ import annotations

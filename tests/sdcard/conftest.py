@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Fixtures for the SD card tests: the card images of the selected Pi boards, built once
 per session into a temporary directory from build/<board>/, and their files read back
 out of the FAT partition (sdcard_helpers.py)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Reading an SD card image back the way a card reader would: an MBR parser written here
 (independently of mamoru.sdcard's), mtools for the FAT partition; and building the cards
 the tests share."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Boot what is on the SD card, as the Pi firmware would, under QEMU raspi4b / raspi3b.
 
 The kernel, DTB, guest bundle and command line are the files read back out of the card

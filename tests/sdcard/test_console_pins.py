@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The console's pins under QEMU raspi4b / raspi3b: Mamoru sets GPIO 14/15 to the
 function the console node's pinctrl-0 names in the DTB, whatever the firmware left.
 

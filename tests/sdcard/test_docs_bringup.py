@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The bring-up docs match the code: README's and docs/sdcard.md's "When nothing appears"
 name --debug-boot and the three states a user can see, the flag exists and writes what
 they say, the overlay advice is gone, and the banner lines they show are the ones the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """`./mamoru sdcard` refuses Debian raspi-firmware older than the known-good floor
 (1.20220830, bookworm's), with a message that says why and what to do, before it unpacks
 anything; and the combinations of --debug-boot and --console."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """`./mamoru setup` enables Debian's non-free-firmware component (raspi-firmware) only when
 no apt source has it yet: one-line and deb822 sources, disabled entries, other suites."""
 

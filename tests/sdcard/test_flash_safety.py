@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The flash refusal rules, on fake inputs: a sysfs/procfs/dev tree built in a temporary
 directory (no real device is ever opened for writing), regular files, /dev/null."""
 

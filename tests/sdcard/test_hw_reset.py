@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Board resets for hardware-in-the-loop runs (--reset-cmd, the hypervisor's `reset`, the
 user), against a fake board behind a pty that pyserial opens like /dev/ttyUSB0: a console
 left bound to a guest, an 8-byte receive FIFO, and a serial device that vanishes and comes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The SD card image: partition table, FAT32 file system, the files and config.txt read back
 out of it, reproducibility, and updating the files of a flashed card in place."""
 

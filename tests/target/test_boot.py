@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Booting, resetting, powering off and crashing: each test boots its own target."""
 
 from __future__ import annotations

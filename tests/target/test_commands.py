@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The shell's commands: help, version, meminfo, uptime, irqstat."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Kconfig reaches the code, and configurations build side by side in their own folders.
 
 A virt configuration without the `fault` command (CONFIG_CMD_FAULT off) is built into its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The shell's line editor and its handling of bad input."""
 
 from __future__ import annotations

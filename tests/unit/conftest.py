@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Fixtures for the host unit tests: one `scons host` build per session and
 the DTB fixtures compiled from tests/unit/data/*.dts."""
 import subprocess

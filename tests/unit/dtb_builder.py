@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Builds DTB blobs token by token (Devicetree Specification v0.4, ch. 5),
 so tests can make structures dtc refuses to emit."""
 import struct

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Running the host programs of `scons host` (build/host/) under the sanitizers."""
 import os
 import subprocess

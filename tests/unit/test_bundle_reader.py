@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The hypervisor's guest-bundle (cpio newc) reader against hostile archives.
 
 The host build of core/lib/cpio.c runs under ASan/UBSan with an exact-size

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The Raspberry Pi console's set-up logic on the host (console_hw_check, under ASan and
 UBSan): the console node's pin state from the DTB turned into GPFSEL values, the mini
 UART's baud divisor from the core clock, and the firmware mailbox's GET_CLOCK_RATE

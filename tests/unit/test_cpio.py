@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """mamoru.cpio (the newc writer and reader) and the initramfs layout built on it."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The DTB reader (core/lib/fdt.c, fdt_resolve.c) through fdt_dump: lookups
 on dtc-compiled trees, and malformed blobs that must be refused cleanly."""
 import random

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Heap and page allocator invariants (heap_sim)."""
 from pathlib import Path
 

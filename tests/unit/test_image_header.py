@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The raw images carry the arm64 Linux Image header loaders rely on.
 
 QEMU's -kernel and the Raspberry Pi firmware start build/<board>/mamoru.img like a Linux

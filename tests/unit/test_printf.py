@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """m_snprintf against the host snprintf, and parse_u64 (printf_check)."""
 from pathlib import Path
 

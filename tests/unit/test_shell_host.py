@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Line editor, tokenizer, command table and help, through shell_sim (the
 real shell loop fed from stdin; commands echo/fail/long come from the
 harness)."""

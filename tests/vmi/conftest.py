@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Fixtures for the guest-kernel profile tests (tests/vmi/test_profile*.py).
 
 Marker `debian`: the test needs Debian's arm64 cloud kernel and its -dbg files (fetched and

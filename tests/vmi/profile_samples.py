@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Test data for the profile tests: a synthetic profile, a tiny BTF writer and corruption
 helpers. The BTF writer follows the kernel's BTF documentation, independently of the reader
 in tools/mamoru/profile/btf.py."""

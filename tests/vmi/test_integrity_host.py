@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The kernel integrity comparison (core/vmi/integrity.c) on the host under ASan/UBSan, with
 manifests from the Python writer (tools/mamoru/integrity.py): a small synthetic kernel whose
 every kind of legitimate patch is exercised, hostile manifests (rejected, never a crash), the

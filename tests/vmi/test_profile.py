@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The profile tool's Python side without a real kernel: format round trip, strict reading,
 the BTF reader over a hand-built blob, and clean errors for bad inputs."""
 

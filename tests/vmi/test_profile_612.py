@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Profiles of Debian's bookworm-backports 6.12 cloud kernel (the newest build of the series,
 found through apt like the 6.1 default), and the relocation formats that kernel series uses.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The hypervisor's profile parser (core/vmi/profile.c), host build with ASan/UBSan, against
 the Python writer: same text as --show, the same verdict on corrupt profiles (rejected with a
 one-line reason, never a crash), symbolization rules, and a short libFuzzer run."""

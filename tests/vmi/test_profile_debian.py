@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Profiles of Debian's real arm64 cloud kernel, from both inputs: the raw Image with its BTF
 plus the -dbg System.map, and the -dbg vmlinux with DWARF. The two must agree, the C parser
 must read them exactly as --show does, and the expected syscall table entries (sct.<n>) must

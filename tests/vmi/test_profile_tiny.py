@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The user-built-kernel case: a tinyconfig arm64 kernel built from Debian's linux-source with
 DWARF 5 (mamoru.tinykernel, cached). Its profile comes from the vmlinux's DWARF in seconds, its
 task_struct layout differs from Debian's cloud kernel (offsets come from the exact build), and

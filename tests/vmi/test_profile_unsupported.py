@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """What `./mamoru profile` does not support it says in one line, and makes no profile:
 32-bit ARM kernels (a zImage or an ELF32), relocation types it does not know, an Image
 without BTF (that last one is in test_profile.py::test_cli_errors)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The introspection library against real memory: Debian's arm64 cloud kernel booted under
 QEMU (KASLR on and off), ground truth from inside the guest, a RAM dump and the vCPU registers
 from outside, and vmi_tool (core/vmi + the profile parser) reading the dump."""

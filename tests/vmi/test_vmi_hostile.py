@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Hostile guest memory: the introspection library over a synthetic guest (vmi_fake) whose
 lists, pointers, strings and trees are corrupted. Each case must end with a clean error in
 bounded time (subprocess timeout), without a sanitizer report."""

@@ -1,4 +1,5 @@
-"""The guest stage-1 walker (arch/arm/guest_walk.c) over hand-built tables, via walk_test."""
+# SPDX-License-Identifier: GPL-2.0-only
+"""The guest stage-1 walker (arch/arm/cpu/arm64/guest_walk.c) on hand-built tables (walk_test)."""
 
 from __future__ import annotations
 

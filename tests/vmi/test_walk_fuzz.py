@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A short libFuzzer run of the stage-1 walker (walk_fuzz: clang -fsanitize=fuzzer,address,
 undefined), seeded with valid tables for each granule. Longer by hand:
   build/host/vmi/walk_fuzz -max_total_time=600 CORPUS_DIR

@@ -1,5 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Stage-2 write protection's pure C on the host (tests/vmi/host/wp_test.c, sanitizers on):
-block splitting with break-before-make and permission changes (arch/arm/stage2_pt.c), the
+block splitting with break-before-make and permission changes (arch/arm/cpu/arm64/stage2_pt.c), the
 pages `ids protect` protects, how it names them and its report rate limit
 (commands/ids/protect_plan.c)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A small synthetic arm64 Linux guest for the hostile-memory tests: page tables, a slid kernel
 image with linux_banner and vectors, a task list, a PID IDR and a module list, plus the profile
 that describes it. Tests corrupt any of it and check vmi_tool ends with a clean error."""

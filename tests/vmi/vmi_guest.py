@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Real guest data for the VMI tests: boot Debian's arm64 cloud kernel under plain QEMU, record
 ground truth over the serial console, stop the vCPU through QEMU's gdbstub (our own minimal GDB
 remote-protocol client), read its system registers and save guest RAM with QMP `pmemsave`.

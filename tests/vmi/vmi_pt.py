@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Hand-built AArch64 stage-1 translation tables for the walker and VMI tests.
 
 Written from the VMSAv8-64 rules (granule, TnSZ, start level, descriptor bits), independently

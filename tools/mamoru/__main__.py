@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """./mamoru: build, run and test the Mamoru hypervisor. Every verb has --help."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The boards Mamoru builds for, and the configurations the tests boot them in."""
 
 from dataclasses import dataclass

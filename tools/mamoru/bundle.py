@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The guest bundle: one cpio archive holding each guest's kernel, initrd, DTB and profile.
 
 Entries are <guest>/kernel, <guest>/initrd, <guest>/dtb and (optionally) <guest>/profile.

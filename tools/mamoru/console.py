@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Talking to Mamoru's shell over a serial line (QEMU's socket or pty, or a real UART).
 
 Console wraps any pyserial object. Everything read is kept in `transcript`;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A small writer and reader for cpio "newc" archives (the Linux initramfs format).
 
 Needs no root and no `cpio` binary: device nodes are just header fields. The writer emits

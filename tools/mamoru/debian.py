@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Debian packages as a source of files: download a .deb, resolve a metapackage, extract members.
 
 Foreign-architecture packages (":arm64") need `dpkg --add-architecture arm64` and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Writing an SD card image to a block device, carefully.
 
 Before anything is written, the target must be a whole-disk block device that is not

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The default guest: Debian's arm64 cloud kernel and a busybox initramfs, fetched and cached.
 
 Cache layout (under `paths.cache_dir()`: $MAMORU_CACHE or ~/.cache/mamoru):

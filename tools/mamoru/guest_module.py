@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The IDS test attack: a kernel module for the default guest, built against Debian's headers.
 
 tests/guest_module/mamoru_attack.c hooks one system call table entry, unlinks a process from

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The virtual platform a guest sees, described once and turned into its device tree.
 
 The hypervisor reads this device tree from the guest bundle to learn where the guest's

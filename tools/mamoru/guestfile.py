@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Guest description files: the guests of a bundle in TOML, without writing Python.
 
     [[guest]]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Talking to a guest's shell through the hypervisor: `vserial bind`, commands, ESC x q.
 
 Used by the tests and benchmarks; works over any Console (QEMU or a real board).

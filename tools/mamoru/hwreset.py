@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Restarting a real board for hardware-in-the-loop test runs (`--console DEVICE`).
 
 A reset is done, in this order of preference, by

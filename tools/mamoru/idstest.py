@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Helpers the IDS tests share (tests/ids): the guest under test, its bundle with the attack
 module, and what a test does before attacking it. Imported by the tests and tests/ids/conftest.py
 (test modules import from here, never from a conftest, so any set of test folders collects)."""

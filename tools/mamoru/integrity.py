@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The kernel integrity manifest: what `ids integrity` compares the guest kernel against.
 
 The baseline is the kernel Image in the guest bundle (it comes from the host, never from guest

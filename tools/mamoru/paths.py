@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Where things live: the repository, build outputs and the download cache."""
 
 import fcntl

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """QEMU with a kernel's serial console on stdin/stdout, for booting a guest kernel directly
 (without Mamoru): the assets tests and the benchmarks' baseline use it.
 

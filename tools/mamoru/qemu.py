@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """QEMU command lines for every board, and a Qemu process wrapper with a console.
 
 This is the one place that knows how Mamoru is run under QEMU: `./mamoru run`,

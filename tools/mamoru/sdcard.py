@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Raspberry Pi SD card images: an MBR disk with one FAT32 boot partition that holds the Pi
 firmware, the board's device tree, config.txt, cmdline.txt, mamoru.img and the guest bundle.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The card's device tree with the console moved to the PL011 (`./mamoru sdcard --console
 pl011`): what the firmware's disable-bt overlay would do, which Debian's DTBs cannot take
 (they are built without __symbols__, so the firmware applies no overlays to them).

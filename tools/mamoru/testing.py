@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Test-side helpers shared by tests/conftest.py and the target tests: the Target
 a test talks to, booting QEMU targets, and transcripts for failure reports."""
 

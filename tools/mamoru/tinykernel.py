@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A small user-built arm64 guest kernel: Debian's linux-source, tinyconfig plus what a guest
 needs, DWARF 5. It is the "user-built kernel" input of the profile tool (vmlinux with DWARF,
 not a distribution's BTF + System.map), and its struct layouts differ from Debian's build.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A board is data: its name and the device-tree root compatibles it
  * accepts. Everything else (memory, UART, interrupt controller, power

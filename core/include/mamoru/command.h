@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The command manager: commands register themselves with COMMAND(), the
  * shell tokenises a line and runs the matching command.

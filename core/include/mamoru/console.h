@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A console handle: where a command's output goes. The shell passes one to
  * every command, so the same command can later run over another transport.

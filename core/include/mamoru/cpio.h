@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Reader for "newc" cpio archives (the guest bundle). Every header field,
  * name and size is checked against the buffer before it is used.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Device drivers register themselves with DRIVER() and are matched against
  * device-tree "compatible" strings. Each class has its own ops structure.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Flattened device tree (DTB) reader. Read-only, allocation-free and
  * defensive: the blob comes from firmware or a bootloader and every offset

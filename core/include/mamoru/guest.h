@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Guests: each is one Linux (or other) kernel with its RAM, vCPU, emulated
  * devices and console, loaded from the guest bundle.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Write protection of guest memory through stage 2 (the mechanism; the IDS
  * decides what to protect and when, commands/ids/protect.c). A write to a

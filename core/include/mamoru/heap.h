@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Memory allocators. A page allocator (bitmap over a range of 4 KiB pages,
  * for page tables and guest memory) and a small-object heap (first fit with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Host interrupt handling: the root interrupt controller (GICv2, GICv3 or
  * the BCM2836/BCM2835 pair) behind one interface, a handler table and

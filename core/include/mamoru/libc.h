@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The few C library functions Mamoru uses. The hypervisor build provides
  * them in core/lib/string.c; host builds (unit tests) take the system's.

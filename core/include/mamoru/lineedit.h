@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Line editor for the serial shell. Fed one byte at a time (from the UART
  * receive buffer), it echoes through a console and returns a result when a

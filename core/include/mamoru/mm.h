@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The hypervisor's view of physical memory, built from the device tree. */
 #ifndef MAMORU_MM_H
 #define MAMORU_MM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Work the main loop does now and then (between console input and guest time
  * slices, so guests are stopped while it runs): e.g. the IDS watch. A task

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Pin multiplexing from the device tree: a device node's "pinctrl-<n>"
  * properties list the pin group nodes of its states ("pinctrl-names" names

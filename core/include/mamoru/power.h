@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* System reset and power-off (PSCI, BCM2835 power manager). */
 #ifndef MAMORU_POWER_H
 #define MAMORU_POWER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Physical memory regions: lists of [base, base+size) ranges. */
 #ifndef MAMORU_REGIONS_H
 #define MAMORU_REGIONS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Serial port drivers (PL011, BCM2835 mini UART) and the serial console. */
 #ifndef MAMORU_SERIAL_H
 #define MAMORU_SERIAL_H

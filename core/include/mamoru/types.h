@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Basic types and helpers shared by every Mamoru source file. */
 #ifndef MAMORU_TYPES_H
 #define MAMORU_TYPES_H

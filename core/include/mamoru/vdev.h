@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Emulated devices: a guest access to an address that stage 2 leaves
  * unmapped traps to the hypervisor, which finds the device covering the

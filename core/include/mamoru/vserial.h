@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vserial: hands the user's console to a guest's UART until the escape
  * sequence ESC x q, Xvisor-style.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target for the integrity manifest parser and comparison: any
  * input must be rejected or loaded cleanly, and a loaded manifest must be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Host driver for the integrity comparison (core/vmi/integrity.c), under
  * ASan/UBSan: compares a "runtime" memory file (laid out like the Image:

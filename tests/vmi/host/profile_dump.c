@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * profile_dump: loads a profile with the hypervisor's parser (core/vmi/profile.c)
  * and prints it like `./mamoru profile --show`, so tests can compare the two.

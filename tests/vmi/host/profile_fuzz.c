@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target for the profile parser: any input must be rejected or
  * loaded cleanly, and a loaded profile must answer every query in bounds.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vmi_tool: the introspection library (core/vmi) on the host, over a guest
  * RAM dump, a register file and a profile.

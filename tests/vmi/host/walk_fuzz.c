@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target for the guest stage-1 walker: the input is the registers
  * (TCR, TTBR0, TTBR1, a VA: 32 bytes) and then guest RAM at GPA 0 (and, to

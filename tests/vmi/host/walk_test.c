@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * walk_test: drives the guest stage-1 walker over a memory image (host).
  *

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Host test of the pure parts of stage-2 write protection: the descriptor
- * table logic (arch/arm/stage2_pt.c: mapping, block splitting with
+ * table logic (arch/arm/cpu/arm64/stage2_pt.c: mapping, block splitting with
  * break-before-make, permission changes) and `ids protect`'s plan (which
  * pages), naming and report rate limit (commands/ids/protect_plan.c).
  * Prints "wp_test: ok" and exits 0, or names the first failed check.

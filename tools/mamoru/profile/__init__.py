@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Guest kernel profiles for the IDS: symbols, struct offsets and layout constants of one
 Linux build, in the binary format of docs/profile-format.md.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A reader for the kernel's BTF (BPF Type Format), written from the format's documentation.
 
 Layout of a blob (little-endian here; the magic tells the byte order):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """What goes into a profile, gathered from a Kernel (see inputs.py).
 
 Keys: sym.<name> (link address), <struct>.<member> (byte offset), sizeof.<struct>,

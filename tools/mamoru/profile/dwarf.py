@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Struct layouts from a vmlinux's DWARF, read with pyelftools without walking all of it.
 
 A distribution vmlinux carries ~200 MB of .debug_info in thousands of compile units; parsing all

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The one exception the profile tool raises for bad or unsupported input."""
 
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The binary profile format (docs/profile-format.md): writer, strict reader and text form.
 
     header (32 bytes)  magic "MAMORUPF", u32 version, u32 header_size (32), u32 total_size,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Reading the two kinds of kernel input: a vmlinux ELF, or a raw arm64 Image + System.map.
 
 Both end up as a `Kernel`: every symbol, the candidate text symbols, a TypeSource for struct

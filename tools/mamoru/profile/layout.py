@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Struct layouts as the profile needs them, whichever debug format they came from."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The link-time contents of the syscall tables, from the kernel's own relocations.
 
 An arm64 kernel is linked as a relocatable (-shared) image: a pointer table such as

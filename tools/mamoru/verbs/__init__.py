@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """One module per ./mamoru verb; each has add_arguments(parser) and main(args) -> int."""
 
 from types import ModuleType

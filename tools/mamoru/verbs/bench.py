@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Run the benchmarks (tests/bench/bench_*.py) and print their numbers.
 
 Sets up and builds every board (unless --no-build), then runs each script, or only

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Build the hypervisor for a board: build/<board>/mamoru.elf, mamoru.img and guests.cpio.
 
 Runs SCons from the virtualenv: scons -C <repo> board=<board> -j<N>. The guest bundle holds

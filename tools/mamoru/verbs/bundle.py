@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Write just a guest bundle (cpio): the guests of a TOML file, or the default guest.
 
   ./mamoru bundle --guests guests.toml -o guests.cpio

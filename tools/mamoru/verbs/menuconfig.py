@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Edit a board's configuration interactively (scons board=<board> menuconfig).
 
 The configuration lives in build/<board>/.config, or in DIR/.config with --out DIR (a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Make a guest kernel profile for the IDS, or show one.
 
   ./mamoru profile vmlinux -o guest.profile                 (ELF with DWARF, or .BTF)

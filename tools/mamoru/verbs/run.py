@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Boot Mamoru under QEMU with this terminal as its console, guest0 running.
 
 Sets up the host and builds first (unless --no-build), including the guest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Build the Raspberry Pi SD card image; flash it, or update the files on a flashed card.
 
   ./mamoru sdcard --board rpi4                       build/rpi4/mamoru-rpi4.img

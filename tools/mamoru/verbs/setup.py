@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Install what building and running Mamoru needs (idempotent; fast when done).
 
 On Debian 12: the bookworm-backports apt source, the arm64 dpkg architecture, make,

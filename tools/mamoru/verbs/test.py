@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Set up, build every board, then run the test suite (pytest on tests/).
 
 Every argument after the verb goes to pytest, e.g.:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Architecture services the portable core calls. */
 #ifndef ARCH_CPU_H
 #define ARCH_CPU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Software stage-1 translation of AArch64 EL1&0 guest virtual addresses,
  * from the guest's TTBR0_EL1/TTBR1_EL1/TCR_EL1 (Arm ARM, VMSAv8-64).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Stage-2 translation: guest-physical (IPA) to host-physical. */
 #ifndef ARCH_STAGE2_H
 #define ARCH_STAGE2_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Stage-2 descriptor tables as plain data (4 KiB granule, levels 1 to 3):
  * building them, looking an IPA up, and changing the write permission of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* AArch64 system register access and barriers. */
 #ifndef ARCH_SYSREG_H
 #define ARCH_SYSREG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A virtual CPU running at EL1: its general registers (saved and restored
  * by the entry/exit code in guest_entry.S), EL1 system registers and

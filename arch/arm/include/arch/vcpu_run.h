@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #ifndef ARCH_VCPU_RUN_H
 #define ARCH_VCPU_RUN_H
 

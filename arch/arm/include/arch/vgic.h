@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The guest's interrupt controller: a GICv2 as the guest sees it. The
  * distributor is always emulated (vgic.c); how interrupts reach the vCPU is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #ifndef ARCH_VTIMER_H
 #define ARCH_VTIMER_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Kernel text and read-only data integrity (docs/integrity.md).
  *

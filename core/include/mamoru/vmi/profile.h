@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Guest kernel profiles (docs/profile-format.md): symbols, struct member
  * offsets and layout constants of one Linux build, made by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Guest introspection (VMI): reads a Linux guest's kernel data from outside.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Emulated GICv2 distributor for a guest (one vCPU, 64 interrupts) and the
  * interrupt state the backends deliver from.

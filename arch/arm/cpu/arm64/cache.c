@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Data cache maintenance. A guest kernel starts with its MMU and caches off
  * and reads memory directly, so whatever the hypervisor wrote there through

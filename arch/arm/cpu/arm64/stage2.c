@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Stage-2 page tables: 4 KiB granule, 39-bit IPA space starting at level 1
  * (VTCR_EL2.SL0 = 1), 2 MiB blocks wherever alignment allows. Tables come

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * EL2 control registers. Firmware (or QEMU) may leave them in any state the
  * architecture allows, and several reset to UNKNOWN values on real CPUs, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Stage-2 descriptor tables as plain data: see arch/stage2_pt.h. The rules
  * followed here (Arm ARM, VMSAv8-64 translation table maintenance):

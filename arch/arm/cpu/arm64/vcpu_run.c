@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Running a vCPU: enter the guest, and handle what traps to EL2 until the
  * hypervisor itself is needed: emulated device accesses (data aborts on

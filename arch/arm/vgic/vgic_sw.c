@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vGIC backend without hardware help: the guest's GICv2 CPU interface is
  * emulated (its accesses trap through stage 2) and a pending interrupt is

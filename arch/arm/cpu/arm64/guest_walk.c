@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Software stage-1 walk of AArch64 EL1&0 translation tables (see
  * arch/guest_walk.h). Written from the VMSAv8-64 chapter of the Arm ARM:

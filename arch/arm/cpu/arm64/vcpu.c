@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* vCPU boot state and EL1 system-register context. */
 #include <arch/sysreg.h>
 #include <arch/vcpu.h>

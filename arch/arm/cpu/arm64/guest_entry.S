@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * World switch. guest_enter saves the hypervisor's callee-saved registers
  * and stack pointer in the vCPU, loads the guest's registers and erets to

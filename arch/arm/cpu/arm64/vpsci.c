@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* PSCI 1.0 for the guest: version, features, CPU_OFF, SYSTEM_OFF, SYSTEM_RESET. */
 #include <arch/vcpu_run.h>
 #include <mamoru/guest.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The guest's virtual timer. The guest programs CNTV_* directly; when it
  * fires, the physical PPI 27 reaches the hypervisor, which masks the timer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vGIC backend for hosts with the GICv2 virtualisation extension (QEMU virt
  * with GICv2, the Raspberry Pi 4's GIC-400): the guest's GICC accesses go

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * EL2 stage-1 translation: an identity map with 4 KiB granule and a 39-bit
  * address space (three levels, starting at level 1). The low 4 GiB are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * EL2 exception vectors. Interrupts taken from EL2 itself are dispatched to
  * irq_handle(); every other exception is unexpected for now and ends in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The EL2 physical timer (CNTHP) drives the hypervisor tick. Time itself
  * comes from the system counter (CNTPCT_EL0) and its frequency (CNTFRQ_EL0,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Entry point. The image starts with the arm64 Linux Image header so that
  * QEMU's -kernel and the Raspberry Pi firmware load it like a kernel and

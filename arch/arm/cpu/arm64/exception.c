@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Crash reports for exceptions the hypervisor does not expect: the
  * exception class decoded from ESR_EL2, the fault status for aborts, the
