@@ -23,6 +23,7 @@
 #define DTB_AREA (2ull << 20)
 #define RAM_ALIGN (2ull << 20)
 #define GUEST_RAM_MAX (1ull << 30)
+#define REPORT_LIMIT 8     /* bad accesses reported per guest before going quiet */
 
 struct guest guests[GUEST_MAX];
 
@@ -216,7 +217,6 @@ int guest_reset(struct guest *g)
 	for (unsigned i = 0; i < g->nvdevs; i++)
 		if (g->vdevs[i].ops->reset)
 			g->vdevs[i].ops->reset(&g->vdevs[i]);
-	g->reset_requested = false;
 	g->resets++;
 	g->reason[0] = '\0';
 	return 0;
@@ -244,6 +244,28 @@ struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, ui
 	d->guest = g;
 	d->priv = priv;
 	return d;
+}
+
+int guest_mmio(struct guest *g, uint64_t ipa, bool write, unsigned size, uint64_t *val)
+{
+	for (unsigned i = 0; i < g->nvdevs; i++) {
+		struct vdev *d = &g->vdevs[i];
+		if (ipa < d->base || ipa - d->base >= d->size)
+			continue;
+		int err = write ? d->ops->write(d, ipa - d->base, size, *val) :
+				  d->ops->read(d, ipa - d->base, size, val);
+		return err ? GUEST_MMIO_REJECTED : GUEST_MMIO_OK;
+	}
+	return GUEST_MMIO_NODEV;
+}
+
+void guest_bad_access(struct guest *g, const char *what, uint64_t ipa, uint64_t pc)
+{
+	g->bad_accesses++;
+	if (g->bad_accesses <= REPORT_LIMIT)
+		printk("%s: %s at guest-physical 0x%llx (pc 0x%llx): abort injected%s\n", g->name, what,
+		       (unsigned long long)ipa, (unsigned long long)pc,
+		       g->bad_accesses == REPORT_LIMIT ? "; further reports suppressed" : "");
 }
 
 void guest_snapshot(struct guest *g)
@@ -312,13 +334,29 @@ bool guests_run(void)
 		if (g->state != GUEST_RUNNING)
 			continue;
 		next = (g->id + 1) % GUEST_MAX;
-		enum run_result r = vcpu_run(g);
-		if (g->reset_requested) {
+		struct vcpu_stop_info info = {.why = ""};
+		enum vcpu_stop r = vcpu_run(g, &info);
+		switch (r) {
+		case VCPU_RESET:
 			printk("%s: rebooting (PSCI SYSTEM_RESET)\n", g->name);
 			if (guest_reset(g) == 0)
 				g->state = GUEST_RUNNING;
+			else
+				g->state = GUEST_HALTED;
+			break;
+		case VCPU_POWER_OFF:
+			guest_halt(g, info.why[0] ? info.why : "powered off");
+			break;
+		case VCPU_CRASHED:
+			m_snprintf(g->reason, sizeof(g->reason), "%s", info.why[0] ? info.why : "crashed");
+			printk("%s: %s; guest halted\n", g->name, g->reason);
+			guest_halt(g, NULL);
+			break;
+		case VCPU_YIELD:
+		case VCPU_IDLE:
+			break;
 		}
-		return r != RUN_IDLE;
+		return r != VCPU_IDLE;
 	}
 	return false;
 }

@@ -7,7 +7,7 @@
  * driver relies on is modelled; the peripheral ID registers let the AMBA
  * bus recognise the device.
  */
-#include <arch/vgic.h>
+#include <arch/guest_irq.h>
 #include <emulators/pl011.h>
 #include <mamoru/guest.h>
 #include <mamoru/heap.h>
@@ -60,7 +60,7 @@ static uint32_t raw_status(const struct vpl011 *u)
 
 static void update_irq(struct vpl011 *u)
 {
-	vgic_set_level(&u->dev->guest->vgic, u->irq, (raw_status(u) & u->imsc) != 0);
+	arch_guest_irq(u->dev->guest, u->irq, (raw_status(u) & u->imsc) != 0);
 }
 
 static int uart_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)

@@ -3,6 +3,7 @@
  * Emulated GICv2 distributor for a guest (one vCPU, 64 interrupts) and the
  * interrupt state the backends deliver from.
  */
+#include <arch/guest_irq.h>
 #include <arch/vgic.h>
 #include <mamoru/console.h>
 #include <mamoru/guest.h>
@@ -77,6 +78,11 @@ void vgic_set_level(struct vgic *v, unsigned irq, bool level)
 {
 	if (irq < VGIC_NR_IRQS)
 		set_bit(v->level, irq, level);
+}
+
+void arch_guest_irq(struct guest *g, unsigned irq, bool level)
+{
+	vgic_set_level(&g->vgic, irq, level);
 }
 
 void vgic_raise(struct vgic *v, unsigned irq)

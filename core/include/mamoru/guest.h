@@ -43,7 +43,6 @@ struct guest {
 	char reason[96];             /* why it stopped, for `guest list` */
 	unsigned resets;
 	uint64_t exits_seen, bad_accesses;
-	bool reset_requested;        /* the guest asked for a reboot */
 
 	/* Guest RAM: one contiguous block of host memory. */
 	uint64_t ram_ipa, ram_size;
@@ -89,6 +88,18 @@ void guest_halt(struct guest *g, const char *reason);
  * NULL when g already has GUEST_MAX_VDEVS devices. */
 struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, uint64_t size,
 			    const struct vdev_ops *ops, void *priv);
+
+/* An access by the guest to guest-physical ipa that stage 2 does not map
+ * (the arch code decoded it; size is 1, 2, 4 or 8): the emulated device
+ * there handles it. A read leaves the value in *val, a write takes it from
+ * *val. GUEST_MMIO_NODEV when no device is there, GUEST_MMIO_REJECTED when
+ * the device refuses the access: the arch code then injects an abort. */
+#define GUEST_MMIO_OK 0
+#define GUEST_MMIO_NODEV (-1)
+#define GUEST_MMIO_REJECTED (-2)
+int guest_mmio(struct guest *g, uint64_t ipa, bool write, unsigned size, uint64_t *val);
+/* Reports (rate-limited) and counts a guest access that gets an abort. */
+void guest_bad_access(struct guest *g, const char *what, uint64_t ipa, uint64_t pc);
 
 /* Copies the vCPU's live EL1 state into g->vcpu for inspection. */
 void guest_snapshot(struct guest *g);

@@ -9,7 +9,6 @@
 #include <arch/sysreg.h>
 #include <arch/vcpu_run.h>
 #include <arch/vtimer.h>
-#include <mamoru/console.h>
 #include <mamoru/guest.h>
 #include <mamoru/irq.h>
 #include <mamoru/libc.h>
@@ -42,7 +41,6 @@
 #define FSC_PERMISSION 0x0c
 #define FSC_EXT_ABORT 0x10
 #define BURST 64           /* traps handled before giving the hypervisor a look */
-#define REPORT_LIMIT 8     /* bad accesses reported per guest before going quiet */
 
 static struct guest *loaded;   /* whose EL1 state and stage 2 are on the CPU */
 
@@ -106,15 +104,6 @@ static void inject_undef(struct vcpu *v)
 	inject_sync(v, EC_UNKNOWN, false, 0, 0);
 }
 
-static void report_bad_access(struct guest *g, const char *what, uint64_t ipa)
-{
-	g->bad_accesses++;
-	if (g->bad_accesses <= REPORT_LIMIT)
-		printk("%s: %s at guest-physical 0x%llx (pc 0x%llx): abort injected%s\n", g->name, what,
-		       (unsigned long long)ipa, (unsigned long long)g->vcpu.pc,
-		       g->bad_accesses == REPORT_LIMIT ? "; further reports suppressed" : "");
-}
-
 /*
  * The IPA of a stage-2 permission fault. HPFAR_EL2 need not hold it (the
  * architecture guarantees it for translation and access flag faults and
@@ -169,14 +158,6 @@ static bool refuse_protected_write(struct guest *g, uint64_t esr, bool *report)
 	return true;
 }
 
-static struct vdev *find_vdev(struct guest *g, uint64_t ipa)
-{
-	for (unsigned i = 0; i < g->nvdevs; i++)
-		if (ipa >= g->vdevs[i].base && ipa - g->vdevs[i].base < g->vdevs[i].size)
-			return &g->vdevs[i];
-	return NULL;
-}
-
 /* Returns true when the main loop should have a look before the guest runs
  * on (a refused write to report). */
 static bool handle_dabt(struct guest *g, uint64_t esr)
@@ -186,13 +167,11 @@ static bool handle_dabt(struct guest *g, uint64_t esr)
 	if (refuse_protected_write(g, esr, &report))
 		return report;
 	uint64_t ipa = ((v->hpfar >> 4) << 12) | (v->far & 0xfff);
-	struct vdev *d = find_vdev(g, ipa);
 	bool write = (esr >> 6) & 1;
 
-	if (!d || !(esr & ESR_ISV)) {
-		/* Not a device we emulate (or an access we cannot decode). */
-		report_bad_access(g, d ? "undecodable device access" : (write ? "write to unmapped memory" :
-			"read of unmapped memory"), ipa);
+	if (!(esr & ESR_ISV)) {
+		/* No syndrome to emulate it from (a load pair, say). */
+		guest_bad_access(g, "undecodable access", ipa, v->pc);
 		inject_sync(v, EC_DABT_LOW, true, FSC_EXT_ABORT | (write ? 1u << 6 : 0), v->far);
 		return false;
 	}
@@ -201,30 +180,30 @@ static bool handle_dabt(struct guest *g, uint64_t esr)
 	uint64_t mask = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
 	uint64_t val = 0;
 	int err;
-	v->mmio_exits++;
-	if (write) {
+	if (write)
 		val = (reg == 31 ? 0 : v->x[reg]) & mask;
-		err = d->ops->write(d, ipa - d->base, size, val);
-	} else {
-		err = d->ops->read(d, ipa - d->base, size, &val);
-		val &= mask;
-		if (((esr >> 21) & 1) && size < 8 && (val >> (8 * size - 1)) & 1)
-			val |= ~mask;                  /* sign-extending load */
-		if (!((esr >> 15) & 1))
-			val &= 0xffffffffu;            /* W register */
-		if (!err && reg != 31)
-			v->x[reg] = val;
-	}
-	if (err) {
-		report_bad_access(g, "rejected device access", ipa);
-		inject_sync(v, EC_DABT_LOW, true, FSC_EXT_ABORT | (write ? 1u << 6 : 0), v->far);
+	err = guest_mmio(g, ipa, write, size, &val);
+	if (err == GUEST_MMIO_OK) {
+		v->mmio_exits++;
+		if (!write) {
+			val &= mask;
+			if (((esr >> 21) & 1) && size < 8 && (val >> (8 * size - 1)) & 1)
+				val |= ~mask;                  /* sign-extending load */
+			if (!((esr >> 15) & 1))
+				val &= 0xffffffffu;            /* W register */
+			if (reg != 31)
+				v->x[reg] = val;
+		}
+		v->pc += 4;
 		return false;
 	}
-	v->pc += 4;
+	guest_bad_access(g, err == GUEST_MMIO_REJECTED ? "rejected device access" :
+			 (write ? "write to unmapped memory" : "read of unmapped memory"), ipa, v->pc);
+	inject_sync(v, EC_DABT_LOW, true, FSC_EXT_ABORT | (write ? 1u << 6 : 0), v->far);
 	return false;
 }
 
-static enum run_result handle_sync(struct guest *g, bool *resume)
+static enum vcpu_stop handle_sync(struct guest *g, struct vcpu_stop_info *info, bool *resume)
 {
 	struct vcpu *v = &g->vcpu;
 	unsigned ec = (unsigned)(v->esr >> 26) & 0x3f;
@@ -233,51 +212,49 @@ static enum run_result handle_sync(struct guest *g, bool *resume)
 	case EC_DABT_LOW:
 		if (handle_dabt(g, v->esr))
 			*resume = false;       /* report the refused write now */
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	case EC_IABT_LOW:
-		report_bad_access(g, "instruction fetch from unmapped memory",
-				  ((v->hpfar >> 4) << 12) | (v->far & 0xfff));
+		guest_bad_access(g, "instruction fetch from unmapped memory",
+				 ((v->hpfar >> 4) << 12) | (v->far & 0xfff), v->pc);
 		inject_sync(v, EC_IABT_LOW, true, FSC_EXT_ABORT, v->far);
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	case EC_WFX:
 		v->pc += 4;
 		v->wfi_exits++;
 		if (!(v->esr & 1) && !vgic_has_pending(&g->vgic)) {
 			*resume = false;
-			return RUN_IDLE;
+			return VCPU_IDLE;
 		}
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	case EC_SMC64:
 		v->pc += 4;     /* a trapped SMC returns to itself */
 		/* fall through */
 	case EC_HVC64: {
 		bool handled;
 		v->hvc_exits++;
-		enum run_result r = vpsci_call(g, &handled);
+		enum vcpu_stop r = vpsci_call(g, info, &handled);
 		if (!handled)
 			v->x[0] = (uint64_t)-1;    /* SMCCC: NOT_SUPPORTED */
-		if (r != RUN_INTERRUPTED)
+		if (r != VCPU_YIELD)
 			*resume = false;
 		return r;
 	}
 	case EC_SYSREG:
 	case EC_UNKNOWN:
 		inject_undef(v);
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	default:
 		*resume = false;
-		m_snprintf(g->reason, sizeof(g->reason), "crashed: unhandled exception class 0x%02x at pc 0x%llx",
+		m_snprintf(info->why, sizeof(info->why), "crashed: unhandled exception class 0x%02x at pc 0x%llx",
 			   ec, (unsigned long long)v->pc);
-		printk("%s: %s; guest halted\n", g->name, g->reason);
-		guest_halt(g, NULL);
-		return RUN_STOPPED;
+		return VCPU_CRASHED;
 	}
 }
 
-enum run_result vcpu_run(struct guest *g)
+enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 {
 	struct vcpu *v = &g->vcpu;
-	enum run_result result = RUN_INTERRUPTED;
+	enum vcpu_stop result = VCPU_YIELD;
 
 	irq_mask();
 	vcpu_load(g);
@@ -299,16 +276,14 @@ enum run_result vcpu_run(struct guest *g)
 			break;
 		}
 		if (kind == EXIT_SERROR) {
-			m_snprintf(g->reason, sizeof(g->reason), "crashed: SError at pc 0x%llx",
+			m_snprintf(info->why, sizeof(info->why), "crashed: SError at pc 0x%llx",
 				   (unsigned long long)v->pc);
-			printk("%s: %s; guest halted\n", g->name, g->reason);
-			guest_halt(g, NULL);
-			result = RUN_STOPPED;
+			result = VCPU_CRASHED;
 			break;
 		}
 		bool resume;
-		result = handle_sync(g, &resume);
-		if (!resume || g->state != GUEST_RUNNING)
+		result = handle_sync(g, info, &resume);
+		if (!resume)
 			break;
 	}
 	irq_unmask();

@@ -2,6 +2,7 @@
 /* PSCI 1.0 for the guest: version, features, CPU_OFF, SYSTEM_OFF, SYSTEM_RESET. */
 #include <arch/vcpu_run.h>
 #include <mamoru/guest.h>
+#include <mamoru/libc.h>
 
 #define PSCI_VERSION 0x84000000u
 #define PSCI_CPU_OFF 0x84000002u
@@ -29,7 +30,7 @@ static bool known(uint32_t fn)
 	}
 }
 
-enum run_result vpsci_call(struct guest *g, bool *handled)
+enum vcpu_stop vpsci_call(struct guest *g, struct vcpu_stop_info *info, bool *handled)
 {
 	struct vcpu *v = &g->vcpu;
 	uint32_t fn = (uint32_t)v->x[0];
@@ -37,31 +38,30 @@ enum run_result vpsci_call(struct guest *g, bool *handled)
 	switch (fn) {
 	case PSCI_VERSION:
 		v->x[0] = 0x10000;                       /* 1.0 */
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	case PSCI_FEATURES:
 		v->x[0] = known((uint32_t)v->x[1]) ? PSCI_SUCCESS : PSCI_NOT_SUPPORTED;
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	case PSCI_MIGRATE_INFO_TYPE:
 		v->x[0] = PSCI_TOS_NOT_PRESENT;
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	case PSCI_CPU_ON_64:
 		/* One vCPU: only MPIDR 0 exists, and it is running. */
 		v->x[0] = (v->x[1] & 0xff00ffffffull) == 0 ? PSCI_ALREADY_ON : PSCI_INVALID_PARAMETERS;
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	case PSCI_AFFINITY_INFO_64:
 		v->x[0] = (v->x[1] & 0xff00ffffffull) == 0 ? 0 /* ON */ : PSCI_INVALID_PARAMETERS;
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	case PSCI_CPU_OFF:
-		guest_halt(g, "stopped its only CPU (PSCI CPU_OFF)");
-		return RUN_STOPPED;
+		m_snprintf(info->why, sizeof(info->why), "stopped its only CPU (PSCI CPU_OFF)");
+		return VCPU_POWER_OFF;
 	case PSCI_SYSTEM_OFF:
-		guest_halt(g, "powered off (PSCI SYSTEM_OFF)");
-		return RUN_STOPPED;
+		m_snprintf(info->why, sizeof(info->why), "powered off (PSCI SYSTEM_OFF)");
+		return VCPU_POWER_OFF;
 	case PSCI_SYSTEM_RESET:
-		g->reset_requested = true;
-		return RUN_STOPPED;
+		return VCPU_RESET;
 	default:
 		*handled = false;
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	}
 }
