@@ -196,7 +196,6 @@ int guest_reset(struct guest *g)
 
 	vcpu_reset(&g->vcpu, g->kernel_ipa, g->dtb_ipa);
 	guest_reset_vdevs(g);
-	g->resets++;
 	g->reason[0] = '\0';
 	return 0;
 }
@@ -243,14 +242,6 @@ int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len)
 	if (ipa < g->ram_ipa || len > g->ram_size || ipa - g->ram_ipa > g->ram_size - len)
 		return -1;
 	memcpy(buf, (const void *)(g->ram_host + (ipa - g->ram_ipa)), len);
-	return 0;
-}
-
-int guest_write_phys(struct guest *g, uint64_t ipa, const void *buf, size_t len)
-{
-	if (ipa < g->ram_ipa || len > g->ram_size || ipa - g->ram_ipa > g->ram_size - len)
-		return -1;
-	memcpy((void *)(g->ram_host + (ipa - g->ram_ipa)), buf, len);
 	return 0;
 }
 

@@ -33,11 +33,6 @@ struct guest *vserial_bound(void)
 	return bound;
 }
 
-uint64_t vserial_dropped(void)
-{
-	return dropped;
-}
-
 void vserial_pump(void)
 {
 	while (bound && q_len && guest_console_input(bound, queue[q_head])) {

@@ -48,7 +48,6 @@ struct vpl011 {
 	uint32_t ibrd, fbrd, lcr_h, cr, ifls, imsc, dmacr;
 	uint8_t rx[RX_FIFO];
 	unsigned rx_head, rx_count;
-	uint64_t tx_bytes, rx_bytes, rx_overruns;
 };
 
 static const uint8_t ids[8] = {0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
@@ -110,7 +109,6 @@ static int uart_write(struct vdev *d, uint64_t off, unsigned size, uint64_t val)
 	(void)size;
 	switch (off) {
 	case DR:
-		u->tx_bytes++;
 		if (u->console)
 			guest_console_put(d->guest, (uint8_t)v);
 		break;
@@ -155,13 +153,10 @@ static const struct vdev_ops pl011_ops = {
 static bool uart_receive(void *priv, uint8_t c)
 {
 	struct vpl011 *u = priv;
-	if (u->rx_count == RX_FIFO) {
-		u->rx_overruns++;
-		return false;
-	}
+	if (u->rx_count == RX_FIFO)
+		return false;           /* vserial keeps or drops it */
 	u->rx[(u->rx_head + u->rx_count) % RX_FIFO] = c;
 	u->rx_count++;
-	u->rx_bytes++;
 	update_irq(u);
 	return true;
 }

@@ -42,7 +42,6 @@ struct guest {
 	int id;
 	enum guest_state state;
 	char reason[96];             /* why it stopped, for `guest list` */
-	unsigned resets;
 	uint64_t exits_seen, bad_accesses;
 
 	/* Guest RAM: one contiguous block of host memory. */
@@ -90,9 +89,8 @@ void guest_halt(struct guest *g, const char *reason);
 /* Copies the vCPU's live EL1 state into g->vcpu for inspection. */
 void guest_snapshot(struct guest *g);
 
-/* Guest-physical access, bounded to guest RAM; -1 outside it. */
+/* Guest-physical read, bounded to guest RAM; -1 outside it. */
 int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len);
-int guest_write_phys(struct guest *g, uint64_t ipa, const void *buf, size_t len);
 
 /* Runs g's vCPU until the hypervisor is needed and acts on why it stopped
  * (power off, reset, crash). False when g went idle (WFI, nothing pending). */

@@ -16,7 +16,5 @@ struct guest *vserial_bound(void);
 void vserial_input(uint8_t c);
 /* Hands queued bytes to the bound guest's UART as far as it takes them. */
 void vserial_pump(void);
-/* Bytes dropped since the last bind because the guest did not take them. */
-uint64_t vserial_dropped(void);
 
 #endif
