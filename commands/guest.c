@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `guest`: list and control guests, show their registers and memory. */
-#include <arch/vcpu_run.h>
 #include <mamoru/command.h>
 #include <mamoru/guest.h>
 #include <mamoru/libc.h>

@@ -11,7 +11,6 @@
  * happens to the guest.
  */
 #include <arch/cpu.h>
-#include <arch/sysreg.h>
 #include <arch/vcpu_run.h>
 #include <mamoru/console.h>
 #include <mamoru/emulator.h>
@@ -162,7 +161,7 @@ static void patch_dtb(struct guest *g, uint8_t *dtb)
 			printk("%s: the device tree has no linux,initrd-start/end to fill in\n", g->name);
 	}
 	/* A placeholder kaslr-seed asks for a randomised kernel layout. */
-	uint64_t seed = read_sysreg(cntpct_el0) * 0x9e3779b97f4a7c15ull;
+	uint64_t seed = timer_now_ns() * 0x9e3779b97f4a7c15ull;
 	seed ^= seed >> 29;
 	patch_prop(&fdt, chosen, "kaslr-seed", seed | 1);
 }
