@@ -142,6 +142,9 @@ __noreturn static void main_loop(void)
 			le_redraw(&shell.le, shell.prompt);
 		if (guests_run())
 			continue;
+		/* The guest made room in its UART and went idle: feed it before sleeping. */
+		if (vserial_pump())
+			continue;
 		/* Sleep with interrupts masked so one arriving after the check
 		 * still wakes the CPU. */
 		irq_mask();

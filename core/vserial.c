@@ -33,12 +33,15 @@ struct guest *vserial_bound(void)
 	return bound;
 }
 
-void vserial_pump(void)
+bool vserial_pump(void)
 {
+	bool gave = false;
 	while (bound && q_len && guest_console_input(bound, queue[q_head])) {
 		q_head = (q_head + 1) % QUEUE;
 		q_len--;
+		gave = true;
 	}
+	return gave;
 }
 
 static void to_guest(uint8_t c)

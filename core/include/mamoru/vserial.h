@@ -14,7 +14,8 @@ struct guest *vserial_bound(void);
 /* A byte typed while bound: queued for the guest, or part of the escape
  * sequence (which detaches). Never blocks. */
 void vserial_input(uint8_t c);
-/* Hands queued bytes to the bound guest's UART as far as it takes them. */
-void vserial_pump(void);
+/* Hands queued bytes to the bound guest's UART as far as it takes them;
+ * true when it took any. */
+bool vserial_pump(void);
 
 #endif
