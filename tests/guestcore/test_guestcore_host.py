@@ -185,6 +185,17 @@ def test_a_disabled_uart_is_not_instantiated(host_bin: Path, tmp_path: Path) -> 
     assert "no console UART" in out, out
 
 
+# --- console --------------------------------------------------------------------------
+
+
+def test_vserial_escape_and_a_guest_that_reads_nothing(host_bin: Path) -> None:
+    """ESC x q detaches even after 10000 bytes the guest never took; other escapes pass
+    through; a slow reader gets queued bytes in order."""
+    r = run(host_bin / "vserial_test")
+    assert r.returncode == 0 and r.stdout.strip().endswith("vserial_test: ok"), \
+        r.stdout + r.stderr
+
+
 # --- scheduling ------------------------------------------------------------------------
 
 
