@@ -86,7 +86,7 @@ class Board:
     @property
     def source_dir(self) -> str:
         """The folder relative to the repository (what SConstruct builds)."""
-        return self.folder.relative_to(ROOT).as_posix()
+        return _where(self.folder)
 
 
 # -- reading the descriptions -------------------------------------------------------------
@@ -107,7 +107,7 @@ def _get(table: dict[str, Any], key: str, kind: type, where: str, default: Any =
         return default
     value = table[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise BoardError(f"{where}: {key!r} must be a {kind.__name__}, not {value!r}")
+        raise BoardError(f"{where}: {key!r} must be of type {kind.__name__}, not {value!r}")
     return value
 
 
@@ -130,12 +130,16 @@ def _arches(common: dict[str, Any], where: str) -> dict[str, Arch]:
     return arches
 
 
-def _board(path: Path, arches: dict[str, Arch]) -> Board:
+def _where(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _board(path: Path, root: Path, arches: dict[str, Arch]) -> Board:
     t = _load(path)
-    where = str(path.relative_to(ROOT))
+    where = _where(path)
     name = _get(t, "name", str, where)
     vendor = _get(t, "vendor", str, where)
-    if path.parent != BOARDS_DIR / vendor / name:
+    if path.parent != root / vendor / name:
         raise BoardError(f"{where}: board {name!r} of vendor {vendor!r} belongs in "
                          f"boards/{vendor}/{name}/")
     arch_name = _get(t, "arch", str, where)
@@ -189,12 +193,12 @@ def _board(path: Path, arches: dict[str, Arch]) -> Board:
 def load_boards(root: Path = BOARDS_DIR) -> tuple[dict[str, Board], str, dict[str, Arch]]:
     """(boards by name, the default board's name, architectures) from root/*/*/board.toml
     and root/boards.toml."""
-    where = str((root / "boards.toml").relative_to(ROOT))
+    where = _where(root / "boards.toml")
     common = _load(root / "boards.toml")
     arches = _arches(common, where)
     boards: dict[str, Board] = {}
     for path in sorted(root.glob(f"*/*/{DESCRIPTION}")):
-        b = _board(path, arches)
+        b = _board(path, root, arches)
         if b.name in boards:
             raise BoardError(f"{path}: a second board named {b.name!r}")
         boards[b.name] = b
