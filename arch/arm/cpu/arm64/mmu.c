@@ -145,23 +145,3 @@ int mmu_init(const struct mem_region *ram, size_t nram)
 	isb();
 	return 0;
 }
-
-const char *mmu_describe(uintptr_t va, char out[4])
-{
-	uint64_t *t = root;
-	for (int level = 1; t && level <= 3; level++) {
-		uint64_t e = t[(va >> level_shift(level)) & (TABLE_ENTRIES - 1)];
-		if (!(e & DESC_VALID))
-			return NULL;
-		if (level < 3 && (e & DESC_TABLE)) {
-			t = (uint64_t *)(uintptr_t)(e & DESC_ADDR_MASK);
-			continue;
-		}
-		out[0] = 'r';
-		out[1] = (e & DESC_AP_RO) ? '-' : 'w';
-		out[2] = (e & DESC_XN) ? '-' : 'x';
-		out[3] = '\0';
-		return out;
-	}
-	return NULL;
-}

@@ -19,7 +19,4 @@ void vcpu_put(struct guest *g);
 /* Copies the live EL1 state of g (if on the CPU) into g->vcpu. */
 void vcpu_snapshot(struct guest *g);
 
-/* Power State Coordination Interface calls from the guest (HVC/SMC). */
-enum run_result vpsci_call(struct guest *g, bool *handled);
-
 #endif
