@@ -65,6 +65,9 @@ class Chardev:
         return f"stdio,id={ident},mux=on"
 
 
+DEFAULT_VIRT_CPU = "cortex-a72"
+
+
 def qemu_argv(
     config: BoardConfig,
     console: Chardev,
@@ -77,6 +80,7 @@ def qemu_argv(
     virtualization: bool = True,
     append: str | None = None,
     initrd: Path | None = None,
+    cpu: str | None = None,
     extra: Sequence[str] = (),
 ) -> list[str]:
     """The full QEMU command line for config.
@@ -87,6 +91,8 @@ def qemu_argv(
     dtb: another device tree; no_dtb: none at all (raspi: the image gets none).
     virtualization: virt only; False starts the image at EL1.
     initrd: the guest bundle (build/<board>/guests.cpio), loaded like an initrd.
+    cpu: virt only; the QEMU CPU model (default cortex-a72), e.g. 'max' or
+      'neoverse-n1' to see what the guest is offered on newer CPUs.
     """
     board = config.board
     image = image or paths.image_path(board.name)
@@ -100,12 +106,14 @@ def qemu_argv(
         machine = "virt"
         if virtualization:
             machine += ",virtualization=on"
-        argv += ["-M", f"{machine},gic-version={g}", "-cpu", "cortex-a72", "-m", "1G"]
+        argv += ["-M", f"{machine},gic-version={g}", "-cpu", cpu or DEFAULT_VIRT_CPU, "-m", "1G"]
         argv += ["-smp", "1"]
         if dtb is not None and not no_dtb:    # default: QEMU generates the DTB
             argv += ["-dtb", str(dtb)]
         serials = ["-serial", console.serial_arg()]
     else:
+        if cpu is not None:
+            raise QemuError(f"QEMU {board.machine} has a fixed CPU, not {cpu!r}")
         argv += ["-M", board.machine, "-accel", "tcg,thread=single"]
         if uart == "mini":       # QEMU's serial0 is the PL011, serial1 the mini UART
             serials = ["-serial", "null", "-serial", console.serial_arg()]
@@ -190,6 +198,7 @@ class Qemu:
         virtualization: bool = True,
         append: str | None = None,
         initrd: Path | None = None,
+        cpu: str | None = None,
         extra: Sequence[str] = (),
     ) -> None:
         """Options after connect_timeout are qemu_argv's."""
@@ -208,6 +217,7 @@ class Qemu:
             virtualization=virtualization,
             append=append,
             initrd=initrd,
+            cpu=cpu,
             extra=extra,
         )
         self.argv: list[str] = []
