@@ -11,6 +11,7 @@
 #include <arch/sysreg.h>
 #include <generated/version.h>
 #include <mamoru/board.h>
+#include <mamoru/bundle.h>
 #include <mamoru/command.h>
 #include <mamoru/console.h>
 #include <mamoru/fdt.h>
@@ -107,21 +108,22 @@ static void start_guests(void)
 		printk("guests: no guest bundle (QEMU: -initrd guests.cpio; Pi: initramfs in config.txt)\n");
 		return;
 	}
-	guests_init((const void *)(uintptr_t)mm.initrd_base, mm.initrd_size, AUTOSTART);
+	bundle_load_guests((const void *)(uintptr_t)mm.initrd_base, mm.initrd_size, AUTOSTART);
 }
 
 /*
  * The hypervisor's only thread: typed bytes go to the shell, or to a guest
  * while `vserial bind` holds the console; in between, runnable guests run.
- * When nothing is runnable the CPU sleeps until an interrupt.
+ * Console input is always read (vserial queues or drops what a guest does
+ * not take), so ESC x q always reaches the hypervisor. When no guest can
+ * run the CPU sleeps until an interrupt.
  */
 __noreturn static void main_loop(void)
 {
 	for (;;) {
+		vserial_pump();
 		for (;;) {
 			struct guest *bound = vserial_bound();
-			if (bound && !vserial_ready())
-				break;          /* the guest has not read what it was given */
 			irq_mask();
 			int c = serial_console_getc();
 			irq_unmask();
@@ -143,7 +145,7 @@ __noreturn static void main_loop(void)
 		/* Sleep with interrupts masked so one arriving after the check
 		 * still wakes the CPU. */
 		irq_mask();
-		if (!serial_console_pending() || !vserial_ready())
+		if (!serial_console_pending())
 			wfi();
 		irq_unmask();
 	}

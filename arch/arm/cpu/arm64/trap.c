@@ -14,7 +14,6 @@
 #include <mamoru/guest.h>
 #include <mamoru/guest_wp.h>
 #include <mamoru/libc.h>
-#include "arm64_mmio.h"
 #include "trap.h"
 
 typedef enum trap_action (*trap_handler)(struct trap_ctx *t);
@@ -129,20 +128,18 @@ static enum trap_action trap_dabt(struct trap_ctx *t)
 
 	uint64_t ipa = fault_ipa(v);
 	if (!e->isv) {
-		arm64_bad_access(g, e->wnr ? "undecodable write" : "undecodable read", ipa);
+		/* No syndrome to emulate it from (a load pair, say). */
+		guest_bad_access(g, "undecodable access", ipa, v->pc);
 		inject_abort(v, EC_DABT_LOW, e->wnr);
 		return TRAP_RESUME;
 	}
 	unsigned size = 1u << e->sas;
 	uint64_t val = e->wnr ? mmio_store_value(v->x, e) : 0;
-	int err = arm64_mmio(g, ipa, e->wnr, size, &val);
-	if (err == ARM64_MMIO_NODEV) {
-		arm64_bad_access(g, e->wnr ? "write to unmapped memory" : "read of unmapped memory", ipa);
-		inject_abort(v, EC_DABT_LOW, e->wnr);
-		return TRAP_RESUME;
-	}
-	if (err) {
-		arm64_bad_access(g, "rejected device access", ipa);
+	int err = guest_mmio(g, ipa, e->wnr, size, &val);
+	if (err != GUEST_MMIO_OK) {
+		guest_bad_access(g, err == GUEST_MMIO_REJECTED ? "rejected device access" :
+				 (e->wnr ? "write to unmapped memory" : "read of unmapped memory"),
+				 ipa, v->pc);
 		inject_abort(v, EC_DABT_LOW, e->wnr);
 		return TRAP_RESUME;
 	}
@@ -156,7 +153,7 @@ static enum trap_action trap_dabt(struct trap_ctx *t)
 static enum trap_action trap_iabt(struct trap_ctx *t)
 {
 	struct vcpu *v = &t->g->vcpu;
-	arm64_bad_access(t->g, "instruction fetch from unmapped memory", fault_ipa(v));
+	guest_bad_access(t->g, "instruction fetch from unmapped memory", fault_ipa(v), v->pc);
 	inject_abort(v, EC_IABT_LOW, false);
 	return TRAP_RESUME;
 }
@@ -210,7 +207,7 @@ static enum trap_action trap_undef(struct trap_ctx *t)
 
 static enum trap_action trap_unexpected(struct trap_ctx *t)
 {
-	m_snprintf(t->why, t->why_size, "unhandled exception class 0x%02x (%s) at pc 0x%llx",
+	m_snprintf(t->why, t->why_size, "crashed: unhandled exception class 0x%02x (%s) at pc 0x%llx",
 		   t->esr.ec, esr_class_name(t->esr.ec), (unsigned long long)t->g->vcpu.pc);
 	return TRAP_CRASHED;
 }

@@ -9,16 +9,13 @@
 #include <arch/sysreg_bits.h>
 #include <arch/vcpu_run.h>
 #include <arch/vtimer.h>
-#include <mamoru/console.h>
 #include <mamoru/guest.h>
 #include <mamoru/irq.h>
 #include <mamoru/libc.h>
-#include "arm64_mmio.h"
 #include "el2.h"
 #include "trap.h"
 
 #define BURST 64           /* traps handled before giving the hypervisor a look */
-#define REPORT_LIMIT 8     /* bad accesses reported per guest before going quiet */
 
 static struct guest *loaded;   /* whose EL1 state and stage 2 are on the CPU */
 
@@ -59,67 +56,34 @@ static void vcpu_load(struct guest *g)
 	loaded = g;
 }
 
-void arm64_bad_access(struct guest *g, const char *what, uint64_t ipa)
-{
-	g->bad_accesses++;
-	if (g->bad_accesses <= REPORT_LIMIT)
-		printk("%s: %s at guest-physical 0x%llx (pc 0x%llx): abort injected%s\n", g->name, what,
-		       (unsigned long long)ipa, (unsigned long long)g->vcpu.pc,
-		       g->bad_accesses == REPORT_LIMIT ? "; further reports suppressed" : "");
-}
-
-int arm64_mmio(struct guest *g, uint64_t ipa, bool write, unsigned size, uint64_t *val)
-{
-	for (unsigned i = 0; i < g->nvdevs; i++) {
-		struct vdev *d = &g->vdevs[i];
-		if (ipa < d->base || ipa - d->base >= d->size)
-			continue;
-		int err = write ? d->ops->write(d, ipa - d->base, size, *val)
-				: d->ops->read(d, ipa - d->base, size, val);
-		return err ? ARM64_MMIO_REJECTED : ARM64_MMIO_OK;
-	}
-	return ARM64_MMIO_NODEV;
-}
-
-static void crash(struct guest *g, const char *why)
-{
-	m_snprintf(g->reason, sizeof(g->reason), "crashed: %s", why);
-	printk("%s: %s; guest halted\n", g->name, g->reason);
-	guest_halt(g, NULL);
-}
-
-/* What a trap's outcome means for vcpu_run: its result, and whether the
- * guest runs on within this burst. */
-static enum run_result trap_result(struct guest *g, enum trap_action a, const char *why,
-				   bool *resume)
+/* What a trap's outcome means for vcpu_run: why the vCPU stops, or
+ * *resume when the guest runs on within this burst. */
+static enum vcpu_stop trap_stop(enum trap_action a, struct vcpu_stop_info *info, bool *resume)
 {
 	*resume = a == TRAP_RESUME;
 	switch (a) {
 	case TRAP_RESUME: case TRAP_YIELD:
-		return RUN_INTERRUPTED;
+		return VCPU_YIELD;
 	case TRAP_IDLE:
-		return RUN_IDLE;
+		return VCPU_IDLE;
 	case TRAP_CPU_OFF:
-		guest_halt(g, "stopped its only CPU (PSCI CPU_OFF)");
-		return RUN_STOPPED;
+		m_snprintf(info->why, sizeof(info->why), "stopped its only CPU (PSCI CPU_OFF)");
+		return VCPU_POWER_OFF;
 	case TRAP_SYSTEM_OFF:
-		guest_halt(g, "powered off (PSCI SYSTEM_OFF)");
-		return RUN_STOPPED;
+		m_snprintf(info->why, sizeof(info->why), "powered off (PSCI SYSTEM_OFF)");
+		return VCPU_POWER_OFF;
 	case TRAP_SYSTEM_RESET:
-		g->reset_requested = true;
-		return RUN_STOPPED;
+		return VCPU_RESET;
 	case TRAP_CRASHED:
 	default:
-		crash(g, why);
-		return RUN_STOPPED;
+		return VCPU_CRASHED;           /* the handler wrote info->why */
 	}
 }
 
-enum run_result vcpu_run(struct guest *g)
+enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 {
 	struct vcpu *v = &g->vcpu;
-	enum run_result result = RUN_INTERRUPTED;
-	char why[96];
+	enum vcpu_stop result = VCPU_YIELD;
 
 	irq_mask();
 	vcpu_load(g);
@@ -148,17 +112,16 @@ enum run_result vcpu_run(struct guest *g)
 			break;
 		}
 		if (kind == EXIT_SERROR) {
-			m_snprintf(why, sizeof(why), "SError (ESR 0x%llx) at pc 0x%llx",
+			m_snprintf(info->why, sizeof(info->why), "crashed: SError (ESR 0x%llx) at pc 0x%llx",
 				   (unsigned long long)serror_esr, (unsigned long long)v->pc);
-			crash(g, why);
-			result = RUN_STOPPED;
+			result = VCPU_CRASHED;
 			break;
 		}
-		struct trap_ctx t = {.g = g, .why = why, .why_size = sizeof(why)};
+		struct trap_ctx t = {.g = g, .why = info->why, .why_size = sizeof(info->why)};
 		esr_decode(v->esr, &t.esr);
 		bool resume;
-		result = trap_result(g, trap_dispatch(&t), why, &resume);
-		if (!resume || g->state != GUEST_RUNNING)
+		result = trap_stop(trap_dispatch(&t), info, &resume);
+		if (!resume)
 			break;
 	}
 	irq_unmask();
