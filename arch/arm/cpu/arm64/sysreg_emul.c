@@ -5,6 +5,7 @@
  * values come through a reader, so the host unit tests run this file as
  * it is (tests/arch/host/sysreg_check.c).
  */
+#include <arch/sysreg_bits.h>
 #include <arch/sysreg_emul.h>
 
 /* Field n (4 bits wide, at bit 4n) of an ID register. */
@@ -106,9 +107,6 @@ void vcpu_dbg_reset(struct vcpu_dbg *d)
 	d->mdscr = 0;
 	d->os_lock = true;       /* the OS lock is set by a cold reset */
 }
-
-#define OSLSR_OSLM_IMPLEMENTED (1u << 3)   /* OSLM = 0b10: the OS lock exists */
-#define OSLSR_OSLK (1u << 1)
 
 /* Debug registers (op0 2, op1 0 or 3): the OS lock and MDSCR_EL1 per vCPU,
  * the rest RAZ/WI. Nothing reaches the CPU's own debug registers. */

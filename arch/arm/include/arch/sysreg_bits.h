@@ -51,6 +51,33 @@
 
 /* SCTLR_EL1 bits that are RES1 in ARMv8.0; MMU and caches off. */
 #define SCTLR_EL1_RES1 0x30d00800ull
+/* SCTLR_EL2 (E2H = 0). */
+#define SCTLR_EL2_RES1 0x30c50830ull
+#define SCTLR_M BIT64(0)             /* stage-1 MMU on */
+#define SCTLR_C BIT64(2)             /* data cache */
+#define SCTLR_SA BIT64(3)            /* stack alignment check */
+#define SCTLR_I BIT64(12)            /* instruction cache */
+#define SCTLR_WXN BIT64(19)          /* writable implies never-executable */
+
+/* TCR_EL2 (E2H = 0). */
+#define TCR_EL2_T0SZ(va_bits) (64ull - (va_bits))
+#define TCR_EL2_IRGN0_WBWA BIT64(8)
+#define TCR_EL2_ORGN0_WBWA BIT64(10)
+#define TCR_EL2_SH0_INNER (3ull << 12)
+#define TCR_EL2_PS(parange) ((uint64_t)(parange) << 16)
+#define TCR_EL2_RES1 (BIT64(23) | BIT64(31))
+/* MAIR attribute encodings. */
+#define MAIR_ATTR_NORMAL_WB 0xffull
+#define MAIR_ATTR_DEVICE_nGnRE 0x04ull
+
+/* Generic timer controls. */
+#define CNT_CTL_ENABLE (1u << 0)
+#define CNT_CTL_IMASK (1u << 1)
+#define CNTHCTL_EL1PCTEN (1u << 0)   /* EL1/EL0 may read the physical counter */
+
+/* OSLSR_EL1 as a guest reads it. */
+#define OSLSR_OSLM_IMPLEMENTED (1u << 3)   /* OSLM = 0b10: the OS lock exists */
+#define OSLSR_OSLK (1u << 1)
 
 /* CPACR_EL1. */
 #define CPACR_FPEN_ALL (3ull << 20)  /* FP/SIMD usable at EL1 and EL0 */
