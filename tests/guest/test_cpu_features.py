@@ -47,6 +47,13 @@ def test_guest_boots_and_sees_only_offered_features(launch: Launcher, board_conf
     feats = features(cpuinfo)
     assert {"fp", "asimd"} <= feats, cpuinfo
     assert not feats & HIDDEN, f"{cpu}: guest offered {sorted(feats & HIDDEN)}"
+    # Nothing the kernel touched at boot (ID, debug and OS lock registers, all emulated now)
+    # gave it an exception it did not expect.
+    dmesg = g.run("dmesg | grep -E 'hw-breakpoint|Internal error|Oops|undefined instruction"
+                  "|Unhandled|BUG:'")
+    assert "hw-breakpoint: found" in dmesg, dmesg
+    bad = [ln for ln in dmesg.splitlines() if "hw-breakpoint" not in ln]
+    assert not bad, bad
     # The guest's shell still works after its kernel used the CPU for a while.
     assert g.run("echo $((6 * 7))").strip().endswith("42")
     g.detach()
