@@ -10,8 +10,13 @@
 #include <arch/sysreg_bits.h>
 #include "el2.h"
 
+/* ID register fields that say whether a trap control exists (else it is
+ * RES0 and stays 0). */
 #define ID_AA64PFR0_RAS(v) (((v) >> 28) & 0xf)
+#define ID_AA64PFR0_AMU(v) (((v) >> 44) & 0xf)
 #define ID_AA64MMFR1_LO(v) (((v) >> 16) & 0xf)
+#define ID_AA64DFR0_PMSVER(v) (((v) >> 32) & 0xf)
+#define ID_AA64DFR0_TRACEFILT(v) (((v) >> 40) & 0xf)
 
 /*
  * Guest traps: stage 2, physical interrupts and SErrors to EL2, WFI, SMC
@@ -34,16 +39,21 @@ uint64_t el2_guest_hcr(void)
 
 void el2_init_registers(void)
 {
+	uint64_t pfr0 = read_sysreg(id_aa64pfr0_el1), dfr0 = read_sysreg(id_aa64dfr0_el1);
+
 	/* FP/SIMD usable at EL2 and below (the hypervisor switches it between
 	 * guests); SVE, SME, trace and activity monitors trap: no guest has
 	 * them. */
-	write_sysreg(cptr_el2, CPTR_EL2_RES1 | CPTR_TZ | CPTR_TTA | CPTR_TAM);
+	write_sysreg(cptr_el2, CPTR_EL2_RES1 | CPTR_TZ | CPTR_TTA |
+			       (ID_AA64PFR0_AMU(pfr0) ? CPTR_TAM : 0));
 	/* Every PMU, debug, OS lock, SPE and trace-filter register access from
 	 * EL1/EL0 traps: one guest must not read or program counters and
 	 * watchpoints the next one inherits. HPMN keeps every counter in the
 	 * EL1 range (they all trap anyway). */
 	write_sysreg(mdcr_el2, PMCR_N(read_sysreg(pmcr_el0)) | MDCR_TPMCR | MDCR_TPM | MDCR_TDA |
-			       MDCR_TDOSA | MDCR_TDRA | MDCR_TPMS | MDCR_TTRF);
+			       MDCR_TDOSA | MDCR_TDRA |
+			       (ID_AA64DFR0_PMSVER(dfr0) ? MDCR_TPMS : 0) |
+			       (ID_AA64DFR0_TRACEFILT(dfr0) ? MDCR_TTRF : 0));
 	/* The guest's debug state is emulated; the CPU's stays off. */
 	write_sysreg(mdscr_el1, 0);
 	/* ACTLR_EL2 0: EL1 gets no access to the implementation-defined
@@ -56,7 +66,7 @@ void el2_init_registers(void)
 	isb();
 
 	guest_hcr = HCR_GUEST_BASE;
-	if (ID_AA64PFR0_RAS(read_sysreg(id_aa64pfr0_el1)))
+	if (ID_AA64PFR0_RAS(pfr0))
 		guest_hcr |= HCR_TERR;
 	if (ID_AA64MMFR1_LO(read_sysreg(id_aa64mmfr1_el1)))
 		guest_hcr |= HCR_TLOR;
