@@ -79,6 +79,7 @@ def qemu_argv(
     virtualization: bool = True,
     append: str | None = None,
     initrd: Path | None = None,
+    cpu: str | None = None,
     extra: Sequence[str] = (),
 ) -> list[str]:
     """The full QEMU command line for config, from its board's board.toml.
@@ -91,6 +92,8 @@ def qemu_argv(
     dtb: another device tree; no_dtb: none at all (boards with a dtb: the image gets none).
     virtualization: False leaves out the board's el2_property (virt: starts at EL1).
     initrd: the guest bundle (build/<board>/guests.cpio), loaded like an initrd.
+    cpu: another QEMU CPU model than the board's (boards whose board.toml passes -cpu:
+      virt, cortex-a72), e.g. 'max' or 'neoverse-n1' to see what the guest is offered.
     """
     board = config.board
     image = image or paths.image_path(board.name)
@@ -105,7 +108,12 @@ def qemu_argv(
         if g not in gic_versions(board.name):
             raise QemuError(f"{board.name} has no GICv{g} configuration")
         machine += f",gic-version={g}"
-    argv += ["-M", machine, "-m", f"{board.ram >> 20}M", *board.qemu_options]
+    options = list(board.qemu_options)
+    if cpu is not None:
+        if "-cpu" not in options:
+            raise QemuError(f"QEMU {board.machine} has a fixed CPU, not {cpu!r}")
+        options[options.index("-cpu") + 1] = cpu
+    argv += ["-M", machine, "-m", f"{board.ram >> 20}M", *options]
 
     if uart == "both":
         serials = ["-chardev", console.chardev_arg("con")]
@@ -195,6 +203,7 @@ class Qemu:
         virtualization: bool = True,
         append: str | None = None,
         initrd: Path | None = None,
+        cpu: str | None = None,
         extra: Sequence[str] = (),
     ) -> None:
         """Options after connect_timeout are qemu_argv's."""
@@ -213,6 +222,7 @@ class Qemu:
             virtualization=virtualization,
             append=append,
             initrd=initrd,
+            cpu=cpu,
             extra=extra,
         )
         self.argv: list[str] = []

@@ -128,6 +128,7 @@ class Launcher:
         virtualization: bool = True,
         append: str | None = None,
         initrd: Path | None = None,
+        cpu: str | None = None,
     ) -> Target:
         image = paths.image_path(config.board.name)
         if not image.is_file():
@@ -141,6 +142,7 @@ class Launcher:
             virtualization=virtualization,
             append=append,
             initrd=initrd,
+            cpu=cpu,
         )
         self.running.append(qemu)
         qemu.start()

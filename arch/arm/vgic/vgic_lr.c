@@ -25,8 +25,8 @@
 #define GICH_APR 0x0f0
 #define GICH_LR(n) (0x100 + 4 * (n))
 
-#define HCR_EN (1u << 0)
-#define HCR_UIE (1u << 1)
+#define GICH_HCR_EN (1u << 0)
+#define GICH_HCR_UIE (1u << 1)
 #define LR_EOI (1u << 19)
 #define LR_PENDING (1u << 28)
 #define LR_STATE(lr) (((lr) >> 28) & 3)
@@ -50,7 +50,7 @@ static void maintenance(unsigned irq, void *arg)
 	for (unsigned n = 0; n < nr_lrs; n++)
 		if (eisr & (1ull << n))
 			wr(GICH_LR(n), rd(GICH_LR(n)) & ~LR_EOI);
-	wr(GICH_HCR, rd(GICH_HCR) & ~HCR_UIE);
+	wr(GICH_HCR, rd(GICH_HCR) & ~GICH_HCR_UIE);
 }
 
 static int lr_host_init(void)
@@ -136,7 +136,7 @@ static void lr_flush(struct vgic *v)
 		v->injected++;
 	}
 	/* More waiting than list registers: ask for an underflow interrupt. */
-	wr(GICH_HCR, HCR_EN | (overflow ? HCR_UIE : 0));
+	wr(GICH_HCR, GICH_HCR_EN | (overflow ? GICH_HCR_UIE : 0));
 }
 
 /* The list registers, VMCR (the guest's GICV_CTLR/PMR/BPR) and the active

@@ -12,9 +12,6 @@ extern char __image_start[], __text_end[], __rodata_end[], __bss_start[], __bss_
  * W^X permissions, everything else device memory) and turns on the MMU and
  * caches. */
 int mmu_init(const struct mem_region *ram, size_t nram);
-/* Walks the EL2 tables: 'r', 'w', 'x' permission characters for va, or
- * NULL when unmapped. For tests and `meminfo`. */
-const char *mmu_describe(uintptr_t va, char out[4]);
 
 /* EL2 physical timer. */
 /* The architected timer's device-tree node ("arm,armv8-timer" or v7). */

@@ -32,8 +32,4 @@ void vcpu_put(struct guest *g);
 /* Copies the live EL1 state of g (if on the CPU) into g->vcpu. */
 void vcpu_snapshot(struct guest *g);
 
-/* Power State Coordination Interface calls from the guest (HVC/SMC):
- * VCPU_YIELD when the guest runs on, otherwise why it stops. */
-enum vcpu_stop vpsci_call(struct guest *g, struct vcpu_stop_info *info, bool *handled);
-
 #endif
