@@ -57,14 +57,6 @@ static void anchor(struct vmi *v, const char *name, bool ok, const char *fmt, ..
 	va_end(ap);
 }
 
-unsigned vmi_anchor_failures(const struct vmi *v)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < v->nanchors; i++)
-		n += !v->anchors[i].ok;
-	return n;
-}
-
 /* Copies s for a message: printable ASCII only, at most max bytes. */
 static void printable(char *out, size_t size, const char *s, size_t max)
 {

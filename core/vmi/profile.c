@@ -164,11 +164,6 @@ const char *profile_string(const struct profile *p, const char *key)
 	return str_at(p, (uint32_t)blob_rd64(kv_at(p, (size_t)i) + 8));
 }
 
-size_t profile_count(const struct profile *p)
-{
-	return p->kv_count;
-}
-
 int profile_entry_at(const struct profile *p, size_t i, struct profile_entry *e)
 {
 	if (i >= p->kv_count)

@@ -115,8 +115,6 @@ struct vmi {
  * all; vmi_error(v) then says what was tried. */
 int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
 	     const struct vmi_regs *regs, const struct profile *prof);
-/* Number of anchors that disagreed (v->anchors with ok == false). */
-unsigned vmi_anchor_failures(const struct vmi *v);
 /* Forgets cached translations (call when the guest ran since). */
 void vmi_flush(struct vmi *v);
 
