@@ -80,7 +80,10 @@ static void where(struct ictx *c, uint64_t target, char *buf, size_t size)
 	}
 	for (unsigned i = 0; i < c->nmods; i++)
 		if (c->mods[i].size && target >= c->mods[i].base && target - c->mods[i].base < c->mods[i].size) {
-			m_snprintf(buf, size, "into module %s", c->mods[i].name);
+			/* A description: the guest's name escaped here (see report.h). */
+			char name[4 * VMI_MODNAME_LEN + 1];
+			str_escape(name, sizeof(name), c->mods[i].name, VMI_MODNAME_LEN, 0);
+			m_snprintf(buf, size, "into module %s", name);
 			return;
 		}
 	m_snprintf(buf, size, "into memory no listed module owns");
