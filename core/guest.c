@@ -118,9 +118,8 @@ static int setup_from_dtb(struct guest *g)
 		return fail(g, "not enough free memory for guest RAM");
 	g->ram_host = (uintptr_t)ram;
 
-	g->s2 = &g->s2_tables;
-	if (stage2_init(g->s2, (uint16_t)(g->id + 1)) ||
-	    stage2_map(g->s2, g->ram_ipa, g->ram_host, g->ram_size, S2_RAM))
+	if (stage2_init(&g->arch.s2, (uint16_t)(g->id + 1)) ||
+	    stage2_map(&g->arch.s2, g->ram_ipa, g->ram_host, g->ram_size, S2_RAM))
 		return fail(g, "cannot build stage-2 tables");
 
 	why = emulators_probe(g, &fdt);
@@ -133,7 +132,6 @@ int guest_create(struct guest *g, const char *name, const struct guest_image *im
 	g->id = (int)(g - guests);
 	m_snprintf(g->name, sizeof(g->name), "%s", name);
 	g->image = *img;
-	g->vcpu.guest = g;
 
 	/* Listed as failed (with the reason) until it is fully set up. */
 	g->state = GUEST_FAILED;
@@ -193,7 +191,7 @@ int guest_reset(struct guest *g)
 	dcache_clean_inval_range(ram, g->ram_size);
 	icache_invalidate_all();
 
-	vcpu_reset(&g->vcpu, g->kernel_ipa, g->dtb_ipa);
+	vcpu_reset(&g->arch.vcpu, g->kernel_ipa, g->dtb_ipa);
 	guest_reset_vdevs(g);
 	g->reason[0] = '\0';
 	return 0;

@@ -6,9 +6,6 @@
  * halting, so a user on a serial line always learns why nothing happens.
  */
 #include <arch/cpu.h>
-#include <arch/vgic.h>
-#include <arch/vtimer.h>
-#include <arch/sysreg.h>
 #include <generated/version.h>
 #include <mamoru/board.h>
 #include <mamoru/bundle.h>
@@ -98,12 +95,8 @@ static void print_banner(uintptr_t dtb_pa)
 
 static void start_guests(void)
 {
-	if (vgic_host_init()) {
-		printk("guests: this host has no usable virtual interrupt controller; guests cannot run\n");
+	if (arch_virt_init(&fdt))
 		return;
-	}
-	if (vtimer_host_init(&fdt))
-		printk("warning: no virtual timer interrupt; guests will not get timer ticks\n");
 	if (!mm.initrd_size) {
 		printk("guests: no guest bundle (QEMU: -initrd guests.cpio; Pi: initramfs in config.txt)\n");
 		return;
@@ -124,9 +117,9 @@ __noreturn static void main_loop(void)
 		vserial_pump();
 		for (;;) {
 			struct guest *bound = vserial_bound();
-			irq_mask();
+			cpu_irq_mask();
 			int c = serial_console_getc();
-			irq_unmask();
+			cpu_irq_unmask();
 			if (c < 0)
 				break;
 			if (bound) {
@@ -147,10 +140,10 @@ __noreturn static void main_loop(void)
 			continue;
 		/* Sleep with interrupts masked so one arriving after the check
 		 * still wakes the CPU. */
-		irq_mask();
+		cpu_irq_mask();
 		if (!serial_console_pending())
-			wfi();
-		irq_unmask();
+			cpu_wait_irq();
+		cpu_irq_unmask();
 	}
 }
 
@@ -196,7 +189,7 @@ void boot_main(uintptr_t dtb_pa, unsigned el)
 	if (power_init(&fdt))
 		printk("warning: no reset/power-off method in the device tree\n");
 	check_board();
-	irq_unmask();
+	cpu_irq_unmask();
 
 	print_banner(dtb_pa);
 	start_guests();

@@ -92,7 +92,7 @@ void vgic_set_level(struct vgic *v, unsigned irq, bool level)
 
 void arch_guest_irq(struct guest *g, unsigned irq, bool level)
 {
-	vgic_set_level(&g->vgic, irq, level);
+	vgic_set_level(&g->arch.vgic, irq, level);
 }
 
 void vgic_raise(struct vgic *v, unsigned irq)
@@ -286,7 +286,7 @@ static const struct vdev_ops dist_ops = {
  * here, and CPU interface (reg 1), the backend's. */
 static int gicv2_probe(struct guest *g, const struct fdt *fdt, int node)
 {
-	struct vgic *v = &g->vgic;
+	struct vgic *v = &g->arch.vgic;
 	uint64_t gicd, gicd_size, gicc, gicc_size;
 	if (fdt_get_reg(fdt, node, 0, &gicd, &gicd_size) || fdt_get_reg(fdt, node, 1, &gicc, &gicc_size)) {
 		printk("%s: the GICv2 node needs a distributor and a CPU interface (reg)\n", g->name);

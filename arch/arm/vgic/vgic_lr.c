@@ -78,7 +78,7 @@ static int lr_guest_init(struct vgic *v, uint64_t gicc_ipa, uint64_t gicc_size)
 	struct guest *g = v->guest;
 	/* The GICC frame is 8 KiB (GICC_DIR lives in the second page). */
 	uint64_t size = MIN(MAX(gicc_size, 0x2000ull), gicv_size ? gicv_size : 0x2000ull);
-	if (stage2_map(g->s2, gicc_ipa, gicv, ALIGN_UP(size, 0x1000ull), S2_DEVICE)) {
+	if (stage2_map(&g->arch.s2, gicc_ipa, gicv, ALIGN_UP(size, 0x1000ull), S2_DEVICE)) {
 		printk("%s: cannot map the virtual CPU interface at 0x%llx\n", g->name,
 		       (unsigned long long)gicc_ipa);
 		return -1;

@@ -6,9 +6,7 @@
 #ifndef MAMORU_GUEST_H
 #define MAMORU_GUEST_H
 
-#include <arch/stage2.h>
-#include <arch/vcpu.h>
-#include <arch/vgic.h>
+#include <arch/guest_arch.h>
 #include <mamoru/console.h>
 #include <mamoru/guest_console.h>
 #include <mamoru/guest_wp.h>
@@ -50,10 +48,7 @@ struct guest {
 	uint64_t kernel_ipa, initrd_ipa, dtb_ipa;
 
 	struct guest_image image;
-	struct vcpu vcpu;
-	struct stage2 s2_tables;
-	struct stage2 *s2;
-	struct vgic vgic;
+	struct arch_guest arch;      /* the CPU side's state (arch/guest_arch.h) */
 	struct guest_wp wp;          /* stage-2 write protection (the IDS arms it) */
 
 	struct vdev vdevs[GUEST_MAX_VDEVS];
@@ -86,7 +81,7 @@ void guest_pause(struct guest *g);
 void guest_resume(struct guest *g);
 void guest_halt(struct guest *g, const char *reason);
 
-/* Copies the vCPU's live EL1 state into g->vcpu for inspection. */
+/* Copies the vCPU's live EL1 state into g->arch.vcpu for inspection. */
 void guest_snapshot(struct guest *g);
 
 /* Guest-physical read, bounded to guest RAM; -1 outside it. */

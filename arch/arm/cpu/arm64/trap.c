@@ -44,7 +44,7 @@ static void inject_sync(struct vcpu *v, unsigned ec_same, bool lower_ec, uint32_
 
 void trap_inject_undef(struct guest *g)
 {
-	inject_sync(&g->vcpu, EC_UNKNOWN, false, 0, 0);
+	inject_sync(&g->arch.vcpu, EC_UNKNOWN, false, 0, 0);
 }
 
 static void inject_abort(struct vcpu *v, unsigned ec_low, bool write)
@@ -54,7 +54,7 @@ static void inject_abort(struct vcpu *v, unsigned ec_low, bool write)
 
 static void skip_insn(struct trap_ctx *t)
 {
-	t->g->vcpu.pc += esr_insn_len(&t->esr);
+	t->g->arch.vcpu.pc += esr_insn_len(&t->esr);
 }
 
 static uint64_t fault_ipa(const struct vcpu *v)
@@ -95,7 +95,7 @@ static int far_to_ipa(uint64_t far, uint64_t *ipa)
 static bool refuse_protected_write(struct trap_ctx *t, bool *report)
 {
 	struct guest *g = t->g;
-	struct vcpu *v = &g->vcpu;
+	struct vcpu *v = &g->arch.vcpu;
 	const struct esr_info *e = &t->esr;
 	uint64_t ipa;
 	*report = false;
@@ -120,7 +120,7 @@ static bool refuse_protected_write(struct trap_ctx *t, bool *report)
 static enum trap_action trap_dabt(struct trap_ctx *t)
 {
 	struct guest *g = t->g;
-	struct vcpu *v = &g->vcpu;
+	struct vcpu *v = &g->arch.vcpu;
 	const struct esr_info *e = &t->esr;
 	bool report;
 	if (refuse_protected_write(t, &report))
@@ -152,7 +152,7 @@ static enum trap_action trap_dabt(struct trap_ctx *t)
 
 static enum trap_action trap_iabt(struct trap_ctx *t)
 {
-	struct vcpu *v = &t->g->vcpu;
+	struct vcpu *v = &t->g->arch.vcpu;
 	guest_bad_access(t->g, "instruction fetch from unmapped memory", fault_ipa(v), v->pc);
 	inject_abort(v, EC_IABT_LOW, false);
 	return TRAP_RESUME;
@@ -162,15 +162,15 @@ static enum trap_action trap_wfx(struct trap_ctx *t)
 {
 	struct guest *g = t->g;
 	skip_insn(t);
-	g->vcpu.wfi_exits++;
-	if ((t->esr.raw_iss & ESR_WFX_TI_MASK) == ESR_WFX_WFI && !vgic_has_pending(&g->vgic))
+	g->arch.vcpu.wfi_exits++;
+	if ((t->esr.raw_iss & ESR_WFX_TI_MASK) == ESR_WFX_WFI && !vgic_has_pending(&g->arch.vgic))
 		return TRAP_IDLE;
 	return TRAP_RESUME;
 }
 
 static enum trap_action trap_hvc(struct trap_ctx *t)
 {
-	t->g->vcpu.hvc_exits++;
+	t->g->arch.vcpu.hvc_exits++;
 	return vpsci_call(t->g);       /* HVC's preferred return is the next instruction */
 }
 
@@ -182,7 +182,7 @@ static enum trap_action trap_smc(struct trap_ctx *t)
 
 static enum trap_action trap_sysreg(struct trap_ctx *t)
 {
-	struct vcpu *v = &t->g->vcpu;
+	struct vcpu *v = &t->g->arch.vcpu;
 	const struct esr_info *e = &t->esr;
 	unsigned rt = e->sysreg_rt;
 	uint64_t val = (!e->sysreg_read && rt != 31) ? v->x[rt] : 0;
@@ -208,7 +208,7 @@ static enum trap_action trap_undef(struct trap_ctx *t)
 static enum trap_action trap_unexpected(struct trap_ctx *t)
 {
 	m_snprintf(t->why, t->why_size, "crashed: unhandled exception class 0x%02x (%s) at pc 0x%llx",
-		   t->esr.ec, esr_class_name(t->esr.ec), (unsigned long long)t->g->vcpu.pc);
+		   t->esr.ec, esr_class_name(t->esr.ec), (unsigned long long)t->g->arch.vcpu.pc);
 	return TRAP_CRASHED;
 }
 

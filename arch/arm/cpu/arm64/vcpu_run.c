@@ -27,9 +27,9 @@ const char *el2_guest_on_cpu(void)
 void vcpu_put(struct guest *g)
 {
 	if (loaded == g) {
-		vcpu_save_el1(&g->vcpu);
-		g->vcpu.el1_live = false;
-		vgic_save(&g->vgic);
+		vcpu_save_el1(&g->arch.vcpu);
+		g->arch.vcpu.el1_live = false;
+		vgic_save(&g->arch.vgic);
 		vtimer_set_owner(NULL);
 		loaded = NULL;
 	}
@@ -38,7 +38,7 @@ void vcpu_put(struct guest *g)
 void vcpu_snapshot(struct guest *g)
 {
 	if (loaded == g)
-		vcpu_save_el1(&g->vcpu);
+		vcpu_save_el1(&g->arch.vcpu);
 }
 
 static void vcpu_load(struct guest *g)
@@ -47,11 +47,11 @@ static void vcpu_load(struct guest *g)
 		return;
 	if (loaded)
 		vcpu_put(loaded);
-	stage2_activate(g->s2);
+	stage2_activate(&g->arch.s2);
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(vmpidr_el2, (1ull << 31));       /* uniprocessor-style affinity 0 */
-	vcpu_load_el1(&g->vcpu);
-	vgic_restore(&g->vgic);
+	vcpu_load_el1(&g->arch.vcpu);
+	vgic_restore(&g->arch.vgic);
 	vtimer_set_owner(g);
 	loaded = g;
 }
@@ -82,7 +82,7 @@ static enum vcpu_stop trap_stop(enum trap_action a, struct vcpu_stop_info *info,
 
 enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 {
-	struct vcpu *v = &g->vcpu;
+	struct vcpu *v = &g->arch.vcpu;
 	enum vcpu_stop result = VCPU_YIELD;
 
 	irq_mask();
@@ -90,7 +90,7 @@ enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 	write_sysreg(hcr_el2, el2_guest_hcr());
 	isb();
 	for (int i = 0; i < BURST; i++) {
-		vgic_flush(&g->vgic);
+		vgic_flush(&g->arch.vgic);
 		enum vcpu_exit_kind kind = guest_enter(v);
 		uint64_t serror_esr = 0;
 		if (kind == EXIT_SYNC) {
@@ -106,7 +106,7 @@ enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 			kind = EXIT_SERROR;
 		v->exits[kind & 3]++;
 		g->exits_seen++;
-		vgic_sync(&g->vgic);
+		vgic_sync(&g->arch.vgic);
 		if (kind == EXIT_IRQ || kind == EXIT_FIQ) {
 			irq_handle();
 			break;

@@ -6,7 +6,7 @@
 
 enum trap_action vpsci_call(struct guest *g)
 {
-	struct vcpu *v = &g->vcpu;
+	struct vcpu *v = &g->arch.vcpu;
 	uint64_t ret = PSCI_NOT_SUPPORTED;
 	switch (psci_decide((uint32_t)v->x[0], v->x[1], &ret)) {
 	case PSCI_DO_CPU_OFF:

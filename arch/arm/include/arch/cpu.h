@@ -31,4 +31,18 @@ void icache_invalidate_all(void);
 
 __noreturn void cpu_halt(void);
 
+/* The exception level the hypervisor runs at (2 once booted). */
+unsigned cpu_current_el(void);
+
+/* Interrupts to this CPU off / on, and sleeping until one is pending (with
+ * interrupts masked it still wakes; the caller unmasks to take it). */
+void cpu_irq_mask(void);
+void cpu_irq_unmask(void);
+void cpu_wait_irq(void);
+
+/* Sets up what guests need from this CPU and interrupt controller (the
+ * vGIC backend, the virtual timer interrupt); says what is missing and
+ * returns -1 when no guest can run on this host. */
+int arch_virt_init(const void *fdt);   /* const struct fdt * */
+
 #endif

@@ -15,4 +15,7 @@ struct guest;
  * the guest's device tree gives, SPIs counted from 32 on a GIC). */
 void arch_guest_irq(struct guest *g, unsigned irq, bool level);
 
+/* What delivers guest interrupts on this host, for the user (irqstat). */
+const char *arch_guest_irq_model(void);
+
 #endif

@@ -50,7 +50,6 @@ struct vcpu {
 	bool el1_live;           /* el1/fp hold stale copies: the CPU has the real state */
 	struct vcpu_dbg dbg;     /* debug registers as the guest sees them (emulated) */
 	uint64_t esr, far, hpfar; /* syndrome of the last synchronous exit */
-	struct guest *guest;
 	uint64_t exits[4], mmio_exits, hvc_exits, wfi_exits;
 };
 

@@ -29,7 +29,7 @@ struct vcpu_stop_info {
 enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info);
 /* The guest no longer owns the CPU's EL1 state (saved into its vcpu). */
 void vcpu_put(struct guest *g);
-/* Copies the live EL1 state of g (if on the CPU) into g->vcpu. */
+/* Copies the live EL1 state of g (if on the CPU) into g->arch.vcpu. */
 void vcpu_snapshot(struct guest *g);
 
 #endif
