@@ -133,7 +133,6 @@ static void lr_flush(struct vgic *v)
 		v->in_lr[irq / 32] |= 1u << (irq % 32);
 		v->pending[irq / 32] &= ~(1u << (irq % 32));
 		v->lr_of[irq] = (uint8_t)n;
-		v->injected++;
 	}
 	/* More waiting than list registers: ask for an underflow interrupt. */
 	wr(GICH_HCR, GICH_HCR_EN | (overflow ? GICH_HCR_UIE : 0));

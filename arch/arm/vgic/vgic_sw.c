@@ -64,7 +64,6 @@ static int cpu_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
 		if (irq != SPURIOUS) {
 			v->active[irq / 32] |= 1u << (irq % 32);
 			v->pending[irq / 32] &= ~(1u << (irq % 32));
-			v->injected++;
 		}
 		*val = irq;
 		return 0;

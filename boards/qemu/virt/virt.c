@@ -8,7 +8,6 @@ static const char *const compatible[] = {"linux,dummy-virt", NULL};
 const struct board_desc board_desc = {
 	.name = "QEMU virt",
 	.dt_compatible = compatible,
-	.ncpus = 1,
 	.fallback_uart = "arm,pl011",
 	.fallback_uart_base = 0x09000000,  /* VIRT_UART */
 };

@@ -9,7 +9,6 @@ static const char *const compatible[] = {"raspberrypi,3-model-b", "brcm,bcm2837"
 const struct board_desc board_desc = {
 	.name = "Raspberry Pi 3 Model B",
 	.dt_compatible = compatible,
-	.ncpus = 4,
 	.fallback_uart = "brcm,bcm2835-aux-uart",
 	.fallback_uart_base = 0x3f215040,
 };

@@ -8,7 +8,6 @@ static const char *const compatible[] = {"raspberrypi,4-model-b", "brcm,bcm2711"
 const struct board_desc board_desc = {
 	.name = "Raspberry Pi 4 Model B",
 	.dt_compatible = compatible,
-	.ncpus = 4,
 	/* The firmware's default console with Bluetooth on the PL011. */
 	.fallback_uart = "brcm,bcm2835-aux-uart",
 	.fallback_uart_base = 0xfe215040,

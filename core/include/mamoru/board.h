@@ -12,7 +12,6 @@
 struct board_desc {
 	const char *name;                    /* "Raspberry Pi 4 Model B" */
 	const char *const *dt_compatible;    /* NULL-terminated */
-	unsigned ncpus;                      /* cores on the board */
 	/* Console used when the device tree is missing or unusable, so the
 	 * error can still be reported: a serial driver compatible and the
 	 * UART's physical address. */

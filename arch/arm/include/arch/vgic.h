@@ -33,7 +33,6 @@ struct vgic {
 	uint32_t config[VGIC_NR_IRQS / 16];
 	uint8_t priority[VGIC_NR_IRQS];
 	uint8_t lr_of[VGIC_NR_IRQS];        /* backend slot of an in_lr interrupt */
-	uint64_t injected;
 	/* Emulated CPU interface (software backend). */
 	uint32_t cpu_ctlr, cpu_pmr, cpu_bpr;
 	/* Hardware virtual CPU interface while another guest owns it (list registers). */
