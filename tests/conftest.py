@@ -21,7 +21,7 @@ import pytest
 from mamoru.boards import BoardConfig
 from mamoru.console import Console
 from mamoru.hwreset import BoardReset
-from mamoru.testing import Launcher, State, Target, at_state, hardware, new_target
+from mamoru.testing import Launcher, State, Target, at_state, failed, hardware, new_target
 from mamoru.testing.backends import BoardPower, SerialLine
 
 pytest_plugins = ["mamoru.testing.plugin"]
@@ -57,6 +57,8 @@ def target(request: pytest.FixtureRequest, board_config: BoardConfig) -> Iterato
     t.use(request.node)  # type: ignore[arg-type]
     try:
         yield t.to_state(State.HYPERVISOR)
+        if failed(request.node):  # type: ignore[arg-type]
+            t.mark_dirty()       # a real board: the next test starts from a fresh boot
     finally:
         t.close()
 

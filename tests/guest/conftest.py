@@ -19,8 +19,7 @@ from mamoru.testing.guest import bundle_for
 
 
 def _guest_target(request: pytest.FixtureRequest, config: BoardConfig) -> Target:
-    initrd = None if hardware(request.config) else bundle_for(config)
-    return new_target(request, config, initrd=initrd)
+    return new_target(request, config, initrd=lambda: bundle_for(config))
 
 
 @pytest.fixture(scope="module")

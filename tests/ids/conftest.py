@@ -44,7 +44,7 @@ def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
         own = card.get("guest0", {}).get("profile")
         profile = decode(own) if own else guest_profile
     t = new_target(request, board_config,
-                   initrd=None if hardware(request.config) else ids_bundle(kaslr),
+                   initrd=lambda: ids_bundle(kaslr),
                    label=f"{board_config.id} {'kaslr' if kaslr else 'nokaslr'}",
                    guest_init=["dmesg -n 1"],          # keep kernel messages off the console
                    after_guest=[protection_off])

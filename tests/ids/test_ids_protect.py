@@ -80,13 +80,12 @@ def pguest(request: pytest.FixtureRequest, board_config: BoardConfig,
 
     On a real board (--console) the guest is the SD card's (KASLR off, no attack module: the
     attack tests skip there)."""
-    on_board = hardware(request.config)
-    t = new_target(request, board_config, initrd=None if on_board else ids_bundle(True),
+    t = new_target(request, board_config, initrd=lambda: ids_bundle(True),
                    label=f"{board_config.id} protect", guest_init=["dmesg -n 1"],
                    # Armed by itself, once the kernel had made its read-only data read-only.
                    after_guest=[lambda t: wait_armed(t.console, 10)])
     try:
-        yield IdsGuest(t, None, not on_board, guest_profile)
+        yield IdsGuest(t, None, not hardware(request.config), guest_profile)
     finally:
         t.close()
 

@@ -56,6 +56,7 @@ FAULTS = {
 
 @pytest.mark.qemu
 @pytest.mark.boot
+@pytest.mark.kconfig("CMD_FAULT")
 @pytest.mark.parametrize("kind", FAULTS)
 def test_fault_gives_crash_report(target: Target, kind: str) -> None:
     c = target.console

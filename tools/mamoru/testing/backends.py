@@ -44,6 +44,10 @@ class PowerBackend(Protocol):
 
     def off(self) -> None: ...
 
+    def mark_dirty(self) -> None:
+        """A test failed on it: the next power-on must be a fresh boot (shared boards)."""
+        ...
+
 
 class ConsoleBackend(Protocol):
     def console(self) -> Console:
@@ -79,6 +83,9 @@ class QemuPower:
     def off(self) -> None:
         if self.process is not None:
             self.process.stop()     # the object stays for reports (describe())
+
+    def mark_dirty(self) -> None:
+        pass                        # every power-on is a new process anyway
 
 
 @dataclass
@@ -125,6 +132,7 @@ class BoardPower:
     reset_cmd: str | None
     ask: Callable[[str], bool]
     label: str = "board"
+    dirty: bool = False             # one board, many Targets: a failure on any resets it
     _reset: BoardReset | None = None
 
     @property
@@ -138,6 +146,7 @@ class BoardPower:
         return self._reset
 
     def on(self, *, fresh: bool = False) -> str | None:
+        fresh, self.dirty = fresh or self.dirty, False
         return self.reset.reset() if fresh else self.reset.ready()
 
     def alive(self) -> bool:
@@ -145,6 +154,9 @@ class BoardPower:
 
     def off(self) -> None:
         pass                        # a real board stays on between tests
+
+    def mark_dirty(self) -> None:
+        self.dirty = True
 
 
 def qemu_backends(config: BoardConfig, *, initrd: Path | None = None,

@@ -124,6 +124,7 @@ class Target:
 
     def mark_dirty(self) -> None:
         self.dirty = True
+        self.power.mark_dirty()
 
     def boot(self, *, wait_prompt: bool = True, timeout: float | None = None) -> str:
         """Switches the target on afresh (QEMU: a new process; a board: as it is if it
@@ -253,16 +254,19 @@ def qemu_target(config: BoardConfig, *, initrd: Path | None = None, label: str |
 
 
 def new_target(request: pytest.FixtureRequest, config: BoardConfig, *,
-               initrd: Path | None = None, label: str | None = None,
+               initrd: Path | Callable[[], Path] | None = None, label: str | None = None,
                **kwargs: Any) -> Target:
-    """A Target for config, switched off: QEMU (with initrd as the guest bundle), or the real
-    board of --console (the plugin's board_backends fixture; its SD card holds the bundle,
-    so initrd does not apply). kwargs: Target's (guest_init, after_guest, ...)."""
+    """A Target for config, switched off: QEMU (with initrd as the guest bundle; a function
+    giving the path is called only then), or the real board of --console (the plugin's
+    board_backends fixture; its SD card holds the bundle, so initrd does not apply).
+    kwargs: Target's (guest_init, after_guest, ...)."""
     if hardware(request.config):
         line, power = request.getfixturevalue("board_backends")
         return Target(config, power, line,
                       label=label or f"{config.id} on {request.config.getoption('--console')}",
                       **kwargs)
+    if callable(initrd):
+        initrd = initrd()
     return qemu_target(config, initrd=initrd, label=label, **kwargs)
 
 
