@@ -137,7 +137,8 @@ class Target:
         self._powered = State.BOOTING
         c = self.console
         if self._node is not None:
-            watch(self._node, self.label, c, self.qemu, 0 if log is None else c.mark())
+            watch(self._node, self.label, c, self.qemu,
+                  0 if log is None else max(0, c.mark() - len(log)))
         if log is not None:
             self.boot_log = log
             self._powered = State.HYPERVISOR
@@ -169,7 +170,7 @@ class Target:
             self.boot(wait_prompt=False)
         elif state is State.HYPERVISOR:
             self._to_hypervisor(timeout)
-        else:
+        elif not (self.state is State.GUEST and not self.dirty and self.power.alive()):
             self.ensure_guest()
             try:
                 self.shell.attach(timeout or self.guest_timeout)
@@ -222,8 +223,9 @@ def at_state(target: Target, node: pytest.Item, state: State = State.HYPERVISOR,
     target.use(node)
     try:
         if guest:
-            target.ensure_guest()
-        target.to_state(state)
+            target.ensure_guest()           # leaves it at a fresh prompt
+        if not (guest and state is State.HYPERVISOR):
+            target.to_state(state)
         yield target
     finally:
         if failed(node):
