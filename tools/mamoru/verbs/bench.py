@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="run only bench_NAME.py (repeatable)")
     parser.add_argument("--minutes", type=float, default=None, metavar="N",
-                        help="how long the soak benchmark runs (default 60)")
+                        help="with --only soak: how long it runs (default 60)")
 
 
 def main(args: argparse.Namespace) -> int:
