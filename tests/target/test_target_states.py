@@ -60,8 +60,7 @@ def test_states_reuse_and_dirty_reboot(states_target: Target) -> None:
     assert t.state is State.OFF and t.qemu is not None and t.qemu.poll() is not None
 
 
-def test_suite_runs_against_a_board_on_socket_console(board_config: BoardConfig,
-                                                      tmp_path: object) -> None:
+def test_suite_runs_against_a_board_on_socket_console(board_config: BoardConfig) -> None:
     """`--console socket://...`: QEMU plays the real board (its serial console a TCP server);
     the tests run with the real-board backends (SerialLine, BoardPower): at the board's
     prompt as it is, the guest from its bundle, a reset through the hypervisor's `reset`."""
