@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `guest`: list and control guests, show their registers and memory. */
-#include <arch/vcpu_run.h>
 #include <mamoru/command.h>
 #include <mamoru/guest.h>
 #include <mamoru/libc.h>
@@ -23,7 +22,7 @@ static void list(struct console *con)
 static void regs(struct console *con, struct guest *g)
 {
 	guest_snapshot(g);
-	const struct vcpu *v = &g->vcpu;
+	const struct vcpu *v = &g->arch.vcpu;
 	con_printf(con, "%s: pc 0x%016llx  pstate 0x%08llx\n", g->name, (unsigned long long)v->pc,
 		   (unsigned long long)v->pstate);
 	for (int i = 0; i < 31; i++)

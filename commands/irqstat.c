@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `irqstat`: per-interrupt counters. */
-#include <arch/vgic.h>
+#include <arch/guest_irq.h>
 #include <mamoru/command.h>
 #include <mamoru/irq.h>
 
@@ -14,7 +14,7 @@ static int cmd_irqstat(struct console *con, int argc, char **argv)
 		if (irq_registered(i))
 			con_printf(con, "%4u %10llu %s\n", i, (unsigned long long)irq_count(i), irq_name(i));
 	con_printf(con, "unhandled: %llu\n", (unsigned long long)irq_unhandled());
-	con_printf(con, "guest interrupts: %s\n", vgic_backend_name());
+	con_printf(con, "guest interrupts: %s\n", arch_guest_irq_model());
 	return CMD_OK;
 }
 

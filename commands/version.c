@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `version`: what is running, built from which revision, on which board. */
-#include <arch/sysreg.h>
+#include <arch/cpu.h>
 #include <generated/version.h>
 #include <mamoru/board.h>
 #include <mamoru/command.h>
@@ -11,7 +11,7 @@ static int cmd_version(struct console *con, int argc, char **argv)
 	if (argc != 1)
 		return CMD_USAGE;
 	con_printf(con, "version: %s\ngit: %s\nboard: %s\nbuilt: %s\nel: %u\n", MAMORU_VERSION,
-		   MAMORU_GIT, board_desc.name, MAMORU_BUILD_DATE, current_el());
+		   MAMORU_GIT, board_desc.name, MAMORU_BUILD_DATE, cpu_current_el());
 	return CMD_OK;
 }
 

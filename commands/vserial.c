@@ -32,12 +32,16 @@ static int cmd_vserial(struct console *con, int argc, char **argv)
 	if (!g)
 		return CMD_FAIL;
 	if (!strcmp(argv[1], "bind") && argc == 3) {
-		if (g->state == GUEST_FAILED || !g->uart) {
+		if (g->state == GUEST_FAILED || !g->console.ops) {
 			con_printf(con, "error: %s has no console\n", g->name);
 			return CMD_FAIL;
 		}
 		con_printf(con, "[vserial: attached to %s (%s); type ESC x q to detach]\n", g->name,
 			   guest_state_name(g->state));
+		if (g->state != GUEST_RUNNING)
+			con_printf(con, "[vserial: %s is %s, not running: it reads nothing you type until "
+				   "it runs ('guest kick' or 'guest resume')]\n", g->name,
+				   guest_state_name(g->state));
 		vserial_bind(g);
 		return CMD_OK;
 	}

@@ -7,6 +7,7 @@
  * corrupt bundle or guest is reported and skipped; the shell comes up
  * regardless.
  */
+#include <mamoru/bundle.h>
 #include <mamoru/console.h>
 #include <mamoru/cpio.h>
 #include <mamoru/guest.h>
@@ -29,7 +30,7 @@ static struct pending *slot_for(struct pending *p, int *n, const char *name, siz
 	return &p[(*n)++];
 }
 
-int guests_init(const void *bundle, size_t size, bool autostart)
+int bundle_load_guests(const void *bundle, size_t size, bool autostart)
 {
 	struct pending found[GUEST_MAX];
 	int n = 0, loaded = 0;

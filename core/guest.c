@@ -1,28 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Guest lifecycle. A guest is described entirely by its own device tree
- * (from the bundle): its RAM, its UART and its interrupt controller are
- * read from there, so the addresses the guest kernel sees and the ones the
- * hypervisor emulates cannot disagree. The hypervisor places the images in
- * guest RAM itself: kernel at RAM base + text_offset, DTB in the top 2 MiB,
- * initrd just below it, and writes the initrd location (and a KASLR seed,
- * when the DTB asks for one) into the guest's copy of its DTB.
+ * (from the bundle): its RAM is read from there and every device in it that
+ * an emulator handles is instantiated (core/emulator.c), so the addresses
+ * the guest kernel sees and the ones the hypervisor emulates cannot
+ * disagree. The hypervisor places the images in guest RAM itself
+ * (core/guest_layout.c) and writes the initrd location (and a KASLR seed,
+ * when the DTB asks for one) into the guest's copy of its DTB. The vCPU is
+ * the arch code's: it reports why it stopped and this file decides what
+ * happens to the guest.
  */
 #include <arch/cpu.h>
-#include <arch/sysreg.h>
 #include <arch/vcpu_run.h>
-#include <emulators/pl011.h>
 #include <mamoru/console.h>
+#include <mamoru/emulator.h>
 #include <mamoru/fdt.h>
 #include <mamoru/guest.h>
-#include <mamoru/heap.h>
+#include <mamoru/guest_layout.h>
 #include <mamoru/libc.h>
-#include <mamoru/serial.h>
+#include <mamoru/heap.h>
 
 #define IMAGE_MAGIC 0x644d5241u        /* "ARM\x64" at offset 0x38 */
-#define DTB_AREA (2ull << 20)
-#define RAM_ALIGN (2ull << 20)
-#define GUEST_RAM_MAX (1ull << 30)
 
 struct guest guests[GUEST_MAX];
 
@@ -91,7 +89,8 @@ static int fail(struct guest *g, const char *why)
 	return -1;
 }
 
-/* Reads what the hypervisor needs from the guest's device tree. */
+/* Reads the guest's RAM from its device tree, gives it memory and stage 2,
+ * then lets the emulators create its devices. */
 static int setup_from_dtb(struct guest *g)
 {
 	struct fdt fdt;
@@ -109,40 +108,22 @@ static int setup_from_dtb(struct guest *g)
 	}
 	if (mem < 0 || fdt_get_reg(&fdt, mem, 0, &g->ram_ipa, &g->ram_size))
 		return fail(g, "guest device tree has no memory node");
-	if (g->ram_size < 16 * DTB_AREA || g->ram_size > GUEST_RAM_MAX || (g->ram_ipa | g->ram_size) % RAM_ALIGN ||
-	    g->ram_ipa + g->ram_size > (1ull << S2_IPA_BITS))
-		return fail(g, "guest RAM must be 32 MiB to 1 GiB, 2 MiB aligned, below 512 GiB");
+	const char *why = guest_ram_check(g->ram_ipa, g->ram_size, 1ull << S2_IPA_BITS);
+	if (why)
+		return fail(g, why);
 
 	size_t pages = g->ram_size / PAGE_SIZE;
-	void *ram = pages_alloc(&sys_pages, pages, RAM_ALIGN / PAGE_SIZE);
+	void *ram = pages_alloc(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE);
 	if (!ram)
 		return fail(g, "not enough free memory for guest RAM");
 	g->ram_host = (uintptr_t)ram;
 
-	g->s2 = &g->s2_tables;
-	if (stage2_init(g->s2, (uint16_t)(g->id + 1)) ||
-	    stage2_map(g->s2, g->ram_ipa, g->ram_host, g->ram_size, S2_RAM))
+	if (stage2_init(&g->arch.s2, (uint16_t)(g->id + 1)) ||
+	    stage2_map(&g->arch.s2, g->ram_ipa, g->ram_host, g->ram_size, S2_RAM))
 		return fail(g, "cannot build stage-2 tables");
 
-	int gic = fdt_find_compatible(&fdt, -1, "arm,cortex-a15-gic");
-	if (gic < 0)
-		gic = fdt_find_compatible(&fdt, -1, "arm,gic-400");
-	uint64_t gicd, gicd_size, gicc, gicc_size;
-	if (gic < 0 || fdt_get_reg(&fdt, gic, 0, &gicd, &gicd_size) || fdt_get_reg(&fdt, gic, 1, &gicc, &gicc_size))
-		return fail(g, "guest device tree has no GICv2 with distributor and CPU interface");
-	if (vgic_guest_init(g, gicd, gicc, gicc_size))
-		return fail(g, "cannot set up the virtual GIC");
-
-	int uart = fdt_find_compatible(&fdt, -1, "arm,pl011");
-	uint64_t ubase, usize;
-	uint32_t cells[3];
-	int ncells;
-	if (uart < 0 || fdt_get_reg(&fdt, uart, 0, &ubase, &usize) ||
-	    fdt_get_interrupt(&fdt, uart, 0, cells, 3, &ncells) || ncells != 3 || cells[0] != 0 || cells[1] >= 32)
-		return fail(g, "guest device tree has no PL011 with an SPI");
-	if (vpl011_create(g, ubase, 32 + cells[1]))
-		return fail(g, "cannot create the guest UART");
-	return 0;
+	why = emulators_probe(g, &fdt);
+	return why ? fail(g, why) : 0;
 }
 
 int guest_create(struct guest *g, const char *name, const struct guest_image *img)
@@ -151,7 +132,6 @@ int guest_create(struct guest *g, const char *name, const struct guest_image *im
 	g->id = (int)(g - guests);
 	m_snprintf(g->name, sizeof(g->name), "%s", name);
 	g->image = *img;
-	g->vcpu.guest = g;
 
 	/* Listed as failed (with the reason) until it is fully set up. */
 	g->state = GUEST_FAILED;
@@ -165,59 +145,54 @@ int guest_create(struct guest *g, const char *name, const struct guest_image *im
 	return 0;
 }
 
+/* Writes the initrd location and a fresh KASLR seed into the DTB copy. */
+static void patch_dtb(struct guest *g, uint8_t *dtb)
+{
+	const struct guest_image *img = &g->image;
+	struct fdt fdt;
+	int chosen;
+	if (fdt_init(&fdt, dtb, img->dtb_size) || (chosen = fdt_path_offset(&fdt, "/chosen")) < 0)
+		return;
+	if (img->initrd_size) {
+		if (!patch_prop(&fdt, chosen, "linux,initrd-start", g->initrd_ipa) ||
+		    !patch_prop(&fdt, chosen, "linux,initrd-end", g->initrd_ipa + img->initrd_size))
+			printk("%s: the device tree has no linux,initrd-start/end to fill in\n", g->name);
+	}
+	/* A placeholder kaslr-seed asks for a randomised kernel layout. */
+	uint64_t seed = timer_now_ns() * 0x9e3779b97f4a7c15ull;
+	seed ^= seed >> 29;
+	patch_prop(&fdt, chosen, "kaslr-seed", seed | 1);
+}
+
 int guest_reset(struct guest *g)
 {
 	const struct guest_image *img = &g->image;
-	uint64_t text_offset = le64(img->kernel + 8), image_size = le64(img->kernel + 16);
-	if (!image_size)
-		image_size = img->kernel_size;       /* pre-3.17 kernels: no size given */
-	uint64_t ram_end = g->ram_ipa + g->ram_size;
-
-	g->kernel_ipa = g->ram_ipa + text_offset;
-	g->dtb_ipa = ram_end - DTB_AREA;
-	g->initrd_ipa = ALIGN_DOWN(g->dtb_ipa - img->initrd_size, (uint64_t)PAGE_SIZE);
-	if (text_offset >= g->ram_size || image_size < img->kernel_size ||
-	    g->kernel_ipa + image_size > g->initrd_ipa || img->dtb_size > DTB_AREA) {
-		return fail(g, "kernel, initrd and device tree do not fit in guest RAM");
-	}
+	struct guest_layout_in in = {
+		.ram_ipa = g->ram_ipa, .ram_size = g->ram_size,
+		.text_offset = le64(img->kernel + 8), .image_size = le64(img->kernel + 16),
+		.kernel_size = img->kernel_size, .initrd_size = img->initrd_size, .dtb_size = img->dtb_size,
+	};
+	struct guest_layout l;
+	const char *why = guest_layout(&in, &l);
+	if (why)
+		return fail(g, why);
+	g->kernel_ipa = g->ram_ipa + l.kernel;
+	g->initrd_ipa = g->ram_ipa + l.initrd;
+	g->dtb_ipa = g->ram_ipa + l.dtb;
 
 	vcpu_put(g);
 	guest_wp_reset(g);         /* the new boot relocates the kernel: unprotected until booted */
-	memcpy((void *)(g->ram_host + (g->kernel_ipa - g->ram_ipa)), img->kernel, img->kernel_size);
-	if (img->initrd_size)
-		memcpy((void *)(g->ram_host + (g->initrd_ipa - g->ram_ipa)), img->initrd, img->initrd_size);
-	uint8_t *dtb = (uint8_t *)(g->ram_host + (g->dtb_ipa - g->ram_ipa));
-	memcpy(dtb, img->dtb, img->dtb_size);
-
-	struct fdt fdt;
-	int chosen;
-	if (fdt_init(&fdt, dtb, img->dtb_size) == 0 && (chosen = fdt_path_offset(&fdt, "/chosen")) >= 0) {
-		if (img->initrd_size) {
-			if (!patch_prop(&fdt, chosen, "linux,initrd-start", g->initrd_ipa) ||
-			    !patch_prop(&fdt, chosen, "linux,initrd-end", g->initrd_ipa + img->initrd_size))
-				printk("%s: the device tree has no linux,initrd-start/end to fill in\n", g->name);
-		}
-		/* A placeholder kaslr-seed asks for a randomised kernel layout. */
-		uint64_t seed = read_sysreg(cntpct_el0) * 0x9e3779b97f4a7c15ull;
-		seed ^= seed >> 29;
-		patch_prop(&fdt, chosen, "kaslr-seed", seed | 1);
-	}
-
-	/* The guest starts with its caches off: what we wrote must be in memory. */
-	dcache_clean_inval_range((const void *)(g->ram_host + (g->kernel_ipa - g->ram_ipa)), img->kernel_size);
-	if (img->initrd_size)
-		dcache_clean_inval_range((const void *)(g->ram_host + (g->initrd_ipa - g->ram_ipa)),
-					 img->initrd_size);
-	dcache_clean_inval_range(dtb, img->dtb_size);
+	uint8_t *ram = (uint8_t *)g->ram_host;
+	guest_layout_load(ram, g->ram_size, &l, img->kernel, img->kernel_size, img->initrd,
+			  img->initrd_size, img->dtb, img->dtb_size);
+	patch_dtb(g, ram + l.dtb);
+	/* The guest starts with its caches off: all of its RAM, the zeroes
+	 * included, must be in memory, not only in the hypervisor's cache. */
+	dcache_clean_inval_range(ram, g->ram_size);
 	icache_invalidate_all();
 
-	vcpu_reset(&g->vcpu, g->kernel_ipa, g->dtb_ipa);
-	vgic_reset(&g->vgic);
-	for (unsigned i = 0; i < g->nvdevs; i++)
-		if (g->vdevs[i].ops->reset)
-			g->vdevs[i].ops->reset(&g->vdevs[i]);
-	g->reset_requested = false;
-	g->resets++;
+	vcpu_reset(&g->arch.vcpu, g->kernel_ipa, g->dtb_ipa);
+	guest_reset_vdevs(g);
 	g->reason[0] = '\0';
 	return 0;
 }
@@ -229,21 +204,6 @@ void guest_start(struct guest *g)
 	if (g->state == GUEST_HALTED && guest_reset(g))
 		return;
 	g->state = GUEST_RUNNING;
-}
-
-struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, uint64_t size,
-			    const struct vdev_ops *ops, void *priv)
-{
-	if (g->nvdevs >= GUEST_MAX_VDEVS)
-		return NULL;
-	struct vdev *d = &g->vdevs[g->nvdevs++];
-	d->name = name;
-	d->base = base;
-	d->size = size;
-	d->ops = ops;
-	d->guest = g;
-	d->priv = priv;
-	return d;
 }
 
 void guest_snapshot(struct guest *g)
@@ -282,43 +242,28 @@ int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len)
 	return 0;
 }
 
-int guest_write_phys(struct guest *g, uint64_t ipa, const void *buf, size_t len)
+bool guest_run_slice(struct guest *g)
 {
-	if (ipa < g->ram_ipa || len > g->ram_size || ipa - g->ram_ipa > g->ram_size - len)
-		return -1;
-	memcpy((void *)(g->ram_host + (ipa - g->ram_ipa)), buf, len);
-	return 0;
-}
-
-void guest_console_put(struct guest *g, uint8_t c)
-{
-	g->out_ring[g->out_head % GUEST_CONSOLE_RING] = c;
-	g->out_head++;
-	if (g->bound)
-		serial_console_putc_raw((char)c);
-}
-
-void guest_console_input(struct guest *g, uint8_t c)
-{
-	if (g->uart)
-		vpl011_receive(g->uart, c);
-}
-
-bool guests_run(void)
-{
-	static int next;
-	for (int k = 0; k < GUEST_MAX; k++) {
-		struct guest *g = &guests[(next + k) % GUEST_MAX];
-		if (g->state != GUEST_RUNNING)
-			continue;
-		next = (g->id + 1) % GUEST_MAX;
-		enum run_result r = vcpu_run(g);
-		if (g->reset_requested) {
-			printk("%s: rebooting (PSCI SYSTEM_RESET)\n", g->name);
-			if (guest_reset(g) == 0)
-				g->state = GUEST_RUNNING;
-		}
-		return r != RUN_IDLE;
+	struct vcpu_stop_info info = {.why = ""};
+	enum vcpu_stop r = vcpu_run(g, &info);
+	switch (r) {
+	case VCPU_YIELD:
+		return true;
+	case VCPU_IDLE:
+		return false;
+	case VCPU_RESET:
+		printk("%s: rebooting (PSCI SYSTEM_RESET)\n", g->name);
+		if (guest_reset(g))
+			g->state = GUEST_HALTED;      /* fail() said why */
+		return true;
+	case VCPU_POWER_OFF:
+		guest_halt(g, info.why[0] ? info.why : "powered off");
+		return true;
+	case VCPU_CRASHED:
+	default:
+		m_snprintf(g->reason, sizeof(g->reason), "%s", info.why[0] ? info.why : "crashed");
+		printk("%s: %s; guest halted\n", g->name, g->reason);
+		guest_halt(g, NULL);
+		return true;
 	}
-	return false;
 }

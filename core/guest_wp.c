@@ -24,10 +24,10 @@ int guest_wp_arm(struct guest *g, const struct guest_wp_range *r, unsigned n)
 			return -1;
 	wp->pages = 0;
 	for (unsigned i = 0; i < n; i++) {
-		if (stage2_set_write(g->s2, r[i].ipa, r[i].size, false, NULL)) {
+		if (stage2_set_write(&g->arch.s2, r[i].ipa, r[i].size, false, NULL)) {
 			/* Undo what was done (splits stay; they are harmless). */
 			for (unsigned j = 0; j <= i; j++)
-				stage2_set_write(g->s2, r[j].ipa, r[j].size, true, NULL);
+				stage2_set_write(&g->arch.s2, r[j].ipa, r[j].size, true, NULL);
 			wp->pages = 0;
 			return -1;
 		}
@@ -46,7 +46,7 @@ void guest_wp_disarm(struct guest *g)
 	if (!wp->armed)
 		return;
 	for (unsigned i = 0; i < wp->nranges; i++)
-		stage2_set_write(g->s2, wp->range[i].ipa, wp->range[i].size, true, NULL);
+		stage2_set_write(&g->arch.s2, wp->range[i].ipa, wp->range[i].size, true, NULL);
 	wp->armed = false;
 	wp->nranges = 0;
 	wp->pages = 0;

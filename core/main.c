@@ -6,11 +6,9 @@
  * halting, so a user on a serial line always learns why nothing happens.
  */
 #include <arch/cpu.h>
-#include <arch/vgic.h>
-#include <arch/vtimer.h>
-#include <arch/sysreg.h>
 #include <generated/version.h>
 #include <mamoru/board.h>
+#include <mamoru/bundle.h>
 #include <mamoru/command.h>
 #include <mamoru/console.h>
 #include <mamoru/fdt.h>
@@ -97,34 +95,31 @@ static void print_banner(uintptr_t dtb_pa)
 
 static void start_guests(void)
 {
-	if (vgic_host_init()) {
-		printk("guests: this host has no usable virtual interrupt controller; guests cannot run\n");
+	if (arch_virt_init(&fdt))
 		return;
-	}
-	if (vtimer_host_init(&fdt))
-		printk("warning: no virtual timer interrupt; guests will not get timer ticks\n");
 	if (!mm.initrd_size) {
 		printk("guests: no guest bundle (QEMU: -initrd guests.cpio; Pi: initramfs in config.txt)\n");
 		return;
 	}
-	guests_init((const void *)(uintptr_t)mm.initrd_base, mm.initrd_size, AUTOSTART);
+	bundle_load_guests((const void *)(uintptr_t)mm.initrd_base, mm.initrd_size, AUTOSTART);
 }
 
 /*
  * The hypervisor's only thread: typed bytes go to the shell, or to a guest
  * while `vserial bind` holds the console; in between, runnable guests run.
- * When nothing is runnable the CPU sleeps until an interrupt.
+ * Console input is always read (vserial queues or drops what a guest does
+ * not take), so ESC x q always reaches the hypervisor. When no guest can
+ * run the CPU sleeps until an interrupt.
  */
 __noreturn static void main_loop(void)
 {
 	for (;;) {
+		vserial_pump();
 		for (;;) {
 			struct guest *bound = vserial_bound();
-			if (bound && !vserial_ready())
-				break;          /* the guest has not read what it was given */
-			irq_mask();
+			cpu_irq_mask();
 			int c = serial_console_getc();
-			irq_unmask();
+			cpu_irq_unmask();
 			if (c < 0)
 				break;
 			if (bound) {
@@ -140,12 +135,15 @@ __noreturn static void main_loop(void)
 			le_redraw(&shell.le, shell.prompt);
 		if (guests_run())
 			continue;
+		/* The guest made room in its UART and went idle: feed it before sleeping. */
+		if (vserial_pump())
+			continue;
 		/* Sleep with interrupts masked so one arriving after the check
 		 * still wakes the CPU. */
-		irq_mask();
-		if (!serial_console_pending() || !vserial_ready())
-			wfi();
-		irq_unmask();
+		cpu_irq_mask();
+		if (!serial_console_pending())
+			cpu_wait_irq();
+		cpu_irq_unmask();
 	}
 }
 
@@ -191,7 +189,7 @@ void boot_main(uintptr_t dtb_pa, unsigned el)
 	if (power_init(&fdt))
 		printk("warning: no reset/power-off method in the device tree\n");
 	check_board();
-	irq_unmask();
+	cpu_irq_unmask();
 
 	print_banner(dtb_pa);
 	start_guests();

@@ -14,7 +14,6 @@
 static struct serial_port port;
 static uint8_t rx_ring[RX_RING];
 static volatile uint32_t rx_head, rx_tail;   /* head: producer (irq), tail: consumer */
-static uint64_t rx_bytes, rx_dropped, rx_irqs;
 
 static void serial_write(struct console *con, const char *buf, size_t len)
 {
@@ -118,18 +117,14 @@ static void serial_rx_irq(unsigned irq, void *arg)
 	(void)irq;
 	(void)arg;
 	int c;
-	rx_irqs++;
 	/* Drain the FIFO, which also clears the interrupt; bounded in case the
 	 * device keeps reporting data. */
 	for (int i = 0; i < 256 && (c = port.ops->getc(&port)) >= 0; i++) {
 		uint32_t head = rx_head;
-		if (head - rx_tail >= RX_RING) {
-			rx_dropped++;
-			continue;
-		}
+		if (head - rx_tail >= RX_RING)
+			continue;               /* full: the byte is lost */
 		rx_ring[head % RX_RING] = (uint8_t)c;
 		rx_head = head + 1;
-		rx_bytes++;
 	}
 }
 
@@ -164,11 +159,4 @@ bool serial_console_pending(void)
 struct serial_port *serial_console_port(void)
 {
 	return port.ops ? &port : NULL;
-}
-
-void serial_console_stats(uint64_t *rx, uint64_t *dropped, uint64_t *irqs)
-{
-	*rx = rx_bytes;
-	*dropped = rx_dropped;
-	*irqs = rx_irqs;
 }

@@ -19,16 +19,6 @@ static size_t table_size(void)
 	return (size_t)(__stop_mamoru_cmds - __start_mamoru_cmds);
 }
 
-size_t command_count(void)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < table_size(); i++)
-		if (__start_mamoru_cmds[i])
-			n++;
-	return n;
-}
-
 const struct command *command_find(const char *name)
 {
 	size_t i;

@@ -5,10 +5,12 @@
  * active), so the transmit FIFO is always empty. Receive has a 32-byte FIFO
  * fed from the user's keystrokes. Only the behaviour Linux's amba-pl011
  * driver relies on is modelled; the peripheral ID registers let the AMBA
- * bus recognise the device.
+ * bus recognise the device. It registers with EMULATOR() for "arm,pl011"
+ * nodes of a guest's device tree and offers itself as the guest's console.
  */
-#include <arch/vgic.h>
-#include <emulators/pl011.h>
+#include <arch/guest_irq.h>
+#include <mamoru/console.h>
+#include <mamoru/emulator.h>
 #include <mamoru/guest.h>
 #include <mamoru/heap.h>
 #include <mamoru/libc.h>
@@ -42,10 +44,10 @@
 struct vpl011 {
 	struct vdev *dev;
 	unsigned irq;
+	bool console;                /* the guest's console: output goes to its ring */
 	uint32_t ibrd, fbrd, lcr_h, cr, ifls, imsc, dmacr;
 	uint8_t rx[RX_FIFO];
 	unsigned rx_head, rx_count;
-	uint64_t tx_bytes, rx_bytes, rx_overruns;
 };
 
 static const uint8_t ids[8] = {0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
@@ -60,7 +62,7 @@ static uint32_t raw_status(const struct vpl011 *u)
 
 static void update_irq(struct vpl011 *u)
 {
-	vgic_set_level(&u->dev->guest->vgic, u->irq, (raw_status(u) & u->imsc) != 0);
+	arch_guest_irq(u->dev->guest, u->irq, (raw_status(u) & u->imsc) != 0);
 }
 
 static int uart_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
@@ -107,8 +109,8 @@ static int uart_write(struct vdev *d, uint64_t off, unsigned size, uint64_t val)
 	(void)size;
 	switch (off) {
 	case DR:
-		u->tx_bytes++;
-		guest_console_put(d->guest, (uint8_t)v);
+		if (u->console)
+			guest_console_put(d->guest, (uint8_t)v);
 		break;
 	case RSR: break;                   /* clears errors: there are none */
 	case IBRD: u->ibrd = v & 0xffff; break;
@@ -130,12 +132,15 @@ static void uart_reset(struct vdev *d)
 	struct vpl011 *u = d->priv;
 	struct vdev *dev = u->dev;
 	unsigned irq = u->irq;
+	bool console = u->console;
 	memset(u, 0, sizeof(*u));
 	u->dev = dev;
 	u->irq = irq;
+	u->console = console;
 	u->cr = CR_RXE | CR_TXE;
 	u->lcr_h = 0;
 	u->ifls = 0x12;
+	update_irq(u);          /* nothing masked in: the line goes low */
 }
 
 static const struct vdev_ops pl011_ops = {
@@ -144,8 +149,33 @@ static const struct vdev_ops pl011_ops = {
 	.reset = uart_reset,
 };
 
-int vpl011_create(struct guest *g, uint64_t base, unsigned irq)
+/* A byte typed for the guest (vserial): false when the receive FIFO is full. */
+static bool uart_receive(void *priv, uint8_t c)
 {
+	struct vpl011 *u = priv;
+	if (u->rx_count == RX_FIFO)
+		return false;           /* vserial keeps or drops it */
+	u->rx[(u->rx_head + u->rx_count) % RX_FIFO] = c;
+	u->rx_count++;
+	update_irq(u);
+	return true;
+}
+
+static const struct guest_console_ops pl011_console_ops = {
+	.receive = uart_receive,
+};
+
+/* A PL011 node: its registers (reg 0) and its SPI (interrupts, GIC binding). */
+static int pl011_probe(struct guest *g, const struct fdt *fdt, int node)
+{
+	uint64_t base, size;
+	uint32_t cells[3];
+	int ncells;
+	if (fdt_get_reg(fdt, node, 0, &base, &size) || fdt_get_interrupt(fdt, node, 0, cells, 3, &ncells) ||
+	    ncells != 3 || cells[0] != 0 || cells[1] >= 32) {
+		printk("%s: the PL011 node needs registers and an SPI below 32\n", g->name);
+		return -1;
+	}
 	struct vpl011 *u = kzalloc(sizeof(*u));
 	if (!u)
 		return -1;
@@ -155,28 +185,16 @@ int vpl011_create(struct guest *g, uint64_t base, unsigned irq)
 		return -1;
 	}
 	u->dev = d;
-	u->irq = irq;
+	u->irq = 32 + cells[1];
+	u->console = guest_console_attach(g, fdt, node, &pl011_console_ops, u);
 	uart_reset(d);
-	g->uart = d;
 	return 0;
 }
 
-bool vpl011_receive(struct vdev *d, uint8_t c)
-{
-	struct vpl011 *u = d->priv;
-	if (u->rx_count == RX_FIFO) {
-		u->rx_overruns++;
-		return false;
-	}
-	u->rx[(u->rx_head + u->rx_count) % RX_FIFO] = c;
-	u->rx_count++;
-	u->rx_bytes++;
-	update_irq(u);
-	return true;
-}
-
-bool vpl011_rx_room(const struct vdev *d)
-{
-	const struct vpl011 *u = d->priv;
-	return u->rx_count < RX_FIFO;
-}
+static const char *const pl011_compatible[] = {"arm,pl011", NULL};
+static const struct emulator pl011_emulator = {
+	.name = "pl011",
+	.compatible = pl011_compatible,
+	.probe = pl011_probe,
+};
+EMULATOR(pl011_emulator);

@@ -4,36 +4,26 @@
 
 #define BANNER_MAX 512
 
-int ids_banner(struct console *con, int argc, char **argv)
+int ids_run_banner(struct ids_session *s, const struct ids_args *a, struct ids_totals *t)
 {
-	struct ids_args a;
-	struct ids_session s;
 	char banner[BANNER_MAX];
 	uint64_t addr;
+	(void)a;
+	(void)t;
 
-	if (ids_parse(argc, argv, 0, &a))
-		return CMD_USAGE;
-	if (ids_open(&s, con, &a))
-		return CMD_FAIL;
-	int err = vmi_sym(s.vmi, "linux_banner", &addr);
+	int err = vmi_sym(s->vmi, "linux_banner", &addr);
 	if (!err)
-		err = vmi_read_str(s.vmi, addr, banner, sizeof(banner));
+		err = vmi_read_str(s->vmi, addr, banner, sizeof(banner));
 	if (err && err != VMI_ETRUNC) {
-		ids_tampered(&s, "banner", "reading linux_banner");
+		ids_tampered(s, "banner", "reading linux_banner");
 		return CMD_FAIL;
 	}
 	/* The banner ends with a newline; print it once. */
 	for (char *p = banner; *p; p++)
 		if (*p == '\n' && !p[1])
 			*p = '\0';
-	if (s.json) {
-		con_printf(con, "{\"type\":\"banner\",\"guest\":\"%s\",\"banner\":", s.g->name);
-		ids_json_str(con, banner);
-		con_printf(con, ",\"kaslr_slide\":\"0x%llx\"}\n", (unsigned long long)s.vmi->slide);
-	} else {
-		ids_text_str(con, banner);
-		con_printf(con, "\n");
-	}
-	ids_close(&s, "banner");
+	struct ids_record rec = {.type = IDS_REC_BANNER,
+				 .banner = {.text = banner, .slide = s->vmi->slide}};
+	ids_emit(s, &rec);
 	return CMD_OK;
 }

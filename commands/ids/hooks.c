@@ -15,8 +15,6 @@
 
 struct hooks_ctx {
 	struct ids_session *s;
-	bool quiet;
-	unsigned count;
 };
 
 static bool owned(struct ids_session *s, uint64_t addr)
@@ -39,24 +37,10 @@ static void report(struct hooks_ctx *c, const char *kind, uint64_t obj, const ch
 		ids_describe_addr(s, handler, where, sizeof(where));
 	else
 		m_snprintf(where, sizeof(where), "none");
-	c->count++;
-	if (c->quiet) {
-		ids_finding(s, kind, "%s hooked, handler %s%s", target, where,
-			    hidden ? " (HIDDEN: no listed module owns it)" : "");
-		return;
-	}
-	if (s->json) {
-		con_printf(s->con, "{\"type\":\"hook\",\"guest\":\"%s\",\"kind\":\"%s\",\"object\":\"0x%llx\","
-			   "\"target\":", s->g->name, kind, (unsigned long long)obj);
-		ids_json_str(s->con, target);
-		con_printf(s->con, ",\"handler\":");
-		ids_json_str(s->con, where);
-		con_printf(s->con, ",\"flagged\":%s}\n", hidden ? "true" : "false");
-		return;
-	}
-	con_printf(s->con, "%-7s %-40s handler ", kind, target);
-	ids_text_str(s->con, where);
-	con_printf(s->con, "%s\n", hidden ? "  HIDDEN: no listed module owns it" : "");
+	/* Every registered hook is a finding: a device's kernel has none. */
+	struct ids_record rec = {.type = IDS_REC_HOOK, .findings = 1, .hook = {
+		.kind = kind, .object = obj, .target = target, .handler = where, .hidden = hidden}};
+	ids_emit(s, &rec);
 }
 
 static int one_kprobe(void *ctx, const struct vmi_kprobe *k)
@@ -75,10 +59,10 @@ static int one_ftrace(void *ctx, const struct vmi_ftrace_ops *o)
 	return 0;
 }
 
-int ids_scan_hooks(struct ids_session *s, bool quiet)
+int ids_scan_hooks(struct ids_session *s)
 {
 	unsigned before = s->findings;
-	struct hooks_ctx c = {.s = s, .quiet = quiet};
+	struct hooks_ctx c = {.s = s};
 	uint64_t unused;
 
 	ids_module_ranges(s);               /* attribution; the module check reports failures */
@@ -88,22 +72,13 @@ int ids_scan_hooks(struct ids_session *s, bool quiet)
 	if (vmi_sym(s->vmi, "ftrace_ops_list", &unused) == VMI_OK &&
 	    vmi_ftrace_foreach(s->vmi, HOOK_LIMIT, one_ftrace, &c) < 0)
 		ids_tampered(s, "ftrace", "walking ftrace_ops_list");
-	if (!quiet)
-		s->findings += c.count;
 	return (int)(s->findings - before);
 }
 
-int ids_hooks(struct console *con, int argc, char **argv)
+int ids_run_hooks(struct ids_session *s, const struct ids_args *a, struct ids_totals *t)
 {
-	struct ids_args a;
-	struct ids_session s;
-	if (ids_parse(argc, argv, 0, &a))
-		return CMD_USAGE;
-	if (ids_open(&s, con, &a))
-		return CMD_FAIL;
-	int n = ids_scan_hooks(&s, false);
-	if (!s.json)
-		con_printf(con, "%d hook%s\n", n, n == 1 ? "" : "s");
-	ids_close(&s, "hooks");
+	(void)a;
+	(void)t;
+	ids_scan_hooks(s);
 	return CMD_OK;
 }

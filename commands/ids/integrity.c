@@ -29,7 +29,7 @@ struct ictx {
 	uint64_t sct[2][2];        /* [start, end) link offsets of the syscall tables */
 	struct module_range mods[MAX_MODULES];
 	unsigned nmods;
-	unsigned printed, counted;
+	unsigned printed, elided;
 	uint64_t text_start, text_end;
 	uint64_t pages;            /* pages read by the last scan */
 	bool ftrace_hook;          /* the finding is at ftrace_call / ftrace_graph_call */
@@ -44,13 +44,13 @@ static const struct integ_manifest *guest_manifest(struct ids_session *s)
 		return &manifests[g->id];
 	char err[128];
 	if (!g->image.integrity) {
-		con_printf(s->con, "error: %s has no kernel integrity manifest (the bundle needs %s/integrity; "
-			   "./mamoru build makes it)\n", g->name, g->name);
+		ids_error(s, "%s has no kernel integrity manifest (the bundle needs %s/integrity; "
+			  "./mamoru build makes it)", g->name, g->name);
 		return NULL;
 	}
 	if (integ_load(&manifests[g->id], g->image.integrity, g->image.integrity_size, err, sizeof(err)) ||
 	    integ_match_image(&manifests[g->id], g->image.kernel, g->image.kernel_size, err, sizeof(err))) {
-		con_printf(s->con, "error: %s's integrity manifest is unusable: %s\n", g->name, err);
+		ids_error(s, "%s's integrity manifest is unusable: %s", g->name, err);
 		return NULL;
 	}
 	manifest_ok[g->id] = true;
@@ -80,7 +80,10 @@ static void where(struct ictx *c, uint64_t target, char *buf, size_t size)
 	}
 	for (unsigned i = 0; i < c->nmods; i++)
 		if (c->mods[i].size && target >= c->mods[i].base && target - c->mods[i].base < c->mods[i].size) {
-			m_snprintf(buf, size, "into module %s", c->mods[i].name);
+			/* A description: the guest's name escaped here (see report.h). */
+			char name[4 * VMI_MODNAME_LEN + 1];
+			str_escape(name, sizeof(name), c->mods[i].name, VMI_MODNAME_LEN, 0);
+			m_snprintf(buf, size, "into module %s", name);
 			return;
 		}
 	m_snprintf(buf, size, "into memory no listed module owns");
@@ -199,12 +202,12 @@ static int on_finding(void *ctx, const struct integ_finding *f)
 {
 	struct ictx *c = ctx;
 	struct ids_session *s = c->s;
-	struct console *con = s->con;
 	if (c->skip_syscall_tables && f->region == INTEG_RODATA && in_syscall_table(c, f->off))
 		return 0;          /* `ids check` reports these as syscall findings */
-	c->counted++;
-	if (c->printed >= MAX_PRINTED)
+	if (c->printed >= MAX_PRINTED) {
+		c->elided++;       /* counted, not shown */
 		return 0;
+	}
 	c->printed++;
 	uint64_t va = c->m->text_base + f->off + s->vmi->slide;
 	char at[112], what[160], kind[112];
@@ -243,31 +246,17 @@ static int on_finding(void *ctx, const struct integ_finding *f)
 		describe_text(c, f, va, what, sizeof(what), kind, sizeof(kind));
 		break;
 	}
-	if (s->json) {
-		con_printf(con, "{\"type\":\"integrity\",\"guest\":\"%s\",\"region\":\"%s\",\"addr\":\"0x%llx\","
-			   "\"at\":", s->g->name, region_name(f->region), (unsigned long long)va);
-		ids_json_str(con, at);
-		con_printf(con, ",\"now\":");
-		ids_json_str(con, what);
-		con_printf(con, ",\"kind\":");
-		ids_json_str(con, kind);
-		con_printf(con, "}\n");
-	} else {
-		con_printf(con, "finding: %s %s: %s (%s)\n", region_name(f->region), at, what, kind);
-	}
+	struct ids_record rec = {.type = IDS_REC_INTEGRITY, .findings = 1, .integrity = {
+		.region = region_name(f->region), .addr = va, .at = at, .now = what, .kind = kind}};
+	ids_emit(s, &rec);
 	return 0;
 }
 
-int ids_scan_integrity(struct ids_session *s, bool in_check)
+int ids_scan_integrity(struct ids_session *s, bool in_check, struct ids_totals *t)
 {
 	if (in_check && !s->g->image.integrity) {
 		/* Not evidence about the guest, but the operator must know what ran. */
-		if (s->json)
-			con_printf(s->con, "{\"type\":\"note\",\"guest\":\"%s\",\"note\":\"integrity not "
-				   "checked: the bundle has no integrity manifest\"}\n", s->g->name);
-		else
-			con_printf(s->con, "note: integrity not checked: %s's bundle has no integrity "
-				   "manifest\n", s->g->name);
+		ids_note(s, "integrity not checked: %s's bundle has no integrity manifest", s->g->name);
 		return 0;
 	}
 	const struct integ_manifest *m = guest_manifest(s);
@@ -277,6 +266,7 @@ int ids_scan_integrity(struct ids_session *s, bool in_check)
 		ids_finding(s, "integrity", "not checked: the bundle's manifest is unusable");
 		return 1;
 	}
+	unsigned before = s->findings;
 	struct ictx *c = &ictx;
 	memset(c, 0, sizeof(*c));
 	c->s = s;
@@ -301,44 +291,27 @@ int ids_scan_integrity(struct ids_session *s, bool in_check)
 	if (vmi_module_foreach(s->vmi, IDS_MODULE_LIMIT, add_module, c) < 0)
 		c->nmods = 0;       /* attribution only */
 	long n = integ_scan(s->vmi, m, s->g->image.kernel, s->g->kernel_ipa, on_finding, c, &c->pages);
-	if (n < 0) {
-		/* Fail closed: what stops the comparison is a finding too. */
-		s->findings += c->counted;
-		ids_tampered(s, "integrity", "comparing the kernel with its image");
-		return (int)c->counted + 1;
+	if (c->elided) {
+		struct ids_record rec = {.type = IDS_REC_ELIDED, .findings = c->elided,
+					 .elided = {.check = "integrity", .count = c->elided}};
+		ids_emit(s, &rec);
 	}
-	if (c->counted > c->printed && !s->json)
-		con_printf(s->con, "finding: ... and %u more integrity findings not shown\n",
-			   c->counted - c->printed);
-	s->findings += c->counted;
-	return (int)c->counted;
+	/* Fail closed: what stops the comparison is a finding too. */
+	if (n < 0)
+		ids_tampered(s, "integrity", "comparing the kernel with its image");
+	if (t) {
+		for (uint32_t i = 0; i < m->nranges; i++) {
+			struct integ_range r;
+			integ_range_at(m, i, &r);
+			*(r.region == INTEG_RODATA ? &t->rodata_bytes : &t->text_bytes) += r.end - r.start;
+		}
+		t->pages = c->pages;
+	}
+	return (int)(s->findings - before);
 }
 
-int ids_integrity(struct console *con, int argc, char **argv)
+int ids_run_integrity(struct ids_session *s, const struct ids_args *a, struct ids_totals *t)
 {
-	struct ids_args a;
-	struct ids_session s;
-	if (ids_parse(argc, argv, 0, &a))
-		return CMD_USAGE;
-	if (ids_open(&s, con, &a))
-		return CMD_FAIL;
-	int n = ids_scan_integrity(&s, false);
-	if (n < 0)
-		return CMD_FAIL;
-	uint64_t text = 0, rodata = 0;
-	const struct integ_manifest *m = &manifests[s.g->id];
-	for (uint32_t i = 0; i < m->nranges; i++) {
-		struct integ_range r;
-		integ_range_at(m, i, &r);
-		*(r.region == INTEG_RODATA ? &rodata : &text) += r.end - r.start;
-	}
-	if (s.json)
-		con_printf(con, "{\"type\":\"integrity_scan\",\"guest\":\"%s\",\"text_bytes\":%llu,"
-			   "\"rodata_bytes\":%llu,\"pages\":%llu}\n", s.g->name, (unsigned long long)text,
-			   (unsigned long long)rodata, (unsigned long long)ictx.pages);
-	else
-		con_printf(con, "%d integrity finding%s (%llu KiB of text, %llu KiB of rodata checked)\n", n,
-			   n == 1 ? "" : "s", (unsigned long long)(text >> 10), (unsigned long long)(rodata >> 10));
-	ids_close(&s, "integrity");
-	return CMD_OK;
+	(void)a;
+	return ids_scan_integrity(s, false, t) < 0 ? CMD_FAIL : CMD_OK;
 }

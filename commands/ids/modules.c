@@ -125,11 +125,10 @@ static void module_label(char *buf, size_t size, const struct module_range *m)
 	m_snprintf(buf + n, size - (size_t)n, " at 0x%llx", (unsigned long long)m->addr);
 }
 
-int ids_scan_modules(struct ids_session *s, bool quiet)
+int ids_scan_modules(struct ids_session *s)
 {
 	unsigned before = s->findings;
 	char label[4 * VMI_MODNAME_LEN + 48];
-	(void)quiet;
 	ids_module_ranges(s);
 	if (list_status < 0)
 		ids_finding(s, "modules", "TAMPERED: walking the module list: %s", list_error);
@@ -152,43 +151,21 @@ int ids_scan_modules(struct ids_session *s, bool quiet)
 
 /* -- ids lsmod ---------------------------------------------------------------------- */
 
-static void print_module(struct ids_session *s, const struct module_range *m)
+int ids_run_lsmod(struct ids_session *s, const struct ids_args *a, struct ids_totals *t)
 {
-	struct console *con = s->con;
-	if (s->json) {
-		con_printf(con, "{\"type\":\"module\",\"guest\":\"%s\",\"name\":", s->g->name);
-		ids_json_str(con, m->name);
-		con_printf(con, ",\"base\":\"0x%llx\",\"size\":%llu,\"addr\":\"0x%llx\"}\n",
-			   (unsigned long long)m->base, (unsigned long long)m->size,
-			   (unsigned long long)m->addr);
-	} else {
-		char name[4 * VMI_MODNAME_LEN + 1];
-		str_escape(name, sizeof(name), m->name, VMI_MODNAME_LEN, 0);
-		con_printf(con, "%-24s 0x%016llx %10llu\n", name, (unsigned long long)m->base,
-			   (unsigned long long)m->size);
+	(void)a;
+	ids_module_ranges(s);
+	int listed = 0;
+	for (unsigned i = 0; i < nmodules; i++) {
+		const struct module_range *m = &modules[i];
+		if (m->hidden)
+			continue;
+		struct ids_record rec = {.type = IDS_REC_MODULE, .module = {
+			.name = m->name, .base = m->base, .size = m->size, .addr = m->addr}};
+		ids_emit(s, &rec);
+		listed++;
 	}
-}
-
-int ids_lsmod(struct console *con, int argc, char **argv)
-{
-	struct ids_args a;
-	struct ids_session s;
-	if (ids_parse(argc, argv, 0, &a))
-		return CMD_USAGE;
-	if (ids_open(&s, con, &a))
-		return CMD_FAIL;
-	ids_module_ranges(&s);
-	unsigned listed = 0;
-	if (!s.json)
-		con_printf(con, "%-24s %-18s %10s\n", "NAME", "BASE", "SIZE");
-	for (unsigned i = 0; i < nmodules; i++)
-		if (!modules[i].hidden) {
-			print_module(&s, &modules[i]);
-			listed++;
-		}
-	if (!s.json)
-		con_printf(con, "%u module(s)\n", listed);
-	ids_scan_modules(&s, false);
-	ids_close(&s, "lsmod");
+	ids_scan_modules(s);
+	t->count = listed;
 	return CMD_OK;
 }

@@ -60,30 +60,13 @@ static char state_letter(uint64_t state)
 	return '?';
 }
 
-static void print_task(struct ids_session *s, const struct vmi_task *t, const char *finding)
+static void emit_task(struct ids_session *s, const struct vmi_task *t, const char *finding)
 {
-	struct console *con = s->con;
-	if (s->json) {
-		con_printf(con, "{\"type\":\"process\",\"guest\":\"%s\",\"pid\":%d,\"ppid\":%d,\"uid\":%u,"
-			   "\"state\":\"%c\",\"name\":", s->g->name, t->pid, t->ppid, t->uid,
-			   state_letter(t->state));
-		ids_json_str(con, t->comm);
-		con_printf(con, ",\"kthread\":%s,\"task\":\"0x%llx\"", t->kthread ? "true" : "false",
-			   (unsigned long long)t->addr);
-		if (finding) {
-			con_printf(con, ",\"flagged\":true,\"finding\":");
-			ids_json_str(con, finding);
-		}
-		con_printf(con, "}\n");
-		return;
-	}
-	char comm[4 * VMI_COMM_LEN + 1];
-	str_escape(comm, sizeof(comm), t->comm, VMI_COMM_LEN, 0);
-	if (finding)
-		con_printf(con, "finding: pid %d (%s): %s\n", t->pid, comm, finding);
-	else
-		con_printf(con, "%5d %5d %5u %c     %s%s%s\n", t->pid, t->ppid, t->uid, state_letter(t->state),
-			   t->kthread ? "[" : "", comm, t->kthread ? "]" : "");
+	struct ids_record rec = {.type = IDS_REC_PROCESS, .findings = finding != NULL, .process = {
+		.pid = t->pid, .ppid = t->ppid, .uid = t->uid, .state = state_letter(t->state),
+		.kthread = t->kthread, .name = t->comm, .task = t->addr, .finding = finding,
+	}};
+	ids_emit(s, &rec);
 }
 
 static bool contains(const struct vmi_task *sorted, unsigned n, int32_t pid)
@@ -101,12 +84,11 @@ static bool contains(const struct vmi_task *sorted, unsigned n, int32_t pid)
 	return false;
 }
 
-int ids_scan_tasks(struct ids_session *s, bool hidden, bool quiet)
+int ids_scan_tasks(struct ids_session *s, bool hidden, bool only_flagged)
 {
 	struct collect list = {.tasks = kmalloc(MAX_TASKS * sizeof(struct vmi_task))};
 	struct collect table = {.leaders_only = true};
 	unsigned before = s->findings;
-	int flagged = 0;
 
 	if (!list.tasks) {
 		ids_finding(s, "processes", "not checked: out of hypervisor memory for the task list");
@@ -120,12 +102,9 @@ int ids_scan_tasks(struct ids_session *s, bool hidden, bool quiet)
 		ids_tampered(s, "task list", "walking the task list");
 	else if (list.overflow)
 		ids_finding(s, "task list", "TAMPERED: more than %d tasks on the task list", MAX_TASKS);
-	if (!quiet) {
-		if (!s->json)
-			con_printf(s->con, "%5s %5s %5s %-5s %s\n", "PID", "PPID", "UID", "STATE", "NAME");
+	if (!only_flagged)
 		for (unsigned i = 0; i < list.n; i++)
-			print_task(s, &list.tasks[i], NULL);
-	}
+			emit_task(s, &list.tasks[i], NULL);
 	if (!hidden)
 		goto out;
 	table.tasks = kmalloc(MAX_TASKS * sizeof(struct vmi_task));
@@ -148,16 +127,11 @@ int ids_scan_tasks(struct ids_session *s, bool hidden, bool quiet)
 	sort_by_pid(list.tasks, list.n);
 	sort_by_pid(table.tasks, table.n);
 	for (unsigned i = 0; i < table.n; i++)
-		if (table.tasks[i].pid != 0 && !contains(list.tasks, list.n, table.tasks[i].pid)) {
-			print_task(s, &table.tasks[i], "HIDDEN: in the PID table but not in the task list");
-			flagged++;
-		}
+		if (table.tasks[i].pid != 0 && !contains(list.tasks, list.n, table.tasks[i].pid))
+			emit_task(s, &table.tasks[i], "HIDDEN: in the PID table but not in the task list");
 	for (unsigned i = 0; i < list.n; i++)
-		if (list.tasks[i].pid != 0 && !contains(table.tasks, table.n, list.tasks[i].pid)) {
-			print_task(s, &list.tasks[i], "in the task list but not in the PID table");
-			flagged++;
-		}
-	s->findings += (unsigned)flagged;
+		if (list.tasks[i].pid != 0 && !contains(table.tasks, table.n, list.tasks[i].pid))
+			emit_task(s, &list.tasks[i], "in the task list but not in the PID table");
 out:
 	kfree(list.tasks);
 	if (table.tasks)
@@ -165,17 +139,9 @@ out:
 	return (int)(s->findings - before);
 }
 
-int ids_plist(struct console *con, int argc, char **argv)
+int ids_run_plist(struct ids_session *s, const struct ids_args *a, struct ids_totals *t)
 {
-	struct ids_args a;
-	struct ids_session s;
-	if (ids_parse(argc, argv, IDS_OPT_HIDDEN, &a))
-		return CMD_USAGE;
-	if (ids_open(&s, con, &a))
-		return CMD_FAIL;
-	int n = ids_scan_tasks(&s, a.hidden, false);
-	if (a.hidden && !s.json)
-		con_printf(con, "%d hidden or unlinked process(es)\n", n);
-	ids_close(&s, "plist");
+	t->hidden = a->hidden;
+	ids_scan_tasks(s, a->hidden, false);
 	return CMD_OK;
 }

@@ -136,7 +136,7 @@ static int kernel_booted(struct guest *g, const struct profile *p, const struct 
 		return -1;
 	}
 	guest_snapshot(g);
-	if (!(g->vcpu.el1.sctlr & 1)) {
+	if (!(g->arch.vcpu.el1.sctlr & 1)) {
 		m_snprintf(why, n, "waiting for the guest kernel to boot (its MMU is off)");
 		return 0;
 	}
@@ -147,7 +147,7 @@ static int kernel_booted(struct guest *g, const struct profile *p, const struct 
 		return 0;
 	}
 	struct gw_regs regs = {.ttbr0 = 0, .ttbr1 = g->kernel_ipa + (swapper_link - l->text),
-			       .tcr = g->vcpu.el1.tcr};
+			       .tcr = g->arch.vcpu.el1.tcr};
 	struct gw_mem mem = {.read64 = read64, .ctx = g};
 	struct gw_result res;
 	uint64_t va = sct_pa + voffset;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* What every IDS command does first: find the guest, its profile and its kernel. */
+/*
+ * The IDS session: what every scan does first (find the guest, its profile
+ * and its kernel), and how its records reach the reporter and are counted.
+ */
 #include <arch/cpu.h>
 #include <mamoru/libc.h>
 
@@ -30,56 +33,19 @@ int ids_parse(int argc, char **argv, unsigned allowed, struct ids_args *a)
 	return 0;
 }
 
-void ids_json_str(struct console *con, const char *s)
+void ids_emit(struct ids_session *s, const struct ids_record *rec)
 {
-	con_write(con, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			con_printf(con, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			con_printf(con, "\\u%04x", c);
-		else
-			con_write(con, (const char *)&c, 1);
-	}
-	con_write(con, "\"", 1);
-}
-
-static void text_escaped(struct console *con, const char *s, unsigned flags)
-{
-	char out[64];
-	/* Fifteen input bytes at most per piece: 4 * 15 + 1 fits. */
-	for (size_t len = strlen(s); len; ) {
-		size_t n = MIN(len, (size_t)15);
-		con_write(con, out, str_escape(out, sizeof(out), s, n, flags));
-		s += n;
-		len -= n;
-	}
-}
-
-void ids_text_str(struct console *con, const char *s)
-{
-	text_escaped(con, s, 0);
+	s->findings += rec->findings;
+	s->sink->emit(s->sink, rec);
 }
 
 static void vfinding(struct ids_session *s, const char *check, const char *fmt, va_list ap)
 {
 	char text[VMI_ERR_LEN + 160];
 	m_vsnprintf(text, sizeof(text), fmt, ap);
-	s->findings++;
-	if (s->json) {
-		con_printf(s->con, "{\"type\":\"finding\",\"guest\":\"%s\",\"check\":\"%s\",\"finding\":",
-			   s->g ? s->g->name : "?", check);
-		ids_json_str(s->con, text);
-		con_printf(s->con, "}\n");
-	} else {
-		/* Built from escaped names and library messages (which quote guest
-		 * bytes as \xNN): no control character gets through, nothing is
-		 * escaped twice. */
-		con_printf(s->con, "finding: %s: ", check);
-		text_escaped(s->con, text, ESC_KEEP_BACKSLASH);
-		con_printf(s->con, "\n");
-	}
+	struct ids_record rec = {.type = IDS_REC_FINDING, .findings = 1,
+				 .finding = {.check = check, .text = text}};
+	ids_emit(s, &rec);
 }
 
 void ids_finding(struct ids_session *s, const char *check, const char *fmt, ...)
@@ -95,31 +61,47 @@ void ids_tampered(struct ids_session *s, const char *check, const char *doing)
 	ids_finding(s, check, "TAMPERED: %s: %s", doing, vmi_error(s->vmi));
 }
 
-int ids_error(struct ids_session *s, const char *doing)
+static void message(struct ids_session *s, enum ids_rec_type type, const char *fmt, va_list ap)
 {
-	if (s->json) {
-		con_printf(s->con, "{\"type\":\"error\",\"guest\":\"%s\",\"error\":", s->g ? s->g->name : "?");
-		ids_json_str(s->con, vmi_error(s->vmi));
-		con_printf(s->con, ",\"doing\":\"%s\"}\n", doing);
-	} else {
-		con_printf(s->con, "error: %s: %s\n", doing, vmi_error(s->vmi));
-	}
-	return -1;
+	char text[VMI_ERR_LEN + 160];
+	m_vsnprintf(text, sizeof(text), fmt, ap);
+	struct ids_record rec = {.type = type};
+	if (type == IDS_REC_ERROR)
+		rec.error = text;
+	else
+		rec.note = text;
+	ids_emit(s, &rec);
 }
 
-static const struct profile *guest_profile(struct console *con, struct guest *g)
+void ids_error(struct ids_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	message(s, IDS_REC_ERROR, fmt, ap);
+	va_end(ap);
+}
+
+void ids_note(struct ids_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	message(s, IDS_REC_NOTE, fmt, ap);
+	va_end(ap);
+}
+
+static const struct profile *guest_profile(struct ids_session *s, struct guest *g)
 {
 	int i = g->id;
 	if (profile_ok[i])
 		return &profiles[i];
 	if (!g->image.profile) {
-		con_printf(con, "error: %s has no IDS profile (build one with './mamoru profile' and put it "
-			   "in the guest bundle as %s/profile)\n", g->name, g->name);
+		ids_error(s, "%s has no IDS profile (build one with './mamoru profile' and put it "
+			   "in the guest bundle as %s/profile)", g->name, g->name);
 		return NULL;
 	}
 	char err[128];
 	if (profile_load(&profiles[i], g->image.profile, g->image.profile_size, err, sizeof(err))) {
-		con_printf(con, "error: %s's profile is unusable: %s\n", g->name, err);
+		ids_error(s, "%s's profile is unusable: %s", g->name, err);
 		return NULL;
 	}
 	profile_ok[i] = true;
@@ -129,26 +111,26 @@ static const struct profile *guest_profile(struct console *con, struct guest *g)
 int ids_open(struct ids_session *s, struct console *con, const struct ids_args *a)
 {
 	memset(s, 0, sizeof(*s));
-	s->con = con;
-	s->json = a->json;
 	s->vmi = &vmi_state;
 	s->started_ns = timer_now_ns();
-	s->g = guest_lookup(con, a->guest);
+	s->g = guest_lookup(con, a->guest);      /* says itself when there is no such guest */
+	ids_reporter_init(&s->rep, con, a->json, a->check, s->g ? s->g->name : NULL);
+	s->sink = &s->rep.sink;
 	if (!s->g)
 		return IDS_CANNOT_CHECK;
 	struct guest *g = s->g;
 	if (g->state != GUEST_RUNNING && g->state != GUEST_PAUSED) {
-		con_printf(con, "error: %s is %s; the IDS inspects a guest that is running or paused\n", g->name,
-			   guest_state_name(g->state));
+		ids_error(s, "%s is %s; the IDS inspects a guest that is running or paused", g->name,
+			  guest_state_name(g->state));
 		return IDS_CANNOT_CHECK;
 	}
-	s->prof = guest_profile(con, g);
+	s->prof = guest_profile(s, g);
 	if (!s->prof)
 		return IDS_CANNOT_CHECK;
 
 	/* The guest does not run while a command runs: its state is frozen. */
 	guest_snapshot(g);
-	const struct vcpu *v = &g->vcpu;
+	const struct vcpu *v = &g->arch.vcpu;
 	struct vmi_regs regs = {
 		.ttbr0_el1 = v->el1.ttbr0, .ttbr1_el1 = v->el1.ttbr1, .tcr_el1 = v->el1.tcr,
 		.sctlr_el1 = v->el1.sctlr, .vbar_el1 = v->el1.vbar, .sp_el0 = v->el1.sp_el0, .pc = v->pc,
@@ -172,10 +154,10 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 	return IDS_OPEN_OK;
 }
 
-void ids_close(struct ids_session *s, const char *what)
+void ids_emit_totals(struct ids_session *s, struct ids_totals *t)
 {
-	uint64_t us = (timer_now_ns() - s->started_ns) / 1000;
-	if (s->json)
-		con_printf(s->con, "{\"type\":\"summary\",\"guest\":\"%s\",\"scan\":\"%s\",\"findings\":%u,"
-			   "\"stopped_us\":%llu}\n", s->g->name, what, s->findings, (unsigned long long)us);
+	t->findings = s->findings;
+	t->stopped_us = (timer_now_ns() - s->started_ns) / 1000;
+	struct ids_record rec = {.type = IDS_REC_TOTALS, .totals = *t};
+	ids_emit(s, &rec);
 }

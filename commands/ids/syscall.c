@@ -20,19 +20,17 @@ static const struct table tables[] = {
 	{"compat_sys_call_table", "csct", "const.csct_entries"},
 };
 
-static int scan_table(struct ids_session *s, const struct table *t, bool only_flagged, bool quiet,
-		      uint64_t text_start, uint64_t text_end)
+static void scan_table(struct ids_session *s, const struct table *t, bool only_flagged, uint64_t text_start,
+		      uint64_t text_end)
 {
-	struct console *con = s->con;
 	uint64_t table, entries;
 	if (vmi_sym(s->vmi, t->symbol, &table))
-		return 0;                          /* this kernel has no such table */
+		return;                          /* this kernel has no such table */
 	if (profile_value(s->prof, t->count_key, &entries) || entries == 0 || entries > 4096) {
 		ids_finding(s, "syscall", "%s not checked: the profile does not record its layout "
 			    "(rebuild it with ./mamoru profile)", t->symbol);
-		return 0;
+		return;
 	}
-	int findings = 0;
 	for (uint64_t nr = 0; nr < entries; nr++) {
 		uint64_t handler, expected_link;
 		char key[24], sym[96], expected[96] = "";
@@ -42,7 +40,7 @@ static int scan_table(struct ids_session *s, const struct table *t, bool only_fl
 			m_snprintf(doing, sizeof(doing), "reading %s[%llu]", t->symbol,
 				   (unsigned long long)nr);
 			ids_tampered(s, "syscall", doing);
-			return findings;
+			return;
 		}
 		m_snprintf(key, sizeof(key), "%s.%llu", t->prefix, (unsigned long long)nr);
 		bool have_expected = profile_value(s->prof, key, &expected_link) == 0;
@@ -54,50 +52,20 @@ static int scan_table(struct ids_session *s, const struct table *t, bool only_fl
 			m_snprintf(sym, sizeof(sym), "?");
 		bool differs = have_expected && handler != expected_addr;
 		bool flagged = !in_text || differs;
-		bool hidden = false;
-		const char *mod = in_text ? NULL : ids_module_of(handler, &hidden);
-		if (flagged)
-			findings++;
-		if ((only_flagged || quiet) && !flagged)
+		if (only_flagged && !flagged)
 			continue;
-		if (s->json) {
-			con_printf(con, "{\"type\":\"syscall\",\"guest\":\"%s\",\"table\":\"%s\",\"nr\":%llu,"
-				   "\"addr\":\"0x%llx\",\"symbol\":", s->g->name, t->symbol,
-				   (unsigned long long)nr, (unsigned long long)handler);
-			ids_json_str(con, sym);
-			con_printf(con, ",\"flagged\":%s,\"in_text\":%s", flagged ? "true" : "false",
-				   in_text ? "true" : "false");
-			if (!in_text) {
-				con_printf(con, ",\"owner\":");
-				ids_json_str(con, mod ? mod : "unknown");
-				con_printf(con, ",\"owner_hidden\":%s", hidden ? "true" : "false");
-			}
-			if (have_expected) {
-				con_printf(con, ",\"expected\":");
-				ids_json_str(con, expected);
-			}
-			con_printf(con, "}\n");
-			continue;
-		}
-		const char *label = quiet ? "finding: syscall " : "";
-		con_printf(con, "%s%s%4llu 0x%016llx %s", label, t->prefix[0] == 'c' ? "compat " : "",
-			   (unsigned long long)nr, (unsigned long long)handler, sym);
-		if (!in_text) {
-			con_printf(con, "  HOOKED: outside kernel text, in %s", mod ? "module " : "");
-			ids_text_str(con, mod ? mod : "memory no listed module owns");
-			if (hidden)
-				con_printf(con, " (hidden from the module list)");
-		} else if (differs) {
-			con_printf(con, "  HOOKED: not the handler this kernel was built with");
-		}
-		if (flagged && have_expected)
-			con_printf(con, " (expected %s)", expected);
-		con_printf(con, "\n");
+		struct ids_record rec = {.type = IDS_REC_SYSCALL, .findings = flagged, .syscall = {
+			.table = t->symbol, .compat = t->prefix[0] == 'c', .nr = nr, .addr = handler,
+			.symbol = sym, .in_text = in_text, .differs = differs,
+			.expected = have_expected ? expected : NULL,
+		}};
+		if (!in_text)
+			rec.syscall.owner = ids_module_of(handler, &rec.syscall.owner_hidden);
+		ids_emit(s, &rec);
 	}
-	return findings;
 }
 
-int ids_scan_syscalls(struct ids_session *s, bool only_flagged, bool quiet)
+int ids_scan_syscalls(struct ids_session *s, bool only_flagged)
 {
 	uint64_t text_start, text_end;
 	unsigned before = s->findings;
@@ -107,24 +75,14 @@ int ids_scan_syscalls(struct ids_session *s, bool only_flagged, bool quiet)
 	}
 	/* Attribution only: a broken module list is reported by the module check. */
 	ids_module_ranges(s);
-	int flagged = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
-		flagged += scan_table(s, &tables[i], only_flagged, quiet, text_start, text_end);
-	s->findings += (unsigned)flagged;
+		scan_table(s, &tables[i], only_flagged, text_start, text_end);
 	return (int)(s->findings - before);
 }
 
-int ids_syscall(struct console *con, int argc, char **argv)
+int ids_run_syscall(struct ids_session *s, const struct ids_args *a, struct ids_totals *t)
 {
-	struct ids_args a;
-	struct ids_session s;
-	if (ids_parse(argc, argv, IDS_OPT_HOOKED, &a))
-		return CMD_USAGE;
-	if (ids_open(&s, con, &a))
-		return CMD_FAIL;
-	int n = ids_scan_syscalls(&s, a.hooked, false);
-	if (!s.json)
-		con_printf(con, "%d hooked entr%s\n", n, n == 1 ? "y" : "ies");
-	ids_close(&s, "syscall");
+	(void)t;
+	ids_scan_syscalls(s, a->hooked);
 	return CMD_OK;
 }

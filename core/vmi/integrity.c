@@ -6,6 +6,7 @@
  * by byte (it may be unaligned) and validated once in integ_load().
  */
 #include <mamoru/libc.h>
+#include <mamoru/vmi/blob.h>
 #include <mamoru/vmi/integrity.h>
 #include <mamoru/vmi/profile.h>
 #include <mamoru/vmi/vmi.h>
@@ -18,27 +19,6 @@
 #define PAGE 4096u
 #define CHUNK 4096u
 
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *b)
-{
-	return (uint64_t)rd32(b) | (uint64_t)rd32(b + 4) << 32;
-}
-
-static int __printf(3, 4) fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		m_vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 struct site {
 	uint32_t off, len;         /* len in bytes */
 	uint8_t kind, nalts;
@@ -47,13 +27,13 @@ struct site {
 static struct site site_at(const struct integ_manifest *m, uint32_t i)
 {
 	const uint8_t *b = m->sites + (size_t)i * SITE_SIZE;
-	struct site s = { rd32(b), (uint32_t)b[4] * 4u, b[5], b[6] };
+	struct site s = { blob_rd32(b), (uint32_t)b[4] * 4u, b[5], b[6] };
 	return s;
 }
 
 static uint32_t reloc_off(const struct integ_manifest *m, uint32_t i)
 {
-	return rd32(m->relocs + (size_t)i * RELOC_SIZE);
+	return blob_rd32(m->relocs + (size_t)i * RELOC_SIZE);
 }
 
 int integ_range_at(const struct integ_manifest *m, uint32_t i, struct integ_range *r)
@@ -61,9 +41,9 @@ int integ_range_at(const struct integ_manifest *m, uint32_t i, struct integ_rang
 	if (i >= m->nranges)
 		return -1;
 	const uint8_t *b = m->ranges + (size_t)i * RANGE_SIZE;
-	r->start = rd32(b);
-	r->end = rd32(b + 4);
-	r->region = (enum integ_region)rd32(b + 8);
+	r->start = blob_rd32(b);
+	r->end = blob_rd32(b + 4);
+	r->region = (enum integ_region)blob_rd32(b + 8);
 	return 0;
 }
 
@@ -82,31 +62,21 @@ int integ_load(struct integ_manifest *m, const void *data, size_t len, char *err
 {
 	const uint8_t *d = data;
 	memset(m, 0, sizeof(*m));
-	if (!d || len < HEADER_SIZE)
-		return fail(err, errlen, "integrity manifest too short (%zu bytes)", len);
-	if (memcmp(d, INTEG_MAGIC, 8) != 0)
-		return fail(err, errlen, "not an integrity manifest (bad magic)");
-	uint32_t version = rd32(d + 8), hsize = rd32(d + 12), total = rd32(d + 16), crc = rd32(d + 20);
-	if (version != INTEG_VERSION)
-		return fail(err, errlen, "integrity manifest version %u (this hypervisor reads %u)", version,
-			    INTEG_VERSION);
-	if (hsize != HEADER_SIZE)
-		return fail(err, errlen, "integrity manifest header size %u (expected %u)", hsize, HEADER_SIZE);
-	if (total < HEADER_SIZE || total > len)
-		return fail(err, errlen, "integrity manifest size %u does not fit its %zu bytes", total, len);
-	if (profile_crc32(d + HEADER_SIZE, total - HEADER_SIZE) != crc)
-		return fail(err, errlen, "integrity manifest CRC mismatch (corrupt)");
-	m->text_base = rd64(d + 24);
-	m->image_size = rd32(d + 32);
-	m->head_crc = rd32(d + 36);
-	m->nranges = rd32(d + 40);
-	m->nrelocs = rd32(d + 44);
-	m->nsites = rd32(d + 48);
-	m->nwords = rd32(d + 52);
-	m->nsyms = rd32(d + 56);
-	m->strtab_len = rd32(d + 60);
+	uint32_t total;
+	if (blob_check(d, len, INTEG_MAGIC, "integrity manifest", INTEG_VERSION, HEADER_SIZE, &total, err,
+		       errlen))
+		return -1;
+	m->text_base = blob_rd64(d + 24);
+	m->image_size = blob_rd32(d + 32);
+	m->head_crc = blob_rd32(d + 36);
+	m->nranges = blob_rd32(d + 40);
+	m->nrelocs = blob_rd32(d + 44);
+	m->nsites = blob_rd32(d + 48);
+	m->nwords = blob_rd32(d + 52);
+	m->nsyms = blob_rd32(d + 56);
+	m->strtab_len = blob_rd32(d + 60);
 	if (m->nranges == 0 || m->nranges > INTEG_MAX_RANGES)
-		return fail(err, errlen, "integrity manifest has %u ranges (1..%u)", m->nranges, INTEG_MAX_RANGES);
+		return blob_fail(err, errlen, "integrity manifest has %u ranges (1..%u)", m->nranges, INTEG_MAX_RANGES);
 	uint64_t at = HEADER_SIZE;
 	m->ranges = take(d, total, &at, m->nranges, RANGE_SIZE);
 	m->relocs = m->ranges ? take(d, total, &at, m->nrelocs, RELOC_SIZE) : NULL;
@@ -115,9 +85,9 @@ int integ_load(struct integ_manifest *m, const void *data, size_t len, char *err
 	m->syms = m->words ? take(d, total, &at, m->nsyms, SYM_SIZE) : NULL;
 	m->strtab = m->syms ? take(d, total, &at, m->strtab_len, 1) : NULL;
 	if (!m->strtab || at != total)
-		return fail(err, errlen, "integrity manifest tables do not add up to its size");
+		return blob_fail(err, errlen, "integrity manifest tables do not add up to its size");
 	if (m->nsyms && (m->strtab_len == 0 || m->strtab[m->strtab_len - 1] != '\0'))
-		return fail(err, errlen, "integrity manifest string table is not terminated");
+		return blob_fail(err, errlen, "integrity manifest string table is not terminated");
 
 	/* Ranges: ascending, not overlapping, inside the Image, known kinds. */
 	uint32_t prev_end = 0;
@@ -126,7 +96,7 @@ int integ_load(struct integ_manifest *m, const void *data, size_t len, char *err
 		integ_range_at(m, i, &r);
 		if (r.start >= r.end || r.end > m->image_size || r.start < prev_end || r.region < INTEG_TEXT ||
 		    r.region > INTEG_VECTORS || (r.region != INTEG_RODATA && (r.start % 4 || r.end % 4)))
-			return fail(err, errlen, "integrity manifest range %u (0x%x..0x%x kind %u) is invalid", i,
+			return blob_fail(err, errlen, "integrity manifest range %u (0x%x..0x%x kind %u) is invalid", i,
 				    r.start, r.end, (unsigned)r.region);
 		prev_end = r.end;
 	}
@@ -154,20 +124,20 @@ int integ_load(struct integ_manifest *m, const void *data, size_t len, char *err
 			    s.kind > INTEG_SITE_HYP_RELOC || (s.kind == INTEG_SITE_JUMP && n != 4) ||
 			    ((s.kind == INTEG_SITE_FTRACE || s.kind == INTEG_SITE_HYP_RELOC) && n != 8) ||
 			    (uint64_t)s.nalts * (n / 4) > (uint64_t)m->nwords - wi)
-				return fail(err, errlen, "integrity manifest patch site %u at 0x%x is invalid", si, off);
+				return blob_fail(err, errlen, "integrity manifest patch site %u at 0x%x is invalid", si, off);
 		}
 		if ((uint64_t)off < last_end)
-			return fail(err, errlen, "integrity manifest entries overlap or are unsorted at 0x%x", off);
+			return blob_fail(err, errlen, "integrity manifest entries overlap or are unsorted at 0x%x", off);
 		while ((uint64_t)off >= cur.end) {
 			if (++range >= m->nranges)
-				return fail(err, errlen, "integrity manifest entry at 0x%x is outside every range", off);
+				return blob_fail(err, errlen, "integrity manifest entry at 0x%x is outside every range", off);
 			integ_range_at(m, range, &cur);
 			m->first_reloc[range] = ri;
 			m->first_site[range] = si;
 			m->first_word[range] = wi;
 		}
 		if (off < cur.start || (uint64_t)off + n > cur.end)
-			return fail(err, errlen, "integrity manifest entry at 0x%x is outside its range", off);
+			return blob_fail(err, errlen, "integrity manifest entry at 0x%x is outside its range", off);
 		last_end = (uint64_t)off + n;
 		if (is_reloc) {
 			ri++;
@@ -177,7 +147,7 @@ int integ_load(struct integ_manifest *m, const void *data, size_t len, char *err
 		}
 	}
 	if (wi != m->nwords)
-		return fail(err, errlen, "integrity manifest word pool has %u words, sites use %u", m->nwords, wi);
+		return blob_fail(err, errlen, "integrity manifest word pool has %u words, sites use %u", m->nwords, wi);
 	for (range++; range < m->nranges; range++) {
 		m->first_reloc[range] = ri;
 		m->first_site[range] = si;
@@ -186,9 +156,9 @@ int integ_load(struct integ_manifest *m, const void *data, size_t len, char *err
 	uint32_t prev = 0;
 	for (uint32_t i = 0; i < m->nsyms; i++) {
 		const uint8_t *b = m->syms + (size_t)i * SYM_SIZE;
-		if (rd32(b) < prev || rd32(b + 4) >= m->strtab_len)
-			return fail(err, errlen, "integrity manifest symbol %u is invalid", i);
-		prev = rd32(b);
+		if (blob_rd32(b) < prev || blob_rd32(b + 4) >= m->strtab_len)
+			return blob_fail(err, errlen, "integrity manifest symbol %u is invalid", i);
+		prev = blob_rd32(b);
 	}
 	return 0;
 }
@@ -197,11 +167,11 @@ int integ_match_image(const struct integ_manifest *m, const void *image, size_t 
 		      size_t errlen)
 {
 	if (!image || size != m->image_size)
-		return fail(err, errlen, "the bundle's kernel is %zu bytes, the manifest was made for %u", size,
+		return blob_fail(err, errlen, "the bundle's kernel is %zu bytes, the manifest was made for %u", size,
 			    m->image_size);
 	size_t head = size < INTEG_HEAD_CRC_BYTES ? size : INTEG_HEAD_CRC_BYTES;
 	if (profile_crc32(image, head) != m->head_crc)
-		return fail(err, errlen, "the bundle's kernel is not the one the manifest was made for");
+		return blob_fail(err, errlen, "the bundle's kernel is not the one the manifest was made for");
 	return 0;
 }
 
@@ -210,7 +180,7 @@ const char *integ_rodata_symbol(const struct integ_manifest *m, uint32_t off, ui
 	uint32_t lo = 0, hi = m->nsyms;     /* first symbol above off */
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (rd32(m->syms + (size_t)mid * SYM_SIZE) <= off)
+		if (blob_rd32(m->syms + (size_t)mid * SYM_SIZE) <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -218,8 +188,8 @@ const char *integ_rodata_symbol(const struct integ_manifest *m, uint32_t off, ui
 	if (lo == 0)
 		return NULL;
 	const uint8_t *b = m->syms + (size_t)(lo - 1) * SYM_SIZE;
-	*delta = off - rd32(b);
-	return (const char *)m->strtab + rd32(b + 4);
+	*delta = off - blob_rd32(b);
+	return (const char *)m->strtab + blob_rd32(b + 4);
 }
 
 /* -- comparison ----------------------------------------------------------------- */
@@ -251,7 +221,7 @@ static int report(struct cmp *c, struct integ_finding *f)
 static void words_of(struct integ_finding *f, const uint8_t *b, uint32_t len)
 {
 	for (uint32_t k = 0; k < len / 4 && k < INTEG_MAX_SITE_WORDS; k++)
-		f->words[k] = rd32(b + 4 * k);
+		f->words[k] = blob_rd32(b + 4 * k);
 }
 
 /* memcmp() == 0, a word at a time when both sides are aligned (the
@@ -332,11 +302,11 @@ static void compare_plain(struct cmp *c, uint32_t off, uint32_t n)
 					uint8_t now[8] = { 0 }, was[8] = { 0 };
 					memcpy(now, buf + i, u);
 					memcpy(was, want + i, u);
-					f.now = rd64(now);
-					f.was = rd64(was);
+					f.now = blob_rd64(now);
+					f.was = blob_rd64(was);
 				} else if (u == 4) {
-					f.words[0] = rd32(buf + i);
-					f.was = rd32(want + i);
+					f.words[0] = blob_rd32(buf + i);
+					f.was = blob_rd32(want + i);
 				}
 				f.len = j - i;
 				report(c, &f);
@@ -353,9 +323,9 @@ static void compare_plain(struct cmp *c, uint32_t off, uint32_t n)
 static void trim(struct integ_finding *f, const uint8_t *orig, uint8_t kind)
 {
 	uint32_t n = f->len / 4, lo = 0;
-	while (n > 1 && (f->words[n - 1] == rd32(orig + 4 * (n - 1))))
+	while (n > 1 && (f->words[n - 1] == blob_rd32(orig + 4 * (n - 1))))
 		n--;
-	while (lo + 1 < n && (f->words[lo] == rd32(orig + 4 * lo) ||
+	while (lo + 1 < n && (f->words[lo] == blob_rd32(orig + 4 * lo) ||
 			      (kind == INTEG_SITE_FTRACE && lo == 0 && f->words[0] == INTEG_MOV_X9_X30)))
 		lo++;
 	for (uint32_t k = 0; k + lo < n; k++)
@@ -373,26 +343,26 @@ static bool site_allowed(const struct integ_manifest *m, struct site s, uint32_t
 	for (uint32_t a = 0; a < s.nalts; a++) {
 		bool same = true;
 		for (uint32_t k = 0; k < nw && same; k++)
-			same = rd32(now + 4 * k) == rd32(m->words + 4 * ((size_t)word0 + (size_t)a * nw + k));
+			same = blob_rd32(now + 4 * k) == blob_rd32(m->words + 4 * ((size_t)word0 + (size_t)a * nw + k));
 		if (same)
 			return true;
 	}
-	uint32_t w0 = rd32(now);
+	uint32_t w0 = blob_rd32(now);
 	switch (s.kind) {
 	case INTEG_SITE_JUMP:
 		return w0 == INTEG_NOP;
 	case INTEG_SITE_FTRACE:
-		return (w0 == INTEG_NOP || w0 == INTEG_MOV_X9_X30) && rd32(now + 4) == INTEG_NOP;
+		return (w0 == INTEG_NOP || w0 == INTEG_MOV_X9_X30) && blob_rd32(now + 4) == INTEG_NOP;
 	case INTEG_SITE_HYP_RELOC:
 		/* KVM turned the kernel address into a hyp (TTBR0-range) address. */
-		return rd64(now) >> 48 == 0;
+		return blob_rd64(now) >> 48 == 0;
 	case INTEG_SITE_CALLBACK:
 	case INTEG_SITE_KVM_CALLBACK:
 		/* Written by a boot-time callback with run-time values: accept any
 		 * instruction that does not transfer control (docs/integrity.md); in
 		 * code only KVM runs at EL2, also a final `br` (to a hyp address). */
 		for (uint32_t k = 0; k < nw; k++) {
-			uint32_t w = rd32(now + 4 * k), orig = rd32(image + s.off + 4 * k);
+			uint32_t w = blob_rd32(now + 4 * k), orig = blob_rd32(image + s.off + 4 * k);
 			bool branch = (w & 0x7c000000u) == 0x14000000u ||     /* B, BL */
 				      (w & 0xff000010u) == 0x54000000u ||     /* B.cond */
 				      (w & 0x7e000000u) == 0x34000000u ||     /* CBZ/CBNZ */
@@ -442,15 +412,15 @@ long integ_compare_range(const struct integ_manifest *m, uint32_t i, const uint8
 		f.off = pos;
 		if (reloc_next) {
 			const uint8_t *e = m->relocs + (size_t)ri * RELOC_SIZE;
-			uint64_t want = rd64(e + 4) + slide;
+			uint64_t want = blob_rd64(e + 4) + slide;
 			ri++;
 			pos += 8;
 			now = fetch(fctx, f.off, 8);
-			if (!now || rd64(now) == want)
+			if (!now || blob_rd64(now) == want)
 				continue;
 			f.what = INTEG_RELOC;
 			f.len = 8;
-			f.now = rd64(now);
+			f.now = blob_rd64(now);
 			f.was = want;
 			words_of(&f, now, 8);
 			report(&c, &f);

@@ -31,7 +31,10 @@
 #define SCTLR_M 1ull
 #define BANNER_PREFIX "Linux version "
 #define MAX_BANNER_HITS 16
-#define FIND_BUDGET (4u << 20) /* descriptors read when searching the tables */
+/* Descriptors vmi_init may read, in all, searching the tables for the
+ * image's mapping (every banner copy, both table guesses): a guest that
+ * plants banners and self-referencing tables costs this much, no more. */
+#define FIND_BUDGET (4u << 20)
 #define TTBR_BADDR 0x0000fffffffffffeull
 #define VECTOR_TABLE 0x800ull      /* one EL1 vector table */
 #define VECTOR_COPIES 4            /* hardened / trampoline copies accepted */
@@ -52,14 +55,6 @@ static void anchor(struct vmi *v, const char *name, bool ok, const char *fmt, ..
 	va_start(ap, fmt);
 	m_vsnprintf(a->detail, sizeof(a->detail), fmt, ap);
 	va_end(ap);
-}
-
-unsigned vmi_anchor_failures(const struct vmi *v)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < v->nanchors; i++)
-		n += !v->anchors[i].ok;
-	return n;
 }
 
 /* Copies s for a message: printable ASCII only, at most max bytes. */
@@ -168,12 +163,36 @@ static int scan_banner(struct vmi *v, const char *want, size_t wlen, uint64_t *h
 	return n;
 }
 
+/* Descriptor reads through the walker, counted against FIND_BUDGET. */
+static int counted_read64(void *ctx, uint64_t pa, uint64_t *val)
+{
+	struct vmi *v = ctx;
+	struct gw_mem inner = vmi_walk_mem(v);
+	v->stats.find_reads++;
+	return inner.read64(inner.ctx, pa, val);
+}
+
+static bool search_exhausted(const struct vmi *v)
+{
+	return v->stats.find_reads >= FIND_BUDGET;
+}
+
+/* Up to max image VAs from link on that map pa, within what is left of the
+ * search budget; -1 when it runs out (or the tables are unusable). */
+static int find_va(struct vmi *v, uint64_t pa, uint64_t link, uint64_t *vas, int max)
+{
+	struct gw_mem m = { counted_read64, v };
+	if (search_exhausted(v))
+		return -1;
+	return gw_find_va(&v->walk, &m, pa, link, ~0ull, vas, max,
+			  (uint32_t)(FIND_BUDGET - v->stats.find_reads));
+}
+
 /* The slide at which the image maps the banner found at banner_pa. */
 static int slide_from_pa(struct vmi *v, uint64_t banner_pa, uint64_t link, const char *release)
 {
-	struct gw_mem m = vmi_walk_mem(v);
 	uint64_t vas[4];
-	int n = gw_find_va(&v->walk, &m, banner_pa, link, ~0ull, vas, 4, FIND_BUDGET);
+	int n = find_va(v, banner_pa, link, vas, 4);
 
 	for (int i = 0; i < n; i++) {
 		uint64_t slide = vas[i] - link;
@@ -214,14 +233,15 @@ static int scan_for_slide(struct vmi *v, const char *release)
 		}
 		return vmi_fail(v, VMI_EKASLR, "\"%s\" is nowhere in guest RAM", want);
 	}
-	for (int i = 0; i < found; i++)
+	int tried = 0;
+	for (int i = 0; i < found && !search_exhausted(v); i++, tried++)
 		if (slide_from_pa(v, hits[i], link, release) == VMI_OK)
 			return VMI_OK;
 	/* TTBR1 may be a user-mode trampoline table (KPTI): try swapper_pg_dir
 	 * at its place relative to each banner copy. */
 	if (profile_value(v->prof, "sym.swapper_pg_dir", &swapper) == 0) {
 		uint64_t saved = v->walk.ttbr1;
-		for (int i = 0; i < found; i++) {
+		for (int i = 0; i < found && !search_exhausted(v); i++, tried++) {
 			v->walk.ttbr1 = hits[i] + (swapper - link);
 			vmi_flush(v);
 			if (slide_from_pa(v, hits[i], link, release) == VMI_OK)
@@ -230,6 +250,11 @@ static int scan_for_slide(struct vmi *v, const char *release)
 		v->walk.ttbr1 = saved;
 		vmi_flush(v);
 	}
+	if (search_exhausted(v))
+		return vmi_fail(v, VMI_EKASLR, "found the banner %d time(s) in guest RAM; gave up looking "
+				"for its kernel-image mapping when the search budget (%u page-table "
+				"descriptors) ran out, %d of %d table searches done", found,
+				FIND_BUDGET, tried, 2 * found);
 	return vmi_fail(v, VMI_EKASLR,
 			"found the banner %d time(s) in guest RAM but no kernel-image mapping of it",
 			found);
@@ -461,10 +486,8 @@ static int locate_with_image(struct vmi *v, const char *release)
 	uint64_t slide = (v->regs.vbar_el1 - s.vectors) & ~(SLIDE_ALIGN - 1);
 	bool found = mapping_agrees(v, &s, slide);
 	if (!found) {
-		struct gw_mem m = vmi_walk_mem(v);
 		uint64_t vas[4];
-		int n = gw_find_va(&v->walk, &m, pa_of(v, &s, s.banner), s.banner, ~0ull, vas, 4,
-				   FIND_BUDGET);
+		int n = find_va(v, pa_of(v, &s, s.banner), s.banner, vas, 4);
 		for (int i = 0; i < n && !found; i++) {
 			slide = vas[i] - s.banner;
 			found = mapping_agrees(v, &s, slide);
@@ -472,9 +495,10 @@ static int locate_with_image(struct vmi *v, const char *release)
 	}
 	if (!found) {
 		anchor(v, "kernel mapping", false,
-		       "swapper_pg_dir at 0x%llx maps no kernel-image VA to linux_banner's page 0x%llx",
+		       "swapper_pg_dir at 0x%llx maps no kernel-image VA to linux_banner's page 0x%llx%s",
 		       (unsigned long long)pa_of(v, &s, s.swapper),
-		       (unsigned long long)pa_of(v, &s, s.banner));
+		       (unsigned long long)pa_of(v, &s, s.banner),
+		       search_exhausted(v) ? " (gave up: the table search budget ran out)" : "");
 		/* Back to what the vCPU says. */
 		v->walk.ttbr1 = v->regs.ttbr1_el1;
 		vmi_flush(v);

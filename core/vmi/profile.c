@@ -5,6 +5,7 @@
  * All multi-byte fields are read byte by byte: the blob may be unaligned.
  */
 #include <mamoru/libc.h>
+#include <mamoru/vmi/blob.h>
 #include <mamoru/vmi/profile.h>
 
 #define HEADER_SIZE 32u
@@ -13,16 +14,6 @@
 #define MAX_SECTIONS 16u
 
 enum { SEC_STRTAB = 1, SEC_KEYVAL = 2, SEC_TEXTSYMS = 3 };
-
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *b)
-{
-	return (uint64_t)rd32(b) | (uint64_t)rd32(b + 4) << 32;
-}
 
 uint32_t profile_crc32(const void *data, size_t len)
 {
@@ -41,17 +32,6 @@ uint32_t profile_crc32(const void *data, size_t len)
 		crc = (crc >> 4) ^ nibble[crc & 15];
 	}
 	return ~crc;
-}
-
-static int __printf(3, 4) fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		m_vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
 }
 
 /* The string at offset off; valid for every off < strtab_len once loaded
@@ -73,78 +53,68 @@ int profile_load(struct profile *p, const void *data, size_t len, char *err, siz
 	uint32_t sec_size[4] = { 0, 0, 0, 0 }, sec_count[4] = { 0, 0, 0, 0 };
 
 	memset(p, 0, sizeof(*p));
-	if (!d || len < HEADER_SIZE)
-		return fail(err, errlen, "profile too short (%zu bytes)", len);
-	if (memcmp(d, PROFILE_MAGIC, 8) != 0)
-		return fail(err, errlen, "not a Mamoru profile (bad magic)");
-	uint32_t version = rd32(d + 8), hsize = rd32(d + 12), total = rd32(d + 16);
-	uint32_t crc = rd32(d + 20), nsec = rd32(d + 24), flags = rd32(d + 28);
-	if (version != PROFILE_VERSION)
-		return fail(err, errlen, "unsupported profile version %u", (unsigned)version);
-	if (hsize != HEADER_SIZE || flags != 0)
-		return fail(err, errlen, "bad profile header (size %u or flags)", (unsigned)hsize);
-	if (total > len)
-		return fail(err, errlen, "profile truncated: header says %u bytes", (unsigned)total);
-	if (total < HEADER_SIZE)
-		return fail(err, errlen, "bad profile total size %u", (unsigned)total);
-	if (profile_crc32(d + HEADER_SIZE, total - HEADER_SIZE) != crc)
-		return fail(err, errlen, "profile checksum mismatch (corrupt)");
+	uint32_t total;
+	if (blob_check(d, len, PROFILE_MAGIC, "profile", PROFILE_VERSION, HEADER_SIZE, &total, err, errlen))
+		return -1;
+	uint32_t nsec = blob_rd32(d + 24), flags = blob_rd32(d + 28);
+	if (flags != 0)
+		return blob_fail(err, errlen, "bad profile header (flags 0x%x)", (unsigned)flags);
 	if (nsec > MAX_SECTIONS || HEADER_SIZE + nsec * SECTION_SIZE > total)
-		return fail(err, errlen, "bad section count %u", (unsigned)nsec);
+		return blob_fail(err, errlen, "bad section count %u", (unsigned)nsec);
 
 	uint32_t first = HEADER_SIZE + nsec * SECTION_SIZE;
 	for (uint32_t i = 0; i < nsec; i++) {
 		const uint8_t *s = d + HEADER_SIZE + i * SECTION_SIZE;
-		uint32_t type = rd32(s), off = rd32(s + 4), size = rd32(s + 8);
+		uint32_t type = blob_rd32(s), off = blob_rd32(s + 4), size = blob_rd32(s + 8);
 		if (off < first || off % 8 || off > total || size > total - off)
-			return fail(err, errlen, "section %u lies outside the profile", (unsigned)i);
+			return blob_fail(err, errlen, "section %u lies outside the profile", (unsigned)i);
 		if (type >= 1 && type <= 3) {
 			if (sec[type])
-				return fail(err, errlen, "section type %u appears twice", (unsigned)type);
+				return blob_fail(err, errlen, "section type %u appears twice", (unsigned)type);
 			sec[type] = d + off;
 			sec_size[type] = size;
-			sec_count[type] = rd32(s + 12);
+			sec_count[type] = blob_rd32(s + 12);
 		}
 		/* Unknown section types are skipped: later minor additions. */
 	}
 	for (unsigned t = 1; t <= 3; t++)
 		if (!sec[t])
-			return fail(err, errlen, "section type %u missing", (unsigned)t);
+			return blob_fail(err, errlen, "section type %u missing", (unsigned)t);
 
 	p->strtab = sec[SEC_STRTAB];
 	p->strtab_len = sec_size[SEC_STRTAB];
 	if (p->strtab_len == 0 || p->strtab[p->strtab_len - 1] != 0)
-		return fail(err, errlen, "string table empty or not NUL-terminated");
+		return blob_fail(err, errlen, "string table empty or not NUL-terminated");
 
 	uint32_t kvn = sec_count[SEC_KEYVAL];
 	if (kvn > sec_size[SEC_KEYVAL] / KV_SIZE || kvn * KV_SIZE != sec_size[SEC_KEYVAL])
-		return fail(err, errlen, "key/value section: %u entries do not fit", (unsigned)kvn);
+		return blob_fail(err, errlen, "key/value section: %u entries do not fit", (unsigned)kvn);
 	p->kv = sec[SEC_KEYVAL];
 	p->kv_count = kvn;
 	for (uint32_t i = 0; i < kvn; i++) {
 		const uint8_t *e = kv_at(p, i);
-		uint32_t key = rd32(e), kind = rd32(e + 4);
+		uint32_t key = blob_rd32(e), kind = blob_rd32(e + 4);
 		if (key >= p->strtab_len)
-			return fail(err, errlen, "key %u: string offset out of range", (unsigned)i);
+			return blob_fail(err, errlen, "key %u: string offset out of range", (unsigned)i);
 		if (kind > PROFILE_STRING)
-			return fail(err, errlen, "key %u: unknown value kind", (unsigned)i);
-		if (kind == PROFILE_STRING && rd64(e + 8) >= p->strtab_len)
-			return fail(err, errlen, "key %u: string value out of range", (unsigned)i);
-		if (i > 0 && strcmp(str_at(p, rd32(kv_at(p, i - 1))), str_at(p, key)) >= 0)
-			return fail(err, errlen, "keys not sorted or not unique at entry %u", (unsigned)i);
+			return blob_fail(err, errlen, "key %u: unknown value kind", (unsigned)i);
+		if (kind == PROFILE_STRING && blob_rd64(e + 8) >= p->strtab_len)
+			return blob_fail(err, errlen, "key %u: string value out of range", (unsigned)i);
+		if (i > 0 && strcmp(str_at(p, blob_rd32(kv_at(p, i - 1))), str_at(p, key)) >= 0)
+			return blob_fail(err, errlen, "keys not sorted or not unique at entry %u", (unsigned)i);
 	}
 
 	uint32_t tn = sec_count[SEC_TEXTSYMS];
 	if (tn > sec_size[SEC_TEXTSYMS] / 12 || tn * 12 != sec_size[SEC_TEXTSYMS])
-		return fail(err, errlen, "text symbol section: %u symbols do not fit", (unsigned)tn);
+		return blob_fail(err, errlen, "text symbol section: %u symbols do not fit", (unsigned)tn);
 	p->text_addr = sec[SEC_TEXTSYMS];
 	p->text_name = sec[SEC_TEXTSYMS] + (size_t)tn * 8;
 	p->text_count = tn;
 	for (uint32_t i = 0; i < tn; i++) {
-		if (rd32(p->text_name + (size_t)i * 4) >= p->strtab_len)
-			return fail(err, errlen, "text symbol %u: name offset out of range", (unsigned)i);
-		if (i > 0 && rd64(p->text_addr + (size_t)i * 8) < rd64(p->text_addr + (size_t)(i - 1) * 8))
-			return fail(err, errlen, "text symbols not sorted at index %u", (unsigned)i);
+		if (blob_rd32(p->text_name + (size_t)i * 4) >= p->strtab_len)
+			return blob_fail(err, errlen, "text symbol %u: name offset out of range", (unsigned)i);
+		if (i > 0 && blob_rd64(p->text_addr + (size_t)i * 8) < blob_rd64(p->text_addr + (size_t)(i - 1) * 8))
+			return blob_fail(err, errlen, "text symbols not sorted at index %u", (unsigned)i);
 	}
 
 	p->data = d;
@@ -165,7 +135,7 @@ static long find_key(const struct profile *p, const char *key)
 		return -1;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(str_at(p, rd32(kv_at(p, mid))), key);
+		int c = strcmp(str_at(p, blob_rd32(kv_at(p, mid))), key);
 		if (c == 0)
 			return (long)mid;
 		if (c < 0)
@@ -179,24 +149,19 @@ static long find_key(const struct profile *p, const char *key)
 int profile_value(const struct profile *p, const char *key, uint64_t *val)
 {
 	long i = find_key(p, key);
-	if (i < 0 || rd32(kv_at(p, (size_t)i) + 4) == PROFILE_STRING)
+	if (i < 0 || blob_rd32(kv_at(p, (size_t)i) + 4) == PROFILE_STRING)
 		return -1;
 	if (val)
-		*val = rd64(kv_at(p, (size_t)i) + 8);
+		*val = blob_rd64(kv_at(p, (size_t)i) + 8);
 	return 0;
 }
 
 const char *profile_string(const struct profile *p, const char *key)
 {
 	long i = find_key(p, key);
-	if (i < 0 || rd32(kv_at(p, (size_t)i) + 4) != PROFILE_STRING)
+	if (i < 0 || blob_rd32(kv_at(p, (size_t)i) + 4) != PROFILE_STRING)
 		return NULL;
-	return str_at(p, (uint32_t)rd64(kv_at(p, (size_t)i) + 8));
-}
-
-size_t profile_count(const struct profile *p)
-{
-	return p->kv_count;
+	return str_at(p, (uint32_t)blob_rd64(kv_at(p, (size_t)i) + 8));
 }
 
 int profile_entry_at(const struct profile *p, size_t i, struct profile_entry *e)
@@ -204,9 +169,9 @@ int profile_entry_at(const struct profile *p, size_t i, struct profile_entry *e)
 	if (i >= p->kv_count)
 		return -1;
 	const uint8_t *k = kv_at(p, i);
-	e->key = str_at(p, rd32(k));
-	e->kind = (enum profile_kind)rd32(k + 4);
-	e->value = rd64(k + 8);
+	e->key = str_at(p, blob_rd32(k));
+	e->kind = (enum profile_kind)blob_rd32(k + 4);
+	e->value = blob_rd64(k + 8);
 	e->string = e->kind == PROFILE_STRING ? str_at(p, (uint32_t)e->value) : NULL;
 	return 0;
 }
@@ -218,7 +183,7 @@ size_t profile_text_count(const struct profile *p)
 
 static uint64_t text_addr(const struct profile *p, size_t i)
 {
-	return rd64(p->text_addr + i * 8);
+	return blob_rd64(p->text_addr + i * 8);
 }
 
 int profile_text_at(const struct profile *p, size_t i, uint64_t *addr, const char **name)
@@ -228,7 +193,7 @@ int profile_text_at(const struct profile *p, size_t i, uint64_t *addr, const cha
 	if (addr)
 		*addr = text_addr(p, i);
 	if (name)
-		*name = str_at(p, rd32(p->text_name + i * 4));
+		*name = str_at(p, blob_rd32(p->text_name + i * 4));
 	return 0;
 }
 
@@ -267,7 +232,7 @@ int profile_symbolize(const struct profile *p, uint64_t addr, const char **name,
 	}
 	size_t first = bound(p, sym, true);	/* the preferred alias */
 	if (name)
-		*name = str_at(p, rd32(p->text_name + first * 4));
+		*name = str_at(p, blob_rd32(p->text_name + first * 4));
 	if (off)
 		*off = addr - sym;
 	return 0;
@@ -278,7 +243,7 @@ int profile_text_symbol(const struct profile *p, const char *name, uint64_t *add
 	if (!name)
 		return -1;
 	for (size_t i = 0; i < p->text_count; i++) {
-		if (strcmp(str_at(p, rd32(p->text_name + i * 4)), name) == 0) {
+		if (strcmp(str_at(p, blob_rd32(p->text_name + i * 4)), name) == 0) {
 			if (addr)
 				*addr = text_addr(p, i);
 			return 0;

@@ -70,13 +70,6 @@ fail:
 	return vmi_context(v, rc, "reading %s of task at 0x%llx", what, (unsigned long long)task);
 }
 
-int vmi_task_read(struct vmi *v, uint64_t task, struct vmi_task *out)
-{
-	struct task_offs o;
-	int rc = task_offsets(v, &o);
-	return rc ? rc : read_task(v, &o, task, out);
-}
-
 int vmi_task_foreach(struct vmi *v, uint32_t limit, vmi_task_cb cb, void *ctx)
 {
 	struct task_offs o;

@@ -15,6 +15,7 @@
  * Interrupt numbers are GIC interrupt IDs: SGIs 0-15, PPIs 16-31, SPIs 32+.
  */
 #include <arch/sysreg.h>
+#include <arch/sysreg_bits.h>
 #include <mamoru/console.h>
 #include <mamoru/irq.h>
 
@@ -69,8 +70,6 @@
 #define SYSREG_RD(r) read_sysreg(r)
 #define SYSREG_WR(r, v) write_sysreg(r, v)
 
-#define ICC_SRE_SRE (1u << 0)
-#define ICC_SRE_ENABLE (1u << 3)        /* EL1 may use ICC_SRE_EL1 */
 #define ICC_IAR_INTID(v) ((v) & 0xffffffu)
 
 #define DEFAULT_PRIO 0xa0u
@@ -229,7 +228,10 @@ static int init_redistributor(void)
 
 static int init_cpu_interface(void)
 {
-	SYSREG_WR(ICC_SRE_EL2, SYSREG_RD(ICC_SRE_EL2) | ICC_SRE_SRE | ICC_SRE_ENABLE);
+	/* The system register interface for EL2 only: Enable clear, so EL1
+	 * cannot reach ICC_SRE_EL1 (its accesses trap to EL2). Guests see a
+	 * GICv2 and must not switch the CPU interface's mode. */
+	SYSREG_WR(ICC_SRE_EL2, (SYSREG_RD(ICC_SRE_EL2) | ICC_SRE_SRE) & ~(uint64_t)ICC_SRE_ENABLE);
 	isb();
 	/* SRE is RAO/WI when only the system-register interface exists, and
 	 * stays 0 if firmware (ICC_SRE_EL3) denies it. */

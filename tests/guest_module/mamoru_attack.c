@@ -214,13 +214,18 @@ static long hooked_syscall(const struct pt_regs *regs)
 	return ret;
 }
 
-/* Stores fn in *where, a word of read-only kernel image data, through a writable alias. */
-static int write_ro_word(syscall_fn_t *where, syscall_fn_t fn)
+/*
+ * Stores the low size (1, 4 or 8) bytes of val at where, in the read-only kernel image,
+ * through a writable alias of its page: the one way this module writes what the kernel
+ * mapped read-only (a syscall-table slot, a banner byte, an instruction). With text, the
+ * instruction cache is resynchronised on every CPU afterwards.
+ */
+static int write_ro(void *where, u64 val, int size, bool text)
 {
 	unsigned long addr = (unsigned long)where;
 	phys_addr_t pa = addr - kimage_voffset;	/* kernel image: PA = VA - kimage_voffset */
 	struct page *page;
-	void *alias;
+	void *alias, *p;
 
 	if (!pfn_valid(PHYS_PFN(pa)))
 		return -EFAULT;
@@ -228,9 +233,24 @@ static int write_ro_word(syscall_fn_t *where, syscall_fn_t fn)
 	alias = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
 	if (!alias)
 		return -ENOMEM;
-	WRITE_ONCE(*(syscall_fn_t *)(alias + offset_in_page(addr)), fn);
+	p = alias + offset_in_page(addr);
+	if (size == 1)
+		WRITE_ONCE(*(u8 *)p, (u8)val);
+	else if (size == 4)
+		WRITE_ONCE(*(__le32 *)p, cpu_to_le32((u32)val));
+	else
+		WRITE_ONCE(*(u64 *)p, val);
+	if (text)
+		caches_clean_inval_pou((unsigned long)p, (unsigned long)p + size);
 	vunmap(alias);
+	if (text)
+		flush_icache_range(addr, addr + size);	/* the real VA, and every CPU */
 	return 0;
+}
+
+static int write_ro_word(syscall_fn_t *where, syscall_fn_t fn)
+{
+	return write_ro(where, (u64)(unsigned long)fn, sizeof(fn), false);
 }
 
 /* sprint_symbol() of the handler in table slot i, or -EFAULT if the slot cannot be read. */
@@ -460,24 +480,6 @@ static char banner_old;
 static bool banner_changed;
 
 /* Stores one byte of read-only kernel image data through a writable alias. */
-static int write_ro_byte(char *where, char c)
-{
-	unsigned long addr = (unsigned long)where;
-	phys_addr_t pa = addr - kimage_voffset;
-	struct page *page;
-	void *alias;
-
-	if (!pfn_valid(PHYS_PFN(pa)))
-		return -EFAULT;
-	page = pfn_to_page(PHYS_PFN(pa));
-	alias = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
-	if (!alias)
-		return -ENOMEM;
-	WRITE_ONCE(*(char *)(alias + offset_in_page(addr)), c);
-	vunmap(alias);
-	return 0;
-}
-
 static int change_banner(void)
 {
 	char head[14];
@@ -489,7 +491,7 @@ static int change_banner(void)
 		return -EINVAL;
 	}
 	banner_old = head[0];
-	err = write_ro_byte((char *)banner, 'l');
+	err = write_ro((char *)banner, 'l', 1, false);
 	if (err)
 		return err;
 	banner_changed = true;
@@ -499,7 +501,7 @@ static int change_banner(void)
 
 static void restore_banner(void)
 {
-	if (banner_changed && !write_ro_byte((char *)banner, banner_old))
+	if (banner_changed && !write_ro((char *)banner, (u8)banner_old, 1, false))
 		banner_changed = false;
 }
 
@@ -687,24 +689,7 @@ static unsigned long text_symbol(const char *name, unsigned int offset)
 /* Writes one instruction of kernel text through a writable alias of its page. */
 static int write_text(u32 *where, u32 insn)
 {
-	unsigned long addr = (unsigned long)where;
-	phys_addr_t pa = addr - kimage_voffset;
-	struct page *page;
-	void *alias;
-	u32 *w;
-
-	if (!pfn_valid(PHYS_PFN(pa)))
-		return -EFAULT;
-	page = pfn_to_page(PHYS_PFN(pa));
-	alias = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
-	if (!alias)
-		return -ENOMEM;
-	w = alias + offset_in_page(addr);
-	WRITE_ONCE(*w, cpu_to_le32(insn));
-	caches_clean_inval_pou((unsigned long)w, (unsigned long)(w + 1));
-	vunmap(alias);
-	flush_icache_range(addr, addr + 4);	/* the real VA, and every CPU resynchronised */
-	return 0;
+	return write_ro(where, insn, sizeof(insn), true);
 }
 
 static u32 a64_b(unsigned long from, unsigned long to)

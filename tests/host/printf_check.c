@@ -195,9 +195,45 @@ static void check_escape(void)
 	}
 }
 
+/* json_escape: the inside of a JSON string, whatever the bytes; never half an escape. */
+static void check_json_escape(void)
+{
+	static const struct {
+		const char *in;
+		size_t len, size;
+		const char *out;
+	} t[] = {
+		{ "plain", 5, 64, "plain" },
+		{ "a\"b\\c", 5, 64, "a\\\"b\\\\c" },
+		{ "\033[2J\n", 6, 64, "\\u001b[2J\\u000a" },
+		{ "\xc3(\xff\x7f", 4, 64, "\\u00c3(\\u00ff\\u007f" },
+		{ "stop\0hidden", 11, 64, "stop" },
+		{ "ab\033", 3, 8, "ab" },             /* "\u001b" would not fit: dropped whole */
+		{ "ab\033", 3, 9, "ab\\u001b" },
+		{ "a\"", 2, 3, "a" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char out[64];
+		memset(out, '#', sizeof(out));
+		size_t n = json_escape(out, t[i].size, t[i].in, t[i].len);
+		checks++;
+		if (strcmp(out, t[i].out) != 0 || n != strlen(t[i].out)) {
+			failures++;
+			printf("FAIL json_escape case %zu: got \"%s\" (%zu)\n", i, out, n);
+		}
+	}
+	checks++;
+	if (json_escape(NULL, 0, "x", 1) != 0) {
+		failures++;
+		printf("FAIL json_escape with size 0\n");
+	}
+}
+
 int main(void)
 {
 	check_escape();
+	check_json_escape();
 	check_formats();
 	check_null_string();
 	check_long();

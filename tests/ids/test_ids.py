@@ -138,8 +138,14 @@ def test_clean_guest_has_no_findings(ids: IdsGuest) -> None:
 def test_ids_errors_are_clear(ids: IdsGuest) -> None:
     c = ids.console
     assert c.command("ids plist guest7") == "error: no guest 'guest7' (see 'guest list')"
-    assert c.command("ids plist --frobnicate").startswith("usage: ids ")
+    # Usage lines and `ids help` come from the subcommand table.
+    assert c.command("ids plist --frobnicate") == "usage: ids plist [<guest>] [--json] [--hidden]"
     assert c.command("ids nosuch").startswith("error: no ids subcommand 'nosuch'")
+    listing = c.command("ids help")
+    for sub in ("banner", "syscall", "plist", "lsmod", "integrity", "hooks", "check", "watch",
+                "protect"):
+        assert re.search(rf"^\s+{sub}\s+\S", listing, re.M), listing
+    assert listing.startswith("usage: ids banner [<guest>] [--json]\n"), listing
     c.command("guest pause guest0")
     assert "0 hidden" in c.command("ids plist --hidden", timeout=60)   # paused is fine
     c.command("guest resume guest0")

@@ -14,6 +14,7 @@ from vmi_fake import (
     NODES,
     OFF,
     PIDS,
+    RELEASE,
     SLIDE,
     SYM,
     FakeGuest,
@@ -268,3 +269,26 @@ def test_module_list_corruption(tool: Path, tmp_path: Path) -> None:
     g.u64(SYM["modules"], kv(SYM["modules"]) + 0x10)  # first node's prev does not match
     rc, lines = run_tool(tool, g, tmp_path, "modules")
     assert rc == 1 and "walking the module list" in error_of(lines)
+
+
+def test_kaslr_banner_search_is_bounded(tool: Path, tmp_path: Path) -> None:
+    """A guest that plants copies of the banner and points TTBR1_EL1 at a table whose every
+    entry points back to itself (the whole kernel half maps one page, 2^36 leaves): the
+    fallback search for the banner's mapping gives up within one overall budget and says so,
+    instead of walking the tables once per copy."""
+    g = FakeGuest()
+    table = g.mem.alloc(0x1000)
+    for i in range(512):
+        g.mem.write64(table + 8 * i, table | 3)      # a table descriptor at every level
+    g.regs["ttbr1_el1"] = table
+    g.regs["vbar_el1"] = 0x1234                     # no help from VBAR_EL1: the banner scan
+    banner = f"Linux version {RELEASE} (fake@test) #1 SMP\n\0".encode()
+    for i in range(15):
+        g.w(0x38_0000 + 0x100 * i, banner)
+    start = time.monotonic()
+    rc, lines = run_tool(tool, g, tmp_path, "info", timeout=60)
+    took = time.monotonic() - start
+    assert rc == 1, lines
+    err = error_of(lines)
+    assert "kernel slide (KASLR) not found" in err and "search budget" in err, err
+    assert took < 5, f"vmi_init took {took:.1f} s"

@@ -1,33 +1,223 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""The boards Mamoru builds for, and the configurations the tests boot them in."""
+"""The boards Mamoru builds for, and the configurations the tests boot them in.
 
+The one reader of the board descriptions: every board is a folder boards/<vendor>/<board>/
+with board.toml (the facts below), Kconfig.board (its entry in Kconfig's board choice),
+<board>_defconfig, its C data and SConscript; boards/boards.toml names the default board and
+the CPU architectures. SConstruct imports this module too, so the build and the tools see
+the same boards. Only the standard library: SConstruct runs it before anything is installed
+beyond SCons and kconfiglib. docs/boards.md describes the format.
+"""
+
+from __future__ import annotations
+
+import tomllib
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal, cast
 
 UartName = Literal["pl011", "mini", "both"]
+UART_NAMES: tuple[str, ...] = ("pl011", "mini")     # what a board's UART can be called
+
+ROOT = Path(__file__).resolve().parents[2]
+BOARDS_DIR = ROOT / "boards"
+DESCRIPTION = "board.toml"
+KCONFIG = "Kconfig.board"
+
+
+class BoardError(ValueError):
+    """A board description is missing a fact or has a wrong one; str() names the file."""
+
+
+@dataclass(frozen=True)
+class Arch:
+    """A CPU architecture boards can have (boards/boards.toml, [arch.<name>])."""
+
+    name: str               # "arm64" (the ARMv5 port adds "arm32")
+    kconfig: str            # the Kconfig symbol a board of this architecture selects
+    cross_compile: str      # the cross toolchain's prefix
+    qemu: str               # the QEMU system emulator binary
+    image: str              # the format of mamoru.img
+
+
+@dataclass(frozen=True)
+class SdCard:
+    """How the board boots from an SD card (board.toml, [sdcard])."""
+
+    firmware: tuple[str, ...]   # firmware files, in boot order
+    section: str                # config.txt conditional filter: [pi3] / [pi4]
+    core_freq: int              # MHz: the VPU clock the mini UART's baud rate comes from
+    partition_size: int         # bytes of the FAT32 boot partition
+
+
+@dataclass(frozen=True)
+class QemuConfig:
+    """One way the tests run a board under QEMU (board.toml, [[qemu.configs]])."""
+
+    id: str
+    gic: int | None = None      # GIC version (gic-version=N), for machines that have a choice
+    default: bool = False
 
 
 @dataclass(frozen=True)
 class Board:
+    """One board folder's board.toml."""
+
     name: str                 # build name: build/<name>/, scons board=<name>
     title: str                # what the hypervisor prints as the board name
+    vendor: str
+    arch: Arch
+    kconfig: str              # Kconfig symbol of its entry in the board choice
+    folder: Path              # boards/<vendor>/<name>
+    ram: int                  # bytes of RAM (the QEMU model's) that the guests share
     machine: str              # QEMU -M
     dtb: str | None           # DTB file in the cache; None: QEMU generates one
-    default_uart: UartName    # the console the upstream DTB's stdout-path picks
-    ram: int = 1 << 30        # RAM of the QEMU model (virt: -m 1G) that guests share
+    uarts: tuple[str, ...]    # the UARTs as QEMU numbers them: serial0, serial1, ...
+    default_uart: UartName    # the console the board's DTB (stdout-path) picks
+    qemu_options: tuple[str, ...]         # more QEMU arguments
+    el2_property: str | None              # -M property that starts the image at EL2
+    qemu_configs: tuple[QemuConfig, ...]
+    sdcard: SdCard | None                 # None: the board boots no SD card
+
+    @property
+    def defconfig(self) -> Path:
+        return self.folder / f"{self.name}_defconfig"
+
+    @property
+    def source_dir(self) -> str:
+        """The folder relative to the repository (what SConstruct builds)."""
+        return _where(self.folder)
 
 
-BOARDS: dict[str, Board] = {
-    b.name: b
-    for b in (
-        Board("virt", "QEMU virt", "virt", None, "pl011"),
-        Board("rpi4", "Raspberry Pi 4 Model B", "raspi4b", "bcm2711-rpi-4-b.dtb", "mini",
-              ram=2 << 30),
-        Board("rpi3", "Raspberry Pi 3 Model B", "raspi3b", "bcm2837-rpi-3-b.dtb", "mini"),
+# -- reading the descriptions -------------------------------------------------------------
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise BoardError(f"{path}: {e}") from None
+
+
+def _get(table: dict[str, Any], key: str, kind: type, where: str, default: Any = ...) -> Any:
+    if key not in table:
+        if default is ...:
+            raise BoardError(f"{where}: no {key!r}")
+        return default
+    value = table[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise BoardError(f"{where}: {key!r} must be of type {kind.__name__}, not {value!r}")
+    return value
+
+
+def _strings(table: dict[str, Any], key: str, where: str,
+             default: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    value = _get(table, key, list, where, None if default is not None else ...)
+    if value is None:
+        return cast(tuple[str, ...], default)
+    if not all(isinstance(v, str) for v in value):
+        raise BoardError(f"{where}: {key!r} must be a list of strings")
+    return tuple(value)
+
+
+def _arches(common: dict[str, Any], where: str) -> dict[str, Arch]:
+    arches = {}
+    for name, t in _get(common, "arch", dict, where).items():
+        w = f"{where} [arch.{name}]"
+        arches[name] = Arch(name, _get(t, "kconfig", str, w), _get(t, "cross_compile", str, w),
+                            _get(t, "qemu", str, w), _get(t, "image", str, w))
+    return arches
+
+
+def _where(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _board(path: Path, root: Path, arches: dict[str, Arch]) -> Board:
+    t = _load(path)
+    where = _where(path)
+    name = _get(t, "name", str, where)
+    vendor = _get(t, "vendor", str, where)
+    if path.parent != root / vendor / name:
+        raise BoardError(f"{where}: board {name!r} of vendor {vendor!r} belongs in "
+                         f"boards/{vendor}/{name}/")
+    arch_name = _get(t, "arch", str, where)
+    if arch_name not in arches:
+        raise BoardError(f"{where}: arch {arch_name!r} is not in boards/boards.toml "
+                         f"({', '.join(arches)})")
+    q = _get(t, "qemu", dict, where)
+    qw = f"{where} [qemu]"
+    uarts = _strings(q, "uarts", qw)
+    bad = [u for u in uarts if u not in UART_NAMES]
+    console = _get(q, "console", str, qw)
+    if bad or not uarts or console not in uarts:
+        raise BoardError(f"{qw}: uarts must be some of {', '.join(UART_NAMES)} and console "
+                         "one of them")
+    configs = []
+    for i, c in enumerate(_get(q, "configs", list, qw)):
+        cw = f"{where} [[qemu.configs]] #{i + 1}"
+        if not isinstance(c, dict):
+            raise BoardError(f"{cw}: not a table")
+        configs.append(QemuConfig(_get(c, "id", str, cw), _get(c, "gic", int, cw, None),
+                                  _get(c, "default", bool, cw, False)))
+    if not configs or sum(c.default for c in configs) > 1:
+        raise BoardError(f"{qw}: needs at least one [[qemu.configs]], at most one default")
+    card = None
+    if "sdcard" in t:
+        s = _get(t, "sdcard", dict, where)
+        sw = f"{where} [sdcard]"
+        if _get(q, "dtb", str, qw, None) is None:
+            raise BoardError(f"{sw}: an SD card needs the board's dtb")
+        card = SdCard(_strings(s, "firmware", sw), _get(s, "section", str, sw),
+                      _get(s, "core_freq", int, sw), _get(s, "partition_mib", int, sw) << 20)
+    return Board(
+        name=name,
+        title=_get(t, "title", str, where),
+        machine=_get(q, "machine", str, qw),
+        dtb=_get(q, "dtb", str, qw, None),
+        default_uart=cast(UartName, console),
+        ram=_get(t, "ram_mib", int, where) << 20,
+        vendor=vendor,
+        arch=arches[arch_name],
+        kconfig=_get(t, "kconfig", str, where),
+        folder=path.parent,
+        uarts=uarts,
+        qemu_options=_strings(q, "options", qw, ()),
+        el2_property=_get(q, "el2_property", str, qw, None),
+        qemu_configs=tuple(configs),
+        sdcard=card,
     )
-}
+
+
+def load_boards(root: Path = BOARDS_DIR) -> tuple[dict[str, Board], str, dict[str, Arch]]:
+    """(boards by name, the default board's name, architectures) from root/*/*/board.toml
+    and root/boards.toml."""
+    where = _where(root / "boards.toml")
+    common = _load(root / "boards.toml")
+    arches = _arches(common, where)
+    boards: dict[str, Board] = {}
+    for path in sorted(root.glob(f"*/*/{DESCRIPTION}")):
+        b = _board(path, root, arches)
+        if b.name in boards:
+            raise BoardError(f"{path}: a second board named {b.name!r}")
+        boards[b.name] = b
+    default = _get(common, "default", str, where)
+    if default not in boards:
+        raise BoardError(f"{where}: the default board {default!r} has no folder")
+    return boards, default, arches
+
+
+BOARDS, DEFAULT_BOARD, ARCHES = load_boards()
 
 DTB_FILES: tuple[str, ...] = tuple(b.dtb for b in BOARDS.values() if b.dtb)
+
+
+def board_names() -> list[str]:
+    return list(BOARDS)
+
+
+# -- QEMU configurations ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -36,7 +226,7 @@ class BoardConfig:
 
     id: str
     board: Board
-    gic: int | None = None            # virt only: 2 or 3
+    gic: int | None = None            # machines with a GIC choice (virt): 2 or 3
     console_uart: UartName | None = None  # None: the board's default
 
     @property
@@ -44,19 +234,23 @@ class BoardConfig:
         return self.console_uart or self.board.default_uart
 
 
-CONFIGS: tuple[BoardConfig, ...] = (
-    BoardConfig("virt-gicv2", BOARDS["virt"], gic=2),
-    BoardConfig("virt-gicv3", BOARDS["virt"], gic=3),
-    BoardConfig("rpi4", BOARDS["rpi4"]),
-    BoardConfig("rpi3", BOARDS["rpi3"]),
+CONFIGS: tuple[BoardConfig, ...] = tuple(
+    BoardConfig(c.id, b, gic=c.gic) for b in BOARDS.values() for c in b.qemu_configs
 )
 
 
 def config_for(board: str, gic: int | None = None) -> BoardConfig:
-    """The standard configuration of a board (virt: GICv3 unless gic says otherwise)."""
-    if board == "virt":
-        return next(c for c in CONFIGS if c.gic == (gic or 3))
-    return next(c for c in CONFIGS if c.board.name == board)
+    """The standard configuration of a board (its default one unless gic picks another)."""
+    mine = [c for c in CONFIGS if c.board.name == board]
+    if not mine:
+        raise ValueError(f"unknown board {board!r}")
+    if gic is not None:
+        found = next((c for c in mine if c.gic == gic), None)
+        if found is None:
+            raise ValueError(f"board {board!r} has no GICv{gic} configuration")
+        return found
+    marked = {q.id for q in BOARDS[board].qemu_configs if q.default}
+    return next((c for c in mine if c.id in marked), mine[0])
 
 
 def select_configs(names: list[str] | None) -> list[BoardConfig]:
@@ -68,3 +262,13 @@ def select_configs(names: list[str] | None) -> list[BoardConfig]:
     if unknown:
         raise ValueError(f"unknown board {', '.join(unknown)}")
     return chosen
+
+
+def gic_versions(board: str) -> tuple[int, ...]:
+    """The GIC versions a board's configurations choose from (empty: no choice)."""
+    return tuple(c.gic for c in CONFIGS if c.board.name == board and c.gic is not None)
+
+
+def sd_boards() -> list[str]:
+    """The boards that boot from an SD card."""
+    return [b.name for b in BOARDS.values() if b.sdcard is not None]

@@ -38,7 +38,8 @@ def dtb_dir() -> Path:
 
 
 def image_path(board: str) -> Path:
-    """The bootable image (arm64 Image format) of a board's build."""
+    """The bootable image of a board's build (its architecture's format, boards/boards.toml:
+    an arm64 Linux Image on arm64)."""
     return BUILD / board / "mamoru.img"
 
 

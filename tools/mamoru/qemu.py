@@ -24,14 +24,16 @@ from typing import Literal
 import serial
 
 from mamoru import paths
-from mamoru.boards import BoardConfig, UartName
+from mamoru.boards import BOARDS, DEFAULT_BOARD, Board, BoardConfig, UartName, gic_versions
 from mamoru.console import Console
 
 ChardevKind = Literal["tcp", "pty", "stdio"]
 
 
-def qemu_binary() -> str:
-    return os.environ.get("MAMORU_QEMU", "qemu-system-aarch64")
+def qemu_binary(board: Board | None = None) -> str:
+    """$MAMORU_QEMU, else the board architecture's emulator (boards/boards.toml)."""
+    arch = (board or BOARDS[DEFAULT_BOARD]).arch
+    return os.environ.get("MAMORU_QEMU", arch.qemu)
 
 
 class QemuError(Exception):
@@ -77,50 +79,61 @@ def qemu_argv(
     virtualization: bool = True,
     append: str | None = None,
     initrd: Path | None = None,
+    cpu: str | None = None,
     extra: Sequence[str] = (),
 ) -> list[str]:
-    """The full QEMU command line for config.
+    """The full QEMU command line for config, from its board's board.toml.
 
-    console_uart (raspi machines): 'mini' (the upstream DTBs' stdout-path, the
-      default), 'pl011' (adds -append console=serial0) or 'both' (one console
-      multiplexed over both UARTs: output from either, e.g. for early errors).
-    dtb: another device tree; no_dtb: none at all (raspi: the image gets none).
-    virtualization: virt only; False starts the image at EL1.
+    console_uart: one of the board's uarts ('pl011', 'mini' on the Pi) or 'both' (one
+      console multiplexed over all of them: output from either, e.g. for early errors).
+      A UART other than the board's default console adds -append console=serial<N>
+      (QEMU's numbering, which the Pi DTBs' aliases follow).
+    gic: another GIC version than config's, on boards whose configurations choose one.
+    dtb: another device tree; no_dtb: none at all (boards with a dtb: the image gets none).
+    virtualization: False leaves out the board's el2_property (virt: starts at EL1).
     initrd: the guest bundle (build/<board>/guests.cpio), loaded like an initrd.
+    cpu: another QEMU CPU model than the board's (boards whose board.toml passes -cpu:
+      virt, cortex-a72), e.g. 'max' or 'neoverse-n1' to see what the guest is offered.
     """
     board = config.board
     image = image or paths.image_path(board.name)
     uart = console_uart or config.uart
-    argv = [qemu_binary()]
+    argv = [qemu_binary(board)]
 
-    if board.machine == "virt":
-        if uart != "pl011":
-            raise QemuError(f"QEMU virt has only a PL011, not {uart!r}")
-        g = gic or config.gic or 3
-        machine = "virt"
-        if virtualization:
-            machine += ",virtualization=on"
-        argv += ["-M", f"{machine},gic-version={g}", "-cpu", "cortex-a72", "-m", "1G"]
-        argv += ["-smp", "1"]
-        if dtb is not None and not no_dtb:    # default: QEMU generates the DTB
-            argv += ["-dtb", str(dtb)]
-        serials = ["-serial", console.serial_arg()]
+    machine = board.machine
+    if virtualization and board.el2_property:
+        machine += f",{board.el2_property}"
+    g = gic or config.gic
+    if g is not None:
+        if g not in gic_versions(board.name):
+            raise QemuError(f"{board.name} has no GICv{g} configuration")
+        machine += f",gic-version={g}"
+    options = list(board.qemu_options)
+    if cpu is not None:
+        if "-cpu" not in options:
+            raise QemuError(f"QEMU {board.machine} has a fixed CPU, not {cpu!r}")
+        options[options.index("-cpu") + 1] = cpu
+    argv += ["-M", machine, "-m", f"{board.ram >> 20}M", *options]
+
+    if uart == "both":
+        serials = ["-chardev", console.chardev_arg("con")]
+        serials += [a for _ in board.uarts for a in ("-serial", "chardev:con")]
+    elif uart in board.uarts:
+        serials = [a for u in board.uarts
+                   for a in ("-serial", console.serial_arg() if u == uart else "null")]
+        if uart != board.default_uart:
+            index = board.uarts.index(uart)
+            append = f"console=serial{index} {append}" if append else f"console=serial{index}"
     else:
-        argv += ["-M", board.machine, "-accel", "tcg,thread=single"]
-        if uart == "mini":       # QEMU's serial0 is the PL011, serial1 the mini UART
-            serials = ["-serial", "null", "-serial", console.serial_arg()]
-        elif uart == "pl011":
-            serials = ["-serial", console.serial_arg(), "-serial", "null"]
-            append = f"console=serial0 {append}" if append else "console=serial0"
-        else:
-            serials = ["-chardev", console.chardev_arg("con")]
-            serials += ["-serial", "chardev:con", "-serial", "chardev:con"]
-        if not no_dtb:
-            path = dtb or (paths.dtb_dir() / board.dtb if board.dtb else None)
-            if path is not None:
-                if not path.is_file():
-                    raise QemuError(f"device tree {path} is missing: run ./mamoru setup")
-                argv += ["-dtb", str(path)]
+        raise QemuError(f"QEMU {board.machine} has no {uart!r} UART "
+                        f"(only {', '.join(board.uarts)})")
+
+    if not no_dtb:
+        path = dtb or (paths.dtb_dir() / board.dtb if board.dtb else None)
+        if path is not None:      # none: QEMU generates the device tree
+            if not path.is_file():
+                raise QemuError(f"device tree {path} is missing: run ./mamoru setup")
+            argv += ["-dtb", str(path)]
 
     argv += ["-kernel", str(image), "-display", "none", "-monitor", "none", *serials]
     if append:
@@ -190,6 +203,7 @@ class Qemu:
         virtualization: bool = True,
         append: str | None = None,
         initrd: Path | None = None,
+        cpu: str | None = None,
         extra: Sequence[str] = (),
     ) -> None:
         """Options after connect_timeout are qemu_argv's."""
@@ -208,6 +222,7 @@ class Qemu:
             virtualization=virtualization,
             append=append,
             initrd=initrd,
+            cpu=cpu,
             extra=extra,
         )
         self.argv: list[str] = []

@@ -9,7 +9,11 @@ The image is deterministic: fixed disk signature and volume ID, fixed timestamps
 
 Layout (sectors of 512 bytes):
   0            MBR: disk signature, one partition entry (type 0x0c, FAT32 with LBA)
-  8192 (4 MiB) the FAT32 boot partition, 256 MiB, label MAMORU, 2 KiB clusters
+  8192 (4 MiB) the FAT32 boot partition (board.toml's [sdcard] partition_mib, 256 MiB for
+               both Pis), label MAMORU, 2 KiB clusters
+
+What differs between boards (firmware files, DTB, config.txt section, UART clock, size)
+comes from the board's board.toml, through mamoru.boards.
 """
 
 from __future__ import annotations
@@ -28,15 +32,14 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from mamoru import debian, paths, sdcard_dtb
-from mamoru.boards import BOARDS
+from mamoru.boards import BOARDS, sd_boards
 
 SECTOR = 512
 MIB = 1 << 20
 PART_START = 4 * MIB
-PART_SIZE = 256 * MIB
-DISK_SIZE = PART_START + PART_SIZE
 # mkfs.vfat's default for 256 MiB is one sector (512-byte clusters); the Pi's own images
-# use 2 KiB or more. 4 KiB would leave fewer than the 65525 clusters FAT32 needs.
+# use 2 KiB or more. 4 KiB would leave fewer than the 65525 clusters FAT32 needs
+# (a partition_mib below 256 would need smaller clusters).
 CLUSTER_SECTORS = 4
 FAT32_LBA = 0x0C
 FAT_TYPES = frozenset({0x01, 0x04, 0x06, 0x0B, 0x0C, 0x0E})
@@ -68,21 +71,29 @@ class CardError(RuntimeError):
 
 @dataclass(frozen=True)
 class CardSpec:
+    """A board's card, from the [sdcard] table of its board.toml."""
+
     board: str
     firmware: tuple[str, ...]   # from raspi-firmware, in boot order
     dtb: str
     section: str                # config.txt conditional filter: [pi3] / [pi4]
     core_freq: int              # MHz: the VPU clock the mini UART's baud rate is derived from
+    part_size: int              # bytes of the FAT32 boot partition
+
+    @property
+    def disk_size(self) -> int:
+        return PART_START + self.part_size
 
 
-CARDS: dict[str, CardSpec] = {
-    # Pi 4: the boot ROM and second stage live in the board's EEPROM; no bootcode.bin.
-    "rpi4": CardSpec("rpi4", ("start4.elf", "fixup4.dat"), "bcm2711-rpi-4-b.dtb", "pi4", 360),
-    # Pi 3: the boot ROM loads bootcode.bin, which loads start.elf (+ fixup.dat).
-    "rpi3": CardSpec(
-        "rpi3", ("bootcode.bin", "start.elf", "fixup.dat"), "bcm2837-rpi-3-b.dtb", "pi3", 250
-    ),
-}
+def _spec(board: str) -> CardSpec:
+    b = BOARDS[board]
+    assert b.sdcard is not None and b.dtb is not None   # boards.py checks both
+    return CardSpec(board, b.sdcard.firmware, b.dtb, b.sdcard.section, b.sdcard.core_freq,
+                    b.sdcard.partition_size)
+
+
+# The boards with an [sdcard] table: the Raspberry Pis.
+CARDS: dict[str, CardSpec] = {board: _spec(board) for board in sd_boards()}
 
 
 def card_spec(board: str) -> CardSpec:
@@ -133,6 +144,9 @@ def config_txt(board: str, *, bundle: bool = True, debug_boot: bool = False,
     spec = card_spec(board)
     if console not in CONSOLES:
         raise CardError(f"no console UART {console!r}: only {', '.join(CONSOLES)}")
+    if BOARDS[board].arch.name != "arm64":   # arm_64bit=1 and the Image format below
+        raise CardError(f"config.txt is written for arm64 boards, not {board}'s "
+                        f"{BOARDS[board].arch.name}")
     title = BOARDS[board].title
     initramfs = (
         f"initramfs {BUNDLE} followkernel"
@@ -517,20 +531,21 @@ def build_card(board: str, out: Path | None = None, *, kernel: Path | None = Non
     with tempfile.TemporaryDirectory(prefix="mamoru-card-") as tmp:
         contents = gather(board, Path(tmp), kernel=kernel, bundle=bundle, dtb=dtb,
                           debug_boot=debug_boot, console=console)
+        part_size = card_spec(board).part_size
         total = sum(p.stat().st_size for p in contents.files.values())
-        if total > PART_SIZE * 9 // 10:
+        if total > part_size * 9 // 10:
             raise CardError(f"the files take {total >> 20} MiB; the partition has "
-                            f"{PART_SIZE >> 20} MiB")
+                            f"{part_size >> 20} MiB")
         partial = out.with_name(f".{out.name}.partial")
         try:
             with open(partial, "wb") as f:
-                f.truncate(DISK_SIZE)
-                f.write(mbr([(FAT32_LBA, PART_START // SECTOR, PART_SIZE // SECTOR)], signature))
+                f.truncate(PART_START + part_size)
+                f.write(mbr([(FAT32_LBA, PART_START // SECTOR, part_size // SECTOR)], signature))
             _tool(
                 ["mkfs.vfat", "-F", "32", "-s", str(CLUSTER_SECTORS), "-n", VOLUME_LABEL,
                  "-i", f"{volume_id:08x}",
                  "--invariant", "--mbr=n", "-h", str(PART_START // SECTOR),
-                 f"--offset={PART_START // SECTOR}", str(partial), str(PART_SIZE // 1024)],
+                 f"--offset={PART_START // SECTOR}", str(partial), str(part_size // 1024)],
                 "mkfs.vfat",
             )
             _set_volume_id(partial, volume_id)

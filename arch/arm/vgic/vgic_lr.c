@@ -25,8 +25,8 @@
 #define GICH_APR 0x0f0
 #define GICH_LR(n) (0x100 + 4 * (n))
 
-#define HCR_EN (1u << 0)
-#define HCR_UIE (1u << 1)
+#define GICH_HCR_EN (1u << 0)
+#define GICH_HCR_UIE (1u << 1)
 #define LR_EOI (1u << 19)
 #define LR_PENDING (1u << 28)
 #define LR_STATE(lr) (((lr) >> 28) & 3)
@@ -50,7 +50,7 @@ static void maintenance(unsigned irq, void *arg)
 	for (unsigned n = 0; n < nr_lrs; n++)
 		if (eisr & (1ull << n))
 			wr(GICH_LR(n), rd(GICH_LR(n)) & ~LR_EOI);
-	wr(GICH_HCR, rd(GICH_HCR) & ~HCR_UIE);
+	wr(GICH_HCR, rd(GICH_HCR) & ~GICH_HCR_UIE);
 }
 
 static int lr_host_init(void)
@@ -78,7 +78,7 @@ static int lr_guest_init(struct vgic *v, uint64_t gicc_ipa, uint64_t gicc_size)
 	struct guest *g = v->guest;
 	/* The GICC frame is 8 KiB (GICC_DIR lives in the second page). */
 	uint64_t size = MIN(MAX(gicc_size, 0x2000ull), gicv_size ? gicv_size : 0x2000ull);
-	if (stage2_map(g->s2, gicc_ipa, gicv, ALIGN_UP(size, 0x1000ull), S2_DEVICE)) {
+	if (stage2_map(&g->arch.s2, gicc_ipa, gicv, ALIGN_UP(size, 0x1000ull), S2_DEVICE)) {
 		printk("%s: cannot map the virtual CPU interface at 0x%llx\n", g->name,
 		       (unsigned long long)gicc_ipa);
 		return -1;
@@ -136,7 +136,7 @@ static void lr_flush(struct vgic *v)
 		v->injected++;
 	}
 	/* More waiting than list registers: ask for an underflow interrupt. */
-	wr(GICH_HCR, HCR_EN | (overflow ? HCR_UIE : 0));
+	wr(GICH_HCR, GICH_HCR_EN | (overflow ? GICH_HCR_UIE : 0));
 }
 
 /* The list registers, VMCR (the guest's GICV_CTLR/PMR/BPR) and the active

@@ -6,6 +6,7 @@
  * and on GICv3 hosts. Costs a trap for each acknowledge and EOI.
  */
 #include <arch/sysreg.h>
+#include <arch/sysreg_bits.h>
 #include <arch/vgic.h>
 #include <mamoru/guest.h>
 #include <mamoru/libc.h>
@@ -24,7 +25,6 @@
 #define GICC_DIR 0x1000
 #define GICC_SIZE 0x2000
 #define SPURIOUS 1023
-#define HCR_VI (1ull << 7)
 
 /* Priority of the highest-priority active interrupt (0x100: none). */
 static unsigned running_priority(const struct vgic *v)

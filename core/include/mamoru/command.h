@@ -31,7 +31,6 @@ struct command {
 const struct command *command_find(const char *name);
 /* Iterate over all commands, sorted by name: i from 0 until NULL. */
 const struct command *command_at(size_t i);
-size_t command_count(void);
 
 /* Splits line in place into argv (whitespace separated, "double quotes"
  * group, backslash escapes inside quotes). Returns argc, or -1 with *err set

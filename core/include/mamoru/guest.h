@@ -6,10 +6,9 @@
 #ifndef MAMORU_GUEST_H
 #define MAMORU_GUEST_H
 
-#include <arch/stage2.h>
-#include <arch/vcpu.h>
-#include <arch/vgic.h>
+#include <arch/guest_arch.h>
 #include <mamoru/console.h>
+#include <mamoru/guest_console.h>
 #include <mamoru/guest_wp.h>
 #include <mamoru/vdev.h>
 
@@ -41,9 +40,7 @@ struct guest {
 	int id;
 	enum guest_state state;
 	char reason[96];             /* why it stopped, for `guest list` */
-	unsigned resets;
 	uint64_t exits_seen, bad_accesses;
-	bool reset_requested;        /* the guest asked for a reboot */
 
 	/* Guest RAM: one contiguous block of host memory. */
 	uint64_t ram_ipa, ram_size;
@@ -51,15 +48,13 @@ struct guest {
 	uint64_t kernel_ipa, initrd_ipa, dtb_ipa;
 
 	struct guest_image image;
-	struct vcpu vcpu;
-	struct stage2 s2_tables;
-	struct stage2 *s2;
-	struct vgic vgic;
+	struct arch_guest arch;      /* the CPU side's state (arch/guest_arch.h) */
 	struct guest_wp wp;          /* stage-2 write protection (the IDS arms it) */
 
 	struct vdev vdevs[GUEST_MAX_VDEVS];
 	unsigned nvdevs;
-	struct vdev *uart;           /* the guest's console UART */
+	const char *irqchip;         /* the emulator of its interrupt controller */
+	struct guest_console console;   /* the UART the guest's console is on */
 
 	/* Console output ring (bytes the guest wrote to its UART). */
 	uint8_t out_ring[GUEST_CONSOLE_RING];
@@ -78,36 +73,26 @@ const char *guest_state_name(enum guest_state s);
 /* Sets up a guest from a bundle entry: validates the images, allocates
  * RAM, builds stage 2 and devices, loads the images. Prints why on error. */
 int guest_create(struct guest *g, const char *name, const struct guest_image *img);
-/* Reloads the images and puts the vCPU at the kernel entry. */
+/* Reloads the images into otherwise zeroed RAM, resets the devices and puts
+ * the vCPU at the kernel entry. */
 int guest_reset(struct guest *g);
 void guest_start(struct guest *g);       /* LOADED/PAUSED/HALTED -> RUNNING */
 void guest_pause(struct guest *g);
 void guest_resume(struct guest *g);
 void guest_halt(struct guest *g, const char *reason);
 
-/* Adds an emulated device at [base, base+size) of g's guest-physical space;
- * NULL when g already has GUEST_MAX_VDEVS devices. */
-struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, uint64_t size,
-			    const struct vdev_ops *ops, void *priv);
-
-/* Copies the vCPU's live EL1 state into g->vcpu for inspection. */
+/* Copies the vCPU's live EL1 state into g->arch.vcpu for inspection. */
 void guest_snapshot(struct guest *g);
 
-/* Guest-physical access, bounded to guest RAM; -1 outside it. */
+/* Guest-physical read, bounded to guest RAM; -1 outside it. */
 int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len);
-int guest_write_phys(struct guest *g, uint64_t ipa, const void *buf, size_t len);
 
-/* Console output of the guest (from its emulated UART). */
-void guest_console_put(struct guest *g, uint8_t c);
-/* Bytes typed by the user for the guest (vserial bind). */
-void guest_console_input(struct guest *g, uint8_t c);
-
-/* Runs the scheduler's share for guests: enters a runnable guest until
- * something needs the hypervisor (an interrupt, idle, a stop). Returns
- * false when no guest is runnable (the caller may sleep). */
+/* Runs g's vCPU until the hypervisor is needed and acts on why it stopped
+ * (power off, reset, crash). False when g went idle (WFI, nothing pending). */
+bool guest_run_slice(struct guest *g);
+/* Gives the CPU to the running guests in turn (core/guest_sched.c) until
+ * one does not idle. False when none is running or all of them idle (the
+ * caller may sleep until an interrupt). */
 bool guests_run(void);
-
-/* Loads every guest in the bundle found through /chosen initrd. */
-int guests_init(const void *bundle, size_t size, bool autostart);
 
 #endif

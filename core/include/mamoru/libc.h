@@ -38,6 +38,12 @@ int parse_u64(const char *s, uint64_t *out);
  * messages quote guest bytes as \xNN themselves). */
 #define ESC_KEEP_BACKSLASH 2u
 size_t str_escape(char *out, size_t size, const char *in, size_t len, unsigned flags);
+/* The same contract for the inside of a JSON string literal (no quotes
+ * added): '"' and '\\' escaped, printable ASCII as is, every other byte as
+ * \u00NN (a byte, not a decoded character: the output is ASCII, valid JSON
+ * whatever the input, and each input byte stays recognisable). 6 * len + 1
+ * bytes always suffice. */
+size_t json_escape(char *out, size_t size, const char *in, size_t len);
 
 /* vsnprintf/snprintf with %d %i %u %x %X %p %s %c %% and the l, ll, z
  * length modifiers, '-' and '0' flags, width and precision (for %s).

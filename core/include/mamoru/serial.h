@@ -50,7 +50,5 @@ void serial_console_putc_raw(char c);
 int serial_console_getc(void);
 struct serial_port *serial_console_port(void);
 bool serial_console_pending(void);
-/* Bytes received/dropped and receive interrupts taken, for `irqstat`. */
-void serial_console_stats(uint64_t *rx, uint64_t *dropped, uint64_t *irqs);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vserial: hands the user's console to a guest's UART until the escape
- * sequence ESC x q, Xvisor-style.
+ * vserial: hands the user's console to a guest's console UART until the
+ * escape sequence ESC x q, Xvisor-style. The escape sequence always works:
+ * bytes the guest does not read are queued a little, then dropped.
  */
 #ifndef MAMORU_VSERIAL_H
 #define MAMORU_VSERIAL_H
@@ -10,9 +11,11 @@
 
 void vserial_bind(struct guest *g);
 struct guest *vserial_bound(void);
-/* A byte typed while bound: forwarded, or part of the escape sequence. */
+/* A byte typed while bound: queued for the guest, or part of the escape
+ * sequence (which detaches). Never blocks. */
 void vserial_input(uint8_t c);
-/* True when the bound guest can take another byte now. */
-bool vserial_ready(void);
+/* Hands queued bytes to the bound guest's UART as far as it takes them;
+ * true when it took any. */
+bool vserial_pump(void);
 
 #endif

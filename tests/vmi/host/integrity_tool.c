@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "regs_file.h"
+
 struct blob {
 	uint8_t *data;
 	size_t len;
@@ -96,26 +98,6 @@ static int on_finding(void *ctx, const struct integ_finding *f)
 	return 0;
 }
 
-static void read_regs(const char *path, struct vmi_regs *r)
-{
-	FILE *f = fopen(path, "r");
-	char name[32];
-	unsigned long long val;
-	memset(r, 0, sizeof(*r));
-	if (!f)
-		return;
-	while (fscanf(f, "%31s %llx", name, &val) == 2) {
-		if (!strcmp(name, "ttbr0_el1")) r->ttbr0_el1 = val;
-		else if (!strcmp(name, "ttbr1_el1")) r->ttbr1_el1 = val;
-		else if (!strcmp(name, "tcr_el1")) r->tcr_el1 = val;
-		else if (!strcmp(name, "sctlr_el1")) r->sctlr_el1 = val;
-		else if (!strcmp(name, "vbar_el1")) r->vbar_el1 = val;
-		else if (!strcmp(name, "sp_el0")) r->sp_el0 = val;
-		else if (!strcmp(name, "pc")) r->pc = val;
-	}
-	fclose(f);
-}
-
 /* --scan DUMP GPA REGS PROFILE MANIFEST IMAGE LOAD_PA */
 static int scan(char **argv)
 {
@@ -130,7 +112,7 @@ static int scan(char **argv)
 		printf("error: cannot read the inputs\n");
 		return 1;
 	}
-	read_regs(argv[2], &regs);
+	read_regs_file(argv[2], &regs);      /* none: all 0 */
 	struct vmi_bank bank = { strtoull(argv[1], NULL, 0), dump.len, dump.data };
 	if (profile_load(&p, prof.data, prof.len, err, sizeof(err)) ||
 	    integ_load(&m, mf.data, mf.len, err, sizeof(err)) ||

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "regs_file.h"
+
 static int fail(struct vmi *v, int rc)
 {
 	printf("error %s: %s\n", vmi_strerror(rc), vmi_error(v));
@@ -62,29 +64,6 @@ static uint64_t num(const char *s)
 		exit(2);
 	}
 	return v;
-}
-
-static void read_regs(const char *path, struct vmi_regs *r)
-{
-	FILE *f = fopen(path, "r");
-	char name[32];
-	unsigned long long val;
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	memset(r, 0, sizeof(*r));
-	while (fscanf(f, "%31s %llx", name, &val) == 2) {
-		if (!strcmp(name, "ttbr0_el1")) r->ttbr0_el1 = val;
-		else if (!strcmp(name, "ttbr1_el1")) r->ttbr1_el1 = val;
-		else if (!strcmp(name, "tcr_el1")) r->tcr_el1 = val;
-		else if (!strcmp(name, "sctlr_el1")) r->sctlr_el1 = val;
-		else if (!strcmp(name, "vbar_el1")) r->vbar_el1 = val;
-		else if (!strcmp(name, "sp_el0")) r->sp_el0 = val;
-		else if (!strcmp(name, "pc")) r->pc = val;
-		else if (!strcmp(name, "image_pa")) r->image_pa = val;
-	}
-	fclose(f);
 }
 
 static int print_task(void *ctx, const struct vmi_task *t)
@@ -186,7 +165,10 @@ int main(int argc, char **argv)
 	char err[160];
 	static struct vmi v;
 
-	read_regs(argv[3], &regs);
+	if (read_regs_file(argv[3], &regs)) {
+		perror(argv[3]);
+		exit(2);
+	}
 	if (profile_load(&prof, pdata, prof_len, err, sizeof(err))) {
 		printf("error profile: %s\n", err);
 		return 1;

@@ -303,9 +303,10 @@ class Launcher:
         virtualization: bool = True,
         append: str | None = None,
         initrd: Path | None = None,
+        cpu: str | None = None,
     ) -> Target:
         t = qemu_target(config, initrd=initrd, console_uart=console_uart, no_dtb=no_dtb,
-                        virtualization=virtualization, append=append)
+                        virtualization=virtualization, append=append, cpu=cpu)
         self.targets.append(t)
         t.use(self.node)
         t.boot(wait_prompt=wait_prompt, timeout=timeout)

@@ -16,15 +16,15 @@ import sys
 from pathlib import Path
 
 from mamoru import paths
-from mamoru.boards import BOARDS
+from mamoru.boards import BOARDS, DEFAULT_BOARD
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--board",
         choices=[*BOARDS, "all"],
-        default="rpi4",
-        help="board to build, or all of them (default: rpi4)",
+        default=DEFAULT_BOARD,
+        help=f"board to build, or all of them (default: {DEFAULT_BOARD}, boards/boards.toml)",
     )
     parser.add_argument(
         "-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",

@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 import subprocess
 
-from mamoru.boards import BOARDS
+from mamoru.boards import BOARDS, DEFAULT_BOARD
 from mamoru.verbs.build import scons_argv
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--board", choices=list(BOARDS), default="rpi4",
-        help="board whose configuration to edit (default: rpi4)",
+        "--board", choices=list(BOARDS), default=DEFAULT_BOARD,
+        help=f"board whose configuration to edit (default: {DEFAULT_BOARD})",
     )
     parser.add_argument("--out", metavar="DIR", help="the configuration's output folder")
 

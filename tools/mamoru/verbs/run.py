@@ -5,7 +5,7 @@ Sets up the host and builds first (unless --no-build), including the guest
 bundle (Debian's arm64 kernel + busybox), which QEMU loads like an initrd.
 `vserial bind guest0` reaches the guest's shell; ESC x q comes back.
 With --guests FILE the bundle holds the guests of that TOML file (README.md, "Your own guest").
-Arguments after `--` go to QEMU as they are, e.g.: ./mamoru run --board virt -- -s -S
+Arguments after `--` go to QEMU as they are, e.g.: ./mamoru run --board rpi4 -- -s -S
 Quit QEMU with Ctrl-A x.
 """
 
@@ -16,7 +16,15 @@ import os
 from pathlib import Path
 
 from mamoru import paths
-from mamoru.boards import BOARDS, BoardConfig, config_for
+from mamoru.boards import (
+    BOARDS,
+    CONFIGS,
+    DEFAULT_BOARD,
+    UART_NAMES,
+    BoardConfig,
+    config_for,
+    gic_versions,
+)
 from mamoru.qemu import Chardev, QemuError, qemu_argv
 from mamoru.verbs import build
 
@@ -25,14 +33,20 @@ PASSTHROUGH = "QEMU arguments"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--board", choices=list(BOARDS), default="rpi4", help="board to boot (default: rpi4)"
+        "--board", choices=list(BOARDS), default=DEFAULT_BOARD,
+        help=f"board to boot (default: {DEFAULT_BOARD}, the QEMU demo)",
+    )
+    gics = sorted({c.gic for c in CONFIGS if c.gic is not None})
+    parser.add_argument(
+        "--gic", type=int, choices=gics, default=None,
+        help="GIC version, on boards that have a choice ("
+        + "; ".join(f"{b}: {' or '.join(map(str, gic_versions(b)))}, default {config_for(b).gic}"
+                    for b in BOARDS if gic_versions(b)) + ")",
     )
     parser.add_argument(
-        "--gic", type=int, choices=(2, 3), default=None, help="virt: GIC version (default: 3)"
-    )
-    parser.add_argument(
-        "--console-uart", choices=("mini", "pl011", "both"), default=None,
-        help="raspi: the UART for the console (default: the DTB's choice, the mini UART)",
+        "--console-uart", choices=(*UART_NAMES, "both"), default=None,
+        help="the UART for the console (default: the board's, from its DTB; the Pis: the "
+        "mini UART; 'both' multiplexes all of the board's UARTs)",
     )
     parser.add_argument("--dtb", type=Path, default=None, help="boot with this device tree")
     parser.add_argument("--no-build", action="store_true", help="boot the existing image")
@@ -44,9 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.gic and args.gic not in gic_versions(args.board):
+        raise SystemExit(f"run: {args.board} has no GICv{args.gic} configuration")
     config: BoardConfig = config_for(args.board, args.gic)
-    if args.gic and args.board != "virt":
-        raise SystemExit("run: --gic applies to --board virt only")
     if args.guests and args.no_guest:
         raise SystemExit("run: --guests and --no-guest contradict each other")
     rc = build.prepare([args.board], args.jobs, no_build=args.no_build, bundle=not args.no_guest,

@@ -14,6 +14,7 @@
                                                      the mini UART (the card's DTB gives
                                                      it GPIO 14/15; Bluetooth loses it)
 
+--board is needed (rpi3 or rpi4; the boards whose board.toml has an [sdcard] table).
 The image: MBR, one FAT32 partition (type 0x0c) of 256 MiB at 4 MiB with the Pi
 firmware from Debian's raspi-firmware, the board's DTB, config.txt, cmdline.txt,
 mamoru.img and guests.cpio. Builds the board first (unless --no-build); no root needed
@@ -34,8 +35,10 @@ from mamoru.verbs import build, setup
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--board", choices=list(sdcard.CARDS), default="rpi4",
-                        help="the Raspberry Pi (default: rpi4)")
+    parser.add_argument("--board", choices=list(sdcard.CARDS), default=None,
+                        help="the Raspberry Pi: needed (no default: the firmware and device "
+                        "tree on a card fit one model only, and the project's default board "
+                        "has no SD card), except with --image")
     parser.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
                         help="image file (default: build/<board>/mamoru-<board>.img)")
     parser.add_argument("--no-build", action="store_true",
@@ -100,9 +103,14 @@ def main(args: argparse.Namespace) -> int:
         return _fail(f"{args.image} does not exist")
     if args.image and args.guests:
         return _fail("--image writes a card image built before; --guests does not apply")
+    if args.board is None and not args.image:
+        return _fail(f"which Raspberry Pi? --board {' or '.join(sdcard.CARDS)} (a card's "
+                     "firmware and device tree fit one model only)")
     if args.flash:   # refuse a wrong device before spending time on the build
+        size = (args.image.stat().st_size if args.image
+                else sdcard.card_spec(args.board).disk_size)
         try:
-            disk = flash.BlockHost().inspect(args.flash, sdcard.DISK_SIZE)
+            disk = flash.BlockHost().inspect(args.flash, size)
         except flash.FlashError as e:
             return _fail(f"will not flash: {e}")
         if _refuse(disk, args.force):
@@ -139,7 +147,8 @@ def main(args: argparse.Namespace) -> int:
     if not contents.bundle:
         _say(f"warning: no guest bundle ({sdcard.bundle_path(args.board)}): the card boots "
              "the hypervisor without guests")
-    _say(f"{out} ({sdcard.DISK_SIZE >> 20} MiB): {', '.join(contents.files)}")
+    _say(f"{out} ({sdcard.card_spec(args.board).disk_size >> 20} MiB): "
+         f"{', '.join(contents.files)}")
     if args.debug_boot:
         _say("config.txt has uart_2ndstage=1 and dtdebug=1: the firmware's boot log comes "
              "first on the console (docs/sdcard.md, \"When nothing appears\")")
@@ -190,7 +199,8 @@ def update(args: argparse.Namespace) -> int:
             files = sdcard.update_files(args.board, args.all, Path(tmp),
                                         debug_boot=args.debug_boot, console=args.console)
         if sdcard.BUNDLE not in files and not args.all:
-            _say(f"warning: no guest bundle ({sdcard.bundle_path(args.board)}) to copy")
+            where = args.image or sdcard.bundle_path(args.board)
+            _say(f"warning: no guest bundle ({where}) to copy")
         if target.is_dir():
             sdcard.update_directory(target, files, force=args.force)
             where = str(target)

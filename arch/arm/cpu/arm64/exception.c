@@ -5,8 +5,11 @@
  * faulting address and every register, then the CPU halts.
  */
 #include <arch/cpu.h>
+#include <arch/esr.h>
 #include <arch/sysreg.h>
+#include <arch/sysreg_bits.h>
 #include <mamoru/console.h>
+#include "el2.h"
 
 struct exc_frame {
 	uint64_t x[31];
@@ -22,32 +25,6 @@ static const char *const exception_kinds[16] = {
 	"IRQ from lower EL (AArch32)",   "FIQ from lower EL (AArch32)",
 	"SError from lower EL (AArch32)",
 };
-
-static const char *ec_name(unsigned ec)
-{
-	switch (ec) {
-	case 0x00: return "Unknown reason";
-	case 0x01: return "WFI/WFE trapped";
-	case 0x07: return "SIMD/FP access trapped";
-	case 0x0e: return "Illegal execution state";
-	case 0x15: return "SVC from AArch64";
-	case 0x16: return "HVC from AArch64";
-	case 0x17: return "SMC from AArch64";
-	case 0x18: return "MSR/MRS/system instruction trapped";
-	case 0x20: return "Instruction Abort from lower EL";
-	case 0x21: return "Instruction Abort (same EL)";
-	case 0x22: return "PC alignment fault";
-	case 0x24: return "Data Abort from lower EL";
-	case 0x25: return "Data Abort (same EL)";
-	case 0x26: return "SP alignment fault";
-	case 0x2f: return "SError interrupt";
-	case 0x30: case 0x31: return "Breakpoint";
-	case 0x32: case 0x33: return "Software step";
-	case 0x34: case 0x35: return "Watchpoint";
-	case 0x3c: return "BRK instruction";
-	default: return "Reserved or unhandled exception class";
-	}
-}
 
 /* Fault status code of an instruction or data abort (ISS[5:0]). */
 static const char *fault_status(unsigned fsc)
@@ -76,21 +53,57 @@ __noreturn void cpu_halt(void)
 }
 
 void exception_fatal(struct exc_frame *f, unsigned kind);
+void el2_serror(struct exc_frame *f);
+
+static volatile bool serror_expected;
+static volatile uint64_t serror_esr;
+
+/*
+ * An SError the last guest left pending (ISR_EL1.A after its exit): taken
+ * here, at EL2, by unmasking it for a moment, so it is charged to that
+ * guest instead of the next one to run. Returns whether there was one.
+ */
+bool el2_take_pending_serror(uint64_t *esr)
+{
+	dsb_sy();
+	isb();
+	if (!(read_sysreg(isr_el1) & ISR_A))
+		return false;
+	serror_expected = true;
+	__asm__ volatile("msr daifclr, #4\n\tisb\n\tmsr daifset, #4" ::: "memory");
+	serror_expected = false;
+	*esr = serror_esr;
+	return true;
+}
+
+/* SError taken at EL2 (vector "SError, current EL with SP_ELx"). */
+void el2_serror(struct exc_frame *f)
+{
+	if (serror_expected) {
+		serror_esr = f->esr;
+		return;
+	}
+	exception_fatal(f, 7);
+}
 
 void exception_fatal(struct exc_frame *f, unsigned kind)
 {
-	unsigned ec = (unsigned)(f->esr >> 26) & 0x3f;
+	unsigned ec = (unsigned)(f->esr >> ESR_EC_SHIFT) & 0x3f;
 	uintptr_t base = (uintptr_t)__image_start;
+	const char *owner = el2_guest_on_cpu();
 
 	printk("\n*** Mamoru: unexpected exception: %s\n", exception_kinds[kind & 15]);
-	printk("  ESR_EL2  0x%016llx  EC 0x%02x %s", (unsigned long long)f->esr, ec, ec_name(ec));
-	if (ec == 0x20 || ec == 0x21 || ec == 0x24 || ec == 0x25) {
+	if ((kind & 3) == 3)    /* SError: asynchronous, its cause may be a guest's access */
+		printk("  SError at EL2; EL1 state on the CPU: %s%s\n", owner ? "guest " : "",
+		       owner ? owner : "none (no guest loaded)");
+	printk("  ESR_EL2  0x%016llx  EC 0x%02x %s", (unsigned long long)f->esr, ec, esr_class_name(ec));
+	if (ec == EC_IABT_LOW || ec == EC_IABT_CUR || ec == EC_DABT_LOW || ec == EC_DABT_CUR) {
 		unsigned fsc = (unsigned)f->esr & 0x3f;
 		printk(": %s", fault_status(fsc));
 		if ((fsc & 0x30) == 0)
 			printk(", level %u", fsc & 3);
-		if (ec == 0x24 || ec == 0x25)
-			printk(", %s", (f->esr & (1u << 6)) ? "write" : "read");
+		if (ec == EC_DABT_LOW || ec == EC_DABT_CUR)
+			printk(", %s", (f->esr & ESR_WNR) ? "write" : "read");
 	}
 	printk("\n  FAR_EL2  0x%016llx\n", (unsigned long long)f->far);
 	printk("  ELR_EL2  0x%016llx", (unsigned long long)f->elr);

@@ -9,6 +9,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/sysreg.h>
+#include <arch/sysreg_bits.h>
 #include <mamoru/console.h>
 #include <mamoru/libc.h>
 
@@ -126,42 +127,17 @@ int mmu_init(const struct mem_region *ram, size_t nram)
 	uint64_t parange = read_sysreg(id_aa64mmfr0_el1) & 0xf;
 	if (parange > 5)
 		parange = 5;
-	uint64_t tcr = (64 - VA_BITS) | (1ull << 8) | (1ull << 10) | (3ull << 12) | (parange << 16) |
-		       (1ull << 23) | (1ull << 31);
-	write_sysreg(mair_el2, 0xffull | (0x04ull << 8));
+	uint64_t tcr = TCR_EL2_T0SZ(VA_BITS) | TCR_EL2_IRGN0_WBWA | TCR_EL2_ORGN0_WBWA |
+		       TCR_EL2_SH0_INNER | TCR_EL2_PS(parange) | TCR_EL2_RES1;
+	write_sysreg(mair_el2, (MAIR_ATTR_NORMAL_WB << (8 * MAIR_NORMAL)) |
+			       (MAIR_ATTR_DEVICE_nGnRE << (8 * MAIR_DEVICE)));
 	write_sysreg(tcr_el2, tcr);
 	write_sysreg(ttbr0_el2, (uintptr_t)root);
 	dsb_sy();
 	isb();
 	__asm__ volatile("tlbi alle2\n\tdsb sy\n\tic iallu\n\tdsb sy\n\tisb" ::: "memory");
 
-	uint64_t sctlr = 0x30c50830ull   /* RES1 bits */
-		       | (1u << 0)       /* M: MMU on */
-		       | (1u << 2)       /* C: data cache */
-		       | (1u << 3)       /* SA: stack alignment check */
-		       | (1u << 12)      /* I: instruction cache */
-		       | (1u << 19);     /* WXN: writable implies never-executable */
-	write_sysreg(sctlr_el2, sctlr);
+	write_sysreg(sctlr_el2, SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_I | SCTLR_WXN);
 	isb();
 	return 0;
-}
-
-const char *mmu_describe(uintptr_t va, char out[4])
-{
-	uint64_t *t = root;
-	for (int level = 1; t && level <= 3; level++) {
-		uint64_t e = t[(va >> level_shift(level)) & (TABLE_ENTRIES - 1)];
-		if (!(e & DESC_VALID))
-			return NULL;
-		if (level < 3 && (e & DESC_TABLE)) {
-			t = (uint64_t *)(uintptr_t)(e & DESC_ADDR_MASK);
-			continue;
-		}
-		out[0] = 'r';
-		out[1] = (e & DESC_AP_RO) ? '-' : 'w';
-		out[2] = (e & DESC_XN) ? '-' : 'x';
-		out[3] = '\0';
-		return out;
-	}
-	return NULL;
 }

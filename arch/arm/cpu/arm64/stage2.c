@@ -126,10 +126,3 @@ void stage2_activate(const struct stage2 *s2)
 	isb();
 	__asm__ volatile("tlbi vmalls12e1\n\tdsb ish\n\tisb" ::: "memory");
 }
-
-int stage2_lookup(const struct stage2 *s2, uint64_t ipa, uint64_t *pa)
-{
-	if (ipa >> S2_IPA_BITS)
-		return -1;
-	return s2pt_lookup(s2->root, ipa, pa, NULL, NULL);
-}

@@ -6,11 +6,11 @@
  */
 #include <arch/cpu.h>
 #include <arch/sysreg.h>
+#include <arch/sysreg_bits.h>
 #include <mamoru/console.h>
 #include <mamoru/fdt.h>
 #include <mamoru/irq.h>
 
-#define CNTHP_CTL_ENABLE (1u << 0)
 #define TIMER_IRQ_INDEX_HYP 3   /* DT "arm,armv8-timer" order: sec, phys, virt, hyp */
 
 static uint64_t freq, period, ticks, start_count;
@@ -71,7 +71,7 @@ int timer_init(const void *fdtp)
 	if (irq_register(irq, "timer (CNTHP)", timer_tick, NULL))
 		return -1;
 	write_sysreg(cnthp_cval_el2, read_sysreg(cntpct_el0) + period);
-	write_sysreg(cnthp_ctl_el2, CNTHP_CTL_ENABLE);
+	write_sysreg(cnthp_ctl_el2, CNT_CTL_ENABLE);
 	isb();
 	irq_enable(irq);
 	return 0;

@@ -4,8 +4,6 @@
 #include <arch/vcpu.h>
 #include <mamoru/libc.h>
 
-#define SCTLR_EL1_RES1 0x30d00800ull   /* RES1 bits; MMU and caches off */
-
 void vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t dtb)
 {
 	memset(v->x, 0, sizeof(v->x));
@@ -15,7 +13,8 @@ void vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t dtb)
 	v->pc = entry;
 	v->pstate = PSTATE_EL1H | PSTATE_DAIF;
 	v->el1.sctlr = SCTLR_EL1_RES1;
-	v->el1.cpacr = 3ull << 20;           /* FP/SIMD usable at EL1 and EL0 */
+	v->el1.cpacr = CPACR_FPEN_ALL;
+	vcpu_dbg_reset(&v->dbg);
 	v->el1_live = false;                 /* the saved (reset) copy is the truth */
 }
 
@@ -47,7 +46,6 @@ void vcpu_save_el1(struct vcpu *v)
 	e->cpacr = read_sysreg(cpacr_el1);
 	e->cntkctl = read_sysreg(cntkctl_el1);
 	e->csselr = read_sysreg(csselr_el1);
-	e->mdscr = read_sysreg(mdscr_el1);
 	e->cntv_ctl = read_sysreg(cntv_ctl_el0);
 	e->cntv_cval = read_sysreg(cntv_cval_el0);
 	fp_save(&v->fp);
@@ -81,7 +79,6 @@ void vcpu_load_el1(struct vcpu *v)
 	write_sysreg(cpacr_el1, e->cpacr);
 	write_sysreg(cntkctl_el1, e->cntkctl);
 	write_sysreg(csselr_el1, e->csselr);
-	write_sysreg(mdscr_el1, e->mdscr);
 	write_sysreg(cntv_cval_el0, e->cntv_cval);
 	write_sysreg(cntv_ctl_el0, e->cntv_ctl);
 	fp_restore(&v->fp);

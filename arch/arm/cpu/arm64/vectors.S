@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * EL2 exception vectors. Interrupts taken from EL2 itself are dispatched to
- * irq_handle(); every other exception is unexpected for now and ends in a
- * crash report.
+ * irq_handle() and SErrors to el2_serror(); every other exception taken
+ * from EL2 is unexpected and ends in a crash report.
  */
 #define FRAME_SIZE	(36 * 8)
 
@@ -89,7 +89,8 @@ el2_vectors:
 	.align 7
 	b	el2_irq
 	unexpected 6
-	unexpected 7
+	.align 7
+	b	el2_serror_entry
 	/* Lower EL (a guest), AArch64 and AArch32 alike: back to guest_enter's caller. */
 	guest_exit 0
 	guest_exit 1
@@ -103,5 +104,14 @@ el2_vectors:
 el2_irq:
 	save_frame
 	bl	irq_handle
+	restore_frame
+	eret
+
+/* An SError at EL2: one a guest left pending returns here (exception.c);
+ * any other ends in a crash report. */
+el2_serror_entry:
+	save_frame
+	mov	x0, sp
+	bl	el2_serror
 	restore_frame
 	eret

@@ -1,67 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* PSCI 1.0 for the guest: version, features, CPU_OFF, SYSTEM_OFF, SYSTEM_RESET. */
-#include <arch/vcpu_run.h>
+/* PSCI calls from the guest (HVC/SMC): psci_decide says what, this does it. */
+#include <arch/psci.h>
 #include <mamoru/guest.h>
+#include "trap.h"
 
-#define PSCI_VERSION 0x84000000u
-#define PSCI_CPU_OFF 0x84000002u
-#define PSCI_CPU_ON_64 0xc4000003u
-#define PSCI_AFFINITY_INFO_64 0xc4000004u
-#define PSCI_MIGRATE_INFO_TYPE 0x84000006u
-#define PSCI_SYSTEM_OFF 0x84000008u
-#define PSCI_SYSTEM_RESET 0x84000009u
-#define PSCI_FEATURES 0x8400000au
-
-#define PSCI_SUCCESS 0
-#define PSCI_NOT_SUPPORTED ((uint64_t)-1)
-#define PSCI_INVALID_PARAMETERS ((uint64_t)-2)
-#define PSCI_ALREADY_ON ((uint64_t)-4)
-#define PSCI_TOS_NOT_PRESENT 2
-
-static bool known(uint32_t fn)
+enum trap_action vpsci_call(struct guest *g)
 {
-	switch (fn) {
-	case PSCI_VERSION: case PSCI_CPU_OFF: case PSCI_CPU_ON_64: case PSCI_AFFINITY_INFO_64:
-	case PSCI_MIGRATE_INFO_TYPE: case PSCI_SYSTEM_OFF: case PSCI_SYSTEM_RESET: case PSCI_FEATURES:
-		return true;
+	struct vcpu *v = &g->arch.vcpu;
+	uint64_t ret = PSCI_NOT_SUPPORTED;
+	switch (psci_decide((uint32_t)v->x[0], v->x[1], &ret)) {
+	case PSCI_DO_CPU_OFF:
+		return TRAP_CPU_OFF;
+	case PSCI_DO_SYSTEM_OFF:
+		return TRAP_SYSTEM_OFF;
+	case PSCI_DO_SYSTEM_RESET:
+		return TRAP_SYSTEM_RESET;
+	case PSCI_RETURN:
 	default:
-		return false;
-	}
-}
-
-enum run_result vpsci_call(struct guest *g, bool *handled)
-{
-	struct vcpu *v = &g->vcpu;
-	uint32_t fn = (uint32_t)v->x[0];
-	*handled = true;
-	switch (fn) {
-	case PSCI_VERSION:
-		v->x[0] = 0x10000;                       /* 1.0 */
-		return RUN_INTERRUPTED;
-	case PSCI_FEATURES:
-		v->x[0] = known((uint32_t)v->x[1]) ? PSCI_SUCCESS : PSCI_NOT_SUPPORTED;
-		return RUN_INTERRUPTED;
-	case PSCI_MIGRATE_INFO_TYPE:
-		v->x[0] = PSCI_TOS_NOT_PRESENT;
-		return RUN_INTERRUPTED;
-	case PSCI_CPU_ON_64:
-		/* One vCPU: only MPIDR 0 exists, and it is running. */
-		v->x[0] = (v->x[1] & 0xff00ffffffull) == 0 ? PSCI_ALREADY_ON : PSCI_INVALID_PARAMETERS;
-		return RUN_INTERRUPTED;
-	case PSCI_AFFINITY_INFO_64:
-		v->x[0] = (v->x[1] & 0xff00ffffffull) == 0 ? 0 /* ON */ : PSCI_INVALID_PARAMETERS;
-		return RUN_INTERRUPTED;
-	case PSCI_CPU_OFF:
-		guest_halt(g, "stopped its only CPU (PSCI CPU_OFF)");
-		return RUN_STOPPED;
-	case PSCI_SYSTEM_OFF:
-		guest_halt(g, "powered off (PSCI SYSTEM_OFF)");
-		return RUN_STOPPED;
-	case PSCI_SYSTEM_RESET:
-		g->reset_requested = true;
-		return RUN_STOPPED;
-	default:
-		*handled = false;
-		return RUN_INTERRUPTED;
+		v->x[0] = ret;
+		return TRAP_RESUME;
 	}
 }

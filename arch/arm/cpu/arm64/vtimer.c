@@ -7,13 +7,13 @@
  */
 #include <arch/cpu.h>
 #include <arch/sysreg.h>
+#include <arch/sysreg_bits.h>
 #include <arch/vtimer.h>
 #include <mamoru/console.h>
 #include <mamoru/fdt.h>
 #include <mamoru/guest.h>
 #include <mamoru/irq.h>
 
-#define CNTV_CTL_IMASK (1u << 1)
 #define VTIMER_PPI 27
 
 static struct guest *owner;   /* the guest whose timer state is on the CPU */
@@ -27,10 +27,10 @@ static void vtimer_fired(unsigned irq, void *arg)
 {
 	(void)irq;
 	(void)arg;
-	write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | CNTV_CTL_IMASK);
+	write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | CNT_CTL_IMASK);
 	isb();
 	if (owner)
-		vgic_raise(&owner->vgic, VTIMER_PPI);
+		vgic_raise(&owner->arch.vgic, VTIMER_PPI);
 }
 
 int vtimer_host_init(const struct fdt *fdt)
@@ -41,7 +41,7 @@ int vtimer_host_init(const struct fdt *fdt)
 	if (node < 0 || irq_of_node(fdt, node, 2, &irq))
 		return -1;
 	/* EL1 may read the physical counter; the physical timer is not offered. */
-	write_sysreg(cnthctl_el2, 1u);
+	write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN);
 	write_sysreg(cntvoff_el2, 0);
 	if (irq_register(irq, "guest virtual timer", vtimer_fired, NULL))
 		return -1;

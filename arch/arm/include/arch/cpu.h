@@ -12,9 +12,6 @@ extern char __image_start[], __text_end[], __rodata_end[], __bss_start[], __bss_
  * W^X permissions, everything else device memory) and turns on the MMU and
  * caches. */
 int mmu_init(const struct mem_region *ram, size_t nram);
-/* Walks the EL2 tables: 'r', 'w', 'x' permission characters for va, or
- * NULL when unmapped. For tests and `meminfo`. */
-const char *mmu_describe(uintptr_t va, char out[4]);
 
 /* EL2 physical timer. */
 /* The architected timer's device-tree node ("arm,armv8-timer" or v7). */
@@ -33,5 +30,19 @@ void dcache_clean_inval_range(const void *start, size_t size);
 void icache_invalidate_all(void);
 
 __noreturn void cpu_halt(void);
+
+/* The exception level the hypervisor runs at (2 once booted). */
+unsigned cpu_current_el(void);
+
+/* Interrupts to this CPU off / on, and sleeping until one is pending (with
+ * interrupts masked it still wakes; the caller unmasks to take it). */
+void cpu_irq_mask(void);
+void cpu_irq_unmask(void);
+void cpu_wait_irq(void);
+
+/* Sets up what guests need from this CPU and interrupt controller (the
+ * vGIC backend, the virtual timer interrupt); says what is missing and
+ * returns -1 when no guest can run on this host. */
+int arch_virt_init(const void *fdt);   /* const struct fdt * */
 
 #endif

@@ -29,7 +29,5 @@ int stage2_set_write(struct stage2 *s2, uint64_t ipa, uint64_t size, bool writab
 		     unsigned *changed);
 /* Makes s2 the active stage 2 (VTTBR_EL2/VTCR_EL2) and flushes its TLBs. */
 void stage2_activate(const struct stage2 *s2);
-/* Host-physical address for ipa, or -1 when unmapped. */
-int stage2_lookup(const struct stage2 *s2, uint64_t ipa, uint64_t *pa);
 
 #endif

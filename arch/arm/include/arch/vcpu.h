@@ -16,6 +16,8 @@
 
 #ifndef __ASSEMBLER__
 
+#include <arch/sysreg_bits.h>
+#include <arch/sysreg_emul.h>
 #include <mamoru/types.h>
 
 struct guest;
@@ -23,7 +25,7 @@ struct guest;
 struct vcpu_el1 {
 	uint64_t sctlr, ttbr0, ttbr1, tcr, mair, amair, vbar, contextidr;
 	uint64_t tpidr_el0, tpidrro_el0, tpidr_el1, sp_el0, sp_el1, elr, spsr;
-	uint64_t esr, far, afsr0, afsr1, par, cpacr, cntkctl, csselr, mdscr;
+	uint64_t esr, far, afsr0, afsr1, par, cpacr, cntkctl, csselr;
 	uint64_t cntv_ctl, cntv_cval;
 };
 
@@ -46,9 +48,8 @@ struct vcpu {
 	struct vcpu_el1 el1;
 	struct vcpu_fp fp;
 	bool el1_live;           /* el1/fp hold stale copies: the CPU has the real state */
-	uint64_t hcr;
+	struct vcpu_dbg dbg;     /* debug registers as the guest sees them (emulated) */
 	uint64_t esr, far, hpfar; /* syndrome of the last synchronous exit */
-	struct guest *guest;
 	uint64_t exits[4], mmio_exits, hvc_exits, wfi_exits;
 };
 
@@ -67,9 +68,6 @@ void vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t dtb);
 /* Copies the live EL1/FP state into v (when it is live) / loads it. */
 void vcpu_save_el1(struct vcpu *v);
 void vcpu_load_el1(struct vcpu *v);
-
-#define PSTATE_EL1H 0x5u
-#define PSTATE_DAIF (0xfu << 6)
 
 #endif /* __ASSEMBLER__ */
 #endif

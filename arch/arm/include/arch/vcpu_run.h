@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Running a vCPU: arch code enters the guest and handles what it can (MMIO
+ * through core's guest_mmio(), PSCI queries, WFI with something pending),
+ * then reports why the vCPU stopped. Core decides what that means for the
+ * guest (halt, reset, report): arch never changes the guest's state.
+ */
 #ifndef ARCH_VCPU_RUN_H
 #define ARCH_VCPU_RUN_H
 
@@ -6,20 +12,24 @@
 
 struct guest;
 
-enum run_result {
-	RUN_INTERRUPTED,   /* a host interrupt was handled: let the hypervisor look around */
-	RUN_IDLE,          /* the guest waits for an interrupt (WFI) */
-	RUN_STOPPED,       /* the guest stopped (powered off, reset, crashed) */
+enum vcpu_stop {
+	VCPU_YIELD,        /* the hypervisor should look around: host interrupt, a refused
+			    * write to report, burst used up */
+	VCPU_IDLE,         /* WFI, nothing pending */
+	VCPU_POWER_OFF,    /* PSCI SYSTEM_OFF (or CPU_OFF of the only CPU): info->why says which */
+	VCPU_RESET,        /* PSCI SYSTEM_RESET */
+	VCPU_CRASHED,      /* unhandled exit: info->why says what */
+};
+
+struct vcpu_stop_info {
+	char why[96];      /* for VCPU_POWER_OFF and VCPU_CRASHED */
 };
 
 /* Runs the guest's vCPU until the hypervisor is needed. */
-enum run_result vcpu_run(struct guest *g);
+enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info);
 /* The guest no longer owns the CPU's EL1 state (saved into its vcpu). */
 void vcpu_put(struct guest *g);
-/* Copies the live EL1 state of g (if on the CPU) into g->vcpu. */
+/* Copies the live EL1 state of g (if on the CPU) into g->arch.vcpu. */
 void vcpu_snapshot(struct guest *g);
-
-/* Power State Coordination Interface calls from the guest (HVC/SMC). */
-enum run_result vpsci_call(struct guest *g, bool *handled);
 
 #endif

@@ -5,8 +5,11 @@
  * a backend: the GICv2 virtual CPU interface with list registers
  * (vgic_lr.c) on hosts that have one, otherwise a trapped, emulated CPU
  * interface with HCR_EL2.VI (vgic_sw.c: the Raspberry Pi 3 has no GIC, and
- * GICv3 hosts need not offer a GICv2-compatible virtual interface). Devices call vgic_set_level() /
- * vgic_raise() and never see which backend runs.
+ * GICv3 hosts need not offer a GICv2-compatible virtual interface). The
+ * distributor registers itself as an emulator (EMULATOR(), matched on the
+ * guest device tree's GIC node). Emulated devices raise interrupts with
+ * arch_guest_irq() (arch/guest_irq.h), which lands in vgic_set_level(); the
+ * virtual timer uses vgic_raise(). Neither sees which backend runs.
  */
 #ifndef ARCH_VGIC_H
 #define ARCH_VGIC_H
@@ -63,8 +66,6 @@ static inline bool vgic_bit(const uint32_t *w, unsigned irq)
 int vgic_host_init(void);
 const char *vgic_backend_name(void);
 
-/* Creates the guest's vGIC: emulated distributor at gicd_ipa. */
-int vgic_guest_init(struct guest *g, uint64_t gicd_ipa, uint64_t gicc_ipa, uint64_t gicc_size);
 void vgic_reset(struct vgic *v);
 /* Level-sensitive line from an emulated device. */
 void vgic_set_level(struct vgic *v, unsigned irq, bool level);

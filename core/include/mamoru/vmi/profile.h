@@ -64,9 +64,6 @@ int profile_symbolize(const struct profile *p, uint64_t addr, const char **name,
 /* Link address of a text symbol by name (linear search); 0 or -1. */
 int profile_text_symbol(const struct profile *p, const char *name, uint64_t *addr);
 
-/* Number of key/value entries. */
-size_t profile_count(const struct profile *p);
-
 /* Additions for dumping and tests. */
 /* The i-th key/value entry (keys in sorted order); 0, or -1 if i is out of range. */
 int profile_entry_at(const struct profile *p, size_t i, struct profile_entry *e);

@@ -69,6 +69,7 @@ struct vmi_key_entry {
 
 struct vmi_stats {
 	uint64_t walks, tlb_hits, phys_reads;
+	uint64_t find_reads;       /* descriptors read by vmi_init's searches for the image */
 };
 
 /*
@@ -114,8 +115,6 @@ struct vmi {
  * all; vmi_error(v) then says what was tried. */
 int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
 	     const struct vmi_regs *regs, const struct profile *prof);
-/* Number of anchors that disagreed (v->anchors with ok == false). */
-unsigned vmi_anchor_failures(const struct vmi *v);
 /* Forgets cached translations (call when the guest ran since). */
 void vmi_flush(struct vmi *v);
 
@@ -185,9 +184,6 @@ struct vmi_task {
 	bool kthread;        /* PF_KTHREAD or no mm */
 	char comm[VMI_COMM_LEN + 1];
 };
-
-/* Reads one task_struct. */
-int vmi_task_read(struct vmi *v, uint64_t task, struct vmi_task *out);
 
 /* cb returns 0 to go on, non-zero to stop (returned as is). */
 typedef int (*vmi_task_cb)(void *ctx, const struct vmi_task *t);

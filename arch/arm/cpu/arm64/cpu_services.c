@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The small CPU services core calls through arch/cpu.h (no inline asm in core). */
+#include <arch/cpu.h>
+#include <arch/guest_irq.h>
+#include <arch/sysreg.h>
+#include <arch/vgic.h>
+#include <arch/vtimer.h>
+#include <mamoru/console.h>
+
+unsigned cpu_current_el(void) { return current_el(); }
+void cpu_irq_mask(void) { irq_mask(); }
+void cpu_irq_unmask(void) { irq_unmask(); }
+void cpu_wait_irq(void) { wfi(); }
+
+int arch_virt_init(const void *fdt)
+{
+	if (vgic_host_init()) {
+		printk("guests: this host has no usable virtual interrupt controller; guests cannot run\n");
+		return -1;
+	}
+	if (vtimer_host_init(fdt))
+		printk("warning: no virtual timer interrupt; guests will not get timer ticks\n");
+	return 0;
+}
+
+const char *arch_guest_irq_model(void) { return vgic_backend_name(); }

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Matching a guest's device-tree nodes to the emulators built into the image. */
+#include <mamoru/console.h>
+#include <mamoru/emulator.h>
+#include <mamoru/guest.h>
+#include <mamoru/libc.h>
+
+extern const struct emulator *const __start_mamoru_emulators[], *const __stop_mamoru_emulators[];
+
+static bool node_enabled(const struct fdt *fdt, int node)
+{
+	const char *status = fdt_getprop_str(fdt, node, "status");
+	return !status || !strcmp(status, "okay") || !strcmp(status, "ok");
+}
+
+const struct emulator *emulator_for_node(const struct fdt *fdt, int node)
+{
+	if (node < 0 || !node_enabled(fdt, node))
+		return NULL;
+	for (const struct emulator *const *e = __start_mamoru_emulators; e < __stop_mamoru_emulators; e++)
+		for (const char *const *c = (*e)->compatible; *c; c++)
+			if (fdt_is_compatible(fdt, node, *c))
+				return *e;
+	return NULL;
+}
+
+/* One pass over the whole tree for the emulators with irqchip == chips. */
+static const char *probe_pass(struct guest *g, const struct fdt *fdt, bool chips)
+{
+	static char why[80];
+	for (int n = fdt_next_node(fdt, -1, NULL); n >= 0; n = fdt_next_node(fdt, n, NULL)) {
+		const struct emulator *e = emulator_for_node(fdt, n);
+		if (!e || e->irqchip != chips)
+			continue;
+		if (chips && g->irqchip)
+			return "the guest device tree has more than one interrupt controller";
+		if (e->probe(g, fdt, n)) {
+			m_snprintf(why, sizeof(why), "cannot emulate %s (%s)", fdt_node_name(fdt, n), e->name);
+			return why;
+		}
+		if (chips)
+			g->irqchip = e->name;
+	}
+	return NULL;
+}
+
+const char *emulators_probe(struct guest *g, const struct fdt *fdt)
+{
+	const char *err = probe_pass(g, fdt, true);
+	if (!err && !g->irqchip)
+		err = "the guest device tree has no interrupt controller that Mamoru emulates";
+	if (!err)
+		err = probe_pass(g, fdt, false);
+	if (!err && !g->console.ops)
+		err = "the guest device tree has no console UART that Mamoru emulates";
+	return err;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Emulated devices register themselves with EMULATOR(), as host drivers do
+ * with DRIVER(): creating a guest walks its device tree and hands every
+ * enabled node whose "compatible" an emulator lists to that emulator's
+ * probe(), which adds the device (guest_add_vdev) and, for a UART, offers
+ * itself as the guest's console (guest_console_attach). Core names no
+ * device: a new one is a new file with an EMULATOR() line.
+ */
+#ifndef MAMORU_EMULATOR_H
+#define MAMORU_EMULATOR_H
+
+#include <mamoru/fdt.h>
+
+struct guest;
+
+struct emulator {
+	const char *name;
+	const char *const *compatible;   /* NULL-terminated */
+	/* The guest's interrupt controller: probed before every other device,
+	 * and a guest needs exactly one. */
+	bool irqchip;
+	/* Sets the device at node up for g; prints why and returns -1 when the
+	 * node does not describe something it can emulate. */
+	int (*probe)(struct guest *g, const struct fdt *fdt, int node);
+};
+
+#define EMULATOR(var)                                                         \
+	static const struct emulator *const __emu_ptr_##var                   \
+		__attribute__((section("mamoru_emulators"), used, aligned(8))) = &(var)
+
+/* The emulator for node (an enabled node some emulator lists), or NULL. */
+const struct emulator *emulator_for_node(const struct fdt *fdt, int node);
+/* Instantiates every device of g's device tree that an emulator handles,
+ * interrupt controllers first; g->irqchip names the one that claimed the
+ * interrupt controller. NULL on success, else why not (for g->reason). */
+const char *emulators_probe(struct guest *g, const struct fdt *fdt);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Host stand-ins for what the guest-device code calls outside itself: the
+ * vGIC's CPU-interface backend (emulated CPU interface: nothing to do on the
+ * host), the hypervisor heap and the raw console output.
+ */
+#include <stdlib.h>
+
+#include <arch/vgic.h>
+#include <mamoru/guest.h>
+#include <mamoru/heap.h>
+#include <mamoru/serial.h>
+
+#include "stub.h"
+
+uint64_t stub_gicc_ipa;
+char stub_raw_out[256];
+size_t stub_raw_len;
+
+static int host_init(void)
+{
+	return 0;
+}
+
+static int guest_init(struct vgic *v, uint64_t gicc_ipa, uint64_t gicc_size)
+{
+	(void)v;
+	(void)gicc_size;
+	stub_gicc_ipa = gicc_ipa;
+	return 0;
+}
+
+static void nothing(struct vgic *v)
+{
+	(void)v;
+}
+
+const struct vgic_backend vgic_sw_backend = {
+	.name = "host stub",
+	.host_init = host_init,
+	.guest_init = guest_init,
+	.flush = nothing,
+	.sync = nothing,
+	.reset = nothing,
+};
+
+void *kzalloc(size_t size)
+{
+	return calloc(1, size);
+}
+
+void kfree(void *p)
+{
+	free(p);
+}
+
+void serial_console_putc_raw(char c)
+{
+	if (stub_raw_len < sizeof(stub_raw_out))
+		stub_raw_out[stub_raw_len++] = c;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Reads the register file vmi_tool and integrity_tool take (see regs_file.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "regs_file.h"
+
+int read_regs_file(const char *path, struct vmi_regs *r)
+{
+	static const char *const names[] = { "ttbr0_el1", "ttbr1_el1", "tcr_el1", "sctlr_el1",
+					     "vbar_el1", "sp_el0", "pc", "image_pa" };
+	uint64_t *const dst[] = { &r->ttbr0_el1, &r->ttbr1_el1, &r->tcr_el1, &r->sctlr_el1,
+				  &r->vbar_el1, &r->sp_el0, &r->pc, &r->image_pa };
+	FILE *f = fopen(path, "r");
+	char name[32];
+	unsigned long long val;
+
+	memset(r, 0, sizeof(*r));
+	if (!f)
+		return -1;
+	while (fscanf(f, "%31s %llx", name, &val) == 2)
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(name, names[i]))
+				*dst[i] = val;
+	fclose(f);
+	return 0;
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The host tools' vCPU register file: lines "<name> <hex value>" (vmi_fake.py writes them). */
+#ifndef TESTS_VMI_HOST_REGS_FILE_H
+#define TESTS_VMI_HOST_REGS_FILE_H
+
+#include <mamoru/vmi/vmi.h>
+
+/* Fills r from path (unnamed registers 0); -1 when the file cannot be opened. */
+int read_regs_file(const char *path, struct vmi_regs *r);
+
+#endif
