@@ -21,7 +21,7 @@ from mamoru.guest_module import (
     parse_kallsyms_address,
     runtime_sct,
 )
-from mamoru.idstest import IdsGuest, require_attack_module
+from mamoru.testing.ids import IdsGuest, require_attack_module
 
 # __NR_syscalls of each kernel series the suite boots (test_ids_612.py runs these tests on 6.12).
 NR_SYSCALLS = {"6.1": 451, "6.12": 463}

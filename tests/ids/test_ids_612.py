@@ -22,9 +22,9 @@ from mamoru.guest_assets import GuestKernel
 from mamoru.guest_module import attack_initramfs_files
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
-from mamoru.idstest import GUEST_BOOT_TIMEOUT, IdsGuest, protection_off
 from mamoru.profile import decode
-from mamoru.testing import Launcher
+from mamoru.testing import Launcher, Target, qemu_target
+from mamoru.testing.ids import GUEST_BOOT_TIMEOUT, IdsGuest, protection_off
 
 pytestmark = pytest.mark.qemu
 
@@ -60,23 +60,24 @@ def ids_bundle_612(k: GuestKernel) -> Path:
 @pytest.fixture(scope="module")
 def ids_guest(request: pytest.FixtureRequest) -> Iterator[IdsGuest]:
     """Mamoru on virt (GICv2) with the 6.12 guest0 at its shell, KASLR on."""
-    launcher = Launcher(None, request.config)
-    config = launcher.require("virt", 2)
+    config = Launcher(None, request.config).require("virt", 2)
     k = kernel_612()
     initrd = ids_bundle_612(k)
     profile = decode(bundle.kernel_profile(k))
     assert profile.get("str.release") == k.version
+
+    def runs_612(t: Target) -> None:
+        t.shell.attach()
+        assert t.shell.run("uname -r") == k.version
+        t.shell.detach()
+        protection_off(t)
+
+    t = qemu_target(config, initrd=initrd, label=f"{config.id} 6.12 kaslr",
+                    guest_init=["dmesg -n 1"], after_guest=[runs_612])
     try:
-        t = launcher.boot(config, initrd=initrd)
-        g = GuestShell(t.console)
-        g.attach(GUEST_BOOT_TIMEOUT)
-        g.run("dmesg -n 1")
-        assert g.run("uname -r") == k.version
-        g.detach()
-        protection_off(t.console)
-        yield IdsGuest(t, g, True, profile)
+        yield IdsGuest(t, None, True, profile)
     finally:
-        launcher.close()
+        t.close()
 
 
 def test_profile_of_another_kernel_is_a_finding(launch: Launcher) -> None:

@@ -15,8 +15,8 @@ import pytest
 from mamoru.boards import BoardConfig
 from mamoru.guest_module import GUEST_MODULE_PATH
 from mamoru.guestshell import GuestShell
-from mamoru.idstest import GUEST_BOOT_TIMEOUT, ids_bundle
 from mamoru.testing import Launcher
+from mamoru.testing.ids import GUEST_BOOT_TIMEOUT, ids_bundle
 
 
 @pytest.mark.qemu

@@ -23,7 +23,7 @@ from mamoru.guest_module import (
     parse_kallsyms_address,
     runtime_sct,
 )
-from mamoru.idstest import IdsGuest, require_attack_module
+from mamoru.testing.ids import IdsGuest, require_attack_module
 
 # The IDS features are the same on every board; two configurations keep the suite in
 # budget (tests/ids/test_ids.py runs on all of them).

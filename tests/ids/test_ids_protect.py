@@ -27,14 +27,19 @@ from mamoru.guest_module import (
     parse_kallsyms_address,
     runtime_sct,
 )
-from mamoru.guestshell import GuestShell
-from mamoru.idstest import GUEST_BOOT_TIMEOUT, IdsGuest, ids_bundle, require_attack_module
 from mamoru.profile import Profile
-from mamoru.testing import Launcher, Target, hardware, watch
+from mamoru.testing import hardware, new_target
+from mamoru.testing.ids import (
+    GUEST_BOOT_TIMEOUT,
+    IdsGuest,
+    fresh_ids,
+    ids_bundle,
+    require_attack_module,
+)
 
 # The IDS features are the same on every board; two configurations keep the suite in
 # budget (tests/ids/test_ids.py runs on all of them).
-pytestmark = pytest.mark.configs("virt-gicv3", "rpi4")
+pytestmark = [pytest.mark.configs("virt-gicv3", "rpi4"), pytest.mark.kconfig("IDS_PROTECT")]
 
 FINDING = re.compile(r"\[ids protect\] guest0: finding: write to (\S+) \(ipa (0x[0-9a-f]+)\) "
                      r"refused at pc (0x[0-9a-f]+) \(([^)]*)\)")
@@ -75,41 +80,20 @@ def pguest(request: pytest.FixtureRequest, board_config: BoardConfig,
 
     On a real board (--console) the guest is the SD card's (KASLR off, no attack module: the
     attack tests skip there)."""
-    if hardware(request.config):
-        console = request.getfixturevalue("hardware_console")
-        console.sync(timeout=10)
-        g = GuestShell(console)
-        g.attach(GUEST_BOOT_TIMEOUT)
-        g.run("dmesg -n 1")
-        g.detach()
-        wait_armed(console, 10)
-        yield IdsGuest(Target(board_config, console, None), g, False, guest_profile)
-        return
-    launcher = Launcher(None, request.config)
+    t = new_target(request, board_config, initrd=lambda: ids_bundle(True),
+                   label=f"{board_config.id} protect", guest_init=["dmesg -n 1"],
+                   # Armed by itself, once the kernel had made its read-only data read-only.
+                   after_guest=[lambda t: wait_armed(t.console, 10)])
     try:
-        t = launcher.boot(board_config, initrd=ids_bundle(True))
-        g = GuestShell(t.console)
-        g.attach(GUEST_BOOT_TIMEOUT)
-        g.run("dmesg -n 1")
-        g.detach()
-        # Armed by itself, once the kernel had made its read-only data read-only.
-        wait_armed(t.console, 10)
-        yield IdsGuest(t, g, True, guest_profile)
+        yield IdsGuest(t, None, not hardware(request.config), guest_profile)
     finally:
-        launcher.close()
+        t.close()
 
 
 @pytest.fixture
 def p(request: pytest.FixtureRequest, pguest: IdsGuest) -> Iterator[IdsGuest]:
-    t = pguest.target
-    if t.qemu is not None and t.qemu.poll() is not None:
-        pytest.fail("QEMU died in an earlier test of this module", pytrace=False)
-    watch(request.node, f"{t.config.id} protect", t.console, t.qemu,  # type: ignore[arg-type]
-          t.console.mark())
-    t.console.sync()
-    yield pguest
-    if pguest.shell.attached:
-        pguest.shell.detach()
+    with fresh_ids(pguest, request.node) as g:  # type: ignore[arg-type]
+        yield g
 
 
 def status(g: IdsGuest) -> dict[str, str]:

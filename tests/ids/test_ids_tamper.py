@@ -32,16 +32,15 @@ from mamoru.guest_module import (
     runtime_address,
     runtime_sct,
 )
-from mamoru.guestshell import GuestShell
-from mamoru.idstest import (
-    GUEST_BOOT_TIMEOUT,
+from mamoru.profile import Profile
+from mamoru.testing import new_target
+from mamoru.testing.ids import (
     IdsGuest,
+    fresh_ids,
     ids_bundle,
     protection_off,
     require_attack_module,
 )
-from mamoru.profile import Profile
-from mamoru.testing import Launcher, watch
 
 # The IDS features are the same on every board; two configurations keep the suite in
 # budget (tests/ids/test_ids.py runs on all of them).
@@ -55,34 +54,26 @@ TRACING = "/sys/kernel/tracing"
 @pytest.fixture(scope="module")
 def tamper_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
                  guest_profile: Profile) -> Iterator[IdsGuest]:
-    """guest0 with the attack module, KASLR on: booted once per board for this module."""
-    launcher = Launcher(None, request.config)
+    """guest0 with the attack module, KASLR on: booted once per board for this module
+    (protection off: detection is tested here; test_ids_protect.py prevents)."""
+    t = new_target(request, board_config, initrd=ids_bundle(True),
+                   label=f"{board_config.id} kaslr", guest_init=["dmesg -n 1"],
+                   after_guest=[protection_off])
     try:
-        t = launcher.boot(board_config, initrd=ids_bundle(True))
-        g = GuestShell(t.console)
-        g.attach(GUEST_BOOT_TIMEOUT)
-        g.run("dmesg -n 1")
-        g.detach()
-        protection_off(t.console)     # detection is tested here; test_ids_protect.py prevents
-        yield IdsGuest(t, g, True, guest_profile)
+        yield IdsGuest(t, None, True, guest_profile)
     finally:
-        launcher.close()
+        t.close()
 
 
 @pytest.fixture
 def tg(request: pytest.FixtureRequest, tamper_guest: IdsGuest) -> Iterator[IdsGuest]:
+    with fresh_ids(tamper_guest, request.node) as g:  # type: ignore[arg-type]
+        yield g
+    # Whatever a failed test left behind must not fail the next one (a failure reboots; a
+    # passing test may still leave tracing on): unload the module (unless it hid itself),
+    # stop tracing.
     t = tamper_guest.target
-    if t.qemu is not None and t.qemu.poll() is not None:
-        pytest.fail("QEMU died in an earlier test of this module", pytrace=False)
-    watch(request.node, f"{t.config.id} kaslr", t.console, t.qemu,  # type: ignore[arg-type]
-          t.console.mark())
-    t.console.sync()
-    yield tamper_guest
-    if tamper_guest.shell.attached:
-        tamper_guest.shell.detach()
-    # Whatever a failed test left behind must not fail the next one: unload the module
-    # (unless it hid itself), stop tracing.
-    if t.qemu is not None and t.qemu.poll() is None:
+    if not t.dirty and t.power.alive():
         in_guest(tamper_guest, f"rmmod mamoru_attack 2>/dev/null; t={TRACING}; "
                                "echo nop > $t/current_tracer 2>/dev/null; "
                                "echo 0 > $t/events/kprobes/enable 2>/dev/null; "

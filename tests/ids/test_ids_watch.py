@@ -15,9 +15,9 @@ from mamoru.guest_module import (
     runtime_sct,
 )
 from mamoru.guestshell import GuestShell
-from mamoru.idstest import GUEST_BOOT_TIMEOUT, ids_bundle, protection_off
 from mamoru.profile import Profile
 from mamoru.testing import Launcher
+from mamoru.testing.ids import GUEST_BOOT_TIMEOUT, ids_bundle, protection_off
 
 
 @pytest.mark.qemu

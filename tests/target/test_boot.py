@@ -15,8 +15,7 @@ import pytest
 from mamoru import paths
 from mamoru.boards import BOARDS, BoardConfig
 from mamoru.console import BANNER_RE, PROMPT
-from mamoru.qemu import Qemu
-from mamoru.testing import BOOT_TIMEOUT, Launcher, Target, watch
+from mamoru.testing import BOOT_TIMEOUT, Launcher, State, Target, qemu_target
 
 BANNER = re.compile(r"^Mamoru v(\d+\.\d+\.\d+\S*) \((\S+)\) on (.+?)\r?$", re.MULTILINE)
 VERSION_LINE = re.compile(r"^version: (\S+)$", re.MULTILINE)
@@ -91,10 +90,13 @@ def fault_target(request: pytest.FixtureRequest, board_config: BoardConfig) -> I
     if _config_has(paths.BUILD / board / ".config", "CMD_FAULT"):
         yield request.getfixturevalue("target")
         return
-    with Qemu(board_config, image=_fault_build(board)) as q:
-        assert q.console is not None
-        watch(request.node, f"{board_config.id} (CMD_FAULT on)", q.console, q)
-        yield Target(board_config, q.console, q, q.console.wait_prompt(BOOT_TIMEOUT))
+    t = qemu_target(board_config, image=_fault_build(board),
+                    label=f"{board_config.id} (CMD_FAULT on)")
+    t.use(request.node)  # type: ignore[arg-type]
+    try:
+        yield t.to_state(State.HYPERVISOR)
+    finally:
+        t.close()
 
 
 @pytest.mark.qemu

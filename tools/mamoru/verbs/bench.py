@@ -2,8 +2,10 @@
 """Run the benchmarks (tests/bench/bench_*.py) and print their numbers.
 
 Sets up and builds every board (unless --no-build), then runs each script, or only
-those named with --only (boot, guest, ids, irq, profile, vmi). Arguments after `--`
+those named with --only (boot, guest, ids, irq, profile, soak, vmi). Arguments after `--`
 go to the scripts, e.g. ./mamoru bench --only boot -- --runs 5 --board virt
+The soak benchmark (guest0 busy for --minutes with `ids watch 1`) runs only when named:
+  ./mamoru bench --only soak --minutes 60
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from mamoru.boards import BOARDS
 from mamoru.verbs import build
 
 PASSTHROUGH = "benchmark script arguments"
+ON_REQUEST = {"soak"}          # long-running: only with --only NAME
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-build", action="store_true", help="measure the existing images")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="run only bench_NAME.py (repeatable)")
+    parser.add_argument("--minutes", type=float, default=None, metavar="N",
+                        help="with --only soak: how long it runs (default 60)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -33,6 +38,8 @@ def main(args: argparse.Namespace) -> int:
     scripts = sorted((paths.ROOT / "tests" / "bench").glob("bench_*.py"))
     if args.only:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.only]
+    else:
+        scripts = [s for s in scripts if s.stem.removeprefix("bench_") not in ON_REQUEST]
     if not scripts:
         print("bench: no tests/bench/bench_*.py scripts", file=sys.stderr)
         return 1
@@ -40,6 +47,10 @@ def main(args: argparse.Namespace) -> int:
     worst = 0
     for script in scripts:
         print(f"bench: {script.relative_to(paths.ROOT)}", flush=True)
-        r = subprocess.run([sys.executable, str(script), *args.passthrough], env=env, check=False)
+        extra = []
+        if script.stem == "bench_soak" and args.minutes is not None:
+            extra = ["--minutes", str(args.minutes)]
+        r = subprocess.run([sys.executable, str(script), *extra, *args.passthrough], env=env,
+                           check=False)
         worst = worst or r.returncode
     return worst
