@@ -25,7 +25,7 @@ def test_portable_code_includes_only_arch_interface_headers() -> None:
     assert len(sources) > 50
     wrong = {f"{p.relative_to(ROOT)}: <arch/{h}>" for p in sources
              for h in INCLUDE.findall(p.read_text()) if h not in INTERFACE}
-    assert not wrong, "private arch headers included from portable code:\n" + "\n".join(sorted(wrong))
+    assert not wrong, "private arch headers in portable code:\n" + "\n".join(sorted(wrong))
 
 
 def test_interface_headers_exist() -> None:
