@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The CPU services core calls through arch/cpu.h, for ARMv5 in SVC mode. */
+#include <arch/cpu.h>
+#include <mamoru/console.h>
+#include "cp15.h"
+#include "arm32.h"
+
+/* The CPSR mode (0x13 for SVC) rather than an exception level: ARMv5 has none. */
+unsigned cpu_current_el(void) { return read_cpsr() & MODE_MASK; }
+
+const unsigned cpu_boot_level = MODE_SVC;
+const char cpu_boot_hint[] = "start it in SVC mode, as a Linux kernel is (QEMU: -kernel)";
+
+const char *cpu_level_name(unsigned level) { return arm32_mode_name(level); }
+
+void cpu_irq_mask(void) { write_cpsr_c(read_cpsr() | PSR_I); }
+void cpu_irq_unmask(void) { write_cpsr_c(read_cpsr() & ~PSR_I); }
+
+/* Wakes on a pending interrupt even while the CPSR masks it (ARM926EJ-S TRM). */
+void cpu_wait_irq(void) { cp15_wait_for_interrupt(0); }
+
+__noreturn void cpu_halt(void)
+{
+	cpu_irq_mask();
+	for (;;)
+		cpu_wait_irq();
+}
+
+/* Nothing to route: there is no higher exception level on ARMv5. */
+void el2_init_registers(void) {}
+
+int arch_virt_init(const void *fdt)
+{
+	(void)fdt;
+	printk("guests: no guests on this CPU yet (ARMv5 has no virtualization extensions)\n");
+	return -1;
+}
+
+const char *arch_guest_irq_model(void) { return "none"; }
