@@ -13,6 +13,7 @@ enum driver_class {
 	DRV_IRQCHIP,
 	DRV_POWER,
 	DRV_PINCTRL,
+	DRV_TIMER,        /* a tick and clock where the CPU has no generic timer (ops unused) */
 };
 
 struct driver {
@@ -24,7 +25,7 @@ struct driver {
 
 #define DRIVER(var)                                                           \
 	static const struct driver *const __drv_ptr_##var                     \
-		__attribute__((section("mamoru_drivers"), used, aligned(8))) = &(var)
+		__attribute__((section("mamoru_drivers"), used, aligned(sizeof(void *)))) = &(var)
 
 /* The driver of class cls with this compatible string, or NULL. */
 const struct driver *driver_by_compatible(const char *compat, enum driver_class cls);
