@@ -26,7 +26,7 @@ struct command {
 /* Registers a command in the linker-collected table "mamoru_cmds". */
 #define COMMAND(var)                                                          \
 	static const struct command *const __cmd_ptr_##var                    \
-		__attribute__((section("mamoru_cmds"), used, aligned(8))) = &(var)
+		__attribute__((section("mamoru_cmds"), used, aligned(sizeof(void *)))) = &(var)
 
 const struct command *command_find(const char *name);
 /* Iterate over all commands, sorted by name: i from 0 until NULL. */

@@ -27,7 +27,7 @@ struct emulator {
 
 #define EMULATOR(var)                                                         \
 	static const struct emulator *const __emu_ptr_##var                   \
-		__attribute__((section("mamoru_emulators"), used, aligned(8))) = &(var)
+		__attribute__((section("mamoru_emulators"), used, aligned(sizeof(void *)))) = &(var)
 
 /* The emulator for node (an enabled node some emulator lists), or NULL. */
 const struct emulator *emulator_for_node(const struct fdt *fdt, int node);

@@ -22,7 +22,7 @@ struct periodic {
  * is not passed to periodic_start. */
 #define PERIODIC_TASK(var)                                                    \
 	static struct periodic *const __periodic_ptr_##var                    \
-		__attribute__((section("mamoru_periodic"), used, aligned(8))) = &(var)
+		__attribute__((section("mamoru_periodic"), used, aligned(sizeof(void *)))) = &(var)
 
 /* Schedules p every interval_ns from now (interval 0 unschedules it). */
 void periodic_start(struct periodic *p, uint64_t interval_ns);
