@@ -10,8 +10,8 @@ static int cmd_version(struct console *con, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return CMD_USAGE;
-	con_printf(con, "version: %s\ngit: %s\nboard: %s\nbuilt: %s\nel: %u\n", MAMORU_VERSION,
-		   MAMORU_GIT, board_desc.name, MAMORU_BUILD_DATE, cpu_current_el());
+	con_printf(con, "version: %s\ngit: %s\nboard: %s\nbuilt: %s\nlevel: %s\n", MAMORU_VERSION,
+		   MAMORU_GIT, board_desc.name, MAMORU_BUILD_DATE, cpu_level_name(cpu_current_el()));
 	return CMD_OK;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Boot sequence of the boot CPU, entered from arch/arm/cpu/arm64/head.S with the MMU
+ * Boot sequence of the boot CPU, entered from arch/arm/cpu/<arch>/head.S with the MMU
  * off: device tree, console, memory map and MMU, allocators, interrupts,
  * timer, then the shell. Anything fatal is reported on the console before
  * halting, so a user on a serial line always learns why nothing happens.
@@ -79,7 +79,8 @@ static void print_banner(uintptr_t dtb_pa)
 {
 	struct serial_port *con = serial_console_port();
 	printk("\nMamoru v%s (%s) on %s\n", MAMORU_VERSION, MAMORU_GIT, board_desc.name);
-	printk("  EL2, image at 0x%llx (%llu KiB), DTB at 0x%llx\n", (unsigned long long)mm.image_base,
+	printk("  %s, image at 0x%llx (%llu KiB), DTB at 0x%llx\n", cpu_level_name(cpu_current_el()),
+	       (unsigned long long)mm.image_base,
 	       (unsigned long long)(mm.image_size / 1024), (unsigned long long)dtb_pa);
 	for (size_t i = 0; i < mm.nram; i++)
 		printk("  RAM 0x%llx-0x%llx (%llu MiB)\n", (unsigned long long)mm.ram[i].base,
@@ -161,10 +162,10 @@ void boot_main(uintptr_t dtb_pa, unsigned el)
 			printk("mamoru: the device tree names no usable console UART; using %s at 0x%llx\n",
 			       board_desc.fallback_uart, (unsigned long long)board_desc.fallback_uart_base);
 	}
-	if (el != 2) {
-		printk("\nMamoru v%s: must be started at EL2, but was started at EL%u.\n", MAMORU_VERSION, el);
-		fatal("start it as a Linux kernel from EL2 (QEMU: -M virt,virtualization=on; "
-		      "Raspberry Pi: the firmware's default armstub)");
+	if (el != cpu_boot_level) {
+		printk("\nMamoru v%s: must be started at %s, but was started at %s.\n", MAMORU_VERSION,
+		       cpu_level_name(cpu_boot_level), cpu_level_name(el));
+		fatal(cpu_boot_hint);
 	}
 	if (err) {
 		printk("\nMamoru v%s: no valid device tree at x0 = 0x%llx: %s\n", MAMORU_VERSION,

@@ -21,6 +21,9 @@ from mamoru.guest_assets import INIT_DONE
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Launcher, Target
 
+# Guest support needed: not parametrized over boards without it (board.toml guests).
+pytestmark = pytest.mark.guests
+
 GuestPair = tuple[Target, GuestShell]
 
 # Reloading a guest's images (and cleaning them to the point of coherency) takes seconds

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from mamoru.console import BANNER_RE
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import DETACH, GuestShell
 from mamoru.testing import Target
+
+# Guest support needed: not parametrized over boards without it (board.toml guests).
+pytestmark = pytest.mark.guests
 
 GuestPair = tuple[Target, GuestShell]
 RELOAD_TIMEOUT = 60.0

@@ -13,6 +13,8 @@ import json
 import re
 from typing import Any
 
+import pytest
+
 from mamoru.guest_module import (
     HOOKED_HANDLER,
     HOOKED_SYSCALL,
@@ -22,6 +24,9 @@ from mamoru.guest_module import (
     runtime_sct,
 )
 from mamoru.testing.ids import IdsGuest, require_attack_module
+
+# Guest support needed: not parametrized over boards without it (board.toml guests).
+pytestmark = pytest.mark.guests
 
 # __NR_syscalls of each kernel series the suite boots (test_ids_612.py runs these tests on 6.12).
 NR_SYSCALLS = {"6.1": 451, "6.12": 463}

@@ -18,6 +18,9 @@ from mamoru.guestshell import GuestShell
 from mamoru.testing import Launcher
 from mamoru.testing.ids import GUEST_BOOT_TIMEOUT, ids_bundle
 
+# Guest support needed: not parametrized over boards without it (board.toml guests).
+pytestmark = pytest.mark.guests
+
 
 @pytest.mark.qemu
 def test_cyclic_task_list_gives_a_bounded_error(launch: Launcher,

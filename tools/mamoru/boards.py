@@ -33,7 +33,7 @@ class BoardError(ValueError):
 class Arch:
     """A CPU architecture boards can have (boards/boards.toml, [arch.<name>])."""
 
-    name: str               # "arm64" (the ARMv5 port adds "arm32")
+    name: str               # "arm64", "arm32" (ARMv5)
     kconfig: str            # the Kconfig symbol a board of this architecture selects
     cross_compile: str      # the cross toolchain's prefix
     qemu: str               # the QEMU system emulator binary
@@ -71,7 +71,9 @@ class Board:
     folder: Path              # boards/<vendor>/<name>
     ram: int                  # bytes of RAM (the QEMU model's) that the guests share
     machine: str              # QEMU -M
-    dtb: str | None           # DTB file in the cache; None: QEMU generates one
+    dtb: str | None           # DTB file in the cache; None: QEMU generates one (or dts)
+    dts: Path | None          # device-tree source in the folder, built to build/<name>/<stem>.dtb
+    guests: bool              # the hypervisor runs guests here (guest bundle, guest/IDS tests)
     uarts: tuple[str, ...]    # the UARTs as QEMU numbers them: serial0, serial1, ...
     default_uart: UartName    # the console the board's DTB (stdout-path) picks
     qemu_options: tuple[str, ...]         # more QEMU arguments
@@ -82,6 +84,11 @@ class Board:
     @property
     def defconfig(self) -> Path:
         return self.folder / f"{self.name}_defconfig"
+
+    @property
+    def built_dtb(self) -> Path | None:
+        """The DTB the build writes from dts (build/<name>/<stem>.dtb), or None."""
+        return ROOT / "build" / self.name / f"{self.dts.stem}.dtb" if self.dts else None
 
     @property
     def source_dir(self) -> str:
@@ -171,11 +178,18 @@ def _board(path: Path, root: Path, arches: dict[str, Arch]) -> Board:
             raise BoardError(f"{sw}: an SD card needs the board's dtb")
         card = SdCard(_strings(s, "firmware", sw), _get(s, "section", str, sw),
                       _get(s, "core_freq", int, sw), _get(s, "partition_mib", int, sw) << 20)
+    dtb = _get(q, "dtb", str, qw, None)
+    dts = _get(q, "dts", str, qw, None)
+    if dts is not None and (dtb is not None or not (path.parent / dts).is_file()):
+        raise BoardError(f"{qw}: dts {dts!r} must be a file in the board's folder, "
+                         "and not given with dtb")
     return Board(
         name=name,
         title=_get(t, "title", str, where),
         machine=_get(q, "machine", str, qw),
-        dtb=_get(q, "dtb", str, qw, None),
+        dtb=dtb,
+        dts=path.parent / dts if dts else None,
+        guests=_get(t, "guests", bool, where, True),
         default_uart=cast(UartName, console),
         ram=_get(t, "ram_mib", int, where) << 20,
         vendor=vendor,
@@ -267,6 +281,11 @@ def select_configs(names: list[str] | None) -> list[BoardConfig]:
 def gic_versions(board: str) -> tuple[int, ...]:
     """The GIC versions a board's configurations choose from (empty: no choice)."""
     return tuple(c.gic for c in CONFIGS if c.board.name == board and c.gic is not None)
+
+
+def guest_boards() -> list[str]:
+    """The boards whose hypervisor runs guests (board.toml guests, default true)."""
+    return [b.name for b in BOARDS.values() if b.guests]
 
 
 def sd_boards() -> list[str]:

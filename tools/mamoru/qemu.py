@@ -129,10 +129,11 @@ def qemu_argv(
                         f"(only {', '.join(board.uarts)})")
 
     if not no_dtb:
-        path = dtb or (paths.dtb_dir() / board.dtb if board.dtb else None)
+        path = dtb or (paths.dtb_dir() / board.dtb if board.dtb else board.built_dtb)
         if path is not None:      # none: QEMU generates the device tree
             if not path.is_file():
-                raise QemuError(f"device tree {path} is missing: run ./mamoru setup")
+                fix = "./mamoru build" if path == board.built_dtb else "./mamoru setup"
+                raise QemuError(f"device tree {path} is missing: run {fix}")
             argv += ["-dtb", str(path)]
 
     argv += ["-kernel", str(image), "-display", "none", "-monitor", "none", *serials]

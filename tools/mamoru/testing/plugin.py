@@ -17,6 +17,8 @@ Options:
 Markers:
   qemu            needs QEMU itself; skipped with --console
   configs(*ids)   runs only on these board configurations (QEMU)
+  guests          needs guest support: runs only on boards whose board.toml has guests
+                  (not versatilepb yet); never parametrized over the others
   kconfig(*opts)  skipped where build/<board>/.config has one of the options off
 """
 
@@ -39,6 +41,8 @@ MARKERS = [
     "qemu: needs QEMU itself (a fresh boot, special machine options); skipped with --console",
     "boot: boots a fresh QEMU for this test alone (slower)",
     "configs(*ids): run only on these board configurations (e.g. \"virt-gicv2\", \"rpi3\")",
+    "guests: needs guest support; parametrized only over boards that run guests "
+    "(board.toml guests)",
     "kconfig(*options): skip where the board's build/<board>/.config has an option off "
     "(e.g. \"IDS_PROTECT\")",
 ]
@@ -85,6 +89,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         only = metafunc.definition.get_closest_marker("configs")
         if only is not None and not hardware(metafunc.config):
             configs = [c for c in configs if c.id in only.args]
+        # @pytest.mark.guests: not on boards without guest support (nothing to skip there).
+        if metafunc.definition.get_closest_marker("guests") is not None:
+            configs = [c for c in configs if c.board.guests]
         # Module scope groups a module's tests by config, so shared targets boot once each.
         metafunc.parametrize(
             "board_config", configs, ids=[c.id for c in configs], scope="module"
@@ -99,7 +106,20 @@ def _boards_of(item: pytest.Item) -> list[str]:
     return sorted({c.board.name for c in selected_configs(item.config)})
 
 
+def _no_guest_board(item: pytest.Item) -> bool:
+    """A guests test left with no configuration (only guest-less boards selected)."""
+    callspec = getattr(item, "callspec", None)
+    return (item.get_closest_marker("guests") is not None and "board_config" in
+            getattr(item, "fixturenames", ()) and
+            (callspec is None or "board_config" not in callspec.params))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Not run, not skipped: a board without guest support has no guest tests at all.
+    gone = [item for item in items if _no_guest_board(item)]
+    if gone:
+        config.hook.pytest_deselected(items=gone)
+        items[:] = [item for item in items if not _no_guest_board(item)]
     qemu_skip = pytest.mark.skip(reason="needs QEMU; testing real hardware (--console)")
     for item in items:
         if hardware(config) and item.get_closest_marker("qemu"):

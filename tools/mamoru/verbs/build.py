@@ -107,7 +107,8 @@ def build(boards: list[str], jobs: int, *, bundle: bool = True,
         if not image.is_file():
             print(f"build: {board}: scons succeeded but {image} is missing", file=sys.stderr)
             return 1
-    return bundles(boards, guests) if bundle else 0
+    with_guests = [b for b in boards if BOARDS[b].guests]   # the others have no bundle
+    return bundles(with_guests, guests) if bundle and with_guests else 0
 
 
 def prepare(boards: list[str], jobs: int, *, no_build: bool = False, bundle: bool = True,

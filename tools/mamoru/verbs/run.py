@@ -63,6 +63,10 @@ def main(args: argparse.Namespace) -> int:
     config: BoardConfig = config_for(args.board, args.gic)
     if args.guests and args.no_guest:
         raise SystemExit("run: --guests and --no-guest contradict each other")
+    if not config.board.guests:
+        if args.guests:
+            raise SystemExit(f"run: {args.board} runs no guests yet")
+        args.no_guest = True    # nothing to bundle: the hypervisor boots alone
     rc = build.prepare([args.board], args.jobs, no_build=args.no_build, bundle=not args.no_guest,
                        guests=args.guests)
     if rc:

@@ -2,7 +2,7 @@
 """Install what building and running Mamoru needs (idempotent; fast when done).
 
 On Debian 12: the bookworm-backports apt source, the arm64 dpkg architecture, make,
-QEMU >= 10 (qemu-system-arm from backports), the aarch64 cross toolchain, dtc,
+QEMU >= 10 (qemu-system-arm from backports), the aarch64 and armel (ARMv5) cross toolchains, dtc,
 cpio, mtools and dosfstools; on Debian also the release's non-free-firmware component
 (for `raspi-firmware`, the Pi boot firmware `./mamoru sdcard` puts on the card) when no
 apt source enables it yet. Then the Raspberry Pi device trees
@@ -60,6 +60,8 @@ MIN_QEMU = (10, 0)
 PACKAGES = (
     "gcc-aarch64-linux-gnu",
     "binutils-aarch64-linux-gnu",
+    "gcc-arm-linux-gnueabi",  # the 32-bit ARMv5 board (versatilepb); armel, default -march=armv5te
+    "binutils-arm-linux-gnueabi",
     "make",                 # the IDS test module (Debian's kbuild; headers are downloaded)
     "device-tree-compiler",
     "cpio",

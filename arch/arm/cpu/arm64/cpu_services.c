@@ -8,6 +8,16 @@
 #include <mamoru/console.h>
 
 unsigned cpu_current_el(void) { return current_el(); }
+
+const unsigned cpu_boot_level = 2;
+const char cpu_boot_hint[] = "start it as a Linux kernel from EL2 (QEMU: -M virt,virtualization=on; "
+			     "Raspberry Pi: the firmware's default armstub)";
+
+const char *cpu_level_name(unsigned level)
+{
+	static const char *const names[] = {"EL0", "EL1", "EL2", "EL3"};
+	return level < 4 ? names[level] : "EL?";
+}
 void cpu_irq_mask(void) { irq_mask(); }
 void cpu_irq_unmask(void) { irq_unmask(); }
 void cpu_wait_irq(void) { wfi(); }

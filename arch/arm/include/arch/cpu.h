@@ -13,8 +13,8 @@ extern char __image_start[], __text_end[], __rodata_end[], __bss_start[], __bss_
  * caches. */
 int mmu_init(const struct mem_region *ram, size_t nram);
 
-/* EL2 physical timer. */
-/* The architected timer's device-tree node ("arm,armv8-timer" or v7). */
+/* The hypervisor's tick and clock: the EL2 physical timer on arm64, an SP804 on ARMv5. */
+/* The timer's device-tree node ("arm,armv8-timer" or v7; "arm,sp804"). */
 int timer_dt_node(const void *fdt);   /* const struct fdt * */
 int timer_init(const void *fdt);   /* const struct fdt * */
 uint64_t timer_now_ns(void);
@@ -22,7 +22,8 @@ uint64_t timer_ticks(void);
 uint64_t timer_freq(void);
 
 /* Puts the EL2 control registers whose reset values are UNKNOWN in a known
- * state and routes physical interrupts to EL2 (before any guest runs). */
+ * state and routes physical interrupts to EL2 (before any guest runs); nothing
+ * to do on ARMv5. */
 void el2_init_registers(void);
 
 /* Writes back and invalidates [start, start+size) to the point of coherency. */
@@ -31,8 +32,15 @@ void icache_invalidate_all(void);
 
 __noreturn void cpu_halt(void);
 
-/* The exception level the hypervisor runs at (2 once booted). */
+/* The privilege level the hypervisor runs at: the exception level on arm64 (2
+ * once booted), the CPSR mode on ARMv5 (0x13, SVC). */
 unsigned cpu_current_el(void);
+/* That level for people: "EL2", "SVC". */
+const char *cpu_level_name(unsigned level);
+/* The level the hypervisor must be entered at (as cpu_current_el() counts), and
+ * how to have a loader start it there, for the error when it was not. */
+extern const unsigned cpu_boot_level;
+extern const char cpu_boot_hint[];
 
 /* Interrupts to this CPU off / on, and sleeping until one is pending (with
  * interrupts masked it still wakes; the caller unmasks to take it). */

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the main loop asks of guest support, in a build without it (Kconfig
+ * GUESTS off: a CPU that cannot run guests yet). There is never a guest to run
+ * or a guest console to pass input to.
+ */
+#include <mamoru/bundle.h>
+#include <mamoru/console.h>
+#include <mamoru/guest.h>
+#include <mamoru/vserial.h>
+
+bool guests_run(void) { return false; }
+struct guest *vserial_bound(void) { return NULL; }
+void vserial_input(uint8_t c) { (void)c; }
+bool vserial_pump(void) { return false; }
+
+int bundle_load_guests(const void *bundle, size_t size, bool autostart)
+{
+	(void)bundle;
+	(void)size;
+	(void)autostart;
+	printk("guests: this build has no guest support\n");
+	return -1;
+}
