@@ -6,6 +6,7 @@ SConstruct, Kconfig and the ./mamoru tools see the same boards and the same defa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ import pytest
 
 from mamoru import boards, sdcard
 from mamoru.boards import BOARDS, BOARDS_DIR, DEFAULT_BOARD, BoardError, load_boards
-from mamoru.qemu import Chardev, qemu_argv
+from mamoru.qemu import Chardev, QemuError, qemu_argv
 from mamoru.verbs import build, menuconfig, run
 from mamoru.verbs import sdcard as sdcard_verb
 
@@ -150,53 +151,45 @@ def test_no_reference_to_the_old_layout() -> None:
 # -- the format: errors, and not only arm64 --------------------------------------------------
 
 
-ARM32_BOARD = """\
-name = "vpb"
-title = "ARM Versatile PB"
-vendor = "arm"
-arch = "arm32"
-kconfig = "BOARD_VPB"
-ram_mib = 128
-
-[qemu]
-machine = "versatilepb"
-uarts = ["pl011"]
-console = "pl011"
-
-[[qemu.configs]]
-id = "vpb"
-"""
-
-ARM32_ARCH = """
-[arch.arm32]
-kconfig = "CPU_ARM32"
-cross_compile = "arm-none-eabi-"
-qemu = "qemu-system-arm"
-image = "zImage"
-"""
-
-
 def copy_boards(tmp_path: Path) -> Path:
     root = tmp_path / "boards"
     shutil.copytree(BOARDS_DIR, root, ignore=shutil.ignore_patterns("*.c"))
     return root
 
 
-def test_a_second_architecture_fits(tmp_path: Path) -> None:
-    root = copy_boards(tmp_path)
-    (root / "boards.toml").write_text((root / "boards.toml").read_text() + ARM32_ARCH)
-    (root / "arm" / "vpb").mkdir(parents=True)
-    (root / "arm" / "vpb" / "board.toml").write_text(ARM32_BOARD)
-    found, default, arches = load_boards(root)
-    vpb = found["vpb"]
-    assert default == DEFAULT_BOARD and vpb.arch is arches["arm32"] and vpb.sdcard is None
-    config = boards.BoardConfig("vpb", vpb)
+def test_versatilepb_is_the_arm32_board(tmp_path: Path) -> None:
+    """The second architecture: its own compiler and QEMU, a device tree the build writes
+    (dts) instead of one from the cache, and no guests."""
+    vpb = BOARDS["versatilepb"]
+    assert vpb.arch is boards.ARCHES["arm32"] and vpb.arch.qemu == "qemu-system-arm"
+    assert vpb.sdcard is None and vpb.dtb is None and not vpb.guests
+    assert vpb.dts == vpb.folder / "versatilepb.dts"
+    assert vpb.built_dtb == ROOT / "build" / "versatilepb" / "versatilepb.dtb"
+    assert boards.guest_boards() == [b for b in BOARDS if b != "versatilepb"]
+    assert "versatilepb.dtb" not in boards.DTB_FILES     # not fetched by ./mamoru setup
     os.environ.pop("MAMORU_QEMU", None)
-    argv = qemu_argv(config, Chardev("stdio"), image=tmp_path / "x.img")
+    dtb = tmp_path / "x.dtb"
+    dtb.write_bytes(b"")
+    argv = qemu_argv(boards.config_for("versatilepb"), Chardev("stdio"), image=tmp_path / "x.img",
+                     dtb=dtb)
     assert argv[:3] == ["qemu-system-arm", "-M", "versatilepb"], argv
-    assert "-dtb" not in argv and argv[argv.index("-m") + 1] == "128M"
+    assert argv[argv.index("-m") + 1] == "256M" and argv[argv.index("-dtb") + 1] == str(dtb)
+    unbuilt = dataclasses.replace(vpb, name="not-built")
+    missing = r"not-built/versatilepb\.dtb is missing: run \./mamoru build"
+    with pytest.raises(QemuError, match=missing):
+        qemu_argv(boards.BoardConfig("x", unbuilt), Chardev("stdio"), image=tmp_path / "x.img")
     virt = qemu_argv(boards.config_for("virt", 2), Chardev("stdio"), image=tmp_path / "x.img")
     assert virt[:3] == ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=2"]
+
+
+def test_a_board_without_guests_gets_no_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """./mamoru build makes guests.cpio only for boards that run guests."""
+    made: list[list[str]] = []
+    monkeypatch.setattr(build, "bundles", lambda b, g=None: made.append(b) or 0)
+    monkeypatch.setattr(build.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0))
+    monkeypatch.setattr(build.paths, "image_path", lambda b: Path(__file__))
+    assert build.build(["versatilepb"], 1) == 0 and made == []
+    assert build.build(["versatilepb", "virt"], 1) == 0 and made == [["virt"]]
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -208,6 +201,9 @@ def test_a_second_architecture_fits(tmp_path: Path) -> None:
     (lambda t: t.replace("ram_mib = 1024", 'ram_mib = "1G"'), "'ram_mib' must be of type int"),
     (lambda t: t.replace("partition_mib = 256", ""), "no 'partition_mib'"),
     (lambda t: t.replace('dtb = "bcm2837-rpi-3-b.dtb"', ""), "an SD card needs the board's dtb"),
+    (lambda t: t.replace("[qemu]", '[qemu]\ndts = "nope.dts"'), "must be a file in the board's"),
+    (lambda t: t.replace("ram_mib = 1024", "ram_mib = 1024\nguests = 1"),
+     "'guests' must be of type bool"),
     (lambda t: t + "\n[[qemu.configs]]\nid = \"x\"\ndefault = true\n"
                "[[qemu.configs]]\nid = \"y\"\ndefault = true\n", "at most one default"),
     (lambda t: t.replace('name = "rpi3"', 'name = "rpi4"'), "belongs in boards/raspberrypi/rpi4"),

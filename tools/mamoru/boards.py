@@ -74,6 +74,7 @@ class Board:
     dtb: str | None           # DTB file in the cache; None: QEMU generates one (or dts)
     dts: Path | None          # device-tree source in the folder, built to build/<name>/<stem>.dtb
     guests: bool              # the hypervisor runs guests here (guest bundle, guest/IDS tests)
+    poweroff: bool            # the board can power off (QEMU exits on `poweroff`)
     uarts: tuple[str, ...]    # the UARTs as QEMU numbers them: serial0, serial1, ...
     default_uart: UartName    # the console the board's DTB (stdout-path) picks
     qemu_options: tuple[str, ...]         # more QEMU arguments
@@ -190,6 +191,7 @@ def _board(path: Path, root: Path, arches: dict[str, Arch]) -> Board:
         dtb=dtb,
         dts=path.parent / dts if dts else None,
         guests=_get(t, "guests", bool, where, True),
+        poweroff=_get(t, "poweroff", bool, where, True),
         default_uart=cast(UartName, console),
         ram=_get(t, "ram_mib", int, where) << 20,
         vendor=vendor,
