@@ -109,9 +109,9 @@ def _boards_of(item: pytest.Item) -> list[str]:
 def _no_guest_board(item: pytest.Item) -> bool:
     """A guests test left with no configuration (only guest-less boards selected)."""
     callspec = getattr(item, "callspec", None)
+    config = callspec.params.get("board_config") if callspec is not None else None
     return (item.get_closest_marker("guests") is not None and "board_config" in
-            getattr(item, "fixturenames", ()) and
-            (callspec is None or "board_config" not in callspec.params))
+            getattr(item, "fixturenames", ()) and not isinstance(config, BoardConfig))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
