@@ -176,7 +176,7 @@ void boot_main(uintptr_t dtb_pa, unsigned el)
 	if (mm_discover(&fdt, dtb_pa))
 		fatal("cannot work out the memory map from the device tree");
 	if (mmu_init(mm.ram, mm.nram))
-		fatal("cannot build the EL2 page tables");
+		fatal("cannot build the hypervisor's page tables");
 	if (mm_init())
 		fatal("cannot set up the memory allocators");
 
