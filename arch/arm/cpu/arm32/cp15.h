@@ -23,8 +23,7 @@
 #define SCTLR_I (1u << 12)   /* instruction cache */
 #define SCTLR_V (1u << 13)   /* high exception vectors at 0xffff0000 */
 
-/* Fault status register (c5): the status in bits [3:0], the domain in [7:4]. */
-#define FSR_STATUS_MASK 0xfu
+/* Fault status register (c5): the status in bits [3:0] (fault_decode.c), the domain in [7:4]. */
 #define FSR_DOMAIN_SHIFT 4
 
 #ifndef __ASSEMBLY__

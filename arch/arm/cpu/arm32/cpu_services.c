@@ -3,7 +3,7 @@
 #include <arch/cpu.h>
 #include <mamoru/console.h>
 #include "cp15.h"
-#include "arm32.h"
+#include "fault_decode.h"
 
 /* The CPSR mode (0x13 for SVC) rather than an exception level: ARMv5 has none. */
 unsigned cpu_current_el(void) { return read_cpsr() & MODE_MASK; }

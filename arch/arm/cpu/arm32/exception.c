@@ -7,7 +7,7 @@
 #include <arch/cpu.h>
 #include <mamoru/console.h>
 #include "cp15.h"
-#include "arm32.h"
+#include "fault_decode.h"
 
 struct exc_frame {
 	uint32_t r[13];
@@ -26,44 +26,6 @@ static const char *const kind_names[] = {
 	[EXC_FIQ] = "FIQ (never enabled)",
 };
 
-/* The fault status (FSR[3:0]) of the ARMv5 VMSA. */
-static const char *const fault_status[16] = {
-	[0x1] = "alignment fault", [0x3] = "alignment fault",
-	[0x5] = "translation fault (section)", [0x7] = "translation fault (page)",
-	[0x9] = "domain fault (section)", [0xb] = "domain fault (page)",
-	[0xd] = "permission fault (section)", [0xf] = "permission fault (page)",
-	[0x8] = "external abort (section)", [0xa] = "external abort (page)",
-	[0xc] = "external abort on translation (level 1)",
-	[0xe] = "external abort on translation (level 2)",
-};
-
-static const char *const mode_names[32] = {
-	[0x10] = "USR", [0x11] = "FIQ", [0x12] = "IRQ", [0x13] = "SVC",
-	[0x17] = "ABT", [0x1b] = "UND", [0x1f] = "SYS",
-};
-
-const char *arm32_mode_name(unsigned mode)
-{
-	const char *n = mode_names[mode & MODE_MASK];
-	return n ? n : "invalid mode";
-}
-
-/* ARMv5's data FSR does not say whether the access was a read or a write; the
- * load/store bit (20) of the faulting instruction does, for the ARM-state
- * single, halfword/doubleword and multiple transfers. NULL: not such an instruction. */
-static const char *access_of(uint32_t insn)
-{
-	uint32_t op = (insn >> 25) & 7u;
-	bool load = insn & (1u << 20);
-	if (op == 2u || op == 3u || op == 4u)     /* LDR/STR(B), LDM/STM */
-		return load ? "read" : "write";
-	if (op != 0u || (insn & 0x90u) != 0x90u || !(insn & 0x60u))
-		return NULL;
-	if (!load)       /* L = 0: STRH (SH = 01), LDRD (10), STRD (11) */
-		return (insn & 0x60u) == 0x40u ? "read" : "write";
-	return "read";   /* LDRH, LDRSB, LDRSH */
-}
-
 /* Whether a is a word of the image (readable: the image is mapped). */
 static bool in_image(uint32_t a)
 {
@@ -78,11 +40,12 @@ __noreturn void exception_fatal(unsigned kind, struct exc_frame *f)
 	printk("\n*** Mamoru: unexpected exception: %s in %s mode\n", what, arm32_mode_name(f->cpsr));
 	if (kind == EXC_DABT || kind == EXC_PABT) {
 		uint32_t fsr = kind == EXC_DABT ? read_dfsr() : read_ifsr();
-		const char *st = fault_status[fsr & FSR_STATUS_MASK];
+		const char *st = arm32_fault_status(fsr);
 		printk("  %s 0x%08x  %s, domain %u", kind == EXC_DABT ? "DFSR" : "IFSR", fsr,
 		       st ? st : "other fault", (fsr >> FSR_DOMAIN_SHIFT) & 0xfu);
-		const char *acc = kind == EXC_DABT && in_image(f->pc) ? access_of(*(const uint32_t *)f->pc)
-								       : NULL;
+		const char *acc = NULL;
+		if (kind == EXC_DABT && in_image(f->pc))
+			acc = arm32_access_of(*(const uint32_t *)f->pc);
 		if (acc)
 			printk(", %s", acc);
 		printk("\n  FAR  0x%08x%s\n", kind == EXC_DABT ? read_far() : f->pc,
