@@ -184,12 +184,17 @@ def test_versatilepb_is_the_arm32_board(tmp_path: Path) -> None:
 
 def test_a_board_without_guests_gets_no_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
     """./mamoru build makes guests.cpio only for boards that run guests."""
+    import mamoru.bundle
+
     made: list[list[str]] = []
-    monkeypatch.setattr(build, "bundles", lambda b, g=None: made.append(b) or 0)
+    monkeypatch.setattr(mamoru.bundle, "ensure_board_bundles",
+                        lambda b, g=None: made.append(b) or [])
     monkeypatch.setattr(build.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0))
     monkeypatch.setattr(build.paths, "image_path", lambda b: Path(__file__))
     assert build.build(["versatilepb"], 1) == 0 and made == []
     assert build.build(["versatilepb", "virt"], 1) == 0 and made == [["virt"]]
+    assert build.bundles(["versatilepb", "rpi3"], Path("guests.toml")) == 0
+    assert made[-1] == ["rpi3"]
 
 
 @pytest.mark.parametrize("edit, message", [

@@ -70,10 +70,14 @@ def scons_argv(board: str, *targets: str, jobs: int | None = None,
 
 
 def bundles(boards: list[str], guests: Path | None = None) -> int:
-    """Writes each board's guest bundle (default guest or a guest file); 0 on success."""
+    """Writes the guest bundle (default guest or a guest file) of each board that runs
+    guests (board.toml guests; the others get none); 0 on success."""
     from mamoru.bundle import ensure_board_bundles
     from mamoru.guestfile import GuestFileError
 
+    boards = [b for b in boards if BOARDS[b].guests]
+    if not boards:
+        return 0
     try:
         ensure_board_bundles(boards, guests)
     except GuestFileError as e:
@@ -107,8 +111,7 @@ def build(boards: list[str], jobs: int, *, bundle: bool = True,
         if not image.is_file():
             print(f"build: {board}: scons succeeded but {image} is missing", file=sys.stderr)
             return 1
-    with_guests = [b for b in boards if BOARDS[b].guests]   # the others have no bundle
-    return bundles(with_guests, guests) if bundle and with_guests else 0
+    return bundles(boards, guests) if bundle else 0
 
 
 def prepare(boards: list[str], jobs: int, *, no_build: bool = False, bundle: bool = True,

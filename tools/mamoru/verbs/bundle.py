@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mamoru.boards import BOARDS
+from mamoru.boards import guest_boards
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="guest description file (TOML); default: the default guest")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", required=True,
                         help="the bundle to write")
-    parser.add_argument("--board", choices=list(BOARDS), action="append", default=[],
+    parser.add_argument("--board", choices=guest_boards(), action="append", default=[],
                         help="also check that the guests fit this board's RAM (repeatable)")
     parser.add_argument("--kaslr", action="store_true",
                         help="without --guests: ask for a KASLR seed for the default guest")

@@ -70,15 +70,6 @@ static inline void write_cpsr_c(uint32_t v)
 {
 	__asm__ volatile("msr cpsr_c, %0" : : "r"(v) : "memory", "cc");
 }
-
-/* Writes back and invalidates the whole data cache (ARM926EJ-S "test, clean and
- * invalidate": repeats until the flags say no dirty line is left), then drains
- * the write buffer. */
-static inline void dcache_clean_inval_all(void)
-{
-	__asm__ volatile("1: mrc p15, 0, r15, c7, c14, 3\n\tbne 1b" : : : "memory", "cc");
-	cp15_drain_write_buffer(0);
-}
 #endif
 
 #endif
