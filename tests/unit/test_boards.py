@@ -228,3 +228,23 @@ def test_the_default_must_be_a_board(tmp_path: Path) -> None:
     common.write_text(common.read_text().replace('default = "virt"', 'default = "pc"'))
     with pytest.raises(BoardError, match="the default board 'pc' has no folder"):
         load_boards(root)
+
+
+def test_run_boots_a_board_without_guests_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """./mamoru run --board versatilepb: no guest bundle (-initrd), the built DTB."""
+    seen: dict[str, object] = {}
+    monkeypatch.delenv("MAMORU_QEMU", raising=False)
+    monkeypatch.setattr(build, "prepare", lambda boards, jobs, **kw: seen.update(kw) or 0)
+    monkeypatch.setattr(run.os, "execvp", lambda prog, argv: seen.update(argv=argv))
+    vpb = BOARDS["versatilepb"]
+    monkeypatch.setattr(boards.Board, "built_dtb", property(lambda b: Path(__file__)))
+    parser = argparse.ArgumentParser()
+    run.add_arguments(parser)
+    parser.add_argument("passthrough", nargs="*")
+    run.main(parser.parse_args(["--board", "versatilepb", "--no-build"]))
+    argv = seen["argv"]
+    assert isinstance(argv, list) and argv[:3] == ["qemu-system-arm", "-M", "versatilepb"], argv
+    assert "-initrd" not in argv and argv[argv.index("-dtb") + 1] == __file__, argv
+    assert seen["bundle"] is False, seen
+    with pytest.raises(SystemExit, match="runs no guests"):
+        run.main(parser.parse_args(["--board", vpb.name, "--guests", "g.toml"]))
