@@ -6,7 +6,9 @@ does not switch between guests (SVE, SME, MTE, pointer authentication, PMU,
 ...; docs/architecture.md "CPU features and PMU/debug"). Before, a guest on
 a CPU with pointer authentication or SVE was halted at its first use of
 them. Each CPU model here is one boot of QEMU virt (about a minute under
-TCG), so only the GICv2 configuration runs it.
+TCG), so only the GICv2 configuration runs it, on two models: neoverse-n1
+(Armv8.2, the class of the Pi 5's Cortex-A76) and max (everything QEMU has:
+SVE, SME, MTE, PAuth, ...). Every other guest test boots cortex-a72.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def features(cpuinfo: str) -> set[str]:
     return set(m.group(1).split())
 
 
-@pytest.mark.parametrize("cpu", ["cortex-a72", "cortex-a76", "neoverse-n1", "max"])
+@pytest.mark.parametrize("cpu", ["neoverse-n1", "max"])
 def test_guest_boots_and_sees_only_offered_features(launch: Launcher, board_config: BoardConfig,
                                                     cpu: str) -> None:
     bundle = paths.BUILD / board_config.board.name / "guests.cpio"
