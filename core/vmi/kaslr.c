@@ -539,8 +539,12 @@ int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
 	if (arch && strcmp(arch, "arm64") != 0) {
 		if (strcmp(arch, "arm") != 0)
 			return vmi_fail(v, VMI_EINVAL, "profile for an unsupported architecture");
+		uint64_t ptr = 4;
 		v->arch = VMI_ARCH_ARMV5;
 		v->ptr_size = 4;
+		if (profile_value(prof, "const.ptr_size", &ptr) == 0 && ptr != 4)
+			return vmi_fail(v, VMI_EINVAL, "32-bit ARM profile with %llu-byte pointers",
+					(unsigned long long)ptr);
 		if (!release || strlen(release) > 64)
 			return vmi_fail(v, VMI_ENOKEY, "the profile has no usable str.release");
 		return vmi_locate_armv5(v, release);

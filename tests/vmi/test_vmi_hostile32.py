@@ -161,3 +161,19 @@ def test_arm64_profile_on_arm_memory(tool: Path, tmp_path: Path) -> None:
     g.regs.update({"tcr": 0x0000_0035_B519_3519, "vbar": 0})
     rc, lines = run(tool, g, tmp_path, "info", profile=p)
     assert rc == 1 and lines[0].startswith("error "), lines
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("const.ptr_size", 8, "32-bit ARM profile with 8-byte pointers"),
+    ("str.arch", "mips", "profile for an unsupported architecture"),
+])
+def test_inconsistent_profile(tool: Path, tmp_path: Path, key: str, value: int | str,
+                              message: str) -> None:
+    g = FakeGuest32()
+    p = g.profile()
+    if isinstance(value, str):
+        p.string(key, value)
+    else:
+        p.number(key, value)
+    rc, lines = run(tool, g, tmp_path, "info", profile=p)
+    assert rc == 1 and message in lines[0], lines
