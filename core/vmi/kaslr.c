@@ -525,6 +525,7 @@ int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
 	     const struct vmi_regs *regs, const struct profile *prof)
 {
 	memset(v, 0, sizeof(*v));
+	v->ptr_size = 8; /* until the profile says otherwise */
 	if (!banks || !nbanks || !regs || !prof)
 		return vmi_fail(v, VMI_EINVAL, "vmi_init: no memory, registers or profile");
 	v->banks = banks;
