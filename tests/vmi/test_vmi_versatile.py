@@ -134,7 +134,8 @@ def test_task_list_matches_ps(dumped: Dumped) -> None:
             continue                          # ps itself, or a worker that exited since
         assert pid in tasks, (f"ps has {pid} {name}; the dump has {sorted(tasks)}\n"
                               f"{dumped.cap.transcript[-3000:]}")
-        assert _same_name(name, tasks[pid][2]), (pid, name, tasks[pid])
+        # A worker busy with an item shows "+<workqueue>" instead of "-<workqueue>".
+        assert _same_name(name.replace("+", "-", 1), tasks[pid][2]), (pid, name, tasks[pid])
     extra = {p: t for p, t in tasks.items() if p not in ps}
     assert all(t[2].startswith("kworker") for t in extra.values()), extra
     assert tasks[1][2] == "init" and tasks[1][1] == 0
