@@ -132,8 +132,8 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 	guest_snapshot(g);
 	const struct vcpu *v = &g->arch.vcpu;
 	struct vmi_regs regs = {
-		.ttbr0_el1 = v->el1.ttbr0, .ttbr1_el1 = v->el1.ttbr1, .tcr_el1 = v->el1.tcr,
-		.sctlr_el1 = v->el1.sctlr, .vbar_el1 = v->el1.vbar, .sp_el0 = v->el1.sp_el0, .pc = v->pc,
+		.ttbr0 = v->el1.ttbr0, .ttbr1 = v->el1.ttbr1, .tcr = v->el1.tcr,
+		.sctlr = v->el1.sctlr, .vbar = v->el1.vbar, .cur = v->el1.sp_el0, .pc = v->pc,
 		.image_pa = g->kernel_ipa,
 	};
 	s->bank.gpa = g->ram_ipa;

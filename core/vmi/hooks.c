@@ -65,7 +65,7 @@ int vmi_kprobe_foreach(struct vmi *v, uint32_t limit, vmi_kprobe_cb cb, void *ct
 				(unsigned long long)buckets);
 	for (uint64_t b = 0; b < buckets; b++) {
 		uint64_t node;
-		if ((rc = vmi_read_ptr(v, table + 8 * b, &node, true)))
+		if ((rc = vmi_read_ptr(v, table + (uint64_t)v->ptr_size * b, &node, true)))
 			return vmi_context(v, rc, "reading kprobe_table[%llu]", (unsigned long long)b);
 		/* hlist: first, then node->next until NULL; pprev is not checked. */
 		while (node) {
@@ -113,7 +113,7 @@ int vmi_ftrace_foreach(struct vmi *v, uint32_t limit, vmi_ftrace_cb cb, void *ct
 					"(or loops)", limit);
 		rc = vmi_read_ptr(v, ops + func, &o.func, true);
 		if (!rc)
-			rc = vmi_read_u64(v, ops + flags, &o.flags);
+			rc = vmi_read_ulong(v, ops + flags, &o.flags);
 		if (!rc)
 			rc = vmi_read_ptr(v, ops + next_off, &ops, false);
 		if (rc)

@@ -27,8 +27,9 @@
 #include <mamoru/vmi/profile.h>
 #include <mamoru/vmi/vmi.h>
 
+#include "locate.h"
+
 #define SLIDE_ALIGN 0x10000ull
-#define SCTLR_M 1ull
 #define BANNER_PREFIX "Linux version "
 #define MAX_BANNER_HITS 16
 /* Descriptors vmi_init may read, in all, searching the tables for the
@@ -41,9 +42,7 @@
 
 /* -- anchors ------------------------------------------------------------------- */
 
-static void anchor(struct vmi *v, const char *name, bool ok, const char *fmt, ...) __printf(4, 5);
-
-static void anchor(struct vmi *v, const char *name, bool ok, const char *fmt, ...)
+void vmi_anchor(struct vmi *v, const char *name, bool ok, const char *fmt, ...)
 {
 	if (v->nanchors == VMI_MAX_ANCHORS)
 		return;
@@ -58,7 +57,7 @@ static void anchor(struct vmi *v, const char *name, bool ok, const char *fmt, ..
 }
 
 /* Copies s for a message: printable ASCII only, at most max bytes. */
-static void printable(char *out, size_t size, const char *s, size_t max)
+void vmi_printable(char *out, size_t size, const char *s, size_t max)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < max && s[i] && o + 5 < size; i++) {
@@ -73,7 +72,7 @@ static void printable(char *out, size_t size, const char *s, size_t max)
 
 /* Does linux_banner at this slide read as the profile's kernel? On a
  * mismatch v->err holds what it reads instead. */
-static int check_banner(struct vmi *v, uint64_t slide, const char *release)
+int vmi_check_banner(struct vmi *v, uint64_t slide, const char *release)
 {
 	uint64_t link;
 	char got[96], want[96], shown[200];
@@ -88,7 +87,7 @@ static int check_banner(struct vmi *v, uint64_t slide, const char *release)
 		return vmi_context(v, rc, "reading linux_banner at 0x%llx",
 				   (unsigned long long)(link + slide));
 	if (strcmp(got, want) != 0) {
-		printable(shown, sizeof(shown), got, 36);
+		vmi_printable(shown, sizeof(shown), got, 36);
 		return vmi_fail(v, VMI_EKASLR, "linux_banner at 0x%llx reads \"%s\", not \"%s\"",
 				(unsigned long long)(link + slide), shown, want);
 	}
@@ -97,7 +96,7 @@ static int check_banner(struct vmi *v, uint64_t slide, const char *release)
 
 /* init_task at this slide: pid 0, a name starting "swapper", a kernel
  * pointer in tasks.next. */
-static int check_init_task(struct vmi *v, uint64_t slide)
+int vmi_check_init_task(struct vmi *v, uint64_t slide)
 {
 	uint64_t link, pid_off, comm_off, tasks_off, next;
 	uint32_t pid;
@@ -113,12 +112,12 @@ static int check_init_task(struct vmi *v, uint64_t slide)
 	if (!rc)
 		rc = vmi_read_virt(v, task + comm_off, comm, VMI_COMM_LEN);
 	if (!rc)
-		rc = vmi_read_u64(v, task + tasks_off, &next);
+		rc = vmi_read_ulong(v, task + tasks_off, &next);
 	if (rc)
 		return vmi_context(v, rc, "reading init_task at 0x%llx", (unsigned long long)task);
 	comm[VMI_COMM_LEN] = 0;
-	if (pid != 0 || strncmp(comm, "swapper", 7) != 0 || !vmi_is_kva(v, next) || (next & 7)) {
-		printable(shown, sizeof(shown), comm, VMI_COMM_LEN);
+	if (pid != 0 || strncmp(comm, "swapper", 7) != 0 || !vmi_is_kptr(v, next)) {
+		vmi_printable(shown, sizeof(shown), comm, VMI_COMM_LEN);
 		return vmi_fail(v, VMI_ECORRUPT,
 				"init_task at 0x%llx has pid %u, name \"%s\", tasks.next 0x%llx "
 				"(expected pid 0, \"swapper...\", a kernel pointer)",
@@ -137,12 +136,12 @@ static int vbar_slide(struct vmi *v, const char *anchor_sym, uint64_t max_residu
 	m_snprintf(key, sizeof(key), "sym.%s", anchor_sym);
 	if (profile_value(v->prof, key, &link))
 		return vmi_fail(v, VMI_ENOKEY, "the profile has no %s", key);
-	uint64_t delta = v->regs.vbar_el1 - link;
+	uint64_t delta = v->regs.vbar - link;
 	*slide = delta & ~(SLIDE_ALIGN - 1);
 	if (delta - *slide > max_residual || (delta - *slide) % VECTOR_TABLE)
 		return vmi_fail(v, VMI_EKASLR,
 				"VBAR_EL1 0x%llx - %s 0x%llx = 0x%llx is not 64 KiB aligned",
-				(unsigned long long)v->regs.vbar_el1, anchor_sym,
+				(unsigned long long)v->regs.vbar, anchor_sym,
 				(unsigned long long)link, (unsigned long long)delta);
 	return VMI_OK;
 }
@@ -196,7 +195,7 @@ static int slide_from_pa(struct vmi *v, uint64_t banner_pa, uint64_t link, const
 
 	for (int i = 0; i < n; i++) {
 		uint64_t slide = vas[i] - link;
-		if (slide % SLIDE_ALIGN == 0 && check_banner(v, slide, release) == VMI_OK) {
+		if (slide % SLIDE_ALIGN == 0 && vmi_check_banner(v, slide, release) == VMI_OK) {
 			v->slide = slide;
 			return VMI_OK;
 		}
@@ -227,7 +226,7 @@ static int scan_for_slide(struct vmi *v, const char *release)
 					break;
 				}
 			}
-			printable(shown, sizeof(shown), other, sizeof(other) - 1);
+			vmi_printable(shown, sizeof(shown), other, sizeof(other) - 1);
 			return vmi_fail(v, VMI_EKASLR, "\"%s\" is nowhere in guest RAM, which holds "
 					"\"%s\": a kernel other than the profile's", want, shown);
 		}
@@ -268,27 +267,27 @@ static int locate_without_image(struct vmi *v, const char *release)
 		{"vectors", 0}, {"__bp_harden_el1_vectors", VECTOR_TABLE * (VECTOR_COPIES - 1)},
 	};
 
-	if (v->regs.vbar_el1 && vmi_is_kva(v, v->regs.vbar_el1)) {
+	if (v->regs.vbar && vmi_is_kva(v, v->regs.vbar)) {
 		for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
 			uint64_t slide = 0;
 			if (vbar_slide(v, tables[i].sym, tables[i].residual, &slide))
 				continue;
-			if (check_banner(v, slide, release) == VMI_OK) {
+			if (vmi_check_banner(v, slide, release) == VMI_OK) {
 				v->slide = slide;
 				v->slide_source = "VBAR_EL1";
-				anchor(v, "VBAR_EL1", true, "0x%llx: %s", (unsigned long long)v->regs.vbar_el1,
+				vmi_anchor(v, "VBAR_EL1", true, "0x%llx: %s", (unsigned long long)v->regs.vbar,
 				       tables[i].sym);
-				anchor(v, "linux_banner", true, "Linux version %s", release);
+				vmi_anchor(v, "linux_banner", true, "Linux version %s", release);
 				return VMI_OK;
 			}
 			memcpy(why, v->err, sizeof(why));
 			/* The banner disagrees: init_task can still confirm the slide. */
-			if (check_init_task(v, slide) == VMI_OK) {
+			if (vmi_check_init_task(v, slide) == VMI_OK) {
 				v->slide = slide;
 				v->slide_source = "VBAR_EL1 and init_task";
-				anchor(v, "VBAR_EL1", true, "0x%llx: %s", (unsigned long long)v->regs.vbar_el1,
+				vmi_anchor(v, "VBAR_EL1", true, "0x%llx: %s", (unsigned long long)v->regs.vbar,
 				       tables[i].sym);
-				anchor(v, "linux_banner", false, "%s", why);
+				vmi_anchor(v, "linux_banner", false, "%s", why);
 				return VMI_OK;
 			}
 		}
@@ -296,12 +295,12 @@ static int locate_without_image(struct vmi *v, const char *release)
 			memcpy(why, v->err, sizeof(why));
 	} else {
 		m_snprintf(why, sizeof(why), "VBAR_EL1 0x%llx is not a kernel address",
-			   (unsigned long long)v->regs.vbar_el1);
+			   (unsigned long long)v->regs.vbar);
 	}
 	if (scan_for_slide(v, release) == VMI_OK) {
 		v->slide_source = "banner scan";
-		anchor(v, "VBAR_EL1", false, "%s", why);
-		anchor(v, "linux_banner", true, "Linux version %s", release);
+		vmi_anchor(v, "VBAR_EL1", false, "%s", why);
+		vmi_anchor(v, "linux_banner", true, "Linux version %s", release);
 		return VMI_OK;
 	}
 	return vmi_context(v, VMI_EKASLR, "finding the kernel slide: %s; then", why);
@@ -330,18 +329,18 @@ static bool mapping_agrees(struct vmi *v, const struct image_syms *s, uint64_t s
 
 static void check_ttbr1(struct vmi *v, const struct image_syms *s)
 {
-	uint64_t base = v->regs.ttbr1_el1 & TTBR_BADDR, tramp;
+	uint64_t base = v->regs.ttbr1 & TTBR_BADDR, tramp;
 	uint64_t swapper_pa = pa_of(v, s, s->swapper);
 
 	if (base == swapper_pa)
-		anchor(v, "TTBR1_EL1", true, "swapper_pg_dir at 0x%llx", (unsigned long long)base);
+		vmi_anchor(v, "TTBR1_EL1", true, "swapper_pg_dir at 0x%llx", (unsigned long long)base);
 	else if (profile_value(v->prof, "sym.tramp_pg_dir", &tramp) == 0 && base == pa_of(v, s, tramp))
-		anchor(v, "TTBR1_EL1", true, "tramp_pg_dir at 0x%llx (vCPU in user mode)",
+		vmi_anchor(v, "TTBR1_EL1", true, "tramp_pg_dir at 0x%llx (vCPU in user mode)",
 		       (unsigned long long)base);
 	else
-		anchor(v, "TTBR1_EL1", false,
+		vmi_anchor(v, "TTBR1_EL1", false,
 		       "TTBR1_EL1 0x%llx points at a table at 0x%llx, not swapper_pg_dir at 0x%llx",
-		       (unsigned long long)v->regs.ttbr1_el1, (unsigned long long)base,
+		       (unsigned long long)v->regs.ttbr1, (unsigned long long)base,
 		       (unsigned long long)swapper_pa);
 	/* Kernel VAs are read through the kernel's own table, whatever TTBR1 says. */
 	v->walk.ttbr1 = swapper_pa;
@@ -382,16 +381,16 @@ static void describe(struct vmi *v, uint64_t addr, char *buf, size_t size)
 /* Is VBAR_EL1 at one of the kernel's own vector tables? */
 static void check_vbar(struct vmi *v, const struct image_syms *s)
 {
-	uint64_t vbar = v->regs.vbar_el1;
+	uint64_t vbar = v->regs.vbar;
 	enum vec_kind which = kernel_vectors(v, s, vbar);
 	char where[96];
 
 	if (which != VEC_NONE) {
-		anchor(v, "VBAR_EL1", true, "%s at 0x%llx", vec_names[which], (unsigned long long)vbar);
+		vmi_anchor(v, "VBAR_EL1", true, "%s at 0x%llx", vec_names[which], (unsigned long long)vbar);
 		return;
 	}
 	describe(v, vbar, where, sizeof(where));
-	anchor(v, "VBAR_EL1", false,
+	vmi_anchor(v, "VBAR_EL1", false,
 	       "VBAR_EL1 0x%llx (%s) is not the kernel's exception vectors (vectors at 0x%llx)",
 	       (unsigned long long)vbar, where, (unsigned long long)(s->vectors + v->slide));
 }
@@ -414,16 +413,16 @@ static void check_tramp_pointer(struct vmi *v, const struct image_syms *s)
 	    profile_value(v->prof, "const.randomize_base", &relocatable) || !relocatable)
 		return;
 	if (vmi_read_phys(v, pa_of(v, s, end), &quad, sizeof(quad)) != VMI_OK) {
-		anchor(v, "KPTI trampoline", false, "its data page at 0x%llx is unreadable: %s",
+		vmi_anchor(v, "KPTI trampoline", false, "its data page at 0x%llx is unreadable: %s",
 		       (unsigned long long)pa_of(v, s, end), vmi_error(v));
 		return;
 	}
 	if (quad == s->vectors + v->slide) {
-		anchor(v, "KPTI trampoline", true, "loads vectors");
+		vmi_anchor(v, "KPTI trampoline", true, "loads vectors");
 		return;
 	}
 	describe(v, quad, where, sizeof(where));
-	anchor(v, "KPTI trampoline", false,
+	vmi_anchor(v, "KPTI trampoline", false,
 	       "the trampoline loads VBAR_EL1 with 0x%llx (%s), not the kernel's vectors (0x%llx)",
 	       (unsigned long long)quad, where, (unsigned long long)(s->vectors + v->slide));
 }
@@ -441,11 +440,11 @@ static void check_cpu_vectors(struct vmi *v, const struct image_syms *s)
 		return;
 	if (profile_value(v->prof, "sym.nr_cpu_ids", &nr) == 0 &&
 	    vmi_read_u32(v, nr + v->slide, &ncpus) != VMI_OK) {
-		anchor(v, "this_cpu_vector", false, "cannot read nr_cpu_ids: %s", vmi_error(v));
+		vmi_anchor(v, "this_cpu_vector", false, "cannot read nr_cpu_ids: %s", vmi_error(v));
 		return;
 	}
 	if (ncpus == 0 || ncpus > MAX_CPUS) {
-		anchor(v, "this_cpu_vector", false, "nr_cpu_ids is %u", ncpus);
+		vmi_anchor(v, "this_cpu_vector", false, "nr_cpu_ids is %u", ncpus);
 		return;
 	}
 	for (uint32_t cpu = 0; cpu < ncpus; cpu++) {
@@ -453,20 +452,20 @@ static void check_cpu_vectors(struct vmi *v, const struct image_syms *s)
 		if (!rc)
 			rc = vmi_read_u64(v, tcv + v->slide + off, &vec);
 		if (rc) {
-			anchor(v, "this_cpu_vector", false, "cannot read CPU %u's this_cpu_vector: %s", cpu,
+			vmi_anchor(v, "this_cpu_vector", false, "cannot read CPU %u's this_cpu_vector: %s", cpu,
 			       vmi_error(v));
 			return;
 		}
 		if (kernel_vectors(v, s, vec) == VEC_NONE) {
 			describe(v, vec, where, sizeof(where));
-			anchor(v, "this_cpu_vector", false,
+			vmi_anchor(v, "this_cpu_vector", false,
 			       "CPU %u's this_cpu_vector is 0x%llx (%s), not the kernel's vectors "
 			       "(0x%llx)", cpu, (unsigned long long)vec, where,
 			       (unsigned long long)(s->vectors + v->slide));
 			return;
 		}
 	}
-	anchor(v, "this_cpu_vector", true, "the kernel's vectors on %u CPU(s)", ncpus);
+	vmi_anchor(v, "this_cpu_vector", true, "the kernel's vectors on %u CPU(s)", ncpus);
 }
 
 static int locate_with_image(struct vmi *v, const char *release)
@@ -483,7 +482,7 @@ static int locate_with_image(struct vmi *v, const char *release)
 
 	/* The slide: VBAR_EL1's suggestion if the kernel's mapping agrees,
 	 * else the image VA that maps the banner's page. */
-	uint64_t slide = (v->regs.vbar_el1 - s.vectors) & ~(SLIDE_ALIGN - 1);
+	uint64_t slide = (v->regs.vbar - s.vectors) & ~(SLIDE_ALIGN - 1);
 	bool found = mapping_agrees(v, &s, slide);
 	if (!found) {
 		uint64_t vas[4];
@@ -494,30 +493,30 @@ static int locate_with_image(struct vmi *v, const char *release)
 		}
 	}
 	if (!found) {
-		anchor(v, "kernel mapping", false,
+		vmi_anchor(v, "kernel mapping", false,
 		       "swapper_pg_dir at 0x%llx maps no kernel-image VA to linux_banner's page 0x%llx%s",
 		       (unsigned long long)pa_of(v, &s, s.swapper),
 		       (unsigned long long)pa_of(v, &s, s.banner),
 		       search_exhausted(v) ? " (gave up: the table search budget ran out)" : "");
 		/* Back to what the vCPU says. */
-		v->walk.ttbr1 = v->regs.ttbr1_el1;
+		v->walk.ttbr1 = v->regs.ttbr1;
 		vmi_flush(v);
 		return locate_without_image(v, release);
 	}
 	v->slide = slide;
 	v->slide_source = "kernel mapping";
-	anchor(v, "kernel mapping", true, "slide 0x%llx", (unsigned long long)slide);
+	vmi_anchor(v, "kernel mapping", true, "slide 0x%llx", (unsigned long long)slide);
 	check_vbar(v, &s);
 	check_cpu_vectors(v, &s);
 	check_tramp_pointer(v, &s);
-	if (check_banner(v, slide, release) == VMI_OK)
-		anchor(v, "linux_banner", true, "Linux version %s", release);
+	if (vmi_check_banner(v, slide, release) == VMI_OK)
+		vmi_anchor(v, "linux_banner", true, "Linux version %s", release);
 	else
-		anchor(v, "linux_banner", false, "%s", v->err);
-	if (check_init_task(v, slide) == VMI_OK)
-		anchor(v, "init_task", true, "pid 0, swapper");
+		vmi_anchor(v, "linux_banner", false, "%s", v->err);
+	if (vmi_check_init_task(v, slide) == VMI_OK)
+		vmi_anchor(v, "init_task", true, "pid 0, swapper");
 	else
-		anchor(v, "init_task", false, "%s", v->err);
+		vmi_anchor(v, "init_task", false, "%s", v->err);
 	v->err[0] = 0;
 	return VMI_OK;
 }
@@ -526,6 +525,7 @@ int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
 	     const struct vmi_regs *regs, const struct profile *prof)
 {
 	memset(v, 0, sizeof(*v));
+	v->ptr_size = 8; /* until the profile says otherwise */
 	if (!banks || !nbanks || !regs || !prof)
 		return vmi_fail(v, VMI_EINVAL, "vmi_init: no memory, registers or profile");
 	v->banks = banks;
@@ -534,16 +534,33 @@ int vmi_init(struct vmi *v, const struct vmi_bank *banks, size_t nbanks,
 	v->prof = prof;
 	v->use_tlb = true;
 	v->image_pa = regs->image_pa;
-	v->walk = (struct gw_regs){ regs->ttbr0_el1, regs->ttbr1_el1, regs->tcr_el1 };
-	if (!(regs->sctlr_el1 & SCTLR_M))
+	v->walk = (struct gw_regs){ regs->ttbr0, regs->ttbr1, regs->tcr };
+	const char *release = profile_string(prof, "str.release");
+	const char *arch = profile_string(prof, "str.arch");
+	if (arch && strcmp(arch, "arm64") != 0) {
+		if (strcmp(arch, "arm") != 0)
+			return vmi_fail(v, VMI_EINVAL, "profile for an unsupported architecture");
+		uint64_t ptr = 4;
+		v->arch = VMI_ARCH_ARMV5;
+		v->ptr_size = 4;
+		if (profile_value(prof, "const.ptr_size", &ptr) == 0 && ptr != 4)
+			return vmi_fail(v, VMI_EINVAL, "32-bit ARM profile with %llu-byte pointers",
+					(unsigned long long)ptr);
+		if (!release || strlen(release) > 64)
+			return vmi_fail(v, VMI_ENOKEY, "the profile has no usable str.release");
+		return vmi_locate_armv5(v, release);
+	}
+	v->arch = VMI_ARCH_ARM64;
+	v->ptr_size = 8;
+	if (!(regs->sctlr & SCTLR_M))
 		return vmi_fail(v, VMI_ESTATE, "the guest's MMU is off (SCTLR_EL1 0x%llx)",
-				(unsigned long long)regs->sctlr_el1);
-	unsigned t1sz = (unsigned)(regs->tcr_el1 >> 16) & 0x3f;
+				(unsigned long long)regs->sctlr);
+	unsigned t1sz = (unsigned)(regs->tcr >> 16) & 0x3f;
 	if (t1sz < 12 || t1sz > 48)
 		return vmi_fail(v, VMI_ESTATE, "TCR_EL1.T1SZ %u is unusable", t1sz);
 	v->kva_start = ~0ull << (64 - t1sz);
+	v->kva_end = ~0ull;
 
-	const char *release = profile_string(prof, "str.release");
 	if (!release || strlen(release) > 64)
 		return vmi_fail(v, VMI_ENOKEY, "the profile has no usable str.release");
 	if (v->image_pa)

@@ -3,13 +3,13 @@
  * Iteration over a kernel list_head { next; prev; } ring, defended against
  * hostile memory: a hard limit on nodes, Brent's cycle detection on node
  * addresses (a ring that never returns to its head), pointer validation
- * (kernel VA, 8-byte aligned, mapped) and optionally next->prev == node.
+ * (kernel VA, pointer-aligned, mapped) and optionally next->prev == node.
+ * list_head's members are guest pointers: next at 0, prev one pointer on.
  */
 #include <mamoru/libc.h>
 #include <mamoru/vmi/vmi.h>
 
 #define LIST_NEXT 0
-#define LIST_PREV 8
 
 void vmi_list_init(struct vmi_list_iter *it, struct vmi *v, uint64_t head, uint32_t limit,
 		   uint32_t flags)
@@ -38,10 +38,10 @@ int vmi_list_next(struct vmi_list_iter *it, uint64_t *node)
 
 	if (it->done)
 		return 0;
-	if (!vmi_is_kva(v, it->head) || (it->head & 7))
+	if (!vmi_is_kptr(v, it->head))
 		return bad(it, vmi_fail(v, VMI_EBADPTR, "list head 0x%llx is not a kernel address",
 					head));
-	int rc = vmi_read_u64(v, it->cur + LIST_NEXT, &next);
+	int rc = vmi_read_ulong(v, it->cur + LIST_NEXT, &next);
 	if (rc)
 		return bad(it, vmi_context(v, rc, "list at 0x%llx: reading next of node 0x%llx",
 					   head, cur));
@@ -52,12 +52,12 @@ int vmi_list_next(struct vmi_list_iter *it, uint64_t *node)
 	if (it->count >= it->limit)
 		return bad(it, vmi_fail(v, VMI_ELIMIT, "list at 0x%llx: more than %u entries",
 					head, it->limit));
-	if (!vmi_is_kva(v, next) || (next & 7))
+	if (!vmi_is_kptr(v, next))
 		return bad(it, vmi_fail(v, VMI_EBADPTR,
 					"list at 0x%llx: node 0x%llx (entry %u) has bad next 0x%llx",
 					head, cur, it->count, (unsigned long long)next));
 	if (it->flags & VMI_LIST_CHECK_PREV) {
-		rc = vmi_read_u64(v, next + LIST_PREV, &prev);
+		rc = vmi_read_ulong(v, next + v->ptr_size, &prev);
 		if (rc)
 			return bad(it, vmi_context(v, rc, "list at 0x%llx: reading node 0x%llx", head,
 						   (unsigned long long)next));

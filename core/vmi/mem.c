@@ -64,7 +64,12 @@ void vmi_flush(struct vmi *v)
 
 bool vmi_is_kva(const struct vmi *v, uint64_t gva)
 {
-	return gva >= v->kva_start;
+	return gva >= v->kva_start && gva <= v->kva_end;
+}
+
+bool vmi_is_kptr(const struct vmi *v, uint64_t gva)
+{
+	return vmi_is_kva(v, gva) && (gva & (v->ptr_size - 1)) == 0;
 }
 
 /* -- physical ----------------------------------------------------------------- */
@@ -121,32 +126,80 @@ struct gw_mem vmi_walk_mem(struct vmi *v)
 	return (struct gw_mem){ walk_read64, v };
 }
 
+static int walk_read32(void *ctx, uint64_t pa, uint32_t *val)
+{
+	struct vmi *v = ctx;
+	uint8_t b[4];
+
+	if ((pa & 3) || vmi_read_phys(v, pa, b, 4))
+		return -1;
+	*val = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return 0;
+}
+
+/* One walk in the guest's translation regime: 0, *pa and the size of the
+ * mapping (block, section or page) that holds gva; or VMI_EFAULT. */
+static int walk(struct vmi *v, uint64_t gva, uint64_t *pa, uint64_t *size)
+{
+	char msg[VMI_ERR_LEN];
+
+	v->stats.walks++;
+	if (v->arch == VMI_ARCH_ARMV5) {
+		struct gws_mem m = { walk_read32, v };
+		struct gws_result res;
+		if (gws_translate(v->walk.ttbr0, &m, gva, &res)) {
+			gws_describe(&res, msg, sizeof(msg));
+			return vmi_fail(v, VMI_EFAULT, "%s", msg);
+		}
+		*pa = res.pa;
+		*size = res.size;
+		return VMI_OK;
+	}
+	struct gw_mem m = vmi_walk_mem(v);
+	struct gw_result res;
+	if (gw_translate(&v->walk, &m, gva, &res)) {
+		gw_describe(&res, msg, sizeof(msg));
+		return vmi_fail(v, VMI_EFAULT, "%s", msg);
+	}
+	*pa = res.pa;
+	*size = res.size;
+	return VMI_OK;
+}
+
 /* -- virtual ------------------------------------------------------------------ */
 
-int vmi_translate(struct vmi *v, uint64_t gva, uint64_t *gpa)
+/* Translates gva; *span: how many bytes from gva on stay in one physically
+ * contiguous piece (at most to the end of gva's 4 KiB page: ARMv5 tiny pages
+ * are 1 KiB). Only mappings of at least a page go into the cache. */
+static int translate(struct vmi *v, uint64_t gva, uint64_t *gpa, uint64_t *span)
 {
 	uint64_t vpage = (gva / PAGE) + 1;
 	struct vmi_tlb_entry *e = &v->tlb[(gva / PAGE) % VMI_TLB_SIZE];
 
+	*span = PAGE - gva % PAGE;
 	if (v->use_tlb && e->vpage == vpage) {
 		v->stats.tlb_hits++;
 		*gpa = e->ppage * PAGE + (gva % PAGE);
 		return VMI_OK;
 	}
-	struct gw_mem m = vmi_walk_mem(v);
-	struct gw_result res;
-	v->stats.walks++;
-	if (gw_translate(&v->walk, &m, gva, &res)) {
-		char msg[VMI_ERR_LEN];
-		gw_describe(&res, msg, sizeof(msg));
-		return vmi_fail(v, VMI_EFAULT, "%s", msg);
-	}
-	if (v->use_tlb) {
+	uint64_t pa, size;
+	int rc = walk(v, gva, &pa, &size);
+	if (rc)
+		return rc;
+	if (size < PAGE)
+		*span = size - gva % size;
+	else if (v->use_tlb) {
 		e->vpage = vpage;
-		e->ppage = res.pa / PAGE;
+		e->ppage = pa / PAGE;
 	}
-	*gpa = res.pa;
+	*gpa = pa;
 	return VMI_OK;
+}
+
+int vmi_translate(struct vmi *v, uint64_t gva, uint64_t *gpa)
+{
+	uint64_t span;
+	return translate(v, gva, gpa, &span);
 }
 
 int vmi_read_virt(struct vmi *v, uint64_t gva, void *buf, size_t len)
@@ -156,10 +209,10 @@ int vmi_read_virt(struct vmi *v, uint64_t gva, void *buf, size_t len)
 	if (len && gva + (len - 1) < gva)
 		return vmi_fail(v, VMI_EINVAL, "0x%llx+0x%zx wraps around",
 				(unsigned long long)gva, len);
-	while (len) { /* one page per pass */
-		uint64_t pa;
-		size_t n = (size_t)MIN((uint64_t)len, PAGE - gva % PAGE);
-		int rc = vmi_translate(v, gva, &pa);
+	while (len) { /* one page (or tiny page) per pass */
+		uint64_t pa, span;
+		int rc = translate(v, gva, &pa, &span);
+		size_t n = (size_t)MIN((uint64_t)len, span);
 		if (rc == VMI_OK)
 			rc = vmi_read_phys(v, pa, out, n);
 		if (rc)
@@ -194,9 +247,21 @@ int vmi_read_u64(struct vmi *v, uint64_t gva, uint64_t *out)
 	return VMI_OK;
 }
 
+int vmi_read_ulong(struct vmi *v, uint64_t gva, uint64_t *out)
+{
+	if (v->ptr_size == 4) {
+		uint32_t w;
+		int rc = vmi_read_u32(v, gva, &w);
+		if (rc == VMI_OK)
+			*out = w;
+		return rc;
+	}
+	return vmi_read_u64(v, gva, out);
+}
+
 int vmi_read_ptr(struct vmi *v, uint64_t gva, uint64_t *out, bool null_ok)
 {
-	int rc = vmi_read_u64(v, gva, out);
+	int rc = vmi_read_ulong(v, gva, out);
 	if (rc)
 		return rc;
 	if ((*out == 0 && null_ok) || vmi_is_kva(v, *out))

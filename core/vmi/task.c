@@ -146,7 +146,7 @@ static int visit_entry(struct pid_walk *w, uint64_t entry, int expect, unsigned 
 	uint64_t node = entry - 2;
 	uint8_t shift;
 	int rc;
-	if (!vmi_is_kva(v, node) || (node & 7))
+	if (!vmi_is_kptr(v, node))
 		return vmi_fail(v, VMI_EBADPTR, "IDR node pointer 0x%llx is not a kernel address", e);
 	if (++w->nodes > XA_NODE_BUDGET || depth > XA_MAX_SHIFT / w->chunk + 1)
 		return vmi_fail(v, VMI_ELOOP, "IDR: more than %u nodes or too deep at node 0x%llx",
@@ -159,7 +159,7 @@ static int visit_entry(struct pid_walk *w, uint64_t entry, int expect, unsigned 
 				(unsigned long long)node, shift, expect);
 	for (unsigned i = 0; i < (1u << w->chunk); i++) {
 		uint64_t slot;
-		if ((rc = vmi_read_u64(v, node + w->slots_off + 8ull * i, &slot)))
+		if ((rc = vmi_read_ulong(v, node + w->slots_off + (uint64_t)v->ptr_size * i, &slot)))
 			return vmi_context(v, rc, "reading IDR node 0x%llx", (unsigned long long)node);
 		if ((slot & 3) == 2 && slot >= 4096 && shift == 0)
 			return vmi_fail(v, VMI_ECORRUPT, "IDR leaf node 0x%llx points to another node",
@@ -192,7 +192,7 @@ int vmi_pid_foreach(struct vmi *v, uint32_t limit, vmi_task_cb cb, void *ctx)
 		return vmi_fail(v, VMI_ECORRUPT, "profile: implausible const.xa_chunk_shift %llu",
 				(unsigned long long)chunk);
 	w.chunk = (unsigned)chunk;
-	if ((rc = vmi_read_u64(v, ns + idr + idr_rt + xa_head, &head)))
+	if ((rc = vmi_read_ulong(v, ns + idr + idr_rt + xa_head, &head)))
 		return vmi_context(v, rc, "reading init_pid_ns.idr");
 	rc = visit_entry(&w, head, -1, 0);
 	return rc < 0 ? vmi_context(v, rc, "walking the PID IDR") : rc;
@@ -254,7 +254,7 @@ int vmi_module_read(struct vmi *v, uint64_t mod, struct vmi_module *m)
 	int rc = module_offsets(v, &o);
 	if (rc)
 		return rc;
-	if (!vmi_is_kva(v, mod) || (mod & 7))
+	if (!vmi_is_kptr(v, mod))
 		return vmi_fail(v, VMI_EBADPTR, "0x%llx is not a struct module", (unsigned long long)mod);
 	return read_module(v, &o, mod, m);
 }

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """What `./mamoru profile` does not support it says in one line, and makes no profile:
-32-bit ARM kernels (a zImage or an ELF32), relocation types it does not know, an Image
-without BTF (that last one is in test_profile.py::test_cli_errors)."""
+a 32-bit ARM zImage (its vmlinux is supported), ELFs of other machines, relocation types it
+does not know, an Image without BTF (that last one is in test_profile.py::test_cli_errors)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from mamoru.profile.syscalls import R_AARCH64_RELATIVE, relocations_in
 from mamoru.testing import mamoru_cli as mamoru
 
 EM_ARM = 40
+EM_386 = 3
 R_AARCH64_JUMP_SLOT = 1026
 
 
@@ -31,19 +32,40 @@ def test_32bit_zimage_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "p"
     code, err = run_profile(zimage, "-o", out)
     assert code == 1 and err.count("\n") == 0, err
-    assert "32-bit ARM zImage: only 64-bit arm64 kernels" in err, err
+    assert "32-bit ARM zImage: give its vmlinux (with DWARF) instead" in err, err
     assert not out.exists()
 
 
-def test_32bit_elf_is_refused(tmp_path: Path) -> None:
-    elf = tmp_path / "vmlinux32"
-    ident = b"\x7fELF" + bytes([1, 1, 1]) + b"\0" * 9         # ELFCLASS32, little-endian
-    header = ident + struct.pack("<HHIIIIIHHHHHH", 2, EM_ARM, 1, 0, 0, 0, 0, 52, 32, 0, 40, 0, 0)
-    elf.write_bytes(header + b"\0" * 64)
+def _elf32(path: Path, machine: int, data: int = 1) -> Path:
+    ident = b"\x7fELF" + bytes([1, data, 1]) + b"\0" * 9      # ELFCLASS32, EI_DATA
+    fmt = "<HHIIIIIHHHHHH" if data == 1 else ">HHIIIIIHHHHHH"
+    path.write_bytes(ident + struct.pack(fmt, 2, machine, 1, 0, 0, 0, 0, 52, 32, 0, 40, 0, 0)
+                     + b"\0" * 64)
+    return path
+
+
+@pytest.mark.parametrize(("machine", "data", "what"), [
+    (EM_386, 1, "a 32-bit EM_386 ELF (little-endian)"),
+    (EM_ARM, 2, "a 32-bit EM_ARM ELF (big-endian)"),
+])
+def test_other_32bit_elf_is_refused(tmp_path: Path, machine: int, data: int, what: str
+                                    ) -> None:
+    elf = _elf32(tmp_path / "vmlinux32", machine, data)
     out = tmp_path / "p"
     code, err = run_profile(elf, "-o", out)
     assert code == 1 and err.count("\n") == 0, err
-    assert "a 32-bit ELF (EM_ARM): only 64-bit arm64 kernels are supported" in err, err
+    assert f"not a little-endian AArch64 ELF (ELF64) or 32-bit ARM ELF (ELF32) but {what}" in err, \
+        err
+    assert not out.exists()
+
+
+def test_32bit_arm_elf_is_read(tmp_path: Path) -> None:
+    """An ELF32 EM_ARM vmlinux gets past the machine check (this one then lacks a symtab)."""
+    elf = _elf32(tmp_path / "vmlinux32", EM_ARM)
+    out = tmp_path / "p"
+    code, err = run_profile(elf, "-o", out)
+    assert code == 1 and err.count("\n") == 0, err
+    assert "no .symtab" in err, err
     assert not out.exists()
 
 

@@ -7,10 +7,13 @@
 
 int read_regs_file(const char *path, struct vmi_regs *r)
 {
+	/* The AArch64 names, then the neutral ones (struct vmi_regs). */
 	static const char *const names[] = { "ttbr0_el1", "ttbr1_el1", "tcr_el1", "sctlr_el1",
-					     "vbar_el1", "sp_el0", "pc", "image_pa" };
-	uint64_t *const dst[] = { &r->ttbr0_el1, &r->ttbr1_el1, &r->tcr_el1, &r->sctlr_el1,
-				  &r->vbar_el1, &r->sp_el0, &r->pc, &r->image_pa };
+					     "vbar_el1", "sp_el0", "pc", "image_pa",
+					     "ttbr0", "ttbr1", "tcr", "sctlr", "vbar", "cur" };
+	uint64_t *const dst[] = { &r->ttbr0, &r->ttbr1, &r->tcr, &r->sctlr, &r->vbar, &r->cur,
+				  &r->pc, &r->image_pa,
+				  &r->ttbr0, &r->ttbr1, &r->tcr, &r->sctlr, &r->vbar, &r->cur };
 	FILE *f = fopen(path, "r");
 	char name[32];
 	unsigned long long val;

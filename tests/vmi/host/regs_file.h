@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The host tools' vCPU register file: lines "<name> <hex value>" (vmi_fake.py writes them). */
+/* The host tools' vCPU register file: lines "<name> <hex value>" (vmi_fake.py writes them);
+ * names: ttbr0_el1 ttbr1_el1 tcr_el1 sctlr_el1 vbar_el1 sp_el0 pc image_pa, or the neutral
+ * ttbr0 ttbr1 tcr sctlr vbar cur (a 32-bit ARM guest: ttbr0 and sctlr). */
 #ifndef TESTS_VMI_HOST_REGS_FILE_H
 #define TESTS_VMI_HOST_REGS_FILE_H
 

@@ -5,13 +5,12 @@
  *
  *   vmi_tool DUMP GPA REGS PROFILE [--no-tlb] CMD [ARG]...
  *
- * REGS: "name value" lines (ttbr0_el1 ttbr1_el1 tcr_el1 sctlr_el1 vbar_el1
- * sp_el0 pc). Commands (each prints lines, then the next command runs):
+ * REGS: "name value" lines (regs_file.h). Commands (each prints lines, then the next command runs):
  *   info               "slide 0x.. <source>"
  *   banner             "banner <linux_banner>"
  *   tasks | pids       "task PID TGID PPID UID KTHREAD COMM"
  *   modules            "module NAME BASE SIZE"
- *   syscalls N         "syscall I 0xADDR SYMBOL"  (sys_call_table[0..N))
+ *   syscalls N [TABLE] "syscall I 0xADDR SYMBOL"  (TABLE[0..N), default sys_call_table)
  *   str ADDR MAX       "str <rc> <text>"
  *   list HEAD LIMIT FLAGS  "node 0xADDR" per list_head (FLAGS 1: check prev)
  *   bench N            timing lines "bench <what> <ns>"
@@ -131,7 +130,7 @@ static void bench(struct vmi *v, unsigned n)
 		vmi_flush(v);
 		t0 = now_ns();
 		for (unsigned i = 0; i < n; i++)
-			if ((rc = vmi_read_u64(v, init + 8 * (i % 64), &x)))
+			if ((rc = vmi_read_ulong(v, init + v->ptr_size * (i % 64), &x)))
 				fail(v, rc);
 		printf("bench read_u64%s %llu\n", tlb ? "" : "_notlb",
 		       (unsigned long long)((now_ns() - t0) / n));
@@ -186,6 +185,10 @@ int main(int argc, char **argv)
 		const char *cmd = argv[i];
 		if (!strcmp(cmd, "info")) {
 			printf("slide 0x%llx %s\n", (unsigned long long)v.slide, v.slide_source);
+		} else if (!strcmp(cmd, "arch")) {
+			printf("arch %s ptr %u kva 0x%llx-0x%llx\n",
+			       v.arch == VMI_ARCH_ARMV5 ? "armv5" : "arm64", v.ptr_size,
+			       (unsigned long long)v.kva_start, (unsigned long long)v.kva_end);
 		} else if (!strcmp(cmd, "anchors")) {
 			for (unsigned k = 0; k < v.nanchors; k++)
 				printf("anchor %s %s %s\n", v.anchors[k].name, v.anchors[k].ok ? "ok" : "FAILED",
@@ -217,11 +220,14 @@ int main(int argc, char **argv)
 				fail(&v, rc);
 		} else if (!strcmp(cmd, "syscalls") && i + 1 < argc) {
 			uint64_t table, n = num(argv[++i]), h;
+			const char *tname = "sys_call_table";
 			char name[128];
-			if ((rc = vmi_sym(&v, "sys_call_table", &table)))
+			if (i + 1 < argc && strstr(argv[i + 1], "call_table"))
+				tname = argv[++i];
+			if ((rc = vmi_sym(&v, tname, &table)))
 				fail(&v, rc);
 			for (uint64_t k = 0; k < n; k++) {
-				if ((rc = vmi_read_u64(&v, table + 8 * k, &h)))
+				if ((rc = vmi_read_ulong(&v, table + v.ptr_size * k, &h)))
 					fail(&v, rc);
 				vmi_symbolize(&v, h, name, sizeof(name));
 				printf("syscall %llu 0x%llx %s\n", (unsigned long long)k,

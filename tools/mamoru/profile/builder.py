@@ -16,7 +16,15 @@ from mamoru.profile.errors import ProfileError
 from mamoru.profile.format import Profile
 from mamoru.profile.inputs import Kernel, guess_sibling, open_kernel, parse_config
 from mamoru.profile.layout import Struct
-from mamoru.profile.syscalls import RELA, TABLES, decode_relr, relocations_in, table_slots
+from mamoru.profile.syscalls import (
+    ARM_TABLES,
+    RELA,
+    TABLES,
+    decode_relr,
+    relocations_in,
+    table_slots,
+    table_words,
+)
 
 REQUIRED_SYMBOLS = (
     "_text", "_stext", "_etext", "__start_rodata", "__end_rodata", "_end", "linux_banner",
@@ -35,6 +43,16 @@ OPTIONAL_SYMBOLS = (
     # list of registered callbacks.
     "module_kset", "kprobe_table", "ftrace_ops_list", "ftrace_list_end",
 )
+# A 32-bit ARM kernel (ELF32 vmlinux): no KASLR, no vectors/kimage_voffset/memstart_addr;
+# sys_call_table in .entry.text, and sys_oabi_call_table with CONFIG_OABI_COMPAT.
+ARM_REQUIRED_SYMBOLS = (
+    "_text", "_stext", "_etext", "__start_rodata", "__end_rodata", "_end", "linux_banner",
+    "sys_call_table", "init_task", "swapper_pg_dir", "init_pid_ns",
+)
+ARM_OPTIONAL_SYMBOLS = ("sys_oabi_call_table", "vector_swi", "__vectors_start")
+# MODULES_VADDR = PAGE_OFFSET - 16 MiB (8 MiB with a Thumb-2 kernel): the lowest kernel VA.
+ARM_MODULES_SIZE = 16 << 20
+ARM_MODULES_SIZE_THUMB2 = 8 << 20
 # Equivalent names in other kernel versions, tried when the first name is missing.
 SYMBOL_ALIASES = {"__start_rodata": ("_srodata",), "__end_rodata": ("_erodata",)}
 
@@ -208,7 +226,7 @@ def _structs(k: Kernel, prof: Profile, notes: list[str]) -> None:
         prof.number(f"const.{name}", value)
     # XA_CHUNK_SHIFT from the slot array: XA_CHUNK_SIZE pointers.
     slots = found["xa_node"].members["slots"]
-    chunk = slots.size // 8
+    chunk = slots.size // k.ptr_size
     if chunk < 2 or chunk & (chunk - 1):
         raise ProfileError(f"xa_node.slots has {chunk} entries; expected a power of two")
     prof.number("const.xa_chunk_shift", chunk.bit_length() - 1)
@@ -225,7 +243,45 @@ def _config_int(config: dict[str, str], name: str) -> int | None:
         return None
 
 
+def _arm_constants(k: Kernel, prof: Profile, config: dict[str, str], notes: list[str]) -> None:
+    """A 32-bit ARM kernel: 4 KiB pages, two-level short-descriptor tables, no KASLR. The
+    kernel's VAs run from MODULES_VADDR (below PAGE_OFFSET) to the top of the 4 GiB."""
+    text = prof.get("sym._text")
+    assert isinstance(text, int)
+    derived: list[str] = []
+    page_offset = _config_int(config, "PAGE_OFFSET")
+    if page_offset is None:
+        page_offset = text & 0xFFF0_0000          # _text is PAGE_OFFSET + TEXT_OFFSET (32 KiB)
+        derived.append("page_offset (from _text)")
+    if not (0x4000_0000 <= page_offset <= text < 1 << 32):
+        raise ProfileError(f"implausible 32-bit ARM layout: PAGE_OFFSET {page_offset:#x}, "
+                           f"_text {text:#x}")
+    if "OABI_COMPAT" in config:
+        compat = int(config["OABI_COMPAT"] == "y")
+    else:
+        compat = int("sys_oabi_call_table" in k.symbols)
+        derived.append("compat (from sys_oabi_call_table)")
+    thumb2 = config.get("THUMB2_KERNEL") == "y"
+    prof.string("str.arch", "arm")
+    prof.number("const.ptr_size", 4)
+    prof.number("const.va_bits", 32)
+    prof.number("const.page_shift", 12)
+    prof.number("const.page_size", 1 << 12)
+    prof.number("const.pgtable_levels", 2)
+    prof.number("const.randomize_base", 0)
+    prof.number("const.compat", compat)
+    prof.number("const.text_offset", text - page_offset)
+    prof.address("const.page_offset", page_offset)
+    prof.address("const.kva_start",
+                 page_offset - (ARM_MODULES_SIZE_THUMB2 if thumb2 else ARM_MODULES_SIZE))
+    if derived:
+        notes.append("derived without a .config: " + ", ".join(derived))
+
+
 def _constants(k: Kernel, prof: Profile, config: dict[str, str], notes: list[str]) -> None:
+    if k.arch == "arm":
+        _arm_constants(k, prof, config, notes)
+        return
     text = prof.get("sym._text")
     assert isinstance(text, int)
     derived: list[str] = []
@@ -286,6 +342,32 @@ def _banner(k: Kernel, prof: Profile) -> None:
     prof.string("str.release", banner.split()[2] if len(banner.split()) > 2 else "")
 
 
+def _arm_syscall_tables(k: Kernel, prof: Profile, notes: list[str]) -> None:
+    """sct.<n> (sys_call_table) and csct.<n> (sys_oabi_call_table, treated like a compat
+    table): a 32-bit ARM kernel is not relocated, so each 4-byte slot holds its handler's
+    link address in the file; the table's ELF size (or the next symbol) gives its length."""
+    text = (prof.get("sym._stext"), prof.get("sym._etext"))
+    assert isinstance(text[0], int) and isinstance(text[1], int)
+    hint = " (or give --no-syscall-table to leave the tables out)"
+    for name, (prefix, count) in ARM_TABLES.items():
+        sym = k.symbols.get(name)
+        if sym is None:
+            continue
+        bound = k.next_symbol(sym.addr)
+        if bound is None and not sym.size:
+            raise ProfileError(f"{name}: neither a size nor a symbol after it bounds the "
+                               f"table{hint}")
+        try:
+            t = table_words(name, sym.addr, bound, k.read, text, sym.size)
+        except ProfileError as e:
+            raise ProfileError(f"{e}{hint}") from None
+        prof.number(f"const.{count}", len(t.targets))
+        for i, target in enumerate(t.targets):
+            prof.address(f"{prefix}.{i}", target)
+        notes.append(f"{name}: {len(t.targets)} slots, {len(set(t.targets))} distinct "
+                     "handlers (link addresses in the file)")
+
+
 def _syscall_tables(k: Kernel, prof: Profile, notes: list[str]) -> None:
     """sct.<n> and csct.<n>: what each slot of sys_call_table (compat_sys_call_table) holds
     as linked, from the kernel's R_AARCH64_RELATIVE relocations (RELA entries, or RELR
@@ -329,14 +411,16 @@ def build_profile(kernel_path: Path, system_map: Path | None = None,
     try:
         notes = list(k.notes)
         prof = Profile()
-        for name in REQUIRED_SYMBOLS + OPTIONAL_SYMBOLS:
+        required = ARM_REQUIRED_SYMBOLS if k.arch == "arm" else REQUIRED_SYMBOLS
+        optional = OPTIONAL_SYMBOLS + (ARM_OPTIONAL_SYMBOLS if k.arch == "arm" else ())
+        for name in required + optional:
             sym = k.symbols.get(name)
             for alias in SYMBOL_ALIASES.get(name, ()):
                 if sym is None and alias in k.symbols:
                     sym = k.symbols[alias]
                     notes.append(f"sym.{name} is {alias}")
             if sym is None:
-                if name in REQUIRED_SYMBOLS:
+                if name in required:
                     raise ProfileError(f"required symbol {name} not found in "
                                        f"{'System.map' if k.kind == 'image' else 'the symtab'}")
                 continue
@@ -352,7 +436,7 @@ def build_profile(kernel_path: Path, system_map: Path | None = None,
         _constants(k, prof, config, notes)
         _banner(k, prof)
         if syscall_table:
-            _syscall_tables(k, prof, notes)
+            (_arm_syscall_tables if k.arch == "arm" else _syscall_tables)(k, prof, notes)
         else:
             notes.append("--no-syscall-table: no sct.<n>/csct.<n> keys")
         prof.text = _text_symbols(k, prof)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Reading the two kinds of kernel input: a vmlinux ELF, or a raw arm64 Image + System.map.
+"""Reading the two kinds of kernel input: a vmlinux ELF (arm64 ELF64, or 32-bit ARM ELF32), or a
+raw arm64 Image + System.map.
 
 Both end up as a `Kernel`: every symbol, the candidate text symbols, a TypeSource for struct
 layouts (DWARF or BTF), a way to read bytes at a link address, the kernel's own relocations
@@ -72,6 +73,8 @@ class Kernel:
     relocations: Callable[[], bytes] | None = None
     # The kernel's RELR table (packed relative relocations; empty without CONFIG_RELR).
     relr: Callable[[], bytes] | None = None
+    arch: str = "arm64"                        # "arm64", or "arm" (32-bit ARM, a vmlinux)
+    ptr_size: int = 8                          # the kernel's pointer size in bytes
 
     def addr(self, name: str) -> int | None:
         s = self.symbols.get(name)
@@ -244,6 +247,13 @@ def load_image(path: Path, data: bytes, system_map: Path) -> Kernel:
 # -- vmlinux ELF --------------------------------------------------------------------------
 
 
+def _symtab_entries(raw: bytes, elfclass: int) -> list[tuple[int, int, int, int, int]]:
+    """(st_name, st_info, st_shndx, st_value, st_size) of every Elf64_Sym or Elf32_Sym."""
+    if elfclass == 64:
+        return [(n, i, x, v, z) for n, i, _o, x, v, z in struct.iter_unpack("<IBBHQQ", raw)]
+    return [(n, i, x, v, z) for n, v, z, i, _o, x in struct.iter_unpack("<IIIBBH", raw)]
+
+
 def _elf_symbols(elf: ELFFile
                  ) -> tuple[dict[str, Symbol], list[tuple[int, str, str]], list[int]]:
     symtab = elf.get_section_by_name(".symtab")
@@ -251,13 +261,14 @@ def _elf_symbols(elf: ELFFile
         raise ProfileError("vmlinux has no .symtab (stripped?)")
     strtab = elf.get_section(symtab["sh_link"]).data()
     raw = symtab.data()
-    if symtab["sh_entsize"] != 24 or len(raw) % 24:
+    entsize = 24 if elf.elfclass == 64 else 16
+    if symtab["sh_entsize"] != entsize or len(raw) % entsize:
         raise ProfileError("vmlinux .symtab has an unexpected entry size")
     sections = [(s["sh_flags"], s["sh_type"]) for s in elf.iter_sections()]
     symbols: dict[str, Symbol] = {}
     text: list[tuple[int, str, str]] = []
     addresses: list[int] = []
-    for st_name, info, _other, shndx, value, size in struct.iter_unpack("<IBBHQQ", raw):
+    for st_name, info, shndx, value, size in _symtab_entries(raw, elf.elfclass):
         if st_name == 0 or shndx == SHN_UNDEF:
             continue
         end = strtab.find(b"\0", st_name)
@@ -343,13 +354,12 @@ def load_elf(path: Path, f: object) -> Kernel:
         elf = _MappedELFFile(f, mm)
     except ELFError as e:
         raise ProfileError(f"{path}: bad ELF file: {e}") from None
-    if elf.elfclass != 64:
-        raise ProfileError(f"{path}: a 32-bit ELF ({elf['e_machine']}): only 64-bit arm64 "
-                           "kernels are supported")
-    if elf["e_machine"] != "EM_AARCH64" or not elf.little_endian:
-        raise ProfileError(f"{path}: not a little-endian AArch64 ELF ({elf['e_machine']}, "
-                           f"{'little' if elf.little_endian else 'big'}-endian): only arm64 "
-                           "kernels are supported")
+    machine = (elf.elfclass, elf["e_machine"])
+    if machine not in ((64, "EM_AARCH64"), (32, "EM_ARM")) or not elf.little_endian:
+        raise ProfileError(f"{path}: not a little-endian AArch64 ELF (ELF64) or 32-bit ARM ELF "
+                           f"(ELF32) but a {elf.elfclass}-bit {elf['e_machine']} ELF "
+                           f"({'little' if elf.little_endian else 'big'}-endian)")
+    arch = "arm64" if elf.elfclass == 64 else "arm"
     symbols, text, addresses = _elf_symbols(elf)
     t1 = time.perf_counter()
     loaded = [(s["sh_addr"], s["sh_size"], s) for s in elf.iter_sections()
@@ -381,6 +391,8 @@ def load_elf(path: Path, f: object) -> Kernel:
     t2 = time.perf_counter()
 
     def relocations() -> bytes:
+        if arch == "arm":
+            return b""    # not relocatable: pointer tables hold their link addresses
         sec = elf.get_section_by_name(".rela.dyn")
         if sec is None or sec["sh_type"] != "SHT_RELA":
             raise ProfileError(f"{path}: no .rela.dyn relocation section "
@@ -398,7 +410,8 @@ def load_elf(path: Path, f: object) -> Kernel:
         return bytes(sec.data())
 
     return Kernel(path, "elf", symbols, text, types, read, source, None, page_shift, notes,
-                  {"symtab": t1 - t0, "debug_open": t2 - t1}, addresses, relocations, relr)
+                  {"symtab": t1 - t0, "debug_open": t2 - t1}, addresses, relocations, relr,
+                  arch, elf.elfclass // 8)
 
 
 def open_kernel(path: Path, system_map: Path | None) -> tuple[Kernel, object]:
@@ -423,8 +436,8 @@ def open_kernel(path: Path, system_map: Path | None) -> tuple[Kernel, object]:
         return load_image(path, data, system_map), None
     f.close()
     if len(head) >= 0x28 and int.from_bytes(head[0x24:0x28], "little") == ZIMAGE_MAGIC:
-        raise ProfileError(f"{path} is a 32-bit ARM zImage: only 64-bit arm64 kernels "
-                           "(a raw Image or a vmlinux) are supported")
+        raise ProfileError(f"{path} is a 32-bit ARM zImage: give its vmlinux (with DWARF) "
+                           "instead; only 64-bit arm64 kernels can be read from an image")
     raise ProfileError(f"{path}: neither a vmlinux ELF nor an arm64 Image")
 
 

@@ -41,6 +41,10 @@ U64 = (1 << 64) - 1
 # Profile key prefix and const name per table.
 TABLES = {"sys_call_table": ("sct", "sct_entries"),
           "compat_sys_call_table": ("csct", "csct_entries")}
+# 32-bit ARM: the OABI table (CONFIG_OABI_COMPAT) is the compat table.
+ARM_TABLES = {"sys_call_table": ("sct", "sct_entries"),
+              "sys_oabi_call_table": ("csct", "csct_entries")}
+ARM_SLOT = 4
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,35 @@ def table_slots(name: str, start: int, bound: int, relocs: dict[int, tuple[int, 
         if held not in (0, want):
             raise ProfileError(f"{name}[{i}]: the file holds {held:#x} but its relocation "
                                f"says {want:#x}")
+    outside = [i for i, t in enumerate(targets) if not text[0] <= t < text[1]]
+    if outside:
+        i = outside[0]
+        raise ProfileError(f"{name}[{i}] = {targets[i]:#x} is outside kernel text "
+                           f"({len(outside)} such slots)")
+    return Table(name, start, targets)
+
+
+def table_words(name: str, start: int, bound: int | None,
+                read: Callable[[int, int], bytes | None], text: tuple[int, int],
+                size: int | None = None) -> Table:
+    """The targets of a 32-bit ARM table of 4-byte link addresses at `start` (not relocated:
+    the file holds them). Its length is the ELF st_size when known, else the distance to the
+    next symbol `bound`; every slot must hold an address in `text`."""
+    if size:
+        length = size
+        if bound is not None and start + size > bound:
+            raise ProfileError(f"{name}: its size {size} runs past the next symbol at "
+                               f"{bound:#x}")
+    elif bound is not None:
+        length = bound - start
+    else:
+        raise ProfileError(f"{name}: no size and no next symbol")
+    if length <= 0 or length % ARM_SLOT or length > ARM_SLOT * MAX_SLOTS:
+        raise ProfileError(f"{name}: implausible table size {length} bytes")
+    raw = read(start, length)
+    if raw is None or len(raw) != length:
+        raise ProfileError(f"{name}: its {length // ARM_SLOT} slots are not in the kernel file")
+    targets = list(struct.unpack(f"<{length // ARM_SLOT}I", raw))
     outside = [i for i, t in enumerate(targets) if not text[0] <= t < text[1]]
     if outside:
         i = outside[0]

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Make a guest kernel profile for the IDS, or show one.
 
-  ./mamoru profile vmlinux -o guest.profile                 (ELF with DWARF, or .BTF)
+  ./mamoru profile vmlinux -o guest.profile                 (ELF with DWARF, or .BTF;
+                                                             arm64 ELF64 or 32-bit ARM ELF32)
   ./mamoru profile vmlinuz --system-map System.map -o guest.profile   (raw arm64 Image + BTF)
   ./mamoru profile --show guest.profile [--text]
 
@@ -21,7 +22,8 @@ from mamoru.profile import ProfileError, build_profile, decode, encode, show_lin
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kernel", type=Path,
-                        help="vmlinux ELF or raw arm64 Image; with --show: the profile")
+                        help="vmlinux ELF (arm64 or 32-bit ARM) or raw arm64 Image; with "
+                        "--show: the profile")
     parser.add_argument("--system-map", type=Path, metavar="F",
                         help="System.map for a raw Image (not the image package's placeholder)")
     parser.add_argument("--config", type=Path, metavar="F",

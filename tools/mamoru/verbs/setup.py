@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Install what building and running Mamoru needs (idempotent; fast when done).
 
-On Debian 12: the bookworm-backports apt source, the arm64 dpkg architecture, make,
-QEMU >= 10 (qemu-system-arm from backports), the aarch64 and armel (ARMv5) cross toolchains, dtc,
+On Debian 12: the bookworm-backports apt source, the arm64 and armel dpkg architectures, make,
+QEMU >= 10 (qemu-system-arm from backports), the aarch64 and armel cross toolchains, dtc,
 cpio, mtools and dosfstools; on Debian also the release's non-free-firmware component
 (for `raspi-firmware`, the Pi boot firmware `./mamoru sdcard` puts on the card) when no
 apt source enables it yet. Then the Raspberry Pi device trees
@@ -60,7 +60,7 @@ MIN_QEMU = (10, 0)
 PACKAGES = (
     "gcc-aarch64-linux-gnu",
     "binutils-aarch64-linux-gnu",
-    "gcc-arm-linux-gnueabi",  # the 32-bit ARMv5 board (versatilepb); armel, default -march=armv5te
+    "gcc-arm-linux-gnueabi",  # versatilepb: the hypervisor and its test kernel (armv5te)
     "binutils-arm-linux-gnueabi",
     "make",                 # the IDS test module (Debian's kbuild; headers are downloaded)
     "device-tree-compiler",
@@ -73,6 +73,9 @@ PACKAGES = (
     "bison",
     "bc",
 )
+# Foreign dpkg architectures: arm64 (the guest kernels, busybox), armel (the versatilepb
+# guest's busybox, an ARMv5TE userland).
+FOREIGN_ARCHES = ("arm64", "armel")
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
 
 
@@ -273,10 +276,12 @@ def ensure_packages(runner: Runner, codename: str, debian: bool = True) -> list[
         did.append(f"enable {FIRMWARE_COMPONENT} of {codename} (raspi-firmware)")
         runner.root_write(FIRMWARE_FILE, firmware_source(codename))
         sources_changed = True
-    if "arm64" not in foreign_architectures():
-        did.append("add dpkg architecture arm64")
-        runner.root(["dpkg", "--add-architecture", "arm64"])
-        sources_changed = True
+    have_arches = foreign_architectures()
+    for arch in FOREIGN_ARCHES:
+        if arch not in have_arches:
+            did.append(f"add dpkg architecture {arch}")
+            runner.root(["dpkg", "--add-architecture", arch])
+            sources_changed = True
 
     version = qemu_version()
     need_qemu = version is None or version < MIN_QEMU

@@ -20,6 +20,7 @@
 
 #include <arch/guest_walk.h>
 #include <mamoru/types.h>
+#include <mamoru/vmi/walk_short.h>
 
 struct profile;
 
@@ -29,8 +30,23 @@ struct vmi_bank {
 	const uint8_t *host; /* where guest-physical gpa is readable */
 };
 
+/*
+ * The guest's translation regime, from the profile (str.arch; a profile
+ * without it is arm64): it decides the walker, the pointer size and which
+ * registers below mean something.
+ */
+enum vmi_arch {
+	VMI_ARCH_ARM64 = 0, /* AArch64 EL1&0, TTBR0/TTBR1 + TCR (guest_walk.h) */
+	VMI_ARCH_ARMV5 = 1, /* 32-bit ARMv5 short descriptors, TTBR0 only (walk_short.h) */
+};
+
+/* The vCPU state the introspection reads, architecture-neutral names:
+ *   arm64: ttbr0/ttbr1/tcr/sctlr/vbar = TTBR0_EL1, TTBR1_EL1, TCR_EL1,
+ *          SCTLR_EL1, VBAR_EL1; cur = SP_EL0 (the current task in the kernel).
+ *   ARMv5: ttbr0 = the cp15 c2 translation table base, sctlr = the cp15 c1
+ *          control register (M, V bits); ttbr1, tcr, vbar, cur unused (0). */
 struct vmi_regs {
-	uint64_t ttbr0_el1, ttbr1_el1, tcr_el1, sctlr_el1, vbar_el1, sp_el0, pc;
+	uint64_t ttbr0, ttbr1, tcr, sctlr, vbar, cur, pc;
 	/* Not a register but as trustworthy: the guest-physical address where the
 	 * hypervisor loaded the kernel Image (0: unknown, e.g. a memory dump). */
 	uint64_t image_pa;
@@ -92,10 +108,14 @@ struct vmi {
 	const struct vmi_bank *banks;
 	size_t nbanks;
 	struct vmi_regs regs;
-	struct gw_regs walk;       /* what the walker uses (TTBR1 may be corrected) */
+	struct gw_regs walk;       /* what the walker uses (TTBR1 may be corrected;
+				    * ARMv5: ttbr0 is the table kernel VAs go through) */
 	const struct profile *prof;
+	enum vmi_arch arch;        /* from the profile */
+	unsigned ptr_size;         /* the guest's pointer size: 8 or 4 */
 	uint64_t slide;            /* runtime - link address of kernel image symbols */
-	uint64_t kva_start;        /* lowest VA of the TTBR1 half */
+	uint64_t kva_start;        /* lowest kernel VA (arm64: of the TTBR1 half) */
+	uint64_t kva_end;          /* highest kernel VA */
 	const char *slide_source;  /* "kernel mapping", "VBAR_EL1", "banner scan" */
 	uint64_t image_pa;         /* regs.image_pa: where the Image was loaded */
 	struct vmi_anchor anchors[VMI_MAX_ANCHORS];
@@ -133,7 +153,10 @@ struct gw_mem vmi_walk_mem(struct vmi *v);
 int vmi_read_virt(struct vmi *v, uint64_t gva, void *buf, size_t len);
 int vmi_read_u32(struct vmi *v, uint64_t gva, uint32_t *out);
 int vmi_read_u64(struct vmi *v, uint64_t gva, uint64_t *out);
-/* Reads a pointer and checks it is a kernel VA (NULL allowed if null_ok). */
+/* Reads a guest `unsigned long` (v->ptr_size bytes), zero-extended. */
+int vmi_read_ulong(struct vmi *v, uint64_t gva, uint64_t *out);
+/* Reads a pointer (v->ptr_size bytes) and checks it is a kernel VA (NULL
+ * allowed if null_ok). */
 int vmi_read_ptr(struct vmi *v, uint64_t gva, uint64_t *out, bool null_ok);
 /* Reads a NUL-terminated string of at most max-1 bytes into buf (always
  * terminated). Longer: truncated, returns VMI_ETRUNC. */
@@ -147,8 +170,11 @@ int vmi_const(struct vmi *v, const char *key, uint64_t *value); /* full key: "co
  * nothing covers it (buf then holds the hex address). */
 int vmi_symbolize(struct vmi *v, uint64_t addr, char *buf, size_t size);
 
-/* Is gva in the kernel (TTBR1) half, 8-byte aligned? Mapped is not checked. */
+/* Is gva in the kernel's address range [kva_start, kva_end]? Mapped is not
+ * checked. */
 bool vmi_is_kva(const struct vmi *v, uint64_t gva);
+/* A kernel VA aligned to the guest's pointer size (a list node, a struct). */
+bool vmi_is_kptr(const struct vmi *v, uint64_t gva);
 
 /* -- kernel lists ------------------------------------------------------------ */
 

@@ -1,0 +1,243 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""A 32-bit ARM (ARMv5, ARM926) guest kernel for QEMU versatilepb: Debian's linux-source,
+`versatile_defconfig` plus DWARF and KALLSYMS_ALL, built with gcc-arm-linux-gnueabi. It is the
+real-data input of the 32-bit introspection tests (tests/vmi/test_vmi_versatile.py): its
+vmlinux makes the profile, its zImage and DTB boot under plain `qemu-system-arm -M
+versatilepb`. No Debian binary kernel runs on an ARM926 any more, hence the build.
+
+Built like the tiny arm64 kernel (mamoru.tinykernel, whose helpers this reuses): once per
+linux-source package and FRAGMENT, about 12 minutes on 2 cores (measured 706 s, most of it
+the DWARF-laden compile); the build tree is deleted
+afterwards, the .deb stays. Cache layout (under `paths.cache_dir()`):
+
+    versatile-kernel/current                  the build directory name of the last build
+    versatile-kernel/<debversion>-<hash>/     <hash>: of FRAGMENT
+        zImage-<release>, vmlinux-<release>, config-<release>, System.map-<release>,
+        versatile-pb-<release>.dtb, build.log, .ok (JSON: release, package, seconds)
+    versatile-kernel/.lock
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mamoru import debian, guest_assets, paths
+from mamoru.tinykernel import (
+    SOURCE_META,
+    TinyKernelError,
+    _deb_version,
+    _run_logged,
+    _tarball,
+    check_config,
+)
+
+ARCH = "arm"
+CROSS_COMPILE = "arm-linux-gnueabi-"
+JOBS = 2
+LOCALVERSION = "-mamoru-versatile"
+FRAGMENT_NAME = "mamoru_versatile.config"  # merged by `make <name>` from arch/arm/configs/
+DTB = "versatile-pb.dtb"
+# The ARMv5TE userland for its initramfs (needs `dpkg --add-architecture armel`).
+BUSYBOX_PACKAGE = "busybox-static:armel"
+EM_ARM = 40
+
+# On top of versatile_defconfig; every line is checked in the final .config. What the guest
+# does not need (network, DRM, sound, flash) is off to shorten the build.
+FRAGMENT = f"""\
+# Mamoru's versatilepb test kernel (mamoru.versatilekernel), on top of versatile_defconfig.
+CONFIG_LOCALVERSION="{LOCALVERSION}"
+# CONFIG_LOCALVERSION_AUTO is not set
+CONFIG_AEABI=y
+CONFIG_OABI_COMPAT=y
+CONFIG_BLK_DEV_INITRD=y
+CONFIG_RD_GZIP=y
+CONFIG_PROC_FS=y
+CONFIG_SERIAL_AMBA_PL011=y
+CONFIG_SERIAL_AMBA_PL011_CONSOLE=y
+# CONFIG_NET is not set
+# CONFIG_DRM is not set
+# CONFIG_SOUND is not set
+# CONFIG_MTD is not set
+CONFIG_DEBUG_KERNEL=y
+CONFIG_KALLSYMS=y
+CONFIG_KALLSYMS_ALL=y
+CONFIG_DEBUG_INFO_DWARF5=y
+# CONFIG_DEBUG_INFO_REDUCED is not set
+# CONFIG_DEBUG_INFO_SPLIT is not set
+# CONFIG_DEBUG_INFO_BTF is not set
+"""
+
+
+@dataclass(frozen=True)
+class VersatileKernel:
+    """A built versatilepb kernel in the cache. `version` is its release (`uname -r`)."""
+
+    version: str
+    zimage: Path
+    vmlinux: Path
+    config: Path
+    system_map: Path
+    dtb: Path
+
+
+def kernel_dir() -> Path:
+    return paths.cache_dir() / "versatile-kernel"
+
+
+def fragment_hash() -> str:
+    return hashlib.sha256(FRAGMENT.encode()).hexdigest()[:10]
+
+
+def _note(msg: str) -> None:
+    print(f"versatilekernel: {msg}", file=sys.stderr, flush=True)
+
+
+def _files(d: Path) -> VersatileKernel | None:
+    if not d.name.endswith("-" + fragment_hash()):
+        return None
+    try:
+        release = json.loads((d / ".ok").read_text())["release"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    k = VersatileKernel(release, d / f"zImage-{release}", d / f"vmlinux-{release}",
+                        d / f"config-{release}", d / f"System.map-{release}",
+                        d / f"versatile-pb-{release}.dtb")
+    if not all(p.is_file() for p in (k.zimage, k.vmlinux, k.config, k.system_map, k.dtb)):
+        return None
+    return k
+
+
+def cached_versatile_kernel() -> VersatileKernel | None:
+    """The last built kernel, if it is still there; never downloads or builds."""
+    try:
+        name = (kernel_dir() / "current").read_text().strip()
+    except OSError:
+        return None
+    return _files(kernel_dir() / name) if name else None
+
+
+def versatile_kernel() -> VersatileKernel:
+    """The versatilepb kernel, built once per linux-source package and FRAGMENT."""
+    hit = cached_versatile_kernel()
+    if hit is not None:
+        return hit
+    with paths.locked(kernel_dir()):
+        hit = cached_versatile_kernel()
+        if hit is not None:
+            return hit
+        return _build()
+
+
+def _build() -> VersatileKernel:
+    if shutil.which(f"{CROSS_COMPILE}gcc") is None:
+        raise TinyKernelError(f"{CROSS_COMPILE}gcc not found (run ./mamoru setup: "
+                              "gcc-arm-linux-gnueabi)")
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+    try:
+        package = debian.resolve_depends(SOURCE_META, prefix="linux-source-")
+        deb = debian.apt_download(package, paths.cache_dir() / "debs")
+    except debian.DebianError as e:
+        raise TinyKernelError(str(e)) from e
+    timings["download"] = time.monotonic() - t0
+
+    out = kernel_dir() / f"{_deb_version(deb)}-{fragment_hash()}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    log = out / "build.log"
+    with tempfile.TemporaryDirectory(prefix=".build-", dir=kernel_dir()) as tmp:
+        work = Path(tmp)
+        t = time.monotonic()
+        _note(f"unpacking {deb.name}")
+        tarball = _tarball(deb, work / "deb")
+        src = work / "src"
+        src.mkdir()
+        _run_logged(["tar", "-xf", str(tarball), "-C", str(src), "--strip-components=1",
+                     "--no-same-owner"], log)
+        shutil.rmtree(work / "deb")
+        timings["unpack"] = time.monotonic() - t
+
+        t = time.monotonic()
+        (src / "arch" / ARCH / "configs" / FRAGMENT_NAME).write_text(FRAGMENT)
+        obj = work / "obj"
+        make = ["make", "-C", str(src), f"O={obj}", f"ARCH={ARCH}",
+                f"CROSS_COMPILE={CROSS_COMPILE}"]
+        _run_logged([*make, "versatile_defconfig", FRAGMENT_NAME], log)
+        _run_logged([*make, "olddefconfig"], log)
+        wrong = check_config((obj / ".config").read_text(), FRAGMENT)
+        if wrong:
+            raise TinyKernelError("the versatile kernel's .config lacks:\n  " + "\n  ".join(wrong))
+        timings["configure"] = time.monotonic() - t
+
+        t = time.monotonic()
+        _note(f"building {package} (versatile_defconfig + DWARF 5, -j{JOBS}; log {log})")
+        _run_logged([*make, f"-j{JOBS}", "zImage", DTB], log)
+        timings["build"] = time.monotonic() - t
+
+        release = (obj / "include" / "config" / "kernel.release").read_text().strip()
+        if not release:
+            raise TinyKernelError(f"no kernel.release in {obj}")
+        for src_name, name in (("arch/arm/boot/zImage", f"zImage-{release}"),
+                               ("vmlinux", f"vmlinux-{release}"),
+                               (".config", f"config-{release}"),
+                               ("System.map", f"System.map-{release}"),
+                               (f"arch/arm/boot/dts/{DTB}", f"versatile-pb-{release}.dtb")):
+            os.replace(obj / src_name, out / name)
+    timings["total"] = time.monotonic() - t0
+    stamp = {"release": release, "package": deb.name,
+             "seconds": {k: round(v, 1) for k, v in timings.items()}}
+    (out / ".ok").write_text(json.dumps(stamp, indent=1) + "\n")
+    (kernel_dir() / "current").write_text(out.name + "\n")
+    _note(f"built {release} in {timings['total']:.0f} s")
+    k = _files(out)
+    if k is None:
+        raise TinyKernelError(f"the build in {out} left incomplete outputs")
+    return k
+
+
+def busybox_armel() -> Path:
+    """Debian's static armel busybox (ARMv5TE), cached beside the arm64 one."""
+    d = guest_assets.guest_dir() / "busybox-static-armel"
+    binary = d / "busybox"
+    if (d / ".ok").is_file() and binary.is_file():
+        return binary
+    with paths.locked(guest_assets.guest_dir()):
+        if (d / ".ok").is_file() and binary.is_file():
+            return binary
+        try:
+            deb = debian.apt_download(BUSYBOX_PACKAGE, guest_assets.debs_dir())
+        except debian.DebianError as e:
+            raise TinyKernelError(f"{e} (armel needs `dpkg --add-architecture armel`: "
+                                  "./mamoru setup)") from e
+        guest_assets._unpack(deb, {"bin/busybox": "busybox"}, d)
+        head = binary.read_bytes()[:20]
+        if (head[:4] != b"\x7fELF" or head[4] != 1 or head[5] != 1
+                or int.from_bytes(head[18:20], "little") != EM_ARM):
+            raise TinyKernelError(f"{binary} is not a 32-bit little-endian ARM ELF")
+        binary.chmod(0o755)
+        (d / ".ok").write_text(deb.name + "\n")
+    return binary
+
+
+def main() -> int:
+    """`python -m mamoru.versatilekernel`: build (or find) the kernel and print its files."""
+    try:
+        k = versatile_kernel()
+    except TinyKernelError as e:
+        print(f"versatilekernel: {e}", file=sys.stderr)
+        return 1
+    print(f"release {k.version}\nzimage {k.zimage}\nvmlinux {k.vmlinux}\nconfig {k.config}\n"
+          f"system_map {k.system_map}\ndtb {k.dtb}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
