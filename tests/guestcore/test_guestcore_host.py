@@ -15,11 +15,12 @@ import pytest
 
 from mamoru import paths
 from mamoru.guest_platform import GuestPlatform, device_tree_source
+from mamoru.testing.fuzz import fuzz_seconds
 
 HOST_BIN = paths.ROOT / "build" / "host" / "guestcore"
 SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
                UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
-FUZZ_SECONDS = int(os.environ.get("MAMORU_FUZZ_SECONDS", "15"))
+FUZZ_SECONDS = fuzz_seconds()
 MIB = 1 << 20
 U64 = (1 << 64) - 1
 

@@ -17,6 +17,7 @@ from vmi_pt import host_program
 
 from mamoru import integrity as I
 from mamoru.profile.syscalls import R_AARCH64_RELATIVE
+from mamoru.testing.fuzz import fuzz_seconds
 
 TB = 0xFFFF800008000000
 SLIDE = 0x1234_0000
@@ -261,8 +262,8 @@ def test_fuzz_integrity_manifest(debian_kernel, tmp_path: Path) -> None:  # noqa
     (tmp_path / "corpus").mkdir()
     for i, s in enumerate([k.manifest, *list(corruptions(k.manifest).values())[:8]]):
         (seeds / f"seed{i}").write_bytes(s)
-    r = subprocess.run([str(fuzz), "-max_total_time=20", "-max_len=65536", "-timeout=10",
-                        "-rss_limit_mb=2048", str(tmp_path / "corpus"), str(seeds)],
+    r = subprocess.run([str(fuzz), f"-max_total_time={fuzz_seconds()}", "-max_len=65536",
+                        "-timeout=10", "-rss_limit_mb=2048", str(tmp_path / "corpus"), str(seeds)],
                        capture_output=True, text=True, timeout=200, check=False)
     assert r.returncode == 0, f"fuzzer found a problem:\n{r.stderr[-6000:]}"
 

@@ -16,8 +16,9 @@ from vmi_pt import host_program
 
 from mamoru.profile import ProfileError, decode, encode, show_lines
 from mamoru.profile.format import SEC_KEYVAL, SEC_STRTAB, SEC_TEXTSYMS
+from mamoru.testing.fuzz import fuzz_seconds
 
-FUZZ_SECONDS = 20
+FUZZ_SECONDS = fuzz_seconds()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ undefined), seeded with valid tables for each granule. Longer by hand:
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 import subprocess
@@ -15,7 +14,9 @@ from pathlib import Path
 import pytest
 from vmi_pt import AF, HOST_BIN, Memory, Space, host_program, kva, tcr
 
-FUZZ_SECONDS = int(os.environ.get("MAMORU_FUZZ_SECONDS", "20"))
+from mamoru.testing.fuzz import fuzz_seconds
+
+FUZZ_SECONDS = fuzz_seconds()
 
 
 def seeds(out: Path) -> None:

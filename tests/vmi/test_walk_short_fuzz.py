@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 import subprocess
@@ -16,7 +15,9 @@ import pytest
 from vmi_pt import HOST_BIN, host_program
 from vmi_pt32 import Memory32, Tables, large, section, small, tiny
 
-FUZZ_SECONDS = int(os.environ.get("MAMORU_FUZZ_SECONDS", "20"))
+from mamoru.testing.fuzz import fuzz_seconds
+
+FUZZ_SECONDS = fuzz_seconds()
 
 
 def seeds(out: Path) -> None:
