@@ -133,10 +133,10 @@ def test_console_flood_does_not_starve_the_shell(guest: GuestPair) -> None:
     g.attach()
     g.run("(while true; do echo floodfloodfloodfloodfloodfloodfloodflood; done) &")
     g.detach()
+    # Starved, the shell would not answer at all: each command's timeout is the bound (how
+    # fast it answers under load is the soak benchmark's number, not a test's).
     for _ in range(5):
-        start = time.monotonic()
         assert "version: " in t.console.command("version", timeout=10)
-        assert time.monotonic() - start < 5
     assert "floodflood" in t.console.command("vserial dump guest0 200")
     t.console.command("guest reset guest0", timeout=RELOAD_TIMEOUT)   # ends the flood
     g.attach()
