@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `guest`: list and control guests, show their registers and memory. */
+#include <arch/guest_regs.h>
 #include <mamoru/command.h>
 #include <mamoru/guest.h>
 #include <mamoru/libc.h>
@@ -17,32 +18,6 @@ static void list(struct console *con)
 			   (unsigned long long)(g->ram_size >> 20), 1, (unsigned long long)g->exits_seen,
 			   g->reason);
 	}
-}
-
-static void regs(struct console *con, struct guest *g)
-{
-	guest_snapshot(g);
-	const struct vcpu *v = &g->arch.vcpu;
-	con_printf(con, "%s: pc 0x%016llx  pstate 0x%08llx\n", g->name, (unsigned long long)v->pc,
-		   (unsigned long long)v->pstate);
-	for (int i = 0; i < 31; i++)
-		con_printf(con, "x%-2d 0x%016llx%s", i, (unsigned long long)v->x[i], i % 4 == 3 ? "\n" : "  ");
-	con_printf(con, "\n");
-	const struct vcpu_el1 *e = &v->el1;
-	con_printf(con, "sctlr_el1 0x%016llx  tcr_el1   0x%016llx\n", (unsigned long long)e->sctlr,
-		   (unsigned long long)e->tcr);
-	con_printf(con, "ttbr0_el1 0x%016llx  ttbr1_el1 0x%016llx\n", (unsigned long long)e->ttbr0,
-		   (unsigned long long)e->ttbr1);
-	con_printf(con, "vbar_el1  0x%016llx  sp_el1    0x%016llx\n", (unsigned long long)e->vbar,
-		   (unsigned long long)e->sp_el1);
-	con_printf(con, "sp_el0    0x%016llx  elr_el1   0x%016llx\n", (unsigned long long)e->sp_el0,
-		   (unsigned long long)e->elr);
-	con_printf(con, "esr_el1   0x%016llx  far_el1   0x%016llx\n", (unsigned long long)e->esr,
-		   (unsigned long long)e->far);
-	con_printf(con, "exits: sync %llu irq %llu mmio %llu hvc %llu wfi %llu\n",
-		   (unsigned long long)v->exits[EXIT_SYNC], (unsigned long long)v->exits[EXIT_IRQ],
-		   (unsigned long long)v->mmio_exits, (unsigned long long)v->hvc_exits,
-		   (unsigned long long)v->wfi_exits);
 }
 
 static int dumpmem(struct console *con, struct guest *g, const char *a, const char *l)
@@ -129,7 +104,8 @@ static int cmd_guest(struct console *con, int argc, char **argv)
 		guest_halt(g, "halted by the user");
 		return CMD_OK;
 	} else if (!strcmp(sub, "regs")) {
-		regs(con, g);
+		guest_snapshot(g);
+		arch_guest_print_regs(con, g);
 		return CMD_OK;
 	} else {
 		return CMD_USAGE;

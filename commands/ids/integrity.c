@@ -282,7 +282,7 @@ int ids_scan_integrity(struct ids_session *s, bool in_check, struct ids_totals *
 		    link < m->text_base)
 			continue;
 		c->sct[i][0] = link - m->text_base;
-		c->sct[i][1] = c->sct[i][0] + 8 * n;
+		c->sct[i][1] = c->sct[i][0] + (uint64_t)s->vmi->ptr_size * n;
 	}
 	if (vmi_sym(s->vmi, "_stext", &c->text_start) || vmi_sym(s->vmi, "_etext", &c->text_end)) {
 		ids_finding(s, "integrity", "not checked: %s", vmi_error(s->vmi));

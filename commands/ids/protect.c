@@ -22,6 +22,7 @@
  * image address is at kernel_ipa + (link - _text) whatever the KASLR slide.
  */
 #include <arch/cpu.h>
+#include <arch/guest_regs.h>
 #include <arch/guest_walk.h>
 #include <mamoru/libc.h>
 #include <mamoru/periodic.h>
@@ -136,7 +137,7 @@ static int kernel_booted(struct guest *g, const struct profile *p, const struct 
 		return -1;
 	}
 	guest_snapshot(g);
-	if (!(g->arch.vcpu.el1.sctlr & 1)) {
+	if (!arch_guest_mmu_on(g)) {
 		m_snprintf(why, n, "waiting for the guest kernel to boot (its MMU is off)");
 		return 0;
 	}
@@ -146,8 +147,10 @@ static int kernel_booted(struct guest *g, const struct profile *p, const struct 
 		m_snprintf(why, n, "waiting for the guest kernel to boot (kimage_voffset not set)");
 		return 0;
 	}
+	struct vmi_regs now;
+	arch_guest_vmi_regs(g, &now);
 	struct gw_regs regs = {.ttbr0 = 0, .ttbr1 = g->kernel_ipa + (swapper_link - l->text),
-			       .tcr = g->arch.vcpu.el1.tcr};
+			       .tcr = now.tcr};
 	struct gw_mem mem = {.read64 = read64, .ctx = g};
 	struct gw_result res;
 	uint64_t va = sct_pa + voffset;

@@ -4,6 +4,7 @@
  * and its kernel), and how its records reach the reporter and are counted.
  */
 #include <arch/cpu.h>
+#include <arch/guest_regs.h>
 #include <mamoru/libc.h>
 
 #include "ids.h"
@@ -130,12 +131,9 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 
 	/* The guest does not run while a command runs: its state is frozen. */
 	guest_snapshot(g);
-	const struct vcpu *v = &g->arch.vcpu;
-	struct vmi_regs regs = {
-		.ttbr0 = v->el1.ttbr0, .ttbr1 = v->el1.ttbr1, .tcr = v->el1.tcr,
-		.sctlr = v->el1.sctlr, .vbar = v->el1.vbar, .cur = v->el1.sp_el0, .pc = v->pc,
-		.image_pa = g->kernel_ipa,
-	};
+	struct vmi_regs regs;
+	arch_guest_vmi_regs(g, &regs);
+	regs.image_pa = g->kernel_ipa;
 	s->bank.gpa = g->ram_ipa;
 	s->bank.size = g->ram_size;
 	s->bank.host = (const uint8_t *)g->ram_host;

@@ -34,7 +34,7 @@ static void scan_table(struct ids_session *s, const struct table *t, bool only_f
 	for (uint64_t nr = 0; nr < entries; nr++) {
 		uint64_t handler, expected_link;
 		char key[24], sym[96], expected[96] = "";
-		if (vmi_read_u64(s->vmi, table + 8 * nr, &handler)) {
+		if (vmi_read_ulong(s->vmi, table + s->vmi->ptr_size * nr, &handler)) {
 			/* The table is in the kernel image: unreadable means remapped. */
 			char doing[64];
 			m_snprintf(doing, sizeof(doing), "reading %s[%llu]", t->symbol,

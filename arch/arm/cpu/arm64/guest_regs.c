@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A guest's AArch64 EL1 registers for the commands (arch/guest_regs.h). */
+#include <arch/guest_regs.h>
+#include <mamoru/console.h>
+#include <mamoru/guest.h>
+#include <mamoru/vmi/vmi.h>
+
+void arch_guest_vmi_regs(const struct guest *g, struct vmi_regs *out)
+{
+	const struct vcpu *v = &g->arch.vcpu;
+	*out = (struct vmi_regs){
+		.ttbr0 = v->el1.ttbr0, .ttbr1 = v->el1.ttbr1, .tcr = v->el1.tcr,
+		.sctlr = v->el1.sctlr, .vbar = v->el1.vbar,
+		.cur = v->el1.sp_el0,  /* the kernel keeps `current` in SP_EL0 */
+		.pc = v->pc,
+	};
+}
+
+bool arch_guest_mmu_on(const struct guest *g)
+{
+	return g->arch.vcpu.el1.sctlr & 1;  /* SCTLR_EL1.M */
+}
+
+void arch_guest_print_regs(struct console *con, const struct guest *g)
+{
+	const struct vcpu *v = &g->arch.vcpu;
+	con_printf(con, "%s: pc 0x%016llx  pstate 0x%08llx\n", g->name, (unsigned long long)v->pc,
+		   (unsigned long long)v->pstate);
+	for (int i = 0; i < 31; i++)
+		con_printf(con, "x%-2d 0x%016llx%s", i, (unsigned long long)v->x[i], i % 4 == 3 ? "\n" : "  ");
+	con_printf(con, "\n");
+	const struct vcpu_el1 *e = &v->el1;
+	con_printf(con, "sctlr_el1 0x%016llx  tcr_el1   0x%016llx\n", (unsigned long long)e->sctlr,
+		   (unsigned long long)e->tcr);
+	con_printf(con, "ttbr0_el1 0x%016llx  ttbr1_el1 0x%016llx\n", (unsigned long long)e->ttbr0,
+		   (unsigned long long)e->ttbr1);
+	con_printf(con, "vbar_el1  0x%016llx  sp_el1    0x%016llx\n", (unsigned long long)e->vbar,
+		   (unsigned long long)e->sp_el1);
+	con_printf(con, "sp_el0    0x%016llx  elr_el1   0x%016llx\n", (unsigned long long)e->sp_el0,
+		   (unsigned long long)e->elr);
+	con_printf(con, "esr_el1   0x%016llx  far_el1   0x%016llx\n", (unsigned long long)e->esr,
+		   (unsigned long long)e->far);
+	con_printf(con, "exits: sync %llu irq %llu mmio %llu hvc %llu wfi %llu\n",
+		   (unsigned long long)v->exits[EXIT_SYNC], (unsigned long long)v->exits[EXIT_IRQ],
+		   (unsigned long long)v->mmio_exits, (unsigned long long)v->hvc_exits,
+		   (unsigned long long)v->wfi_exits);
+}
