@@ -174,3 +174,24 @@ def test_kernel_svcs_are_not_patch_svcs(vmlinux: Path) -> None:
     assert words
     for w in words:
         assert (w & 0xFFFFFF) >> enc.KIND_SHIFT in enc.RESERVED_KINDS, hex(w)
+
+
+def test_no_site_in_boot_patched_or_user_code(vmlinux: Path, patched: Patched) -> None:
+    """The kernel rewrites the instructions its .init.pv_table lists (phys/virt offset,
+    `.long insn - .` entries) at boot, and the kuser helpers run in user mode: a patched
+    word in either would be overwritten or would trap from guest user space."""
+    out = subprocess.run([cross("nm"), str(vmlinux)], check=True, capture_output=True,
+                         text=True).stdout
+    syms = {m.group(2): int(m.group(1), 16)
+            for m in re.finditer(r"^([0-9a-f]{8}) \w (\S+)$", out, re.M)}
+    sites = {int(s["address"], 16) for s in patched.report["sites"]}
+    lo, hi = syms["__kuser_helper_start"], syms["__kuser_helper_end"]
+    assert not [hex(a) for a in sites if lo <= a < hi]
+    begin, end = syms["__pv_table_begin"], syms["__pv_table_end"]
+    data = subprocess.run([cross("objcopy"), "-O", "binary", "--only-section=.init.pv_table",
+                           str(vmlinux), "/dev/stdout"], check=True,
+                          capture_output=True).stdout
+    assert len(data) == end - begin > 0
+    targets = {(begin + i + int.from_bytes(data[i:i + 4], "little", signed=True)) & 0xFFFFFFFF
+               for i in range(0, len(data), 4)}
+    assert targets and not targets & sites
