@@ -149,3 +149,28 @@ def test_stripped_object_refused(forms_obj: Path, tmp_path: Path) -> None:
 def test_help() -> None:
     r = mamoru("patch-guest", "--help")
     assert r.returncode == 0 and "--report" in r.stdout and "--json" in r.stdout
+
+
+def test_compiled_module(tmp_path: Path) -> None:
+    """A gcc-compiled module-like object: every MRS/MSR cpsr objdump shows, in each of
+    .text/.init.text/.exit.text, is patched; literal pools are not; relocations stay."""
+    obj = tmp_path / "module.o"
+    subprocess.run([cross("gcc"), "-O2", "-fno-pic", "-march=armv5te", "-marm", "-c",
+                    str(DATA / "module.c"), "-o", str(obj)], check=True)
+    out = tmp_path / "module.ko"
+    r, rep = _patch(obj, out)
+    assert r.returncode == 0, r.stderr
+    assert rep["type"] == "module"
+    assert rep["per_section"] == {s: {"mrs_cpsr": 1, "msr_cpsr_reg": 2}
+                                  for s in (".text", ".init.text", ".exit.text")}
+    dis = subprocess.run([cross("objdump"), "-dr", str(out)], check=True,
+                         capture_output=True, text=True).stdout
+    assert len(re.findall(r"\tsvc\t0x00a", dis)) == 3      # MRS kind 0xA
+    assert len(re.findall(r"\tsvc\t0x00b", dis)) == 6      # MSR register kind 0xB
+    assert ".word\t0xe10f0001" in dis                        # the literal, untouched
+    assert not re.search(r"\t(mrs|msr)\t", dis)
+    relocs = re.findall(r"R_ARM_\w+\s+\w+", dis)
+    assert relocs == re.findall(r"R_ARM_\w+\s+\w+", subprocess.run(
+        [cross("objdump"), "-dr", str(obj)], check=True, capture_output=True,
+        text=True).stdout)
+    assert any("external_work" in x for x in relocs)
