@@ -8,7 +8,9 @@ refused with a clear message, nonzero exit, no traceback and no output file."""
 from __future__ import annotations
 
 import json
+import random
 import re
+import struct
 import subprocess
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from armv5_helpers import DATA, assemble, cross
 from elftools.elf.elffile import ELFFile
 
 from mamoru.armv5patch import encoding as enc
+from mamoru.armv5patch.elfscan import PatchError
+from mamoru.armv5patch.patcher import patch_bytes
 from mamoru.testing import mamoru_cli as mamoru
 
 
@@ -174,3 +178,24 @@ def test_compiled_module(tmp_path: Path) -> None:
         [cross("objdump"), "-dr", str(obj)], check=True, capture_output=True,
         text=True).stdout)
     assert any("external_work" in x for x in relocs)
+
+
+def test_mutated_objects_refused_or_patched(forms_obj: Path) -> None:
+    """Random byte changes (ELF header, section headers, anywhere) and truncations: the
+    patcher either patches or raises PatchError (the verb's clean refusal), nothing else."""
+    good = forms_obj.read_bytes()
+    shoff = struct.unpack_from("<I", good, 0x20)[0]
+    rng = random.Random(15)
+    refused = 0
+    for _ in range(600):
+        d = bytearray(good)
+        for _ in range(rng.randint(1, 8)):
+            d[rng.choice([rng.randrange(52), rng.randrange(shoff, len(good)),
+                          rng.randrange(len(good))])] = rng.getrandbits(8)
+        if rng.random() < 0.2:
+            d = d[:rng.randrange(len(d))]
+        try:
+            patch_bytes(bytes(d))
+        except PatchError:
+            refused += 1
+    assert refused > 100

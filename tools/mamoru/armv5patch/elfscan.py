@@ -15,6 +15,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
 EM_ARM = "EM_ARM"
+MAX_IMAGE = 256 << 20  # versatilepb RAM; a larger span is a corrupt file
 
 
 class PatchError(Exception):
@@ -155,6 +156,9 @@ def build_image(data: bytes, chunks: list[LoadChunk]) -> bytes:
         raise PatchError("no loadable contents")
     base = min(c.lma for c in chunks)
     end = max(c.lma + c.size for c in chunks)
+    if end - base > MAX_IMAGE:
+        raise PatchError(f"the loadable sections span {end - base:#x} bytes "
+                         f"({base:#x}..{end:#x}): not a kernel image")
     out = bytearray(end - base)
     for c in chunks:
         out[c.lma - base:c.lma - base + c.size] = data[c.offset:c.offset + c.size]
