@@ -614,6 +614,30 @@ static void test_exceptions(void)
 	r = emu(&v, 0xe1b0f00e);
 	CHECK_EQ(v.r[15], 0xc0001004);
 	CHECK_EQ(v.cpsr, 0x13);
+	/* data abort: subs pc, lr, #8 retries the instruction; undefined: movs pc, lr skips it */
+	fresh(&v);
+	v.cpsr = 0x13;
+	v.r[15] = 0xc0002000;
+	v.r[8] = 0x88;
+	saved = v;
+	v5_inject_dabt(&v, 0x1234, 0x05);
+	CHECK_EQ(emu(&v, 0xe25ef008).kind, V5_NEXT);
+	same_regs(&v, &saved, V5_MODE_ABT);
+	saved = v;
+	v5_inject(&v, V5_EXC_UNDEF);
+	CHECK_EQ(emu(&v, 0xe1b0f00e).kind, V5_NEXT);
+	CHECK_EQ(v.r[15], 0xc0002004);
+	v.r[15] = saved.r[15];
+	same_regs(&v, &saved, V5_MODE_UND);
+	/* FIQ from SVC and back: r8-r12 of FIQ do not leak */
+	saved = v;
+	v5_inject(&v, V5_EXC_FIQ);
+	for (unsigned i = 8; i < 13; i++)
+		v.r[i] = 0xf1f0 + i;
+	CHECK_EQ(emu(&v, 0xe25ef004).kind, V5_NEXT);
+	CHECK_EQ(v.r[8], 0x88);
+	CHECK_EQ(v.cpsr, 0x13);
+	CHECK_EQ(v5_reg_in_mode(&v, V5_MODE_FIQ, 8), 0xf1f8);
 	/* aborts record their status */
 	fresh(&v);
 	v.r[15] = 0x2000;
