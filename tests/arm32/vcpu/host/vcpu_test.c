@@ -164,6 +164,9 @@ static void test_banking(void)
 	v5_switch_mode(&v, V5_MODE_USR);
 	CHECK_EQ(v.r[14], 0x77);
 	CHECK_EQ(v.r[9], 0x109);
+	/* the CPSR never takes T, J or reserved bits */
+	v5_write_cpsr(&v, 0xffffffff, 0xffffffff);
+	CHECK_EQ(v.cpsr, 0xf80000df);
 	/* condition codes (A3.2) */
 	CHECK(v5_cond_passed(0x0, 0x40000000) && !v5_cond_passed(0x1, 0x40000000));
 	CHECK(v5_cond_passed(0x8, 0x20000000) && !v5_cond_passed(0x8, 0x60000000));  /* HI */

@@ -104,7 +104,7 @@ void v5_switch_mode(struct v5_vcpu *v, uint32_t mode)
 
 void v5_write_cpsr(struct v5_vcpu *v, uint32_t val, uint32_t mask)
 {
-	mask &= ~(V5_PSR_T | V5_PSR_J);
+	mask &= 0xf80000dfu;   /* N Z C V Q, I, F, mode: never T, J or reserved bits */
 	if (mask & V5_PSR_MODE) {
 		uint32_t mode = val & V5_PSR_MODE;
 		if (v5_mode_valid(mode))

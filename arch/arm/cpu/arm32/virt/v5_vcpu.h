@@ -147,13 +147,15 @@ bool v5_mode_valid(uint32_t mode);
 bool v5_privileged(const struct v5_vcpu *v);
 enum v5_bank v5_bank_of(uint32_t mode);
 bool v5_has_spsr(const struct v5_vcpu *v);
-/* Register n (0-14) as mode `mode` sees it, wherever it is stored now. */
+/* Register n (0-14; 15 is r[15]) as mode `mode` sees it, wherever it is stored now. An
+ * invalid mode is taken as USR. */
 uint32_t v5_reg_in_mode(const struct v5_vcpu *v, uint32_t mode, unsigned n);
 void v5_set_reg_in_mode(struct v5_vcpu *v, uint32_t mode, unsigned n, uint32_t val);
 /* Switches to `mode` (must be valid) swapping the banked registers; calls mode_change
  * when the privilege changes. Does not touch the other CPSR bits. */
 void v5_switch_mode(struct v5_vcpu *v, uint32_t mode);
-/* Writes the CPSR bits in `mask` (never T or J); an invalid mode is ignored, counted. */
+/* Writes the CPSR bits in `mask` (only N Z C V Q I F and mode: never T, J or reserved
+ * bits); an invalid mode is ignored and counted. */
 void v5_write_cpsr(struct v5_vcpu *v, uint32_t val, uint32_t mask);
 bool v5_cond_passed(uint32_t cond, uint32_t cpsr);
 
