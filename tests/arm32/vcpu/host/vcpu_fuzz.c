@@ -35,7 +35,7 @@ static bool m_access(void *ctx, uint32_t va, unsigned size, bool write, bool pri
 
 static void noop_u32(void *c, uint32_t v) { (void)c; (void)v; }
 static void noop_2(void *c, uint32_t a, uint32_t b) { (void)c; (void)a; (void)b; }
-static void noop_tlb(void *c, unsigned op, uint32_t m) { (void)c; if (op > 5) abort(); (void)m; }
+static void noop_tlb(void *c, unsigned op, uint32_t m) { (void)c; if (op > V5_TLB_INV_MVA) abort(); (void)m; }
 static void noop_mode(void *c, bool p) { (void)c; (void)p; }
 static const struct v5_mmu_hooks hooks = {NULL, noop_u32, noop_u32, noop_2, noop_tlb,
 					  noop_mode, noop_u32};

@@ -738,8 +738,8 @@ static void test_cp15(void)
 	v.r[1] = 0xc0001234;
 	struct { unsigned crm, opc2, op; uint32_t mva; } tlb[] = {
 		{7, 0, V5_TLB_INV_ALL, 0}, {7, 1, V5_TLB_INV_MVA, 0xc0001234},
-		{5, 0, V5_TLB_INV_I_ALL, 0}, {5, 1, V5_TLB_INV_I_MVA, 0xc0001234},
-		{6, 0, V5_TLB_INV_D_ALL, 0}, {6, 1, V5_TLB_INV_D_MVA, 0xc0001234},
+		{5, 0, V5_TLB_INV_ALL, 0}, {5, 1, V5_TLB_INV_MVA, 0xc0001234},
+		{6, 0, V5_TLB_INV_ALL, 0}, {6, 1, V5_TLB_INV_MVA, 0xc0001234},
 	};
 	for (size_t i = 0; i < sizeof(tlb) / sizeof(tlb[0]); i++) {
 		r = v5_cp15_emulate(&v, cp15w(0, 0, 1, 8, tlb[i].crm, tlb[i].opc2));

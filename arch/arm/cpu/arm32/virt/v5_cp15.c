@@ -59,10 +59,10 @@ static const struct cp15_reg regs[] = {
 	{7, 14, 3, R_TEST_CLEAN, RD, V5_CACHE_D_CLEAN_INV_ALL, "test, clean and invalidate D-cache"},
 	{8, 7, 0, R_TLB, WR, V5_TLB_INV_ALL, "invalidate TLBs"},
 	{8, 7, 1, R_TLB, WR, V5_TLB_INV_MVA, "invalidate TLB entry (MVA)"},
-	{8, 5, 0, R_TLB, WR, V5_TLB_INV_I_ALL, "invalidate I-TLB"},
-	{8, 5, 1, R_TLB, WR, V5_TLB_INV_I_MVA, "invalidate I-TLB entry (MVA)"},
-	{8, 6, 0, R_TLB, WR, V5_TLB_INV_D_ALL, "invalidate D-TLB"},
-	{8, 6, 1, R_TLB, WR, V5_TLB_INV_D_MVA, "invalidate D-TLB entry (MVA)"},
+	{8, 5, 0, R_TLB, WR, V5_TLB_INV_ALL, "invalidate I-TLB"},
+	{8, 5, 1, R_TLB, WR, V5_TLB_INV_MVA, "invalidate I-TLB entry (MVA)"},
+	{8, 6, 0, R_TLB, WR, V5_TLB_INV_ALL, "invalidate D-TLB"},
+	{8, 6, 1, R_TLB, WR, V5_TLB_INV_MVA, "invalidate D-TLB entry (MVA)"},
 	{9, 0, 0, R_LOCKDOWN, RD | WR, 0, "D-cache lockdown"},
 	{9, 0, 1, R_LOCKDOWN, RD | WR, 0, "I-cache lockdown"},
 	{9, 1, 0, R_LOCKDOWN, RD | WR, 0, "DTCM region"},
@@ -150,7 +150,7 @@ static void write_reg(struct v5_vcpu *v, const struct cp15_reg *r, uint32_t val,
 		break;
 	case R_TLB:
 		if (h && h->tlb_op)
-			h->tlb_op(h->ctx, r->op, (r->op & 1) ? val : 0);
+			h->tlb_op(h->ctx, r->op, r->op == V5_TLB_INV_MVA ? val : 0);
 		break;
 	case R_FCSE:
 		c->fcse_pid = val & 0xfe000000u;

@@ -10,15 +10,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* tlb_op's op: which ARM926 c8 operation the guest asked for (mva_or_asid is the MVA for
- * the *_MVA ones, 0 otherwise; ARMv5 has no ASIDs). */
+/* tlb_op's op. The ARM926's instruction- and data-side TLB operations (c8, c5 and c8, c6)
+ * are passed as their unified forms: the shadow tables serve both sides. mva_or_asid is
+ * the MVA as the guest wrote it for V5_TLB_INV_MVA, 0 otherwise (ARMv5 has no ASIDs). */
 enum v5_tlb_op {
-	V5_TLB_INV_ALL = 0,     /* c8, c7, 0: unified (both) TLBs */
-	V5_TLB_INV_MVA = 1,     /* c8, c7, 1 */
-	V5_TLB_INV_I_ALL = 2,   /* c8, c5, 0 */
-	V5_TLB_INV_I_MVA = 3,   /* c8, c5, 1 */
-	V5_TLB_INV_D_ALL = 4,   /* c8, c6, 0 */
-	V5_TLB_INV_D_MVA = 5,   /* c8, c6, 1 */
+	V5_TLB_INV_ALL = 0,     /* c8, c7, 0 / c8, c5, 0 / c8, c6, 0 */
+	V5_TLB_INV_MVA = 1,     /* c8, c7, 1 / c8, c5, 1 / c8, c6, 1 */
 };
 
 struct v5_mmu_hooks {
