@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The Versatile PB guest's emulated devices on the host (tests/arm32/devices/host,
+sanitizers on): the guest device tree derived from the kernel's versatile-pb.dtb
+(tools/mamoru/versatile_guest_dt.py), the PL190 VIC and SIC (arch/arm/vic/), the SP804
+and the system registers (emulators/), the PL011 on the VIC, probed through the
+EMULATOR() table and driven through guest_mmio(); a random-access run as a hostile
+guest; and the same sources compiled for the ARMv5 board, which does not link them yet
+(Kconfig GUESTS is off for versatilepb)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from mamoru import paths, versatilekernel
+from mamoru.testing.fuzz import fuzz_seconds
+from mamoru.tinykernel import TinyKernelError
+from mamoru.versatile_guest_dt import (
+    GUEST_RAM,
+    GuestDtError,
+    make_guest_dtb,
+    node_paths,
+)
+
+HOST_BIN = paths.ROOT / "build" / "host" / "arm32" / "devices" / "devices_test"
+SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=0",
+               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
+SCONS = paths.ROOT / ".venv" / "bin" / "scons"
+
+EXPECTED_NODES = {
+    "/", "/aliases", "/chosen", "/memory", "/xtal24mhz@24M", "/amba",
+    "/core-module@10000000", "/core-module@10000000/cm_aux_osc@24M",
+    "/core-module@10000000/timclk@1M", "/core-module@10000000/pclk@24M",
+    *(f"/core-module@10000000/led@8,{i}" for i in range(8)),
+    "/amba/interrupt-controller@10140000", "/amba/interrupt-controller@10003000",
+    "/amba/uart@101f1000", "/amba/timer@101e2000",
+}
+EXPECTED_WINDOWS = [
+    "irqchip vic",
+    "vic 0x10140000 0x1000",
+    "sic 0x10003000 0x1000",
+    "sysregs 0x10000000 0x1000",
+    "pl011 0x101f1000 0x1000",
+    "sp804 0x101e2000 0x1000",
+]
+
+
+def _scons(*args: str) -> None:
+    cmd = [str(SCONS) if SCONS.exists() else "scons", "-Q", "-j2", *args]
+    r = subprocess.run(cmd, cwd=paths.ROOT, capture_output=True, text=True, check=False)
+    assert r.returncode == 0, f"{' '.join(cmd)} failed:\n{r.stdout}\n{r.stderr}"
+
+
+@pytest.fixture(scope="module")
+def host_bin() -> Path:
+    _scons("host")
+    return HOST_BIN
+
+
+@pytest.fixture(scope="module")
+def kernel_dtb() -> Path:
+    try:
+        return versatilekernel.versatile_kernel().dtb
+    except TinyKernelError as e:
+        pytest.fail(f"the versatilepb kernel could not be built: {e}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def guest_dtb(kernel_dtb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("versatile-guest-dt") / "guest.dtb"
+    make_guest_dtb(kernel_dtb, out)
+    return out
+
+
+def run(*args: object, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(HOST_BIN), *map(str, args)], capture_output=True, text=True,
+                          env=SAN_ENV, timeout=timeout, check=False)
+
+
+def dts_to_dtb(source: str, path: Path) -> Path:
+    r = subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(path), "-"],
+                       input=source, capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    return path
+
+
+def dtb_to_dts(path: Path) -> str:
+    return subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", str(path)], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def fdtget(dtb: Path, *args: str, options: tuple[str, ...] = ()) -> str:
+    return subprocess.run(["fdtget", *options, str(dtb), *args], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+# --- the guest device tree ---------------------------------------------------------------
+
+
+def test_guest_tree_has_exactly_the_emulated_devices(guest_dtb: Path, kernel_dtb: Path) -> None:
+    assert set(node_paths(guest_dtb)) == EXPECTED_NODES
+    assert "/amba/timer@101e3000" in node_paths(kernel_dtb)      # it did remove something
+    assert fdtget(guest_dtb, "/memory", "reg", options=("-t", "x")) == f"0 {GUEST_RAM:x}"
+    assert GUEST_RAM == 96 << 20
+    assert fdtget(guest_dtb, "/aliases", options=("-p",)).split() == ["serial0"]
+    assert fdtget(guest_dtb, "/chosen", "stdout-path") == "/amba/uart@101f1000"
+    # dtc finds nothing in it that it does not find in the kernel's own tree (no dangling
+    # reference left by a removed node).
+    assert dtc_warnings(guest_dtb) <= dtc_warnings(kernel_dtb)
+
+
+def dtc_warnings(dtb: Path) -> set[str]:
+    r = subprocess.run(["dtc", "-I", "dtb", "-O", "dts", "-o", "/dev/null", str(dtb)],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    return {line.split(": ", 1)[1] for line in r.stderr.splitlines() if ": " in line}
+
+
+def test_a_tree_without_the_vic_is_refused(kernel_dtb: Path, tmp_path: Path) -> None:
+    source = dtb_to_dts(kernel_dtb).replace("interrupt-controller@10140000",
+                                             "interrupt-controller@10150000")
+    with pytest.raises(GuestDtError, match="interrupt-controller@10140000"):
+        make_guest_dtb(dts_to_dtb(source, tmp_path / "other.dtb"), tmp_path / "guest.dtb")
+
+
+# --- probing -----------------------------------------------------------------------------
+
+
+def test_probe_creates_the_five_windows(host_bin: Path, guest_dtb: Path) -> None:
+    r = run(guest_dtb, "list")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.split("\n")[:-1] == EXPECTED_WINDOWS
+
+
+def test_a_sic_not_on_vic_line_31_is_refused(host_bin: Path, guest_dtb: Path,
+                                             tmp_path: Path) -> None:
+    source = dtb_to_dts(guest_dtb).replace("interrupts = <0x1f>;", "interrupts = <0x1e>;")
+    r = run(dts_to_dtb(source, tmp_path / "g.dtb"), "list")
+    assert r.returncode == 1 and "interrupts = <31> on the VIC" in r.stdout + r.stderr, r.stdout
+    assert "cannot emulate interrupt-controller@10140000 (vic)" in r.stdout
+
+
+def test_a_tree_without_sic_still_has_a_vic(host_bin: Path, guest_dtb: Path,
+                                            tmp_path: Path) -> None:
+    source = dtb_to_dts(guest_dtb).replace('"arm,versatile-sic"', '"acme,not-a-sic"')
+    r = run(dts_to_dtb(source, tmp_path / "g.dtb"), "list")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "sic 0x10003000 0x1000" not in r.stdout and "vic 0x10140000 0x1000" in r.stdout
+
+
+# --- register behaviour --------------------------------------------------------------------
+
+
+def test_registers_priorities_and_interrupt_paths(host_bin: Path, guest_dtb: Path) -> None:
+    """PL190 registers and vectored priorities, SIC into VIC 31 and its pass-through,
+    SP804 modes/prescalers/next event and its line to VIC 4 and nIRQ, the system
+    registers' lock, counters and guest reset request, the PL011 on VIC 12, every
+    unknown offset read as zero, ignored and counted, and a guest reset."""
+    r = run(guest_dtb, "checks")
+    assert r.returncode == 0 and r.stdout.strip() == "devices_test: ok", r.stdout + r.stderr
+
+
+def test_hostile_guest_random_accesses(host_bin: Path, guest_dtb: Path) -> None:
+    """Random offsets, sizes and values on every window, random lines and time, device
+    resets; invariants after every step, sanitizers on. Runs for fuzz_seconds()."""
+    deadline = time.monotonic() + fuzz_seconds()
+    seed = 1
+    while True:
+        r = run(guest_dtb, "fuzz", seed, 50000)
+        assert r.returncode == 0, f"seed {seed}:\n{r.stdout}\n{r.stderr[-3000:]}"
+        assert f"seed {seed}, 50000 steps" in r.stdout
+        seed += 1
+        if time.monotonic() > deadline:
+            break
+
+
+# --- the ARMv5 board's compiler ----------------------------------------------------------
+
+BOARD_SOURCES = ["arch/arm/vic/vvic.c", "arch/arm/vic/vic_emu.c", "emulators/sp804.c",
+                 "emulators/versatile_sys.c", "emulators/pl011.c", "core/emulator.c"]
+# SConstruct's target_env() flags with ARCH_BUILD["arm32"].
+ARM32_FLAGS = ["-std=c11", "-ffreestanding", "-nostdinc", "-Wall", "-Wextra", "-Werror", "-O2",
+               "-fno-stack-protector", "-fno-common", "-include", "generated/config.h",
+               "-march=armv5te", "-marm", "-mfloat-abi=soft", "-mno-unaligned-access", "-fno-pie"]
+
+
+@pytest.mark.parametrize("source", BOARD_SOURCES)
+def test_compiles_for_the_armv5_board(source: str) -> None:
+    config = paths.ROOT / "build" / "versatilepb" / "include" / "generated" / "config.h"
+    if not config.exists():
+        _scons("board=versatilepb")
+    cc = "arm-linux-gnueabi-gcc"
+    gcc_include = subprocess.run([cc, "-print-file-name=include"], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+    cmd = [cc, *ARM32_FLAGS, "-isystem", gcc_include, "-Icore/include", "-Iarch/arm/include",
+           "-I.", f"-I{config.parent.parent}", "-c", "-o", "/dev/null", source]
+    r = subprocess.run(cmd, cwd=paths.ROOT, capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
