@@ -3,13 +3,14 @@
 sanitizers on): the guest device tree derived from the kernel's versatile-pb.dtb
 (tools/mamoru/versatile_guest_dt.py), the PL190 VIC and SIC (arch/arm/vic/), the SP804
 and the system registers (emulators/), the PL011 on the VIC, probed through the
-EMULATOR() table and driven through guest_mmio(); a random-access run as a hostile
-guest; and the same sources compiled for the ARMv5 board, which does not link them yet
+EMULATOR() table and driven through guest_mmio(); a hostile guest's random accesses
+(seeded PRNG, then libFuzzer); and the same sources compiled for the ARMv5 board, which does not link them yet
 (Kconfig GUESTS is off for versatilepb)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -26,8 +27,9 @@ from mamoru.versatile_guest_dt import (
     node_paths,
 )
 
-HOST_BIN = paths.ROOT / "build" / "host" / "arm32" / "devices" / "devices_test"
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=0",
+HOST_DIR = paths.ROOT / "build" / "host" / "arm32" / "devices"
+HOST_BIN = HOST_DIR / "devices_test"
+SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
                UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
 SCONS = paths.ROOT / ".venv" / "bin" / "scons"
 
@@ -172,10 +174,28 @@ def test_hostile_guest_random_accesses(host_bin: Path, guest_dtb: Path) -> None:
     while True:
         r = run(guest_dtb, "fuzz", seed, 50000)
         assert r.returncode == 0, f"seed {seed}:\n{r.stdout}\n{r.stderr[-3000:]}"
-        assert f"seed {seed}, 50000 steps" in r.stdout
+        assert f"seed {seed}, 50000 steps" in r.stdout, r.stdout
         seed += 1
         if time.monotonic() > deadline:
             break
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="clang (libFuzzer) not installed")
+def test_hostile_guest_libfuzzer(host_bin: Path, guest_dtb: Path, tmp_path: Path) -> None:
+    """The same steps with libFuzzer choosing them (coverage finds the timer and
+    priority states random choices rarely reach), for fuzz_seconds()."""
+    prog = HOST_DIR / "devices_lfuzz"
+    assert prog.exists(), "devices_lfuzz was not built (clang present?)"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    seconds = fuzz_seconds()
+    r = subprocess.run([str(prog), str(corpus), f"-max_total_time={seconds}",
+                        "-print_final_stats=1", f"-artifact_prefix={tmp_path}/"],
+                       capture_output=True, text=True, timeout=seconds + 120, check=False,
+                       env=dict(SAN_ENV, MAMORU_DEVICES_DTB=str(guest_dtb)))
+    tail = "\n".join(r.stderr.splitlines()[-30:])
+    assert r.returncode == 0, f"devices_lfuzz found a problem (exit {r.returncode}):\n{tail}"
+    assert "stat::number_of_executed_units" in r.stderr, tail
 
 
 # --- the ARMv5 board's compiler ----------------------------------------------------------

@@ -14,9 +14,10 @@
 
 static uint64_t rng;
 
-static uint64_t next(void)
+/* xorshift64*: reproducible from the seed the test prints. */
+static uint64_t prng(void *ctx)
 {
-	/* xorshift64*: reproducible from the seed the test prints. */
+	(void)ctx;
 	rng ^= rng >> 12;
 	rng ^= rng << 25;
 	rng ^= rng >> 27;
@@ -81,51 +82,52 @@ static void invariants(unsigned long step)
 
 static const uint32_t bases[] = {VIC_BASE, SIC_BASE, TIMER_BASE, UART_BASE, SYS_BASE};
 
+int fuzz_step(unsigned long step, uint64_t (*next)(void *ctx), void *ctx)
+{
+	uint64_t r = next(ctx);
+	switch (r % 16) {
+	case 0:         /* time passes: up to about a second, mostly little */
+		stub_now_ns += (next(ctx) % 4 == 0) ? next(ctx) % 1000000000ull : next(ctx) % 100000ull;
+		break;
+	case 1:         /* the hypervisor's timer fires */
+		sp804_guest_sync(&g, stub_now_ns);
+		break;
+	case 2:         /* a device drives a line, any number */
+		arch_guest_irq(&g, (unsigned)(next(ctx) % 80), next(ctx) & 1);
+		break;
+	case 3:
+		if (next(ctx) % 64 == 0)
+			guest_reset_vdevs(&g);
+		break;
+	default: {      /* an access anywhere in a window */
+		static const unsigned sizes[] = {1, 2, 4, 8, 4, 4};
+		uint32_t base = bases[next(ctx) % 5];
+		uint32_t off = (uint32_t)(next(ctx) % 0x1000);
+		if (next(ctx) % 2)
+			off &= ~3u;                 /* mostly aligned */
+		unsigned size = sizes[next(ctx) % 6];
+		uint64_t val = next(ctx);
+		bool write = (r >> 8) & 1;
+		int rc = guest_mmio(&g, base + off, write, size, &val);
+		INVARIANT(rc == GUEST_MMIO_OK || rc == GUEST_MMIO_REJECTED);
+		if (!write && rc == GUEST_MMIO_OK)
+			INVARIANT(val <= 0xffffffffu);
+		break;
+	}
+	}
+	invariants(step);
+	return failures;
+}
+
 int fuzz(unsigned long seed, unsigned long iterations)
 {
 	rng = seed * 0x9e3779b97f4a7c15ull + 1;
-	unsigned long resets = 0;
-	for (unsigned long step = 0; step < iterations; step++) {
-		uint64_t r = next();
-		switch (r % 16) {
-		case 0:         /* time passes: up to about a second, mostly little */
-			stub_now_ns += (next() % 4 == 0) ? next() % 1000000000ull : next() % 100000ull;
+	for (unsigned long step = 0; step < iterations; step++)
+		if (fuzz_step(step, prng, NULL) > 20)
 			break;
-		case 1:         /* the hypervisor's timer fires */
-			sp804_guest_sync(&g, stub_now_ns);
-			break;
-		case 2:         /* a device drives a line, any number */
-			arch_guest_irq(&g, (unsigned)(next() % 80), next() & 1);
-			break;
-		case 3:
-			if (next() % 64 == 0) {
-				guest_reset_vdevs(&g);
-				resets++;
-			}
-			break;
-		default: {      /* an access anywhere in a window, or just past it */
-			static const unsigned sizes[] = {1, 2, 4, 8, 4, 4};
-			uint32_t base = bases[next() % 5];
-			uint32_t off = (uint32_t)(next() % 0x1000);
-			if (next() % 2)
-				off &= ~3u;                 /* mostly aligned */
-			unsigned size = sizes[next() % 6];
-			uint64_t val = next();
-			int rc = guest_mmio(&g, base + off, (r >> 8) & 1, size, &val);
-			if (rc != GUEST_MMIO_OK && rc != GUEST_MMIO_REJECTED)
-				INVARIANT(rc == GUEST_MMIO_OK);
-			if (!((r >> 8) & 1) && rc == GUEST_MMIO_OK)
-				INVARIANT(val <= 0xffffffffu);
-			break;
-		}
-		}
-		invariants(step);
-		if (failures > 20)
-			break;
-	}
 	(void)vsysregs_take_reset(&g);
-	printf("devices fuzz: seed %lu, %lu steps, %lu resets, unknown accesses vic %u timer %u sys %u\n",
-	       seed, iterations, resets, the_vic()->unknown_accesses, the_timer()->unknown_accesses,
+	printf("devices fuzz: seed %lu, %lu steps, unknown accesses vic %u timer %u sys %u\n",
+	       seed, iterations, the_vic()->unknown_accesses, the_timer()->unknown_accesses,
 	       the_sys()->unknown_accesses);
 	return failures ? 1 : 0;
 }

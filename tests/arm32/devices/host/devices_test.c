@@ -13,13 +13,11 @@
 #include <string.h>
 
 #include <arch/guest_irq.h>
-#include <mamoru/emulator.h>
 
 #include "devices.h"
 #include "stubs.h"
 
-struct guest g;
-int check_failures;
+static int check_failures;
 
 #define CHECK(cond)                                                                   \
 	do {                                                                          \
@@ -82,29 +80,6 @@ int check_failures;
 #define US 1000ull
 #define TIMER_IRQ 4
 #define UART_IRQ 12
-
-static struct vdev *window(const char *name)
-{
-	for (unsigned i = 0; i < g.nvdevs; i++)
-		if (!strcmp(g.vdevs[i].name, name))
-			return &g.vdevs[i];
-	return NULL;
-}
-
-struct vvic *the_vic(void)
-{
-	return vvic_of_guest(&g);
-}
-
-struct vsp804 *the_timer(void)
-{
-	return window("sp804")->priv;    /* struct vsp804 is the device's first member */
-}
-
-struct vsysregs *the_sys(void)
-{
-	return window("sysregs")->priv;
-}
 
 static uint32_t rd(uint32_t base, uint32_t off)
 {
@@ -581,19 +556,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 3)
 		return 2;
-	size_t size;
-	FILE *f = fopen(argv[1], "rb");
-	static unsigned char blob[1 << 16];
-	if (!f)
-		return 2;
-	size = fread(blob, 1, sizeof(blob), f);
-	fclose(f);
-	static struct fdt fdt;
-	CHECK(fdt_init(&fdt, blob, size) == 0);
-	strcpy(g.name, "guest0");
-	stub_console_init();
-	stub_now_ns = 1000000000ull;          /* an arbitrary, non-zero boot time */
-	const char *err = emulators_probe(&g, &fdt);
+	const char *err = devices_setup(argv[1]);
 	if (err) {
 		printf("error: %s\n", err);
 		return 1;
