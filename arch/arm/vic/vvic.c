@@ -140,17 +140,24 @@ bool vvic_fiq_out(const struct vvic *v)
 	return fiq_status(v) != 0;
 }
 
+/* The vector address of the priority level p (a slot, or the default). */
+static uint32_t prio_vector(const struct vvic *v, unsigned p)
+{
+	return p < VVIC_SLOTS ? v->vectaddr[p] : v->defvectaddr;
+}
+
 /* Reading VICVECTADDR: the vector of the highest-priority IRQ that may
  * interrupt now, which becomes the one in service until VICVECTADDR is
- * written. With none, the default vector address and no state change. */
+ * written. With none, the address of the interrupt in service (the default
+ * address when there is none) and no state change: QEMU's versatilepb VIC
+ * answers so too. */
 static uint32_t acknowledge(struct vvic *v)
 {
-	unsigned p = best_pending_prio(v);
-	if (p >= vvic_current_prio(v))
-		return v->defvectaddr;
+	unsigned p = best_pending_prio(v), cur = vvic_current_prio(v);
+	if (p >= cur)
+		return prio_vector(v, cur);
 	v->in_service |= 1u << p;
-	v->cur_vectaddr = p < VVIC_SLOTS ? v->vectaddr[p] : v->defvectaddr;
-	return v->cur_vectaddr;
+	return prio_vector(v, p);
 }
 
 static bool word_access(uint32_t off, unsigned size)

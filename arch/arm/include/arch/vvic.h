@@ -35,7 +35,6 @@ struct vvic {
 	uint32_t vectaddr[VVIC_SLOTS];
 	uint32_t vectcntl[VVIC_SLOTS];   /* bit 5 enable, bits 4:0 source */
 	uint32_t in_service;          /* bit p: priority p (0..16) acknowledged, not ended */
-	uint32_t cur_vectaddr;        /* what the last acknowledge returned */
 	/* SIC */
 	uint32_t sic_lines;
 	uint32_t sic_enable;

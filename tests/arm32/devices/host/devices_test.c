@@ -194,9 +194,12 @@ static void vic_vectored(void)
 	CHECK(vvic_irq_out(v));
 	CHECK(rd(VIC_BASE, VECTADDR) == 0x2000);          /* acknowledges slot 1 */
 	CHECK(vvic_current_prio(v) == 1 && !vvic_irq_out(v));
+	/* Nothing higher pending: the address of the one in service, nothing acknowledged. */
+	CHECK(rd(VIC_BASE, VECTADDR) == 0x2000 && vvic_current_prio(v) == 1 && v->in_service == 2);
 	/* A non-vectored interrupt cannot preempt a vectored one. */
 	wr(VIC_BASE, SOFTINT, 1u << 7);
 	CHECK(!vvic_irq_out(v));
+	CHECK(rd(VIC_BASE, VECTADDR) == 0x2000 && v->in_service == 2);
 	CHECK(rd(VIC_BASE, IRQSTATUS) == ((1u << 12) | (1u << 7)));   /* status is unmasked */
 	/* A higher priority one does: nested. */
 	wr(VIC_BASE, SOFTINT, 1u << 4);
