@@ -56,11 +56,16 @@ static uint64_t ticks_to_ns(uint64_t ticks, uint32_t hz)
 	return secs * NS_PER_S + (rem * NS_PER_S + hz - 1) / hz;
 }
 
-static uint32_t divider(const struct sp804_timer *t)
+static uint32_t div_of(uint32_t control)
 {
 	/* 00: 1, 01: 16, 10: 256; 11 is undefined in the TRM: taken as 256. */
 	static const uint32_t div[4] = {1, 16, 256, 256};
-	return div[(t->control >> CTL_PRESCALE_SHIFT) & 3];
+	return div[(control >> CTL_PRESCALE_SHIFT) & 3];
+}
+
+static uint32_t divider(const struct sp804_timer *t)
+{
+	return div_of(t->control);
 }
 
 static uint32_t width_mask(const struct sp804_timer *t)
@@ -206,10 +211,12 @@ int sp804_write(struct vsp804 *s, uint32_t off, unsigned size, uint64_t now_ns, 
 			break;
 		case BGLOAD: t->load = val; break;   /* taken at the next reload */
 		case CONTROL: {
-			bool was_on = t->control & CTL_ENABLE;
+			uint32_t old = t->control;
 			t->control = val & CTL_MASK;
 			t->count &= width_mask(t);
-			if (!was_on && (t->control & CTL_ENABLE))
+			/* Enabling, or a new prescaler, starts a fresh prescaler period:
+			 * ticks counted towards /256 are not decrements at /1. */
+			if (!(old & CTL_ENABLE) || divider(t) != div_of(old))
 				t->phase = 0;
 			break;
 		}

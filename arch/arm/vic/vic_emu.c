@@ -4,13 +4,15 @@
  * node ("arm,versatile-vic" or "arm,pl190-vic") claims the guest's
  * interrupt controller, and the SIC ("arm,versatile-sic") wired to it, if
  * the tree has one, comes with it: both share one struct vvic, so the SIC
- * is not a separate EMULATOR() (core allows one interrupt controller).
+ * is not a separate EMULATOR() (core allows one interrupt controller). A
+ * disabled SIC node is left out.
  */
 #include <arch/vvic.h>
 #include <mamoru/console.h>
 #include <mamoru/emulator.h>
 #include <mamoru/guest.h>
 #include <mamoru/heap.h>
+#include <mamoru/libc.h>
 
 static int vic_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
 {
@@ -61,8 +63,9 @@ struct vvic *vvic_of_guest(struct guest *g)
 static int find_sic(const struct fdt *fdt, int vic)
 {
 	int sic = fdt_find_compatible(fdt, -1, "arm,versatile-sic");
-	if (sic < 0)
-		return -1;
+	const char *status = sic >= 0 ? fdt_getprop_str(fdt, sic, "status") : NULL;
+	if (sic < 0 || (status && strcmp(status, "okay") && strcmp(status, "ok")))
+		return -1;      /* none, or disabled */
 	uint32_t cell;
 	int ncells;
 	if (fdt_interrupt_parent(fdt, sic) != vic || fdt_get_interrupt(fdt, sic, 0, &cell, 1, &ncells) ||

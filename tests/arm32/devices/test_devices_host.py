@@ -166,9 +166,12 @@ def test_a_sic_not_on_vic_line_31_is_refused(host_bin: Path, guest_dtb: Path,
     assert "cannot emulate interrupt-controller@10140000 (vic)" in r.stdout
 
 
-def test_a_tree_without_sic_still_has_a_vic(host_bin: Path, guest_dtb: Path,
-                                            tmp_path: Path) -> None:
-    source = dtb_to_dts(guest_dtb).replace('"arm,versatile-sic"', '"acme,not-a-sic"')
+@pytest.mark.parametrize("change", ["no SIC", "disabled SIC"])
+def test_a_tree_without_sic_still_has_a_vic(host_bin: Path, guest_dtb: Path, tmp_path: Path,
+                                            change: str) -> None:
+    sic = '"arm,versatile-sic"'
+    source = dtb_to_dts(guest_dtb).replace(
+        sic, '"acme,not-a-sic"' if change == "no SIC" else f'{sic};\n\t\t\tstatus = "disabled"')
     r = run(dts_to_dtb(source, tmp_path / "g.dtb"), "list")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "sic 0x10003000 0x1000" not in r.stdout and "vic 0x10140000 0x1000" in r.stdout

@@ -60,7 +60,8 @@ static void invariants(unsigned long step)
 		/* 16-bit: the counter fits, except the reset value before Control is written. */
 		if (!(t->control & 2))
 			INVARIANT(t->count <= 0xffff || (t->count == 0xffffffffu && !(t->control & 0x80)));
-		INVARIANT(t->phase < 256);
+		static const uint32_t div[4] = {1, 16, 256, 256};
+		INVARIANT(t->phase < div[(t->control >> 2) & 3]);   /* less than one prescaled tick */
 	}
 	/* The next event is exact: the line is still low just before it, high at it. */
 	uint64_t nxt = sp804_next_event_ns(s);
@@ -102,8 +103,13 @@ int fuzz_step(unsigned long step, uint64_t (*next)(void *ctx), void *ctx)
 	default: {      /* an access anywhere in a window */
 		static const unsigned sizes[] = {1, 2, 4, 8, 4, 4};
 		uint32_t base = bases[next(ctx) % 5];
+		uint64_t where = next(ctx);
 		uint32_t off = (uint32_t)(next(ctx) % 0x1000);
-		if (next(ctx) % 2)
+		if (where % 4 == 1)
+			off %= 0x40;                /* the VIC's, SIC's and SP804's registers */
+		else if (where % 4 == 2)
+			off = 0x100 + off % 0x140;  /* the VIC's vector slots */
+		if ((where >> 8) % 4)
 			off &= ~3u;                 /* mostly aligned */
 		unsigned size = sizes[next(ctx) % 6];
 		uint64_t val = next(ctx);

@@ -391,6 +391,18 @@ static void timer_registers(void)
 	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT | C_INTEN | C_DIV256);
 	CHECK(sp804_next_event_ns(s) == t0 + 512 * US);
 	wr(TIMER_BASE, T_CONTROL, 0);
+	/* Changing the prescaler starts a fresh period: 200 TIMCLK ticks towards a /256
+	 * decrement are not 200 decrements at /1. */
+	wr(TIMER_BASE, T_LOAD, 1000);
+	t0 = stub_now_ns;
+	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT | C_INTEN | C_DIV256);
+	stub_now_ns = t0 + 200 * US;
+	CHECK(rd(TIMER_BASE, T_VALUE) == 1000);
+	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT | C_INTEN);
+	CHECK(sp804_next_event_ns(s) == stub_now_ns + 1000 * US);
+	stub_now_ns += 1 * US;
+	CHECK(rd(TIMER_BASE, T_VALUE) == 999);
+	wr(TIMER_BASE, T_CONTROL, 0);
 	/* One-shot: interrupts once, halts at zero. */
 	wr(TIMER_BASE, T_LOAD, 10);
 	t0 = stub_now_ns;
