@@ -10,6 +10,7 @@ the ARMv5 board, which does not link them yet (Kconfig GUESTS is off for versati
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -219,6 +220,44 @@ def test_hostile_guest_libfuzzer(host_bin: Path, guest_dtb: Path, tmp_path: Path
     tail = "\n".join(r.stderr.splitlines()[-30:])
     assert r.returncode == 0, f"devices_lfuzz found a problem (exit {r.returncode}):\n{tail}"
     assert "stat::number_of_executed_units" in r.stderr, tail
+
+
+# --- QEMU's versatilepb as the reference ----------------------------------------------------
+
+PROBE = paths.ROOT / "tests" / "arm32" / "devices" / "qemu_probe"
+READ_LINE = re.compile(r"^[0-9a-f]{3} [0-9a-f]{8}=[0-9a-f]{8}( differs)?$")
+
+
+def reads(output: str) -> list[str]:
+    """The probe's read lines, without those where Mamoru knowingly differs."""
+    lines = [ln.strip() for ln in output.splitlines()]
+    assert "probe start" in lines and "probe end" in lines, output
+    return [ln for ln in lines if READ_LINE.match(ln) and not ln.endswith(" differs")]
+
+
+def test_models_read_what_qemu_versatilepb_reads(host_bin: Path, guest_dtb: Path,
+                                                 tmp_path: Path) -> None:
+    """probe_ops.h on QEMU's versatilepb (a bare-metal program) and on the models: every
+    value read is the same, except the reads marked DIFFERS (docs/armv5-virt.md). The
+    probe ends by requesting a reset through the system registers; QEMU (-no-reboot)
+    exits on it, and the model reports it too."""
+    elf = tmp_path / "probe.elf"
+    cc = ["arm-linux-gnueabi-gcc", "-march=armv5te", "-marm", "-O1", "-std=c11", "-Wall",
+          "-Wextra", "-Werror", "-ffreestanding", "-nostdlib", "-static", "-Wl,-Ttext=0x10000",
+          "-Wl,--build-id=none", "-Wl,-z,noexecstack", "-o", str(elf),
+          str(PROBE / "start.S"), str(PROBE / "probe.c")]
+    r = subprocess.run(cc, capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    q = subprocess.run(["qemu-system-arm", "-M", "versatilepb", "-m", "128M", "-kernel", str(elf),
+                        "-display", "none", "-monitor", "none", "-serial", "stdio",
+                        "-no-reboot", "-audio", "none"],
+                       capture_output=True, text=True, timeout=60, check=False)
+    assert q.returncode == 0, f"QEMU did not exit on the reset request:\n{q.stdout}\n{q.stderr}"
+    m = run(guest_dtb, "replay")
+    assert m.returncode == 0 and m.stdout.rstrip().endswith("reset requested"), m.stdout + m.stderr
+    qemu, model = reads(q.stdout), reads(m.stdout)
+    assert len(qemu) > 60
+    assert model == qemu
 
 
 # --- the ARMv5 board's compiler ----------------------------------------------------------

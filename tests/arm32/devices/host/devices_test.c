@@ -15,6 +15,7 @@
 #include <arch/guest_irq.h>
 
 #include "devices.h"
+#include "tests/arm32/devices/qemu_probe/probe_ops.h"
 #include "stubs.h"
 
 static int check_failures;
@@ -567,6 +568,30 @@ static void guest_reset_devices(void)
 	CHECK(!vvic_irq_out(the_vic()));
 }
 
+/* The accesses the QEMU probe makes (tests/arm32/devices/qemu_probe), in its format. */
+static int replay(void)
+{
+	printf("probe start\n");
+	for (unsigned i = 0; i < PROBE_OPS; i++) {
+		const struct probe_op *op = &probe_ops[i];
+		uint64_t v = op->val;
+		if (guest_mmio(&g, op->addr, op->kind == WR, 4, &v) != GUEST_MMIO_OK)
+			return 1;
+		if (op->kind != WR)
+			printf("%03x %08x=%08x%s\n", i, op->addr, (unsigned)v,
+			       op->kind == DIFFERS ? " differs" : "");
+	}
+	printf("probe end\n");
+	/* The probe then unlocks and requests a reset, which ends QEMU: here too. */
+	uint64_t key = 0xa05f, req = 0x105;
+	guest_mmio(&g, SYS + 0x20, true, 4, &key);
+	guest_mmio(&g, SYS + 0x40, true, 4, &req);
+	if (!vsysregs_take_reset(&g))
+		return 1;
+	printf("reset requested\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3)
@@ -583,6 +608,8 @@ int main(int argc, char **argv)
 			       (unsigned long long)g.vdevs[i].size);
 		return 0;
 	}
+	if (!strcmp(argv[2], "replay"))
+		return replay();
 	if (!strcmp(argv[2], "fuzz") && argc == 5)
 		return fuzz(strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
 	if (strcmp(argv[2], "checks"))
