@@ -131,16 +131,30 @@ def test_a_tree_without_the_vic_is_refused(kernel_dtb: Path, tmp_path: Path) -> 
         make_guest_dtb(dts_to_dtb(source, tmp_path / "other.dtb"), tmp_path / "guest.dtb")
 
 
-def test_linux_boots_on_the_guest_tree(guest_dtb: Path) -> None:
+# QEMU's names for the regions of the devices Mamoru emulates, and the SIC's registers.
+QEMU_REGIONS = {"pl190", "vpb-sic", "sp804", "pl011", "arm-sysctl"}
+SIC_REGISTERS = {0x00, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x20, 0x24}
+TRACE_LINE = re.compile(r"memory_region_ops_(read|write) .* addr (0x[0-9a-f]+) value (0x[0-9a-f]+) "
+                        r"size (\d) name '([^']*)'")
+
+
+def test_linux_boots_on_the_guest_tree(host_bin: Path, guest_dtb: Path, tmp_path: Path) -> None:
     """The versatile kernel on plain QEMU versatilepb (no Mamoru) with the guest tree: 96 MiB,
     the VIC and the SIC, the SP804 as clocksource, its console on UART0, up to the missing
     root file system (there is no initrd): nothing it needs was removed. Its panic restarts
     the machine through the system registers (the versatile reboot driver on the core
-    module: the only reset source left in the tree), which ends QEMU under -no-reboot."""
+    module: the only reset source left in the tree), which ends QEMU under -no-reboot.
+
+    QEMU traces every device access of that boot; they go through the models too: Linux
+    touches no device but the five, and no register the models do not have (but the
+    SIC's 0x2c, the FIQ enable clear of the FPGA controllers its driver shares), with no
+    refused size, and the models see the reset request."""
     k = versatilekernel.versatile_kernel()
+    log = tmp_path / "trace.log"
     argv = ["qemu-system-arm", "-M", "versatilepb", "-m", "96M", "-kernel", str(k.zimage),
             "-dtb", str(guest_dtb), "-append", "console=ttyAMA0 panic=1", "-display", "none",
-            "-monitor", "none", "-serial", "stdio", "-no-reboot", "-audio", "none"]
+            "-monitor", "none", "-serial", "stdio", "-no-reboot", "-audio", "none",
+            "-trace", "memory_region_ops_*", "-D", str(log)]
     with StdioQemu(argv, deadline=time.monotonic() + 120) as q:
         q.expect(r"Memory: \d+K/98304K available", 60)
         q.expect(r"VIC @.*: id 0x00041190", 30)
@@ -153,6 +167,17 @@ def test_linux_boots_on_the_guest_tree(guest_dtb: Path) -> None:
         q.expect(r"Rebooting in 1 seconds", 60)
         assert q.proc.wait(timeout=60) == 0, q.transcript
         assert "Unable to handle kernel" not in q.transcript
+    accesses = [m.groups() for m in map(TRACE_LINE.search, log.read_text().splitlines()) if m]
+    assert {a[4] for a in accesses} == QEMU_REGIONS
+    ops = tmp_path / "ops.txt"
+    ops.write_text("".join(f"{rw[0]} {addr} {val} {size}\n" for rw, addr, val, size, _ in accesses))
+    sic_unknown = sum(1 for _, addr, _, _, name in accesses
+                      if name == "vpb-sic" and int(addr, 16) & 0xfff not in SIC_REGISTERS)
+    assert sic_unknown == 1
+    r = run(guest_dtb, "trace", ops)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip() == (f"accesses {len(accesses)} refused 0 nodev 0 unknown vic+sic "
+                                f"{sic_unknown} timer 0 sys 0 reset 1")
 
 
 # --- probing -----------------------------------------------------------------------------

@@ -5,6 +5,8 @@
  *   devices_test <guest.dtb> list            the windows the probe created
  *   devices_test <guest.dtb> checks          register-level behaviour
  *   devices_test <guest.dtb> fuzz SEED N     N random accesses (devices_fuzz.c)
+ *   devices_test <guest.dtb> replay          the QEMU probe's accesses (qemu_probe/)
+ *   devices_test <guest.dtb> trace FILE      recorded accesses ("r|w addr value size")
  * Register behaviour follows the PL190 TRM (DDI 0181), the SP804 TRM
  * (DDI 0271) and docs/armv5-virt.md for the SIC and the system registers.
  */
@@ -592,6 +594,30 @@ static int replay(void)
 	return 0;
 }
 
+/* Accesses recorded elsewhere ("r|w address value size" lines, e.g. Linux booting on
+ * QEMU): every one through guest_mmio(); prints how many each model did not know. */
+static int trace(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 2;
+	char rw;
+	unsigned long long addr, val;
+	unsigned size, n = 0, refused = 0, nodev = 0;
+	while (fscanf(f, " %c %llx %llx %u", &rw, &addr, &val, &size) == 4) {
+		uint64_t v = val;
+		int rc = guest_mmio(&g, addr, rw == 'w', size, &v);
+		n++;
+		refused += rc == GUEST_MMIO_REJECTED;
+		nodev += rc == GUEST_MMIO_NODEV;
+	}
+	fclose(f);
+	printf("accesses %u refused %u nodev %u unknown vic+sic %u timer %u sys %u reset %d\n", n,
+	       refused, nodev, the_vic()->unknown_accesses, the_timer()->unknown_accesses,
+	       the_sys()->unknown_accesses, vsysregs_take_reset(&g));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3)
@@ -608,6 +634,8 @@ int main(int argc, char **argv)
 			       (unsigned long long)g.vdevs[i].size);
 		return 0;
 	}
+	if (!strcmp(argv[2], "trace") && argc == 4)
+		return trace(argv[3]);
 	if (!strcmp(argv[2], "replay"))
 		return replay();
 	if (!strcmp(argv[2], "fuzz") && argc == 5)
