@@ -3,7 +3,18 @@
 
 from types import ModuleType
 
-from mamoru.verbs import bench, build, bundle, menuconfig, profile, run, sdcard, setup, test
+from mamoru.verbs import (
+    bench,
+    build,
+    bundle,
+    menuconfig,
+    patch_guest,
+    profile,
+    run,
+    sdcard,
+    setup,
+    test,
+)
 
 VERBS: dict[str, ModuleType] = {
     "setup": setup,
@@ -14,5 +25,6 @@ VERBS: dict[str, ModuleType] = {
     "bench": bench,
     "sdcard": sdcard,
     "profile": profile,
+    "patch-guest": patch_guest,
     "bundle": bundle,
 }
