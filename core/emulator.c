@@ -24,6 +24,25 @@ const struct emulator *emulator_for_node(const struct fdt *fdt, int node)
 	return NULL;
 }
 
+int emulator_irq(const struct fdt *fdt, int node, int idx, unsigned *irq)
+{
+	uint32_t cells[3];
+	int ncells;
+	if (fdt_get_interrupt(fdt, node, idx, cells, 3, &ncells))
+		return -1;
+	if (ncells == 3 && cells[0] == 0 && cells[1] < 32) {
+		*irq = 32 + cells[1];
+		return 0;
+	}
+	if (ncells == 1 && cells[0] < 32) {
+		int parent = fdt_interrupt_parent(fdt, node);
+		bool cascaded = parent >= 0 && fdt_getprop(fdt, parent, "interrupts", NULL);
+		*irq = (cascaded ? 32 : 0) + cells[0];
+		return 0;
+	}
+	return -1;
+}
+
 /* One pass over the whole tree for the emulators with irqchip == chips. */
 static const char *probe_pass(struct guest *g, const struct fdt *fdt, bool chips)
 {

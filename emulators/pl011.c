@@ -165,15 +165,14 @@ static const struct guest_console_ops pl011_console_ops = {
 	.receive = uart_receive,
 };
 
-/* A PL011 node: its registers (reg 0) and its SPI (interrupts, GIC binding). */
+/* A PL011 node: its registers (reg 0) and its interrupt (emulator_irq()). */
 static int pl011_probe(struct guest *g, const struct fdt *fdt, int node)
 {
 	uint64_t base, size;
-	uint32_t cells[3];
-	int ncells;
-	if (fdt_get_reg(fdt, node, 0, &base, &size) || fdt_get_interrupt(fdt, node, 0, cells, 3, &ncells) ||
-	    ncells != 3 || cells[0] != 0 || cells[1] >= 32) {
-		printk("%s: the PL011 node needs registers and an SPI below 32\n", g->name);
+	unsigned irq;
+	if (fdt_get_reg(fdt, node, 0, &base, &size) || emulator_irq(fdt, node, 0, &irq)) {
+		printk("%s: the PL011 node needs registers and an interrupt (an SPI below 32 on a GIC)\n",
+		       g->name);
 		return -1;
 	}
 	struct vpl011 *u = kzalloc(sizeof(*u));
@@ -185,7 +184,7 @@ static int pl011_probe(struct guest *g, const struct fdt *fdt, int node)
 		return -1;
 	}
 	u->dev = d;
-	u->irq = 32 + cells[1];
+	u->irq = irq;
 	u->console = guest_console_attach(g, fdt, node, &pl011_console_ops, u);
 	uart_reset(d);
 	return 0;

@@ -29,6 +29,14 @@ struct emulator {
 	static const struct emulator *const __emu_ptr_##var                   \
 		__attribute__((section("mamoru_emulators"), used, aligned(sizeof(void *)))) = &(var)
 
+/* The idx-th interrupt of node as arch_guest_irq() numbers it: a GIC
+ * specifier (3 cells) gives 32 + n for SPI n (n < 32: the vGIC models 64
+ * interrupts; devices have no per-CPU interrupts, so no PPI); a one-cell
+ * specifier gives n on a root controller and 32 + n on a controller that
+ * is itself wired to another one (the Versatile SIC behind the VIC). -1
+ * when node has no such interrupt or the specifier is neither. */
+int emulator_irq(const struct fdt *fdt, int node, int idx, unsigned *irq);
+
 /* The emulator for node (an enabled node some emulator lists), or NULL. */
 const struct emulator *emulator_for_node(const struct fdt *fdt, int node);
 /* Instantiates every device of g's device tree that an emulator handles,

@@ -13,7 +13,7 @@
 #include <mamoru/vdev.h>
 
 #define GUEST_MAX 2
-#define GUEST_MAX_VDEVS 4
+#define GUEST_MAX_VDEVS 8
 #define GUEST_NAME_MAX 16
 #define GUEST_CONSOLE_RING 16384   /* output kept while nobody watches */
 
