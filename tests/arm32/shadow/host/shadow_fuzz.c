@@ -108,7 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct v5_access a;
 			if (v5_ldst_decode(v, &a) == V5_LDST_OK)
 				(void)v5_ldst_execute(&a, 0x8000u, &R, &M);
-			shadow_fcse_write(h.s, f & 1 ? v : 0);
+			h.fcse = f & 1 ? v : 0;
+			shadow_fcse_write(h.s, h.fcse);
 		}
 		}
 		if (!why)

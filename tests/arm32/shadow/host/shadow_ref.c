@@ -254,7 +254,9 @@ const char *check_access(struct harness *h, uint32_t va, bool write, bool exec)
 		return msg;
 	}
 	bool ok;
-	if (r.error)
+	if (h->fcse >> 25)      /* a non-zero FCSE PID is refused by design */
+		ok = k == SHADOW_ERROR && o.error == SHADOW_E_FCSE;
+	else if (r.error)
 		ok = k == SHADOW_ERROR && o.error == SHADOW_E_FINE_TABLE;
 	else if (r.fault)
 		ok = k == SHADOW_GUEST_FAULT && o.fsr == r.fsr && o.far == va;

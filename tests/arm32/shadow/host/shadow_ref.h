@@ -37,7 +37,7 @@ struct harness {
 	uint32_t win[2];
 	unsigned nroots, nl2;
 	/* guest state, mirrored */
-	uint32_t ttbr, dacr, control;
+	uint32_t ttbr, dacr, control, fcse;
 	bool priv;
 };
 

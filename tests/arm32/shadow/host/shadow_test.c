@@ -263,13 +263,13 @@ static uint32_t rand_l1(void)
 				 : section(rand_pa(), rand_ap(), dom);
 	case 2: return rnd() % 32 ? coarse(L2T + (rnd() % 8) * 1024u, dom) : (L2T | 3u);
 	case 3: return coarse(rnd() % 2 ? L1T : 0x0f000000u, dom);   /* self-reference, outside */
-	default: return coarse(L2T + (rnd() % 8) * 1024u, dom);
+	default: return coarse(L2T + (rnd() % 8) * 1024u, rnd() % 4 ? 0 : dom);
 	}
 }
 
 static uint32_t rand_l2(void)
 {
-	switch (rnd() % 6) {
+	switch (rnd() % 8) {
 	case 0: return 0;
 	case 1: return rand_pa() | rnd() % 256 << 4 | 2u;          /* mixed subpages */
 	case 2: return (rand_pa() & ~0xffffu) | rand_ap() * 0x55u << 4 | 1u;
@@ -284,6 +284,17 @@ static uint32_t rand_va(void)
 	if (rnd() % 8 == 0)
 		va = (va & 0xfff00000u) | 0xf0000u | (rnd() % 65536);   /* the vectors area */
 	return va;
+}
+
+static bool self_ref(struct harness *h)
+{
+	for (unsigned t = 0; t < 2; t++)
+		for (unsigned i = 0; i < NMIBS; i++) {
+			uint32_t d = g_read32(h, L1T + t * 0x4000u + MIBS[i] * 4u);
+			if ((d & 3) == 1 && (d & ~0x3ffu) - L1T < 0x8000u)
+				return true;
+		}
+	return false;
 }
 
 static void flush_mib(struct harness *h, uint32_t mib)
@@ -304,21 +315,28 @@ static void property(uint64_t seed, unsigned steps)
 		for (unsigned e = 0; e < 256; e++)
 			g_write32(&h, L2T + k * 1024u + e * 4u, rand_l2());
 	mmu_on(&h, 0x55555555u);
-	unsigned bad = 0;
+	unsigned bad = 0, nrecent = 0;
+	uint32_t recent[32];
+	for (unsigned i = 0; i < 32; i++)
+		recent[i] = rand_va();
 	for (unsigned step = 0; step < steps && bad < 5; step++) {
 		switch (rnd() % 16) {
 		case 0: case 1: {                  /* edit a level 1 entry of either table */
 			unsigned t = rnd() % 2;
 			uint32_t mib = MIBS[rnd() % NMIBS];
 			set_l1(&h, t, mib << 20, rand_l1());
-			if (rnd() % 2)
+			/* a level 1 table used as a coarse table too: its words are level 2
+			 * entries of other MiBs, so the guest flushes everything */
+			if (rnd() % 2 || self_ref(&h))
 				shadow_tlb_op(h.s, SHADOW_TLB_ALL, 0);
 			else
 				flush_mib(&h, mib);
 			break;
 		}
 		case 2: case 3: case 4: {          /* edit a coarse table entry (or a large page) */
-			uint32_t k = rnd() % 8, e = rnd() % 256, d = rand_l2();
+			/* mostly entries the accesses use (pages 0-63 and 240-255) */
+			uint32_t k = rnd() % 8, e = rnd() % 4 ? rnd() % 64 : 240 + rnd() % 16;
+			uint32_t d = rand_l2();
 			bool big = (d & 3) == 1 || (g_read32(&h, L2T + k * 1024 + e * 4) & 3) == 1;
 			unsigned first = big ? e & ~15u : e, n = big ? 16 : 1;
 			for (unsigned x = first; x < first + n; x++)
@@ -336,7 +354,9 @@ static void property(uint64_t seed, unsigned steps)
 			uint32_t dacr = 0;
 			for (unsigned d = 0; d < 4; d++)
 				dacr |= (rnd() % 4) << (2 * d);
-			h_dacr(&h, rnd() % 4 ? dacr : 0x55555555u);
+			unsigned how = rnd() % 4;     /* mostly client, sometimes one domain flips */
+			h_dacr(&h, how == 0 ? dacr : how == 1 ? 0x55555555u ^ (rnd() % 4) << (2 * (rnd() % 4))
+						      : 0x55555555u);
 			break;
 		}
 		case 6:
@@ -352,16 +372,19 @@ static void property(uint64_t seed, unsigned steps)
 		case 8:
 			h_mode(&h, !h.priv);
 			break;
-		default: {
-			uint32_t va = rand_va();
-			bool x = rnd() % 8 == 0;
-			const char *why = check_access(&h, va, rnd() % 2, x);
-			CHECK(!why, "seed %llu step %u: %s", (unsigned long long)seed, step, why);
-			bad += why != NULL;
+		default:
+			for (unsigned n = 0; n < 8; n++) {
+				uint32_t va = rnd() % 2 ? recent[rnd() % 32] ^ (rnd() % 4096) : rand_va();
+				bool x = rnd() % 8 == 0;
+				const char *why = check_access(&h, va, rnd() % 2, x);
+				CHECK(!why, "seed %llu step %u: %s", (unsigned long long)seed, step, why);
+				bad += why != NULL;
+				recent[nrecent++ % 32] = va;
+			}
 		}
-		}
-		for (unsigned i = 0; i < 4; i++) {
-			const char *why = check_no_stale(&h, rand_va());
+		/* staleness shows on entries that exist: check the recently used pages */
+		for (unsigned i = 0; i < 32; i++) {
+			const char *why = check_no_stale(&h, recent[i]);
 			CHECK(!why, "seed %llu step %u: %s", (unsigned long long)seed, step, why);
 			bad += why != NULL;
 		}

@@ -618,11 +618,12 @@ void shadow_ttbr_write(void *ctx, uint32_t ttbr)
 		pick_root(s);
 }
 
-static void drop_everything(struct shadow_mmu *s, uint32_t below)
+/* Drops the MiBs [0, nmib) of every root. */
+static void drop_everything(struct shadow_mmu *s, unsigned nmib)
 {
 	for (unsigned r = 0; r < s->cfg.nroots; r++)
 		if (s->roots[r].used)
-			for (unsigned i = 0; i < (below >> MIB_SHIFT); i++)
+			for (unsigned i = 0; i < nmib; i++)
 				drop_mib(s, r, i);
 	flush_all(s);
 }
@@ -663,7 +664,7 @@ void shadow_control_write(void *ctx, uint32_t old, uint32_t new_)
 	uint32_t diff = s->control ^ new_;
 	s->control = new_;
 	if (diff & (C1_S | C1_R))
-		drop_everything(s, 0xffffffffu);
+		drop_everything(s, SHADOW_L1_ENTRIES);
 	if (diff & C1_M)
 		pick_root(s);
 }
@@ -723,7 +724,7 @@ void shadow_fcse_write(void *ctx, uint32_t pid)
 	struct shadow_mmu *s = ctx;
 	s->fcse = pid >> 25;
 	if (s->fcse)          /* refused: faults report SHADOW_E_FCSE from now on */
-		drop_everything(s, 32u << MIB_SHIFT);
+		drop_everything(s, 32u);
 }
 
 /* ---- set-up ----------------------------------------------------------------------- */
