@@ -72,6 +72,21 @@ def test_shadow_invalidation_property(host_bin: Path, seed: int) -> None:
     assert int(stats["fills"]) > 100 and int(stats["drops"]) > 50, stats
 
 
+def test_shadow_roots_cached(host_bin: Path) -> None:
+    """A Linux-like guest, four processes round-robin, each slice a TTBR write and TLB
+    flush-all (Linux's switch_mm): with a root per process the kernel half is not refaulted
+    (the TLB flush costs descriptor re-reads, not faults); with fewer roots than processes
+    (LRU) every slice faults the kernel and user pages in again."""
+    per = {}
+    for roots in (1, 4):
+        r = run(host_bin / "shadow_test", "linux", roots)
+        checks_passed(r, "linux", 900)
+        m = re.search(r"roots \d+: ([\d.]+) faults, ([\d.]+) descriptor reads", r.stdout)
+        assert m, r.stdout
+        per[roots] = float(m.group(1))
+    assert per[4] <= 2.0 and per[1] >= 30, per
+
+
 def test_shadow_fuzz_short(host_bin: Path, tmp_path: Path) -> None:
     prog = host_bin / "shadow_fuzz"
     assert prog.exists(), "shadow_fuzz was not built (clang present?)"

@@ -529,6 +529,85 @@ static void window(void)
 	harness_free(&h);
 }
 
+/* A Linux-like guest: a kernel linear map of sections (text read-only), the vectors MiB
+ * (vectors page user-readable, stubs page kernel-only), four processes with their own
+ * level 1 tables sharing the kernel entries. Each time slice: TTBR write and TLB flush-all
+ * (what Linux's switch_mm does on ARMv5), user work, a kuser helper call, a system call
+ * (vectors, stubs, kernel text and data, a copy to user). Prints the faults per slice. */
+static unsigned touch(struct harness *h, uint32_t va, bool w, bool x, bool priv)
+{
+	if (h->priv != priv)
+		h_mode(h, priv);
+	uint32_t pa;
+	if (hw_model(h, va, w, &pa))
+		return 0;
+	struct shadow_outcome o;
+	enum shadow_result k = shadow_fault(h->s, va, w, x, priv, &o);
+	CHECK(k == SHADOW_FILLED && hw_model(h, va, w, &pa), "linux: va %#x w%d x%d priv %d: %d",
+	      va, w, x, priv, k);
+	return 1;
+}
+
+static void linux_like(unsigned nroots)
+{
+	struct harness h;
+	CHECK(harness_init(&h, nroots, 64) == 0, "init");
+	const uint32_t vec_l2 = L2T + 15 * 1024u;
+	for (unsigned p = 0; p < 4; p++) {
+		unsigned t = p;
+		for (uint32_t m = 0; m < 4; m++)     /* kernel: 4 MiB of sections, MiB 1 text */
+			set_l1(&h, t, 0xc0000000u + m * 0x100000u, section(m << 20, m == 1 ? 0 : 1, 0));
+		set_l1(&h, t, 0xffff0000u, coarse(vec_l2, 0));
+		for (unsigned j = 0; j < 3; j++) {  /* user: text+data, heap, stack */
+			static const uint32_t UVA[] = { 0x00000000u, 0x00800000u, 0xbef00000u };
+			uint32_t l2 = L2T + (p * 3 + j) * 1024u;
+			set_l1(&h, t, UVA[j], coarse(l2, 1));
+			for (unsigned pg = 8; pg < 24; pg++)
+				g_write32(&h, l2 + pg * 4u,
+					  small(0x00200000u + p * 0x40000u + (j * 16 + pg) * 0x1000u,
+						j == 0 && pg < 16 ? 2 : 3));
+		}
+	}
+	g_write32(&h, vec_l2 + 0xf0 * 4u, small(0x003f0000u, 2));   /* vectors: user RO */
+	g_write32(&h, vec_l2 + 0xf1 * 4u, small(0x003f1000u, 0));   /* stubs: kernel RO */
+	h_dacr(&h, 0x55555555u);
+	h_ttbr(&h, L1T);
+	h_control(&h, 1u | S_BIT);
+	unsigned faults = 0, slices = 400, warm = 100;
+	uint64_t reads0 = 0, kinds0 = 0;
+	for (unsigned sl = 0; sl < slices; sl++) {
+		if (sl == warm) {
+			faults = 0;
+			reads0 = h.s->st.desc_reads;
+			kinds0 = h.s->st.kind_switches;
+		}
+		unsigned p = sl % 4;
+		h_ttbr(&h, L1T + p * 0x4000u);
+		shadow_tlb_op(h.s, SHADOW_TLB_ALL, 0);
+		for (unsigned pg = 8; pg < 24; pg++) {          /* user work */
+			faults += touch(&h, 0x00000000u + pg * 0x1000u, false, pg < 16, false);
+			faults += touch(&h, 0x00800000u + pg * 0x1000u, true, false, false);
+		}
+		faults += touch(&h, 0xbef17ff0u, true, false, false);
+		faults += touch(&h, 0xffff0fe0u, false, true, false);   /* kuser helper */
+		faults += touch(&h, 0xffff0008u, false, true, true);    /* SVC vector */
+		faults += touch(&h, 0xffff1000u, false, true, true);    /* stub */
+		for (uint32_t k = 0; k < 16; k++) {                    /* kernel text and data */
+			faults += touch(&h, 0xc0100000u + k * 0x3000u, false, true, true);
+			static const uint32_t DATA[] = { 0, 2, 3 };      /* MiB 1 is text */
+			faults += touch(&h, 0xc0000000u + DATA[k % 3] * 0x100000u + k * 0x1000u,
+					true, false, true);
+		}
+		faults += touch(&h, 0x00800000u + 0x9000u, true, false, true);   /* copy to user */
+		faults += touch(&h, 0xbef17ff0u, false, false, false);
+	}
+	unsigned n = slices - warm;
+	printf("linux: roots %u: %.2f faults, %.1f descriptor reads, %.2f kind switches per slice\n",
+	       nroots, (double)faults / n, (double)(h.s->st.desc_reads - reads0) / n,
+	       (double)(h.s->st.kind_switches - kinds0) / n);
+	harness_free(&h);
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -540,6 +619,8 @@ int main(int argc, char **argv)
 		uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
 		unsigned steps = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 0) : 2000;
 		property(seed, steps);
+	} else if (!strcmp(what, "linux")) {
+		linux_like(argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 4);
 	} else if (!strcmp(what, "hostile")) {
 		hostile();
 	} else if (!strcmp(what, "window")) {
