@@ -70,6 +70,22 @@ static uint32_t cur_l2(struct harness *h, uint32_t va)
 	return h->cfg.l2[((d & ~0x3ffu) - T_L2_PA) / 1024u][(va >> 12) & 255];
 }
 
+/* The DACR types (0 no access, 1 client, 3 manager) of a shadow entry's domain in the
+ * privileged and user views, as two digits: 10 = client / no access. */
+static unsigned views(struct harness *h, uint32_t desc)
+{
+	unsigned d = (desc >> 5) & 15, t[2];
+	bool saved = h->priv;
+	for (int v = 0; v < 2; v++) {
+		shadow_mode_change(h->s, v == 0);
+		t[v] = (shadow_dacr(h->s) >> (2 * d)) & 3;
+	}
+	shadow_mode_change(h->s, saved);
+	return t[0] * 10 + t[1];
+}
+
+#define NO_DOM(d) ((d) & ~0x1e0u)
+
 static enum shadow_result fault(struct harness *h, uint32_t va, bool w, struct shadow_outcome *o)
 {
 	return shadow_fault(h->s, va, w, false, h->priv, o);
@@ -93,18 +109,20 @@ static void tables(void)
 	struct shadow_outcome o;
 
 	CHECK(fault(&h, 0xc0012345u, true, &o) == SHADOW_FILLED, "kernel RW section");
-	CHECK(cur_l1(&h, 0xc0000000u) == (T_RAM_PA | 3u << 10 | SHADOW_DOM_KERN << 5 | 0x1eu),
-	      "kernel RW shadow %#x", cur_l1(&h, 0xc0000000u));
+	CHECK(NO_DOM(cur_l1(&h, 0xc0000000u)) == (T_RAM_PA | 3u << 10 | 0x1eu) &&
+	      views(&h, cur_l1(&h, 0xc0000000u)) == 10,
+	      "kernel RW shadow %#x: AP 11, client / no access", cur_l1(&h, 0xc0000000u));
 	CHECK(fault(&h, 0xc0100000u, false, &o) == SHADOW_FILLED, "kernel RO section");
-	CHECK(cur_l1(&h, 0xc0100000u) ==
-	      ((T_RAM_PA + 0x100000u) | 2u << 10 | SHADOW_DOM_KERN << 5 | 0x1eu),
-	      "kernel RO shadow %#x", cur_l1(&h, 0xc0100000u));
+	CHECK(NO_DOM(cur_l1(&h, 0xc0100000u)) == ((T_RAM_PA + 0x100000u) | 2u << 10 | 0x1eu) &&
+	      views(&h, cur_l1(&h, 0xc0100000u)) == 10,
+	      "kernel RO shadow %#x: AP 10, client / no access", cur_l1(&h, 0xc0100000u));
 	CHECK(fault(&h, 0xc0100000u, true, &o) == SHADOW_GUEST_FAULT && o.fsr == 0xd &&
 	      o.far == 0xc0100000u, "write to kernel RO: permission fault %#x", o.fsr);
 
 	CHECK(fault(&h, 0x00801004u, true, &o) == SHADOW_FILLED, "user RW page");
-	CHECK((cur_l1(&h, 0x00800000u) & 0x3ffu) == (SHADOW_DOM_MGR << 5 | 0x11u),
-	      "user MiB: manager kind %#x", cur_l1(&h, 0x00800000u));
+	CHECK((NO_DOM(cur_l1(&h, 0x00800000u)) & 0x3ffu) == 0x11u &&
+	      views(&h, cur_l1(&h, 0x00800000u)) == 31,
+	      "user MiB: manager / client %#x", cur_l1(&h, 0x00800000u));
 	CHECK(cur_l2(&h, 0x00801000u) == ((T_RAM_PA + 0x201000u) | 0xff0u | 0xeu),
 	      "user RW shadow %#x", cur_l2(&h, 0x00801000u));
 	CHECK(fault(&h, 0x00815000u, false, &o) == SHADOW_FILLED, "user RO large page");
@@ -256,7 +274,7 @@ static unsigned rand_ap(void) { return rnd() % 4; }
 
 static uint32_t rand_l1(void)
 {
-	unsigned dom = rnd() % 4;
+	unsigned dom = rnd() % 8 ? rnd() % 4 : 4 + rnd() % 3;  /* more domains than slots */
 	switch (rnd() % 8) {
 	case 0: return 0;
 	case 1: return rnd() % 16 ? section(0x00200000u + (rnd() % 2) * 0x100000u, rand_ap(), dom)
@@ -352,7 +370,7 @@ static void property(uint64_t seed, unsigned steps)
 		}
 		case 5: {
 			uint32_t dacr = 0;
-			for (unsigned d = 0; d < 4; d++)
+			for (unsigned d = 0; d < 8; d++)
 				dacr |= (rnd() % 4) << (2 * d);
 			unsigned how = rnd() % 4;     /* mostly client, sometimes one domain flips */
 			h_dacr(&h, how == 0 ? dacr : how == 1 ? 0x55555555u ^ (rnd() % 4) << (2 * (rnd() % 4))
@@ -400,13 +418,14 @@ static void property(uint64_t seed, unsigned steps)
 		}
 	const struct shadow_stats *st = &h.s->st;
 	printf("stats: faults %llu fills %llu guest_faults %llu mmio %llu emulate %llu errors %llu "
-	       "l2_evictions %llu kind_switches %llu drops %llu revalidations %llu roots_created %llu\n",
+	       "l2_evictions %llu kind_switches %llu drops %llu revalidations %llu roots_created %llu "
+	       "slot_evictions %llu\n",
 	       (unsigned long long)st->faults, (unsigned long long)st->fills,
 	       (unsigned long long)st->guest_faults, (unsigned long long)st->mmio,
 	       (unsigned long long)st->emulate, (unsigned long long)st->errors,
 	       (unsigned long long)st->l2_evictions, (unsigned long long)st->kind_switches,
 	       (unsigned long long)st->drops, (unsigned long long)st->revalidations,
-	       (unsigned long long)st->roots_created);
+	       (unsigned long long)st->roots_created, (unsigned long long)st->slot_evictions);
 	/* the run must have exercised every path, or it proves little */
 	CHECK(st->fills > 50 && st->guest_faults > 50 && st->drops > 20 && st->revalidations > 5,
 	      "too little exercised");
@@ -497,7 +516,7 @@ static void window(void)
 			CHECK(h.cfg.l1[r][T_WIN_BASE >> 20] == h.win[0] &&
 			      h.cfg.l1[r][(T_WIN_BASE >> 20) + 1] == h.win[1], "window entries kept");
 			uint32_t d = h.cfg.l1[r][0];
-			CHECK((d & 3) == 1 && ((d >> 5) & 15) != SHADOW_DOM_MGR &&
+			CHECK((d & 3) == 1 && views(&h, d) / 10 != 3 && views(&h, d) % 10 != 3 &&
 			      h.cfg.l2[((d & ~0x3ffu) - T_L2_PA) / 1024][0] == h.cfg.pin_desc,
 			      "pinned page kept, never in a manager domain (%#x)", d);
 		}
@@ -529,7 +548,8 @@ static void window(void)
 	harness_free(&h);
 }
 
-/* A Linux-like guest: a kernel linear map of sections (text read-only), the vectors MiB
+/* A Linux-like guest (with CONFIG_CPU_SW_DOMAIN_PAN's DACR writes around user access):
+ * a kernel linear map of sections (text read-only), the vectors MiB
  * (vectors page user-readable, stubs page kernel-only), four processes with their own
  * level 1 tables sharing the kernel entries. Each time slice: TTBR write and TLB flush-all
  * (what Linux's switch_mm does on ARMv5), user work, a kuser helper call, a system call
@@ -591,6 +611,7 @@ static void linux_like(unsigned nroots)
 		faults += touch(&h, 0xbef17ff0u, true, false, false);
 		faults += touch(&h, 0xffff0fe0u, false, true, false);   /* kuser helper */
 		faults += touch(&h, 0xffff0008u, false, true, true);    /* SVC vector */
+		h_dacr(&h, 0x55555555u & ~(3u << 2));         /* PAN: user domain 1 no access */
 		faults += touch(&h, 0xffff1000u, false, true, true);    /* stub */
 		for (uint32_t k = 0; k < 16; k++) {                    /* kernel text and data */
 			faults += touch(&h, 0xc0100000u + k * 0x3000u, false, true, true);
@@ -598,7 +619,10 @@ static void linux_like(unsigned nroots)
 			faults += touch(&h, 0xc0000000u + DATA[k % 3] * 0x100000u + k * 0x1000u,
 					true, false, true);
 		}
+		h_dacr(&h, 0x55555555u);                      /* uaccess enable */
 		faults += touch(&h, 0x00800000u + 0x9000u, true, false, true);   /* copy to user */
+		h_dacr(&h, 0x55555555u & ~(3u << 2));         /* uaccess disable */
+		h_dacr(&h, 0x55555555u);                      /* back to user */
 		faults += touch(&h, 0xbef17ff0u, false, false, false);
 	}
 	unsigned n = slices - warm;

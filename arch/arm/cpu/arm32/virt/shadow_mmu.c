@@ -70,6 +70,7 @@ struct gwalk {
 	unsigned dom;
 	uint32_t gpa;            /* of va */
 	uint8_t p[4], u[4];      /* rights of the four 1 KiB subpages of va's 4 KiB page */
+	uint8_t cp[4], cu[4];    /* the same if the domain were client (from AP alone) */
 	uint32_t fsr;            /* structural fault (translation, external, domain), or 0 */
 	enum shadow_error err;
 };
@@ -92,8 +93,10 @@ static void rights_from_ap(struct gwalk *w, const unsigned ap[4], uint32_t dacr,
 	unsigned dt = (dacr >> (2u * w->dom)) & 3u;
 	bool s = c1 & C1_S, r = c1 & C1_R;
 	for (unsigned i = 0; i < 4; i++) {
-		w->p[i] = dt == 3 ? P_RW : (uint8_t)ap_perm(ap[i], s, r, true);
-		w->u[i] = dt == 3 ? P_RW : (uint8_t)ap_perm(ap[i], s, r, false);
+		w->cp[i] = (uint8_t)ap_perm(ap[i], s, r, true);
+		w->cu[i] = (uint8_t)ap_perm(ap[i], s, r, false);
+		w->p[i] = dt == 3 ? P_RW : w->cp[i];
+		w->u[i] = dt == 3 ? P_RW : w->cu[i];
 	}
 	if (dt == 0 || dt == 2)        /* no access; 2 is reserved: treated as no access */
 		w->fsr = (w->section ? FS_DOMAIN_SECTION : FS_DOMAIN_PAGE) | w->dom << 4;
@@ -109,7 +112,7 @@ static void guest_walk(struct shadow_mmu *s, uint32_t va, struct gwalk *w)
 		w->l1raw = (va & ~(MIB - 1)) | L1_SECTION;
 		w->gpa = va;
 		for (unsigned i = 0; i < 4; i++)
-			w->p[i] = w->u[i] = P_RW;
+			w->p[i] = w->u[i] = w->cp[i] = w->cu[i] = P_RW;
 		return;
 	}
 	uint32_t l1a = (s->ttbr & 0xffffc000u) | (va >> MIB_SHIFT) << 2;
@@ -245,9 +248,9 @@ static uint32_t *l1_of(struct shadow_mmu *s, unsigned r)
 	return s->cfg.l1[r];
 }
 
-static uint32_t l2_desc(const struct shadow_mmu *s, unsigned idx, unsigned kind)
+static uint32_t l2_desc(const struct shadow_mmu *s, unsigned idx, unsigned dom)
 {
-	return (s->cfg.l2_pa + idx * 1024u) | L1_COARSE | L1_BIT4 | kind << 5;
+	return (s->cfg.l2_pa + idx * 1024u) | L1_COARSE | L1_BIT4 | dom << 5;
 }
 
 static void flush_all(struct shadow_mmu *s)
@@ -280,9 +283,9 @@ static void drop_mib(struct shadow_mmu *s, unsigned r, unsigned i)
 		for (unsigned e = 0; e < SHADOW_L2_ENTRIES; e++)
 			if (e != pin_index(s))
 				t[e] = 0;
-		m->kind = SHADOW_DOM_SAME;
+		m->kind = SHADOW_KIND_SAME;
 		m->graw = 0;
-		l1_of(s, r)[i] = l2_desc(s, m->l2, m->kind);
+		l1_of(s, r)[i] = l2_desc(s, m->l2, SHADOW_DOM_HYP);
 		return;
 	}
 	if (m->state == MIB_L2)
@@ -311,8 +314,8 @@ static void reset_root(struct shadow_mmu *s, unsigned r, uint32_t key)
 		s->l2m[r] = (struct shadow_l2meta){ .used = true, .pinned = true, .root = (uint8_t)r,
 						    .mib = (uint16_t)i };
 		rt->mib[i] = (struct shadow_mib){ .l2 = (uint16_t)r, .state = MIB_L2,
-						  .kind = SHADOW_DOM_SAME };
-		l1_of(s, r)[i] = l2_desc(s, r, SHADOW_DOM_SAME);
+						  .kind = SHADOW_KIND_SAME };
+		l1_of(s, r)[i] = l2_desc(s, r, SHADOW_DOM_HYP);
 	}
 	rt->key = key;
 	rt->used = true;
@@ -415,50 +418,98 @@ static unsigned alloc_l2(struct shadow_mmu *s)
 	return victim;
 }
 
-/* Which shadow domains express both virtual modes' rights of this page exactly. */
-static unsigned kinds_for(const struct shadow_mmu *s, const struct gwalk *w, unsigned mib)
+/* Which kinds express both virtual modes' rights (p, u) of this page exactly. */
+static unsigned kinds_for(const struct shadow_mmu *s, const uint8_t *p, const uint8_t *u,
+			  unsigned mib)
 {
-	unsigned mask = KIND_BIT(SHADOW_DOM_SAME) | KIND_BIT(SHADOW_DOM_MGR) |
-			KIND_BIT(SHADOW_DOM_KERN);
+	unsigned mask = KIND_BIT(SHADOW_KIND_SAME) | KIND_BIT(SHADOW_KIND_MGR) |
+			KIND_BIT(SHADOW_KIND_KERN);
 	for (unsigned i = 0; i < 4; i++) {
 		unsigned ok = 0;
-		if (w->p[i] == w->u[i])
-			ok |= KIND_BIT(SHADOW_DOM_SAME);
-		if (w->p[i] == P_RW)
-			ok |= KIND_BIT(SHADOW_DOM_MGR);
-		if (w->u[i] == P_NONE)
-			ok |= KIND_BIT(SHADOW_DOM_KERN);
+		if (p[i] == u[i])
+			ok |= KIND_BIT(SHADOW_KIND_SAME);
+		if (p[i] == P_RW)
+			ok |= KIND_BIT(SHADOW_KIND_MGR);
+		if (u[i] == P_NONE)
+			ok |= KIND_BIT(SHADOW_KIND_KERN);
 		mask &= ok;
 	}
 	if (pinned_mib(s, mib))       /* manager would open the hypervisor's page */
-		mask &= ~KIND_BIT(SHADOW_DOM_MGR);
+		mask &= ~KIND_BIT(SHADOW_KIND_MGR);
+	if (!(s->control & C1_M))     /* flat: domain 0, client always */
+		mask &= KIND_BIT(SHADOW_KIND_SAME);
 	return mask;
 }
 
 /* The AP a page gets in a MiB of this kind: never more than the guest grants either mode. */
-static unsigned page_ap(const struct gwalk *w, unsigned kind, unsigned i)
+static unsigned page_ap(const uint8_t *p, const uint8_t *u, unsigned kind, unsigned i)
 {
-	if (kind == SHADOW_DOM_KERN)
-		return enc_ap((enum perm)w->p[i]);
-	return enc_ap((enum perm)w->u[i]);      /* SAME: u <= p; MGR: the user view's AP */
+	if (kind == SHADOW_KIND_KERN)
+		return enc_ap((enum perm)p[i]);
+	return enc_ap((enum perm)u[i]);      /* SAME: u <= p; MGR: the user view's AP */
 }
 
 /* Can this page go into a MiB of kind k without giving a mode more than it has? */
-static bool kind_safe(const struct gwalk *w, unsigned kind)
+static bool kind_safe(const uint8_t *p, unsigned kind)
 {
 	for (unsigned i = 0; i < 4; i++)
-		if (kind == SHADOW_DOM_MGR && w->p[i] != P_RW)
+		if (kind == SHADOW_KIND_MGR && p[i] != P_RW)
 			return false;
 	return true;
 }
 
+/* The slot of shadow domains of guest domain g; the least recently used slot's MiBs are
+ * dropped when a fifth guest domain needs one (Linux uses domains 0-3). */
+static unsigned slot_for(struct shadow_mmu *s, unsigned g)
+{
+	int have = s->slot_of[g];
+	if (have >= 0) {
+		s->slot_stamp[have] = ++s->clock;
+		return (unsigned)have;
+	}
+	unsigned v = 0;
+	for (unsigned k = 0; k < SHADOW_SLOTS; k++)
+		if (s->slot_stamp[k] < s->slot_stamp[v])
+			v = k;
+	if (s->slot_stamp[v]) {      /* in use: evict */
+		unsigned old = s->slot_dom[v];
+		s->st.slot_evictions++;
+		for (unsigned r = 0; r < s->cfg.nroots; r++) {
+			if (!s->roots[r].used || s->roots[r].key == FLAT_KEY)
+				continue;
+			for (unsigned i = 0; i < SHADOW_L1_ENTRIES; i++) {
+				struct shadow_mib *m = &s->roots[r].mib[i];
+				if (m->state != MIB_EMPTY && !pinned_mib(s, i) &&
+				    ((m->graw >> 5) & 0xfu) == old)
+					drop_mib(s, r, i);
+			}
+		}
+		s->slot_of[old] = -1;
+		flush_all(s);
+	}
+	s->slot_of[g] = (int8_t)v;
+	s->slot_dom[v] = (uint8_t)g;
+	s->slot_stamp[v] = ++s->clock;
+	return v;
+}
+
+/* The shadow domain of MiB i of this kind (its guest domain g). */
+static unsigned mib_domain(struct shadow_mmu *s, unsigned i, unsigned kind, unsigned g)
+{
+	if (!(s->control & C1_M))
+		return SHADOW_DOM_HYP;
+	if (pinned_mib(s, i))
+		return SHADOW_DOM_PIN + (kind == SHADOW_KIND_KERN);
+	return 2u + 3u * slot_for(s, g) + kind;
+}
+
 static unsigned prefer(unsigned mask)
 {
-	if (mask & KIND_BIT(SHADOW_DOM_KERN))
-		return SHADOW_DOM_KERN;
-	if (mask & KIND_BIT(SHADOW_DOM_MGR))
-		return SHADOW_DOM_MGR;
-	return SHADOW_DOM_SAME;
+	if (mask & KIND_BIT(SHADOW_KIND_KERN))
+		return SHADOW_KIND_KERN;
+	if (mask & KIND_BIT(SHADOW_KIND_MGR))
+		return SHADOW_KIND_MGR;
+	return SHADOW_KIND_SAME;
 }
 
 static bool section_fits(const struct shadow_mmu *s, const struct gwalk *w, unsigned mib)
@@ -503,17 +554,22 @@ static enum shadow_result fill(struct shadow_mmu *s, uint32_t va, const struct g
 	unsigned r = s->cur, i = va >> MIB_SHIFT;
 	struct shadow_mib *m = &s->roots[r].mib[i];
 	uint32_t *l1 = l1_of(s, r);
-	unsigned mask = kinds_for(s, w, i);
+	bool pin = pinned_mib(s, i);
+	/* the pinned MiB's entries carry a guest manager domain's rights in their AP */
+	const uint8_t *p = pin ? w->p : w->cp, *u = pin ? w->u : w->cu;
+	unsigned mask = kinds_for(s, p, u, i);
 	unsigned cb = !(s->control & C1_M) ? 0 : w->coarse ? w->l2raw & DESC_CB : w->l1raw & DESC_CB;
 
-	if (m->state != MIB_EMPTY && m->graw != w->l1raw && !(pinned_mib(s, i) && m->graw == 0)) {
+	if (m->state != MIB_EMPTY && m->graw != w->l1raw && !(pin && m->graw == 0)) {
 		drop_mib(s, r, i);      /* built from another level 1 descriptor: rebuild */
 		flush_all(s);
 	}
+	if (!pin && (s->control & C1_M))
+		(void)slot_for(s, w->dom);     /* may evict other MiBs, before this one is built */
 	if (m->state == MIB_EMPTY && mask && section_fits(s, w, i)) {
 		unsigned kind = prefer(mask);
 		l1[i] = host_pa(s, w->gpa & ~(MIB - 1)) | L1_SECTION | L1_BIT4 | cb |
-			page_ap(w, kind, 0) << 10 | kind << 5;
+			page_ap(p, u, kind, 0) << 10 | mib_domain(s, i, kind, w->dom) << 5;
 		*m = (struct shadow_mib){ .graw = w->l1raw, .l2 = SHADOW_NO_L2,
 					  .state = MIB_SECTION, .kind = (uint8_t)kind };
 		s->roots[r].stamp = ++s->clock;
@@ -530,24 +586,23 @@ static enum shadow_result fill(struct shadow_mmu *s, uint32_t va, const struct g
 						    .mib = (uint16_t)i };
 		*m = (struct shadow_mib){ .graw = w->l1raw, .l2 = (uint16_t)k, .state = MIB_L2,
 					  .kind = (uint8_t)kind };
-		l1[i] = l2_desc(s, k, kind);
 	}
 	m->graw = w->l1raw;
 	uint32_t *t = s->cfg.l2[m->l2];
 	unsigned e = (va >> PAGE_SHIFT) & 0xffu;
-	if (!(mask & KIND_BIT(m->kind)) && (mask || !kind_safe(w, m->kind))) {
+	if (!(mask & KIND_BIT(m->kind)) && (mask || !kind_safe(p, m->kind))) {
 		/* The page needs another kind: switch the MiB; its other pages refault. */
 		s->st.kind_switches++;
 		for (unsigned x = 0; x < SHADOW_L2_ENTRIES; x++)
-			if (!(pinned_mib(s, i) && x == pin_index(s)))
+			if (!(pin && x == pin_index(s)))
 				t[x] = 0;
-		m->kind = (uint8_t)(mask ? prefer(mask) : SHADOW_DOM_SAME);
-		l1[i] = l2_desc(s, m->l2, m->kind);
+		m->kind = (uint8_t)(mask ? prefer(mask) : SHADOW_KIND_SAME);
 		flush_all(s);
 	}
+	l1[i] = l2_desc(s, m->l2, mib_domain(s, i, m->kind, w->dom));
 	uint32_t ap = 0;
 	for (unsigned x = 0; x < 4; x++)
-		ap |= page_ap(w, m->kind, x) << (4u + 2u * x);
+		ap |= page_ap(p, u, m->kind, x) << (4u + 2u * x);
 	t[e] = host_pa(s, w->gpa & ~(PAGE - 1)) | L2_SMALL | cb | ap;
 	s->l2m[m->l2].graw[e] = w->coarse ? w->l2raw : w->l1raw;
 	s->l2m[m->l2].stamp = ++s->clock;
@@ -599,10 +654,34 @@ uint32_t shadow_ttbr(const struct shadow_mmu *s)
 	return s->cfg.l1_pa + s->cur * 0x4000u;
 }
 
+/* A shadow domain's type: the kind's type in this view if the guest domain is client,
+ * manager (not for the pinned MiB) or no access as the guest's domain says. */
+static uint32_t dom_type(unsigned guest_type, unsigned kind, bool privileged, bool pin)
+{
+	static const uint32_t client_priv[3] = { 1u, 3u, 1u }, client_user[3] = { 1u, 1u, 0u };
+	uint32_t t = privileged ? client_priv[kind] : client_user[kind];
+	if (guest_type == 3)
+		return pin ? t : 3u;
+	return guest_type == 1 ? t : 0u;        /* 0 and 2 (reserved): no access */
+}
+
 uint32_t shadow_dacr(const struct shadow_mmu *s)
 {
-	/* domain 0 client; 1 manager / client; 2 client / no access */
-	return s->privileged ? (1u | 3u << 2 | 1u << 4) : (1u | 1u << 2);
+	uint32_t dacr = 1u;                     /* domain 0: client */
+	for (unsigned k = 0; k < SHADOW_SLOTS; k++) {
+		if (!s->slot_stamp[k])
+			continue;
+		unsigned gt = (s->dacr >> (2u * s->slot_dom[k])) & 3u;
+		for (unsigned kind = 0; kind < 3; kind++)
+			dacr |= dom_type(gt, kind, s->privileged, false) << (2u * (2u + 3u * k + kind));
+	}
+	if (s->cfg.pin) {
+		const struct shadow_mib *m = &s->roots[s->cur].mib[s->cfg.pin_va >> MIB_SHIFT];
+		unsigned gt = (s->dacr >> (2u * ((m->graw >> 5) & 0xfu))) & 3u;
+		dacr |= dom_type(gt, SHADOW_KIND_SAME, s->privileged, true) << (2u * SHADOW_DOM_PIN);
+		dacr |= dom_type(gt, SHADOW_KIND_KERN, s->privileged, true) << (2u * SHADOW_DOM_PIN + 2u);
+	}
+	return dacr;
 }
 
 void shadow_mode_change(void *ctx, bool privileged)
@@ -631,27 +710,21 @@ static void drop_everything(struct shadow_mmu *s, unsigned nmib)
 void shadow_dacr_write(void *ctx, uint32_t dacr)
 {
 	struct shadow_mmu *s = ctx;
-	uint32_t diff = s->dacr ^ dacr;
+	uint32_t old = s->dacr;
 	s->dacr = dacr;
-	if (!diff)
-		return;
-	unsigned changed = 0;
-	for (unsigned d = 0; d < 16; d++)
-		if (diff >> (2u * d) & 3u)
-			changed |= 1u << d;
+	if (old == dacr || !s->cfg.pin)
+		return;          /* the shadow DACR follows (shadow_dacr): nothing to drop */
+	/* but the pinned page's MiB where its guest domain becomes or stops being manager */
+	unsigned i = s->cfg.pin_va >> MIB_SHIFT;
 	bool cur_hit = false;
 	for (unsigned r = 0; r < s->cfg.nroots; r++) {
-		struct shadow_root *rt = &s->roots[r];
-		if (!rt->used || rt->key == FLAT_KEY)
+		struct shadow_mib *m = &s->roots[r].mib[i];
+		unsigned g = (m->graw >> 5) & 0xfu;
+		if (!s->roots[r].used || m->graw == 0 || s->roots[r].key == FLAT_KEY ||
+		    (((old >> (2u * g)) & 3u) == 3u) == (((dacr >> (2u * g)) & 3u) == 3u))
 			continue;
-		for (unsigned i = 0; i < SHADOW_L1_ENTRIES; i++) {
-			struct shadow_mib *m = &rt->mib[i];
-			if (m->state == MIB_EMPTY || !(changed >> ((m->graw >> 5) & 0xfu) & 1u) ||
-			    (pinned_mib(s, i) && m->graw == 0))
-				continue;
-			drop_mib(s, r, i);
-			cur_hit |= r == s->cur;
-		}
+		drop_mib(s, r, i);
+		cur_hit |= r == s->cur;
 	}
 	if (cur_hit)
 		flush_all(s);
@@ -775,6 +848,10 @@ int shadow_init(struct shadow_mmu *s, const struct shadow_config *cfg)
 	s->cur = 0;
 	s->clock = 0;
 	s->st = (struct shadow_stats){ 0 };
+	for (unsigned g = 0; g < 16; g++)
+		s->slot_of[g] = -1;
+	for (unsigned k = 0; k < SHADOW_SLOTS; k++)
+		s->slot_stamp[k] = s->slot_dom[k] = 0;
 	for (unsigned r = 0; r < SHADOW_MAX_ROOTS; r++) {
 		s->roots[r].used = s->roots[r].stale = false;
 		s->roots[r].key = 0;

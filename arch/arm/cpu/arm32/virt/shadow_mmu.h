@@ -19,10 +19,19 @@
 #define SHADOW_MAX_L2 512u           /* shadow coarse tables in the pool */
 #define SHADOW_MAX_MMIO 16u
 
-/* The shadow domains (the hypervisor's own entries must use domain 0, client always). */
-#define SHADOW_DOM_SAME 0u   /* both virtual modes get the same rights: client/client */
-#define SHADOW_DOM_MGR 1u    /* privileged RW: manager in privileged view, client in user */
-#define SHADOW_DOM_KERN 2u   /* user none: client in privileged view, no access in user */
+/* The kinds of shadow MiB: what the two views (virtual modes) make of a page's AP. */
+#define SHADOW_KIND_SAME 0u  /* both virtual modes get the same rights: client/client */
+#define SHADOW_KIND_MGR 1u   /* privileged RW: manager in privileged view, client in user */
+#define SHADOW_KIND_KERN 2u  /* user none: client in privileged view, no access in user */
+
+/* The shadow domains: 0 the hypervisor's entries (they must use it), the MMU-off map and
+ * the pinned page's MiB while the guest has nothing there: client always; 2 + 3 * slot + kind
+ * the MiBs of the guest domain in slot 0..3; 14 + (kind == KERN) the pinned page's MiB. The
+ * guest's DACR folds into the shadow DACR: a guest DACR write drops nothing (but the pinned
+ * MiB when its domain becomes or stops being manager). */
+#define SHADOW_DOM_HYP 0u
+#define SHADOW_DOM_PIN 14u
+#define SHADOW_SLOTS 4u
 
 /* Guest TLB operations (the vCPU core's tlb_op codes map onto these). */
 enum shadow_tlb_op { SHADOW_TLB_ALL = 0, SHADOW_TLB_MVA = 1, SHADOW_TLB_ASID = 2 };
@@ -88,7 +97,7 @@ struct shadow_config {
 struct shadow_stats {
 	uint64_t faults, fills, guest_faults, mmio, emulate, errors;
 	uint64_t desc_reads, l2_allocs, l2_evictions, kind_switches, drops;
-	uint64_t roots_created, roots_reused, revalidations, flush_all_requests;
+	uint64_t roots_created, roots_reused, revalidations, flush_all_requests, slot_evictions;
 };
 
 /* What a shadow MiB was built from (the guest level 1 descriptor, raw). */
@@ -96,7 +105,7 @@ struct shadow_mib {
 	uint32_t graw;
 	uint16_t l2;      /* pool index of its coarse table, or SHADOW_NO_L2 */
 	uint8_t state;    /* MIB_* in shadow_mmu.c */
-	uint8_t kind;     /* shadow domain (SHADOW_DOM_*) */
+	uint8_t kind;     /* SHADOW_KIND_* */
 };
 #define SHADOW_NO_L2 0xffffu
 
@@ -121,6 +130,9 @@ struct shadow_mmu {
 	uint32_t ttbr, dacr, control, fcse;
 	bool privileged;
 	unsigned cur;                /* current root */
+	int8_t slot_of[16];          /* guest domain -> slot of shadow domains, or -1 */
+	uint8_t slot_dom[SHADOW_SLOTS];
+	uint64_t slot_stamp[SHADOW_SLOTS];
 	uint64_t clock;
 	struct shadow_root roots[SHADOW_MAX_ROOTS];
 	struct shadow_l2meta l2m[SHADOW_MAX_L2];
