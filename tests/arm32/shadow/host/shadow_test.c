@@ -176,6 +176,58 @@ static void tables(void)
 	harness_free(&h);
 }
 
+/* Guest domains and the shadow DACR: more guest domains than slots (the evicted domain's
+ * MiBs go), DACR writes that need no drop (PAN), the pinned MiB's manager crossing. */
+static void domains(void)
+{
+	struct harness h;
+	CHECK(harness_init(&h, 2, 16) == 0, "init");
+	for (unsigned d = 0; d < 5; d++)
+		set_l1(&h, 0, 0xc0000000u + d * 0x100000u, section((d % 4) * 0x100000u, 1, d));
+	set_l1(&h, 0, 0, coarse(L2T, 5));                      /* the pinned page's MiB */
+	set_l2(&h, 0, 0x1000, small(0x00301000u, 1));
+	mmu_on(&h, 0x55555555u);
+	struct shadow_outcome o;
+	const char *why;
+	for (unsigned d = 0; d < 5; d++)      /* the fifth domain takes domain 0's slot */
+		CHECK(fault(&h, 0xc0000000u + d * 0x100000u, true, &o) == SHADOW_FILLED, "fill %u", d);
+	CHECK(h.s->st.slot_evictions == 1, "one slot evicted");
+	h_dacr(&h, 0x55555555u & ~3u);           /* domain 0: no access */
+	why = check_no_stale(&h, 0xc0000000u);
+	CHECK(!why, "evicted domain: %s", why);
+	CHECK(fault(&h, 0xc0000000u, false, &o) == SHADOW_GUEST_FAULT && o.fsr == 0x09,
+	      "domain fault %#x", o.fsr);
+	uint64_t drops = h.s->st.drops;
+	uint32_t pa;
+	for (unsigned i = 0; i < 4; i++) {        /* PAN-style: domain 1 off and on */
+		h_dacr(&h, 0x55555555u & ~(3u << 2));
+		CHECK(!hw_model(&h, 0xc0100000u, false, &pa), "domain 1 off: no access");
+		why = check_no_stale(&h, 0xc0100000u);
+		CHECK(!why, "domain 1 off: %s", why);
+		h_dacr(&h, 0x55555555u);
+		CHECK(hw_model(&h, 0xc0100000u, true, &pa), "domain 1 on: no refault");
+	}
+	CHECK(h.s->st.drops == drops, "DACR writes dropped nothing");
+	h_dacr(&h, 0x55555555u | 3u << 8);       /* domain 4 manager: user gets RW */
+	h_mode(&h, false);
+	CHECK(hw_model(&h, 0xc0400000u, true, &pa), "manager domain without refault");
+	/* the pinned MiB: manager rights live in its AP, so leaving manager drops it */
+	h_dacr(&h, 0x55555555u | 3u << 10);
+	CHECK(fault(&h, 0x1000, true, &o) == SHADOW_FILLED, "pinned MiB, manager domain");
+	for (int v = 0; v < 2; v++) {
+		h_mode(&h, v == 0);
+		CHECK(!hw_model(&h, T_PIN_VA, false, &pa), "pinned page reachable (manager guest)");
+		CHECK(views(&h, cur_l1(&h, T_PIN_VA)) / 10 != 3 && views(&h, cur_l1(&h, T_PIN_VA)) % 10 != 3,
+		      "pinned MiB in a manager domain");
+	}
+	h_mode(&h, false);
+	h_dacr(&h, 0x55555555u);
+	why = check_no_stale(&h, 0x1000);
+	CHECK(!why, "pinned MiB after manager: %s", why);
+	CHECK(!hw_model(&h, 0x1000, false, &pa), "user: kernel page again");
+	harness_free(&h);
+}
+
 /* Every AP x S/R x domain type x page size x virtual mode x access, against the ARM ARM's
  * table (the expectations below are that table, not the code's). */
 static void perms(void)
@@ -637,6 +689,8 @@ int main(int argc, char **argv)
 	const char *what = argc > 1 ? argv[1] : "";
 	if (!strcmp(what, "tables")) {
 		tables();
+	} else if (!strcmp(what, "domains")) {
+		domains();
 	} else if (!strcmp(what, "perms")) {
 		perms();
 	} else if (!strcmp(what, "property")) {
