@@ -11,6 +11,7 @@
  * happens to the guest.
  */
 #include <arch/cpu.h>
+#include <arch/guest_setup.h>
 #include <arch/vcpu_run.h>
 #include <mamoru/console.h>
 #include <mamoru/emulator.h>
@@ -19,8 +20,6 @@
 #include <mamoru/guest_layout.h>
 #include <mamoru/libc.h>
 #include <mamoru/heap.h>
-
-#define IMAGE_MAGIC 0x644d5241u        /* "ARM\x64" at offset 0x38 */
 
 struct guest guests[GUEST_MAX];
 
@@ -52,19 +51,6 @@ struct guest *guest_lookup(struct console *con, const char *name)
 	return g;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static void put_be(uint8_t *p, uint64_t v, int len)
 {
 	for (int i = len - 1; i >= 0; i--, v >>= 8)
@@ -89,8 +75,9 @@ static int fail(struct guest *g, const char *why)
 	return -1;
 }
 
-/* Reads the guest's RAM from its device tree, gives it memory and stage 2,
- * then lets the emulators create its devices. */
+/* Reads the guest's RAM from its device tree, gives it memory and lets the
+ * architecture map it (stage 2, shadow tables), then lets the emulators create
+ * its devices. */
 static int setup_from_dtb(struct guest *g)
 {
 	struct fdt fdt;
@@ -108,7 +95,7 @@ static int setup_from_dtb(struct guest *g)
 	}
 	if (mem < 0 || fdt_get_reg(&fdt, mem, 0, &g->ram_ipa, &g->ram_size))
 		return fail(g, "guest device tree has no memory node");
-	const char *why = guest_ram_check(g->ram_ipa, g->ram_size, 1ull << S2_IPA_BITS);
+	const char *why = guest_ram_check(g->ram_ipa, g->ram_size, arch_guest_ipa_limit());
 	if (why)
 		return fail(g, why);
 
@@ -118,9 +105,10 @@ static int setup_from_dtb(struct guest *g)
 		return fail(g, "not enough free memory for guest RAM");
 	g->ram_host = (uintptr_t)ram;
 
-	if (stage2_init(&g->arch.s2, (uint16_t)(g->id + 1)) ||
-	    stage2_map(&g->arch.s2, g->ram_ipa, g->ram_host, g->ram_size, S2_RAM))
-		return fail(g, "cannot build stage-2 tables");
+	if (arch_guest_init(g) || arch_guest_map_ram(g)) {
+		arch_guest_free(g);
+		return fail(g, "cannot build the guest's translation tables");
+	}
 
 	why = emulators_probe(g, &fdt);
 	return why ? fail(g, why) : 0;
@@ -135,8 +123,10 @@ int guest_create(struct guest *g, const char *name, const struct guest_image *im
 
 	/* Listed as failed (with the reason) until it is fully set up. */
 	g->state = GUEST_FAILED;
-	if (!img->kernel || img->kernel_size < 64 || le32(img->kernel + 0x38) != IMAGE_MAGIC)
-		return fail(g, "kernel is not an arm64 Linux Image (no ARM\\x64 magic at 0x38)");
+	uint64_t text_offset, image_size;
+	const char *why = arch_guest_kernel(img->kernel, img->kernel_size, &text_offset, &image_size);
+	if (why)
+		return fail(g, why);   /* checked first: the layout needs the image's header */
 	if (!img->dtb)
 		return fail(g, "bundle has no device tree for this guest");
 	if (setup_from_dtb(g) || guest_reset(g))
@@ -169,11 +159,14 @@ int guest_reset(struct guest *g)
 	const struct guest_image *img = &g->image;
 	struct guest_layout_in in = {
 		.ram_ipa = g->ram_ipa, .ram_size = g->ram_size,
-		.text_offset = le64(img->kernel + 8), .image_size = le64(img->kernel + 16),
 		.kernel_size = img->kernel_size, .initrd_size = img->initrd_size, .dtb_size = img->dtb_size,
 	};
+	const char *why = arch_guest_kernel(img->kernel, img->kernel_size, &in.text_offset,
+					    &in.image_size);
+	if (why)
+		return fail(g, why);
 	struct guest_layout l;
-	const char *why = guest_layout(&in, &l);
+	why = guest_layout(&in, &l);
 	if (why)
 		return fail(g, why);
 	g->kernel_ipa = g->ram_ipa + l.kernel;
@@ -191,7 +184,7 @@ int guest_reset(struct guest *g)
 	dcache_clean_inval_range(ram, g->ram_size);
 	icache_invalidate_all();
 
-	vcpu_reset(&g->arch.vcpu, g->kernel_ipa, g->dtb_ipa);
+	arch_guest_reset(g, g->kernel_ipa, g->dtb_ipa);
 	guest_reset_vdevs(g);
 	g->reason[0] = '\0';
 	return 0;
@@ -238,7 +231,7 @@ int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len)
 {
 	if (ipa < g->ram_ipa || len > g->ram_size || ipa - g->ram_ipa > g->ram_size - len)
 		return -1;
-	memcpy(buf, (const void *)(g->ram_host + (ipa - g->ram_ipa)), len);
+	memcpy(buf, (const void *)(g->ram_host + (uintptr_t)(ipa - g->ram_ipa)), len);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 /*
  * Write protection of guest memory through stage 2: see mamoru/guest_wp.h.
  */
+#include <arch/guest_setup.h>
 #include <mamoru/guest.h>
 #include <mamoru/guest_wp.h>
 #include <mamoru/heap.h>
@@ -24,10 +25,10 @@ int guest_wp_arm(struct guest *g, const struct guest_wp_range *r, unsigned n)
 			return -1;
 	wp->pages = 0;
 	for (unsigned i = 0; i < n; i++) {
-		if (stage2_set_write(&g->arch.s2, r[i].ipa, r[i].size, false, NULL)) {
+		if (arch_guest_set_write(g, r[i].ipa, r[i].size, false)) {
 			/* Undo what was done (splits stay; they are harmless). */
 			for (unsigned j = 0; j <= i; j++)
-				stage2_set_write(&g->arch.s2, r[j].ipa, r[j].size, true, NULL);
+				arch_guest_set_write(g, r[j].ipa, r[j].size, true);
 			wp->pages = 0;
 			return -1;
 		}
@@ -46,7 +47,7 @@ void guest_wp_disarm(struct guest *g)
 	if (!wp->armed)
 		return;
 	for (unsigned i = 0; i < wp->nranges; i++)
-		stage2_set_write(&g->arch.s2, wp->range[i].ipa, wp->range[i].size, true, NULL);
+		arch_guest_set_write(g, wp->range[i].ipa, wp->range[i].size, true);
 	wp->armed = false;
 	wp->nranges = 0;
 	wp->pages = 0;

@@ -3,7 +3,9 @@
 
 core/, commands/ and emulators/ compile for any board: they may include the headers that
 arch/arm/include/arch/ offers them (INTERFACE), never the CPU's private ones (system
-registers, the vGIC's internals, trap decoding...). core/ names no emulated device.
+registers, the vGIC's internals, trap decoding...). Each CPU architecture brings its own
+struct arch_guest in arch/arm/cpu/<arch>/include/arch/guest_arch.h (PER_ARCH), which the
+build puts first on the include path. core/ names no emulated device.
 """
 
 import re
@@ -12,7 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PORTABLE = ("core", "commands", "emulators")
 # What a second CPU architecture must provide under its own include path.
-INTERFACE = {"cpu.h", "guest_arch.h", "guest_irq.h", "guest_regs.h", "guest_walk.h", "vcpu_run.h"}
+INTERFACE = {"cpu.h", "guest_arch.h", "guest_irq.h", "guest_regs.h", "guest_setup.h", "guest_walk.h",
+             "vcpu_run.h"}
+PER_ARCH = {"guest_arch.h"}
+ARCHES = ("arm64", "arm32")
 INCLUDE = re.compile(r'^\s*#\s*include\s*<arch/([^>]+)>', re.M)
 
 
@@ -29,8 +34,20 @@ def test_portable_code_includes_only_arch_interface_headers() -> None:
 
 
 def test_interface_headers_exist() -> None:
-    for h in INTERFACE:
+    for h in INTERFACE - PER_ARCH:
         assert (ROOT / "arch/arm/include/arch" / h).is_file(), h
+    for h in PER_ARCH:
+        assert not (ROOT / "arch/arm/include/arch" / h).exists(), f"{h} is per architecture"
+        for arch in ARCHES:
+            assert (ROOT / f"arch/arm/cpu/{arch}/include/arch" / h).is_file(), (arch, h)
+
+
+def test_core_reaches_guest_setup_through_the_interface() -> None:
+    """core/ creates guests through arch/guest_setup.h: no stage 2 or vCPU calls of its own."""
+    direct = re.compile(r"\b(stage2_\w+|vcpu_reset|S2_IPA_BITS)\b")
+    hits = [f"{p.relative_to(ROOT)}:{n}" for p in (ROOT / "core").rglob("*.[ch]")
+            for n, line in enumerate(p.read_text().splitlines(), 1) if direct.search(line)]
+    assert not hits, hits
 
 
 def test_core_names_no_emulated_device() -> None:

@@ -308,7 +308,8 @@ def test_compiles_for_the_armv5_board(source: str) -> None:
     cc = "arm-linux-gnueabi-gcc"
     gcc_include = subprocess.run([cc, "-print-file-name=include"], capture_output=True, text=True,
                                  check=True).stdout.strip()
-    cmd = [cc, *ARM32_FLAGS, "-isystem", gcc_include, "-Icore/include", "-Iarch/arm/include",
+    cmd = [cc, *ARM32_FLAGS, "-isystem", gcc_include, "-Icore/include",
+           "-Iarch/arm/cpu/arm32/include", "-Iarch/arm/include",
            "-I.", f"-I{config.parent.parent}", "-c", "-o", "/dev/null", source]
     r = subprocess.run(cmd, cwd=paths.ROOT, capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
