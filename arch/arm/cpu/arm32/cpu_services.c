@@ -29,11 +29,21 @@ __noreturn void cpu_halt(void)
 /* Nothing to route: there is no higher exception level on ARMv5. */
 void el2_init_registers(void) {}
 
+#ifdef CONFIG_GUESTS
+/* Software virtualization: nothing to set up until a guest is created (guest_setup.c). */
 int arch_virt_init(const void *fdt)
 {
 	(void)fdt;
-	printk("guests: no guests on this CPU yet (ARMv5 has no virtualization extensions)\n");
+	printk("guests: ARMv5 software virtualization (patched guest kernels, shadow page tables)\n");
+	return 0;
+}
+#else
+int arch_virt_init(const void *fdt)
+{
+	(void)fdt;
+	printk("guests: not built in (Kconfig GUESTS)\n");
 	return -1;
 }
 
 const char *arch_guest_irq_model(void) { return "none"; }
+#endif

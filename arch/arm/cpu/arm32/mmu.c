@@ -12,6 +12,28 @@ static uint32_t l2_vectors[ARM32_L2_ENTRIES] __aligned(1024);
 
 extern char __vectors_start[];
 
+#ifdef CONFIG_GUESTS
+#include "guest_trap.h"
+
+/* The world switch's page at ARM32_GUEST_WINDOW, privileged read/write (guest_trap.h). */
+static uint32_t l2_window[ARM32_L2_ENTRIES] __aligned(1024);
+
+static void map_guest_window(void)
+{
+	l2_window[0] = (uint32_t)(uintptr_t)arm32_trap_page | 0x2u /* small page */ |
+		       0xcu /* C, B */ | (0x55u << 4) /* AP 01 in all four subpages */;
+	l1[ARM32_GUEST_WINDOW >> 20] = (uint32_t)(uintptr_t)l2_window | 0x1u /* coarse */ |
+				       (1u << 4) /* should be one */;
+}
+
+uint32_t *arm32_hyp_l1(void)
+{
+	return l1;
+}
+#else
+static void map_guest_window(void) {}
+#endif
+
 int mmu_init(const struct mem_region *ram, size_t nram)
 {
 	const struct arm32_map map = {
@@ -27,6 +49,7 @@ int mmu_init(const struct mem_region *ram, size_t nram)
 		printk("mmu: the image's MiB at 0x%08x is not all RAM\n", map.image_start & 0xfff00000u);
 		return -1;
 	}
+	map_guest_window();
 	/* Caches were off until now, so no line is dirty: invalidating is enough. The
 	 * table walks read memory, not the data cache, and the tables never change. */
 	cp15_idcache_inval_all(0);

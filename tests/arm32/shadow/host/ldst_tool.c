@@ -70,7 +70,7 @@ static bool wr(void *c, uint32_t va, unsigned size, uint32_t v)
 static enum v5_ldst_status run(uint32_t insn, uint32_t pc)
 {
 	static const struct v5_regs R = { NULL, get, set, get_c };
-	static const struct v5_mem M = { NULL, rd, wr };
+	static const struct v5_ldst_mem M = { NULL, rd, wr };
 	struct v5_access a;
 	if (v5_ldst_decode(insn, &a) != V5_LDST_OK)
 		return V5_LDST_UNSUPPORTED;

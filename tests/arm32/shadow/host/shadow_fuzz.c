@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h_ttbr(&h, L1T);
 	h_control(&h, 1u | 1u << 8);
 	static const struct v5_regs R = { NULL, fake_get, fake_set, NULL };
-	static const struct v5_mem M = { NULL, fake_rd, fake_wr };
+	static const struct v5_ldst_mem M = { NULL, fake_rd, fake_wr };
 	for (size_t i = 0; i + 8 <= nops; i += 8) {
 		uint8_t op = ops[i];
 		uint32_t v = word(ops + i + 1);

@@ -149,7 +149,7 @@ static uint32_t extend(uint32_t v, unsigned size, bool sx)
 }
 
 enum v5_ldst_status v5_ldst_execute(const struct v5_access *a, uint32_t pc,
-				    const struct v5_regs *r, const struct v5_mem *m)
+				    const struct v5_regs *r, const struct v5_ldst_mem *m)
 {
 	uint32_t new_base;
 	uint32_t addr = v5_ldst_address(a, pc, r, &new_base);

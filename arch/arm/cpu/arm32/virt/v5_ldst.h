@@ -42,7 +42,7 @@ struct v5_regs {
 	bool (*carry)(void *ctx);                 /* CPSR.C, for RRX */
 };
 
-struct v5_mem {
+struct v5_ldst_mem {
 	void *ctx;
 	bool (*read)(void *ctx, uint32_t va, unsigned size, uint32_t *v);
 	bool (*write)(void *ctx, uint32_t va, unsigned size, uint32_t v);
@@ -56,6 +56,6 @@ uint32_t v5_ldst_address(const struct v5_access *a, uint32_t pc, const struct v5
 /* Carries out a decoded access: memory through m, registers through r (loads, writeback).
  * Word loads from an unaligned address rotate (ARMv5 with c1.A clear); stores align. */
 enum v5_ldst_status v5_ldst_execute(const struct v5_access *a, uint32_t pc,
-				    const struct v5_regs *r, const struct v5_mem *m);
+				    const struct v5_regs *r, const struct v5_ldst_mem *m);
 
 #endif
