@@ -221,6 +221,51 @@ static enum handled on_svc(struct guest *g, uint32_t pc, struct vcpu_stop_info *
 	return apply(g, &res);
 }
 
+/* VMRS/VMSR (MRC/MCR p10, 7) of the VFP system registers that USR mode may not use
+ * (FPSID, MVFR1, MVFR0, FPEXC, FPINST, FPINST2): the hypervisor uses no VFP (soft float),
+ * so the real registers are the guest's; its kernel reaches them through here and keeps
+ * managing the VFP state itself (FPEXC.EN: lazy switching through injected undefined
+ * instructions, as on its own hardware). False when the word is not one of them. */
+#define VFP_SYSREG_MASK 0x0fe00fffu
+#define VFP_SYSREG_VAL 0x0ee00a10u
+#define VFP_READ(n) __asm__ volatile("mrc p10, 7, %0, c" #n ", c0, 0" : "=r"(val))
+#define VFP_WRITE(n) __asm__ volatile("mcr p10, 7, %0, c" #n ", c0, 0" : : "r"(val))
+
+static bool vfp_sysreg(struct v5_vcpu *v, uint32_t word)
+{
+	if ((word & VFP_SYSREG_MASK) != VFP_SYSREG_VAL)
+		return false;
+	unsigned reg = (word >> 16) & 0xfu, rt = (word >> 12) & 0xfu;
+	bool read = word & (1u << 20);
+	if (!v5_privileged(v) || rt == 15 || !(reg == 0 || (reg >= 6 && reg <= 10)))
+		return false;
+	if (!v5_cond_passed(word >> 28, v->cpsr)) {
+		v->r[15] += 4;
+		return true;
+	}
+	uint32_t val = read ? 0 : v->r[rt];
+	if (read) {
+		switch (reg) {
+		case 0: VFP_READ(0); break;
+		case 6: VFP_READ(6); break;
+		case 7: VFP_READ(7); break;
+		case 8: VFP_READ(8); break;
+		case 9: VFP_READ(9); break;
+		default: VFP_READ(10); break;
+		}
+		v->r[rt] = val;
+	} else {
+		switch (reg) {
+		case 8: VFP_WRITE(8); break;
+		case 9: VFP_WRITE(9); break;
+		case 10: VFP_WRITE(10); break;
+		default: break;          /* FPSID, MVFR0/1: read-only */
+		}
+	}
+	v->r[15] += 4;
+	return true;
+}
+
 static enum handled on_undef(struct guest *g, uint32_t pc, struct vcpu_stop_info *info)
 {
 	struct v5_vcpu *v = &g->arch.vcpu;
@@ -228,6 +273,10 @@ static enum handled on_undef(struct guest *g, uint32_t pc, struct vcpu_stop_info
 	v->r[15] = pc;
 	if (!fetch(g, pc, &word))
 		return crash(info, "cannot read the undefined instruction", pc, 0);
+	if (vfp_sysreg(v, word)) {
+		g->arch.emulated++;
+		return GO_ON;
+	}
 	enum v5_insn k = v5_classify(word);
 	if (k == V5_INSN_CP15_MCR || k == V5_INSN_CP15_MRC || k == V5_INSN_COPROC_OTHER) {
 		g->arch.emulated++;

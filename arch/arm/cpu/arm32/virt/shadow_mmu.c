@@ -434,8 +434,11 @@ static unsigned kinds_for(const struct shadow_mmu *s, const uint8_t *p, const ui
 			ok |= KIND_BIT(SHADOW_KIND_KERN);
 		mask &= ok;
 	}
-	if (pinned_mib(s, mib))       /* manager would open the hypervisor's page */
-		mask &= ~KIND_BIT(SHADOW_KIND_MGR);
+	/* The pinned page is the hardware vector page: the CPU fetches it in whichever view
+	 * is current, so its MiB's domain is client in both (no MGR, no KERN) and the guest's
+	 * domain type goes into the AP of its entries instead (shadow_dacr_write drops them). */
+	if (pinned_mib(s, mib))
+		mask &= KIND_BIT(SHADOW_KIND_SAME);
 	if (!(s->control & C1_M))     /* flat: domain 0, client always */
 		mask &= KIND_BIT(SHADOW_KIND_SAME);
 	return mask;
@@ -655,13 +658,13 @@ uint32_t shadow_ttbr(const struct shadow_mmu *s)
 }
 
 /* A shadow domain's type: the kind's type in this view if the guest domain is client,
- * manager (not for the pinned MiB) or no access as the guest's domain says. */
-static uint32_t dom_type(unsigned guest_type, unsigned kind, bool privileged, bool pin)
+ * manager or no access as the guest's domain says. */
+static uint32_t dom_type(unsigned guest_type, unsigned kind, bool privileged)
 {
 	static const uint32_t client_priv[3] = { 1u, 3u, 1u }, client_user[3] = { 1u, 1u, 0u };
 	uint32_t t = privileged ? client_priv[kind] : client_user[kind];
 	if (guest_type == 3)
-		return pin ? t : 3u;
+		return 3u;
 	return guest_type == 1 ? t : 0u;        /* 0 and 2 (reserved): no access */
 }
 
@@ -673,14 +676,10 @@ uint32_t shadow_dacr(const struct shadow_mmu *s)
 			continue;
 		unsigned gt = (s->dacr >> (2u * s->slot_dom[k])) & 3u;
 		for (unsigned kind = 0; kind < 3; kind++)
-			dacr |= dom_type(gt, kind, s->privileged, false) << (2u * (2u + 3u * k + kind));
+			dacr |= dom_type(gt, kind, s->privileged) << (2u * (2u + 3u * k + kind));
 	}
-	if (s->cfg.pin) {
-		const struct shadow_mib *m = &s->roots[s->cur].mib[s->cfg.pin_va >> MIB_SHIFT];
-		unsigned gt = (s->dacr >> (2u * ((m->graw >> 5) & 0xfu))) & 3u;
-		dacr |= dom_type(gt, SHADOW_KIND_SAME, s->privileged, true) << (2u * SHADOW_DOM_PIN);
-		dacr |= dom_type(gt, SHADOW_KIND_KERN, s->privileged, true) << (2u * SHADOW_DOM_PIN + 2u);
-	}
+	if (s->cfg.pin)
+		dacr |= 1u << (2u * SHADOW_DOM_PIN);   /* the pinned MiB: client always */
 	return dacr;
 }
 
@@ -714,14 +713,14 @@ void shadow_dacr_write(void *ctx, uint32_t dacr)
 	s->dacr = dacr;
 	if (old == dacr || !s->cfg.pin)
 		return;          /* the shadow DACR follows (shadow_dacr): nothing to drop */
-	/* but the pinned page's MiB where its guest domain becomes or stops being manager */
+	/* but the pinned page's MiB where its guest domain changes type (its AP carries it) */
 	unsigned i = s->cfg.pin_va >> MIB_SHIFT;
 	bool cur_hit = false;
 	for (unsigned r = 0; r < s->cfg.nroots; r++) {
 		struct shadow_mib *m = &s->roots[r].mib[i];
 		unsigned g = (m->graw >> 5) & 0xfu;
 		if (!s->roots[r].used || m->graw == 0 || s->roots[r].key == FLAT_KEY ||
-		    (((old >> (2u * g)) & 3u) == 3u) == (((dacr >> (2u * g)) & 3u) == 3u))
+		    ((old >> (2u * g)) & 3u) == ((dacr >> (2u * g)) & 3u))
 			continue;
 		drop_mib(s, r, i);
 		cur_hit |= r == s->cur;
