@@ -313,7 +313,11 @@ static bool writes(uint32_t word, const struct v5_access *a, bool decoded)
 	return !(word & (1u << 20));     /* LDM/STM, LDC/STC: L is bit 20 */
 }
 
-static enum handled on_dabt(struct guest *g, uint32_t pc, struct vcpu_stop_info *info)
+/* repeat: the same instruction aborted on the same address last time. Filling again could
+ * not help: the shadow MiB holds the instruction's page and the data's with rights no one
+ * kind gives both (Linux's vectors page loading from its stubs page), and each fill drops
+ * the other page. The access is then done in software, the MiB left as the fetch needs it. */
+static enum handled on_dabt(struct guest *g, uint32_t pc, bool repeat, struct vcpu_stop_info *info)
 {
 	struct v5_vcpu *v = &g->arch.vcpu;
 	uint32_t far = read_far(), word;
@@ -324,7 +328,13 @@ static enum handled on_dabt(struct guest *g, uint32_t pc, struct vcpu_stop_info 
 	bool decoded = v5_ldst_decode(word, &a) == V5_LDST_OK;
 	bool privileged = v5_privileged(v) && !(decoded && a.user);
 	struct shadow_outcome o;
-	switch (shadow_fault(g->arch.mmu, far, writes(word, &a, decoded), false, privileged, &o)) {
+	bool w = writes(word, &a, decoded);
+	enum shadow_result r = repeat && decoded
+		? shadow_translate(g->arch.mmu, far, w, false, privileged, &o)
+		: shadow_fault(g->arch.mmu, far, w, false, privileged, &o);
+	if (r == SHADOW_FILLED && repeat && decoded)
+		r = SHADOW_EMULATE;
+	switch (r) {
 	case SHADOW_FILLED:
 		return GO_ON;
 	case SHADOW_GUEST_FAULT:
@@ -419,14 +429,16 @@ enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 		case TRAP_UNDEF: h = on_undef(g, lr - 4, info); break;
 		case TRAP_PABT: h = on_pabt(g, lr - 4, info); break;
 		case TRAP_DABT:
-			if (lr - 8 == last_pc && read_far() == last_far && ++same > STUCK)
-				return crash(info, "no progress on a data abort", lr - 8, last_far),
-				       VCPU_CRASHED;
-			if (lr - 8 != last_pc || read_far() != last_far)
+			if (lr - 8 == last_pc && read_far() == last_far) {
+				if (++same > STUCK)
+					return crash(info, "no progress on a data abort", lr - 8,
+						     last_far), VCPU_CRASHED;
+			} else {
 				same = 0;
+			}
 			last_pc = lr - 8;
 			last_far = read_far();
-			h = on_dabt(g, lr - 8, info);
+			h = on_dabt(g, lr - 8, same > 0, info);
 			break;
 		case TRAP_IRQ:
 			a->vcpu.r[15] = lr - 4;    /* the next instruction: where it resumes */
