@@ -338,6 +338,10 @@ static enum handled on_dabt(struct guest *g, uint32_t pc, bool repeat, struct vc
 	case SHADOW_FILLED:
 		return GO_ON;
 	case SHADOW_GUEST_FAULT:
+		/* Nothing at that guest-physical address (external abort): the hypervisor's
+		 * memory and host devices have none. Reported like a refused device access. */
+		if ((o.fsr & 0xfu) == 0x8u || (o.fsr & 0xfu) == 0xau)
+			guest_bad_access(g, w ? "write to nothing" : "read of nothing", o.gpa, pc);
 		v5_inject_dabt(v, o.far, o.fsr);
 		return GO_ON;
 	case SHADOW_MMIO:

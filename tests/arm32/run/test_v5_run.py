@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""A real Linux guest under Mamoru on versatilepb (issue 15, the integration): the versatile
+6.1 kernel, patched, boots in USR mode on the shadow tables to its busybox shell.
+
+One QEMU boot for the module (the guest takes minutes under TCG): a GUESTS build of its own
+(build/versatilepb-guests: the board's defconfig plus CONFIG_GUESTS=y; the board's default
+build keeps GUESTS off until guests are on by default there) and the test bundle of
+v5bundle.py. What it checks: the guest's boot log through the emulated PL011 (`vserial
+dump`), its shell through `vserial bind`, and that touching the hypervisor's memory or a host
+device from the guest faults inside the guest and is reported on the hypervisor's console.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from v5bundle import make_bundle
+
+from mamoru import paths
+from mamoru.boards import config_for
+from mamoru.guestshell import GuestShell
+from mamoru.testing import Target, at_state
+from mamoru.testing.options import selected_configs
+from mamoru.testing.target import qemu_target
+
+OUT = "build/versatilepb-guests"
+GUEST_SHELL_TIMEOUT = 900.0      # boot to shell: about 3 minutes alone, more under load
+
+
+def _build() -> Path:
+    out = paths.ROOT / OUT
+    out.mkdir(parents=True, exist_ok=True)
+    defconfig = paths.ROOT / "boards/arm/versatilepb/versatilepb_defconfig"
+    config = out / ".config"
+    want = defconfig.read_text() + "CONFIG_GUESTS=y\n"
+    if not config.exists() or "CONFIG_GUESTS=y" not in config.read_text():
+        config.write_text(want)
+    subprocess.run([str(paths.ROOT / ".venv/bin/scons"), "-Q", "board=versatilepb", f"out={OUT}",
+                    "-j2"], cwd=paths.ROOT, check=True, capture_output=True, text=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def v5(request: pytest.FixtureRequest) -> Iterator[Target]:
+    config = config_for("versatilepb")
+    if not any(c.board.name == "versatilepb" for c in selected_configs(request.config)):
+        pytest.skip("versatilepb is not among the selected boards")
+    out = _build()
+    bundle = make_bundle(out / "guests.cpio")
+    t = qemu_target(config, initrd=bundle, image=out / "mamoru.img", dtb=out / "versatilepb.dtb")
+    t.guest_timeout = GUEST_SHELL_TIMEOUT
+    try:
+        t.boot()
+        yield t
+    finally:
+        t.close()
+
+
+def _dump(t: Target) -> str:
+    return t.console.command("vserial dump guest0 16384", timeout=30)
+
+
+def test_guest_prints_its_banner(request: pytest.FixtureRequest, v5: Target) -> None:
+    """The kernel's boot log reaches the emulated PL011: its banner and machine."""
+    with at_state(v5, request.node) as t:  # type: ignore[arg-type]
+        deadline = time.monotonic() + 300
+        log = ""
+        while "Machine model: ARM Versatile PB" not in log and time.monotonic() < deadline:
+            time.sleep(10)
+            log = _dump(t)
+        assert re.search(r"Linux version 6\.1\.\S+-mamoru-versatile", log), log[-2000:]
+        assert "CPU: ARM926EJ-S [41069265]" in log
+        assert "Machine model: ARM Versatile PB" in log
+
+
+def test_guest_reaches_its_shell(request: pytest.FixtureRequest, v5: Target) -> None:
+    """`vserial bind guest0` reaches busybox's shell and real commands run there."""
+    with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
+        g: GuestShell = t.shell
+        g.attach()
+        assert g.run("echo hello-$((6 * 7))") == "hello-42"
+        assert "6.1." in g.run("uname -r")
+        assert "Versatile" in g.run("cat /proc/cpuinfo")
+        g.detach()
+
+
+@pytest.mark.parametrize("what, address", [
+    # Above the guest's 96 MiB: host RAM (the hypervisor's heap and pages live up there).
+    ("hypervisor memory", 0x0F000000),
+    # The host's second SP804 (timers 2 and 3): not one of the guest's devices.
+    ("host device", 0x101E3000),
+])
+def test_guest_cannot_reach_the_host(request: pytest.FixtureRequest, v5: Target, what: str,
+                                     address: int) -> None:
+    """A read of memory that is not the guest's faults inside the guest (busybox's devmem
+    dies of SIGBUS) and the hypervisor reports it; the guest runs on."""
+    with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
+        g: GuestShell = t.shell
+        g.attach()
+        out = g.run(f"devmem 0x{address:08x} 32; echo rc=$?")
+        assert "rc=135" in out or "Bus error" in out, (what, out)   # 128 + SIGBUS
+        assert g.run("echo still-here") == "still-here"
+        g.detach()
+        log = t.console.command("guest list", timeout=10)
+        assert "running" in log
+        report = re.search(rf"guest0: read of nothing at guest-physical 0x{address:x}",
+                           t.console.since(0))
+        assert report, f"no report of the {what} access"
