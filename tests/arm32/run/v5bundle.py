@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """A versatilepb guest bundle for the ARMv5 integration tests, made from the cached versatile
 kernel (mamoru.versatilekernel): the vmlinux patched by `./mamoru patch-guest`, the guest device
-tree (mamoru.versatile_guest_dt) with /chosen filled in, the armel busybox initramfs; as
-<guest>/kernel, /initrd, /dtb in a cpio like every bundle. A stand-in until the bundle pipeline
+tree (mamoru.versatile_guest_dt) with /chosen filled in, the armel busybox initramfs, the IDS
+profile of the vmlinux (`./mamoru profile`); as <guest>/kernel, /initrd, /dtb, /profile in a
+cpio like every bundle. A stand-in until the bundle pipeline
 (tools/mamoru/bundle.py) builds the versatilepb bundle itself.
 
     python3 tests/arm32/run/v5bundle.py OUT.cpio
@@ -54,7 +55,12 @@ def make_bundle(out: Path, init_script: str | None = None) -> Path:
     if not image.exists() or not stamp.exists() or stamp.read_text() != key:
         subprocess.run([str(ROOT / "mamoru"), "patch-guest", str(k.vmlinux), "-o", str(image),
                         "--report", str(work / "v5-Image.report")], check=True)
+        (work / "v5-guest.profile").unlink(missing_ok=True)
         stamp.write_text(key)
+    profile = work / "v5-guest.profile"
+    if not profile.exists():
+        subprocess.run([str(ROOT / "mamoru"), "profile", str(k.vmlinux), "-o", str(profile)],
+                       check=True, capture_output=True)
     dtb = guest_dtb(k.dtb, work / "v5-guest.dtb")
     initrd = guest_assets.build_initramfs(work / "v5-initramfs.cpio",
                                           init_script or guest_assets.default_init_script(),
@@ -64,6 +70,7 @@ def make_bundle(out: Path, init_script: str | None = None) -> Path:
         w.add_file("guest0/kernel", image.read_bytes())
         w.add_file("guest0/initrd", initrd.read_bytes())
         w.add_file("guest0/dtb", dtb.read_bytes())
+        w.add_file("guest0/profile", profile.read_bytes())
     return out
 
 
