@@ -28,7 +28,7 @@ from mamoru.testing.options import selected_configs
 from mamoru.testing.target import qemu_target
 
 OUT = "build/versatilepb-guests"
-GUEST_SHELL_TIMEOUT = 900.0      # boot to shell: about 3 minutes alone, more under load
+GUEST_SHELL_TIMEOUT = 900.0      # boot to shell: 2-3 minutes, more under load
 
 
 def _build() -> Path:
@@ -133,8 +133,10 @@ def test_ids_plist_is_the_guests_process_list(request: pytest.FixtureRequest, v5
         # Shell builtins only: no process of its own shows up in the list.
         listing = g.run("for p in /proc/[0-9]*; do read n < $p/comm; echo ${p#/proc/} $n; done")
         g.detach()
-        guest = {int(pid): name for pid, name in (line.split(maxsplit=1)
-                                                  for line in listing.splitlines())}
+        # (kernel messages on the console may come in between)
+        guest = {int(m.group(1)): m.group(2)
+                 for m in re.finditer(r"^(\d+) (\S+)$", listing, re.M)}
+        assert guest.get(1) == "init", listing
         out = t.console.command("ids plist", timeout=120)
         ids = {int(m.group(1)): m.group(2).strip("[]")
                for m in re.finditer(r"^\s*(\d+)\s+\d+\s+\d+\s+\S+\s+(\S+)\s*$", out, re.M)}

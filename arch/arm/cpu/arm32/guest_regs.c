@@ -51,8 +51,9 @@ void arch_guest_print_regs(struct console *con, const struct guest *g)
 	con_printf(con, "\n");
 	con_printf(con, "c1 0x%08x  ttbr 0x%08x  dacr 0x%08x  dfsr 0x%08x  far 0x%08x\n",
 		   v->cp15.sctlr, v->cp15.ttbr, v->cp15.dacr, v->cp15.dfsr, v->cp15.far);
-	con_printf(con, "traps: svc %llu undef %llu pabt %llu dabt %llu irq %llu; emulated %llu, "
-		   "mmio %llu\n", (unsigned long long)a->traps[TRAP_SVC],
+	con_printf(con, "traps: svc %llu (+%llu fast) undef %llu pabt %llu dabt %llu irq %llu; "
+		   "emulated %llu, mmio %llu\n", (unsigned long long)a->traps[TRAP_SVC],
+		   (unsigned long long)a->fast,
 		   (unsigned long long)a->traps[TRAP_UNDEF], (unsigned long long)a->traps[TRAP_PABT],
 		   (unsigned long long)a->traps[TRAP_DABT], (unsigned long long)a->traps[TRAP_IRQ],
 		   (unsigned long long)a->emulated, (unsigned long long)a->mmio);

@@ -25,6 +25,11 @@
 #define TRAP_CTX_G_DACR (23 * 4)
 #define TRAP_CTX_G_SCTLR (24 * 4)
 #define TRAP_CTX_SCRATCH (25 * 4)
+#define TRAP_CTX_VCTL (26 * 4)
+#define TRAP_CTX_FAST_OK (27 * 4)
+#define TRAP_CTX_FAST_COUNT (28 * 4)
+#define TRAP_CTX_SAVE (29 * 4)         /* r0-r3 while the fast path runs */
+#define TRAP_CTX_WORDS 33
 
 /* Why the guest stopped: the vector it took. */
 #define TRAP_RESET 0
@@ -48,6 +53,13 @@ struct arm32_trap_ctx {
 	uint32_t hyp_ttbr, hyp_dacr, hyp_sctlr;
 	uint32_t g_ttbr, g_dacr, g_sctlr;
 	uint32_t scratch;
+	/* The SVC fast path (guest_trap.S): MRS/MSR of the CPSR in a privileged virtual mode
+	 * done without leaving the shadow tables. */
+	uint32_t vctl;       /* in/out: the virtual CPSR's mode, I and F (bits 7:0) */
+	uint32_t fast_ok;    /* in: bit 0 the virtual mode is privileged, bit 1 no guest IRQ is
+			      * pending (I may be cleared on the fast path) */
+	uint32_t fast_count; /* out: how many it did (C clears it) */
+	uint32_t save[4];
 };
 
 extern char arm32_trap_page[], arm32_guest_enter[];

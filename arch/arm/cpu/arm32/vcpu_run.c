@@ -317,7 +317,8 @@ static bool writes(uint32_t word, const struct v5_access *a, bool decoded)
  * not help: the shadow MiB holds the instruction's page and the data's with rights no one
  * kind gives both (Linux's vectors page loading from its stubs page), and each fill drops
  * the other page. The access is then done in software, the MiB left as the fetch needs it. */
-static enum handled on_dabt(struct guest *g, uint32_t pc, bool repeat, struct vcpu_stop_info *info)
+static enum handled on_dabt(struct guest *g, uint32_t pc, bool repeat, bool *filled,
+			    struct vcpu_stop_info *info)
 {
 	struct v5_vcpu *v = &g->arch.vcpu;
 	uint32_t far = read_far(), word;
@@ -334,6 +335,7 @@ static enum handled on_dabt(struct guest *g, uint32_t pc, bool repeat, struct vc
 		: shadow_fault(g->arch.mmu, far, w, false, privileged, &o);
 	if (r == SHADOW_FILLED && repeat && decoded)
 		r = SHADOW_EMULATE;
+	*filled = r == SHADOW_FILLED;
 	switch (r) {
 	case SHADOW_FILLED:
 		return GO_ON;
@@ -399,7 +401,15 @@ static unsigned enter(struct guest *g)
 	t->g_ttbr = shadow_ttbr(g->arch.mmu);
 	t->g_dacr = shadow_dacr(g->arch.mmu);
 	t->g_sctlr = t->hyp_sctlr & ~SCTLR_V;
+	/* The SVC fast path (guest_trap.S) may change I and F while the mode stays. */
+	struct vvic *vic = vvic_of_guest(g);
+	t->vctl = v->cpsr & 0xffu;
+	t->fast_ok = (v5_privileged(v) ? 1u : 0u) | (vic && vvic_irq_out(vic) ? 0u : 2u);
+	t->fast_count = 0;
 	unsigned kind = arm32_run_guest();
+	v->cpsr = (v->cpsr & ~(V5_PSR_I | V5_PSR_F)) | (t->vctl & (V5_PSR_I | V5_PSR_F));
+	g->arch.fast += t->fast_count;
+	g->exits_seen += t->fast_count;
 	for (unsigned i = 0; i < 15; i++)
 		v->r[i] = t->r[i];
 	v->cpsr = (v->cpsr & ~V5_PSR_FLAGS) | (t->cpsr & V5_PSR_FLAGS);
@@ -418,6 +428,7 @@ enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 	}
 	uint32_t last_pc = 0, last_far = 0;
 	unsigned same = 0;
+	bool filled_last = false;
 	cpu_irq_mask();
 	for (unsigned n = 0; n < BURST; n++) {
 		sync_devices(g);
@@ -432,18 +443,21 @@ enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 		case TRAP_SVC: h = on_svc(g, lr - 4, info); break;
 		case TRAP_UNDEF: h = on_undef(g, lr - 4, info); break;
 		case TRAP_PABT: h = on_pabt(g, lr - 4, info); break;
-		case TRAP_DABT:
-			if (lr - 8 == last_pc && read_far() == last_far) {
-				if (++same > STUCK)
-					return crash(info, "no progress on a data abort", lr - 8,
-						     last_far), VCPU_CRASHED;
-			} else {
-				same = 0;
-			}
+		case TRAP_DABT: {
+			/* Only a fill retries the instruction: the same abort right after one means
+			 * the fill did not help (see on_dabt); a device access completes. */
+			uint32_t far = read_far();
+			bool repeat = filled_last && lr - 8 == last_pc && far == last_far, filled = false;
+			h = on_dabt(g, lr - 8, repeat, &filled, info);
+			same = filled && repeat ? same + 1 : 0;
+			if (same > STUCK)
+				return crash(info, "no progress on a data abort", lr - 8, far),
+				       VCPU_CRASHED;
+			filled_last = filled;
 			last_pc = lr - 8;
-			last_far = read_far();
-			h = on_dabt(g, lr - 8, same > 0, info);
+			last_far = far;
 			break;
+		}
 		case TRAP_IRQ:
 			a->vcpu.r[15] = lr - 4;    /* the next instruction: where it resumes */
 			irq_handle();

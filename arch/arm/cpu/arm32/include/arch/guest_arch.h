@@ -25,6 +25,7 @@ struct arch_guest {
 	uint64_t next_timer_ns;        /* the guest timer's next event (SP804_NO_EVENT: none) */
 	uint64_t traps[8];             /* traps by vector, for `guest regs` (vcpu_run.c) */
 	uint64_t emulated, mmio;       /* instructions emulated, device accesses */
+	uint64_t fast;                 /* MRS/MSR done on guest_trap.S's fast path */
 };
 
 #endif
