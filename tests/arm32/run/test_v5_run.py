@@ -143,3 +143,62 @@ def test_ids_plist_is_the_guests_process_list(request: pytest.FixtureRequest, v5
         assert ids.get(1) == "init" and "sh" in ids.values(), out
         lasting = {p: n for p, n in guest.items() if not n.startswith("kworker")}
         assert {p: ids.get(p) for p in lasting} == lasting, out
+
+
+def test_ids_syscall_is_the_guests_kallsyms(request: pytest.FixtureRequest, v5: Target) -> None:
+    """`ids syscall` reads sys_call_table from the live guest: its entries are the addresses
+    /proc/kallsyms gives those functions, nothing is hooked, and `ids check` is clean."""
+    with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
+        out = t.console.command("ids syscall", timeout=120)
+        table = {name: int(addr, 16) for nr, addr, name in
+                 re.findall(r"^\s*(\d+) 0x([0-9a-f]+) (\w+)\s*$", out, re.M)}
+        assert re.search(r"^0 hooked entries", out, re.M), out[-500:]
+        names = ["sys_exit", "sys_read", "sys_write", "sys_execve", "sys_getpid"]
+        assert all(n in table for n in names), out[:1000]
+        g: GuestShell = t.shell
+        g.attach()
+        syms = g.run("grep -E ' T (" + "|".join(names) + ")$' /proc/kallsyms")
+        g.detach()
+        guest = {name: int(addr, 16) for addr, name in
+                 re.findall(r"^([0-9a-f]{8}) T (\w+)$", syms, re.M)}
+        assert guest == {n: table[n] for n in names}, syms
+        check = t.console.command("ids check", timeout=120)
+        assert "ids: OK" in check, check
+
+
+def _exits(t: Target) -> int:
+    m = re.search(r"^guest0\s+\S+\s+\d+ MiB\s+\d+\s+(\d+)", t.console.command("guest list"), re.M)
+    assert m, "no guest0 in guest list"
+    return int(m.group(1))
+
+
+def test_pause_and_resume(request: pytest.FixtureRequest, v5: Target) -> None:
+    """A paused guest does not run (its exit count stands still); resumed, its shell answers."""
+    with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
+        assert "paused" in t.console.command("guest pause guest0")
+        before = _exits(t)
+        time.sleep(3)
+        assert _exits(t) == before
+        assert "paused" in t.console.command("guest list")
+        t.console.command("guest resume guest0")
+        g: GuestShell = t.shell
+        g.attach()
+        assert g.run("echo resumed") == "resumed"
+        g.detach()
+        assert _exits(t) > before
+
+
+def test_reset_boots_again(request: pytest.FixtureRequest, v5: Target) -> None:
+    """`guest reset` reloads the images and the guest boots from the start (the last test of
+    the module: the guest is not at its shell afterwards for a while)."""
+    with at_state(v5, request.node) as t:  # type: ignore[arg-type]
+        booted = _dump(t).count("Booting Linux on physical CPU")
+        t.console.command("guest reset guest0", timeout=30)
+        deadline = time.monotonic() + 300
+        log = ""
+        while log.count("Booting Linux on physical CPU") <= booted and time.monotonic() < deadline:
+            time.sleep(10)
+            log = _dump(t)
+        assert log.count("Booting Linux on physical CPU") > booted, log[-2000:]
+        assert "running" in t.console.command("guest list")
+        v5.mark_dirty()
