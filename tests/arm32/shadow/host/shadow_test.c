@@ -137,6 +137,16 @@ static void tables(void)
 	      "user read of kernel: permission fault %#x", o.fsr);
 	h_mode(&h, true);
 
+	/* the software walk (LDRT/STRT emulation): user rights, no fill */
+	uint64_t fills = h.s->st.fills, faults = h.s->st.faults;
+	CHECK(shadow_translate(h.s, 0x00816004u, true, false, false, &o) == SHADOW_GUEST_FAULT &&
+	      o.fsr == 0x1f, "STRT to a user read-only page: permission fault %#x", o.fsr);
+	CHECK(shadow_translate(h.s, 0x00816004u, true, false, true, &o) == SHADOW_FILLED &&
+	      o.gpa == 0x00236004u, "privileged write allowed: gpa %#x", o.gpa);
+	CHECK(shadow_translate(h.s, 0xd0000008u, false, false, true, &o) == SHADOW_MMIO,
+	      "translate: device");
+	CHECK(h.s->st.fills == fills && h.s->st.faults == faults && !cur_l2(&h, 0x00816000u),
+	      "translate fills nothing");
 	CHECK(fault(&h, 0xd0000004u, true, &o) == SHADOW_MMIO && o.gpa == T_DEV0 + 4,
 	      "device: MMIO %#x", o.gpa);
 	CHECK(cur_l1(&h, 0xd0000000u) == 0, "device pages are never mapped");
