@@ -88,6 +88,10 @@ struct shadow_config {
 	uint32_t (*l2)[SHADOW_L2_ENTRIES];
 	uint32_t l2_pa;
 	unsigned nl2;
+	/* Let kernel read-only pages (privileged RO, user none) share a MiB with privileged
+	 * read/write ones in the manager view: the guest kernel can then write its own read-only
+	 * pages, but Linux's vectors MiB stops switching kind twice per system call. Off: exact. */
+	bool relax_kernel_ro;
 	/* Real TLB maintenance the caller must do (may be NULL in tests). */
 	void (*tlb_flush_all)(void *ctx);
 	void (*tlb_flush_mva)(void *ctx, uint32_t va);
