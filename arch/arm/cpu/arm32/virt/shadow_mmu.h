@@ -149,7 +149,8 @@ int shadow_init(struct shadow_mmu *s, const struct shadow_config *cfg);
 
 /* A guest access faulted at va (write/exec; privileged: the guest's virtual mode, false
  * for the LDRT/STRT family): fill, or say why not. Bounded work: at most two descriptor
- * reads and one coarse table cleared or evicted. */
+ * reads, one coarse table cleared or evicted, and (a fifth guest domain) one scan of the
+ * roots' level 1 entries. */
 enum shadow_result shadow_fault(struct shadow_mmu *s, uint32_t va, bool write, bool exec,
 				bool privileged, struct shadow_outcome *out);
 
