@@ -89,11 +89,13 @@ def test_the_kernel_differs_from_the_unpatched_image_exactly_at_the_sites(
     plain = kernel.image.read_bytes()          # the kernel build's own arch/arm/boot/Image
     patched = guest["kernel"]
     assert len(plain) == len(patched)
-    text = next(int(line.split()[0], 16) for line in kernel.system_map.read_text().splitlines()
-                if line.endswith(" _text"))
     sites = versatile_guest.patched_kernel(kernel).sites()
     assert len(sites) > 10_000
-    at = {int(s["address"], 16) - text: s for s in sites}
+    # A site's address is its section's run-time address: .vectors and .stubs run at
+    # 0xffff0000 (copied there at boot) but sit in the Image at their load address.
+    lma = section_load_offsets(kernel.vmlinux)
+    at = {int(s["address"], 16) + lma[s["section"]]: s for s in sites}
+    assert {s["section"] for s in sites} >= {".text", ".stubs"}
     differ = {off for off in range(0, len(plain), 4) if plain[off:off + 4] != patched[off:off + 4]}
     assert differ == set(at)
     for off, s in at.items():
@@ -104,6 +106,18 @@ def test_the_kernel_differs_from_the_unpatched_image_exactly_at_the_sites(
     dacr = sum(1 for off in range(0, len(plain), 4)
                if struct.unpack_from("<I", plain, off)[0] & 0x0FFF0FFF == 0x0E030F10)
     assert dacr < 100, f"{dacr} MCR p15, 0, Rt, c3, c0, 0 (DACR writes) in the Image"
+
+
+def section_load_offsets(vmlinux: Path) -> dict[str, int]:
+    """Section name -> what to add to an address in it for its offset in the raw Image
+    (load address - run-time address - the Image's first load address)."""
+    out = subprocess.run(["arm-linux-gnueabi-objdump", "-h", str(vmlinux)], capture_output=True,
+                         text=True, check=True).stdout
+    rows = [line.split() for line in out.splitlines()]
+    secs = {r[1]: (int(r[3], 16), int(r[4], 16)) for r in rows
+            if len(r) == 7 and r[0].isdigit()}
+    base = min(lma for vma, lma in secs.values() if lma >= 0xC000_0000)
+    return {name: lma - vma - base for name, (vma, lma) in secs.items()}
 
 
 def test_the_dtb_is_the_guest_tree(kernel: VersatileKernel, guest: dict[str, bytes],
@@ -188,8 +202,8 @@ def test_the_unpatched_image_boots_to_a_shell_on_plain_qemu(
     with StdioQemu(argv, deadline=time.monotonic() + 180) as q:
         try:
             q.expect(r"Machine model: ARM Versatile PB", 60)
-            q.expect(r"Memory: \d+K/98304K available", 60)
             q.expect(r"Kernel command line: console=ttyAMA0 rdinit=/init", 60)
+            q.expect(r"Memory: \d+K/98304K available", 60)
             q.expect(r"Freeing initrd memory", 60)
             q.expect(INIT_DONE, 90)
             q.expect(GUEST_PROMPT, 30)
