@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ HERE = Path(__file__).parent
 # PAGE_OFFSET + TEXT_OFFSET (0xc0008000); the kernel takes PHYS_OFFSET from where it runs
 # (ARM_PATCH_PHYS_VIRT), so guest RAM at 0 means the Image at 0x8000.
 IMAGE_GPA = 0x8000
+SCTL_BASE = 0x101E_0000
+SCTL_NODE = f"/amba/sctl@{SCTL_BASE:x}"
 
 
 class VersatileGuestError(RuntimeError):
@@ -123,10 +126,18 @@ def patched_kernel(k: VersatileKernel) -> PatchedKernel:
 
 def guest_dtb(k: VersatileKernel, bootargs: str = BOOTARGS) -> bytes:
     """The guest device tree with its /chosen for the bundle: bootargs and the 32-bit
-    linux,initrd-start/end placeholders the hypervisor fills in."""
+    linux,initrd-start/end placeholders the hypervisor fills in; plus the SP810 system
+    controller (SCTL_NODE) for the hypervisor's emulator (emulators/sp810.c)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "guest.dtb"
         make_guest_dtb(k.dtb, out, bootargs=bootargs, initrd_placeholders=True)
+        # Linux's versatile machine code rewrites SCCTRL through a fixed mapping whatever
+        # the tree says; this node only tells the hypervisor to emulate it. Not
+        # "arm,primecell" (the kernel's own node, removed): the AMBA bus would probe it.
+        # No Linux driver binds "arm,sp810" here (CONFIG_CLK_SP810 is off).
+        for cmd in (["-c", SCTL_NODE], ["-t", "s", SCTL_NODE, "compatible", "arm,sp810"],
+                    ["-t", "x", SCTL_NODE, "reg", f"{SCTL_BASE:x}", "1000"]):
+            subprocess.run(["fdtput", str(out), *cmd], check=True, capture_output=True)
         return out.read_bytes()
 
 

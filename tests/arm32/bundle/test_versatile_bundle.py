@@ -126,7 +126,10 @@ def test_the_dtb_is_the_guest_tree(kernel: VersatileKernel, guest: dict[str, byt
     dtb.write_bytes(guest["dtb"])
     plain = tmp_path / "plain.dtb"
     make_guest_dtb(kernel.dtb, plain)
-    assert node_paths(dtb) == node_paths(plain)
+    # The guest tree plus the SP810 system controller node for the hypervisor's emulator.
+    assert set(node_paths(dtb)) == {*node_paths(plain), versatile_guest.SCTL_NODE}
+    assert fdtget(dtb, versatile_guest.SCTL_NODE, "compatible") == "arm,sp810"
+    assert fdtget(dtb, versatile_guest.SCTL_NODE, "reg", options=("-t", "x")) == "101e0000 1000"
     assert "/amba/interrupt-controller@10140000" in node_paths(dtb)
     assert fdtget(dtb, "/memory", "reg", options=("-t", "x")) == f"0 {GUEST_RAM:x}"
     args = fdtget(dtb, "/chosen", "bootargs").split()
