@@ -138,6 +138,10 @@ int serial_console_enable_irq(const struct fdt *fdt)
 	port.irq = (int)irq;
 	port.ops->rx_irq(&port, true);
 	irq_enable(irq);
+	/* Keys typed during boot are already in the FIFO, and enabling may have
+	 * cleared their interrupt: a UART that raises it only as the FIFO turns
+	 * non-empty (QEMU's PL011) would then never raise it again. Take them now. */
+	serial_rx_irq(irq, NULL);
 	return 0;
 }
 

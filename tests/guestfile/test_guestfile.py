@@ -48,8 +48,8 @@ def test_a_complete_guest_table(tmp_path: Path) -> None:
     assert (a.name, a.kernel, a.initrd, a.ram, a.bootargs, a.kaslr) == (
         "gw-1", tmp_path / "Image", tmp_path / "sub" / "rootfs.cpio", 64 << 20,
         "console=ttyAMA0", True)
-    assert (b.ram, b.bootargs, b.kaslr, b.initrd) == (256 << 20, "console=ttyAMA0 rdinit=/init",
-                                                      False, None)
+    assert (b.ram, b.bootargs, b.kaslr, b.initrd) == (
+        256 << 20, "console=ttyAMA0 rdinit=/init quiet", False, None)
     assert a.platform.name == "gw-1" and a.platform.ram_size == 64 << 20 and a.platform.kaslr
     spec = make_spec(a, f)
     assert spec.profile is None and spec.initrd.startswith(b"070701")

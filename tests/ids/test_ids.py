@@ -3,8 +3,9 @@
 and against a real in-guest attack (a kernel module that hooks a syscall, hides a process
 from ps and unlinks itself from the module list).
 
-Each module-scoped boot (per board config, KASLR off and on) runs these tests in order; the
-attack comes last because it cannot be undone.
+Each module-scoped boot (per board config, KASLR off and on; virt-gicv3 and rpi4 KASLR on
+only, see conftest.py) runs these tests in order; the attack comes last because it cannot be
+undone.
 """
 
 from __future__ import annotations

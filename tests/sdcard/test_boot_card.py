@@ -109,7 +109,7 @@ def test_version(pi: Qemu) -> None:
     assert pi.console is not None
     out = pi.console.command("version")
     assert f"board: {pi.config.board.title}" in out, out
-    assert "el: 2" in out, out
+    assert "level: EL2" in out, out
 
 
 def test_guest_running(pi: Qemu, card: Card) -> None:

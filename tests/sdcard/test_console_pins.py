@@ -221,7 +221,7 @@ def test_pins_follow_the_dtb(booted: tuple[Case, Qemu, Qmp], card: Card) -> None
     case, q, qmp = booted
     assert q.console is not None
     out = q.console.command("version")
-    assert "el: 2" in out, out
+    assert "level: EL2" in out, out
     value = qmp.read32(GPIO[card.board] + GPFSEL1)
     assert value & pins_14_15(7) == case.expect, (
         f"GPFSEL1 {value:#010x}: pins 14/15 should be {case.expect:#x} ({case.name})")

@@ -7,15 +7,19 @@ import functools
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import serial
 
 from mamoru import paths
 from mamoru.boards import BOARDS, BoardConfig
-from mamoru.console import BANNER_RE, PROMPT
+from mamoru.console import BANNER_RE, PROMPT, Console, open_device
+from mamoru.qemu import Chardev, free_port, qemu_argv
 from mamoru.testing import BOOT_TIMEOUT, Launcher, State, Target, qemu_target
+from mamoru.testing.guest import bundle_for
 
 BANNER = re.compile(r"^Mamoru v(\d+\.\d+\.\d+\S*) \((\S+)\) on (.+?)\r?$", re.MULTILINE)
 VERSION_LINE = re.compile(r"^version: (\S+)$", re.MULTILINE)
@@ -155,3 +159,46 @@ def test_rpi4_console_on_pl011(launch: Launcher) -> None:
     t = launch.boot(launch.require("rpi4"), console_uart="pl011")
     assert BANNER.search(t.boot_log), t.boot_log
     assert "board: Raspberry Pi 4 Model B" in t.console.command("version").splitlines()
+
+
+def _connect(url: str, qemu: subprocess.Popen[bytes], timeout: float = 20.0) -> Console:
+    """A console on QEMU's TCP serial server, once it listens."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return Console(open_device(url))
+        except serial.SerialException:
+            if qemu.poll() is not None or time.monotonic() > deadline:
+                qemu.kill()
+                out = qemu.communicate(timeout=10)[0].decode(errors="replace")
+                raise AssertionError(
+                    f"QEMU's serial server at {url} never listened:\n{out}") from None
+            time.sleep(0.1)
+
+
+@pytest.mark.qemu
+@pytest.mark.boot
+def test_keys_typed_before_boot_do_not_wedge_the_console(board_config: BoardConfig) -> None:
+    """Someone types while the board is still starting: the bytes wait in the console
+    UART's FIFO before the driver set it up. A PL011 whose receive interrupt was cleared
+    with bytes already in its FIFO never raised it again (QEMU's model raises it only as the
+    FIFO goes from empty to one byte), so the shell never answered. QEMU's console is a TCP
+    server that starts the board when the test connects: the keys go in first."""
+    port = free_port()
+    bundle = bundle_for(board_config) if board_config.board.guests else None
+    argv = qemu_argv(board_config, Chardev("tcp", port), initrd=bundle)
+    qemu = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    console = None
+    try:
+        console = _connect(f"socket://127.0.0.1:{port}", qemu)
+        console.write(b"\r\r", pace=False)
+        console.expect(BANNER_RE, 30)
+        console.wait_prompt(BOOT_TIMEOUT)
+        console.sync(timeout=10)
+        assert VERSION_LINE.search(console.command("version"))
+    finally:
+        if console is not None:
+            console.close()
+        qemu.kill()
+        qemu.wait(10)

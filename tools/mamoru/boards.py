@@ -18,6 +18,10 @@ from typing import Any, Literal, cast
 
 UartName = Literal["pl011", "mini", "both"]
 UART_NAMES: tuple[str, ...] = ("pl011", "mini")     # what a board's UART can be called
+# The default guests a board (or its architecture) can name; mamoru.bundle makes each:
+# "debian-cloud": Debian's arm64 cloud kernel on the virt-like guest platform (any arm64
+# board); "versatile": the patched ARMv5 versatile kernel on the Versatile PB guest tree.
+DEFAULT_GUESTS: tuple[str, ...] = ("debian-cloud", "versatile")
 
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS_DIR = ROOT / "boards"
@@ -38,6 +42,7 @@ class Arch:
     cross_compile: str      # the cross toolchain's prefix
     qemu: str               # the QEMU system emulator binary
     image: str              # the format of mamoru.img
+    default_guest: str | None = None    # a board's default guest unless it names its own
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class Board:
     dtb: str | None           # DTB file in the cache; None: QEMU generates one (or dts)
     dts: Path | None          # device-tree source in the folder, built to build/<name>/<stem>.dtb
     guests: bool              # the hypervisor runs guests here (guest bundle, guest/IDS tests)
+    default_guest: str | None  # what its default bundle holds (DEFAULT_GUESTS), None: none
     poweroff: bool            # the board can power off (QEMU exits on `poweroff`)
     uarts: tuple[str, ...]    # the UARTs as QEMU numbers them: serial0, serial1, ...
     default_uart: UartName    # the console the board's DTB (stdout-path) picks
@@ -134,8 +140,17 @@ def _arches(common: dict[str, Any], where: str) -> dict[str, Arch]:
     for name, t in _get(common, "arch", dict, where).items():
         w = f"{where} [arch.{name}]"
         arches[name] = Arch(name, _get(t, "kconfig", str, w), _get(t, "cross_compile", str, w),
-                            _get(t, "qemu", str, w), _get(t, "image", str, w))
+                            _get(t, "qemu", str, w), _get(t, "image", str, w),
+                            _guest_kind(t, w))
     return arches
+
+
+def _guest_kind(table: dict[str, Any], where: str, default: str | None = None) -> str | None:
+    kind = _get(table, "default_guest", str, where, default)
+    if kind is not None and kind not in DEFAULT_GUESTS:
+        raise BoardError(f"{where}: default_guest {kind!r} is not one of "
+                         f"{', '.join(DEFAULT_GUESTS)}")
+    return cast(str | None, kind)
 
 
 def _where(path: Path) -> str:
@@ -179,6 +194,11 @@ def _board(path: Path, root: Path, arches: dict[str, Arch]) -> Board:
             raise BoardError(f"{sw}: an SD card needs the board's dtb")
         card = SdCard(_strings(s, "firmware", sw), _get(s, "section", str, sw),
                       _get(s, "core_freq", int, sw), _get(s, "partition_mib", int, sw) << 20)
+    guests = _get(t, "guests", bool, where, True)
+    default_guest = _guest_kind(t, where, arches[arch_name].default_guest)
+    if guests and default_guest is None:
+        raise BoardError(f"{where}: a board with guests needs a default_guest (here or in its "
+                         f"[arch.{arch_name}] of boards/boards.toml)")
     dtb = _get(q, "dtb", str, qw, None)
     dts = _get(q, "dts", str, qw, None)
     if dts is not None and (dtb is not None or not (path.parent / dts).is_file()):
@@ -190,7 +210,8 @@ def _board(path: Path, root: Path, arches: dict[str, Arch]) -> Board:
         machine=_get(q, "machine", str, qw),
         dtb=dtb,
         dts=path.parent / dts if dts else None,
-        guests=_get(t, "guests", bool, where, True),
+        guests=guests,
+        default_guest=default_guest,
         poweroff=_get(t, "poweroff", bool, where, True),
         default_uart=cast(UartName, console),
         ram=_get(t, "ram_mib", int, where) << 20,

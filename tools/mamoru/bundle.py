@@ -1,9 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The guest bundle: one cpio archive holding each guest's kernel, initrd, DTB and profile.
 
-Entries are <guest>/kernel, <guest>/initrd, <guest>/dtb and (optionally) <guest>/profile.
+Entries are <guest>/kernel, <guest>/initrd, <guest>/dtb and (optionally) <guest>/profile,
+<guest>/integrity and, for an ARMv5 guest whose patcher needed one, <guest>/sidetab.
 QEMU loads the bundle with -initrd; the Raspberry Pi firmware with `initramfs <file>
 followkernel`. The hypervisor finds it through /chosen in its own device tree.
+
+Which guest a board's default bundle holds is the board's `default_guest` (board.toml, or
+its architecture's in boards/boards.toml): "debian-cloud" (Debian's arm64 cloud kernel, this
+module) or "versatile" (the patched ARMv5 kernel, mamoru.versatile_guest).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import io
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mamoru import guest_assets
@@ -28,6 +33,8 @@ class GuestSpec:
     initrd: bytes
     profile: bytes | None = None
     integrity: bytes | None = None      # kernel integrity manifest (mamoru.integrity)
+    dtb: bytes | None = None            # the guest's device tree; None: from platform
+    extra: dict[str, bytes] = field(default_factory=dict)   # more <name>/<key> entries
 
 
 def read_bundle(path: Path) -> dict[str, dict[str, bytes]]:
@@ -60,11 +67,13 @@ def bundle_bytes(guests: list[GuestSpec]) -> bytes:
             w.add_dir(name)
             w.add_file(f"{name}/kernel", g.kernel.read_bytes())
             w.add_file(f"{name}/initrd", g.initrd)
-            w.add_file(f"{name}/dtb", device_tree_blob(g.platform))
+            w.add_file(f"{name}/dtb", g.dtb if g.dtb is not None else device_tree_blob(g.platform))
             if g.profile is not None:
                 w.add_file(f"{name}/profile", g.profile)
             if g.integrity is not None:
                 w.add_file(f"{name}/integrity", g.integrity)
+            for key, data in sorted(g.extra.items()):
+                w.add_file(f"{name}/{key}", data)
     return buf.getvalue()
 
 
@@ -86,7 +95,7 @@ def write_bundle(out: Path, guests: list[GuestSpec]) -> Path:
     return write_atomic(out, bundle_bytes(guests))
 
 
-def _profile_tool_hash() -> str:
+def profile_tool_hash() -> str:
     """A digest of the profile tool's sources: a profile is cached per tool version, so
     checkouts with different tool versions sharing the cache never read each other's."""
     h = hashlib.sha256()
@@ -100,7 +109,7 @@ def kernel_profile(kernel: guest_assets.GuestKernel) -> bytes:
     under the profile tool's source digest."""
     from mamoru.profile import build_profile, encode
 
-    cached = kernel.directory / f"guest-{_profile_tool_hash()}.profile"
+    cached = kernel.directory / f"guest-{profile_tool_hash()}.profile"
     if cached.is_file():
         return cached.read_bytes()
     k = guest_assets.debug_files(kernel)
@@ -169,9 +178,26 @@ def default_guest(
     return kernel_guest(guest_assets.cloud_kernel(), platform, extra_files, profile=profile)
 
 
-def default_bundle(out: Path, *, kaslr: bool = False) -> Path:
-    """A bundle with the default guest (guest0) at out."""
+def default_bundle(out: Path, *, kaslr: bool = False, board: str | None = None) -> Path:
+    """A bundle with the default guest (guest0) of board (default: the default board) at
+    out. kaslr is for the Debian guest; the versatile guest has none (ValueError)."""
+    kind = _default_kind(board)
+    if kind == "versatile":
+        from mamoru.versatile_guest import versatile_guest
+
+        if kaslr:
+            raise ValueError("the versatile guest has no KASLR")
+        return write_bundle(out, [versatile_guest()])
     return write_bundle(out, [default_guest(GuestPlatform(kaslr=kaslr))])
+
+
+def _default_kind(board: str | None) -> str:
+    from mamoru.boards import BOARDS, DEFAULT_BOARD
+
+    b = BOARDS[board or DEFAULT_BOARD]
+    if b.default_guest is None:
+        raise ValueError(f"board {b.name} has no default guest (board.toml default_guest)")
+    return b.default_guest
 
 
 def stale(target: Path, inputs: list[Path]) -> bool:
@@ -244,15 +270,46 @@ def install_board_bundle(source: Path, board: str, origin: str | None = None) ->
     return target
 
 
-def ensure_board_bundles(boards: list[str], guests: Path | None = None) -> list[Path]:
-    """build/<board>/guests.cpio for each board, rebuilt only when an input changed.
+def default_board_bundle(board: str) -> Path:
+    """build/<board>/guests.cpio with the board's default guest, whether or not the board
+    runs guests yet (`./mamoru bundle --board`); rebuilt only when an input changed.
 
-    The guest platform does not depend on the host board, so one bundle is made
-    (build/guests/guests.cpio, or build/guests/from-file.cpio for a guest file, which
-    from-file.cpio.origin names) and copied next to each board's image.
+    One bundle per kind of default guest is made (build/guests/guests.cpio for
+    "debian-cloud": the guest platform does not depend on the host board;
+    build/guests/versatile.cpio) and copied next to each board's image.
     """
     from mamoru import paths
 
+    if _default_kind(board) == "versatile":
+        from mamoru import versatile_guest, versatilekernel
+
+        k = versatilekernel.versatile_kernel()
+        common = paths.BUILD / "guests" / "versatile.cpio"
+        if stale(common, [*versatile_guest.inputs(k), *tool_inputs()]):
+            print(f"bundle: writing {common} (guest0: versatile {k.version}, patched)",
+                  flush=True)
+            write_bundle(common, [versatile_guest.versatile_guest(k)])
+        return install_board_bundle(common, board)
+    kernel = guest_assets.cloud_kernel()
+    common = paths.BUILD / "guests" / "guests.cpio"
+    if stale(common, bundle_inputs(kernel)):
+        print(f"bundle: writing {common} (guest0: Debian {kernel.version})", flush=True)
+        default_bundle(common, board=board)
+    return install_board_bundle(common, board)
+
+
+def ensure_board_bundles(boards: list[str], guests: Path | None = None) -> list[Path]:
+    """build/<board>/guests.cpio for each of boards that runs guests (board.toml guests;
+    the others are skipped), rebuilt only when an input changed.
+
+    With a guest file, one bundle (build/guests/from-file.cpio, which from-file.cpio.origin
+    names) is copied next to each board's image; without, each board's default guest
+    (default_board_bundle).
+    """
+    from mamoru import paths
+    from mamoru.boards import BOARDS
+
+    boards = [b for b in boards if BOARDS[b].guests]
     if guests is not None:
         origin = str(guests.resolve())
         common = paths.BUILD / "guests" / "from-file.cpio"
@@ -263,11 +320,6 @@ def ensure_board_bundles(boards: list[str], guests: Path | None = None) -> list[
         marker.write_text(origin + "\n")
         print(f"bundle: {common} from {guests}", flush=True)
         return [install_board_bundle(common, b, origin) for b in boards]
-    kernel = guest_assets.cloud_kernel()
-    common = paths.BUILD / "guests" / "guests.cpio"
-    if stale(common, bundle_inputs(kernel)):
-        print(f"bundle: writing {common} (guest0: Debian {kernel.version})", flush=True)
-        default_bundle(common)
-    return [install_board_bundle(common, b) for b in boards]
+    return [default_board_bundle(b) for b in boards]
 
 

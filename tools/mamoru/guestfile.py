@@ -8,7 +8,7 @@
     system_map = "System.map-6.12"    # or vmlinux = "...": for the IDS profile (optional)
     config = "config-6.12"            # optional: the kernel's .config
     ram = "256M"                      # optional (256M): 32M to 1G, a multiple of 2M
-    bootargs = "console=ttyAMA0 rdinit=/init"   # optional (this default)
+    bootargs = "console=ttyAMA0 rdinit=/init quiet"   # optional (this default)
     kaslr = true                      # optional (false): the hypervisor seeds KASLR
 
 Relative paths are relative to the file. load() checks the file and every guest, make_specs()

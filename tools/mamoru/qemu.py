@@ -15,6 +15,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,6 +178,10 @@ def kill_all() -> int:
 
 atexit.register(kill_all)
 
+# QEMU processes started in this Python process, per board configuration (config.id): the
+# test plugin prints them at the end of a session (what each config's boots cost the suite).
+STARTS: Counter[str] = Counter()
+
 _PTY_RE = re.compile(r"char device redirected to (/dev/pts/\d+)")
 
 
@@ -275,6 +280,7 @@ class Qemu:
         )
 
     def start(self) -> Qemu:
+        STARTS[self.config.id] += 1
         try:
             if self.chardev_kind == "tcp":
                 self._start_tcp()

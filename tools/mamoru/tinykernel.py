@@ -11,11 +11,16 @@ build tree is deleted afterwards (~1.5 GB); the .deb stays, so a rebuild needs n
 Cache layout (under `paths.cache_dir()`):
 
     debs/linux-source-<series>_<version>_all.deb
-    tiny-kernel/current                  the build directory name of the last build
     tiny-kernel/<debversion>-<hash>/     <hash>: of FRAGMENT, so a changed config rebuilds
         Image-<release>, vmlinux-<release>, config-<release>, System.map-<release>
-        build.log, .ok (JSON: release, package, per-phase seconds)
+        build.log, .ok (JSON: release, package, fragment hash, per-phase seconds)
     tiny-kernel/.lock                    serializes builds between processes
+
+A lookup takes the newest finished build whose directory ends in the current FRAGMENT's hash
+(`builds_for`): a build of another FRAGMENT (an older checkout) is never used, and never
+displaced either, so two checkouts with different fragments do not rebuild each other's
+kernel. (Earlier versions kept a `current` file naming the last build; it is ignored.) The
+`.ok` stamp is written last and atomically: a directory without it is an unfinished build.
 
 The files are named like a distribution's /boot so that `./mamoru profile vmlinux-<release>`
 finds config-<release> next to it. A warm call reads two small files.
@@ -139,14 +144,39 @@ def _files(d: Path) -> TinyKernel | None:
     return k
 
 
-def cached_tiny_kernel() -> TinyKernel | None:
-    """The last built tiny kernel, if it is still there; never downloads or builds."""
-    marker = tiny_dir() / "current"
+def builds_for(root: Path, fragment_hash: str) -> list[Path]:
+    """The finished build directories under root (`<debversion>-<fragment_hash>` with an
+    `.ok` stamp), newest stamp first. Matching by name needs no apt query on the warm path."""
     try:
-        name = marker.read_text().strip()
+        entries = list(root.iterdir())
     except OSError:
-        return None
-    return _files(tiny_dir() / name) if name else None
+        return []
+    found: list[tuple[float, str, Path]] = []
+    for d in entries:
+        if d.name.startswith(".") or not d.name.endswith("-" + fragment_hash):
+            continue
+        try:
+            found.append(((d / ".ok").stat().st_mtime, d.name, d))
+        except OSError:
+            continue
+    return [d for _, _, d in sorted(found, reverse=True)]
+
+
+def write_stamp(d: Path, stamp: dict[str, object]) -> None:
+    """Writes d/.ok atomically: a reader sees no stamp or the whole one."""
+    tmp = d / ".ok.tmp"
+    tmp.write_text(json.dumps(stamp, indent=1) + "\n")
+    os.replace(tmp, d / ".ok")
+
+
+def cached_tiny_kernel() -> TinyKernel | None:
+    """The newest finished tiny kernel built from the current FRAGMENT, if there is one;
+    never downloads or builds."""
+    for d in builds_for(tiny_dir(), fragment_hash()):
+        k = _files(d)
+        if k is not None:
+            return k
+    return None
 
 
 def tiny_kernel() -> TinyKernel:
@@ -270,10 +300,9 @@ def _build() -> TinyKernel:
                                (".config", "config"), ("System.map", "System.map")):
             os.replace(obj / src_name, out / f"{name}-{release}")
     timings["total"] = time.monotonic() - t0
-    stamp = {"release": release, "package": deb.name,
+    stamp = {"release": release, "package": deb.name, "fragment": fragment_hash(),
              "seconds": {k: round(v, 1) for k, v in timings.items()}}
-    (out / ".ok").write_text(json.dumps(stamp, indent=1) + "\n")
-    (tiny_dir() / "current").write_text(out.name + "\n")
+    write_stamp(out, stamp)
     _note(f"built {release} in {timings['total']:.0f} s "
           f"({', '.join(f'{k} {v:.0f} s' for k, v in timings.items() if k != 'total')})")
     k = _files(out)

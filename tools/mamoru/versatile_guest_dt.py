@@ -64,8 +64,11 @@ def _kept(path: str) -> bool:
                for k in KEEP_SUBTREES) or path == "/"
 
 
-def make_guest_dtb(src: Path, dst: Path) -> None:
-    """Writes the guest tree derived from src (the kernel's versatile-pb.dtb) to dst."""
+def make_guest_dtb(src: Path, dst: Path, *, bootargs: str | None = None,
+                   initrd_placeholders: bool = False) -> None:
+    """Writes the guest tree derived from src (the kernel's versatile-pb.dtb) to dst.
+    bootargs goes into /chosen; initrd_placeholders adds linux,initrd-start and -end (one
+    32-bit cell each, 0) for the hypervisor to fill in (the guest bundle's tree)."""
     paths = node_paths(src)
     missing = [k for k in KEEP_SUBTREES if k not in paths]
     if missing:
@@ -83,6 +86,11 @@ def make_guest_dtb(src: Path, dst: Path) -> None:
             if alias not in KEEP_ALIASES:
                 _run(["fdtput", "-d", str(work), "/aliases", alias])
         _run(["fdtput", "-t", "x", str(work), "/memory", "reg", "0", f"{GUEST_RAM:x}"])
+        if bootargs is not None:
+            _run(["fdtput", "-t", "s", str(work), "/chosen", "bootargs", bootargs])
+        if initrd_placeholders:
+            for prop in ("linux,initrd-start", "linux,initrd-end"):
+                _run(["fdtput", "-t", "x", str(work), "/chosen", prop, "0"])
         # A compact blob: fdtput leaves the space removed nodes took.
         dts = _run(["dtc", "-q", "-I", "dtb", "-O", "dts", str(work)])
         r = subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(dst), "-"],

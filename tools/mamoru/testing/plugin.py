@@ -31,11 +31,12 @@ import pytest
 
 from mamoru.boards import BoardConfig
 from mamoru.hwreset import terminal_asker
-from mamoru.qemu import kill_all, qemu_binary
+from mamoru.qemu import STARTS, kill_all, qemu_binary
 from mamoru.testing import kconfig
 from mamoru.testing.backends import BoardPower, SerialLine
 from mamoru.testing.options import hardware, selected_configs
 from mamoru.testing.report import REPORTS, WATCHED, transcript_section
+from mamoru.testing.target import COSTS
 
 MARKERS = [
     "qemu: needs QEMU itself (a fresh boot, special machine options); skipped with --console",
@@ -140,6 +141,26 @@ def pytest_runtest_makereport(
     if report.failed and item.stash.get(WATCHED, []):
         report.sections.append(("console transcript", transcript_section(item)))
     return report  # type: ignore[return-value]
+
+
+def boot_summary() -> list[str]:
+    """One line per board configuration: QEMU processes started, boots waited for up to the
+    hypervisor's prompt and guest boots up to the guest's shell, with the seconds they took
+    (where the suite's time goes)."""
+    lines = []
+    for cid in sorted(set(STARTS) | set(COSTS)):
+        c = COSTS.get(cid)
+        line = f"mamoru: {cid}: {STARTS.get(cid, 0)} QEMU start(s)"
+        if c is not None:
+            line += (f"; {c.boots} boot(s) to the prompt, {c.boot_s:.0f} s; "
+                     f"{c.guests} guest boot(s) to its shell, {c.guest_s:.0f} s")
+        lines.append(line)
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in boot_summary():
+        terminalreporter.write_line(line)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -19,6 +19,8 @@ States and transitions (`to_state`):
 from __future__ import annotations
 
 import enum
+import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +40,19 @@ from mamoru.testing.report import failed, watch
 
 BOOT_TIMEOUT = 60.0
 GUEST_BOOT_TIMEOUT = 90.0
+
+
+@dataclass
+class BootCost:
+    """What booting cost a session on one board configuration (the plugin prints it)."""
+
+    boots: int = 0          # boots waited for up to the hypervisor's prompt
+    boot_s: float = 0.0
+    guests: int = 0         # guest boots waited for up to the guest's shell (ensure_guest)
+    guest_s: float = 0.0
+
+
+COSTS: defaultdict[str, BootCost] = defaultdict(BootCost)   # by config.id
 
 
 class State(enum.Enum):
@@ -132,6 +147,7 @@ class Target:
         fresh = self.dirty or self._powered is not State.OFF
         self._powered, self.guest_up, self._shell, self.boot_log = State.OFF, False, None, ""
         self.boots += 1
+        started = time.monotonic()
         log = self.power.on(fresh=fresh)
         self.dirty = False
         self._powered = State.BOOTING
@@ -144,6 +160,11 @@ class Target:
             self._powered = State.HYPERVISOR
         elif wait_prompt:
             self._wait_prompt(timeout)
+        else:
+            return self.boot_log
+        cost = COSTS[self.config.id]
+        cost.boots += 1
+        cost.boot_s += time.monotonic() - started
         return self.boot_log
 
     def _wait_prompt(self, timeout: float | None) -> None:
@@ -201,7 +222,11 @@ class Target:
             return self
         try:
             g = self.shell
+            started = time.monotonic()
             g.attach(self.guest_timeout)
+            cost = COSTS[self.config.id]
+            cost.guests += 1
+            cost.guest_s += time.monotonic() - started
             for cmd in self.guest_init:
                 g.run(cmd)
             g.detach()

@@ -137,6 +137,16 @@ static void tables(void)
 	      "user read of kernel: permission fault %#x", o.fsr);
 	h_mode(&h, true);
 
+	/* the software walk (LDRT/STRT emulation): user rights, no fill */
+	uint64_t fills = h.s->st.fills, faults = h.s->st.faults;
+	CHECK(shadow_translate(h.s, 0x00816004u, true, false, false, &o) == SHADOW_GUEST_FAULT &&
+	      o.fsr == 0x1f, "STRT to a user read-only page: permission fault %#x", o.fsr);
+	CHECK(shadow_translate(h.s, 0x00816004u, true, false, true, &o) == SHADOW_FILLED &&
+	      o.gpa == 0x00236004u, "privileged write allowed: gpa %#x", o.gpa);
+	CHECK(shadow_translate(h.s, 0xd0000008u, false, false, true, &o) == SHADOW_MMIO,
+	      "translate: device");
+	CHECK(h.s->st.fills == fills && h.s->st.faults == faults && !cur_l2(&h, 0x00816000u),
+	      "translate fills nothing");
 	CHECK(fault(&h, 0xd0000004u, true, &o) == SHADOW_MMIO && o.gpa == T_DEV0 + 4,
 	      "device: MMIO %#x", o.gpa);
 	CHECK(cur_l1(&h, 0xd0000000u) == 0, "device pages are never mapped");
@@ -378,6 +388,10 @@ static void property(uint64_t seed, unsigned steps)
 	struct harness h;
 	rng = seed * 2654435761u + 1;
 	CHECK(harness_init(&h, 2 + seed % 3, 6 + seed % 10) == 0, "init");
+	if (seed % 4 == 0) {       /* every fourth seed with relax_kernel_ro */
+		h.cfg.relax_kernel_ro = true;
+		CHECK(shadow_init(h.s, &h.cfg) == 0, "init relaxed");
+	}
 	for (unsigned t = 0; t < 2; t++)
 		for (unsigned i = 0; i < NMIBS; i++)
 			set_l1(&h, t, MIBS[i] << 20, rand_l1());
@@ -620,10 +634,14 @@ static unsigned touch(struct harness *h, uint32_t va, bool w, bool x, bool priv)
 	return 1;
 }
 
-static void linux_like(unsigned nroots)
+static void linux_like(unsigned nroots, bool relax)
 {
 	struct harness h;
 	CHECK(harness_init(&h, nroots, 64) == 0, "init");
+	if (relax) {
+		h.cfg.relax_kernel_ro = true;
+		CHECK(shadow_init(h.s, &h.cfg) == 0, "init relaxed");
+	}
 	const uint32_t vec_l2 = L2T + 15 * 1024u;
 	for (unsigned p = 0; p < 4; p++) {
 		unsigned t = p;
@@ -678,8 +696,8 @@ static void linux_like(unsigned nroots)
 		faults += touch(&h, 0xbef17ff0u, false, false, false);
 	}
 	unsigned n = slices - warm;
-	printf("linux: roots %u: %.2f faults, %.1f descriptor reads, %.2f kind switches per slice\n",
-	       nroots, (double)faults / n, (double)(h.s->st.desc_reads - reads0) / n,
+	printf("linux: roots %u%s: %.2f faults, %.1f descriptor reads, %.2f kind switches per slice\n",
+	       nroots, relax ? " relaxed" : "", (double)faults / n, (double)(h.s->st.desc_reads - reads0) / n,
 	       (double)(h.s->st.kind_switches - kinds0) / n);
 	harness_free(&h);
 }
@@ -698,7 +716,8 @@ int main(int argc, char **argv)
 		unsigned steps = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 0) : 2000;
 		property(seed, steps);
 	} else if (!strcmp(what, "linux")) {
-		linux_like(argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 4);
+		linux_like(argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 4,
+			   argc > 3 && !strcmp(argv[3], "relaxed"));
 	} else if (!strcmp(what, "hostile")) {
 		hostile();
 	} else if (!strcmp(what, "window")) {

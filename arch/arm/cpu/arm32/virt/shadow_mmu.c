@@ -428,7 +428,7 @@ static unsigned kinds_for(const struct shadow_mmu *s, const uint8_t *p, const ui
 		unsigned ok = 0;
 		if (p[i] == u[i])
 			ok |= KIND_BIT(SHADOW_KIND_SAME);
-		if (p[i] == P_RW)
+		if (p[i] == P_RW || (s->cfg.relax_kernel_ro && p[i] == P_RO && u[i] == P_NONE))
 			ok |= KIND_BIT(SHADOW_KIND_MGR);
 		if (u[i] == P_NONE)
 			ok |= KIND_BIT(SHADOW_KIND_KERN);
@@ -452,11 +452,14 @@ static unsigned page_ap(const uint8_t *p, const uint8_t *u, unsigned kind, unsig
 	return enc_ap((enum perm)u[i]);      /* SAME: u <= p; MGR: the user view's AP */
 }
 
-/* Can this page go into a MiB of kind k without giving a mode more than it has? */
-static bool kind_safe(const uint8_t *p, unsigned kind)
+/* Can this page go into a MiB of kind k without giving a mode more than it has (or than
+ * relax_kernel_ro allows)? */
+static bool kind_safe(const struct shadow_mmu *s, const uint8_t *p, const uint8_t *u,
+		      unsigned kind)
 {
 	for (unsigned i = 0; i < 4; i++)
-		if (kind == SHADOW_KIND_MGR && p[i] != P_RW)
+		if (kind == SHADOW_KIND_MGR && p[i] != P_RW &&
+		    !(s->cfg.relax_kernel_ro && p[i] == P_RO && u[i] == P_NONE))
 			return false;
 	return true;
 }
@@ -593,7 +596,7 @@ static enum shadow_result fill(struct shadow_mmu *s, uint32_t va, const struct g
 	m->graw = w->l1raw;
 	uint32_t *t = s->cfg.l2[m->l2];
 	unsigned e = (va >> PAGE_SHIFT) & 0xffu;
-	if (!(mask & KIND_BIT(m->kind)) && (mask || !kind_safe(p, m->kind))) {
+	if (!(mask & KIND_BIT(m->kind)) && (mask || !kind_safe(s, p, u, m->kind))) {
 		/* The page needs another kind: switch the MiB; its other pages refault. */
 		s->st.kind_switches++;
 		for (unsigned x = 0; x < SHADOW_L2_ENTRIES; x++)

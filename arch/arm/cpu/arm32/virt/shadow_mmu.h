@@ -88,6 +88,10 @@ struct shadow_config {
 	uint32_t (*l2)[SHADOW_L2_ENTRIES];
 	uint32_t l2_pa;
 	unsigned nl2;
+	/* Let kernel read-only pages (privileged RO, user none) share a MiB with privileged
+	 * read/write ones in the manager view: the guest kernel can then write its own read-only
+	 * pages, but Linux's vectors MiB stops switching kind twice per system call. Off: exact. */
+	bool relax_kernel_ro;
 	/* Real TLB maintenance the caller must do (may be NULL in tests). */
 	void (*tlb_flush_all)(void *ctx);
 	void (*tlb_flush_mva)(void *ctx, uint32_t va);
@@ -145,7 +149,8 @@ int shadow_init(struct shadow_mmu *s, const struct shadow_config *cfg);
 
 /* A guest access faulted at va (write/exec; privileged: the guest's virtual mode, false
  * for the LDRT/STRT family): fill, or say why not. Bounded work: at most two descriptor
- * reads and one coarse table cleared or evicted. */
+ * reads, one coarse table cleared or evicted, and (a fifth guest domain) one scan of the
+ * roots' level 1 entries. */
 enum shadow_result shadow_fault(struct shadow_mmu *s, uint32_t va, bool write, bool exec,
 				bool privileged, struct shadow_outcome *out);
 
