@@ -4,10 +4,12 @@
 
 One QEMU boot for the module (the guest takes minutes under TCG): a GUESTS build of its own
 (build/versatilepb-guests: the board's defconfig plus CONFIG_GUESTS=y; the board's default
-build keeps GUESTS off until guests are on by default there) and the test bundle of
-v5bundle.py. What it checks: the guest's boot log through the emulated PL011 (`vserial
-dump`), its shell through `vserial bind`, and that touching the hypervisor's memory or a host
-device from the guest faults inside the guest and is reported on the hypervisor's console.
+build keeps GUESTS off until guests are on by default there) and the versatile guest bundle
+(mamoru.versatile_guest, what `./mamoru bundle --board versatilepb` writes). What it checks:
+the guest's boot log through the emulated PL011 (`vserial dump`), its shell through `vserial
+bind`, that touching the hypervisor's memory or a host device from the guest faults inside
+the guest and is reported on the hypervisor's console, the IDS commands against the guest's
+own view, pause/resume and reset.
 """
 from __future__ import annotations
 
@@ -18,9 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from v5bundle import make_bundle
 
-from mamoru import paths
+from mamoru import bundle, paths, versatile_guest
 from mamoru.boards import config_for
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Target, at_state
@@ -50,8 +51,8 @@ def v5(request: pytest.FixtureRequest) -> Iterator[Target]:
     if not any(c.board.name == "versatilepb" for c in selected_configs(request.config)):
         pytest.skip("versatilepb is not among the selected boards")
     out = _build()
-    bundle = make_bundle(out / "guests.cpio")
-    t = qemu_target(config, initrd=bundle, image=out / "mamoru.img", dtb=out / "versatilepb.dtb")
+    cpio = bundle.write_bundle(out / "guests.cpio", [versatile_guest.versatile_guest()])
+    t = qemu_target(config, initrd=cpio, image=out / "mamoru.img", dtb=out / "versatilepb.dtb")
     t.guest_timeout = GUEST_SHELL_TIMEOUT
     try:
         t.boot()
@@ -101,7 +102,7 @@ def test_guest_cannot_reach_the_host(request: pytest.FixtureRequest, v5: Target,
     with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
         g: GuestShell = t.shell
         g.attach()
-        g.run("[ -e /dev/mem ] || mknod /dev/mem c 1 1")     # the initramfs has no devtmpfs
+        g.run("[ -e /dev/mem ] || mknod /dev/mem c 1 1")     # in case /dev is not devtmpfs
         out = g.run(f"devmem 0x{address:08x} 32; echo rc=$?")
         assert "rc=135" in out or "Bus error" in out, (what, out)   # 128 + SIGBUS
         assert g.run("echo still-here") == "still-here"
