@@ -77,9 +77,11 @@ def test_shadow_invalidation_property(host_bin: Path, seed: int) -> None:
 def test_shadow_roots_cached(host_bin: Path) -> None:
     """A Linux-like guest, four processes round-robin, each slice a TTBR write and TLB
     flush-all (Linux's switch_mm) and PAN's DACR writes: with a root per process the kernel
-    half is not refaulted (the flush costs descriptor re-reads, not faults) and the DACR
-    writes cost nothing; with fewer roots than processes (LRU) every slice faults the kernel
-    and user pages in again; relax_kernel_ro removes the vectors MiB's two kind switches."""
+    half is not refaulted (the flush costs descriptor re-reads, not faults); PAN's DACR writes
+    drop only the pinned page's MiB (the first MiB, where the processes' pages are: its domain
+    type goes into its AP, docs/armv5-virt.md "Integration"), 16 faults a slice; with fewer
+    roots than processes (LRU) every slice faults the kernel and user pages in again;
+    relax_kernel_ro removes the vectors MiB's two kind switches (and their faults)."""
     per = {}
     for args in (("1",), ("4",), ("4", "relaxed")):
         r = run(host_bin / "shadow_test", "linux", *args)
@@ -88,8 +90,8 @@ def test_shadow_roots_cached(host_bin: Path) -> None:
                       r"([\d.]+) kind switches", r.stdout)
         assert m, r.stdout
         per[args] = (float(m.group(1)), float(m.group(2)))
-    assert per[("4",)] == (2.0, 2.0) and per[("1",)][0] >= 30, per
-    assert per[("4", "relaxed")] == (0.0, 0.0), per
+    assert per[("4",)] == (18.0, 2.0) and per[("1",)][0] >= 30, per
+    assert per[("4", "relaxed")] == (16.0, 0.0), per
 
 
 def test_shadow_fuzz_short(host_bin: Path, tmp_path: Path) -> None:
