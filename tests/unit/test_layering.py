@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PORTABLE = ("core", "commands", "emulators")
 # What a second CPU architecture must provide under its own include path.
-INTERFACE = {"cpu.h", "guest_arch.h", "guest_irq.h", "guest_regs.h", "guest_setup.h", "guest_walk.h",
-             "vcpu_run.h"}
+INTERFACE = {"cpu.h", "guest_arch.h", "guest_irq.h", "guest_regs.h", "guest_setup.h",
+             "guest_walk.h", "vcpu_run.h"}
 PER_ARCH = {"guest_arch.h"}
 ARCHES = ("arm64", "arm32")
 INCLUDE = re.compile(r'^\s*#\s*include\s*<arch/([^>]+)>', re.M)
