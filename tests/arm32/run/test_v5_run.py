@@ -113,8 +113,10 @@ def test_ids_banner_is_the_guests_proc_version(request: pytest.FixtureRequest, v
     with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
         g: GuestShell = t.shell
         g.attach()
-        version = g.run("cat /proc/version").strip()
+        # (a kernel message on the console may come first: "hrtimer: interrupt took ...")
+        out = g.run("cat /proc/version")
         g.detach()
+        version = next((x for x in out.splitlines() if x.startswith("Linux version")), out)
         banner = t.console.command("ids banner", timeout=60).strip()
         assert version.startswith("Linux version 6.1.")
         assert banner == version
