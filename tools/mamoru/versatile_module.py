@@ -15,6 +15,8 @@ on 2 cores, most of it xz. Cache layout, under the kernel build's directory:
 
     versatile-kernel/<build>/module-tree/        src/ and obj/ (O=); .ok when complete
     versatile-kernel/<build>/module-<hash>/      <hash>: the module's sources, the patcher
+                                                 (older ones stay: another checkout may use
+                                                 them; about 400 KB each)
         mamoru_attack.ko          as built (unpatched)
         mamoru_attack.patched.ko  what the guest loads
         report.json               the patcher's report (--json form)
@@ -254,9 +256,6 @@ def build_attack_module(k: VersatileKernel | None = None) -> VersatileModule:
         hit = _cached(d)
         if hit is not None:
             return hit
-        for old in k.directory.glob("module-*"):
-            if old != tree and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=".module-", dir=k.directory))
         try:
             build = tmp / "build"
