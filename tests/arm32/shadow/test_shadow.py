@@ -16,6 +16,7 @@ import pytest
 
 from mamoru import paths
 from mamoru.testing.fuzz import fuzz_seconds
+from mamoru.testing.hostcheck import checks_passed
 
 HOST_BIN = paths.ROOT / "build" / "host" / "arm32shadow"
 SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
@@ -37,14 +38,6 @@ def run(prog: Path, *args: object, stdin: str = "",
         timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(prog), *map(str, args)], input=stdin, capture_output=True,
                           text=True, timeout=timeout, env=SAN_ENV, check=False)
-
-
-def checks_passed(r: subprocess.CompletedProcess[str], section: str, least: int) -> None:
-    assert r.stderr == "", r.stderr
-    last = r.stdout.strip().splitlines()[-1]
-    m = re.fullmatch(rf"{section}: (\d+) checks, (\d+) failures", last)
-    assert m and r.returncode == 0 and m.group(2) == "0", r.stdout[-3000:]
-    assert int(m.group(1)) >= least, r.stdout[-3000:]      # the checks ran
 
 
 # --- shadow tables ------------------------------------------------------------------------

@@ -134,8 +134,5 @@ int main(int argc, char **argv)
 	CHECK(fdt_get_interrupt(&fdt, node, 0, cells, 3, &n) == 0 && n == 3);
 	irq = 32 + cells[1];
 	checks();
-	if (check_failures)
-		return 1;
-	printf("pl011_test: ok\n");
-	return 0;
+	return check_summary("pl011_test");
 }

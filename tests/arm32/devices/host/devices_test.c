@@ -19,16 +19,7 @@
 #include "devices.h"
 #include "tests/arm32/devices/qemu_probe/probe_ops.h"
 #include "stubs.h"
-
-static int check_failures;
-
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			check_failures++;                                             \
-		}                                                                     \
-	} while (0)
+#include "hostcheck.h"
 
 /* PL190 */
 #define IRQSTATUS 0x000
@@ -653,8 +644,5 @@ int main(int argc, char **argv)
 	uart();
 	unknown_offsets();
 	guest_reset_devices();
-	if (check_failures)
-		return 1;
-	printf("devices_test: ok\n");
-	return 0;
+	return check_summary("devices_test");
 }
