@@ -6,7 +6,6 @@ device tree, and which guest gets the CPU (core/guest_sched.c)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,13 +14,10 @@ import pytest
 
 from mamoru import paths
 from mamoru.guest_platform import GuestPlatform, device_tree_source
-from mamoru.testing.fuzz import fuzz_seconds
-from mamoru.testing.hostcheck import checks_passed
+from mamoru.testing.fuzz import run_fuzzer
+from mamoru.testing.hostcheck import SAN_ENV, checks_passed
 
 HOST_BIN = paths.ROOT / "build" / "host" / "guestcore"
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
-FUZZ_SECONDS = fuzz_seconds()
 MIB = 1 << 20
 U64 = (1 << 64) - 1
 
@@ -101,19 +97,12 @@ def test_layout_cases_load_contract_and_random_run(host_bin: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("clang") is None, reason="clang (libFuzzer) not installed")
 def test_layout_fuzz_short(host_bin: Path, tmp_path: Path) -> None:
-    prog = host_bin / "layout_fuzz"
-    assert prog.exists(), "layout_fuzz was not built (clang present?)"
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for i, args in enumerate([(0x4000_0000, 32 * MIB, 0, 4 * MIB, 4 * MIB, 8 * MIB, 4096),
                               *HOSTILE.values()]):
         (corpus / f"seed{i}").write_bytes(b"".join(v.to_bytes(8, "little") for v in args))
-    r = subprocess.run([str(prog), str(corpus), f"-max_total_time={FUZZ_SECONDS}",
-                        "-max_len=56", "-print_final_stats=1", f"-artifact_prefix={tmp_path}/"],
-                       capture_output=True, text=True, timeout=FUZZ_SECONDS + 120, check=False)
-    tail = "\n".join(r.stderr.splitlines()[-30:])
-    assert r.returncode == 0, f"layout_fuzz found a problem (exit {r.returncode}):\n{tail}"
-    assert "stat::number_of_executed_units" in r.stderr, tail
+    run_fuzzer(host_bin / "layout_fuzz", corpus, tmp_path, "-max_len=56")
 
 
 # --- emulated devices ------------------------------------------------------------------

@@ -6,15 +6,11 @@ pages `ids protect` protects, how it names them and its report rate limit
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 from vmi_pt import host_program
 
-from mamoru.testing.hostcheck import checks_passed
-
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
+from mamoru.testing.hostcheck import SAN_ENV, checks_passed
 
 
 def test_wp_host() -> None:

@@ -140,6 +140,11 @@ class Memory:
     def write(self, pa: int, blob: bytes) -> None:
         self.data[pa - self.gpa:pa - self.gpa + len(blob)] = blob
 
+    def save(self, path: Path) -> Path:
+        """The image as a file (the host tools' MEM argument)."""
+        path.write_bytes(bytes(self.data))
+        return path
+
 
 def tcr(lo: Space | None, hi: Space | None, *, ips: int = 48, epd0: bool = False,
         epd1: bool = False, tbi0: bool = False, tbi1: bool = False, ds: bool = False,

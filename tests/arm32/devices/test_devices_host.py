@@ -9,7 +9,6 @@ the ARMv5 board, which does not link them yet (Kconfig GUESTS is off for versati
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,7 +20,7 @@ import pytest
 from mamoru import paths, versatilekernel
 from mamoru.plainqemu import StdioQemu
 from mamoru.testing.fuzz import fuzz_seconds
-from mamoru.testing.hostcheck import checks_passed
+from mamoru.testing.hostcheck import SAN_ENV, checks_passed
 from mamoru.tinykernel import TinyKernelError
 from mamoru.versatile_guest_dt import (
     GUEST_RAM,
@@ -32,8 +31,6 @@ from mamoru.versatile_guest_dt import (
 
 HOST_DIR = paths.ROOT / "build" / "host" / "arm32" / "devices"
 HOST_BIN = HOST_DIR / "devices_test"
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
 SCONS = paths.ROOT / ".venv" / "bin" / "scons"
 
 EXPECTED_NODES = {

@@ -15,12 +15,10 @@ from pathlib import Path
 import pytest
 
 from mamoru import paths
-from mamoru.testing.fuzz import fuzz_seconds
-from mamoru.testing.hostcheck import checks_passed
+from mamoru.testing.fuzz import run_fuzzer
+from mamoru.testing.hostcheck import SAN_ENV, checks_passed
 
 HOST_BIN = paths.ROOT / "build" / "host" / "arm32shadow"
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
 CROSS = "arm-linux-gnueabi-"
 
 
@@ -88,21 +86,13 @@ def test_shadow_roots_cached(host_bin: Path) -> None:
 
 
 def test_shadow_fuzz_short(host_bin: Path, tmp_path: Path) -> None:
-    prog = host_bin / "shadow_fuzz"
-    assert prog.exists(), "shadow_fuzz was not built (clang present?)"
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     # a few operations over a table with a section, a coarse table and a large page
     ops = bytes([0, 0, 0, 0xc0, 0, 0, 0, 0] * 4 + [4, 0, 0, 0, 0xc0, 1, 0, 0])
     table = (0x00000c12).to_bytes(4, "little") + (0x00110011).to_bytes(4, "little") * 3
     (corpus / "seed0").write_bytes((5).to_bytes(4, "little") + ops + table)
-    secs = fuzz_seconds()
-    r = subprocess.run([str(prog), str(corpus), f"-max_total_time={secs}", "-max_len=4096",
-                        "-print_final_stats=1", f"-artifact_prefix={tmp_path}/"],
-                       capture_output=True, text=True, timeout=secs + 120, check=False)
-    tail = "\n".join(r.stderr.splitlines()[-30:])
-    assert r.returncode == 0, f"shadow_fuzz found a problem (exit {r.returncode}):\n{tail}"
-    assert "stat::number_of_executed_units" in r.stderr, tail
+    run_fuzzer(host_bin / "shadow_fuzz", corpus, tmp_path, "-max_len=4096")
 
 
 # --- load/store decoding -------------------------------------------------------------------

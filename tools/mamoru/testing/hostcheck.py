@@ -1,12 +1,31 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Reading a host test program's checks (tests/include/hostcheck.h): each failed check prints
-"FAIL <file>:<line>: ..." and the program ends with "<section>: N checks, M failures", exit 1
-on a failure. A sanitizer report (stderr, its own exit code) fails the test too."""
+"""The host test programs (scons host, under ASan/UBSan): running one with the sanitizers'
+settings (SAN_ENV, run_host), and reading its checks (tests/include/hostcheck.h): each failed
+check prints "FAIL <file>:<line>: ..." and the program ends with "<section>: N checks,
+M failures", exit 1 on a failure. A sanitizer report (stderr, its own exit code) fails the
+test too."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from collections.abc import Sequence
+
+# Sanitizer reports go to stderr with their own exit codes, so they never pass for a
+# program's own "exit 1".
+SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
+               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
+
+
+def run_host(argv: Sequence[object], ok: Sequence[int] = (0,), timeout: float = 10
+             ) -> subprocess.CompletedProcess[str]:
+    """Runs a host program under the sanitizers' settings; asserts its exit code is one of ok."""
+    cmd = [str(a) for a in argv]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=SAN_ENV,
+                       check=False)
+    assert r.returncode in ok, f"{cmd}: exit {r.returncode}\n{r.stdout}\n{r.stderr}"
+    return r
 
 
 def _text(stream: str | bytes | None) -> str:
