@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from mamoru import paths
 from mamoru.guest_platform import GuestPlatform, device_tree_source
 from mamoru.testing.fuzz import run_fuzzer
-from mamoru.testing.hostcheck import SAN_ENV, checks_passed
+from mamoru.testing.hostcheck import SAN_ENV, build_host, checks_passed
 
-HOST_BIN = paths.ROOT / "build" / "host" / "guestcore"
 MIB = 1 << 20
 U64 = (1 << 64) - 1
 
@@ -25,11 +23,7 @@ U64 = (1 << 64) - 1
 @pytest.fixture(scope="module")
 def host_bin() -> Path:
     """Builds the host programs (scons host) once for this module."""
-    scons = paths.ROOT / ".venv" / "bin" / "scons"
-    cmd = [str(scons) if scons.exists() else "scons", "-Q", "-j2", "host"]
-    r = subprocess.run(cmd, cwd=paths.ROOT, capture_output=True, text=True, check=False)
-    assert r.returncode == 0, f"scons host failed:\n{r.stdout}\n{r.stderr}"
-    return HOST_BIN
+    return build_host("guestcore")
 
 
 def run(prog: Path, *args: object) -> subprocess.CompletedProcess[str]:
@@ -97,12 +91,10 @@ def test_layout_cases_load_contract_and_random_run(host_bin: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("clang") is None, reason="clang (libFuzzer) not installed")
 def test_layout_fuzz_short(host_bin: Path, tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for i, args in enumerate([(0x4000_0000, 32 * MIB, 0, 4 * MIB, 4 * MIB, 8 * MIB, 4096),
-                              *HOSTILE.values()]):
-        (corpus / f"seed{i}").write_bytes(b"".join(v.to_bytes(8, "little") for v in args))
-    run_fuzzer(host_bin / "layout_fuzz", corpus, tmp_path, "-max_len=56")
+    seeds = [b"".join(v.to_bytes(8, "little") for v in args)
+             for args in [(0x4000_0000, 32 * MIB, 0, 4 * MIB, 4 * MIB, 8 * MIB, 4096),
+                          *HOSTILE.values()]]
+    run_fuzzer(host_bin / "layout_fuzz", tmp_path, seeds, "-max_len=56")
 
 
 # --- emulated devices ------------------------------------------------------------------

@@ -22,6 +22,7 @@ from vmi_pt import (
     host_program,
     kva,
     tcr,
+    walk_line,
 )
 
 from mamoru.testing.hostcheck import run_host
@@ -42,19 +43,7 @@ class Walker:
                          *(hex(a) if isinstance(a, int) else a for a in args)]).stdout.splitlines()
 
     def one(self, mem: Memory, tcr_v: int, ttbr0: int, ttbr1: int, va: int) -> dict[str, str]:
-        line = self.run(mem, tcr_v, ttbr0, ttbr1, va)[0]
-        head, _, text = line.partition(": ")
-        words = head.split()
-        out = {"status": words[0], "text": text}
-        if words[0] == "fault":
-            out["kind"] = words[1]
-            words = words[2:]
-        else:
-            words = words[1:]
-        for w in words:
-            k, _, v = w.partition("=")
-            out[k] = v
-        return out
+        return walk_line(self.run(mem, tcr_v, ttbr0, ttbr1, va)[0], fault_key="kind")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vmi_pt import host_program
+from vmi_pt import host_program, walk_line
 from vmi_pt32 import (
     Memory32,
     MiB,
@@ -30,27 +30,7 @@ class Walker:
     def run(self, mem: Memory32, ttbr: int, *vas: int) -> list[dict[str, str]]:
         img = mem.save(self.tmp / "mem.bin")
         r = run_host([self.prog, img, hex(mem.gpa), hex(ttbr), *(hex(v) for v in vas)])
-        out = []
-        for line in r.stdout.splitlines():
-            head, _, text = line.partition(": ")
-            if 'kind="' in head:
-                before, _, rest = head.partition('kind="')
-                kind, _, after = rest.partition('"')
-                head = f"{before}{after}"
-            else:
-                kind = ""
-            words = head.split()
-            d = {"status": words[0], "text": text, "kind": kind}
-            if words[0] == "fault":
-                d["fault"] = words[1]
-                words = words[2:]
-            else:
-                words = words[1:]
-            for w in words:
-                k, _, v = w.partition("=")
-                d[k] = v
-            out.append(d)
-        return out
+        return [{"kind": "", **walk_line(line)} for line in r.stdout.splitlines()]
 
     def one(self, mem: Memory32, ttbr: int, va: int) -> dict[str, str]:
         return self.run(mem, ttbr, va)[0]

@@ -16,20 +16,15 @@ import pytest
 
 from mamoru import paths
 from mamoru.testing.fuzz import run_fuzzer
-from mamoru.testing.hostcheck import SAN_ENV, checks_passed
+from mamoru.testing.hostcheck import SAN_ENV, build_host, checks_passed
 
-HOST_BIN = paths.ROOT / "build" / "host" / "arm32shadow"
 CROSS = "arm-linux-gnueabi-"
 
 
 @pytest.fixture(scope="module")
 def host_bin() -> Path:
     """Builds the host programs (scons host) once for this module."""
-    scons = paths.ROOT / ".venv" / "bin" / "scons"
-    cmd = [str(scons) if scons.exists() else "scons", "-Q", "-j2", "host"]
-    r = subprocess.run(cmd, cwd=paths.ROOT, capture_output=True, text=True, check=False)
-    assert r.returncode == 0, f"scons host failed:\n{r.stdout}\n{r.stderr}"
-    return HOST_BIN
+    return build_host("arm32shadow")
 
 
 def run(prog: Path, *args: object, stdin: str = "",
@@ -86,13 +81,11 @@ def test_shadow_roots_cached(host_bin: Path) -> None:
 
 
 def test_shadow_fuzz_short(host_bin: Path, tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     # a few operations over a table with a section, a coarse table and a large page
     ops = bytes([0, 0, 0, 0xc0, 0, 0, 0, 0] * 4 + [4, 0, 0, 0, 0xc0, 1, 0, 0])
     table = (0x00000c12).to_bytes(4, "little") + (0x00110011).to_bytes(4, "little") * 3
-    (corpus / "seed0").write_bytes((5).to_bytes(4, "little") + ops + table)
-    run_fuzzer(host_bin / "shadow_fuzz", corpus, tmp_path, "-max_len=4096")
+    seed = (5).to_bytes(4, "little") + ops + table
+    run_fuzzer(host_bin / "shadow_fuzz", tmp_path, [seed], "-max_len=4096")
 
 
 # --- load/store decoding -------------------------------------------------------------------
