@@ -37,7 +37,7 @@ from pathlib import Path
 
 from mamoru import debian, paths, versatilekernel
 from mamoru.guest_module import MODULE_NAME, SOURCE_DIR, check_vermagic
-from mamoru.tinykernel import TinyKernelError, _run_logged, _tarball
+from mamoru.kernelbuild import KernelBuildError, run_logged, unpack_source
 from mamoru.versatilekernel import ARCH, CROSS_COMPILE, VersatileKernel
 
 HERE = Path(__file__).parent
@@ -105,11 +105,6 @@ def tree_argv(tree: Path, *targets: str) -> list[str]:
     """The make command line preparing the tree (kernel sources in src/, output in obj/)."""
     return ["make", "-C", str(tree / "src"), f"O={tree / 'obj'}", f"ARCH={ARCH}",
             f"CROSS_COMPILE={CROSS_COMPILE}", *targets]
-
-
-def untar_argv(tarball: Path, dest: Path) -> list[str]:
-    return ["tar", "-xf", str(tarball), "-C", str(dest), "--strip-components=1",
-            "--no-same-owner", "--wildcards", *(f"--exclude={p}" for p in TREE_EXCLUDES)]
 
 
 def symvers_lines(vmlinux: Path) -> list[str]:
@@ -193,13 +188,10 @@ def module_tree(k: VersatileKernel) -> Path:
         try:
             _note(f"preparing the module build tree of {k.version} from {deb.name} "
                   f"(about 2 minutes; log {log})")
-            tarball = _tarball(deb, tree / "deb")
-            (tree / "src").mkdir()
-            _run_logged(untar_argv(tarball, tree / "src"), log)
-            shutil.rmtree(tree / "deb")
+            unpack_source(deb, tree / "src", log, TREE_EXCLUDES)
             (tree / "obj").mkdir()
             shutil.copy2(k.config, tree / "obj" / ".config")
-            _run_logged(tree_argv(tree, "olddefconfig", "modules_prepare"), log)
+            run_logged(tree_argv(tree, "olddefconfig", "modules_prepare"), log)
             release = (tree / "obj" / "include" / "config" / "kernel.release").read_text()
             if release.strip() != k.version:
                 raise VersatileModuleError(f"the module tree is for {release.strip()!r}, "
@@ -207,7 +199,7 @@ def module_tree(k: VersatileKernel) -> Path:
             (tree / "obj" / "Module.symvers").write_text(
                 "\n".join(symvers_lines(k.vmlinux)) + "\n")
             (tree / ".ok").write_text(f"{deb.name}\n")
-        except TinyKernelError as e:
+        except KernelBuildError as e:
             shutil.rmtree(tree, ignore_errors=True)
             raise VersatileModuleError(str(e)) from e
         except BaseException:
@@ -308,7 +300,7 @@ def main() -> int:
     """`python -m mamoru.versatile_module`: build (or find) the module and print its files."""
     try:
         m = build_attack_module()
-    except (VersatileModuleError, TinyKernelError) as e:
+    except (VersatileModuleError, KernelBuildError) as e:
         print(f"versatile-module: {e}", file=sys.stderr)
         return 1
     rep = m.report_dict()
