@@ -35,6 +35,9 @@ class GuestShell:
         self.console = console
         self.guest = guest
         self.attached = False
+        # How long a command may take by default (a slow guest raises it: the ARMv5 guest
+        # under software virtualization on a loaded host stalls for tens of seconds).
+        self.command_timeout = 30.0
 
     def attach(self, timeout: float = 60.0) -> None:
         """Binds the console to the guest and waits for its shell prompt."""
@@ -47,13 +50,15 @@ class GuestShell:
         c.expect(GUEST_PROMPT, timeout, fail_on=[BANNER_RE])
         c.settle(quiet=0.2)
 
-    def run(self, cmd: str, timeout: float = 30.0) -> str:
+    def run(self, cmd: str, timeout: float | None = None) -> str:
         """Runs cmd in the guest shell; returns its output (cleaned, without the echo).
+        timeout: seconds for cmd (default: command_timeout).
 
         The output is framed by two markers the shell prints before and after cmd. They
         are typed with quotes ("@@"beg1@@), so the echoed command line, however the
         guest's line editor wraps it, never contains them as printed (@@beg1@@).
         """
+        timeout = self.command_timeout if timeout is None else timeout
         n = next(_marks)
         c = self.console
         sep = " " if cmd.rstrip().endswith("&") else "; "

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,8 +42,8 @@ from mamoru.testing.target import qemu_target
 from mamoru.versatile_module import HOOKED_HANDLER, HOOKED_SYSCALL, SLIDE_SYMBOL
 
 GUEST_SHELL_TIMEOUT = 900.0      # boot to shell: 2-3 minutes, more under load
-# A guest shell command in the attack tests: seconds, but the guest stalls for 30 s and more
-# when the host is loaded (seen with a load average of 5.7 on 2 cores).
+# A guest shell command: seconds, but the guest stalls for 30 s and more when the host is
+# loaded (seen with a load average of 5.7 on 2 cores).
 GUEST_CMD_TIMEOUT = 120.0
 
 pytestmark = pytest.mark.guests("arm32")
@@ -51,6 +53,7 @@ pytestmark = pytest.mark.guests("arm32")
 def v5(board_config: BoardConfig) -> Iterator[Target]:
     t = qemu_target(board_config, initrd=bundle_for(board_config))
     t.guest_timeout = GUEST_SHELL_TIMEOUT
+    t.guest_command_timeout = GUEST_CMD_TIMEOUT
     try:
         t.boot()
         yield t
@@ -188,6 +191,64 @@ def test_pause_and_resume(request: pytest.FixtureRequest, v5: Target) -> None:
         assert _exits(t) > before
 
 
+def test_guest_regs_and_dumpmem(request: pytest.FixtureRequest, v5: Target) -> None:
+    """`guest regs` shows the ARMv5 vCPU (the virtual CPSR's mode, cp15 state, the trap
+    counts); `guest dumpmem` reads guest-physical memory, within the guest's RAM only."""
+    with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
+        regs = t.console.command("guest regs guest0")
+        assert re.search(r"guest0: pc 0x[0-9a-f]{8}  cpsr 0x[0-9a-f]{8} \(virtual \w+ mode\)",
+                         regs), regs
+        ttbr = re.search(r"ttbr 0x([0-9a-f]{8})", regs)
+        c1 = re.search(r"c1 0x([0-9a-f]{8})", regs)
+        assert ttbr and c1, regs
+        assert int(c1.group(1), 16) & 1, "the guest kernel runs with its MMU on"
+        assert int(ttbr.group(1), 16) & ~0x3FFF, regs
+        assert re.search(r"traps: svc \d+ \(\+\d+ fast\)", regs), regs
+        # The guest's level 1 table, through its TTBR: 16 bytes of descriptors.
+        table = int(ttbr.group(1), 16) & ~0x3FFF
+        dump = t.console.command(f"guest dumpmem guest0 {table:#x} 32")
+        assert dump.startswith(f"{table:016x}:") and len(dump.splitlines()) == 2, dump
+        ram_end = 96 << 20                                   # the bundle's guest RAM
+        assert "outside guest0's RAM" in t.console.command(
+            f"guest dumpmem guest0 {ram_end - 16:#x} 32")
+        assert "outside guest0's RAM" in t.console.command("guest dumpmem guest0 0x10000000 16")
+        assert "at most 4096" in t.console.command("guest dumpmem guest0 0 5000")
+
+
+
+COW_SOURCE = Path(__file__).with_name("cow_strt.c")
+
+
+def _cow_binary(tmp: Path) -> bytes:
+    """tests/arm32/run/cow_strt.c for the guest: static, no C library, under 1 KiB."""
+    out = tmp / "cow_strt"
+    subprocess.run(["arm-linux-gnueabi-gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Os",
+                    "-marm", "-march=armv5te", "-static", "-nostdlib", "-fno-pic", "-no-pie",
+                    "-fno-builtin", "-Wl,--build-id=none", "-Wl,-N", "-Wl,--no-warn-rwx-segments",
+                    # above the first MiB (the shadow MMU pins that one: client in both views)
+                    "-Wl,-Ttext-segment=0x400000",
+                    "-s", "-o", str(out), str(COW_SOURCE)],
+                   check=True, capture_output=True, text=True, timeout=120)
+    return out.read_bytes()
+
+
+def test_the_guest_kernel_keeps_copy_on_write(request: pytest.FixtureRequest, v5: Target,
+                                              tmp_path: Path) -> None:
+    """A child process has the guest kernel write (read() from a pipe) into a page it still
+    shares copy-on-write with its parent. The kernel writes user memory with STRT, which
+    must fault on the read-only page as on hardware so that the child gets a copy: the
+    parent keeps its data. (User read-only pages once went into a shadow MiB that the
+    guest kernel's view made a manager domain, where nothing checks STRT.)"""
+    data = _cow_binary(tmp_path)
+    with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
+        g: GuestShell = t.shell
+        g.attach()
+        g.put_file("/tmp/cow_strt", data)
+        out = g.run("chmod +x /tmp/cow_strt && /tmp/cow_strt", timeout=60)
+        g.detach()
+        assert out == "parent: parent-data child-ok", out
+
+
 # -- the attack module (mamoru.versatile_module, in the guest's initramfs) ------------------
 
 
@@ -204,13 +265,9 @@ def _ids_json(t: Target, cmd: str, timeout: float = 120.0) -> list[dict[str, Any
     return objs
 
 
-def _run(g: GuestShell, cmd: str) -> str:
-    return g.run(cmd, timeout=GUEST_CMD_TIMEOUT)
-
-
 def _proc_modules(g: GuestShell) -> dict[str, tuple[int, int]]:
     """name -> (size, address) from the guest's /proc/modules."""
-    out = _run(g, "cat /proc/modules")
+    out = g.run("cat /proc/modules")
     return {m.group(1): (int(m.group(2)), int(m.group(3), 16))
             for m in re.finditer(r"^(\w+) (\d+) \d+ \S+ \S+ 0x([0-9a-f]+)", out, re.M)}
 
@@ -223,9 +280,9 @@ def test_ids_lsmod_is_the_guests_module_list(request: pytest.FixtureRequest,
     with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
         g: GuestShell = t.shell
         g.attach()
-        _run(g, "dmesg -n 1")                  # module messages off the shell's console
-        assert _run(g, f"test -e {GUEST_MODULE_PATH} && echo present") == "present"
-        assert "rc=0" in _run(g, f"insmod {GUEST_MODULE_PATH}; echo rc=$?")
+        g.run("dmesg -n 1")                  # module messages off the shell's console
+        assert g.run(f"test -e {GUEST_MODULE_PATH} && echo present") == "present"
+        assert "rc=0" in g.run(f"insmod {GUEST_MODULE_PATH}; echo rc=$?")
         guest = _proc_modules(g)
         g.detach()
         assert set(guest) == {MODULE_NAME}, guest
@@ -234,7 +291,7 @@ def test_ids_lsmod_is_the_guests_module_list(request: pytest.FixtureRequest,
         assert ids == guest
         assert "finding" not in t.console.command("ids lsmod", timeout=120)
         g.attach()
-        assert "rc=0" in _run(g, f"rmmod {MODULE_NAME}; echo rc=$?")
+        assert "rc=0" in g.run(f"rmmod {MODULE_NAME}; echo rc=$?")
         assert _proc_modules(g) == {}
         g.detach()
         out = t.console.command("ids lsmod", timeout=120)
@@ -250,9 +307,9 @@ def test_attack_is_detected(request: pytest.FixtureRequest, v5: Target,
         c = t.console
         g: GuestShell = t.shell
         g.attach()
-        _run(g, "dmesg -n 1")
-        victim = int(_run(g, "sleep 1000 & echo $!"))
-        runtime = parse_kallsyms_address(_run(g, kallsyms_command(SLIDE_SYMBOL)), SLIDE_SYMBOL)
+        g.run("dmesg -n 1")
+        victim = int(g.run("sleep 1000 & echo $!"))
+        runtime = parse_kallsyms_address(g.run(kallsyms_command(SLIDE_SYMBOL)), SLIDE_SYMBOL)
         sct = runtime_sct(v5_profile, runtime, SLIDE_SYMBOL)
         # No KASLR on 32-bit ARM: the profile's address is the runtime one.
         assert sct == link_address(v5_profile, "sys_call_table")
@@ -274,11 +331,11 @@ def test_attack_is_detected(request: pytest.FixtureRequest, v5: Target,
 
         # The guest's own view: the process and the module are gone, the process lives.
         g.attach()
-        ps = _run(g, "ps")
+        ps = g.run("ps")
         assert not re.search(rf"^\s*{victim}\s", ps, re.M), f"ps still shows {victim}:\n{ps}"
-        assert _run(g, f"kill -0 {victim} && echo exists") == "exists"
-        assert MODULE_NAME not in _run(g, "cat /proc/modules")
-        dmesg = _run(g, f"dmesg | grep {MODULE_NAME}:")
+        assert g.run(f"kill -0 {victim} && echo exists") == "exists"
+        assert MODULE_NAME not in g.run("cat /proc/modules")
+        dmesg = g.run(f"dmesg | grep {MODULE_NAME}:")
         g.detach()
         hook = re.search(rf"hooked syscall {HOOKED_SYSCALL} at (\w+): (\w+) -> (\w+) "
                          rf"\({HOOKED_HANDLER}\+0x0/", dmesg)
@@ -314,17 +371,34 @@ def test_attack_is_detected(request: pytest.FixtureRequest, v5: Target,
         assert f"finding: module {MODULE_NAME} at " in check, check
 
 
-def test_reset_boots_again(request: pytest.FixtureRequest, v5: Target) -> None:
-    """`guest reset` reloads the images and the guest boots from the start (the last test of
-    the module: the guest is not at its shell afterwards for a while)."""
+def _boots(t: Target) -> int:
+    return _dump(t).count("Booting Linux on physical CPU")
+
+
+def _wait_for_a_new_boot(t: Target, booted: int) -> None:
+    deadline = time.monotonic() + 300
+    while _boots(t) <= booted and time.monotonic() < deadline:
+        time.sleep(10)
+    assert _boots(t) > booted, _dump(t)[-2000:]
+
+
+def test_reset_halt_and_kick(request: pytest.FixtureRequest, v5: Target) -> None:
+    """`guest reset` reloads the images and the guest boots from the start; `guest halt`
+    stops it (halted, its exit count stands still) and `guest kick` boots it again (the
+    last test of the module: the guest is not at its shell afterwards for a while)."""
     with at_state(v5, request.node) as t:  # type: ignore[arg-type]
-        booted = _dump(t).count("Booting Linux on physical CPU")
-        t.console.command("guest reset guest0", timeout=30)
-        deadline = time.monotonic() + 300
-        log = ""
-        while log.count("Booting Linux on physical CPU") <= booted and time.monotonic() < deadline:
-            time.sleep(10)
-            log = _dump(t)
-        assert log.count("Booting Linux on physical CPU") > booted, log[-2000:]
-        assert "running" in t.console.command("guest list")
+        c = t.console
+        booted = _boots(t)
+        c.command("guest reset guest0", timeout=30)
+        _wait_for_a_new_boot(t, booted)
+        assert "running" in c.command("guest list")
+        c.command("guest halt guest0")
+        assert re.search(r"^guest0\s+halted", c.command("guest list"), re.M)
+        before = _exits(t)
+        time.sleep(2)
+        assert _exits(t) == before
+        booted = _boots(t)
+        assert c.command("guest kick guest0", timeout=30) == "guest0: running"
+        _wait_for_a_new_boot(t, booted)
+        assert _exits(t) > before
         v5.mark_dirty()

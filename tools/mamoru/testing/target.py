@@ -88,6 +88,7 @@ class Target:
         self.boot_timeout = boot_timeout
         self.guest = guest
         self.guest_timeout = guest_timeout
+        self.guest_command_timeout = 30.0   # a guest shell command's default (GuestShell)
         self.guest_init = list(guest_init)
         self.after_guest = list(after_guest)
         self.boot_log = ""              # everything before the first prompt of this boot
@@ -118,6 +119,7 @@ class Target:
         c = self.console
         if self._shell is None or self._shell.console is not c:
             self._shell = GuestShell(c, self.guest)
+            self._shell.command_timeout = self.guest_command_timeout
         return self._shell
 
     @property
