@@ -22,7 +22,7 @@ from mamoru.guestshell import GuestShell
 from mamoru.testing import Launcher, Target
 
 # Guest support needed: not parametrized over boards without it (board.toml guests).
-pytestmark = pytest.mark.guests
+pytestmark = pytest.mark.guests("arm64")
 
 GuestPair = tuple[Target, GuestShell]
 

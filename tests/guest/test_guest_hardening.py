@@ -19,7 +19,7 @@ from mamoru.guestshell import DETACH, GuestShell
 from mamoru.testing import Target
 
 # Guest support needed: not parametrized over boards without it (board.toml guests).
-pytestmark = [pytest.mark.configs("virt-gicv2", "rpi3"), pytest.mark.guests]
+pytestmark = [pytest.mark.configs("virt-gicv2", "rpi3"), pytest.mark.guests("arm64")]
 
 GuestPair = tuple[Target, GuestShell]
 RELOAD_TIMEOUT = 60.0

@@ -27,7 +27,7 @@ from mamoru.guest_module import (
 from mamoru.testing.ids import IdsGuest, require_attack_module
 
 # Guest support needed: not parametrized over boards without it (board.toml guests).
-pytestmark = pytest.mark.guests
+pytestmark = pytest.mark.guests("arm64")
 
 # __NR_syscalls of each kernel series the suite boots (test_ids_612.py runs these tests on 6.12).
 NR_SYSCALLS = {"6.1": 451, "6.12": 463}

@@ -19,7 +19,7 @@ from mamoru.testing import Launcher
 from mamoru.testing.ids import GUEST_BOOT_TIMEOUT, ids_bundle
 
 # Guest support needed: not parametrized over boards without it (board.toml guests).
-pytestmark = pytest.mark.guests
+pytestmark = pytest.mark.guests("arm64")
 
 
 @pytest.mark.qemu

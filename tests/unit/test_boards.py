@@ -159,13 +159,13 @@ def copy_boards(tmp_path: Path) -> Path:
 
 def test_versatilepb_is_the_arm32_board(tmp_path: Path) -> None:
     """The second architecture: its own compiler and QEMU, a device tree the build writes
-    (dts) instead of one from the cache, and no guests."""
+    (dts) instead of one from the cache; guests under software virtualization."""
     vpb = BOARDS["versatilepb"]
     assert vpb.arch is boards.ARCHES["arm32"] and vpb.arch.qemu == "qemu-system-arm"
-    assert vpb.sdcard is None and vpb.dtb is None and not vpb.guests
+    assert vpb.sdcard is None and vpb.dtb is None and vpb.guests
     assert vpb.dts == vpb.folder / "versatilepb.dts"
     assert vpb.built_dtb == ROOT / "build" / "versatilepb" / "versatilepb.dtb"
-    assert boards.guest_boards() == [b for b in BOARDS if b != "versatilepb"]
+    assert boards.guest_boards() == list(BOARDS)
     assert "versatilepb.dtb" not in boards.DTB_FILES     # not fetched by ./mamoru setup
     os.environ.pop("MAMORU_QEMU", None)
     dtb = tmp_path / "x.dtb"
@@ -191,6 +191,8 @@ def test_a_board_without_guests_gets_no_bundle(monkeypatch: pytest.MonkeyPatch) 
                         lambda b, g=None: made.append(b) or [])
     monkeypatch.setattr(build.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0))
     monkeypatch.setattr(build.paths, "image_path", lambda b: Path(__file__))
+    monkeypatch.setitem(BOARDS, "versatilepb",
+                        dataclasses.replace(BOARDS["versatilepb"], guests=False))
     assert build.build(["versatilepb"], 1) == 0 and made == []
     assert build.build(["versatilepb", "virt"], 1) == 0 and made == [["virt"]]
     assert build.bundles(["versatilepb", "rpi3"], Path("guests.toml")) == 0
@@ -230,21 +232,43 @@ def test_the_default_must_be_a_board(tmp_path: Path) -> None:
         load_boards(root)
 
 
-def test_run_boots_a_board_without_guests_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    """./mamoru run --board versatilepb: no guest bundle (-initrd), the built DTB."""
+def _run_argv(monkeypatch: pytest.MonkeyPatch, *argv: str) -> dict[str, object]:
+    """What ./mamoru run ARGV would prepare (prepare's keywords) and execute (argv)."""
     seen: dict[str, object] = {}
     monkeypatch.delenv("MAMORU_QEMU", raising=False)
     monkeypatch.setattr(build, "prepare", lambda boards, jobs, **kw: seen.update(kw) or 0)
     monkeypatch.setattr(run.os, "execvp", lambda prog, argv: seen.update(argv=argv))
-    vpb = BOARDS["versatilepb"]
     monkeypatch.setattr(boards.Board, "built_dtb", property(lambda b: Path(__file__)))
     parser = argparse.ArgumentParser()
     run.add_arguments(parser)
     parser.add_argument("passthrough", nargs="*")
-    run.main(parser.parse_args(["--board", "versatilepb", "--no-build"]))
+    run.main(parser.parse_args(list(argv)))
+    return seen
+
+
+def test_run_boots_versatilepb_with_its_guest(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    """./mamoru run --board versatilepb: the board's guest bundle (-initrd), the built DTB."""
+    monkeypatch.setattr(run.paths, "BUILD", tmp_path)
+    (tmp_path / "versatilepb").mkdir()
+    (tmp_path / "versatilepb" / "guests.cpio").write_bytes(b"")
+    seen = _run_argv(monkeypatch, "--board", "versatilepb", "--no-build")
+    argv = seen["argv"]
+    assert isinstance(argv, list) and argv[:3] == ["qemu-system-arm", "-M", "versatilepb"], argv
+    assert argv[argv.index("-initrd") + 1] == str(tmp_path / "versatilepb" / "guests.cpio")
+    assert argv[argv.index("-dtb") + 1] == __file__, argv
+    assert seen["bundle"] is True, seen
+
+
+def test_run_boots_a_board_without_guests_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A board whose board.toml says guests = false: no guest bundle (-initrd)."""
+    vpb = dataclasses.replace(BOARDS["versatilepb"], guests=False)
+    config = dataclasses.replace(boards.config_for("versatilepb"), board=vpb)
+    monkeypatch.setattr(run, "config_for", lambda board, gic=None: config)
+    seen = _run_argv(monkeypatch, "--board", "versatilepb", "--no-build")
     argv = seen["argv"]
     assert isinstance(argv, list) and argv[:3] == ["qemu-system-arm", "-M", "versatilepb"], argv
     assert "-initrd" not in argv and argv[argv.index("-dtb") + 1] == __file__, argv
     assert seen["bundle"] is False, seen
     with pytest.raises(SystemExit, match="runs no guests"):
-        run.main(parser.parse_args(["--board", vpb.name, "--guests", "g.toml"]))
+        _run_argv(monkeypatch, "--board", vpb.name, "--guests", "g.toml")

@@ -8,6 +8,7 @@ bundle anyway, rebuilt only when an input changed. No kernel is built here (fake
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import time
@@ -45,23 +46,35 @@ def test_a_wrong_default_guest_is_refused(tmp_path: Path) -> None:
     toml.write_text(text.replace('default_guest = "versatile"', 'default_guest = "vxworks"'))
     with pytest.raises(BoardError, match="default_guest 'vxworks' is not one of"):
         load_boards(root)
-    # A board that runs guests must have one; versatilepb without it still loads while it
-    # runs none.
+    # A board that runs guests must have one; without guests it may have none.
+    assert "guests = true" in text
     toml.write_text(text.replace('default_guest = "versatile"', ""))
-    assert load_boards(root)[0]["versatilepb"].default_guest is None
-    toml.write_text(text.replace('default_guest = "versatile"', "")
-                    .replace("guests = false", "guests = true"))
     with pytest.raises(BoardError, match="needs a default_guest"):
         load_boards(root)
+    toml.write_text(text.replace('default_guest = "versatile"', "")
+                    .replace("guests = true", "guests = false"))
+    assert load_boards(root)[0]["versatilepb"].default_guest is None
 
 
-def test_the_build_makes_bundles_only_for_boards_with_guests(monkeypatch: pytest.MonkeyPatch
-                                                             ) -> None:
+@pytest.fixture
+def guestless_versatilepb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """versatilepb as a board that runs no guests (board.toml guests = false)."""
+    monkeypatch.setitem(BOARDS, "versatilepb",
+                        dataclasses.replace(BOARDS["versatilepb"], guests=False))
+
+
+def test_the_build_makes_bundles_only_for_boards_with_guests(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[str] = []
     monkeypatch.setattr(bundle, "default_board_bundle", lambda b: made.append(b) or Path(b))
+    assert BOARDS["versatilepb"].guests
+    assert bundle.ensure_board_bundles(["versatilepb", "virt"]) == [Path("versatilepb"),
+                                                                   Path("virt")]
+    monkeypatch.setitem(BOARDS, "versatilepb",
+                        dataclasses.replace(BOARDS["versatilepb"], guests=False))
     assert bundle.ensure_board_bundles(["versatilepb", "virt", "rpi3"]) == [Path("virt"),
                                                                            Path("rpi3")]
-    assert made == ["virt", "rpi3"]
+    assert made == ["versatilepb", "virt", "virt", "rpi3"]
 
 
 @pytest.fixture
@@ -117,18 +130,26 @@ def _verb(*argv: str) -> int:
     return bundle_verb.main(parser.parse_args(list(argv)))
 
 
-def test_bundle_verb_writes_the_versatilepb_bundle_anyway(
+def test_bundle_verb_writes_the_versatilepb_bundle(
         fake_versatile: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
-    assert not BOARDS["versatilepb"].guests
+    assert BOARDS["versatilepb"].guests
     assert _verb("--board", "versatilepb") == 0
     out, err = capsys.readouterr()
-    assert "versatilepb runs no guests yet" in err
+    assert "runs no guests" not in err
     target = paths.BUILD / "versatilepb" / "guests.cpio"
     assert f"bundle: {target}" in out and "(versatile)" in out
     assert read_bundle(target)["guest0"]["kernel"] == b"Image"
     other = paths.BUILD / "x.cpio"
     assert _verb("--board", "versatilepb", "-o", str(other)) == 0
     assert read_bundle(other)["guest0"]["dtb"] == b"dtb"
+
+
+def test_bundle_verb_notes_a_board_without_guests(
+        fake_versatile: list[Path], guestless_versatilepb: None,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert _verb("--board", "versatilepb") == 0
+    assert "versatilepb runs no guests yet" in capsys.readouterr().err
+    assert (paths.BUILD / "versatilepb" / "guests.cpio").is_file()
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The `guests` marker (mamoru.testing.plugin): a test that needs guest support is
-parametrized only over boards whose board.toml has guests. A board without (versatilepb)
-gets no such test at all: deselected, neither run nor reported as skipped."""
+parametrized only over boards whose board.toml has guests, and `guests("arm64")` only over
+those of that architecture (the tests of the arm64 Debian guest). A board left out gets no
+such test at all: deselected, neither run nor reported as skipped."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ import pytest
 @pytest.mark.guests
 def test_needs_guests(board_config):
     assert board_config.board.guests
+
+@pytest.mark.guests("arm64")
+def test_needs_arm64_guests(board_config):
+    assert board_config.board.guests and board_config.board.arch.name == "arm64"
 
 def test_any_board(board_config):
     pass
@@ -37,17 +42,19 @@ def run(tmp_path: Path, *boards: str) -> str:
     return out
 
 
-def test_guest_tests_only_on_boards_with_guests(tmp_path: Path) -> None:
+def test_guest_tests_only_on_boards_of_their_architecture(tmp_path: Path) -> None:
     out = run(tmp_path, "virt-gicv2", "versatilepb")
     assert "test_needs_guests[virt-gicv2] PASSED" in out, out
-    assert "test_needs_guests[versatilepb]" not in out, out
+    assert "test_needs_guests[versatilepb] PASSED" in out, out
+    assert "test_needs_arm64_guests[virt-gicv2] PASSED" in out, out
+    assert "test_needs_arm64_guests[versatilepb]" not in out, out
     assert "test_any_board[versatilepb] PASSED" in out, out
-    assert "3 passed" in out and "skipped" not in out, out
+    assert "5 passed" in out and "skipped" not in out, out
 
 
-def test_only_a_board_without_guests_deselects(tmp_path: Path) -> None:
+def test_only_a_board_of_another_architecture_deselects(tmp_path: Path) -> None:
     out = run(tmp_path, "versatilepb")
     assert "test_any_board[versatilepb] PASSED" in out, out
-    assert "test_needs_guests" not in out.split("short test summary")[0].replace(
-        "test_g.py::test_any_board", ""), out
-    assert "1 passed, 1 deselected" in out and "skipped" not in out, out
+    assert "test_needs_guests[versatilepb] PASSED" in out, out
+    assert "test_needs_arm64_guests" not in out.split("short test summary")[0], out
+    assert "2 passed, 1 deselected" in out and "skipped" not in out, out

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -293,7 +294,18 @@ class Guest:
         return text.replace("\r", "").strip("\n")
 
     def capture(self, dump: Path) -> Capture:
-        self.wait_for(PROMPT, 0, 120)
+        return self.capture_with(
+            dump, kallsyms=r"__arm64_sys_[a-z0-9_]+|vectors|__arm64_compat_sys_[a-z0-9_]+",
+            boot_timeout=120, kallsyms_timeout=60, ram_base=RAM_BASE,
+            stop=self._stop_and_read_registers)
+
+    def capture_with(self, dump: Path, *, kallsyms: str, boot_timeout: float,
+                     kallsyms_timeout: float, ram_base: int,
+                     stop: Callable[[], dict[str, int]]) -> Capture:
+        """The ground truth from the guest's shell (/proc/version, ps, the /proc/kallsyms
+        lines whose names match `kallsyms`), then the vCPU stopped in the kernel (`stop`:
+        its registers) and guest RAM from ram_base saved to dump."""
+        self.wait_for(PROMPT, 0, boot_timeout)
         version = self.run("cat /proc/version")
         ps_text = self.run("ps -o pid,comm")
         ps = []
@@ -301,25 +313,24 @@ class Guest:
             parts = line.split(None, 1)
             if len(parts) == 2 and parts[0].isdigit():
                 ps.append((int(parts[0]), parts[1].strip()))
-        syms = self.run(r"grep -E ' (__arm64_sys_[a-z0-9_]+|vectors|"
-                        r"__arm64_compat_sys_[a-z0-9_]+)$' /proc/kallsyms", timeout=60)
-        kallsyms: dict[int, str] = {}
+        syms = self.run(f"grep -E ' ({kallsyms})$' /proc/kallsyms", timeout=kallsyms_timeout)
+        found: dict[int, str] = {}
         for line in syms.splitlines():
             parts = line.split()
             if len(parts) == 3:
-                kallsyms[int(parts[0], 16)] = parts[2]
-        if not ps or not kallsyms or "Linux version" not in version:
+                found[int(parts[0], 16)] = parts[2]
+        if not ps or not found or "Linux version" not in version:
             raise self.fail("ground truth incomplete")
-        # Let the shell go idle (wfi in the kernel), then stop the vCPU.
+        # Let the shell go idle (the kernel's idle loop), then stop the vCPU.
         time.sleep(0.5)
-        regs = self._stop_and_read_registers()
+        regs = stop()
         qmp = Qmp(self.qmp_path)
         try:
-            qmp.execute("pmemsave", val=RAM_BASE, size=self.mem_mb << 20, filename=str(dump))
+            qmp.execute("pmemsave", val=ram_base, size=self.mem_mb << 20, filename=str(dump))
         finally:
             qmp.close()
-        return Capture(version.strip(), ps, kallsyms, regs, dump, self.mem_mb << 20,
-                       self.transcript())
+        return Capture(version.strip(), ps, found, regs, dump, self.mem_mb << 20,
+                       self.transcript(), {"kallsyms_all": syms})
 
     WANT = ("TTBR0_EL1", "TTBR1_EL1", "TCR_EL1", "SCTLR_EL1", "VBAR_EL1", "SP_EL0", "pc",
             "cpsr")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from vmi_guest import PROMPT, Capture, GdbRemote, Guest, GuestError, Qmp
+from vmi_guest import Capture, GdbRemote, Guest, GuestError
 
 from mamoru import guest_assets, versatilekernel
 
@@ -38,36 +38,10 @@ class VersatileGuest(Guest):
                      "-qmp", f"unix:{self.qmp_path},server=on,wait=off", "-no-reboot"]
 
     def capture(self, dump: Path) -> Capture:
-        self.wait_for(PROMPT, 0, 180)
-        version = self.run("cat /proc/version")
-        ps_text = self.run("ps -o pid,comm")
-        ps = []
-        for line in ps_text.splitlines()[1:]:
-            parts = line.split(None, 1)
-            if len(parts) == 2 and parts[0].isdigit():
-                ps.append((int(parts[0]), parts[1].strip()))
         # ARM's syscall handlers and their wrappers all start with sys_ (OABI ones too).
-        syms = self.run(r"grep -E ' sys_[a-z0-9_]+$' /proc/kallsyms", timeout=120)
-        kallsyms: dict[int, str] = {}
-        names: dict[str, set[int]] = {}
-        for line in syms.splitlines():
-            parts = line.split()
-            if len(parts) == 3:
-                kallsyms[int(parts[0], 16)] = parts[2]
-                names.setdefault(parts[2], set()).add(int(parts[0], 16))
-        if not ps or not kallsyms or "Linux version" not in version:
-            raise self.fail("ground truth incomplete")
-        time.sleep(0.5)
-        regs = self._stop_and_read_cp15()
-        qmp = Qmp(self.qmp_path)
-        try:
-            qmp.execute("pmemsave", val=RAM_BASE, size=MEM_MB << 20, filename=str(dump))
-        finally:
-            qmp.close()
-        cap = Capture(version.strip(), ps, kallsyms, regs, dump, MEM_MB << 20,
-                      self.transcript())
-        cap.extra["kallsyms_all"] = syms
-        return cap
+        return self.capture_with(dump, kallsyms=r"sys_[a-z0-9_]+", boot_timeout=180,
+                                 kallsyms_timeout=120, ram_base=RAM_BASE,
+                                 stop=self._stop_and_read_cp15)
 
     def _stop_and_read_cp15(self) -> dict[str, int]:
         gdb = GdbRemote(self.gdb_port)

@@ -2,10 +2,9 @@
 """A real Linux guest under Mamoru on versatilepb (issue 15, the integration): the versatile
 6.1 kernel, patched, boots in USR mode on the shadow tables to its busybox shell.
 
-One QEMU boot for the module (the guest takes minutes under TCG): a GUESTS build of its own
-(build/versatilepb-guests: the board's defconfig plus CONFIG_GUESTS=y; the board's default
-build keeps GUESTS off until guests are on by default there) and the versatile guest bundle
-(mamoru.versatile_guest, what `./mamoru bundle --board versatilepb` writes). What it checks:
+One QEMU boot for the module (the guest takes minutes under TCG): the board's own build
+(its defconfig has GUESTS on) and its guest bundle, build/versatilepb/guests.cpio (what
+`./mamoru build --board versatilepb` writes: mamoru.versatile_guest). What it checks:
 the guest's boot log through the emulated PL011 (`vserial dump`), its shell through `vserial
 bind`, that touching the hypervisor's memory or a host device from the guest faults inside
 the guest and is reported on the hypervisor's console, the IDS commands against the guest's
@@ -14,45 +13,25 @@ own view, pause/resume and reset.
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from mamoru import bundle, paths, versatile_guest
-from mamoru.boards import config_for
+from mamoru.boards import BoardConfig
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Target, at_state
-from mamoru.testing.options import selected_configs
+from mamoru.testing.guest import bundle_for
 from mamoru.testing.target import qemu_target
 
-OUT = "build/versatilepb-guests"
 GUEST_SHELL_TIMEOUT = 900.0      # boot to shell: 2-3 minutes, more under load
 
-
-def _build() -> Path:
-    out = paths.ROOT / OUT
-    out.mkdir(parents=True, exist_ok=True)
-    defconfig = paths.ROOT / "boards/arm/versatilepb/versatilepb_defconfig"
-    config = out / ".config"
-    want = defconfig.read_text() + "CONFIG_GUESTS=y\n"
-    if not config.exists() or "CONFIG_GUESTS=y" not in config.read_text():
-        config.write_text(want)
-    subprocess.run([str(paths.ROOT / ".venv/bin/scons"), "-Q", "board=versatilepb", f"out={OUT}",
-                    "-j2"], cwd=paths.ROOT, check=True, capture_output=True, text=True)
-    return out
+pytestmark = pytest.mark.guests("arm32")
 
 
 @pytest.fixture(scope="module")
-def v5(request: pytest.FixtureRequest) -> Iterator[Target]:
-    config = config_for("versatilepb")
-    if not any(c.board.name == "versatilepb" for c in selected_configs(request.config)):
-        pytest.skip("versatilepb is not among the selected boards")
-    out = _build()
-    cpio = bundle.write_bundle(out / "guests.cpio", [versatile_guest.versatile_guest()])
-    t = qemu_target(config, initrd=cpio, image=out / "mamoru.img", dtb=out / "versatilepb.dtb")
+def v5(board_config: BoardConfig) -> Iterator[Target]:
+    t = qemu_target(board_config, initrd=bundle_for(board_config))
     t.guest_timeout = GUEST_SHELL_TIMEOUT
     try:
         t.boot()

@@ -17,8 +17,10 @@ Options:
 Markers:
   qemu            needs QEMU itself; skipped with --console
   configs(*ids)   runs only on these board configurations (QEMU)
-  guests          needs guest support: runs only on boards whose board.toml has guests
-                  (not versatilepb yet); never parametrized over the others
+  guests(*arches) needs guest support: runs only on boards whose board.toml has guests,
+                  and with arches (e.g. "arm64") only on boards of those architectures
+                  (the guest tests that need the arm64 Debian guest); never parametrized
+                  over the others
   kconfig(*opts)  skipped where build/<board>/.config has one of the options off
 """
 
@@ -42,8 +44,8 @@ MARKERS = [
     "qemu: needs QEMU itself (a fresh boot, special machine options); skipped with --console",
     "boot: boots a fresh QEMU for this test alone (slower)",
     "configs(*ids): run only on these board configurations (e.g. \"virt-gicv2\", \"rpi3\")",
-    "guests: needs guest support; parametrized only over boards that run guests "
-    "(board.toml guests)",
+    "guests(*arches): needs guest support; parametrized only over boards that run guests "
+    "(board.toml guests), of these architectures when given (e.g. \"arm64\")",
     "kconfig(*options): skip where the board's build/<board>/.config has an option off "
     "(e.g. \"IDS_PROTECT\")",
 ]
@@ -90,9 +92,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         only = metafunc.definition.get_closest_marker("configs")
         if only is not None and not hardware(metafunc.config):
             configs = [c for c in configs if c.id in only.args]
-        # @pytest.mark.guests: not on boards without guest support (nothing to skip there).
-        if metafunc.definition.get_closest_marker("guests") is not None:
-            configs = [c for c in configs if c.board.guests]
+        # @pytest.mark.guests: not on boards without guest support (nothing to skip there),
+        # nor on boards of other architectures when it names some.
+        guests = metafunc.definition.get_closest_marker("guests")
+        if guests is not None:
+            configs = [c for c in configs if c.board.guests
+                       and (not guests.args or c.board.arch.name in guests.args)]
         # Module scope groups a module's tests by config, so shared targets boot once each.
         metafunc.parametrize(
             "board_config", configs, ids=[c.id for c in configs], scope="module"
