@@ -5,11 +5,12 @@ Boots the versatile 6.1 kernel (a) unpatched, directly on `qemu-system-arm -M ve
 -m 256` (its raw Image, the bundle's guest tree and initramfs, placed where the hypervisor
 places them; same command line) and (b) patched, as guest0 under Mamoru (a GUESTS build)
 with the versatilepb guest bundle. For each: boot to the guest's shell prompt, then shell
-loops timed inside the guest (busybox `time`) and by the host's wall clock; under Mamoru
+loops timed inside the guest (busybox `time`), by the host's wall clock and by the QEMU
+process's CPU time (the steadier measure on a shared machine); under Mamoru
 also the traps per second while the guest is idle and while it runs each loop (the
 hypervisor's own counters: `guest list`'s exits, `guest regs`'s traps by kind) and the cost
 of `ids plist` with N extra tasks in the guest. One run of each; prints a table with the
-ratios Mamoru / bare. Run through ./mamoru bench --only v5 [-- --quick].
+ratios Mamoru / bare. Run through ./mamoru bench --only v5 [--no-build] [-- --quick].
 """
 
 from __future__ import annotations
@@ -298,17 +299,20 @@ class StdioShell:
         return text.replace("\r", ""), host, cpu
 
 
-def run_bare(counts: dict[str, int], tmp: Path) -> Side:
-    """The unpatched Image on plain QEMU, placed as the hypervisor places it (QEMU's own
-    -kernel would put a raw Image at 0x10000: PHYS_OFFSET not 2 MiB aligned)."""
+def run_bare(counts: dict[str, int], bundle_path: Path, tmp: Path) -> Side:
+    """The unpatched Image on plain QEMU, with the guest tree and initramfs of the bundle
+    Mamoru boots, placed as the hypervisor places them (QEMU's own -kernel would put a raw
+    Image at 0x10000: PHYS_OFFSET not 2 MiB aligned)."""
     k = versatilekernel.versatile_kernel()
-    spec = versatile_guest.versatile_guest(k)
-    assert spec.dtb is not None
+    guest = bundle.read_bundle(bundle_path)["guest0"]
+    if bundle.image_release(guest["kernel"]) != k.version:
+        raise BenchError(f"{bundle_path}'s kernel is not the cached {k.version}: "
+                         "./mamoru build --board versatilepb")
     dtb, initrd, stub = tmp / "guest.dtb", tmp / "initrd.cpio", tmp / "stub.bin"
-    dtb.write_bytes(spec.dtb)
-    initrd.write_bytes(spec.initrd)
+    dtb.write_bytes(guest["dtb"])
+    initrd.write_bytes(guest["initrd"])
     for prop, value in (("linux,initrd-start", INITRD_GPA),
-                        ("linux,initrd-end", INITRD_GPA + len(spec.initrd))):
+                        ("linux,initrd-end", INITRD_GPA + len(guest["initrd"]))):
         subprocess.run(["fdtput", "-t", "x", str(dtb), "/chosen", prop, f"{value:x}"],
                        check=True)
     stub.write_bytes(struct.pack("<6I", *BOOT_STUB, DTB_GPA, versatile_guest.IMAGE_GPA))
@@ -333,25 +337,20 @@ def run_bare(counts: dict[str, int], tmp: Path) -> Side:
 
 # -- Mamoru ----------------------------------------------------------------------------------
 
-GUESTS_OUT = "build/versatilepb-guests"
+class BenchError(RuntimeError):
+    """Something the benchmark needs is missing; one line."""
 
 
 def mamoru_build() -> tuple[Path, Path]:
-    """(image, dtb) of a versatilepb build with CONFIG_GUESTS=y: the board's own when its
-    configuration has it, else build/versatilepb-guests (made as tests/arm32/run makes it)."""
-    own = paths.BUILD / "versatilepb"
-    if (own / ".config").is_file() and "CONFIG_GUESTS=y" in (own / ".config").read_text():
-        return own / "mamoru.img", own / "versatilepb.dtb"
-    out = paths.ROOT / GUESTS_OUT
-    out.mkdir(parents=True, exist_ok=True)
-    config = out / ".config"
-    defconfig = paths.ROOT / "boards/arm/versatilepb/versatilepb_defconfig"
-    if not config.exists() or "CONFIG_GUESTS=y" not in config.read_text():
-        config.write_text(defconfig.read_text() + "CONFIG_GUESTS=y\n")
-    subprocess.run([str(paths.ROOT / ".venv/bin/scons"), "-Q", "board=versatilepb",
-                    f"out={GUESTS_OUT}", "-j2"], cwd=paths.ROOT, check=True,
-                   capture_output=True, text=True)
-    return out / "mamoru.img", out / "versatilepb.dtb"
+    """(image, guest bundle) of the board's own build (GUESTS is on in its defconfig)."""
+    out = paths.BUILD / "versatilepb"
+    image, cpio, config = out / "mamoru.img", out / "guests.cpio", out / ".config"
+    if not (image.is_file() and cpio.is_file() and config.is_file()):
+        raise BenchError(f"{out} has no image or guest bundle: ./mamoru build --board "
+                         "versatilepb (./mamoru bench builds it unless --no-build)")
+    if "CONFIG_GUESTS=y" not in config.read_text():
+        raise BenchError(f"{config} has no CONFIG_GUESTS=y: Mamoru there runs no guest")
+    return image, cpio
 
 
 class MamoruShell:
@@ -375,13 +374,12 @@ class MamoruShell:
 
 
 @contextmanager
-def mamoru_guest(tmp: Path) -> Iterator[tuple[Console, MamoruShell, Side]]:
+def mamoru_guest() -> Iterator[tuple[Console, MamoruShell, Side]]:
     """(console, guest shell, Side with the boot times) of Mamoru with guest0 at its shell."""
-    image, dtb = mamoru_build()
-    cpio = bundle.write_bundle(tmp / "guests.cpio", [versatile_guest.versatile_guest()])
-    print(f"Mamoru: booting {image.relative_to(paths.ROOT)} with the versatile guest",
-          flush=True)
-    with Qemu(config_for("versatilepb"), initrd=cpio, image=image, dtb=dtb) as q:
+    image, cpio = mamoru_build()
+    print(f"Mamoru: booting {image.relative_to(paths.ROOT)} with "
+          f"{cpio.relative_to(paths.ROOT)}", flush=True)
+    with Qemu(config_for("versatilepb"), initrd=cpio, image=image) as q:
         assert q.console is not None and q.proc is not None
         q.console.wait_prompt(120)
         prompt = time.monotonic() - q.started_at
@@ -409,8 +407,8 @@ def sample(console: Console, what: str, seconds: float) -> TrapRate:
 
 
 def run_mamoru(r: Results, counts: dict[str, int], plist_counts: list[int],
-               sample_s: float, tmp: Path) -> None:
-    with mamoru_guest(tmp) as (console, sh, side):
+               sample_s: float) -> None:
+    with mamoru_guest() as (console, sh, side):
         g = sh.g
         sh.timed("dmesg -n 1", 60)
         side.loops = run_loops(sh, counts)
@@ -455,7 +453,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="shorter loops, 5 s trap samples, ids plist with 0 and 20 tasks")
-    parser.add_argument("--only", choices=("bare", "mamoru"), default=None,
+    parser.add_argument("--side", choices=("bare", "mamoru"), default=None,
                         help="run one side only (no ratios)")
     parser.add_argument("--plist", default=None, metavar="N,N,...",
                         help="extra guest tasks for ids plist (default 0,20,50)")
@@ -474,11 +472,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     r = Results(counts=args.counts)
     r.load.append(("at start", os.getloadavg()))
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.only != "mamoru":
-            r.bare = run_bare(args.counts, Path(tmp))
-        if args.only != "bare":
-            run_mamoru(r, args.counts, args.plist_counts, args.sample, Path(tmp))
+    try:
+        _, cpio = mamoru_build()          # before anything is measured
+        if args.side != "mamoru":
+            with tempfile.TemporaryDirectory() as tmp:
+                r.bare = run_bare(args.counts, cpio, Path(tmp))
+        if args.side != "bare":
+            run_mamoru(r, args.counts, args.plist_counts, args.sample)
+    except BenchError as e:
+        print(f"bench_v5: {e}", file=sys.stderr)
+        return 1
     r.load.append(("at end", os.getloadavg()))
     print(format_report(r))
     return 0

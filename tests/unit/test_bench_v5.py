@@ -43,13 +43,13 @@ PLIST_JSON = """{"type":"process","pid":1,"comm":"init"}
 def test_arguments_full_and_quick(bench: ModuleType) -> None:
     full = bench.parse_args([])
     assert full.counts == bench.FULL_COUNTS and full.plist_counts == [0, 20, 50]
-    assert full.sample == 10.0 and full.only is None
-    quick = bench.parse_args(["--quick", "--plist", "30,0,30", "--only", "bare"])
+    assert full.sample == 10.0 and full.side is None
+    quick = bench.parse_args(["--quick", "--plist", "30,0,30", "--side", "bare"])
     assert quick.counts == bench.QUICK_COUNTS and quick.plist_counts == [0, 30]
-    assert quick.sample == 5.0 and quick.only == "bare"
+    assert quick.sample == 5.0 and quick.side == "bare"
     assert all(quick.counts[k] < full.counts[k] for k in full.counts)
     with pytest.raises(SystemExit):
-        bench.parse_args(["--only", "xen"])
+        bench.parse_args(["--side", "xen"])
 
 
 def test_parses_the_hypervisors_counters(bench: ModuleType) -> None:
@@ -132,3 +132,19 @@ def test_report_of_one_side_has_no_ratios(bench: ModuleType) -> None:
     boot = next(line for line in text.splitlines() if line.startswith("boot to shell s"))
     assert boot.split()[-3:] == ["1.50", "-", "-"]
     assert "traps per second" not in text and "ids plist" not in text
+
+
+def test_needs_the_boards_guests_build(bench: ModuleType, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench.paths, "BUILD", tmp_path)
+    out = tmp_path / "versatilepb"
+    with pytest.raises(bench.BenchError, match="no image or guest bundle"):
+        bench.mamoru_build()
+    out.mkdir()
+    for name in ("mamoru.img", "guests.cpio"):
+        (out / name).write_bytes(b"x")
+    (out / ".config").write_text("CONFIG_BOARD_VERSATILEPB=y\n# CONFIG_GUESTS is not set\n")
+    with pytest.raises(bench.BenchError, match="no CONFIG_GUESTS=y"):
+        bench.mamoru_build()
+    (out / ".config").write_text("CONFIG_BOARD_VERSATILEPB=y\nCONFIG_GUESTS=y\n")
+    assert bench.mamoru_build() == (out / "mamoru.img", out / "guests.cpio")
