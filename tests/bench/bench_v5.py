@@ -51,10 +51,11 @@ LOOPS: dict[str, tuple[str, str]] = {
     "exec": ("fork + exec of an applet (ls)",
              "i=0; while [ $i -lt $N ]; do ls /proc/version > /dev/null; i=$((i+1)); done"),
 }
-# Iterations: under Mamoru a system call costs ~200 times what it does on bare QEMU, a
-# fork + exec ~300 times; these keep each loop under about a minute and a half there.
-FULL_COUNTS = {"arith": 50000, "syscall": 1000, "exec": 40}
-QUICK_COUNTS = {"arith": 10000, "syscall": 200, "exec": 10}
+# Iterations: under Mamoru a system call costs a few hundred times what it does on bare
+# QEMU, and so does a fork + exec; these keep each loop around a minute there (the whole run
+# about 10 minutes on a loaded 2-core machine; --quick about 5).
+FULL_COUNTS = {"arith": 30000, "syscall": 400, "exec": 15}
+QUICK_COUNTS = {"arith": 10000, "syscall": 100, "exec": 5}
 
 # The counters `guest regs` prints on arm32: "traps: svc N (+M fast) undef N pabt N dabt N
 # irq N; emulated N, mmio N" and "shadow: faults N fills N ...". svc is the full SVC traps,
@@ -91,6 +92,7 @@ class TrapRate:
     seconds: float
     exits: int
     kinds: dict[str, int]
+    cpu_s: float = 0.0      # the QEMU process's CPU time over those seconds
 
     def per_s(self, n: int) -> float:
         return n / self.seconds if self.seconds > 0 else 0.0
@@ -200,10 +202,14 @@ def format_report(r: Results) -> str:
                   "(fast + svc + undef + pabt + dabt + irq);",
                   "fast = SVC fast path, svc = full SVC traps; emulated, mmio, fills = "
                   "what the traps did",
-                  f"{'guest doing':<22} {'s':>5} {'exits/s':>8} "
+                  "QEMU CPU % = the QEMU process's CPU time / wall time; us/exit = that CPU "
+                  "time per exit",
+                  f"{'guest doing':<22} {'s':>5} {'CPU %':>6} {'us/exit':>7} {'exits/s':>8} "
                   + " ".join(f"{k:>8}" for k in TRAP_KINDS)]
         for t in r.traps:
-            lines.append(f"{t.what:<22} {t.seconds:>5.1f} {t.per_s(t.exits):>8.0f} "
+            per_exit = t.cpu_s * 1e6 / t.exits if t.exits else 0.0
+            lines.append(f"{t.what:<22} {t.seconds:>5.1f} {t.per_s(t.cpu_s) * 100:>6.0f} "
+                         f"{per_exit:>7.0f} {t.per_s(t.exits):>8.0f} "
                          + " ".join(f"{t.per_s(t.kinds.get(k, 0)):>8.0f}" for k in TRAP_KINDS))
     if r.plist:
         lines += ["", f"ids plist on Mamoru's console (best of {PLIST_RUNS}): console = the "
@@ -391,18 +397,19 @@ def mamoru_guest() -> Iterator[tuple[Console, MamoruShell, Side]]:
         yield q.console, MamoruShell(g, q.proc.pid), side
 
 
-def sample(console: Console, what: str, seconds: float) -> TrapRate:
+def sample(console: Console, pid: int, what: str, seconds: float) -> TrapRate:
     """The counters' growth over `seconds` with the console detached from the guest."""
-    def read() -> tuple[float, int, dict[str, int]]:
+    def read() -> tuple[float, float, int, dict[str, int]]:
         exits = guest_exits(console.command("guest list", timeout=30))
         kinds = trap_counters(console.command("guest regs guest0", timeout=30))
-        return time.monotonic(), exits, kinds
+        return time.monotonic(), process_cpu_s(pid), exits, kinds
 
-    t0, e0, k0 = read()
+    t0, c0, e0, k0 = read()
     time.sleep(seconds)
-    t1, e1, k1 = read()
-    rate = TrapRate(what, t1 - t0, e1 - e0, {k: k1[k] - k0[k] for k in k1})
-    print(f"  {what}: {rate.per_s(rate.exits):.0f} exits/s", flush=True)
+    t1, c1, e1, k1 = read()
+    rate = TrapRate(what, t1 - t0, e1 - e0, {k: k1[k] - k0[k] for k in k1}, c1 - c0)
+    print(f"  {what}: {rate.per_s(rate.exits):.0f} exits/s, QEMU CPU "
+          f"{rate.per_s(rate.cpu_s) * 100:.0f} %", flush=True)
     return rate
 
 
@@ -415,7 +422,7 @@ def run_mamoru(r: Results, counts: dict[str, int], plist_counts: list[int],
         r.mamoru = side
         g.detach()
         time.sleep(2)
-        r.traps.append(sample(console, "idle at its shell", sample_s))
+        r.traps.append(sample(console, sh.pid, "idle at its shell", sample_s))
         for name in counts:
             g.attach(60)
             body = LOOPS[name][1].replace("$N", "1000000000")
@@ -423,7 +430,7 @@ def run_mamoru(r: Results, counts: dict[str, int], plist_counts: list[int],
             m = re.search(r"bg=(\d+)", pid)
             assert m, pid
             g.detach()
-            r.traps.append(sample(console, f"busy: {name} loop", sample_s))
+            r.traps.append(sample(console, sh.pid, f"busy: {name} loop", sample_s))
             g.attach(60)
             sh.timed(f"kill {m.group(1)}; wait", 60)
             g.detach()
@@ -452,16 +459,17 @@ def run_mamoru(r: Results, counts: dict[str, int], plist_counts: list[int],
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="shorter loops, 5 s trap samples, ids plist with 0 and 20 tasks")
+                        help="shorter loops, 5 s trap samples, ids plist with 0 and 10 tasks")
     parser.add_argument("--side", choices=("bare", "mamoru"), default=None,
                         help="run one side only (no ratios)")
     parser.add_argument("--plist", default=None, metavar="N,N,...",
-                        help="extra guest tasks for ids plist (default 0,20,50)")
+                        help="extra guest tasks for ids plist (default 0,10,25: each costs a "
+                        "fork + exec, seconds under Mamoru)")
     parser.add_argument("--sample", type=float, default=None, metavar="S",
                         help="seconds per traps-per-second sample (default 10)")
     args = parser.parse_args(argv)
     args.counts = dict(QUICK_COUNTS if args.quick else FULL_COUNTS)
-    plist = args.plist or ("0,20" if args.quick else "0,20,50")
+    plist = args.plist or ("0,10" if args.quick else "0,10,25")
     args.plist_counts = sorted({int(n) for n in plist.split(",")})
     if args.sample is None:
         args.sample = 5.0 if args.quick else 10.0

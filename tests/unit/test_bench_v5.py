@@ -42,7 +42,7 @@ PLIST_JSON = """{"type":"process","pid":1,"comm":"init"}
 
 def test_arguments_full_and_quick(bench: ModuleType) -> None:
     full = bench.parse_args([])
-    assert full.counts == bench.FULL_COUNTS and full.plist_counts == [0, 20, 50]
+    assert full.counts == bench.FULL_COUNTS and full.plist_counts == [0, 10, 25]
     assert full.sample == 10.0 and full.side is None
     quick = bench.parse_args(["--quick", "--plist", "30,0,30", "--side", "bare"])
     assert quick.counts == bench.QUICK_COUNTS and quick.plist_counts == [0, 30]
@@ -102,7 +102,7 @@ def test_report_with_ratios(bench: ModuleType) -> None:
     r.mamoru = b.Side(60.0, 45.0, 0.5, loops={"arith": b.LoopTime(4.0, 5.5, 4.0),
                                                "syscall": b.LoopTime(40.0, 50.0, 48.0)})
     kinds = b.trap_counters(GUEST_REGS)
-    r.traps = [b.TrapRate("idle at its shell", 10.0, 26847, kinds)]
+    r.traps = [b.TrapRate("idle at its shell", 10.0, 26847, kinds, 5.0)]
     r.plist = [b.PlistPoint(0, 18, 0.100, 0.020), b.PlistPoint(20, 38, 0.110, 0.021)]
     text = b.format_report(r)
     lines = text.splitlines()
@@ -119,9 +119,9 @@ def test_report_with_ratios(bench: ModuleType) -> None:
     assert row("syscall x200, QEMU CPU") == ["0.40", "48.00", "120.00"]
     assert not any(line.startswith("exec x") for line in lines)     # not measured: no row
     idle = next(line for line in lines if line.startswith("idle at its shell")).split()
-    # seconds, exits/s, then TRAP_KINDS per second
-    assert idle[-11:] == ["10.0", "2685", "2500", "100", "30", "4", "50", "1", "120", "45",
-                          "8"]
+    # seconds, QEMU CPU %, us of it per exit, exits/s, then TRAP_KINDS per second
+    assert idle[-13:] == ["10.0", "50", "186", "2685", "2500", "100", "30", "4", "50", "1",
+                          "120", "45", "8"]
     assert "console 0.50 ms, held 0.050 ms" in text
 
 
