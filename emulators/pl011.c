@@ -15,29 +15,7 @@
 #include <mamoru/heap.h>
 #include <mamoru/libc.h>
 
-#define DR 0x000
-#define RSR 0x004
-#define FR 0x018
-#define IBRD 0x024
-#define FBRD 0x028
-#define LCR_H 0x02c
-#define CR 0x030
-#define IFLS 0x034
-#define IMSC 0x038
-#define RIS 0x03c
-#define MIS 0x040
-#define ICR 0x044
-#define DMACR 0x048
-
-#define FR_RXFE (1u << 4)
-#define FR_RXFF (1u << 6)
-#define FR_TXFE (1u << 7)
-#define INT_RX (1u << 4)
-#define INT_TX (1u << 5)
-#define INT_RT (1u << 6)
-#define CR_UARTEN (1u << 0)
-#define CR_TXE (1u << 8)
-#define CR_RXE (1u << 9)
+#include <drivers/hw/pl011.h>
 
 #define RX_FIFO 32
 
@@ -54,9 +32,9 @@ static const uint8_t ids[8] = {0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
 
 static uint32_t raw_status(const struct vpl011 *u)
 {
-	uint32_t ris = INT_TX;          /* transmit FIFO always below its trigger */
+	uint32_t ris = PL011_INT_TX;    /* transmit FIFO always below its trigger */
 	if (u->rx_count)
-		ris |= INT_RX | INT_RT;
+		ris |= PL011_INT_RX | PL011_INT_RT;
 	return ris;
 }
 
@@ -70,7 +48,7 @@ static int uart_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
 	struct vpl011 *u = d->priv;
 	(void)size;
 	switch (off) {
-	case DR:
+	case PL011_DR:
 		*val = 0;
 		if (u->rx_count) {
 			*val = u->rx[u->rx_head];
@@ -79,22 +57,23 @@ static int uart_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
 		}
 		update_irq(u);
 		return 0;
-	case RSR: *val = 0; return 0;
-	case FR:
-		*val = FR_TXFE | (u->rx_count ? 0 : FR_RXFE) | (u->rx_count == RX_FIFO ? FR_RXFF : 0);
+	case PL011_RSR: *val = 0; return 0;
+	case PL011_FR:
+		*val = PL011_FR_TXFE | (u->rx_count ? 0 : PL011_FR_RXFE) |
+		       (u->rx_count == RX_FIFO ? PL011_FR_RXFF : 0);
 		return 0;
-	case IBRD: *val = u->ibrd; return 0;
-	case FBRD: *val = u->fbrd; return 0;
-	case LCR_H: *val = u->lcr_h; return 0;
-	case CR: *val = u->cr; return 0;
-	case IFLS: *val = u->ifls; return 0;
-	case IMSC: *val = u->imsc; return 0;
-	case RIS: *val = raw_status(u); return 0;
-	case MIS: *val = raw_status(u) & u->imsc; return 0;
-	case DMACR: *val = u->dmacr; return 0;
+	case PL011_IBRD: *val = u->ibrd; return 0;
+	case PL011_FBRD: *val = u->fbrd; return 0;
+	case PL011_LCR_H: *val = u->lcr_h; return 0;
+	case PL011_CR: *val = u->cr; return 0;
+	case PL011_IFLS: *val = u->ifls; return 0;
+	case PL011_IMSC: *val = u->imsc; return 0;
+	case PL011_RIS: *val = raw_status(u); return 0;
+	case PL011_MIS: *val = raw_status(u) & u->imsc; return 0;
+	case PL011_DMACR: *val = u->dmacr; return 0;
 	default:
-		if (off >= 0xfe0 && off < 0x1000 && !(off & 3)) {
-			*val = ids[(off - 0xfe0) / 4];
+		if (off >= PL011_PERIPHID0 && off < 0x1000 && !(off & 3)) {
+			*val = ids[(off - PL011_PERIPHID0) / 4];
 			return 0;
 		}
 		*val = 0;       /* reserved: read as zero */
@@ -108,19 +87,19 @@ static int uart_write(struct vdev *d, uint64_t off, unsigned size, uint64_t val)
 	uint32_t v = (uint32_t)val;
 	(void)size;
 	switch (off) {
-	case DR:
+	case PL011_DR:
 		if (u->console)
 			guest_console_put(d->guest, (uint8_t)v);
 		break;
-	case RSR: break;                   /* clears errors: there are none */
-	case IBRD: u->ibrd = v & 0xffff; break;
-	case FBRD: u->fbrd = v & 0x3f; break;
-	case LCR_H: u->lcr_h = v & 0xff; break;
-	case CR: u->cr = v & 0xffff; break;
-	case IFLS: u->ifls = v & 0x3f; break;
-	case IMSC: u->imsc = v & 0x7ff; break;
-	case ICR: break;                   /* conditions are levels recomputed from state */
-	case DMACR: u->dmacr = v & 7; break;
+	case PL011_RSR: break;                   /* clears errors: there are none */
+	case PL011_IBRD: u->ibrd = v & 0xffff; break;
+	case PL011_FBRD: u->fbrd = v & 0x3f; break;
+	case PL011_LCR_H: u->lcr_h = v & 0xff; break;
+	case PL011_CR: u->cr = v & 0xffff; break;
+	case PL011_IFLS: u->ifls = v & 0x3f; break;
+	case PL011_IMSC: u->imsc = v & 0x7ff; break;
+	case PL011_ICR: break;                   /* conditions are levels recomputed from state */
+	case PL011_DMACR: u->dmacr = v & 7; break;
 	default: break;                    /* reserved and ID registers: ignored */
 	}
 	update_irq(u);
@@ -137,7 +116,7 @@ static void uart_reset(struct vdev *d)
 	u->dev = dev;
 	u->irq = irq;
 	u->console = console;
-	u->cr = CR_RXE | CR_TXE;
+	u->cr = PL011_CR_RXE | PL011_CR_TXE;
 	u->lcr_h = 0;
 	u->ifls = 0x12;
 	update_irq(u);          /* nothing masked in: the line goes low */

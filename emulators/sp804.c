@@ -14,28 +14,12 @@
 #include <mamoru/heap.h>
 #include <mamoru/libc.h>
 
+#include <drivers/hw/sp804.h>
+
 #include "vsp804.h"
 
-#define LOAD 0x00
-#define VALUE 0x04
-#define CONTROL 0x08
-#define INTCLR 0x0c
-#define RIS 0x10
-#define MIS 0x14
-#define BGLOAD 0x18
-#define TIMER_STRIDE 0x20
-#define ITCR 0xf00
-#define ITOP 0xf04
-#define PERIPHID0 0xfe0
-
-#define CTL_ONESHOT (1u << 0)
-#define CTL_32BIT (1u << 1)
-#define CTL_PRESCALE_SHIFT 2
-#define CTL_INTEN (1u << 5)
-#define CTL_PERIODIC (1u << 6)
-#define CTL_ENABLE (1u << 7)
 #define CTL_MASK 0xefu            /* bit 4 is reserved */
-#define CTL_RESET CTL_INTEN
+#define CTL_RESET SP804_CTL_INTEN
 
 #define NS_PER_S 1000000000ull
 
@@ -60,7 +44,7 @@ static uint32_t div_of(uint32_t control)
 {
 	/* 00: 1, 01: 16, 10: 256; 11 is undefined in the TRM: taken as 256. */
 	static const uint32_t div[4] = {1, 16, 256, 256};
-	return div[(control >> CTL_PRESCALE_SHIFT) & 3];
+	return div[(control >> SP804_CTL_PRESCALE_SHIFT) & 3];
 }
 
 static uint32_t divider(const struct sp804_timer *t)
@@ -70,20 +54,20 @@ static uint32_t divider(const struct sp804_timer *t)
 
 static uint32_t width_mask(const struct sp804_timer *t)
 {
-	return t->control & CTL_32BIT ? 0xffffffffu : 0xffffu;
+	return t->control & SP804_CTL_32BIT ? 0xffffffffu : 0xffffu;
 }
 
 /* The value the counter takes after it passes zero. */
 static uint64_t reload(const struct sp804_timer *t)
 {
-	return t->control & CTL_PERIODIC ? (t->load & width_mask(t)) : width_mask(t);
+	return t->control & SP804_CTL_PERIODIC ? (t->load & width_mask(t)) : width_mask(t);
 }
 
 /* dec decrements of the counter; RIS rises each time it arrives at zero. */
 static void advance(struct sp804_timer *t, uint64_t dec)
 {
 	uint64_t c = t->count;
-	bool oneshot = t->control & CTL_ONESHOT;
+	bool oneshot = t->control & SP804_CTL_ONESHOT;
 	if (dec == 0 || (oneshot && c == 0))
 		return;                   /* a one-shot timer halts at zero */
 	if (dec <= c) {
@@ -107,7 +91,7 @@ static void advance(struct sp804_timer *t, uint64_t dec)
 
 static void sync_timer(struct sp804_timer *t, uint64_t ticks)
 {
-	if (ticks > t->last_ticks && (t->control & CTL_ENABLE)) {
+	if (ticks > t->last_ticks && (t->control & SP804_CTL_ENABLE)) {
 		uint32_t div = divider(t);
 		uint64_t elapsed = ticks - t->last_ticks + t->phase;
 		t->phase = (uint32_t)(elapsed % div);
@@ -137,7 +121,7 @@ void sp804_reset(struct vsp804 *s, uint32_t freq_hz, uint64_t now_ns)
 
 static bool mis(const struct sp804_timer *t)
 {
-	return t->ris && (t->control & CTL_INTEN);
+	return t->ris && (t->control & SP804_CTL_INTEN);
 }
 
 bool sp804_irq(const struct vsp804 *s)
@@ -147,11 +131,11 @@ bool sp804_irq(const struct vsp804 *s)
 
 static uint64_t timer_next_event(const struct vsp804 *s, const struct sp804_timer *t)
 {
-	if (!(t->control & CTL_ENABLE) || !(t->control & CTL_INTEN) || t->ris)
+	if (!(t->control & SP804_CTL_ENABLE) || !(t->control & SP804_CTL_INTEN) || t->ris)
 		return SP804_NO_EVENT;
 	uint64_t steps = t->count;
 	if (steps == 0) {
-		if (t->control & CTL_ONESHOT)
+		if (t->control & SP804_CTL_ONESHOT)
 			return SP804_NO_EVENT;
 		steps = reload(t) + 1;    /* through the reload and down again */
 	}
@@ -169,26 +153,26 @@ int sp804_read(struct vsp804 *s, uint32_t off, unsigned size, uint64_t now_ns, u
 	if (size != 4 || (off & 3))
 		return -1;
 	*val = 0;
-	if (off < 2 * TIMER_STRIDE) {
+	if (off < 2 * SP804_TIMER_STRIDE) {
 		sp804_sync(s, now_ns);
-		const struct sp804_timer *t = &s->t[off / TIMER_STRIDE];
-		switch (off % TIMER_STRIDE) {
-		case LOAD:
-		case BGLOAD: *val = t->load; break;
-		case VALUE: *val = t->count; break;
-		case CONTROL: *val = t->control; break;
-		case RIS: *val = t->ris; break;
-		case MIS: *val = mis(t); break;
-		case INTCLR: break;       /* write-only */
+		const struct sp804_timer *t = &s->t[off / SP804_TIMER_STRIDE];
+		switch (off % SP804_TIMER_STRIDE) {
+		case SP804_LOAD:
+		case SP804_BGLOAD: *val = t->load; break;
+		case SP804_VALUE: *val = t->count; break;
+		case SP804_CONTROL: *val = t->control; break;
+		case SP804_RIS: *val = t->ris; break;
+		case SP804_MIS: *val = mis(t); break;
+		case SP804_INTCLR: break;       /* write-only */
 		default: s->unknown_accesses++; break;
 		}
 		return 0;
 	}
-	if (off >= PERIPHID0 && off < 0x1000)
-		*val = sp804_ids[(off - PERIPHID0) / 4];
-	else if (off == ITCR)
+	if (off >= SP804_PERIPHID0 && off < 0x1000)
+		*val = sp804_ids[(off - SP804_PERIPHID0) / 4];
+	else if (off == SP804_ITCR)
 		*val = s->itcr;
-	else if (off == ITOP)
+	else if (off == SP804_ITOP)
 		*val = 0;                 /* write-only */
 	else
 		s->unknown_accesses++;
@@ -199,40 +183,40 @@ int sp804_write(struct vsp804 *s, uint32_t off, unsigned size, uint64_t now_ns, 
 {
 	if (size != 4 || (off & 3))
 		return -1;
-	if (off < 2 * TIMER_STRIDE) {
+	if (off < 2 * SP804_TIMER_STRIDE) {
 		sp804_sync(s, now_ns);
-		struct sp804_timer *t = &s->t[off / TIMER_STRIDE];
-		switch (off % TIMER_STRIDE) {
-		case LOAD:
+		struct sp804_timer *t = &s->t[off / SP804_TIMER_STRIDE];
+		switch (off % SP804_TIMER_STRIDE) {
+		case SP804_LOAD:
 			/* Loads the counter at once, restarting the prescaler. */
 			t->load = val;
 			t->count = val & width_mask(t);
 			t->phase = 0;
 			break;
-		case BGLOAD: t->load = val; break;   /* taken at the next reload */
-		case CONTROL: {
+		case SP804_BGLOAD: t->load = val; break;   /* taken at the next reload */
+		case SP804_CONTROL: {
 			uint32_t old = t->control;
 			t->control = val & CTL_MASK;
 			t->count &= width_mask(t);
 			/* Enabling, or a new prescaler, starts a fresh prescaler period:
 			 * ticks counted towards /256 are not decrements at /1. */
-			if (!(old & CTL_ENABLE) || divider(t) != div_of(old))
+			if (!(old & SP804_CTL_ENABLE) || divider(t) != div_of(old))
 				t->phase = 0;
 			break;
 		}
-		case INTCLR: t->ris = false; break;
-		case VALUE:
-		case RIS:
-		case MIS: break;          /* read-only */
+		case SP804_INTCLR: t->ris = false; break;
+		case SP804_VALUE:
+		case SP804_RIS:
+		case SP804_MIS: break;          /* read-only */
 		default: s->unknown_accesses++; break;
 		}
 		return 0;
 	}
-	if (off == ITCR)
+	if (off == SP804_ITCR)
 		s->itcr = val & 1;
-	else if (off == ITOP)
+	else if (off == SP804_ITOP)
 		s->itop = val & 3;
-	else if (off < PERIPHID0)
+	else if (off < SP804_PERIPHID0)
 		s->unknown_accesses++;
 	return 0;
 }

@@ -18,18 +18,11 @@
 #include <mamoru/console.h>
 #include <mamoru/irq.h>
 
-#define VIC_IRQSTATUS 0x000
-#define VIC_INTSELECT 0x00c
-#define VIC_INTENABLE 0x010
-#define VIC_INTENCLEAR 0x014
-#define VIC_SOFTINTCLEAR 0x01c
-#define VIC_PROTECTION 0x020
+#include <drivers/hw/pl190.h>
+#include <drivers/hw/versatile_sic.h>
+
 #define VIC_SIZE_MIN 0x024
 
-#define SIC_STATUS 0x00
-#define SIC_ENSET 0x08
-#define SIC_ENCLR 0x0c
-#define SIC_PICENCLR 0x24
 #define SIC_SIZE_MIN 0x28
 
 #define VIC_LINE_SIC 31u
@@ -65,10 +58,10 @@ static int pl190_init(const struct fdt *fdt, int node)
 		return err;
 	}
 	/* Everything off and routed to IRQ (not FIQ); privileged access only. */
-	mmio_write32(ic.vic + VIC_INTENCLEAR, 0xffffffffu);
-	mmio_write32(ic.vic + VIC_INTSELECT, 0);
-	mmio_write32(ic.vic + VIC_SOFTINTCLEAR, 0xffffffffu);
-	mmio_write32(ic.vic + VIC_PROTECTION, 1);
+	mmio_write32(ic.vic + PL190_INTENCLEAR, 0xffffffffu);
+	mmio_write32(ic.vic + PL190_INTSELECT, 0);
+	mmio_write32(ic.vic + PL190_SOFTINTCLEAR, 0xffffffffu);
+	mmio_write32(ic.vic + PL190_PROTECTION, 1);
 
 	ic.sic_node = fdt_find_compatible(fdt, -1, COMPAT_SIC);
 	if (ic.sic_node >= 0) {
@@ -79,7 +72,7 @@ static int pl190_init(const struct fdt *fdt, int node)
 		}
 		mmio_write32(ic.sic + SIC_ENCLR, 0xffffffffu);
 		mmio_write32(ic.sic + SIC_PICENCLR, 0xffffffffu);
-		mmio_write32(ic.vic + VIC_INTENABLE, 1u << VIC_LINE_SIC);
+		mmio_write32(ic.vic + PL190_INTENABLE, 1u << VIC_LINE_SIC);
 	}
 	return 0;
 }
@@ -87,7 +80,7 @@ static int pl190_init(const struct fdt *fdt, int node)
 static void pl190_enable(unsigned irq)
 {
 	if (irq < IRQ_SIC_BASE)
-		mmio_write32(ic.vic + VIC_INTENABLE, 1u << irq);
+		mmio_write32(ic.vic + PL190_INTENABLE, 1u << irq);
 	else if (irq < IRQ_LIMIT && ic.sic)
 		mmio_write32(ic.sic + SIC_ENSET, 1u << (irq - IRQ_SIC_BASE));
 }
@@ -95,7 +88,7 @@ static void pl190_enable(unsigned irq)
 static void pl190_disable(unsigned irq)
 {
 	if (irq < IRQ_SIC_BASE && !(irq == VIC_LINE_SIC && ic.sic))
-		mmio_write32(ic.vic + VIC_INTENCLEAR, 1u << irq);
+		mmio_write32(ic.vic + PL190_INTENCLEAR, 1u << irq);
 	else if (irq >= IRQ_SIC_BASE && irq < IRQ_LIMIT && ic.sic)
 		mmio_write32(ic.sic + SIC_ENCLR, 1u << (irq - IRQ_SIC_BASE));
 }
@@ -107,7 +100,7 @@ static unsigned lowest_bit(uint32_t v)
 
 static unsigned pl190_ack(void)
 {
-	uint32_t pending = mmio_read32(ic.vic + VIC_IRQSTATUS);
+	uint32_t pending = mmio_read32(ic.vic + PL190_IRQSTATUS);
 	if (ic.sic && (pending & (1u << VIC_LINE_SIC))) {
 		uint32_t s = mmio_read32(ic.sic + SIC_STATUS);
 		if (s)

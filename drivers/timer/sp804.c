@@ -10,18 +10,9 @@
 #include <mamoru/console.h>
 #include <mamoru/irq.h>
 
-#define T1 0x00                  /* timer 1's registers; timer 2's are 0x20 above */
-#define T2 0x20
-#define T_LOAD 0x00
-#define T_VALUE 0x04
-#define T_CONTROL 0x08
-#define T_INTCLR 0x0c
-#define SP804_SIZE_MIN 0x40
+#include <drivers/hw/sp804.h>
 
-#define CTRL_32BIT (1u << 1)
-#define CTRL_IE (1u << 5)
-#define CTRL_PERIODIC (1u << 6)
-#define CTRL_ENABLE (1u << 7)
+#define SP804_SIZE_MIN 0x40
 
 #define DEFAULT_HZ 1000000u      /* TIMCLK on the Versatile boards and in QEMU */
 
@@ -39,7 +30,7 @@ static uint64_t counter(void)
 	uint32_t cpsr;
 	__asm__ volatile("mrs %0, cpsr\n\torr r12, %0, #0x80\n\tmsr cpsr_c, r12"
 			 : "=r"(cpsr) : : "r12", "memory", "cc");
-	uint32_t now = mmio_read32(base + T2 + T_VALUE);
+	uint32_t now = mmio_read32(base + SP804_TIMER2 + SP804_VALUE);
 	count += (uint32_t)(last - now);      /* counts down */
 	last = now;
 	uint64_t c = count;
@@ -59,7 +50,7 @@ static void timer_tick(unsigned irq, void *arg)
 {
 	(void)irq;
 	(void)arg;
-	mmio_write32(base + T1 + T_INTCLR, 1);
+	mmio_write32(base + SP804_INTCLR, 1);
 	ticks++;
 	(void)counter();
 }
@@ -96,16 +87,18 @@ int timer_init(const void *fdtp)
 	if (irq_register(irq, "timer (SP804)", timer_tick, NULL))
 		return -1;
 
-	mmio_write32(base + T2 + T_CONTROL, 0);
-	mmio_write32(base + T2 + T_LOAD, 0xffffffffu);
-	mmio_write32(base + T2 + T_CONTROL, CTRL_ENABLE | CTRL_32BIT);   /* free-running */
-	last = mmio_read32(base + T2 + T_VALUE);
+	mmio_write32(base + SP804_TIMER2 + SP804_CONTROL, 0);
+	mmio_write32(base + SP804_TIMER2 + SP804_LOAD, 0xffffffffu);
+	/* timer 2 counts down freely */
+	mmio_write32(base + SP804_TIMER2 + SP804_CONTROL, SP804_CTL_ENABLE | SP804_CTL_32BIT);
+	last = mmio_read32(base + SP804_TIMER2 + SP804_VALUE);
 	count = 0;
 
-	mmio_write32(base + T1 + T_CONTROL, 0);
-	mmio_write32(base + T1 + T_INTCLR, 1);
-	mmio_write32(base + T1 + T_LOAD, (uint32_t)(freq / CONFIG_TIMER_HZ));
-	mmio_write32(base + T1 + T_CONTROL, CTRL_ENABLE | CTRL_PERIODIC | CTRL_IE | CTRL_32BIT);
+	mmio_write32(base + SP804_CONTROL, 0);
+	mmio_write32(base + SP804_INTCLR, 1);
+	mmio_write32(base + SP804_LOAD, (uint32_t)(freq / CONFIG_TIMER_HZ));
+	mmio_write32(base + SP804_CONTROL,
+	             SP804_CTL_ENABLE | SP804_CTL_PERIODIC | SP804_CTL_INTEN | SP804_CTL_32BIT);
 	irq_enable(irq);
 	return 0;
 }

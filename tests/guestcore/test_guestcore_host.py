@@ -6,21 +6,16 @@ device tree, and which guest gets the CPU (core/guest_sched.c)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from mamoru import paths
 from mamoru.guest_platform import GuestPlatform, device_tree_source
-from mamoru.testing.fuzz import fuzz_seconds
+from mamoru.testing.fuzz import run_fuzzer
+from mamoru.testing.hostcheck import SAN_ENV, build_host, checks_passed
 
-HOST_BIN = paths.ROOT / "build" / "host" / "guestcore"
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
-FUZZ_SECONDS = fuzz_seconds()
 MIB = 1 << 20
 U64 = (1 << 64) - 1
 
@@ -28,11 +23,7 @@ U64 = (1 << 64) - 1
 @pytest.fixture(scope="module")
 def host_bin() -> Path:
     """Builds the host programs (scons host) once for this module."""
-    scons = paths.ROOT / ".venv" / "bin" / "scons"
-    cmd = [str(scons) if scons.exists() else "scons", "-Q", "-j2", "host"]
-    r = subprocess.run(cmd, cwd=paths.ROOT, capture_output=True, text=True, check=False)
-    assert r.returncode == 0, f"scons host failed:\n{r.stdout}\n{r.stderr}"
-    return HOST_BIN
+    return build_host("guestcore")
 
 
 def run(prog: Path, *args: object) -> subprocess.CompletedProcess[str]:
@@ -95,24 +86,15 @@ def test_layout_cases_load_contract_and_random_run(host_bin: Path) -> None:
     earlier boot's contents gone) and a million seeded random layouts, each accepted one
     checked to lie inside RAM without overlaps."""
     r = run(host_bin / "layout_test")
-    assert r.returncode == 0 and r.stdout.strip().endswith("layout_test: ok"), r.stdout + r.stderr
+    checks_passed(r, "layout_test", 20)
 
 
 @pytest.mark.skipif(shutil.which("clang") is None, reason="clang (libFuzzer) not installed")
 def test_layout_fuzz_short(host_bin: Path, tmp_path: Path) -> None:
-    prog = host_bin / "layout_fuzz"
-    assert prog.exists(), "layout_fuzz was not built (clang present?)"
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for i, args in enumerate([(0x4000_0000, 32 * MIB, 0, 4 * MIB, 4 * MIB, 8 * MIB, 4096),
-                              *HOSTILE.values()]):
-        (corpus / f"seed{i}").write_bytes(b"".join(v.to_bytes(8, "little") for v in args))
-    r = subprocess.run([str(prog), str(corpus), f"-max_total_time={FUZZ_SECONDS}",
-                        "-max_len=56", "-print_final_stats=1", f"-artifact_prefix={tmp_path}/"],
-                       capture_output=True, text=True, timeout=FUZZ_SECONDS + 120, check=False)
-    tail = "\n".join(r.stderr.splitlines()[-30:])
-    assert r.returncode == 0, f"layout_fuzz found a problem (exit {r.returncode}):\n{tail}"
-    assert "stat::number_of_executed_units" in r.stderr, tail
+    seeds = [b"".join(v.to_bytes(8, "little") for v in args)
+             for args in [(0x4000_0000, 32 * MIB, 0, 4 * MIB, 4 * MIB, 8 * MIB, 4096),
+                          *HOSTILE.values()]]
+    run_fuzzer(host_bin / "layout_fuzz", tmp_path, seeds, "-max_len=56")
 
 
 # --- emulated devices ------------------------------------------------------------------
@@ -122,14 +104,14 @@ def test_vgic_distributor_registers(host_bin: Path, tmp_path: Path) -> None:
     """Byte and word access rules, out-of-range offsets, SGIR target filters, SPENDSGIR,
     enable/pending/active, ITARGETSR, ICFGR, reset; the PL011's SPI through arch_guest_irq."""
     r = run(host_bin / "vgic_test", "regs", dtb(tmp_path, device_tree_source(GuestPlatform())))
-    assert r.returncode == 0 and r.stdout.strip() == "vgic_test: ok", r.stdout + r.stderr
+    checks_passed(r, "vgic_test", 50, only=True)
 
 
 def test_pl011_emulator(host_bin: Path, tmp_path: Path) -> None:
     """Registers after reset, the AMBA IDs, widths, transmit to the console ring, the
     32-byte receive FIFO, the interrupt line's level."""
     r = run(host_bin / "pl011_test", dtb(tmp_path, device_tree_source(GuestPlatform())))
-    assert r.returncode == 0 and r.stdout.strip() == "pl011_test: ok", r.stdout + r.stderr
+    checks_passed(r, "pl011_test", 20, only=True)
 
 
 def probe(host_bin: Path, tmp_path: Path, source: str) -> str:
@@ -193,8 +175,7 @@ def test_vserial_escape_and_a_guest_that_reads_nothing(host_bin: Path) -> None:
     """ESC x q detaches even after 10000 bytes the guest never took; other escapes pass
     through; a slow reader gets queued bytes in order."""
     r = run(host_bin / "vserial_test")
-    assert r.returncode == 0 and r.stdout.strip().endswith("vserial_test: ok"), \
-        r.stdout + r.stderr
+    checks_passed(r, "vserial_test", 5)
 
 
 # --- scheduling ------------------------------------------------------------------------
@@ -202,4 +183,4 @@ def test_vserial_escape_and_a_guest_that_reads_nothing(host_bin: Path) -> None:
 
 def test_an_idle_guest_does_not_stop_the_others(host_bin: Path) -> None:
     r = run(host_bin / "sched_test")
-    assert r.returncode == 0 and r.stdout.strip() == "sched_test: ok", r.stdout + r.stderr
+    checks_passed(r, "sched_test", 5, only=True)

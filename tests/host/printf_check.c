@@ -11,19 +11,16 @@
 
 #include <mamoru/libc.h>
 
-static int checks, failures;
+#include "hostcheck.h"
 
 static void compare(const char *fmt, const char *got, int got_n, const char *want, int want_n)
 {
-	checks++;
-	if (got_n != want_n || strcmp(got, want) != 0) {
-		failures++;
-		printf("FAIL %-16s got %d \"%s\" want %d \"%s\"\n", fmt, got_n, got, want_n, want);
-	}
+	CHECK_MSG(got_n == want_n && strcmp(got, want) == 0, "%-16s got %d \"%s\" want %d \"%s\"",
+		  fmt, got_n, got, want_n, want);
 }
 
 /* Checks one format at full size and truncated to a few buffer sizes. */
-#define CHECK(fmt, ...)                                                                  \
+#define CHECK_FORMAT(fmt, ...)                                                           \
 	do {                                                                             \
 		static const size_t sizes[] = { 256, 0, 1, 2, 5 };                       \
 		for (size_t i_ = 0; i_ < sizeof(sizes) / sizeof(sizes[0]); i_++) {       \
@@ -47,51 +44,51 @@ static void compare(const char *fmt, const char *got, int got_n, const char *wan
 
 static void check_formats(void)
 {
-	CHECK("%s", "plain");
-	CHECK("%d|%i", 0, -1);
-	CHECK("%d", 2147483647);
-	CHECK("%d", (int)-2147483647 - 1);
-	CHECK("%u", 4294967295u);
-	CHECK("%x %X", 0xdeadbeefu, 0xdeadbeefu);
-	CHECK("%lx", 0xfedcba9876543210ul);
-	CHECK("%llx", 0x0123456789abcdefull);
-	CHECK("%lld", (long long)-9223372036854775807ll - 1);
-	CHECK("%llu", 18446744073709551615ull);
-	CHECK("%ld", -123456789012l);
-	CHECK("%zu", (size_t)12345);
-	CHECK("%zx", (size_t)0xabc);
-	CHECK("%zd", (ssize_t)-5);
-	CHECK("%hhu", 300);
-	CHECK("%hd", 70000);
-	CHECK("[%5d]", 42);
-	CHECK("[%-5d]", 42);
-	CHECK("[%05d]", 42);
-	CHECK("[%05d]", -42);
+	CHECK_FORMAT("%s", "plain");
+	CHECK_FORMAT("%d|%i", 0, -1);
+	CHECK_FORMAT("%d", 2147483647);
+	CHECK_FORMAT("%d", (int)-2147483647 - 1);
+	CHECK_FORMAT("%u", 4294967295u);
+	CHECK_FORMAT("%x %X", 0xdeadbeefu, 0xdeadbeefu);
+	CHECK_FORMAT("%lx", 0xfedcba9876543210ul);
+	CHECK_FORMAT("%llx", 0x0123456789abcdefull);
+	CHECK_FORMAT("%lld", (long long)-9223372036854775807ll - 1);
+	CHECK_FORMAT("%llu", 18446744073709551615ull);
+	CHECK_FORMAT("%ld", -123456789012l);
+	CHECK_FORMAT("%zu", (size_t)12345);
+	CHECK_FORMAT("%zx", (size_t)0xabc);
+	CHECK_FORMAT("%zd", (ssize_t)-5);
+	CHECK_FORMAT("%hhu", 300);
+	CHECK_FORMAT("%hd", 70000);
+	CHECK_FORMAT("[%5d]", 42);
+	CHECK_FORMAT("[%-5d]", 42);
+	CHECK_FORMAT("[%05d]", 42);
+	CHECK_FORMAT("[%05d]", -42);
 	CHECK_NOWARN("[%-05d]", -42);
-	CHECK("[%08x]", 0xbeefu);
-	CHECK("[%016lx]", 0x1234ul);
-	CHECK("[%+d] [% d]", 5, 5);
-	CHECK("[%#x] [%#X] [%#x]", 255u, 255u, 0u);
-	CHECK("[%#010x]", 255u);
-	CHECK("[%.3d] [%.0d] [%5.3d]", 7, 0, -7);
+	CHECK_FORMAT("[%08x]", 0xbeefu);
+	CHECK_FORMAT("[%016lx]", 0x1234ul);
+	CHECK_FORMAT("[%+d] [% d]", 5, 5);
+	CHECK_FORMAT("[%#x] [%#X] [%#x]", 255u, 255u, 0u);
+	CHECK_FORMAT("[%#010x]", 255u);
+	CHECK_FORMAT("[%.3d] [%.0d] [%5.3d]", 7, 0, -7);
 	CHECK_NOWARN("[%08.3d]", 7);
-	CHECK("[%10s]", "right");
-	CHECK("[%-10s]", "left");
-	CHECK("[%.3s]", "truncate");
-	CHECK("[%-8.2s]", "ab cd");
-	CHECK("[%*d] [%-*d]", 6, 1, 6, 2);
-	CHECK("[%*d]", -6, 3);
-	CHECK("[%.*s]", 2, "xyz");
-	CHECK("[%.*s]", -1, "xyz");
-	CHECK("[%c%c%c]", 'a', 'b', 'c');
-	CHECK("[%3c] [%-3c]", 'x', 'y');
-	CHECK("100%% done%s", "");
-	CHECK("%s=%d (%s)", "name", 3, "x");
-	CHECK("%p", (void *)0x1234);
-	CHECK("[%20p] [%-20p]", (void *)0xffff0000ul, (void *)0x10ul);
-	CHECK("%s", "a long string that is longer than the small buffers used for truncation");
-	CHECK("  %-10s %s", "help", "summary");
-	CHECK("  %-10s %s", "averylongname", "summary");
+	CHECK_FORMAT("[%10s]", "right");
+	CHECK_FORMAT("[%-10s]", "left");
+	CHECK_FORMAT("[%.3s]", "truncate");
+	CHECK_FORMAT("[%-8.2s]", "ab cd");
+	CHECK_FORMAT("[%*d] [%-*d]", 6, 1, 6, 2);
+	CHECK_FORMAT("[%*d]", -6, 3);
+	CHECK_FORMAT("[%.*s]", 2, "xyz");
+	CHECK_FORMAT("[%.*s]", -1, "xyz");
+	CHECK_FORMAT("[%c%c%c]", 'a', 'b', 'c');
+	CHECK_FORMAT("[%3c] [%-3c]", 'x', 'y');
+	CHECK_FORMAT("100%% done%s", "");
+	CHECK_FORMAT("%s=%d (%s)", "name", 3, "x");
+	CHECK_FORMAT("%p", (void *)0x1234);
+	CHECK_FORMAT("[%20p] [%-20p]", (void *)0xffff0000ul, (void *)0x10ul);
+	CHECK_FORMAT("%s", "a long string that is longer than the small buffers used for truncation");
+	CHECK_FORMAT("  %-10s %s", "help", "summary");
+	CHECK_FORMAT("  %-10s %s", "averylongname", "summary");
 }
 
 static void check_null_string(void)
@@ -99,12 +96,8 @@ static void check_null_string(void)
 	char buf[32];
 	const char *volatile null = NULL;
 
-	checks++;
 	m_snprintf(buf, sizeof(buf), "%s", null);
-	if (strcmp(buf, "(null)") != 0) {
-		failures++;
-		printf("FAIL %%s NULL: got \"%s\"\n", buf);
-	}
+	CHECK_MSG(strcmp(buf, "(null)") == 0, "%%s NULL: got \"%s\"", buf);
 }
 
 /* Output far longer than any buffer: the length must still be exact. */
@@ -115,12 +108,9 @@ static void check_long(void)
 	int n;
 
 	memset(big, 'q', sizeof(big) - 1);
-	checks++;
 	n = m_snprintf(small, sizeof(small), "<%s|%4000d>", big, 1);
-	if (n != (int)(sizeof(big) - 1) + 4000 + 3 || strlen(small) != sizeof(small) - 1) {
-		failures++;
-		printf("FAIL long output: n=%d\n", n);
-	}
+	CHECK_MSG(n == (int)(sizeof(big) - 1) + 4000 + 3 && strlen(small) == sizeof(small) - 1,
+		  "long output: n=%d", n);
 }
 
 static void check_parse(void)
@@ -142,17 +132,10 @@ static void check_parse(void)
 		uint64_t v = 0xaaaa;
 		int r = parse_u64(t[i].s, &v);
 
-		checks++;
-		if (r != t[i].ret || (r == 0 && v != t[i].v)) {
-			failures++;
-			printf("FAIL parse_u64(\"%s\") = %d, %llu\n", t[i].s, r, (unsigned long long)v);
-		}
+		CHECK_MSG(r == t[i].ret && (r != 0 || v == t[i].v), "parse_u64(\"%s\") = %d, %llu",
+			  t[i].s, r, (unsigned long long)v);
 	}
-	checks++;
-	if (parse_u64(NULL, &(uint64_t){ 0 }) != -1) {
-		failures++;
-		printf("FAIL parse_u64(NULL)\n");
-	}
+	CHECK(parse_u64(NULL, &(uint64_t){ 0 }) == -1);
 }
 
 /* str_escape: guest text made safe for a terminal, never half an escape. */
@@ -182,17 +165,10 @@ static void check_escape(void)
 		char out[64];
 		memset(out, '#', sizeof(out));
 		size_t n = str_escape(out, t[i].size, t[i].in, t[i].len, t[i].flags);
-		checks++;
-		if (strcmp(out, t[i].out) != 0 || n != strlen(t[i].out)) {
-			failures++;
-			printf("FAIL str_escape case %zu: got \"%s\" (%zu)\n", i, out, n);
-		}
+		CHECK_MSG(strcmp(out, t[i].out) == 0 && n == strlen(t[i].out),
+			  "str_escape case %zu: got \"%s\" (%zu)", i, out, n);
 	}
-	checks++;
-	if (str_escape(NULL, 0, "x", 1, 0) != 0) {
-		failures++;
-		printf("FAIL str_escape with size 0\n");
-	}
+	CHECK(str_escape(NULL, 0, "x", 1, 0) == 0);
 }
 
 /* json_escape: the inside of a JSON string, whatever the bytes; never half an escape. */
@@ -217,17 +193,10 @@ static void check_json_escape(void)
 		char out[64];
 		memset(out, '#', sizeof(out));
 		size_t n = json_escape(out, t[i].size, t[i].in, t[i].len);
-		checks++;
-		if (strcmp(out, t[i].out) != 0 || n != strlen(t[i].out)) {
-			failures++;
-			printf("FAIL json_escape case %zu: got \"%s\" (%zu)\n", i, out, n);
-		}
+		CHECK_MSG(strcmp(out, t[i].out) == 0 && n == strlen(t[i].out),
+			  "json_escape case %zu: got \"%s\" (%zu)", i, out, n);
 	}
-	checks++;
-	if (json_escape(NULL, 0, "x", 1) != 0) {
-		failures++;
-		printf("FAIL json_escape with size 0\n");
-	}
+	CHECK(json_escape(NULL, 0, "x", 1) == 0);
 }
 
 int main(void)
@@ -238,6 +207,5 @@ int main(void)
 	check_null_string();
 	check_long();
 	check_parse();
-	printf("printf_check: %d checks, %d failures\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_summary("printf_check");
 }

@@ -5,16 +5,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hostprog import DATA, HOST, build_host
+from hostprog import DATA
+
+from mamoru.testing.hostcheck import build_host
 
 
 @pytest.fixture(scope="session")
 def host_build() -> Path:
     """Builds the host programs once; returns build/host."""
-    res = build_host()
-    if res.returncode != 0:
-        pytest.fail(f"scons host failed:\n{res.stdout}\n{res.stderr}")
-    return HOST
+    return build_host()
 
 
 @pytest.fixture(scope="session")

@@ -1,32 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Running the host programs of `scons host` (build/host/) under the sanitizers."""
-import os
 import subprocess
-import sys
 from collections.abc import Iterable
 from pathlib import Path
+
+from mamoru.testing.hostcheck import SAN_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = ROOT / "build" / "host"
 DATA = Path(__file__).resolve().parent / "data"
-
-# Sanitizer reports go to stderr and use their own exit codes, so they can
-# never pass for the programs' own "exit 1 with error:" results.
-SAN_ENV = dict(os.environ,
-               ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
-
-
-def scons_cmd() -> list[str]:
-    venv_scons = ROOT / ".venv" / "bin" / "scons"
-    if venv_scons.exists():
-        return [str(venv_scons)]
-    return [sys.executable, "-m", "SCons"]
-
-
-def build_host() -> subprocess.CompletedProcess:
-    return subprocess.run([*scons_cmd(), "-C", str(ROOT), "-Q", "host"],
-                          capture_output=True, text=True)
 
 
 def run_prog(host: Path, name: str, args: Iterable[object] = (), stdin: bytes = b"",

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""The cached kernel lookups (mamoru.tinykernel, mamoru.versatilekernel) on fake cache
-directories: only a finished build of the current FRAGMENT is used, found by its directory
-name without asking apt; a build of another FRAGMENT is ignored (and left alone), whatever
-the old `current` file names; an unfinished build (no .ok) is not used; the newest wins."""
+"""The cached kernel lookups (mamoru.tinykernel, mamoru.versatilekernel; mamoru.kernelbuild)
+on fake cache directories: only a finished build of the current FRAGMENT is used, found by
+its directory name without asking apt; a build of another FRAGMENT is ignored (and left
+alone), whatever the old `current` file names; an unfinished build (no .ok) is not used; the
+newest wins."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mamoru import debian, tinykernel, versatilekernel
+from mamoru import debian, kernelbuild, tinykernel, versatilekernel
 
 RELEASE = "6.1.999-test"
 
@@ -26,7 +27,7 @@ def _fake_build(root: Path, name: str, files: list[str], *, ok: bool = True,
     for f in files:
         (d / f.format(r=RELEASE)).write_bytes(b"x")
     if ok:
-        tinykernel.write_stamp(d, {"release": RELEASE, "package": "fake.deb"})
+        kernelbuild.write_stamp(d, {"release": RELEASE, "package": "fake.deb"})
         if mtime is not None:
             os.utime(d / ".ok", (mtime, mtime))
     return d
@@ -116,7 +117,7 @@ def test_a_stale_build_is_rebuilt_not_used(tmp_path: Path, monkeypatch: pytest.M
 def test_the_stamp_records_the_fragment_and_is_written_whole(tmp_path: Path) -> None:
     d = tmp_path / "b"
     d.mkdir()
-    tinykernel.write_stamp(d, {"release": RELEASE, "fragment": "abc"})
+    kernelbuild.write_stamp(d, {"release": RELEASE, "fragment": "abc"})
     assert json.loads((d / ".ok").read_text())["fragment"] == "abc"
     assert sorted(p.name for p in d.iterdir()) == [".ok"]      # no temporary left
 

@@ -5,8 +5,6 @@ clean error (or a failed anchor) in bounded time, without a sanitizer report."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,9 +23,7 @@ from vmi_pt import host_program
 from vmi_pt32 import section
 
 from mamoru.profile.format import Profile
-
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
+from mamoru.testing.hostcheck import run_host
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +34,7 @@ def tool() -> Path:
 def run(tool: Path, g: FakeGuest32, d: Path, *cmd: str, profile: Profile | None = None
         ) -> tuple[int, list[str]]:
     mem, regs, prof = g.write(d, profile)
-    r = subprocess.run([str(tool), str(mem), "0", str(regs), str(prof), *cmd],
-                       capture_output=True, text=True, timeout=10, env=SAN_ENV, check=False)
-    assert r.returncode in (0, 1), f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
+    r = run_host([tool, mem, "0", regs, prof, *cmd], ok=(0, 1))
     return r.returncode, r.stdout.splitlines()
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,10 +22,10 @@ from vmi_pt import (
     host_program,
     kva,
     tcr,
+    walk_line,
 )
 
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
+from mamoru.testing.hostcheck import run_host
 
 
 @pytest.fixture(scope="module")
@@ -40,29 +38,12 @@ class Walker:
         self.prog, self.tmp = prog, tmp
 
     def run(self, mem: Memory, tcr_v: int, ttbr0: int, ttbr1: int, *args: int | str) -> list[str]:
-        img = self.tmp / "mem.bin"
-        img.write_bytes(bytes(mem.data))
-        argv = [str(self.prog), str(img), hex(mem.gpa), hex(tcr_v), hex(ttbr0), hex(ttbr1),
-                *(hex(a) if isinstance(a, int) else a for a in args)]
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=10, env=SAN_ENV,
-                           check=False)
-        assert r.returncode == 0, f"{argv}\n{r.stdout}\n{r.stderr}"
-        return r.stdout.splitlines()
+        img = mem.save(self.tmp / "mem.bin")
+        return run_host([self.prog, img, hex(mem.gpa), hex(tcr_v), hex(ttbr0), hex(ttbr1),
+                         *(hex(a) if isinstance(a, int) else a for a in args)]).stdout.splitlines()
 
     def one(self, mem: Memory, tcr_v: int, ttbr0: int, ttbr1: int, va: int) -> dict[str, str]:
-        line = self.run(mem, tcr_v, ttbr0, ttbr1, va)[0]
-        head, _, text = line.partition(": ")
-        words = head.split()
-        out = {"status": words[0], "text": text}
-        if words[0] == "fault":
-            out["kind"] = words[1]
-            words = words[2:]
-        else:
-            words = words[1:]
-        for w in words:
-            k, _, v = w.partition("=")
-            out[k] = v
-        return out
+        return walk_line(self.run(mem, tcr_v, ttbr0, ttbr1, va)[0], fault_key="kind")
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ domains, malformed and unreadable descriptors, Linux's software/hardware PTE pag
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from vmi_pt import host_program
+from vmi_pt import host_program, walk_line
 from vmi_pt32 import (
     Memory32,
     MiB,
@@ -22,8 +20,7 @@ from vmi_pt32 import (
     tiny,
 )
 
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
+from mamoru.testing.hostcheck import run_host
 
 
 class Walker:
@@ -31,33 +28,9 @@ class Walker:
         self.prog, self.tmp = prog, tmp
 
     def run(self, mem: Memory32, ttbr: int, *vas: int) -> list[dict[str, str]]:
-        img = self.tmp / "mem.bin"
-        img.write_bytes(bytes(mem.data))
-        argv = [str(self.prog), str(img), hex(mem.gpa), hex(ttbr), *(hex(v) for v in vas)]
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=10, env=SAN_ENV,
-                           check=False)
-        assert r.returncode == 0, f"{argv}\n{r.stdout}\n{r.stderr}"
-        out = []
-        for line in r.stdout.splitlines():
-            head, _, text = line.partition(": ")
-            if 'kind="' in head:
-                before, _, rest = head.partition('kind="')
-                kind, _, after = rest.partition('"')
-                head = f"{before}{after}"
-            else:
-                kind = ""
-            words = head.split()
-            d = {"status": words[0], "text": text, "kind": kind}
-            if words[0] == "fault":
-                d["fault"] = words[1]
-                words = words[2:]
-            else:
-                words = words[1:]
-            for w in words:
-                k, _, v = w.partition("=")
-                d[k] = v
-            out.append(d)
-        return out
+        img = mem.save(self.tmp / "mem.bin")
+        r = run_host([self.prog, img, hex(mem.gpa), hex(ttbr), *(hex(v) for v in vas)])
+        return [{"kind": "", **walk_line(line)} for line in r.stdout.splitlines()]
 
     def one(self, mem: Memory32, ttbr: int, va: int) -> dict[str, str]:
         return self.run(mem, ttbr, va)[0]

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import shutil
 import struct
-import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from vmi_pt import HOST_BIN, host_program
 from vmi_pt32 import Memory32, Tables, large, section, small, tiny
 
-from mamoru.testing.fuzz import fuzz_seconds
-
-FUZZ_SECONDS = fuzz_seconds()
+from mamoru.testing.fuzz import run_fuzzer
 
 
-def seeds(out: Path) -> None:
+def seeds() -> Iterator[bytes]:
     mem = Memory32(size=0x10000)
     t = Tables(mem)
     t.l1(0xC000_0000, section(0))
@@ -29,22 +27,12 @@ def seeds(out: Path) -> None:
     Tables.put(mem, ct, 16, large(0x10000), repeat=16)
     ft = t.fine_table(0xC020_0000)
     Tables.put(mem, ft, 0, tiny(0x400))
-    for i, va in enumerate((0xC000_0040, 0xC010_1008, 0xC011_0000, 0xC020_0010)):
-        (out / f"seed{i}").write_bytes(struct.pack("<QQ", t.ttb, va) + bytes(mem.data))
+    for va in (0xC000_0040, 0xC010_1008, 0xC011_0000, 0xC020_0010):
+        yield struct.pack("<QQ", t.ttb, va) + bytes(mem.data)
 
 
 @pytest.mark.skipif(shutil.which("clang") is None, reason="clang (libFuzzer) not installed")
 def test_walk_short_fuzz(tmp_path: Path) -> None:
     host_program("walk_short_test")  # builds everything, the fuzz targets too
-    prog = HOST_BIN / "walk_short_fuzz"
-    assert prog.exists(), "walk_short_fuzz was not built (clang present?)"
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    seeds(corpus)
-    argv = [str(prog), str(corpus), f"-max_total_time={FUZZ_SECONDS}", "-max_len=70000",
-            "-rss_limit_mb=2048", "-print_final_stats=1", f"-artifact_prefix={tmp_path}/"]
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=FUZZ_SECONDS + 120,
-                       check=False)
-    tail = "\n".join(r.stderr.splitlines()[-30:])
-    assert r.returncode == 0, f"walk_short_fuzz found a problem (exit {r.returncode}):\n{tail}"
-    assert "stat::number_of_executed_units" in r.stderr, tail
+    run_fuzzer(HOST_BIN / "walk_short_fuzz", tmp_path, seeds(), "-max_len=70000",
+               "-rss_limit_mb=2048")

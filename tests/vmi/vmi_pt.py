@@ -8,9 +8,10 @@ of the C walker, so the tests compare two readings of the architecture.
 from __future__ import annotations
 
 import struct
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from mamoru.testing.hostcheck import HOST, build_host
 
 GRANULE_BITS = {4: 12, 16: 14, 64: 16}
 TG0 = {4: 0b00, 64: 0b01, 16: 0b10}
@@ -29,19 +30,15 @@ T_UXN = 1 << 60
 T_NOEL0 = 1 << 61
 T_RO = 1 << 62
 
-ROOT = Path(__file__).resolve().parents[2]
-HOST_BIN = ROOT / "build" / "host" / "vmi"
+HOST_BIN = HOST / "vmi"
 
 
 def host_program(name: str) -> Path:
     """A host test program from tests/vmi/host/SConscript, built (scons host) when missing or
     older than its sources."""
+    build_host()
     path = HOST_BIN / name
-    scons = ROOT / ".venv" / "bin" / "scons"
-    cmd = [str(scons) if scons.exists() else "scons", "-Q", "-j2", "host"]
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-    if r.returncode != 0 or not path.exists():
-        raise RuntimeError(f"building {name} failed:\n{r.stdout}\n{r.stderr}")
+    assert path.exists(), f"scons host did not build {name}"
     return path
 
 
@@ -139,6 +136,31 @@ class Memory:
 
     def write(self, pa: int, blob: bytes) -> None:
         self.data[pa - self.gpa:pa - self.gpa + len(blob)] = blob
+
+    def save(self, path: Path) -> Path:
+        """The image as a file (the host tools' MEM argument)."""
+        path.write_bytes(bytes(self.data))
+        return path
+
+
+def walk_line(line: str, fault_key: str = "fault") -> dict[str, str]:
+    """One line of a walker tool (walk_test, walk_short_test): "ok k=v ..." or
+    "fault <kind> k=v ...: <description>", as {"status", fault_key: <kind>, "text", k: v};
+    the short walker's quoted kind="<mapping>" is one value, "" when there is none."""
+    head, _, text = line.partition(": ")
+    before, quoted, rest = head.partition('kind="')
+    mapping, _, after = rest.partition('"')
+    words = (before + after).split()
+    out = {"status": words[0], "text": text}
+    if quoted:
+        out["kind"] = mapping
+    if words[0] == "fault":
+        out[fault_key] = words[1]
+        words = words[1:]
+    for w in words[1:]:
+        k, _, v = w.partition("=")
+        out[k] = v
+    return out
 
 
 def tcr(lo: Space | None, hi: Space | None, *, ips: int = 48, epd0: bool = False,

@@ -7,7 +7,9 @@ software PTE tables and then the two hardware tables a pair of level 1 entries p
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from vmi_pt import Memory
 
 L1_COARSE, L1_SECTION, L1_FINE = 1, 2, 3
 L2_LARGE, L2_SMALL, L2_TINY = 1, 2, 3
@@ -48,25 +50,12 @@ def tiny(pa: int, ap: int = 1) -> int:
 
 
 @dataclass
-class Memory32:
-    """Guest-physical memory from gpa, with a bump allocator for tables."""
+class Memory32(Memory):
+    """Guest-physical memory from gpa (vmi_pt.Memory: its bump allocator for tables), read
+    and written 32 bits at a time."""
 
     gpa: int = 0
     size: int = 1 << 20
-    data: bytearray = field(default_factory=bytearray)
-    next: int = 0
-
-    def __post_init__(self) -> None:
-        self.data = bytearray(self.size)
-        self.next = self.gpa
-
-    def alloc(self, size: int, align: int | None = None) -> int:
-        align = align or size
-        pa = (self.next + align - 1) & ~(align - 1)
-        if pa + size > self.gpa + self.size:
-            raise MemoryError("test memory image full")
-        self.next = pa + size
-        return pa
 
     def write32(self, pa: int, value: int) -> None:
         struct.pack_into("<I", self.data, pa - self.gpa, value & 0xFFFF_FFFF)

@@ -22,6 +22,12 @@ def clean(text: str) -> str:
     return _ANSI.sub("", text).replace("\r", "")
 
 
+def octal_escaped(data: bytes) -> str:
+    """data as a printf format of octal escapes (\\ooo for every byte: no quote, percent sign
+    or backslash of the data reaches the shell or printf as itself)."""
+    return "".join(f"\\{b:03o}" for b in data)
+
+
 class GuestShell:
     """The busybox shell of a guest, reached with `vserial bind <guest>`."""
 
@@ -57,6 +63,16 @@ class GuestShell:
         out = clean(c.before)
         c.expect(GUEST_PROMPT, 10, fail_on=[BANNER_RE])
         return "\n".join(line for line in out.split("\n") if line.strip()).strip("\n")
+
+    def put_file(self, path: str, data: bytes, chunk: int = 96) -> None:
+        """Writes data to path in the guest through its shell (no file transfer needed: the
+        shell's printf with an octal escape per byte), then checks the size it got."""
+        self.run(f": > {path}")
+        for i in range(0, len(data), chunk):
+            self.run(f"printf '{octal_escaped(data[i:i + chunk])}' >> {path}")
+        got = self.run(f"wc -c < {path}").strip()
+        if got != str(len(data)):
+            raise AssertionError(f"{path} in the guest has {got!r} bytes, not {len(data)}")
 
     def write(self, cmd: str) -> None:
         """Types cmd and Enter without waiting for anything (e.g. poweroff, panic)."""

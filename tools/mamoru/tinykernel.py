@@ -28,20 +28,15 @@ finds config-<release> next to it. A warm call reads two small files.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mamoru import debian, paths
+from mamoru import kernelbuild, paths
+from mamoru.kernelbuild import KernelSpec, builds_for
 
-SOURCE_META = "linux-source"
 ARCH = "arm64"
 CROSS_COMPILE = "aarch64-linux-gnu-"
 JOBS = 2
@@ -92,8 +87,14 @@ CONFIG_RANDOMIZE_BASE=y
 """
 
 
-class TinyKernelError(RuntimeError):
-    """Fetching, configuring or building the tiny kernel failed."""
+# Fetching, configuring or building the tiny kernel (or another built kernel) failed.
+TinyKernelError = kernelbuild.KernelBuildError
+
+SPEC = KernelSpec(
+    name="tinykernel", arch=ARCH, cross_compile=CROSS_COMPILE, base_config="tinyconfig",
+    fragment_name=FRAGMENT_NAME, fragment=FRAGMENT, targets=("Image",), jobs=JOBS,
+    outputs=(("arch/arm64/boot/Image", "Image-{release}"), ("vmlinux", "vmlinux-{release}"),
+             (".config", "config-{release}"), ("System.map", "System.map-{release}")))
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,7 @@ def tiny_dir() -> Path:
 
 
 def fragment_hash() -> str:
-    return hashlib.sha256(FRAGMENT.encode()).hexdigest()[:10]
-
-
-def _note(msg: str) -> None:
-    print(f"tinykernel: {msg}", file=sys.stderr, flush=True)
+    return SPEC.fragment_hash
 
 
 def _files(d: Path) -> TinyKernel | None:
@@ -142,31 +139,6 @@ def _files(d: Path) -> TinyKernel | None:
     if not all(p.is_file() for p in (k.image, k.vmlinux, k.config, k.system_map)):
         return None
     return k
-
-
-def builds_for(root: Path, fragment_hash: str) -> list[Path]:
-    """The finished build directories under root (`<debversion>-<fragment_hash>` with an
-    `.ok` stamp), newest stamp first. Matching by name needs no apt query on the warm path."""
-    try:
-        entries = list(root.iterdir())
-    except OSError:
-        return []
-    found: list[tuple[float, str, Path]] = []
-    for d in entries:
-        if d.name.startswith(".") or not d.name.endswith("-" + fragment_hash):
-            continue
-        try:
-            found.append(((d / ".ok").stat().st_mtime, d.name, d))
-        except OSError:
-            continue
-    return [d for _, _, d in sorted(found, reverse=True)]
-
-
-def write_stamp(d: Path, stamp: dict[str, object]) -> None:
-    """Writes d/.ok atomically: a reader sees no stamp or the whole one."""
-    tmp = d / ".ok.tmp"
-    tmp.write_text(json.dumps(stamp, indent=1) + "\n")
-    os.replace(tmp, d / ".ok")
 
 
 def cached_tiny_kernel() -> TinyKernel | None:
@@ -192,122 +164,15 @@ def tiny_kernel() -> TinyKernel:
         return _build()
 
 
-def _deb_version(deb: Path) -> str:
-    parts = deb.name.removesuffix(".deb").split("_")
-    if len(parts) != 3:
-        raise TinyKernelError(f"unexpected package file name {deb.name}")
-    return parts[1].replace("%3a", "-")  # an epoch, quoted in file names
-
-
-def _run_logged(args: list[str], log: Path, cwd: Path | None = None) -> None:
-    """Runs args, appending its output to log; the log's tail goes into the error."""
-    with log.open("a") as f:
-        f.write(f"$ {' '.join(args)}\n")
-        f.flush()
-        try:
-            r = subprocess.run(args, cwd=cwd, stdout=f, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, check=False,
-                               env={**os.environ, "LC_ALL": "C", "KBUILD_BUILD_USER": "mamoru",
-                                    "KBUILD_BUILD_HOST": "mamoru"})
-        except FileNotFoundError as e:
-            raise TinyKernelError(f"{args[0]} not found (run ./mamoru setup)") from e
-    if r.returncode != 0:
-        tail = log.read_text(errors="replace")[-6000:]
-        raise TinyKernelError(f"{' '.join(args)} exited {r.returncode} (log {log}):\n{tail}")
-
-
-def _tarball(deb: Path, dest: Path) -> Path:
-    found = debian.extract(deb, ["usr/src/linux-source-*.tar.xz"], dest)
-    tars = [p for p in found if p.name.endswith(".tar.xz")]
-    if len(tars) != 1:
-        raise TinyKernelError(f"{deb.name}: expected one source tarball, found {found}")
-    return tars[0]
-
-
 def check_config(config_text: str, fragment: str = FRAGMENT) -> list[str]:
-    """The fragment's lines that the final .config does not honour."""
-    have: dict[str, str] = {}
-    for line in config_text.splitlines():
-        if line.startswith("CONFIG_") and "=" in line:
-            key, _, value = line.partition("=")
-            have[key] = value
-    wrong = []
-    for line in fragment.splitlines():
-        if line.startswith("CONFIG_"):
-            key, _, value = line.partition("=")
-            if have.get(key) != value:
-                wrong.append(f"{line} (got {have.get(key, 'unset')})")
-        elif line.startswith("# CONFIG_") and line.endswith(" is not set"):
-            key = line[2:].removesuffix(" is not set")
-            if have.get(key, "n") not in ("n", ""):
-                wrong.append(f"{line} (got {have[key]})")
-    return wrong
+    """The fragment's lines (the tiny kernel's by default) the final .config does not honour."""
+    return kernelbuild.check_config(config_text, fragment)
 
 
 def _build() -> TinyKernel:
-    timings: dict[str, float] = {}
-    t0 = time.monotonic()
-    try:
-        package = debian.resolve_depends(SOURCE_META, prefix="linux-source-")
-    except debian.DebianError as e:
-        raise TinyKernelError(str(e)) from e
-    debs = paths.cache_dir() / "debs"
-    if debian.cached_deb(package, debs) is None:
-        _note(f"downloading {package} (about 140 MB)")
-    try:
-        deb = debian.apt_download(package, debs)
-    except debian.DebianError as e:
-        raise TinyKernelError(str(e)) from e
-    timings["download"] = time.monotonic() - t0
-
-    out = tiny_dir() / f"{_deb_version(deb)}-{fragment_hash()}"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    log = out / "build.log"
-    with tempfile.TemporaryDirectory(prefix=".build-", dir=tiny_dir()) as tmp:
-        work = Path(tmp)
-        t = time.monotonic()
-        _note(f"unpacking {deb.name}")
-        tarball = _tarball(deb, work / "deb")
-        src = work / "src"
-        src.mkdir()
-        _run_logged(["tar", "-xf", str(tarball), "-C", str(src), "--strip-components=1",
-                     "--no-same-owner"], log)
-        shutil.rmtree(work / "deb")
-        timings["unpack"] = time.monotonic() - t
-
-        t = time.monotonic()
-        (src / "arch" / ARCH / "configs" / FRAGMENT_NAME).write_text(FRAGMENT)
-        obj = work / "obj"
-        make = ["make", "-C", str(src), f"O={obj}", f"ARCH={ARCH}",
-                f"CROSS_COMPILE={CROSS_COMPILE}"]
-        _run_logged([*make, "tinyconfig", FRAGMENT_NAME], log)
-        _run_logged([*make, "olddefconfig"], log)
-        wrong = check_config((obj / ".config").read_text())
-        if wrong:
-            raise TinyKernelError("the tiny kernel's .config lacks:\n  " + "\n  ".join(wrong))
-        timings["configure"] = time.monotonic() - t
-
-        t = time.monotonic()
-        _note(f"building {package} (tinyconfig + DWARF 5, -j{JOBS}; log {log})")
-        _run_logged([*make, f"-j{JOBS}", "Image"], log)
-        timings["build"] = time.monotonic() - t
-
-        release = (obj / "include" / "config" / "kernel.release").read_text().strip()
-        if not release:
-            raise TinyKernelError(f"no kernel.release in {obj}")
-        for src_name, name in (("arch/arm64/boot/Image", "Image"), ("vmlinux", "vmlinux"),
-                               (".config", "config"), ("System.map", "System.map")):
-            os.replace(obj / src_name, out / f"{name}-{release}")
-    timings["total"] = time.monotonic() - t0
-    stamp = {"release": release, "package": deb.name, "fragment": fragment_hash(),
-             "seconds": {k: round(v, 1) for k, v in timings.items()}}
-    write_stamp(out, stamp)
-    _note(f"built {release} in {timings['total']:.0f} s "
-          f"({', '.join(f'{k} {v:.0f} s' for k, v in timings.items() if k != 'total')})")
-    k = _files(out)
+    k = _files(kernelbuild.build_kernel(SPEC, tiny_dir()))
     if k is None:
-        raise TinyKernelError(f"the build in {out} left incomplete outputs")
+        raise TinyKernelError(f"the tiny kernel's build in {tiny_dir()} left incomplete outputs")
     return k
 
 

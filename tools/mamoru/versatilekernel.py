@@ -5,7 +5,7 @@ real-data input of the 32-bit introspection tests (tests/vmi/test_vmi_versatile.
 vmlinux makes the profile, its zImage and DTB boot under plain `qemu-system-arm -M
 versatilepb`. No Debian binary kernel runs on an ARM926 any more, hence the build.
 
-Built like the tiny arm64 kernel (mamoru.tinykernel, whose helpers this reuses): once per
+Built like the tiny arm64 kernel (both by mamoru.kernelbuild): once per
 linux-source package and FRAGMENT, about 12 minutes on 2 cores (measured 706 s, most of it
 the DWARF-laden compile); the build tree is deleted
 afterwards, the .deb stays. Cache layout (under `paths.cache_dir()`):
@@ -23,27 +23,13 @@ other processes only ever see a build directory once its `.ok` is there, written
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mamoru import debian, guest_assets, paths
-from mamoru.tinykernel import (
-    SOURCE_META,
-    TinyKernelError,
-    _deb_version,
-    _run_logged,
-    _tarball,
-    builds_for,
-    check_config,
-    write_stamp,
-)
+from mamoru import debian, guest_assets, kernelbuild, paths
+from mamoru.kernelbuild import KernelBuildError, KernelSpec, builds_for
 
 ARCH = "arm"
 CROSS_COMPILE = "arm-linux-gnueabi-"
@@ -90,6 +76,16 @@ CONFIG_DEBUG_INFO_DWARF5=y
 """
 
 
+SPEC = KernelSpec(
+    name="versatilekernel", arch=ARCH, cross_compile=CROSS_COMPILE,
+    base_config="versatile_defconfig", fragment_name=FRAGMENT_NAME, fragment=FRAGMENT,
+    targets=("zImage", DTB), jobs=JOBS,
+    outputs=(("arch/arm/boot/zImage", "zImage-{release}"),
+             ("arch/arm/boot/Image", "Image-{release}"), ("vmlinux", "vmlinux-{release}"),
+             (".config", "config-{release}"), ("System.map", "System.map-{release}"),
+             (f"arch/arm/boot/dts/{DTB}", "versatile-pb-{release}.dtb")))
+
+
 @dataclass(frozen=True)
 class VersatileKernel:
     """A built versatilepb kernel in the cache. `version` is its release (`uname -r`)."""
@@ -113,11 +109,7 @@ def kernel_dir() -> Path:
 
 
 def fragment_hash() -> str:
-    return hashlib.sha256(FRAGMENT.encode()).hexdigest()[:10]
-
-
-def _note(msg: str) -> None:
-    print(f"versatilekernel: {msg}", file=sys.stderr, flush=True)
+    return SPEC.fragment_hash
 
 
 def _files(d: Path) -> VersatileKernel | None:
@@ -159,69 +151,10 @@ def versatile_kernel() -> VersatileKernel:
 
 
 def _build() -> VersatileKernel:
-    if shutil.which(f"{CROSS_COMPILE}gcc") is None:
-        raise TinyKernelError(f"{CROSS_COMPILE}gcc not found (run ./mamoru setup: "
-                              "gcc-arm-linux-gnueabi)")
-    timings: dict[str, float] = {}
-    t0 = time.monotonic()
-    try:
-        package = debian.resolve_depends(SOURCE_META, prefix="linux-source-")
-        deb = debian.apt_download(package, paths.cache_dir() / "debs")
-    except debian.DebianError as e:
-        raise TinyKernelError(str(e)) from e
-    timings["download"] = time.monotonic() - t0
-
-    out = kernel_dir() / f"{_deb_version(deb)}-{fragment_hash()}"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    log = out / "build.log"
-    with tempfile.TemporaryDirectory(prefix=".build-", dir=kernel_dir()) as tmp:
-        work = Path(tmp)
-        t = time.monotonic()
-        _note(f"unpacking {deb.name}")
-        tarball = _tarball(deb, work / "deb")
-        src = work / "src"
-        src.mkdir()
-        _run_logged(["tar", "-xf", str(tarball), "-C", str(src), "--strip-components=1",
-                     "--no-same-owner"], log)
-        shutil.rmtree(work / "deb")
-        timings["unpack"] = time.monotonic() - t
-
-        t = time.monotonic()
-        (src / "arch" / ARCH / "configs" / FRAGMENT_NAME).write_text(FRAGMENT)
-        obj = work / "obj"
-        make = ["make", "-C", str(src), f"O={obj}", f"ARCH={ARCH}",
-                f"CROSS_COMPILE={CROSS_COMPILE}"]
-        _run_logged([*make, "versatile_defconfig", FRAGMENT_NAME], log)
-        _run_logged([*make, "olddefconfig"], log)
-        wrong = check_config((obj / ".config").read_text(), FRAGMENT)
-        if wrong:
-            raise TinyKernelError("the versatile kernel's .config lacks:\n  " + "\n  ".join(wrong))
-        timings["configure"] = time.monotonic() - t
-
-        t = time.monotonic()
-        _note(f"building {package} (versatile_defconfig + DWARF 5, -j{JOBS}; log {log})")
-        _run_logged([*make, f"-j{JOBS}", "zImage", DTB], log)
-        timings["build"] = time.monotonic() - t
-
-        release = (obj / "include" / "config" / "kernel.release").read_text().strip()
-        if not release:
-            raise TinyKernelError(f"no kernel.release in {obj}")
-        for src_name, name in (("arch/arm/boot/zImage", f"zImage-{release}"),
-                               ("arch/arm/boot/Image", f"Image-{release}"),
-                               ("vmlinux", f"vmlinux-{release}"),
-                               (".config", f"config-{release}"),
-                               ("System.map", f"System.map-{release}"),
-                               (f"arch/arm/boot/dts/{DTB}", f"versatile-pb-{release}.dtb")):
-            os.replace(obj / src_name, out / name)
-    timings["total"] = time.monotonic() - t0
-    stamp = {"release": release, "package": deb.name, "fragment": fragment_hash(),
-             "seconds": {k: round(v, 1) for k, v in timings.items()}}
-    write_stamp(out, stamp)
-    _note(f"built {release} in {timings['total']:.0f} s")
-    k = _files(out)
+    k = _files(kernelbuild.build_kernel(SPEC, kernel_dir()))
     if k is None:
-        raise TinyKernelError(f"the build in {out} left incomplete outputs")
+        raise KernelBuildError(f"the versatile kernel's build in {kernel_dir()} left "
+                              "incomplete outputs")
     return k
 
 
@@ -237,13 +170,13 @@ def busybox_armel() -> Path:
         try:
             deb = debian.apt_download(BUSYBOX_PACKAGE, guest_assets.debs_dir())
         except debian.DebianError as e:
-            raise TinyKernelError(f"{e} (armel needs `dpkg --add-architecture armel`: "
+            raise KernelBuildError(f"{e} (armel needs `dpkg --add-architecture armel`: "
                                   "./mamoru setup)") from e
         guest_assets._unpack(deb, {"bin/busybox": "busybox"}, d)
         head = binary.read_bytes()[:20]
         if (head[:4] != b"\x7fELF" or head[4] != 1 or head[5] != 1
                 or int.from_bytes(head[18:20], "little") != EM_ARM):
-            raise TinyKernelError(f"{binary} is not a 32-bit little-endian ARM ELF")
+            raise KernelBuildError(f"{binary} is not a 32-bit little-endian ARM ELF")
         binary.chmod(0o755)
         (d / ".ok").write_text(deb.name + "\n")
     return binary
@@ -253,7 +186,7 @@ def main() -> int:
     """`python -m mamoru.versatilekernel`: build (or find) the kernel and print its files."""
     try:
         k = versatile_kernel()
-    except TinyKernelError as e:
+    except KernelBuildError as e:
         print(f"versatilekernel: {e}", file=sys.stderr)
         return 1
     print(f"release {k.version}\nzimage {k.zimage}\nimage {k.image}\nvmlinux {k.vmlinux}\n"

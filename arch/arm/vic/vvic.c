@@ -6,40 +6,9 @@
  * update step can be forgotten.
  */
 #include <arch/vvic.h>
+#include <drivers/hw/pl190.h>
+#include <drivers/hw/versatile_sic.h>
 #include <mamoru/libc.h>
-
-/* PL190 */
-#define IRQSTATUS 0x000
-#define FIQSTATUS 0x004
-#define RAWINTR 0x008
-#define INTSELECT 0x00c
-#define INTENABLE 0x010
-#define INTENCLEAR 0x014
-#define SOFTINT 0x018
-#define SOFTINTCLEAR 0x01c
-#define PROTECTION 0x020
-#define VECTADDR 0x030
-#define DEFVECTADDR 0x034
-#define VECTADDR0 0x100
-#define VECTCNTL0 0x200
-#define ITCR 0x300
-#define ITIP1 0x304
-#define ITOP2 0x310
-#define PERIPHID0 0xfe0
-
-#define CNTL_ENABLE (1u << 5)
-#define CNTL_SOURCE 0x1fu
-
-/* SIC */
-#define SIC_STATUS 0x00
-#define SIC_RAWSTAT 0x04
-#define SIC_ENSET 0x08       /* reads SIC_ENABLE */
-#define SIC_ENCLR 0x0c
-#define SIC_SOFTINTSET 0x10  /* reads the software interrupts */
-#define SIC_SOFTINTCLR 0x14
-#define SIC_PICENSET 0x20    /* reads SIC_PICENABLE */
-#define SIC_PICENCLR 0x24
-#define SIC_PIC_LINES 0x7fe00000u   /* 21..30 can bypass the SIC */
 
 static const uint8_t vic_ids[8] = {0x90, 0x11, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
 
@@ -102,7 +71,8 @@ static uint32_t fiq_status(const struct vvic *v)
 static unsigned source_prio(const struct vvic *v, unsigned src)
 {
 	for (unsigned i = 0; i < VVIC_SLOTS; i++)
-		if ((v->vectcntl[i] & CNTL_ENABLE) && (v->vectcntl[i] & CNTL_SOURCE) == src)
+		if ((v->vectcntl[i] & PL190_VECTCNTL_ENABLE) &&
+		    (v->vectcntl[i] & PL190_VECTCNTL_SOURCE) == src)
 			return i;
 	return VVIC_DEFAULT_PRIO;
 }
@@ -170,34 +140,34 @@ int vvic_vic_read(struct vvic *v, uint32_t off, unsigned size, uint32_t *val)
 	if (!word_access(off, size))
 		return -1;
 	*val = 0;
-	if (off >= VECTADDR0 && off < VECTADDR0 + 4 * VVIC_SLOTS) {
-		*val = v->vectaddr[(off - VECTADDR0) / 4];
+	if (off >= PL190_VECTADDR0 && off < PL190_VECTADDR0 + 4 * VVIC_SLOTS) {
+		*val = v->vectaddr[(off - PL190_VECTADDR0) / 4];
 		return 0;
 	}
-	if (off >= VECTCNTL0 && off < VECTCNTL0 + 4 * VVIC_SLOTS) {
-		*val = v->vectcntl[(off - VECTCNTL0) / 4];
+	if (off >= PL190_VECTCNTL0 && off < PL190_VECTCNTL0 + 4 * VVIC_SLOTS) {
+		*val = v->vectcntl[(off - PL190_VECTCNTL0) / 4];
 		return 0;
 	}
-	if (off >= PERIPHID0 && off < 0x1000) {
-		*val = vic_ids[(off - PERIPHID0) / 4];
+	if (off >= PL190_PERIPHID0 && off < 0x1000) {
+		*val = vic_ids[(off - PL190_PERIPHID0) / 4];
 		return 0;
 	}
 	switch (off) {
-	case IRQSTATUS: *val = irq_status(v); break;
-	case FIQSTATUS: *val = fiq_status(v); break;
-	case RAWINTR: *val = vvic_rawintr(v); break;
-	case INTSELECT: *val = v->intselect; break;
-	case INTENABLE: *val = v->intenable; break;
-	case SOFTINT: *val = v->softint; break;
-	case PROTECTION: *val = v->protection; break;
-	case VECTADDR: *val = acknowledge(v); break;
-	case DEFVECTADDR: *val = v->defvectaddr; break;
-	case ITCR: *val = v->itcr; break;
-	case INTENCLEAR:
-	case SOFTINTCLEAR:
+	case PL190_IRQSTATUS: *val = irq_status(v); break;
+	case PL190_FIQSTATUS: *val = fiq_status(v); break;
+	case PL190_RAWINTR: *val = vvic_rawintr(v); break;
+	case PL190_INTSELECT: *val = v->intselect; break;
+	case PL190_INTENABLE: *val = v->intenable; break;
+	case PL190_SOFTINT: *val = v->softint; break;
+	case PL190_PROTECTION: *val = v->protection; break;
+	case PL190_VECTADDR: *val = acknowledge(v); break;
+	case PL190_DEFVECTADDR: *val = v->defvectaddr; break;
+	case PL190_ITCR: *val = v->itcr; break;
+	case PL190_INTENCLEAR:
+	case PL190_SOFTINTCLEAR:
 		break;                  /* write-only: zero */
 	default:
-		if (off >= ITIP1 && off <= ITOP2)
+		if (off >= PL190_ITIP1 && off <= PL190_ITOP2)
 			break;          /* test inputs/outputs: not modelled, zero */
 		v->unknown_accesses++;
 		break;
@@ -209,33 +179,34 @@ int vvic_vic_write(struct vvic *v, uint32_t off, unsigned size, uint32_t val)
 {
 	if (!word_access(off, size))
 		return -1;
-	if (off >= VECTADDR0 && off < VECTADDR0 + 4 * VVIC_SLOTS) {
-		v->vectaddr[(off - VECTADDR0) / 4] = val;
+	if (off >= PL190_VECTADDR0 && off < PL190_VECTADDR0 + 4 * VVIC_SLOTS) {
+		v->vectaddr[(off - PL190_VECTADDR0) / 4] = val;
 		return 0;
 	}
-	if (off >= VECTCNTL0 && off < VECTCNTL0 + 4 * VVIC_SLOTS) {
-		v->vectcntl[(off - VECTCNTL0) / 4] = val & (CNTL_ENABLE | CNTL_SOURCE);
+	if (off >= PL190_VECTCNTL0 && off < PL190_VECTCNTL0 + 4 * VVIC_SLOTS) {
+		v->vectcntl[(off - PL190_VECTCNTL0) / 4] =
+			val & (PL190_VECTCNTL_ENABLE | PL190_VECTCNTL_SOURCE);
 		return 0;
 	}
 	switch (off) {
-	case INTSELECT: v->intselect = val; break;
-	case INTENABLE: v->intenable |= val; break;
-	case INTENCLEAR: v->intenable &= ~val; break;
-	case SOFTINT: v->softint |= val; break;
-	case SOFTINTCLEAR: v->softint &= ~val; break;
-	case PROTECTION: v->protection = val & 1; break;
-	case VECTADDR:
+	case PL190_INTSELECT: v->intselect = val; break;
+	case PL190_INTENABLE: v->intenable |= val; break;
+	case PL190_INTENCLEAR: v->intenable &= ~val; break;
+	case PL190_SOFTINT: v->softint |= val; break;
+	case PL190_SOFTINTCLEAR: v->softint &= ~val; break;
+	case PL190_PROTECTION: v->protection = val & 1; break;
+	case PL190_VECTADDR:
 		/* Any write ends the interrupt in service: the highest priority one. */
 		v->in_service &= v->in_service - 1;
 		break;
-	case DEFVECTADDR: v->defvectaddr = val; break;
-	case ITCR: v->itcr = val & 1; break;
-	case IRQSTATUS:
-	case FIQSTATUS:
-	case RAWINTR:
+	case PL190_DEFVECTADDR: v->defvectaddr = val; break;
+	case PL190_ITCR: v->itcr = val & 1; break;
+	case PL190_IRQSTATUS:
+	case PL190_FIQSTATUS:
+	case PL190_RAWINTR:
 		break;                  /* read-only */
 	default:
-		if ((off >= ITIP1 && off <= ITOP2) || off >= PERIPHID0)
+		if ((off >= PL190_ITIP1 && off <= PL190_ITOP2) || off >= PL190_PERIPHID0)
 			break;          /* test registers, identification: ignored */
 		v->unknown_accesses++;
 		break;

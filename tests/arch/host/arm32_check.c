@@ -11,39 +11,7 @@
 
 #include "arch/arm/cpu/arm32/fault_decode.h"
 #include "arch/arm/cpu/arm32/mmu_tables.h"
-
-static unsigned checks, failures;
-
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		checks++;                                                            \
-		if (!(cond)) {                                                       \
-			failures++;                                                  \
-			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);       \
-		}                                                                    \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                               \
-	do {                                                                         \
-		unsigned long long _a = (a), _b = (b);                               \
-		checks++;                                                            \
-		if (_a != _b) {                                                      \
-			failures++;                                                  \
-			printf("FAIL %s:%d: %s = 0x%llx, want 0x%llx\n", __FILE__,  \
-			       __LINE__, #a, _a, _b);                                \
-		}                                                                    \
-	} while (0)
-
-#define CHECK_STR(a, b)                                                              \
-	do {                                                                         \
-		const char *_a = (a), *_b = (b);                                     \
-		checks++;                                                            \
-		if (!(_a == _b || (_a && _b && !strcmp(_a, _b)))) {                  \
-			failures++;                                                  \
-			printf("FAIL %s:%d: %s = %s, want %s\n", __FILE__, __LINE__, \
-			       #a, _a ? _a : "NULL", _b ? _b : "NULL");              \
-		}                                                                    \
-	} while (0)
+#include "hostcheck.h"
 
 static void check_faults(void)
 {
@@ -168,6 +136,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unknown section %s\n", what);
 		return 2;
 	}
-	printf("%s: %u checks, %u failures\n", what, checks, failures);
-	return failures ? 1 : 0;
+	return check_summary(what);
 }

@@ -14,27 +14,7 @@
 #include <arch/psci.h>
 #include <arch/sysreg_emul.h>
 
-static unsigned checks, failures;
-
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		checks++;                                                            \
-		if (!(cond)) {                                                       \
-			failures++;                                                  \
-			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);       \
-		}                                                                    \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                               \
-	do {                                                                         \
-		unsigned long long _a = (a), _b = (b);                               \
-		checks++;                                                            \
-		if (_a != _b) {                                                      \
-			failures++;                                                  \
-			printf("FAIL %s:%d: %s = 0x%llx, want 0x%llx\n", __FILE__,  \
-			       __LINE__, #a, _a, _b);                                \
-		}                                                                    \
-	} while (0)
+#include "hostcheck.h"
 
 static void check_decode(void)
 {
@@ -436,6 +416,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unknown section %s\n", what);
 		return 2;
 	}
-	printf("%s: %u checks, %u failures\n", what, checks, failures);
-	return failures ? 1 : 0;
+	return check_summary(what);
 }

@@ -9,7 +9,6 @@ the ARMv5 board, which does not link them yet (Kconfig GUESTS is off for versati
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +19,8 @@ import pytest
 
 from mamoru import paths, versatilekernel
 from mamoru.plainqemu import StdioQemu
-from mamoru.testing.fuzz import fuzz_seconds
+from mamoru.testing.fuzz import fuzz_seconds, run_fuzzer
+from mamoru.testing.hostcheck import SAN_ENV, build_host, checks_passed
 from mamoru.tinykernel import TinyKernelError
 from mamoru.versatile_guest_dt import (
     GUEST_RAM,
@@ -31,8 +31,6 @@ from mamoru.versatile_guest_dt import (
 
 HOST_DIR = paths.ROOT / "build" / "host" / "arm32" / "devices"
 HOST_BIN = HOST_DIR / "devices_test"
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
 SCONS = paths.ROOT / ".venv" / "bin" / "scons"
 
 EXPECTED_NODES = {
@@ -61,7 +59,7 @@ def _scons(*args: str) -> None:
 
 @pytest.fixture(scope="module")
 def host_bin() -> Path:
-    _scons("host")
+    build_host()
     return HOST_BIN
 
 
@@ -217,7 +215,7 @@ def test_registers_priorities_and_interrupt_paths(host_bin: Path, guest_dtb: Pat
     registers' lock, counters and guest reset request, the PL011 on VIC 12, every
     unknown offset read as zero, ignored and counted, and a guest reset."""
     r = run(guest_dtb, "checks")
-    assert r.returncode == 0 and r.stdout.strip() == "devices_test: ok", r.stdout + r.stderr
+    checks_passed(r, "devices_test", 100, only=True)
 
 
 def test_hostile_guest_random_accesses(host_bin: Path, guest_dtb: Path) -> None:
@@ -238,18 +236,8 @@ def test_hostile_guest_random_accesses(host_bin: Path, guest_dtb: Path) -> None:
 def test_hostile_guest_libfuzzer(host_bin: Path, guest_dtb: Path, tmp_path: Path) -> None:
     """The same steps with libFuzzer choosing them (coverage finds the timer and
     priority states random choices rarely reach), for fuzz_seconds()."""
-    prog = HOST_DIR / "devices_lfuzz"
-    assert prog.exists(), "devices_lfuzz was not built (clang present?)"
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    seconds = fuzz_seconds()
-    r = subprocess.run([str(prog), str(corpus), f"-max_total_time={seconds}",
-                        "-print_final_stats=1", f"-artifact_prefix={tmp_path}/"],
-                       capture_output=True, text=True, timeout=seconds + 120, check=False,
-                       env=dict(SAN_ENV, MAMORU_DEVICES_DTB=str(guest_dtb)))
-    tail = "\n".join(r.stderr.splitlines()[-30:])
-    assert r.returncode == 0, f"devices_lfuzz found a problem (exit {r.returncode}):\n{tail}"
-    assert "stat::number_of_executed_units" in r.stderr, tail
+    run_fuzzer(HOST_DIR / "devices_lfuzz", tmp_path, [],
+               env=dict(SAN_ENV, MAMORU_DEVICES_DTB=str(guest_dtb)))
 
 
 # --- QEMU's versatilepb as the reference ----------------------------------------------------

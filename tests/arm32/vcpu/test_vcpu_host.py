@@ -17,12 +17,10 @@ from pathlib import Path
 import pytest
 
 from mamoru import paths
-from mamoru.testing.fuzz import fuzz_seconds
+from mamoru.testing.fuzz import run_fuzzer
+from mamoru.testing.hostcheck import SAN_ENV, build_host, checks_passed
 
-HOST_BIN = paths.ROOT / "build" / "host" / "arm32" / "vcpu"
 SOURCES = sorted((paths.ROOT / "arch" / "arm" / "cpu" / "arm32" / "virt").glob("v5_*.c"))
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
 CROSS = "arm-linux-gnueabi-"
 # The versatilepb build's C flags (SConstruct: target_env and ARCH_BUILD["arm32"]).
 BOARD_CFLAGS = ["-std=c11", "-ffreestanding", "-nostdinc", "-Wall", "-Wextra", "-Werror", "-O2",
@@ -33,11 +31,7 @@ BOARD_CFLAGS = ["-std=c11", "-ffreestanding", "-nostdinc", "-Wall", "-Wextra", "
 
 @pytest.fixture(scope="module")
 def host_bin() -> Path:
-    scons = paths.ROOT / ".venv" / "bin" / "scons"
-    r = subprocess.run([str(scons) if scons.exists() else "scons", "-Q", "-j2", "host"],
-                       cwd=paths.ROOT, capture_output=True, text=True, check=False)
-    assert r.returncode == 0, f"scons host failed:\n{r.stdout}\n{r.stderr}"
-    return HOST_BIN
+    return build_host("arm32/vcpu")
 
 
 def run(prog: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -48,28 +42,17 @@ def run(prog: Path, *args: str, stdin: str | None = None) -> subprocess.Complete
 @pytest.mark.parametrize("section", ["banking", "psr", "dp", "ldstm", "exceptions", "cp15"])
 def test_vcpu_section(host_bin: Path, section: str) -> None:
     r = run(host_bin / "vcpu_test", section)
-    assert r.returncode == 0 and r.stderr == "", r.stdout + r.stderr
-    m = re.fullmatch(rf"{section}: (\d+) checks 0 failures\n", r.stdout)
-    assert m and int(m.group(1)) > 20, r.stdout
+    checks_passed(r, section, 21, only=True)
 
 
 @pytest.mark.skipif(shutil.which("clang") is None, reason="clang (libFuzzer) not installed")
 def test_vcpu_fuzz_short(host_bin: Path, tmp_path: Path) -> None:
-    prog = host_bin / "vcpu_fuzz"
-    assert prog.exists(), "vcpu_fuzz was not built (clang present?)"
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     # Seeds: an SVC-mode state then Linux's exception return and cp15 words.
     state = b"".join(i.to_bytes(4, "big") for i in range(16)) + (0x13).to_bytes(4, "big")
     state += (0x10).to_bytes(4, "big") * 6 + (0x3000).to_bytes(4, "big") + b"\0\0\0\0"
-    for i, word in enumerate([0xE8DDFFFF, 0xE1B0F00E, 0xEE130F10, 0xE9406000, 0xE121F003]):
-        (corpus / f"seed{i}").write_bytes(state + bytes([i]) + word.to_bytes(4, "big"))
-    r = subprocess.run([str(prog), str(corpus), f"-max_total_time={fuzz_seconds()}",
-                        "-max_len=512", "-print_final_stats=1", f"-artifact_prefix={tmp_path}/"],
-                       capture_output=True, text=True, timeout=fuzz_seconds() + 120, check=False)
-    tail = "\n".join(r.stderr.splitlines()[-30:])
-    assert r.returncode == 0, f"vcpu_fuzz found a problem (exit {r.returncode}):\n{tail}"
-    assert "stat::number_of_executed_units" in r.stderr, tail
+    seeds = [state + bytes([i]) + word.to_bytes(4, "big")
+             for i, word in enumerate([0xE8DDFFFF, 0xE1B0F00E, 0xEE130F10, 0xE9406000, 0xE121F003])]
+    run_fuzzer(host_bin / "vcpu_fuzz", tmp_path, seeds, "-max_len=512")
 
 
 @pytest.mark.skipif(shutil.which(CROSS + "gcc") is None, reason="arm-linux-gnueabi-gcc missing")

@@ -1,21 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Small helpers the host test programs share. */
+/* The checks (tests/include/hostcheck.h) and a file reader the guest core's host tests share. */
 #ifndef GUESTCORE_CHECK_H
 #define GUESTCORE_CHECK_H
 
 #include <stdio.h>
 #include <stdlib.h>
 
-static int check_failures;
-
-/* Records a failed check with where it is; the program exits 1 at the end. */
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			check_failures++;                                             \
-		}                                                                     \
-	} while (0)
+#include "hostcheck.h"
 
 /* Reads a whole file (a device tree blob) into memory; exits on error. */
 static inline void *read_file(const char *path, size_t *size)

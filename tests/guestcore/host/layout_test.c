@@ -194,8 +194,5 @@ int main(int argc, char **argv)
 	load_contract();
 	reload_contract();
 	random_run(argc == 2 ? strtoul(argv[1], NULL, 0) : 1000000);
-	if (check_failures)
-		return 1;
-	printf("layout_test: ok\n");
-	return 0;
+	return check_summary("layout_test");
 }

@@ -8,28 +8,10 @@
 #include <mamoru/emulator.h>
 #include <mamoru/guest.h>
 
+#include <drivers/hw/pl011.h>
+
 #include "check.h"
 #include "stub.h"
-
-#define DR 0x000
-#define RSR 0x004
-#define FR 0x018
-#define IBRD 0x024
-#define FBRD 0x028
-#define LCR_H 0x02c
-#define CR 0x030
-#define IFLS 0x034
-#define IMSC 0x038
-#define RIS 0x03c
-#define MIS 0x040
-#define ICR 0x044
-#define DMACR 0x048
-#define FR_RXFE 0x10
-#define FR_RXFF 0x40
-#define FR_TXFE 0x80
-#define INT_RX 0x10
-#define INT_TX 0x20
-#define INT_RT 0x40
 
 static struct guest g;
 static uint64_t base;
@@ -49,10 +31,11 @@ static void wr(uint64_t off, uint64_t v)
 
 static void after_reset(void)
 {
-	CHECK(rd(FR) == (FR_TXFE | FR_RXFE));
-	CHECK(rd(CR) == 0x300);                      /* TXE | RXE, UART disabled */
-	CHECK(rd(IFLS) == 0x12 && rd(IMSC) == 0 && rd(LCR_H) == 0 && rd(IBRD) == 0 && rd(DMACR) == 0);
-	CHECK(rd(RIS) == INT_TX && rd(MIS) == 0);
+	CHECK(rd(PL011_FR) == (PL011_FR_TXFE | PL011_FR_RXFE));
+	CHECK(rd(PL011_CR) == 0x300);                      /* TXE | RXE, UART disabled */
+	CHECK(rd(PL011_IFLS) == 0x12 && rd(PL011_IMSC) == 0 && rd(PL011_LCR_H) == 0 &&
+	      rd(PL011_IBRD) == 0 && rd(PL011_DMACR) == 0);
+	CHECK(rd(PL011_RIS) == PL011_INT_TX && rd(PL011_MIS) == 0);
 	CHECK(!stub_irq_level[irq]);
 }
 
@@ -62,54 +45,55 @@ static void checks(void)
 	/* The AMBA identification the Linux driver matches on. */
 	static const uint8_t ids[8] = {0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
 	for (int i = 0; i < 8; i++)
-		CHECK(rd(0xfe0 + 4 * i) == ids[i]);
-	CHECK(rd(0x800) == 0 && rd(RSR) == 0);       /* reserved: zero */
+		CHECK(rd(PL011_PERIPHID0 + 4 * i) == ids[i]);
+	CHECK(rd(0x800) == 0 && rd(PL011_RSR) == 0);       /* reserved: zero */
 
 	/* Register widths. */
-	wr(IBRD, 0xffffffff);
-	wr(FBRD, 0xffffffff);
-	wr(LCR_H, 0xffffffff);
-	wr(IFLS, 0xffffffff);
-	wr(DMACR, 0xffffffff);
-	CHECK(rd(IBRD) == 0xffff && rd(FBRD) == 0x3f && rd(LCR_H) == 0xff && rd(IFLS) == 0x3f &&
-	      rd(DMACR) == 7);
+	wr(PL011_IBRD, 0xffffffff);
+	wr(PL011_FBRD, 0xffffffff);
+	wr(PL011_LCR_H, 0xffffffff);
+	wr(PL011_IFLS, 0xffffffff);
+	wr(PL011_DMACR, 0xffffffff);
+	CHECK(rd(PL011_IBRD) == 0xffff && rd(PL011_FBRD) == 0x3f && rd(PL011_LCR_H) == 0xff &&
+	      rd(PL011_IFLS) == 0x3f && rd(PL011_DMACR) == 7);
 
 	/* Transmit: into the console ring, and to the user while bound. */
-	wr(DR, 'h');
+	wr(PL011_DR, 'h');
 	CHECK(g.out_head == 1 && g.out_ring[0] == 'h' && stub_raw_len == 0);
 	g.bound = true;
-	wr(DR, 'i');
+	wr(PL011_DR, 'i');
 	g.bound = false;
 	CHECK(g.out_head == 2 && stub_raw_len == 1 && stub_raw_out[0] == 'i');
 
 	/* The transmit interrupt is always asserted (the FIFO is always empty). */
-	wr(IMSC, INT_TX);
-	CHECK(stub_irq_level[irq] && rd(MIS) == INT_TX);
-	wr(ICR, 0x7ff);                              /* a level, not a latch */
+	wr(PL011_IMSC, PL011_INT_TX);
+	CHECK(stub_irq_level[irq] && rd(PL011_MIS) == PL011_INT_TX);
+	wr(PL011_ICR, 0x7ff);                              /* a level, not a latch */
 	CHECK(stub_irq_level[irq]);
-	wr(IMSC, 0);
+	wr(PL011_IMSC, 0);
 	CHECK(!stub_irq_level[irq]);
 
 	/* Receive: a 32-byte FIFO; the 33rd byte is refused, not overwriting. */
-	wr(IMSC, INT_RX | INT_RT);
+	wr(PL011_IMSC, PL011_INT_RX | PL011_INT_RT);
 	for (int i = 0; i < 32; i++)
 		CHECK(guest_console_input(&g, (uint8_t)('A' + i)));
 	CHECK(!guest_console_input(&g, '!'));
-	CHECK(rd(FR) == (FR_TXFE | FR_RXFF));
-	CHECK(rd(RIS) == (INT_TX | INT_RX | INT_RT) && rd(MIS) == (INT_RX | INT_RT));
+	CHECK(rd(PL011_FR) == (PL011_FR_TXFE | PL011_FR_RXFF));
+	CHECK(rd(PL011_RIS) == (PL011_INT_TX | PL011_INT_RX | PL011_INT_RT) &&
+	      rd(PL011_MIS) == (PL011_INT_RX | PL011_INT_RT));
 	CHECK(stub_irq_level[irq]);
 	for (int i = 0; i < 32; i++)
-		CHECK(rd(DR) == (uint64_t)('A' + i));
-	CHECK(rd(FR) == (FR_TXFE | FR_RXFE) && rd(DR) == 0);
+		CHECK(rd(PL011_DR) == (uint64_t)('A' + i));
+	CHECK(rd(PL011_FR) == (PL011_FR_TXFE | PL011_FR_RXFE) && rd(PL011_DR) == 0);
 	CHECK(!stub_irq_level[irq]);
 	CHECK(guest_console_input(&g, 'z'));         /* room again */
 
 	/* A reset empties the FIFO and drops the line; the console stays. */
-	wr(IMSC, INT_RX);
+	wr(PL011_IMSC, PL011_INT_RX);
 	CHECK(stub_irq_level[irq]);
 	guest_reset_vdevs(&g);
 	after_reset();
-	wr(DR, '!');
+	wr(PL011_DR, '!');
 	CHECK(g.out_head == 3);
 }
 
@@ -134,8 +118,5 @@ int main(int argc, char **argv)
 	CHECK(fdt_get_interrupt(&fdt, node, 0, cells, 3, &n) == 0 && n == 3);
 	irq = 32 + cells[1];
 	checks();
-	if (check_failures)
-		return 1;
-	printf("pl011_test: ok\n");
-	return 0;
+	return check_summary("pl011_test");
 }

@@ -64,8 +64,5 @@ int main(void)
 	guests[1].state = GUEST_RUNNING;
 	CHECK(guests_run() && nran == 1 && ran[0] == 1);
 
-	if (check_failures)
-		return 1;
-	printf("sched_test: ok\n");
-	return 0;
+	return check_summary("sched_test");
 }

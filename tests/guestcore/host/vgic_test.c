@@ -210,8 +210,5 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	regs();
-	if (check_failures)
-		return 1;
-	printf("vgic_test: ok\n");
-	return 0;
+	return check_summary("vgic_test");
 }

@@ -67,8 +67,5 @@ int main(void)
 	type("\x1bxq", 3);
 	CHECK(!vserial_bound());
 
-	if (check_failures)
-		return 1;
-	printf("vserial_test: ok\n");
-	return 0;
+	return check_summary("vserial_test");
 }

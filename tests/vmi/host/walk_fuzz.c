@@ -5,44 +5,25 @@
  * reach real table addresses, mirrored at 0x40000000). Every walk must end
  * without a sanitizer report, within five descriptor reads.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <arch/guest_walk.h>
 
-struct ram {
-	const uint8_t *data;
-	size_t size;
-	unsigned reads;
-};
+#include "walk_image.h"
 
 static int read64(void *ctx, uint64_t pa, uint64_t *val)
 {
-	struct ram *r = ctx;
-	r->reads++;
-	if (pa >= 0x40000000)
-		pa -= 0x40000000;
-	if (pa > r->size || r->size - pa < 8)
-		return -1;
-	memcpy(val, r->data + pa, 8);
-	return 0;
-}
-
-static uint64_t word(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
+	return image_read(ctx, pa >= 0x40000000 ? pa - 0x40000000 : pa, val, 8);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 32)
 		return 0;
-	struct gw_regs regs = { word(data + 8), word(data + 16), word(data) };
-	uint64_t va = word(data + 24);
-	struct ram ram = { data + 32, size - 32, 0 };
+	struct gw_regs regs = { input_word(data + 8), input_word(data + 16), input_word(data) };
+	uint64_t va = input_word(data + 24);
+	struct walk_image ram = { .data = data + 32, .size = size - 32 };
 	struct gw_mem m = { read64, &ram };
 	struct gw_result res;
 	char text[256];
@@ -56,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	uint64_t out[4];
-	gw_find_va(&regs, &m, word(data + 8) & 0xffffffffff, va & ~0xfffull, va | 0xffffff, out, 4,
-		   4096);
+	gw_find_va(&regs, &m, input_word(data + 8) & 0xffffffffff, va & ~0xfffull, va | 0xffffff,
+		   out, 4, 4096);
 	return 0;
 }

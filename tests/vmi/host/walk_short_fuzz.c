@@ -6,42 +6,24 @@
  * must end without a sanitizer report within two descriptor reads, and a
  * success must return a 32-bit address inside the mapping's size.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mamoru/vmi/walk_short.h>
 
-struct ram {
-	const uint8_t *data;
-	size_t size;
-	unsigned reads;
-};
+#include "walk_image.h"
 
 static int read32(void *ctx, uint64_t pa, uint32_t *val)
 {
-	struct ram *r = ctx;
-	r->reads++;
-	pa &= 0x0fffffff;
-	if ((pa & 3) || pa > r->size || r->size - pa < 4)
-		return -1;
-	memcpy(val, r->data + pa, 4);
-	return 0;
-}
-
-static uint64_t word(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
+	return image_read(ctx, pa & 0x0fffffff, val, 4);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 16)
 		return 0;
-	uint64_t ttbr = word(data), va = word(data + 8);
-	struct ram ram = { data + 16, size - 16, 0 };
+	uint64_t ttbr = input_word(data), va = input_word(data + 8);
+	struct walk_image ram = { .data = data + 16, .size = size - 16 };
 	struct gws_mem m = { read32, &ram };
 	struct gws_result res;
 	char text[256];

@@ -11,37 +11,21 @@
  * outside it fail.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <mamoru/vmi/walk_short.h>
 
-struct image {
-	uint64_t gpa;
-	uint8_t *data;
-	size_t size;
-	unsigned long reads;
-};
+#include "walk_image.h"
+
+#define PROG "walk_short_test"
 
 static int read32(void *ctx, uint64_t pa, uint32_t *val)
 {
-	struct image *m = ctx;
-	m->reads++;
-	if ((pa & 3) || pa < m->gpa || pa - m->gpa > m->size || m->size - (pa - m->gpa) < 4)
-		return -1;
-	memcpy(val, m->data + (pa - m->gpa), 4);
-	return 0;
+	return image_read(ctx, pa, val, 4);
 }
 
 static uint64_t num(const char *s)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (*s == 0 || *end) {
-		fprintf(stderr, "walk_short_test: bad number '%s'\n", s);
-		exit(2);
-	}
-	return v;
+	return parse_num(PROG, s);
 }
 
 static const char *kind(enum gws_fault f)
@@ -56,21 +40,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: walk_short_test MEM GPA TTBR VA...\n");
 		return 2;
 	}
-	struct image img = { .gpa = num(argv[2]) };
-	FILE *f = fopen(argv[1], "rb");
-	if (!f) {
-		perror(argv[1]);
-		return 2;
-	}
-	fseek(f, 0, SEEK_END);
-	img.size = (size_t)ftell(f);
-	rewind(f);
-	img.data = malloc(img.size ? img.size : 1);
-	if (!img.data || fread(img.data, 1, img.size, f) != img.size) {
-		fprintf(stderr, "walk_short_test: cannot read %s\n", argv[1]);
-		return 2;
-	}
-	fclose(f);
+	struct walk_image img = image_load(PROG, argv[1], num(argv[2]));
 	struct gws_mem m = { read32, &img };
 	uint64_t ttbr = num(argv[3]);
 
@@ -85,9 +55,8 @@ int main(int argc, char **argv)
 			       (unsigned long long)res.pa, res.level, (unsigned)res.size,
 			       res.kind, res.ap, res.domain, img.reads);
 		else
-			printf("fault %s level=%d reads=%lu: %s\n", kind(res.fault), res.level,
-			       img.reads, text);
+			print_fault(kind(res.fault), res.level, img.reads, text);
 	}
-	free(img.data);
+	image_free(&img);
 	return 0;
 }

@@ -12,37 +12,22 @@
  * outside it fail.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <arch/guest_walk.h>
 
-struct image {
-	uint64_t gpa;
-	uint8_t *data;
-	size_t size;
-	unsigned long reads;
-};
+#include "walk_image.h"
+
+#define PROG "walk_test"
 
 static int read64(void *ctx, uint64_t pa, uint64_t *val)
 {
-	struct image *m = ctx;
-	m->reads++;
-	if (pa < m->gpa || pa - m->gpa > m->size || m->size - (pa - m->gpa) < 8)
-		return -1;
-	memcpy(val, m->data + (pa - m->gpa), 8);
-	return 0;
+	return image_read(ctx, pa, val, 8);
 }
 
 static uint64_t num(const char *s)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (*s == 0 || *end) {
-		fprintf(stderr, "walk_test: bad number '%s'\n", s);
-		exit(2);
-	}
-	return v;
+	return parse_num(PROG, s);
 }
 
 static const char *kind(enum gw_fault f)
@@ -58,21 +43,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: walk_test MEM GPA TCR TTBR0 TTBR1 VA... | find PA LO LAST\n");
 		return 2;
 	}
-	struct image img = { .gpa = num(argv[2]) };
-	FILE *f = fopen(argv[1], "rb");
-	if (!f) {
-		perror(argv[1]);
-		return 2;
-	}
-	fseek(f, 0, SEEK_END);
-	img.size = (size_t)ftell(f);
-	rewind(f);
-	img.data = malloc(img.size ? img.size : 1);
-	if (!img.data || fread(img.data, 1, img.size, f) != img.size) {
-		fprintf(stderr, "walk_test: cannot read %s\n", argv[1]);
-		return 2;
-	}
-	fclose(f);
+	struct walk_image img = image_load(PROG, argv[1], num(argv[2]));
 	struct gw_regs r = { num(argv[4]), num(argv[5]), num(argv[3]) };
 	struct gw_mem m = { read64, &img };
 
@@ -89,7 +60,7 @@ int main(int argc, char **argv)
 				printf(" 0x%llx", (unsigned long long)out[i]);
 			printf("\n");
 		}
-		free(img.data);
+		image_free(&img);
 		return 0;
 	}
 	for (int i = 6; i < argc; i++) {
@@ -103,9 +74,8 @@ int main(int argc, char **argv)
 			       (unsigned long long)res.pa, res.level, (unsigned long long)res.size,
 			       res.ap, res.uxn, res.pxn, res.af, img.reads);
 		else
-			printf("fault %s level=%d reads=%lu: %s\n", kind(res.fault), res.level,
-			       img.reads, text);
+			print_fault(kind(res.fault), res.level, img.reads, text);
 	}
-	free(img.data);
+	image_free(&img);
 	return 0;
 }

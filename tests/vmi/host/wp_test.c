@@ -4,7 +4,7 @@
  * table logic (arch/arm/cpu/arm64/stage2_pt.c: mapping, block splitting with
  * break-before-make, permission changes) and `ids protect`'s plan (which
  * pages), naming and report rate limit (commands/ids/protect_plan.c).
- * Prints "wp_test: ok" and exits 0, or names the first failed check.
+ * Prints each failed check and "wp_test: N checks, M failures" last; exits 1 on a failure.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +13,7 @@
 #include <arch/stage2_pt.h>
 
 #include "../../../commands/ids/protect_plan.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                    \
-		}                                                                      \
-	} while (0)
+#include "hostcheck.h"
 
 /* -- a table allocator and TLB model for stage2_pt.c ------------------------------------- */
 
@@ -292,10 +283,5 @@ int main(void)
 	test_level1_block();
 	test_plan();
 	test_rate();
-	if (failures) {
-		fprintf(stderr, "wp_test: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("wp_test: ok\n");
-	return 0;
+	return check_summary("wp_test");
 }

@@ -9,6 +9,7 @@
   guest.py     guest bundle helpers; ids.py the IDS tests' guest and bundles
   report.py    console transcripts in failure reports; options.py --board/--console
   cli.py       running ./mamoru as a user would
+  fuzz.py      libFuzzer run lengths; hostcheck.py the host C test programs' check output
 
 Everything tests used to import from `mamoru.testing` is still importable from here.
 """

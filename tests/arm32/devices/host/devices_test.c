@@ -15,60 +15,15 @@
 #include <string.h>
 
 #include <arch/guest_irq.h>
+#include <drivers/hw/pl190.h>
+#include <drivers/hw/sp804.h>
+#include <drivers/hw/versatile_sic.h>
 
 #include "devices.h"
 #include "tests/arm32/devices/qemu_probe/probe_ops.h"
 #include "stubs.h"
+#include "hostcheck.h"
 
-static int check_failures;
-
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			check_failures++;                                             \
-		}                                                                     \
-	} while (0)
-
-/* PL190 */
-#define IRQSTATUS 0x000
-#define FIQSTATUS 0x004
-#define RAWINTR 0x008
-#define INTSELECT 0x00c
-#define INTENABLE 0x010
-#define INTENCLEAR 0x014
-#define SOFTINT 0x018
-#define SOFTINTCLEAR 0x01c
-#define PROTECTION 0x020
-#define VECTADDR 0x030
-#define DEFVECTADDR 0x034
-#define VECTADDRN(n) (0x100 + 4 * (n))
-#define VECTCNTLN(n) (0x200 + 4 * (n))
-/* SIC */
-#define SIC_STATUS 0x00
-#define SIC_RAWSTAT 0x04
-#define SIC_ENSET 0x08
-#define SIC_ENCLR 0x0c
-#define SIC_SOFTSET 0x10
-#define SIC_SOFTCLR 0x14
-#define SIC_PICENSET 0x20
-#define SIC_PICENCLR 0x24
-/* SP804 */
-#define T_LOAD 0x00
-#define T_VALUE 0x04
-#define T_CONTROL 0x08
-#define T_INTCLR 0x0c
-#define T_RIS 0x10
-#define T_MIS 0x14
-#define T_BGLOAD 0x18
-#define T2 0x20
-#define C_ONESHOT 0x01
-#define C_32BIT 0x02
-#define C_DIV16 0x04
-#define C_DIV256 0x08
-#define C_INTEN 0x20
-#define C_PERIODIC 0x40
-#define C_ENABLE 0x80
 /* System registers */
 #define SYS_ID 0x00
 #define SYS_LED 0x08
@@ -80,6 +35,8 @@ static int check_failures;
 #define SYS_RESETCTL 0x40
 #define SYS_24MHZ 0x5c
 
+/* The timer as Linux runs it: periodic, 32 bits, interrupting. */
+#define PERIODIC_IRQ (SP804_CTL_ENABLE | SP804_CTL_PERIODIC | SP804_CTL_32BIT | SP804_CTL_INTEN)
 #define US 1000ull
 #define TIMER_IRQ 4
 #define UART_IRQ 12
@@ -110,11 +67,12 @@ static void vic_ids_and_reset(void)
 	static const uint8_t ids[8] = {0x90, 0x11, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
 	for (int i = 0; i < 8; i++)
 		CHECK(rd(VIC_BASE, 0xfe0 + 4 * i) == ids[i]);
-	CHECK(rd(VIC_BASE, IRQSTATUS) == 0 && rd(VIC_BASE, FIQSTATUS) == 0);
-	CHECK(rd(VIC_BASE, INTENABLE) == 0 && rd(VIC_BASE, INTSELECT) == 0 && rd(VIC_BASE, SOFTINT) == 0);
-	CHECK(rd(VIC_BASE, DEFVECTADDR) == 0 && rd(VIC_BASE, PROTECTION) == 0);
+	CHECK(rd(VIC_BASE, PL190_IRQSTATUS) == 0 && rd(VIC_BASE, PL190_FIQSTATUS) == 0);
+	CHECK(rd(VIC_BASE, PL190_INTENABLE) == 0 && rd(VIC_BASE, PL190_INTSELECT) == 0 &&
+	      rd(VIC_BASE, PL190_SOFTINT) == 0);
+	CHECK(rd(VIC_BASE, PL190_DEFVECTADDR) == 0 && rd(VIC_BASE, PL190_PROTECTION) == 0);
 	/* The UART drives its line low after reset (nothing masked in). */
-	CHECK((rd(VIC_BASE, RAWINTR) & (1u << UART_IRQ)) == 0);
+	CHECK((rd(VIC_BASE, PL190_RAWINTR) & (1u << UART_IRQ)) == 0);
 	CHECK(!vvic_irq_out(the_vic()) && !vvic_fiq_out(the_vic()));
 }
 
@@ -122,14 +80,14 @@ static void vic_ids_and_reset(void)
  * priority hardware drained by reading and writing VECTADDR. */
 static void vic_os_init(void)
 {
-	wr(VIC_BASE, INTSELECT, 0);
-	wr(VIC_BASE, INTENCLEAR, ~0u);
-	wr(VIC_BASE, SOFTINTCLEAR, ~0u);
-	wr(VIC_BASE, VECTADDR, 0);
+	wr(VIC_BASE, PL190_INTSELECT, 0);
+	wr(VIC_BASE, PL190_INTENCLEAR, ~0u);
+	wr(VIC_BASE, PL190_SOFTINTCLEAR, ~0u);
+	wr(VIC_BASE, PL190_VECTADDR, 0);
 	for (int i = 0; i < 19; i++)
-		wr(VIC_BASE, VECTADDR, rd(VIC_BASE, VECTADDR));
+		wr(VIC_BASE, PL190_VECTADDR, rd(VIC_BASE, PL190_VECTADDR));
 	for (int i = 0; i < 16; i++)
-		wr(VIC_BASE, VECTCNTLN(i), 0);
+		wr(VIC_BASE, PL190_VECTCNTLN(i), 0);
 	CHECK(vvic_current_prio(the_vic()) == VVIC_NO_PRIO);
 	CHECK(the_vic()->unknown_accesses == 0);
 }
@@ -138,43 +96,44 @@ static void vic_registers(void)
 {
 	struct vvic *v = the_vic();
 	/* Enable set/clear semantics. */
-	wr(VIC_BASE, INTENABLE, 0x0000f00f);
-	wr(VIC_BASE, INTENABLE, 0x00000100);
-	CHECK(rd(VIC_BASE, INTENABLE) == 0x0000f10f);
-	wr(VIC_BASE, INTENCLEAR, 0x0000000f);
-	CHECK(rd(VIC_BASE, INTENABLE) == 0x0000f100);
-	CHECK(rd(VIC_BASE, INTENCLEAR) == 0);            /* write-only */
-	wr(VIC_BASE, INTENCLEAR, ~0u);
+	wr(VIC_BASE, PL190_INTENABLE, 0x0000f00f);
+	wr(VIC_BASE, PL190_INTENABLE, 0x00000100);
+	CHECK(rd(VIC_BASE, PL190_INTENABLE) == 0x0000f10f);
+	wr(VIC_BASE, PL190_INTENCLEAR, 0x0000000f);
+	CHECK(rd(VIC_BASE, PL190_INTENABLE) == 0x0000f100);
+	CHECK(rd(VIC_BASE, PL190_INTENCLEAR) == 0);            /* write-only */
+	wr(VIC_BASE, PL190_INTENCLEAR, ~0u);
 	/* Software interrupts go to RAWINTR, and past the enable to IRQSTATUS. */
-	wr(VIC_BASE, SOFTINT, 1u << 7);
-	CHECK(rd(VIC_BASE, RAWINTR) == 1u << 7 && rd(VIC_BASE, IRQSTATUS) == 0 && !vvic_irq_out(v));
-	wr(VIC_BASE, INTENABLE, 1u << 7);
-	CHECK(rd(VIC_BASE, IRQSTATUS) == 1u << 7 && vvic_irq_out(v) && !vvic_fiq_out(v));
+	wr(VIC_BASE, PL190_SOFTINT, 1u << 7);
+	CHECK(rd(VIC_BASE, PL190_RAWINTR) == 1u << 7 && rd(VIC_BASE, PL190_IRQSTATUS) == 0 &&
+	      !vvic_irq_out(v));
+	wr(VIC_BASE, PL190_INTENABLE, 1u << 7);
+	CHECK(rd(VIC_BASE, PL190_IRQSTATUS) == 1u << 7 && vvic_irq_out(v) && !vvic_fiq_out(v));
 	/* INTSELECT makes it an FIQ. */
-	wr(VIC_BASE, INTSELECT, 1u << 7);
-	CHECK(rd(VIC_BASE, IRQSTATUS) == 0 && rd(VIC_BASE, FIQSTATUS) == 1u << 7);
+	wr(VIC_BASE, PL190_INTSELECT, 1u << 7);
+	CHECK(rd(VIC_BASE, PL190_IRQSTATUS) == 0 && rd(VIC_BASE, PL190_FIQSTATUS) == 1u << 7);
 	CHECK(!vvic_irq_out(v) && vvic_fiq_out(v));
-	wr(VIC_BASE, INTSELECT, 0);
-	wr(VIC_BASE, SOFTINTCLEAR, 1u << 7);
-	CHECK(rd(VIC_BASE, RAWINTR) == 0 && !vvic_irq_out(v));
-	wr(VIC_BASE, INTENCLEAR, ~0u);
+	wr(VIC_BASE, PL190_INTSELECT, 0);
+	wr(VIC_BASE, PL190_SOFTINTCLEAR, 1u << 7);
+	CHECK(rd(VIC_BASE, PL190_RAWINTR) == 0 && !vvic_irq_out(v));
+	wr(VIC_BASE, PL190_INTENCLEAR, ~0u);
 	/* Register widths. */
-	wr(VIC_BASE, VECTCNTLN(3), ~0u);
-	CHECK(rd(VIC_BASE, VECTCNTLN(3)) == 0x3f);
-	wr(VIC_BASE, VECTCNTLN(3), 0);
-	wr(VIC_BASE, VECTADDRN(15), 0xcafef00d);
-	CHECK(rd(VIC_BASE, VECTADDRN(15)) == 0xcafef00d);
-	wr(VIC_BASE, PROTECTION, ~0u);
-	CHECK(rd(VIC_BASE, PROTECTION) == 1);
-	wr(VIC_BASE, PROTECTION, 0);
+	wr(VIC_BASE, PL190_VECTCNTLN(3), ~0u);
+	CHECK(rd(VIC_BASE, PL190_VECTCNTLN(3)) == 0x3f);
+	wr(VIC_BASE, PL190_VECTCNTLN(3), 0);
+	wr(VIC_BASE, PL190_VECTADDRN(15), 0xcafef00d);
+	CHECK(rd(VIC_BASE, PL190_VECTADDRN(15)) == 0xcafef00d);
+	wr(VIC_BASE, PL190_PROTECTION, ~0u);
+	CHECK(rd(VIC_BASE, PL190_PROTECTION) == 1);
+	wr(VIC_BASE, PL190_PROTECTION, 0);
 	/* Read-only registers ignore writes. */
-	wr(VIC_BASE, RAWINTR, ~0u);
-	wr(VIC_BASE, IRQSTATUS, ~0u);
-	CHECK(rd(VIC_BASE, RAWINTR) == 0);
+	wr(VIC_BASE, PL190_RAWINTR, ~0u);
+	wr(VIC_BASE, PL190_IRQSTATUS, ~0u);
+	CHECK(rd(VIC_BASE, PL190_RAWINTR) == 0);
 	/* Only aligned words are registers: the access is refused (an abort). */
 	uint64_t val = 0;
-	CHECK(guest_mmio(&g, VIC_BASE + INTENABLE, false, 1, &val) == GUEST_MMIO_REJECTED);
-	CHECK(guest_mmio(&g, VIC_BASE + INTENABLE + 2, true, 4, &val) == GUEST_MMIO_REJECTED);
+	CHECK(guest_mmio(&g, VIC_BASE + PL190_INTENABLE, false, 1, &val) == GUEST_MMIO_REJECTED);
+	CHECK(guest_mmio(&g, VIC_BASE + PL190_INTENABLE + 2, true, 4, &val) == GUEST_MMIO_REJECTED);
 	CHECK(v->unknown_accesses == 0);
 }
 
@@ -182,65 +141,68 @@ static void vic_registers(void)
 static void vic_vectored(void)
 {
 	struct vvic *v = the_vic();
-	wr(VIC_BASE, VECTADDRN(0), 0x1000);
-	wr(VIC_BASE, VECTCNTLN(0), 0x20 | 4);
-	wr(VIC_BASE, VECTADDRN(1), 0x2000);
-	wr(VIC_BASE, VECTCNTLN(1), 0x20 | 12);
-	wr(VIC_BASE, VECTADDRN(2), 0x3000);
-	wr(VIC_BASE, VECTCNTLN(2), 9);            /* slot 2 names line 9 but is disabled */
-	wr(VIC_BASE, DEFVECTADDR, 0xd000);
-	wr(VIC_BASE, INTENABLE, (1u << 4) | (1u << 12) | (1u << 7) | (1u << 9));
+	wr(VIC_BASE, PL190_VECTADDRN(0), 0x1000);
+	wr(VIC_BASE, PL190_VECTCNTLN(0), 0x20 | 4);
+	wr(VIC_BASE, PL190_VECTADDRN(1), 0x2000);
+	wr(VIC_BASE, PL190_VECTCNTLN(1), 0x20 | 12);
+	wr(VIC_BASE, PL190_VECTADDRN(2), 0x3000);
+	wr(VIC_BASE, PL190_VECTCNTLN(2), 9);            /* slot 2 names line 9 but is disabled */
+	wr(VIC_BASE, PL190_DEFVECTADDR, 0xd000);
+	wr(VIC_BASE, PL190_INTENABLE, (1u << 4) | (1u << 12) | (1u << 7) | (1u << 9));
 	/* Nothing pending: the default address, nothing acknowledged. */
-	CHECK(rd(VIC_BASE, VECTADDR) == 0xd000 && vvic_current_prio(v) == VVIC_NO_PRIO);
+	CHECK(rd(VIC_BASE, PL190_VECTADDR) == 0xd000 && vvic_current_prio(v) == VVIC_NO_PRIO);
 
-	wr(VIC_BASE, SOFTINT, 1u << 12);
+	wr(VIC_BASE, PL190_SOFTINT, 1u << 12);
 	CHECK(vvic_irq_out(v));
-	CHECK(rd(VIC_BASE, VECTADDR) == 0x2000);          /* acknowledges slot 1 */
+	CHECK(rd(VIC_BASE, PL190_VECTADDR) == 0x2000);          /* acknowledges slot 1 */
 	CHECK(vvic_current_prio(v) == 1 && !vvic_irq_out(v));
 	/* Nothing higher pending: the address of the one in service, nothing acknowledged. */
-	CHECK(rd(VIC_BASE, VECTADDR) == 0x2000 && vvic_current_prio(v) == 1 && v->in_service == 2);
+	CHECK(rd(VIC_BASE, PL190_VECTADDR) == 0x2000 && vvic_current_prio(v) == 1 &&
+	      v->in_service == 2);
 	/* A non-vectored interrupt cannot preempt a vectored one. */
-	wr(VIC_BASE, SOFTINT, 1u << 7);
+	wr(VIC_BASE, PL190_SOFTINT, 1u << 7);
 	CHECK(!vvic_irq_out(v));
-	CHECK(rd(VIC_BASE, VECTADDR) == 0x2000 && v->in_service == 2);
-	CHECK(rd(VIC_BASE, IRQSTATUS) == ((1u << 12) | (1u << 7)));   /* status is unmasked */
+	CHECK(rd(VIC_BASE, PL190_VECTADDR) == 0x2000 && v->in_service == 2);
+	CHECK(rd(VIC_BASE, PL190_IRQSTATUS) == ((1u << 12) | (1u << 7)));   /* status is unmasked */
 	/* A higher priority one does: nested. */
-	wr(VIC_BASE, SOFTINT, 1u << 4);
+	wr(VIC_BASE, PL190_SOFTINT, 1u << 4);
 	CHECK(vvic_irq_out(v));
-	CHECK(rd(VIC_BASE, VECTADDR) == 0x1000 && vvic_current_prio(v) == 0 && !vvic_irq_out(v));
+	CHECK(rd(VIC_BASE, PL190_VECTADDR) == 0x1000 && vvic_current_prio(v) == 0 &&
+	      !vvic_irq_out(v));
 	/* Ending slot 0 returns to slot 1; line 4 still pending, so it interrupts again. */
-	wr(VIC_BASE, VECTADDR, 0);
+	wr(VIC_BASE, PL190_VECTADDR, 0);
 	CHECK(vvic_current_prio(v) == 1 && vvic_irq_out(v));
-	wr(VIC_BASE, SOFTINTCLEAR, 1u << 4);
+	wr(VIC_BASE, PL190_SOFTINTCLEAR, 1u << 4);
 	CHECK(!vvic_irq_out(v));
-	wr(VIC_BASE, VECTADDR, 0);                        /* end slot 1 */
+	wr(VIC_BASE, PL190_VECTADDR, 0);                        /* end slot 1 */
 	CHECK(vvic_current_prio(v) == VVIC_NO_PRIO && vvic_irq_out(v));
-	wr(VIC_BASE, SOFTINTCLEAR, 1u << 12);
+	wr(VIC_BASE, PL190_SOFTINTCLEAR, 1u << 12);
 	/* Line 9's slot is disabled: it is non-vectored, like line 7. */
-	wr(VIC_BASE, SOFTINT, 1u << 9);
-	CHECK(rd(VIC_BASE, VECTADDR) == 0xd000 && vvic_current_prio(v) == VVIC_DEFAULT_PRIO);
+	wr(VIC_BASE, PL190_SOFTINT, 1u << 9);
+	CHECK(rd(VIC_BASE, PL190_VECTADDR) == 0xd000 && vvic_current_prio(v) == VVIC_DEFAULT_PRIO);
 	CHECK(!vvic_irq_out(v));                          /* 7 and 9 wait for the end */
-	wr(VIC_BASE, SOFTINT, 1u << 12);                  /* a vectored one preempts the default */
-	CHECK(vvic_irq_out(v) && rd(VIC_BASE, VECTADDR) == 0x2000);
-	wr(VIC_BASE, VECTADDR, 0);
-	wr(VIC_BASE, VECTADDR, 0);
+	/* a vectored one preempts the default */
+	wr(VIC_BASE, PL190_SOFTINT, 1u << 12);
+	CHECK(vvic_irq_out(v) && rd(VIC_BASE, PL190_VECTADDR) == 0x2000);
+	wr(VIC_BASE, PL190_VECTADDR, 0);
+	wr(VIC_BASE, PL190_VECTADDR, 0);
 	CHECK(vvic_current_prio(v) == VVIC_NO_PRIO);
 	/* Two enabled slots naming the same line: the first (higher priority) wins. */
-	wr(VIC_BASE, SOFTINTCLEAR, ~0u);
-	wr(VIC_BASE, VECTCNTLN(5), 0x20 | 9);
-	wr(VIC_BASE, VECTADDRN(5), 0x5000);
-	wr(VIC_BASE, VECTCNTLN(6), 0x20 | 9);
-	wr(VIC_BASE, VECTADDRN(6), 0x6000);
-	wr(VIC_BASE, SOFTINT, 1u << 9);
-	CHECK(rd(VIC_BASE, VECTADDR) == 0x5000 && vvic_current_prio(v) == 5);
+	wr(VIC_BASE, PL190_SOFTINTCLEAR, ~0u);
+	wr(VIC_BASE, PL190_VECTCNTLN(5), 0x20 | 9);
+	wr(VIC_BASE, PL190_VECTADDRN(5), 0x5000);
+	wr(VIC_BASE, PL190_VECTCNTLN(6), 0x20 | 9);
+	wr(VIC_BASE, PL190_VECTADDRN(6), 0x6000);
+	wr(VIC_BASE, PL190_SOFTINT, 1u << 9);
+	CHECK(rd(VIC_BASE, PL190_VECTADDR) == 0x5000 && vvic_current_prio(v) == 5);
 	/* Writing VECTADDR with nothing in service changes nothing. */
-	wr(VIC_BASE, VECTADDR, 0);
-	wr(VIC_BASE, VECTADDR, 0);
+	wr(VIC_BASE, PL190_VECTADDR, 0);
+	wr(VIC_BASE, PL190_VECTADDR, 0);
 	CHECK(vvic_current_prio(v) == VVIC_NO_PRIO);
-	wr(VIC_BASE, SOFTINTCLEAR, ~0u);
-	wr(VIC_BASE, INTENCLEAR, ~0u);
+	wr(VIC_BASE, PL190_SOFTINTCLEAR, ~0u);
+	wr(VIC_BASE, PL190_INTENCLEAR, ~0u);
 	for (int i = 0; i < 16; i++)
-		wr(VIC_BASE, VECTCNTLN(i), 0);
+		wr(VIC_BASE, PL190_VECTCNTLN(i), 0);
 	CHECK(v->unknown_accesses == 0);
 }
 
@@ -249,23 +211,23 @@ static void sic(void)
 	struct vvic *v = the_vic();
 	CHECK(rd(SIC_BASE, SIC_STATUS) == 0 && rd(SIC_BASE, SIC_RAWSTAT) == 0 &&
 	      rd(SIC_BASE, SIC_ENSET) == 0 && rd(SIC_BASE, SIC_PICENSET) == 0);
-	wr(VIC_BASE, INTENABLE, 1u << 31);
+	wr(VIC_BASE, PL190_INTENABLE, 1u << 31);
 	/* SIC line 3 (line 35 for arch_guest_irq): raw, then enabled, then VIC 31. */
 	arch_guest_irq(&g, VVIC_SIC_BASE + 3, true);
 	CHECK(rd(SIC_BASE, SIC_RAWSTAT) == 1u << 3 && rd(SIC_BASE, SIC_STATUS) == 0);
-	CHECK((rd(VIC_BASE, RAWINTR) & (1u << 31)) == 0 && !vvic_irq_out(v));
+	CHECK((rd(VIC_BASE, PL190_RAWINTR) & (1u << 31)) == 0 && !vvic_irq_out(v));
 	wr(SIC_BASE, SIC_ENSET, 1u << 3);
 	wr(SIC_BASE, SIC_ENSET, 1u << 6);
 	CHECK(rd(SIC_BASE, SIC_ENSET) == ((1u << 3) | (1u << 6)));
 	CHECK(rd(SIC_BASE, SIC_STATUS) == 1u << 3);
-	CHECK(rd(VIC_BASE, IRQSTATUS) == 1u << 31 && vvic_irq_out(v));
+	CHECK(rd(VIC_BASE, PL190_IRQSTATUS) == 1u << 31 && vvic_irq_out(v));
 	arch_guest_irq(&g, VVIC_SIC_BASE + 3, false);
-	CHECK(rd(VIC_BASE, RAWINTR) == 0 && !vvic_irq_out(v));
+	CHECK(rd(VIC_BASE, PL190_RAWINTR) == 0 && !vvic_irq_out(v));
 	/* Software interrupts of the SIC. */
-	wr(SIC_BASE, SIC_SOFTSET, 1u << 6);
-	CHECK(rd(SIC_BASE, SIC_SOFTSET) == 1u << 6 && rd(SIC_BASE, SIC_RAWSTAT) == 1u << 6);
+	wr(SIC_BASE, SIC_SOFTINTSET, 1u << 6);
+	CHECK(rd(SIC_BASE, SIC_SOFTINTSET) == 1u << 6 && rd(SIC_BASE, SIC_RAWSTAT) == 1u << 6);
 	CHECK(vvic_irq_out(v));
-	wr(SIC_BASE, SIC_SOFTCLR, 1u << 6);
+	wr(SIC_BASE, SIC_SOFTINTCLR, 1u << 6);
 	CHECK(!vvic_irq_out(v));
 	wr(SIC_BASE, SIC_ENCLR, ~0u);
 	CHECK(rd(SIC_BASE, SIC_ENSET) == 0);
@@ -273,15 +235,15 @@ static void sic(void)
 	wr(SIC_BASE, SIC_PICENSET, ~0u);
 	CHECK(rd(SIC_BASE, SIC_PICENSET) == 0x7fe00000u);
 	arch_guest_irq(&g, VVIC_SIC_BASE + 25, true);
-	CHECK(rd(VIC_BASE, RAWINTR) == 1u << 25);
+	CHECK(rd(VIC_BASE, PL190_RAWINTR) == 1u << 25);
 	wr(SIC_BASE, SIC_PICENCLR, 1u << 25);
-	CHECK(rd(VIC_BASE, RAWINTR) == 0);
+	CHECK(rd(VIC_BASE, PL190_RAWINTR) == 0);
 	arch_guest_irq(&g, VVIC_SIC_BASE + 25, false);
 	wr(SIC_BASE, SIC_PICENCLR, ~0u);
 	/* Line 31 is the SIC's; nothing else drives it; beyond 63 there is nothing. */
 	CHECK(!vvic_set_line(v, VVIC_SIC_CASCADE, true) && !vvic_set_line(v, VVIC_LINES, true));
-	CHECK(rd(VIC_BASE, RAWINTR) == 0);
-	wr(VIC_BASE, INTENCLEAR, ~0u);
+	CHECK(rd(VIC_BASE, PL190_RAWINTR) == 0);
+	wr(VIC_BASE, PL190_INTENCLEAR, ~0u);
 	CHECK(v->unknown_accesses == 0);
 }
 
@@ -290,31 +252,32 @@ static void timer_to_cpu(void)
 {
 	struct vvic *v = the_vic();
 	uint64_t t0 = stub_now_ns;
-	wr(VIC_BASE, INTENABLE, 1u << TIMER_IRQ);
-	wr(TIMER_BASE, T_LOAD, 1000);            /* 1 ms at 1 MHz */
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_INTEN | C_32BIT);
+	wr(VIC_BASE, PL190_INTENABLE, 1u << TIMER_IRQ);
+	wr(TIMER_BASE, SP804_LOAD, 1000);            /* 1 ms at 1 MHz */
+	wr(TIMER_BASE, SP804_CONTROL, PERIODIC_IRQ);
 	CHECK(sp804_guest_sync(&g, t0) == t0 + 1000 * US);
 	tick(t0 + 999 * US);
-	CHECK(!vvic_irq_out(v) && rd(TIMER_BASE, T_RIS) == 0 && rd(TIMER_BASE, T_VALUE) == 1);
+	CHECK(!vvic_irq_out(v) && rd(TIMER_BASE, SP804_RIS) == 0 &&
+	      rd(TIMER_BASE, SP804_VALUE) == 1);
 	tick(t0 + 1000 * US);
-	CHECK(rd(TIMER_BASE, T_RIS) == 1 && rd(TIMER_BASE, T_MIS) == 1);
-	CHECK(rd(VIC_BASE, IRQSTATUS) == 1u << TIMER_IRQ && vvic_irq_out(v));
+	CHECK(rd(TIMER_BASE, SP804_RIS) == 1 && rd(TIMER_BASE, SP804_MIS) == 1);
+	CHECK(rd(VIC_BASE, PL190_IRQSTATUS) == 1u << TIMER_IRQ && vvic_irq_out(v));
 	/* Pending: no further event until it is cleared. */
 	CHECK(sp804_guest_sync(&g, stub_now_ns) == SP804_NO_EVENT);
-	wr(TIMER_BASE, T_INTCLR, 1);
-	CHECK(rd(VIC_BASE, RAWINTR) == 0 && !vvic_irq_out(v));
+	wr(TIMER_BASE, SP804_INTCLR, 1);
+	CHECK(rd(VIC_BASE, PL190_RAWINTR) == 0 && !vvic_irq_out(v));
 	/* Next period: the counter reloaded at 1001 us, reaches zero at 2001 us. */
 	CHECK(sp804_guest_sync(&g, stub_now_ns) == t0 + 2001 * US);
 	/* The interrupt mask of the timer gates the line, not RIS. */
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT);
+	wr(TIMER_BASE, SP804_CONTROL, SP804_CTL_ENABLE | SP804_CTL_PERIODIC | SP804_CTL_32BIT);
 	tick(t0 + 2001 * US);
-	CHECK(rd(TIMER_BASE, T_RIS) == 1 && rd(TIMER_BASE, T_MIS) == 0 && !vvic_irq_out(v));
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT | C_INTEN);
+	CHECK(rd(TIMER_BASE, SP804_RIS) == 1 && rd(TIMER_BASE, SP804_MIS) == 0 && !vvic_irq_out(v));
+	wr(TIMER_BASE, SP804_CONTROL, PERIODIC_IRQ);
 	CHECK(vvic_irq_out(v));
-	wr(TIMER_BASE, T_CONTROL, 0);
-	wr(TIMER_BASE, T_INTCLR, 0);
+	wr(TIMER_BASE, SP804_CONTROL, 0);
+	wr(TIMER_BASE, SP804_INTCLR, 0);
 	CHECK(!vvic_irq_out(v));
-	wr(VIC_BASE, INTENCLEAR, ~0u);
+	wr(VIC_BASE, PL190_INTENCLEAR, ~0u);
 }
 
 static void timer_registers(void)
@@ -325,115 +288,120 @@ static void timer_registers(void)
 		CHECK(rd(TIMER_BASE, 0xfe0 + 4 * i) == ids[i]);
 	/* After reset: both timers disabled, free-running, 16-bit, interrupt enabled. */
 	sp804_reset(s, SP804_TIMCLK_HZ, stub_now_ns);
-	for (uint32_t t = 0; t <= T2; t += T2) {
-		CHECK(rd(TIMER_BASE, t + T_LOAD) == 0 && rd(TIMER_BASE, t + T_VALUE) == 0xffffffffu);
-		CHECK(rd(TIMER_BASE, t + T_CONTROL) == 0x20 && rd(TIMER_BASE, t + T_RIS) == 0);
+	for (uint32_t t = 0; t <= SP804_TIMER2; t += SP804_TIMER2) {
+		CHECK(rd(TIMER_BASE, t + SP804_LOAD) == 0 &&
+		      rd(TIMER_BASE, t + SP804_VALUE) == 0xffffffffu);
+		CHECK(rd(TIMER_BASE, t + SP804_CONTROL) == 0x20 &&
+		      rd(TIMER_BASE, t + SP804_RIS) == 0);
 	}
 	uint64_t t0 = stub_now_ns;
 	/* A disabled timer does not count. */
 	stub_now_ns = t0 + 5000 * US;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0xffffffffu);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0xffffffffu);
 	CHECK(sp804_next_event_ns(s) == SP804_NO_EVENT);
 	/* Free-running 32-bit: the clocksource. */
 	t0 = stub_now_ns;
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_32BIT);
+	wr(TIMER_BASE, SP804_CONTROL, SP804_CTL_ENABLE | SP804_CTL_32BIT);
 	stub_now_ns = t0 + 1000 * US;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0xffffffffu - 1000);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0xffffffffu - 1000);
 	/* Sub-tick time does not count (1 MHz: 999 ns is no tick). */
 	stub_now_ns += 999;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0xffffffffu - 1000);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0xffffffffu - 1000);
 	stub_now_ns += 1;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0xffffffffu - 1001);
-	wr(TIMER_BASE, T_CONTROL, 0);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0xffffffffu - 1001);
+	wr(TIMER_BASE, SP804_CONTROL, 0);
 	/* Free-running 16-bit wraps to 0xffff, raising RIS at zero. */
-	wr(TIMER_BASE, T_LOAD, 3);
+	wr(TIMER_BASE, SP804_LOAD, 3);
 	t0 = stub_now_ns;
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_INTEN);
+	wr(TIMER_BASE, SP804_CONTROL, SP804_CTL_ENABLE | SP804_CTL_INTEN);
 	CHECK(sp804_next_event_ns(s) == t0 + 3 * US);
 	stub_now_ns = t0 + 3 * US;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0 && rd(TIMER_BASE, T_RIS) == 1);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0 && rd(TIMER_BASE, SP804_RIS) == 1);
 	stub_now_ns = t0 + 4 * US;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0xffff);
-	wr(TIMER_BASE, T_INTCLR, 0);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0xffff);
+	wr(TIMER_BASE, SP804_INTCLR, 0);
 	stub_now_ns = t0 + (4 + 0xffff) * US;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0 && rd(TIMER_BASE, T_RIS) == 1);
-	wr(TIMER_BASE, T_INTCLR, 0);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0 && rd(TIMER_BASE, SP804_RIS) == 1);
+	wr(TIMER_BASE, SP804_INTCLR, 0);
 	/* Switching to 16 bits truncates the counter. */
-	wr(TIMER_BASE, T_CONTROL, C_32BIT);
-	wr(TIMER_BASE, T_LOAD, 0x12345);
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0x12345);
-	wr(TIMER_BASE, T_CONTROL, 0);
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0x2345 && rd(TIMER_BASE, T_LOAD) == 0x12345);
+	wr(TIMER_BASE, SP804_CONTROL, SP804_CTL_32BIT);
+	wr(TIMER_BASE, SP804_LOAD, 0x12345);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0x12345);
+	wr(TIMER_BASE, SP804_CONTROL, 0);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0x2345 && rd(TIMER_BASE, SP804_LOAD) == 0x12345);
 	/* Periodic: Load, 0, Load, ... a period of Load + 1 ticks. */
-	wr(TIMER_BASE, T_LOAD, 10);
+	wr(TIMER_BASE, SP804_LOAD, 10);
 	t0 = stub_now_ns;
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT);
+	wr(TIMER_BASE, SP804_CONTROL, SP804_CTL_ENABLE | SP804_CTL_PERIODIC | SP804_CTL_32BIT);
 	stub_now_ns = t0 + 25 * US;              /* 0 at 10, 10 at 11, 0 at 21, 10 at 22 */
-	CHECK(rd(TIMER_BASE, T_VALUE) == 7 && rd(TIMER_BASE, T_RIS) == 1);
-	wr(TIMER_BASE, T_INTCLR, 0);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 7 && rd(TIMER_BASE, SP804_RIS) == 1);
+	wr(TIMER_BASE, SP804_INTCLR, 0);
 	/* BGLoad: the next reload, the counter untouched. */
-	wr(TIMER_BASE, T_BGLOAD, 3);
-	CHECK(rd(TIMER_BASE, T_VALUE) == 7 && rd(TIMER_BASE, T_LOAD) == 3 && rd(TIMER_BASE, T_BGLOAD) == 3);
+	wr(TIMER_BASE, SP804_BGLOAD, 3);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 7 && rd(TIMER_BASE, SP804_LOAD) == 3 &&
+	      rd(TIMER_BASE, SP804_BGLOAD) == 3);
 	stub_now_ns = t0 + 33 * US;              /* 0 at 32, 3 at 33 */
-	CHECK(rd(TIMER_BASE, T_VALUE) == 3);
-	wr(TIMER_BASE, T_INTCLR, 0);
-	wr(TIMER_BASE, T_CONTROL, 0);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 3);
+	wr(TIMER_BASE, SP804_INTCLR, 0);
+	wr(TIMER_BASE, SP804_CONTROL, 0);
 	/* Prescale 16 and 256: exact event times. */
-	wr(TIMER_BASE, T_LOAD, 100);
+	wr(TIMER_BASE, SP804_LOAD, 100);
 	t0 = stub_now_ns;
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT | C_INTEN | C_DIV16);
+	wr(TIMER_BASE, SP804_CONTROL, PERIODIC_IRQ | SP804_CTL_DIV16);
 	CHECK(sp804_next_event_ns(s) == t0 + 1600 * US);
 	stub_now_ns = t0 + 1599 * US;
-	CHECK(rd(TIMER_BASE, T_RIS) == 0 && rd(TIMER_BASE, T_VALUE) == 1);
+	CHECK(rd(TIMER_BASE, SP804_RIS) == 0 && rd(TIMER_BASE, SP804_VALUE) == 1);
 	stub_now_ns = t0 + 1600 * US;
-	CHECK(rd(TIMER_BASE, T_RIS) == 1 && rd(TIMER_BASE, T_VALUE) == 0);
-	wr(TIMER_BASE, T_INTCLR, 0);
-	wr(TIMER_BASE, T_CONTROL, 0);
-	wr(TIMER_BASE, T_LOAD, 2);
+	CHECK(rd(TIMER_BASE, SP804_RIS) == 1 && rd(TIMER_BASE, SP804_VALUE) == 0);
+	wr(TIMER_BASE, SP804_INTCLR, 0);
+	wr(TIMER_BASE, SP804_CONTROL, 0);
+	wr(TIMER_BASE, SP804_LOAD, 2);
 	t0 = stub_now_ns;
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT | C_INTEN | C_DIV256);
+	wr(TIMER_BASE, SP804_CONTROL, PERIODIC_IRQ | SP804_CTL_DIV256);
 	CHECK(sp804_next_event_ns(s) == t0 + 512 * US);
-	wr(TIMER_BASE, T_CONTROL, 0);
+	wr(TIMER_BASE, SP804_CONTROL, 0);
 	/* Changing the prescaler starts a fresh period: 200 TIMCLK ticks towards a /256
 	 * decrement are not 200 decrements at /1. */
-	wr(TIMER_BASE, T_LOAD, 1000);
+	wr(TIMER_BASE, SP804_LOAD, 1000);
 	t0 = stub_now_ns;
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT | C_INTEN | C_DIV256);
+	wr(TIMER_BASE, SP804_CONTROL, PERIODIC_IRQ | SP804_CTL_DIV256);
 	stub_now_ns = t0 + 200 * US;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 1000);
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT | C_INTEN);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 1000);
+	wr(TIMER_BASE, SP804_CONTROL, PERIODIC_IRQ);
 	CHECK(sp804_next_event_ns(s) == stub_now_ns + 1000 * US);
 	stub_now_ns += 1 * US;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 999);
-	wr(TIMER_BASE, T_CONTROL, 0);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 999);
+	wr(TIMER_BASE, SP804_CONTROL, 0);
 	/* One-shot: interrupts once, halts at zero. */
-	wr(TIMER_BASE, T_LOAD, 10);
+	wr(TIMER_BASE, SP804_LOAD, 10);
 	t0 = stub_now_ns;
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_ONESHOT | C_32BIT | C_INTEN);
+	wr(TIMER_BASE, SP804_CONTROL,
+	   SP804_CTL_ENABLE | SP804_CTL_ONESHOT | SP804_CTL_32BIT | SP804_CTL_INTEN);
 	CHECK(sp804_next_event_ns(s) == t0 + 10 * US);
 	stub_now_ns = t0 + 100 * US;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0 && rd(TIMER_BASE, T_RIS) == 1);
-	wr(TIMER_BASE, T_INTCLR, 0);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0 && rd(TIMER_BASE, SP804_RIS) == 1);
+	wr(TIMER_BASE, SP804_INTCLR, 0);
 	stub_now_ns = t0 + 10000 * US;
-	CHECK(rd(TIMER_BASE, T_VALUE) == 0 && rd(TIMER_BASE, T_RIS) == 0);
+	CHECK(rd(TIMER_BASE, SP804_VALUE) == 0 && rd(TIMER_BASE, SP804_RIS) == 0);
 	CHECK(sp804_next_event_ns(s) == SP804_NO_EVENT);
 	/* Reloading re-arms it. */
-	wr(TIMER_BASE, T_LOAD, 5);
+	wr(TIMER_BASE, SP804_LOAD, 5);
 	CHECK(sp804_next_event_ns(s) == stub_now_ns + 5 * US);
-	wr(TIMER_BASE, T_CONTROL, 0);
+	wr(TIMER_BASE, SP804_CONTROL, 0);
 	/* Timer 2 is independent; the earlier of the two is the next event. */
-	wr(TIMER_BASE, T_LOAD, 50);
-	wr(TIMER_BASE, T2 + T_LOAD, 20);
+	wr(TIMER_BASE, SP804_LOAD, 50);
+	wr(TIMER_BASE, SP804_TIMER2 + SP804_LOAD, 20);
 	t0 = stub_now_ns;
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT | C_INTEN);
-	wr(TIMER_BASE, T2 + T_CONTROL, C_ENABLE | C_PERIODIC | C_32BIT | C_INTEN);
+	wr(TIMER_BASE, SP804_CONTROL, PERIODIC_IRQ);
+	wr(TIMER_BASE, SP804_TIMER2 + SP804_CONTROL, PERIODIC_IRQ);
 	CHECK(sp804_next_event_ns(s) == t0 + 20 * US);
 	stub_now_ns = t0 + 20 * US;
-	CHECK(rd(TIMER_BASE, T2 + T_RIS) == 1 && rd(TIMER_BASE, T_RIS) == 0 && sp804_irq(s));
+	CHECK(rd(TIMER_BASE, SP804_TIMER2 + SP804_RIS) == 1 && rd(TIMER_BASE, SP804_RIS) == 0 &&
+	      sp804_irq(s));
 	CHECK(sp804_next_event_ns(s) == t0 + 50 * US);   /* timer 2 already pending */
-	wr(TIMER_BASE, T2 + T_INTCLR, 0);
-	wr(TIMER_BASE, T_CONTROL, 0);
-	wr(TIMER_BASE, T2 + T_CONTROL, 0);
+	wr(TIMER_BASE, SP804_TIMER2 + SP804_INTCLR, 0);
+	wr(TIMER_BASE, SP804_CONTROL, 0);
+	wr(TIMER_BASE, SP804_TIMER2 + SP804_CONTROL, 0);
 	/* Integration test registers are recorded, IDs read-only. */
 	wr(TIMER_BASE, 0xf00, ~0u);
 	CHECK(rd(TIMER_BASE, 0xf00) == 1);
@@ -442,13 +410,14 @@ static void timer_registers(void)
 	CHECK(rd(TIMER_BASE, 0xfe0) == 0x04);
 	CHECK(s->unknown_accesses == 0);
 	/* A far-away event does not overflow: 2^32 ticks at prescale 256 is ~13 days. */
-	wr(TIMER_BASE, T_CONTROL, C_32BIT);
-	wr(TIMER_BASE, T_LOAD, ~0u);
+	wr(TIMER_BASE, SP804_CONTROL, SP804_CTL_32BIT);
+	wr(TIMER_BASE, SP804_LOAD, ~0u);
 	t0 = stub_now_ns;
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_32BIT | C_INTEN | C_DIV256);
+	wr(TIMER_BASE, SP804_CONTROL,
+	   SP804_CTL_ENABLE | SP804_CTL_32BIT | SP804_CTL_INTEN | SP804_CTL_DIV256);
 	CHECK(sp804_next_event_ns(s) == t0 + 0xffffffffull * 256 * US);
-	wr(TIMER_BASE, T_CONTROL, 0);
-	wr(TIMER_BASE, T_INTCLR, 0);
+	wr(TIMER_BASE, SP804_CONTROL, 0);
+	wr(TIMER_BASE, SP804_INTCLR, 0);
 }
 
 static void sysregs(void)
@@ -533,7 +502,7 @@ static void sweep(uint32_t base, uint32_t *counter, bool (*has)(uint32_t))
 static void unknown_offsets(void)
 {
 	sweep(VIC_BASE, &the_vic()->unknown_accesses, vic_has);
-	wr(VIC_BASE, VECTADDR, 0);
+	wr(VIC_BASE, PL190_VECTADDR, 0);
 	sweep(SIC_BASE, &the_vic()->unknown_accesses, sic_has);
 	sweep(TIMER_BASE, &the_timer()->unknown_accesses, timer_has);
 	sweep(SYS_BASE, &the_sys()->unknown_accesses, sys_has);
@@ -544,29 +513,30 @@ static void uart(void)
 {
 	struct vvic *v = the_vic();
 	CHECK(rd(UART_BASE, 0xfe0) == 0x11 && rd(UART_BASE, 0x018) == 0x90);   /* FR: TXFE|RXFE */
-	wr(VIC_BASE, INTENABLE, 1u << UART_IRQ);
+	wr(VIC_BASE, PL190_INTENABLE, 1u << UART_IRQ);
 	wr(UART_BASE, 0x038, 0x20);          /* IMSC: TX */
-	CHECK(rd(VIC_BASE, IRQSTATUS) == 1u << UART_IRQ && vvic_irq_out(v));
+	CHECK(rd(VIC_BASE, PL190_IRQSTATUS) == 1u << UART_IRQ && vvic_irq_out(v));
 	wr(UART_BASE, 0x038, 0);
 	CHECK(!vvic_irq_out(v));
 	size_t before = g.out_head;
 	wr(UART_BASE, 0x000, 'k');
 	CHECK(g.out_head == before + 1 && g.out_ring[before % GUEST_CONSOLE_RING] == 'k');
-	wr(VIC_BASE, INTENCLEAR, ~0u);
+	wr(VIC_BASE, PL190_INTENCLEAR, ~0u);
 }
 
 /* A guest reset puts every device back and the lines with them. */
 static void guest_reset_devices(void)
 {
 	wr(SIC_BASE, SIC_ENSET, ~0u);
-	wr(VIC_BASE, INTENABLE, ~0u);
-	wr(TIMER_BASE, T_LOAD, 1);
-	wr(TIMER_BASE, T_CONTROL, C_ENABLE | C_PERIODIC | C_INTEN);
+	wr(VIC_BASE, PL190_INTENABLE, ~0u);
+	wr(TIMER_BASE, SP804_LOAD, 1);
+	wr(TIMER_BASE, SP804_CONTROL, SP804_CTL_ENABLE | SP804_CTL_PERIODIC | SP804_CTL_INTEN);
 	stub_now_ns += 10 * US;
-	CHECK(rd(TIMER_BASE, T_RIS) == 1 && vvic_irq_out(the_vic()));
+	CHECK(rd(TIMER_BASE, SP804_RIS) == 1 && vvic_irq_out(the_vic()));
 	guest_reset_vdevs(&g);
-	CHECK(rd(VIC_BASE, INTENABLE) == 0 && rd(SIC_BASE, SIC_ENSET) == 0 && rd(VIC_BASE, RAWINTR) == 0);
-	CHECK(rd(TIMER_BASE, T_CONTROL) == 0x20 && rd(TIMER_BASE, T_RIS) == 0);
+	CHECK(rd(VIC_BASE, PL190_INTENABLE) == 0 && rd(SIC_BASE, SIC_ENSET) == 0 &&
+	      rd(VIC_BASE, PL190_RAWINTR) == 0);
+	CHECK(rd(TIMER_BASE, SP804_CONTROL) == 0x20 && rd(TIMER_BASE, SP804_RIS) == 0);
 	CHECK(!vvic_irq_out(the_vic()));
 }
 
@@ -653,8 +623,5 @@ int main(int argc, char **argv)
 	uart();
 	unknown_offsets();
 	guest_reset_devices();
-	if (check_failures)
-		return 1;
-	printf("devices_test: ok\n");
-	return 0;
+	return check_summary("devices_test");
 }

@@ -11,27 +11,7 @@
 #include <string.h>
 
 #include "arch/arm/cpu/arm32/virt/v5_vcpu.h"
-
-static int checks, failures;
-
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		checks++;                                                               \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                     \
-		}                                                                       \
-	} while (0)
-#define CHECK_EQ(a, b)                                                                  \
-	do {                                                                            \
-		uint32_t a_ = (uint32_t)(a), b_ = (uint32_t)(b);                        \
-		checks++;                                                               \
-		if (a_ != b_) {                                                         \
-			fprintf(stderr, "%s:%d: %s = 0x%08" PRIx32 ", expected 0x%08" PRIx32 "\n", \
-				__FILE__, __LINE__, #a, a_, b_);                        \
-			failures++;                                                     \
-		}                                                                       \
-	} while (0)
+#include "hostcheck.h"
 
 /* --- hooks: record every call --- */
 struct rec {
@@ -896,7 +876,7 @@ int main(int argc, char **argv)
 
 	if (strcmp(what, "decode") == 0) {
 		decode();
-		return failures ? 1 : 0;
+		return check_failures ? 1 : 0;
 	}
 	if (all || !strcmp(what, "banking"))
 		test_banking();
@@ -910,6 +890,5 @@ int main(int argc, char **argv)
 		test_exceptions();
 	if (all || !strcmp(what, "cp15"))
 		test_cp15();
-	printf("%s: %d checks %d failures\n", what, checks, failures);
-	return failures ? 1 : 0;
+	return check_summary(what);
 }

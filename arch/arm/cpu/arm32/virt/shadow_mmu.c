@@ -426,9 +426,14 @@ static unsigned kinds_for(const struct shadow_mmu *s, const uint8_t *p, const ui
 			KIND_BIT(SHADOW_KIND_KERN);
 	for (unsigned i = 0; i < 4; i++) {
 		unsigned ok = 0;
-		if (p[i] == u[i])
+		/* SAME also takes privileged RW / user RO (user read-only and copy-on-write pages,
+		 * the vectors page) with the user's RO: the privileged write is emulated. Manager
+		 * would let the guest kernel's STRT (its copy_to_user with CPU_USE_DOMAINS) write
+		 * such a page where the hardware checks user rights, and miss copy-on-write. */
+		if (p[i] == u[i] || (p[i] == P_RW && u[i] == P_RO))
 			ok |= KIND_BIT(SHADOW_KIND_SAME);
-		if (p[i] == P_RW || (s->cfg.relax_kernel_ro && p[i] == P_RO && u[i] == P_NONE))
+		if ((p[i] == P_RW && u[i] != P_RO) ||
+		    (s->cfg.relax_kernel_ro && p[i] == P_RO && u[i] == P_NONE))
 			ok |= KIND_BIT(SHADOW_KIND_MGR);
 		if (u[i] == P_NONE)
 			ok |= KIND_BIT(SHADOW_KIND_KERN);
@@ -458,7 +463,7 @@ static bool kind_safe(const struct shadow_mmu *s, const uint8_t *p, const uint8_
 		      unsigned kind)
 {
 	for (unsigned i = 0; i < 4; i++)
-		if (kind == SHADOW_KIND_MGR && p[i] != P_RW &&
+		if (kind == SHADOW_KIND_MGR && !(p[i] == P_RW && u[i] != P_RO) &&
 		    !(s->cfg.relax_kernel_ro && p[i] == P_RO && u[i] == P_NONE))
 			return false;
 	return true;
@@ -511,11 +516,12 @@ static unsigned mib_domain(struct shadow_mmu *s, unsigned i, unsigned kind, unsi
 
 static unsigned prefer(unsigned mask)
 {
+	/* SAME before MGR: a user MiB's read-only pages fit SAME only (above). */
 	if (mask & KIND_BIT(SHADOW_KIND_KERN))
 		return SHADOW_KIND_KERN;
-	if (mask & KIND_BIT(SHADOW_KIND_MGR))
-		return SHADOW_KIND_MGR;
-	return SHADOW_KIND_SAME;
+	if (mask & KIND_BIT(SHADOW_KIND_SAME))
+		return SHADOW_KIND_SAME;
+	return SHADOW_KIND_MGR;
 }
 
 static bool section_fits(const struct shadow_mmu *s, const struct gwalk *w, unsigned mib)
