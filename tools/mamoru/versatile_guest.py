@@ -14,6 +14,8 @@ read each other's):
         report.json      the patcher's JSON report (every site)
         .ok              written last: the directory is complete
     versatile-kernel/<build>/guest-<profile tool digest>.profile
+    versatile-kernel/<build>/module-tree/, module-<digest>/   the attack module in the
+                     initramfs (mamoru.versatile_module)
 """
 
 from __future__ import annotations
@@ -141,9 +143,24 @@ def guest_dtb(k: VersatileKernel, bootargs: str = BOOTARGS) -> bytes:
         return out.read_bytes()
 
 
-def initrd_bytes() -> bytes:
-    """The armel busybox initramfs with Mamoru's default /init (uncompressed newc)."""
-    return guest_assets.initramfs_bytes(guest_assets.default_init_script(),
+def initrd_files(k: VersatileKernel) -> dict[str, bytes | Path]:
+    """The initramfs's files beyond busybox and /init: the IDS test attack module built for k
+    and patched (mamoru.versatile_module), at the arm64 guests' GUEST_MODULE_PATH, so that
+    mamoru.guest_module.attack_commands works in this guest's shell too."""
+    from mamoru.guest_module import GUEST_MODULE_PATH
+    from mamoru.versatile_module import VersatileModuleError, build_attack_module
+
+    try:
+        module = build_attack_module(k)
+    except VersatileModuleError as e:
+        raise VersatileGuestError(f"the attack module: {e}") from e
+    return {GUEST_MODULE_PATH.lstrip("/"): module.patched}
+
+
+def initrd_bytes(k: VersatileKernel) -> bytes:
+    """The armel busybox initramfs with Mamoru's default /init and initrd_files(k)
+    (uncompressed newc)."""
+    return guest_assets.initramfs_bytes(guest_assets.default_init_script(), initrd_files(k),
                                         busybox=versatilekernel.busybox_armel())
 
 
@@ -165,12 +182,13 @@ def guest_profile(k: VersatileKernel) -> bytes:
 
 def versatile_guest(k: VersatileKernel | None = None) -> GuestSpec:
     """The bundle entry of the versatile guest: patched Image (+ side table), guest tree,
-    busybox initramfs, profile. No integrity manifest: that tool reads arm64 Images only."""
+    busybox initramfs with the patched attack module, profile. No integrity manifest: that
+    tool reads arm64 Images only."""
     k = k or versatilekernel.versatile_kernel()
     patched = patched_kernel(k)
     extra = {"sidetab": patched.sidetab.read_bytes()} if patched.sidetab else {}
     return GuestSpec(GuestPlatform(name=NAME, ram_base=0, ram_size=96 << 20, bootargs=BOOTARGS),
-                     patched.image, initrd_bytes(), guest_profile(k), None,
+                     patched.image, initrd_bytes(k), guest_profile(k), None,
                      dtb=guest_dtb(k), extra=extra)
 
 
@@ -178,4 +196,12 @@ def inputs(k: VersatileKernel) -> list[Path]:
     """What the versatile guest's bundle entry is made from (for staleness checks)."""
     return [k.vmlinux, k.dtb, k.config, versatilekernel.busybox_armel(),
             HERE / "versatile_guest.py", HERE / "versatile_guest_dt.py",
-            HERE / "versatilekernel.py", *patcher_sources()]
+            HERE / "versatilekernel.py", HERE / "versatile_module.py", *patcher_sources(),
+            *versatile_module_sources()]
+
+
+def versatile_module_sources() -> list[Path]:
+    """The attack module's sources (tests/guest_module), an input of the initramfs."""
+    from mamoru.versatile_module import module_sources
+
+    return module_sources()

@@ -8,23 +8,41 @@ One QEMU boot for the module (the guest takes minutes under TCG): the board's ow
 the guest's boot log through the emulated PL011 (`vserial dump`), its shell through `vserial
 bind`, that touching the hypervisor's memory or a host device from the guest faults inside
 the guest and is reported on the hypervisor's console, the IDS commands against the guest's
-own view, pause/resume and reset.
+own view, the attack module (mamoru.versatile_module, in the bundle's initramfs) and what
+the IDS reports of it, pause/resume and reset.
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from mamoru import versatile_guest, versatilekernel
 from mamoru.boards import BoardConfig
+from mamoru.guest_module import (
+    GUEST_MODULE_PATH,
+    MODULE_NAME,
+    attack_commands,
+    kallsyms_command,
+    link_address,
+    parse_kallsyms_address,
+    runtime_sct,
+)
 from mamoru.guestshell import GuestShell
+from mamoru.profile import Profile, decode
 from mamoru.testing import Target, at_state
 from mamoru.testing.guest import bundle_for
 from mamoru.testing.target import qemu_target
+from mamoru.versatile_module import HOOKED_HANDLER, HOOKED_SYSCALL, SLIDE_SYMBOL
 
 GUEST_SHELL_TIMEOUT = 900.0      # boot to shell: 2-3 minutes, more under load
+# A guest shell command in the attack tests: seconds, but the guest stalls for 30 s and more
+# when the host is loaded (seen with a load average of 5.7 on 2 cores).
+GUEST_CMD_TIMEOUT = 120.0
 
 pytestmark = pytest.mark.guests("arm32")
 
@@ -98,8 +116,10 @@ def test_ids_banner_is_the_guests_proc_version(request: pytest.FixtureRequest, v
     with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
         g: GuestShell = t.shell
         g.attach()
-        version = g.run("cat /proc/version").strip()
+        # (a kernel message on the console may come first: "hrtimer: interrupt took ...")
+        out = g.run("cat /proc/version")
         g.detach()
+        version = next((x for x in out.splitlines() if x.startswith("Linux version")), out)
         banner = t.console.command("ids banner", timeout=60).strip()
         assert version.startswith("Linux version 6.1.")
         assert banner == version
@@ -166,6 +186,132 @@ def test_pause_and_resume(request: pytest.FixtureRequest, v5: Target) -> None:
         assert g.run("echo resumed") == "resumed"
         g.detach()
         assert _exits(t) > before
+
+
+# -- the attack module (mamoru.versatile_module, in the guest's initramfs) ------------------
+
+
+@pytest.fixture(scope="module")
+def v5_profile() -> Profile:
+    """The versatile guest's IDS profile (the one in the bundle; cached)."""
+    return decode(versatile_guest.guest_profile(versatilekernel.versatile_kernel()))
+
+
+def _ids_json(t: Target, cmd: str, timeout: float = 120.0) -> list[dict[str, Any]]:
+    out = t.console.command(f"{cmd} --json", timeout=timeout)
+    objs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert objs and objs[-1]["type"] == "summary", out[-2000:]
+    return objs
+
+
+def _run(g: GuestShell, cmd: str) -> str:
+    return g.run(cmd, timeout=GUEST_CMD_TIMEOUT)
+
+
+def _proc_modules(g: GuestShell) -> dict[str, tuple[int, int]]:
+    """name -> (size, address) from the guest's /proc/modules."""
+    out = _run(g, "cat /proc/modules")
+    return {m.group(1): (int(m.group(2)), int(m.group(3), 16))
+            for m in re.finditer(r"^(\w+) (\d+) \d+ \S+ \S+ 0x([0-9a-f]+)", out, re.M)}
+
+
+def test_ids_lsmod_is_the_guests_module_list(request: pytest.FixtureRequest,
+                                              v5: Target) -> None:
+    """The patched attack module loads without parameters (it does nothing then): `ids lsmod`
+    lists what the guest's /proc/modules lists, name, address and size; after rmmod, neither
+    lists it."""
+    with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
+        g: GuestShell = t.shell
+        g.attach()
+        _run(g, "dmesg -n 1")                  # module messages off the shell's console
+        assert _run(g, f"test -e {GUEST_MODULE_PATH} && echo present") == "present"
+        assert "rc=0" in _run(g, f"insmod {GUEST_MODULE_PATH}; echo rc=$?")
+        guest = _proc_modules(g)
+        g.detach()
+        assert set(guest) == {MODULE_NAME}, guest
+        ids = {o["name"]: (o["size"], int(o["base"], 16))
+               for o in _ids_json(t, "ids lsmod") if o["type"] == "module"}
+        assert ids == guest
+        assert "finding" not in t.console.command("ids lsmod", timeout=120)
+        g.attach()
+        assert "rc=0" in _run(g, f"rmmod {MODULE_NAME}; echo rc=$?")
+        assert _proc_modules(g) == {}
+        g.detach()
+        out = t.console.command("ids lsmod", timeout=120)
+        assert MODULE_NAME not in out and out.splitlines()[-1] == "0 module(s)", out
+
+
+def test_attack_is_detected(request: pytest.FixtureRequest, v5: Target,
+                            v5_profile: Profile) -> None:
+    """The attack module hooks getdents64 (217), hides a `sleep` and unlinks itself: `ids
+    watch` reports it unasked, and `ids check`, `ids syscall --hooked`, `ids plist --hidden`
+    and `ids lsmod` each show their finding. (Nothing undoes it: the reset test is next.)"""
+    with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
+        c = t.console
+        g: GuestShell = t.shell
+        g.attach()
+        _run(g, "dmesg -n 1")
+        victim = int(_run(g, "sleep 1000 & echo $!"))
+        runtime = parse_kallsyms_address(_run(g, kallsyms_command(SLIDE_SYMBOL)), SLIDE_SYMBOL)
+        sct = runtime_sct(v5_profile, runtime, SLIDE_SYMBOL)
+        # No KASLR on 32-bit ARM: the profile's address is the runtime one.
+        assert sct == link_address(v5_profile, "sys_call_table")
+        g.detach()
+
+        assert "checking guest0 every 1 s" in c.command("ids watch 1")
+        c.expect("[ids watch] guest0: OK", 120)
+        g.attach()
+        g.write(attack_commands(sct, HOOKED_SYSCALL, victim))
+        # The hook, the hidden process, the module off the list (a scan in the middle of
+        # insmod may report a partial state first).
+        c.expect("[ids watch] guest0: ALERT (3 findings)", 180)
+        report = c.expect(re.compile(r"(finding: .*\n){3}"), 30).group(0)
+        assert f"pid {victim} (sleep): HIDDEN" in report, report
+        assert f"syscall {HOOKED_SYSCALL:4d}" in report, report
+        assert f"module {MODULE_NAME} at 0x" in report, report
+        g.detach()
+        assert c.command("ids watch off") == "ids watch: off"
+
+        # The guest's own view: the process and the module are gone, the process lives.
+        g.attach()
+        ps = _run(g, "ps")
+        assert not re.search(rf"^\s*{victim}\s", ps, re.M), f"ps still shows {victim}:\n{ps}"
+        assert _run(g, f"kill -0 {victim} && echo exists") == "exists"
+        assert MODULE_NAME not in _run(g, "cat /proc/modules")
+        dmesg = _run(g, f"dmesg | grep {MODULE_NAME}:")
+        g.detach()
+        hook = re.search(rf"hooked syscall {HOOKED_SYSCALL} at (\w+): (\w+) -> (\w+) "
+                         rf"\({HOOKED_HANDLER}\+0x0/", dmesg)
+        assert hook, dmesg
+        slot, old, new = (int(x, 16) for x in hook.groups())
+        assert slot == sct + 4 * HOOKED_SYSCALL
+        assert old == link_address(v5_profile, HOOKED_HANDLER)
+        assert f"hid pid {victim}" in dmesg and "hid module" in dmesg, dmesg
+
+        hidden = c.command("ids plist --hidden", timeout=120)
+        assert re.search(rf"^finding: pid {victim} \(sleep\): HIDDEN", hidden, re.M), hidden
+        assert hidden.splitlines()[-1] == "1 hidden or unlinked process(es)", hidden
+
+        hooked = [o for o in _ids_json(t, "ids syscall --hooked") if o["type"] == "syscall"]
+        assert len(hooked) == 1, hooked
+        h = hooked[0]
+        assert (h["table"], h["nr"], int(h["addr"], 16)) == ("sys_call_table", HOOKED_SYSCALL,
+                                                             new), h
+        assert h["in_text"] is False and h["owner"] == MODULE_NAME and h["owner_hidden"], h
+        text = c.command("ids syscall --hooked", timeout=120)
+        assert (f"outside kernel text, in module {MODULE_NAME} (hidden from the module list)"
+                in text), text
+
+        lsmod = c.command("ids lsmod", timeout=120)
+        assert not [x for x in lsmod.splitlines() if x.startswith(f"{MODULE_NAME} ")], lsmod
+        assert re.search(rf"^finding: module {MODULE_NAME} at 0x[0-9a-f]+: HIDDEN", lsmod,
+                         re.M), lsmod
+
+        check = c.command("ids check", timeout=180)
+        assert check.splitlines()[-1] == "ids: ALERT (3 findings)", check
+        assert f"finding: syscall {HOOKED_SYSCALL:4d}" in check, check
+        assert f"pid {victim}" in check, check
+        assert f"finding: module {MODULE_NAME} at " in check, check
 
 
 def test_reset_boots_again(request: pytest.FixtureRequest, v5: Target) -> None:

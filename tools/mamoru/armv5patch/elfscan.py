@@ -113,7 +113,9 @@ def _read(elf: ELFFile, file_size: int) -> ElfInfo:
             raise PatchError(f"section {sec.name or i} runs past the end of the file "
                              "(truncated?)")
         if flags & SH_FLAGS.SHF_EXECINSTR and has_bits:
-            if sec["sh_size"] % 4:
+            # A module's `.plt`/`.init.plt` are 1-byte placeholders (arch/arm's module.lds:
+            # the loader sizes them); only whole words in `$a` regions are ever read.
+            if sec["sh_size"] % 4 and not relocatable:
                 raise PatchError(f"executable section {sec.name} size {sec['sh_size']:#x} "
                                  "is not a multiple of 4")
             sections[i] = ExecSection(i, sec.name, sec["sh_addr"], sec["sh_offset"],
