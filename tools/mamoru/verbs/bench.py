@@ -2,10 +2,12 @@
 """Run the benchmarks (tests/bench/bench_*.py) and print their numbers.
 
 Sets up and builds every board (unless --no-build), then runs each script, or only
-those named with --only (boot, guest, ids, irq, profile, soak, vmi). Arguments after `--`
+those named with --only (boot, guest, ids, irq, profile, soak, v5, vmi). Arguments after `--`
 go to the scripts, e.g. ./mamoru bench --only boot -- --runs 5 --board virt
-The soak benchmark (guest0 busy for --minutes with `ids watch 1`) runs only when named:
+The soak benchmark (guest0 busy for --minutes with `ids watch 1`) and v5 (the versatilepb
+guest under Mamoru against bare QEMU, ~11 minutes) run only when named:
   ./mamoru bench --only soak --minutes 60
+  ./mamoru bench --only v5
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from mamoru.boards import BOARDS
 from mamoru.verbs import build
 
 PASSTHROUGH = "benchmark script arguments"
-ON_REQUEST = {"soak"}          # long-running: only with --only NAME
+ON_REQUEST = {"soak", "v5"}    # long-running (v5: ~11 min): only with --only NAME
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
