@@ -142,6 +142,7 @@ struct ids_reporter {
 	struct console *con;
 	const char *guest;
 	bool check;
+	unsigned addr_digits;           /* text: hex digits of a guest address (2 x pointer size) */
 	enum ids_rec_type header;       /* text: the listing whose header is printed */
 	bool have_header;
 };

@@ -48,7 +48,7 @@ static void header(struct ids_reporter *r, enum ids_rec_type type)
 	if (type == IDS_REC_PROCESS)
 		con_printf(r->con, "%5s %5s %5s %-5s %s\n", "PID", "PPID", "UID", "STATE", "NAME");
 	else if (type == IDS_REC_MODULE)
-		con_printf(r->con, "%-24s %-18s %10s\n", "NAME", "BASE", "SIZE");
+		con_printf(r->con, "%-24s %-*s %10s\n", "NAME", (int)r->addr_digits + 2, "BASE", "SIZE");
 }
 
 static void process(struct ids_reporter *r, const struct ids_rec_process *p)
@@ -72,8 +72,8 @@ static void syscall(struct ids_reporter *r, const struct ids_rec_syscall *e)
 {
 	struct console *con = r->con;
 	bool flagged = !e->in_text || e->differs;
-	con_printf(con, "%s%s%4llu 0x%016llx ", r->check ? "finding: syscall " : "", e->compat ? "compat " : "",
-		   (unsigned long long)e->nr, (unsigned long long)e->addr);
+	con_printf(con, "%s%s%4llu 0x%0*llx ", r->check ? "finding: syscall " : "", e->compat ? "compat " : "",
+		   (unsigned long long)e->nr, (int)r->addr_digits, (unsigned long long)e->addr);
 	raw(con, e->symbol);
 	if (!e->in_text) {
 		con_printf(con, "  HOOKED: outside kernel text, in %s", e->owner ? "module " : "");
@@ -95,7 +95,8 @@ static void module(struct ids_reporter *r, const struct ids_rec_module *m)
 {
 	header(r, IDS_REC_MODULE);
 	padded(r->con, m->name, 0, 24);
-	con_printf(r->con, " 0x%016llx %10llu\n", (unsigned long long)m->base, (unsigned long long)m->size);
+	con_printf(r->con, " 0x%0*llx %10llu\n", (int)r->addr_digits, (unsigned long long)m->base,
+		   (unsigned long long)m->size);
 }
 
 static void hook(struct ids_reporter *r, const struct ids_rec_hook *h)
@@ -218,5 +219,6 @@ void ids_reporter_init(struct ids_reporter *r, struct console *con, bool json, b
 	r->sink.emit = json ? ids_report_json : ids_report_text;
 	r->con = con;
 	r->check = check;
+	r->addr_digits = 16;            /* until the session knows the guest's pointer size */
 	r->guest = guest ? guest : "?";
 }

@@ -144,6 +144,7 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 		return IDS_OPEN_TAMPERED;
 	}
 	s->located = true;
+	s->rep.addr_digits = 2u * s->vmi->ptr_size;
 	for (unsigned i = 0; i < s->vmi->nanchors; i++) {
 		const struct vmi_anchor *an = &s->vmi->anchors[i];
 		if (!an->ok)

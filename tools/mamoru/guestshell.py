@@ -6,6 +6,7 @@ Used by the tests and benchmarks; works over any Console (QEMU or a real board).
 
 from __future__ import annotations
 
+import base64
 import itertools
 import re
 
@@ -22,10 +23,14 @@ def clean(text: str) -> str:
     return _ANSI.sub("", text).replace("\r", "")
 
 
-def octal_escaped(data: bytes) -> str:
-    """data as a printf format of octal escapes (\\ooo for every byte: no quote, percent sign
-    or backslash of the data reaches the shell or printf as itself)."""
-    return "".join(f"\\{b:03o}" for b in data)
+def put_file_commands(path: str, data: bytes, chunk: int = 384) -> list[str]:
+    """The shell commands that write data to path: base64 in lines of chunk characters
+    appended to path.b64 (the base64 alphabet needs no quoting), then `base64 -d`."""
+    text = base64.b64encode(data).decode()
+    tmp = f"{path}.b64"
+    return [f": > {tmp}",
+            *(f"echo {text[i:i + chunk]} >> {tmp}" for i in range(0, len(text), chunk)),
+            f"base64 -d {tmp} > {path} && rm {tmp}"]
 
 
 class GuestShell:
@@ -69,12 +74,13 @@ class GuestShell:
         c.expect(GUEST_PROMPT, 10, fail_on=[BANNER_RE])
         return "\n".join(line for line in out.split("\n") if line.strip()).strip("\n")
 
-    def put_file(self, path: str, data: bytes, chunk: int = 96) -> None:
-        """Writes data to path in the guest through its shell (no file transfer needed: the
-        shell's printf with an octal escape per byte), then checks the size it got."""
-        self.run(f": > {path}")
-        for i in range(0, len(data), chunk):
-            self.run(f"printf '{octal_escaped(data[i:i + chunk])}' >> {path}")
+    def put_file(self, path: str, data: bytes, chunk: int = 384) -> None:
+        """Writes data to path in the guest through its shell (no file transfer needed):
+        base64 lines (put_file_commands), decoded by the guest's `base64 -d` (busybox), then
+        checks the size it got. Every typed character costs the guest traps: base64 is the
+        densest text the shell takes without quoting."""
+        for cmd in put_file_commands(path, data, chunk):
+            self.run(cmd)
         got = self.run(f"wc -c < {path}").strip()
         if got != str(len(data)):
             raise AssertionError(f"{path} in the guest has {got!r} bytes, not {len(data)}")
