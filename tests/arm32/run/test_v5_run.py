@@ -54,6 +54,7 @@ def v5(board_config: BoardConfig) -> Iterator[Target]:
     t = qemu_target(board_config, initrd=bundle_for(board_config))
     t.guest_timeout = GUEST_SHELL_TIMEOUT
     t.guest_command_timeout = GUEST_CMD_TIMEOUT
+    t.sync_timeout = 30.0       # the shell answers between the guest's time slices
     try:
         t.boot()
         yield t

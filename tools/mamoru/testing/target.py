@@ -89,6 +89,9 @@ class Target:
         self.guest = guest
         self.guest_timeout = guest_timeout
         self.guest_command_timeout = 30.0   # a guest shell command's default (GuestShell)
+        # How long the hypervisor's shell may take to answer before the target is taken
+        # for dead and booted afresh (slower on a board whose guest traps a lot).
+        self.sync_timeout = 5.0
         self.guest_init = list(guest_init)
         self.after_guest = list(after_guest)
         self.boot_log = ""              # everything before the first prompt of this boot
@@ -210,7 +213,7 @@ class Target:
                 elif self.state is State.GUEST:
                     self.shell.detach()
                 else:
-                    self.console.sync()
+                    self.console.sync(timeout=self.sync_timeout)
                 return
             except ConsoleError:
                 self.dirty = True
