@@ -19,10 +19,7 @@ from armv5_helpers import cross
 
 from mamoru.armv5patch import encoding as enc
 from mamoru.testing import mamoru_cli as mamoru
-
-COND = r"(?:eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|al)?"
-REG = r"(?:r\d+|sl|fp|ip|sp|lr|pc)"
-DP = r"(?:and|eor|sub|rsb|add|adc|sbc|rsc|orr|mov|bic|mvn|lsl|lsr|asr|ror|rrx)"
+from mamoru.testing.arm_objdump import sensitive_counts
 
 
 @dataclass
@@ -41,39 +38,7 @@ def patched(vmlinux: Path, tmp_path_factory: pytest.TempPathFactory) -> Patched:
 
 def objdump_counts(vmlinux: Path) -> Counter[str]:
     """Counts by kind from the disassembly alone (objdump honours $a/$d itself)."""
-    dis = subprocess.run([cross("objdump"), "-d", str(vmlinux)], check=True,
-                         capture_output=True, text=True).stdout
-    c: Counter[str] = Counter()
-    for line in dis.splitlines():
-        parts = line.split("\t")
-        if len(parts) < 4 or not parts[0].rstrip().endswith(":"):
-            continue
-        mn, ops = parts[2].strip(), parts[3].split("@")[0].strip()
-        if re.fullmatch(r"mrs" + COND, mn):
-            m = re.fullmatch(REG + r", (CPSR|APSR|SPSR)", ops)
-            assert m, line
-            c["mrs_spsr" if m.group(1) == "SPSR" else "mrs_cpsr"] += 1
-        elif re.fullmatch(r"msr" + COND, mn):
-            m = re.fullmatch(r"(CPSR|APSR|SPSR)_\w+, (#?)\S+", ops)
-            assert m, line
-            reg = "spsr" if m.group(1) == "SPSR" else "cpsr"
-            c[f"msr_{reg}_{'imm' if m.group(2) else 'reg'}"] += 1
-        elif re.fullmatch(DP + "s" + COND, mn) and ops.startswith("pc,"):
-            c["dp_pc_s"] += 1
-        elif re.fullmatch(r"(ldm|stm)(ia|ib|da|db|fd|fa|ed|ea)?" + COND + r"(ia|ib|da|db)?", mn) \
-                and ops.endswith("}^"):
-            if mn.startswith("stm"):
-                c["stm_user"] += 1
-            else:
-                regs = ops[ops.index("{") + 1:-2].split(", ")
-                c["ldm_exc_return" if "pc" in regs else "ldm_user"] += 1
-        elif re.fullmatch(r"(mcr|mrc)2?" + COND, mn) and re.match(r"(15|14), ", ops):
-            cp = ops.split(",")[0]
-            if mn.startswith("mcr") and re.fullmatch(r"15, 0, \w+, cr7, cr0, \{4\}", ops):
-                c["wfi"] += 1
-            else:
-                c[f"{mn[:3]}_cp{cp}"] += 1
-    return c
+    return sensitive_counts(cross("objdump"), vmlinux)
 
 
 def test_counts_match_objdump(vmlinux: Path, patched: Patched) -> None:

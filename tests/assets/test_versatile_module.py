@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import shutil
 import struct
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from mamoru import cpio, versatile_guest, versatilekernel
 from mamoru.guest_module import GUEST_MODULE_PATH, MODULE_NAME, check_vermagic
+from mamoru.testing.arm_objdump import COND, disassembly, sensitive_counts
 from mamoru.tinykernel import TinyKernelError
 from mamoru.versatile_module import VersatileModule, build_attack_module
 
@@ -33,11 +33,6 @@ pytestmark = [
 EM_ARM = 40
 ET_REL = 1
 PARAMETERS = ("sct", "nr", "hide_pid", "hide_self", "loop_pid", "banner", "calls")
-
-COND = r"(?:eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|al)?"
-REG = r"(?:r\d+|sl|fp|ip|sp|lr|pc)"
-DP = r"(?:and|eor|sub|rsb|add|adc|sbc|rsc|orr|mov|bic|mvn|lsl|lsr|asr|ror|rrx)"
-
 
 @pytest.fixture(scope="module")
 def kernel() -> versatilekernel.VersatileKernel:
@@ -52,48 +47,9 @@ def module(kernel: versatilekernel.VersatileKernel) -> VersatileModule:
     return build_attack_module(kernel)
 
 
-def _disassembly(ko: Path) -> list[tuple[str, str, str]]:
-    """(address, mnemonic, operands) of every instruction objdump shows in the code."""
-    dis = subprocess.run([OBJDUMP, "-d", str(ko)], check=True, capture_output=True,
-                         text=True).stdout
-    rows = []
-    for line in dis.splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 4 and parts[0].rstrip().endswith(":"):
-            rows.append((parts[0].strip().rstrip(":"), parts[2].strip(),
-                         parts[3].split("@")[0].strip()))
-    return rows
-
-
 def objdump_counts(ko: Path) -> Counter[str]:
     """The sensitive instructions by the patcher's kind names, from the disassembly alone."""
-    c: Counter[str] = Counter()
-    for _, mn, ops in _disassembly(ko):
-        if re.fullmatch(r"mrs" + COND, mn):
-            m = re.fullmatch(REG + r", (CPSR|APSR|SPSR)", ops)
-            assert m, (mn, ops)
-            c["mrs_spsr" if m.group(1) == "SPSR" else "mrs_cpsr"] += 1
-        elif re.fullmatch(r"msr" + COND, mn):
-            m = re.fullmatch(r"(CPSR|APSR|SPSR)_\w+, (#?)\S+", ops)
-            assert m, (mn, ops)
-            reg = "spsr" if m.group(1) == "SPSR" else "cpsr"
-            c[f"msr_{reg}_{'imm' if m.group(2) else 'reg'}"] += 1
-        elif re.fullmatch(DP + "s" + COND, mn) and ops.startswith("pc,"):
-            c["dp_pc_s"] += 1
-        elif re.fullmatch(r"(ldm|stm)(ia|ib|da|db|fd|fa|ed|ea)?" + COND + r"(ia|ib|da|db)?",
-                          mn) and ops.endswith("}^"):
-            if mn.startswith("stm"):
-                c["stm_user"] += 1
-            else:
-                regs = ops[ops.index("{") + 1:-2].split(", ")
-                c["ldm_exc_return" if "pc" in regs else "ldm_user"] += 1
-        elif re.fullmatch(r"(mcr|mrc)2?" + COND, mn) and re.match(r"(15|14), ", ops):
-            cp = ops.split(",")[0]
-            if mn.startswith("mcr") and re.fullmatch(r"15, 0, \w+, cr7, cr0, \{4\}", ops):
-                c["wfi"] += 1
-            else:
-                c[f"{mn[:3]}_cp{cp}"] += 1
-    return c
+    return sensitive_counts(OBJDUMP, ko)
 
 
 def test_the_patched_module_is_an_arm_relocatable_for_the_kernel(
@@ -146,7 +102,8 @@ def test_the_patched_module_differs_only_at_the_sites(module: VersatileModule) -
         assert struct.unpack_from("<I", after, off)[0] == int(site["svc"], 16)
     left = objdump_counts(module.patched)
     assert set(left) <= set(rep["counted"]), left   # type: ignore[arg-type]
-    svcs = sum(1 for _, mn, _ in _disassembly(module.patched) if re.fullmatch("svc" + COND, mn))
+    svcs = sum(1 for _, mn, _ in disassembly(OBJDUMP, module.patched)
+               if re.fullmatch("svc" + COND, mn))
     assert svcs >= len(sites)
 
 
