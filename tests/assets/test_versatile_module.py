@@ -23,6 +23,7 @@ from mamoru.guest_module import GUEST_MODULE_PATH, MODULE_NAME, check_vermagic
 from mamoru.testing.arm_objdump import COND, disassembly, sensitive_counts
 from mamoru.tinykernel import TinyKernelError
 from mamoru.versatile_module import VersatileModule, build_attack_module
+from mamoru.versatile_testprogs import COW_GUEST_PATH
 
 OBJDUMP = "arm-linux-gnueabi-objdump"
 pytestmark = [
@@ -110,7 +111,12 @@ def test_the_patched_module_differs_only_at_the_sites(module: VersatileModule) -
 def test_the_guest_initramfs_carries_the_patched_module(
         kernel: versatilekernel.VersatileKernel, module: VersatileModule) -> None:
     files = versatile_guest.initrd_files(kernel)
-    assert files == {GUEST_MODULE_PATH.lstrip("/"): module.patched}
+    assert set(files) == {GUEST_MODULE_PATH.lstrip("/"), COW_GUEST_PATH.lstrip("/")}
+    assert files[GUEST_MODULE_PATH.lstrip("/")] == module.patched
     entries = {e.name: e for e in cpio.read_cpio(versatile_guest.initrd_bytes(kernel))}
     assert entries[GUEST_MODULE_PATH.lstrip("/")].data == module.patched.read_bytes()
+    # The copy-on-write test program: a static 32-bit ARM executable, mode 0755.
+    cow = entries[COW_GUEST_PATH.lstrip("/")]
+    assert cow.data[:5] == b"\x7fELF\x01" and int.from_bytes(cow.data[18:20], "little") == 40
+    assert cow.mode & 0o777 == 0o755 and len(cow.data) < 4096
     assert MODULE_NAME in GUEST_MODULE_PATH

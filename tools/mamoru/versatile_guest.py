@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mamoru import guest_assets, paths, versatilekernel
+from mamoru import guest_assets, paths, versatile_testprogs, versatilekernel
 from mamoru.bundle import GuestSpec, profile_tool_hash, write_atomic
 from mamoru.guest_platform import GuestPlatform
 from mamoru.versatile_guest_dt import make_guest_dtb
@@ -146,15 +146,18 @@ def guest_dtb(k: VersatileKernel, bootargs: str = BOOTARGS) -> bytes:
 def initrd_files(k: VersatileKernel) -> dict[str, bytes | Path]:
     """The initramfs's files beyond busybox and /init: the IDS test attack module built for k
     and patched (mamoru.versatile_module), at the arm64 guests' GUEST_MODULE_PATH, so that
-    mamoru.guest_module.attack_commands works in this guest's shell too."""
+    mamoru.guest_module.attack_commands works in this guest's shell too, and the test
+    programs of mamoru.versatile_testprogs."""
     from mamoru.guest_module import GUEST_MODULE_PATH
     from mamoru.versatile_module import VersatileModuleError, build_attack_module
+    from mamoru.versatile_testprogs import COW_GUEST_PATH, GuestProgramError, cow_binary
 
     try:
         module = build_attack_module(k)
-    except VersatileModuleError as e:
-        raise VersatileGuestError(f"the attack module: {e}") from e
-    return {GUEST_MODULE_PATH.lstrip("/"): module.patched}
+        cow = cow_binary()
+    except (VersatileModuleError, GuestProgramError) as e:
+        raise VersatileGuestError(f"the initramfs: {e}") from e
+    return {GUEST_MODULE_PATH.lstrip("/"): module.patched, COW_GUEST_PATH.lstrip("/"): cow}
 
 
 def initrd_bytes(k: VersatileKernel) -> bytes:
@@ -197,7 +200,7 @@ def inputs(k: VersatileKernel) -> list[Path]:
     return [k.vmlinux, k.dtb, k.config, versatilekernel.busybox_armel(),
             HERE / "versatile_guest.py", HERE / "versatile_guest_dt.py",
             HERE / "versatilekernel.py", HERE / "versatile_module.py", *patcher_sources(),
-            *versatile_module_sources()]
+            *versatile_module_sources(), *versatile_testprogs.sources()]
 
 
 def versatile_module_sources() -> list[Path]:
