@@ -37,8 +37,9 @@ DEFAULT_MODULES: tuple[str, ...] = ("virtio_mmio", "virtio_net", "virtio_blk")
 # Built-in options the guest's /data (ext4 on virtio-blk) needs besides the modules.
 BUILTIN_NEEDED: tuple[str, ...] = ("CONFIG_EXT4_FS", "CONFIG_JBD2", "CONFIG_CRC16",
                                    "CONFIG_CRYPTO_CRC32C")
-# In the initramfs: the modules to load, in order, one absolute path a line.
-LOAD_LIST = "etc/mamoru/modules"
+# In the initramfs: the modules to load, in order, one absolute path a line (the default
+# /init reads it).
+LOAD_LIST = guest_assets.MODULES_LIST
 
 
 class GuestModulesError(RuntimeError):
