@@ -215,6 +215,7 @@ def tool_inputs() -> list[Path]:
     """The tools' own sources a bundle depends on (for staleness checks)."""
     here = Path(__file__).parent
     return [here / "bundle.py", here / "guest_platform.py", here / "guest_assets.py",
+            here / "guest_modules.py",
             here / "cpio.py", here / "integrity.py", *(here / "profile").glob("*.py")]
 
 
