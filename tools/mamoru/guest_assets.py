@@ -54,6 +54,9 @@ GUEST_IP = "10.0.2.15"
 GUEST_GATEWAY = "10.0.2.2"
 TELNET_PORT = 23
 DATA_DIR = "/data"
+# Where /init looks for virtio-mmio nodes: the compatibles of the device tree's first two levels.
+DT_COMPATIBLES = ("/sys/firmware/devicetree/base/*/compatible "
+                  "/sys/firmware/devicetree/base/*/*/compatible")
 
 ARM64_IMAGE_MAGIC = b"ARM\x64"  # at offset 0x38 of an arm64 Linux Image header
 ARM64_MAGIC_OFFSET = 0x38
@@ -302,16 +305,18 @@ def busybox_static() -> Path:
 
 def default_init_script() -> str:
     """A busybox /init: mounts, loads the modules of MODULES_LIST (the cloud kernel's virtio
-    drivers, see guest_modules), brings up eth0 (QEMU user networking's addresses) with a
-    telnetd on port 23 and mounts /dev/vda (ext4) at /data when those exist, prints INIT_DONE,
-    a job-control shell, then powers off. Without the devices it prints nothing more."""
+    drivers, see guest_modules) when the device tree has a virtio-mmio node, brings up eth0
+    (QEMU user networking's addresses) with a telnetd on port 23 and mounts /dev/vda (ext4)
+    at /data when those exist, prints INIT_DONE, a job-control shell, then powers off.
+    Without the devices it prints nothing more."""
     return f"""#!/bin/sh
 # /init of Mamoru's default guest (busybox, made by mamoru.guest_assets).
 export PATH=/bin:/sbin HOME=/root TERM=vt100 PS1='{GUEST_PROMPT}'
 mount -t proc proc /proc 2>/dev/null
 mount -t sysfs sysfs /sys 2>/dev/null
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-if [ -f /{MODULES_LIST} ]; then
+# The virtio drivers, when the device tree has a virtio-mmio transport (a passed device).
+if [ -f /{MODULES_LIST} ] && grep -qs virtio,mmio {DT_COMPATIBLES}; then
     while read -r m; do insmod "$m" 2>/dev/null; done < /{MODULES_LIST}
 fi
 ifconfig lo 127.0.0.1 up 2>/dev/null
