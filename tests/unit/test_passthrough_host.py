@@ -59,8 +59,8 @@ def test_copy_of_malformed_blobs(host_build: Path, dtb_dir: Path, tmp_path: Path
         assert rc in (0, 1) and (rc == 0) == (text == ""), text
         if rc == 0:
             accepted += 1
-            subprocess.run(["dtc", "-q", "-f", "-I", "dtb", "-O", "dts", "-o", "/dev/null", str(out)],
-                           check=True)
+            subprocess.run(["dtc", "-q", "-f", "-I", "dtb", "-O", "dts", "-o", "/dev/null",
+                            str(out)], check=True)
         else:
             refused += 1
             assert text.startswith("error: ") and not out.exists()
