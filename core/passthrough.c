@@ -117,18 +117,14 @@ static const char *check_node(struct guest *g, const char *path, struct pt_dev *
 		return "no such node in the host's device tree";
 	if (node_status(host, node))
 		return "disabled in the host's device tree";
-	if (!pt_allowed(host, node, board_desc.passthrough_allow, &d->compat))
-		return "not on this board's passthrough allowlist";
-	if (fdt_getprop(host, node, "interrupts-extended", NULL))
-		return "interrupts-extended is not supported";
 	memset(&d->node, 0, sizeof(d->node));
 	d->node.host_node = node;
 	uint64_t a, s;
 	for (int i = 0; !fdt_get_reg(host, node, i, &a, &s); i++) {
 		if (i == PT_MAX_REGS)
 			return "more than 4 reg entries";
-		if (a % PT_PAGE)
-			return "its registers do not start on a page boundary";
+		/* What it would share with the hypervisor or another guest is said first:
+		 * that is the refusal that matters. */
 		const struct pt_range *c = pt_conflict(a, s, busy, nbusy);
 		const char *other = other_guests(g, a, s);
 		if (c || other) {
@@ -136,12 +132,18 @@ static const char *check_node(struct guest *g, const char *path, struct pt_dev *
 				   (unsigned long long)ALIGN_DOWN(a, PT_PAGE), c ? c->owner : other);
 			return why;
 		}
+		if (a % PT_PAGE)
+			return "its registers do not start on a page boundary";
 		d->node.reg[i][0] = a;
 		d->node.reg[i][1] = s;
 		d->node.nreg = i + 1;
 	}
 	if (!d->node.nreg)
 		return "it has no registers (reg)";
+	if (!pt_allowed(host, node, board_desc.passthrough_allow, &d->compat))
+		return "not on this board's passthrough allowlist";
+	if (fdt_getprop(host, node, "interrupts-extended", NULL))
+		return "interrupts-extended is not supported";
 	uint32_t cells[4];
 	int ncells;
 	for (int i = 0; !fdt_get_interrupt(host, node, i, cells, 4, &ncells); i++) {
