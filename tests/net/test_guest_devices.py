@@ -7,6 +7,7 @@ shell over the forwarded port and reads what the guest wrote back from the image
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 import time
@@ -25,6 +26,7 @@ pytestmark = [pytest.mark.qemu, pytest.mark.skipif(
     shutil.which("qemu-system-aarch64") is None, reason="qemu-system-aarch64 is not installed")]
 
 TIMEOUT = 60.0
+BLOB = random.Random(13).randbytes(48 << 10)
 
 
 def boot(initrd: Path, disk: Path, port: int) -> StdioQemu:
@@ -59,12 +61,12 @@ def test_guest_network_and_disk_on_plain_qemu(initrd: Path, tmp_path: Path) -> N
             assert "inet addr:10.0.2.15" in t.run("ifconfig eth0")
             assert re.search(r"^/dev/vda /data ext4 rw", t.run("cat /proc/mounts"), re.M)
             assert "Mamoru demo guest's disk" in t.run(f"cat {DATA_DIR}/README")
-            t.put_file(f"{DATA_DIR}/blob", bytes(range(256)) * 8)
+            t.put_file(f"{DATA_DIR}/blob", BLOB)      # as large as the attack module
             t.run(f"echo written-by-the-guest > {DATA_DIR}/note; sync")
         q.send("umount /data; poweroff -f")
         q.proc.wait(TIMEOUT)
     assert guest_disk.read_file(disk, "/note") == b"written-by-the-guest\n"
-    assert guest_disk.read_file(disk, "/blob") == bytes(range(256)) * 8
+    assert guest_disk.read_file(disk, "/blob") == BLOB
     # Nothing of this on the console: the devices came up quietly.
     assert "virtio" not in q.transcript and "EXT4" not in q.transcript, q.transcript
 

@@ -10,12 +10,14 @@ never matches them.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import re
 import socket
 import time
 
-from mamoru.guestshell import clean, put_file_commands
+from mamoru.guestshell import clean
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
 
@@ -156,11 +158,21 @@ class TelnetShell:
         self.expect(re.escape(self.prompt), 10)
         return "\n".join(line for line in out.split("\n") if line.strip())
 
-    def put_file(self, path: str, data: bytes, chunk: int = 384) -> None:
-        """Writes data to path through the shell (base64 lines, like GuestShell.put_file)
-        and checks the size the guest got."""
-        for cmd in put_file_commands(path, data, chunk):
-            self.run(cmd)
-        got = self.run(f"wc -c < {path}").strip()
-        if got != str(len(data)):
-            raise TelnetError(f"{path} has {got!r} bytes, not {len(data)}")
+    def put_file(self, path: str, data: bytes, line: int = 760) -> None:
+        """Writes data to path through the shell and checks its MD5 sum in the guest.
+
+        One stream, not a command per chunk (every round trip costs the guest interrupts):
+        with the terminal's echo off, `base64 -d > path` reads base64 lines typed as they
+        are, up to an end of file (Ctrl-D at the start of a line)."""
+        text = base64.b64encode(data).decode()
+        self.run("stty -echo")
+        try:
+            self.write(f"base64 -d > {path}\r\n")
+            self.write("".join(f"{text[i:i + line]}\n" for i in range(0, len(text), line)))
+            self.write("\x04")
+            self.expect(re.escape(self.prompt), 60)
+        finally:
+            self.run("stty echo")
+        got = self.run(f"md5sum < {path}").split()[:1]
+        if got != [hashlib.md5(data).hexdigest()]:
+            raise TelnetError(f"{path} in the guest is not what was sent (md5sum {got})")
