@@ -4,6 +4,7 @@ module's .modinfo `depends=`, on a fake Debian package of tiny ELF modules."""
 
 from __future__ import annotations
 
+import lzma
 import shutil
 import struct
 import subprocess
@@ -108,7 +109,12 @@ def test_builtins_checked() -> None:
 
 @pytest.fixture
 def fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GuestKernel:
-    """A cache ($MAMORU_CACHE) holding a kernel whose -unsigned package is a fake .deb."""
+    return _fake_kernel(tmp_path, monkeypatch, xz=False)
+
+
+def _fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, xz: bool) -> GuestKernel:
+    """A cache ($MAMORU_CACHE) holding a kernel whose -unsigned package is a fake .deb
+    (with xz: its modules compressed, as CONFIG_MODULE_COMPRESS_XZ makes them)."""
     if not shutil.which("dpkg-deb"):
         pytest.skip("needs dpkg-deb")
     cache = tmp_path / "cache"
@@ -118,8 +124,12 @@ def fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GuestKernel:
     for name, (path, deps) in FAKE_TREE.items():
         ko = base / path
         ko.parent.mkdir(parents=True, exist_ok=True)
-        ko.write_bytes(fake_ko({"name": name, "depends": deps,
-                                "vermagic": f"{RELEASE} SMP mod_unload aarch64"}))
+        data = fake_ko({"name": name, "depends": deps,
+                        "vermagic": f"{RELEASE} SMP mod_unload aarch64"})
+        if xz:
+            ko = ko.with_name(ko.name + ".xz")
+            data = lzma.compress(data)
+        ko.write_bytes(data)
     (base / "modules.order").write_text("".join(p + "\n" for p, _ in FAKE_TREE.values()))
     (pkg / "DEBIAN").mkdir()
     (pkg / "DEBIAN" / "control").write_text(
@@ -138,7 +148,8 @@ def fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GuestKernel:
     kdir = cache / "guest" / RELEASE
     kdir.mkdir(parents=True)
     config = kdir / f"config-{RELEASE}"
-    config.write_text("".join(f"{o}=y\n" for o in guest_modules.BUILTIN_NEEDED))
+    config.write_text("".join(f"{o}=y\n" for o in guest_modules.BUILTIN_NEEDED)
+                      + ("CONFIG_MODULE_COMPRESS_XZ=y\n" if xz else ""))
     k = GuestKernel(RELEASE, kdir / f"vmlinuz-{RELEASE}", config, None, None)
     k.image.write_bytes(b"")
     assert asked == []
@@ -180,3 +191,15 @@ def test_modules_land_in_the_initramfs(fake_kernel: GuestKernel, tmp_path: Path)
 def test_missing_module_is_refused(fake_kernel: GuestKernel) -> None:
     with pytest.raises(GuestModulesError, match="no module nosuch"):
         guest_modules.guest_modules(fake_kernel, ("virtio_blk", "nosuch"))
+
+
+def test_compressed_modules_are_stored_plain(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    k = _fake_kernel(tmp_path, monkeypatch, xz=True)
+    s = guest_modules.guest_modules(k, ("virtio_blk",))
+    assert s.names == ("virtio_ring", "virtio", "virtio_blk")
+    for name, path in s.files().items():
+        assert path.name.endswith(".ko") and path.read_bytes().startswith(b"\x7fELF"), name
+        assert not path.with_name(path.name + ".xz").exists()
+    assert guest_modules.compressed_suffix("CONFIG_MODULE_COMPRESS_GZIP=y\n") == ".gz"
+    assert guest_modules.compressed_suffix("# CONFIG_MODULE_COMPRESS_XZ is not set\n") == ""

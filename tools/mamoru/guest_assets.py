@@ -330,7 +330,8 @@ if [ -e /sys/class/net/eth0 ]; then
 fi
 if [ -b /dev/vda ]; then
     mkdir -p {DATA_DIR}
-    mount -t ext4 /dev/vda {DATA_DIR} || echo "mamoru-guest: /dev/vda not mounted"
+    mount -t ext4 /dev/vda {DATA_DIR} 2>/dev/null \
+        || echo "mamoru-guest: /dev/vda has no ext4 file system, not mounted"
 fi
 cd /root
 echo "{INIT_DONE}"

@@ -5,7 +5,8 @@ Debian's cloud kernel has virtio-mmio, virtio-net and virtio-blk as modules (ext
 crc16 and crc32c are built in: checked against the kernel's config). They come from the
 same `linux-image-<release>-unsigned` package as the kernel (guest_assets caches it).
 
-That package has no modules.dep (Debian's postinst runs depmod on the installed system),
+Modules compressed by the kernel's build (6.12: .ko.xz) are stored decompressed. That
+package has no modules.dep (Debian's postinst runs depmod on the installed system),
 so dependencies come from each module's own `.modinfo` section: modpost writes there
 `depends=` (the modules whose symbols it uses), the same relation depmod derives. Starting
 from DEFAULT_MODULES, the needed .ko files are unpacked round by round until every
@@ -21,6 +22,8 @@ module after its dependencies, which the default /init loads with insmod.
 
 from __future__ import annotations
 
+import gzip
+import lzma
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -159,6 +162,36 @@ def check_builtins(config: str) -> None:
                                "the default initramfs carries no module for them")
 
 
+# CONFIG_MODULE_COMPRESS_<kind>=y: the package's .ko files end in the suffix (modules.order
+# still says .ko); busybox insmod loads only plain .ko files, so they are stored decompressed.
+COMPRESSION: dict[str, str] = {"CONFIG_MODULE_COMPRESS_XZ": ".xz",
+                               "CONFIG_MODULE_COMPRESS_GZIP": ".gz",
+                               "CONFIG_MODULE_COMPRESS_ZSTD": ".zst"}
+
+
+def compressed_suffix(config: str) -> str:
+    """The suffix of the kernel's compressed modules from its config ("" when plain)."""
+    lines = set(config.splitlines())
+    for option, suffix in COMPRESSION.items():
+        if f"{option}=y" in lines:
+            return suffix
+    return ""
+
+
+def _decompress(src: Path, dest: Path) -> None:
+    """src (a .ko, .ko.xz or .ko.gz) as the plain .ko dest; src removed."""
+    if src == dest:
+        return
+    if src.suffix == ".xz":
+        data = lzma.decompress(src.read_bytes())
+    elif src.suffix == ".gz":
+        data = gzip.decompress(src.read_bytes())
+    else:
+        raise GuestModulesError(f"{src.name}: cannot decompress {src.suffix} modules")
+    dest.write_bytes(data)
+    src.unlink()
+
+
 def _modules_dir(kernel: GuestKernel) -> Path:
     return kernel.directory / "modules"
 
@@ -194,6 +227,8 @@ def _fetch(kernel: GuestKernel, wanted: tuple[str, ...], d: Path, stamp: Path) -
     deb = debian.apt_download(f"linux-image-{rel}-unsigned:{guest_assets.ARCH}",
                               guest_assets.debs_dir())
     base = f"lib/modules/{rel}"
+    config = kernel.config.read_text() if kernel.config and kernel.config.is_file() else ""
+    suffix = compressed_suffix(config)
     d.mkdir(parents=True, exist_ok=True)
     root = d / base
     order_file = root / "modules.order"
@@ -208,7 +243,9 @@ def _fetch(kernel: GuestKernel, wanted: tuple[str, ...], d: Path, stamp: Path) -
             raise GuestModulesError(f"{deb.name} has no module {', '.join(missing)}")
         fetch = [f"{base}/{index[n]}" for n in todo if not (root / index[n]).is_file()]
         if fetch:
-            debian.extract(deb, fetch, d)
+            debian.extract(deb, [f + suffix for f in fetch], d)
+            for f in fetch:
+                _decompress(d / (f + suffix), d / f)
         for n in todo:
             info = parse_modinfo(root / index[n])
             if not info.get("vermagic", "").startswith(f"{rel} "):
