@@ -3,13 +3,13 @@
 registers (GICv2 host) and the emulated CPU interface (GICv3 host).
 
 One boot per configuration serves every test: QEMU gets a virtio-blk disk on transport 8
-(0x0a001000, SPI 24) and the bundle two guests. guest0 asks for transports 0 and 8 and
-gets them: its RAM is placed 1:1, the Debian guest loads the virtio modules and reads and
-writes the disk (the host reads the image afterwards), and the device's interrupt count
-rises in the guest and at the host. guest1 asks for the hypervisor's console UART, its
-interrupt controller, a transport that shares guest0's page, one that does not start a
-page and a path that does not exist: each is refused with a boot message, guest1 runs
-without them, and the hypervisor goes on."""
+(0x0a001000, SPI 24) and the bundle two guests. guest0 does not say which devices it
+wants and gets virt's default, transports 0 and 8: its RAM is placed 1:1, the Debian
+guest loads the virtio modules and reads and writes the disk (the host reads the image
+afterwards), and the device's interrupt count rises in the guest and at the host. guest1
+asks for the hypervisor's console UART, its interrupt controller, a transport that shares
+guest0's page, one that does not start a page and a path that does not exist: each is
+refused with a boot message, guest1 runs without them, and the hypervisor goes on."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from mamoru.testing.target import qemu_target
 
 pytestmark = [pytest.mark.configs("virt-gicv2", "virt-gicv3"), pytest.mark.guests("arm64")]
 
-DEVICES = ("/virtio_mmio@a000000", "/virtio_mmio@a001000")
 REFUSED = {
     "/pl011@9000000": "its page at 0x9000000 is shared with the hypervisor's console UART",
     "/intc@8000000": "its page at 0x8000000 is shared with the hypervisor's interrupt "
@@ -61,7 +60,7 @@ def pt(request: pytest.FixtureRequest, board_config: BoardConfig,
     disk.write_bytes(PATTERN + bytes(DISK_SIZE - len(PATTERN)))
     bundle = tmp / "guests.cpio"
     write_bundle(bundle, [
-        default_guest(GuestPlatform(passthrough=DEVICES)),
+        default_guest(GuestPlatform()),     # no property: virt's default
         default_guest(GuestPlatform(name="guest1", ram_size=128 << 20,
                                     passthrough=tuple(REFUSED)), profile=False),
     ])
