@@ -171,3 +171,25 @@ def test_device_interrupts_reach_the_guest(pt: Passthrough) -> None:
     assert _host_count(pt.target) >= host_before + 8
     # Nothing is left masked at the host: the guest completed every one.
     assert "(masked)" not in pt.target.console.command("guest list")
+
+
+def test_halt_masks_and_a_new_boot_gets_the_devices_back(pt: Passthrough) -> None:
+    """Halting guest0 masks its devices' interrupts at the host (and stops the virtio
+    devices, so nothing is written into its RAM any more); starting it again reloads it
+    with the same devices, which its new boot finds in a clean state and uses."""
+    c = pt.target.console
+    c.command("guest halt guest0")
+    listing = c.command("guest list")
+    assert re.search(r"^guest0\s+halted", listing, re.M), listing
+    assert listing.count("(masked)") == 2, listing
+    c.command("guest kick guest0")
+    with _attached(pt) as g:
+        _load_modules(g)
+        before = _guest_count(g)
+        assert g.run(f"dd if=/dev/vda bs={len(PATTERN)} count=1 2>/dev/null; echo") == \
+            PATTERN.decode()
+        got = g.run(f"dd if=/dev/vda bs=4096 skip=1 count=1 2>/dev/null | head -c {len(REPLY)}"
+                    "; echo")
+        assert got == REPLY.decode(), got
+        assert _guest_count(g) > before
+    assert "(masked)" not in c.command("guest list")
