@@ -215,6 +215,11 @@ bool passthrough_select(struct guest *g, const struct fdt *gdt)
 	const char *list = host ? requested(g, gdt, &len) : NULL;
 	release(g);
 	for (const char *path; list && (path = pt_next_string(list, len, &pos));) {
+#ifndef CONFIG_PASSTHROUGH
+		printk("%s: passthrough %s refused: passthrough is off in this build (Kconfig "
+		       "PASSTHROUGH); the guest runs without it\n", g->name, path);
+		continue;
+#endif
 		struct pt_dev *d = NULL;
 		char why[96];
 		for (int i = 0; i < PT_MAX && !d; i++)
