@@ -45,6 +45,28 @@ struct pt_dev {
 	unsigned host_irq[PT_MAX_IRQS];
 };
 
+/*
+ * A device keeps running across a guest reset or halt unless told otherwise: a
+ * virtio device would go on writing received data into buffers of the previous
+ * boot, in RAM that now holds the new one. Devices of a compatible listed here
+ * are stopped (reset) then; others are left as they are.
+ */
+#define VIRTIO_MMIO_MAGIC 0x000
+#define VIRTIO_MMIO_STATUS 0x070
+
+static void virtio_mmio_stop(uint64_t base)
+{
+	if (mmio_read32((uintptr_t)base + VIRTIO_MMIO_MAGIC) == 0x74726976u)   /* "virt" */
+		mmio_write32((uintptr_t)base + VIRTIO_MMIO_STATUS, 0);           /* device reset */
+}
+
+static const struct {
+	const char *compatible;
+	void (*stop)(uint64_t base);
+} stoppers[] = {
+	{"virtio,mmio", virtio_mmio_stop},
+};
+
 static const struct fdt *host;
 static struct pt_range busy[BUSY_MAX];
 static size_t nbusy;
@@ -193,6 +215,11 @@ bool passthrough_select(struct guest *g, const struct fdt *gdt)
 	const char *list = host ? requested(g, gdt, &len) : NULL;
 	release(g);
 	for (const char *path; list && (path = pt_next_string(list, len, &pos));) {
+#ifndef CONFIG_PASSTHROUGH
+		printk("%s: passthrough %s refused: passthrough is off in this build (Kconfig "
+		       "PASSTHROUGH); the guest runs without it\n", g->name, path);
+		continue;
+#endif
 		struct pt_dev *d = NULL;
 		char why[96];
 		for (int i = 0; i < PT_MAX && !d; i++)
@@ -316,12 +343,20 @@ int passthrough_attach(struct guest *g, const struct fdt *gdt)
 	return 0;
 }
 
+static void stop_device(const struct pt_dev *d)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(stoppers); i++)
+		if (!strcmp(d->compat, stoppers[i].compatible))
+			stoppers[i].stop(d->node.reg[0][0]);
+}
+
 void passthrough_reset(struct guest *g)
 {
 	for (int i = 0; i < PT_MAX; i++) {
 		struct pt_dev *d = &devs[i];
 		if (d->g != g || !d->attached)
 			continue;
+		stop_device(d);
 		for (int k = 0; k < d->node.nirq; k++) {
 			struct pt_irq *p = &d->irq[k];
 			arch_guest_irq_forward(g, p->virq);    /* the vGIC's reset forgot it */
@@ -341,6 +376,7 @@ void passthrough_halt(struct guest *g)
 			irq_disable(d->irq[k].host);
 			d->irq[k].masked = true;
 		}
+		stop_device(d);
 	}
 }
 

@@ -3,13 +3,13 @@
 registers (GICv2 host) and the emulated CPU interface (GICv3 host).
 
 One boot per configuration serves every test: QEMU gets a virtio-blk disk on transport 8
-(0x0a001000, SPI 24) and the bundle two guests. guest0 asks for transports 0 and 8 and
-gets them: its RAM is placed 1:1, the Debian guest loads the virtio modules and reads and
-writes the disk (the host reads the image afterwards), and the device's interrupt count
-rises in the guest and at the host. guest1 asks for the hypervisor's console UART, its
-interrupt controller, a transport that shares guest0's page, one that does not start a
-page and a path that does not exist: each is refused with a boot message, guest1 runs
-without them, and the hypervisor goes on."""
+(0x0a001000, SPI 24) and the bundle two guests. guest0 does not say which devices it
+wants and gets virt's default, transports 0 and 8: its RAM is placed 1:1, the Debian
+guest loads the virtio modules and reads and writes the disk (the host reads the image
+afterwards), and the device's interrupt count rises in the guest and at the host. guest1
+asks for the hypervisor's console UART, its interrupt controller, a transport that shares
+guest0's page, one that does not start a page and a path that does not exist: each is
+refused with a boot message, guest1 runs without them, and the hypervisor goes on."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from mamoru.testing.target import qemu_target
 
 pytestmark = [pytest.mark.configs("virt-gicv2", "virt-gicv3"), pytest.mark.guests("arm64")]
 
-DEVICES = ("/virtio_mmio@a000000", "/virtio_mmio@a001000")
 REFUSED = {
     "/pl011@9000000": "its page at 0x9000000 is shared with the hypervisor's console UART",
     "/intc@8000000": "its page at 0x8000000 is shared with the hypervisor's interrupt "
@@ -61,7 +60,7 @@ def pt(request: pytest.FixtureRequest, board_config: BoardConfig,
     disk.write_bytes(PATTERN + bytes(DISK_SIZE - len(PATTERN)))
     bundle = tmp / "guests.cpio"
     write_bundle(bundle, [
-        default_guest(GuestPlatform(passthrough=DEVICES)),
+        default_guest(GuestPlatform()),     # no property: virt's default
         default_guest(GuestPlatform(name="guest1", ram_size=128 << 20,
                                     passthrough=tuple(REFUSED)), profile=False),
     ])
@@ -171,3 +170,25 @@ def test_device_interrupts_reach_the_guest(pt: Passthrough) -> None:
     assert _host_count(pt.target) >= host_before + 8
     # Nothing is left masked at the host: the guest completed every one.
     assert "(masked)" not in pt.target.console.command("guest list")
+
+
+def test_halt_masks_and_a_new_boot_gets_the_devices_back(pt: Passthrough) -> None:
+    """Halting guest0 masks its devices' interrupts at the host (and stops the virtio
+    devices, so nothing is written into its RAM any more); starting it again reloads it
+    with the same devices, which its new boot finds in a clean state and uses."""
+    c = pt.target.console
+    c.command("guest halt guest0")
+    listing = c.command("guest list")
+    assert re.search(r"^guest0\s+halted", listing, re.M), listing
+    assert listing.count("(masked)") == 2, listing
+    c.command("guest kick guest0")
+    with _attached(pt) as g:
+        _load_modules(g)
+        before = _guest_count(g)
+        assert g.run(f"dd if=/dev/vda bs={len(PATTERN)} count=1 2>/dev/null; echo") == \
+            PATTERN.decode()
+        got = g.run(f"dd if=/dev/vda bs=4096 skip=1 count=1 2>/dev/null | head -c {len(REPLY)}"
+                    "; echo")
+        assert got == REPLY.decode(), got
+        assert _guest_count(g) > before
+    assert "(masked)" not in c.command("guest list")
