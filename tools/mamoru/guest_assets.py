@@ -319,7 +319,7 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 if [ -f /{MODULES_LIST} ] && grep -qs virtio,mmio {DT_COMPATIBLES}; then
     while read -r m; do insmod "$m" 2>/dev/null; done < /{MODULES_LIST}
 fi
-ifconfig lo 127.0.0.1 up 2>/dev/null
+[ -e /sys/class/net/lo ] && ifconfig lo 127.0.0.1 up
 if [ -e /sys/class/net/eth0 ]; then
     # The device's network service (telnet, no login: the stand-in for a vulnerable one).
     ifconfig eth0 {GUEST_IP} netmask 255.255.255.0 up
