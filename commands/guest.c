@@ -4,6 +4,7 @@
 #include <mamoru/command.h>
 #include <mamoru/guest.h>
 #include <mamoru/libc.h>
+#include <mamoru/passthrough.h>
 
 #define DUMP_MAX 4096
 
@@ -17,6 +18,7 @@ static void list(struct console *con)
 		con_printf(con, "%-8s %-8s %7llu MiB %5d %10llu  %s\n", g->name, guest_state_name(g->state),
 			   (unsigned long long)(g->ram_size >> 20), 1, (unsigned long long)g->exits_seen,
 			   g->reason);
+		passthrough_list(con, g, "         ");
 	}
 }
 

@@ -20,6 +20,7 @@
 #include <mamoru/guest_layout.h>
 #include <mamoru/libc.h>
 #include <mamoru/heap.h>
+#include <mamoru/passthrough.h>
 
 struct guest guests[GUEST_MAX];
 
@@ -99,11 +100,20 @@ static int setup_from_dtb(struct guest *g)
 	if (why)
 		return fail(g, why);
 
+	/* A guest that owns DMA-capable devices gets its RAM at IPA = PA: the devices
+	 * take guest-physical addresses as bus addresses (docs/passthrough.md). */
+	bool one_to_one = passthrough_select(g, &fdt);
 	size_t pages = g->ram_size / PAGE_SIZE;
 	void *ram = pages_alloc(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE);
 	if (!ram)
 		return fail(g, "not enough free memory for guest RAM");
 	g->ram_host = (uintptr_t)ram;
+	if (one_to_one) {
+		g->ram_ipa = g->ram_host;
+		why = guest_ram_check(g->ram_ipa, g->ram_size, arch_guest_ipa_limit());
+		if (why)
+			return fail(g, why);
+	}
 
 	if (arch_guest_init(g) || arch_guest_map_ram(g)) {
 		arch_guest_free(g);
@@ -111,7 +121,9 @@ static int setup_from_dtb(struct guest *g)
 	}
 
 	why = emulators_probe(g, &fdt);
-	return why ? fail(g, why) : 0;
+	if (why)
+		return fail(g, why);
+	return passthrough_attach(g, &fdt) ? fail(g, "cannot attach its passthrough devices") : 0;
 }
 
 int guest_create(struct guest *g, const char *name, const struct guest_image *img)
@@ -186,6 +198,7 @@ int guest_reset(struct guest *g)
 
 	arch_guest_reset(g, g->kernel_ipa, g->dtb_ipa);
 	guest_reset_vdevs(g);
+	passthrough_reset(g);
 	g->reason[0] = '\0';
 	return 0;
 }
@@ -223,6 +236,7 @@ void guest_halt(struct guest *g, const char *reason)
 	g->state = GUEST_HALTED;
 	vcpu_put(g);
 	guest_wp_reset(g);
+	passthrough_halt(g);
 	if (reason)
 		printk("%s: %s\n", g->name, reason);
 }

@@ -16,6 +16,7 @@
 #include <mamoru/irq.h>
 #include <mamoru/libc.h>
 #include <mamoru/mm.h>
+#include <mamoru/passthrough.h>
 #include <mamoru/periodic.h>
 #include <mamoru/power.h>
 #include <mamoru/serial.h>
@@ -98,6 +99,7 @@ static void start_guests(void)
 {
 	if (arch_virt_init(&fdt))
 		return;
+	passthrough_host_init(&fdt);
 	if (!mm.initrd_size) {
 		printk("guests: no guest bundle (QEMU: -initrd guests.cpio; Pi: initramfs in config.txt)\n");
 		return;

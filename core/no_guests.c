@@ -7,12 +7,14 @@
 #include <mamoru/bundle.h>
 #include <mamoru/console.h>
 #include <mamoru/guest.h>
+#include <mamoru/passthrough.h>
 #include <mamoru/vserial.h>
 
 bool guests_run(void) { return false; }
 struct guest *vserial_bound(void) { return NULL; }
 void vserial_input(uint8_t c) { (void)c; }
 bool vserial_pump(void) { return false; }
+void passthrough_host_init(const struct fdt *host) { (void)host; }
 
 int bundle_load_guests(const void *bundle, size_t size, bool autostart)
 {

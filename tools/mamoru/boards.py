@@ -87,6 +87,10 @@ class Board:
     el2_property: str | None              # -M property that starts the image at EL2
     qemu_configs: tuple[QemuConfig, ...]
     sdcard: SdCard | None                 # None: the board boots no SD card
+    # QEMU -device values (without netdev=/drive=) of the demo's network card and disk
+    # ([qemu] net_device, disk_device); None: QEMU gives the board none
+    net_device: str | None = None
+    disk_device: str | None = None
 
     @property
     def defconfig(self) -> Path:
@@ -224,6 +228,8 @@ def _board(path: Path, root: Path, arches: dict[str, Arch]) -> Board:
         el2_property=_get(q, "el2_property", str, qw, None),
         qemu_configs=tuple(configs),
         sdcard=card,
+        net_device=_get(q, "net_device", str, qw, None),
+        disk_device=_get(q, "disk_device", str, qw, None),
     )
 
 

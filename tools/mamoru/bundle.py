@@ -23,6 +23,7 @@ from pathlib import Path
 
 from mamoru import guest_assets
 from mamoru.cpio import CpioWriter
+from mamoru.guest_modules import default_initramfs_files
 from mamoru.guest_platform import GuestPlatform, device_tree_blob
 
 
@@ -161,8 +162,10 @@ def kernel_guest(
     *,
     profile: bool = True,
 ) -> GuestSpec:
-    """A cached Debian kernel with the busybox initramfs (and its IDS profile)."""
-    initrd = guest_assets.initramfs_bytes(guest_assets.default_init_script(), extra_files)
+    """A cached Debian kernel with the busybox initramfs (its virtio modules: guest_modules)
+    (and its IDS profile)."""
+    files = {**default_initramfs_files(kernel), **(extra_files or {})}
+    initrd = guest_assets.initramfs_bytes(guest_assets.default_init_script(), files)
     return GuestSpec(platform or GuestPlatform(), kernel.image, initrd,
                      kernel_profile(kernel) if profile else None,
                      kernel_integrity(kernel) if profile else None)
@@ -212,6 +215,7 @@ def tool_inputs() -> list[Path]:
     """The tools' own sources a bundle depends on (for staleness checks)."""
     here = Path(__file__).parent
     return [here / "bundle.py", here / "guest_platform.py", here / "guest_assets.py",
+            here / "guest_modules.py",
             here / "cpio.py", here / "integrity.py", *(here / "profile").glob("*.py")]
 
 

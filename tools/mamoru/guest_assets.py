@@ -47,6 +47,16 @@ DROP_DBG_DEB_ENV = "MAMORU_DROP_DBG_DEB"  # "1": delete the ~260 MB -dbg .deb on
 # What the default /init prints once the guest is up, and the prompt of its shell.
 INIT_DONE = "mamoru-guest: init done"
 GUEST_PROMPT = "guest# "
+# The default /init's devices: modules it loads (one path a line; guest_modules writes it),
+# eth0's address on QEMU's user network and its gateway, where /dev/vda is mounted.
+MODULES_LIST = "etc/mamoru/modules"
+GUEST_IP = "10.0.2.15"
+GUEST_GATEWAY = "10.0.2.2"
+TELNET_PORT = 23
+DATA_DIR = "/data"
+# Where /init looks for virtio-mmio nodes: the compatibles of the device tree's first two levels.
+DT_COMPATIBLES = ("/sys/firmware/devicetree/base/*/compatible "
+                  "/sys/firmware/devicetree/base/*/*/compatible")
 
 ARM64_IMAGE_MAGIC = b"ARM\x64"  # at offset 0x38 of an arm64 Linux Image header
 ARM64_MAGIC_OFFSET = 0x38
@@ -60,11 +70,12 @@ DEFAULT_APPLETS: tuple[str, ...] = (
     "cmp", "cp", "cttyhack", "cut", "date", "dd", "devmem", "df", "diff", "dirname", "dmesg",
     "du", "echo", "env", "expr", "false", "find", "free", "grep", "halt", "head", "hexdump",
     "hostname", "id", "ifconfig", "insmod", "ip", "kill", "killall", "less", "ln", "ls",
-    "lsmod", "md5sum", "mkdir", "mknod", "mktemp", "modprobe", "more", "mount", "mv", "nproc",
-    "od", "pidof", "poweroff", "printf", "ps", "pwd", "readlink", "reboot", "rm", "rmdir",
-    "rmmod", "sed", "seq", "setsid", "sh", "sha256sum", "sleep", "sort", "stat", "strings",
-    "stty", "switch_root", "sync", "sysctl", "tac", "tail", "taskset", "tee", "test", "time",
-    "timeout", "top", "touch", "tr", "true", "truncate", "umount", "uname", "uniq", "uptime",
+    "lsmod", "md5sum", "mkdir", "mknod", "mktemp", "modprobe", "more", "mount", "mv",
+    "netstat", "nproc", "od", "pidof", "poweroff", "printf", "ps", "pwd", "readlink", "reboot",
+    "rm", "rmdir", "rmmod", "route", "sed", "seq", "setsid", "sh", "sha256sum", "sleep", "sort",
+    "stat", "strings", "stty", "switch_root", "sync", "sysctl", "tac", "tail", "taskset", "tee",
+    "telnetd", "test", "time", "timeout", "top", "touch", "tr", "true", "truncate", "umount",
+    "uname", "uniq", "uptime",
     "usleep", "vi", "watch", "wc", "which", "xargs", "xxd", "yes",
 )
 
@@ -293,13 +304,35 @@ def busybox_static() -> Path:
 
 
 def default_init_script() -> str:
-    """A busybox /init: mounts, prints INIT_DONE, a job-control shell, then powers off."""
+    """A busybox /init: mounts, loads the modules of MODULES_LIST (the cloud kernel's virtio
+    drivers, see guest_modules) when the device tree has a virtio-mmio node, brings up eth0
+    (QEMU user networking's addresses) with a telnetd on port 23 and mounts /dev/vda (ext4)
+    at /data when those exist, prints INIT_DONE, a job-control shell, then powers off.
+    Without the devices it prints nothing more."""
     return f"""#!/bin/sh
 # /init of Mamoru's default guest (busybox, made by mamoru.guest_assets).
 export PATH=/bin:/sbin HOME=/root TERM=vt100 PS1='{GUEST_PROMPT}'
 mount -t proc proc /proc 2>/dev/null
 mount -t sysfs sysfs /sys 2>/dev/null
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# The virtio drivers, when the device tree has a virtio-mmio transport (a passed device).
+if [ -f /{MODULES_LIST} ] && grep -qs virtio,mmio {DT_COMPATIBLES}; then
+    while read -r m; do insmod "$m" 2>/dev/null; done < /{MODULES_LIST}
+fi
+[ -e /sys/class/net/lo ] && ifconfig lo 127.0.0.1 up
+if [ -e /sys/class/net/eth0 ]; then
+    # The device's network service (telnet, no login: the stand-in for a vulnerable one).
+    ifconfig eth0 {GUEST_IP} netmask 255.255.255.0 up
+    route add default gw {GUEST_GATEWAY}
+    mkdir -p /dev/pts
+    mount -t devpts devpts /dev/pts
+    telnetd -l /bin/sh
+fi
+if [ -b /dev/vda ]; then
+    mkdir -p {DATA_DIR}
+    mount -t ext4 /dev/vda {DATA_DIR} 2>/dev/null \
+        || echo "mamoru-guest: /dev/vda has no ext4 file system, not mounted"
+fi
 cd /root
 echo "{INIT_DONE}"
 # A new session with the console as its controlling terminal: job control, Ctrl-C.

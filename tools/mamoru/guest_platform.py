@@ -27,6 +27,11 @@ class GuestPlatform:
     bootargs: str = "console=ttyAMA0 rdinit=/init quiet"
     kaslr: bool = False                # ask the hypervisor to fill in a kaslr-seed
     extra_bootargs: list[str] = field(default_factory=list)
+    # Host devices the guest owns (docs/passthrough.md): paths in the host's device tree,
+    # written to /chosen/mamoru,passthrough. None: no property, and the hypervisor gives
+    # the first guest its board's default (virt: both virtio-mmio transports of
+    # boards/qemu/virt/virt.c); () asks for none.
+    passthrough: tuple[str, ...] | None = None
 
     @property
     def cmdline(self) -> str:
@@ -37,13 +42,27 @@ def _cells64(value: int) -> str:
     return f"0x{value >> 32:x} 0x{value & 0xFFFF_FFFF:x}"
 
 
+def _passthrough_prop(paths: tuple[str, ...] | None) -> str:
+    """/chosen's mamoru,passthrough line; none for None (the board's default applies)."""
+    if paths is None:
+        return ""
+    for path in paths:
+        if not path.startswith("/") or any(c in path for c in '"\\\n\0'):
+            raise ValueError(f"passthrough: {path!r} is not a device-tree path")
+    if not paths:
+        return "\t\tmamoru,passthrough;\n"
+    quoted = ", ".join(f'"{x}"' for x in paths)
+    return f"\t\tmamoru,passthrough = {quoted};\n"
+
+
 def device_tree_source(p: GuestPlatform) -> str:
     """The guest's device tree in dts syntax.
 
     /chosen carries 64-bit placeholders for the initrd location (and the KASLR seed) that
     the hypervisor fills in when it places the images in guest RAM.
     """
-    kaslr = "\t\tkaslr-seed = /bits/ 64 <0>;\n" if p.kaslr else ""
+    chosen = "\t\tkaslr-seed = /bits/ 64 <0>;\n" if p.kaslr else ""
+    chosen += _passthrough_prop(p.passthrough)
     cmdline = p.cmdline.replace("\\", "\\\\").replace('"', '\\"')
     return f"""/dts-v1/;
 
@@ -59,7 +78,7 @@ def device_tree_source(p: GuestPlatform) -> str:
 \t\tstdout-path = "/pl011@{p.uart_base:x}";
 \t\tlinux,initrd-start = /bits/ 64 <0>;
 \t\tlinux,initrd-end = /bits/ 64 <0>;
-{kaslr}\t}};
+{chosen}\t}};
 
 \tmemory@{p.ram_base:x} {{
 \t\tdevice_type = "memory";

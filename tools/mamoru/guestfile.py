@@ -10,6 +10,9 @@
     ram = "256M"                      # optional (256M): 32M to 1G, a multiple of 2M
     bootargs = "console=ttyAMA0 rdinit=/init quiet"   # optional (this default)
     kaslr = true                      # optional (false): the hypervisor seeds KASLR
+    passthrough = ["/virtio_mmio@a000000"]   # optional: host devices the guest owns
+                                      # (paths in the host's device tree; [] for none;
+                                      # absent: the board's default, first guest only)
 
 Relative paths are relative to the file. load() checks the file and every guest, make_specs()
 reads the kernels and initrds and runs the profile tool; every problem is one GuestFileError
@@ -40,7 +43,7 @@ HYPERVISOR_RESERVE = 64 << 20
 
 DEFAULT_RAM = GuestPlatform().ram_size
 KEYS = ("name", "kernel", "initrd", "system_map", "vmlinux", "config", "ram", "bootargs",
-        "kaslr")
+        "kaslr", "passthrough")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _RAM_RE = re.compile(r"^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$", re.I)
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -68,11 +71,12 @@ class GuestEntry:
     ram: int = DEFAULT_RAM
     bootargs: str = GuestPlatform().bootargs
     kaslr: bool = False
+    passthrough: tuple[str, ...] | None = None
 
     @property
     def platform(self) -> GuestPlatform:
         return GuestPlatform(name=self.name, ram_size=self.ram, bootargs=self.bootargs,
-                             kaslr=self.kaslr)
+                             kaslr=self.kaslr, passthrough=self.passthrough)
 
     def inputs(self) -> list[Path]:
         return [p for p in (self.kernel, self.initrd, self.system_map, self.vmlinux,
@@ -145,7 +149,18 @@ def _entry(file: Path, index: int, table: object) -> GuestEntry:
     kaslr = table.get("kaslr", False)
     if not isinstance(kaslr, bool):
         raise GuestFileError(f"{where}: kaslr must be true or false, not {kaslr!r}")
-    return GuestEntry(name, kernel, initrd, system_map, vmlinux, config, ram, bootargs, kaslr)
+    passthrough = table.get("passthrough")
+    if passthrough is not None:
+        if not isinstance(passthrough, list) or not all(
+                isinstance(x, str) and x.startswith("/") and not set(x) & set('"\\\n\0')
+                for x in passthrough):
+            raise GuestFileError(f"{where}: passthrough must be a list of device-tree paths "
+                                 f"such as [\"/virtio_mmio@a000000\"], not {passthrough!r}")
+        passthrough = tuple(passthrough)
+        if len(set(passthrough)) != len(passthrough):
+            raise GuestFileError(f"{where}: passthrough names a device twice")
+    return GuestEntry(name, kernel, initrd, system_map, vmlinux, config, ram, bootargs, kaslr,
+                      passthrough)
 
 
 def load(file: Path) -> list[GuestEntry]:

@@ -27,6 +27,7 @@ import serial
 from mamoru import paths
 from mamoru.boards import BOARDS, DEFAULT_BOARD, Board, BoardConfig, UartName, gic_versions
 from mamoru.console import Console
+from mamoru.guest_assets import TELNET_PORT
 
 ChardevKind = Literal["tcp", "pty", "stdio"]
 
@@ -81,6 +82,8 @@ def qemu_argv(
     append: str | None = None,
     initrd: Path | None = None,
     cpu: str | None = None,
+    net_port: int | None = None,
+    disk: Path | None = None,
     extra: Sequence[str] = (),
 ) -> list[str]:
     """The full QEMU command line for config, from its board's board.toml.
@@ -95,6 +98,9 @@ def qemu_argv(
     initrd: the guest bundle (build/<board>/guests.cpio), loaded like an initrd.
     cpu: another QEMU CPU model than the board's (boards whose board.toml passes -cpu:
       virt, cortex-a72), e.g. 'max' or 'neoverse-n1' to see what the guest is offered.
+    net_port: the board's net_device on QEMU user networking, the guest's telnet port
+      (10.0.2.15:23) forwarded from 127.0.0.1:net_port (loopback only).
+    disk: the board's disk_device on this raw image (the guest's /data).
     """
     board = config.board
     image = image or paths.image_path(board.name)
@@ -144,7 +150,28 @@ def qemu_argv(
         if not initrd.is_file():
             raise QemuError(f"guest bundle {initrd} is missing: run ./mamoru build")
         argv += ["-initrd", str(initrd)]
+    argv += device_args(board, net_port=net_port, disk=disk)
     argv += list(extra)
+    return argv
+
+
+def device_args(board: Board, *, net_port: int | None = None,
+                disk: Path | None = None) -> list[str]:
+    """-netdev/-drive and -device arguments of the guest's network card and disk."""
+    argv: list[str] = []
+    if net_port is not None:
+        if board.net_device is None:
+            raise QemuError(f"{board.name} has no network device for the guest (board.toml)")
+        argv += ["-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{net_port}-:{TELNET_PORT}",
+                 "-device", f"{board.net_device},netdev=net0"]
+    if disk is not None:
+        if board.disk_device is None:
+            raise QemuError(f"{board.name} has no disk device for the guest (board.toml)")
+        if not disk.is_file():
+            raise QemuError(f"guest disk {disk} is missing: run ./mamoru build")
+        name = str(disk).replace(",", ",,")     # QEMU's option syntax escapes commas
+        argv += ["-drive", f"if=none,file={name},format=raw,id=disk0",
+                 "-device", f"{board.disk_device},drive=disk0"]
     return argv
 
 
@@ -210,9 +237,13 @@ class Qemu:
         append: str | None = None,
         initrd: Path | None = None,
         cpu: str | None = None,
+        net: bool = False,
+        disk: Path | None = None,
         extra: Sequence[str] = (),
     ) -> None:
-        """Options after connect_timeout are qemu_argv's."""
+        """Options after connect_timeout are qemu_argv's, except net: the board's network
+        device, its telnet port forwarded from a free loopback port (net_port, chosen at
+        every start)."""
         self.config = config
         self.chardev_kind = chardev
         self.baud = baud
@@ -229,8 +260,12 @@ class Qemu:
             append=append,
             initrd=initrd,
             cpu=cpu,
+            net_port=self.net_port if net else None,
+            disk=disk,
             extra=extra,
         )
+        self.net = net
+        self.net_port: int | None = None
         self.argv: list[str] = []
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: serial.SerialBase | None = None
@@ -296,13 +331,15 @@ class Qemu:
     def _start_tcp(self) -> None:
         for _attempt in range(3):
             port = free_port()
+            if self.net:
+                self.net_port = free_port()
             self.proc = self._spawn(Chardev("tcp", port))
             deadline = time.monotonic() + self.connect_timeout
             while True:
                 if self.proc.poll() is not None:
                     self._join_readers()
-                    if "in use" in self.output:     # lost the race for the port
-                        break
+                    if "in use" in self.output or "host forwarding" in self.output:
+                        break                       # lost the race for a port
                     raise self._fail(f"QEMU exited with {self.proc.returncode} at startup")
                 try:
                     self.port = serial.serial_for_url(
@@ -318,6 +355,8 @@ class Qemu:
         raise self._fail("no free TCP port for the console")
 
     def _start_pty(self) -> None:
+        if self.net:
+            self.net_port = free_port()
         self.proc = self._spawn(Chardev("pty"))
         deadline = time.monotonic() + self.connect_timeout
         while True:

@@ -16,6 +16,7 @@
 #include <mamoru/emulator.h>
 #include <mamoru/guest.h>
 #include <mamoru/libc.h>
+#include <mamoru/passthrough.h>
 
 #define GICD_CTLR 0x000
 #define GICD_TYPER 0x004
@@ -106,7 +107,25 @@ void vgic_completed(struct vgic *v, unsigned irq)
 	if (irq < VGIC_NR_IRQS) {
 		set_bit(v->in_lr, irq, false);
 		set_bit(v->active, irq, false);
+		if (vgic_bit(v->forwarded, irq))
+			passthrough_eoi(v->guest, irq);
 	}
+}
+
+unsigned arch_guest_irq_count(void)
+{
+	return VGIC_NR_IRQS;
+}
+
+void arch_guest_irq_forward(struct guest *g, unsigned virq)
+{
+	if (virq >= 32 && virq < VGIC_NR_IRQS)
+		set_bit(g->arch.vgic.forwarded, virq, true);
+}
+
+void arch_guest_irq_raise(struct guest *g, unsigned virq)
+{
+	vgic_raise(&g->arch.vgic, virq);
 }
 
 void vgic_flush(struct vgic *v)

@@ -5,7 +5,8 @@
  * straight to the hardware virtual CPU interface (GICV, mapped by stage 2),
  * and the hypervisor presents interrupts through the list registers (GICH).
  * Level-triggered interrupts ask for an EOI maintenance interrupt so a line
- * that is still high is presented again as soon as the guest finishes it.
+ * that is still high is presented again as soon as the guest finishes it;
+ * forwarded ones (passthrough) too, so their host interrupt is unmasked then.
  */
 #include <arch/stage2.h>
 #include <arch/vgic.h>
@@ -128,7 +129,7 @@ static void lr_flush(struct vgic *v)
 		bool level = vgic_bit(v->level, irq);
 		uint32_t lr = irq | ((uint32_t)(v->priority[irq] >> 3) << 23) | LR_PENDING |
 			      (vgic_bit(v->group, irq) ? LR_GRP1 : 0) |
-			      (level ? LR_EOI : 0);
+			      (level || vgic_bit(v->forwarded, irq) ? LR_EOI : 0);
 		wr(GICH_LR(n), lr);
 		v->in_lr[irq / 32] |= 1u << (irq % 32);
 		v->pending[irq / 32] &= ~(1u << (irq % 32));

@@ -17,6 +17,13 @@ struct board_desc {
 	 * UART's physical address. */
 	const char *fallback_uart;
 	uintptr_t fallback_uart_base;
+	/* Device passthrough (docs/passthrough.md): the compatible strings a guest
+	 * may be given (NULL-terminated; NULL: none), and the host device-tree paths
+	 * the first guest gets when its tree does not say (NUL-separated, len bytes
+	 * with the last NUL; NULL: none). */
+	const char *const *passthrough_allow;
+	const char *passthrough_default;
+	size_t passthrough_default_len;
 };
 
 extern const struct board_desc board_desc;

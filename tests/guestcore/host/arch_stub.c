@@ -2,7 +2,7 @@
 /*
  * Host stand-ins for what the guest-device code calls outside itself: the
  * vGIC's CPU-interface backend (emulated CPU interface: nothing to do on the
- * host), the hypervisor heap and the raw console output.
+ * host), the hypervisor heap, the raw console output and passthrough's EOI hook.
  */
 #include <stdlib.h>
 
@@ -52,6 +52,16 @@ void *kzalloc(size_t size)
 void kfree(void *p)
 {
 	free(p);
+}
+
+unsigned stub_eoi_calls, stub_eoi_virq;
+
+/* The vGIC reports a forwarded interrupt's completion (core/passthrough.c). */
+void passthrough_eoi(struct guest *g, unsigned virq)
+{
+	(void)g;
+	stub_eoi_calls++;
+	stub_eoi_virq = virq;
 }
 
 void serial_console_putc_raw(char c)

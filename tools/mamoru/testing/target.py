@@ -18,7 +18,10 @@ States and transitions (`to_state`):
 
 from __future__ import annotations
 
+import atexit
 import enum
+import shutil
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from mamoru import paths
+from mamoru import guest_disk, paths
 from mamoru.boards import Board, BoardConfig, UartName, config_for
 from mamoru.console import Console, ConsoleError
 from mamoru.guestshell import GuestShell
@@ -115,6 +118,19 @@ class Target:
     @property
     def board(self) -> Board:
         return self.config.board
+
+    @property
+    def telnet_port(self) -> int | None:
+        """The loopback port QEMU forwards to the guest's telnetd (None: no network)."""
+        q = self.qemu
+        return None if q is None else q.net_port
+
+    @property
+    def disk(self) -> Path | None:
+        """The image QEMU gives the guest as its disk (None: none)."""
+        options = getattr(self.power, "options", {})
+        disk = options.get("disk")
+        return disk if isinstance(disk, Path) else None
 
     @property
     def shell(self) -> GuestShell:
@@ -275,14 +291,33 @@ def qemu_target(config: BoardConfig, *, initrd: Path | None = None, label: str |
                 guest_init: Sequence[str] = (),
                 after_guest: Sequence[Callable[[Target], None]] = (),
                 **options: object) -> Target:
-    """A Target on QEMU (not switched on yet); options are Qemu's."""
+    """A Target on QEMU (not switched on yet); options are Qemu's. On a board with the
+    guest's network card and disk (board.toml net_device, disk_device) the target has
+    both unless options say otherwise: the telnet port forwarded from a free loopback port,
+    a fresh disk image of its own (kept across its boots) in a temporary directory."""
     image = options.get("image") or paths.image_path(config.board.name)
     if not Path(str(image)).is_file():
         pytest.fail(f"{image} is missing: ./mamoru build --board {config.board.name}",
                     pytrace=False)
+    if config.board.net_device is not None:
+        options.setdefault("net", True)
+    if config.board.disk_device is not None and "disk" not in options:
+        options["disk"] = scratch_disk()
     power, line = qemu_backends(config, initrd=initrd, **options)
     return Target(config, power, line, label=label, guest_init=guest_init,
                   after_guest=after_guest)
+
+
+_SCRATCH: list[Path] = []
+
+
+def scratch_disk(files: dict[str, bytes] | None = None) -> Path:
+    """A fresh guest disk image in a temporary directory, removed when Python exits."""
+    d = Path(tempfile.mkdtemp(prefix="mamoru-disk-"))
+    if not _SCRATCH:
+        atexit.register(lambda: [shutil.rmtree(p, ignore_errors=True) for p in _SCRATCH])
+    _SCRATCH.append(d)
+    return guest_disk.make_disk(d / "disk.img", files=files)
 
 
 def new_target(request: pytest.FixtureRequest, config: BoardConfig, *,

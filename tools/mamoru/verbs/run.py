@@ -5,6 +5,9 @@ Sets up the host and builds first (unless --no-build), including the guest
 bundle (Debian's arm64 kernel + busybox), which QEMU loads like an initrd.
 `vserial bind guest0` reaches the guest's shell; ESC x q comes back.
 With --guests FILE the bundle holds the guests of that TOML file (README.md, "Your own guest").
+On virt QEMU also has guest0's network card (user networking; its telnetd forwarded from
+127.0.0.1:2323, or a free port if that one is taken: printed) and its disk,
+build/virt/disk.img (made once and kept; --fresh-disk makes it anew).
 Arguments after `--` go to QEMU as they are, e.g.: ./mamoru run --board rpi4 -- -s -S
 Quit QEMU with Ctrl-A x.
 """
@@ -13,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 from pathlib import Path
 
-from mamoru import paths
+from mamoru import guest_disk, paths
 from mamoru.boards import (
     BOARDS,
     CONFIGS,
@@ -25,10 +29,11 @@ from mamoru.boards import (
     config_for,
     gic_versions,
 )
-from mamoru.qemu import Chardev, QemuError, qemu_argv
+from mamoru.qemu import Chardev, QemuError, free_port, qemu_argv
 from mamoru.verbs import build
 
 PASSTHROUGH = "QEMU arguments"
+TELNET_PORT = 2323      # the host port forwarded to guest0's telnetd, when it is free
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-build", action="store_true", help="boot the existing image")
     parser.add_argument("--no-guest", action="store_true",
                         help="boot the hypervisor alone, without the guest bundle")
+    parser.add_argument("--fresh-disk", action="store_true",
+                        help="make the guest's disk (build/<board>/disk.img) anew: its "
+                        "files are lost")
     build.add_guests_argument(parser)
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="parallel compile jobs for the build")
@@ -71,6 +79,21 @@ def main(args: argparse.Namespace) -> int:
                        guests=args.guests)
     if rc:
         return rc
+    board = config.board
+    net_port = None
+    disk = None
+    if not args.no_guest and board.net_device is not None:
+        net_port = TELNET_PORT if port_free(TELNET_PORT) else free_port()
+    if not args.no_guest and board.disk_device is not None:
+        disk = guest_disk.disk_path(board.name)
+        try:
+            if guest_disk.ensure_disk(disk, fresh=args.fresh_disk):
+                print(f"run: made the guest's disk {disk} (ext4, /data in the guest)",
+                      flush=True)
+        except guest_disk.GuestDiskError as e:
+            raise SystemExit(f"run: {e}") from None
+    elif args.fresh_disk:
+        raise SystemExit(f"run: {args.board} gives the guest no disk")
     try:
         argv = qemu_argv(
             config,
@@ -79,6 +102,8 @@ def main(args: argparse.Namespace) -> int:
             console_uart=args.console_uart,
             dtb=args.dtb,
             initrd=None if args.no_guest else paths.BUILD / args.board / "guests.cpio",
+            net_port=net_port,
+            disk=disk,
             extra=args.passthrough,
         )
     except QemuError as e:
@@ -92,4 +117,18 @@ def main(args: argparse.Namespace) -> int:
           + ("" if args.no_guest else
              f"; 'vserial bind {first}' for the guest, ESC x q to return"),
           flush=True)
+    if net_port is not None:
+        print(f"{first} telnet: telnet 127.0.0.1 {net_port}", flush=True)
+    if disk is not None:
+        print(f"{first} disk: {disk} (/data in the guest)", flush=True)
     os.execvp(argv[0], argv)
+
+
+def port_free(port: int) -> bool:
+    """Whether a TCP port on 127.0.0.1 can be bound now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

@@ -41,6 +41,11 @@ void arch_guest_irq(struct guest *g, unsigned irq, bool level)
 		vvic_set_line(v, irq, level);
 }
 
+/* No passthrough on ARMv5 (arch_guest_map_device refuses): nothing is forwarded. */
+unsigned arch_guest_irq_count(void) { return 0; }
+void arch_guest_irq_forward(struct guest *g, unsigned virq) { (void)g, (void)virq; }
+void arch_guest_irq_raise(struct guest *g, unsigned virq) { (void)g, (void)virq; }
+
 /* --- guest memory, as the instruction being emulated sees it --- */
 
 struct access_ctx {

@@ -7,6 +7,7 @@
 #include <arch/stage2.h>
 #include <arch/vcpu.h>
 #include <mamoru/guest.h>
+#include <mamoru/heap.h>
 
 #define IMAGE_MAGIC 0x644d5241u        /* "ARM\x64" at offset 0x38 */
 
@@ -41,6 +42,14 @@ int arch_guest_init(struct guest *g)
 int arch_guest_map_ram(struct guest *g)
 {
 	return stage2_map(&g->arch.s2, g->ram_ipa, g->ram_host, g->ram_size, S2_RAM);
+}
+
+/* S2_DEVICE: Device-nGnRE, execute-never (stage2.c). */
+int arch_guest_map_device(struct guest *g, uint64_t ipa, uint64_t pa, uint64_t size)
+{
+	if ((ipa | pa | size) & (PAGE_SIZE - 1) || !size)
+		return -1;
+	return stage2_map(&g->arch.s2, ipa, pa, size, S2_DEVICE);
 }
 
 void arch_guest_reset(struct guest *g, uint64_t entry, uint64_t dtb)

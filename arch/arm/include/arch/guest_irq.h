@@ -15,6 +15,14 @@ struct guest;
  * the guest's device tree gives, SPIs counted from 32 on a GIC). */
 void arch_guest_irq(struct guest *g, unsigned irq, bool level);
 
+/* Passthrough (core/passthrough.c): how many interrupts the guest's controller has
+ * (GIC numbers below this); marks virq as forwarded from a host interrupt, so that
+ * the guest completing it calls passthrough_eoi() (after every guest reset: a
+ * reset forgets it); makes a forwarded interrupt pending (edge, one delivery). */
+unsigned arch_guest_irq_count(void);
+void arch_guest_irq_forward(struct guest *g, unsigned virq);
+void arch_guest_irq_raise(struct guest *g, unsigned virq);
+
 /* What delivers guest interrupts on this host, for the user (irqstat). */
 const char *arch_guest_irq_model(void);
 

@@ -24,6 +24,9 @@ uint64_t arch_guest_ipa_limit(void);
 int arch_guest_init(struct guest *g);
 /* Makes guest RAM (g->ram_ipa, g->ram_size at host g->ram_host) reachable by the guest. */
 int arch_guest_map_ram(struct guest *g);
+/* Maps host device registers [pa, pa + size) (page aligned) at ipa for the guest:
+ * device memory, never executable (passthrough). 0, or -1 when this CPU cannot. */
+int arch_guest_map_device(struct guest *g, uint64_t ipa, uint64_t pa, uint64_t size);
 /* Puts the vCPU at the kernel's entry, as the boot protocol wants it (dtb: the device
  * tree's guest-physical address), with its MMU off. */
 void arch_guest_reset(struct guest *g, uint64_t entry, uint64_t dtb);

@@ -30,6 +30,7 @@ struct vgic {
 	uint32_t active[VGIC_WORDS];
 	uint32_t group[VGIC_WORDS];
 	uint32_t in_lr[VGIC_WORDS];         /* handed to the backend */
+	uint32_t forwarded[VGIC_WORDS];     /* from a host interrupt (passthrough) */
 	uint32_t config[VGIC_NR_IRQS / 16];
 	uint8_t priority[VGIC_NR_IRQS];
 	uint8_t lr_of[VGIC_NR_IRQS];        /* backend slot of an in_lr interrupt */
@@ -80,7 +81,9 @@ void vgic_restore(struct vgic *v);
 
 /* For backends: interrupts that should be signalled now and are not yet. */
 bool vgic_deliverable(const struct vgic *v, unsigned irq);
-/* Backend reports the guest finished (EOI) an interrupt. */
+/* Backend reports the guest finished (EOI) an interrupt; a forwarded one is then
+ * unmasked at the host (passthrough_eoi). List-register backends ask for EOI
+ * maintenance on forwarded interrupts so that this happens at once. */
 void vgic_completed(struct vgic *v, unsigned irq);
 
 extern const struct vgic_backend vgic_lr_backend;

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Device passthrough (docs/passthrough.md): host devices a guest owns. The guest
+ * names them in its device tree (/chosen/mamoru,passthrough: paths in the host's
+ * tree; without the property the board's default list applies to the first guest);
+ * each must be on the board's allowlist and alone in its pages as far as the
+ * hypervisor is concerned. Its pages are mapped into the guest at IPA = PA
+ * (device memory, never executable), its interrupts forwarded (masked at the host
+ * controller until the guest completes them), its node copied into the guest's
+ * device tree, and the guest's RAM is placed 1:1 (IPA = PA) since the device
+ * DMAs to guest-physical addresses.
+ */
+#ifndef MAMORU_PASSTHROUGH_H
+#define MAMORU_PASSTHROUGH_H
+
+#include <mamoru/console.h>
+#include <mamoru/fdt.h>
+
+struct guest;
+
+/* The host's device tree and what the hypervisor itself uses in it (console UART,
+ * interrupt controller, timer, power, pin control, RAM); before the guests load. */
+void passthrough_host_init(const struct fdt *host);
+/* Reads which devices g asks for (gdt: its device tree from the bundle) and
+ * checks them against the host; those refused are reported and left out.
+ * True when some remain: g then needs its RAM 1:1. */
+bool passthrough_select(struct guest *g, const struct fdt *gdt);
+/* After g's RAM is placed and its emulated devices exist: maps the selected
+ * devices, hooks their interrupts up and makes g's device tree (with the
+ * passed nodes and /memory at g->ram_ipa) its image's tree. 0, or -1 when the
+ * guest cannot be set up (said why). */
+int passthrough_attach(struct guest *g, const struct fdt *gdt);
+/* Guest reset: forwarded interrupts unmasked at the host, nothing pending. */
+void passthrough_reset(struct guest *g);
+/* Guest halted: its devices' interrupts masked at the host. */
+void passthrough_halt(struct guest *g);
+/* The guest completed forwarded interrupt virq (called by the vGIC). */
+void passthrough_eoi(struct guest *g, unsigned virq);
+/* One line per device of g ("virtio_mmio@a000000 (virtio,mmio) irq 48 -> 48")
+ * on con, each after indent. */
+void passthrough_list(struct console *con, const struct guest *g, const char *indent);
+
+#endif

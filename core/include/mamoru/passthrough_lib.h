@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The pure logic of device passthrough (docs/passthrough.md), kept apart from
+ * the hypervisor's state so the host unit tests can drive it: which pages a
+ * device occupies, whether they collide with something the hypervisor or
+ * another guest owns, whether the board allows the device, which guest
+ * interrupt a host interrupt becomes, and the guest's device tree with the
+ * passed nodes added (core/lib/fdt_write.c does the writing).
+ */
+#ifndef MAMORU_PASSTHROUGH_LIB_H
+#define MAMORU_PASSTHROUGH_LIB_H
+
+#include <mamoru/fdt.h>
+
+#define PT_PAGE 4096ull
+#define PT_MAX_REGS 4         /* reg entries of one passed node */
+#define PT_MAX_IRQS 4         /* interrupts of one passed node */
+
+/* A physical range and who has it ("console UART", "RAM", "guest1's virtio_mmio@..."). */
+struct pt_range {
+	uint64_t base, size;
+	const char *owner;
+};
+
+/* [base, base + size) rounded out to whole pages: 0, or -1 when empty or it wraps. */
+int pt_page_span(uint64_t base, uint64_t size, uint64_t *pbase, uint64_t *psize);
+/* The first of busy[0..n) sharing a page with [base, base + size), or NULL. */
+const struct pt_range *pt_conflict(uint64_t base, uint64_t size, const struct pt_range *busy,
+				   size_t n);
+/* True when one of node's compatible strings is in allow (NULL-terminated, may be
+ * NULL: nothing allowed); *which (may be NULL) gets the matching string. */
+bool pt_allowed(const struct fdt *fdt, int node, const char *const *allow, const char **which);
+/* The guest interrupt (GIC number, 32 and up) for host interrupt host_irq: the same
+ * number when it is below nr and free in used (a bitmap of nr bits), else the lowest
+ * free one from 32; -1 when none is free. Does not mark it used. */
+int pt_guest_irq(unsigned host_irq, const uint32_t *used, unsigned nr);
+/* Marks the interrupts a guest device tree already uses (GIC specifiers <type num
+ * flags> of every node's "interrupts": SPI type 0 is 32 + num, PPI type 1 is 16 + num)
+ * in used (nr bits). */
+void pt_mark_guest_irqs(const struct fdt *guest, uint32_t *used, unsigned nr);
+
+/* One node to add to the guest's tree: its offset in the host tree, its translated
+ * reg entries and the guest interrupts (GIC numbers) that replace its own. */
+struct pt_node {
+	int host_node;
+	uint64_t reg[PT_MAX_REGS][2];
+	int nreg;
+	unsigned virq[PT_MAX_IRQS];
+	uint32_t irq_flags[PT_MAX_IRQS];   /* the third cell of the host specifier */
+	int nirq;
+};
+
+/* The guest's device tree: guest_src with /memory's reg set to (ram_base, ram_size)
+ * (and its name to memory@<ram_base>), and a copy of each host node appended under
+ * the root: all its properties and children, except that reg is rewritten for the
+ * guest root's cells, interrupts become <0 spi flags> for the guest's GIC,
+ * interrupt-parent names the guest's GIC, and interrupts-extended, phandle and
+ * linux,phandle are dropped. Returns 0 and *size, or an fdt/fdtw error. */
+int pt_build_guest_dt(const struct fdt *guest_src, const struct fdt *host,
+		      const struct pt_node *nodes, int n, uint64_t ram_base, uint64_t ram_size,
+		      void *out, size_t cap, char *names, size_t names_cap, size_t *size);
+
+/* The next path of a string-list property (NUL-separated; val, len as read): returns
+ * the string at *pos and advances *pos, or NULL at the end or on an unterminated one. */
+const char *pt_next_string(const char *val, int len, int *pos);
+
+#endif

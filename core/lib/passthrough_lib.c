@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The pure logic of device passthrough (see passthrough_lib.h). */
+#include <mamoru/fdt_write.h>
+#include <mamoru/libc.h>
+#include <mamoru/passthrough_lib.h>
+
+int pt_page_span(uint64_t base, uint64_t size, uint64_t *pbase, uint64_t *psize)
+{
+	if (size == 0 || base + size < base || base + size > UINT64_MAX - PT_PAGE)
+		return -1;
+	uint64_t start = ALIGN_DOWN(base, PT_PAGE), end = ALIGN_UP(base + size, PT_PAGE);
+	*pbase = start;
+	*psize = end - start;
+	return 0;
+}
+
+const struct pt_range *pt_conflict(uint64_t base, uint64_t size, const struct pt_range *busy,
+				   size_t n)
+{
+	uint64_t a, alen;
+	if (pt_page_span(base, size, &a, &alen))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t b, blen;
+		if (pt_page_span(busy[i].base, busy[i].size, &b, &blen))
+			continue;
+		if (a < b + blen && b < a + alen)
+			return &busy[i];
+	}
+	return NULL;
+}
+
+bool pt_allowed(const struct fdt *fdt, int node, const char *const *allow, const char **which)
+{
+	for (; allow && *allow; allow++)
+		if (fdt_is_compatible(fdt, node, *allow)) {
+			if (which)
+				*which = *allow;
+			return true;
+		}
+	return false;
+}
+
+static bool used_bit(const uint32_t *used, unsigned irq)
+{
+	return (used[irq / 32] >> (irq % 32)) & 1;
+}
+
+int pt_guest_irq(unsigned host_irq, const uint32_t *used, unsigned nr)
+{
+	if (host_irq >= 32 && host_irq < nr && !used_bit(used, host_irq))
+		return (int)host_irq;
+	for (unsigned irq = 32; irq < nr; irq++)
+		if (!used_bit(used, irq))
+			return (int)irq;
+	return -1;
+}
+
+void pt_mark_guest_irqs(const struct fdt *guest, uint32_t *used, unsigned nr)
+{
+	int depth = 0;
+	for (int n = fdt_root(guest); n >= 0; n = fdt_next_node(guest, n, &depth)) {
+		uint32_t cells[4];
+		int ncells;
+		for (int i = 0; !fdt_get_interrupt(guest, n, i, cells, 4, &ncells); i++) {
+			if (ncells != 3 || cells[0] > 1)
+				break;
+			uint64_t irq = (cells[0] == 0 ? 32ull : 16ull) + cells[1];
+			if (irq < nr)
+				used[irq / 32] |= 1u << (irq % 32);
+		}
+	}
+}
+
+const char *pt_next_string(const char *val, int len, int *pos)
+{
+	if (!val || *pos < 0 || *pos >= len)
+		return NULL;
+	const char *s = val + *pos;
+	size_t l = strnlen(s, (size_t)(len - *pos));
+	if (l == (size_t)(len - *pos))
+		return NULL;                 /* not terminated */
+	*pos += (int)l + 1;
+	return s;
+}
+
+/* --- the guest's device tree ------------------------------------------------ */
+
+struct build_ctx {
+	const struct fdt *guest, *host;
+	int mem_node;
+	uint32_t ac, sc;                 /* the guest root's #address-cells, #size-cells */
+	uint32_t gic_phandle;            /* 0: the guest's GIC has none */
+	uint64_t ram_base, ram_size;
+	const struct pt_node *nodes, *cur;
+	int n;
+	int err;
+};
+
+/* (addr, size) pairs in the guest root's cells; false when a value does not fit. */
+static bool put_pairs(struct build_ctx *c, struct fdt_writer *w, const char *name,
+		      const uint64_t (*pairs)[2], int n)
+{
+	uint32_t cells[PT_MAX_REGS * 4];
+	size_t k = 0;
+	if (c->ac < 1 || c->ac > 2 || c->sc > 2 || n > PT_MAX_REGS)
+		return false;
+	for (int i = 0; i < n; i++) {
+		const uint32_t per[2] = {c->ac, c->sc};
+		for (int j = 0; j < 2; j++) {
+			uint64_t v = pairs[i][j];
+			if (per[j] == 1 && v >> 32)
+				return false;
+			if (per[j] == 2)
+				cells[k++] = (uint32_t)(v >> 32);
+			if (per[j] >= 1)
+				cells[k++] = (uint32_t)v;
+		}
+	}
+	fdtw_prop_cells(w, name, cells, k);
+	return true;
+}
+
+static void hex(char *buf, size_t len, const char *prefix, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[17];
+	int n = 0;
+	do {
+		tmp[n++] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	size_t at = 0;
+	for (; *prefix && at + 1 < len; prefix++)
+		buf[at++] = *prefix;
+	buf[at < len ? at++ : len - 1] = '@';
+	while (n && at + 1 < len)
+		buf[at++] = tmp[--n];
+	buf[MIN(at, len - 1)] = 0;
+}
+
+static const char *guest_name(void *ctx, const struct fdt *src, int node, char *buf, size_t len)
+{
+	struct build_ctx *c = ctx;
+	(void)src;
+	if (node != c->mem_node)
+		return NULL;
+	hex(buf, len, "memory", c->ram_base);
+	return buf;
+}
+
+static bool guest_prop(void *ctx, struct fdt_writer *w, const struct fdt *src, int node,
+		       const char *name, const void *val, int len)
+{
+	struct build_ctx *c = ctx;
+	(void)src, (void)val, (void)len;
+	if (node != c->mem_node || strcmp(name, "reg"))
+		return false;
+	const uint64_t pair[1][2] = {{c->ram_base, c->ram_size}};
+	if (!put_pairs(c, w, "reg", pair, 1))
+		c->err = FDT_ERR_BADVALUE;
+	return true;
+}
+
+/* The name of a passed node at the guest's root: its own, with the unit address
+ * of its (translated) first reg. */
+static const char *host_name(void *ctx, const struct fdt *src, int node, char *buf, size_t len)
+{
+	struct build_ctx *c = ctx;
+	if (node != c->cur->host_node || c->cur->nreg == 0)
+		return NULL;
+	const char *full = fdt_node_name(src, node);
+	if (!full)
+		return NULL;
+	const char *at = strchr(full, '@');
+	size_t base = at ? (size_t)(at - full) : strlen(full);
+	char stem[64];
+	if (base >= sizeof(stem))
+		return NULL;
+	memcpy(stem, full, base);
+	stem[base] = 0;
+	hex(buf, len, stem, c->cur->reg[0][0]);
+	return buf;
+}
+
+static bool host_prop(void *ctx, struct fdt_writer *w, const struct fdt *src, int node,
+		      const char *name, const void *val, int len)
+{
+	struct build_ctx *c = ctx;
+	const struct pt_node *p = c->cur;
+	(void)src, (void)val, (void)len;
+	if (!strcmp(name, "phandle") || !strcmp(name, "linux,phandle") ||
+	    !strcmp(name, "interrupts-extended"))
+		return true;                             /* dropped */
+	if (node != p->host_node)
+		return false;
+	if (!strcmp(name, "reg")) {
+		if (!put_pairs(c, w, "reg", p->reg, p->nreg))
+			c->err = FDT_ERR_BADVALUE;
+		return true;
+	}
+	if (!strcmp(name, "interrupt-parent")) {
+		if (c->gic_phandle)
+			fdtw_prop_u32(w, name, c->gic_phandle);
+		return true;
+	}
+	if (!strcmp(name, "interrupts")) {
+		uint32_t cells[PT_MAX_IRQS * 3];
+		for (int i = 0; i < p->nirq; i++) {
+			cells[3 * i] = 0;                      /* SPI */
+			cells[3 * i + 1] = p->virq[i] - 32;
+			cells[3 * i + 2] = p->irq_flags[i];
+		}
+		if (p->nirq)
+			fdtw_prop_cells(w, name, cells, 3 * (size_t)p->nirq);
+		return true;
+	}
+	return false;
+}
+
+static void guest_end(void *ctx, struct fdt_writer *w, const struct fdt *src, int node)
+{
+	struct build_ctx *c = ctx;
+	if (node != fdt_root(src))
+		return;
+	const struct fdtw_hooks hooks = {.ctx = c, .name = host_name, .prop = host_prop};
+	for (int i = 0; i < c->n && !c->err; i++) {
+		c->cur = &c->nodes[i];
+		if (c->cur->nirq > PT_MAX_IRQS || c->cur->nreg > PT_MAX_REGS || c->cur->nreg < 1) {
+			c->err = FDT_ERR_BADVALUE;
+			return;
+		}
+		for (int k = 0; k < c->cur->nirq; k++)
+			if (c->cur->virq[k] < 32) {
+				c->err = FDT_ERR_BADVALUE;
+				return;
+			}
+		fdtw_copy_node(w, c->host, c->cur->host_node, &hooks);
+	}
+}
+
+static int find_memory(const struct fdt *f)
+{
+	for (int n = fdt_first_child(f, fdt_root(f)); n >= 0; n = fdt_next_sibling(f, n)) {
+		const char *type = fdt_getprop_str(f, n, "device_type");
+		if (type && !strcmp(type, "memory"))
+			return n;
+	}
+	return FDT_ERR_NOTFOUND;
+}
+
+int pt_build_guest_dt(const struct fdt *guest_src, const struct fdt *host,
+		      const struct pt_node *nodes, int n, uint64_t ram_base, uint64_t ram_size,
+		      void *out, size_t cap, char *names, size_t names_cap, size_t *size)
+{
+	struct build_ctx c = {
+		.guest = guest_src, .host = host, .nodes = nodes, .n = n,
+		.ram_base = ram_base, .ram_size = ram_size,
+	};
+	int root = fdt_root(guest_src);
+	if (root < 0)
+		return root;
+	c.mem_node = find_memory(guest_src);
+	if (c.mem_node < 0)
+		return c.mem_node;
+	c.ac = fdt_address_cells(guest_src, root);
+	c.sc = fdt_size_cells(guest_src, root);
+	int gic = fdt_interrupt_parent(guest_src, root);
+	if (gic >= 0)
+		fdt_getprop_u32(guest_src, gic, "phandle", &c.gic_phandle);
+	if (n < 0 || (n && !host))
+		return FDT_ERR_BADVALUE;
+
+	struct fdt_writer w;
+	fdtw_init(&w, out, cap, names, names_cap);
+	for (int i = 0, k = fdt_num_mem_rsv(guest_src); i < k; i++) {
+		uint64_t a, s;
+		if (!fdt_get_mem_rsv(guest_src, i, &a, &s))
+			fdtw_reserve(&w, a, s);
+	}
+	const struct fdtw_hooks hooks = {.ctx = &c, .name = guest_name, .prop = guest_prop,
+					 .end = guest_end};
+	fdtw_copy_node(&w, guest_src, root, &hooks);
+	if (c.err)
+		return c.err;
+	return fdtw_finish(&w, size);
+}

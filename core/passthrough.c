@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Device passthrough, the hypervisor's side (see passthrough.h and
+ * docs/passthrough.md); the pure decisions are in core/lib/passthrough_lib.c.
+ *
+ * Interrupts: the host handler masks the device's interrupt at the host
+ * controller and makes the guest's virtual interrupt pending; when the guest
+ * completes it (its EOI, seen by whichever vGIC backend runs) the host
+ * interrupt is unmasked. A level line that is still high fires again then. A
+ * guest that never completes one only keeps its own device quiet.
+ */
+#include <arch/guest_irq.h>
+#include <arch/guest_setup.h>
+#include <mamoru/board.h>
+#include <mamoru/console.h>
+#include <mamoru/driver.h>
+#include <mamoru/fdt_write.h>
+#include <mamoru/guest.h>
+#include <mamoru/heap.h>
+#include <mamoru/irq.h>
+#include <mamoru/libc.h>
+#include <mamoru/mm.h>
+#include <mamoru/passthrough.h>
+#include <mamoru/passthrough_lib.h>
+#include <mamoru/serial.h>
+
+#define PT_PER_GUEST 4
+#define PT_MAX (GUEST_MAX * PT_PER_GUEST)
+#define BUSY_MAX 32
+#define PROP "mamoru,passthrough"
+
+struct pt_irq {
+	struct guest *g;
+	unsigned host, virq;
+	bool masked;             /* disabled at the host until the guest completes it */
+};
+
+struct pt_dev {
+	struct guest *g;         /* NULL: free slot */
+	bool attached;
+	char owner[GUEST_NAME_MAX + 48];   /* "guest0's virtio_mmio@a000000" */
+	const char *compat;
+	struct pt_node node;     /* host node, reg, guest interrupts */
+	struct pt_irq irq[PT_MAX_IRQS];
+	unsigned host_irq[PT_MAX_IRQS];
+};
+
+/*
+ * A device keeps running across a guest reset or halt unless told otherwise: a
+ * virtio device would go on writing received data into buffers of the previous
+ * boot, in RAM that now holds the new one. Devices of a compatible listed here
+ * are stopped (reset) then; others are left as they are.
+ */
+#define VIRTIO_MMIO_MAGIC 0x000
+#define VIRTIO_MMIO_STATUS 0x070
+
+static void virtio_mmio_stop(uint64_t base)
+{
+	if (mmio_read32((uintptr_t)base + VIRTIO_MMIO_MAGIC) == 0x74726976u)   /* "virt" */
+		mmio_write32((uintptr_t)base + VIRTIO_MMIO_STATUS, 0);           /* device reset */
+}
+
+static const struct {
+	const char *compatible;
+	void (*stop)(uint64_t base);
+} stoppers[] = {
+	{"virtio,mmio", virtio_mmio_stop},
+};
+
+static const struct fdt *host;
+static struct pt_range busy[BUSY_MAX];
+static size_t nbusy;
+static struct pt_dev devs[PT_MAX];
+
+static void add_busy(uint64_t base, uint64_t size, const char *owner)
+{
+	if (size && nbusy < BUSY_MAX)
+		busy[nbusy++] = (struct pt_range){base, size, owner};
+}
+
+static void add_node_regs(const struct fdt *fdt, int node, const char *owner)
+{
+	uint64_t a, s;
+	for (int i = 0; node >= 0 && !fdt_get_reg(fdt, node, i, &a, &s); i++)
+		add_busy(a, s, owner);
+}
+
+void passthrough_host_init(const struct fdt *fdt)
+{
+	static const struct { enum driver_class cls; const char *what; } mine[] = {
+		{DRV_IRQCHIP, "the hypervisor's interrupt controller"},
+		{DRV_POWER, "the hypervisor's power controller"},
+		{DRV_TIMER, "the hypervisor's timer"},
+		{DRV_PINCTRL, "the hypervisor's pin controller"},
+	};
+	const struct driver *drv;
+	host = fdt;
+	nbusy = 0;
+	struct serial_port *con = serial_console_port();
+	if (con) {
+		add_busy(con->base, con->size ? con->size : PT_PAGE, "the hypervisor's console UART");
+		add_node_regs(fdt, con->node, "the hypervisor's console UART");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(mine); i++)
+		add_node_regs(fdt, driver_find_node(fdt, mine[i].cls, &drv), mine[i].what);
+	for (size_t i = 0; i < mm.nram; i++)
+		add_busy(mm.ram[i].base, mm.ram[i].size, "RAM");
+}
+
+/* The first device (other than skip) of another guest sharing a page with [base, size). */
+static const char *other_guests(const struct guest *g, uint64_t base, uint64_t size)
+{
+	for (int i = 0; i < PT_MAX; i++) {
+		const struct pt_dev *d = &devs[i];
+		if (!d->g || d->g == g)
+			continue;
+		struct pt_range r[PT_MAX_REGS];
+		for (int k = 0; k < d->node.nreg; k++)
+			r[k] = (struct pt_range){d->node.reg[k][0], d->node.reg[k][1], d->owner};
+		const struct pt_range *c = pt_conflict(base, size, r, (size_t)d->node.nreg);
+		if (c)
+			return c->owner;
+	}
+	return NULL;
+}
+
+static const char *node_status(const struct fdt *fdt, int node)
+{
+	const char *s = fdt_getprop_str(fdt, node, "status");
+	return s && strcmp(s, "okay") && strcmp(s, "ok") ? s : NULL;
+}
+
+/* Checks one requested host node for g: NULL and d filled in, or why not (in why). */
+static const char *check_node(struct guest *g, const char *path, struct pt_dev *d, char *why,
+			      size_t len)
+{
+	int node = fdt_path_offset(host, path);
+	if (node < 0)
+		return "no such node in the host's device tree";
+	if (node_status(host, node))
+		return "disabled in the host's device tree";
+	memset(&d->node, 0, sizeof(d->node));
+	d->node.host_node = node;
+	uint64_t a, s;
+	for (int i = 0; !fdt_get_reg(host, node, i, &a, &s); i++) {
+		if (i == PT_MAX_REGS)
+			return "more than 4 reg entries";
+		/* What it would share with the hypervisor or another guest is said first:
+		 * that is the refusal that matters. */
+		const struct pt_range *c = pt_conflict(a, s, busy, nbusy);
+		const char *other = other_guests(g, a, s);
+		if (c || other) {
+			m_snprintf(why, len, "its page at 0x%llx is shared with %s",
+				   (unsigned long long)ALIGN_DOWN(a, PT_PAGE), c ? c->owner : other);
+			return why;
+		}
+		if (a % PT_PAGE)
+			return "its registers do not start on a page boundary";
+		d->node.reg[i][0] = a;
+		d->node.reg[i][1] = s;
+		d->node.nreg = i + 1;
+	}
+	if (!d->node.nreg)
+		return "it has no registers (reg)";
+	if (!pt_allowed(host, node, board_desc.passthrough_allow, &d->compat))
+		return "not on this board's passthrough allowlist";
+	if (fdt_getprop(host, node, "interrupts-extended", NULL))
+		return "interrupts-extended is not supported";
+	uint32_t cells[4];
+	int ncells;
+	for (int i = 0; !fdt_get_interrupt(host, node, i, cells, 4, &ncells); i++) {
+		unsigned hirq;
+		if (i == PT_MAX_IRQS)
+			return "more than 4 interrupts";
+		if (irq_of_node(host, node, i, &hirq) || hirq < 32) {
+			m_snprintf(why, len, "its interrupt %d is not a shared peripheral interrupt of "
+				   "the host's controller", i);
+			return why;
+		}
+		if (irq_registered(hirq)) {
+			m_snprintf(why, len, "its interrupt %u is taken (%s)", hirq,
+				   irq_name(hirq) ? irq_name(hirq) : "?");
+			return why;
+		}
+		d->host_irq[i] = hirq;
+		d->node.irq_flags[i] = ncells >= 3 ? cells[2] : 4;   /* else level-high */
+		d->node.nirq = i + 1;
+	}
+	return NULL;
+}
+
+static const char *requested(const struct guest *g, const struct fdt *gdt, int *len)
+{
+	int chosen = fdt_path_offset(gdt, "/chosen");
+	const char *list = chosen >= 0 ? fdt_getprop(gdt, chosen, PROP, len) : NULL;
+	if (list)
+		return list;
+	/* No property: the board's default, for the first guest only. */
+	if (g->id != 0 || !board_desc.passthrough_default)
+		return NULL;
+	*len = (int)board_desc.passthrough_default_len;
+	return board_desc.passthrough_default;
+}
+
+static void release(struct guest *g)
+{
+	for (int i = 0; i < PT_MAX; i++)
+		if (devs[i].g == g && !devs[i].attached)
+			devs[i].g = NULL;
+}
+
+bool passthrough_select(struct guest *g, const struct fdt *gdt)
+{
+	int len = 0, pos = 0, n = 0;
+	const char *list = host ? requested(g, gdt, &len) : NULL;
+	release(g);
+	for (const char *path; list && (path = pt_next_string(list, len, &pos));) {
+#ifndef CONFIG_PASSTHROUGH
+		printk("%s: passthrough %s refused: passthrough is off in this build (Kconfig "
+		       "PASSTHROUGH); the guest runs without it\n", g->name, path);
+		continue;
+#endif
+		struct pt_dev *d = NULL;
+		char why[96];
+		for (int i = 0; i < PT_MAX && !d; i++)
+			if (!devs[i].g)
+				d = &devs[i];
+		const char *err = n == PT_PER_GUEST || !d ? "too many devices for one guest" :
+				  check_node(g, path, d, why, sizeof(why));
+		if (err) {
+			printk("%s: passthrough %s refused: %s; the guest runs without it\n", g->name,
+			       path, err);
+			continue;
+		}
+		d->g = g;
+		d->attached = false;
+		m_snprintf(d->owner, sizeof(d->owner), "%s's %s", g->name,
+			   fdt_node_name(host, d->node.host_node));
+		n++;
+	}
+	return n > 0;
+}
+
+static void forward(unsigned irq, void *arg)
+{
+	struct pt_irq *p = arg;
+	irq_disable(irq);
+	p->masked = true;
+	if (p->g->state != GUEST_HALTED && p->g->state != GUEST_FAILED)
+		arch_guest_irq_raise(p->g, p->virq);
+}
+
+/* The checks that need the guest's emulated devices and interrupt numbers. */
+static const char *check_guest_side(struct guest *g, struct pt_dev *d, uint32_t *used,
+				    unsigned nr)
+{
+	for (int k = 0; k < d->node.nreg; k++) {
+		uint64_t a, s;
+		pt_page_span(d->node.reg[k][0], d->node.reg[k][1], &a, &s);
+		for (unsigned v = 0; v < g->nvdevs; v++) {
+			const struct vdev *e = &g->vdevs[v];
+			if (a < e->base + e->size && e->base < a + s)
+				return "its address is where the guest has an emulated device";
+		}
+		if (a < g->ram_ipa + g->ram_size && g->ram_ipa < a + s)
+			return "its address is in the guest's RAM";
+	}
+	uint32_t trial[PT_MAX_IRQS];
+	for (int i = 0; i < d->node.nirq; i++) {
+		int v = pt_guest_irq(d->host_irq[i], used, nr);
+		if (v < 0) {
+			for (int k = 0; k < i; k++)
+				used[trial[k] / 32] &= ~(1u << (trial[k] % 32));
+			return "the guest's interrupt controller has no free interrupt left";
+		}
+		trial[i] = (uint32_t)v;
+		used[v / 32] |= 1u << (v % 32);
+		d->node.virq[i] = (unsigned)v;
+	}
+	return NULL;
+}
+
+int passthrough_attach(struct guest *g, const struct fdt *gdt)
+{
+	uint32_t used[1024 / 32] = {0};
+	unsigned nr = MIN(arch_guest_irq_count(), 1024u);
+	struct pt_node nodes[PT_PER_GUEST];
+	int n = 0;
+	bool moved = false;
+	pt_mark_guest_irqs(gdt, used, nr);
+	for (int i = 0; i < PT_MAX; i++) {
+		struct pt_dev *d = &devs[i];
+		if (d->g != g || d->attached)
+			continue;
+		moved = true;
+		const char *path = fdt_node_name(host, d->node.host_node);
+		const char *why = check_guest_side(g, d, used, nr);
+		for (int k = 0; !why && k < d->node.nreg; k++) {
+			uint64_t a, s;
+			pt_page_span(d->node.reg[k][0], d->node.reg[k][1], &a, &s);
+			if (arch_guest_map_device(g, a, a, s))
+				why = "this CPU cannot map it into the guest";
+		}
+		if (why) {
+			printk("%s: passthrough %s refused: %s; the guest runs without it\n", g->name,
+			       path, why);
+			d->g = NULL;
+			continue;
+		}
+		for (int k = 0; k < d->node.nirq; k++) {
+			d->irq[k] = (struct pt_irq){.g = g, .host = d->host_irq[k],
+						    .virq = d->node.virq[k], .masked = true};
+			irq_register(d->host_irq[k], d->owner, forward, &d->irq[k]);
+			arch_guest_irq_forward(g, d->node.virq[k]);
+		}
+		d->attached = true;
+		nodes[n++] = d->node;
+		printk("%s: passthrough %s (%s)", g->name, path, d->compat);
+		for (int k = 0; k < d->node.nirq; k++)
+			printk(" irq %u -> %u", d->host_irq[k], d->node.virq[k]);
+		printk("\n");
+	}
+	if (!moved)
+		return 0;
+
+	/* The guest's own tree with /memory at its 1:1 base and the passed nodes. */
+	size_t cap = gdt->totalsize + 2048 + (size_t)n * 4096, names_cap = gdt->strings_size + 512;
+	uint8_t *out = kmalloc(cap);
+	char *names = kmalloc(names_cap);
+	size_t size = 0;
+	int err = out && names ? pt_build_guest_dt(gdt, host, nodes, n, g->ram_ipa, g->ram_size, out,
+						   cap, names, names_cap, &size)
+			       : FDTW_ERR_NOSPACE;
+	kfree(names);
+	if (err) {
+		kfree(out);
+		printk("%s: cannot write its device tree with the passed devices: %s\n", g->name,
+		       fdtw_strerror(err));
+		return -1;
+	}
+	g->image.dtb = out;
+	g->image.dtb_size = size;
+	return 0;
+}
+
+static void stop_device(const struct pt_dev *d)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(stoppers); i++)
+		if (!strcmp(d->compat, stoppers[i].compatible))
+			stoppers[i].stop(d->node.reg[0][0]);
+}
+
+void passthrough_reset(struct guest *g)
+{
+	for (int i = 0; i < PT_MAX; i++) {
+		struct pt_dev *d = &devs[i];
+		if (d->g != g || !d->attached)
+			continue;
+		stop_device(d);
+		for (int k = 0; k < d->node.nirq; k++) {
+			struct pt_irq *p = &d->irq[k];
+			arch_guest_irq_forward(g, p->virq);    /* the vGIC's reset forgot it */
+			p->masked = false;
+			irq_enable(p->host);
+		}
+	}
+}
+
+void passthrough_halt(struct guest *g)
+{
+	for (int i = 0; i < PT_MAX; i++) {
+		struct pt_dev *d = &devs[i];
+		if (d->g != g || !d->attached)
+			continue;
+		for (int k = 0; k < d->node.nirq; k++) {
+			irq_disable(d->irq[k].host);
+			d->irq[k].masked = true;
+		}
+		stop_device(d);
+	}
+}
+
+void passthrough_eoi(struct guest *g, unsigned virq)
+{
+	for (int i = 0; i < PT_MAX; i++) {
+		struct pt_dev *d = &devs[i];
+		if (d->g != g || !d->attached)
+			continue;
+		for (int k = 0; k < d->node.nirq; k++) {
+			struct pt_irq *p = &d->irq[k];
+			if (p->virq == virq && p->masked && g->state != GUEST_HALTED) {
+				p->masked = false;
+				irq_enable(p->host);
+			}
+		}
+	}
+}
+
+void passthrough_list(struct console *con, const struct guest *g, const char *indent)
+{
+	for (int i = 0; i < PT_MAX; i++) {
+		const struct pt_dev *d = &devs[i];
+		if (d->g != g || !d->attached)
+			continue;
+		con_printf(con, "%spassthrough %s (%s)", indent, fdt_node_name(host, d->node.host_node),
+			   d->compat);
+		for (int k = 0; k < d->node.nirq; k++)
+			con_printf(con, " irq %u -> %u%s", d->irq[k].host, d->irq[k].virq,
+				   d->irq[k].masked ? " (masked)" : "");
+		con_printf(con, "\n");
+	}
+}

@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Device passthrough's pure logic on the host (tests/host/passthrough_check.c): the FDT
+writer (core/lib/fdt_write.c) copying trees byte-for-byte equivalent, refusing misuse and
+running out of room cleanly, and the guest device tree with passed host nodes
+(core/lib/passthrough_lib.c): reg translated, interrupts moved to free guest SPIs,
+phandles dropped, /memory moved to the guest's 1:1 base."""
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from hostprog import run_prog
+
+from mamoru.guest_platform import GuestPlatform, device_tree_blob
+from mamoru.testing.hostcheck import checks_passed
+
+
+def dts(path: Path) -> str:
+    return subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", str(path)], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def run(host: Path, *args: object) -> tuple[int, str]:
+    res = run_prog(host, "passthrough_check", args)
+    assert res.stderr == b"", res.stderr.decode(errors="replace")
+    return res.returncode, res.stdout.decode(errors="replace")
+
+
+def test_selftest(host_build: Path) -> None:
+    checks_passed(run_prog(host_build, "passthrough_check", ["selftest"]),
+                  "passthrough selftest", least=300)
+
+
+@pytest.mark.parametrize("name", ["pi", "virt", "pt_host", "console-pins"])
+def test_copy_is_identical(host_build: Path, dtb_dir: Path, tmp_path: Path, name: str) -> None:
+    out = tmp_path / "copy.dtb"
+    rc, text = run(host_build, "copy", dtb_dir / f"{name}.dtb", out)
+    assert rc == 0, text
+    assert dts(out) == dts(dtb_dir / f"{name}.dtb")
+
+
+def test_copy_of_malformed_blobs(host_build: Path, dtb_dir: Path, tmp_path: Path) -> None:
+    """Damaged trees are refused by the reader; whatever it accepts, the writer copies into a
+    tree the reader accepts again (the program checks) and dtc parses (-f: a byte flipped in
+    a name is copied as it is)."""
+    blob = (dtb_dir / "pt_host.dtb").read_bytes()
+    rng = random.Random(13)
+    src, out = tmp_path / "in.dtb", tmp_path / "out.dtb"
+    accepted = refused = 0
+    for i in range(150):
+        b = bytearray(blob)
+        if i % 3 == 0:
+            b = b[:rng.randrange(len(b))]
+        for _ in range(rng.randrange(1, 4)):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        src.write_bytes(bytes(b))
+        out.unlink(missing_ok=True)
+        rc, text = run(host_build, "copy", src, out)
+        assert rc in (0, 1) and (rc == 0) == (text == ""), text
+        if rc == 0:
+            accepted += 1
+            subprocess.run(["dtc", "-q", "-f", "-I", "dtb", "-O", "dts", "-o", "/dev/null",
+                            str(out)], check=True)
+        else:
+            refused += 1
+            assert text.startswith("error: ") and not out.exists()
+    assert accepted and refused
+
+
+@pytest.fixture(scope="module")
+def guest_dtb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("guest") / "guest.dtb"
+    p.write_bytes(device_tree_blob(GuestPlatform()))
+    return p
+
+
+def test_guest_tree(host_build: Path, dtb_dir: Path, guest_dtb: Path, tmp_path: Path) -> None:
+    out = tmp_path / "g.dtb"
+    rc, text = run(host_build, "guest", guest_dtb, dtb_dir / "pt_host.dtb", out, 0x48000000,
+                   "/virtio_mmio@a000000", "/virtio_mmio@a001000", "/bus/virtio_mmio@3000")
+    assert rc == 0, text
+    # The host's SPI 16 and 24 are free in the guest; SPI 1 is the guest's UART, so the
+    # device behind the bus moves to the lowest free one (SPI 0).
+    assert text.splitlines() == ["/virtio_mmio@a000000 irq 48 -> 48",
+                                 "/virtio_mmio@a001000 irq 56 -> 56",
+                                 "/bus/virtio_mmio@3000 irq 33 -> 32"]
+    tree = dts(out)
+    before = dts(guest_dtb)
+    # Everything of the guest's own tree is there, except /memory, which moved.
+    assert "memory@48000000 {" in tree and "reg = <0x00 0x48000000 0x00 0x10000000>;" in tree
+    assert "memory@40000000" not in tree
+    for line in before.splitlines():
+        if "memory@" not in line and "0x40000000" not in line:
+            assert line in tree, line
+    a0 = tree[tree.index("virtio_mmio@a000000 {"):]
+    a0 = a0[:a0.index("};")]
+    assert "interrupts = <0x00 0x10 0x01>;" in a0 and "dma-coherent;" in a0
+    assert "reg = <0x00 0xa000000 0x00 0x200>;" in a0 and 'compatible = "virtio,mmio";' in a0
+    a1 = tree[tree.index("virtio_mmio@a001000 {"):]
+    assert "interrupts = <0x00 0x18 0x01>;" in a1[:a1.index("sub {")]
+    assert "interrupt-parent = <0x8001>" not in a1     # the guest's GIC, not the host's
+    assert 'label = "kept";' in a1
+    assert "phandle = <0x01>" not in a1 and "phandle = <0x02>" not in a1
+    b = tree[tree.index("virtio_mmio@20003000 {"):]
+    b = b[:b.index("};")]
+    assert "reg = <0x00 0x20003000 0x00 0x200>;" in b and "interrupts = <0x00 0x00 0x04>;" in b
+
+
+def test_guest_tree_refuses_what_it_cannot_write(host_build: Path, guest_dtb: Path,
+                                                 tmp_path: Path) -> None:
+    rc, text = run(host_build, "guest", guest_dtb, guest_dtb, tmp_path / "x.dtb", 0x48000000,
+                   "/nosuch")
+    assert rc == 1 and text == "error: no /nosuch\n"
+    bad = tmp_path / "bad.dtb"
+    bad.write_bytes(guest_dtb.read_bytes()[:100])
+    rc, text = run(host_build, "guest", bad, guest_dtb, tmp_path / "x.dtb", 0x48000000, "/x")
+    assert rc == 1 and text.startswith("error: ")
