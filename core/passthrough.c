@@ -107,7 +107,7 @@ void passthrough_host_init(const struct fdt *fdt)
 		add_busy(mm.ram[i].base, mm.ram[i].size, "RAM");
 }
 
-/* The first device (other than skip) of another guest sharing a page with [base, size). */
+/* The owner of another guest's device sharing a page with [base, base + size), or NULL. */
 static const char *other_guests(const struct guest *g, uint64_t base, uint64_t size)
 {
 	for (int i = 0; i < PT_MAX; i++) {
