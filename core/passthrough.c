@@ -107,7 +107,7 @@ void passthrough_host_init(const struct fdt *fdt)
 		add_busy(mm.ram[i].base, mm.ram[i].size, "RAM");
 }
 
-/* The first device (other than skip) of another guest sharing a page with [base, size). */
+/* The owner of another guest's device sharing a page with [base, base + size), or NULL. */
 static const char *other_guests(const struct guest *g, uint64_t base, uint64_t size)
 {
 	for (int i = 0; i < PT_MAX; i++) {
@@ -286,13 +286,24 @@ int passthrough_attach(struct guest *g, const struct fdt *gdt)
 	unsigned nr = MIN(arch_guest_irq_count(), 1024u);
 	struct pt_node nodes[PT_PER_GUEST];
 	int n = 0;
-	bool moved = false;
+	bool selected = false;
+	for (int i = 0; i < PT_MAX && !selected; i++)
+		selected = devs[i].g == g && !devs[i].attached;
+	if (!selected)
+		return 0;                  /* nothing asked for or all refused: RAM where it was */
 	pt_mark_guest_irqs(gdt, used, nr);
+	/* RAM placed 1:1 must not cover anything the guest's tree puts elsewhere. */
+	int clash = pt_find_overlap(gdt, g->ram_ipa, g->ram_size);
+	if (clash >= 0) {
+		printk("%s: its RAM at 0x%llx (1:1 for its passed devices) covers its %s\n",
+		       g->name, (unsigned long long)g->ram_ipa, fdt_node_name(gdt, clash));
+		release(g);
+		return -1;
+	}
 	for (int i = 0; i < PT_MAX; i++) {
 		struct pt_dev *d = &devs[i];
 		if (d->g != g || d->attached)
 			continue;
-		moved = true;
 		const char *path = fdt_node_name(host, d->node.host_node);
 		const char *why = check_guest_side(g, d, used, nr);
 		for (int k = 0; !why && k < d->node.nreg; k++) {
@@ -320,8 +331,6 @@ int passthrough_attach(struct guest *g, const struct fdt *gdt)
 			printk(" irq %u -> %u", d->host_irq[k], d->node.virq[k]);
 		printk("\n");
 	}
-	if (!moved)
-		return 0;
 
 	/* The guest's own tree with /memory at its 1:1 base and the passed nodes. */
 	size_t cap = gdt->totalsize + 2048 + (size_t)n * 4096, names_cap = gdt->strings_size + 512;

@@ -72,6 +72,22 @@ void pt_mark_guest_irqs(const struct fdt *guest, uint32_t *used, unsigned nr)
 	}
 }
 
+int pt_find_overlap(const struct fdt *fdt, uint64_t base, uint64_t size)
+{
+	int depth = 0;
+	const struct pt_range ram = {base, size, "RAM"};
+	for (int n = fdt_root(fdt); n >= 0; n = fdt_next_node(fdt, n, &depth)) {
+		const char *type = fdt_getprop_str(fdt, n, "device_type");
+		if (type && !strcmp(type, "memory"))
+			continue;
+		uint64_t a, s;
+		for (int i = 0; !fdt_get_reg(fdt, n, i, &a, &s); i++)
+			if (s && pt_conflict(a, s, &ram, 1))
+				return n;
+	}
+	return FDT_ERR_NOTFOUND;
+}
+
 const char *pt_next_string(const char *val, int len, int *pos)
 {
 	if (!val || *pos < 0 || *pos >= len)

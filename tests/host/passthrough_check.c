@@ -186,6 +186,12 @@ static void selftest_writer(void)
 	CHECK(pt_allowed(&f, dev, allow, &which) && which && !strcmp(which, "virtio,mmio"));
 	CHECK(!pt_allowed(&f, dev, deny, NULL) && !pt_allowed(&f, dev, NULL, NULL));
 
+	/* Where 1:1 RAM may go: not over a device of the tree (memory nodes do not count). */
+	CHECK(pt_find_overlap(&f, 0x40000000, 0x10000000) == FDT_ERR_NOTFOUND);
+	CHECK(pt_find_overlap(&f, 0x09e00000, 0x00200000) == FDT_ERR_NOTFOUND);   /* ends there */
+	CHECK(pt_find_overlap(&f, 0x09e00000, 0x00201000) == dev);
+	CHECK(pt_find_overlap(&f, 0x0a000000, 0x00200000) == dev);
+
 	/* Every buffer too small fails cleanly (ASan watches the writes). */
 	for (size_t cap = 0; cap < size; cap++) {
 		uint8_t *tight = malloc(cap ? cap : 1);

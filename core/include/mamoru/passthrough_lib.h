@@ -39,6 +39,10 @@ int pt_guest_irq(unsigned host_irq, const uint32_t *used, unsigned nr);
  * in used (nr bits). */
 void pt_mark_guest_irqs(const struct fdt *guest, uint32_t *used, unsigned nr);
 
+/* The first node of a device tree other than its memory nodes whose reg shares a page
+ * with [base, base + size) (where the guest's RAM is to go 1:1), or FDT_ERR_NOTFOUND. */
+int pt_find_overlap(const struct fdt *fdt, uint64_t base, uint64_t size);
+
 /* One node to add to the guest's tree: its offset in the host tree, its translated
  * reg entries and the guest interrupts (GIC numbers) that replace its own. */
 struct pt_node {
