@@ -40,6 +40,7 @@ NET_SYMBOLS = (
     "udp_seq_ops", "udp4_seq_show", "udp6_seq_ops", "udp6_seq_show",
 )
 OPTIONAL_SYMBOLS = (
+    *NET_SYMBOLS,
     "compat_sys_call_table", "modules", "_sinittext", "_einittext", "__init_begin",
     "__init_end", "_sdata", "_edata", "__bss_start", "init_mm", "init_cred", "kimage_vaddr",
     "vabits_actual", "module_alloc_base", "__per_cpu_offset", "__start_BTF", "__stop_BTF",
@@ -50,7 +51,7 @@ OPTIONAL_SYMBOLS = (
     # Hook and hidden-module checks: sysfs's module kset, the kprobe hash table, ftrace's
     # list of registered callbacks.
     "module_kset", "kprobe_table", "ftrace_ops_list", "ftrace_list_end",
-) + NET_SYMBOLS
+)
 # A 32-bit ARM kernel (ELF32 vmlinux): no KASLR, no vectors/kimage_voffset/memstart_addr;
 # sys_call_table in .entry.text, and sys_oabi_call_table with CONFIG_OABI_COMPAT.
 ARM_REQUIRED_SYMBOLS = (
