@@ -115,10 +115,10 @@ static int check_view(struct ids_session *s, const struct proc_view *pv)
 	}
 	if (e.seq_ops == ops && e.show == show)
 		return 0;
-	if (e.seq_ops != ops)
-		m_snprintf(what, sizeof(what), "seq_operations at 0x%llx, not %s",
-			   (unsigned long long)e.seq_ops, pv->ops);
-	else
+	if (e.seq_ops != ops) {
+		ids_describe_addr(s, e.seq_ops, where, sizeof(where));
+		m_snprintf(what, sizeof(what), "seq_operations %s, not %s", where, pv->ops);
+	} else
 		m_snprintf(what, sizeof(what), "%s changed", pv->ops);
 	if (e.show)
 		ids_describe_addr(s, e.show, where, sizeof(where));
@@ -140,8 +140,9 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 	*count = 0;
 	if (vmi_sym(s->vmi, "tcp_hashinfo", &unused) || vmi_field(s->vmi, "task_struct.files", &unused)) {
 		if (!only_flagged)
-			ids_error(s, "the profile has no socket layout (made before 'ids net'): "
-				  "build it again with ./mamoru profile");
+			ids_error(s, "the profile describes no sockets: the guest kernel has no "
+				  "TCP/IP, or the profile is older than 'ids net' (build it again "
+				  "with ./mamoru profile)");
 		return -1;
 	}
 	ids_module_ranges(s);                  /* attribution of hook addresses */

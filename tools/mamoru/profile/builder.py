@@ -195,6 +195,8 @@ def _member(prof: Profile, s: Struct, member: str, key: str | None = None) -> bo
 
 def _structs(k: Kernel, prof: Profile, notes: list[str]) -> None:
     want = set(REQUIRED_MEMBERS) | set(OPTIONAL_MEMBERS) | set(OPTIONAL_STRUCTS)
+    if "tcp_hashinfo" not in k.symbols:          # no TCP/IP: no compile unit searched for it
+        want -= set(NET_STRUCTS)
     with_modules = "modules" in k.symbols
     if with_modules:
         want |= {"module", "module_layout", "module_memory"}
