@@ -31,8 +31,8 @@ HOSTILE = {
 # The fixed strings of the records report_check emits (not the hostile one).
 FIXED = {"type", "table", "kind", "region", "addr", "task", "base", "object", "kaslr_slide",
          "scan", "state", "proto", "local_addr", "remote_addr", "sk"}
-TYPES = ["banner", "process", "process", "syscall", "syscall", "module", "hook", "socket", "integrity",
-         "finding", "elided", "note", "error", "integrity_scan", "summary", "summary"]
+TYPES = ["banner", "process", "process", "syscall", "syscall", "module", "hook", "socket",
+         "integrity", "finding", "elided", "note", "error", "integrity_scan", "summary", "summary"]
 
 
 @functools.cache

@@ -6,20 +6,24 @@ time without a sanitizer report."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from vmi_fake import kv, run_tool
+from vmi_fake import IMAGE_PA, SAN_ENV, kv, run_tool
 from vmi_fake_net import (
     EHASH,
     FILES_STRUCT,
+    FUZZ_REGIONS,
     LHASH,
     NET_OFF,
     NET_SYM,
     PROC,
     NetGuest,
 )
-from vmi_pt import host_program
+from vmi_pt import HOST_BIN, host_program
+
+from mamoru.testing.fuzz import run_fuzzer
 
 
 @pytest.fixture(scope="module")
@@ -148,14 +152,14 @@ def test_huge_bucket_counts(tool: Path, tmp_path: Path, key: str, value: int,
 
 def test_huge_fd_table(tool: Path, tmp_path: Path) -> None:
     g = NetGuest()
-    g.u32(FILES_STRUCT + 0x1000 * 3 + 0x100 + NET_OFF["fdtable.max_fds"], 0xFFFF_FFFF)
+    g.u32(FILES_STRUCT + 0x400 * 3 + 0x100 + NET_OFF["fdtable.max_fds"], 0xFFFF_FFFF)
     rc, lines = run_tool(tool, g, tmp_path, "sockfiles")
     assert rc == 1 and "pid 3 has room for 4294967295 fds, more than 4096" in error_of(lines)
 
 
 def test_bad_file_pointer(tool: Path, tmp_path: Path) -> None:
     g = NetGuest()
-    g.u64(FILES_STRUCT + 0x1000 * 4 + 0x200 + 8 * 9, 0x4141_4141)
+    g.u64(FILES_STRUCT + 0x400 * 4 + 0x200 + 8 * 9, 0x4141_4141)
     rc, lines = run_tool(tool, g, tmp_path, "sockfiles")
     assert rc == 1 and "fd 9 of pid 4: file 0x41414141 is not a kernel address" in \
         error_of(lines)
@@ -187,3 +191,30 @@ def test_profile_without_net_keys(tool: Path, tmp_path: Path) -> None:
     g.profile = lambda: p  # type: ignore[method-assign]
     rc, lines = run_tool(tool, g, tmp_path, "net")
     assert rc == 1 and "tcp_hashinfo" in error_of(lines), lines
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="clang (libFuzzer) not installed")
+def test_net_fuzz_short(tmp_path: Path) -> None:
+    """net_fuzz (libFuzzer) rewrites the synthetic guest's socket tables, fd tables and
+    /proc/net tree with its inputs, seeded with the healthy guest's bytes and a few of the
+    hostile variants above."""
+    host_program("vmi_tool")          # builds everything, the fuzz targets too
+    g = NetGuest()
+    g.write(tmp_path / "guest")
+    base = IMAGE_PA - g.mem.gpa
+
+    def region_bytes(guest: NetGuest) -> bytes:
+        return b"".join(bytes(guest.mem.data[base + off:base + off + n])
+                        for off, n in FUZZ_REGIONS)
+
+    looped = NetGuest()
+    looped.u64(looped.sk(1) + NET_OFF["sock_common.skc_nulls_node"],
+               kv(looped.sk(0) + NET_OFF["sock_common.skc_nulls_node"]))
+    huge = NetGuest()
+    huge.u32(NET_SYM["tcp_hashinfo"] + NET_OFF["inet_hashinfo.ehash_mask"], 0xFFFF_FFFF)
+    env = dict(SAN_ENV, MAMORU_NET_FUZZ_DIR=str(tmp_path / "guest"),
+               MAMORU_NET_FUZZ_GPA=hex(g.mem.gpa),
+               MAMORU_NET_FUZZ_REGIONS=",".join(f"{base + off:#x}:{n:#x}"
+                                                for off, n in FUZZ_REGIONS))
+    run_fuzzer(HOST_BIN / "net_fuzz", tmp_path, [region_bytes(x) for x in (g, looped, huge)],
+               "-max_len=90000", "-timeout=10", "-rss_limit_mb=2048", env=env)

@@ -42,11 +42,13 @@ NLISTEN, NEST, NUDP = 4, 8, 4
 SOCKS = 0xF_4000          # 0x400 apart
 SOCKETS = 0xF_8000        # struct socket, 0x40 apart
 FILES = 0xF_9000          # struct file, 0x100 apart
-FILES_STRUCT = 0xE_4000   # 0x1000 apart: files_struct, its fdtable at +0x100, fd array at +0x200
+FILES_STRUCT = 0xF_D000   # 0x400 apart: files_struct, fdtable at +0x100, fd array at +0x200
 PROC = 0xF_B000           # proc_dir_entry, 0x100 apart (0: /proc/net itself)
 NAMES = 0xF_C000
 OTHER_FOPS = 0x7_2300
 NET = 0x7_1000
+# What the fuzzer (net_fuzz) rewrites: the symbols' structs and every net structure above.
+FUZZ_REGIONS = ((0x7_0000, 0x3000), (0xF_0000, 0x1_0000))
 
 
 @dataclass
@@ -112,7 +114,7 @@ class NetGuest(FakeGuest):
             self.chain(UDPHASH + 16 * b, heads.get(("udp", b), []), 0)
         # fd tables: task1 a plain file; task3 and task4 their sockets.
         for t in (1, 3, 4):
-            fs = FILES_STRUCT + 0x1000 * t
+            fs = FILES_STRUCT + 0x400 * t
             fdt, arr = fs + 0x100, fs + 0x200
             self.u64(self.tasks[t] + NET_OFF["task_struct.files"], kv(fs))
             self.u64(fs + NET_OFF["files_struct.fdt"], kv(fdt))
@@ -127,7 +129,7 @@ class NetGuest(FakeGuest):
             f = FILES + 0x100 * i
             self.u64(f + NET_OFF["file.f_op"], kv(NET_SYM["socket_file_ops"]))
             self.u64(f + NET_OFF["file.private_data"], kv(SOCKETS + 0x40 * i))
-            self.u64(FILES_STRUCT + 0x1000 * s.owner + 0x200 + 8 * s.fd, kv(f))
+            self.u64(FILES_STRUCT + 0x400 * s.owner + 0x200 + 8 * s.fd, kv(f))
         # /proc/net: "tcp" at the root, "dev" left, "udp" right, "tcp6" left of "udp".
         self.u64(NET + NET_OFF["net.proc_net"], kv(PROC))
         self.pdes = {name: PROC + 0x100 * (j + 1)
