@@ -30,7 +30,7 @@ from mamoru.testing.ids import (
 pytestmark = pytest.mark.guests("arm64")
 
 TCP_LISTEN, TCP6_LISTEN = 7001, 7003
-HIDDEN = 7001
+HIDDEN, VISIBLE = 7011, 7012
 
 Row = tuple[str, str, str, str]          # proto (tcp/udp), local, remote, state
 
@@ -96,14 +96,19 @@ def netstat(g: IdsGuest) -> set[Row]:
     return rows
 
 
+def links(g: IdsGuest) -> None:
+    """lo up, and links to busybox so each server runs under its own name."""
+    g.shell.run("ifconfig lo 127.0.0.1 up; for a in httpd telnetd udhcpd nc; do "
+                "ln -sf /bin/busybox /tmp/$a; done")
+
+
 def start_sockets(g: IdsGuest) -> dict[str, int]:
     """Two TCP listeners (busybox httpd on 0.0.0.0, telnetd on ::), a UDP one (udhcpd on lo),
-    one established loopback connection (nc to httpd). Each runs under its own name (a link
-    to busybox) in the foreground of a background job, so $! is its PID."""
+    one established loopback connection (nc to httpd). Each server runs in the foreground of
+    a background job, so $! is its PID."""
     sh = g.shell
     sh.attach()
-    sh.run("ifconfig lo 127.0.0.1 up; for a in httpd telnetd udhcpd nc; do "
-           "ln -sf /bin/busybox /tmp/$a; done")
+    links(g)
     sh.run("printf 'interface lo\\nstart 127.0.0.2\\nend 127.0.0.9\\n"
            "lease_file /tmp/leases\\n' > /tmp/udhcpd.conf; touch /tmp/leases")
     pids = {
@@ -152,26 +157,40 @@ def test_net_equals_netstat(ids: IdsGuest) -> None:
                      text, re.M), text
     assert text.splitlines()[-1] == f"{len(objs) - 1} sockets, 0 findings", text
     assert ids.console.command("ids check", timeout=60).splitlines()[-1] == "ids: OK"
+    assert re.search(r"^\s+net\s+TCP and UDP sockets", ids.console.command("ids help"), re.M)
 
 
 def test_hidden_port_is_detected(ids: IdsGuest) -> None:
+    """hide_port: a listener and both ends of a connection to it leave netstat's view."""
     sh = ids.shell
     sh.attach()
     require_attack_module(sh)
+    links(ids)
+    for port in (HIDDEN, VISIBLE):
+        sh.run(f"/tmp/httpd -f -p 0.0.0.0:{port} &")
+    sh.run("sleep 1")
+    sh.run(f"sleep 10000 | /tmp/nc 127.0.0.1 {HIDDEN} &")
+    sh.run("sleep 1")
+    sh.detach()
+    before = netstat(ids)
+    assert (f"127.0.0.1:{HIDDEN}", "ESTABLISHED") in {(r[2], r[3]) for r in before}, before
+    sh.attach()
     out = sh.run(f"insmod {GUEST_MODULE_PATH} hide_port={HIDDEN}; echo rc=$?", timeout=60)
     assert "rc=0" in out, out
     sh.detach()
     guest = netstat(ids)
     assert not any(f":{HIDDEN}" in r[1] or f":{HIDDEN}" in r[2] for r in guest), guest
-    assert any(r[0] == "udp" and r[1] == "0.0.0.0:67" for r in guest), guest  # untouched
+    assert ("tcp", f"0.0.0.0:{VISIBLE}", "0.0.0.0:*", "LISTEN") in guest, guest
 
     objs = ids_json(ids, "ids net")
     hidden = [o for o in objs if o["type"] == "socket" and HIDDEN in
               (o["local_port"], o["remote_port"]) and o["state"] != "TIME_WAIT"]
     assert {o["state"] for o in hidden} == {"LISTEN", "ESTABLISHED"}, hidden
     assert all(o["flagged"] and o["finding"] == "/proc/net/tcp is hooked" for o in hidden), hidden
-    udp = [o for o in objs if o["type"] == "socket" and o["proto"] == "udp"]
-    assert udp and not any(o["flagged"] for o in udp), udp
+    visible = [o for o in objs if o["type"] == "socket" and o["local_port"] == VISIBLE]
+    assert len(visible) == 1 and visible[0]["flagged"], visible  # listed through /proc/net/tcp
+    udp = [o for o in objs if o["type"] == "socket" and o["proto"].startswith("udp")]
+    assert not any(o["flagged"] for o in udp), udp
     hooked = [o for o in objs if o["type"] == "finding"]
     assert {o["check"] for o in hooked} == {"/proc/net/tcp", "/proc/net/tcp6"}, hooked
     for o in hooked:
