@@ -29,10 +29,23 @@ struct net_sock {
 	char comm[VMI_COMM_LEN + 1];
 };
 
+/* A socket file whose sock is in none of the tables (most are: closed or
+ * unbound sockets; a bound or connected one there was unlinked). */
+struct orphan {
+	uint64_t sk;
+	int32_t pid;
+	uint32_t fd;
+	char comm[VMI_COMM_LEN + 1];
+};
+
+#define MAX_ORPHANS 64
+
 struct net_ctx {
 	struct net_sock *socks;
 	unsigned n;
 	bool overflow;
+	struct orphan orphans[MAX_ORPHANS];
+	unsigned norphans, orphans_dropped;
 };
 
 /* The /proc/net files netstat reads, and what the kernel built them from. */
@@ -64,12 +77,29 @@ static int collect(void *ctx, const struct vmi_sock *s)
 static int owner(void *ctx, const struct vmi_task *t, uint32_t fd, uint64_t sk)
 {
 	struct net_ctx *c = ctx;
-	(void)fd;
+	bool found = false;
 	for (unsigned i = 0; i < c->n; i++)
-		if (c->socks[i].s.sk == sk && !c->socks[i].pid) {
-			c->socks[i].pid = t->pid;
-			memcpy(c->socks[i].comm, t->comm, sizeof(t->comm));
+		if (c->socks[i].s.sk == sk) {
+			found = true;
+			if (!c->socks[i].pid) {
+				c->socks[i].pid = t->pid;
+				memcpy(c->socks[i].comm, t->comm, sizeof(t->comm));
+			}
 		}
+	if (!found) {
+		for (unsigned i = 0; i < c->norphans; i++)
+			if (c->orphans[i].sk == sk)
+				return 0;
+		if (c->norphans == MAX_ORPHANS) {
+			c->orphans_dropped++;
+			return 0;
+		}
+		struct orphan *o = &c->orphans[c->norphans++];
+		o->sk = sk;
+		o->pid = t->pid;
+		o->fd = fd;
+		memcpy(o->comm, t->comm, sizeof(t->comm));
+	}
 	return 0;
 }
 
@@ -82,6 +112,56 @@ static const char *state_name(enum vmi_sock_proto proto, uint8_t st)
 	if (proto == VMI_PROTO_UDP && st == VMI_TCP_CLOSE)
 		return "";                  /* netstat leaves an unconnected UDP socket's state empty */
 	return st < ARRAY_SIZE(names) ? names[st] : "?";
+}
+
+static void emit_sock(struct ids_session *s, const struct vmi_sock *v, int32_t pid,
+		      const char *comm, const char *hidden)
+{
+	char laddr[VMI_ADDR_LEN], raddr[VMI_ADDR_LEN];
+	bool v6 = v->family == VMI_AF_INET6;
+	vmi_format_addr(v->family, v->laddr, laddr, sizeof(laddr));
+	vmi_format_addr(v->family, v->raddr, raddr, sizeof(raddr));
+	struct ids_record rec = {.type = IDS_REC_SOCKET, .findings = hidden != NULL, .socket = {
+		.proto = v->proto == VMI_PROTO_TCP ? (v6 ? "tcp6" : "tcp") : (v6 ? "udp6" : "udp"),
+		.laddr = laddr, .raddr = raddr, .lport = v->lport, .rport = v->rport,
+		.state = state_name(v->proto, v->state), .pid = pid, .name = pid ? comm : NULL,
+		.sk = v->sk, .hidden = hidden}};
+	ids_emit(s, &rec);
+}
+
+/*
+ * Socket files whose sock is not in the tables: a TCP socket that is not
+ * closed, or a bound UDP socket, must be there; one that is not was unlinked
+ * (hidden from /proc/net, ss and the table walk). Only init_net's sockets:
+ * another namespace may have tables of its own. Returns the number shown.
+ */
+static int check_orphans(struct ids_session *s, const struct net_ctx *c)
+{
+	uint64_t init_net;
+	int shown = 0;
+	if (vmi_sym(s->vmi, "init_net", &init_net))
+		return 0;
+	for (unsigned i = 0; i < c->norphans; i++) {
+		const struct orphan *o = &c->orphans[i];
+		struct vmi_sock v;
+		char what[64];
+		int rc = vmi_sock_read(s->vmi, o->sk, &v);
+		if (rc == VMI_ENOKEY)
+			return shown;            /* a layout this check does not know */
+		if (rc) {
+			m_snprintf(what, sizeof(what), "reading the socket of pid %d's fd %u", o->pid,
+				   o->fd);
+			ids_tampered(s, "net", what);
+			continue;
+		}
+		if (v.net != init_net || !vmi_sock_must_be_hashed(&v))
+			continue;
+		emit_sock(s, &v, o->pid, o->comm, "HIDDEN: in no socket table (unlinked)");
+		shown++;
+	}
+	if (c->orphans_dropped)
+		ids_note(s, "%u more sockets outside the tables not checked", c->orphans_dropped);
+	return shown;
 }
 
 static bool in_text(struct ids_session *s, uint64_t addr)
@@ -133,7 +213,7 @@ static int check_view(struct ids_session *s, const struct proc_view *pv)
 static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 {
 	unsigned before = s->findings;
-	struct net_ctx c = {0};
+	static struct net_ctx c;         /* the orphan list is large for a stack */
 	bool hooked[ARRAY_SIZE(views)] = {false};
 	uint64_t unused;
 
@@ -148,40 +228,40 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 	ids_module_ranges(s);                  /* attribution of hook addresses */
 	for (size_t i = 0; i < ARRAY_SIZE(views); i++)
 		hooked[i] = check_view(s, &views[i]) == 1;
+	memset(&c, 0, sizeof(c));
 	c.socks = kmalloc(MAX_SOCKS * sizeof(struct net_sock));
 	if (!c.socks) {
 		ids_finding(s, "net", "not checked: out of hypervisor memory for the socket list");
 		return (int)(s->findings - before);
 	}
+	bool tables_ok = false;
 	if (vmi_sock_foreach(s->vmi, MAX_SOCKS + 1, collect, &c) < 0)
 		ids_tampered(s, "net", "walking the socket hash tables");
 	else if (c.overflow)
 		ids_finding(s, "net", "TAMPERED: more than %d sockets in the hash tables", MAX_SOCKS);
-	if (vmi_sock_file_foreach(s->vmi, TASK_LIMIT, FD_LIMIT, owner, &c) < 0)
+	else
+		tables_ok = true;
+	bool owners = vmi_sock_file_foreach(s->vmi, TASK_LIMIT, FD_LIMIT, owner, &c) >= 0;
+	if (!owners)
 		ids_tampered(s, "net", "finding the sockets' owners in the fd tables");
 	for (unsigned i = 0; i < c.n; i++) {
 		const struct net_sock *k = &c.socks[i];
 		const struct vmi_sock *v = &k->s;
-		char laddr[VMI_ADDR_LEN], raddr[VMI_ADDR_LEN], why[64];
+		char why[64];
 		const char *hidden = NULL;
-		bool v6 = v->family == VMI_AF_INET6;
 		for (size_t j = 0; j < ARRAY_SIZE(views); j++)
 			if (hooked[j] && views[j].proto == v->proto && views[j].family == v->family) {
-				m_snprintf(why, sizeof(why), "/proc/net/%s is hooked", views[j].entry);
+				m_snprintf(why, sizeof(why), "HIDDEN?: /proc/net/%s is hooked",
+					   views[j].entry);
 				hidden = why;
 			}
-		if (only_flagged && !hidden)
-			continue;
-		vmi_format_addr(v->family, v->laddr, laddr, sizeof(laddr));
-		vmi_format_addr(v->family, v->raddr, raddr, sizeof(raddr));
-		struct ids_record rec = {.type = IDS_REC_SOCKET, .findings = hidden != NULL, .socket = {
-			.proto = v->proto == VMI_PROTO_TCP ? (v6 ? "tcp6" : "tcp") : (v6 ? "udp6" : "udp"),
-			.laddr = laddr, .raddr = raddr, .lport = v->lport, .rport = v->rport,
-			.state = state_name(v->proto, v->state), .pid = k->pid,
-			.name = k->pid ? k->comm : NULL, .sk = v->sk, .hidden = hidden}};
-		ids_emit(s, &rec);
+		if (!only_flagged || hidden)
+			emit_sock(s, v, k->pid, k->comm, hidden);
 	}
 	*count = (int)c.n;
+	/* Compared with tables cut short, every socket after the cut would look unlinked. */
+	if (tables_ok && owners)
+		*count += check_orphans(s, &c);
 	kfree(c.socks);
 	return (int)(s->findings - before);
 }

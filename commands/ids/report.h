@@ -95,8 +95,8 @@ struct ids_rec_socket {
 	int32_t pid;                    /* the owner (a process with the socket open), 0: none found */
 	const char *name;               /* raw (the owner's comm), NULL with pid 0 */
 	uint64_t sk;                    /* the struct sock */
-	const char *hidden;             /* desc: why netstat may not show it (its /proc/net
-					 * file is hooked), or NULL */
+	const char *hidden;             /* desc: why netstat may not show it ("HIDDEN?: its
+					 * /proc/net file is hooked", "HIDDEN: unlinked"), or NULL */
 };
 
 struct ids_rec_integrity {

@@ -150,7 +150,7 @@ static void socket(struct ids_reporter *r, const struct ids_rec_socket *k)
 		con_printf(con, "-");
 	}
 	if (k->hidden) {
-		con_printf(con, "  HIDDEN?: ");
+		con_printf(con, "  ");
 		desc(con, k->hidden);
 	}
 	con_printf(con, "\n");

@@ -74,41 +74,100 @@ static int net_offsets(struct vmi *v, struct net_walk *w)
 }
 
 /* Reads the socket whose chain node is at node (node - node_off is the sock). */
-static int visit_sock(struct net_walk *w, uint64_t sk, enum vmi_sock_proto proto,
-		      const char *table)
+/* Reads the sock at sk (its sock_common in one piece, then sk_socket when
+ * full: time-wait and request socks are only a sock_common). */
+static int read_sock(struct net_walk *w, uint64_t sk, bool full, struct vmi_sock *s)
 {
 	struct vmi *v = w->v;
 	uint8_t buf[SOCK_COMMON_MAX];
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = vmi_read_virt(v, sk, buf, (size_t)w->size)))
+		return vmi_context(v, rc, "reading the sock at 0x%llx", (unsigned long long)sk);
+	s->sk = sk;
+	s->family = (uint16_t)get_le(buf + w->family, 2);
+	s->state = buf[w->state];
+	s->lport = (uint16_t)get_le(buf + w->num, 2);
+	s->rport = (uint16_t)(buf[w->dport] << 8 | buf[w->dport + 1]);   /* big-endian */
+	s->net = get_le(buf + w->net, v->ptr_size);
+	if (s->family == VMI_AF_INET6 && w->have_v6) {
+		memcpy(s->laddr, buf + w->v6_rcv_saddr, 16);
+		memcpy(s->raddr, buf + w->v6_daddr, 16);
+	} else {
+		memcpy(s->laddr, buf + w->rcv_saddr, 4);
+		memcpy(s->raddr, buf + w->daddr, 4);
+	}
+	if (full && (rc = vmi_read_ptr(v, sk + w->sk_socket, &s->socket, true)))
+		return vmi_context(v, rc, "reading sk_socket of the sock at 0x%llx",
+				   (unsigned long long)sk);
+	return VMI_OK;
+}
+
+static int visit_sock(struct net_walk *w, uint64_t sk, enum vmi_sock_proto proto,
+		      const char *table)
+{
 	struct vmi_sock s;
 	int rc;
 
 	if (++w->seen > w->limit)
-		return vmi_fail(v, VMI_ELIMIT, "more than %u sockets", w->limit);
-	if ((rc = vmi_read_virt(v, sk, buf, (size_t)w->size)))
-		return vmi_context(v, rc, "reading the sock at 0x%llx", (unsigned long long)sk);
-	memset(&s, 0, sizeof(s));
-	s.sk = sk;
+		return vmi_fail(w->v, VMI_ELIMIT, "more than %u sockets", w->limit);
+	/* Peek at the state first: it decides whether there is more than a sock_common. */
+	uint8_t st;
+	if ((rc = vmi_read_virt(w->v, sk + w->state, &st, 1)))
+		return vmi_context(w->v, rc, "reading the sock at 0x%llx", (unsigned long long)sk);
+	bool full = proto == VMI_PROTO_UDP ||
+		    (st != VMI_TCP_TIME_WAIT && st != VMI_TCP_NEW_SYN_RECV);
+	if ((rc = read_sock(w, sk, full, &s)))
+		return rc;
 	s.proto = proto;
 	s.table = table;
-	s.family = (uint16_t)get_le(buf + w->family, 2);
-	s.state = buf[w->state];
-	s.lport = (uint16_t)get_le(buf + w->num, 2);
-	s.rport = (uint16_t)(buf[w->dport] << 8 | buf[w->dport + 1]);   /* big-endian */
-	s.net = get_le(buf + w->net, v->ptr_size);
-	if (s.family == VMI_AF_INET6 && w->have_v6) {
-		memcpy(s.laddr, buf + w->v6_rcv_saddr, 16);
-		memcpy(s.raddr, buf + w->v6_daddr, 16);
-	} else {
-		memcpy(s.laddr, buf + w->rcv_saddr, 4);
-		memcpy(s.raddr, buf + w->daddr, 4);
-	}
-	/* Time-wait and request socks are only a sock_common: no struct socket. */
-	bool full = proto == VMI_PROTO_UDP ||
-		    (s.state != VMI_TCP_TIME_WAIT && s.state != VMI_TCP_NEW_SYN_RECV);
-	if (full && (rc = vmi_read_ptr(v, sk + w->sk_socket, &s.socket, true)))
-		return vmi_context(v, rc, "reading sk_socket of the sock at 0x%llx",
-				   (unsigned long long)sk);
 	return w->cb(w->ctx, &s);
+}
+
+int vmi_sock_read(struct vmi *v, uint64_t sk, struct vmi_sock *s)
+{
+	struct net_walk w = {.v = v};
+	uint64_t poff, toff, psize, tsize, bits;
+	uint8_t b[2];
+	int rc;
+
+	if ((rc = net_offsets(v, &w)) || (rc = vmi_field(v, "sock.sk_protocol", &poff)) ||
+	    (rc = vmi_field(v, "sock.sk_type", &toff)) ||
+	    (rc = vmi_field(v, "sizeof.sock.sk_protocol", &psize)) ||
+	    (rc = vmi_field(v, "sizeof.sock.sk_type", &tsize)))
+		return rc;
+	/* Before 5.6 both were bitfields: not read here. */
+	if (psize != 2 || tsize != 2 || vmi_field(v, "bitfield.sock.sk_protocol", &bits) == VMI_OK)
+		return vmi_fail(v, VMI_ENOKEY, "sock.sk_protocol is not a 16-bit member here");
+	if (!vmi_is_kptr(v, sk))
+		return vmi_fail(v, VMI_EBADPTR, "sock 0x%llx is not a kernel address",
+				(unsigned long long)sk);
+	if ((rc = read_sock(&w, sk, true, s)))
+		return rc;
+	if ((rc = vmi_read_virt(v, sk + poff, b, 2)))
+		return vmi_context(v, rc, "reading sk_protocol of the sock at 0x%llx",
+				   (unsigned long long)sk);
+	s->protocol = (uint16_t)(b[0] | b[1] << 8);
+	if ((rc = vmi_read_virt(v, sk + toff, b, 2)))
+		return vmi_context(v, rc, "reading sk_type of the sock at 0x%llx",
+				   (unsigned long long)sk);
+	s->type = (uint16_t)(b[0] | b[1] << 8);
+	s->proto = s->protocol == 6 ? VMI_PROTO_TCP : s->protocol == 17 ? VMI_PROTO_UDP
+									 : VMI_PROTO_OTHER;
+	s->table = "file";
+	return VMI_OK;
+}
+
+bool vmi_sock_must_be_hashed(const struct vmi_sock *s)
+{
+	if (s->family != VMI_AF_INET && s->family != VMI_AF_INET6)
+		return false;
+	if (s->proto == VMI_PROTO_TCP && s->type == 1 /* SOCK_STREAM */)
+		return s->state != VMI_TCP_CLOSE;
+	if (s->proto == VMI_PROTO_UDP && s->type == 2 /* SOCK_DGRAM */)
+		return s->lport != 0;
+	return false;
 }
 
 /* One chain: hlist_nulls (TCP: ends at an odd value) or hlist (UDP: NULL). */

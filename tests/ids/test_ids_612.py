@@ -44,6 +44,7 @@ test_visible_module_is_listed_and_owns_its_hook = (
 # ids net on this series' socket layout (test_ids_net.py's bodies; the hidden port is undone).
 test_net_equals_netstat = test_ids_net.test_net_equals_netstat
 test_hidden_port_is_detected = test_ids_net.test_hidden_port_is_detected
+test_unlinked_listener_is_detected = test_ids_net.test_unlinked_listener_is_detected
 test_attack_is_detected = test_ids.test_attack_is_detected
 
 

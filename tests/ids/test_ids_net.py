@@ -31,6 +31,7 @@ pytestmark = pytest.mark.guests("arm64")
 
 TCP_LISTEN, TCP6_LISTEN = 7001, 7003
 HIDDEN, VISIBLE = 7011, 7012
+UNLINKED = 7021
 
 Row = tuple[str, str, str, str]          # proto (tcp/udp), local, remote, state
 
@@ -186,7 +187,8 @@ def test_hidden_port_is_detected(ids: IdsGuest) -> None:
     hidden = [o for o in objs if o["type"] == "socket" and HIDDEN in
               (o["local_port"], o["remote_port"]) and o["state"] != "TIME_WAIT"]
     assert {o["state"] for o in hidden} == {"LISTEN", "ESTABLISHED"}, hidden
-    assert all(o["flagged"] and o["finding"] == "/proc/net/tcp is hooked" for o in hidden), hidden
+    assert all(o["flagged"] and o["finding"] == "HIDDEN?: /proc/net/tcp is hooked"
+               for o in hidden), hidden
     visible = [o for o in objs if o["type"] == "socket" and o["local_port"] == VISIBLE]
     assert len(visible) == 1 and visible[0]["flagged"], visible  # listed through /proc/net/tcp
     udp = [o for o in objs if o["type"] == "socket" and o["proto"].startswith("udp")]
@@ -216,4 +218,39 @@ def test_hidden_port_is_detected(ids: IdsGuest) -> None:
     assert "rc=0" in sh.run("rmmod mamoru_attack; echo rc=$?")
     sh.detach()
     assert any(r[1] == f"0.0.0.0:{HIDDEN}" for r in netstat(ids))
+    assert ids.console.command("ids check", timeout=60).splitlines()[-1] == "ids: OK"
+
+
+def test_unlinked_listener_is_detected(ids: IdsGuest) -> None:
+    """unhash_port: a listener taken out of the kernel's listening table (DKOM) is in no view
+    the guest has, nor in the table walk; its socket file in httpd's fd table gives it away."""
+    sh = ids.shell
+    sh.attach()
+    require_attack_module(sh)
+    links(ids)
+    pid = int(sh.run(f"/tmp/httpd -f -p 0.0.0.0:{UNLINKED} & echo $!"))
+    sh.run("sleep 1")
+    out = sh.run(f"insmod {GUEST_MODULE_PATH} unhash_port={UNLINKED}; echo rc=$?", timeout=60)
+    assert "rc=0" in out, out
+    sh.detach()
+    assert not any(r[1].endswith(f":{UNLINKED}") for r in netstat(ids))
+
+    objs = ids_json(ids, "ids net")
+    mine = [o for o in objs if o["type"] == "socket" and o["local_port"] == UNLINKED]
+    assert len(mine) == 1, mine
+    o = mine[0]
+    assert (o["proto"], o["local_addr"], o["state"], o["pid"], o["name"]) == (
+        "tcp", "0.0.0.0", "LISTEN", pid, "httpd"), o
+    assert o["flagged"] and o["finding"] == "HIDDEN: in no socket table (unlinked)", o
+    assert objs[-1]["findings"] == 1, objs[-1]
+    check = ids.console.command("ids check", timeout=60)
+    assert check.splitlines()[-1] == "ids: ALERT (1 finding)", check
+    assert re.search(rf"^finding: net: tcp\s+0\.0\.0\.0:{UNLINKED}\s+0\.0\.0\.0:\*\s+LISTEN\s+"
+                     rf"{pid}/httpd  HIDDEN: in no socket table \(unlinked\)$", check, re.M), check
+
+    # Unloading hashes it again.
+    sh.attach()
+    assert "rc=0" in sh.run("rmmod mamoru_attack; echo rc=$?")
+    sh.detach()
+    assert ("tcp", f"0.0.0.0:{UNLINKED}", "0.0.0.0:*", "LISTEN") in netstat(ids)
     assert ids.console.command("ids check", timeout=60).splitlines()[-1] == "ids: OK"

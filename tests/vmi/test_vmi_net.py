@@ -71,6 +71,40 @@ def test_sockets_owners_and_proc_entry(tool: Path, tmp_path: Path) -> None:
     assert rc == 1 and "/proc/net/raw is not in init_net's /proc/net" in error_of(lines)
 
 
+@pytest.mark.parametrize(("proto", "state", "lport", "hashed"), [
+    (6, 10, 23, 1),        # a listener
+    (6, 1, 23, 1),         # connected
+    (6, 2, 40000, 1),      # connecting (SYN_SENT)
+    (6, 7, 0, 0),          # a fresh or closed TCP socket: in no table
+    (17, 7, 53, 1),        # bound UDP
+    (17, 7, 0, 0),         # unbound UDP
+    (1, 7, 0, 0),          # ICMP ("ping") socket: its own table
+    (262, 10, 80, 0),      # MPTCP: not walked
+])
+def test_sock_read_and_must_be_hashed(tool: Path, tmp_path: Path, proto: int, state: int,
+                                      lport: int, hashed: int) -> None:
+    """A sock found only through a socket file: read on its own, and whether the kernel keeps
+    it in a hash table (one that must be there but is not was unlinked: hidden)."""
+    g = NetGuest()
+    sk = g.sk(12)
+    g.w(sk + NET_OFF["sock_common.skc_family"], b"\x02\x00")
+    g.w(sk + NET_OFF["sock_common.skc_state"], bytes([state]))
+    g.w(sk + NET_OFF["sock_common.skc_num"], lport.to_bytes(2, "little"))
+    g.w(sk + NET_OFF["sock_common.skc_rcv_saddr"], bytes([10, 0, 2, 15]))
+    g.u64(sk + NET_OFF["sock_common.skc_net"], kv(0x7_1000))
+    g.w(sk + NET_OFF["sock.sk_type"], (1 if proto in (6, 262) else 2).to_bytes(2, "little"))
+    g.w(sk + NET_OFF["sock.sk_protocol"], proto.to_bytes(2, "little"))
+    rc, lines = run_tool(tool, g, tmp_path, "sockread", hex(kv(sk)))
+    assert rc == 0, lines
+    name = {6: "tcp", 17: "udp"}.get(proto, "other")
+    assert lines[0].startswith(f"sock file {name} 10.0.2.15 {lport} 0.0.0.0 0 state {state} "), \
+        lines
+    assert lines[1] == (f"sockread protocol {proto} type {1 if proto in (6, 262) else 2} "
+                        f"must_be_hashed {hashed} net {kv(0x7_1000):#x}"), lines
+    rc, lines = run_tool(tool, g, tmp_path, "sockread", "0x4141")
+    assert rc == 1 and "sock 0x4141 is not a kernel address" in error_of(lines)
+
+
 @pytest.mark.parametrize(("family", "hexaddr", "text"), [
     (2, "7f000001", "127.0.0.1"),
     (2, "00000000", "0.0.0.0"),

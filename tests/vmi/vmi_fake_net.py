@@ -20,7 +20,8 @@ NET_OFF = {
     "sock_common.skc_net": 48, "sock_common.skc_v6_daddr": 56,
     "sock_common.skc_v6_rcv_saddr": 72, "sock_common.skc_node": 104,
     "sock_common.skc_nulls_node": 104, "sizeof.sock_common": 136, "sock.sk_socket": 0x180,
-    "hlist_nulls_node.next": 0,
+    "sock.sk_type": 0x1C0, "sizeof.sock.sk_type": 2, "sock.sk_protocol": 0x1C2,
+    "sizeof.sock.sk_protocol": 2, "hlist_nulls_node.next": 0,
     "inet_hashinfo.ehash": 0, "inet_hashinfo.ehash_mask": 16, "inet_hashinfo.lhash2_mask": 60,
     "inet_hashinfo.lhash2": 64, "sizeof.inet_listen_hashbucket": 16,
     "inet_listen_hashbucket.nulls_head": 8, "sizeof.inet_ehash_bucket": 8,
@@ -102,6 +103,9 @@ class NetGuest(FakeGuest):
             self.w(sk + NET_OFF["sock_common.skc_family"], struct.pack("<H", fam))
             self.w(sk + NET_OFF["sock_common.skc_state"], bytes([s.state]))
             self.u64(sk + NET_OFF["sock_common.skc_net"], kv(NET))
+            tcp = s.table != "udp"
+            self.w(sk + NET_OFF["sock.sk_type"], struct.pack("<H", 1 if tcp else 2))
+            self.w(sk + NET_OFF["sock.sk_protocol"], struct.pack("<H", 6 if tcp else 17))
             if s.owner >= 0:
                 self.u64(sk + NET_OFF["sock.sk_socket"], kv(SOCKETS + 0x40 * i))
                 self.u64(SOCKETS + 0x40 * i + NET_OFF["socket.sk"], kv(sk))

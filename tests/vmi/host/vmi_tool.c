@@ -120,7 +120,7 @@ static int print_sock(void *ctx, const struct vmi_sock *s)
 	vmi_format_addr(s->family, s->laddr, l, sizeof(l));
 	vmi_format_addr(s->family, s->raddr, r, sizeof(r));
 	printf("sock %s %s%s %s %u %s %u state %u sk 0x%llx socket 0x%llx\n", s->table,
-	       s->proto == VMI_PROTO_TCP ? "tcp" : "udp", s->family == VMI_AF_INET6 ? "6" : "",
+	       s->proto == VMI_PROTO_TCP ? "tcp" : s->proto == VMI_PROTO_UDP ? "udp" : "other", s->family == VMI_AF_INET6 ? "6" : "",
 	       l, s->lport, r, s->rport, s->state, (unsigned long long)s->sk,
 	       (unsigned long long)s->socket);
 	return 0;
@@ -238,6 +238,13 @@ int main(int argc, char **argv)
 		} else if (!strcmp(cmd, "sockfiles")) {
 			if ((rc = vmi_sock_file_foreach(&v, 10000, 4096, print_sock_file, NULL)))
 				fail(&v, rc);
+		} else if (!strcmp(cmd, "sockread") && i + 1 < argc) {
+			struct vmi_sock s;
+			if ((rc = vmi_sock_read(&v, num(argv[++i]), &s)))
+				fail(&v, rc);
+			print_sock(NULL, &s);
+			printf("sockread protocol %u type %u must_be_hashed %d net 0x%llx\n", s.protocol,
+			       s.type, vmi_sock_must_be_hashed(&s), (unsigned long long)s.net);
 		} else if (!strcmp(cmd, "proc") && i + 1 < argc) {
 			struct vmi_proc_entry e;
 			const char *name = argv[++i];

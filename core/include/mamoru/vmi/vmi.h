@@ -267,7 +267,7 @@ int vmi_ftrace_foreach(struct vmi *v, uint32_t limit, vmi_ftrace_cb cb, void *ct
 #define VMI_AF_INET 2
 #define VMI_AF_INET6 10
 
-enum vmi_sock_proto { VMI_PROTO_TCP = 0, VMI_PROTO_UDP = 1 };
+enum vmi_sock_proto { VMI_PROTO_TCP = 0, VMI_PROTO_UDP = 1, VMI_PROTO_OTHER = 2 };
 
 /* Linux's TCP states (include/net/tcp_states.h numbering); UDP uses
  * ESTABLISHED for a connected socket and CLOSE otherwise. */
@@ -287,7 +287,9 @@ struct vmi_sock {
 	uint8_t state;               /* VMI_TCP_* */
 	uint16_t lport, rport;       /* host byte order */
 	uint8_t laddr[16], raddr[16];/* network order; IPv4 in the first 4 bytes */
-	const char *table;           /* where it was found: "listen", "established", "udp" */
+	const char *table;           /* where it was found: "listen", "established", "udp";
+				      * "file" from vmi_sock_read */
+	uint16_t protocol, type;     /* sk_protocol, sk_type: vmi_sock_read only */
 };
 typedef int (*vmi_sock_cb)(void *ctx, const struct vmi_sock *s);
 /* TCP's listening (tcp_hashinfo.lhash2) and established (tcp_hashinfo.ehash)
@@ -301,6 +303,15 @@ typedef int (*vmi_sock_file_cb)(void *ctx, const struct vmi_task *t, uint32_t fd
  * open file in its fd table (at most fd_limit slots per table). */
 int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
 			  vmi_sock_file_cb cb, void *ctx);
+
+/* The sock a socket file leads to, read on its own (proto from sk_protocol:
+ * TCP 6, UDP 17, else VMI_PROTO_OTHER). */
+int vmi_sock_read(struct vmi *v, uint64_t sk, struct vmi_sock *s);
+/* Must the kernel have this sock in its hash tables? A TCP stream socket in
+ * any state but CLOSE (listening: lhash2; connecting or connected: ehash), a
+ * UDP datagram socket with a local port (bound: udp_table). One that is not
+ * there was unlinked: hidden from /proc/net, ss and the walks above. */
+bool vmi_sock_must_be_hashed(const struct vmi_sock *s);
 
 /* A /proc/net entry (a child of init_net.proc_net) and what its reads run. */
 struct vmi_proc_entry {
