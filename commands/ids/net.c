@@ -8,7 +8,9 @@
  * A rootkit that hides a port without touching read-only memory points the
  * entry's seq_ops at its own copy (whose show skips the port): that entry is
  * HOOKED, and every socket it lists is flagged as possibly hidden, since
- * which ones the replacement skips cannot be read from outside.
+ * which ones the replacement skips cannot be read from outside. A socket
+ * unlinked from the tables (DKOM) is found through its socket file: open in
+ * a process, in a state the kernel keeps hashed, yet in no table: HIDDEN.
  *
  * Everything the scan cannot read is a TAMPERED finding (fails closed); a
  * profile without the socket layout (made before `ids net`) is not.
