@@ -220,7 +220,8 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 	uint64_t unused;
 
 	*count = 0;
-	if (vmi_sym(s->vmi, "tcp_hashinfo", &unused) || vmi_field(s->vmi, "task_struct.files", &unused)) {
+	if (vmi_sym(s->vmi, "tcp_hashinfo", &unused) ||
+	    vmi_field(s->vmi, "task_struct.files", &unused)) {
 		if (!only_flagged)
 			ids_error(s, "the profile describes no sockets: the guest kernel has no "
 				  "TCP/IP, or the profile is older than 'ids net' (build it again "
