@@ -8,8 +8,8 @@ int ids_run_checks(struct ids_session *s, int opened)
 {
 	if (opened == IDS_OPEN_TAMPERED) {
 		/* Nothing that needs the kernel's layout can run: say so, per check. */
-		ids_finding(s, "checks", "TAMPERED: system calls, processes, modules and hooks were "
-			    "not checked: the kernel could not be located");
+		ids_finding(s, "checks", "TAMPERED: system calls, processes, modules, hooks and "
+			    "sockets were not checked: the kernel could not be located");
 		return (int)s->findings;
 	}
 	/* The anchors (banner, VBAR_EL1, TTBR1_EL1, ...) were reported by ids_open. */
@@ -17,6 +17,7 @@ int ids_run_checks(struct ids_session *s, int opened)
 	ids_scan_tasks(s, true, true);
 	ids_scan_modules(s);
 	ids_scan_hooks(s);
+	ids_scan_net(s);
 	ids_scan_integrity(s, true, NULL);
 	return (int)s->findings;
 }

@@ -42,6 +42,9 @@ static const struct ids_sub subs[] = {
 	 IDS_HOLD_LOCATED, 0, IDS_SCAN_INTEGRITY, ids_run_integrity, NULL},
 	{"hooks", SCAN_ARGS, "registered kprobes and ftrace callbacks, and who owns them",
 	 IDS_HOLD_LOCATED, 0, IDS_SCAN_HOOKS, ids_run_hooks, NULL},
+	{"net", SCAN_ARGS, "TCP and UDP sockets from the kernel's tables, with their owners;\n"
+	 "flags /proc/net files (what netstat reads) that are hooked",
+	 IDS_HOLD_LOCATED, 0, IDS_SCAN_NET, ids_run_net, NULL},
 	{"check", SCAN_ARGS, "all checks; prints 'ids: OK' or 'ids: ALERT (n findings)';\n"
 	 "what stops a check is a finding (TAMPERED)", IDS_HOLD_ANY, 0, IDS_SCAN_CHECK, ids_run_check, NULL},
 	{"watch", "[<seconds> [<guest>] | off]", "run all checks every <seconds>; report when the "
@@ -129,7 +132,7 @@ static const struct command ids_cmd = {
 	.summary = "intrusion detection on a guest kernel (banner, syscall, plist...)",
 	.usage = "ids <subcommand> [<guest>] [--json] [options]\n"
 		 "  'ids help' lists the subcommands: banner, syscall, plist, lsmod, integrity, hooks,\n"
-		 "  check, watch, protect",
+		 "  net, check, watch, protect",
 	.exec = cmd_ids,
 };
 COMMAND(ids_cmd);

@@ -83,6 +83,7 @@ int ids_run_plist(struct ids_session *s, const struct ids_args *a, struct ids_to
 int ids_run_lsmod(struct ids_session *s, const struct ids_args *a, struct ids_totals *t);
 int ids_run_integrity(struct ids_session *s, const struct ids_args *a, struct ids_totals *t);
 int ids_run_hooks(struct ids_session *s, const struct ids_args *a, struct ids_totals *t);
+int ids_run_net(struct ids_session *s, const struct ids_args *a, struct ids_totals *t);
 int ids_run_check(struct ids_session *s, const struct ids_args *a, struct ids_totals *t);
 
 /* Every check of `ids check` on an opened session (ids_open's result in
@@ -96,6 +97,9 @@ int ids_scan_syscalls(struct ids_session *s, bool only_flagged);
 int ids_scan_tasks(struct ids_session *s, bool hidden, bool only_flagged);
 int ids_scan_modules(struct ids_session *s);
 int ids_scan_hooks(struct ids_session *s);
+/* /proc/net files not running the kernel's seq_operations, and the sockets
+ * they may hide; nothing when the profile lacks the socket layout. */
+int ids_scan_net(struct ids_session *s);
 
 /* Who owns a kernel address outside kernel text: a module's name (hidden
  * set when it is not on the module list but found through sysfs), or NULL

@@ -26,6 +26,7 @@ enum ids_rec_type {
 	IDS_REC_SYSCALL,
 	IDS_REC_MODULE,
 	IDS_REC_HOOK,
+	IDS_REC_SOCKET,
 	IDS_REC_INTEGRITY,
 	IDS_REC_FINDING,
 	IDS_REC_ELIDED,         /* findings counted but not shown one by one */
@@ -43,6 +44,7 @@ enum ids_scan {
 	IDS_SCAN_INTEGRITY,
 	IDS_SCAN_HOOKS,
 	IDS_SCAN_CHECK,
+	IDS_SCAN_NET,
 };
 
 struct ids_rec_banner {
@@ -85,6 +87,18 @@ struct ids_rec_hook {
 	bool hidden;                    /* no listed module owns the handler */
 };
 
+struct ids_rec_socket {
+	const char *proto;              /* "tcp", "tcp6", "udp", "udp6" */
+	const char *laddr, *raddr;      /* as netstat prints them: "0.0.0.0", "::" */
+	uint16_t lport, rport;          /* 0: "*" */
+	const char *state;              /* "LISTEN", "ESTABLISHED", ... */
+	int32_t pid;                    /* the owner (a process with the socket open), 0: none found */
+	const char *name;               /* raw (the owner's comm), NULL with pid 0 */
+	uint64_t sk;                    /* the struct sock */
+	const char *hidden;             /* desc: why netstat may not show it ("HIDDEN?: its
+					 * /proc/net file is hooked", "HIDDEN: unlinked"), or NULL */
+};
+
 struct ids_rec_integrity {
 	const char *region;             /* "text", "vectors", "rodata" */
 	uint64_t addr;
@@ -119,6 +133,7 @@ struct ids_record {
 		struct ids_rec_syscall syscall;
 		struct ids_rec_module module;
 		struct ids_rec_hook hook;
+		struct ids_rec_socket socket;
 		struct ids_rec_integrity integrity;
 		struct ids_rec_finding finding;
 		struct ids_rec_elided elided;

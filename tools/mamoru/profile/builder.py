@@ -31,7 +31,16 @@ REQUIRED_SYMBOLS = (
     "sys_call_table", "init_task", "swapper_pg_dir", "init_pid_ns", "vectors",
     "kimage_voffset", "memstart_addr",
 )
+# `ids net`: the socket hash tables, the socket files' f_op, and what /proc/net/{tcp,udp}[6]
+# are made of (the proc_ops every /proc/net seq file uses, each entry's seq_operations and
+# its show function as the kernel was built).
+NET_SYMBOLS = (
+    "init_net", "tcp_hashinfo", "udp_table", "socket_file_ops", "proc_net_seq_ops",
+    "tcp4_seq_ops", "tcp4_seq_show", "tcp6_seq_ops", "tcp6_seq_show",
+    "udp_seq_ops", "udp4_seq_show", "udp6_seq_ops", "udp6_seq_show",
+)
 OPTIONAL_SYMBOLS = (
+    *NET_SYMBOLS,
     "compat_sys_call_table", "modules", "_sinittext", "_einittext", "__init_begin",
     "__init_end", "_sdata", "_edata", "__bss_start", "init_mm", "init_cred", "kimage_vaddr",
     "vabits_actual", "module_alloc_base", "__per_cpu_offset", "__start_BTF", "__stop_BTF",
@@ -73,13 +82,40 @@ REQUIRED_MEMBERS: dict[str, tuple[str, ...]] = {
 }
 OPTIONAL_MEMBERS: dict[str, tuple[str, ...]] = {
     "task_struct": ("pid_links", "group_leader", "children", "sibling", "thread_group",
-                    "thread_node", "signal", "stack", "exit_state", "start_time", "se"),
+                    "thread_node", "signal", "stack", "exit_state", "start_time", "se",
+                    "files"),
     "cred": ("gid", "egid", "suid", "fsuid"),
     "pid": ("count",),
     "pid_namespace": ("level", "parent"),
     "idr": ("idr_next",),
     "xarray": ("xa_flags",),
     "xa_node": ("offset", "count", "nr_values", "parent"),
+}
+# `ids net` (recorded when the kernel has tcp_hashinfo): the socket's common head, the TCP
+# hash tables (listening: lhash2 of hlist_nulls chains; established/time-wait/request: ehash),
+# UDP's table, a socket file's way to its sock (file -> socket -> sock), a task's fd table,
+# and /proc/net's entries (init_net.proc_net's rb-tree of proc_dir_entry).
+NET_STRUCTS: dict[str, tuple[str, ...]] = {
+    "sock_common": ("skc_daddr", "skc_rcv_saddr", "skc_dport", "skc_num", "skc_family",
+                    "skc_state", "skc_node", "skc_nulls_node", "skc_net", "skc_v6_daddr",
+                    "skc_v6_rcv_saddr"),
+    "sock": ("__sk_common", "sk_socket", "sk_protocol", "sk_type"),
+    "inet_hashinfo": ("ehash", "ehash_mask", "lhash2", "lhash2_mask"),
+    "inet_ehash_bucket": ("chain",),
+    "inet_listen_hashbucket": ("nulls_head", "head"),
+    "hlist_nulls_head": ("first",),
+    "hlist_nulls_node": ("next", "pprev"),
+    "udp_table": ("hash", "mask"),
+    "udp_hslot": ("head", "count"),
+    "socket": ("state", "type", "file", "sk"),
+    "file": ("f_op", "private_data"),
+    "files_struct": ("fdt",),
+    "fdtable": ("max_fds", "fd"),
+    "net": ("proc_net",),
+    "proc_dir_entry": ("subdir", "subdir_node", "name", "namelen", "seq_ops", "proc_ops"),
+    "rb_root": ("rb_node",),
+    "rb_node": ("rb_right", "rb_left"),
+    "seq_operations": ("start", "stop", "next", "show"),
 }
 # Structures the profile records when the kernel has them (no error when absent).
 OPTIONAL_STRUCTS: dict[str, tuple[str, ...]] = {
@@ -88,11 +124,13 @@ OPTIONAL_STRUCTS: dict[str, tuple[str, ...]] = {
     "module_kobject": ("kobj", "mod"),
     "kprobe": ("hlist", "addr", "symbol_name", "pre_handler", "post_handler", "flags"),
     "ftrace_ops": ("func", "next", "flags"),
+    **NET_STRUCTS,
 }
 # The symbol that tells an optional structure is in use.
 OPTIONAL_STRUCT_SYMBOLS = {"kset": "module_kset", "kobject": "module_kset",
                            "module_kobject": "module_kset", "kprobe": "kprobe_table",
-                           "ftrace_ops": "ftrace_ops_list"}
+                           "ftrace_ops": "ftrace_ops_list",
+                           **{name: "tcp_hashinfo" for name in NET_STRUCTS}}
 # kprobe_table has 1 << KPROBE_HASH_BITS buckets; 6 in every 4.x-6.x kernel.
 KPROBE_TABLE_SIZE = 64
 MODULE_MEMBERS = ("list", "name", "state")
@@ -157,6 +195,8 @@ def _member(prof: Profile, s: Struct, member: str, key: str | None = None) -> bo
 
 def _structs(k: Kernel, prof: Profile, notes: list[str]) -> None:
     want = set(REQUIRED_MEMBERS) | set(OPTIONAL_MEMBERS) | set(OPTIONAL_STRUCTS)
+    if "tcp_hashinfo" not in k.symbols:          # no TCP/IP: no compile unit searched for it
+        want -= set(NET_STRUCTS)
     with_modules = "modules" in k.symbols
     if with_modules:
         want |= {"module", "module_layout", "module_memory"}

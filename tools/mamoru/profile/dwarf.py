@@ -44,6 +44,25 @@ HINTS: dict[str, tuple[str, ...]] = {
     "kset": ("kset_register", "load_module"),
     "kobject": ("kobject_add", "load_module"),
     "module_kobject": ("load_module", "module_param_sysfs_setup"),
+    # ids net
+    "sock_common": ("tcp_v4_rcv", "__inet_lookup_established"),
+    "sock": ("tcp_v4_rcv", "__inet_lookup_established"),
+    "inet_hashinfo": ("__inet_lookup_established", "inet_hash"),
+    "inet_ehash_bucket": ("__inet_lookup_established", "inet_hash"),
+    "inet_listen_hashbucket": ("__inet_lookup_listener", "inet_hash"),
+    "hlist_nulls_head": ("__inet_lookup_established", "tcp_v4_rcv"),
+    "hlist_nulls_node": ("__inet_lookup_established", "tcp_v4_rcv"),
+    "udp_table": ("udp4_seq_show", "__udp4_lib_lookup", "udp_lib_get_port"),
+    "udp_hslot": ("udp4_seq_show", "__udp4_lib_lookup", "udp_lib_get_port"),
+    "socket": ("sock_alloc_file", "__sys_socket"),
+    "file": ("sock_alloc_file", "fd_install"),
+    "files_struct": ("fd_install", "close_fd"),
+    "fdtable": ("fd_install", "close_fd"),
+    "net": ("proc_create_net_data", "copy_net_ns"),
+    "proc_dir_entry": ("proc_create_net_data", "proc_register", "pde_free"),
+    "rb_root": ("proc_register", "rb_insert_color"),
+    "rb_node": ("proc_register", "rb_insert_color"),
+    "seq_operations": ("seq_read_iter", "seq_read"),
 }
 FIRST_CUS = 64          # how far step 2 looks for task_struct
 LAST_CU = 400           # bound for step 4

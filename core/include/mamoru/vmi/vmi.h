@@ -262,4 +262,73 @@ struct vmi_ftrace_ops {
 typedef int (*vmi_ftrace_cb)(void *ctx, const struct vmi_ftrace_ops *o);
 int vmi_ftrace_foreach(struct vmi *v, uint32_t limit, vmi_ftrace_cb cb, void *ctx);
 
+/* -- sockets (`ids net`) ------------------------------------------------------ */
+
+#define VMI_AF_INET 2
+#define VMI_AF_INET6 10
+
+enum vmi_sock_proto { VMI_PROTO_TCP = 0, VMI_PROTO_UDP = 1, VMI_PROTO_OTHER = 2 };
+
+/* Linux's TCP states (include/net/tcp_states.h numbering); UDP uses
+ * ESTABLISHED for a connected socket and CLOSE otherwise. */
+#define VMI_TCP_ESTABLISHED 1
+#define VMI_TCP_TIME_WAIT 6
+#define VMI_TCP_CLOSE 7
+#define VMI_TCP_LISTEN 10
+#define VMI_TCP_NEW_SYN_RECV 12
+
+/* One socket found in the kernel's hash tables. */
+struct vmi_sock {
+	uint64_t sk;                 /* the struct sock (or sock_common of a time-wait/request sock) */
+	uint64_t socket;             /* sk->sk_socket; 0 for a time-wait or request sock */
+	uint64_t net;                /* the network namespace (struct net) */
+	enum vmi_sock_proto proto;
+	uint16_t family;             /* VMI_AF_INET or VMI_AF_INET6 (others are skipped) */
+	uint8_t state;               /* VMI_TCP_* */
+	uint16_t lport, rport;       /* host byte order */
+	uint8_t laddr[16], raddr[16];/* network order; IPv4 in the first 4 bytes */
+	const char *table;           /* where it was found: "listen", "established", "udp";
+				      * "file" from vmi_sock_read */
+	uint16_t protocol, type;     /* sk_protocol, sk_type: vmi_sock_read only */
+};
+typedef int (*vmi_sock_cb)(void *ctx, const struct vmi_sock *s);
+/* TCP's listening (tcp_hashinfo.lhash2) and established (tcp_hashinfo.ehash)
+ * tables, then udp_table: every IPv4/IPv6 socket of every namespace, at most
+ * limit sockets in all. Each chain is checked for cycles (Brent). */
+int vmi_sock_foreach(struct vmi *v, uint32_t limit, vmi_sock_cb cb, void *ctx);
+
+/* A socket file in a task's fd table (file->f_op == &socket_file_ops). */
+typedef int (*vmi_sock_file_cb)(void *ctx, const struct vmi_task *t, uint32_t fd, uint64_t sk);
+/* Every thread-group leader (the task list, at most task_limit) and each
+ * open file in its fd table (at most fd_limit slots per table). */
+int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
+			  vmi_sock_file_cb cb, void *ctx);
+
+/* The sock a socket file leads to, read on its own (proto from sk_protocol:
+ * TCP 6, UDP 17, else VMI_PROTO_OTHER). */
+int vmi_sock_read(struct vmi *v, uint64_t sk, struct vmi_sock *s);
+/* Must the kernel have this sock in its hash tables? A TCP stream socket in
+ * any state but CLOSE (listening: lhash2; connecting or connected: ehash), a
+ * UDP datagram socket with a local port (bound: udp_table). One that is not
+ * there was unlinked: hidden from /proc/net, ss and the walks above. */
+bool vmi_sock_must_be_hashed(const struct vmi_sock *s);
+
+/* A /proc/net entry (a child of init_net.proc_net) and what its reads run. */
+struct vmi_proc_entry {
+	uint64_t pde;                /* the struct proc_dir_entry */
+	uint64_t proc_ops;           /* its file operations (proc_net_seq_ops for seq files) */
+	uint64_t seq_ops;            /* its struct seq_operations */
+	uint64_t start, next, stop, show;   /* seq_ops' functions (0 when seq_ops is 0) */
+};
+/* Finds /proc/net/<name> in init_net's proc_net directory (a bounded walk of
+ * its rb-tree of children, not a search that trusts the tree's order).
+ * VMI_ECORRUPT when there is no such entry. */
+int vmi_proc_net_entry(struct vmi *v, const char *name, struct vmi_proc_entry *e);
+
+/* An address as netstat prints it: 10.0.2.15, ::, fe80::1, ::ffff:127.0.0.1
+ * (VMI_AF_INET: the first 4 bytes). Returns the length (buf always
+ * terminated; at most 45 characters + NUL are needed). */
+#define VMI_ADDR_LEN 48
+size_t vmi_format_addr(uint16_t family, const uint8_t addr[16], char *buf, size_t size);
+
 #endif

@@ -1,0 +1,254 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""`ids net`'s walks (core/vmi/net.c) over a synthetic guest (vmi_fake_net): the sockets of
+TCP's and UDP's hash tables, the socket files of the tasks' fd tables, the /proc/net entries;
+then hostile memory (loops, bad pointers, huge counts), each ending in a clean error in bounded
+time without a sanitizer report."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from vmi_fake import IMAGE_PA, SAN_ENV, kv, run_tool
+from vmi_fake_net import (
+    EHASH,
+    FILES_STRUCT,
+    FUZZ_REGIONS,
+    LHASH,
+    NET_OFF,
+    NET_SYM,
+    PROC,
+    NetGuest,
+)
+from vmi_pt import HOST_BIN, host_program
+
+from mamoru.testing.fuzz import run_fuzzer
+
+
+@pytest.fixture(scope="module")
+def tool() -> Path:
+    return host_program("vmi_tool")
+
+
+def error_of(lines: list[str]) -> str:
+    errs = [x for x in lines if x.startswith("error ")]
+    assert errs, lines
+    return errs[0]
+
+
+def socks_of(lines: list[str]) -> list[str]:
+    return [" ".join(x.split()[1:9]) for x in lines if x.startswith("sock ")]
+
+
+def test_sockets_owners_and_proc_entry(tool: Path, tmp_path: Path) -> None:
+    g = NetGuest()
+    rc, lines = run_tool(tool, g, tmp_path, "net", "sockfiles", "proc", "tcp")
+    assert rc == 0, lines
+    assert socks_of(lines) == [
+        "listen tcp 0.0.0.0 23 0.0.0.0 0 state 10",
+        "listen tcp6 :: 80 :: 0 state 10",
+        "established tcp 127.0.0.1 23 127.0.0.1 40000 state 1",
+        "established tcp 127.0.0.1 40000 127.0.0.1 23 state 6",
+        "udp udp 0.0.0.0 53 0.0.0.0 0 state 7",
+    ]
+    rows = [x for x in lines if x.startswith("sock ")]
+    assert rows[0].endswith(f"sk {kv(g.sk(0)):#x} socket {kv(0xF_8000):#x}")
+    assert rows[3].endswith(f"sk {kv(g.sk(3)):#x} socket 0x0")   # time-wait: no struct socket
+    files = sorted(x for x in lines if x.startswith("sockfile "))
+    assert files == sorted([f"sockfile 3 task3 3 {kv(g.sk(0)):#x}",
+                            f"sockfile 4 task4 5 {kv(g.sk(1)):#x}",
+                            f"sockfile 3 task3 4 {kv(g.sk(2)):#x}",
+                            f"sockfile 4 task4 6 {kv(g.sk(4)):#x}"])
+    seq = kv(NET_SYM["tcp4_seq_ops"])
+    assert (f"proc tcp pde {kv(g.pdes['tcp']):#x} proc_ops {kv(NET_SYM['proc_net_seq_ops']):#x} "
+            f"seq_ops {seq:#x} show {kv(NET_SYM['tcp4_seq_show']):#x}") in lines
+    # Entries found off the root (in a tree walked as a whole, not searched by order).
+    for name in ("dev", "udp", "tcp6"):
+        rc, lines = run_tool(tool, g, tmp_path, "proc", name)
+        assert rc == 0 and lines[0].startswith(f"proc {name} pde {kv(g.pdes[name]):#x} "), lines
+    rc, lines = run_tool(tool, g, tmp_path, "proc", "raw")
+    assert rc == 1 and "/proc/net/raw is not in init_net's /proc/net" in error_of(lines)
+
+
+@pytest.mark.parametrize(("proto", "state", "lport", "hashed"), [
+    (6, 10, 23, 1),        # a listener
+    (6, 1, 23, 1),         # connected
+    (6, 2, 40000, 1),      # connecting (SYN_SENT)
+    (6, 7, 0, 0),          # a fresh or closed TCP socket: in no table
+    (17, 7, 53, 1),        # bound UDP
+    (17, 7, 0, 0),         # unbound UDP
+    (1, 7, 0, 0),          # ICMP ("ping") socket: its own table
+    (262, 10, 80, 0),      # MPTCP: not walked
+])
+def test_sock_read_and_must_be_hashed(tool: Path, tmp_path: Path, proto: int, state: int,
+                                      lport: int, hashed: int) -> None:
+    """A sock found only through a socket file: read on its own, and whether the kernel keeps
+    it in a hash table (one that must be there but is not was unlinked: hidden)."""
+    g = NetGuest()
+    sk = g.sk(12)
+    g.w(sk + NET_OFF["sock_common.skc_family"], b"\x02\x00")
+    g.w(sk + NET_OFF["sock_common.skc_state"], bytes([state]))
+    g.w(sk + NET_OFF["sock_common.skc_num"], lport.to_bytes(2, "little"))
+    g.w(sk + NET_OFF["sock_common.skc_rcv_saddr"], bytes([10, 0, 2, 15]))
+    g.u64(sk + NET_OFF["sock_common.skc_net"], kv(0x7_1000))
+    g.w(sk + NET_OFF["sock.sk_type"], (1 if proto in (6, 262) else 2).to_bytes(2, "little"))
+    g.w(sk + NET_OFF["sock.sk_protocol"], proto.to_bytes(2, "little"))
+    rc, lines = run_tool(tool, g, tmp_path, "sockread", hex(kv(sk)))
+    assert rc == 0, lines
+    name = {6: "tcp", 17: "udp"}.get(proto, "other")
+    assert lines[0].startswith(f"sock file {name} 10.0.2.15 {lport} 0.0.0.0 0 state {state} "), \
+        lines
+    assert lines[1] == (f"sockread protocol {proto} type {1 if proto in (6, 262) else 2} "
+                        f"must_be_hashed {hashed} net {kv(0x7_1000):#x}"), lines
+    rc, lines = run_tool(tool, g, tmp_path, "sockread", "0x4141")
+    assert rc == 1 and "sock 0x4141 is not a kernel address" in error_of(lines)
+
+
+@pytest.mark.parametrize(("family", "hexaddr", "text"), [
+    (2, "7f000001", "127.0.0.1"),
+    (2, "00000000", "0.0.0.0"),
+    (10, "0" * 32, "::"),
+    (10, "0" * 31 + "1", "::1"),
+    (10, "fe80" + "0" * 27 + "1", "fe80::1"),
+    (10, "0" * 20 + "ffff7f000001", "::ffff:127.0.0.1"),
+    (10, "20010db8000000010000000000000000", "2001:db8:0:1::"),
+    (10, "20010db8000100000001000000000001", "2001:db8:1:0:1::1"),   # first of equal runs
+    (10, "20010db80000000100010001000100010"[:32], "2001:db8:0:1:1:1:1:1"),  # one 0: no ::
+    (10, "ffffffffffffffffffffffffffffffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+])
+def test_addresses_as_netstat_prints_them(tool: Path, tmp_path: Path, family: int,
+                                          hexaddr: str, text: str) -> None:
+    rc, lines = run_tool(tool, NetGuest(), tmp_path, "addr", str(family), hexaddr)
+    assert rc == 0 and lines[0] == f"addr {text} {len(text)}", lines
+
+
+def test_chain_loop_is_detected(tool: Path, tmp_path: Path) -> None:
+    g = NetGuest()
+    # The second listening socket points back at the first: a ring without a nulls end.
+    g.u64(g.sk(1) + NET_OFF["sock_common.skc_nulls_node"],
+          kv(g.sk(0) + NET_OFF["sock_common.skc_nulls_node"]))
+    rc, lines = run_tool(tool, g, tmp_path, "net")
+    assert rc == 1
+    err = error_of(lines)
+    assert "cycle in guest data" in err and "listen bucket 1: the chain loops" in err, err
+    assert len(lines) < 20
+
+
+def test_long_loop_is_detected_quickly(tool: Path, tmp_path: Path) -> None:
+    """A loop entered after a long tail: Brent finds it within a few laps, not the limit."""
+    g = NetGuest()
+    socks = [0xF_4000 + 0x400 * i for i in range(5, 13)]
+    for s in socks:
+        g.w(s + NET_OFF["sock_common.skc_family"], b"\x02\x00")
+    g.chain(EHASH + 8 * 7, socks, 0)
+    g.u64(socks[-1] + NET_OFF["sock_common.skc_nulls_node"],
+          kv(socks[3] + NET_OFF["sock_common.skc_nulls_node"]))
+    rc, lines = run_tool(tool, g, tmp_path, "net")
+    assert rc == 1 and "established bucket 7: the chain loops" in error_of(lines)
+    assert len(lines) < 60
+
+
+@pytest.mark.parametrize("bad", [0, 0x1234_5678, 0xFFFF_0000_0000_0001 + 7])
+def test_bad_chain_pointer(tool: Path, tmp_path: Path, bad: int) -> None:
+    g = NetGuest()
+    g.u64(EHASH + 8 * 2, bad & ~1 if bad & 1 == 0 else bad + 1)
+    rc, lines = run_tool(tool, g, tmp_path, "net")
+    assert rc == 1
+    err = error_of(lines)
+    assert "established bucket 2" in err and ("not a kernel address" in err
+                                              or "does not translate" in err), err
+
+
+def test_unmapped_sock_is_an_error(tool: Path, tmp_path: Path) -> None:
+    g = NetGuest()
+    # A kernel address no page maps (beyond the 4 MiB image).
+    g.u64(LHASH + 16 * 3 + 8, kv(0x80_0000))
+    rc, lines = run_tool(tool, g, tmp_path, "net")
+    assert rc == 1
+    err = error_of(lines)
+    assert "reading the sock at" in err and "listen bucket 3" in err, err
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("inet_hashinfo.ehash_mask", 0xFFFF_FFFF, "established: 4294967296 buckets (implausible)"),
+    ("inet_hashinfo.lhash2_mask", 0x40_0000, "listen: 4194305 buckets (implausible)"),
+    ("udp_table.mask", 0xFFFF_FFFF, "udp: 4294967296 buckets (implausible)"),
+])
+def test_huge_bucket_counts(tool: Path, tmp_path: Path, key: str, value: int,
+                            words: str) -> None:
+    g = NetGuest()
+    table = NET_SYM["udp_table"] if key.startswith("udp") else NET_SYM["tcp_hashinfo"]
+    g.u32(table + NET_OFF[key], value)
+    rc, lines = run_tool(tool, g, tmp_path, "net", timeout=10)
+    assert rc == 1 and words in error_of(lines), lines
+
+
+def test_huge_fd_table(tool: Path, tmp_path: Path) -> None:
+    g = NetGuest()
+    g.u32(FILES_STRUCT + 0x400 * 3 + 0x100 + NET_OFF["fdtable.max_fds"], 0xFFFF_FFFF)
+    rc, lines = run_tool(tool, g, tmp_path, "sockfiles")
+    assert rc == 1 and "pid 3 has room for 4294967295 fds, more than 4096" in error_of(lines)
+
+
+def test_bad_file_pointer(tool: Path, tmp_path: Path) -> None:
+    g = NetGuest()
+    g.u64(FILES_STRUCT + 0x400 * 4 + 0x200 + 8 * 9, 0x4141_4141)
+    rc, lines = run_tool(tool, g, tmp_path, "sockfiles")
+    assert rc == 1 and "fd 9 of pid 4: file 0x41414141 is not a kernel address" in \
+        error_of(lines)
+
+
+def test_proc_tree_loop(tool: Path, tmp_path: Path) -> None:
+    g = NetGuest()
+    # tcp6 (a leaf) gets the root as its left child: the walk would go round forever.
+    g.u64(g.pdes["tcp6"] + NET_OFF["proc_dir_entry.subdir_node"] + NET_OFF["rb_node.rb_left"],
+          g.node("tcp"))
+    rc, lines = run_tool(tool, g, tmp_path, "proc", "raw")
+    assert rc == 1 and "more than 4096 entries (or its tree loops)" in error_of(lines)
+    # A tree deeper than the walk's stack: every left child a new entry.
+    g = NetGuest()
+    g.u64(PROC + NET_OFF["proc_dir_entry.subdir"], kv(0x1F_0000 + 136))
+    for i in range(100):
+        pde = 0x1F_0000 + 0x100 * i
+        g.u64(pde + 136 + NET_OFF["rb_node.rb_left"], kv(pde + 0x100 + 136))
+        g.u64(pde + 136 + NET_OFF["rb_node.rb_right"], kv(g.pdes["dev"] + 136))
+    rc, lines = run_tool(tool, g, tmp_path, "proc", "raw")
+    assert rc == 1 and "deeper than 64" in error_of(lines), lines
+
+
+def test_profile_without_net_keys(tool: Path, tmp_path: Path) -> None:
+    """An older profile (made before `ids net`): a clean 'missing key', nothing read."""
+    g = NetGuest()
+    p = g.profile()
+    del p.values["sym.tcp_hashinfo"]
+    g.profile = lambda: p  # type: ignore[method-assign]
+    rc, lines = run_tool(tool, g, tmp_path, "net")
+    assert rc == 1 and "tcp_hashinfo" in error_of(lines), lines
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="clang (libFuzzer) not installed")
+def test_net_fuzz_short(tmp_path: Path) -> None:
+    """net_fuzz (libFuzzer) rewrites the synthetic guest's socket tables, fd tables and
+    /proc/net tree with its inputs, seeded with the healthy guest's bytes and a few of the
+    hostile variants above."""
+    host_program("vmi_tool")          # builds everything, the fuzz targets too
+    g = NetGuest()
+    g.write(tmp_path / "guest")
+    base = IMAGE_PA - g.mem.gpa
+
+    def region_bytes(guest: NetGuest) -> bytes:
+        return b"".join(bytes(guest.mem.data[base + off:base + off + n])
+                        for off, n in FUZZ_REGIONS)
+
+    looped = NetGuest()
+    looped.u64(looped.sk(1) + NET_OFF["sock_common.skc_nulls_node"],
+               kv(looped.sk(0) + NET_OFF["sock_common.skc_nulls_node"]))
+    huge = NetGuest()
+    huge.u32(NET_SYM["tcp_hashinfo"] + NET_OFF["inet_hashinfo.ehash_mask"], 0xFFFF_FFFF)
+    env = dict(SAN_ENV, MAMORU_NET_FUZZ_DIR=str(tmp_path / "guest"),
+               MAMORU_NET_FUZZ_GPA=hex(g.mem.gpa),
+               MAMORU_NET_FUZZ_REGIONS=",".join(f"{base + off:#x}:{n:#x}"
+                                                for off, n in FUZZ_REGIONS))
+    run_fuzzer(HOST_BIN / "net_fuzz", tmp_path, [region_bytes(x) for x in (g, looped, huge)],
+               "-max_len=90000", "-timeout=10", "-rss_limit_mb=2048", env=env)
