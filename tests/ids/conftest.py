@@ -51,6 +51,31 @@ def guest_profile() -> Profile:
     return decode(bundle.kernel_profile(guest_assets.cloud_kernel()))
 
 
+@pytest.fixture(scope="session")
+def attack_guests() -> Iterator[dict[str, IdsGuest]]:
+    """The attack guests booted so far, by board configuration (see attack_guest)."""
+    pool: dict[str, IdsGuest] = {}
+    yield pool
+    for g in pool.values():
+        g.target.close()
+
+
+@pytest.fixture(scope="module")
+def attack_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
+                 guest_profile: Profile, attack_guests: dict[str, IdsGuest]) -> IdsGuest:
+    """guest0 with the attack module, KASLR on, protection off (detection is what these
+    tests test; test_ids_protect.py prevents): one boot per board configuration for all
+    the modules that attack it (test_ids_net.py, test_ids_tamper.py). A test that leaves
+    the guest in a state it cannot undo marks the target dirty: the next one boots afresh."""
+    g = attack_guests.get(board_config.id)
+    if g is None:
+        t = new_target(request, board_config, initrd=lambda: ids_bundle(True),
+                       label=f"{board_config.id} kaslr attack", guest_init=["dmesg -n 1"],
+                       after_guest=[protection_off])
+        g = attack_guests[board_config.id] = IdsGuest(t, None, True, guest_profile)
+    return g
+
+
 @pytest.fixture(scope="module", params=[False, True], ids=["nokaslr", "kaslr"])
 def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
               guest_profile: Profile) -> Iterator[IdsGuest]:

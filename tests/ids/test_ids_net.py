@@ -16,21 +16,18 @@ from typing import Any
 
 import pytest
 
-from mamoru.boards import BoardConfig
 from mamoru.guest_module import GUEST_MODULE_PATH
-from mamoru.profile import Profile
-from mamoru.testing import hardware, new_target
+from mamoru.testing import hardware
 from mamoru.testing.ids import (
     IdsGuest,
     fresh_ids,
-    ids_bundle,
-    protection_off,
     require_attack_module,
 )
 
-# The walks are the same on every board (test_ids.py covers each): a GICv2 virt and a Pi 4
-# boot keep the suite's time in budget; test_ids_612.py runs these tests on 6.12 (virt).
-pytestmark = [pytest.mark.guests("arm64"), pytest.mark.configs("virt-gicv2", "rpi4")]
+# The walks are the same on every board (test_ids.py covers each): the boards
+# test_ids_tamper.py attacks, on the same boot, keep the suite's time in budget;
+# test_ids_612.py runs these tests on 6.12 (virt).
+pytestmark = [pytest.mark.guests("arm64"), pytest.mark.configs("virt-gicv2", "rpi3")]
 
 TCP_LISTEN, TCP6_LISTEN = 7001, 7003
 HIDDEN, VISIBLE = 7011, 7012
@@ -40,18 +37,12 @@ Row = tuple[str, str, str, str]          # proto (tcp/udp), local, remote, state
 
 
 @pytest.fixture(scope="module")
-def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
-              guest_profile: Profile) -> Iterator[IdsGuest]:
-    """guest0 with the attack module, KASLR on (test_ids.py covers both settings)."""
+def ids_guest(request: pytest.FixtureRequest, attack_guest: IdsGuest) -> IdsGuest:
+    """guest0 with the attack module, KASLR on (test_ids.py covers both settings): the boot
+    test_ids_tamper.py attacks too (tests/ids/conftest.py, attack_guest)."""
     if hardware(request.config):
         pytest.skip("needs the attack module (the SD card's bundle carries none)")
-    t = new_target(request, board_config, initrd=lambda: ids_bundle(True),
-                   label=f"{board_config.id} kaslr net", guest_init=["dmesg -n 1"],
-                   after_guest=[protection_off])
-    try:
-        yield IdsGuest(t, None, True, guest_profile)
-    finally:
-        t.close()
+    return attack_guest
 
 
 @pytest.fixture

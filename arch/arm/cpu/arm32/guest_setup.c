@@ -144,8 +144,6 @@ void arch_guest_reset(struct guest *g, uint64_t entry, uint64_t dtb)
 	a->next_timer_ns = 0;
 }
 
-/* The IDS write protection needs a stage 2: ARMv5 has none (yet: the shadow tables could
- * refuse the writes, not done). */
 /* No passthrough on ARMv5: the guest's device accesses are all emulated. */
 int arch_guest_map_device(struct guest *g, uint64_t ipa, uint64_t pa, uint64_t size)
 {
@@ -153,6 +151,8 @@ int arch_guest_map_device(struct guest *g, uint64_t ipa, uint64_t pa, uint64_t s
 	return -1;
 }
 
+/* The IDS write protection needs a stage 2: ARMv5 has none (yet: the shadow tables could
+ * refuse the writes, not done). */
 int arch_guest_set_write(struct guest *g, uint64_t ipa, uint64_t size, bool writable)
 {
 	(void)g;
