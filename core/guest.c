@@ -187,6 +187,7 @@ int guest_reset(struct guest *g)
 
 	vcpu_put(g);
 	guest_wp_reset(g);         /* the new boot relocates the kernel: unprotected until booted */
+	passthrough_stop(g);       /* its devices write nothing more into this RAM */
 	uint8_t *ram = (uint8_t *)g->ram_host;
 	guest_layout_load(ram, g->ram_size, &l, img->kernel, img->kernel_size, img->initrd,
 			  img->initrd_size, img->dtb, img->dtb_size);
@@ -236,7 +237,7 @@ void guest_halt(struct guest *g, const char *reason)
 	g->state = GUEST_HALTED;
 	vcpu_put(g);
 	guest_wp_reset(g);
-	passthrough_halt(g);
+	passthrough_stop(g);
 	if (reason)
 		printk("%s: %s\n", g->name, reason);
 }

@@ -56,8 +56,12 @@ struct pt_dev {
 
 static void virtio_mmio_stop(uint64_t base)
 {
-	if (mmio_read32((uintptr_t)base + VIRTIO_MMIO_MAGIC) == 0x74726976u)   /* "virt" */
-		mmio_write32((uintptr_t)base + VIRTIO_MMIO_STATUS, 0);           /* device reset */
+	if (mmio_read32((uintptr_t)base + VIRTIO_MMIO_MAGIC) != 0x74726976u)   /* "virt" */
+		return;
+	mmio_write32((uintptr_t)base + VIRTIO_MMIO_STATUS, 0);                  /* device reset */
+	/* The reset is done when Status reads 0 again (virtio 1.x, 4.2.2.1); bounded. */
+	for (int i = 0; i < 100000 && mmio_read32((uintptr_t)base + VIRTIO_MMIO_STATUS); i++)
+		;
 }
 
 static const struct {
@@ -72,9 +76,17 @@ static struct pt_range busy[BUSY_MAX];
 static size_t nbusy;
 static struct pt_dev devs[PT_MAX];
 
+/* Set when the hypervisor's own ranges did not all fit in busy[]: then nothing is passed
+ * (a range not recorded would be a range not protected). */
+static bool busy_overflow;
+
 static void add_busy(uint64_t base, uint64_t size, const char *owner)
 {
-	if (size && nbusy < BUSY_MAX)
+	if (!size)
+		return;
+	if (nbusy == BUSY_MAX)
+		busy_overflow = true;
+	else
 		busy[nbusy++] = (struct pt_range){base, size, owner};
 }
 
@@ -96,6 +108,7 @@ void passthrough_host_init(const struct fdt *fdt)
 	const struct driver *drv;
 	host = fdt;
 	nbusy = 0;
+	busy_overflow = false;
 	struct serial_port *con = serial_console_port();
 	if (con) {
 		add_busy(con->base, con->size ? con->size : PT_PAGE, "the hypervisor's console UART");
@@ -139,12 +152,19 @@ static const char *check_node(struct guest *g, const char *path, struct pt_dev *
 		return "no such node in the host's device tree";
 	if (node_status(host, node))
 		return "disabled in the host's device tree";
+	if (busy_overflow)
+		return "the hypervisor's own devices did not all fit in its list of them";
+	for (int i = 0; i < PT_MAX; i++)
+		if (devs[i].g == g && devs[i].node.host_node == node)
+			return "asked for twice";
 	memset(&d->node, 0, sizeof(d->node));
 	d->node.host_node = node;
-	uint64_t a, s;
+	uint64_t a, s, pa, ps;
 	for (int i = 0; !fdt_get_reg(host, node, i, &a, &s); i++) {
 		if (i == PT_MAX_REGS)
 			return "more than 4 reg entries";
+		if (pt_page_span(a, s, &pa, &ps))
+			return "a reg entry is empty or wraps around";
 		/* What it would share with the hypervisor or another guest is said first:
 		 * that is the refusal that matters. */
 		const struct pt_range *c = pt_conflict(a, s, busy, nbusy);
@@ -181,6 +201,16 @@ static const char *check_node(struct guest *g, const char *path, struct pt_dev *
 			m_snprintf(why, len, "its interrupt %u is taken (%s)", hirq,
 				   irq_name(hirq) ? irq_name(hirq) : "?");
 			return why;
+		}
+		/* Selected but not attached yet: not registered, so look at the selections. */
+		for (int k = 0; k < PT_MAX; k++) {
+			const struct pt_dev *o = &devs[k];
+			for (int j = 0; o->g && o != d && j < o->node.nirq; j++)
+				if (o->host_irq[j] == hirq) {
+					m_snprintf(why, len, "its interrupt %u is shared with %s", hirq,
+						   o->owner);
+					return why;
+				}
 		}
 		d->host_irq[i] = hirq;
 		d->node.irq_flags[i] = ncells >= 3 ? cells[2] : 4;   /* else level-high */
@@ -256,7 +286,8 @@ static const char *check_guest_side(struct guest *g, struct pt_dev *d, uint32_t 
 {
 	for (int k = 0; k < d->node.nreg; k++) {
 		uint64_t a, s;
-		pt_page_span(d->node.reg[k][0], d->node.reg[k][1], &a, &s);
+		if (pt_page_span(d->node.reg[k][0], d->node.reg[k][1], &a, &s))
+			return "a reg entry is empty or wraps around";
 		for (unsigned v = 0; v < g->nvdevs; v++) {
 			const struct vdev *e = &g->vdevs[v];
 			if (a < e->base + e->size && e->base < a + s)
@@ -308,8 +339,8 @@ int passthrough_attach(struct guest *g, const struct fdt *gdt)
 		const char *why = check_guest_side(g, d, used, nr);
 		for (int k = 0; !why && k < d->node.nreg; k++) {
 			uint64_t a, s;
-			pt_page_span(d->node.reg[k][0], d->node.reg[k][1], &a, &s);
-			if (arch_guest_map_device(g, a, a, s))
+			if (pt_page_span(d->node.reg[k][0], d->node.reg[k][1], &a, &s) ||
+			    arch_guest_map_device(g, a, a, s))
 				why = "this CPU cannot map it into the guest";
 		}
 		if (why) {
@@ -321,7 +352,10 @@ int passthrough_attach(struct guest *g, const struct fdt *gdt)
 		for (int k = 0; k < d->node.nirq; k++) {
 			d->irq[k] = (struct pt_irq){.g = g, .host = d->host_irq[k],
 						    .virq = d->node.virq[k], .masked = true};
-			irq_register(d->host_irq[k], d->owner, forward, &d->irq[k]);
+			/* Checked free at selection, and nothing registers interrupts since. */
+			if (irq_register(d->host_irq[k], d->owner, forward, &d->irq[k]))
+				printk("%s: passthrough %s: interrupt %u could not be registered\n",
+				       g->name, path, d->host_irq[k]);
 			arch_guest_irq_forward(g, d->node.virq[k]);
 		}
 		d->attached = true;
@@ -365,7 +399,6 @@ void passthrough_reset(struct guest *g)
 		struct pt_dev *d = &devs[i];
 		if (d->g != g || !d->attached)
 			continue;
-		stop_device(d);
 		for (int k = 0; k < d->node.nirq; k++) {
 			struct pt_irq *p = &d->irq[k];
 			arch_guest_irq_forward(g, p->virq);    /* the vGIC's reset forgot it */
@@ -375,7 +408,7 @@ void passthrough_reset(struct guest *g)
 	}
 }
 
-void passthrough_halt(struct guest *g)
+void passthrough_stop(struct guest *g)
 {
 	for (int i = 0; i < PT_MAX; i++) {
 		struct pt_dev *d = &devs[i];
@@ -397,7 +430,8 @@ void passthrough_eoi(struct guest *g, unsigned virq)
 			continue;
 		for (int k = 0; k < d->node.nirq; k++) {
 			struct pt_irq *p = &d->irq[k];
-			if (p->virq == virq && p->masked && g->state != GUEST_HALTED) {
+			if (p->virq == virq && p->masked && g->state != GUEST_HALTED &&
+			    g->state != GUEST_FAILED) {
 				p->masked = false;
 				irq_enable(p->host);
 			}

@@ -17,9 +17,11 @@ int pt_page_span(uint64_t base, uint64_t size, uint64_t *pbase, uint64_t *psize)
 const struct pt_range *pt_conflict(uint64_t base, uint64_t size, const struct pt_range *busy,
 				   size_t n)
 {
+	/* An empty or wrapping range is refused, never taken for "no conflict". */
+	static const struct pt_range invalid = {0, 0, "an empty or wrapping range"};
 	uint64_t a, alen;
 	if (pt_page_span(base, size, &a, &alen))
-		return NULL;
+		return &invalid;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t b, blen;
 		if (pt_page_span(busy[i].base, busy[i].size, &b, &blen))

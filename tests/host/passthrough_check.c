@@ -286,7 +286,11 @@ static void selftest_logic(void)
 	c = pt_conflict(0x3ffff000, 0x2000, busy, 3);
 	CHECK(c && !strcmp(c->owner, "RAM"));
 	CHECK(pt_conflict(0x3ffff000, 0x1000, busy, 3) == NULL);
-	CHECK(pt_conflict(0x0a001000, 0, busy, 3) == NULL);
+	/* Empty or wrapping: a conflict (fails closed), not "nothing in the way". */
+	c = pt_conflict(0x0a001000, 0, busy, 3);
+	CHECK(c && c->size == 0);
+	c = pt_conflict(UINT64_MAX - 0x10, 0x100, busy, 0);
+	CHECK(c && c->size == 0);
 
 	uint32_t used[2] = {0, 0};
 	used[1] |= 1u << (33 - 32);                        /* the guest's UART */

@@ -30,10 +30,13 @@ bool passthrough_select(struct guest *g, const struct fdt *gdt);
  * passed nodes and /memory at g->ram_ipa) its image's tree. 0, or -1 when the
  * guest cannot be set up (said why). */
 int passthrough_attach(struct guest *g, const struct fdt *gdt);
-/* Guest reset: forwarded interrupts unmasked at the host, nothing pending. */
+/* Before a guest reset loads the new boot, and when it halts: its devices' interrupts
+ * masked at the host and the devices stopped (a device left running would go on writing
+ * into the buffers of the boot before, in RAM the next one uses). */
+void passthrough_stop(struct guest *g);
+/* After a guest reset has loaded the new boot: forwarded interrupts unmasked at the host,
+ * nothing pending. */
 void passthrough_reset(struct guest *g);
-/* Guest halted: its devices' interrupts masked at the host. */
-void passthrough_halt(struct guest *g);
 /* The guest completed forwarded interrupt virq (called by the vGIC). */
 void passthrough_eoi(struct guest *g, unsigned virq);
 /* One line per device of g ("virtio_mmio@a000000 (virtio,mmio) irq 48 -> 48")

@@ -24,7 +24,8 @@ struct pt_range {
 
 /* [base, base + size) rounded out to whole pages: 0, or -1 when empty or it wraps. */
 int pt_page_span(uint64_t base, uint64_t size, uint64_t *pbase, uint64_t *psize);
-/* The first of busy[0..n) sharing a page with [base, base + size), or NULL. */
+/* The first of busy[0..n) sharing a page with [base, base + size), or NULL; an empty
+ * or wrapping [base, base + size) gets a range of size 0 (a conflict, never NULL). */
 const struct pt_range *pt_conflict(uint64_t base, uint64_t size, const struct pt_range *busy,
 				   size_t n);
 /* True when one of node's compatible strings is in allow (NULL-terminated, may be
