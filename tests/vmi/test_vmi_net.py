@@ -272,6 +272,26 @@ def test_fd_budget_units(tool: Path, tmp_path: Path, budget: int, ok: bool) -> N
         assert f"more than {budget} fd slots" in error_of(lines)
 
 
+def test_more_tables_than_remembered(tool: Path, tmp_path: Path) -> None:
+    """More distinct fd arrays than the walk remembers (64): every one is still walked (one
+    past the set is never taken for a repeat), and a repeat of one the set did not keep is
+    walked again (charged to the budget) rather than skipped."""
+    g = NetGuest(ntasks=72)
+    for i, t in enumerate(g.tasks):
+        fs = BIG_FS + 0x200 * i
+        arr = BIG_ARR + 0x100 * (min(i, 69))        # tasks 69..71 share one array
+        g.u64(t + NET_OFF["task_struct.files"], kv(fs))
+        g.u64(fs + NET_OFF["files_struct.fdt"], kv(fs + 0x100))
+        g.u32(fs + 0x100 + NET_OFF["fdtable.max_fds"], 32)
+        g.u64(fs + 0x100 + NET_OFF["fdtable.fd"], kv(arr))
+        g.u64(arr + 8 * 7, kv(0xF_9000))            # fd 7: sock 0's file
+    rc, lines = run_tool(tool, g, tmp_path, "sockfiles")
+    assert rc == 0, lines[-3:]
+    pids = [int(x.split()[1]) for x in lines if x.startswith("sockfile ")]
+    user = [i for i in range(72) if i not in (0, 2)]
+    assert pids == user, pids
+
+
 def test_sock_index_host() -> None:
     """`ids net`'s owner lookup: the socket list sorted by sk once, then a binary search per
     socket file (commands/ids/sock_index.c, under the sanitizers)."""
