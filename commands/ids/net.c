@@ -19,6 +19,7 @@
 #include <mamoru/libc.h>
 
 #include "ids.h"
+#include "sock_index.h"
 
 #define MAX_SOCKS 2048
 #define TASK_LIMIT 32768
@@ -27,6 +28,7 @@
 
 struct net_sock {
 	struct vmi_sock s;
+	bool owned;
 	int32_t pid;
 	char comm[VMI_COMM_LEN + 1];
 };
@@ -44,6 +46,7 @@ struct orphan {
 
 struct net_ctx {
 	struct net_sock *socks;
+	struct sk_ref *by_sk;            /* socks sorted by sk, for owner() */
 	unsigned n;
 	bool overflow;
 	struct orphan orphans[MAX_ORPHANS];
@@ -76,32 +79,44 @@ static int collect(void *ctx, const struct vmi_sock *s)
 	return 0;
 }
 
+/* Sorts the sockets by sk once; owner() then finds each socket file's sock by a
+ * binary search, not a scan of the list per fd. */
+static void index_socks(struct net_ctx *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		c->by_sk[i] = (struct sk_ref){c->socks[i].s.sk, i};
+	sk_index_sort(c->by_sk, c->n);
+}
+
 static int owner(void *ctx, const struct vmi_task *t, uint32_t fd, uint64_t sk)
 {
 	struct net_ctx *c = ctx;
-	bool found = false;
-	for (unsigned i = 0; i < c->n; i++)
-		if (c->socks[i].s.sk == sk) {
-			found = true;
-			if (!c->socks[i].pid) {
-				c->socks[i].pid = t->pid;
-				memcpy(c->socks[i].comm, t->comm, sizeof(t->comm));
-			}
-		}
-	if (!found) {
-		for (unsigned i = 0; i < c->norphans; i++)
-			if (c->orphans[i].sk == sk)
-				return 0;
-		if (c->norphans == MAX_ORPHANS) {
-			c->orphans_dropped++;
+	unsigned k = sk_index_find(c->by_sk, c->n, sk);
+	if (k < c->n && c->by_sk[k].sk == sk) {
+		/* All entries of one sk (a hostile kernel can list it in many chains) get
+		 * their owner at once: the first tells whether that happened. */
+		if (c->socks[c->by_sk[k].i].owned)
 			return 0;
+		for (; k < c->n && c->by_sk[k].sk == sk; k++) {
+			struct net_sock *ns = &c->socks[c->by_sk[k].i];
+			ns->owned = true;
+			ns->pid = t->pid;
+			memcpy(ns->comm, t->comm, sizeof(t->comm));
 		}
-		struct orphan *o = &c->orphans[c->norphans++];
-		o->sk = sk;
-		o->pid = t->pid;
-		o->fd = fd;
-		memcpy(o->comm, t->comm, sizeof(t->comm));
+		return 0;
 	}
+	for (unsigned i = 0; i < c->norphans; i++)
+		if (c->orphans[i].sk == sk)
+			return 0;
+	if (c->norphans == MAX_ORPHANS) {
+		c->orphans_dropped++;
+		return 0;
+	}
+	struct orphan *o = &c->orphans[c->norphans++];
+	o->sk = sk;
+	o->pid = t->pid;
+	o->fd = fd;
+	memcpy(o->comm, t->comm, sizeof(t->comm));
 	return 0;
 }
 
@@ -233,7 +248,10 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 		hooked[i] = check_view(s, &views[i]) == 1;
 	memset(&c, 0, sizeof(c));
 	c.socks = kmalloc(MAX_SOCKS * sizeof(struct net_sock));
-	if (!c.socks) {
+	c.by_sk = kmalloc(MAX_SOCKS * sizeof(struct sk_ref));
+	if (!c.socks || !c.by_sk) {
+		kfree(c.socks);
+		kfree(c.by_sk);
 		ids_finding(s, "net", "not checked: out of hypervisor memory for the socket list");
 		return (int)(s->findings - before);
 	}
@@ -244,8 +262,14 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 		ids_finding(s, "net", "TAMPERED: more than %d sockets in the hash tables", MAX_SOCKS);
 	else
 		tables_ok = true;
-	bool owners = vmi_sock_file_foreach(s->vmi, TASK_LIMIT, FD_LIMIT, owner, &c) >= 0;
-	if (!owners)
+	index_socks(&c);
+	int rc = vmi_sock_file_foreach(s->vmi, TASK_LIMIT, FD_LIMIT, VMI_SOCK_FILE_BUDGET, owner,
+				       &c);
+	bool owners = rc >= 0;
+	if (rc == VMI_ELIMIT)
+		ids_tampered(s, "net", "finding the sockets' owners in the fd tables (stopped at "
+			     "the scan's limit)");
+	else if (!owners)
 		ids_tampered(s, "net", "finding the sockets' owners in the fd tables");
 	for (unsigned i = 0; i < c.n; i++) {
 		const struct net_sock *k = &c.socks[i];
@@ -265,6 +289,7 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 	/* Compared with tables cut short, every socket after the cut would look unlinked. */
 	if (tables_ok && owners)
 		*count += check_orphans(s, &c);
+	kfree(c.by_sk);
 	kfree(c.socks);
 	return (int)(s->findings - before);
 }

@@ -290,13 +290,62 @@ int vmi_sock_foreach(struct vmi *v, uint32_t limit, vmi_sock_cb cb, void *ctx)
 
 /* -- socket files in the tasks' fd tables ------------------------------------ */
 
+/*
+ * Each loop here is bounded, but the bounds multiply (tasks x fd slots x reads
+ * per slot): a hostile kernel that points every task at one huge fd array of
+ * socket files would keep the walk (and the main loop running it) busy for
+ * hours. So one budget covers the whole scan, and an fd array already walked
+ * is not walked again (threads and CLONE_FILES children share a files_struct;
+ * a hostile kernel can alias files_structs or fdtables: all lead to one array).
+ */
+#define WALKED_MAX 64                /* fd arrays remembered; later ones are only charged */
+#define COST_TABLE 1                 /* a task's files, fdtable and max_fds */
+#define COST_SLOT 1                  /* an fd slot */
+#define COST_FILE 1                  /* a file's f_op */
+#define COST_SOCKET 2                /* a socket file's socket and sk, and the callback */
+
+struct walked {
+	uint64_t arr;
+	uint32_t max;
+};
+
 struct file_walk {
 	struct vmi *v;
 	uint64_t files, fdt, max_fds, fd, f_op, priv, sock_sk, sfops;
-	uint32_t fd_limit;
+	uint32_t fd_limit, budget, spent;
+	struct walked walked[WALKED_MAX];
+	unsigned nwalked;
 	vmi_sock_file_cb cb;
 	void *ctx;
 };
+
+/* Takes n units from the scan's budget; VMI_ELIMIT once it is spent. */
+static int charge(struct file_walk *w, uint32_t n)
+{
+	if (n > w->budget - w->spent) {
+		w->spent = w->budget;
+		return vmi_fail(w->v, VMI_ELIMIT, "the fd tables hold more than %u fd slots and "
+				"socket files in all (the scan's budget; aliased or oversized tables)",
+				w->budget);
+	}
+	w->spent += n;
+	return VMI_OK;
+}
+
+/* Whether fd[0..max) at arr was walked already in this scan (remembers it if not). */
+static bool walked_before(struct file_walk *w, uint64_t arr, uint32_t max)
+{
+	for (unsigned i = 0; i < w->nwalked; i++)
+		if (w->walked[i].arr == arr) {
+			if (max <= w->walked[i].max)
+				return true;
+			w->walked[i].max = max;     /* a longer view of it: walked (and charged) again */
+			return false;
+		}
+	if (w->nwalked < WALKED_MAX)
+		w->walked[w->nwalked++] = (struct walked){arr, max};
+	return false;
+}
 
 static int one_file(struct file_walk *w, const struct vmi_task *t, uint32_t fd, uint64_t file)
 {
@@ -307,10 +356,14 @@ static int one_file(struct file_walk *w, const struct vmi_task *t, uint32_t fd, 
 	if (!vmi_is_kptr(v, file))
 		return vmi_fail(v, VMI_EBADPTR, "fd %u of pid %d: file 0x%llx is not a kernel "
 				"address", fd, t->pid, (unsigned long long)file);
+	if ((rc = charge(w, COST_FILE)))
+		return rc;
 	if ((rc = vmi_read_ptr(v, file + w->f_op, &fop, true)))
 		return vmi_context(v, rc, "reading f_op of fd %u of pid %d", fd, t->pid);
 	if (fop != w->sfops)
 		return 0;
+	if ((rc = charge(w, COST_SOCKET)))
+		return rc;
 	if ((rc = vmi_read_ptr(v, file + w->priv, &sock, false)) ||
 	    (rc = vmi_read_ptr(v, sock + w->sock_sk, &sk, true)))
 		return vmi_context(v, rc, "reading the socket of fd %u of pid %d", fd, t->pid);
@@ -329,6 +382,8 @@ static int task_files(void *ctx, const struct vmi_task *t)
 
 	if (t->kthread)
 		return 0;
+	if ((rc = charge(w, COST_TABLE)))
+		return rc;
 	if ((rc = vmi_read_ptr(v, t->addr + w->files, &files, true)))
 		return vmi_context(v, rc, "reading the files of pid %d", t->pid);
 	if (!files)
@@ -340,8 +395,12 @@ static int task_files(void *ctx, const struct vmi_task *t)
 	if (max > w->fd_limit)
 		return vmi_fail(v, VMI_ELIMIT, "pid %d has room for %u fds, more than %u", t->pid,
 				max, w->fd_limit);
+	if (walked_before(w, arr, max))
+		return 0;
 	for (uint32_t i = 0; i < max; ) {
 		uint32_t n = MIN(max - i, (uint32_t)(CHUNK / p));
+		if ((rc = charge(w, n * COST_SLOT)))
+			return vmi_context(v, rc, "pid %d", t->pid);
 		if ((rc = vmi_read_virt(v, arr + (uint64_t)i * p, chunk, (size_t)n * p)))
 			return vmi_context(v, rc, "reading fds %u..%u of pid %d", i, i + n - 1,
 					   t->pid);
@@ -356,9 +415,10 @@ static int task_files(void *ctx, const struct vmi_task *t)
 }
 
 int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
-			  vmi_sock_file_cb cb, void *ctx)
+			  uint32_t budget, vmi_sock_file_cb cb, void *ctx)
 {
-	struct file_walk w = {.v = v, .fd_limit = fd_limit, .cb = cb, .ctx = ctx};
+	struct file_walk w = {.v = v, .fd_limit = fd_limit, .budget = budget, .cb = cb,
+			      .ctx = ctx};
 	int rc;
 
 	if ((rc = vmi_field(v, "task_struct.files", &w.files)) ||

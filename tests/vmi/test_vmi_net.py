@@ -7,6 +7,7 @@ time without a sanitizer report."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from vmi_fake_net import (
 from vmi_pt import HOST_BIN, host_program
 
 from mamoru.testing.fuzz import run_fuzzer
+from mamoru.testing.hostcheck import checks_passed
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +191,113 @@ def test_huge_fd_table(tool: Path, tmp_path: Path) -> None:
     g.u32(FILES_STRUCT + 0x400 * 3 + 0x100 + NET_OFF["fdtable.max_fds"], 0xFFFF_FFFF)
     rc, lines = run_tool(tool, g, tmp_path, "sockfiles")
     assert rc == 1 and "pid 3 has room for 4294967295 fds, more than 4096" in error_of(lines)
+
+
+BIG_FS = 0x2E_0000        # files_structs (0x200 apart: fdtable at +0x100) of the hostile guests
+BIG_ARR = 0x30_0000       # a 4096-slot fd array (32 KiB), every slot the socket file of sock 0
+BIG_MAX = 4096            # vmi_tool's fd_limit
+
+
+def stats(lines: list[str]) -> dict[str, int]:
+    """vmi_tool's work counters (its last line)."""
+    words = lines[-1].split()
+    assert words[0] == "stats", lines[-1]
+    return {words[i]: int(words[i + 1]) for i in range(1, len(words), 2)}
+
+
+def shared_table_guest(ntasks: int, alias: str) -> NetGuest:
+    """Every user task's fd table leads to one 4096-slot array full of one socket file:
+    through one files_struct (alias "files"), through own files_structs sharing one
+    fdtable ("fdtable"), or through own fdtables sharing the array ("array"); or (alias
+    "overlap") each task's array starts one slot after the previous one's (distinct
+    arrays, nearly the same memory: only the budget stops that)."""
+    g = NetGuest(ntasks=ntasks)
+    sockfile = kv(0xF_9000)                     # sock 0's file (vmi_fake_net FILES)
+    for k in range(BIG_MAX + ntasks):
+        g.u64(BIG_ARR + 8 * k, sockfile)
+    for i, t in enumerate(g.tasks):
+        fs = BIG_FS + (0 if alias == "files" else 0x200 * i)
+        fdt = BIG_FS + 0x100 if alias in ("files", "fdtable") else fs + 0x100
+        g.u64(t + NET_OFF["task_struct.files"], kv(fs))
+        g.u64(fs + NET_OFF["files_struct.fdt"], kv(fdt))
+        g.u32(fdt + NET_OFF["fdtable.max_fds"], BIG_MAX)
+        g.u64(fdt + NET_OFF["fdtable.fd"], kv(BIG_ARR + (8 * i if alias == "overlap" else 0)))
+    return g
+
+
+@pytest.mark.parametrize("alias", ["files", "fdtable", "array"])
+def test_shared_fd_table_walked_once(tool: Path, tmp_path: Path, alias: str) -> None:
+    """38 processes whose fd tables all lead to one array of 4096 socket files: walked once
+    (for the first of them), not 38 times; bounded by the reads made, not the wall clock."""
+    g = shared_table_guest(40, alias)
+    rc, lines = run_tool(tool, g, tmp_path, "sockfiles", timeout=30)
+    assert rc == 0, lines[-3:]
+    files = [x for x in lines if x.startswith("sockfile ")]
+    assert len(files) == BIG_MAX, (len(files), files[:3])
+    assert files[0] == f"sockfile 1 task1 0 {kv(g.sk(0)):#x}"
+    assert files[-1] == f"sockfile 1 task1 {BIG_MAX - 1} {kv(g.sk(0)):#x}"
+    st = stats(lines)
+    # Three reads per socket file (f_op, private_data, sk), a few per task: ~12.5k, not 470k.
+    assert st["walks"] + st["tlb_hits"] < 4 * BIG_MAX, st
+
+
+def test_fd_budget_stops_overlapping_tables(tool: Path, tmp_path: Path) -> None:
+    """Distinct but overlapping fd arrays (each a slot further into one big array) are not
+    aliases: the scan's budget ends the walk, with VMI_ELIMIT, after that much work."""
+    g = shared_table_guest(40, "overlap")
+    rc, lines = run_tool(tool, g, tmp_path, "sockfiles_budget", "50000", timeout=30)
+    assert rc == 1
+    err = error_of(lines)
+    assert err.startswith("error iteration limit reached: "), err
+    assert "more than 50000 fd slots and socket files in all (the scan's budget" in err, err
+    # 50000 units are ~12.5k socket files (4 units each: slot, file, socket): 4 tasks' worth.
+    files = [x for x in lines if x.startswith("sockfile ")]
+    assert 12_000 < len(files) < 12_600, len(files)
+    st = stats(lines)
+    assert st["walks"] + st["tlb_hits"] < 50_000, st
+    # The same guest within the default budget (tasks 1, 3, 4, 5): every table in full.
+    g = shared_table_guest(6, "overlap")
+    rc, lines = run_tool(tool, g, tmp_path, "sockfiles", timeout=30)
+    assert rc == 0 and len([x for x in lines if x.startswith("sockfile ")]) == 4 * BIG_MAX
+
+
+@pytest.mark.parametrize(("budget", "ok"), [(210, True), (209, False)])
+def test_fd_budget_units(tool: Path, tmp_path: Path, budget: int, ok: bool) -> None:
+    """The units as documented: the healthy guest's three processes cost one each for their
+    table, 64 slots each, one per file (7) and two more per socket file (4): 210."""
+    rc, lines = run_tool(tool, NetGuest(), tmp_path, "sockfiles_budget", str(budget))
+    assert len([x for x in lines if x.startswith("sockfile ")]) == (4 if ok else 3), lines
+    assert rc == (0 if ok else 1), lines
+    if not ok:
+        assert f"more than {budget} fd slots" in error_of(lines)
+
+
+def test_more_tables_than_remembered(tool: Path, tmp_path: Path) -> None:
+    """More distinct fd arrays than the walk remembers (64): every one is still walked (one
+    past the set is never taken for a repeat), and a repeat of one the set did not keep is
+    walked again (charged to the budget) rather than skipped."""
+    g = NetGuest(ntasks=72)
+    for i, t in enumerate(g.tasks):
+        fs = BIG_FS + 0x200 * i
+        arr = BIG_ARR + 0x100 * (min(i, 69))        # tasks 69..71 share one array
+        g.u64(t + NET_OFF["task_struct.files"], kv(fs))
+        g.u64(fs + NET_OFF["files_struct.fdt"], kv(fs + 0x100))
+        g.u32(fs + 0x100 + NET_OFF["fdtable.max_fds"], 32)
+        g.u64(fs + 0x100 + NET_OFF["fdtable.fd"], kv(arr))
+        g.u64(arr + 8 * 7, kv(0xF_9000))            # fd 7: sock 0's file
+    rc, lines = run_tool(tool, g, tmp_path, "sockfiles")
+    assert rc == 0, lines[-3:]
+    pids = [int(x.split()[1]) for x in lines if x.startswith("sockfile ")]
+    user = [i for i in range(72) if i not in (0, 2)]
+    assert pids == user, pids
+
+
+def test_sock_index_host() -> None:
+    """`ids net`'s owner lookup: the socket list sorted by sk once, then a binary search per
+    socket file (commands/ids/sock_index.c, under the sanitizers)."""
+    r = subprocess.run([str(host_program("sock_index_test"))], capture_output=True, text=True,
+                       env=SAN_ENV, timeout=60, check=False)
+    checks_passed(r, "sock_index_test", 1000, only=True)
 
 
 def test_bad_file_pointer(tool: Path, tmp_path: Path) -> None:

@@ -236,7 +236,12 @@ int main(int argc, char **argv)
 			if ((rc = vmi_sock_foreach(&v, 10000, print_sock, NULL)))
 				fail(&v, rc);
 		} else if (!strcmp(cmd, "sockfiles")) {
-			if ((rc = vmi_sock_file_foreach(&v, 10000, 4096, print_sock_file, NULL)))
+			if ((rc = vmi_sock_file_foreach(&v, 10000, 4096, VMI_SOCK_FILE_BUDGET,
+							print_sock_file, NULL)))
+				fail(&v, rc);
+		} else if (!strcmp(cmd, "sockfiles_budget") && i + 1 < argc) {
+			uint32_t budget = (uint32_t)num(argv[++i]);
+			if ((rc = vmi_sock_file_foreach(&v, 10000, 4096, budget, print_sock_file, NULL)))
 				fail(&v, rc);
 		} else if (!strcmp(cmd, "sockread") && i + 1 < argc) {
 			struct vmi_sock s;
