@@ -95,6 +95,7 @@ def test_readme_guest_boots_and_ids_is_ok(request: pytest.FixtureRequest,
         launcher.close()
 
 
+@pytest.mark.exclusive    # replaces build/<board>/guests.cpio for a while
 def test_readme_guest_goes_on_the_sd_card(request: pytest.FixtureRequest,
                                           tmp_path: Path) -> None:
     """`./mamoru sdcard --guests`: the card carries the guest file's bundle; the board's
@@ -121,6 +122,7 @@ def test_readme_guest_goes_on_the_sd_card(request: pytest.FixtureRequest,
         guest_assets.cloud_kernel().version)
 
 
+@pytest.mark.exclusive    # replaces build/<board>/guests.cpio for a while
 def test_readme_guest_runs_under_mamoru_run(request: pytest.FixtureRequest,
                                             tmp_path: Path) -> None:
     """`./mamoru run --guests FILE` (QEMU on this process's stdio) boots the file's guest."""

@@ -27,7 +27,8 @@ from mamoru.testing.ids import (
 # The walks are the same on every board (test_ids.py covers each): the boards
 # test_ids_tamper.py attacks, on the same boot, keep the suite's time in budget;
 # test_ids_612.py runs these tests on 6.12 (virt).
-pytestmark = [pytest.mark.guests("arm64"), pytest.mark.configs("virt-gicv2", "rpi3")]
+pytestmark = [pytest.mark.guests("arm64"), pytest.mark.configs("virt-gicv2", "rpi3"),
+              pytest.mark.xdist_group("ids-attack-pool")]   # one worker: the pool of conftest.py
 
 TCP_LISTEN, TCP6_LISTEN = 7001, 7003
 HIDDEN, VISIBLE = 7011, 7012

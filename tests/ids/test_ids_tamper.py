@@ -39,7 +39,8 @@ from mamoru.testing.ids import (
 
 # The IDS features are the same on every board; two configurations keep the suite in
 # budget (tests/ids/test_ids.py runs on all of them).
-pytestmark = pytest.mark.configs("virt-gicv2", "rpi3")
+pytestmark = [pytest.mark.configs("virt-gicv2", "rpi3"),
+              pytest.mark.xdist_group("ids-attack-pool")]   # one worker: the pool of conftest.py
 
 MORE_SYSCALLS = (62, 79)      # lseek, newfstatat: hooked too, forwarding to the originals
 CHECK_TIMEOUT = 60.0

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from mamoru.console import BANNER_RE, PROMPT, Console, open_device
 from mamoru.qemu import Chardev, free_port, qemu_argv
 from mamoru.testing import BOOT_TIMEOUT, Launcher, State, Target, qemu_target
 from mamoru.testing.guest import bundle_for
+from mamoru.testing.scons import scons
 
 BANNER = re.compile(r"^Mamoru v(\d+\.\d+\.\d+\S*) \((\S+)\) on (.+?)\r?$", re.MULTILINE)
 VERSION_LINE = re.compile(r"^version: (\S+)$", re.MULTILINE)
@@ -99,8 +99,7 @@ def _fault_build(board: str) -> Path:
     lines = [line for line in BOARDS[board].defconfig.read_text().splitlines()
              if "CONFIG_CMD_FAULT" not in line]
     (paths.ROOT / out / ".config").write_text("\n".join([*lines, "CONFIG_CMD_FAULT=y", ""]))
-    r = subprocess.run([sys.executable, "-m", "SCons", "-C", str(paths.ROOT), "-Q",
-                        f"board={board}", f"out={out}"], capture_output=True, text=True)
+    r = scons(f"board={board}", f"out={out}")
     assert r.returncode == 0, r.stdout + r.stderr
     assert _config_has(paths.ROOT / out / ".config", "CMD_FAULT")
     return paths.ROOT / out / "mamoru.img"

@@ -8,14 +8,12 @@ from that image only.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from mamoru import paths
 from mamoru.boards import config_for
 from mamoru.qemu import Qemu
+from mamoru.testing.scons import scons
 
 OUT = "build/test-configs/virt-nofault"
 
@@ -25,8 +23,7 @@ def test_config_option_off_in_its_own_output_folder() -> None:
     out = paths.ROOT / OUT
     out.mkdir(parents=True, exist_ok=True)
     (out / ".config").write_text("CONFIG_BOARD_QEMU_VIRT=y\n# CONFIG_CMD_FAULT is not set\n")
-    build = subprocess.run([sys.executable, "-m", "SCons", "-C", str(paths.ROOT), "-Q",
-                            "board=virt", f"out={OUT}"], capture_output=True, text=True)
+    build = scons("board=virt", f"out={OUT}")
     assert build.returncode == 0, build.stdout + build.stderr
     header = (out / "include" / "generated" / "config.h").read_text()
     assert "CONFIG_CMD_FAULT" not in header and "#define CONFIG_DRIVER_PL011 1" in header

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import kconfiglib
@@ -20,6 +19,7 @@ import pytest
 from mamoru import boards, sdcard
 from mamoru.boards import BOARDS, BOARDS_DIR, DEFAULT_BOARD, BoardError, load_boards
 from mamoru.qemu import Chardev, QemuError, qemu_argv
+from mamoru.testing.scons import scons
 from mamoru.verbs import build, menuconfig, run
 from mamoru.verbs import sdcard as sdcard_verb
 
@@ -30,11 +30,6 @@ FOLDER_FILES = ("board.toml", "Kconfig.board", "SConscript")
 def kconfig() -> kconfiglib.Kconfig:
     os.environ["srctree"] = str(ROOT)  # noqa: SIM112 (kconfiglib reads this name)
     return kconfiglib.Kconfig(str(ROOT / "Kconfig"), warn_to_stderr=False)
-
-
-def scons(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "SCons", "-C", str(ROOT), "-Q", *args],
-                          capture_output=True, text=True, check=False)
 
 
 def test_every_board_folder_is_a_complete_board() -> None:

@@ -7,19 +7,16 @@ edited one (menuconfig) is kept, with a note. <out>/.config.origin holds the dig
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from pathlib import Path
 
-from mamoru import paths
+from mamoru.testing.scons import scons
 
 BOARD = "versatilepb"
 
 
 def _configure(out: Path) -> str:
     """SCons reads the configuration (a dry run builds nothing); its messages."""
-    r = subprocess.run([str(paths.ROOT / ".venv/bin/scons"), "-Q", "-n", f"board={BOARD}",
-                        f"out={out}"], cwd=paths.ROOT, capture_output=True, text=True,
-                       check=False, timeout=300)
+    r = scons("-n", f"board={BOARD}", f"out={out}", timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stderr
 
@@ -65,9 +62,7 @@ def test_every_object_depends_on_the_configuration() -> None:
     scanner does not see: an explicit dependency makes a configuration change rebuild them
     (before it, turning GUESTS on linked stale objects)."""
     obj = f"build/{BOARD}/obj/core/console.o"
-    r = subprocess.run([str(paths.ROOT / ".venv/bin/scons"), "-Q", "-n", "--tree=prune",
-                        f"board={BOARD}", obj], cwd=paths.ROOT, capture_output=True, text=True,
-                       check=False, timeout=300)
+    r = scons("-n", "--tree=prune", f"board={BOARD}", obj, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     tree = r.stdout[r.stdout.index(f"+-{obj}"):]
     assert f"+-build/{BOARD}/include/generated/config.h" in tree, tree[:2000]

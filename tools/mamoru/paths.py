@@ -5,7 +5,7 @@ import fcntl
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +31,13 @@ def locked(directory: Path, name: str = ".lock") -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def scons_lock() -> AbstractContextManager[None]:
+    """Held around every scons run of this checkout: all its builds (every board, the host
+    programs, test configurations) share one .sconsign.dblite, which two scons processes
+    at once would corrupt."""
+    return locked(BUILD, ".scons.lock")
 
 
 def dtb_dir() -> Path:

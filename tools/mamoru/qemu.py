@@ -355,22 +355,26 @@ class Qemu:
         raise self._fail("no free TCP port for the console")
 
     def _start_pty(self) -> None:
-        if self.net:
-            self.net_port = free_port()
-        self.proc = self._spawn(Chardev("pty"))
-        deadline = time.monotonic() + self.connect_timeout
-        while True:
-            m = _PTY_RE.search(self.output)
-            if m:
-                self.pty = m.group(1)
-                self.port = serial.Serial(self.pty, baudrate=self.baud, timeout=0.05)
-                return
-            if self.proc.poll() is not None:
-                self._join_readers()
-                raise self._fail(f"QEMU exited with {self.proc.returncode} at startup")
-            if time.monotonic() >= deadline:
-                raise self._fail("QEMU did not report its pty")
-            time.sleep(0.02)
+        for _attempt in range(3):
+            if self.net:
+                self.net_port = free_port()
+            self.proc = self._spawn(Chardev("pty"))
+            deadline = time.monotonic() + self.connect_timeout
+            while True:
+                m = _PTY_RE.search(self.output)
+                if m:
+                    self.pty = m.group(1)
+                    self.port = serial.Serial(self.pty, baudrate=self.baud, timeout=0.05)
+                    return
+                if self.proc.poll() is not None:
+                    self._join_readers()
+                    if self.net and "host forwarding" in self.output:
+                        break                       # another process took the port first
+                    raise self._fail(f"QEMU exited with {self.proc.returncode} at startup")
+                if time.monotonic() >= deadline:
+                    raise self._fail("QEMU did not report its pty")
+                time.sleep(0.02)
+        raise self._fail("no free TCP port for the guest's network")
 
     def _join_readers(self) -> None:
         for t in self._readers:

@@ -21,6 +21,7 @@ from mamoru import paths, versatilekernel
 from mamoru.plainqemu import StdioQemu
 from mamoru.testing.fuzz import fuzz_seconds, run_fuzzer
 from mamoru.testing.hostcheck import SAN_ENV, build_host, checks_passed
+from mamoru.testing.scons import scons
 from mamoru.tinykernel import TinyKernelError
 from mamoru.versatile_guest_dt import (
     GUEST_RAM,
@@ -31,7 +32,6 @@ from mamoru.versatile_guest_dt import (
 
 HOST_DIR = paths.ROOT / "build" / "host" / "arm32" / "devices"
 HOST_BIN = HOST_DIR / "devices_test"
-SCONS = paths.ROOT / ".venv" / "bin" / "scons"
 
 EXPECTED_NODES = {
     "/", "/aliases", "/chosen", "/memory", "/xtal24mhz@24M", "/amba",
@@ -52,9 +52,8 @@ EXPECTED_WINDOWS = [
 
 
 def _scons(*args: str) -> None:
-    cmd = [str(SCONS) if SCONS.exists() else "scons", "-Q", "-j2", *args]
-    r = subprocess.run(cmd, cwd=paths.ROOT, capture_output=True, text=True, check=False)
-    assert r.returncode == 0, f"{' '.join(cmd)} failed:\n{r.stdout}\n{r.stderr}"
+    r = scons("-j2", *args)
+    assert r.returncode == 0, f"scons {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}"
 
 
 @pytest.fixture(scope="module")

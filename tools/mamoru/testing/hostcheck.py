@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mamoru import paths
+from mamoru.testing.scons import scons
 
 HOST = paths.BUILD / "host"
 
@@ -26,9 +27,7 @@ SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
 def build_host(subdir: str = "") -> Path:
     """Builds the host programs (scons host, up to date in a second when nothing changed);
     returns build/host/<subdir>. Asserts that the build worked, with scons's output."""
-    scons = paths.ROOT / ".venv" / "bin" / "scons"
-    cmd = [str(scons) if scons.exists() else "scons", "-Q", "-j2", "host"]
-    r = subprocess.run(cmd, cwd=paths.ROOT, capture_output=True, text=True, check=False)
+    r = scons("-j2", "host")
     assert r.returncode == 0, f"scons host failed:\n{r.stdout}\n{r.stderr}"
     return HOST / subdir
 

@@ -22,6 +22,8 @@ Markers:
                   (the guest tests that need the arm64 Debian guest); never parametrized
                   over the others
   kconfig(*opts)  skipped where build/<board>/.config has one of the options off
+  exclusive       changes what build/ holds for other tests: runs while no other test
+                  does (mamoru.testing.parallel: the suite runs on several workers)
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ import pytest
 from mamoru.boards import BoardConfig
 from mamoru.hwreset import terminal_asker
 from mamoru.qemu import STARTS, kill_all, qemu_binary
-from mamoru.testing import kconfig
+from mamoru.testing import kconfig, parallel
 from mamoru.testing.backends import BoardPower, SerialLine
 from mamoru.testing.options import hardware, selected_configs
 from mamoru.testing.report import REPORTS, WATCHED, transcript_section
-from mamoru.testing.target import COSTS
+from mamoru.testing.target import COSTS, BootCost
 
 MARKERS = [
     "qemu: needs QEMU itself (a fresh boot, special machine options); skipped with --console",
@@ -48,6 +50,10 @@ MARKERS = [
     "(board.toml guests), of these architectures when given (e.g. \"arm64\")",
     "kconfig(*options): skip where the board's build/<board>/.config has an option off "
     "(e.g. \"IDS_PROTECT\")",
+    "xdist_group(name): modules of one group run on one worker (pytest-xdist registers it "
+    "too; here for runs without it)",
+    "exclusive: changes what build/ holds for other tests (a board's bundle); runs while "
+    "no other worker runs a test",
 ]
 
 
@@ -135,6 +141,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             reason = kconfig.skip_reason(options, _boards_of(item))
             if reason is not None:
                 item.add_marker(pytest.mark.skip(reason=reason))
+    if config.getoption("dist", None) == "loadgroup":
+        parallel.group_by_module(items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    with parallel.test_lock(item.get_closest_marker("exclusive") is not None):
+        return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -168,12 +182,33 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(line)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """xdist's controller: adds a finished worker's boot costs to the run's."""
+    output = getattr(node, "workeroutput", {}).get("mamoru_boots", {})
+    for cid, (starts, boots, boot_s, guests, guest_s) in output.items():
+        STARTS[cid] += starts
+        cost = COSTS[cid]
+        cost.boots += boots
+        cost.boot_s += boot_s
+        cost.guests += guests
+        cost.guest_s += guest_s
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if parallel.is_worker(session.config):
+        session.config.workeroutput["mamoru_boots"] = {  # type: ignore[attr-defined]
+            cid: [STARTS.get(cid, 0), *_cost_fields(COSTS.get(cid, BootCost()))]
+            for cid in set(STARTS) | set(COSTS)}
     left = kill_all()
     if left:
         tr = session.config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None:
             tr.write_line(f"mamoru: killed {left} QEMU process(es) left running", yellow=True)
+
+
+def _cost_fields(c: BootCost) -> list[float]:
+    return [c.boots, c.boot_s, c.guests, c.guest_s]
 
 
 # -- the real board's backends, one per session ------------------------------------------

@@ -103,7 +103,8 @@ def build(boards: list[str], jobs: int, *, bundle: bool = True,
     for board in boards:
         argv = scons_argv(board, jobs=jobs)
         print(f"build: {board}: {' '.join(argv)}", flush=True)
-        r = subprocess.run(argv, check=False)
+        with paths.scons_lock():
+            r = subprocess.run(argv, check=False)
         if r.returncode != 0:
             print(f"build: {board} failed (scons exit code {r.returncode})", file=sys.stderr)
             return r.returncode
@@ -141,7 +142,8 @@ def main(args: argparse.Namespace) -> int:
             raise SystemExit("build: --guests writes build/<board>/guests.cpio; not with --out")
         argv = scons_argv(args.board, jobs=args.jobs, out=args.out)
         print(f"build: {args.board} in {args.out}: {' '.join(argv)}", flush=True)
-        return subprocess.run(argv, check=False).returncode
+        with paths.scons_lock():
+            return subprocess.run(argv, check=False).returncode
     if args.guests and args.no_bundle:
         raise SystemExit("build: --guests and --no-bundle contradict each other")
     return build(boards_of(args.board), args.jobs, bundle=not args.no_bundle, guests=args.guests)
