@@ -37,7 +37,15 @@ def _kaslr_only_drop(item: pytest.Item) -> bool:
             and callspec.params.get("ids_guest") is False)
 
 
+# The attack guests (attack_guest) stay booted from their first user to their last.
+POOL = pytest.StashKey[dict[str, IdsGuest]]()
+LAST_ATTACK = pytest.StashKey[str]()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    users = [item.nodeid for item in items if "attack_guest" in getattr(item, "fixturenames", ())]
+    if users:
+        config.stash[LAST_ATTACK] = users[-1]
     if hardware(config):
         return
     gone = [item for item in items if _kaslr_only_drop(item)]
@@ -46,18 +54,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not _kaslr_only_drop(item)]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the last test that attacks a guest, its QEMUs stop (an idle guest still costs
+    CPU time the rest of the run can use)."""
+    try:
+        return (yield)
+    finally:
+        if item.nodeid == item.config.stash.get(LAST_ATTACK, None):
+            close_pool(item.config.stash.get(POOL, {}))
+
+
+def close_pool(pool: dict[str, IdsGuest]) -> None:
+    for g in pool.values():
+        g.target.close()
+    pool.clear()
+
+
 @pytest.fixture(scope="session")
 def guest_profile() -> Profile:
     return decode(bundle.kernel_profile(guest_assets.cloud_kernel()))
 
 
 @pytest.fixture(scope="session")
-def attack_guests() -> Iterator[dict[str, IdsGuest]]:
+def attack_guests(request: pytest.FixtureRequest) -> Iterator[dict[str, IdsGuest]]:
     """The attack guests booted so far, by board configuration (see attack_guest)."""
-    pool: dict[str, IdsGuest] = {}
+    pool = request.config.stash[POOL] = {}
     yield pool
-    for g in pool.values():
-        g.target.close()
+    close_pool(pool)
 
 
 @pytest.fixture(scope="module")

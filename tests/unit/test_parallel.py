@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The suite on several workers: when `./mamoru test` asks pytest-xdist for workers, and the
+test lock (mamoru.testing.parallel) that lets an `exclusive` test run alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mamoru import paths
+from mamoru.testing import parallel
+from mamoru.verbs import test as test_verb
+
+
+def test_one_worker_per_cpu_at_most_four(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(test_verb.os, "cpu_count", lambda: 2)
+    assert test_verb.worker_args(None, []) == ["-n", "2", "--dist", "loadgroup"]
+    monkeypatch.setattr(test_verb.os, "cpu_count", lambda: 64)
+    assert test_verb.worker_args(None, ["tests/ids"])[:2] == ["-n", "4"]
+    monkeypatch.setattr(test_verb.os, "cpu_count", lambda: 1)
+    assert test_verb.worker_args(None, []) == []
+    assert test_verb.worker_args(3, []) == ["-n", "3", "--dist", "loadgroup"]
+    assert test_verb.worker_args(1, []) == []
+
+
+@pytest.mark.parametrize("args", [
+    ["--console", "/dev/ttyUSB0", "--board", "rpi4"],     # one board, one console
+    ["--console=socket://127.0.0.1:5000"],
+    ["-n", "3"], ["-n3"], ["--numprocesses=3"], ["--dist", "load"],
+    ["-p", "no:xdist"], ["--pdb"],
+])
+def test_no_workers_where_the_arguments_decide(args: list[str]) -> None:
+    assert test_verb.worker_args(2, args) == []
+
+
+def _hold(exclusive: bool, seconds: float, build: Path) -> subprocess.Popen[str]:
+    """Another process that holds the test lock (in build) for seconds."""
+    code = ("import sys, time; from pathlib import Path; from mamoru import paths; "
+            "from mamoru.testing import parallel; "
+            f"paths.BUILD = Path({str(build)!r}); "
+            f"cm = parallel.test_lock({exclusive}); cm.__enter__(); print('held', flush=True); "
+            f"time.sleep({seconds}); cm.__exit__(None, None, None)")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                         env={"PYTHONPATH": str(paths.ROOT / "tools")})
+    assert p.stdout is not None and p.stdout.readline() == "held\n"
+    return p
+
+
+@pytest.mark.parametrize("other_exclusive, mine_exclusive, waits", [
+    (False, False, False),       # two ordinary tests run side by side
+    (True, False, True),         # an exclusive test holds the others off
+    (False, True, True),         # and waits for the running one
+])
+def test_the_lock_lets_an_exclusive_test_run_alone(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        other_exclusive: bool, mine_exclusive: bool, waits: bool) -> None:
+    monkeypatch.setattr(paths, "BUILD", tmp_path)
+    other = _hold(other_exclusive, 1.5, tmp_path)
+    try:
+        started = time.monotonic()
+        with parallel.test_lock(mine_exclusive):
+            waited = time.monotonic() - started
+        assert (waited >= 1.0) == waits, waited
+    finally:
+        other.kill()
+        other.wait(10)
