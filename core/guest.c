@@ -185,6 +185,7 @@ int guest_reset(struct guest *g)
 	g->initrd_ipa = g->ram_ipa + l.initrd;
 	g->dtb_ipa = g->ram_ipa + l.dtb;
 
+	g->boots++;
 	vcpu_put(g);
 	guest_wp_reset(g);         /* the new boot relocates the kernel: unprotected until booted */
 	passthrough_stop(g);       /* its devices write nothing more into this RAM */

@@ -331,6 +331,7 @@ struct file_walk {
 	unsigned nwalked;
 	vmi_sock_file_cb cb;
 	void *ctx;
+	struct vmi_sock_file_stats st;
 };
 
 /* Takes n units from the scan's budget; VMI_ELIMIT once it is spent. */
@@ -406,11 +407,19 @@ static int task_files(void *ctx, const struct vmi_task *t)
 	    (rc = vmi_read_u32(v, fdt + w->max_fds, &max)) ||
 	    (rc = vmi_read_ptr(v, fdt + w->fd, &arr, false)))
 		return vmi_context(v, rc, "reading the fd table of pid %d", t->pid);
-	if (max > w->fd_limit)
-		return vmi_fail(v, VMI_ELIMIT, "pid %d has room for %u fds, more than %u", t->pid,
-				max, w->fd_limit);
+	/* Only the first fd_limit slots: a larger table is a process that raised its
+	 * fd limit (the rest is counted, for a partial result), or a hostile max_fds. */
+	uint32_t room = max;
+	max = MIN(max, w->fd_limit);
 	if (walked_before(w, arr, max))
 		return 0;
+	if (room > max) {
+		if (!w->st.tasks++) {
+			w->st.first_pid = t->pid;
+			w->st.first_max = room;
+		}
+		w->st.skipped += room - max;
+	}
 	for (uint32_t i = 0; i < max; ) {
 		uint32_t n = MIN(max - i, (uint32_t)(CHUNK / p));
 		if ((rc = charge(w, n * COST_SLOT)))
@@ -429,7 +438,8 @@ static int task_files(void *ctx, const struct vmi_task *t)
 }
 
 int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
-			  uint32_t budget, vmi_sock_file_cb cb, void *ctx)
+			  uint32_t budget, vmi_sock_file_cb cb, void *ctx,
+			  struct vmi_sock_file_stats *st)
 {
 	struct file_walk w = {.v = v, .fd_limit = fd_limit, .budget = budget, .cb = cb,
 			      .ctx = ctx};
@@ -443,7 +453,10 @@ int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
 	    (rc = vmi_field(v, "socket.sk", &w.sock_sk)) ||
 	    (rc = vmi_sym(v, "socket_file_ops", &w.sfops)))
 		return rc;
-	return vmi_task_foreach(v, task_limit, task_files, &w);
+	rc = vmi_task_foreach(v, task_limit, task_files, &w);
+	if (st)
+		*st = w.st;
+	return rc;
 }
 
 /* -- /proc/net entries --------------------------------------------------------- */

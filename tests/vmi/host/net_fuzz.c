@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	vmi_flush(&v);
 	sink += (uint64_t)vmi_sock_foreach(&v, 4096, on_sock, NULL);
-	sink += (uint64_t)vmi_sock_file_foreach(&v, 1024, 4096, 1u << 16, on_file, NULL);
+	sink += (uint64_t)vmi_sock_file_foreach(&v, 1024, 4096, 1u << 16, on_file, NULL, NULL);
 	sink += (uint64_t)vmi_proc_net_entry(&v, "tcp", &e) + e.show;
 	sink += (uint64_t)vmi_proc_net_entry(&v, "raw", &e);
 	sink += strlen(vmi_error(&v));
