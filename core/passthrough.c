@@ -397,6 +397,17 @@ static void stop_device(const struct pt_dev *d)
 			stoppers[i].stop(d->node.reg[0][0]);
 }
 
+void passthrough_release(struct guest *g)
+{
+	for (struct pt_dev *d = NULL; (d = next_dev(g, true, d)); ) {
+		stop_device(d);
+		for (int k = 0; k < d->node.nirq; k++)
+			irq_unregister(d->irq[k].host);
+		d->attached = false;
+	}
+	release(g);                  /* every device of g is now only selected: freed */
+}
+
 void passthrough_reset(struct guest *g)
 {
 	for (struct pt_dev *d = NULL; (d = next_dev(g, true, d)); ) {
