@@ -76,6 +76,22 @@ static int fail(struct guest *g, const char *why)
 	return -1;
 }
 
+/*
+ * Gives back what setup_from_dtb took when g's creation fails after it: the host
+ * devices it selected or attached, its translation tables (arch_guest_free: safe
+ * before arch_guest_init too), its RAM. The slot stays FAILED (listed with the
+ * reason) and holds nothing another guest could need. Returns -1.
+ */
+static int undo_setup(struct guest *g)
+{
+	passthrough_release(g);
+	arch_guest_free(g);
+	if (g->ram_host)
+		pages_free(&sys_pages, (void *)g->ram_host, (size_t)(g->ram_size / PAGE_SIZE));
+	g->ram_host = 0;
+	return -1;
+}
+
 /* Reads the guest's RAM from its device tree, gives it memory and lets the
  * architecture map it (stage 2, shadow tables), then lets the emulators create
  * its devices. */
@@ -105,25 +121,35 @@ static int setup_from_dtb(struct guest *g)
 	bool one_to_one = passthrough_select(g, &fdt);
 	size_t pages = g->ram_size / PAGE_SIZE;
 	void *ram = pages_alloc(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE);
-	if (!ram)
-		return fail(g, "not enough free memory for guest RAM");
+	if (!ram) {
+		fail(g, "not enough free memory for guest RAM");
+		return undo_setup(g);           /* the devices it selected */
+	}
 	g->ram_host = (uintptr_t)ram;
 	if (one_to_one) {
 		g->ram_ipa = g->ram_host;
 		why = guest_ram_check(g->ram_ipa, g->ram_size, arch_guest_ipa_limit());
-		if (why)
-			return fail(g, why);
+		if (why) {
+			fail(g, why);
+			return undo_setup(g);
+		}
 	}
 
 	if (arch_guest_init(g) || arch_guest_map_ram(g)) {
-		arch_guest_free(g);
-		return fail(g, "cannot build the guest's translation tables");
+		fail(g, "cannot build the guest's translation tables");
+		return undo_setup(g);
 	}
 
 	why = emulators_probe(g, &fdt);
-	if (why)
-		return fail(g, why);
-	return passthrough_attach(g, &fdt) ? fail(g, "cannot attach its passthrough devices") : 0;
+	if (why) {
+		fail(g, why);
+		return undo_setup(g);
+	}
+	if (passthrough_attach(g, &fdt)) {
+		fail(g, "cannot attach its passthrough devices");
+		return undo_setup(g);
+	}
+	return 0;
 }
 
 int guest_create(struct guest *g, const char *name, const struct guest_image *img)
@@ -141,8 +167,10 @@ int guest_create(struct guest *g, const char *name, const struct guest_image *im
 		return fail(g, why);   /* checked first: the layout needs the image's header */
 	if (!img->dtb)
 		return fail(g, "bundle has no device tree for this guest");
-	if (setup_from_dtb(g) || guest_reset(g))
-		return -1;
+	if (setup_from_dtb(g))
+		return -1;                     /* gave back what it took */
+	if (guest_reset(g))
+		return undo_setup(g);
 	g->state = GUEST_LOADED;
 	return 0;
 }
@@ -185,6 +213,7 @@ int guest_reset(struct guest *g)
 	g->initrd_ipa = g->ram_ipa + l.initrd;
 	g->dtb_ipa = g->ram_ipa + l.dtb;
 
+	g->boots++;
 	vcpu_put(g);
 	guest_wp_reset(g);         /* the new boot relocates the kernel: unprotected until booted */
 	passthrough_stop(g);       /* its devices write nothing more into this RAM */
@@ -244,7 +273,9 @@ void guest_halt(struct guest *g, const char *reason)
 
 int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len)
 {
-	if (ipa < g->ram_ipa || len > g->ram_size || ipa - g->ram_ipa > g->ram_size - len)
+	/* No RAM: a guest whose creation failed gave it back. */
+	if (!g->ram_host || ipa < g->ram_ipa || len > g->ram_size ||
+	    ipa - g->ram_ipa > g->ram_size - len)
 		return -1;
 	memcpy(buf, (const void *)(g->ram_host + (uintptr_t)(ipa - g->ram_ipa)), len);
 	return 0;

@@ -64,6 +64,16 @@ int irq_register(unsigned irq, const char *name, irq_handler_t fn, void *arg)
 	return 0;
 }
 
+void irq_unregister(unsigned irq)
+{
+	if (irq >= IRQ_MAX)
+		return;
+	irq_disable(irq);
+	slots[irq].fn = NULL;
+	slots[irq].arg = NULL;
+	slots[irq].name = NULL;
+}
+
 void irq_enable(unsigned irq)
 {
 	if (chip && irq < IRQ_MAX)

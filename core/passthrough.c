@@ -76,6 +76,17 @@ static struct pt_range busy[BUSY_MAX];
 static size_t nbusy;
 static struct pt_dev devs[PT_MAX];
 
+/* The device after prev (NULL: the first) that g selected and has attached (attached
+ * true) or selected only, not attached yet (false); NULL after the last:
+ *     for (struct pt_dev *d = NULL; (d = next_dev(g, true, d)); ) */
+static struct pt_dev *next_dev(const struct guest *g, bool attached, const struct pt_dev *prev)
+{
+	for (struct pt_dev *d = prev ? &devs[prev - devs + 1] : devs; d < devs + PT_MAX; d++)
+		if (d->g == g && d->attached == attached)
+			return d;
+	return NULL;
+}
+
 /* Set when the hypervisor's own ranges did not all fit in busy[]: then nothing is passed
  * (a range not recorded would be a range not protected). */
 static bool busy_overflow;
@@ -234,9 +245,8 @@ static const char *requested(const struct guest *g, const struct fdt *gdt, int *
 
 static void release(struct guest *g)
 {
-	for (int i = 0; i < PT_MAX; i++)
-		if (devs[i].g == g && !devs[i].attached)
-			devs[i].g = NULL;
+	for (struct pt_dev *d = NULL; (d = next_dev(g, false, d)); )
+		d->g = NULL;
 }
 
 bool passthrough_select(struct guest *g, const struct fdt *gdt)
@@ -317,10 +327,7 @@ int passthrough_attach(struct guest *g, const struct fdt *gdt)
 	unsigned nr = MIN(arch_guest_irq_count(), 1024u);
 	struct pt_node nodes[PT_PER_GUEST];
 	int n = 0;
-	bool selected = false;
-	for (int i = 0; i < PT_MAX && !selected; i++)
-		selected = devs[i].g == g && !devs[i].attached;
-	if (!selected)
+	if (!next_dev(g, false, NULL))
 		return 0;                  /* nothing asked for or all refused: RAM where it was */
 	pt_mark_guest_irqs(gdt, used, nr);
 	/* RAM placed 1:1 must not cover anything the guest's tree puts elsewhere. */
@@ -331,10 +338,7 @@ int passthrough_attach(struct guest *g, const struct fdt *gdt)
 		release(g);
 		return -1;
 	}
-	for (int i = 0; i < PT_MAX; i++) {
-		struct pt_dev *d = &devs[i];
-		if (d->g != g || d->attached)
-			continue;
+	for (struct pt_dev *d = NULL; (d = next_dev(g, false, d)); ) {
 		const char *path = fdt_node_name(host, d->node.host_node);
 		const char *why = check_guest_side(g, d, used, nr);
 		for (int k = 0; !why && k < d->node.nreg; k++) {
@@ -393,12 +397,20 @@ static void stop_device(const struct pt_dev *d)
 			stoppers[i].stop(d->node.reg[0][0]);
 }
 
+void passthrough_release(struct guest *g)
+{
+	for (struct pt_dev *d = NULL; (d = next_dev(g, true, d)); ) {
+		stop_device(d);
+		for (int k = 0; k < d->node.nirq; k++)
+			irq_unregister(d->irq[k].host);
+		d->attached = false;
+	}
+	release(g);                  /* every device of g is now only selected: freed */
+}
+
 void passthrough_reset(struct guest *g)
 {
-	for (int i = 0; i < PT_MAX; i++) {
-		struct pt_dev *d = &devs[i];
-		if (d->g != g || !d->attached)
-			continue;
+	for (struct pt_dev *d = NULL; (d = next_dev(g, true, d)); ) {
 		for (int k = 0; k < d->node.nirq; k++) {
 			struct pt_irq *p = &d->irq[k];
 			arch_guest_irq_forward(g, p->virq);    /* the vGIC's reset forgot it */
@@ -410,10 +422,7 @@ void passthrough_reset(struct guest *g)
 
 void passthrough_stop(struct guest *g)
 {
-	for (int i = 0; i < PT_MAX; i++) {
-		struct pt_dev *d = &devs[i];
-		if (d->g != g || !d->attached)
-			continue;
+	for (struct pt_dev *d = NULL; (d = next_dev(g, true, d)); ) {
 		for (int k = 0; k < d->node.nirq; k++) {
 			irq_disable(d->irq[k].host);
 			d->irq[k].masked = true;
@@ -424,10 +433,7 @@ void passthrough_stop(struct guest *g)
 
 void passthrough_eoi(struct guest *g, unsigned virq)
 {
-	for (int i = 0; i < PT_MAX; i++) {
-		struct pt_dev *d = &devs[i];
-		if (d->g != g || !d->attached)
-			continue;
+	for (struct pt_dev *d = NULL; (d = next_dev(g, true, d)); ) {
 		for (int k = 0; k < d->node.nirq; k++) {
 			struct pt_irq *p = &d->irq[k];
 			if (p->virq == virq && p->masked && g->state != GUEST_HALTED &&
@@ -441,10 +447,7 @@ void passthrough_eoi(struct guest *g, unsigned virq)
 
 void passthrough_list(struct console *con, const struct guest *g, const char *indent)
 {
-	for (int i = 0; i < PT_MAX; i++) {
-		const struct pt_dev *d = &devs[i];
-		if (d->g != g || !d->attached)
-			continue;
+	for (const struct pt_dev *d = NULL; (d = next_dev(g, true, d)); ) {
 		con_printf(con, "%spassthrough %s (%s)", indent, fdt_node_name(host, d->node.host_node),
 			   d->compat);
 		for (int k = 0; k < d->node.nirq; k++)

@@ -45,8 +45,9 @@ static const struct ids_sub subs[] = {
 	{"net", SCAN_ARGS, "TCP and UDP sockets from the kernel's tables, with their owners;\n"
 	 "flags /proc/net files (what netstat reads) that are hooked",
 	 IDS_HOLD_LOCATED, 0, IDS_SCAN_NET, ids_run_net, NULL},
-	{"check", SCAN_ARGS, "all checks; prints 'ids: OK' or 'ids: ALERT (n findings)';\n"
-	 "what stops a check is a finding (TAMPERED)", IDS_HOLD_ANY, 0, IDS_SCAN_CHECK, ids_run_check, NULL},
+	{"check", SCAN_ARGS, "all checks; prints 'ids: OK', 'ids: ALERT (n findings)' or\n"
+	 "'ids: PARTIAL (...)' (no finding, not all checked); what stops a check is a finding "
+	 "(TAMPERED)", IDS_HOLD_ANY, 0, IDS_SCAN_CHECK, ids_run_check, NULL},
 	{"watch", "[<seconds> [<guest>] | off]", "run all checks every <seconds>; report when the "
 	 "verdict changes", IDS_OWN_ARGS, 0, 0, NULL, ids_watch},
 	{"protect", "[on|off|status] [<guest>]", "stage-2 write protection of the kernel's read-only "

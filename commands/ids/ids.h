@@ -26,6 +26,7 @@ struct ids_session {
 	bool located;        /* the kernel's slide is known: checks can read it */
 	uint64_t started_ns;
 	unsigned findings;   /* findings emitted so far */
+	unsigned partial;    /* warnings that a check was done only in part */
 };
 
 /* Parsed `ids <sub> [guest] [--flag ...]` arguments. */
@@ -66,6 +67,10 @@ void ids_finding(struct ids_session *s, const char *check, const char *fmt, ...)
 /* A check that could not run because guest data is not what the kernel
  * keeps there: "finding: <check>: TAMPERED: <doing>: <library error>". */
 void ids_tampered(struct ids_session *s, const char *check, const char *doing);
+/* Part of a check could not be done for a reason that is not tampering (a
+ * legitimate guest can be that large): "warning: <check>: partially checked:
+ * <text>"; `ids check` then says PARTIAL unless it has findings. */
+void ids_partial(struct ids_session *s, const char *check, const char *fmt, ...) __printf(3, 4);
 /* An error that stops the command ("error: ..."), or a note. */
 void ids_error(struct ids_session *s, const char *fmt, ...) __printf(2, 3);
 void ids_note(struct ids_session *s, const char *fmt, ...) __printf(2, 3);

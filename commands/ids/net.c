@@ -10,48 +10,21 @@
  * HOOKED, and every socket it lists is flagged as possibly hidden, since
  * which ones the replacement skips cannot be read from outside. A socket
  * unlinked from the tables (DKOM) is found through its socket file: open in
- * a process, in a state the kernel keeps hashed, yet in no table: HIDDEN.
+ * a process, in a state the kernel keeps hashed, yet in no table, in two
+ * scans in a row: HIDDEN (net_scan.h: the kernel's own unlink window).
  *
  * Everything the scan cannot read is a TAMPERED finding (fails closed); a
- * profile without the socket layout (made before `ids net`) is not.
+ * profile without the socket layout (made before `ids net`) is not. A guest
+ * with more sockets or fds than the scan walks is only partially checked (a
+ * warning, not a finding): an unprivileged user can open that many.
  */
 #include <mamoru/heap.h>
 #include <mamoru/libc.h>
 
 #include "ids.h"
-#include "sock_index.h"
+#include "net_scan.h"
 
-#define MAX_SOCKS 2048
-#define TASK_LIMIT 32768
-#define FD_LIMIT 65536
 #define DESC_LEN 160
-
-struct net_sock {
-	struct vmi_sock s;
-	bool owned;
-	int32_t pid;
-	char comm[VMI_COMM_LEN + 1];
-};
-
-/* A socket file whose sock is in none of the tables (most are: closed or
- * unbound sockets; a bound or connected one there was unlinked). */
-struct orphan {
-	uint64_t sk;
-	int32_t pid;
-	uint32_t fd;
-	char comm[VMI_COMM_LEN + 1];
-};
-
-#define MAX_ORPHANS 64
-
-struct net_ctx {
-	struct net_sock *socks;
-	struct sk_ref *by_sk;            /* socks sorted by sk, for owner() */
-	unsigned n;
-	bool overflow;
-	struct orphan orphans[MAX_ORPHANS];
-	unsigned norphans, orphans_dropped;
-};
 
 /* The /proc/net files netstat reads, and what the kernel built them from. */
 struct proc_view {
@@ -67,58 +40,8 @@ static const struct proc_view views[] = {
 	{"udp6", "udp6_seq_ops", "udp6_seq_show", VMI_PROTO_UDP, VMI_AF_INET6},
 };
 
-static int collect(void *ctx, const struct vmi_sock *s)
-{
-	struct net_ctx *c = ctx;
-	if (c->n == MAX_SOCKS) {
-		c->overflow = true;
-		return 1;
-	}
-	memset(&c->socks[c->n], 0, sizeof(c->socks[c->n]));
-	c->socks[c->n++].s = *s;
-	return 0;
-}
-
-/* Sorts the sockets by sk once; owner() then finds each socket file's sock by a
- * binary search, not a scan of the list per fd. */
-static void index_socks(struct net_ctx *c)
-{
-	for (unsigned i = 0; i < c->n; i++)
-		c->by_sk[i] = (struct sk_ref){c->socks[i].s.sk, i};
-	sk_index_sort(c->by_sk, c->n);
-}
-
-static int owner(void *ctx, const struct vmi_task *t, uint32_t fd, uint64_t sk)
-{
-	struct net_ctx *c = ctx;
-	unsigned k = sk_index_find(c->by_sk, c->n, sk);
-	if (k < c->n && c->by_sk[k].sk == sk) {
-		/* All entries of one sk (a hostile kernel can list it in many chains) get
-		 * their owner at once: the first tells whether that happened. */
-		if (c->socks[c->by_sk[k].i].owned)
-			return 0;
-		for (; k < c->n && c->by_sk[k].sk == sk; k++) {
-			struct net_sock *ns = &c->socks[c->by_sk[k].i];
-			ns->owned = true;
-			ns->pid = t->pid;
-			memcpy(ns->comm, t->comm, sizeof(t->comm));
-		}
-		return 0;
-	}
-	for (unsigned i = 0; i < c->norphans; i++)
-		if (c->orphans[i].sk == sk)
-			return 0;
-	if (c->norphans == MAX_ORPHANS) {
-		c->orphans_dropped++;
-		return 0;
-	}
-	struct orphan *o = &c->orphans[c->norphans++];
-	o->sk = sk;
-	o->pid = t->pid;
-	o->fd = fd;
-	memcpy(o->comm, t->comm, sizeof(t->comm));
-	return 0;
-}
+/* The unlinked sockets each guest showed in its last full scan (net_scan.h). */
+static struct net_memo memos[GUEST_MAX];
 
 static const char *state_name(enum vmi_sock_proto proto, uint8_t st)
 {
@@ -132,7 +55,7 @@ static const char *state_name(enum vmi_sock_proto proto, uint8_t st)
 }
 
 static void emit_sock(struct ids_session *s, const struct vmi_sock *v, int32_t pid,
-		      const char *comm, const char *hidden)
+		      const char *comm, const char *hidden, const char *info)
 {
 	char laddr[VMI_ADDR_LEN], raddr[VMI_ADDR_LEN];
 	bool v6 = v->family == VMI_AF_INET6;
@@ -142,43 +65,74 @@ static void emit_sock(struct ids_session *s, const struct vmi_sock *v, int32_t p
 		.proto = v->proto == VMI_PROTO_TCP ? (v6 ? "tcp6" : "tcp") : (v6 ? "udp6" : "udp"),
 		.laddr = laddr, .raddr = raddr, .lport = v->lport, .rport = v->rport,
 		.state = state_name(v->proto, v->state), .pid = pid, .name = pid ? comm : NULL,
-		.sk = v->sk, .hidden = hidden}};
+		.sk = v->sk, .hidden = hidden, .info = info}};
 	ids_emit(s, &rec);
 }
 
+#define UNLINKED "HIDDEN: in no socket table (unlinked)"
+#define CONFIRMING "unlinked (confirming: HIDDEN if still so at the next scan)"
+
 /*
- * Socket files whose sock is not in the tables: a TCP socket that is not
- * closed, or a bound UDP socket, must be there; one that is not was unlinked
- * (hidden from /proc/net, ss and the table walk). Only init_net's sockets:
- * another namespace may have tables of its own. Returns the number shown.
+ * Socket files whose sock must be in a table but is not (a TCP socket that is
+ * not closed, a bound UDP socket): unlinked, hidden from /proc/net, ss and the
+ * table walk; HIDDEN once two scans in a row saw it so (net_scan.h). Returns
+ * the number of rows shown.
  */
-static int check_orphans(struct ids_session *s, const struct net_ctx *c)
+static int report_unlinked(struct ids_session *s, const struct net_scan *c, bool only_flagged)
 {
-	uint64_t init_net;
-	int shown = 0;
-	if (vmi_sym(s->vmi, "init_net", &init_net))
-		return 0;
-	for (unsigned i = 0; i < c->norphans; i++) {
-		const struct orphan *o = &c->orphans[i];
-		struct vmi_sock v;
+	int shown = 0, confirming = 0;
+
+	if (c->unreadable) {
 		char what[64];
-		int rc = vmi_sock_read(s->vmi, o->sk, &v);
-		if (rc == VMI_ENOKEY)
-			return shown;            /* a layout this check does not know */
-		if (rc) {
-			m_snprintf(what, sizeof(what), "reading the socket of pid %d's fd %u", o->pid,
-				   o->fd);
-			ids_tampered(s, "net", what);
-			continue;
-		}
-		if (v.net != init_net || !vmi_sock_must_be_hashed(&v))
-			continue;
-		emit_sock(s, &v, o->pid, o->comm, "HIDDEN: in no socket table (unlinked)");
-		shown++;
+		m_snprintf(what, sizeof(what), "reading the socket of pid %d's fd %u",
+			   c->unreadable_pid, c->unreadable_fd);
+		ids_finding(s, "net", "TAMPERED: %s: %s%s", what, c->unreadable_err,
+			    c->unreadable > 1 ? " (and more socket files)" : "");
 	}
-	if (c->orphans_dropped)
-		ids_note(s, "%u more sockets outside the tables not checked", c->orphans_dropped);
+	if (!c->checked)
+		return 0;
+	for (unsigned i = 0; i < c->nsuspects; i++) {
+		const struct net_suspect *o = &c->suspects[i];
+		if (o->in_tables)
+			continue;
+		bool hidden = o->verdict == NET_UNLINKED_HIDDEN;
+		if (!hidden)
+			confirming++;
+		if (hidden || !only_flagged) {
+			emit_sock(s, &o->s, o->pid, o->comm, hidden ? UNLINKED : NULL,
+				  hidden ? NULL : CONFIRMING);
+			shown++;
+		}
+	}
+	if (confirming && only_flagged)
+		ids_note(s, "net: %d socket%s in no socket table, to be confirmed by the next scan "
+			 "(the kernel may be between unhashing and closing %s)", confirming,
+			 confirming == 1 ? "" : "s", confirming == 1 ? "it" : "them");
+	if (c->suspects_dropped) {
+		if (c->beyond)
+			ids_partial(s, "net", "%u more socket files outside the listed sockets not "
+				    "looked up in the tables", c->suspects_dropped);
+		else
+			ids_finding(s, "net", "HIDDEN: %u more sockets in no socket table (unlinked) "
+				    "not shown", c->suspects_dropped);
+	}
 	return shown;
+}
+
+/* What the scan had to leave out, for a reason that is not tampering. */
+static void report_partial(struct ids_session *s, const struct net_scan *c)
+{
+	if (c->tables_rc >= 0 && c->beyond)
+		ids_partial(s, "net", "%u sockets beyond the limit (%u) not listed and not matched "
+			    "to owners", c->beyond, NET_MAX_SOCKS);
+	if (c->owners_rc >= 0 && c->files.tasks)
+		ids_partial(s, "net", "%llu fd slots beyond the limit (%u per process) not "
+			    "cross-checked, in %u process%s (pid %d has room for %u fds)",
+			    (unsigned long long)c->files.skipped, NET_FD_LIMIT, c->files.tasks,
+			    c->files.tasks == 1 ? "" : "es", c->files.first_pid, c->files.first_max);
+	if (c->unread)
+		ids_partial(s, "net", "%u socket files outside the tables not cross-checked (more "
+			    "than %u)", c->unread, NET_SUSPECT_READS);
 }
 
 static bool in_text(struct ids_session *s, uint64_t addr)
@@ -230,7 +184,7 @@ static int check_view(struct ids_session *s, const struct proc_view *pv)
 static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 {
 	unsigned before = s->findings;
-	static struct net_ctx c;         /* the orphan list is large for a stack */
+	static struct net_scan c;        /* large for a stack */
 	bool hooked[ARRAY_SIZE(views)] = {false};
 	uint64_t unused;
 
@@ -246,31 +200,29 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 	ids_module_ranges(s);                  /* attribution of hook addresses */
 	for (size_t i = 0; i < ARRAY_SIZE(views); i++)
 		hooked[i] = check_view(s, &views[i]) == 1;
-	memset(&c, 0, sizeof(c));
-	c.socks = kmalloc(MAX_SOCKS * sizeof(struct net_sock));
-	c.by_sk = kmalloc(MAX_SOCKS * sizeof(struct sk_ref));
+	c.socks = kmalloc(NET_MAX_SOCKS * sizeof(struct net_sock));
+	c.by_sk = kmalloc(NET_MAX_SOCKS * sizeof(struct sk_ref));
 	if (!c.socks || !c.by_sk) {
 		kfree(c.socks);
 		kfree(c.by_sk);
 		ids_finding(s, "net", "not checked: out of hypervisor memory for the socket list");
 		return (int)(s->findings - before);
 	}
-	bool tables_ok = false;
-	if (vmi_sock_foreach(s->vmi, MAX_SOCKS + 1, collect, &c) < 0)
-		ids_tampered(s, "net", "walking the socket hash tables");
-	else if (c.overflow)
-		ids_finding(s, "net", "TAMPERED: more than %d sockets in the hash tables", MAX_SOCKS);
-	else
-		tables_ok = true;
-	index_socks(&c);
-	int rc = vmi_sock_file_foreach(s->vmi, TASK_LIMIT, FD_LIMIT, VMI_SOCK_FILE_BUDGET, owner,
-				       &c);
-	bool owners = rc >= 0;
-	if (rc == VMI_ELIMIT)
-		ids_tampered(s, "net", "finding the sockets' owners in the fd tables (stopped at "
-			     "the scan's limit)");
-	else if (!owners)
-		ids_tampered(s, "net", "finding the sockets' owners in the fd tables");
+	net_scan_run(s->vmi, &c, &memos[s->g->id], s->g->boots);
+	/* Only a hostile structure is TAMPERED: loops, bad pointers, a walk that had to
+	 * stop at its limit (aliased chains, fd tables). Mere size is a partial check. */
+	if (c.tables_rc < 0)
+		ids_finding(s, "net", "TAMPERED: walking the socket hash tables: %s", c.tables_err);
+	if (c.owners_rc == VMI_ELIMIT)
+		ids_finding(s, "net", "TAMPERED: finding the sockets' owners in the fd tables "
+			    "(stopped at the scan's limit): %s", c.owners_err);
+	else if (c.owners_rc < 0)
+		ids_finding(s, "net", "TAMPERED: finding the sockets' owners in the fd tables: %s",
+			    c.owners_err);
+	if (c.recheck_rc < 0)
+		ids_finding(s, "net", "TAMPERED: walking the socket hash tables again: %s",
+			    c.recheck_err);
+	report_partial(s, &c);
 	for (unsigned i = 0; i < c.n; i++) {
 		const struct net_sock *k = &c.socks[i];
 		const struct vmi_sock *v = &k->s;
@@ -283,14 +235,13 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 				hidden = why;
 			}
 		if (!only_flagged || hidden)
-			emit_sock(s, v, k->pid, k->comm, hidden);
+			emit_sock(s, v, k->pid, k->comm, hidden, NULL);
 	}
-	*count = (int)c.n;
-	/* Compared with tables cut short, every socket after the cut would look unlinked. */
-	if (tables_ok && owners)
-		*count += check_orphans(s, &c);
+	*count = (int)c.n + report_unlinked(s, &c, only_flagged);
 	kfree(c.by_sk);
 	kfree(c.socks);
+	c.socks = NULL;
+	c.by_sk = NULL;
 	return (int)(s->findings - before);
 }
 

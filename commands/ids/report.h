@@ -32,6 +32,7 @@ enum ids_rec_type {
 	IDS_REC_ELIDED,         /* findings counted but not shown one by one */
 	IDS_REC_NOTE,
 	IDS_REC_ERROR,
+	IDS_REC_PARTIAL,        /* part of a check could not be done (not a finding) */
 	IDS_REC_TOTALS,         /* the end of a command: its totals and verdict */
 };
 
@@ -97,6 +98,7 @@ struct ids_rec_socket {
 	uint64_t sk;                    /* the struct sock */
 	const char *hidden;             /* desc: why netstat may not show it ("HIDDEN?: its
 					 * /proc/net file is hooked", "HIDDEN: unlinked"), or NULL */
+	const char *info;               /* desc: a remark that is no finding, or NULL */
 };
 
 struct ids_rec_integrity {
@@ -122,6 +124,7 @@ struct ids_totals {
 	bool hidden;                    /* plist: --hidden was asked */
 	uint64_t text_bytes, rodata_bytes, pages;   /* integrity */
 	uint64_t stopped_us;            /* how long the guest was held */
+	unsigned partial;               /* checks done only in part (IDS_REC_PARTIAL records) */
 };
 
 struct ids_record {
@@ -135,7 +138,7 @@ struct ids_record {
 		struct ids_rec_hook hook;
 		struct ids_rec_socket socket;
 		struct ids_rec_integrity integrity;
-		struct ids_rec_finding finding;
+		struct ids_rec_finding finding;  /* also IDS_REC_PARTIAL: check and what was left out */
 		struct ids_rec_elided elided;
 		const char *note;       /* desc (IDS_REC_NOTE) */
 		const char *error;      /* desc (IDS_REC_ERROR) */

@@ -93,6 +93,7 @@ static void totals(struct ids_reporter *r, const struct ids_totals *t)
 	begin(r, "summary");
 	str(con, "scan", (unsigned)t->scan < ARRAY_SIZE(names) ? names[t->scan] : "?");
 	num(con, "findings", t->findings);
+	num(con, "partial", t->partial);
 	num(con, "stopped_us", t->stopped_us);
 }
 
@@ -146,6 +147,8 @@ void ids_report_json(struct ids_sink *sink, const struct ids_record *rec)
 		flag(con, "flagged", rec->socket.hidden != NULL);
 		if (rec->socket.hidden)
 			str(con, "finding", rec->socket.hidden);
+		else if (rec->socket.info)
+			str(con, "info", rec->socket.info);
 		break;
 	case IDS_REC_INTEGRITY:
 		begin(r, "integrity");
@@ -164,6 +167,11 @@ void ids_report_json(struct ids_sink *sink, const struct ids_record *rec)
 		begin(r, "elided");
 		str(con, "check", rec->elided.check);
 		num(con, "count", rec->elided.count);
+		break;
+	case IDS_REC_PARTIAL:
+		begin(r, "warning");
+		str(con, "check", rec->finding.check);
+		str(con, "warning", rec->finding.text);
 		break;
 	case IDS_REC_NOTE:
 		begin(r, "note");

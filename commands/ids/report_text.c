@@ -135,7 +135,7 @@ static void socket(struct ids_reporter *r, const struct ids_rec_socket *k)
 {
 	struct console *con = r->con;
 	if (r->check)
-		con_printf(con, "finding: net: ");
+		con_printf(con, k->hidden ? "finding: net: " : "note: net: ");
 	else
 		header(r, IDS_REC_SOCKET);
 	con_printf(con, "%-5s ", k->proto);
@@ -152,6 +152,9 @@ static void socket(struct ids_reporter *r, const struct ids_rec_socket *k)
 	if (k->hidden) {
 		con_printf(con, "  ");
 		desc(con, k->hidden);
+	} else if (k->info) {
+		con_printf(con, "  ");
+		desc(con, k->info);
 	}
 	con_printf(con, "\n");
 }
@@ -176,8 +179,8 @@ static void totals(struct ids_reporter *r, const struct ids_totals *t)
 		con_printf(con, "%d hook%s\n", n, n == 1 ? "" : "s");
 		break;
 	case IDS_SCAN_NET:
-		con_printf(con, "%d socket%s, %u finding%s\n", n, n == 1 ? "" : "s", t->findings,
-			   t->findings == 1 ? "" : "s");
+		con_printf(con, "%d socket%s, %u finding%s%s\n", n, n == 1 ? "" : "s", t->findings,
+			   t->findings == 1 ? "" : "s", t->partial ? " (partially checked)" : "");
 		break;
 	case IDS_SCAN_INTEGRITY:
 		con_printf(con, "%d integrity finding%s (%llu KiB of text, %llu KiB of rodata checked)\n", n,
@@ -186,7 +189,11 @@ static void totals(struct ids_reporter *r, const struct ids_totals *t)
 		break;
 	case IDS_SCAN_CHECK:
 		if (t->findings)
-			con_printf(con, "ids: ALERT (%u finding%s)\n", t->findings, t->findings == 1 ? "" : "s");
+			con_printf(con, "ids: ALERT (%u finding%s)%s\n", t->findings,
+				   t->findings == 1 ? "" : "s", t->partial ? ", partially checked" : "");
+		else if (t->partial)
+			con_printf(con, "ids: PARTIAL (%u warning%s: not everything was checked)\n",
+				   t->partial, t->partial == 1 ? "" : "s");
 		else
 			con_printf(con, "ids: OK\n");
 		break;
@@ -241,6 +248,13 @@ void ids_report_text(struct ids_sink *sink, const struct ids_record *rec)
 		con_printf(con, "finding: ... and %u more ", rec->elided.count);
 		raw(con, rec->elided.check);
 		con_printf(con, " findings not shown\n");
+		break;
+	case IDS_REC_PARTIAL:
+		con_printf(con, "warning: ");
+		desc(con, rec->finding.check);
+		con_printf(con, ": ");
+		desc(con, rec->finding.text);
+		con_printf(con, "\n");
 		break;
 	case IDS_REC_NOTE:
 		con_printf(con, "note: ");

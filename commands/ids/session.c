@@ -62,6 +62,19 @@ void ids_tampered(struct ids_session *s, const char *check, const char *doing)
 	ids_finding(s, check, "TAMPERED: %s: %s", doing, vmi_error(s->vmi));
 }
 
+void ids_partial(struct ids_session *s, const char *check, const char *fmt, ...)
+{
+	char text[VMI_ERR_LEN + 160];
+	va_list ap;
+	size_t n = (size_t)m_snprintf(text, sizeof(text), "partially checked: ");
+	va_start(ap, fmt);
+	m_vsnprintf(text + n, sizeof(text) - n, fmt, ap);
+	va_end(ap);
+	struct ids_record rec = {.type = IDS_REC_PARTIAL, .finding = {.check = check, .text = text}};
+	s->partial++;
+	ids_emit(s, &rec);
+}
+
 static void message(struct ids_session *s, enum ids_rec_type type, const char *fmt, va_list ap)
 {
 	char text[VMI_ERR_LEN + 160];
@@ -156,6 +169,7 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 void ids_emit_totals(struct ids_session *s, struct ids_totals *t)
 {
 	t->findings = s->findings;
+	t->partial = s->partial;
 	t->stopped_us = (timer_now_ns() - s->started_ns) / 1000;
 	struct ids_record rec = {.type = IDS_REC_TOTALS, .totals = *t};
 	ids_emit(s, &rec);

@@ -18,7 +18,8 @@
 
 static struct periodic watch_task;
 static char watch_guest[GUEST_NAME_MAX];
-static int last_verdict = -2;      /* findings, -1 error, -2 nothing reported yet */
+/* findings, -1 error, -2 nothing reported yet, -3 no findings but checked in part */
+static int last_verdict = -2;
 static uint64_t scans;
 static char report[WATCH_REPORT_MAX];
 
@@ -35,8 +36,11 @@ static bool watch_run(struct periodic *p)
 	/* Only a guest with nothing to inspect (halted, no profile) cannot be
 	 * checked; a kernel that cannot be read is a finding like any other. */
 	int opened = ids_open(&s, &out.con, &a);
-	if (opened != IDS_CANNOT_CHECK)
+	if (opened != IDS_CANNOT_CHECK) {
 		verdict = ids_run_checks(&s, opened);
+		if (verdict == 0 && s.partial)
+			verdict = -3;
+	}
 	if (verdict == last_verdict)
 		return false;
 	last_verdict = verdict;
@@ -45,6 +49,8 @@ static bool watch_run(struct periodic *p)
 		con_printf(sys_console, "ALERT (%d finding%s)\n", verdict, verdict == 1 ? "" : "s");
 	else if (verdict == 0)
 		con_printf(sys_console, "OK\n");
+	else if (verdict == -3)
+		con_printf(sys_console, "PARTIAL (not everything could be checked)\n");
 	else
 		con_printf(sys_console, "cannot check\n");
 	con_write(sys_console, out.buf, out.len);

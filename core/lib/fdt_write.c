@@ -202,11 +202,13 @@ void fdtw_end_node(struct fdt_writer *w)
 	w->had_child = true;    /* the parent now has a child */
 }
 
-/* Recursion is bounded by FDT_MAX_DEPTH (fdt_init checked the source). */
+/* Recursion is bounded by FDT_MAX_DEPTH (fdt_init checked the source). namebuf (for the
+ * name hook) is one buffer for all levels: a node's name is written out by
+ * fdtw_begin_node before its children are copied, so each level can reuse it, and a
+ * deep tree costs the (EL2) stack only this function's small frame per level. */
 static void copy(struct fdt_writer *w, const struct fdt *src, int node, const struct fdtw_hooks *h,
-		 int level)
+		 int level, char *namebuf)
 {
-	char namebuf[NAME_MAX_LEN + 1];
 	const char *name = NULL;
 	if (level >= FDT_MAX_DEPTH) {
 		if (!w->err)
@@ -214,7 +216,7 @@ static void copy(struct fdt_writer *w, const struct fdt *src, int node, const st
 		return;
 	}
 	if (h && h->name)
-		name = h->name(h->ctx, src, node, namebuf, sizeof(namebuf));
+		name = h->name(h->ctx, src, node, namebuf, NAME_MAX_LEN + 1);
 	if (!name)
 		name = fdt_node_name(src, node);
 	if (!name) {
@@ -236,7 +238,7 @@ static void copy(struct fdt_writer *w, const struct fdt *src, int node, const st
 		fdtw_prop(w, pname, val, (size_t)len);
 	}
 	for (int c = fdt_first_child(src, node); c >= 0 && !w->err; c = fdt_next_sibling(src, c))
-		copy(w, src, c, h, level + 1);
+		copy(w, src, c, h, level + 1, namebuf);
 	if (h && h->end && !w->err)
 		h->end(h->ctx, w, src, node);
 	fdtw_end_node(w);
@@ -251,7 +253,8 @@ void fdtw_copy_node(struct fdt_writer *w, const struct fdt *src, int node,
 		w->err = FDTW_ERR_ORDER;
 		return;
 	}
-	copy(w, src, node, hooks, 0);
+	char namebuf[NAME_MAX_LEN + 1];
+	copy(w, src, node, hooks, 0, namebuf);
 }
 
 int fdtw_finish(struct fdt_writer *w, size_t *size)

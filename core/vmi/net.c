@@ -259,33 +259,47 @@ static int table_of(struct vmi *v, uint64_t obj, const char *arr, const char *ma
 	return VMI_OK;
 }
 
+/* The three tables, walked in this order: where each keeps its bucket array,
+ * mask and chain head (keys of the profile), and how its chains end. */
+struct sock_table {
+	const char *sym, *arr, *mask, *bsize, *head, *name;
+	bool nulls;
+	enum vmi_sock_proto proto;
+};
+
+static const struct sock_table sock_tables[] = {
+	/* Listening sockets: lhash2, keyed by port and address. */
+	{"tcp_hashinfo", "inet_hashinfo.lhash2", "inet_hashinfo.lhash2_mask",
+	 "sizeof.inet_listen_hashbucket", "inet_listen_hashbucket.nulls_head", "listen", true,
+	 VMI_PROTO_TCP},
+	/* Connected, time-wait and request socks. */
+	{"tcp_hashinfo", "inet_hashinfo.ehash", "inet_hashinfo.ehash_mask",
+	 "sizeof.inet_ehash_bucket", "inet_ehash_bucket.chain", "established", true, VMI_PROTO_TCP},
+	{"udp_table", "udp_table.hash", "udp_table.mask", "sizeof.udp_hslot", "udp_hslot.head",
+	 "udp", false, VMI_PROTO_UDP},
+};
+
 int vmi_sock_foreach(struct vmi *v, uint32_t limit, vmi_sock_cb cb, void *ctx)
 {
 	struct net_walk w = {.v = v, .limit = limit, .cb = cb, .ctx = ctx};
-	uint64_t tcp, udp, base, count, bsize, hoff;
+	uint64_t obj[ARRAY_SIZE(sock_tables)];
 	int rc;
 
-	if ((rc = net_offsets(v, &w)) || (rc = vmi_sym(v, "tcp_hashinfo", &tcp)) ||
-	    (rc = vmi_sym(v, "udp_table", &udp)))
+	if ((rc = net_offsets(v, &w)))
 		return rc;
-	/* Listening sockets: lhash2, keyed by port and address. */
-	if ((rc = table_of(v, tcp, "inet_hashinfo.lhash2", "inet_hashinfo.lhash2_mask", &base,
-			   &count)) ||
-	    (rc = vmi_field(v, "sizeof.inet_listen_hashbucket", &bsize)) ||
-	    (rc = vmi_field(v, "inet_listen_hashbucket.nulls_head", &hoff)) ||
-	    (rc = walk_table(&w, base, count, bsize, hoff, true, VMI_PROTO_TCP, "listen")))
-		return rc;
-	if ((rc = table_of(v, tcp, "inet_hashinfo.ehash", "inet_hashinfo.ehash_mask", &base,
-			   &count)) ||
-	    (rc = vmi_field(v, "sizeof.inet_ehash_bucket", &bsize)) ||
-	    (rc = vmi_field(v, "inet_ehash_bucket.chain", &hoff)) ||
-	    (rc = walk_table(&w, base, count, bsize, hoff, true, VMI_PROTO_TCP, "established")))
-		return rc;
-	if ((rc = table_of(v, udp, "udp_table.hash", "udp_table.mask", &base, &count)) ||
-	    (rc = vmi_field(v, "sizeof.udp_hslot", &bsize)) ||
-	    (rc = vmi_field(v, "udp_hslot.head", &hoff)))
-		return rc;
-	return walk_table(&w, base, count, bsize, hoff, false, VMI_PROTO_UDP, "udp");
+	/* Every symbol first: a profile without one walks nothing. */
+	for (size_t i = 0; i < ARRAY_SIZE(sock_tables); i++)
+		if ((rc = vmi_sym(v, sock_tables[i].sym, &obj[i])))
+			return rc;
+	for (size_t i = 0; i < ARRAY_SIZE(sock_tables); i++) {
+		const struct sock_table *t = &sock_tables[i];
+		uint64_t base = 0, count = 0, bsize = 0, hoff = 0;
+		if ((rc = table_of(v, obj[i], t->arr, t->mask, &base, &count)) ||
+		    (rc = vmi_field(v, t->bsize, &bsize)) || (rc = vmi_field(v, t->head, &hoff)) ||
+		    (rc = walk_table(&w, base, count, bsize, hoff, t->nulls, t->proto, t->name)))
+			return rc;
+	}
+	return VMI_OK;
 }
 
 /* -- socket files in the tasks' fd tables ------------------------------------ */
@@ -317,6 +331,7 @@ struct file_walk {
 	unsigned nwalked;
 	vmi_sock_file_cb cb;
 	void *ctx;
+	struct vmi_sock_file_stats st;
 };
 
 /* Takes n units from the scan's budget; VMI_ELIMIT once it is spent. */
@@ -392,11 +407,19 @@ static int task_files(void *ctx, const struct vmi_task *t)
 	    (rc = vmi_read_u32(v, fdt + w->max_fds, &max)) ||
 	    (rc = vmi_read_ptr(v, fdt + w->fd, &arr, false)))
 		return vmi_context(v, rc, "reading the fd table of pid %d", t->pid);
-	if (max > w->fd_limit)
-		return vmi_fail(v, VMI_ELIMIT, "pid %d has room for %u fds, more than %u", t->pid,
-				max, w->fd_limit);
+	/* Only the first fd_limit slots: a larger table is a process that raised its
+	 * fd limit (the rest is counted, for a partial result), or a hostile max_fds. */
+	uint32_t room = max;
+	max = MIN(max, w->fd_limit);
 	if (walked_before(w, arr, max))
 		return 0;
+	if (room > max) {
+		if (!w->st.tasks++) {
+			w->st.first_pid = t->pid;
+			w->st.first_max = room;
+		}
+		w->st.skipped += room - max;
+	}
 	for (uint32_t i = 0; i < max; ) {
 		uint32_t n = MIN(max - i, (uint32_t)(CHUNK / p));
 		if ((rc = charge(w, n * COST_SLOT)))
@@ -415,7 +438,8 @@ static int task_files(void *ctx, const struct vmi_task *t)
 }
 
 int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
-			  uint32_t budget, vmi_sock_file_cb cb, void *ctx)
+			  uint32_t budget, vmi_sock_file_cb cb, void *ctx,
+			  struct vmi_sock_file_stats *st)
 {
 	struct file_walk w = {.v = v, .fd_limit = fd_limit, .budget = budget, .cb = cb,
 			      .ctx = ctx};
@@ -429,7 +453,10 @@ int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
 	    (rc = vmi_field(v, "socket.sk", &w.sock_sk)) ||
 	    (rc = vmi_sym(v, "socket_file_ops", &w.sfops)))
 		return rc;
-	return vmi_task_foreach(v, task_limit, task_files, &w);
+	rc = vmi_task_foreach(v, task_limit, task_files, &w);
+	if (st)
+		*st = w.st;
+	return rc;
 }
 
 /* -- /proc/net entries --------------------------------------------------------- */

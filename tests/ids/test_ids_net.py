@@ -4,7 +4,8 @@ hash tables equal what busybox netstat shows inside the guest (a few listeners a
 established loopback connection), with the right owners; then the attack module's hide_port
 takes a port out of /proc/net/tcp (netstat loses it) and `ids net` / `ids check` see the
 hooked /proc file and the socket it hides; the module's unhash_port unlinks a listener from
-the kernel's table and `ids net` finds it through its owner's fd table. One boot per board
+the kernel's table and `ids net` finds it through its owner's fd table (HIDDEN from the
+second scan that sees it so on). One boot per board
 (KASLR on, the harder case); each attack is undone by unloading the module."""
 
 from __future__ import annotations
@@ -230,6 +231,16 @@ def test_unlinked_listener_is_detected(ids: IdsGuest) -> None:
     sh.detach()
     assert not any(r[1].endswith(f":{UNLINKED}") for r in netstat(ids))
 
+    # The first scan that sees it unlinked only notes it (the kernel's own unhash-then-close
+    # window looks the same); the next one, seeing it still so, reports it HIDDEN.
+    objs = ids_json(ids, "ids net")
+    mine = [o for o in objs if o["type"] == "socket" and o["local_port"] == UNLINKED]
+    assert len(mine) == 1, mine
+    o = mine[0]
+    assert (o["proto"], o["local_addr"], o["state"], o["pid"], o["name"]) == (
+        "tcp", "0.0.0.0", "LISTEN", pid, "httpd"), o
+    assert not o["flagged"] and o["info"].startswith("unlinked (confirming"), o
+    assert objs[-1]["findings"] == 0, objs[-1]
     objs = ids_json(ids, "ids net")
     mine = [o for o in objs if o["type"] == "socket" and o["local_port"] == UNLINKED]
     assert len(mine) == 1, mine

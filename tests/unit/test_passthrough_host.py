@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from dtb_builder import Builder, be32
 from hostprog import run_prog
 
 from mamoru.guest_platform import GuestPlatform, device_tree_blob
@@ -65,6 +66,38 @@ def test_copy_of_malformed_blobs(host_build: Path, dtb_dir: Path, tmp_path: Path
             refused += 1
             assert text.startswith("error: ") and not out.exists()
     assert accepted and refused
+
+
+def test_copy_of_a_32_deep_tree(host_build: Path, tmp_path: Path) -> None:
+    """The deepest tree the reader takes (FDT_MAX_DEPTH 32), each node with a property, is
+    copied unchanged."""
+    b = Builder()
+    for i in range(32):
+        b.begin("" if i == 0 else f"level{i}@{i:x}").prop("depth", be32(i))
+    for _ in range(32):
+        b.end_node()
+    src, out = tmp_path / "deep.dtb", tmp_path / "copy.dtb"
+    src.write_bytes(b.end().blob())
+    rc, text = run(host_build, "copy", src, out)
+    assert rc == 0, text
+    assert dts(out) == dts(src) and "level31@1f" in dts(out)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_copy_keeps_the_stack_small(tmp_path: Path) -> None:
+    """fdt_write's copy() recurses once per level (up to 32) on the hypervisor's 16 KiB EL2
+    stack: its frame must stay small (it once held a 256-byte name buffer per level, ~11 KiB
+    for a deep tree). gcc's -fstack-usage on the host build: a bound, not an exact figure."""
+    obj = tmp_path / "fdt_write.o"
+    subprocess.run(["gcc", "-std=c11", "-DMAMORU_HOST", "-D_DEFAULT_SOURCE", "-O2",
+                    "-fstack-usage", f"-I{ROOT / 'core/include'}", "-c",
+                    str(ROOT / "core/lib/fdt_write.c"), "-o", str(obj)], check=True)
+    usage = {line.split("\t")[0].rsplit(":", 1)[1]: int(line.split("\t")[1])
+             for line in obj.with_suffix(".su").read_text().splitlines()}
+    assert usage["copy"] <= 160, usage
+    assert 32 * usage["copy"] + usage["fdtw_copy_node"] <= 6 * 1024, usage
 
 
 @pytest.fixture(scope="module")

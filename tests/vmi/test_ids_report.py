@@ -32,7 +32,8 @@ HOSTILE = {
 FIXED = {"type", "table", "kind", "region", "addr", "task", "base", "object", "kaslr_slide",
          "scan", "state", "proto", "local_addr", "remote_addr", "sk"}
 TYPES = ["banner", "process", "process", "syscall", "syscall", "module", "hook", "socket",
-         "integrity", "finding", "elided", "note", "error", "integrity_scan", "summary", "summary"]
+         "socket", "integrity", "finding", "elided", "note", "error", "warning",
+         "integrity_scan", "summary", "summary", "summary", "summary", "summary"]
 
 
 @functools.cache
@@ -53,6 +54,11 @@ def terminal_escape(text: bytes) -> str:
                    for b in text)
 
 
+def desc_escape(text: bytes) -> str:
+    """A description's escaping: as terminal_escape, but a backslash stays single."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F else f"\\x{b:02x}" for b in text)
+
+
 @pytest.mark.parametrize("name", HOSTILE)
 def test_json_is_valid_and_gives_the_bytes_back(name: str) -> None:
     text = HOSTILE[name]
@@ -68,7 +74,12 @@ def test_json_is_valid_and_gives_the_bytes_back(name: str) -> None:
                 assert value.encode("latin-1") == text, (o["type"], key)
                 strings += 1
     assert strings >= 25
-    assert objs[-2]["scan"] == "integrity" and objs[-1]["findings"] == 9
+    assert objs[-5]["scan"] == "integrity" and objs[-1]["findings"] == 9
+    # A remark on a socket that is no finding; a partial check: a warning and a count.
+    sock = [o for o in objs if o["type"] == "socket"]
+    assert sock[0]["flagged"] and "info" not in sock[0], sock[0]
+    assert not sock[1]["flagged"] and "finding" not in sock[1], sock[1]
+    assert [o["partial"] for o in objs if o["type"] == "summary"] == [0, 1, 2, 1, 0]
 
 
 @pytest.mark.parametrize("mode", ["text", "check"])
@@ -94,5 +105,14 @@ def test_text_reaches_the_terminal_escaped(name: str, mode: str) -> None:
     row = next(x for x in lines if "0.0.0.0:23 " in x)
     assert row.startswith("finding: net: tcp   " if mode == "check" else "tcp   "), row
     assert f" LISTEN      77/{escaped}  " in row, row
-    assert lines[-2] == "9 integrity findings (4 KiB of text, 8 KiB of rodata checked)"
+    # The remark on a socket that is no finding, after its row as a finding's text would be.
+    row = next(x for x in lines if ":::24 " in x)
+    assert row.endswith(f" LISTEN      78/{escaped}  {desc_escape(text)}"), row
+    assert row.startswith("note: net: tcp6  " if mode == "check" else "tcp6  "), row
+    warning = next(x for x in lines if x.startswith("warning: "))
+    assert warning == f"warning: {desc_escape(text)}: {desc_escape(text)}", warning
+    assert lines[-5] == "9 integrity findings (4 KiB of text, 8 KiB of rodata checked)"
+    assert lines[-4] == "2 sockets, 1 finding (partially checked)"
+    assert lines[-3] == "ids: PARTIAL (2 warnings: not everything was checked)"
+    assert lines[-2] == "ids: ALERT (9 findings), partially checked"
     assert lines[-1] == "ids: ALERT (9 findings)"

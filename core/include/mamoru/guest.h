@@ -41,6 +41,7 @@ struct guest {
 	enum guest_state state;
 	char reason[96];             /* why it stopped, for `guest list` */
 	uint64_t exits_seen, bad_accesses;
+	uint64_t boots;              /* resets so far: the IDS keeps state per boot */
 
 	/* Guest RAM: one contiguous block of host memory. */
 	uint64_t ram_ipa, ram_size;

@@ -35,6 +35,8 @@ const char *irq_chip_name(void);
 int irq_of_node(const struct fdt *fdt, int node, int idx, unsigned *irq);
 /* name is shown by `irqstat`. */
 int irq_register(unsigned irq, const char *name, irq_handler_t fn, void *arg);
+/* Disables irq and forgets its handler (a device given back). */
+void irq_unregister(unsigned irq);
 const char *irq_name(unsigned irq);
 void irq_enable(unsigned irq);
 void irq_disable(unsigned irq);

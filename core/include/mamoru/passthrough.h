@@ -30,6 +30,9 @@ bool passthrough_select(struct guest *g, const struct fdt *gdt);
  * passed nodes and /memory at g->ram_ipa) its image's tree. 0, or -1 when the
  * guest cannot be set up (said why). */
 int passthrough_attach(struct guest *g, const struct fdt *gdt);
+/* g's creation failed: every device it selected or attached is given back (stopped,
+ * its interrupts disabled and unregistered), free for another guest. */
+void passthrough_release(struct guest *g);
 /* Before a guest reset loads the new boot, and when it halts: its devices' interrupts
  * masked at the host and the devices stopped (a device left running would go on writing
  * into the buffers of the boot before, in RAM the next one uses). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * libFuzzer target for `ids net`'s walks (core/vmi/net.c): a synthetic
+ * libFuzzer target for `ids net`'s walks (core/vmi/net.c) and its scan with
+ * the verdicts on unlinked sockets (commands/ids/net_scan.c): a synthetic
  * guest (tests/vmi/vmi_fake_net.py writes it into $MAMORU_NET_FUZZ_DIR:
  * mem.bin, regs.txt, guest.profile) whose socket tables, fd tables and
  * /proc/net tree the input overwrites. The regions the input covers, as
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../../commands/ids/net_scan.h"
 #include "regs_file.h"
 
 #define MAX_REGIONS 4
@@ -28,6 +30,10 @@ static uint8_t *prof_data;
 static struct vmi v;
 static size_t region_off[MAX_REGIONS], region_len[MAX_REGIONS], nregions;
 static volatile uint64_t sink;
+static struct net_sock scan_socks[NET_MAX_SOCKS];
+static struct sk_ref scan_by_sk[NET_MAX_SOCKS];
+static struct net_scan scan = {.socks = scan_socks, .by_sk = scan_by_sk};
+static struct net_memo memo;
 
 static uint8_t *slurp(const char *dir, const char *name, size_t *len)
 {
@@ -115,9 +121,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	vmi_flush(&v);
 	sink += (uint64_t)vmi_sock_foreach(&v, 4096, on_sock, NULL);
-	sink += (uint64_t)vmi_sock_file_foreach(&v, 1024, 4096, 1u << 16, on_file, NULL);
+	sink += (uint64_t)vmi_sock_file_foreach(&v, 1024, 4096, 1u << 16, on_file, NULL, NULL);
 	sink += (uint64_t)vmi_proc_net_entry(&v, "tcp", &e) + e.show;
 	sink += (uint64_t)vmi_proc_net_entry(&v, "raw", &e);
 	sink += strlen(vmi_error(&v));
+	/* Twice: the second scan judges against the first one's memory. */
+	for (int i = 0; i < 2; i++) {
+		net_scan_run(&v, &scan, &memo, 1);
+		sink += scan.n + scan.beyond + scan.nsuspects + scan.files.skipped + memo.n;
+	}
 	return 0;
 }

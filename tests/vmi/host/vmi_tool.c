@@ -14,6 +14,10 @@
  *   str ADDR MAX       "str <rc> <text>"
  *   list HEAD LIMIT FLAGS  "node 0xADDR" per list_head (FLAGS 1: check prev)
  *   bench N            timing lines "bench <what> <ns>"
+ *   netscan BOOT       `ids net`'s scan (commands/ids/net_scan.c), its memory of unlinked
+ *                      sockets kept from one netscan to the next: "netscan ..." totals,
+ *                      "netsock ..." per listed socket, "unlinked ..." per unlinked one
+ *   poke GPA HEX       writes bytes into (a private copy of) the dump
  * A failure prints "error <code>: <message>" and exits 1.
  */
 #include <mamoru/vmi/profile.h>
@@ -28,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../../commands/ids/net_scan.h"
 #include "regs_file.h"
 
 /* The work counters, printed last on every path: tests bound the work a hostile guest
@@ -46,7 +51,7 @@ static int fail(struct vmi *v, int rc)
 	exit(1);
 }
 
-static const uint8_t *map_file(const char *path, size_t *len)
+static uint8_t *map_file(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY);
 	struct stat st;
@@ -55,7 +60,8 @@ static const uint8_t *map_file(const char *path, size_t *len)
 		exit(2);
 	}
 	*len = (size_t)st.st_size;
-	void *p = mmap(NULL, *len ? *len : 1, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* Private: poke changes this process's copy, never the file. */
+	void *p = mmap(NULL, *len ? *len : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED) {
 		perror(path);
@@ -133,6 +139,37 @@ static int print_sock_file(void *ctx, const struct vmi_task *t, uint32_t fd, uin
 	return 0;
 }
 
+static struct net_sock scan_socks[NET_MAX_SOCKS];
+static struct sk_ref scan_by_sk[NET_MAX_SOCKS];
+static struct net_scan scan = {.socks = scan_socks, .by_sk = scan_by_sk};
+static struct net_memo memo;
+
+static void netscan(struct vmi *v, uint64_t boot)
+{
+	struct net_scan *c = &scan;
+	net_scan_run(v, c, &memo, boot);
+	printf("netscan socks %u beyond %u tables %d owners %d checked %d layout %d skipped %llu "
+	       "tasks %u unread %u unreadable %u dropped %u recheck %d memo %u\n", c->n, c->beyond,
+	       c->tables_rc, c->owners_rc, c->checked, c->layout,
+	       (unsigned long long)c->files.skipped, c->files.tasks, c->unread, c->unreadable,
+	       c->suspects_dropped, c->recheck_rc, memo.n);
+	if (c->tables_rc < 0)
+		printf("netscan tables_err %s\n", c->tables_err);
+	if (c->owners_rc < 0)
+		printf("netscan owners_err %s\n", c->owners_err);
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->socks[i].owned)
+			printf("netsock %u %d %s\n", c->socks[i].s.lport, c->socks[i].pid,
+			       c->socks[i].comm);
+	for (unsigned i = 0; i < c->nsuspects; i++) {
+		const struct net_suspect *o = &c->suspects[i];
+		printf("unlinked %s pid %d %s fd %u port %u state %u sk 0x%llx\n",
+		       o->in_tables ? "in_tables" : !c->checked ? "unjudged"
+				    : o->verdict == NET_UNLINKED_HIDDEN ? "HIDDEN" : "confirming",
+		       o->pid, o->comm, o->fd, o->s.lport, o->s.state, (unsigned long long)o->s.sk);
+	}
+}
+
 static int count_task(void *ctx, const struct vmi_task *t)
 {
 	(void)t;
@@ -186,7 +223,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	size_t dump_len, prof_len;
-	const uint8_t *dump = map_file(argv[1], &dump_len);
+	uint8_t *dump = map_file(argv[1], &dump_len);
 	const uint8_t *pdata = map_file(argv[4], &prof_len);
 	struct vmi_bank bank = { num(argv[2]), dump_len, dump };
 	struct vmi_regs regs;
@@ -236,13 +273,31 @@ int main(int argc, char **argv)
 			if ((rc = vmi_sock_foreach(&v, 10000, print_sock, NULL)))
 				fail(&v, rc);
 		} else if (!strcmp(cmd, "sockfiles")) {
+			struct vmi_sock_file_stats st;
 			if ((rc = vmi_sock_file_foreach(&v, 10000, 4096, VMI_SOCK_FILE_BUDGET,
-							print_sock_file, NULL)))
+							print_sock_file, NULL, &st)))
 				fail(&v, rc);
+			printf("sockfiles skipped %llu tasks %u first_pid %d first_max %u\n",
+			       (unsigned long long)st.skipped, st.tasks, st.first_pid, st.first_max);
 		} else if (!strcmp(cmd, "sockfiles_budget") && i + 1 < argc) {
 			uint32_t budget = (uint32_t)num(argv[++i]);
-			if ((rc = vmi_sock_file_foreach(&v, 10000, 4096, budget, print_sock_file, NULL)))
+			if ((rc = vmi_sock_file_foreach(&v, 10000, 4096, budget, print_sock_file, NULL,
+							NULL)))
 				fail(&v, rc);
+		} else if (!strcmp(cmd, "netscan") && i + 1 < argc) {
+			netscan(&v, num(argv[++i]));
+		} else if (!strcmp(cmd, "poke") && i + 2 < argc) {
+			uint64_t gpa = num(argv[++i]);
+			const char *h = argv[++i];
+			size_t n = strlen(h) / 2;
+			if (gpa < bank.gpa || gpa - bank.gpa > dump_len || n > dump_len - (gpa - bank.gpa)) {
+				fprintf(stderr, "vmi_tool: poke outside the dump\n");
+				exit(2);
+			}
+			for (size_t k = 0; k < n; k++) {
+				char byte[3] = {h[2 * k], h[2 * k + 1], 0};
+				dump[gpa - bank.gpa + k] = (uint8_t)strtoul(byte, NULL, 16);
+			}
 		} else if (!strcmp(cmd, "sockread") && i + 1 < argc) {
 			struct vmi_sock s;
 			if ((rc = vmi_sock_read(&v, num(argv[++i]), &s)))

@@ -299,15 +299,25 @@ int vmi_sock_foreach(struct vmi *v, uint32_t limit, vmi_sock_cb cb, void *ctx);
 
 /* A socket file in a task's fd table (file->f_op == &socket_file_ops). */
 typedef int (*vmi_sock_file_cb)(void *ctx, const struct vmi_task *t, uint32_t fd, uint64_t sk);
+/* What a walk of the fd tables left out: slots past fd_limit (a process may
+ * raise its fd limit; that is no sign of tampering, only a partial check). */
+struct vmi_sock_file_stats {
+	uint64_t skipped;            /* fd slots not walked */
+	uint32_t tasks;              /* tables cut short */
+	int32_t first_pid;           /* the first of them */
+	uint32_t first_max;          /* ... and its max_fds */
+};
 /* Every thread-group leader (the task list, at most task_limit) and each
- * open file in its fd table (at most fd_limit slots per table). An fd array
- * already walked in this scan is not walked again (shared or aliased tables).
- * budget bounds the whole scan: a unit per task's table, per fd slot and per
- * file, two more per socket file; spent, it is VMI_ELIMIT.
- * VMI_SOCK_FILE_BUDGET suits a real guest (a few thousand open files). */
+ * open file in its fd table (its first fd_limit slots; the rest are counted
+ * in *st, which may be NULL). An fd array already walked in this scan is not
+ * walked again (shared or aliased tables). budget bounds the whole scan: a
+ * unit per task's table, per fd slot and per file, two more per socket file;
+ * spent, it is VMI_ELIMIT. VMI_SOCK_FILE_BUDGET suits a real guest (a few
+ * thousand open files). */
 #define VMI_SOCK_FILE_BUDGET (1u << 20)
 int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
-			  uint32_t budget, vmi_sock_file_cb cb, void *ctx);
+			  uint32_t budget, vmi_sock_file_cb cb, void *ctx,
+			  struct vmi_sock_file_stats *st);
 
 /* The sock a socket file leads to, read on its own (proto from sk_protocol:
  * TCP 6, UDP 17, else VMI_PROTO_OTHER). */
