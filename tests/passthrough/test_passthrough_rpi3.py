@@ -10,7 +10,8 @@ passes its page and its interrupt (through the Pi 3's emulated CPU interface ove
 BCM2836/2835 controllers), gives it a fixed clock with the rate the firmware reports,
 and the guest's /init loads sdhci-iproc and ext4 and mounts the partition at /data. The
 guest reads the host's file and writes one, which the host reads back with debugfs after
-halting the guest (the halt also resets the SD host)."""
+halting the guest (the halt also resets the SD host). The IDS watches this kernel with
+its own profile (made from the generic kernel's -dbg System.map) meanwhile."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ def pi(request: pytest.FixtureRequest, board_config: BoardConfig,
     card = sd_image(tmp / "card.img", {"from-host.txt": HOST_FILE})
     bundle = tmp / "guests.cpio"
     write_bundle(bundle, [kernel_guest(guest_assets.generic_kernel(),
-                                       GuestPlatform(passthrough=(SDHCI,)), profile=False)])
+                                       GuestPlatform(passthrough=(SDHCI,)))])
     name = str(card).replace(",", ",,")
     t = qemu_target(board_config, initrd=bundle,
                     extra=["-drive", f"if=sd,format=raw,file={name}"])
@@ -131,10 +132,16 @@ def test_the_guest_owns_the_sd_card(pi: Pi3Sd) -> None:
         out = g.run(f"echo {GUEST_FILE} > /data/from-guest.txt && sync && echo done",
                     timeout=30)
         assert out.endswith("done"), out
+        version = g.run("cat /proc/version")
         pi.shell.detach()
     except BaseException:
         pi.target.mark_dirty()
         raise
+    # The IDS reads this kernel with its own profile: its banner, its modules (the SD host's
+    # driver among them), and nothing amiss.
+    assert c.command("ids banner") == version.strip()
+    assert "sdhci_iproc" in c.command("ids lsmod", timeout=60)
+    assert c.command("ids check", timeout=60).splitlines()[-1] == "ids: OK"
     out = c.command("irqstat")
     m3 = re.search(r"^\s*126\s+(\d+) guest0's mmc@7e300000$", out, re.M)
     assert m3 and int(m3.group(1)) > 0, out
