@@ -3,22 +3,12 @@
  * per-core controller + BCM2835 peripheral controller), peripherals at
  * 0x3f000000. */
 #include <mamoru/board.h>
-#include <mamoru/fdt.h>
-#include "../../../drivers/firmware/rpi_firmware.h"
+#include "../common/rpi_passthrough.h"
 
 static const char *const compatible[] = {"raspberrypi,3-model-b", "brcm,bcm2837", NULL};
 /* The Arasan SD host (mmc@7e300000 = 0x3f300000, GPU interrupt 62): QEMU's raspi3b
- * holds -drive if=sd there; on the board it drives the WiFi chip, or the SD card when
- * GPIO 48-53 are switched to it (docs/passthrough.md). */
+ * holds -drive if=sd there; on the board it drives the WiFi chip (docs/passthrough.md). */
 static const char *const passthrough_allow[] = {"brcm,bcm2835-sdhci", NULL};
-
-/* The SD host's clock is cprman's EMMC clock; the firmware reports its rate. */
-static int passthrough_clock(const struct fdt *host, int node, uint32_t *hz)
-{
-	if (!fdt_is_compatible(host, node, "brcm,bcm2835-sdhci"))
-		return -1;
-	return rpi_fw_clock_rate(host, RPI_FW_CLOCK_EMMC, hz);
-}
 
 const struct board_desc board_desc = {
 	.name = "Raspberry Pi 3 Model B",
@@ -26,5 +16,5 @@ const struct board_desc board_desc = {
 	.fallback_uart = "brcm,bcm2835-aux-uart",
 	.fallback_uart_base = 0x3f215040,
 	.passthrough_allow = passthrough_allow,
-	.passthrough_clock = passthrough_clock,
+	.passthrough_clock = rpi_passthrough_clock,
 };

@@ -1,17 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Device passthrough on the Raspberry Pi 3 under QEMU raspi3b (docs/passthrough.md): the
-guest owns the SD host (Arasan SDHCI, mmc@7e300000 = 0x3f300000, PIO in QEMU) and the SD
-card behind it.
+"""Device passthrough on the Raspberry Pis under QEMU raspi3b and raspi4b
+(docs/passthrough.md): the guest owns the SD host (Arasan SDHCI, mmc@7e300000 = 0x3f300000
+on the Pi 3, 0xfe300000 on the Pi 4; PIO in QEMU) and the SD card behind it.
 
 One boot: QEMU's SD card (`-drive if=sd`) is a scratch image with an MBR and one ext4
 partition (mke2fs -d) holding a file. The bundle's guest0 runs Debian's generic arm64
 kernel (the cloud kernel has no MMC drivers) and asks for the SD host; the hypervisor
-passes its page and its interrupt (through the Pi 3's emulated CPU interface over the
-BCM2836/2835 controllers), gives it a fixed clock with the rate the firmware reports,
-and the guest's /init loads sdhci-iproc and ext4 and mounts the partition at /data. The
-guest reads the host's file and writes one, which the host reads back with debugfs after
-halting the guest (the halt also resets the SD host). The IDS watches this kernel with
-its own profile (made from the generic kernel's -dbg System.map) meanwhile."""
+passes its page and its interrupt (on the Pi 3 through the emulated CPU interface over the
+BCM2836/2835 controllers, on the Pi 4 through the GIC-400's list registers; there the line
+is shared with EMMC2, which nobody drives), gives it a fixed clock with the rate the
+firmware reports, and the guest's /init loads sdhci-iproc and ext4 and mounts the
+partition at /data. The guest reads the host's file and writes one, which the host reads
+back with debugfs after halting the guest (the halt also resets the SD host). The IDS
+watches this kernel with its own profile (made from the generic kernel's -dbg System.map)
+meanwhile."""
 
 from __future__ import annotations
 
@@ -30,13 +32,19 @@ from mamoru.guestshell import GuestShell
 from mamoru.testing import Target, hardware
 from mamoru.testing.target import qemu_target
 
-pytestmark = [pytest.mark.configs("rpi3"), pytest.mark.guests("arm64")]
+pytestmark = [pytest.mark.configs("rpi3", "rpi4"), pytest.mark.guests("arm64")]
 
 SDHCI = "/soc/mmc@7e300000"
 CARD_SIZE = 64 << 20                 # QEMU wants an SD card of a power-of-2 size
 PART_START = 1 << 20                 # the partition from sector 2048, to the card's end
 HOST_FILE = b"MAMORU-SD-FROM-THE-HOST-" + bytes(range(0x41, 0x5b)) + b"\n"
 GUEST_FILE = "WRITTEN-BY-THE-GUEST-ON-THE-SD-CARD"
+# Per board: the SD host's interrupt at the host, its node in the guest's tree (the unit
+# address of its CPU physical address), the end of the RAM its 1:1 guest RAM must fit in.
+BOARDS = {
+    "rpi3": (126, "mmc@3f300000", 0x3c00_0000),    # GPU interrupt 62; the GPU's RAM above
+    "rpi4": (158, "mmc@fe300000", 0x8000_0000),    # SPI 126; QEMU's 2 GiB
+}
 
 
 def sd_image(out: Path, files: dict[str, bytes]) -> Path:
@@ -68,9 +76,10 @@ def read_back(card: Path, path: str) -> bytes:
 
 
 class Pi3Sd:
-    def __init__(self, target: Target, card: Path) -> None:
+    def __init__(self, target: Target, card: Path, board: str) -> None:
         self.target = target
         self.card = card
+        self.host_irq, self.node, self.ram_end = BOARDS[board]
         self.boot_log = target.boot_log
         self.shell: GuestShell = target.shell
 
@@ -92,23 +101,23 @@ def pi(request: pytest.FixtureRequest, board_config: BoardConfig,
     try:
         t.boot()
         t.ensure_guest()
-        yield Pi3Sd(t, card)
+        yield Pi3Sd(t, card, board_config.board.name)
     finally:
         t.close()
 
 
 def test_the_guest_owns_the_sd_card(pi: Pi3Sd) -> None:
     log = pi.boot_log
-    m = re.search(r"guest0: passthrough mmc@7e300000 \(brcm,bcm2835-sdhci\) irq 126 -> (\d+)",
-                  log)
+    m = re.search(rf"guest0: passthrough mmc@7e300000 \(brcm,bcm2835-sdhci\) irq {pi.host_irq} "
+                  r"-> (\d+)", log)
     assert m, log
     virq = int(m.group(1))
     assert 32 <= virq < 64
-    # Its RAM is placed 1:1, inside the Pi 3's RAM (below the GPU's share at the top).
+    # Its RAM is placed 1:1, inside the board's RAM.
     ram = re.search(r"guest0: 256 MiB RAM at 0x([0-9a-f]+)", log)
     assert ram, log
     base = int(ram.group(1), 16)
-    assert base % (2 << 20) == 0 and base + (256 << 20) <= 0x3c00_0000, hex(base)
+    assert base % (2 << 20) == 0 and base + (256 << 20) <= pi.ram_end, hex(base)
     c = pi.target.console
     pi.shell.attach(30)
     try:
@@ -116,8 +125,8 @@ def test_the_guest_owns_the_sd_card(pi: Pi3Sd) -> None:
         # Its tree: the SD host at its host address with a fixed clock of the firmware's
         # rate (QEMU's EMMC clock: 50 MHz), no pin control or power sequencing of the host's.
         dt = "/sys/firmware/devicetree/base"
-        nodes = g.run(f"ls {dt}/ {dt}/mmc@3f300000/")
-        assert "mmc@3f300000" in nodes and "passthrough-clock-0" in nodes, nodes
+        nodes = g.run(f"ls {dt}/ {dt}/{pi.node}/")
+        assert pi.node in nodes and "passthrough-clock-0" in nodes, nodes
         assert "pinctrl-0" not in nodes and "mmc-pwrseq" not in nodes, nodes
         rate = g.run(f"hexdump -v -e '1/1 \"%02x\"' {dt}/passthrough-clock-0/clock-frequency"
                      "; echo")
@@ -143,7 +152,7 @@ def test_the_guest_owns_the_sd_card(pi: Pi3Sd) -> None:
     assert "sdhci_iproc" in c.command("ids lsmod", timeout=60)
     assert c.command("ids check", timeout=60).splitlines()[-1] == "ids: OK"
     out = c.command("irqstat")
-    m3 = re.search(r"^\s*126\s+(\d+) guest0's mmc@7e300000$", out, re.M)
+    m3 = re.search(rf"^\s*{pi.host_irq}\s+(\d+) guest0's mmc@7e300000$", out, re.M)
     assert m3 and int(m3.group(1)) > 0, out
     assert "(masked)" not in c.command("guest list")
     # Halted: its interrupt masked at the host, the SD host reset; the card is the host's
