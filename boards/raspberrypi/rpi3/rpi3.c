@@ -3,7 +3,7 @@
  * per-core controller + BCM2835 peripheral controller), peripherals at
  * 0x3f000000. */
 #include <mamoru/board.h>
-#include "../common/rpi_passthrough.h"
+#include "../rpi_passthrough.h"
 
 static const char *const compatible[] = {"raspberrypi,3-model-b", "brcm,bcm2837", NULL};
 /* The Arasan SD host (mmc@7e300000 = 0x3f300000, GPU interrupt 62): QEMU's raspi3b

@@ -2,7 +2,7 @@
 /* Raspberry Pi 4 Model B (BCM2711): four Cortex-A72, GIC-400, peripherals
  * at 0xfe000000 ("low peripheral" mode, the firmware default). */
 #include <mamoru/board.h>
-#include "../common/rpi_passthrough.h"
+#include "../rpi_passthrough.h"
 
 static const char *const compatible[] = {"raspberrypi,4-model-b", "brcm,bcm2711", NULL};
 /* The Arasan SD host (mmc@7e300000 = 0xfe300000, SPI 126): QEMU's raspi4b holds

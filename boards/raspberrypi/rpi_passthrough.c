@@ -3,7 +3,7 @@
  * passed device's clock, which the firmware knows. */
 #include <mamoru/fdt.h>
 #include "rpi_passthrough.h"
-#include "../../../drivers/firmware/rpi_firmware.h"
+#include "../../drivers/firmware/rpi_firmware.h"
 
 int rpi_passthrough_clock(const struct fdt *host, int node, uint32_t *hz)
 {
