@@ -11,9 +11,11 @@ BCM2836/2835 controllers, on the Pi 4 through the GIC-400's list registers; ther
 is shared with EMMC2, which nobody drives), gives it a fixed clock with the rate the
 firmware reports, and the guest's /init loads sdhci-iproc and ext4 and mounts the
 partition at /data. The guest reads the host's file and writes one, which the host reads
-back with debugfs after halting the guest (the halt also resets the SD host). The IDS
-watches this kernel with its own profile (made from the generic kernel's -dbg System.map)
-meanwhile."""
+back with debugfs after halting the guest (the halt also resets the SD host); started
+again, the guest finds its file on the card. The IDS watches this kernel with its own
+profile (made from the generic kernel's -dbg System.map) meanwhile. guest0 also asks for
+the hypervisor's console UART, the board's other SD controller and a path that does not
+exist: each is refused in one boot line."""
 
 from __future__ import annotations
 
