@@ -265,6 +265,10 @@ static void guest_end(void *ctx, struct fdt_writer *w, const struct fdt *src, in
 		c->cur_clock = 0;
 		if (c->cur->clock_hz) {
 			char name[] = "passthrough-clock-0";        /* no reg: no unit address */
+			if (c->next_phandle >= 0xfffffffeu) {       /* -1 and 0xfffffffe: invalid */
+				c->err = FDT_ERR_BADVALUE;
+				return;
+			}
 			name[sizeof(name) - 2] = (char)('0' + i % 10);
 			c->cur_clock = c->next_phandle++;
 			fdtw_begin_node(w, name);
