@@ -64,11 +64,23 @@ static void virtio_mmio_stop(uint64_t base)
 		;
 }
 
+/* SD Host Controller (SD Host Controller Simplified Specification): Software Reset
+ * for All, the byte at 0x2f, written as part of the 32-bit word at 0x2c (the Pi's
+ * Arasan controller takes 32-bit accesses only); it also stops the SD clock. */
+#define SDHCI_CLOCK_RESET 0x02c
+#define SDHCI_RESET_ALL (1u << 24)
+
+static void sdhci_stop(uint64_t base)
+{
+	mmio_write32((uintptr_t)base + SDHCI_CLOCK_RESET, SDHCI_RESET_ALL);
+}
+
 static const struct {
 	const char *compatible;
 	void (*stop)(uint64_t base);
 } stoppers[] = {
 	{"virtio,mmio", virtio_mmio_stop},
+	{"brcm,bcm2835-sdhci", sdhci_stop},
 };
 
 static const struct fdt *host;
@@ -154,6 +166,24 @@ static const char *node_status(const struct fdt *fdt, int node)
 	return s && strcmp(s, "okay") && strcmp(s, "ok") ? s : NULL;
 }
 
+/*
+ * The rate of a passed node's (first) clock, for the fixed-clock the guest gets
+ * instead of the host's clock provider: a fixed-clock provider's own
+ * clock-frequency, else what the board says (the Pi's firmware knows its
+ * clocks). Nonzero when it is unknown.
+ */
+static int clock_rate(int node, uint32_t *hz)
+{
+	uint32_t ph;
+	int clk = fdt_getprop_u32(host, node, "clocks", &ph) ? -1 : fdt_node_by_phandle(host, ph);
+	*hz = 0;
+	if (clk >= 0 && fdt_is_compatible(host, clk, "fixed-clock"))
+		fdt_getprop_u32(host, clk, "clock-frequency", hz);
+	else if (board_desc.passthrough_clock && board_desc.passthrough_clock(host, node, hz))
+		*hz = 0;
+	return *hz ? 0 : -1;
+}
+
 /* Checks one requested host node for g: NULL and d filled in, or why not (in why). */
 static const char *check_node(struct guest *g, const char *path, struct pt_dev *d, char *why,
 			      size_t len)
@@ -197,6 +227,8 @@ static const char *check_node(struct guest *g, const char *path, struct pt_dev *
 		return "not on this board's passthrough allowlist";
 	if (fdt_getprop(host, node, "interrupts-extended", NULL))
 		return "interrupts-extended is not supported";
+	if (fdt_getprop(host, node, "clocks", NULL) && clock_rate(node, &d->node.clock_hz))
+		return "the rate of its clock is unknown (a clock controller is never passed)";
 	uint32_t cells[4];
 	int ncells;
 	for (int i = 0; !fdt_get_interrupt(host, node, i, cells, 4, &ncells); i++) {

@@ -112,6 +112,8 @@ struct build_ctx {
 	uint64_t ram_base, ram_size;
 	const struct pt_node *nodes, *cur;
 	int n;
+	uint32_t next_phandle;           /* above every phandle of the guest's tree */
+	uint32_t cur_clock;              /* the phandle of cur's fixed-clock, 0: none */
 	int err;
 };
 
@@ -208,8 +210,15 @@ static bool host_prop(void *ctx, struct fdt_writer *w, const struct fdt *src, in
 	const struct pt_node *p = c->cur;
 	(void)src, (void)val, (void)len;
 	if (!strcmp(name, "phandle") || !strcmp(name, "linux,phandle") ||
-	    !strcmp(name, "interrupts-extended"))
+	    !strcmp(name, "interrupts-extended") || pt_dropped_prop(name))
 		return true;                             /* dropped */
+	if (!strcmp(name, "clocks") || !strcmp(name, "clock-names")) {
+		/* The host's clock controller stays the hypervisor's: one fixed clock for
+		 * the passed node; its children's clocks are dropped. */
+		if (!strcmp(name, "clocks") && c->cur_clock && node == p->host_node)
+			fdtw_prop_u32(w, name, c->cur_clock);
+		return true;
+	}
 	if (node != p->host_node)
 		return false;
 	if (!strcmp(name, "reg")) {
@@ -253,8 +262,52 @@ static void guest_end(void *ctx, struct fdt_writer *w, const struct fdt *src, in
 				c->err = FDT_ERR_BADVALUE;
 				return;
 			}
+		c->cur_clock = 0;
+		if (c->cur->clock_hz) {
+			char name[] = "passthrough-clock-0";        /* no reg: no unit address */
+			if (c->next_phandle >= 0xfffffffeu) {       /* -1 and 0xfffffffe: invalid */
+				c->err = FDT_ERR_BADVALUE;
+				return;
+			}
+			name[sizeof(name) - 2] = (char)('0' + i % 10);
+			c->cur_clock = c->next_phandle++;
+			fdtw_begin_node(w, name);
+			fdtw_prop(w, "compatible", "fixed-clock", sizeof("fixed-clock"));
+			fdtw_prop_u32(w, "#clock-cells", 0);
+			fdtw_prop_u32(w, "clock-frequency", c->cur->clock_hz);
+			fdtw_prop_u32(w, "phandle", c->cur_clock);
+			fdtw_end_node(w);
+		}
 		fdtw_copy_node(w, c->host, c->cur->host_node, &hooks);
 	}
+}
+
+bool pt_dropped_prop(const char *name)
+{
+	static const char *const exact[] = {
+		"pinctrl-names", "mmc-pwrseq", "dmas", "dma-names", "resets", "reset-names",
+		"phys", "phy-names", "power-domains", "power-domain-names", "assigned-clocks",
+		"assigned-clock-rates", "assigned-clock-parents",
+	};
+	static const char suffix[] = "-supply";
+	for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
+		if (!strcmp(name, exact[i]))
+			return true;
+	if (!strncmp(name, "pinctrl-", strlen("pinctrl-")))
+		return true;                    /* pinctrl-0, pinctrl-1, ... */
+	size_t l = strlen(name);
+	return l > strlen(suffix) && !strcmp(name + l - strlen(suffix), suffix);
+}
+
+/* One more than the largest phandle of the tree (at least 1). */
+static uint32_t next_free_phandle(const struct fdt *f)
+{
+	uint32_t top = 0, ph;
+	int depth = 0;
+	for (int n = fdt_root(f); n >= 0; n = fdt_next_node(f, n, &depth))
+		if (!fdt_getprop_u32(f, n, "phandle", &ph) && ph > top && ph < 0xfffffffeu)
+			top = ph;
+	return top + 1;
 }
 
 static int find_memory(const struct fdt *f)
@@ -278,6 +331,7 @@ int pt_build_guest_dt(const struct fdt *guest_src, const struct fdt *host,
 	int root = fdt_root(guest_src);
 	if (root < 0)
 		return root;
+	c.next_phandle = next_free_phandle(guest_src);
 	c.mem_node = find_memory(guest_src);
 	if (c.mem_node < 0)
 		return c.mem_node;

@@ -22,6 +22,7 @@
 
 #define RPI_FW_TAG_GET_CLOCK_RATE 0x00030002u
 #define RPI_FW_CLOCK_CORE 4u     /* the VPU core clock, the mini UART's */
+#define RPI_FW_CLOCK_EMMC 1u     /* the Arasan SD host's (cprman's EMMC clock) */
 
 /* A GET_CLOCK_RATE message: 2 header words, a tag of 3 + 2 words, end tag. */
 #define RPI_FW_CLOCK_MSG_WORDS 8u

@@ -105,6 +105,11 @@ static int do_guest(int argc, char **argv)
 	for (int a = 6; a < argc && n < 8; a++) {
 		struct pt_node *p = &nodes[n];
 		memset(p, 0, sizeof(*p));
+		char *hz = strchr(argv[a], '=');      /* PATH=HZ: its clock's rate */
+		if (hz) {
+			*hz = 0;
+			p->clock_hz = (uint32_t)strtoul(hz + 1, NULL, 0);
+		}
 		p->host_node = fdt_path_offset(&host, argv[a]);
 		if (p->host_node < 0) {
 			printf("error: no %s\n", argv[a]);
@@ -325,6 +330,6 @@ int main(int argc, char **argv)
 		selftest_logic();
 		return check_summary("passthrough selftest");
 	}
-	fprintf(stderr, "usage: passthrough_check copy IN OUT | guest GUEST HOST OUT RAMBASE PATH... | selftest\n");
+	fprintf(stderr, "usage: passthrough_check copy IN OUT | guest GUEST HOST OUT RAMBASE PATH[=CLOCK_HZ]... | selftest\n");
 	return 2;
 }

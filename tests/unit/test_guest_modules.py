@@ -112,7 +112,25 @@ def fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GuestKernel:
     return _fake_kernel(tmp_path, monkeypatch, xz=False)
 
 
-def _fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, xz: bool) -> GuestKernel:
+# The generic flavour's package adds the Pi's SD host driver and ext4 as modules.
+GENERIC_RELEASE = "6.1.0-99-arm64"
+GENERIC_TREE: dict[str, tuple[str, str]] = {
+    **FAKE_TREE,
+    "sdhci": ("kernel/drivers/mmc/host/sdhci.ko", ""),
+    "sdhci_pltfm": ("kernel/drivers/mmc/host/sdhci-pltfm.ko", "sdhci"),
+    "sdhci_iproc": ("kernel/drivers/mmc/host/sdhci-iproc.ko", "sdhci-pltfm,sdhci"),
+    "sdhci_of_arasan": ("kernel/drivers/mmc/host/sdhci-of-arasan.ko", "sdhci-pltfm,sdhci"),
+    "crc32c_generic": ("kernel/crypto/crc32c_generic.ko", ""),
+    "jbd2": ("kernel/fs/jbd2/jbd2.ko", ""),
+    "mbcache": ("kernel/fs/mbcache.ko", ""),
+    "crc16": ("kernel/lib/crc16.ko", ""),
+    "ext4": ("kernel/fs/ext4/ext4.ko", "jbd2,mbcache,crc16"),
+}
+
+
+def _fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, xz: bool,
+                 release: str = RELEASE, tree: dict[str, tuple[str, str]] = FAKE_TREE,
+                 builtins: tuple[str, ...] = guest_modules.BUILTIN_NEEDED) -> GuestKernel:
     """A cache ($MAMORU_CACHE) holding a kernel whose -unsigned package is a fake .deb
     (with xz: its modules compressed, as CONFIG_MODULE_COMPRESS_XZ makes them)."""
     if not shutil.which("dpkg-deb"):
@@ -120,20 +138,20 @@ def _fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, xz: bool) -
     cache = tmp_path / "cache"
     monkeypatch.setenv("MAMORU_CACHE", str(cache))
     pkg = tmp_path / "pkg"
-    base = pkg / "lib" / "modules" / RELEASE
-    for name, (path, deps) in FAKE_TREE.items():
+    base = pkg / "lib" / "modules" / release
+    for name, (path, deps) in tree.items():
         ko = base / path
         ko.parent.mkdir(parents=True, exist_ok=True)
         data = fake_ko({"name": name, "depends": deps,
-                        "vermagic": f"{RELEASE} SMP mod_unload aarch64"})
+                        "vermagic": f"{release} SMP mod_unload aarch64"})
         if xz:
             ko = ko.with_name(ko.name + ".xz")
             data = lzma.compress(data)
         ko.write_bytes(data)
-    (base / "modules.order").write_text("".join(p + "\n" for p, _ in FAKE_TREE.values()))
+    (base / "modules.order").write_text("".join(p + "\n" for p, _ in tree.values()))
     (pkg / "DEBIAN").mkdir()
     (pkg / "DEBIAN" / "control").write_text(
-        f"Package: linux-image-{RELEASE}-unsigned\nVersion: 1\nArchitecture: arm64\n"
+        f"Package: linux-image-{release}-unsigned\nVersion: 1\nArchitecture: arm64\n"
         "Maintainer: test <test@example.org>\nDescription: fake\n")
     deb = tmp_path / "fake.deb"
     subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(pkg), str(deb)],
@@ -145,12 +163,12 @@ def _fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, xz: bool) -
         return deb
 
     monkeypatch.setattr(debian, "apt_download", download)
-    kdir = cache / "guest" / RELEASE
+    kdir = cache / "guest" / release
     kdir.mkdir(parents=True)
-    config = kdir / f"config-{RELEASE}"
-    config.write_text("".join(f"{o}=y\n" for o in guest_modules.BUILTIN_NEEDED)
+    config = kdir / f"config-{release}"
+    config.write_text("".join(f"{o}=y\n" for o in builtins)
                       + ("CONFIG_MODULE_COMPRESS_XZ=y\n" if xz else ""))
-    k = GuestKernel(RELEASE, kdir / f"vmlinuz-{RELEASE}", config, None, None)
+    k = GuestKernel(release, kdir / f"vmlinuz-{release}", config, None, None)
     k.image.write_bytes(b"")
     assert asked == []
     return k
@@ -203,3 +221,29 @@ def test_compressed_modules_are_stored_plain(tmp_path: Path,
         assert not path.with_name(path.name + ".xz").exists()
     assert guest_modules.compressed_suffix("CONFIG_MODULE_COMPRESS_GZIP=y\n") == ".gz"
     assert guest_modules.compressed_suffix("# CONFIG_MODULE_COMPRESS_XZ is not set\n") == ""
+
+
+def test_the_generic_kernel_gets_the_sd_host_and_ext4_modules(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flavour picks the set: the generic kernel's adds sdhci-iproc and ext4 (with what
+    .modinfo says they need, crc32c_generic first: nothing loads it on demand) to the
+    virtio drivers, and needs the MMC core built in, not ext4."""
+    builtins = guest_modules.BUILTIN_BY_FLAVOUR["generic"]
+    assert "CONFIG_EXT4_FS" not in builtins and "CONFIG_MMC" in builtins
+    k = _fake_kernel(tmp_path, monkeypatch, xz=False, release=GENERIC_RELEASE,
+                     tree=GENERIC_TREE, builtins=builtins)
+    assert k.flavour == "generic"
+    s = guest_modules.guest_modules(k)
+    assert s.names == ("virtio_ring", "virtio", "virtio_mmio", "failover", "net_failover",
+                       "virtio_net", "virtio_blk", "sdhci", "sdhci_pltfm", "sdhci_iproc",
+                       "crc32c_generic", "jbd2", "mbcache", "crc16", "ext4")
+    root = k.directory / "modules" / "lib" / "modules" / GENERIC_RELEASE
+    assert not (root / GENERIC_TREE["sdhci_of_arasan"][0]).exists()
+
+
+def test_a_generic_kernel_without_the_mmc_core_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    k = _fake_kernel(tmp_path, monkeypatch, xz=False, release=GENERIC_RELEASE,
+                     tree=GENERIC_TREE, builtins=("CONFIG_MMC",))
+    with pytest.raises(GuestModulesError, match="CONFIG_MMC_BLOCK"):
+        guest_modules.guest_modules(k)

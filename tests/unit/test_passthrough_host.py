@@ -139,6 +139,42 @@ def test_guest_tree(host_build: Path, dtb_dir: Path, guest_dtb: Path, tmp_path: 
     assert "reg = <0x00 0x20003000 0x00 0x200>;" in b and "interrupts = <0x00 0x00 0x04>;" in b
 
 
+def test_guest_tree_gives_a_fixed_clock_and_drops_other_nodes_phandles(
+        host_build: Path, dtb_dir: Path, guest_dtb: Path, tmp_path: Path) -> None:
+    """The Pi's SD host: its clock controller is the host's, so the guest gets a fixed-clock
+    of the rate the hypervisor found, with a phandle of its own tree's; pin control, power
+    sequence and supply name host nodes the guest has not, and are dropped (children's
+    clocks too). Without a rate, clocks is dropped rather than left dangling."""
+    out = tmp_path / "g.dtb"
+    rc, text = run(host_build, "guest", guest_dtb, dtb_dir / "pt_host.dtb", out, 0x48000000,
+                   "/mmc@b300000=50000000")
+    assert rc == 0, text
+    tree = dts(out)
+    clk = tree[tree.index("passthrough-clock-0 {"):]
+    clk = clk[:clk.index("};")]
+    assert 'compatible = "fixed-clock";' in clk and "#clock-cells = <0x00>;" in clk
+    assert "clock-frequency = <0x2faf080>;" in clk             # 50 MHz
+    phandle = clk[clk.index("phandle = <") + 11:clk.index(">;", clk.index("phandle = <"))]
+    before = dts(guest_dtb)
+    assert f"phandle = <{phandle}>" not in before              # not one of the guest's own
+    mmc = tree[tree.index("mmc@b300000 {"):]
+    mmc = mmc[:mmc.index("wifi@1")]
+    assert f"clocks = <{phandle}>;" in mmc
+    for gone in ("clock-names", "pinctrl", "mmc-pwrseq", "vqmmc-supply"):
+        assert gone not in mmc, gone
+    assert "bus-width = <0x04>;" in mmc and "interrupts = <0x00 0x1e 0x04>;" in mmc
+    wifi = tree[tree.index("wifi@1 {"):]
+    wifi = wifi[:wifi.index("};")]
+    assert "clocks" not in wifi and 'compatible = "brcm,bcm4329-fmac";' in wifi
+
+    rc, text = run(host_build, "guest", guest_dtb, dtb_dir / "pt_host.dtb", out, 0x48000000,
+                   "/mmc@b300000")
+    assert rc == 0, text
+    tree = dts(out)
+    mmc = tree[tree.index("mmc@b300000 {"):]
+    assert "passthrough-clock" not in tree and "clocks" not in mmc[:mmc.index("wifi@1")]
+
+
 def test_guest_tree_refuses_what_it_cannot_write(host_build: Path, guest_dtb: Path,
                                                  tmp_path: Path) -> None:
     rc, text = run(host_build, "guest", guest_dtb, guest_dtb, tmp_path / "x.dtb", 0x48000000,

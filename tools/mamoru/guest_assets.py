@@ -6,6 +6,7 @@ Cache layout (under `paths.cache_dir()`: $MAMORU_CACHE or ~/.cache/mamoru):
     debs/<name>_<version>_arm64.deb     downloaded packages (kept; see MAMORU_DROP_DBG_DEB)
     guest/cloud-kernel                  which kernel release the cloud metapackage gave last
     guest/cloud-kernel-<series>         the same for a newer series (e.g. 6.12, see SERIES)
+    guest/generic-kernel                the same for the generic flavour (FLAVOURS)
     guest/<release>/vmlinuz-<release>   the raw arm64 Image (EFI "MZ" stub, not compressed)
     guest/<release>/config-<release>    its kernel configuration
     guest/<release>/System.map-<release>, vmlinux-<release>   from the -dbg package (on demand)
@@ -33,11 +34,16 @@ from pathlib import Path
 from mamoru import debian, paths
 from mamoru.cpio import CpioWriter
 
-CLOUD_META = "linux-image-cloud-arm64:arm64"
+# Debian's arm64 kernel flavours a guest can run, by the part of the package name after the
+# series: "cloud" (made for VMs: virtio, no board drivers; the default guest's) and
+# "generic" (Debian's arm64 kernel with the board drivers as modules: the Raspberry Pi's
+# SD host, sdhci-iproc, for passthrough on the Pis; ext4 is a module there).
+FLAVOURS: dict[str, str] = {"cloud": "cloud-arm64", "generic": "arm64"}
+META = "linux-image-{flavour}:arm64"
 # Newer kernel series than the default, by the versioned metapackage that always points at
 # the newest build of the series (bookworm-backports / bookworm-security; `./mamoru setup`
 # adds bookworm-backports to apt's sources).
-SERIES_META = "linux-image-{series}-cloud-arm64:arm64"
+SERIES_META = "linux-image-{series}-{flavour}:arm64"
 SERIES: tuple[str, ...] = ("6.12",)
 ARCH = "arm64"
 BUSYBOX_PACKAGE = "busybox-static:arm64"
@@ -57,6 +63,11 @@ DATA_DIR = "/data"
 # Where /init looks for virtio-mmio nodes: the compatibles of the device tree's first two levels.
 DT_COMPATIBLES = ("/sys/firmware/devicetree/base/*/compatible "
                   "/sys/firmware/devicetree/base/*/*/compatible")
+# The passed devices whose drivers MODULES_LIST holds (a grep -E pattern), and the SD host's.
+PASSED_COMPATIBLES = "virtio,mmio|brcm,bcm2835-sdhci"
+SDHCI_COMPATIBLE = "brcm,bcm2835-sdhci"
+# The disks /init mounts at DATA_DIR: virtio-blk, else the SD card's first partition.
+DATA_DISKS = ("/dev/vda", "/dev/mmcblk0p1")
 
 ARM64_IMAGE_MAGIC = b"ARM\x64"  # at offset 0x38 of an arm64 Linux Image header
 ARM64_MAGIC_OFFSET = 0x38
@@ -106,6 +117,15 @@ class GuestKernel:
     @property
     def directory(self) -> Path:
         return self.image.parent
+
+    @property
+    def flavour(self) -> str:
+        """Its FLAVOURS key, from the release's suffix ("6.1.0-57-cloud-arm64": "cloud")."""
+        for name, suffix in sorted(FLAVOURS.items(), key=lambda f: -len(f[1])):
+            if self.version.endswith(f"-{suffix}"):
+                return name
+        raise GuestAssetError(f"kernel {self.version}: not one of the flavours "
+                              f"{', '.join(FLAVOURS)}")
 
     @property
     def package(self) -> str:
@@ -179,26 +199,30 @@ def _lists_changed_since(marker: Path) -> bool:
         return False
 
 
-def _marker(series: str | None) -> Path:
-    return guest_dir() / ("cloud-kernel" if series is None else f"cloud-kernel-{series}")
+def _marker(series: str | None, flavour: str = "cloud") -> Path:
+    name = f"{flavour}-kernel"
+    return guest_dir() / (name if series is None else f"{name}-{series}")
 
 
-def _meta(series: str | None) -> str:
+def _meta(series: str | None, flavour: str = "cloud") -> str:
+    if flavour not in FLAVOURS:
+        raise GuestAssetError(f"no kernel flavour {flavour!r}: known are {', '.join(FLAVOURS)}")
     if series is None:
-        return CLOUD_META
+        return META.format(flavour=FLAVOURS[flavour])
     if series not in SERIES:
         raise GuestAssetError(f"no kernel series {series!r}: known are {', '.join(SERIES)}")
-    return SERIES_META.format(series=series)
+    return SERIES_META.format(series=series, flavour=FLAVOURS[flavour])
 
 
-def _current_release(refresh: bool, series: str | None = None) -> str:
-    """The release the cloud metapackage points at; from the marker when apt has not moved."""
-    marker = _marker(series)
+def _current_release(refresh: bool, series: str | None = None, flavour: str = "cloud") -> str:
+    """The release the flavour's metapackage points at; from the marker when apt has not
+    moved."""
+    marker = _marker(series, flavour)
     known = marker.read_text().strip() if marker.is_file() else ""
     if known and not refresh and not _lists_changed_since(marker):
         return known
     try:
-        package = debian.resolve_depends(_meta(series), prefix="linux-image-")
+        package = debian.resolve_depends(_meta(series, flavour), prefix="linux-image-")
     except debian.DebianError:
         if known:  # apt is broken or was reset: the cached kernel still works
             return known
@@ -209,27 +233,41 @@ def _current_release(refresh: bool, series: str | None = None) -> str:
 
 
 def cloud_kernel(*, refresh: bool = False, series: str | None = None) -> GuestKernel:
-    """Debian's arm64 cloud kernel Image and config, downloaded and unpacked once.
+    """Debian's arm64 cloud kernel (debian_kernel with flavour "cloud")."""
+    return debian_kernel(refresh=refresh, series=series, flavour="cloud")
 
-    Resolves linux-image-cloud-arm64:arm64 (with `series`, e.g. "6.12":
-    linux-image-6.12-cloud-arm64:arm64, the newest build of that series) to
+
+def generic_kernel(*, refresh: bool = False, series: str | None = None) -> GuestKernel:
+    """Debian's generic arm64 kernel, with the Raspberry Pi drivers as modules
+    (debian_kernel with flavour "generic")."""
+    return debian_kernel(refresh=refresh, series=series, flavour="generic")
+
+
+def debian_kernel(*, refresh: bool = False, series: str | None = None,
+                  flavour: str = "cloud") -> GuestKernel:
+    """Debian's arm64 kernel Image and config of a flavour (FLAVOURS), downloaded and
+    unpacked once.
+
+    Resolves linux-image-cloud-arm64:arm64 (generic: linux-image-arm64:arm64; with
+    `series`, e.g. "6.12": linux-image-6.12-cloud-arm64:arm64, the newest build of that
+    series) to
     linux-image-<release>, downloads linux-image-<release>-unsigned:arm64 and keeps
     boot/vmlinuz-<release> (checked for the arm64 Image magic) and boot/config-<release> in
     guest/<release>/. `refresh` asks apt for the current release even when its lists have
     not changed. system_map and vmlinux are set when debug_files() has already fetched them
     for this release, else None.
     """
-    marker = _marker(series)
+    marker = _marker(series, flavour)
     if not refresh and marker.is_file() and not _lists_changed_since(marker):
         hit = cached_kernel(marker.read_text().strip())
         if hit is not None:
             return hit
     with paths.locked(guest_dir()):
-        release = _current_release(refresh, series)
+        release = _current_release(refresh, series, flavour)
         hit = cached_kernel(release)
         if hit is not None:
             return hit
-        _note(f"fetching the cloud kernel {release}")
+        _note(f"fetching the {flavour} kernel {release}")
         deb = debian.apt_download(f"linux-image-{release}-unsigned:{ARCH}", debs_dir())
         d = guest_dir() / release
         names = [f"vmlinuz-{release}", f"config-{release}"]
@@ -304,20 +342,26 @@ def busybox_static() -> Path:
 
 
 def default_init_script() -> str:
-    """A busybox /init: mounts, loads the modules of MODULES_LIST (the cloud kernel's virtio
-    drivers, see guest_modules) when the device tree has a virtio-mmio node, brings up eth0
-    (QEMU user networking's addresses) with a telnetd on port 23 and mounts /dev/vda (ext4)
-    at /data when those exist, prints INIT_DONE, a job-control shell, then powers off.
-    Without the devices it prints nothing more."""
+    """A busybox /init: mounts, loads the modules of MODULES_LIST (the kernel's drivers of
+    passed devices, see guest_modules) when the device tree has a virtio-mmio or SD host
+    node, brings up eth0 (QEMU user networking's addresses) with a telnetd on port 23 and
+    mounts /dev/vda, else the SD card's first partition (ext4; waited for up to 5 s when
+    the SD host is there: the card is found asynchronously), at /data when those exist,
+    prints INIT_DONE, a job-control shell, then powers off. Without the devices it prints
+    nothing more."""
     return f"""#!/bin/sh
 # /init of Mamoru's default guest (busybox, made by mamoru.guest_assets).
 export PATH=/bin:/sbin HOME=/root TERM=vt100 PS1='{GUEST_PROMPT}'
 mount -t proc proc /proc 2>/dev/null
 mount -t sysfs sysfs /sys 2>/dev/null
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-# The virtio drivers, when the device tree has a virtio-mmio transport (a passed device).
-if [ -f /{MODULES_LIST} ] && grep -qs virtio,mmio {DT_COMPATIBLES}; then
+# The drivers, when the device tree has a virtio-mmio transport or an SD host (passed).
+if [ -f /{MODULES_LIST} ] && grep -qsE '{PASSED_COMPATIBLES}' {DT_COMPATIBLES}; then
     while read -r m; do insmod "$m" 2>/dev/null; done < /{MODULES_LIST}
+fi
+if grep -qs {SDHCI_COMPATIBLE} {DT_COMPATIBLES}; then
+    i=0
+    while [ ! -b {DATA_DISKS[1]} ] && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
 fi
 [ -e /sys/class/net/lo ] && ifconfig lo 127.0.0.1 up
 if [ -e /sys/class/net/eth0 ]; then
@@ -328,11 +372,13 @@ if [ -e /sys/class/net/eth0 ]; then
     mount -t devpts devpts /dev/pts
     telnetd -l /bin/sh
 fi
-if [ -b /dev/vda ]; then
+for disk in {" ".join(DATA_DISKS)}; do
+    [ -b $disk ] || continue
     mkdir -p {DATA_DIR}
-    mount -t ext4 /dev/vda {DATA_DIR} 2>/dev/null \
-        || echo "mamoru-guest: /dev/vda has no ext4 file system, not mounted"
-fi
+    mount -t ext4 $disk {DATA_DIR} 2>/dev/null \
+        || echo "mamoru-guest: $disk has no ext4 file system, not mounted"
+    break
+done
 cd /root
 echo "{INIT_DONE}"
 # A new session with the console as its controlling terminal: job control, Ctrl-C.

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""The guest kernel's modules the default initramfs carries: the virtio drivers.
+"""The guest kernel's modules the default initramfs carries: the drivers of passed devices.
 
 Debian's cloud kernel has virtio-mmio, virtio-net and virtio-blk as modules (ext4, jbd2,
-crc16 and crc32c are built in: checked against the kernel's config). They come from the
-same `linux-image-<release>-unsigned` package as the kernel (guest_assets caches it).
+crc16 and crc32c are built in: checked against the kernel's config). The generic kernel
+(guest_assets.FLAVOURS) has those and the Raspberry Pi's SD host driver (sdhci-iproc, with
+sdhci-pltfm and sdhci) as modules, and ext4 and crc32c too (the MMC core and mmc_block are
+built in). They come from the same `linux-image-<release>-unsigned` package as the kernel
+(guest_assets caches it).
 
 Modules compressed by the kernel's build (6.12: .ko.xz) are stored decompressed. That
 package has no modules.dep (Debian's postinst runs depmod on the installed system),
@@ -40,6 +43,19 @@ DEFAULT_MODULES: tuple[str, ...] = ("virtio_mmio", "virtio_net", "virtio_blk")
 # Built-in options the guest's /data (ext4 on virtio-blk) needs besides the modules.
 BUILTIN_NEEDED: tuple[str, ...] = ("CONFIG_EXT4_FS", "CONFIG_JBD2", "CONFIG_CRC16",
                                    "CONFIG_CRYPTO_CRC32C")
+# The generic kernel: the Pi's SD host (sdhci-iproc; sdhci-pltfm, sdhci by depends=) and
+# ext4 (jbd2, mbcache, crc16 by depends=). crc32c_generic is named: ext4 and jbd2 ask the
+# crypto API for "crc32c", and with no /sbin/modprobe in the initramfs nothing loads it
+# on demand, so it comes first.
+MMC_MODULES: tuple[str, ...] = ("sdhci_iproc", "crc32c_generic", "ext4")
+MODULES_BY_FLAVOUR: dict[str, tuple[str, ...]] = {
+    "cloud": DEFAULT_MODULES,
+    "generic": DEFAULT_MODULES + MMC_MODULES,
+}
+BUILTIN_BY_FLAVOUR: dict[str, tuple[str, ...]] = {
+    "cloud": BUILTIN_NEEDED,
+    "generic": ("CONFIG_MMC", "CONFIG_MMC_BLOCK", "CONFIG_MSDOS_PARTITION"),
+}
 # In the initramfs: the modules to load, in order, one absolute path a line (the default
 # /init reads it).
 LOAD_LIST = guest_assets.MODULES_LIST
@@ -153,10 +169,10 @@ class ModuleSet:
         return out
 
 
-def check_builtins(config: str) -> None:
-    """Raises GuestModulesError unless every BUILTIN_NEEDED option is `=y` in config."""
+def check_builtins(config: str, needed: tuple[str, ...] = BUILTIN_NEEDED) -> None:
+    """Raises GuestModulesError unless every option of needed is `=y` in config."""
     have = {line.split("=", 1)[0] for line in config.splitlines() if line.endswith("=y")}
-    missing = [o for o in BUILTIN_NEEDED if o not in have]
+    missing = [o for o in needed if o not in have]
     if missing:
         raise GuestModulesError(f"the guest kernel lacks built-in {', '.join(missing)}: "
                                "the default initramfs carries no module for them")
@@ -208,14 +224,17 @@ def _read_set(kernel: GuestKernel, stamp: Path, wanted: tuple[str, ...]) -> Modu
 
 
 def guest_modules(kernel: GuestKernel,
-                  wanted: tuple[str, ...] = DEFAULT_MODULES) -> ModuleSet:
-    """The modules `wanted` and their dependencies for kernel, unpacked once and cached."""
+                  wanted: tuple[str, ...] | None = None) -> ModuleSet:
+    """The modules `wanted` (None: those of the kernel's flavour, MODULES_BY_FLAVOUR) and
+    their dependencies for kernel, unpacked once and cached."""
+    if wanted is None:
+        wanted = MODULES_BY_FLAVOUR[kernel.flavour]
     d = _modules_dir(kernel)
     stamp = d / f"{'+'.join(sorted(wanted))}.order"
     if stamp.is_file():
         return _read_set(kernel, stamp, wanted)
     if kernel.config is not None and kernel.config.is_file():
-        check_builtins(kernel.config.read_text())
+        check_builtins(kernel.config.read_text(), BUILTIN_BY_FLAVOUR[kernel.flavour])
     with paths.locked(guest_assets.guest_dir()):
         if not stamp.is_file():
             _fetch(kernel, wanted, d, stamp)
@@ -260,5 +279,5 @@ def _fetch(kernel: GuestKernel, wanted: tuple[str, ...], d: Path, stamp: Path) -
 
 
 def default_initramfs_files(kernel: GuestKernel) -> dict[str, bytes | Path]:
-    """The modules of the default guest (DEFAULT_MODULES) as initramfs extra_files."""
+    """The modules of the kernel's flavour (MODULES_BY_FLAVOUR) as initramfs extra_files."""
     return guest_modules(kernel).initramfs_files()

@@ -3,12 +3,18 @@
  * per-core controller + BCM2835 peripheral controller), peripherals at
  * 0x3f000000. */
 #include <mamoru/board.h>
+#include "../rpi_passthrough.h"
 
 static const char *const compatible[] = {"raspberrypi,3-model-b", "brcm,bcm2837", NULL};
+/* The Arasan SD host (mmc@7e300000 = 0x3f300000, GPU interrupt 62): QEMU's raspi3b
+ * holds -drive if=sd there; on the board it drives the WiFi chip (docs/passthrough.md). */
+static const char *const passthrough_allow[] = {"brcm,bcm2835-sdhci", NULL};
 
 const struct board_desc board_desc = {
 	.name = "Raspberry Pi 3 Model B",
 	.dt_compatible = compatible,
 	.fallback_uart = "brcm,bcm2835-aux-uart",
 	.fallback_uart_base = 0x3f215040,
+	.passthrough_allow = passthrough_allow,
+	.passthrough_clock = rpi_passthrough_clock,
 };

@@ -9,6 +9,8 @@
 
 #include <mamoru/types.h>
 
+struct fdt;
+
 struct board_desc {
 	const char *name;                    /* "Raspberry Pi 4 Model B" */
 	const char *const *dt_compatible;    /* NULL-terminated */
@@ -24,6 +26,11 @@ struct board_desc {
 	const char *const *passthrough_allow;
 	const char *passthrough_default;
 	size_t passthrough_default_len;
+	/* The rate in Hz of a passed device's clock when its provider is not a
+	 * fixed-clock (a clock controller is never passed; the guest gets a
+	 * fixed-clock node with this rate): 0, or nonzero when the board does not
+	 * know it (NULL: it knows none). */
+	int (*passthrough_clock)(const struct fdt *host, int node, uint32_t *hz);
 };
 
 extern const struct board_desc board_desc;

@@ -53,14 +53,23 @@ struct pt_node {
 	unsigned virq[PT_MAX_IRQS];
 	uint32_t irq_flags[PT_MAX_IRQS];   /* the third cell of the host specifier */
 	int nirq;
+	uint32_t clock_hz;   /* its clock's rate: the guest gets a fixed-clock; 0: no clocks */
 };
+
+/* True for a property naming other nodes of the host tree by phandle that a passed node
+ * loses in the guest (pin control, power sequencing, DMA channels, resets, PHYs,
+ * regulators, power domains, clock assignments): the guest has none of those nodes. */
+bool pt_dropped_prop(const char *name);
 
 /* The guest's device tree: guest_src with /memory's reg set to (ram_base, ram_size)
  * (and its name to memory@<ram_base>), and a copy of each host node appended under
  * the root: all its properties and children, except that reg is rewritten for the
  * guest root's cells, interrupts become <0 spi flags> for the guest's GIC,
- * interrupt-parent names the guest's GIC, and interrupts-extended, phandle and
- * linux,phandle are dropped. Returns 0 and *size, or an fdt/fdtw error. */
+ * interrupt-parent names the guest's GIC, interrupts-extended, phandle,
+ * linux,phandle and what pt_dropped_prop names are dropped, and clocks (with
+ * clock_hz) names a fixed-clock node "passthrough-clock-<i>" of that rate added
+ * under the root (clock-names dropped), or is dropped (without). Returns 0 and
+ * *size, or an fdt/fdtw error. */
 int pt_build_guest_dt(const struct fdt *guest_src, const struct fdt *host,
 		      const struct pt_node *nodes, int n, uint64_t ram_base, uint64_t ram_size,
 		      void *out, size_t cap, char *names, size_t names_cap, size_t *size);

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The Pis' board_desc.passthrough_clock (see mamoru/board.h). */
+#ifndef BOARDS_RPI_PASSTHROUGH_H
+#define BOARDS_RPI_PASSTHROUGH_H
+
+#include <mamoru/types.h>
+
+struct fdt;
+
+int rpi_passthrough_clock(const struct fdt *host, int node, uint32_t *hz);
+
+#endif
