@@ -93,6 +93,7 @@ static void print_banner(uintptr_t dtb_pa)
 		print_console_details(con);
 	printk("  interrupts %s, timer %llu Hz, power %s\n", irq_chip_name(),
 	       (unsigned long long)timer_freq(), power_driver_name());
+	arch_smp_report();
 }
 
 static void start_guests(void)
@@ -177,6 +178,7 @@ void boot_main(uintptr_t dtb_pa, unsigned el)
 
 	if (mm_discover(&fdt, dtb_pa))
 		fatal("cannot work out the memory map from the device tree");
+	arch_park_secondaries(&fdt);
 	if (mmu_init(mm.ram, mm.nram))
 		fatal("cannot build the hypervisor's page tables");
 	if (mm_init())

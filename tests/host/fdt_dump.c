@@ -4,7 +4,8 @@
  * canonical text form: reserved memory, every node path with its properties,
  * then lookup results (bootargs, stdout-path, translated reg, interrupt
  * parents and specifiers, phandles). Each query is a path or alias to
- * resolve, or "compat=<string>" to list the compatible nodes.
+ * resolve, "compat=<string>" to list the compatible nodes, or "cpus" for the
+ * CPU nodes and their enable methods (fdt_cpus).
  * On an invalid blob prints "error: <message>" and exits 1.
  */
 #include <ctype.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include <mamoru/fdt.h>
+#include <mamoru/fdt_cpus.h>
 
 static struct fdt fdt;
 
@@ -177,9 +179,33 @@ static void dump_lookups(void)
 	}
 }
 
+static void query_cpus(void)
+{
+	struct fdt_cpu cpus[FDT_CPUS_MAX];
+	int n = fdt_cpus(&fdt, cpus, FDT_CPUS_MAX);
+
+	if (n < 0) {
+		printf("cpus: error: %s\n", fdt_strerror(n));
+		return;
+	}
+	printf("cpus: %d\n", n);
+	for (int i = 0; i < n && i < FDT_CPUS_MAX; i++) {
+		printf("cpu 0x%llx: %s", (unsigned long long)cpus[i].mpidr,
+		       cpu_enable_name(cpus[i].enable));
+		if (cpus[i].enable == CPU_ENABLE_SPIN_TABLE)
+			printf(" release 0x%llx", (unsigned long long)cpus[i].release_addr);
+		printf("\n");
+	}
+}
+
 static void query(const char *q)
 {
 	char path[1024];
+
+	if (strcmp(q, "cpus") == 0) {
+		query_cpus();
+		return;
+	}
 
 	if (strncmp(q, "compat=", 7) == 0) {
 		int n = 0;
@@ -239,7 +265,7 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: fdt_dump <file.dtb> [path|alias|compat=<string>...]\n");
+		fprintf(stderr, "usage: fdt_dump <file.dtb> [path|alias|compat=<string>|cpus...]\n");
 		return 2;
 	}
 	blob = read_file(argv[1], &len);

@@ -340,3 +340,85 @@ def test_struct_token_fuzz(host_build: Path, tmp_path: Path) -> None:
     bad = [msg for ok, msg in results if not ok]
     assert not bad, "\n".join(bad[:5])
 
+
+
+# --- the CPUs and how they start (core/lib/fdt_cpus.c, the `cpus` query) ------------------
+
+def _cpu(b: Builder, n: int, *props: tuple[str, bytes]) -> Builder:
+    b.begin(f"cpu@{n}").prop("device_type", b"cpu\0").prop("reg", be32(n))
+    for name, value in props:
+        b.prop(name, value)
+    return b.end_node()
+
+
+def _cpus_tree(*cpus: tuple[tuple[str, bytes], ...], cells: int = 1) -> bytes:
+    b = Builder().begin("").begin("cpus").prop("#address-cells", be32(cells))
+    b.prop("#size-cells", be32(0))
+    for n, props in enumerate(cpus):
+        _cpu(b, n, *props)
+    b.begin("l2-cache").prop("compatible", b"cache\0").end_node()     # not a cpu
+    return b.end_node().end_node().end().blob()
+
+
+def _cpus(host: Path, tmp_path: Path, blob: bytes) -> list[str]:
+    p = tmp_path / "cpus.dtb"
+    p.write_bytes(blob)
+    rc, out = dump(host, p, "cpus")
+    assert rc == 0, out
+    return out[out.index("cpus:"):].splitlines()
+
+
+SPIN = ("enable-method", b"spin-table\0")
+
+
+def _release(addr: int, length: int = 8) -> tuple[str, bytes]:
+    return ("cpu-release-addr", addr.to_bytes(8, "big")[8 - length:])
+
+
+def test_cpus_of_the_pi_trees(host_build: Path) -> None:
+    """The Pis' own DTBs (./mamoru setup): four cores, secondaries on the spin table."""
+    from mamoru import paths
+    for name in ("bcm2711-rpi-4-b.dtb", "bcm2837-rpi-3-b.dtb"):
+        dtb = paths.dtb_dir() / name
+        assert dtb.is_file(), f"{dtb} missing: ./mamoru setup fetches it"
+        rc, out = dump(host_build, dtb, "cpus")
+        assert rc == 0
+        assert out[out.index("cpus:"):].splitlines() == [
+            "cpus: 4", *(f"cpu 0x{i:x}: spin-table release 0x{0xd8 + 8 * i:x}" for i in range(4))]
+
+
+def test_cpus_methods_and_damaged_spin_tables(host_build: Path, tmp_path: Path) -> None:
+    blob = _cpus_tree((), (("enable-method", b"psci\0"),), (SPIN, _release(0xe0)),
+                      (SPIN, _release(0xe8, 4)),        # one cell: not a 64-bit address
+                      (SPIN, _release(0xf4)),           # not 8-byte aligned
+                      (SPIN, _release(0)),              # zero
+                      (SPIN,),                          # no release address
+                      (("enable-method", b"brcm,bcm2836-smp\0"),))
+    assert _cpus(host_build, tmp_path, blob) == [
+        "cpus: 8", "cpu 0x0: none", "cpu 0x1: psci", "cpu 0x2: spin-table release 0xe0",
+        "cpu 0x3: unusable", "cpu 0x4: unusable", "cpu 0x5: unusable", "cpu 0x6: unusable",
+        "cpu 0x7: unusable"]
+
+
+def test_cpus_counted_beyond_what_is_kept_and_two_cell_reg(host_build: Path,
+                                                          tmp_path: Path) -> None:
+    blob = _cpus_tree(*[(SPIN, _release(0x1000_0000_0000 + 8 * i)) for i in range(10)])
+    lines = _cpus(host_build, tmp_path, blob)
+    assert lines[0] == "cpus: 10" and len(lines) == 1 + 8     # FDT_CPUS_MAX filled
+    assert lines[8] == "cpu 0x7: spin-table release 0x100000000038"
+    b = Builder().begin("").begin("cpus").prop("#address-cells", be32(2))
+    b.begin("cpu@100").prop("device_type", b"cpu\0").prop("reg", be32(0) + be32(0x100))
+    b.end_node().end_node().end_node().end()
+    assert _cpus(host_build, tmp_path, b.blob()) == ["cpus: 1", "cpu 0x100: none"]
+
+
+@pytest.mark.parametrize("tree, error", [
+    (Builder().begin("").end_node().end(), "not found"),                      # no /cpus
+    (Builder().begin("").begin("cpus").prop("#address-cells", be32(3)).end_node()
+     .end_node().end(), "property has a bad length or format"),               # 3 cells
+    (Builder().begin("").begin("cpus").prop("#address-cells", be32(2))
+     .begin("cpu@0").prop("device_type", b"cpu\0").prop("reg", be32(0)).end_node()
+     .end_node().end_node().end(), "property has a bad length or format"),    # short reg
+])
+def test_cpus_refused(host_build: Path, tmp_path: Path, tree: Builder, error: str) -> None:
+    assert _cpus(host_build, tmp_path, tree.blob()) == [f"cpus: error: {error}"]

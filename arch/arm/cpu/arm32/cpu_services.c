@@ -29,6 +29,9 @@ __noreturn void cpu_halt(void)
 /* Nothing to route: there is no higher exception level on ARMv5. */
 void el2_init_registers(void) {}
 
+void arch_park_secondaries(const void *fdt) { (void)fdt; }   /* the ARM926 has one core */
+void arch_smp_report(void) {}
+
 #ifdef CONFIG_GUESTS
 /* Software virtualization: nothing to set up until a guest is created (guest_setup.c). */
 int arch_virt_init(const void *fdt)

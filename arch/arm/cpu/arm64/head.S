@@ -74,8 +74,29 @@ primary_entry:
 	mov	x1, x20
 	bl	boot_main
 park:
-	wfe
-	b	park
+	b	secondary_park
+
+	/*
+	 * Where secondary cores wait: the spin table's entry point that
+	 * smp_park.c gives them (MMU and caches off, at EL2), and any core
+	 * that entered at _start. Each says it arrived (secondary_parked[Aff0],
+	 * read by the boot CPU before its MMU is on), then sleeps in WFI with
+	 * interrupts masked: no interrupt is routed to it, and unlike the
+	 * firmware's WFE loop a core in WFI costs nothing (QEMU's TCG runs a
+	 * WFE loop flat out).
+	 */
+	.globl	secondary_park
+secondary_park:
+	msr	daifset, #0xf
+	mrs	x1, mpidr_el1
+	and	x1, x1, #7
+	adrp	x2, secondary_parked
+	add	x2, x2, :lo12:secondary_parked
+	mov	w3, #1
+	strb	w3, [x2, x1]
+	dsb	sy
+1:	wfi
+	b	1b
 
 	/* The boot CPU's stack. */
 	.section .bss.stack, "aw", %nobits

@@ -48,6 +48,13 @@ void cpu_irq_mask(void);
 void cpu_irq_unmask(void);
 void cpu_wait_irq(void);
 
+/* Moves the secondary cores the device tree starts by spin table out of the
+ * firmware's loop into the hypervisor's WFI park (arm64; call after
+ * mm_discover, before mmu_init); arch_smp_report prints what it did in the
+ * boot banner. ARMv5: one core, nothing to do. */
+void arch_park_secondaries(const void *fdt);   /* const struct fdt * */
+void arch_smp_report(void);
+
 /* Sets up what guests need from this CPU and interrupt controller (the
  * vGIC backend, the virtual timer interrupt); says what is missing and
  * returns -1 when no guest can run on this host. */

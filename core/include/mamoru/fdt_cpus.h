@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The CPUs a device tree describes (/cpus/cpu@N) and how each is started: by
+ * PSCI CPU_ON (QEMU virt) or by the spin table the Raspberry Pi firmware (and
+ * QEMU's raspi machines) leaves the secondary cores in: each waits in a loop
+ * for a nonzero entry address at its "cpu-release-addr".
+ */
+#ifndef MAMORU_FDT_CPUS_H
+#define MAMORU_FDT_CPUS_H
+
+#include <mamoru/fdt.h>
+
+#define FDT_CPUS_MAX 8
+
+enum cpu_enable {
+	CPU_ENABLE_NONE,        /* no enable-method: the boot CPU on many trees */
+	CPU_ENABLE_PSCI,
+	CPU_ENABLE_SPIN_TABLE,  /* release_addr is valid */
+	CPU_ENABLE_BAD,         /* a method we do not know, or a malformed spin table */
+};
+
+struct fdt_cpu {
+	uint64_t mpidr;         /* "reg": the affinity fields of MPIDR_EL1 */
+	uint64_t release_addr;  /* spin table: where the core reads its entry point */
+	enum cpu_enable enable;
+	int node;
+};
+
+/* Fills out[0..max) with the CPU nodes of /cpus in document order; returns
+ * how many there are (may exceed max: only max are filled) or an FDT error
+ * (no /cpus, a cpu node without a usable reg). */
+int fdt_cpus(const struct fdt *fdt, struct fdt_cpu *out, int max);
+
+const char *cpu_enable_name(enum cpu_enable e);
+
+#endif

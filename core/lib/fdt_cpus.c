@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The CPUs of a device tree and their enable methods (see fdt_cpus.h). */
+#include <mamoru/fdt_cpus.h>
+#include <mamoru/libc.h>
+
+static uint64_t read_cells(const uint8_t *p, uint32_t cells)
+{
+	uint64_t v = 0;
+
+	for (uint32_t i = 0; i < cells; i++)
+		v = (v << 32) | fdt32_to_cpu(p + 4 * i);
+	return v;
+}
+
+static bool is_cpu_node(const struct fdt *fdt, int node)
+{
+	const char *type = fdt_getprop_str(fdt, node, "device_type");
+
+	return type && strcmp(type, "cpu") == 0;
+}
+
+static void read_enable(const struct fdt *fdt, int node, struct fdt_cpu *c)
+{
+	const char *method = fdt_getprop_str(fdt, node, "enable-method");
+	const void *addr;
+	int len;
+
+	c->enable = CPU_ENABLE_NONE;
+	c->release_addr = 0;
+	if (!method)
+		return;
+	if (strcmp(method, "psci") == 0) {
+		c->enable = CPU_ENABLE_PSCI;
+		return;
+	}
+	c->enable = CPU_ENABLE_BAD;
+	if (strcmp(method, "spin-table") != 0)
+		return;
+	/* Always 64 bits (two cells), whatever #address-cells says. */
+	addr = fdt_getprop(fdt, node, "cpu-release-addr", &len);
+	if (!addr || len != 8)
+		return;
+	c->release_addr = read_cells(addr, 2);
+	if (c->release_addr && (c->release_addr & 7) == 0)
+		c->enable = CPU_ENABLE_SPIN_TABLE;
+}
+
+int fdt_cpus(const struct fdt *fdt, struct fdt_cpu *out, int max)
+{
+	int cpus = fdt_path_offset(fdt, "/cpus");
+	uint32_t cells;
+	int n = 0;
+
+	if (cpus < 0)
+		return FDT_ERR_NOTFOUND;
+	cells = fdt_address_cells(fdt, cpus);
+	if (cells < 1 || cells > 2)
+		return FDT_ERR_BADVALUE;
+	for (int node = fdt_first_child(fdt, cpus); node >= 0; node = fdt_next_sibling(fdt, node)) {
+		const void *reg;
+		int len;
+
+		if (!is_cpu_node(fdt, node))
+			continue;           /* cpu-map, l2-cache, ... */
+		reg = fdt_getprop(fdt, node, "reg", &len);
+		if (!reg || len < 0 || (uint32_t)len < 4 * cells)
+			return FDT_ERR_BADVALUE;
+		if (n < max) {
+			out[n].mpidr = read_cells(reg, cells);
+			out[n].node = node;
+			read_enable(fdt, node, &out[n]);
+		}
+		n++;
+	}
+	return n;
+}
+
+const char *cpu_enable_name(enum cpu_enable e)
+{
+	switch (e) {
+	case CPU_ENABLE_NONE: return "none";
+	case CPU_ENABLE_PSCI: return "psci";
+	case CPU_ENABLE_SPIN_TABLE: return "spin-table";
+	case CPU_ENABLE_BAD: break;
+	}
+	return "unusable";
+}
