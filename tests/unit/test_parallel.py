@@ -37,8 +37,10 @@ def test_no_workers_where_the_arguments_decide(args: list[str]) -> None:
     assert test_verb.worker_args(2, args) == []
 
 
-def _hold(exclusive: bool, seconds: float, build: Path) -> subprocess.Popen[str]:
-    """Another process that holds the test lock (in build) for seconds."""
+def _hold(exclusive: bool, seconds: float, build: Path, wait: bool = True
+          ) -> subprocess.Popen[str]:
+    """Another process that holds the test lock (in build) for seconds; with wait, returns
+    once it holds it."""
     code = ("import sys, time; from pathlib import Path; from mamoru import paths; "
             "from mamoru.testing import parallel; "
             f"paths.BUILD = Path({str(build)!r}); "
@@ -46,7 +48,9 @@ def _hold(exclusive: bool, seconds: float, build: Path) -> subprocess.Popen[str]
             f"time.sleep({seconds}); cm.__exit__(None, None, None)")
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                          env={"PYTHONPATH": str(paths.ROOT / "tools")})
-    assert p.stdout is not None and p.stdout.readline() == "held\n"
+    assert p.stdout is not None
+    if wait:
+        assert p.stdout.readline() == "held\n"
     return p
 
 
@@ -68,3 +72,21 @@ def test_the_lock_lets_an_exclusive_test_run_alone(
     finally:
         other.kill()
         other.wait(10)
+
+
+def test_a_waiting_exclusive_test_is_not_starved(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    """While an exclusive test waits for a running one, no new test starts before it."""
+    monkeypatch.setattr(paths, "BUILD", tmp_path)
+    running = _hold(False, 2.0, tmp_path)
+    waiting = _hold(True, 1.0, tmp_path, wait=False)
+    try:
+        time.sleep(0.5)                       # the exclusive one is queued at the gate
+        started = time.monotonic()
+        with parallel.test_lock(False):
+            waited = time.monotonic() - started
+        assert waited >= 2.0, waited          # 1.5 s more of the running one + 1 s exclusive
+    finally:
+        for p in (running, waiting):
+            p.kill()
+            p.wait(10)

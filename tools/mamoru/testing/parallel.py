@@ -24,6 +24,7 @@ import pytest
 from mamoru import paths
 
 LOCK = ".tests.lock"
+GATE = ".tests.gate"
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -39,11 +40,21 @@ def group_by_module(items: list[pytest.Item]) -> None:
 
 @contextmanager
 def test_lock(exclusive: bool) -> Iterator[None]:
-    """build/.tests.lock, shared or exclusive, for one test's setup, call and teardown."""
+    """build/.tests.lock, shared or exclusive, for one test's setup, call and teardown.
+
+    flock gives a waiting exclusive lock no priority over new shared ones, so a turnstile
+    (build/.tests.gate) comes first: an exclusive test holds the gate while it waits for
+    and holds the lock; an ordinary test passes the gate (shared, at once released) before
+    taking the lock shared, so no new test starts while an exclusive one waits."""
     paths.BUILD.mkdir(parents=True, exist_ok=True)
+    gate = os.open(paths.BUILD / GATE, os.O_RDWR | os.O_CREAT, 0o644)
     fd = os.open(paths.BUILD / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
+        fcntl.flock(gate, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        if not exclusive:
+            fcntl.flock(gate, fcntl.LOCK_UN)
         yield
     finally:
-        os.close(fd)                                # closing releases the lock
+        os.close(fd)                                # closing releases the locks
+        os.close(gate)
