@@ -5,6 +5,8 @@
  *   passthrough_check copy IN OUT           the whole tree copied unchanged
  *   passthrough_check guest GUEST HOST OUT RAMBASE PATH...
  *                                           the guest tree with PATHs of HOST added
+ *   passthrough_check shared HOST PATH      the enabled nodes on PATH's first interrupt
+ *                                           line (pt_next_sharing), one name a line
  *   passthrough_check sdroute pi3|pi4 GPFSEL4 GPFSEL5 [SDMUX]
  *                                           whether the Pis' SD host reaches the board's
  *                                           SD card (boards/raspberrypi/rpi_sd_route.c)
@@ -323,6 +325,33 @@ static void selftest_logic(void)
 	CHECK(pt_next_string(NULL, 0, &pos) == NULL);
 }
 
+/* GIC specifiers only (<type num flags>), as the hypervisor's GIC driver translates them. */
+static int gic_irq_of(const struct fdt *fdt, int node, int idx, unsigned *irq)
+{
+	uint32_t cells[4];
+	int nc;
+	if (fdt_get_interrupt(fdt, node, idx, cells, 4, &nc) || nc != 3 || cells[0] > 1)
+		return -1;
+	*irq = (cells[0] ? 16u : 32u) + cells[1];
+	return 0;
+}
+
+static int do_shared(const char *file, const char *path)
+{
+	struct fdt host;
+	unsigned irq;
+	if (open_fdt(file, &host))
+		return 1;
+	int node = fdt_path_offset(&host, path);
+	if (node < 0 || gic_irq_of(&host, node, 0, &irq)) {
+		printf("error: no %s with an interrupt\n", path);
+		return 1;
+	}
+	for (int n = -1; (n = pt_next_sharing(&host, node, irq, n, gic_irq_of)) >= 0; )
+		printf("%s\n", fdt_node_name(&host, n));
+	return 0;
+}
+
 /* Every function of each card pin on a Pi 3: only ALT3 (7) routes the SD host there; on
  * a Pi 4 those pins never reach the card, its own pins' mux (bit 1) does. */
 static void selftest_sd_route(void)
@@ -360,6 +389,8 @@ static int do_sdroute(char **argv, int argc)
 
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "shared"))
+		return do_shared(argv[2], argv[3]);
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "sdroute"))
 		return do_sdroute(argv, argc);
 	if (argc == 4 && !strcmp(argv[1], "copy"))
@@ -373,6 +404,6 @@ int main(int argc, char **argv)
 		return check_summary("passthrough selftest");
 	}
 	fprintf(stderr, "usage: passthrough_check copy IN OUT | guest GUEST HOST OUT RAMBASE "
-		"PATH[=CLOCK_HZ]... | sdroute pi3|pi4 GPFSEL4 GPFSEL5 [SDMUX] | selftest\n");
+		"PATH[=CLOCK_HZ]... | shared HOST PATH | sdroute pi3|pi4 GPFSEL4 GPFSEL5 [SDMUX] | selftest\n");
 	return 2;
 }

@@ -214,3 +214,15 @@ def test_sd_host_refused_when_wired_to_the_boot_card(host_build: Path, board: st
         assert text.startswith("refused: ") and SD_CARD_TAKEN in text, text
     else:
         assert text == "allowed\n", text
+
+
+def test_devices_sharing_an_interrupt_line(host_build: Path, dtb_dir: Path) -> None:
+    """pt_next_sharing: the SD host's line (SPI 30) is also the enabled SD card controller's
+    behind a bus, which the hypervisor must silence (Pi 4: EMMC2) or refuse the SD host; a
+    disabled node and a node of another interrupt controller with the same specifier do not
+    count. The virtio transports share their lines with nothing."""
+    host = dtb_dir / "pt_host.dtb"
+    assert run(host_build, "shared", host, "/mmc@b300000") == (0, "mmc@340000\n")
+    assert run(host_build, "shared", host, "/emmc2bus/mmc@340000") == (0, "mmc@b300000\n")
+    assert run(host_build, "shared", host, "/virtio_mmio@a000000") == (0, "")
+    assert run(host_build, "shared", host, "/nosuch")[0] == 1
