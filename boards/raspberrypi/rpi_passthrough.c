@@ -28,10 +28,11 @@ const char *rpi_passthrough_check(const struct fdt *host, int node)
 		gpio = fdt_find_compatible(host, -1, "brcm,bcm2835-gpio");
 	}
 	uint64_t base, size;
-	if (gpio < 0 || fdt_get_reg(host, gpio, 0, &base, &size) ||
-	    size < (s.bcm2711 ? RPI_SD_MUX : RPI_GPFSEL5) + 4)
+	if (gpio < 0 || fdt_get_reg(host, gpio, 0, &base, &size) || size < RPI_GPFSEL5 + 4)
 		return "the GPIO block is not in the device tree: where its pins go is unknown";
-	/* The GPIO block is the hypervisor's (its pin controller), mapped as device memory. */
+	/* The GPIO block is the hypervisor's (its pin controller), mapped as device memory.
+	 * The BCM2711's SD mux register at 0xd0 lies beyond the 0xb4 bytes its device tree
+	 * gives the block, in the same 4 KiB page (the hypervisor's, like the whole page). */
 	s.gpfsel4 = mmio_read32((uintptr_t)base + RPI_GPFSEL4);
 	s.gpfsel5 = mmio_read32((uintptr_t)base + RPI_GPFSEL5);
 	if (s.bcm2711)
