@@ -78,9 +78,10 @@ static int fail(struct guest *g, const char *why)
 
 /*
  * Gives back what setup_from_dtb took when g's creation fails after it: the host
- * devices it selected or attached, its translation tables (arch_guest_free: safe
- * before arch_guest_init too), its RAM. The slot stays FAILED (listed with the
- * reason) and holds nothing another guest could need. Returns -1.
+ * devices it selected or attached, what arch_guest_free gives back (safe before
+ * arch_guest_init too: the ARMv5 shadow MMU's tables; arm64 keeps its stage-2
+ * tables, nothing frees them), its RAM. The slot stays FAILED (listed with the
+ * reason); nothing it keeps is a device or RAM another guest could need. Returns -1.
  */
 static int undo_setup(struct guest *g)
 {

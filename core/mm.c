@@ -2,6 +2,7 @@
 /* Physical memory discovery and the global allocators. */
 #include <arch/cpu.h>
 #include <mamoru/console.h>
+#include <mamoru/fdt_cpus.h>
 #include <mamoru/heap.h>
 #include <mamoru/libc.h>
 #include <mamoru/mm.h>
@@ -90,6 +91,18 @@ int mm_discover(const struct fdt *fdt, uintptr_t dtb_pa)
 		mm.initrd_base = start;
 		mm.initrd_size = end - start;
 		if (reserve(start, end - start, "initrd"))
+			return -1;
+	}
+	/* The page of every spin-table release slot: a secondary core that was not moved
+	 * into the hypervisor (arch_park_secondaries refused it, or it did not come) keeps
+	 * polling its slot, and would jump to whatever a guest wrote there. On the Pis
+	 * the slots are in page 0 (0xd8-0xf0), reserved below anyway; this holds wherever
+	 * a firmware puts them. */
+	uint64_t slot;
+	for (int n = -1; (n = fdt_next_release_slot(fdt, n, &slot)) >= 0; ) {
+		uint64_t page = ALIGN_DOWN(slot, PAGE_SIZE);
+		if (slot < UINT64_MAX - 2 * PAGE_SIZE && reserve(page, ALIGN_UP(slot + 8, PAGE_SIZE) - page,
+					       "spin-table release slot"))
 			return -1;
 	}
 	/* The exception vectors' and firmware's low page stays out of use. */

@@ -75,12 +75,27 @@ static void sdhci_stop(uint64_t base)
 	mmio_write32((uintptr_t)base + SDHCI_CLOCK_RESET, SDHCI_RESET_ALL);
 }
 
+/* What `guest list` shows of an SD host, read from the device when listed: whether
+ * its internal and SD clocks run (Clock Control, the low half of 0x2c: bits 0 and
+ * 2). A reset controller reads 0 there: the proof that a halt stopped it. */
+#define SDHCI_CLOCK_INTERNAL (1u << 0)
+#define SDHCI_CLOCK_SD (1u << 2)
+
+static const char *sdhci_state(uint64_t base)
+{
+	uint32_t clk = mmio_read32((uintptr_t)base + SDHCI_CLOCK_RESET);
+	if (clk & SDHCI_CLOCK_SD)
+		return "SD clock on";
+	return clk & SDHCI_CLOCK_INTERNAL ? "SD clock off, internal clock on" : "clocks off";
+}
+
 static const struct {
 	const char *compatible;
 	void (*stop)(uint64_t base);
+	const char *(*state)(uint64_t base);    /* NULL: nothing to show */
 } stoppers[] = {
-	{"virtio,mmio", virtio_mmio_stop},
-	{"brcm,bcm2835-sdhci", sdhci_stop},
+	{"virtio,mmio", virtio_mmio_stop, NULL},
+	{"brcm,bcm2835-sdhci", sdhci_stop, sdhci_state},
 };
 
 static const struct fdt *host;
@@ -184,6 +199,26 @@ static int clock_rate(int node, uint32_t *hz)
 	return *hz ? 0 : -1;
 }
 
+/*
+ * Another enabled node of the host tree on interrupt hirq of node (through the same
+ * interrupt controller), which the board could not silence: its name, or NULL. A
+ * device the hypervisor does not drive can still signal (the firmware or a previous
+ * boot may have left its interrupts enabled), and its interrupts would reach the
+ * guest and, masked until the guest completes them, stay unserviced there. The
+ * board silences such a device (board_desc.passthrough_quiesce) or the line is not
+ * given away.
+ */
+static const char *shared_line(int node, unsigned hirq)
+{
+	for (int n = -1; (n = pt_next_sharing(host, node, hirq, n, irq_of_node)) >= 0; ) {
+		if (!board_desc.passthrough_quiesce || board_desc.passthrough_quiesce(host, n))
+			return fdt_node_name(host, n);
+		printk("passthrough: %s silenced (it shares interrupt %u)\n", fdt_node_name(host, n),
+		       hirq);
+	}
+	return NULL;
+}
+
 /* Checks one requested host node for g: NULL and d filled in, or why not (in why). */
 static const char *check_node(struct guest *g, const char *path, struct pt_dev *d, char *why,
 			      size_t len)
@@ -225,6 +260,10 @@ static const char *check_node(struct guest *g, const char *path, struct pt_dev *
 		return "it has no registers (reg)";
 	if (!pt_allowed(host, node, board_desc.passthrough_allow, &d->compat))
 		return "not on this board's passthrough allowlist";
+	const char *board_why = board_desc.passthrough_check ?
+				board_desc.passthrough_check(host, node) : NULL;
+	if (board_why)
+		return board_why;
 	if (fdt_getprop(host, node, "interrupts-extended", NULL))
 		return "interrupts-extended is not supported";
 	if (fdt_getprop(host, node, "clocks", NULL) && clock_rate(node, &d->node.clock_hz))
@@ -254,6 +293,12 @@ static const char *check_node(struct guest *g, const char *path, struct pt_dev *
 						   o->owner);
 					return why;
 				}
+		}
+		const char *other = shared_line(node, hirq);
+		if (other) {
+			m_snprintf(why, len, "its interrupt %u is shared with %s, which is enabled and "
+				   "cannot be silenced", hirq, other);
+			return why;
 		}
 		d->host_irq[i] = hirq;
 		d->node.irq_flags[i] = ncells >= 3 ? cells[2] : 4;   /* else level-high */
@@ -293,7 +338,7 @@ bool passthrough_select(struct guest *g, const struct fdt *gdt)
 		continue;
 #endif
 		struct pt_dev *d = NULL;
-		char why[96];
+		char why[160];
 		for (int i = 0; i < PT_MAX && !d; i++)
 			if (!devs[i].g)
 				d = &devs[i];
@@ -485,6 +530,9 @@ void passthrough_list(struct console *con, const struct guest *g, const char *in
 		for (int k = 0; k < d->node.nirq; k++)
 			con_printf(con, " irq %u -> %u%s", d->irq[k].host, d->irq[k].virq,
 				   d->irq[k].masked ? " (masked)" : "");
+		for (size_t i = 0; i < ARRAY_SIZE(stoppers); i++)
+			if (stoppers[i].state && !strcmp(d->compat, stoppers[i].compatible))
+				con_printf(con, ": %s", stoppers[i].state(d->node.reg[0][0]));
 		con_printf(con, "\n");
 	}
 }

@@ -85,3 +85,23 @@ const char *cpu_enable_name(enum cpu_enable e)
 	}
 	return "unusable";
 }
+
+int fdt_next_release_slot(const struct fdt *fdt, int node, uint64_t *addr)
+{
+	int cpus = fdt_path_offset(fdt, "/cpus");
+
+	if (cpus < 0)
+		return FDT_ERR_NOTFOUND;
+	node = node < 0 ? fdt_first_child(fdt, cpus) : fdt_next_sibling(fdt, node);
+	for (; node >= 0; node = fdt_next_sibling(fdt, node)) {
+		int len;
+		const void *p = is_cpu_node(fdt, node) ?
+				fdt_getprop(fdt, node, "cpu-release-addr", &len) : NULL;
+
+		if (p && (len == 4 || len == 8)) {
+			*addr = read_cells(p, (uint32_t)len / 4);
+			return node;
+		}
+	}
+	return FDT_ERR_NOTFOUND;
+}

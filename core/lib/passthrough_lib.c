@@ -90,6 +90,24 @@ int pt_find_overlap(const struct fdt *fdt, uint64_t base, uint64_t size)
 	return FDT_ERR_NOTFOUND;
 }
 
+int pt_next_sharing(const struct fdt *fdt, int node, unsigned irq, int from,
+		    int (*irq_of)(const struct fdt *fdt, int node, int idx, unsigned *irq))
+{
+	int parent = fdt_interrupt_parent(fdt, node), depth = 0;
+	int n = from >= 0 ? fdt_next_node(fdt, from, &depth) : fdt_root(fdt);
+	for (; n >= 0; n = fdt_next_node(fdt, n, &depth)) {
+		const char *status = fdt_getprop_str(fdt, n, "status");
+		if (n == node || (status && strcmp(status, "okay") && strcmp(status, "ok")) ||
+		    fdt_interrupt_parent(fdt, n) != parent)
+			continue;
+		unsigned x;
+		for (int i = 0; !irq_of(fdt, n, i, &x); i++)
+			if (x == irq)
+				return n;
+	}
+	return FDT_ERR_NOTFOUND;
+}
+
 const char *pt_next_string(const char *val, int len, int *pos)
 {
 	if (!val || *pos < 0 || *pos >= len)

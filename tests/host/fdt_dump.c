@@ -4,8 +4,9 @@
  * canonical text form: reserved memory, every node path with its properties,
  * then lookup results (bootargs, stdout-path, translated reg, interrupt
  * parents and specifiers, phandles). Each query is a path or alias to
- * resolve, "compat=<string>" to list the compatible nodes, or "cpus" for the
- * CPU nodes and their enable methods (fdt_cpus).
+ * resolve, "compat=<string>" to list the compatible nodes, "cpus" for the
+ * CPU nodes and their enable methods (fdt_cpus), or "slots" for the spin-table
+ * release slots (fdt_next_release_slot).
  * On an invalid blob prints "error: <message>" and exits 1.
  */
 #include <ctype.h>
@@ -198,12 +199,26 @@ static void query_cpus(void)
 	}
 }
 
+static void query_slots(void)
+{
+	uint64_t addr;
+	int n = 0;
+
+	for (int node = -1; (node = fdt_next_release_slot(&fdt, node, &addr)) >= 0; n++)
+		printf("slot 0x%llx\n", (unsigned long long)addr);
+	printf("slots: %d\n", n);
+}
+
 static void query(const char *q)
 {
 	char path[1024];
 
 	if (strcmp(q, "cpus") == 0) {
 		query_cpus();
+		return;
+	}
+	if (strcmp(q, "slots") == 0) {
+		query_slots();
 		return;
 	}
 
@@ -265,7 +280,7 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: fdt_dump <file.dtb> [path|alias|compat=<string>|cpus...]\n");
+		fprintf(stderr, "usage: fdt_dump <file.dtb> [path|alias|compat=<string>|cpus|slots...]\n");
 		return 2;
 	}
 	blob = read_file(argv[1], &len);

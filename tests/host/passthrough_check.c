@@ -5,6 +5,11 @@
  *   passthrough_check copy IN OUT           the whole tree copied unchanged
  *   passthrough_check guest GUEST HOST OUT RAMBASE PATH...
  *                                           the guest tree with PATHs of HOST added
+ *   passthrough_check shared HOST PATH      the enabled nodes on PATH's first interrupt
+ *                                           line (pt_next_sharing), one name a line
+ *   passthrough_check sdroute pi3|pi4 GPFSEL4 GPFSEL5 [SDMUX]
+ *                                           whether the Pis' SD host reaches the board's
+ *                                           SD card (boards/raspberrypi/rpi_sd_route.c)
  *   passthrough_check selftest              the checks below
  * A file that fdt_init refuses prints "error: <why>" and exits 1.
  */
@@ -16,6 +21,7 @@
 #include <mamoru/passthrough_lib.h>
 
 #include "hostcheck.h"
+#include "../../boards/raspberrypi/rpi_sd_route.h"
 
 /* Inputs and outputs live in static buffers (two trees in, one out). */
 #define FILE_MAX (1 << 20)
@@ -319,8 +325,74 @@ static void selftest_logic(void)
 	CHECK(pt_next_string(NULL, 0, &pos) == NULL);
 }
 
+/* GIC specifiers only (<type num flags>), as the hypervisor's GIC driver translates them. */
+static int gic_irq_of(const struct fdt *fdt, int node, int idx, unsigned *irq)
+{
+	uint32_t cells[4];
+	int nc;
+	if (fdt_get_interrupt(fdt, node, idx, cells, 4, &nc) || nc != 3 || cells[0] > 1)
+		return -1;
+	*irq = (cells[0] ? 16u : 32u) + cells[1];
+	return 0;
+}
+
+static int do_shared(const char *file, const char *path)
+{
+	struct fdt host;
+	unsigned irq;
+	if (open_fdt(file, &host))
+		return 1;
+	int node = fdt_path_offset(&host, path);
+	if (node < 0 || gic_irq_of(&host, node, 0, &irq)) {
+		printf("error: no %s with an interrupt\n", path);
+		return 1;
+	}
+	for (int n = -1; (n = pt_next_sharing(&host, node, irq, n, gic_irq_of)) >= 0; )
+		printf("%s\n", fdt_node_name(&host, n));
+	return 0;
+}
+
+/* Every function of each card pin on a Pi 3: only ALT3 (7) routes the SD host there; on
+ * a Pi 4 those pins never reach the card, its own pins' mux (bit 1) does. */
+static void selftest_sd_route(void)
+{
+	/* The firmware's default: GPIO 48-53 ALT0 (sdhost), three bits per pin. */
+	static const uint32_t alt0 = 044u << 24, alt0_5 = 04444u;
+	for (unsigned pin = 48; pin <= 53; pin++)
+		for (uint32_t f = 0; f < 8; f++) {
+			unsigned shift = (pin % 10) * 3;
+			struct rpi_gpio_sd s = {.gpfsel4 = alt0, .gpfsel5 = alt0_5};
+			uint32_t *reg = pin < 50 ? &s.gpfsel4 : &s.gpfsel5;
+			*reg = (*reg & ~(7u << shift)) | f << shift;
+			CHECK_MSG(!rpi_sd_route_refusal(&s) == (f != 7), "pi3 pin %u function %u", pin, f);
+			s.bcm2711 = true;
+			CHECK_MSG(!rpi_sd_route_refusal(&s), "pi4 pin %u function %u", pin, f);
+		}
+	struct rpi_gpio_sd s = {.bcm2711 = true, .sd_mux = RPI_SD_MUX_ARASAN};
+	CHECK(rpi_sd_route_refusal(&s) != NULL);
+	s.sd_mux = ~RPI_SD_MUX_ARASAN;
+	CHECK(rpi_sd_route_refusal(&s) == NULL);
+}
+
+static int do_sdroute(char **argv, int argc)
+{
+	struct rpi_gpio_sd s = {
+		.bcm2711 = !strcmp(argv[2], "pi4"),
+		.gpfsel4 = (uint32_t)strtoul(argv[3], NULL, 0),
+		.gpfsel5 = (uint32_t)strtoul(argv[4], NULL, 0),
+		.sd_mux = argc > 5 ? (uint32_t)strtoul(argv[5], NULL, 0) : 0,
+	};
+	const char *why = rpi_sd_route_refusal(&s);
+	printf("%s%s\n", why ? "refused: " : "allowed", why ? why : "");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "shared"))
+		return do_shared(argv[2], argv[3]);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "sdroute"))
+		return do_sdroute(argv, argc);
 	if (argc == 4 && !strcmp(argv[1], "copy"))
 		return do_copy(argv[2], argv[3]);
 	if (argc >= 6 && !strcmp(argv[1], "guest"))
@@ -328,8 +400,10 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "selftest")) {
 		selftest_writer();
 		selftest_logic();
+		selftest_sd_route();
 		return check_summary("passthrough selftest");
 	}
-	fprintf(stderr, "usage: passthrough_check copy IN OUT | guest GUEST HOST OUT RAMBASE PATH[=CLOCK_HZ]... | selftest\n");
+	fprintf(stderr, "usage: passthrough_check copy IN OUT | guest GUEST HOST OUT RAMBASE "
+		"PATH[=CLOCK_HZ]... | shared HOST PATH | sdroute pi3|pi4 GPFSEL4 GPFSEL5 [SDMUX] | selftest\n");
 	return 2;
 }

@@ -412,6 +412,40 @@ def test_cpus_counted_beyond_what_is_kept_and_two_cell_reg(host_build: Path,
     assert _cpus(host_build, tmp_path, b.blob()) == ["cpus: 1", "cpu 0x100: none"]
 
 
+def _slots(host: Path, tmp_path: Path, blob: bytes) -> list[str]:
+    p = tmp_path / "slots.dtb"
+    p.write_bytes(blob)
+    rc, out = dump(host, p, "slots")
+    assert rc == 0, out
+    return out[out.index("slot"):].splitlines()
+
+
+def test_release_slots_of_every_cpu(host_build: Path, tmp_path: Path) -> None:
+    """fdt_next_release_slot, whose pages mm_discover reserves: every cpu node's
+    cpu-release-addr, also where fdt_cpus finds the spin table unusable (misaligned, one
+    cell, zero, another enable-method) and beyond the FDT_CPUS_MAX cores it keeps; a
+    malformed length and non-cpu nodes are not slots."""
+    blob = _cpus_tree((SPIN, _release(0xd8)), (("enable-method", b"psci\0"),),
+                      (SPIN, _release(0xe8, 4)), (SPIN, _release(0xf4)), (SPIN, _release(0)),
+                      (("enable-method", b"brcm,bcm2836-smp\0"), _release(0x8000_0000)),
+                      (SPIN, ("cpu-release-addr", b"\0" * 6)),
+                      *[(SPIN, _release(0x1_0000_0000 + 8 * i)) for i in range(3)])
+    assert _slots(host_build, tmp_path, blob) == [
+        "slot 0xd8", "slot 0xe8", "slot 0xf4", "slot 0x0", "slot 0x80000000",
+        "slot 0x100000000", "slot 0x100000008", "slot 0x100000010", "slots: 8"]
+    assert _slots(host_build, tmp_path, Builder().begin("").end_node().end().blob()) == [
+        "slots: 0"]
+
+
+def test_release_slots_of_the_pi_trees(host_build: Path) -> None:
+    from mamoru import paths
+    for name in ("bcm2711-rpi-4-b.dtb", "bcm2837-rpi-3-b.dtb"):
+        rc, out = dump(host_build, paths.dtb_dir() / name, "slots")
+        assert rc == 0
+        assert out[out.index("slot"):].splitlines() == [
+            *(f"slot 0x{0xd8 + 8 * i:x}" for i in range(4)), "slots: 4"]
+
+
 @pytest.mark.parametrize("tree, error", [
     (Builder().begin("").end_node().end(), "not found"),                      # no /cpus
     (Builder().begin("").begin("cpus").prop("#address-cells", be32(3)).end_node()

@@ -184,3 +184,45 @@ def test_guest_tree_refuses_what_it_cannot_write(host_build: Path, guest_dtb: Pa
     bad.write_bytes(guest_dtb.read_bytes()[:100])
     rc, text = run(host_build, "guest", bad, guest_dtb, tmp_path / "x.dtb", 0x48000000, "/x")
     assert rc == 1 and text.startswith("error: ")
+
+
+# GPFSEL4 holds GPIO 40-49 and GPFSEL5 GPIO 50-59, three bits a pin (ALT0 = 4, ALT3 = 7):
+# the Pi 3 firmware's default puts GPIO 48-53 on ALT0 (sdhost drives the card).
+ALT0_CARD = (0o44 << 24, 0o4444)
+ALT3_CARD = (0o77 << 24, 0o7777)
+SD_CARD_TAKEN = "the board's SD card (the hypervisor's boot files)"
+
+
+@pytest.mark.parametrize("board, gpfsel4, gpfsel5, mux, refused", [
+    ("pi3", *ALT0_CARD, 0, False),                  # the firmware's default: sdhost
+    ("pi3", 0, 0, 0, False),                        # inputs (QEMU's reset state)
+    ("pi3", *ALT3_CARD, 0, True),                   # an overlay moved the Arasan onto the card
+    ("pi3", ALT0_CARD[0], 0o4474, 0, True),         # one pin (51) is enough
+    ("pi3", 0o77777777 | ALT0_CARD[0], ALT0_CARD[1], 0, False),   # ALT3 on 40-47 only
+    ("pi4", *ALT3_CARD, 0, False),                  # GPIO 48-53 are not the card's on a Pi 4
+    ("pi4", *ALT0_CARD, 1 << 1, True),              # the card's own pins' mux: the Arasan
+    ("pi4", *ALT0_CARD, 1 << 0, False),             # another bit of that register
+])
+def test_sd_host_refused_when_wired_to_the_boot_card(host_build: Path, board: str, gpfsel4: int,
+                                                     gpfsel5: int, mux: int,
+                                                     refused: bool) -> None:
+    """The Pis' SD host (boards/raspberrypi/rpi_sd_route.c) is refused when the GPIO block
+    routes it to the board's SD card, which holds the hypervisor's own boot files."""
+    rc, text = run(host_build, "sdroute", board, hex(gpfsel4), hex(gpfsel5), hex(mux))
+    assert rc == 0, text
+    if refused:
+        assert text.startswith("refused: ") and SD_CARD_TAKEN in text, text
+    else:
+        assert text == "allowed\n", text
+
+
+def test_devices_sharing_an_interrupt_line(host_build: Path, dtb_dir: Path) -> None:
+    """pt_next_sharing: the SD host's line (SPI 30) is also the enabled SD card controller's
+    behind a bus, which the hypervisor must silence (Pi 4: EMMC2) or refuse the SD host; a
+    disabled node and a node of another interrupt controller with the same specifier do not
+    count. The virtio transports share their lines with nothing."""
+    host = dtb_dir / "pt_host.dtb"
+    assert run(host_build, "shared", host, "/mmc@b300000") == (0, "mmc@340000\n")
+    assert run(host_build, "shared", host, "/emmc2bus/mmc@340000") == (0, "mmc@b300000\n")
+    assert run(host_build, "shared", host, "/virtio_mmio@a000000") == (0, "")
+    assert run(host_build, "shared", host, "/nosuch")[0] == 1

@@ -7,7 +7,8 @@
 
 static const char *const compatible[] = {"raspberrypi,3-model-b", "brcm,bcm2837", NULL};
 /* The Arasan SD host (mmc@7e300000 = 0x3f300000, GPU interrupt 62): QEMU's raspi3b
- * holds -drive if=sd there; on the board it drives the WiFi chip (docs/passthrough.md). */
+ * holds -drive if=sd there; on the board it drives the WiFi chip. Refused when GPIO
+ * 48-53 route it to the board's SD card (docs/passthrough.md). */
 static const char *const passthrough_allow[] = {"brcm,bcm2835-sdhci", NULL};
 
 const struct board_desc board_desc = {
@@ -17,4 +18,6 @@ const struct board_desc board_desc = {
 	.fallback_uart_base = 0x3f215040,
 	.passthrough_allow = passthrough_allow,
 	.passthrough_clock = rpi_passthrough_clock,
+	.passthrough_check = rpi_passthrough_check,
+	.passthrough_quiesce = rpi_passthrough_quiesce,
 };

@@ -8,7 +8,9 @@ static const char *const compatible[] = {"raspberrypi,4-model-b", "brcm,bcm2711"
 /* The Arasan SD host (mmc@7e300000 = 0xfe300000, SPI 126): QEMU's raspi4b holds
  * -drive if=sd there; on the board it drives the WiFi chip. Its interrupt line is
  * shared with EMMC2 (the board's SD card), which is not passed and which nothing in
- * the hypervisor drives, so the line is the guest's (docs/passthrough.md). */
+ * the hypervisor drives: it is silenced (its interrupt enables cleared) before the
+ * line goes to the guest, and the SD host is refused if that does not hold
+ * (docs/passthrough.md). */
 static const char *const passthrough_allow[] = {"brcm,bcm2835-sdhci", NULL};
 
 const struct board_desc board_desc = {
@@ -19,4 +21,6 @@ const struct board_desc board_desc = {
 	.fallback_uart_base = 0xfe215040,
 	.passthrough_allow = passthrough_allow,
 	.passthrough_clock = rpi_passthrough_clock,
+	.passthrough_check = rpi_passthrough_check,
+	.passthrough_quiesce = rpi_passthrough_quiesce,
 };

@@ -31,6 +31,15 @@ struct board_desc {
 	 * fixed-clock node with this rate): 0, or nonzero when the board does not
 	 * know it (NULL: it knows none). */
 	int (*passthrough_clock)(const struct fdt *host, int node, uint32_t *hz);
+	/* Why the board refuses to pass node although it passed the generic checks
+	 * (the Pis: their SD host wired to the board's own SD card), or NULL. NULL
+	 * hook: no board-specific refusal. */
+	const char *(*passthrough_check)(const struct fdt *host, int node);
+	/* Silences node, an enabled host device that is not passed but shares an
+	 * interrupt line with one that is (its interrupts disabled at the device):
+	 * 0, or nonzero when it cannot (then the passed device is refused). NULL
+	 * hook: it cannot. */
+	int (*passthrough_quiesce)(const struct fdt *host, int node);
 };
 
 extern const struct board_desc board_desc;

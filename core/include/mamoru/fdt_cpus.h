@@ -33,4 +33,12 @@ int fdt_cpus(const struct fdt *fdt, struct fdt_cpu *out, int max);
 
 const char *cpu_enable_name(enum cpu_enable e);
 
+/* The spin-table release slots a tree names, for reserving their pages: a core the
+ * hypervisor did not move (refused, silent, beyond FDT_CPUS_MAX) goes on reading its
+ * slot, so no guest may ever get that memory. The next cpu node of /cpus after node
+ * (-1: the first) with a cpu-release-addr of one or two cells, whatever its
+ * enable-method and whether its address is usable; the address in *addr. Returns the
+ * node, or FDT_ERR_NOTFOUND after the last (or without /cpus). */
+int fdt_next_release_slot(const struct fdt *fdt, int node, uint64_t *addr);
+
 #endif

@@ -22,7 +22,8 @@ struct mm_info {
 extern struct mm_info mm;
 
 /* Reads RAM and every reservation (image, DTB, /memreserve/, /reserved-memory,
- * initrd) from the device tree. Prints and returns -1 on unusable input. */
+ * initrd, the pages of the CPUs' spin-table release slots, page 0) from the device
+ * tree. Prints and returns -1 on unusable input. */
 int mm_discover(const struct fdt *fdt, uintptr_t dtb_pa);
 /* Sets up the page pool on the largest free region and the heap inside it. */
 int mm_init(void);

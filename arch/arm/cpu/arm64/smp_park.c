@@ -6,7 +6,10 @@
  * hypervisor's image. They no longer depend on the firmware's page staying
  * intact, and under QEMU they stop burning host time. Done before the MMU is
  * on: both sides then access memory uncached, so no cache maintenance is needed.
- * PSCI boards (QEMU virt) keep their secondaries off until CPU_ON.
+ * A core refused here or silent stays in the firmware's loop reading its release
+ * slot: mm_discover has reserved every slot's page (fdt_next_release_slot), so no
+ * guest can write an entry address there. PSCI boards (QEMU virt) keep their
+ * secondaries off until CPU_ON.
  */
 #include <arch/cpu.h>
 #include <arch/sysreg.h>
