@@ -125,21 +125,39 @@ static int visit_sock(struct net_walk *w, uint64_t sk, enum vmi_sock_proto proto
 	return w->cb(w->ctx, &s);
 }
 
-int vmi_sock_read(struct vmi *v, uint64_t sk, struct vmi_sock *s)
+/* The offsets vmi_sock_read needs past net_offsets: sk_protocol and sk_type. */
+static int read_offsets(struct vmi *v, struct net_walk *w, uint64_t *poff, uint64_t *toff)
 {
-	struct net_walk w = {.v = v};
-	uint64_t poff, toff, psize, tsize, bits;
-	uint8_t b[2];
+	uint64_t psize, tsize, bits;
 	int rc;
 
-	if ((rc = net_offsets(v, &w)) || (rc = vmi_field(v, "sock.sk_protocol", &poff)) ||
-	    (rc = vmi_field(v, "sock.sk_type", &toff)) ||
+	if ((rc = net_offsets(v, w)) || (rc = vmi_field(v, "sock.sk_protocol", poff)) ||
+	    (rc = vmi_field(v, "sock.sk_type", toff)) ||
 	    (rc = vmi_field(v, "sizeof.sock.sk_protocol", &psize)) ||
 	    (rc = vmi_field(v, "sizeof.sock.sk_type", &tsize)))
 		return rc;
 	/* Before 5.6 both were bitfields: not read here. */
 	if (psize != 2 || tsize != 2 || vmi_field(v, "bitfield.sock.sk_protocol", &bits) == VMI_OK)
 		return vmi_fail(v, VMI_ENOKEY, "sock.sk_protocol is not a 16-bit member here");
+	return VMI_OK;
+}
+
+int vmi_sock_layout(struct vmi *v)
+{
+	struct net_walk w = {.v = v};
+	uint64_t poff, toff;
+	return read_offsets(v, &w, &poff, &toff);
+}
+
+int vmi_sock_read(struct vmi *v, uint64_t sk, struct vmi_sock *s)
+{
+	struct net_walk w = {.v = v};
+	uint64_t poff, toff;
+	uint8_t b[2];
+	int rc;
+
+	if ((rc = read_offsets(v, &w, &poff, &toff)))
+		return rc;
 	if (!vmi_is_kptr(v, sk))
 		return vmi_fail(v, VMI_EBADPTR, "sock 0x%llx is not a kernel address",
 				(unsigned long long)sk);

@@ -322,6 +322,10 @@ int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
 /* The sock a socket file leads to, read on its own (proto from sk_protocol:
  * TCP 6, UDP 17, else VMI_PROTO_OTHER). */
 int vmi_sock_read(struct vmi *v, uint64_t sk, struct vmi_sock *s);
+/* Whether the profile describes what vmi_sock_read reads (VMI_OK), else the
+ * error (VMI_ENOKEY: a profile made before `ids net`, or sk_protocol still a
+ * bitfield, kernels before 5.6), without reading guest memory. */
+int vmi_sock_layout(struct vmi *v);
 /* Must the kernel have this sock in its hash tables? A TCP stream socket in
  * any state but CLOSE (listening: lhash2; connecting or connected: ehash), a
  * UDP datagram socket with a local port (bound: udp_table). One that is not
