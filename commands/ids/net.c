@@ -11,7 +11,8 @@
  * which ones the replacement skips cannot be read from outside. A socket
  * unlinked from the tables (DKOM) is found through its socket file: open in
  * a process, in a state the kernel keeps hashed, yet in no table, in two
- * scans in a row: HIDDEN (net_scan.h: the kernel's own unlink window).
+ * scans with the guest running in between: HIDDEN (net_scan.h: the kernel's
+ * own unlink window).
  *
  * Everything the scan cannot read is a TAMPERED finding (fails closed); a
  * profile without the socket layout (made before `ids net`) is not. A guest
@@ -77,7 +78,7 @@ static void emit_sock(struct ids_session *s, const struct vmi_sock *v, int32_t p
 /*
  * Socket files whose sock must be in a table but is not (a TCP socket that is
  * not closed, a bound UDP socket): unlinked, hidden from /proc/net, ss and the
- * table walk; HIDDEN once two scans in a row saw it so (net_scan.h). Returns
+ * table walk; HIDDEN once a later scan confirms it (net_scan.h). Returns
  * the number of rows shown.
  */
 static int report_unlinked(struct ids_session *s, const struct net_scan *c, bool only_flagged)
