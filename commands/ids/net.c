@@ -225,6 +225,12 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 	else if (c.owners_rc < 0)
 		ids_finding(s, "net", "TAMPERED: finding the sockets' owners in the fd tables: %s",
 			    c.owners_err);
+	/* Its fds were walked all the same: the unlinked check stands. */
+	if (c.files.disguised)
+		ids_finding(s, "net", "TAMPERED: pid %d (%s) is marked a kernel thread (PF_KTHREAD) "
+			    "yet has a user address space and an fd table of its own%s",
+			    c.files.disguised_pid, c.files.disguised_comm,
+			    c.files.disguised > 1 ? " (and more processes)" : "");
 	report_partial(s, &c);
 	for (unsigned i = 0; i < c.n; i++) {
 		const struct net_sock *k = &c.socks[i];

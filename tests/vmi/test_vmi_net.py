@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from vmi_fake import IMAGE_PA, SAN_ENV, kv, run_tool
+from vmi_fake import IMAGE_PA, OFF, SAN_ENV, kv, run_tool
 from vmi_fake_net import (
     EHASH,
     FILES,
@@ -729,3 +729,30 @@ def test_huge_fd_table_is_partial_in_the_scan(tool: Path, tmp_path: Path) -> Non
     t = totals(scans(lines)[0])
     assert (t["owners"], t["skipped"], t["tasks"], t["checked"]) == \
         (0, 0xFFFF_FFFF - 65536, 1, 1), lines
+
+
+def test_process_disguised_as_kernel_thread(tool: Path, tmp_path: Path) -> None:
+    """A rootkit sets PF_KTHREAD on its own process (which keeps its mm and fd table) so that
+    the fd walk, which skips kernel threads, never sees its sockets: its fds are walked all
+    the same (its socket keeps its owner, its unlinked one is judged) and it is counted as
+    disguised (`ids net`: TAMPERED). A kernel thread that borrows a user mm (kthread_use_mm)
+    keeps init_task's fd table: not counted."""
+    g = unlinked_guest()
+    tflags = OFF["task_struct.flags"]
+    g.u32(g.tasks[3] + tflags, 0x0020_0000)          # task3: PF_KTHREAD, mm kept
+    g.u32(g.tasks[1] + tflags, 0x0020_0040)          # task1 (holds the unlinked listener)
+    init_fs = FILES_STRUCT + 0x400 * 2               # init_task's (empty) table
+    g.u64(g.tasks[0] + NET_OFF["task_struct.files"], kv(init_fs))
+    g.u64(init_fs + NET_OFF["files_struct.fdt"], kv(init_fs + 0x100))
+    g.u32(init_fs + 0x100 + NET_OFF["fdtable.max_fds"], 64)
+    g.u64(init_fs + 0x100 + NET_OFF["fdtable.fd"], kv(init_fs + 0x200))
+    g.u64(g.tasks[2] + OFF["task_struct.mm"], kv(0x9_0000))   # kthreadd borrowing an mm
+    g.u64(g.tasks[2] + NET_OFF["task_struct.files"], kv(init_fs))
+    rc, lines = run_tool(tool, g, tmp_path, "sockfiles", "netscan", "1", "netscan", "1")
+    assert rc == 0, lines
+    assert f"sockfile 3 task3 3 {kv(g.sk(0)):#x}" in lines, lines
+    assert "sockfiles disguised 2 first_pid 1 task1" in lines, lines
+    first, second = scans(lines)
+    assert "netsock 23 3 task3" in first, first
+    assert unlinked(first) == ["confirming 7001"] and unlinked(second) == ["HIDDEN 7001"]
+    assert totals(first)["disguised"] == 2, first

@@ -157,10 +157,10 @@ static void netscan(struct vmi *v, uint64_t boot)
 		progress++;
 	net_scan_run(v, c, &memo, boot, progress);
 	printf("netscan socks %u beyond %u tables %d owners %d checked %d layout %d skipped %llu "
-	       "tasks %u unread %u unreadable %u dropped %u reads %u ntable %u memo %u\n", c->n,
-	       c->beyond, c->tables_rc, c->owners_rc, c->checked, c->layout,
+	       "tasks %u unread %u unreadable %u dropped %u reads %u ntable %u disguised %u memo %u\n",
+	       c->n, c->beyond, c->tables_rc, c->owners_rc, c->checked, c->layout,
 	       (unsigned long long)c->files.skipped, c->files.tasks, c->unread, c->unreadable,
-	       c->suspects_dropped, c->reads, c->ntable, memo.n);
+	       c->suspects_dropped, c->reads, c->ntable, c->files.disguised, memo.n);
 	if (!c->layout)
 		printf("netscan layout_err %s\n", c->layout_err);
 	if (c->tables_rc < 0)
@@ -291,6 +291,9 @@ int main(int argc, char **argv)
 				fail(&v, rc);
 			printf("sockfiles skipped %llu tasks %u first_pid %d first_max %u\n",
 			       (unsigned long long)st.skipped, st.tasks, st.first_pid, st.first_max);
+			if (st.disguised)
+				printf("sockfiles disguised %u first_pid %d %s\n", st.disguised,
+				       st.disguised_pid, st.disguised_comm);
 		} else if (!strcmp(cmd, "sockfiles_budget") && i + 1 < argc) {
 			uint32_t budget = (uint32_t)num(argv[++i]);
 			if ((rc = vmi_sock_file_foreach(&v, 10000, 4096, budget, print_sock_file, NULL,

@@ -306,9 +306,16 @@ struct vmi_sock_file_stats {
 	uint32_t tasks;              /* tables cut short */
 	int32_t first_pid;           /* the first of them */
 	uint32_t first_max;          /* ... and its max_fds */
+	/* Tasks marked kernel threads (PF_KTHREAD) with a user mm and an fd table other
+	 * than init_task's: a process disguised as a kernel thread (a kernel thread that
+	 * borrows a user mm, kthread_use_mm, keeps init's table). Walked all the same. */
+	uint32_t disguised;
+	int32_t disguised_pid;       /* the first of them */
+	char disguised_comm[VMI_COMM_LEN + 1];
 };
-/* Every thread-group leader (the task list, at most task_limit) and each
- * open file in its fd table (its first fd_limit slots; the rest are counted
+/* Every thread-group leader with an mm (the task list, at most task_limit;
+ * PF_KTHREAD does not exempt one: see disguised above) and each open file in
+ * its fd table (its first fd_limit slots; the rest are counted
  * in *st, which may be NULL). An fd array already walked in this scan is not
  * walked again (shared or aliased tables). budget bounds the whole scan: a
  * unit per task's table, per fd slot and per file, two more per socket file;
