@@ -220,15 +220,21 @@ void net_judge(struct net_scan *c, struct net_memo *memo, uint64_t boot, uint64_
 	/* The remembered ones not unlinked now: kept while they are back in a table
 	 * (a re-hash to dodge two sightings in a row), for NET_MEMO_SCANS epochs after
 	 * their last sighting; closed, unbound or gone ones are forgotten (the kernel's
-	 * own window ended). A scan of a guest that did not run keeps them as they are. */
+	 * own window ended), unless this scan could not see every unlinked socket (reads
+	 * or suspects over the limit): those are kept as they were. A scan of a guest that
+	 * did not run keeps them all as they are. */
+	bool saw_all = !c->unread && !c->suspects_dropped;
 	for (unsigned j = 0; j < memo->n && nn < NET_MEMO_MAX; j++) {
 		struct net_memo_entry e = memo->e[j];
 		if (matched[j])
 			continue;
 		if (ran) {
-			if (!in_tables(c, e.id.sk) || now - e.last >= NET_MEMO_SCANS)
+			if (now - e.last >= NET_MEMO_SCANS)
 				continue;
-			e.rehashed = true;
+			if (in_tables(c, e.id.sk))
+				e.rehashed = true;
+			else if (saw_all)
+				continue;
 		}
 		c->next[nn++] = e;
 	}
