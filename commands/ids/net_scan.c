@@ -184,47 +184,38 @@ void net_judge(struct net_scan *c, struct net_memo *memo, uint64_t boot, uint64_
 		memo->epoch++;
 	uint32_t now = memo->epoch;
 	bool matched[NET_MEMO_MAX] = {false};
+	int at[NET_MAX_SUSPECTS];          /* each suspect's memo entry, or -1 */
 	unsigned nn = 0;
 
 	for (unsigned i = 0; i < c->nsuspects; i++) {
 		struct net_suspect *o = &c->suspects[i];
 		struct net_sock_id id = id_of(&o->s);
-		struct net_memo_entry *e = NULL;
-		for (unsigned j = 0; j < memo->n && !e; j++)
+		at[i] = -1;
+		for (unsigned j = 0; j < memo->n && at[i] < 0; j++)
 			if (!matched[j] && same_id(&memo->e[j].id, &id)) {
-				e = &memo->e[j];
+				at[i] = (int)j;
 				matched[j] = true;
 			}
 		o->verdict = NET_UNLINKED_CONFIRMING;
 		o->why = NET_WHY_NONE;
-		bool hidden = false;
-		if (e && e->hidden) {
-			o->why = e->rehashed ? NET_WHY_REHASHED : NET_WHY_AGAIN;
-			hidden = true;
-		} else if (e && ran && (e->rehashed || e->last + 1 == now)) {
-			o->why = e->rehashed ? NET_WHY_REHASHED : NET_WHY_AGAIN;
-			hidden = true;
-		}
-		if (nn == NET_MEMO_MAX) {
-			o->verdict = NET_UNLINKED_HIDDEN;  /* cannot be confirmed later: report now */
-			if (!hidden)
-				o->why = NET_WHY_NO_ROOM;
+		if (at[i] < 0)
 			continue;
-		}
-		if (hidden)
+		const struct net_memo_entry *e = &memo->e[at[i]];
+		if (e->hidden || (ran && (e->rehashed || e->last + 1 == now))) {
 			o->verdict = NET_UNLINKED_HIDDEN;
-		c->next[nn++] = (struct net_memo_entry){.id = id, .last = now,
-							.rehashed = e && e->rehashed && !ran,
-							.hidden = hidden};
+			o->why = e->rehashed ? NET_WHY_REHASHED : NET_WHY_AGAIN;
+		}
 	}
 	/* The remembered ones not unlinked now: kept while they are back in a table
 	 * (a re-hash to dodge two sightings in a row), for NET_MEMO_SCANS epochs after
 	 * their last sighting; closed, unbound or gone ones are forgotten (the kernel's
 	 * own window ended), unless this scan could not see every unlinked socket (reads
 	 * or suspects over the limit): those are kept as they were. A scan of a guest that
-	 * did not run keeps them all as they are. */
+	 * did not run keeps them all as they are. They come first, then the unlinked ones
+	 * remembered before (together no more than the memory held): new sockets cannot
+	 * push them out. */
 	bool saw_all = !c->unread && !c->suspects_dropped;
-	for (unsigned j = 0; j < memo->n && nn < NET_MEMO_MAX; j++) {
+	for (unsigned j = 0; j < memo->n; j++) {
 		struct net_memo_entry e = memo->e[j];
 		if (matched[j])
 			continue;
@@ -237,6 +228,27 @@ void net_judge(struct net_scan *c, struct net_memo *memo, uint64_t boot, uint64_
 				continue;
 		}
 		c->next[nn++] = e;
+	}
+	for (unsigned i = 0; i < c->nsuspects; i++) {
+		if (at[i] < 0)
+			continue;
+		const struct net_memo_entry *e = &memo->e[at[i]];
+		c->next[nn++] = (struct net_memo_entry){
+			.id = e->id, .last = now, .rehashed = e->rehashed && !ran,
+			.hidden = c->suspects[i].verdict == NET_UNLINKED_HIDDEN};
+	}
+	/* First sightings last; one that does not fit cannot be confirmed later: it is
+	 * reported now (fails closed). */
+	for (unsigned i = 0; i < c->nsuspects; i++) {
+		struct net_suspect *o = &c->suspects[i];
+		if (at[i] >= 0)
+			continue;
+		if (nn == NET_MEMO_MAX) {
+			o->verdict = NET_UNLINKED_HIDDEN;
+			o->why = NET_WHY_NO_ROOM;
+			continue;
+		}
+		c->next[nn++] = (struct net_memo_entry){.id = id_of(&o->s), .last = now};
 	}
 	memo->progress = progress;
 	memo->n = nn;

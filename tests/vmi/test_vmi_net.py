@@ -756,3 +756,21 @@ def test_process_disguised_as_kernel_thread(tool: Path, tmp_path: Path) -> None:
     assert "netsock 23 3 task3" in first, first
     assert unlinked(first) == ["confirming 7001"] and unlinked(second) == ["HIDDEN 7001"]
     assert totals(first)["disguised"] == 2, first
+
+
+def test_memory_survives_a_scan_that_could_not_see_it(tool: Path, tmp_path: Path) -> None:
+    """A confirmed unlinked socket pushed out of one scan's suspects (64 more unlinked ones
+    before it: that scan reports the rest as HIDDEN at once) is not forgotten: once they are
+    gone it is HIDDEN again, not back to "confirming"."""
+    g = unlinked_guest(65, state=7)                  # 64 closed sockets on fds 3.., and ...
+    hid = UNL_SOCKS + 0x200 * 64                     # ... the unlinked listener on fd 67
+    g.w(hid + NET_OFF["sock_common.skc_state"], bytes([10]))
+    flood = [x for k in range(64) for x in ("poke", state_gpa(UNL_SOCKS + 0x200 * k), "0a")]
+    calm = [x for k in range(64) for x in ("poke", state_gpa(UNL_SOCKS + 0x200 * k), "07")]
+    rc, lines = run_tool(tool, g, tmp_path, "netscan", "1", "netscan", "1", *flood,
+                         "netscan", "1", *calm, "netscan", "1")
+    assert rc == 0, lines
+    s = scans(lines)
+    assert [unlinked(x) for x in s if len(unlinked(x)) == 1] == [
+        ["confirming 7065"], ["HIDDEN 7065"], ["HIDDEN 7065"]], s
+    assert totals(s[2])["dropped"] == 1 and "7065" not in " ".join(unlinked(s[2])), s[2]
