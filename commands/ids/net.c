@@ -11,7 +11,8 @@
  * which ones the replacement skips cannot be read from outside. A socket
  * unlinked from the tables (DKOM) is found through its socket file: open in
  * a process, in a state the kernel keeps hashed, yet in no table, in two
- * scans in a row: HIDDEN (net_scan.h: the kernel's own unlink window).
+ * scans with the guest running in between: HIDDEN (net_scan.h: the kernel's
+ * own unlink window).
  *
  * Everything the scan cannot read is a TAMPERED finding (fails closed); a
  * profile without the socket layout (made before `ids net`) is not. A guest
@@ -40,8 +41,9 @@ static const struct proc_view views[] = {
 	{"udp6", "udp6_seq_ops", "udp6_seq_show", VMI_PROTO_UDP, VMI_AF_INET6},
 };
 
-/* The unlinked sockets each guest showed in its last full scan (net_scan.h). */
+/* The unlinked sockets each guest showed in its last full scans (net_scan.h). */
 static struct net_memo memos[GUEST_MAX];
+static uint64_t *in_table;       /* net_scan.in_table, NET_WALK_LIMIT entries */
 
 static const char *state_name(enum vmi_sock_proto proto, uint8_t st)
 {
@@ -70,12 +72,13 @@ static void emit_sock(struct ids_session *s, const struct vmi_sock *v, int32_t p
 }
 
 #define UNLINKED "HIDDEN: in no socket table (unlinked)"
+#define REHASHED "HIDDEN: in no socket table (unlinked; re-hashed between scans)"
 #define CONFIRMING "unlinked (confirming: HIDDEN if still so at the next scan)"
 
 /*
  * Socket files whose sock must be in a table but is not (a TCP socket that is
  * not closed, a bound UDP socket): unlinked, hidden from /proc/net, ss and the
- * table walk; HIDDEN once two scans in a row saw it so (net_scan.h). Returns
+ * table walk; HIDDEN once a later scan confirms it (net_scan.h). Returns
  * the number of rows shown.
  */
 static int report_unlinked(struct ids_session *s, const struct net_scan *c, bool only_flagged)
@@ -93,13 +96,12 @@ static int report_unlinked(struct ids_session *s, const struct net_scan *c, bool
 		return 0;
 	for (unsigned i = 0; i < c->nsuspects; i++) {
 		const struct net_suspect *o = &c->suspects[i];
-		if (o->in_tables)
-			continue;
 		bool hidden = o->verdict == NET_UNLINKED_HIDDEN;
 		if (!hidden)
 			confirming++;
 		if (hidden || !only_flagged) {
-			emit_sock(s, &o->s, o->pid, o->comm, hidden ? UNLINKED : NULL,
+			emit_sock(s, &o->s, o->pid, o->comm,
+				  !hidden ? NULL : o->why == NET_WHY_REHASHED ? REHASHED : UNLINKED,
 				  hidden ? NULL : CONFIRMING);
 			shown++;
 		}
@@ -108,14 +110,9 @@ static int report_unlinked(struct ids_session *s, const struct net_scan *c, bool
 		ids_note(s, "net: %d socket%s in no socket table, to be confirmed by the next scan "
 			 "(the kernel may be between unhashing and closing %s)", confirming,
 			 confirming == 1 ? "" : "s", confirming == 1 ? "it" : "them");
-	if (c->suspects_dropped) {
-		if (c->beyond)
-			ids_partial(s, "net", "%u more socket files outside the listed sockets not "
-				    "looked up in the tables", c->suspects_dropped);
-		else
-			ids_finding(s, "net", "HIDDEN: %u more sockets in no socket table (unlinked) "
-				    "not shown", c->suspects_dropped);
-	}
+	if (c->suspects_dropped)
+		ids_finding(s, "net", "HIDDEN: %u more sockets in no socket table (unlinked) "
+			    "not shown", c->suspects_dropped);
 	return shown;
 }
 
@@ -132,7 +129,10 @@ static void report_partial(struct ids_session *s, const struct net_scan *c)
 			    c->files.tasks == 1 ? "" : "es", c->files.first_pid, c->files.first_max);
 	if (c->unread)
 		ids_partial(s, "net", "%u socket files outside the tables not cross-checked (more "
-			    "than %u)", c->unread, NET_SUSPECT_READS);
+			    "than %u distinct sockets)", c->unread, NET_SUSPECT_READS);
+	if (!c->layout)
+		ids_partial(s, "net", "unlinked sockets not checked: the profile does not describe "
+			    "them (%s; build it again with ./mamoru profile)", c->layout_err);
 }
 
 static bool in_text(struct ids_session *s, uint64_t addr)
@@ -200,15 +200,21 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 	ids_module_ranges(s);                  /* attribution of hook addresses */
 	for (size_t i = 0; i < ARRAY_SIZE(views); i++)
 		hooked[i] = check_view(s, &views[i]) == 1;
+	/* Every sock of the tables (512 KiB): allocated once and kept, not per scan. */
+	if (!in_table)
+		in_table = kmalloc(NET_WALK_LIMIT * sizeof(uint64_t));
+	c.in_table = in_table;
 	c.socks = kmalloc(NET_MAX_SOCKS * sizeof(struct net_sock));
 	c.by_sk = kmalloc(NET_MAX_SOCKS * sizeof(struct sk_ref));
-	if (!c.socks || !c.by_sk) {
+	if (!c.socks || !c.by_sk || !c.in_table) {
 		kfree(c.socks);
 		kfree(c.by_sk);
 		ids_finding(s, "net", "not checked: out of hypervisor memory for the socket list");
 		return (int)(s->findings - before);
 	}
-	net_scan_run(s->vmi, &c, &memos[s->g->id], s->g->boots);
+	/* The exit count moves whenever the guest runs: scans of a paused guest are not
+	 * two sightings (net_scan.h). */
+	net_scan_run(s->vmi, &c, &memos[s->g->id], s->g->boots, s->g->exits_seen);
 	/* Only a hostile structure is TAMPERED: loops, bad pointers, a walk that had to
 	 * stop at its limit (aliased chains, fd tables). Mere size is a partial check. */
 	if (c.tables_rc < 0)
@@ -219,9 +225,12 @@ static int scan_net(struct ids_session *s, bool only_flagged, int *count)
 	else if (c.owners_rc < 0)
 		ids_finding(s, "net", "TAMPERED: finding the sockets' owners in the fd tables: %s",
 			    c.owners_err);
-	if (c.recheck_rc < 0)
-		ids_finding(s, "net", "TAMPERED: walking the socket hash tables again: %s",
-			    c.recheck_err);
+	/* Its fds were walked all the same: the unlinked check stands. */
+	if (c.files.disguised)
+		ids_finding(s, "net", "TAMPERED: pid %d (%s) is marked a kernel thread (PF_KTHREAD) "
+			    "yet has a user address space and an fd table of its own%s",
+			    c.files.disguised_pid, c.files.disguised_comm,
+			    c.files.disguised > 1 ? " (and more processes)" : "");
 	report_partial(s, &c);
 	for (unsigned i = 0; i < c.n; i++) {
 		const struct net_sock *k = &c.socks[i];

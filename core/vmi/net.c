@@ -125,21 +125,39 @@ static int visit_sock(struct net_walk *w, uint64_t sk, enum vmi_sock_proto proto
 	return w->cb(w->ctx, &s);
 }
 
-int vmi_sock_read(struct vmi *v, uint64_t sk, struct vmi_sock *s)
+/* The offsets vmi_sock_read needs past net_offsets: sk_protocol and sk_type. */
+static int read_offsets(struct vmi *v, struct net_walk *w, uint64_t *poff, uint64_t *toff)
 {
-	struct net_walk w = {.v = v};
-	uint64_t poff, toff, psize, tsize, bits;
-	uint8_t b[2];
+	uint64_t psize, tsize, bits;
 	int rc;
 
-	if ((rc = net_offsets(v, &w)) || (rc = vmi_field(v, "sock.sk_protocol", &poff)) ||
-	    (rc = vmi_field(v, "sock.sk_type", &toff)) ||
+	if ((rc = net_offsets(v, w)) || (rc = vmi_field(v, "sock.sk_protocol", poff)) ||
+	    (rc = vmi_field(v, "sock.sk_type", toff)) ||
 	    (rc = vmi_field(v, "sizeof.sock.sk_protocol", &psize)) ||
 	    (rc = vmi_field(v, "sizeof.sock.sk_type", &tsize)))
 		return rc;
 	/* Before 5.6 both were bitfields: not read here. */
 	if (psize != 2 || tsize != 2 || vmi_field(v, "bitfield.sock.sk_protocol", &bits) == VMI_OK)
 		return vmi_fail(v, VMI_ENOKEY, "sock.sk_protocol is not a 16-bit member here");
+	return VMI_OK;
+}
+
+int vmi_sock_layout(struct vmi *v)
+{
+	struct net_walk w = {.v = v};
+	uint64_t poff, toff;
+	return read_offsets(v, &w, &poff, &toff);
+}
+
+int vmi_sock_read(struct vmi *v, uint64_t sk, struct vmi_sock *s)
+{
+	struct net_walk w = {.v = v};
+	uint64_t poff, toff;
+	uint8_t b[2];
+	int rc;
+
+	if ((rc = read_offsets(v, &w, &poff, &toff)))
+		return rc;
 	if (!vmi_is_kptr(v, sk))
 		return vmi_fail(v, VMI_EBADPTR, "sock 0x%llx is not a kernel address",
 				(unsigned long long)sk);
@@ -326,6 +344,7 @@ struct walked {
 struct file_walk {
 	struct vmi *v;
 	uint64_t files, fdt, max_fds, fd, f_op, priv, sock_sk, sfops;
+	uint64_t init_files;         /* init_task's files_struct (kernel threads share it) */
 	uint32_t fd_limit, budget, spent;
 	struct walked walked[WALKED_MAX];
 	unsigned nwalked;
@@ -395,7 +414,9 @@ static int task_files(void *ctx, const struct vmi_task *t)
 	unsigned p = v->ptr_size;
 	int rc;
 
-	if (t->kthread)
+	/* A kernel thread has no mm (nor fds of its own); an exiting process has dropped
+	 * its mm. PF_KTHREAD alone is only a flag a rootkit can set on its own process. */
+	if (!t->mm)
 		return 0;
 	if ((rc = charge(w, COST_TABLE)))
 		return rc;
@@ -403,6 +424,10 @@ static int task_files(void *ctx, const struct vmi_task *t)
 		return vmi_context(v, rc, "reading the files of pid %d", t->pid);
 	if (!files)
 		return 0;                 /* exiting */
+	if ((t->flags & PF_KTHREAD) && files != w->init_files && !w->st.disguised++) {
+		w->st.disguised_pid = t->pid;
+		memcpy(w->st.disguised_comm, t->comm, sizeof(w->st.disguised_comm));
+	}
 	if ((rc = vmi_read_ptr(v, files + w->fdt, &fdt, false)) ||
 	    (rc = vmi_read_u32(v, fdt + w->max_fds, &max)) ||
 	    (rc = vmi_read_ptr(v, fdt + w->fd, &arr, false)))
@@ -443,6 +468,7 @@ int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
 {
 	struct file_walk w = {.v = v, .fd_limit = fd_limit, .budget = budget, .cb = cb,
 			      .ctx = ctx};
+	uint64_t init;
 	int rc;
 
 	if ((rc = vmi_field(v, "task_struct.files", &w.files)) ||
@@ -451,8 +477,11 @@ int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
 	    (rc = vmi_field(v, "fdtable.fd", &w.fd)) || (rc = vmi_field(v, "file.f_op", &w.f_op)) ||
 	    (rc = vmi_field(v, "file.private_data", &w.priv)) ||
 	    (rc = vmi_field(v, "socket.sk", &w.sock_sk)) ||
-	    (rc = vmi_sym(v, "socket_file_ops", &w.sfops)))
+	    (rc = vmi_sym(v, "socket_file_ops", &w.sfops)) ||
+	    (rc = vmi_sym(v, "init_task", &init)))
 		return rc;
+	if ((rc = vmi_read_ptr(v, init + w.files, &w.init_files, true)))
+		return vmi_context(v, rc, "reading init_task's files");
 	rc = vmi_task_foreach(v, task_limit, task_files, &w);
 	if (st)
 		*st = w.st;

@@ -32,7 +32,10 @@ static size_t region_off[MAX_REGIONS], region_len[MAX_REGIONS], nregions;
 static volatile uint64_t sink;
 static struct net_sock scan_socks[NET_MAX_SOCKS];
 static struct sk_ref scan_by_sk[NET_MAX_SOCKS];
-static struct net_scan scan = {.socks = scan_socks, .by_sk = scan_by_sk};
+static uint64_t scan_in_table[NET_WALK_LIMIT];
+static struct net_scan scan = {.socks = scan_socks, .by_sk = scan_by_sk,
+			       .in_table = scan_in_table};
+static uint64_t progress;
 static struct net_memo memo;
 
 static uint8_t *slurp(const char *dir, const char *name, size_t *len)
@@ -125,9 +128,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sink += (uint64_t)vmi_proc_net_entry(&v, "tcp", &e) + e.show;
 	sink += (uint64_t)vmi_proc_net_entry(&v, "raw", &e);
 	sink += strlen(vmi_error(&v));
-	/* Twice: the second scan judges against the first one's memory. */
-	for (int i = 0; i < 2; i++) {
-		net_scan_run(&v, &scan, &memo, 1);
+	/* Three times: later scans judge against the memory of earlier ones, one of a
+	 * guest that did not run in between. */
+	for (int i = 0; i < 3; i++) {
+		net_scan_run(&v, &scan, &memo, 1, progress += i != 1);
 		sink += scan.n + scan.beyond + scan.nsuspects + scan.files.skipped + memo.n;
 	}
 	return 0;

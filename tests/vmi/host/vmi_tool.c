@@ -17,6 +17,8 @@
  *   netscan BOOT       `ids net`'s scan (commands/ids/net_scan.c), its memory of unlinked
  *                      sockets kept from one netscan to the next: "netscan ..." totals,
  *                      "netsock ..." per listed socket, "unlinked ..." per unlinked one
+ *   pause | resume     the guest's progress value stops / moves again (it moves
+ *                      before each netscan of a running guest)
  *   poke GPA HEX       writes bytes into (a private copy of) the dump
  * A failure prints "error <code>: <message>" and exits 1.
  */
@@ -141,18 +143,26 @@ static int print_sock_file(void *ctx, const struct vmi_task *t, uint32_t fd, uin
 
 static struct net_sock scan_socks[NET_MAX_SOCKS];
 static struct sk_ref scan_by_sk[NET_MAX_SOCKS];
-static struct net_scan scan = {.socks = scan_socks, .by_sk = scan_by_sk};
+static uint64_t scan_in_table[NET_WALK_LIMIT];
+static struct net_scan scan = {.socks = scan_socks, .by_sk = scan_by_sk,
+			       .in_table = scan_in_table};
 static struct net_memo memo;
+static uint64_t progress;        /* the guest's progress: moves before each netscan unless paused */
+static bool paused;
 
 static void netscan(struct vmi *v, uint64_t boot)
 {
 	struct net_scan *c = &scan;
-	net_scan_run(v, c, &memo, boot);
+	if (!paused)
+		progress++;
+	net_scan_run(v, c, &memo, boot, progress);
 	printf("netscan socks %u beyond %u tables %d owners %d checked %d layout %d skipped %llu "
-	       "tasks %u unread %u unreadable %u dropped %u recheck %d memo %u\n", c->n, c->beyond,
-	       c->tables_rc, c->owners_rc, c->checked, c->layout,
+	       "tasks %u unread %u unreadable %u dropped %u reads %u ntable %u disguised %u memo %u\n",
+	       c->n, c->beyond, c->tables_rc, c->owners_rc, c->checked, c->layout,
 	       (unsigned long long)c->files.skipped, c->files.tasks, c->unread, c->unreadable,
-	       c->suspects_dropped, c->recheck_rc, memo.n);
+	       c->suspects_dropped, c->reads, c->ntable, c->files.disguised, memo.n);
+	if (!c->layout)
+		printf("netscan layout_err %s\n", c->layout_err);
 	if (c->tables_rc < 0)
 		printf("netscan tables_err %s\n", c->tables_err);
 	if (c->owners_rc < 0)
@@ -163,10 +173,12 @@ static void netscan(struct vmi *v, uint64_t boot)
 			       c->socks[i].comm);
 	for (unsigned i = 0; i < c->nsuspects; i++) {
 		const struct net_suspect *o = &c->suspects[i];
-		printf("unlinked %s pid %d %s fd %u port %u state %u sk 0x%llx\n",
-		       o->in_tables ? "in_tables" : !c->checked ? "unjudged"
-				    : o->verdict == NET_UNLINKED_HIDDEN ? "HIDDEN" : "confirming",
-		       o->pid, o->comm, o->fd, o->s.lport, o->s.state, (unsigned long long)o->s.sk);
+		static const char *const why[] = {"-", "again", "rehashed", "no_room"};
+		printf("unlinked %s pid %d %s fd %u port %u state %u sk 0x%llx why %s\n",
+		       !c->checked ? "unjudged"
+				   : o->verdict == NET_UNLINKED_HIDDEN ? "HIDDEN" : "confirming",
+		       o->pid, o->comm, o->fd, o->s.lport, o->s.state, (unsigned long long)o->s.sk,
+		       why[o->why]);
 	}
 }
 
@@ -279,11 +291,16 @@ int main(int argc, char **argv)
 				fail(&v, rc);
 			printf("sockfiles skipped %llu tasks %u first_pid %d first_max %u\n",
 			       (unsigned long long)st.skipped, st.tasks, st.first_pid, st.first_max);
+			if (st.disguised)
+				printf("sockfiles disguised %u first_pid %d %s\n", st.disguised,
+				       st.disguised_pid, st.disguised_comm);
 		} else if (!strcmp(cmd, "sockfiles_budget") && i + 1 < argc) {
 			uint32_t budget = (uint32_t)num(argv[++i]);
 			if ((rc = vmi_sock_file_foreach(&v, 10000, 4096, budget, print_sock_file, NULL,
 							NULL)))
 				fail(&v, rc);
+		} else if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume")) {
+			paused = !strcmp(cmd, "pause");
 		} else if (!strcmp(cmd, "netscan") && i + 1 < argc) {
 			netscan(&v, num(argv[++i]));
 		} else if (!strcmp(cmd, "poke") && i + 2 < argc) {

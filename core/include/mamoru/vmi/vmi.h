@@ -306,9 +306,16 @@ struct vmi_sock_file_stats {
 	uint32_t tasks;              /* tables cut short */
 	int32_t first_pid;           /* the first of them */
 	uint32_t first_max;          /* ... and its max_fds */
+	/* Tasks marked kernel threads (PF_KTHREAD) with a user mm and an fd table other
+	 * than init_task's: a process disguised as a kernel thread (a kernel thread that
+	 * borrows a user mm, kthread_use_mm, keeps init's table). Walked all the same. */
+	uint32_t disguised;
+	int32_t disguised_pid;       /* the first of them */
+	char disguised_comm[VMI_COMM_LEN + 1];
 };
-/* Every thread-group leader (the task list, at most task_limit) and each
- * open file in its fd table (its first fd_limit slots; the rest are counted
+/* Every thread-group leader with an mm (the task list, at most task_limit;
+ * PF_KTHREAD does not exempt one: see disguised above) and each open file in
+ * its fd table (its first fd_limit slots; the rest are counted
  * in *st, which may be NULL). An fd array already walked in this scan is not
  * walked again (shared or aliased tables). budget bounds the whole scan: a
  * unit per task's table, per fd slot and per file, two more per socket file;
@@ -322,6 +329,10 @@ int vmi_sock_file_foreach(struct vmi *v, uint32_t task_limit, uint32_t fd_limit,
 /* The sock a socket file leads to, read on its own (proto from sk_protocol:
  * TCP 6, UDP 17, else VMI_PROTO_OTHER). */
 int vmi_sock_read(struct vmi *v, uint64_t sk, struct vmi_sock *s);
+/* Whether the profile describes what vmi_sock_read reads (VMI_OK), else the
+ * error (VMI_ENOKEY: a profile made before `ids net`, or sk_protocol still a
+ * bitfield, kernels before 5.6), without reading guest memory. */
+int vmi_sock_layout(struct vmi *v);
 /* Must the kernel have this sock in its hash tables? A TCP stream socket in
  * any state but CLOSE (listening: lhash2; connecting or connected: ehash), a
  * UDP datagram socket with a local port (bound: udp_table). One that is not
