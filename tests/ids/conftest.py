@@ -39,13 +39,13 @@ def _kaslr_only_drop(item: pytest.Item) -> bool:
 
 # The attack guests (attack_guest) stay booted from their first user to their last.
 POOL = pytest.StashKey[dict[str, IdsGuest]]()
-LAST_ATTACK = pytest.StashKey[str]()
+
+
+def _attacks(item: pytest.Item) -> bool:
+    return "attack_guest" in getattr(item, "fixturenames", ())
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    users = [item.nodeid for item in items if "attack_guest" in getattr(item, "fixturenames", ())]
-    if users:
-        config.stash[LAST_ATTACK] = users[-1]
     if hardware(config):
         return
     gone = [item for item in items if _kaslr_only_drop(item)]
@@ -61,8 +61,12 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     try:
         return (yield)
     finally:
-        if item.nodeid == item.config.stash.get(LAST_ATTACK, None):
-            close_pool(item.config.stash.get(POOL, {}))
+        # The run's final order (after the fixtures' reordering): no later test attacks.
+        if _attacks(item) and (nextitem is None or not _attacks(nextitem)):
+            items = item.session.items
+            later = items[items.index(item) + 1:] if item in items else []
+            if not any(_attacks(i) for i in later):
+                close_pool(item.config.stash.get(POOL, {}))
 
 
 def close_pool(pool: dict[str, IdsGuest]) -> None:

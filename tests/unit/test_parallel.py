@@ -4,6 +4,7 @@ test lock (mamoru.testing.parallel) that lets an `exclusive` test run alone."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -90,3 +91,35 @@ def test_a_waiting_exclusive_test_is_not_starved(monkeypatch: pytest.MonkeyPatch
         for p in (running, waiting):
             p.kill()
             p.wait(10)
+
+
+MODULE = '''
+import os
+import pytest
+
+@pytest.mark.parametrize("i", range(6))
+def test_one(i):
+    with open(os.environ["RAN_LOG"], "a") as f:
+        f.write(f"{__name__} {os.environ.get('PYTEST_XDIST_WORKER')}\\n")
+'''
+
+
+def test_a_module_stays_on_one_worker(tmp_path: Path) -> None:
+    """Under ./mamoru test's --dist loadgroup every module's tests run on one worker (its
+    module-scoped targets are one QEMU); once they were spread over both (the workers see
+    --dist as "no", and the groups were never marked)."""
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["mamoru.testing.plugin"]\n')
+    for name in ("test_a.py", "test_b.py", "test_c.py"):
+        (tmp_path / name).write_text(MODULE)
+    log = tmp_path / "ran.log"
+    r = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup",
+                        "-p", "no:cacheprovider", "-q", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(paths.ROOT / "tools"),
+                            "RAN_LOG": str(log)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    runs = [line.split() for line in log.read_text().splitlines()]
+    assert len(runs) == 18, runs
+    workers = {m: {w for mm, w in runs if mm == m} for m, _ in runs}
+    assert all(len(w) == 1 for w in workers.values()), workers
+    assert {w for ws in workers.values() for w in ws} <= {"gw0", "gw1"}

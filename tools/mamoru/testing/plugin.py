@@ -126,6 +126,9 @@ def _no_guest_board(item: pytest.Item) -> bool:
             getattr(item, "fixturenames", ()) and not isinstance(config, BoardConfig))
 
 
+# First: xdist's worker turns each test's group mark into its node id in this hook, so the
+# module groups must be marked before it runs.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Not run, not skipped: a board without guest support has no guest tests at all.
     gone = [item for item in items if _no_guest_board(item)]
@@ -141,7 +144,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             reason = kconfig.skip_reason(options, _boards_of(item))
             if reason is not None:
                 item.add_marker(pytest.mark.skip(reason=reason))
-    if config.getoption("dist", None) == "loadgroup":
+    # On xdist's workers --dist reads "no"; "loadgroup" is what they are told instead.
+    if config.getoption("dist", None) == "loadgroup" or config.getoption("loadgroup", False):
         parallel.group_by_module(items)
 
 
