@@ -12,7 +12,6 @@ conftest fixture of that name for this module only.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import test_ids
@@ -20,12 +19,15 @@ import test_ids_net
 
 from mamoru import bundle, guest_assets, paths
 from mamoru.guest_assets import GuestKernel
-from mamoru.guest_module import attack_initramfs_files
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
-from mamoru.profile import decode
-from mamoru.testing import Launcher, Target, qemu_target
-from mamoru.testing.ids import GUEST_BOOT_TIMEOUT, IdsGuest, protection_off
+from mamoru.testing import Launcher
+from mamoru.testing.ids import (
+    GUEST_BOOT_TIMEOUT,
+    IdsGuest,
+    kernel_ids_bundle,
+    kernel_ids_guest,
+)
 
 pytestmark = pytest.mark.qemu
 
@@ -52,37 +54,13 @@ def kernel_612() -> GuestKernel:
     return guest_assets.debug_files(guest_assets.cloud_kernel(series=SERIES))
 
 
-def ids_bundle_612(k: GuestKernel) -> Path:
-    """build/test-bundles/ids-612-kaslr.cpio: the 6.12 guest0, its profile, the attack module."""
-    out = paths.BUILD / "test-bundles" / "ids-612-kaslr.cpio"
-    extra = attack_initramfs_files(k.version)
-    module_files = [p for p in extra.values() if isinstance(p, Path)]
-    if bundle.stale(out, [*bundle.bundle_inputs(k), *module_files]):
-        bundle.write_bundle(out, [bundle.kernel_guest(k, GuestPlatform(kaslr=True), extra)])
-    return out
-
-
 @pytest.fixture(scope="module")
 def ids_guest(request: pytest.FixtureRequest) -> Iterator[IdsGuest]:
     """Mamoru on virt (GICv2) with the 6.12 guest0 at its shell, KASLR on."""
     config = Launcher(None, request.config).require("virt", 2)
     k = kernel_612()
-    initrd = ids_bundle_612(k)
-    profile = decode(bundle.kernel_profile(k))
-    assert profile.get("str.release") == k.version
-
-    def runs_612(t: Target) -> None:
-        t.shell.attach()
-        assert t.shell.run("uname -r") == k.version
-        t.shell.detach()
-        protection_off(t)
-
-    t = qemu_target(config, initrd=initrd, label=f"{config.id} 6.12 kaslr",
-                    guest_init=["dmesg -n 1"], after_guest=[runs_612])
-    try:
-        yield IdsGuest(t, None, True, profile)
-    finally:
-        t.close()
+    with kernel_ids_guest(config, k, kernel_ids_bundle(k, "ids-612-kaslr"), "6.12 kaslr") as g:
+        yield g
 
 
 def test_profile_of_another_kernel_is_a_finding(launch: Launcher) -> None:

@@ -6,19 +6,15 @@ the attack module built against its own headers. The test bodies are test_ids.py
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import test_ids
 import test_ids_net
 
-from mamoru import bundle, guest_assets, paths
+from mamoru import guest_assets
 from mamoru.guest_assets import GuestKernel
-from mamoru.guest_module import attack_initramfs_files
-from mamoru.guest_platform import GuestPlatform
-from mamoru.profile import decode
-from mamoru.testing import Launcher, Target, qemu_target
-from mamoru.testing.ids import IdsGuest, protection_off
+from mamoru.testing import Launcher
+from mamoru.testing.ids import IdsGuest, kernel_ids_bundle, kernel_ids_guest
 
 pytestmark = pytest.mark.qemu
 
@@ -39,32 +35,10 @@ def kernel_generic() -> GuestKernel:
     return guest_assets.debug_files(guest_assets.generic_kernel())
 
 
-def ids_bundle_generic(k: GuestKernel) -> Path:
-    out = paths.BUILD / "test-bundles" / "ids-generic-kaslr.cpio"
-    extra = attack_initramfs_files(k.version)
-    module_files = [p for p in extra.values() if isinstance(p, Path)]
-    if bundle.stale(out, [*bundle.bundle_inputs(k), *module_files]):
-        bundle.write_bundle(out, [bundle.kernel_guest(k, GuestPlatform(kaslr=True), extra)])
-    return out
-
-
 @pytest.fixture(scope="module")
 def ids_guest(request: pytest.FixtureRequest) -> Iterator[IdsGuest]:
     config = Launcher(None, request.config).require("rpi3")
     k = kernel_generic()
-    initrd = ids_bundle_generic(k)
-    profile = decode(bundle.kernel_profile(k))
-    assert profile.get("str.release") == k.version
-
-    def runs_generic(t: Target) -> None:
-        t.shell.attach()
-        assert t.shell.run("uname -r") == k.version
-        t.shell.detach()
-        protection_off(t)
-
-    t = qemu_target(config, initrd=initrd, label=f"{config.id} generic kaslr",
-                    guest_init=["dmesg -n 1"], after_guest=[runs_generic])
-    try:
-        yield IdsGuest(t, None, True, profile)
-    finally:
-        t.close()
+    initrd = kernel_ids_bundle(k, "ids-generic-kaslr")
+    with kernel_ids_guest(config, k, initrd, "generic kaslr") as g:
+        yield g

@@ -217,6 +217,17 @@ def test_hidden_port_is_detected(ids: IdsGuest) -> None:
     assert ids.console.command("ids check", timeout=60).splitlines()[-1] == "ids: OK"
 
 
+def _unlinked_listener(ids: IdsGuest, pid: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """`ids net --json`'s objects, and its one row of the unlinked httpd listener."""
+    objs = ids_json(ids, "ids net")
+    mine = [o for o in objs if o["type"] == "socket" and o["local_port"] == UNLINKED]
+    assert len(mine) == 1, mine
+    o = mine[0]
+    assert (o["proto"], o["local_addr"], o["state"], o["pid"], o["name"]) == (
+        "tcp", "0.0.0.0", "LISTEN", pid, "httpd"), o
+    return objs, o
+
+
 def test_unlinked_listener_is_detected(ids: IdsGuest) -> None:
     """unhash_port: a listener taken out of the kernel's listening table (DKOM) is in no view
     the guest has, nor in the table walk; its socket file in httpd's fd table gives it away."""
@@ -233,20 +244,10 @@ def test_unlinked_listener_is_detected(ids: IdsGuest) -> None:
 
     # The first scan that sees it unlinked only notes it (the kernel's own unhash-then-close
     # window looks the same); the next one, seeing it still so, reports it HIDDEN.
-    objs = ids_json(ids, "ids net")
-    mine = [o for o in objs if o["type"] == "socket" and o["local_port"] == UNLINKED]
-    assert len(mine) == 1, mine
-    o = mine[0]
-    assert (o["proto"], o["local_addr"], o["state"], o["pid"], o["name"]) == (
-        "tcp", "0.0.0.0", "LISTEN", pid, "httpd"), o
+    objs, o = _unlinked_listener(ids, pid)
     assert not o["flagged"] and o["info"].startswith("unlinked (confirming"), o
     assert objs[-1]["findings"] == 0, objs[-1]
-    objs = ids_json(ids, "ids net")
-    mine = [o for o in objs if o["type"] == "socket" and o["local_port"] == UNLINKED]
-    assert len(mine) == 1, mine
-    o = mine[0]
-    assert (o["proto"], o["local_addr"], o["state"], o["pid"], o["name"]) == (
-        "tcp", "0.0.0.0", "LISTEN", pid, "httpd"), o
+    objs, o = _unlinked_listener(ids, pid)
     assert o["flagged"] and o["finding"] == "HIDDEN: in no socket table (unlinked)", o
     assert objs[-1]["findings"] == 1, objs[-1]
     check = ids.console.command("ids check", timeout=60)

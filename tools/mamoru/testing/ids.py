@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 
 from mamoru import bundle, guest_assets, paths
+from mamoru.boards import BoardConfig
 from mamoru.console import Console
+from mamoru.guest_assets import GuestKernel
 from mamoru.guest_module import attack_initramfs_files
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
-from mamoru.profile import Profile
-from mamoru.testing.target import GUEST_BOOT_TIMEOUT, State, Target, at_state
+from mamoru.profile import Profile, decode
+from mamoru.testing.target import GUEST_BOOT_TIMEOUT, State, Target, at_state, qemu_target
 
 __all__ = ["GUEST_BOOT_TIMEOUT", "IdsGuest", "fresh_ids", "ids_bundle", "protection_off",
            "require_attack_module"]
@@ -73,6 +75,39 @@ def ids_bundle(kaslr: bool) -> Path:
         spec = bundle.default_guest(GuestPlatform(kaslr=kaslr), extra)
         bundle.write_bundle(out, [spec])
     return out
+
+
+def kernel_ids_bundle(k: GuestKernel, name: str) -> Path:
+    """build/test-bundles/<name>.cpio: guest0 on kernel k (KASLR on) with its profile and the
+    attack module built against its headers, cached."""
+    out = paths.BUILD / "test-bundles" / f"{name}.cpio"
+    extra = attack_initramfs_files(k.version)
+    module_files = [p for p in extra.values() if isinstance(p, Path)]
+    if bundle.stale(out, [*bundle.bundle_inputs(k), *module_files]):
+        bundle.write_bundle(out, [bundle.kernel_guest(k, GuestPlatform(kaslr=True), extra)])
+    return out
+
+
+@contextmanager
+def kernel_ids_guest(config: BoardConfig, k: GuestKernel, initrd: Path, label: str
+                     ) -> Iterator[IdsGuest]:
+    """Mamoru on config with guest0 on kernel k (bundle initrd) at its shell, KASLR on,
+    protection off; each boot checks that the guest runs k. The QEMU stops on leaving."""
+    profile = decode(bundle.kernel_profile(k))
+    assert profile.get("str.release") == k.version
+
+    def runs_k(t: Target) -> None:
+        t.shell.attach()
+        assert t.shell.run("uname -r") == k.version
+        t.shell.detach()
+        protection_off(t)
+
+    t = qemu_target(config, initrd=initrd, label=f"{config.id} {label}",
+                    guest_init=["dmesg -n 1"], after_guest=[runs_k])
+    try:
+        yield IdsGuest(t, None, True, profile)
+    finally:
+        t.close()
 
 
 def require_attack_module(g: GuestShell) -> None:
