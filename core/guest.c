@@ -230,6 +230,7 @@ int guest_reset(struct guest *g)
 	arch_guest_reset(g, g->kernel_ipa, g->dtb_ipa);
 	guest_reset_vdevs(g);
 	passthrough_reset(g);
+	guest_stats_mark(g);
 	g->reason[0] = '\0';
 	return 0;
 }

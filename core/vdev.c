@@ -22,6 +22,7 @@ struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, ui
 	d->ops = ops;
 	d->guest = g;
 	d->priv = priv;
+	d->reads = d->writes = 0;
 	return d;
 }
 
@@ -38,6 +39,10 @@ int guest_mmio(struct guest *g, uint64_t ipa, bool write, unsigned size, uint64_
 		struct vdev *d = &g->vdevs[i];
 		if (ipa < d->base || ipa - d->base >= d->size)
 			continue;
+		if (write)
+			d->writes++;
+		else
+			d->reads++;
 		int err = write ? d->ops->write(d, ipa - d->base, size, *val) :
 				  d->ops->read(d, ipa - d->base, size, val);
 		return err ? GUEST_MMIO_REJECTED : GUEST_MMIO_OK;

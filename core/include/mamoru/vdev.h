@@ -30,6 +30,7 @@ struct vdev {
 	const struct vdev_ops *ops;
 	struct guest *guest;
 	void *priv;
+	uint64_t reads, writes;      /* the guest's accesses (guest_stats.h) */
 };
 
 /* Adds an emulated device at [base, base+size) of g's guest-physical space;
