@@ -10,6 +10,7 @@ void guest_stats_mark(struct guest *g)
 	struct guest_stat rows[GUEST_STATS_MAX];
 	unsigned n = arch_guest_stats(g, rows, GUEST_STATS_MAX);
 	g->stats_base.at_ns = timer_now_ns();
+	g->stats_base.run_ns = arch_guest_run_ns(g);
 	g->stats_base.exits = g->exits_seen;
 	for (unsigned i = 0; i < GUEST_STATS_MAX; i++)
 		g->stats_base.arch[i] = i < n ? rows[i].count : 0;
@@ -42,8 +43,12 @@ void guest_stats_print(struct console *con, const struct guest *g)
 	struct guest_stat rows[GUEST_STATS_MAX];
 	unsigned n = arch_guest_stats(g, rows, GUEST_STATS_MAX);
 	uint64_t ms = (timer_now_ns() - g->stats_base.at_ns) / 1000000;
-	con_printf(con, "%s: %llu.%03llu s counted (since its boot or the last --clear)\n", g->name,
-		   (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000));
+	uint64_t in = (arch_guest_run_ns(g) - g->stats_base.run_ns) / 1000000;
+	con_printf(con, "%s: %llu.%03llu s counted (since its boot or --clear), "
+		   "%llu.%03llu s in the guest (%llu%%)\n", g->name,
+		   (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
+		   (unsigned long long)(in / 1000), (unsigned long long)(in % 1000),
+		   (unsigned long long)(ms ? MIN(in, ms) * 100 / ms : 0));
 	con_printf(con, "%-20s %12s %12s\n", "exits", "count", "per s");
 	row(con, "", "total", g->exits_seen - g->stats_base.exits, ms);
 	for (unsigned i = 0; i < n; i++)

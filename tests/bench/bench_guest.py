@@ -88,7 +88,8 @@ def print_traps(config_id: str, booted: GuestStats, busy: GuestStats, idle: Gues
     """Where the exits go (`guest stats`): during the boot to the shell (count), the CPU loop
     and idle at the shell (per second), by kind and by emulated device."""
     print(f"\nexits of guest0 on {config_id}: boot {booted.seconds:.1f} s, "
-          f"busy {busy.seconds:.1f} s, idle {idle.seconds:.1f} s")
+          f"busy {busy.seconds:.1f} s, idle {idle.seconds:.1f} s; in the guest "
+          f"{booted.in_guest:.1f}, {busy.in_guest:.1f}, {idle.in_guest:.1f} s")
     print(f"  {'kind':<22} {'boot':>10} {'busy /s':>10} {'idle /s':>10}")
     rows = [("total", booted.total, busy.total, idle.total)]
     rows += [(k, booted.kinds[k], busy.kinds.get(k, 0), idle.kinds.get(k, 0))

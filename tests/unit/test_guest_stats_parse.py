@@ -6,7 +6,7 @@ import pytest
 
 from mamoru.guest_stats import GuestStatsError, parse
 
-ARM64 = """guest0: 2.500 s counted (since its boot or the last --clear)
+ARM64 = """guest0: 2.500 s counted (since its boot or --clear), 2.000 s in the guest (80%)
 exits                       count        per s
 total                        5000         2000
   device (mmio)              3000         1200
@@ -21,7 +21,7 @@ device accesses             reads       writes        per s
   pl011@9000000                20         2830         1140
 """
 
-V5 = """guest0: 0.000 s counted (since its boot or the last --clear)
+V5 = """guest0: 0.000 s counted (since its boot or --clear), 0.000 s in the guest (0%)
 exits                       count        per s
 total                          12            -
   svc (patched insn)            4            -
@@ -40,7 +40,7 @@ device accesses             reads       writes        per s
 
 def test_arm64_rows() -> None:
     s = parse(ARM64)
-    assert (s.guest, s.seconds, s.total) == ("guest0", 2.5, 5000)
+    assert (s.guest, s.seconds, s.in_guest, s.total) == ("guest0", 2.5, 2.0, 5000)
     assert sum(s.kinds.values()) == s.total and s.kinds["wfi/wfe"] == 988
     assert s.devices == {"gicv2-dist@8000000": (100, 50), "pl011@9000000": (20, 2830)}
     assert s.per_second(s.kinds["irq"]) == 400.0

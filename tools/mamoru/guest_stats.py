@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_HEAD = re.compile(r"^(\S+): (\d+\.\d{3}) s counted ")
+_HEAD = re.compile(r"^(\S+): (\d+\.\d{3}) s counted .*?(\d+\.\d{3}) s in the guest")
 _KIND = re.compile(r"^(  |    )(\S.*?)\s+(\d+)\s+(\d+|-)$")
 _DEVICE = re.compile(r"^  (\S+@[0-9a-f]+)\s+(\d+)\s+(\d+)\s+(\d+|-)$")
 
@@ -21,6 +21,7 @@ class GuestStatsError(ValueError):
 class GuestStats:
     guest: str
     seconds: float
+    in_guest: float          # the seconds of them the vCPU ran guest code
     total: int
     kinds: dict[str, int] = field(default_factory=dict)    # they add up to total
     details: dict[str, int] = field(default_factory=dict)  # parts of the kind above them
@@ -35,7 +36,7 @@ def parse(text: str) -> GuestStats:
     head = _HEAD.match(lines[0]) if lines else None
     if not head:
         raise GuestStatsError(f"not `guest stats` output: {text[:200]!r}")
-    stats = GuestStats(head.group(1), float(head.group(2)), -1)
+    stats = GuestStats(head.group(1), float(head.group(2)), float(head.group(3)), -1)
     in_devices = False
     for line in lines[1:]:
         if line.startswith("device accesses"):

@@ -25,6 +25,10 @@ struct guest_stat {
  * detail add up to g->exits_seen. Returns the number of rows. */
 unsigned arch_guest_stats(const struct guest *g, struct guest_stat *rows, unsigned max);
 
+/* The time g's vCPU has spent running guest code (between entering it and its exit),
+ * cumulative. */
+uint64_t arch_guest_run_ns(const struct guest *g);
+
 /* The counts from now on: at every boot of the guest, and on `guest stats --clear`. */
 void guest_stats_mark(struct guest *g);
 void guest_stats_print(struct console *con, const struct guest *g);

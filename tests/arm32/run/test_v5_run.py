@@ -229,6 +229,7 @@ def test_guest_stats_count_the_v5_traps(request: pytest.FixtureRequest, v5: Targ
         g.detach()
         s = parse_guest_stats(t.console.command("guest stats guest0"))
         assert s.total == sum(s.kinds.values()) and s.kinds["svc fast path"] > 0, s
+        assert 0 < s.in_guest <= s.seconds, s
         assert s.details["device accesses"] >= n, s
         uart = [w for d, (_, w) in s.devices.items() if d.startswith("pl011@")]
         assert len(uart) == 1 and uart[0] >= n, s.devices

@@ -25,3 +25,8 @@ unsigned arch_guest_stats(const struct guest *g, struct guest_stat *rows, unsign
 		rows[n] = all[n];
 	return n;
 }
+
+uint64_t arch_guest_run_ns(const struct guest *g)
+{
+	return g->arch.run_ns;
+}

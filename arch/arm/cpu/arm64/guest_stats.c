@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The arm64 guest's exits by kind for `guest stats` (mamoru/guest_stats.h), from the
  * vCPU's counters (vcpu_run.c, trap.c). */
+#include <arch/cpu.h>
 #include <mamoru/guest.h>
 
 unsigned arch_guest_stats(const struct guest *g, struct guest_stat *rows, unsigned max)
@@ -22,4 +23,10 @@ unsigned arch_guest_stats(const struct guest *g, struct guest_stat *rows, unsign
 	for (; n < max && n < sizeof(all) / sizeof(all[0]); n++)
 		rows[n] = all[n];
 	return n;
+}
+
+uint64_t arch_guest_run_ns(const struct guest *g)
+{
+	uint64_t t = g->arch.vcpu.run_ticks, f = timer_freq();
+	return f ? t / f * 1000000000ull + t % f * 1000000000ull / f : 0;
 }
