@@ -97,12 +97,15 @@ int pt_next_sharing(const struct fdt *fdt, int node, unsigned irq, int from,
 	int n = from >= 0 ? fdt_next_node(fdt, from, &depth) : fdt_root(fdt);
 	for (; n >= 0; n = fdt_next_node(fdt, n, &depth)) {
 		const char *status = fdt_getprop_str(fdt, n, "status");
-		if (n == node || (status && strcmp(status, "okay") && strcmp(status, "ok")) ||
-		    fdt_interrupt_parent(fdt, n) != parent)
+		/* Nodes without interrupts are passed over first, and the interrupt parent is
+		 * compared only on a matching number: finding it walks the tree (this took
+		 * 0.3 s for two devices on QEMU virt's tree under TCG). */
+		if (n == node || !fdt_getprop(fdt, n, "interrupts", NULL) ||
+		    (status && strcmp(status, "okay") && strcmp(status, "ok")))
 			continue;
 		unsigned x;
 		for (int i = 0; !irq_of(fdt, n, i, &x); i++)
-			if (x == irq)
+			if (x == irq && fdt_interrupt_parent(fdt, n) == parent)
 				return n;
 	}
 	return FDT_ERR_NOTFOUND;
