@@ -29,6 +29,7 @@ from mamoru.bundle import kernel_guest, write_bundle
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Target, hardware
+from mamoru.testing.guest import bundle_for
 from mamoru.testing.target import qemu_target
 
 pytestmark = [pytest.mark.configs("rpi3", "rpi4"), pytest.mark.guests("arm64")]
@@ -168,3 +169,35 @@ def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
     except BaseException:
         sd.target.mark_dirty()
         raise
+
+
+def test_without_a_card_the_guest_runs_without_its_disk(
+        request: pytest.FixtureRequest, board_config: BoardConfig) -> None:
+    """The board's default bundle (what `./mamoru sdcard` puts on the card) asks for sd:2;
+    booted without -drive if=sd, as the rest of the suite boots the Pis, the guest runs
+    without its disk, with one boot line saying why."""
+    if hardware(request.config):
+        pytest.skip("a board's card is there")
+    t = qemu_target(board_config, initrd=bundle_for(board_config))
+    t.use(request.node)  # type: ignore[arg-type]
+    try:
+        t.boot()
+        log = t.boot_log.replace("\r\n", "\n")
+        lines = [x for x in log.splitlines() if x.startswith("guest0: disk")]
+        assert len(lines) == 1 and re.fullmatch(
+            r"guest0: disk sd:2 refused: no card \(.+\); the guest runs without it",
+            lines[0]), log
+        t.ensure_guest()
+        listing = t.console.command("guest list")
+        assert re.search(r"^guest0\s+running", listing, re.M), listing
+        assert re.search(r"^\s+disk sd:2: not given \(see the boot log\)$", listing,
+                         re.M), listing
+        t.shell.attach(30)
+        assert t.shell.run("ls /sys/block/ | grep -c vda; grep -c ' /data ' /proc/mounts"
+                           ) == "0\n0"
+        t.shell.detach()
+    except BaseException:
+        t.mark_dirty()
+        raise
+    finally:
+        t.close()
