@@ -6,11 +6,12 @@ One boot per board: QEMU's SD card (`-drive if=sd`, on the Arasan SD host; on th
 EMMC2, tried first, has no card) is an image with an MBR, partition 1 a fixed byte pattern
 (the boot files' place on a real card) and partition 2 ext4 (mke2fs -d) holding a file,
 the file system 1 MiB shorter than the partition. The bundle's guest0 is the default cloud
-kernel with `disk = "sd:2"`; it also asks for the SD host itself, which is refused: the
-card's controller is the hypervisor's. The guest's /init loads virtio_mmio and virtio_blk
-and mounts /dev/vda at /data: it reads the host's file, writes one, writes the last sector
-of /dev/vda and fails to write the one after it. Halted, the card is read back on the host:
-the guest's file in partition 2, its last sector, and partition 1's bytes unchanged.
+kernel with `disk = "sd:2"`; it also asks for the SD host itself, and so does guest1: both
+are refused, the card's controller is the hypervisor's. guest0's /init loads virtio_mmio
+and virtio_blk and mounts /dev/vda at /data: it reads the host's file, writes one, writes
+the last sector of /dev/vda and fails to write the one after it. Halted, the card is read
+back on the host: the guest's file in partition 2, its last sector, and partition 1's bytes
+unchanged.
 Started again (`guest kick`), the new boot finds its file on the disk."""
 
 from __future__ import annotations
@@ -95,8 +96,11 @@ def sd(request: pytest.FixtureRequest, board_config: BoardConfig,
     tmp = tmp_path_factory.mktemp("sd-disk")
     card = card_image(tmp / "card.img")
     bundle = tmp / "guests.cpio"
-    write_bundle(bundle, [kernel_guest(guest_assets.cloud_kernel(),
-                                       GuestPlatform(disk="sd:2", passthrough=(SDHCI,)))])
+    kernel = guest_assets.cloud_kernel()
+    write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(disk="sd:2", passthrough=(SDHCI,))),
+                          kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
+                                                             passthrough=(SDHCI,)),
+                                       profile=False)])
     name = str(card).replace(",", ",,")
     t = qemu_target(board_config, initrd=bundle,
                     extra=["-drive", f"if=sd,format=raw,file={name}"])
@@ -114,10 +118,11 @@ def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
     assert "sd: mmc@7e300000: card found" in log, log
     assert f"guest0: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
     # The SD host is the hypervisor's now: the guest's request for it is refused.
-    refused = (f"guest0: passthrough {SDHCI} refused: its page at "
-               f"0x{PERIPHERALS[sd.board]:x}300000 is shared with the hypervisor's SD card (a "
-               "guest's disk); the guest runs without it")
-    assert refused in log, log
+    for guest in ("guest0", "guest1"):
+        refused = (f"{guest}: passthrough {SDHCI} refused: its page at "
+                   f"0x{PERIPHERALS[sd.board]:x}300000 is shared with the hypervisor's SD card "
+                   "(a guest's disk); the guest runs without it")
+        assert refused in log, log
     # No passed device: the guest's RAM stays where its tree puts it.
     assert "guest0: 256 MiB RAM at 0x40000000," in log, log
     p1_before = hashlib.sha256(card_bytes(sd.card, P1_START, P1_SIZE)).hexdigest()
