@@ -108,6 +108,16 @@ static struct vq_mem guest_mem(const struct vblk *b)
 	return (struct vq_mem){(uint8_t *)g->ram_host, g->ram_ipa, g->ram_size};
 }
 
+/* The ranges the IDS write-protected in g (mamoru/guest_wp.h), in r: how many. */
+static unsigned protected_ranges(const struct guest *g, struct vq_range r[GUEST_WP_RANGES])
+{
+	const struct guest_wp *wp = &g->wp;
+	unsigned n = wp->armed ? MIN(wp->nranges, (unsigned)GUEST_WP_RANGES) : 0;
+	for (unsigned i = 0; i < n; i++)
+		r[i] = (struct vq_range){wp->range[i].ipa, wp->range[i].size};
+	return n;
+}
+
 /* Serves every available request (at most the queue size: the ring cannot change
  * while the vCPU is stopped here). */
 static void notify(struct vblk *b)
@@ -116,15 +126,25 @@ static void notify(struct vblk *b)
 		return;
 	struct vq_mem m = guest_mem(b);
 	struct vq_seg segs[VIRTQ_MAX];
+	const char *why = NULL;
 	bool irq = false;
 	uint16_t head;
-	int r;
-	while ((r = virtq_next(&b->q, &m, &head)) > 0) {
+	int r = 0;
+	struct vq_range wp[GUEST_WP_RANGES];
+	unsigned nwp = protected_ranges(b->dev->guest, wp);
+	if (vq_overlaps(b->q.used, 6 + 8 * (uint64_t)b->q.num, wp, nwp))
+		why = "its used ring is in write-protected memory";
+	while (!why && (r = virtq_next(&b->q, &m, &head)) != 0) {
 		unsigned n;
-		int64_t len = virtq_chain(&b->q, &m, head, segs, VIRTQ_MAX, &n) ? -1 :
-			      vblk_request(segs, n, &b->backend);
+		if (r < 0 || virtq_chain(&b->q, &m, head, segs, VIRTQ_MAX, &n)) {
+			why = "a broken virtqueue";
+			break;
+		}
+		if (vq_writes_into(&m, segs, n, wp, nwp))
+			why = "a request would write into write-protected memory";
+		int64_t len = why ? -1 : vblk_request(segs, n, &b->backend);
 		if (len < 0) {
-			r = -1;
+			why = why ? why : "a request without a status byte";
 			break;
 		}
 		b->requests++;
@@ -133,9 +153,9 @@ static void notify(struct vblk *b)
 			b->errors++;
 		irq |= virtq_push(&b->q, &m, head, (uint32_t)len);
 	}
-	if (r < 0) {
-		printk("%s: disk %s: a broken virtqueue: the device needs a reset\n",
-		       b->dev->guest->name, b->spec);
+	if (why) {
+		printk("%s: disk %s: %s: the device needs a reset\n", b->dev->guest->name, b->spec,
+		       why);
 		needs_reset(b);
 		return;
 	}

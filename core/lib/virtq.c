@@ -124,6 +124,24 @@ bool virtq_push(struct virtq *q, const struct vq_mem *m, uint16_t head, uint32_t
 	return !(rd16(avail) & AVAIL_F_NO_INTERRUPT);
 }
 
+bool vq_overlaps(uint64_t ipa, uint64_t len, const struct vq_range *r, unsigned nr)
+{
+	for (unsigned i = 0; len && i < nr; i++)
+		if (r[i].size && ipa <= r[i].ipa + (r[i].size - 1) && r[i].ipa <= ipa + (len - 1))
+			return true;
+	return false;
+}
+
+bool vq_writes_into(const struct vq_mem *m, const struct vq_seg *segs, unsigned n,
+		    const struct vq_range *r, unsigned nr)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (segs[i].write &&
+		    vq_overlaps(m->base + (uint64_t)(segs[i].p - m->host), segs[i].len, r, nr))
+			return true;
+	return false;
+}
+
 static bool is_io(uint32_t type)
 {
 	return type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT;

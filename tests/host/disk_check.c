@@ -318,6 +318,24 @@ static void check_virtq(void)
 	/* No status place: nothing written. */
 	CHECK_EQ(vblk_request(segs, 1, &backend), -1);
 	CHECK_EQ(vblk_request(segs, 0, &backend), -1);
+	/* Write-protected memory (the IDS's ranges): a device-writable descriptor touching one
+	 * is found, a readable one is not; edges exact; no wrap-around. */
+	struct vq_range wp[2] = {{B + 512, 4096}, {0xfffffffffffff000ull, 0x1000}};
+	CHECK(!vq_writes_into(&m, segs, 3, wp, 2));           /* B..B+511, status */
+	desc(T, 1, B + 256, 512, 3, 2);
+	CHECK_EQ(virtq_chain(&q, &m, 0, segs, VIRTQ_MAX, &n), 0);
+	CHECK(vq_writes_into(&m, segs, 3, wp, 2));            /* B+256..B+767 */
+	desc(T, 1, B + 256, 512, 1, 2);
+	CHECK_EQ(virtq_chain(&q, &m, 0, segs, VIRTQ_MAX, &n), 0);
+	CHECK(!vq_writes_into(&m, segs, 3, wp, 2));           /* readable: the device reads it */
+	CHECK(!vq_writes_into(&m, segs, 3, wp, 0));
+	CHECK(vq_overlaps(B + 512 + 4095, 1, wp, 2));
+	CHECK(!vq_overlaps(B + 512 + 4096, 100, wp, 2));
+	CHECK(!vq_overlaps(B, 512, wp, 2));
+	CHECK(vq_overlaps(B, 513, wp, 2));
+	CHECK(!vq_overlaps(B, 0, wp, 2));
+	CHECK(vq_overlaps(0xffffffffffffffffull, 1, wp, 2));
+	CHECK(!vq_overlaps(0, 0x1000, wp, 2));
 	avail_put(A, 8, (uint16_t)(q.last_avail + 8), 9);   /* 9 entries pending on a queue of 8 */
 	CHECK_EQ(virtq_next(&q, &m, &head), -1);
 	avail_put(A, 8, q.last_avail, 9);                   /* head 9 on a queue of 8 */

@@ -52,6 +52,19 @@ int virtq_chain(const struct virtq *q, const struct vq_mem *m, uint16_t head,
  * wants an interrupt for it (no VIRTQ_AVAIL_F_NO_INTERRUPT). */
 bool virtq_push(struct virtq *q, const struct vq_mem *m, uint16_t head, uint32_t len);
 
+/* Guest-physical [ipa, ipa + size): memory the device must not write (the IDS's
+ * write-protected ranges: the device writes guest RAM through the hypervisor's own
+ * mapping, which stage 2 does not check). */
+struct vq_range {
+	uint64_t ipa, size;
+};
+
+/* Whether [ipa, ipa + len) (len > 0, not wrapping) touches one of r[0..nr). */
+bool vq_overlaps(uint64_t ipa, uint64_t len, const struct vq_range *r, unsigned nr);
+/* Whether a device-writable descriptor of segs[0..n) (in m) touches one of r[0..nr). */
+bool vq_writes_into(const struct vq_mem *m, const struct vq_seg *segs, unsigned n,
+		    const struct vq_range *r, unsigned nr);
+
 /* virtio-blk requests (5.2.6). */
 #define VIRTIO_BLK_T_IN 0u
 #define VIRTIO_BLK_T_OUT 1u
