@@ -124,8 +124,9 @@ static void notify(struct vblk *b)
 {
 	if (!b->ready || !(b->status & STATUS_DRIVER_OK) || (b->status & STATUS_NEEDS_RESET))
 		return;
+	/* Off the 16 KiB hypervisor stack: one CPU, and a notify never nests. */
+	static struct vq_seg segs[VIRTQ_MAX];
 	struct vq_mem m = guest_mem(b);
-	struct vq_seg segs[VIRTQ_MAX];
 	const char *why = NULL;
 	bool irq = false;
 	uint16_t head;
