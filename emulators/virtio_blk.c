@@ -365,6 +365,15 @@ static const char *open_disk(struct vblk *b, char *buf, size_t len)
 		m_snprintf(buf, len, "its controller %s is passed to %s", card->node, owner);
 		return buf;
 	}
+	/* Two guests on one file system would corrupt it: a partition is one guest's. */
+	for (int i = 0; i < GUEST_MAX; i++) {
+		const struct vblk *o = disks[i];
+		if (o && o->present && p.first < o->first + o->backend.sectors &&
+		    o->first < p.first + p.count) {
+			m_snprintf(buf, len, "it is %s's disk %s already", guests[i].name, o->spec);
+			return buf;
+		}
+	}
 	b->first = p.first;
 	b->backend.sectors = p.count;
 	return NULL;
@@ -378,6 +387,11 @@ static int vblk_claim(struct guest *g, const struct fdt *fdt, int node)
 	unsigned irq;
 	if (!spec)
 		return 0;                  /* a transport without a disk: probe says why */
+	if (disks[g->id]) {
+		printk("%s: disk %s: a guest has one disk (it asks for %s already)\n", g->name, spec,
+		       disks[g->id]->spec);
+		return -1;
+	}
 	if (fdt_get_reg(fdt, node, 0, &base, &size) || size < 0x200 || emulator_irq(fdt, node, 0, &irq)) {
 		printk("%s: the disk's virtio,mmio node needs registers (0x200 bytes) and an "
 		       "interrupt (an SPI below 32)\n", g->name);

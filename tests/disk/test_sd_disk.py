@@ -7,7 +7,8 @@ EMMC2, tried first, has no card) is an image with an MBR, partition 1 a fixed by
 (the boot files' place on a real card) and partition 2 ext4 (mke2fs -d) holding a file,
 the file system 1 MiB shorter than the partition. The bundle's guest0 is the default cloud
 kernel with `disk = "sd:2"`; it also asks for the SD host itself, and so does guest1: both
-are refused, the card's controller is the hypervisor's. guest0's /init loads virtio_mmio
+are refused, the card's controller is the hypervisor's; guest1 asks for sd:2 too and is
+refused it (one file system, one guest). guest0's /init loads virtio_mmio
 and virtio_blk and mounts /dev/vda at /data: it reads the host's file, writes one, writes
 the last sector of /dev/vda and fails to write the one after it. Halted, the card is read
 back on the host: the guest's file in partition 2, its last sector, and partition 1's bytes
@@ -99,7 +100,7 @@ def sd(request: pytest.FixtureRequest, board_config: BoardConfig,
     kernel = guest_assets.cloud_kernel()
     write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(disk="sd:2", passthrough=(SDHCI,))),
                           kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
-                                                             passthrough=(SDHCI,)),
+                                                             disk="sd:2", passthrough=(SDHCI,)),
                                        profile=False)])
     name = str(card).replace(",", ",,")
     t = qemu_target(board_config, initrd=bundle,
@@ -123,6 +124,8 @@ def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
                    f"0x{PERIPHERALS[sd.board]:x}300000 is shared with the hypervisor's SD card "
                    "(a guest's disk); the guest runs without it")
         assert refused in log, log
+    assert ("guest1: disk sd:2 refused: it is guest0's disk sd:2 already; the guest runs "
+            "without it") in log, log
     # No passed device: the guest's RAM stays where its tree puts it.
     assert "guest0: 256 MiB RAM at 0x40000000," in log, log
     p1_before = hashlib.sha256(card_bytes(sd.card, P1_START, P1_SIZE)).hexdigest()
