@@ -179,6 +179,47 @@ def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
         raise
 
 
+def test_a_hostile_driver_gets_a_device_that_needs_a_reset(sd: SdDisk) -> None:
+    """The guest unbinds its driver and programs the transport itself (busybox devmem): a
+    64-bit register access is refused (an abort: devmem dies), rings outside its RAM make
+    the device need a reset (one hypervisor line; `guest list` says so), the hypervisor
+    carries on; a guest reset gives the next boot a fresh device and its disk back."""
+    c = sd.target.console
+    base = 0x0900_1000
+    sd.shell.attach(60)
+    try:
+        g = sd.shell
+        out = g.run("umount /data && rmmod virtio_blk && rmmod virtio_mmio && echo unbound",
+                    timeout=30)
+        assert out.endswith("unbound"), out
+        assert g.run(f"devmem {base:#x} 32; devmem {base + 8:#x} 32") == "0x74726976\n0x00000002"
+        assert g.run(f"devmem {base:#x} 64 >/dev/null 2>&1; echo rc=$?") != "rc=0"
+        writes = [(0x070, 0), (0x070, 3), (0x024, 1), (0x020, 1), (0x070, 0xB), (0x030, 0),
+                  (0x038, 8), (0x080, 0xFFFFF000), (0x084, 0xFFFFFFFF), (0x090, 0x4F001000),
+                  (0x094, 0), (0x0A0, 0x4F002000), (0x0A4, 0), (0x044, 1)]
+        g.run("; ".join(f"devmem {base + off:#x} 32 {val:#x}" for off, val in writes))
+        status = int(g.run(f"devmem {base + 0x70:#x} 32"), 16)
+        assert status & 0x40 and status & 0x8, hex(status)     # NEEDS_RESET, FEATURES_OK
+        assert g.run(f"devmem {base + 0x44:#x} 32") == "0x00000000"   # the queue not ready
+        sd.shell.detach()
+    except BaseException:
+        sd.target.mark_dirty()
+        raise
+    assert ("guest0: disk sd:2: a ring is outside the guest's RAM: the device needs a reset"
+            in c.transcript), c.transcript[-3000:]
+    listing = c.command("guest list")
+    assert re.search(r"disk sd:2 .*\(needs reset\)$", listing, re.M), listing
+    c.command("guest reset guest0", timeout=60)
+    sd.shell.attach(60)
+    try:
+        assert sd.shell.run("cat /data/from-guest.txt") == GUEST_FILE
+        sd.shell.detach()
+    except BaseException:
+        sd.target.mark_dirty()
+        raise
+    assert "(needs reset)" not in c.command("guest list")
+
+
 def test_without_a_card_the_guest_runs_without_its_disk(
         request: pytest.FixtureRequest, board_config: BoardConfig) -> None:
     """The board's default bundle (what `./mamoru sdcard` puts on the card) asks for sd:2;
