@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hostprog import run_prog
 
+from mamoru.testing.fuzz import run_fuzzer
 from mamoru.testing.hostcheck import checks_passed
 
 RAM_BASE = 0x4000_0000
@@ -136,3 +137,12 @@ def test_virtqueue_fuzz(host_build: Path, tmp_path: Path) -> None:
         served += int(words[1].rstrip(","))
         broken += int(words[3])
     assert served > 50 and broken > 20, (served, broken)
+
+
+def test_libfuzzer(host_build: Path, tmp_path: Path) -> None:
+    """The same logic under libFuzzer (tests/host/disk_fuzz.c), from hostile guests as the
+    corpus (MAMORU_FUZZ_SECONDS long)."""
+    rng = random.Random(7)
+    run_fuzzer(host_build / "disk_fuzz", tmp_path, [hostile_guest(rng) for _ in range(20)],
+               "-max_len=16384")
+
