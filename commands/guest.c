@@ -19,6 +19,7 @@ static void list(struct console *con)
 			   (unsigned long long)(g->ram_size >> 20), 1, (unsigned long long)g->exits_seen,
 			   g->reason);
 		passthrough_list(con, g, "         ");
+		guest_list_vdevs(g, con, "         ");
 	}
 }
 

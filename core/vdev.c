@@ -33,6 +33,13 @@ void guest_reset_vdevs(struct guest *g)
 			g->vdevs[i].ops->reset(&g->vdevs[i]);
 }
 
+void guest_list_vdevs(struct guest *g, struct console *con, const char *indent)
+{
+	for (unsigned i = 0; i < g->nvdevs; i++)
+		if (g->vdevs[i].ops->list)
+			g->vdevs[i].ops->list(&g->vdevs[i], con, indent);
+}
+
 int guest_mmio(struct guest *g, uint64_t ipa, bool write, unsigned size, uint64_t *val)
 {
 	for (unsigned i = 0; i < g->nvdevs; i++) {
