@@ -4,9 +4,11 @@ test lock (mamoru.testing.parallel) that lets an `exclusive` test run alone."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,21 +40,55 @@ def test_no_workers_where_the_arguments_decide(args: list[str]) -> None:
     assert test_verb.worker_args(2, args) == []
 
 
-def _hold(exclusive: bool, seconds: float, build: Path, wait: bool = True
-          ) -> subprocess.Popen[str]:
-    """Another process that holds the test lock (in build) for seconds; with wait, returns
-    once it holds it."""
-    code = ("import sys, time; from pathlib import Path; from mamoru import paths; "
+def _hold(exclusive: bool, build: Path, wait: bool = True) -> subprocess.Popen[str]:
+    """Another process that takes the test lock (in build) and holds it until a line comes
+    on its standard input; with wait, returns once it holds it. It prints "held" then."""
+    code = ("import sys; from pathlib import Path; from mamoru import paths; "
             "from mamoru.testing import parallel; "
             f"paths.BUILD = Path({str(build)!r}); "
             f"cm = parallel.test_lock({exclusive}); cm.__enter__(); print('held', flush=True); "
-            f"time.sleep({seconds}); cm.__exit__(None, None, None)")
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+            "sys.stdin.readline(); cm.__exit__(None, None, None)")
+    p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True,
                          env={"PYTHONPATH": str(paths.ROOT / "tools")})
     assert p.stdout is not None
     if wait:
         assert p.stdout.readline() == "held\n"
     return p
+
+
+def _release(p: subprocess.Popen[str]) -> None:
+    assert p.stdin is not None
+    p.stdin.write("go\n")
+    p.stdin.flush()
+
+
+def _stop(*procs: subprocess.Popen[str]) -> None:
+    for p in procs:
+        p.kill()
+        p.wait(10)
+
+
+class _Taker(threading.Thread):
+    """This process taking the test lock in a thread; `held` is set once it has it."""
+
+    def __init__(self, exclusive: bool) -> None:
+        super().__init__(daemon=True)
+        self.exclusive = exclusive
+        self.held = threading.Event()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        with parallel.test_lock(self.exclusive):
+            self.held.set()
+            self.done.wait(60)
+
+
+# Generous: these wait for a condition (the lock changing hands), they time nothing.
+SETTLE = 60.0
+# How long a taker that must wait is watched not to get the lock (it never may, so a busy
+# machine cannot make this fail; it only shortens what a broken lock would be caught in).
+WATCH = 0.5
 
 
 @pytest.mark.parametrize("other_exclusive, mine_exclusive, waits", [
@@ -64,33 +100,54 @@ def test_the_lock_lets_an_exclusive_test_run_alone(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         other_exclusive: bool, mine_exclusive: bool, waits: bool) -> None:
     monkeypatch.setattr(paths, "BUILD", tmp_path)
-    other = _hold(other_exclusive, 1.5, tmp_path)
+    other = _hold(other_exclusive, tmp_path)
+    mine = _Taker(mine_exclusive)
     try:
-        started = time.monotonic()
-        with parallel.test_lock(mine_exclusive):
-            waited = time.monotonic() - started
-        assert (waited >= 1.0) == waits, waited
+        mine.start()
+        if waits:
+            assert not mine.held.wait(WATCH), "took the lock while the other held it"
+            _release(other)
+        assert mine.held.wait(SETTLE), "never got the lock"
     finally:
-        other.kill()
-        other.wait(10)
+        mine.done.set()
+        _stop(other)
+
+
+def _gate_taken(build: Path) -> bool:
+    """Whether someone holds the turnstile exclusively (an exclusive test is queued)."""
+    fd = os.open(build / parallel.GATE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
 
 
 def test_a_waiting_exclusive_test_is_not_starved(monkeypatch: pytest.MonkeyPatch,
                                                  tmp_path: Path) -> None:
-    """While an exclusive test waits for a running one, no new test starts before it."""
+    """While an exclusive test waits for a running one, no new test starts before it: the
+    new one gets the lock only after the exclusive one has had it."""
     monkeypatch.setattr(paths, "BUILD", tmp_path)
-    running = _hold(False, 2.0, tmp_path)
-    waiting = _hold(True, 1.0, tmp_path, wait=False)
+    running = _hold(False, tmp_path)
+    waiting = _hold(True, tmp_path, wait=False)
+    mine = _Taker(False)
     try:
-        time.sleep(0.5)                       # the exclusive one is queued at the gate
-        started = time.monotonic()
-        with parallel.test_lock(False):
-            waited = time.monotonic() - started
-        assert waited >= 2.0, waited          # 1.5 s more of the running one + 1 s exclusive
+        deadline = time.monotonic() + SETTLE
+        while not _gate_taken(tmp_path):      # the exclusive one is queued at the gate
+            assert time.monotonic() < deadline, "the exclusive test never reached the gate"
+            time.sleep(0.05)
+        mine.start()
+        assert not mine.held.wait(WATCH), "started past a queued exclusive test"
+        _release(running)
+        assert waiting.stdout is not None and waiting.stdout.readline() == "held\n"
+        assert not mine.held.is_set(), "ran beside the exclusive test"
+        _release(waiting)
+        assert mine.held.wait(SETTLE), "never got the lock after the exclusive test"
     finally:
-        for p in (running, waiting):
-            p.kill()
-            p.wait(10)
+        mine.done.set()
+        _stop(running, waiting)
 
 
 MODULE = '''
