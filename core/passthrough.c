@@ -118,7 +118,9 @@ static bool dwc2_wait(uintptr_t reg, uint32_t mask, uint32_t want)
 
 /* Interrupts off, then a core soft reset, which stops the host channels and the DMA
  * they do: the AHB master idle first, the reset bit until the core clears it, idle
- * again after. Bounded: a core that never answers is left as it is. */
+ * again after. Bounded: a core that never answers is left as it is. The port is not
+ * disabled here: QEMU's model (10.0) aborts when a pending transfer meets a disabled
+ * port, and the soft reset is the core's own way to stop. */
 static void dwc2_stop(uint64_t base)
 {
 	uintptr_t b = (uintptr_t)base;
@@ -460,7 +462,11 @@ static void forward(unsigned irq, void *arg)
 	struct pt_irq *p = arg;
 	irq_disable(irq);
 	p->masked = true;
-	if (p->g->state != GUEST_HALTED && p->g->state != GUEST_FAILED)
+	/* Raised for a halted guest too: a halted guest's interrupts are masked, so this is
+	 * the window where guest_start resets it (still "halted") and a device's line that
+	 * is already high fires as soon as passthrough_reset unmasks it. Dropped, it would
+	 * stay masked for good, the guest never completing an interrupt it never saw. */
+	if (p->g->state != GUEST_FAILED)
 		arch_guest_irq_raise(p->g, p->virq);
 }
 
