@@ -95,10 +95,11 @@ static const char *sdhci_state(uint64_t base)
  * core's published register map names them: AHB configuration (bit 0: the global
  * interrupt mask, 1 = interrupts go out), reset control (bit 0: core soft reset, set
  * until done; bit 31: the AHB master is idle), interrupt status (bit 0: the current
- * mode, 1 = host), the host port (bit 0: a device connected, bit 2: port enabled). */
+ * mode, 1 = host) and mask, the host port (bit 0: a device connected, bit 2: port enabled). */
 #define DWC2_GAHBCFG 0x008
 #define DWC2_GRSTCTL 0x010
 #define DWC2_GINTSTS 0x014
+#define DWC2_GINTMSK 0x018
 #define DWC2_HPRT0 0x440
 #define DWC2_GLBL_INTR_EN (1u << 0)
 #define DWC2_CSFTRST (1u << 0)
@@ -125,6 +126,10 @@ static void dwc2_stop(uint64_t base)
 {
 	uintptr_t b = (uintptr_t)base;
 	mmio_write32(b + DWC2_GAHBCFG, mmio_read32(b + DWC2_GAHBCFG) & ~DWC2_GLBL_INTR_EN);
+	/* Every core interrupt masked and acknowledged (GINTSTS is write-1-to-clear), as the
+	 * soft reset would leave them: the next boot's driver meets a quiet line. */
+	mmio_write32(b + DWC2_GINTMSK, 0);
+	mmio_write32(b + DWC2_GINTSTS, 0xffffffffu);
 	dwc2_wait(b + DWC2_GRSTCTL, DWC2_AHBIDLE, DWC2_AHBIDLE);
 	mmio_write32(b + DWC2_GRSTCTL, mmio_read32(b + DWC2_GRSTCTL) | DWC2_CSFTRST);
 	dwc2_wait(b + DWC2_GRSTCTL, DWC2_CSFTRST, 0);

@@ -15,8 +15,9 @@ Pi 3 (dr_mode "host" in the board's tree): the guest's /init loads dwc2 and cdc_
 serves telnet on the interface cdc_ether makes (eth0); the host runs a command in the guest
 through the forwarded port (every byte through the DWC2's DMA into the guest's 1:1 RAM),
 the controller's interrupt count rises in the guest and in `irqstat`; `guest halt` stops
-the controller (interrupts off, core soft reset) and `guest kick` brings the network
-back.
+the controller (interrupts off, core soft reset) and `guest kick` starts a new boot whose
+driver runs the controller again (the network behind it does not come back under QEMU, whose
+model lacks the core soft reset: see the test).
 
 Pi 4: the board's tree (Debian's bcm2711-rpi-4-b.dtb, as the firmware would pass it) says
 dr_mode "peripheral" (the DWC2 is the USB-C port; the USB-A ports are behind PCIe), which
@@ -163,22 +164,33 @@ def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:
     assert re.search(r"passthrough usb@7e980000 .*: host mode, port enabled, interrupts on$",
                      listing, re.M), listing
     halt_and_check(pi, "host mode, port [a-z]+")
-    # Started again: the new boot finds the controller reset, enumerates the device again
-    # and serves telnet on it.
+    # Started again: the new boot's dwc2 finds the controller quiet (no interrupt left
+    # pending from the boot before) and runs it: its interrupt is not left masked.
+    # Under QEMU the device behind it is not enumerated again: QEMU's model does not
+    # implement the core soft reset (it logs "Core soft reset not implemented"), so its
+    # port keeps the state the halted boot left (connected, enabled, the change already
+    # acknowledged, the hub addressed) and the new driver never sees a connection: it says
+    # "Not connected" and no interface appears. On a real core the soft reset clears that
+    # (untested). When QEMU changes this, the network must come back here.
     c.command("guest kick guest0", timeout=120)
     pi.shell.attach(90)
     try:
-        up = pi.shell.run("ifconfig | grep -c 'inet addr:10.0.2.15'")
-        assert up == "1", pi.shell.run(
-            "ls /sys/class/net; dmesg | grep -iE 'usb|dwc2|cdc' | tail -40", timeout=30)
+        g = pi.shell
+        assert irq_count(g.run("grep dwc2 /proc/interrupts")) > 0
+        # No interrupt of the halted boot's left at the controller ("irq N: nobody cared").
+        assert g.run("dmesg | grep -c 'nobody cared'; true") == "0"
+        dmesg = g.run("dmesg | grep -E 'DWC OTG Controller|Not connected' | sort -u -k3",
+                      timeout=30)
+        assert "DWC OTG Controller" in dmesg, dmesg
+        up = g.run("ifconfig | grep -c 'inet addr:10.0.2.15'; true")
+        assert up == "0" and "Not connected" in dmesg, (up, dmesg)
         pi.shell.detach()
     except BaseException:
         pi.target.mark_dirty()
         raise
-    with telnet(pi.target, timeout=60) as t:
-        out = t.run(f"echo {TOKEN}-again")
-    assert f"{TOKEN}-again" in out, out
-    assert "(masked)" not in c.command("guest list")
+    listing = c.command("guest list")
+    assert re.search(r"passthrough usb@7e980000 .*irq 73 -> \d+: host mode, port [a-z]+, "
+                     r"interrupts on$", listing, re.M), listing
 
 
 def halt_and_check(pi: PiUsb, state: str) -> None:
