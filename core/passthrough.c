@@ -95,7 +95,8 @@ static const char *sdhci_state(uint64_t base)
  * core's published register map names them: AHB configuration (bit 0: the global
  * interrupt mask, 1 = interrupts go out), reset control (bit 0: core soft reset, set
  * until done; bit 31: the AHB master is idle), interrupt status (bit 0: the current
- * mode, 1 = host) and mask, the host port (bit 0: a device connected, bit 2: port enabled). */
+ * mode, 1 = host) and mask, the host port (bit 0: a device connected, bit 2: port
+ * enabled). */
 #define DWC2_GAHBCFG 0x008
 #define DWC2_GRSTCTL 0x010
 #define DWC2_GINTSTS 0x014
@@ -438,9 +439,14 @@ bool passthrough_select(struct guest *g, const struct fdt *gdt)
 uint64_t passthrough_ram_limit(const struct guest *g)
 {
 	uint64_t limit = UINT64_MAX;
-	for (const struct pt_dev *d = NULL; (d = next_dev(g, false, d)); )
-		if (d->ndma > 0 && d->dma[0].cpu + d->dma[0].size < limit)
-			limit = d->dma[0].cpu + d->dma[0].size;
+	for (const struct pt_dev *d = NULL; (d = next_dev(g, false, d)); ) {
+		if (d->ndma <= 0)
+			continue;
+		/* pt_dma_windows checked that the last byte does not wrap; the end may. */
+		uint64_t last = d->dma[0].cpu + d->dma[0].size - 1;
+		if (last < UINT64_MAX && last + 1 < limit)
+			limit = last + 1;
+	}
 	return limit;
 }
 

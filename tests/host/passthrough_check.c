@@ -505,6 +505,7 @@ int main(int argc, char **argv)
 		return check_summary("passthrough selftest");
 	}
 	fprintf(stderr, "usage: passthrough_check copy IN OUT | guest GUEST HOST OUT RAMBASE "
-		"PATH[=CLOCK_HZ]... | shared HOST PATH | dma HOST PATH RAMBASE RAMSIZE | power HOST PATH | sdroute pi3|pi4 GPFSEL4 GPFSEL5 [SDMUX] | selftest\n");
+		"PATH[=CLOCK_HZ]... | shared HOST PATH | dma HOST PATH RAMBASE RAMSIZE |\n"
+		"       power HOST PATH | sdroute pi3|pi4 GPFSEL4 GPFSEL5 [SDMUX] | selftest\n");
 	return 2;
 }

@@ -91,8 +91,8 @@ bool pt_dropped_prop(const char *name);
  * a bus node "passthrough-bus-<k>" at the root (one per host parent: simple-bus, the
  * root's cells, ranges empty, dma-ranges with the host's bus addresses and CPU
  * addresses, which are the guest's since its RAM is 1:1): all its properties and
- * children, except that reg is rewritten for the guest root's cells, interrupts become <0 spi flags> for the guest's GIC,
- * interrupt-parent names the guest's GIC, interrupts-extended, phandle,
+ * children, except that reg is rewritten for the guest root's cells, interrupts
+ * become <0 spi flags> for the guest's GIC, interrupt-parent names the guest's GIC, interrupts-extended, phandle,
  * linux,phandle and what pt_dropped_prop names are dropped, and clocks (with
  * clock_hz) names a fixed-clock node "passthrough-clock-<i>" of that rate added
  * under the root (clock-names dropped), or is dropped (without). Returns 0 and
