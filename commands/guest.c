@@ -19,6 +19,7 @@ static void list(struct console *con)
 			   (unsigned long long)(g->ram_size >> 20), 1, (unsigned long long)g->exits_seen,
 			   g->reason);
 		passthrough_list(con, g, "         ");
+		guest_list_vdevs(g, con, "         ");
 	}
 }
 
@@ -53,6 +54,32 @@ static int dumpmem(struct console *con, struct guest *g, const char *a, const ch
 	return CMD_OK;
 }
 
+/* guest stats [<guest>] [--clear] */
+static int stats(struct console *con, int argc, char **argv)
+{
+	const char *name = NULL;
+	bool clear = false;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--clear") && !clear)
+			clear = true;
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else
+			return CMD_USAGE;
+	}
+	struct guest *g = guest_lookup(con, name);
+	if (!g)
+		return CMD_FAIL;
+	if (g->state == GUEST_FAILED) {
+		con_printf(con, "error: %s could not be loaded: %s\n", g->name, g->reason);
+		return CMD_FAIL;
+	}
+	guest_stats_print(con, g);
+	if (clear)
+		guest_stats_mark(g);
+	return CMD_OK;
+}
+
 static int cmd_guest(struct console *con, int argc, char **argv)
 {
 	if (argc < 2)
@@ -70,6 +97,8 @@ static int cmd_guest(struct console *con, int argc, char **argv)
 		struct guest *g = guest_lookup(con, argv[2]);
 		return g ? dumpmem(con, g, argv[3], argv[4]) : CMD_FAIL;
 	}
+	if (!strcmp(sub, "stats"))
+		return stats(con, argc - 2, argv + 2);
 	if (argc > 3)
 		return CMD_USAGE;
 	struct guest *g = guest_lookup(con, argc == 3 ? argv[2] : NULL);
@@ -118,10 +147,13 @@ static int cmd_guest(struct console *con, int argc, char **argv)
 
 static const struct command guest_cmd = {
 	.name = "guest",
-	.summary = "list guests; kick, pause, resume, reset, halt, regs, dumpmem",
+	.summary = "list guests; kick, pause, resume, reset, halt, regs, stats, dumpmem",
 	.usage = "guest list | guest kick|pause|resume|reset|halt|regs [<guest>] |\n"
+		 "       guest stats [<guest>] [--clear] |\n"
 		 "       guest dumpmem <guest> <guest-physical-address> <length>\n"
-		 "  <guest> defaults to guest0; dumpmem shows at most 4096 bytes of guest RAM",
+		 "  <guest> defaults to guest0; dumpmem shows at most 4096 bytes of guest RAM;\n"
+		 "  stats: exits by kind and device accesses since the guest's boot (or the\n"
+		 "  last --clear, which prints them and starts counting anew)",
 	.exec = cmd_guest,
 };
 COMMAND(guest_cmd);

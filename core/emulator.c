@@ -63,6 +63,19 @@ static const char *probe_pass(struct guest *g, const struct fdt *fdt, bool chips
 	return NULL;
 }
 
+const char *emulators_claim(struct guest *g, const struct fdt *fdt)
+{
+	static char why[80];
+	for (int n = fdt_next_node(fdt, -1, NULL); n >= 0; n = fdt_next_node(fdt, n, NULL)) {
+		const struct emulator *e = emulator_for_node(fdt, n);
+		if (e && e->claim && e->claim(g, fdt, n)) {
+			m_snprintf(why, sizeof(why), "cannot emulate %s (%s)", fdt_node_name(fdt, n), e->name);
+			return why;
+		}
+	}
+	return NULL;
+}
+
 const char *emulators_probe(struct guest *g, const struct fdt *fdt)
 {
 	const char *err = probe_pass(g, fdt, true);

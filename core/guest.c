@@ -117,6 +117,11 @@ static int setup_from_dtb(struct guest *g)
 	if (why)
 		return fail(g, why);
 
+	/* Host resources an emulated device needs (the SD card behind a virtio disk) are the
+	 * hypervisor's before any guest's passthrough is chosen. */
+	why = emulators_claim(g, &fdt);
+	if (why)
+		return fail(g, why);
 	/* A guest that owns DMA-capable devices gets its RAM at IPA = PA: the devices
 	 * take guest-physical addresses as bus addresses (docs/passthrough.md). */
 	bool one_to_one = passthrough_select(g, &fdt);
@@ -236,6 +241,7 @@ int guest_reset(struct guest *g)
 	arch_guest_reset(g, g->kernel_ipa, g->dtb_ipa);
 	guest_reset_vdevs(g);
 	passthrough_reset(g);
+	guest_stats_mark(g);
 	g->reason[0] = '\0';
 	return 0;
 }

@@ -45,7 +45,7 @@ const char *guest_layout(const struct guest_layout_in *in, struct guest_layout *
 /*
  * Guest RAM is rewritten at every guest reset (a reboot from inside, `guest reset`,
  * `guest kick`), mostly with what it already holds: the same kernel and initrd, and
- * zeroes. Words that already hold their value are left alone. Under QEMU's TCG a
+ * zeroes. Words of the images that already hold their value are left alone. Under QEMU's TCG a
  * store into a page the guest ran code from throws away that page's translations,
  * so rewriting an unchanged kernel made every guest reset seconds slower than the
  * first boot; on hardware the extra read per word is cheap next to the store.
@@ -62,22 +62,38 @@ typedef uint64_t __attribute__((may_alias)) ram_word;
 #define NO_LOOP_PATTERNS
 #endif
 
+/* Zeroes [p, p + len), storing only where a word is not zero already. Reading first
+ * is what keeps a fresh guest's start short under QEMU: a store is the first touch of
+ * a RAM page there, which costs the host a page of its own memory (about 3 s for 256
+ * MiB), while a read of an untouched page costs nothing of the kind. Eight words are
+ * looked at together. */
 static NO_LOOP_PATTERNS void zero(uint8_t *p, uint64_t len)
 {
 	for (; len && ((uintptr_t)p & 7); len--, p++)
 		if (*p)
 			*p = 0;
-	for (; len >= 8; len -= 8, p += 8)
-		if (*(ram_word *)(void *)p)
-			*(ram_word *)(void *)p = 0;
-	for (; len; len--, p++)
+	ram_word *w = (ram_word *)(void *)p;
+	for (; len >= 64; len -= 64, w += 8)
+		if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
+			for (int i = 0; i < 8; i++)
+				if (w[i])
+					w[i] = 0;
+	for (; len >= 8; len -= 8, w++)
+		if (*w)
+			*w = 0;
+	for (p = (uint8_t *)w; len; len--, p++)
 		if (*p)
 			*p = 0;
 }
 
+/* A 32-bit word that may alias RAM, for images 4 bytes off an 8-byte boundary (a cpio
+ * archive, the guest bundle, aligns its files to 4 bytes only). */
+typedef uint32_t __attribute__((may_alias)) ram_word32;
+
 static NO_LOOP_PATTERNS void copy(uint8_t *d, const uint8_t *s, uint64_t len)
 {
-	if ((((uintptr_t)d ^ (uintptr_t)s) & 7) == 0) {
+	uintptr_t off = ((uintptr_t)d ^ (uintptr_t)s) & 7;
+	if (off == 0) {
 		for (; len && ((uintptr_t)d & 7); len--, d++, s++)
 			if (*d != *s)
 				*d = *s;
@@ -85,6 +101,15 @@ static NO_LOOP_PATTERNS void copy(uint8_t *d, const uint8_t *s, uint64_t len)
 			ram_word w = *(const ram_word *)(const void *)s;
 			if (*(ram_word *)(void *)d != w)
 				*(ram_word *)(void *)d = w;
+		}
+	} else if (off == 4) {
+		for (; len && ((uintptr_t)d & 3); len--, d++, s++)
+			if (*d != *s)
+				*d = *s;
+		for (; len >= 4; len -= 4, d += 4, s += 4) {
+			ram_word32 w = *(const ram_word32 *)(const void *)s;
+			if (*(ram_word32 *)(void *)d != w)
+				*(ram_word32 *)(void *)d = w;
 		}
 	}
 	for (; len; len--, d++, s++)

@@ -222,7 +222,23 @@ void passthrough_host_init(const struct fdt *fdt)
 		add_busy(mm.ram[i].base, mm.ram[i].size, "RAM");
 }
 
-/* The owner of another guest's device sharing a page with [base, base + size), or NULL. */
+static const char *other_guests(const struct guest *g, uint64_t base, uint64_t size);
+
+const struct fdt *passthrough_host_tree(void)
+{
+	return host;
+}
+
+const char *passthrough_reserve(uint64_t base, uint64_t size, const char *owner)
+{
+	const char *other = other_guests(NULL, base, size);
+	if (!other)
+		add_busy(base, size, owner);
+	return other;
+}
+
+/* The owner of another guest's device sharing a page with [base, base + size), or NULL
+ * (g NULL: any guest's). */
 static const char *other_guests(const struct guest *g, uint64_t base, uint64_t size)
 {
 	for (int i = 0; i < PT_MAX; i++) {

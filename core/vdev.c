@@ -22,6 +22,7 @@ struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, ui
 	d->ops = ops;
 	d->guest = g;
 	d->priv = priv;
+	d->reads = d->writes = 0;
 	return d;
 }
 
@@ -32,12 +33,23 @@ void guest_reset_vdevs(struct guest *g)
 			g->vdevs[i].ops->reset(&g->vdevs[i]);
 }
 
+void guest_list_vdevs(struct guest *g, struct console *con, const char *indent)
+{
+	for (unsigned i = 0; i < g->nvdevs; i++)
+		if (g->vdevs[i].ops->list)
+			g->vdevs[i].ops->list(&g->vdevs[i], con, indent);
+}
+
 int guest_mmio(struct guest *g, uint64_t ipa, bool write, unsigned size, uint64_t *val)
 {
 	for (unsigned i = 0; i < g->nvdevs; i++) {
 		struct vdev *d = &g->vdevs[i];
 		if (ipa < d->base || ipa - d->base >= d->size)
 			continue;
+		if (write)
+			d->writes++;
+		else
+			d->reads++;
 		int err = write ? d->ops->write(d, ipa - d->base, size, *val) :
 				  d->ops->read(d, ipa - d->base, size, val);
 		return err ? GUEST_MMIO_REJECTED : GUEST_MMIO_OK;

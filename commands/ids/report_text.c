@@ -238,7 +238,8 @@ void ids_report_text(struct ids_sink *sink, const struct ids_record *rec)
 		con_printf(con, ")\n");
 		break;
 	case IDS_REC_FINDING:
-		con_printf(con, "finding: ");
+	case IDS_REC_PARTIAL:    /* the same record, a check that could not be finished */
+		con_printf(con, rec->type == IDS_REC_FINDING ? "finding: " : "warning: ");
 		desc(con, rec->finding.check);
 		con_printf(con, ": ");
 		desc(con, rec->finding.text);
@@ -248,13 +249,6 @@ void ids_report_text(struct ids_sink *sink, const struct ids_record *rec)
 		con_printf(con, "finding: ... and %u more ", rec->elided.count);
 		raw(con, rec->elided.check);
 		con_printf(con, " findings not shown\n");
-		break;
-	case IDS_REC_PARTIAL:
-		con_printf(con, "warning: ");
-		desc(con, rec->finding.check);
-		con_printf(con, ": ");
-		desc(con, rec->finding.text);
-		con_printf(con, "\n");
 		break;
 	case IDS_REC_NOTE:
 		con_printf(con, "note: ");

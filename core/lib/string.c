@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The string and memory functions of libc.h for the freestanding hypervisor
- * build. Host builds use the system's, so this file is empty there.
+ * build (memcpy, memmove and memset: memory.c). Host builds use the system's,
+ * so this file is empty there.
  */
 #ifndef MAMORU_HOST
 
@@ -10,42 +11,6 @@
 /* Without this GCC may recognise the byte loops below as memset, memcpy or
  * strlen idioms and replace them with calls to themselves. */
 #define NO_LOOP_PATTERNS __attribute__((optimize("no-tree-loop-distribute-patterns")))
-
-NO_LOOP_PATTERNS void *memcpy(void *dst, const void *src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	while (n--)
-		*d++ = *s++;
-	return dst;
-}
-
-NO_LOOP_PATTERNS void *memmove(void *dst, const void *src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	/* Compare as integers: relational operators on pointers into different
-	 * objects are undefined. */
-	if ((uintptr_t)d <= (uintptr_t)s || (uintptr_t)d >= (uintptr_t)s + n) {
-		while (n--)
-			*d++ = *s++;
-	} else {
-		while (n--)
-			d[n] = s[n];
-	}
-	return dst;
-}
-
-NO_LOOP_PATTERNS void *memset(void *dst, int c, size_t n)
-{
-	unsigned char *d = dst;
-
-	while (n--)
-		*d++ = (unsigned char)c;
-	return dst;
-}
 
 NO_LOOP_PATTERNS int memcmp(const void *a, const void *b, size_t n)
 {

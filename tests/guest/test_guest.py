@@ -18,6 +18,8 @@ from mamoru.boards import BoardConfig
 from mamoru.bundle import image_release, read_bundle
 from mamoru.cpio import CpioWriter, read_cpio
 from mamoru.guest_assets import INIT_DONE
+from mamoru.guest_stats import GuestStats
+from mamoru.guest_stats import parse as parse_guest_stats
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Launcher, Target
 
@@ -105,6 +107,42 @@ def test_guest_regs_and_dumpmem(guest: GuestPair) -> None:
     assert "outside guest0's RAM" in t.console.command(
         f"guest dumpmem guest0 {base + size:#x} 16")
     assert "at most 4096" in t.console.command(f"guest dumpmem guest0 {base:#x} 5000")
+
+
+def test_guest_stats_count_exits_by_kind_and_device(guest: GuestPair) -> None:
+    """`guest stats` splits the guest's exits by kind (the kinds add up to the total) and
+    counts its accesses to each emulated device: the guest's console UART takes one write
+    per byte the guest prints. --clear starts anew."""
+    t, g = guest
+
+    def stats(*args: str) -> GuestStats:
+        return parse_guest_stats(t.console.command(" ".join(("guest stats", *args))))
+
+    stats("--clear")
+    first = stats()
+    assert first.guest == "guest0" and first.seconds < 30 and first.total < 100_000, first
+    g.attach()
+    n = 3000
+    out = g.run(f"head -c {n} /dev/zero | tr '\\0' x; echo")
+    assert out == "x" * n, out[:100]
+    g.detach()
+    s = stats()
+    assert 0 < s.in_guest <= s.seconds, s
+    assert s.total == sum(s.kinds.values()) and s.total > n, s
+    assert s.kinds["device (mmio)"] >= n, s
+    uart = [d for d in s.devices if d.startswith("pl011@")]
+    assert len(uart) == 1, s.devices
+    assert s.devices[uart[0]][1] >= n, s.devices
+    # The counts never go back, and a paused guest adds none.
+    t.console.command("guest pause guest0")
+    try:
+        before = stats()
+        time.sleep(0.5)
+        after = stats()
+        assert (after.kinds, after.devices) == (before.kinds, before.devices), (before, after)
+    finally:
+        t.console.command("guest resume guest0")
+    assert "usage: guest" in t.console.command("guest stats guest0 --bogus")
 
 
 # Guest-physical addresses where the host has RAM or devices but the guest has

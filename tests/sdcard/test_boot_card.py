@@ -6,11 +6,14 @@ image's FAT partition (not build/): -kernel mamoru.img, -dtb <board dtb>, -initr
 guests.cpio, -append <cmdline.txt>. The console is a pty that pyserial opens as a serial
 device with termios at 115200 baud, just as it would open /dev/ttyUSB0 on real hardware,
 on the UART config.txt and cmdline.txt chose (the mini UART: QEMU's second serial port).
+The card image itself is QEMU's SD card (`-drive if=sd`, padded to the power-of-2 size QEMU
+wants): the hypervisor finds it and gives the default guest its partition 2 as a disk.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import termios
 import time
 from collections.abc import Iterator
@@ -48,10 +51,22 @@ def wait_for_prompt(q: Qemu, timeout: float) -> str:
                 raise
 
 
+def sd_drive(card: Card, dest: Path) -> Path:
+    """A copy of the card image as QEMU's SD card: padded to the next power of 2."""
+    shutil.copyfile(card.image, dest)
+    size = dest.stat().st_size
+    with open(dest, "r+b") as f:
+        f.truncate(1 << (size - 1).bit_length())
+    return dest
+
+
 @pytest.fixture(scope="module")
-def booted(card: Card, card_files: dict[str, Path]) -> Iterator[Qemu]:
-    """QEMU running the card's files, at the prompt (stopped on every path)."""
+def booted(card: Card, card_files: dict[str, Path],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Qemu]:
+    """QEMU running the card's files with the card in its SD slot, at the prompt (stopped
+    on every path)."""
     spec = sdcard.CARDS[card.board]
+    drive = sd_drive(card, tmp_path_factory.mktemp(f"sd-{card.board}") / "card.img")
     cmdline = card_files["cmdline.txt"].read_text().strip()
     config = config_for(card.board)
     q = Qemu(
@@ -62,6 +77,7 @@ def booted(card: Card, card_files: dict[str, Path]) -> Iterator[Qemu]:
         dtb=card_files[spec.dtb],
         initrd=card_files.get("guests.cpio"),
         append=cmdline or None,
+        extra=["-drive", f"if=sd,format=raw,file={str(drive).replace(',', ',,')}"],
     )
     try:
         q.start()
@@ -124,3 +140,6 @@ def test_guest_running(pi: Qemu, card: Card) -> None:
         if time.monotonic() > deadline:
             raise ConsoleError(f"guest0 is not running:\n{out}")
         time.sleep(0.5)
+    # Its disk: the card's partition 2 (the data partition ./mamoru sdcard made).
+    assert re.search(r"^\s+disk sd:2 \(64 MiB\) at 0x9001000: \d+ requests, 0 failed$", out,
+                     re.MULTILINE), out

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sdcard_helpers import Card, mtools, read_mbr
 
-from mamoru import paths, sdcard
+from mamoru import guest_disk, paths, sdcard
 from mamoru.boards import BOARDS
 
 MIB = 1 << 20
@@ -49,7 +49,7 @@ def test_partition_table(card: Card) -> None:
     head, entries = read_mbr(card.image)
     assert head[510:512] == b"\x55\xaa", "no MBR signature"
     used = [e for e in entries if e.type]
-    assert len(used) == 1, f"want one partition, found {used}"
+    assert len(used) == 2, f"want the boot and the data partition, found {used}"
     p = used[0]
     assert p.type == 0x0C, f"partition type {p.type:#x}, want 0x0c (FAT32 LBA)"
     assert p.status in (0x00, 0x80)
@@ -57,6 +57,25 @@ def test_partition_table(card: Card) -> None:
     assert p.sectors * 512 == 256 * MIB
     assert card.image.stat().st_size >= (p.start + p.sectors) * 512, "partition past the end"
     assert struct.unpack_from("<I", head, 440)[0] != 0, "no disk signature"
+    # Partition 2, the guest's disk (sd:2): Linux, right after the boot partition, to the end.
+    d = used[1]
+    assert entries[1] == d and d.type == 0x83 and d.status == 0x00, d
+    assert d.start == p.start + p.sectors and d.sectors * 512 == 64 * MIB, d
+    assert card.image.stat().st_size == (d.start + d.sectors) * 512
+
+
+def test_data_partition(card: Card, tmp_path: Path) -> None:
+    """Partition 2 is ext4 (label MAMORU-DATA) holding the README that says what it is:
+    read back with debugfs, as the guest's disk is in tests/disk."""
+    _, entries = read_mbr(card.image)
+    part = tmp_path / "p2.img"
+    with open(card.image, "rb") as f:
+        f.seek(entries[1].start * 512)
+        part.write_bytes(f.read(entries[1].sectors * 512))
+    sb = part.read_bytes()[1024:2048]
+    assert struct.unpack_from("<H", sb, 56)[0] == 0xEF53, "no ext4 superblock"
+    assert sb[120:136].rstrip(b"\0") == b"MAMORU-DATA"
+    assert guest_disk.read_file(part, "/README") == sdcard.DATA_README
 
 
 def test_fat32_boot_sector(card: Card) -> None:

@@ -3,7 +3,8 @@
 writer (core/lib/fdt_write.c) copying trees byte-for-byte equivalent, refusing misuse and
 running out of room cleanly, and the guest device tree with passed host nodes
 (core/lib/passthrough_lib.c): reg translated, interrupts moved to free guest SPIs,
-phandles dropped, /memory moved to the guest's 1:1 base."""
+phandles of other nodes dropped and those inside a passed node renumbered, /memory moved to
+the guest's 1:1 base."""
 import random
 import subprocess
 from pathlib import Path
@@ -173,6 +174,57 @@ def test_guest_tree_gives_a_fixed_clock_and_drops_other_nodes_phandles(
     tree = dts(out)
     mmc = tree[tree.index("mmc@b300000 {"):]
     assert "passthrough-clock" not in tree and "clocks" not in mmc[:mmc.index("wifi@1")]
+
+
+def _node(tree: str, name: str) -> str:
+    """The text of node name's block in dtc's output, up to its first child or its end."""
+    at = tree[tree.index(f"{name} {{"):]
+    return at[:at.index("};")]
+
+
+def _phandles(tree: str) -> set[str]:
+    return {line.split("<")[1].split(">")[0] for line in tree.splitlines()
+            if line.strip().startswith("phandle = <")}
+
+
+def test_guest_tree_keeps_references_inside_the_passed_node(
+        host_build: Path, dtb_dir: Path, guest_dtb: Path, tmp_path: Path) -> None:
+    """A MAC's phy-handle names the PHY on its own MDIO bus, inside the passed subtree: both
+    are kept, renumbered above the guest's own phandles. A phy-handle naming a host node
+    outside the subtree is dropped (the guest has no such node, and the host's number could
+    be one of the guest's)."""
+    out = tmp_path / "g.dtb"
+    rc, text = run(host_build, "guest", guest_dtb, dtb_dir / "pt_host.dtb", out, 0x48000000,
+                   "/ethernet@b580000", "/ethernet@b590000")
+    assert rc == 0, text
+    tree, own = dts(out), _phandles(dts(guest_dtb))
+    mac = _node(tree, "ethernet@b580000")
+    ref = mac[mac.index("phy-handle = <") + 14:mac.index(">", mac.index("phy-handle = <"))]
+    phy = _node(tree, "ethernet-phy@1")
+    assert f"phandle = <{ref}>;" in phy and ref not in own, (mac, phy, own)
+    assert 'phy-mode = "rgmii-rxid";' in mac and "reg = <0xe14 0x08>;" in tree
+    assert "phy-handle" not in _node(tree, "ethernet@b590000"), tree
+
+
+def test_guest_tree_of_the_pi4_ethernet(host_build: Path, guest_dtb: Path, tmp_path: Path) -> None:
+    """The Pi 4's own tree (./mamoru setup fetches it): GENET at 0xfd580000 (scb's ranges),
+    its two interrupts moved to free guest SPIs, its PHY reference kept within the node."""
+    from mamoru import paths
+    host = paths.dtb_dir() / "bcm2711-rpi-4-b.dtb"
+    assert host.is_file(), f"{host} missing: ./mamoru setup fetches it"
+    out = tmp_path / "g.dtb"
+    rc, text = run(host_build, "guest", guest_dtb, host, out, 0x08000000,
+                   "/scb/ethernet@7d580000")
+    assert rc == 0, text
+    assert text.splitlines() == ["/scb/ethernet@7d580000 irq 189 -> 32",
+                                 "/scb/ethernet@7d580000 irq 190 -> 34"], text
+    tree = dts(out)
+    mac = _node(tree, "ethernet@fd580000")
+    assert "reg = <0x00 0xfd580000 0x00 0x10000>;" in mac, mac
+    assert "interrupts = <0x00 0x00 0x04 0x00 0x02 0x04>;" in mac, mac
+    ref = mac[mac.index("phy-handle = <") + 14:mac.index(">", mac.index("phy-handle = <"))]
+    assert f"phandle = <{ref}>;" in _node(tree, "ethernet-phy@1"), tree
+    assert ref not in _phandles(dts(guest_dtb))
 
 
 def test_guest_tree_refuses_what_it_cannot_write(host_build: Path, guest_dtb: Path,

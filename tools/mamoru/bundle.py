@@ -191,7 +191,18 @@ def default_bundle(out: Path, *, kaslr: bool = False, board: str | None = None) 
         if kaslr:
             raise ValueError("the versatile guest has no KASLR")
         return write_bundle(out, [versatile_guest()])
-    return write_bundle(out, [default_guest(GuestPlatform(kaslr=kaslr))])
+    return write_bundle(out, [default_guest(GuestPlatform(kaslr=kaslr, disk=board_disk(board)))])
+
+
+# The disk a board's default guest asks for: on a board that boots from an SD card (the
+# Pis), partition 2 of that card, which `./mamoru sdcard` makes (docs/sdcard.md).
+SD_DISK = "sd:2"
+
+
+def board_disk(board: str | None) -> str | None:
+    from mamoru.boards import BOARDS, DEFAULT_BOARD
+
+    return SD_DISK if BOARDS[board or DEFAULT_BOARD].sdcard is not None else None
 
 
 def _default_kind(board: str | None) -> str:
@@ -279,7 +290,9 @@ def default_board_bundle(board: str) -> Path:
     runs guests yet (`./mamoru bundle --board`); rebuilt only when an input changed.
 
     One bundle per kind of default guest is made (build/guests/guests.cpio for
-    "debian-cloud": the guest platform does not depend on the host board;
+    "debian-cloud": the guest platform does not depend on the host board, except that the
+    boards with an SD card (the Pis) get build/guests/guests-sd.cpio, whose guest0 asks
+    for its partition 2 as a disk;
     build/guests/versatile.cpio) and copied next to each board's image.
     """
     from mamoru import paths
@@ -295,9 +308,12 @@ def default_board_bundle(board: str) -> Path:
             write_bundle(common, [versatile_guest.versatile_guest(k)])
         return install_board_bundle(common, board)
     kernel = guest_assets.cloud_kernel()
-    common = paths.BUILD / "guests" / "guests.cpio"
+    # The boards whose default guest has the SD card's disk share another bundle.
+    disk = board_disk(board)
+    common = paths.BUILD / "guests" / ("guests-sd.cpio" if disk else "guests.cpio")
     if stale(common, bundle_inputs(kernel)):
-        print(f"bundle: writing {common} (guest0: Debian {kernel.version})", flush=True)
+        print(f"bundle: writing {common} (guest0: Debian {kernel.version}"
+              f"{', disk ' + disk if disk else ''})", flush=True)
         default_bundle(common, board=board)
     return install_board_bundle(common, board)
 

@@ -8,6 +8,7 @@ follows QEMU's virt machine, which Debian's arm64 kernels know well.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass, field
 
@@ -32,6 +33,13 @@ class GuestPlatform:
     # the first guest its board's default (virt: both virtio-mmio transports of
     # boards/qemu/virt/virt.c); () asks for none.
     passthrough: tuple[str, ...] | None = None
+    # A disk the hypervisor serves (docs/sdcard.md): "sd:N", partition N of the board's SD
+    # card, as a virtio-mmio block device at disk_base (the page after the UART's: placed
+    # 1:1, the guest's RAM covers it only when it covers the UART too), SPI disk_spi. None:
+    # no disk.
+    disk: str | None = None
+    disk_base: int = 0x0900_1000
+    disk_spi: int = 2                  # guest interrupt 32 + 2
 
     @property
     def cmdline(self) -> str:
@@ -53,6 +61,27 @@ def _passthrough_prop(paths: tuple[str, ...] | None) -> str:
         return "\t\tmamoru,passthrough;\n"
     quoted = ", ".join(f'"{x}"' for x in paths)
     return f"\t\tmamoru,passthrough = {quoted};\n"
+
+
+DISK_RE = re.compile(r"sd:[1-4]")
+
+
+def _disk_node(p: GuestPlatform) -> str:
+    """The virtio-mmio node of the guest's disk (mamoru,disk names what backs it)."""
+    if p.disk is None:
+        return ""
+    if not DISK_RE.fullmatch(p.disk):
+        raise ValueError(f"disk: {p.disk!r} is not \"sd:1\" to \"sd:4\" (a partition of the "
+                         "board's SD card)")
+    return f"""
+\tvirtio_mmio@{p.disk_base:x} {{
+\t\tcompatible = "virtio,mmio";
+\t\treg = <{_cells64(p.disk_base)} 0x0 0x200>;
+\t\tinterrupts = <0 {p.disk_spi} 4>;
+\t\tdma-coherent;
+\t\tmamoru,disk = "{p.disk}";
+\t}};
+"""
 
 
 def device_tree_source(p: GuestPlatform) -> str:
@@ -128,7 +157,7 @@ def device_tree_source(p: GuestPlatform) -> str:
 \t\tclocks = <&apb_pclk>, <&apb_pclk>;
 \t\tclock-names = "uartclk", "apb_pclk";
 \t}};
-}};
+{_disk_node(p)}}};
 """
 
 

@@ -13,6 +13,9 @@
     passthrough = ["/virtio_mmio@a000000"]   # optional: host devices the guest owns
                                       # (paths in the host's device tree; [] for none;
                                       # absent: the board's default, first guest only)
+    disk = "sd:2"                     # optional: partition 2 of the board's SD card as
+                                      # the guest's virtio disk (the hypervisor drives
+                                      # the card; the Pis only)
 
 Relative paths are relative to the file. load() checks the file and every guest, make_specs()
 reads the kernels and initrds and runs the profile tool; every problem is one GuestFileError
@@ -31,7 +34,7 @@ from pathlib import Path
 from mamoru import guest_assets
 from mamoru.boards import BOARDS
 from mamoru.bundle import GuestSpec
-from mamoru.guest_platform import GuestPlatform
+from mamoru.guest_platform import DISK_RE, GuestPlatform
 
 # Mirrors of the hypervisor's limits (core/guest.c, core/include/mamoru/guest.h).
 GUEST_MAX = 2
@@ -43,7 +46,7 @@ HYPERVISOR_RESERVE = 64 << 20
 
 DEFAULT_RAM = GuestPlatform().ram_size
 KEYS = ("name", "kernel", "initrd", "system_map", "vmlinux", "config", "ram", "bootargs",
-        "kaslr", "passthrough")
+        "kaslr", "passthrough", "disk")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _RAM_RE = re.compile(r"^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$", re.I)
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -72,11 +75,12 @@ class GuestEntry:
     bootargs: str = GuestPlatform().bootargs
     kaslr: bool = False
     passthrough: tuple[str, ...] | None = None
+    disk: str | None = None
 
     @property
     def platform(self) -> GuestPlatform:
         return GuestPlatform(name=self.name, ram_size=self.ram, bootargs=self.bootargs,
-                             kaslr=self.kaslr, passthrough=self.passthrough)
+                             kaslr=self.kaslr, passthrough=self.passthrough, disk=self.disk)
 
     def inputs(self) -> list[Path]:
         return [p for p in (self.kernel, self.initrd, self.system_map, self.vmlinux,
@@ -159,8 +163,12 @@ def _entry(file: Path, index: int, table: object) -> GuestEntry:
         passthrough = tuple(passthrough)
         if len(set(passthrough)) != len(passthrough):
             raise GuestFileError(f"{where}: passthrough names a device twice")
+    disk = table.get("disk")
+    if disk is not None and not (isinstance(disk, str) and DISK_RE.fullmatch(disk)):
+        raise GuestFileError(f"{where}: disk must be \"sd:1\" to \"sd:4\" (a partition of the "
+                             f"board's SD card, served by the hypervisor), not {disk!r}")
     return GuestEntry(name, kernel, initrd, system_map, vmlinux, config, ram, bootargs, kaslr,
-                      passthrough)
+                      passthrough, disk)
 
 
 def load(file: Path) -> list[GuestEntry]:

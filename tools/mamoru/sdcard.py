@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Raspberry Pi SD card images: an MBR disk with one FAT32 boot partition that holds the Pi
-firmware, the board's device tree, config.txt, cmdline.txt, mamoru.img and the guest bundle.
+"""Raspberry Pi SD card images: an MBR disk with a FAT32 boot partition that holds the Pi
+firmware, the board's device tree, config.txt, cmdline.txt, mamoru.img and the guest bundle,
+and an ext4 data partition that the hypervisor gives the default guest as its virtio disk
+(`disk = "sd:2"`; docs/sdcard.md, "The guest's disk").
 
 Built without root and without loop mounts: the MBR is written here, the file system by
 `mkfs.vfat --offset` into the image file, and the files go in with mtools (`-i img@@offset`).
@@ -8,9 +10,12 @@ The image is deterministic: fixed disk signature and volume ID, fixed timestamps
 (SOURCE_DATE_EPOCH, else the time of the git HEAD commit), files in a fixed order.
 
 Layout (sectors of 512 bytes):
-  0            MBR: disk signature, one partition entry (type 0x0c, FAT32 with LBA)
-  8192 (4 MiB) the FAT32 boot partition (board.toml's [sdcard] partition_mib, 256 MiB for
-               both Pis), label MAMORU, 2 KiB clusters
+  0            MBR: disk signature, two partition entries
+  8192 (4 MiB) partition 1, type 0x0c (FAT32 with LBA): the boot partition (board.toml's
+               [sdcard] partition_mib, 256 MiB for both Pis), label MAMORU, 2 KiB clusters
+  after it     partition 2, type 0x83 (Linux): DATA_SIZE (64 MiB) of ext4, label
+               MAMORU-DATA, made by `mke2fs -d` (no root) with a fixed UUID, hash seed and
+               time, holding DATA_README: the default guest's /data
 
 What differs between boards (firmware files, DTB, config.txt section, UART clock, size)
 comes from the board's board.toml, through mamoru.boards.
@@ -44,6 +49,16 @@ CLUSTER_SECTORS = 4
 FAT32_LBA = 0x0C
 FAT_TYPES = frozenset({0x01, 0x04, 0x06, 0x0B, 0x0C, 0x0E})
 VOLUME_LABEL = "MAMORU"
+LINUX = 0x83
+DATA_SIZE = 64 * MIB
+DATA_LABEL = "MAMORU-DATA"
+DATA_README = b"""The data partition of a Mamoru SD card (partition 2, ext4).
+
+The hypervisor drives the SD card itself and gives the default guest this partition, and
+only this partition, as its virtio disk (disk = "sd:2"); the guest mounts it at /data.
+The boot partition (partition 1: mamoru.img, config.txt, the device tree) stays out of
+the guest's reach. Made by ./mamoru sdcard; see docs/sdcard.md.
+"""
 
 FIRMWARE_PACKAGE = "raspi-firmware"   # Architecture: all, Debian's non-free-firmware
 FIRMWARE_PATH = "usr/lib/raspi-firmware"
@@ -81,8 +96,13 @@ class CardSpec:
     part_size: int              # bytes of the FAT32 boot partition
 
     @property
-    def disk_size(self) -> int:
+    def data_start(self) -> int:
+        """Byte offset of the data partition (partition 2): right after the boot one."""
         return PART_START + self.part_size
+
+    @property
+    def disk_size(self) -> int:
+        return self.data_start + DATA_SIZE
 
 
 def _spec(board: str) -> CardSpec:
@@ -521,6 +541,51 @@ def _set_volume_id(image: Path, volume_id: int) -> None:
             f.write(struct.pack("<I", volume_id))
 
 
+def data_partition(board: str, out: Path, files: Mapping[str, bytes] | None = None) -> Path:
+    """The ext4 file system of the data partition (DATA_SIZE bytes) at out, made without
+    root by mke2fs -d from DATA_README and files, reproducibly: a UUID and directory hash
+    seed fixed per board, every time source_date_epoch() (E2FSPROGS_FAKE_TIME)."""
+    mke2fs = shutil.which("mke2fs") or shutil.which("mke2fs", path="/usr/sbin:/sbin")
+    if mke2fs is None:
+        raise CardError("mke2fs not found: install e2fsprogs (./mamoru setup does)")
+    epoch = source_date_epoch()
+    uuid = hashlib.sha256(f"mamoru data partition {board}".encode()).hexdigest()
+    uuid = f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:32]}"
+    with tempfile.TemporaryDirectory(prefix="mamoru-data-") as tmp:
+        root = Path(tmp) / "root"
+        root.mkdir()
+        for name, data in {"README": DATA_README, **(files or {})}.items():
+            (root / name).write_bytes(data)
+            os.utime(root / name, (epoch, epoch))
+        os.utime(root, (epoch, epoch))
+        with open(out, "wb") as f:
+            f.truncate(DATA_SIZE)
+        r = subprocess.run(
+            [mke2fs, "-q", "-F", "-t", "ext4", "-L", DATA_LABEL, "-U", uuid,
+             "-E", f"root_owner=0:0,hash_seed={uuid}", "-d", str(root), str(out)],
+            capture_output=True, text=True, check=False,
+            env={**os.environ, "E2FSPROGS_FAKE_TIME": str(epoch), "LC_ALL": "C"},
+        )
+        if r.returncode != 0:
+            raise CardError(f"mke2fs failed: {(r.stdout + r.stderr).strip()}")
+        # mke2fs -d copies each file's change time, which utime cannot set: set every
+        # time of the inodes it made with debugfs.
+        script = Path(tmp) / "times"
+        names = ["/", "/lost+found", *(f"/{n}" for n in ["README", *(files or {})])]
+        stamp = f"@{epoch}"
+        fields = {"atime": stamp, "mtime": stamp, "ctime": stamp, "crtime": stamp,
+                  "atime_extra": 0, "mtime_extra": 0, "ctime_extra": 0, "crtime_extra": 0}
+        script.write_text("".join(f"set_inode_field {n} {field} {value}\n"
+                                  for n in names for field, value in fields.items()))
+        debugfs = shutil.which("debugfs") or shutil.which("debugfs", path="/usr/sbin:/sbin")
+        r = subprocess.run([debugfs or "debugfs", "-w", "-f", str(script), str(out)],
+                           capture_output=True, text=True, check=False,
+                           env={**os.environ, "E2FSPROGS_FAKE_TIME": str(epoch), "LC_ALL": "C"})
+        if r.returncode != 0 or "Invalid" in r.stderr or "not found" in r.stderr:
+            raise CardError(f"debugfs failed: {(r.stdout + r.stderr).strip()}")
+    return out
+
+
 def build_card(board: str, out: Path | None = None, *, kernel: Path | None = None,
                bundle: Path | None = None, dtb: Path | None = None,
                debug_boot: bool = False, console: str = "mini") -> CardContents:
@@ -537,10 +602,17 @@ def build_card(board: str, out: Path | None = None, *, kernel: Path | None = Non
             raise CardError(f"the files take {total >> 20} MiB; the partition has "
                             f"{part_size >> 20} MiB")
         partial = out.with_name(f".{out.name}.partial")
+        data = data_partition(board, Path(tmp) / "data.img")
+        spec = card_spec(board)
         try:
             with open(partial, "wb") as f:
-                f.truncate(PART_START + part_size)
-                f.write(mbr([(FAT32_LBA, PART_START // SECTOR, part_size // SECTOR)], signature))
+                f.truncate(spec.disk_size)
+                f.write(mbr([(FAT32_LBA, PART_START // SECTOR, part_size // SECTOR),
+                             (LINUX, spec.data_start // SECTOR, DATA_SIZE // SECTOR)],
+                            signature))
+                f.seek(spec.data_start)
+                with open(data, "rb") as src:
+                    shutil.copyfileobj(src, f)
             _tool(
                 ["mkfs.vfat", "-F", "32", "-s", str(CLUSTER_SECTORS), "-n", VOLUME_LABEL,
                  "-i", f"{volume_id:08x}",

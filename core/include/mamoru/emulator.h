@@ -23,6 +23,10 @@ struct emulator {
 	/* Sets the device at node up for g; prints why and returns -1 when the
 	 * node does not describe something it can emulate. */
 	int (*probe)(struct guest *g, const struct fdt *fdt, int node);
+	/* Optional, before passthrough selection (and so before probe): takes the host
+	 * resources the device will need (virtio-blk: the SD card's controller), so that
+	 * passthrough refuses them to every guest. -1 fails the guest. */
+	int (*claim)(struct guest *g, const struct fdt *fdt, int node);
 };
 
 #define EMULATOR(var)                                                         \
@@ -39,6 +43,8 @@ int emulator_irq(const struct fdt *fdt, int node, int idx, unsigned *irq);
 
 /* The emulator for node (an enabled node some emulator lists), or NULL. */
 const struct emulator *emulator_for_node(const struct fdt *fdt, int node);
+/* Runs every claim hook for g's device tree: NULL, or why not (for g->reason). */
+const char *emulators_claim(struct guest *g, const struct fdt *fdt);
 /* Instantiates every device of g's device tree that an emulator handles,
  * interrupt controllers first; g->irqchip names the one that claimed the
  * interrupt controller. NULL on success, else why not (for g->reason). */

@@ -9,6 +9,7 @@
 #include <arch/guest_arch.h>
 #include <mamoru/console.h>
 #include <mamoru/guest_console.h>
+#include <mamoru/guest_stats.h>
 #include <mamoru/guest_wp.h>
 #include <mamoru/vdev.h>
 
@@ -56,6 +57,13 @@ struct guest {
 	unsigned nvdevs;
 	const char *irqchip;         /* the emulator of its interrupt controller */
 	struct guest_console console;   /* the UART the guest's console is on */
+
+	/* The counters as they were at the last guest_stats_mark() (guest_stats.h). */
+	struct {
+		uint64_t at_ns, run_ns, exits;
+		uint64_t arch[GUEST_STATS_MAX];
+		uint64_t reads[GUEST_MAX_VDEVS], writes[GUEST_MAX_VDEVS];
+	} stats_base;
 
 	/* Console output ring (bytes the guest wrote to its UART). */
 	uint8_t out_ring[GUEST_CONSOLE_RING];

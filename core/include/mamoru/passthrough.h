@@ -21,6 +21,12 @@ struct guest;
 /* The host's device tree and what the hypervisor itself uses in it (console UART,
  * interrupt controller, timer, power, pin control, RAM); before the guests load. */
 void passthrough_host_init(const struct fdt *host);
+/* The host's device tree given to passthrough_host_init (NULL before). */
+const struct fdt *passthrough_host_tree(void);
+/* [base, base + size) becomes the hypervisor's (owner: a name that lives on), never
+ * passed from now on: NULL, or the owner of a guest's device already selected or
+ * attached there (then nothing is reserved). */
+const char *passthrough_reserve(uint64_t base, uint64_t size, const char *owner);
 /* Reads which devices g asks for (gdt: its device tree from the bundle) and
  * checks them against the host; those refused are reported and left out.
  * True when some remain: g then needs its RAM 1:1. */

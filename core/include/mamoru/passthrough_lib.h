@@ -16,6 +16,7 @@
 #define PT_MAX_REGS 4         /* reg entries of one passed node */
 #define PT_MAX_IRQS 4         /* interrupts of one passed node */
 #define PT_MAX_NODES 8        /* passed nodes in one guest tree (pt_build_guest_dt) */
+#define PT_MAX_PHANDLES 8     /* phandles defined inside one passed node's subtree */
 
 /* A physical range and who has it ("console UART", "RAM", "guest1's virtio_mmio@..."). */
 struct pt_range {
@@ -85,6 +86,10 @@ struct pt_node {
  * regulators, power domains, clock assignments): the guest has none of those nodes. */
 bool pt_dropped_prop(const char *name);
 
+/* True for a property holding one phandle that pt_build_guest_dt keeps, renumbered,
+ * when it names a node inside the same passed subtree (else drops): phy-handle. */
+bool pt_phandle_ref(const char *name);
+
 /* The guest's device tree: guest_src with /memory's reg set to (ram_base, ram_size)
  * (and its name to memory@<ram_base>), and a copy of each host node appended under
  * the root, or, when its host parent has a non-empty dma-ranges (pt_dma_windows), under
@@ -92,8 +97,10 @@ bool pt_dropped_prop(const char *name);
  * root's cells, ranges empty, dma-ranges with the host's bus addresses and CPU
  * addresses, which are the guest's since its RAM is 1:1): all its properties and
  * children, except that reg is rewritten for the guest root's cells, interrupts
- * become <0 spi flags> for the guest's GIC, interrupt-parent names the guest's GIC, interrupts-extended, phandle,
- * linux,phandle and what pt_dropped_prop names are dropped, and clocks (with
+ * become <0 spi flags> for the guest's GIC, interrupt-parent names the guest's GIC,
+ * interrupts-extended and what pt_dropped_prop names are dropped, phandle,
+ * linux,phandle and what pt_phandle_ref names are renumbered (above the guest's own)
+ * when defined inside the copied subtree and dropped otherwise, and clocks (with
  * clock_hz) names a fixed-clock node "passthrough-clock-<i>" of that rate added
  * under the root (clock-names dropped), or is dropped (without). Returns 0 and
  * *size, or an fdt/fdtw error. */

@@ -12,6 +12,7 @@
 
 #include <mamoru/types.h>
 
+struct console;
 struct guest;
 struct vdev;
 
@@ -22,6 +23,8 @@ struct vdev_ops {
 	int (*write)(struct vdev *d, uint64_t offset, unsigned size, uint64_t val);
 	/* The guest is reset (optional). */
 	void (*reset)(struct vdev *d);
+	/* Its line in `guest list`, after indent (optional). */
+	void (*list)(struct vdev *d, struct console *con, const char *indent);
 };
 
 struct vdev {
@@ -30,6 +33,7 @@ struct vdev {
 	const struct vdev_ops *ops;
 	struct guest *guest;
 	void *priv;
+	uint64_t reads, writes;      /* the guest's accesses (guest_stats.h) */
 };
 
 /* Adds an emulated device at [base, base+size) of g's guest-physical space;
@@ -39,6 +43,8 @@ struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, ui
 			    const struct vdev_ops *ops, void *priv);
 /* Resets every device of g, in the order they were added. */
 void guest_reset_vdevs(struct guest *g);
+/* The `guest list` lines of g's devices that have one. */
+void guest_list_vdevs(struct guest *g, struct console *con, const char *indent);
 
 /* An access by the guest to guest-physical ipa that stage 2 does not map
  * (the arch code decoded it; size is 1, 2, 4 or 8): the emulated device

@@ -32,6 +32,7 @@ from mamoru.guest_module import (
     parse_kallsyms_address,
     runtime_sct,
 )
+from mamoru.guest_stats import parse as parse_guest_stats
 from mamoru.guestshell import GuestShell
 from mamoru.profile import Profile, decode
 from mamoru.testing import Target, at_state
@@ -214,6 +215,24 @@ def test_guest_regs_and_dumpmem(request: pytest.FixtureRequest, v5: Target) -> N
             f"guest dumpmem guest0 {ram_end - 16:#x} 32")
         assert "outside guest0's RAM" in t.console.command("guest dumpmem guest0 0x10000000 16")
         assert "at most 4096" in t.console.command("guest dumpmem guest0 0 5000")
+
+
+def test_guest_stats_count_the_v5_traps(request: pytest.FixtureRequest, v5: Target) -> None:
+    """`guest stats` on ARMv5: the exits by vector (and the SVC fast path) add up to the total;
+    the guest's console UART (a PL011, emulated) takes a write per byte it prints."""
+    with at_state(v5, request.node, guest=True) as t:  # type: ignore[arg-type]
+        t.console.command("guest stats guest0 --clear")
+        g: GuestShell = t.shell
+        g.attach()
+        n = 2000
+        assert g.run(f"head -c {n} /dev/zero | tr '\\0' y; echo") == "y" * n
+        g.detach()
+        s = parse_guest_stats(t.console.command("guest stats guest0"))
+        assert s.total == sum(s.kinds.values()) and s.kinds["svc fast path"] > 0, s
+        assert 0 < s.in_guest <= s.seconds, s
+        assert s.details["device accesses"] >= n, s
+        uart = [w for d, (_, w) in s.devices.items() if d.startswith("pl011@")]
+        assert len(uart) == 1 and uart[0] >= n, s.devices
 
 
 

@@ -117,6 +117,13 @@ static void reload_contract(void)
 		CHECK(!place(0, ram_size, 0x80000, 0x10000, ksize, isize, dsize, &l));
 		memset(want, 0xaa, ram_size);
 		guest_layout_load(want, ram_size, &l, kernel, ksize, initrd, isize, dtb, dsize);
+		/* Byte for byte, at every skew (word copies take 8- and 4-byte steps). */
+		CHECK(!memcmp(want + l.kernel, kernel, ksize) && !memcmp(want + l.initrd, initrd, isize) &&
+		      !memcmp(want + l.dtb, dtb, dsize));
+		uint64_t stray = 0;
+		for (uint64_t i = 0; i < ram_size; i++)
+			stray += want[i] && !(i - l.kernel < ksize || i - l.initrd < isize || i - l.dtb < dsize);
+		CHECK(stray == 0);
 		memcpy(ram, want, ram_size);
 		for (uint64_t i = skew; i < ram_size; i += 4093)     /* the guest changed some bytes */
 			ram[i] ^= (uint8_t)(0x5a + i);

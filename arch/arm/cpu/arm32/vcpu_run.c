@@ -411,7 +411,9 @@ static unsigned enter(struct guest *g)
 	t->vctl = v->cpsr & 0xffu;
 	t->fast_ok = (v5_privileged(v) ? 1u : 0u) | (vic && vvic_irq_out(vic) ? 0u : 2u);
 	t->fast_count = 0;
+	uint64_t entered = timer_now_ns();
 	unsigned kind = arm32_run_guest();
+	g->arch.run_ns += timer_now_ns() - entered;
 	v->cpsr = (v->cpsr & ~(V5_PSR_I | V5_PSR_F)) | (t->vctl & (V5_PSR_I | V5_PSR_F));
 	g->arch.fast += t->fast_count;
 	g->exits_seen += t->fast_count;

@@ -186,6 +186,7 @@ static enum trap_action trap_sysreg(struct trap_ctx *t)
 	const struct esr_info *e = &t->esr;
 	unsigned rt = e->sysreg_rt;
 	uint64_t val = (!e->sysreg_read && rt != 31) ? v->x[rt] : 0;
+	v->sysreg_exits++;
 	if (sysreg_emulate(&v->dbg, e->sysreg_enc, e->sysreg_read, &val, idreg_read_cpu) ==
 	    SYSREG_UNDEF) {
 		trap_inject_undef(t->g);

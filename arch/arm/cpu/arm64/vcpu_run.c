@@ -91,7 +91,9 @@ enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 	isb();
 	for (int i = 0; i < BURST; i++) {
 		vgic_flush(&g->arch.vgic);
+		uint64_t entered = read_sysreg(cntpct_el0);
 		enum vcpu_exit_kind kind = guest_enter(v);
+		v->run_ticks += read_sysreg(cntpct_el0) - entered;
 		uint64_t serror_esr = 0;
 		if (kind == EXIT_SYNC) {
 			v->esr = read_sysreg(esr_el2);

@@ -50,7 +50,8 @@ struct vcpu {
 	bool el1_live;           /* el1/fp hold stale copies: the CPU has the real state */
 	struct vcpu_dbg dbg;     /* debug registers as the guest sees them (emulated) */
 	uint64_t esr, far, hpfar; /* syndrome of the last synchronous exit */
-	uint64_t exits[4], mmio_exits, hvc_exits, wfi_exits;
+	uint64_t exits[4], mmio_exits, hvc_exits, wfi_exits, sysreg_exits;
+	uint64_t run_ticks;       /* counter ticks spent in the guest (vcpu_run.c) */
 };
 
 _Static_assert(__builtin_offsetof(struct vcpu, pc) == VCPU_PC, "asm offset");

@@ -26,6 +26,7 @@ struct arch_guest {
 	uint64_t traps[8];             /* traps by vector, for `guest regs` (vcpu_run.c) */
 	uint64_t emulated, mmio;       /* instructions emulated, device accesses */
 	uint64_t fast;                 /* MRS/MSR done on guest_trap.S's fast path */
+	uint64_t run_ns;               /* time spent in the guest (vcpu_run.c) */
 };
 
 #endif

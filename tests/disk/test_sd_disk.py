@@ -1,0 +1,255 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The board's SD card driven by the hypervisor, one partition of it the guest's virtio disk
+(docs/sdcard.md, "The guest's disk"), under QEMU raspi3b and raspi4b.
+
+One boot per board: QEMU's SD card (`-drive if=sd`, on the Arasan SD host; on the Pi 4
+EMMC2, tried first, has no card) is an image with an MBR, partition 1 a fixed byte pattern
+(the boot files' place on a real card) and partition 2 ext4 (mke2fs -d) holding a file,
+the file system 1 MiB shorter than the partition. The bundle's guest0 is the default cloud
+kernel with `disk = "sd:2"`; it also asks for the SD host itself, and so does guest1: both
+are refused, the card's controller is the hypervisor's; guest1 asks for sd:2 too and is
+refused it (one file system, one guest). guest0's /init loads virtio_mmio
+and virtio_blk and mounts /dev/vda at /data: it reads the host's file, writes one, writes
+the last sector of /dev/vda and fails to write the one after it. Halted, the card is read
+back on the host: the guest's file in partition 2, its last sector, and partition 1's bytes
+unchanged.
+Started again (`guest kick`), the new boot finds its file on the disk."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mamoru import guest_assets, guest_disk
+from mamoru.boards import BoardConfig
+from mamoru.bundle import kernel_guest, write_bundle
+from mamoru.guest_platform import GuestPlatform
+from mamoru.guestshell import GuestShell
+from mamoru.testing import Target, hardware
+from mamoru.testing.guest import bundle_for
+from mamoru.testing.target import qemu_target
+
+pytestmark = [pytest.mark.configs("rpi3", "rpi4"), pytest.mark.guests("arm64")]
+
+SDHCI = "/soc/mmc@7e300000"
+CARD_SIZE = 64 << 20                 # QEMU wants an SD card of a power-of-2 size
+P1_START, P1_SIZE = 1 << 20, 8 << 20
+P2_START = P1_START + P1_SIZE
+P2_SIZE = CARD_SIZE - P2_START       # 55 MiB: to the card's end
+FS_SIZE = P2_SIZE - (1 << 20)        # the ext4 leaves the partition's last MiB alone
+P2_SECTORS = P2_SIZE // 512
+HOST_FILE = b"MAMORU-SD-DISK-FROM-THE-HOST-" + bytes(range(0x41, 0x5b)) + b"\n"
+GUEST_FILE = "WRITTEN-BY-THE-GUEST-ON-ITS-VIRTIO-DISK"
+LAST_SECTOR = b"LAST-SECTOR-OF-SD2-" * 26 + b"ENDS"        # 498 bytes, padded below
+PERIPHERALS = {"rpi3": 0x3F, "rpi4": 0xFE}
+
+
+def p1_pattern() -> bytes:
+    """Partition 1's bytes: a fixed pattern, not all one value."""
+    return hashlib.sha256(b"mamoru-p1").digest() * (P1_SIZE // 32)
+
+
+def card_image(out: Path) -> Path:
+    part = guest_disk.make_disk(out.with_name("p2.img"), size=FS_SIZE,
+                                files={"from-host.txt": HOST_FILE})
+    mbr = bytearray(512)
+    for i, (ptype, start, size) in enumerate([(0x0C, P1_START, P1_SIZE),
+                                              (0x83, P2_START, P2_SIZE)]):
+        mbr[0x1BE + 16 * i:0x1CE + 16 * i] = struct.pack(
+            "<B3sB3sII", 0, b"\xfe\xff\xff", ptype, b"\xfe\xff\xff", start // 512, size // 512)
+    mbr[0x1FE:0x200] = b"\x55\xaa"
+    with open(out, "wb") as f:
+        f.write(mbr)
+        f.seek(P1_START)
+        f.write(p1_pattern())
+        f.seek(P2_START)
+        f.write(part.read_bytes())
+        f.truncate(CARD_SIZE)
+    part.unlink()
+    return out
+
+
+def card_bytes(card: Path, start: int, size: int) -> bytes:
+    with open(card, "rb") as f:
+        f.seek(start)
+        return f.read(size)
+
+
+class SdDisk:
+    def __init__(self, target: Target, card: Path, board: str) -> None:
+        self.target = target
+        self.card = card
+        self.board = board
+        self.boot_log = target.boot_log
+        self.shell: GuestShell = target.shell
+
+
+@pytest.fixture(scope="module")
+def sd(request: pytest.FixtureRequest, board_config: BoardConfig,
+       tmp_path_factory: pytest.TempPathFactory) -> Iterator[SdDisk]:
+    if hardware(request.config):
+        pytest.skip("QEMU's SD card (a board's card holds the hypervisor's boot files)")
+    tmp = tmp_path_factory.mktemp("sd-disk")
+    card = card_image(tmp / "card.img")
+    bundle = tmp / "guests.cpio"
+    kernel = guest_assets.cloud_kernel()
+    write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(disk="sd:2", passthrough=(SDHCI,))),
+                          kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
+                                                             disk="sd:2", passthrough=(SDHCI,)),
+                                       profile=False)])
+    name = str(card).replace(",", ",,")
+    t = qemu_target(board_config, initrd=bundle,
+                    extra=["-drive", f"if=sd,format=raw,file={name}"])
+    t.use(request.node)  # type: ignore[arg-type]
+    try:
+        t.boot()
+        t.ensure_guest()
+        yield SdDisk(t, card, board_config.board.name)
+    finally:
+        t.close()
+
+
+def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
+    log = sd.boot_log
+    assert "sd: mmc@7e300000: card found" in log, log
+    assert f"guest0: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
+    # The SD host is the hypervisor's now: the guest's request for it is refused.
+    for guest in ("guest0", "guest1"):
+        refused = (f"{guest}: passthrough {SDHCI} refused: its page at "
+                   f"0x{PERIPHERALS[sd.board]:x}300000 is shared with the hypervisor's SD card "
+                   "(a guest's disk); the guest runs without it")
+        assert refused in log, log
+    assert ("guest1: disk sd:2 refused: it is guest0's disk sd:2 already; the guest runs "
+            "without it") in log, log
+    # No passed device: the guest's RAM stays where its tree puts it.
+    assert "guest0: 256 MiB RAM at 0x40000000," in log, log
+    p1_before = hashlib.sha256(card_bytes(sd.card, P1_START, P1_SIZE)).hexdigest()
+    c = sd.target.console
+    sd.shell.attach(30)
+    try:
+        g = sd.shell
+        mounts = g.run("grep ' /data ' /proc/mounts")
+        assert mounts.startswith("/dev/vda /data ext4"), mounts
+        assert g.run("cat /sys/block/vda/size") == str(P2_SECTORS)
+        assert g.run("cat /data/from-host.txt") == HOST_FILE.decode().strip()
+        out = g.run(f"echo {GUEST_FILE} > /data/from-guest.txt && sync && echo done",
+                    timeout=30)
+        assert out.endswith("done"), out
+        # The last sector of the disk, written raw; the one after it is not there.
+        pattern = LAST_SECTOR.ljust(512, b".").decode()
+        out = g.run(f"printf '{pattern}' > /tmp/s && dd if=/tmp/s of=/dev/vda bs=512 "
+                    f"seek={P2_SECTORS - 1} count=1 conv=fsync 2>&1 && echo written",
+                    timeout=30)
+        assert out.endswith("written"), out
+        out = g.run(f"dd if=/tmp/s of=/dev/vda bs=512 seek={P2_SECTORS} count=1 conv=fsync "
+                    "2>&1; echo rc=$?", timeout=30)
+        assert out.splitlines()[-1] != "rc=0", out
+        sd.shell.detach()
+    except BaseException:
+        sd.target.mark_dirty()
+        raise
+    listing = c.command("guest list")
+    m = re.search(rf"disk sd:2 \({P2_SIZE >> 20} MiB\) at 0x9001000: (\d+) requests, 0 failed$",
+                  listing, re.M)
+    assert m and int(m.group(1)) > 0, listing
+    c.command("guest halt guest0")
+    assert re.search(r"^guest0\s+halted", c.command("guest list"), re.M)
+    # The host reads the card back: the guest's file and its last sector in partition 2,
+    # partition 1 exactly as it was.
+    part = sd.card.with_name("p2-readback.img")
+    part.write_bytes(card_bytes(sd.card, P2_START, P2_SIZE))
+    assert guest_disk.read_file(part, "/from-guest.txt") == f"{GUEST_FILE}\n".encode()
+    assert guest_disk.read_file(part, "/from-host.txt") == HOST_FILE
+    assert card_bytes(sd.card, CARD_SIZE - 512, 512) == LAST_SECTOR.ljust(512, b".")
+    assert hashlib.sha256(card_bytes(sd.card, P1_START, P1_SIZE)).hexdigest() == p1_before
+    assert card_bytes(sd.card, P1_START, P1_SIZE) == p1_pattern()
+    # Started again: the new boot finds the disk reset and its file on it.
+    c.command("guest kick guest0")
+    sd.shell.attach(60)
+    try:
+        assert sd.shell.run("cat /data/from-guest.txt") == GUEST_FILE
+        sd.shell.detach()
+    except BaseException:
+        sd.target.mark_dirty()
+        raise
+
+
+def test_a_hostile_driver_gets_a_device_that_needs_a_reset(sd: SdDisk) -> None:
+    """The guest unbinds its driver and programs the transport itself (busybox devmem): a
+    64-bit register access is refused (an abort: devmem dies), rings outside its RAM make
+    the device need a reset (one hypervisor line; `guest list` says so), the hypervisor
+    carries on; a guest reset gives the next boot a fresh device and its disk back."""
+    c = sd.target.console
+    base = 0x0900_1000
+    sd.shell.attach(60)
+    try:
+        g = sd.shell
+        out = g.run("umount /data && rmmod virtio_blk && rmmod virtio_mmio && echo unbound",
+                    timeout=30)
+        assert out.endswith("unbound"), out
+        assert g.run(f"devmem {base:#x} 32; devmem {base + 8:#x} 32") == "0x74726976\n0x00000002"
+        assert g.run(f"devmem {base:#x} 64 >/dev/null 2>&1; echo rc=$?") != "rc=0"
+        writes = [(0x070, 0), (0x070, 3), (0x024, 1), (0x020, 1), (0x070, 0xB), (0x030, 0),
+                  (0x038, 8), (0x080, 0xFFFFF000), (0x084, 0xFFFFFFFF), (0x090, 0x4F001000),
+                  (0x094, 0), (0x0A0, 0x4F002000), (0x0A4, 0), (0x044, 1)]
+        g.run("; ".join(f"devmem {base + off:#x} 32 {val:#x}" for off, val in writes))
+        status = int(g.run(f"devmem {base + 0x70:#x} 32"), 16)
+        assert status & 0x40 and status & 0x8, hex(status)     # NEEDS_RESET, FEATURES_OK
+        assert g.run(f"devmem {base + 0x44:#x} 32") == "0x00000000"   # the queue not ready
+        sd.shell.detach()
+    except BaseException:
+        sd.target.mark_dirty()
+        raise
+    assert ("guest0: disk sd:2: a ring is outside the guest's RAM: the device needs a reset"
+            in c.transcript), c.transcript[-3000:]
+    listing = c.command("guest list")
+    assert re.search(r"disk sd:2 .*\(needs reset\)$", listing, re.M), listing
+    c.command("guest reset guest0", timeout=60)
+    sd.shell.attach(60)
+    try:
+        assert sd.shell.run("cat /data/from-guest.txt") == GUEST_FILE
+        sd.shell.detach()
+    except BaseException:
+        sd.target.mark_dirty()
+        raise
+    assert "(needs reset)" not in c.command("guest list")
+
+
+def test_without_a_card_the_guest_runs_without_its_disk(
+        request: pytest.FixtureRequest, board_config: BoardConfig) -> None:
+    """The board's default bundle (what `./mamoru sdcard` puts on the card) asks for sd:2;
+    booted without -drive if=sd, as the rest of the suite boots the Pis, the guest runs
+    without its disk, with one boot line saying why."""
+    if hardware(request.config):
+        pytest.skip("a board's card is there")
+    t = qemu_target(board_config, initrd=bundle_for(board_config))
+    t.use(request.node)  # type: ignore[arg-type]
+    try:
+        t.boot()
+        log = t.boot_log.replace("\r\n", "\n")
+        lines = [x for x in log.splitlines() if x.startswith("guest0: disk")]
+        # The Pi 3's tree has sdhost (a real Pi 3's card controller) enabled: said too.
+        sdhost = ("; a Pi 3's card is on sdhost (brcm,bcm2835-sdhost), which Mamoru does not "
+                  "drive" if board_config.board.name == "rpi3" else "")
+        assert len(lines) == 1 and re.fullmatch(
+            r"guest0: disk sd:2 refused: no card \([^()]+\)" + re.escape(sdhost)
+            + "; the guest runs without it", lines[0]), log
+        t.ensure_guest()
+        listing = t.console.command("guest list")
+        assert re.search(r"^guest0\s+running", listing, re.M), listing
+        assert re.search(r"^\s+disk sd:2: not given \(see the boot log\)$", listing,
+                         re.M), listing
+        t.shell.attach(30)
+        assert t.shell.run("ls /sys/block/ | grep -c vda; grep -c ' /data ' /proc/mounts"
+                           ) == "0\n0"
+        t.shell.detach()
+    except BaseException:
+        t.mark_dirty()
+        raise
+    finally:
+        t.close()
