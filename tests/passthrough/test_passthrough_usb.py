@@ -19,8 +19,9 @@ whose model lacks the core soft reset: see the test).
 
 The Pi 4's tree (Debian's bcm2711-rpi-4-b.dtb) says dr_mode "peripheral" (on the board the
 DWC2 is the USB-C port), which the guest gets as it is; under QEMU its dwc2 runs the core as
-a host all the same (QEMU's model describes a host-only core), so the network works there
-too. On a real Pi 4 the guest's driver would be a USB device (gadget) on the USB-C port."""
+a host all the same (QEMU's model describes a host-only core, and Linux says "Configuration
+mismatch. dr_mode forced to host"), so the network works there too. On a real Pi 4 the
+guest's driver would be a USB device (gadget) on the USB-C port."""
 
 from __future__ import annotations
 
@@ -124,6 +125,10 @@ def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:
         # Its driver runs it: the guest's dwc2 took the interrupt line.
         before = irq_count(g.run("grep dwc2 /proc/interrupts"))
         assert before > 0
+        # Pi 4: QEMU's core says it is host-only (GHWCFG2), so Linux overrides the tree's
+        # "peripheral"; the Pi 3's tree says "host" already.
+        forced = g.run("dmesg | grep -c 'dr_mode forced to host'; true")
+        assert forced == ("1" if pi.mode == "peripheral" else "0"), forced
         # QEMU's usb-net (behind QEMU's own hub on the root port), enumerated through
         # the controller, driven by cdc_ether (its CDC ECM configuration). Its MAC
         # (40:54:00:12:34:57) is not locally administered, so the interface is eth0, not
