@@ -126,7 +126,12 @@ static int setup_from_dtb(struct guest *g)
 	 * take guest-physical addresses as bus addresses (docs/passthrough.md). */
 	bool one_to_one = passthrough_select(g, &fdt);
 	size_t pages = g->ram_size / PAGE_SIZE;
-	void *ram = pages_alloc(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE);
+	/* Within the DMA window of its devices' buses when it can be; else anywhere, and
+	 * the devices that cannot reach it are refused (passthrough_ram_reach). */
+	void *ram = one_to_one ? pages_alloc_below(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE,
+						   passthrough_ram_limit(g)) : NULL;
+	if (!ram)
+		ram = pages_alloc(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE);
 	if (!ram) {
 		fail(g, "not enough free memory for guest RAM");
 		return undo_setup(g);           /* the devices it selected */
@@ -134,6 +139,7 @@ static int setup_from_dtb(struct guest *g)
 	g->ram_host = (uintptr_t)ram;
 	if (one_to_one) {
 		g->ram_ipa = g->ram_host;
+		passthrough_ram_reach(g, g->ram_ipa, g->ram_size);
 		why = guest_ram_check(g->ram_ipa, g->ram_size, arch_guest_ipa_limit());
 		if (why) {
 			fail(g, why);

@@ -56,6 +56,11 @@ int pages_init(struct page_pool *pool, uintptr_t start, size_t size)
 
 void *pages_alloc(struct page_pool *pool, size_t n, size_t align_pages)
 {
+	return pages_alloc_below(pool, n, align_pages, UINT64_MAX);
+}
+
+void *pages_alloc_below(struct page_pool *pool, size_t n, size_t align_pages, uint64_t limit)
+{
 	size_t i, j, align = align_pages ? align_pages : 1;
 	size_t base_pfn = pool->base / PAGE_SIZE;
 
@@ -66,6 +71,9 @@ void *pages_alloc(struct page_pool *pool, size_t n, size_t align_pages)
 	/* First index whose physical page number is a multiple of align. */
 	i = (align - base_pfn % align) % align;
 	while (i < pool->npages && n <= pool->npages - i) {
+		/* The first candidate ending above limit ends the search: later ones do too. */
+		if ((uint64_t)pool->base + (uint64_t)(i + n) * PAGE_SIZE > limit)
+			break;
 		for (j = 0; j < n && !page_used(pool, i + j); j++)
 			;
 		if (j == n) {

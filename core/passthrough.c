@@ -43,6 +43,8 @@ struct pt_dev {
 	struct pt_node node;     /* host node, reg, guest interrupts */
 	struct pt_irq irq[PT_MAX_IRQS];
 	unsigned host_irq[PT_MAX_IRQS];
+	struct pt_dma dma[PT_MAX_DMA];   /* what its bus masters reach (ndma 0: everything) */
+	int ndma;
 };
 
 /*
@@ -89,6 +91,67 @@ static const char *sdhci_state(uint64_t base)
 	return clk & SDHCI_CLOCK_INTERNAL ? "SD clock off, internal clock on" : "clocks off";
 }
 
+/* The Synopsys DWC2 USB controller (brcm,bcm2835-usb), its global registers as the
+ * core's published register map names them: AHB configuration (bit 0: the global
+ * interrupt mask, 1 = interrupts go out), reset control (bit 0: core soft reset, set
+ * until done; bit 31: the AHB master is idle), interrupt status (bit 0: the current
+ * mode, 1 = host) and mask, the host port (bit 0: a device connected, bit 2: port
+ * enabled). */
+#define DWC2_GAHBCFG 0x008
+#define DWC2_GRSTCTL 0x010
+#define DWC2_GINTSTS 0x014
+#define DWC2_GINTMSK 0x018
+#define DWC2_HPRT0 0x440
+#define DWC2_GLBL_INTR_EN (1u << 0)
+#define DWC2_CSFTRST (1u << 0)
+#define DWC2_AHBIDLE (1u << 31)
+#define DWC2_HOST_MODE (1u << 0)
+#define DWC2_PORT_CONNECTED (1u << 0)
+#define DWC2_PORT_ENABLED (1u << 2)
+#define DWC2_POLLS 100000
+
+static bool dwc2_wait(uintptr_t reg, uint32_t mask, uint32_t want)
+{
+	for (int i = 0; i < DWC2_POLLS; i++)
+		if ((mmio_read32(reg) & mask) == want)
+			return true;
+	return false;
+}
+
+/* Interrupts off, then a core soft reset, which stops the host channels and the DMA
+ * they do: the AHB master idle first, the reset bit until the core clears it, idle
+ * again after. Bounded: a core that never answers is left as it is. The port is not
+ * disabled here: QEMU's model (10.0) aborts when a pending transfer meets a disabled
+ * port, and the soft reset is the core's own way to stop. */
+static void dwc2_stop(uint64_t base)
+{
+	uintptr_t b = (uintptr_t)base;
+	mmio_write32(b + DWC2_GAHBCFG, mmio_read32(b + DWC2_GAHBCFG) & ~DWC2_GLBL_INTR_EN);
+	/* Every core interrupt masked and acknowledged (GINTSTS is write-1-to-clear), as the
+	 * soft reset would leave them: the next boot's driver meets a quiet line. */
+	mmio_write32(b + DWC2_GINTMSK, 0);
+	mmio_write32(b + DWC2_GINTSTS, 0xffffffffu);
+	dwc2_wait(b + DWC2_GRSTCTL, DWC2_AHBIDLE, DWC2_AHBIDLE);
+	mmio_write32(b + DWC2_GRSTCTL, mmio_read32(b + DWC2_GRSTCTL) | DWC2_CSFTRST);
+	dwc2_wait(b + DWC2_GRSTCTL, DWC2_CSFTRST, 0);
+	dwc2_wait(b + DWC2_GRSTCTL, DWC2_AHBIDLE, DWC2_AHBIDLE);
+}
+
+/* What `guest list` shows of it: host or device mode, in host mode the port, and
+ * whether its interrupts are on (the guest's driver sets the mask; a stop clears it). */
+static const char *dwc2_state(uint64_t base)
+{
+	static char buf[64];
+	uintptr_t b = (uintptr_t)base;
+	uint32_t port = mmio_read32(b + DWC2_HPRT0);
+	bool host_mode = mmio_read32(b + DWC2_GINTSTS) & DWC2_HOST_MODE;
+	m_snprintf(buf, sizeof(buf), "%s%s, interrupts %s", host_mode ? "host mode" : "device mode",
+		   !host_mode ? "" : port & DWC2_PORT_ENABLED ? ", port enabled" :
+		   port & DWC2_PORT_CONNECTED ? ", port connected" : ", port empty",
+		   mmio_read32(b + DWC2_GAHBCFG) & DWC2_GLBL_INTR_EN ? "on" : "off");
+	return buf;
+}
+
 static const struct {
 	const char *compatible;
 	void (*stop)(uint64_t base);
@@ -96,6 +159,7 @@ static const struct {
 } stoppers[] = {
 	{"virtio,mmio", virtio_mmio_stop, NULL},
 	{"brcm,bcm2835-sdhci", sdhci_stop, sdhci_state},
+	{"brcm,bcm2835-usb", dwc2_stop, dwc2_state},
 };
 
 static const struct fdt *host;
@@ -320,6 +384,20 @@ static const char *check_node(struct guest *g, const char *path, struct pt_dev *
 		d->node.irq_flags[i] = ncells >= 3 ? cells[2] : 4;   /* else level-high */
 		d->node.nirq = i + 1;
 	}
+	/* What its bus masters reach (the guest's tree gets the same translation, and its
+	 * RAM must lie there: passthrough_ram_reach). */
+	d->ndma = pt_dma_windows(host, node, d->dma, PT_MAX_DMA);
+	if (d->ndma < 0)
+		return "the dma-ranges of its bus cannot be read (or the bus is not at the root)";
+	/* Last, once everything else holds: its power domain, which the guest does not get. */
+	if (fdt_getprop(host, node, "power-domains", NULL)) {
+		const char *off = board_desc.passthrough_power ? board_desc.passthrough_power(host, node)
+							       : "this board cannot switch it";
+		if (off) {
+			m_snprintf(why, len, "its power domain is not on: %s", off);
+			return why;
+		}
+	}
 	return NULL;
 }
 
@@ -374,12 +452,48 @@ bool passthrough_select(struct guest *g, const struct fdt *gdt)
 	return n > 0;
 }
 
+uint64_t passthrough_ram_limit(const struct guest *g)
+{
+	uint64_t limit = UINT64_MAX;
+	for (const struct pt_dev *d = NULL; (d = next_dev(g, false, d)); ) {
+		if (d->ndma <= 0)
+			continue;
+		/* pt_dma_windows checked that the last byte does not wrap; the end may. */
+		uint64_t last = d->dma[0].cpu + d->dma[0].size - 1;
+		if (last < UINT64_MAX && last + 1 < limit)
+			limit = last + 1;
+	}
+	return limit;
+}
+
+bool passthrough_ram_reach(struct guest *g, uint64_t base, uint64_t size)
+{
+	bool left = false;
+	for (struct pt_dev *d = NULL; (d = next_dev(g, false, d)); ) {
+		if (pt_dma_reaches(d->dma, d->ndma, base, size)) {
+			left = true;
+			continue;
+		}
+		printk("%s: passthrough %s refused: its DMA reaches 0x%llx-0x%llx, not the guest's "
+		       "RAM at 0x%llx; the guest runs without it\n", g->name,
+		       fdt_node_name(host, d->node.host_node), (unsigned long long)d->dma[0].cpu,
+		       (unsigned long long)(d->dma[0].cpu + d->dma[0].size - 1),
+		       (unsigned long long)base);
+		d->g = NULL;
+	}
+	return left;
+}
+
 static void forward(unsigned irq, void *arg)
 {
 	struct pt_irq *p = arg;
 	irq_disable(irq);
 	p->masked = true;
-	if (p->g->state != GUEST_HALTED && p->g->state != GUEST_FAILED)
+	/* Raised for a halted guest too: a halted guest's interrupts are masked, so this is
+	 * the window where guest_start resets it (still "halted") and a device's line that
+	 * is already high fires as soon as passthrough_reset unmasks it. Dropped, it would
+	 * stay masked for good, the guest never completing an interrupt it never saw. */
+	if (p->g->state != GUEST_FAILED)
 		arch_guest_irq_raise(p->g, p->virq);
 }
 

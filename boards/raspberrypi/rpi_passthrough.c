@@ -2,7 +2,9 @@
 /* Device passthrough on the Raspberry Pis (docs/passthrough.md): the rate of a
  * passed device's clock, which the firmware knows; whether the SD host reaches
  * the board's SD card; silencing EMMC2, which shares the SD host's interrupt
- * line on the Pi 4. */
+ * line on the Pi 4; the USB controller's power domain, which the firmware
+ * switches. */
+#include <mamoru/console.h>
 #include <mamoru/driver.h>
 #include <mamoru/fdt.h>
 #include "rpi_passthrough.h"
@@ -60,4 +62,19 @@ int rpi_passthrough_quiesce(const struct fdt *host, int node)
 	mmio_write32(b + SDHCI_INT_STATUS, 0xffffffffu);
 	/* Read back: a controller that kept an enable bit is not quiet. */
 	return mmio_read32(b + SDHCI_SIGNAL_ENABLE) || mmio_read32(b + SDHCI_INT_ENABLE) ? -1 : 0;
+}
+
+const char *rpi_passthrough_power(const struct fdt *host, int node)
+{
+	/* The guest does not get the firmware's power node: the hypervisor asks the
+	 * firmware to switch the domain on for it, once, at selection. */
+	uint32_t device;
+	int err = rpi_fw_power_device(host, node, &device);
+	if (!err)
+		err = rpi_fw_set_power(host, device, true);
+	if (err)
+		return rpi_fw_strerror(err);
+	printk("passthrough: %s: the firmware switched its power on (USB, device %u)\n",
+	       fdt_node_name(host, node), device);
+	return NULL;
 }

@@ -10,5 +10,6 @@ struct fdt;
 int rpi_passthrough_clock(const struct fdt *host, int node, uint32_t *hz);
 const char *rpi_passthrough_check(const struct fdt *host, int node);
 int rpi_passthrough_quiesce(const struct fdt *host, int node);
+const char *rpi_passthrough_power(const struct fdt *host, int node);
 
 #endif

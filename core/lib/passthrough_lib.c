@@ -111,6 +111,55 @@ int pt_next_sharing(const struct fdt *fdt, int node, unsigned irq, int from,
 	return FDT_ERR_NOTFOUND;
 }
 
+static uint64_t read_cells(const uint8_t *p, uint32_t n)
+{
+	uint64_t v = 0;
+	for (uint32_t i = 0; i < n; i++)
+		v = (v << 32) | fdt32_to_cpu(p + 4 * i);
+	return v;
+}
+
+int pt_dma_windows(const struct fdt *fdt, int node, struct pt_dma *w, int max)
+{
+	int parent = fdt_parent(fdt, node), len;
+	const uint8_t *r = parent >= 0 ? fdt_getprop(fdt, parent, "dma-ranges", &len) : NULL;
+	if (!r || len == 0)
+		return 0;
+	int grand = fdt_parent(fdt, parent);
+	/* Only a bus at the root: its parent addresses are then CPU addresses. */
+	if (grand < 0 || grand != fdt_root(fdt))
+		return FDT_ERR_BADVALUE;
+	uint32_t ca = fdt_address_cells(fdt, parent), pa = fdt_address_cells(fdt, grand);
+	uint32_t sc = fdt_size_cells(fdt, parent);
+	if (ca < 1 || ca > 2 || pa < 1 || pa > 2 || sc < 1 || sc > 2)
+		return FDT_ERR_BADVALUE;
+	uint32_t entry = (ca + pa + sc) * 4;
+	if (len < 0 || (uint32_t)len % entry || (uint32_t)len / entry > (uint32_t)max)
+		return FDT_ERR_BADVALUE;
+	int n = 0;
+	for (uint32_t off = 0; off < (uint32_t)len; off += entry, n++) {
+		w[n].bus = read_cells(r + off, ca);
+		w[n].cpu = read_cells(r + off + 4 * ca, pa);
+		w[n].size = read_cells(r + off + 4 * (ca + pa), sc);
+		if (!w[n].size || w[n].bus + w[n].size - 1 < w[n].bus ||
+		    w[n].cpu + w[n].size - 1 < w[n].cpu)
+			return FDT_ERR_BADVALUE;
+	}
+	return n;
+}
+
+bool pt_dma_reaches(const struct pt_dma *w, int n, uint64_t base, uint64_t size)
+{
+	if (n <= 0)
+		return true;
+	if (!size || base + size - 1 < base)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (base >= w[i].cpu && base - w[i].cpu < w[i].size && size <= w[i].size - (base - w[i].cpu))
+			return true;
+	return false;
+}
+
 const char *pt_next_string(const char *val, int len, int *pos)
 {
 	if (!val || *pos < 0 || *pos >= len)
@@ -135,12 +184,24 @@ struct build_ctx {
 	int n;
 	uint32_t next_phandle;           /* above every phandle of the guest's tree */
 	uint32_t cur_clock;              /* the phandle of cur's fixed-clock, 0: none */
+	uint32_t clock[PT_MAX_NODES];    /* each node's fixed-clock phandle, 0: none */
 	/* The phandles defined inside cur's subtree (a PHY under the device's own MDIO
 	 * bus) and the guest's numbers for them: references within the subtree keep working. */
 	uint32_t ph_host[PT_MAX_PHANDLES], ph_guest[PT_MAX_PHANDLES];
 	int nph;
 	int err;
 };
+
+/* Appends v as n (1 or 2) cells at cells[*k]; false when it does not fit. */
+static bool put_value(uint32_t *cells, size_t *k, uint64_t v, uint32_t n)
+{
+	if (n < 1 || n > 2 || (n == 1 && v >> 32))
+		return false;
+	if (n == 2)
+		cells[(*k)++] = (uint32_t)(v >> 32);
+	cells[(*k)++] = (uint32_t)v;
+	return true;
+}
 
 /* (addr, size) pairs in the guest root's cells; false when a value does not fit. */
 static bool put_pairs(struct build_ctx *c, struct fdt_writer *w, const char *name,
@@ -319,44 +380,111 @@ static bool host_prop(void *ctx, struct fdt_writer *w, const struct fdt *src, in
 	return false;
 }
 
+/* A node's copy under the writer's current node, with its fixed clock. */
+static void copy_passed(struct build_ctx *c, struct fdt_writer *w, int i)
+{
+	const struct fdtw_hooks hooks = {.ctx = c, .name = host_name, .prop = host_prop};
+	c->cur = &c->nodes[i];
+	c->cur_clock = c->clock[i];
+	if (!number_subtree(c, c->cur->host_node)) {
+		c->err = FDT_ERR_BADVALUE;
+		return;
+	}
+	fdtw_copy_node(w, c->host, c->cur->host_node, &hooks);
+}
+
+/* The bus node for the passed nodes whose host parent is parent (the first of them is
+ * nodes[first]): the host bus's DMA translation, the guest root's addresses. */
+static void write_bus(struct build_ctx *c, struct fdt_writer *w, int k, int first)
+{
+	struct pt_dma win[PT_MAX_DMA];
+	int parent = fdt_parent(c->host, c->nodes[first].host_node);
+	int n = pt_dma_windows(c->host, c->nodes[first].host_node, win, PT_MAX_DMA);
+	uint32_t cells[PT_MAX_DMA * 6];
+	size_t nc = 0;
+	for (int i = 0; i < n; i++)
+		if (!put_value(cells, &nc, win[i].bus, c->ac) || !put_value(cells, &nc, win[i].cpu, c->ac) ||
+		    !put_value(cells, &nc, win[i].size, c->sc))
+			n = FDT_ERR_BADVALUE;
+	if (n <= 0) {
+		c->err = FDT_ERR_BADVALUE;
+		return;
+	}
+	char name[] = "passthrough-bus-0";             /* no reg: no unit address */
+	name[sizeof(name) - 2] = (char)('0' + k % 10);
+	fdtw_begin_node(w, name);
+	static const char bus[] = "simple-bus";
+	fdtw_prop(w, "compatible", bus, sizeof(bus));
+	fdtw_prop_u32(w, "#address-cells", c->ac);
+	fdtw_prop_u32(w, "#size-cells", c->sc);
+	fdtw_prop(w, "ranges", NULL, 0);               /* the guest root's addresses */
+	fdtw_prop_cells(w, "dma-ranges", cells, nc);
+	for (int i = first; i < c->n && !c->err; i++)
+		if (fdt_parent(c->host, c->nodes[i].host_node) == parent)
+			copy_passed(c, w, i);
+	fdtw_end_node(w);
+}
+
 static void guest_end(void *ctx, struct fdt_writer *w, const struct fdt *src, int node)
 {
 	struct build_ctx *c = ctx;
 	if (node != fdt_root(src))
 		return;
-	const struct fdtw_hooks hooks = {.ctx = c, .name = host_name, .prop = host_prop};
-	for (int i = 0; i < c->n && !c->err; i++) {
-		c->cur = &c->nodes[i];
-		if (c->cur->nirq > PT_MAX_IRQS || c->cur->nreg > PT_MAX_REGS || c->cur->nreg < 1) {
+	if (c->n > PT_MAX_NODES) {
+		c->err = FDT_ERR_BADVALUE;
+		return;
+	}
+	struct pt_dma win[PT_MAX_DMA];
+	int ndma[PT_MAX_NODES];
+	for (int i = 0; i < c->n; i++) {
+		const struct pt_node *p = &c->nodes[i];
+		if (p->nirq > PT_MAX_IRQS || p->nreg > PT_MAX_REGS || p->nreg < 1) {
 			c->err = FDT_ERR_BADVALUE;
 			return;
 		}
-		for (int k = 0; k < c->cur->nirq; k++)
-			if (c->cur->virq[k] < 32) {
+		for (int k = 0; k < p->nirq; k++)
+			if (p->virq[k] < 32) {
 				c->err = FDT_ERR_BADVALUE;
 				return;
 			}
-		c->cur_clock = 0;
-		if (c->cur->clock_hz) {
-			char name[] = "passthrough-clock-0";        /* no reg: no unit address */
-			if (c->next_phandle >= 0xfffffffeu) {       /* -1 and 0xfffffffe: invalid */
-				c->err = FDT_ERR_BADVALUE;
-				return;
-			}
-			name[sizeof(name) - 2] = (char)('0' + i % 10);
-			c->cur_clock = c->next_phandle++;
-			fdtw_begin_node(w, name);
-			fdtw_prop(w, "compatible", "fixed-clock", sizeof("fixed-clock"));
-			fdtw_prop_u32(w, "#clock-cells", 0);
-			fdtw_prop_u32(w, "clock-frequency", c->cur->clock_hz);
-			fdtw_prop_u32(w, "phandle", c->cur_clock);
-			fdtw_end_node(w);
+		ndma[i] = pt_dma_windows(c->host, p->host_node, win, PT_MAX_DMA);
+		if (ndma[i] < 0) {
+			c->err = ndma[i];
+			return;
 		}
-		if (!number_subtree(c, c->cur->host_node)) {
+	}
+	/* The fixed clocks first, at the root (a bus below holds only passed nodes). */
+	for (int i = 0; i < c->n; i++) {
+		c->clock[i] = 0;
+		if (!c->nodes[i].clock_hz)
+			continue;
+		char name[] = "passthrough-clock-0";        /* no reg: no unit address */
+		if (c->next_phandle >= 0xfffffffeu) {       /* -1 and 0xfffffffe: invalid */
 			c->err = FDT_ERR_BADVALUE;
 			return;
 		}
-		fdtw_copy_node(w, c->host, c->cur->host_node, &hooks);
+		name[sizeof(name) - 2] = (char)('0' + i % 10);
+		c->clock[i] = c->next_phandle++;
+		fdtw_begin_node(w, name);
+		fdtw_prop(w, "compatible", "fixed-clock", sizeof("fixed-clock"));
+		fdtw_prop_u32(w, "#clock-cells", 0);
+		fdtw_prop_u32(w, "clock-frequency", c->nodes[i].clock_hz);
+		fdtw_prop_u32(w, "phandle", c->clock[i]);
+		fdtw_end_node(w);
+	}
+	/* Nodes whose bus does not translate DMA addresses at the root, as on the host. */
+	for (int i = 0; i < c->n && !c->err; i++)
+		if (!ndma[i])
+			copy_passed(c, w, i);
+	/* The others under one bus node per host parent, in the order first seen. */
+	for (int i = 0, k = 0; i < c->n && !c->err; i++) {
+		if (!ndma[i])
+			continue;
+		int parent = fdt_parent(c->host, c->nodes[i].host_node), seen = 0;
+		for (int j = 0; j < i; j++)
+			seen |= ndma[j] && fdt_parent(c->host, c->nodes[j].host_node) == parent;
+		if (!seen)
+			write_bus(c, w, k++, i);
 	}
 }
 

@@ -9,5 +9,8 @@
  * the mailbox of the device tree's "raspberrypi,bcm2835-firmware" node.
  * Polls the mailbox (no interrupts); 0 or an RPI_FW_ERR_*. */
 int rpi_fw_clock_rate(const struct fdt *fdt, uint32_t clock_id, uint32_t *hz);
+/* Switches firmware power device `device` (RPI_FW_POWER_*) on or off, waiting
+ * until it is stable, and checks the answer; 0 or an RPI_FW_ERR_*. */
+int rpi_fw_set_power(const struct fdt *fdt, uint32_t device, bool on);
 
 #endif

@@ -27,6 +27,21 @@
 /* A GET_CLOCK_RATE message: 2 header words, a tag of 3 + 2 words, end tag. */
 #define RPI_FW_CLOCK_MSG_WORDS 8u
 
+/* SET_POWER_STATE (the firmware wiki's "Mailbox property interface"): value buffer
+ * device id, state; state bit 0 on, bit 1 "wait until stable" in the request and
+ * "no such device" in the answer. Device 3 is the USB host controller (DWC2). */
+#define RPI_FW_TAG_SET_POWER_STATE 0x00028001u
+#define RPI_FW_POWER_USB_HCD 3u
+#define RPI_FW_POWER_ON (1u << 0)
+#define RPI_FW_POWER_WAIT (1u << 1)
+#define RPI_FW_POWER_MISSING (1u << 1)
+/* The same shape as a clock message: 2 header words, 3 + 2 tag words, end tag. */
+#define RPI_FW_POWER_MSG_WORDS 8u
+/* The domain of the USB controller in the device tree's Raspberry Pi firmware power
+ * node ("raspberrypi,bcm2835-power", one cell: its domain number, as the device tree
+ * binding numbers them). */
+#define RPI_FW_DT_DOMAIN_USB 6u
+
 enum rpi_fw_err {
 	RPI_FW_OK = 0,
 	RPI_FW_ERR_NOANSWER = -1,   /* the firmware did not process the buffer */
@@ -36,6 +51,9 @@ enum rpi_fw_err {
 	RPI_FW_ERR_TIMEOUT = -5,    /* the mailbox stayed full or empty */
 	RPI_FW_ERR_NODEV = -6,      /* no firmware or mailbox node in the device tree */
 	RPI_FW_ERR_ADDRESS = -7,    /* the buffer is outside what the VideoCore sees */
+	RPI_FW_ERR_POWER_MISSING = -8,   /* SET_POWER_STATE: "no such device" */
+	RPI_FW_ERR_POWER_STATE = -9,     /* SET_POWER_STATE: not in the state asked for */
+	RPI_FW_ERR_DOMAIN = -10,    /* a power-domains entry the firmware has no device for */
 };
 
 const char *rpi_fw_strerror(int err);
@@ -45,6 +63,18 @@ void rpi_fw_clock_request(uint32_t msg[RPI_FW_CLOCK_MSG_WORDS], uint32_t clock_i
 /* Checks the firmware's answer in msg; on success *hz is the rate. */
 int rpi_fw_clock_response(const uint32_t msg[RPI_FW_CLOCK_MSG_WORDS], uint32_t clock_id,
 			  uint32_t *hz);
+
+/* Writes the request to switch firmware power device `device` on (and wait until it
+ * is stable) or off into msg. */
+void rpi_fw_power_request(uint32_t msg[RPI_FW_POWER_MSG_WORDS], uint32_t device, bool on);
+/* Checks the firmware's answer to that request: 0 when the device is now in the
+ * state asked for. */
+int rpi_fw_power_response(const uint32_t msg[RPI_FW_POWER_MSG_WORDS], uint32_t device, bool on);
+/* The firmware power device of node's power-domains, when it names the firmware's
+ * power node ("raspberrypi,bcm2835-power") and a domain the firmware switches for a
+ * passed device (only USB); 0, or RPI_FW_ERR_DOMAIN (none, another provider, another
+ * domain, malformed). */
+int rpi_fw_power_device(const struct fdt *fdt, int node, uint32_t *device);
 
 /* The word written to the mailbox: the buffer's bus address (16-byte
  * aligned) with the channel in the low 4 bits. */

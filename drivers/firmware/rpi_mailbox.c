@@ -19,9 +19,12 @@
 #define MBOX_FULL (1u << 31)
 #define MBOX_EMPTY (1u << 30)
 
-/* Polls; the firmware answers a clock query within microseconds. */
+/* Polls; the firmware answers a clock query within microseconds (a power switch with
+ * "wait" may take longer: the limit is generous). */
 #define MBOX_POLL_LIMIT 2000000u
 
+/* Every message has the same 8 words. */
+_Static_assert(RPI_FW_CLOCK_MSG_WORDS == RPI_FW_POWER_MSG_WORDS, "one message buffer");
 static uint32_t msg[RPI_FW_CLOCK_MSG_WORDS] __attribute__((aligned(64)));
 
 static int find_mailbox(const struct fdt *fdt, int *node, uintptr_t *base)
@@ -69,7 +72,8 @@ static int mbox_call(uintptr_t base, uint32_t word)
 	return RPI_FW_ERR_TIMEOUT;
 }
 
-int rpi_fw_clock_rate(const struct fdt *fdt, uint32_t clock_id, uint32_t *hz)
+/* Sends msg (filled in by the caller) to the firmware and waits for its answer there. */
+static int property_call(const struct fdt *fdt)
 {
 	int node;
 	uintptr_t base;
@@ -79,13 +83,24 @@ int rpi_fw_clock_rate(const struct fdt *fdt, uint32_t clock_id, uint32_t *hz)
 		err = rpi_fw_bus_address(fdt, node, (uintptr_t)msg, sizeof(msg), &bus);
 	if (err)
 		return err;
-	rpi_fw_clock_request(msg, clock_id);
 	/* Whether or not the data cache is on yet, the firmware must see the
 	 * request in memory, and the CPU must then read its answer from there. */
 	dcache_clean_inval_range(msg, sizeof(msg));
 	err = mbox_call(base, rpi_mbox_word(bus, RPI_MBOX_CHANNEL_PROPERTY));
 	dcache_clean_inval_range(msg, sizeof(msg));
-	if (err)
-		return err;
-	return rpi_fw_clock_response((const uint32_t *)msg, clock_id, hz);
+	return err;
+}
+
+int rpi_fw_clock_rate(const struct fdt *fdt, uint32_t clock_id, uint32_t *hz)
+{
+	rpi_fw_clock_request(msg, clock_id);
+	int err = property_call(fdt);
+	return err ? err : rpi_fw_clock_response((const uint32_t *)msg, clock_id, hz);
+}
+
+int rpi_fw_set_power(const struct fdt *fdt, uint32_t device, bool on)
+{
+	rpi_fw_power_request(msg, device, on);
+	int err = property_call(fdt);
+	return err ? err : rpi_fw_power_response((const uint32_t *)msg, device, on);
 }

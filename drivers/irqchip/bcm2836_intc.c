@@ -162,10 +162,10 @@ static void intc_set(unsigned irq, bool on)
 	if (irq < IRQ_LOCAL_COUNT) {
 		if (!(LOCAL_SUPPORTED & (1u << irq)))
 			return;
-		set_local(irq, on);
 		if (on)
-			ic.local_en |= 1u << irq;
-		else
+			ic.local_en |= 1u << irq;       /* before, as for the banks below */
+		set_local(irq, on);
+		if (!on)
 			ic.local_en &= ~(1u << irq);
 		return;
 	}
@@ -173,11 +173,15 @@ static void intc_set(unsigned irq, bool on)
 	uint32_t bit = 1u << n;
 	if (!(bank_valid[bank] & bit))
 		return;
-	/* Write-one-to-set / write-one-to-clear registers: no read-modify-write. */
-	mmio_write32(ic.armctrl + (on ? bank_enable[bank] : bank_disable[bank]), bit);
+	/* Write-one-to-set / write-one-to-clear registers: no read-modify-write. The
+	 * record of enabled sources (what intc_ack looks at) is set before the source is
+	 * enabled and cleared after it is disabled: a source already asserted when enabled
+	 * with IRQs unmasked (a passed device's line at a guest reset) interrupts at once,
+	 * and intc_ack must know it then, or the IRQ is taken as spurious forever. */
 	if (on)
 		ic.bank_en[bank] |= bit;
-	else
+	mmio_write32(ic.armctrl + (on ? bank_enable[bank] : bank_disable[bank]), bit);
+	if (!on)
 		ic.bank_en[bank] &= ~bit;
 }
 

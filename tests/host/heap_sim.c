@@ -255,6 +255,21 @@ static void pages_test(uint64_t seed)
 		FAIL("pages_init accepted a one-page region");
 	if (pages_alloc(&pp, 0, 1) || pages_alloc(&pp, 1, 3) || pages_alloc(&pp, pp.npages + 1, 1))
 		FAIL("bad page request succeeded");
+	/* Below a limit (a DMA window's end): the run ends at or below it, or nothing. */
+	{
+		uintptr_t limit = pp.base + 8 * PAGE_SIZE;
+		void *low = pages_alloc_below(&pp, 8, 1, limit);
+		if (low != (void *)pp.base)
+			FAIL("pages_alloc_below missed the run ending at its limit");
+		if (pages_alloc_below(&pp, 1, 1, limit) || pages_alloc_below(&pp, 1, 1, pp.base))
+			FAIL("pages_alloc_below went above its limit");
+		void *next = pages_alloc_below(&pp, 2, 2, limit + 4 * PAGE_SIZE);
+		if (!next || (uintptr_t)next + 2 * PAGE_SIZE > limit + 4 * PAGE_SIZE ||
+		    (uintptr_t)next < limit)
+			FAIL("pages_alloc_below: %p", next);
+		if (pages_free(&pp, low, 8) || pages_free(&pp, next, 2))
+			FAIL("pages_alloc_below's pages not freeable");
+	}
 	for (int round = 0; round < 2000; round++) {
 		if (nal < 64 && (nal == 0 || rnd() % 2)) {
 			size_t n = 1 + rnd() % 8, align = (size_t)1 << (rnd() % 5);

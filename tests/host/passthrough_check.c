@@ -10,6 +10,12 @@
  *   passthrough_check sdroute pi3|pi4 GPFSEL4 GPFSEL5 [SDMUX]
  *                                           whether the Pis' SD host reaches the board's
  *                                           SD card (boards/raspberrypi/rpi_sd_route.c)
+ *   passthrough_check dma HOST PATH RAMBASE RAMSIZE
+ *                                           PATH's DMA windows (pt_dma_windows), one a line
+ *                                           "bus 0x.. cpu 0x.. size 0x..", then whether they
+ *                                           reach the RAM ("reaches" / "does not reach")
+ *   passthrough_check power HOST PATH       the firmware power device of PATH's
+ *                                           power-domains ("device N"), or the error
  *   passthrough_check selftest              the checks below
  * A file that fdt_init refuses prints "error: <why>" and exits 1.
  */
@@ -22,6 +28,7 @@
 
 #include "hostcheck.h"
 #include "../../boards/raspberrypi/rpi_sd_route.h"
+#include "../../drivers/firmware/rpi_fw_msg.h"
 
 /* Inputs and outputs live in static buffers (two trees in, one out). */
 #define FILE_MAX (1 << 20)
@@ -387,8 +394,100 @@ static int do_sdroute(char **argv, int argc)
 	return 0;
 }
 
+static int do_dma(char **argv)
+{
+	struct fdt host;
+	if (open_fdt(argv[2], &host))
+		return 1;
+	int node = fdt_path_offset(&host, argv[3]);
+	if (node < 0) {
+		printf("error: no %s\n", argv[3]);
+		return 1;
+	}
+	struct pt_dma w[PT_MAX_DMA];
+	int n = pt_dma_windows(&host, node, w, PT_MAX_DMA);
+	if (n < 0) {
+		printf("error: %s\n", fdt_strerror(n));
+		return 1;
+	}
+	for (int i = 0; i < n; i++)
+		printf("bus 0x%llx cpu 0x%llx size 0x%llx\n", (unsigned long long)w[i].bus,
+		       (unsigned long long)w[i].cpu, (unsigned long long)w[i].size);
+	bool r = pt_dma_reaches(w, n, strtoull(argv[4], NULL, 0), strtoull(argv[5], NULL, 0));
+	printf("%s\n", r ? "reaches" : "does not reach");
+	return 0;
+}
+
+static int do_power(char **argv)
+{
+	struct fdt host;
+	if (open_fdt(argv[2], &host))
+		return 1;
+	int node = fdt_path_offset(&host, argv[3]);
+	uint32_t dev = 0;
+	int err = node < 0 ? RPI_FW_ERR_NODEV : rpi_fw_power_device(&host, node, &dev);
+	if (err)
+		printf("error: %s\n", rpi_fw_strerror(err));
+	else
+		printf("device %u\n", dev);
+	return 0;
+}
+
+/* The firmware's SET_POWER_STATE message and every way its answer can be wrong. */
+static void selftest_power(void)
+{
+	uint32_t m[RPI_FW_POWER_MSG_WORDS];
+	rpi_fw_power_request(m, RPI_FW_POWER_USB_HCD, true);
+	static const uint32_t want[] = {32, 0, 0x00028001, 8, 0, 3, 3, 0};
+	CHECK(!memcmp(m, want, sizeof(want)));
+	rpi_fw_power_request(m, 3, false);
+	CHECK(m[6] == RPI_FW_POWER_WAIT);
+	/* An answer: response code, the tag's response bit with its length, state on. */
+	static const uint32_t ok[] = {32, 0x80000000u, 0x00028001, 8, 0x80000008u, 3, 1, 0};
+	memcpy(m, ok, sizeof(ok));
+	CHECK(rpi_fw_power_response(m, 3, true) == RPI_FW_OK);
+	CHECK(rpi_fw_power_response(m, 3, false) == RPI_FW_ERR_POWER_STATE);
+	CHECK(rpi_fw_power_response(m, 4, true) == RPI_FW_ERR_VALUE);
+	m[6] = 2;                                   /* "no such device" */
+	CHECK(rpi_fw_power_response(m, 3, true) == RPI_FW_ERR_POWER_MISSING);
+	m[6] = 0;                                   /* still off */
+	CHECK(rpi_fw_power_response(m, 3, true) == RPI_FW_ERR_POWER_STATE);
+	CHECK(rpi_fw_power_response(m, 3, false) == RPI_FW_OK);
+	memcpy(m, ok, sizeof(ok));
+	m[4] = 8;                                   /* the tag not answered */
+	CHECK(rpi_fw_power_response(m, 3, true) == RPI_FW_ERR_TAG);
+	m[4] = 0x80000004u;                         /* a short answer */
+	CHECK(rpi_fw_power_response(m, 3, true) == RPI_FW_ERR_TAG);
+	memcpy(m, ok, sizeof(ok));
+	m[2] = 0x00030002;                          /* another tag */
+	CHECK(rpi_fw_power_response(m, 3, true) == RPI_FW_ERR_TAG);
+	m[1] = 0x80000001u;
+	CHECK(rpi_fw_power_response(m, 3, true) == RPI_FW_ERR_REFUSED);
+	m[1] = 0;                                   /* untouched: no answer */
+	CHECK(rpi_fw_power_response(m, 3, true) == RPI_FW_ERR_NOANSWER);
+}
+
+/* DMA windows: which RAM a bus master reaches. */
+static void selftest_dma(void)
+{
+	const struct pt_dma pi3 = {0xc0000000, 0, 0x3f000000};
+	CHECK(pt_dma_reaches(NULL, 0, 0x80000000, 1));            /* no translation */
+	CHECK(pt_dma_reaches(&pi3, 1, 0x2ee00000, 0x10000000));
+	CHECK(pt_dma_reaches(&pi3, 1, 0x2f000000, 0x10000000));   /* ends at the window's end */
+	CHECK(!pt_dma_reaches(&pi3, 1, 0x2f200000, 0x10000000));
+	CHECK(!pt_dma_reaches(&pi3, 1, 0x3f000000, 0x1000));
+	CHECK(!pt_dma_reaches(&pi3, 1, 0x1000, 0));               /* empty */
+	CHECK(!pt_dma_reaches(&pi3, 1, UINT64_MAX - 10, 100));    /* wraps */
+	const struct pt_dma two[] = {{0, 0x80000000, 0x1000000}, {0x40000000, 0x1000000, 0x1000000}};
+	CHECK(pt_dma_reaches(two, 2, 0x1800000, 0x800000) && !pt_dma_reaches(two, 2, 0x1800000, 0x800001));
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 6 && !strcmp(argv[1], "dma"))
+		return do_dma(argv);
+	if (argc == 4 && !strcmp(argv[1], "power"))
+		return do_power(argv);
 	if (argc == 4 && !strcmp(argv[1], "shared"))
 		return do_shared(argv[2], argv[3]);
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "sdroute"))
@@ -401,9 +500,12 @@ int main(int argc, char **argv)
 		selftest_writer();
 		selftest_logic();
 		selftest_sd_route();
+		selftest_power();
+		selftest_dma();
 		return check_summary("passthrough selftest");
 	}
 	fprintf(stderr, "usage: passthrough_check copy IN OUT | guest GUEST HOST OUT RAMBASE "
-		"PATH[=CLOCK_HZ]... | shared HOST PATH | sdroute pi3|pi4 GPFSEL4 GPFSEL5 [SDMUX] | selftest\n");
+		"PATH[=CLOCK_HZ]... | shared HOST PATH | dma HOST PATH RAMBASE RAMSIZE |\n"
+		"       power HOST PATH | sdroute pi3|pi4 GPFSEL4 GPFSEL5 [SDMUX] | selftest\n");
 	return 2;
 }

@@ -43,10 +43,12 @@ PART_START = 1 << 20                 # the partition from sector 2048, to the ca
 HOST_FILE = b"MAMORU-SD-FROM-THE-HOST-" + bytes(range(0x41, 0x5b)) + b"\n"
 GUEST_FILE = "WRITTEN-BY-THE-GUEST-ON-THE-SD-CARD"
 # Per board: the SD host's interrupt at the host, its node in the guest's tree (the unit
-# address of its CPU physical address), the end of the RAM its 1:1 guest RAM must fit in.
+# address of its CPU physical address, under the bus node that carries the host's soc bus's
+# dma-ranges), the end of the RAM its 1:1 guest RAM must fit in (the board's RAM and the soc
+# bus's DMA window: Pi 3 below 0x3f000000, Pi 4 the low 1 GiB).
 BOARDS = {
-    "rpi3": (126, "mmc@3f300000", 0x3c00_0000),    # GPU interrupt 62; the GPU's RAM above
-    "rpi4": (158, "mmc@fe300000", 0x8000_0000),    # SPI 126; QEMU's 2 GiB
+    "rpi3": (126, "passthrough-bus-0/mmc@3f300000", 0x3c00_0000),  # GPU interrupt 62
+    "rpi4": (158, "passthrough-bus-0/mmc@fe300000", 0x4000_0000),  # SPI 126
 }
 # What guest0 asks for besides the SD host, each refused in one boot line (the board's
 # console is the mini UART; its page: 0x3f215000 on the Pi 3, 0xfe215000 on the Pi 4).
@@ -153,7 +155,7 @@ def test_the_guest_owns_the_sd_card(pi: Pi3Sd) -> None:
         # rate (QEMU's EMMC clock: 50 MHz), no pin control or power sequencing of the host's.
         dt = "/sys/firmware/devicetree/base"
         nodes = g.run(f"ls {dt}/ {dt}/{pi.node}/")
-        assert pi.node in nodes and "passthrough-clock-0" in nodes, nodes
+        assert f"{dt}/{pi.node}/:" in nodes and "passthrough-clock-0" in nodes, nodes
         assert "pinctrl-0" not in nodes and "mmc-pwrseq" not in nodes, nodes
         rate = g.run(f"hexdump -v -e '1/1 \"%02x\"' {dt}/passthrough-clock-0/clock-frequency"
                      "; echo")

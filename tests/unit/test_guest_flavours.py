@@ -51,3 +51,20 @@ def test_init_loads_drivers_for_passed_devices_and_mounts_the_sd_card() -> None:
     assert "while [ ! -b /dev/mmcblk0p1 ] && [ $i -lt 50 ]" in init
     assert "for disk in /dev/vda /dev/mmcblk0p1; do" in init
     assert init.index("insmod") < init.index("mmcblk0p1") < init.index("mount -t ext4 $disk")
+
+
+def test_init_brings_up_the_network_behind_a_passed_usb_controller() -> None:
+    """With the Pis' USB controller in the tree, /init waits (bounded, 10 s) for eth0 (the Pi
+    3 B's LAN9514) or usb0 (QEMU's usb-net under cdc_ether) and configures whichever came,
+    eth0 first; without it eth0 as on virt."""
+    init = default_init_script()
+    assert "brcm,bcm2835-usb" in guest_assets.PASSED_COMPATIBLES
+    assert guest_assets.USB_NET_WAIT_S == 10
+    usb = init[init.index(f"if grep -qs {guest_assets.USB_COMPATIBLE} "):]
+    usb = usb[:usb.index("\nfi\n")]
+    assert "while [ $i -lt 100 ]; do" in usb
+    assert "for n in /sys/class/net/eth0 /sys/class/net/usb*; do [ -e $n ] && break 2; done" \
+        in usb
+    assert init.index("net=eth0\n") < init.index(usb) < init.index("ifconfig $net ")
+    assert "if [ -e /sys/class/net/$net ]; then" in init
+    assert init.index("insmod") < init.index(usb) < init.index("telnetd -l /bin/sh")

@@ -125,6 +125,19 @@ GENERIC_TREE: dict[str, tuple[str, str]] = {
     "mbcache": ("kernel/fs/mbcache.ko", ""),
     "crc16": ("kernel/lib/crc16.ko", ""),
     "ext4": ("kernel/fs/ext4/ext4.ko", "jbd2,mbcache,crc16"),
+    # The USB controller and the network behind it (depends= as Debian's 6.1 build has them).
+    "usb_common": ("kernel/drivers/usb/common/usb-common.ko", ""),
+    "usbcore": ("kernel/drivers/usb/core/usbcore.ko", "usb-common"),
+    "roles": ("kernel/drivers/usb/roles/roles.ko", ""),
+    "udc_core": ("kernel/drivers/usb/gadget/udc/udc-core.ko", "usb-common"),
+    "dwc2": ("kernel/drivers/usb/dwc2/dwc2.ko", "usbcore,usb-common,roles,udc-core"),
+    "mii": ("kernel/drivers/net/mii.ko", ""),
+    "usbnet": ("kernel/drivers/net/usb/usbnet.ko", "usbcore,mii"),
+    "cdc_ether": ("kernel/drivers/net/usb/cdc_ether.ko", "usbcore,usbnet"),
+    "rndis_host": ("kernel/drivers/net/usb/rndis_host.ko", "cdc_ether,usbnet,usbcore"),
+    "libphy": ("kernel/drivers/net/phy/libphy.ko", ""),
+    "selftests": ("kernel/net/core/selftests.ko", ""),
+    "smsc95xx": ("kernel/drivers/net/usb/smsc95xx.ko", "usbnet,libphy,selftests,usbcore,crc16"),
 }
 
 
@@ -226,8 +239,9 @@ def test_compressed_modules_are_stored_plain(tmp_path: Path,
 def test_the_generic_kernel_gets_the_sd_host_and_ext4_modules(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The flavour picks the set: the generic kernel's adds sdhci-iproc and ext4 (with what
-    .modinfo says they need, crc32c_generic first: nothing loads it on demand) to the
-    virtio drivers, and needs the MMC core built in, not ext4."""
+    .modinfo says they need, crc32c_generic first: nothing loads it on demand), the USB
+    controller (dwc2) and the USB network drivers (cdc_ether, smsc95xx) to the virtio
+    drivers, and needs the MMC core built in, not ext4."""
     builtins = guest_modules.BUILTIN_BY_FLAVOUR["generic"]
     assert "CONFIG_EXT4_FS" not in builtins and "CONFIG_MMC" in builtins
     k = _fake_kernel(tmp_path, monkeypatch, xz=False, release=GENERIC_RELEASE,
@@ -236,9 +250,12 @@ def test_the_generic_kernel_gets_the_sd_host_and_ext4_modules(
     s = guest_modules.guest_modules(k)
     assert s.names == ("virtio_ring", "virtio", "virtio_mmio", "failover", "net_failover",
                        "virtio_net", "virtio_blk", "sdhci", "sdhci_pltfm", "sdhci_iproc",
-                       "crc32c_generic", "jbd2", "mbcache", "crc16", "ext4")
+                       "crc32c_generic", "jbd2", "mbcache", "crc16", "ext4",
+                       "usb_common", "usbcore", "roles", "udc_core", "dwc2", "mii", "usbnet",
+                       "cdc_ether", "libphy", "selftests", "smsc95xx")
     root = k.directory / "modules" / "lib" / "modules" / GENERIC_RELEASE
     assert not (root / GENERIC_TREE["sdhci_of_arasan"][0]).exists()
+    assert not (root / GENERIC_TREE["rndis_host"][0]).exists()   # QEMU's usb-net: CDC ECM
 
 
 def test_a_generic_kernel_without_the_mmc_core_is_refused(

@@ -278,3 +278,81 @@ def test_devices_sharing_an_interrupt_line(host_build: Path, dtb_dir: Path) -> N
     assert run(host_build, "shared", host, "/emmc2bus/mmc@340000") == (0, "mmc@b300000\n")
     assert run(host_build, "shared", host, "/virtio_mmio@a000000") == (0, "")
     assert run(host_build, "shared", host, "/nosuch")[0] == 1
+
+
+PI_DTBS = {"rpi3": ("bcm2837-rpi-3-b.dtb", 0x3f, 0x3f00_0000, "host"),
+           "rpi4": ("bcm2711-rpi-4-b.dtb", 0xfe, 0x4000_0000, "peripheral")}
+
+
+def pi_dtb(board: str) -> Path:
+    from mamoru import paths
+    dtb = paths.dtb_dir() / PI_DTBS[board][0]
+    assert dtb.is_file(), f"{dtb} missing: ./mamoru setup fetches it"
+    return dtb
+
+
+@pytest.mark.parametrize("board", ["rpi3", "rpi4"])
+def test_pi_guest_tree_puts_dma_devices_under_a_translating_bus(
+        host_build: Path, dtb_dir: Path, guest_dtb: Path, tmp_path: Path, board: str) -> None:
+    """The Pis' USB controller and SD host sit on /soc, whose dma-ranges says that the
+    devices' bus address 0xc0000000 is CPU address 0 (Pi 3: 0x3f000000 bytes, Pi 4: 1 GiB).
+    In the guest's tree they sit under one bus node with that translation (its CPU side is
+    the guest's IPA: the RAM is 1:1), ranges empty (their reg stays the CPU address). The
+    USB node keeps its children (the Pi 3 B's hub and LAN9514) and dr_mode, loses its PHY
+    and power domain, and gets a fixed clock; virt's devices stay at the root."""
+    _, peri, window, mode = PI_DTBS[board]
+    out = tmp_path / "g.dtb"
+    rc, text = run(host_build, "guest", guest_dtb, pi_dtb(board), out, 0x2e000000,
+                   "/soc/usb@7e980000=480000000", "/soc/mmc@7e300000=50000000")
+    assert rc == 0, text
+    tree = dts(out)
+    bus = tree[tree.index("passthrough-bus-0 {"):]
+    head = bus[:bus.index("usb@")]
+    assert 'compatible = "simple-bus";' in head and "ranges;" in head, head
+    assert "#address-cells = <0x02>;" in head and "#size-cells = <0x02>;" in head, head
+    assert f"dma-ranges = <0x00 0xc0000000 0x00 0x00 0x00 {window:#x}>;" in head, head
+    usb = bus[bus.index(f"usb@{peri:x}980000 {{"):bus.index(f"mmc@{peri:x}300000 {{")]
+    assert f"reg = <0x00 {peri:#x}980000 0x00 0x10000>;" in usb, usb
+    assert f'dr_mode = "{mode}";' in usb and "clocks = <" in usb, usb
+    for gone in ("phys", "phy-names", "power-domains", "clock-names"):
+        assert gone not in usb, gone
+    if board == "rpi3":
+        assert "usb1@1 {" in usb and "ethernet@1 {" in usb and 'compatible = "usb424,ec00";' in usb
+    assert tree.count("passthrough-bus-") == 1            # one bus for both: the same parent
+    rc, text = run(host_build, "guest", guest_dtb, dtb_dir / "pt_host.dtb", out, 0x48000000,
+                   "/virtio_mmio@a000000")
+    assert rc == 0, text
+    assert "passthrough-bus" not in dts(out)
+
+
+@pytest.mark.parametrize("board, base, reaches", [
+    ("rpi3", 0x2ee0_0000, True),
+    ("rpi3", 0x2f00_0000, True),          # ends where the window ends
+    ("rpi3", 0x2f20_0000, False),         # its last 2 MiB beyond 0x3f000000
+    ("rpi4", 0x3000_0000, True),
+    ("rpi4", 0x4000_0000, False),         # above the low 1 GiB
+])
+def test_pi_dma_windows(host_build: Path, board: str, base: int, reaches: bool) -> None:
+    """pt_dma_windows reads the window from the real trees; 256 MiB of RAM there is reached
+    or not."""
+    window = PI_DTBS[board][2]
+    rc, text = run(host_build, "dma", pi_dtb(board), "/soc/usb@7e980000", hex(base),
+                   hex(256 << 20))
+    assert rc == 0, text
+    assert text.splitlines() == [f"bus 0xc0000000 cpu 0x0 size {window:#x}",
+                                 "reaches" if reaches else "does not reach"]
+
+
+def test_dma_windows_of_devices_without_translation(host_build: Path, dtb_dir: Path) -> None:
+    rc, text = run(host_build, "dma", dtb_dir / "pt_host.dtb", "/virtio_mmio@a000000",
+                   "0x48000000", "0x10000000")
+    assert (rc, text) == (0, "reaches\n")
+
+
+@pytest.mark.parametrize("board", ["rpi3", "rpi4"])
+def test_pi_usb_power_domain_is_the_firmwares_usb_device(host_build: Path, board: str) -> None:
+    """The USB node's power-domains (<&power RPI_POWER_DOMAIN_USB>, domain 6) maps to the
+    firmware's power device 3 (USB HCD); the SD host has no power domain to switch."""
+    assert run(host_build, "power", pi_dtb(board), "/soc/usb@7e980000") == (0, "device 3\n")
+    assert run(host_build, "power", pi_dtb(board), "/soc/mmc@7e300000") == (
+        0, "error: its power domain is not one the firmware switches for it\n")

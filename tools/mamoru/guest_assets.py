@@ -64,8 +64,13 @@ DATA_DIR = "/data"
 DT_COMPATIBLES = ("/sys/firmware/devicetree/base/*/compatible "
                   "/sys/firmware/devicetree/base/*/*/compatible")
 # The passed devices whose drivers MODULES_LIST holds (a grep -E pattern), and the SD host's.
-PASSED_COMPATIBLES = "virtio,mmio|brcm,bcm2835-sdhci"
+PASSED_COMPATIBLES = "virtio,mmio|brcm,bcm2835-sdhci|brcm,bcm2835-usb"
 SDHCI_COMPATIBLE = "brcm,bcm2835-sdhci"
+# The Pis' USB controller (DWC2): /init waits for the network interface behind it, eth0
+# (the Pi 3 B's LAN9514) or usb0 (QEMU's usb-net: cdc_ether names an interface with a
+# locally administered address usb<n>), up to USB_NET_WAIT_S.
+USB_COMPATIBLE = "brcm,bcm2835-usb"
+USB_NET_WAIT_S = 10
 # The disks /init mounts at DATA_DIR: virtio-blk, else the SD card's first partition.
 DATA_DISKS = ("/dev/vda", "/dev/mmcblk0p1")
 
@@ -343,8 +348,10 @@ def busybox_static() -> Path:
 
 def default_init_script() -> str:
     """A busybox /init: mounts, loads the modules of MODULES_LIST (the kernel's drivers of
-    passed devices, see guest_modules) when the device tree has a virtio-mmio or SD host
-    node, brings up eth0 (QEMU user networking's addresses) with a telnetd on port 23 and
+    passed devices, see guest_modules) when the device tree has a virtio-mmio, SD host or
+    USB controller node, brings up eth0 (QEMU user networking's addresses; with the USB
+    controller passed: eth0 or usb0, whichever appears within USB_NET_WAIT_S) with a
+    telnetd on port 23 and
     mounts /dev/vda, else the SD card's first partition (ext4; waited for up to 5 s when
     the SD host is there: the card is found asynchronously), at /data when those exist,
     prints INIT_DONE, a job-control shell, then powers off. Without the devices it prints
@@ -363,10 +370,20 @@ if grep -qs {SDHCI_COMPATIBLE} {DT_COMPATIBLES}; then
     i=0
     while [ ! -b {DATA_DISKS[1]} ] && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
 fi
+# The network behind a passed USB controller appears once the bus is enumerated.
+net=eth0
+if grep -qs {USB_COMPATIBLE} {DT_COMPATIBLES}; then
+    i=0
+    while [ $i -lt {USB_NET_WAIT_S * 10} ]; do
+        for n in /sys/class/net/eth0 /sys/class/net/usb*; do [ -e $n ] && break 2; done
+        usleep 100000; i=$((i + 1))
+    done
+    [ -e /sys/class/net/eth0 ] || for n in /sys/class/net/usb*; do net=${{n##*/}}; break; done
+fi
 [ -e /sys/class/net/lo ] && ifconfig lo 127.0.0.1 up
-if [ -e /sys/class/net/eth0 ]; then
+if [ -e /sys/class/net/$net ]; then
     # The device's network service (telnet, no login: the stand-in for a vulnerable one).
-    ifconfig eth0 {GUEST_IP} netmask 255.255.255.0 up
+    ifconfig $net {GUEST_IP} netmask 255.255.255.0 up
     route add default gw {GUEST_GATEWAY}
     mkdir -p /dev/pts
     mount -t devpts devpts /dev/pts

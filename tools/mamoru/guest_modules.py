@@ -5,7 +5,8 @@ Debian's cloud kernel has virtio-mmio, virtio-net and virtio-blk as modules (ext
 crc16 and crc32c are built in: checked against the kernel's config). The generic kernel
 (guest_assets.FLAVOURS) has those and the Raspberry Pi's SD host driver (sdhci-iproc, with
 sdhci-pltfm and sdhci) as modules, and ext4 and crc32c too (the MMC core and mmc_block are
-built in). They come from the same `linux-image-<release>-unsigned` package as the kernel
+built in), and the Pi's USB controller (dwc2) with the USB network drivers (cdc_ether,
+smsc95xx). They come from the same `linux-image-<release>-unsigned` package as the kernel
 (guest_assets caches it).
 
 Modules compressed by the kernel's build (6.12: .ko.xz) are stored decompressed. That
@@ -48,9 +49,17 @@ BUILTIN_NEEDED: tuple[str, ...] = ("CONFIG_EXT4_FS", "CONFIG_JBD2", "CONFIG_CRC1
 # crypto API for "crc32c", and with no /sbin/modprobe in the initramfs nothing loads it
 # on demand, so it comes first.
 MMC_MODULES: tuple[str, ...] = ("sdhci_iproc", "crc32c_generic", "ext4")
+# The generic kernel: the Pis' USB controller (dwc2; usbcore, usb-common, udc-core and roles
+# by depends=: Debian builds it dual-role) and the network behind it: cdc_ether for QEMU's
+# usb-net (it offers RNDIS as its first configuration and CDC ECM as its second; Linux
+# takes the second, the first non-vendor-specific one, so rndis_host is not needed) and
+# smsc95xx for the Pi 3 B's on-board LAN9514 (usbnet, mii, libphy by depends=). All =m in
+# Debian's generic config (CONFIG_USB, CONFIG_USB_DWC2, CONFIG_USB_NET_CDCETHER,
+# CONFIG_USB_NET_SMSC95XX).
+USB_MODULES: tuple[str, ...] = ("dwc2", "cdc_ether", "smsc95xx")
 MODULES_BY_FLAVOUR: dict[str, tuple[str, ...]] = {
     "cloud": DEFAULT_MODULES,
-    "generic": DEFAULT_MODULES + MMC_MODULES,
+    "generic": DEFAULT_MODULES + MMC_MODULES + USB_MODULES,
 }
 BUILTIN_BY_FLAVOUR: dict[str, tuple[str, ...]] = {
     "cloud": BUILTIN_NEEDED,

@@ -9,7 +9,11 @@ static const char *const compatible[] = {"raspberrypi,3-model-b", "brcm,bcm2837"
 /* The Arasan SD host (mmc@7e300000 = 0x3f300000, GPU interrupt 62): QEMU's raspi3b
  * holds -drive if=sd there; on the board it drives the WiFi chip. Refused when GPIO
  * 48-53 route it to the board's SD card (docs/passthrough.md). */
-static const char *const passthrough_allow[] = {"brcm,bcm2835-sdhci", NULL};
+/* The USB controller (DWC2, usb@7e980000 = 0x3f980000, GPU interrupt 9: the
+ * hypervisor's 73), which carries the on-board Ethernet: a bus master reaching RAM
+ * through the soc bus's dma-ranges; its power domain is switched on through the
+ * firmware (docs/passthrough.md). */
+static const char *const passthrough_allow[] = {"brcm,bcm2835-sdhci", "brcm,bcm2835-usb", NULL};
 
 const struct board_desc board_desc = {
 	.name = "Raspberry Pi 3 Model B",
@@ -20,4 +24,5 @@ const struct board_desc board_desc = {
 	.passthrough_clock = rpi_passthrough_clock,
 	.passthrough_check = rpi_passthrough_check,
 	.passthrough_quiesce = rpi_passthrough_quiesce,
+	.passthrough_power = rpi_passthrough_power,
 };

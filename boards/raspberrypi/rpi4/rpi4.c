@@ -11,7 +11,11 @@ static const char *const compatible[] = {"raspberrypi,4-model-b", "brcm,bcm2711"
  * the hypervisor drives: it is silenced (its interrupt enables cleared) before the
  * line goes to the guest, and the SD host is refused if that does not hold
  * (docs/passthrough.md). */
-static const char *const passthrough_allow[] = {"brcm,bcm2835-sdhci", NULL};
+/* The USB controller (DWC2, usb@7e980000 = 0xfe980000, SPI 73 = interrupt 105; the
+ * USB-C port, in peripheral mode in the board's tree): a bus master reaching the low
+ * 1 GiB through the soc bus's dma-ranges; its power domain is switched on through the
+ * firmware (docs/passthrough.md). */
+static const char *const passthrough_allow[] = {"brcm,bcm2835-sdhci", "brcm,bcm2835-usb", NULL};
 
 const struct board_desc board_desc = {
 	.name = "Raspberry Pi 4 Model B",
@@ -23,4 +27,5 @@ const struct board_desc board_desc = {
 	.passthrough_clock = rpi_passthrough_clock,
 	.passthrough_check = rpi_passthrough_check,
 	.passthrough_quiesce = rpi_passthrough_quiesce,
+	.passthrough_power = rpi_passthrough_power,
 };

@@ -40,6 +40,10 @@ struct board_desc {
 	 * 0, or nonzero when it cannot (then the passed device is refused). NULL
 	 * hook: it cannot. */
 	int (*passthrough_quiesce)(const struct fdt *host, int node);
+	/* Switches on the power domain a passed node names in its power-domains (the
+	 * guest never gets the power controller): NULL when it is on, or why not. NULL
+	 * hook: a node with power-domains is refused. */
+	const char *(*passthrough_power)(const struct fdt *host, int node);
 };
 
 extern const struct board_desc board_desc;

@@ -28,6 +28,9 @@ int pages_init(struct page_pool *pool, uintptr_t start, size_t size);
 /* n contiguous pages, aligned to align_pages (a power of two, 0 or 1 = any);
  * NULL when none are free. */
 void *pages_alloc(struct page_pool *pool, size_t n, size_t align_pages);
+/* The same, the pages ending at or below physical address limit (a device's DMA
+ * window); NULL when no such run is free. */
+void *pages_alloc_below(struct page_pool *pool, size_t n, size_t align_pages, uint64_t limit);
 /* Returns -1 (and changes nothing) if the range was not allocated from pool. */
 int pages_free(struct page_pool *pool, void *p, size_t n);
 

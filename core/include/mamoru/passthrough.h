@@ -31,6 +31,12 @@ const char *passthrough_reserve(uint64_t base, uint64_t size, const char *owner)
  * checks them against the host; those refused are reported and left out.
  * True when some remain: g then needs its RAM 1:1. */
 bool passthrough_select(struct guest *g, const struct fdt *gdt);
+/* The end of the physical range g's RAM must lie below for the DMA of its selected
+ * devices to reach it (their buses' dma-ranges; UINT64_MAX: anywhere). */
+uint64_t passthrough_ram_limit(const struct guest *g);
+/* g's RAM is at [base, base + size): each selected device whose DMA cannot reach all
+ * of it is refused (one boot line). True when some device is left. */
+bool passthrough_ram_reach(struct guest *g, uint64_t base, uint64_t size);
 /* After g's RAM is placed and its emulated devices exist: maps the selected
  * devices, hooks their interrupts up and makes g's device tree (with the
  * passed nodes and /memory at g->ram_ipa) its image's tree. 0, or -1 when the

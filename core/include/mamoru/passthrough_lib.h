@@ -15,6 +15,7 @@
 #define PT_PAGE 4096ull
 #define PT_MAX_REGS 4         /* reg entries of one passed node */
 #define PT_MAX_IRQS 4         /* interrupts of one passed node */
+#define PT_MAX_NODES 8        /* passed nodes in one guest tree (pt_build_guest_dt) */
 #define PT_MAX_PHANDLES 8     /* phandles defined inside one passed node's subtree */
 
 /* A physical range and who has it ("console UART", "RAM", "guest1's virtio_mmio@..."). */
@@ -52,6 +53,22 @@ int pt_next_sharing(const struct fdt *fdt, int node, unsigned irq, int from,
  * with [base, base + size) (where the guest's RAM is to go 1:1), or FDT_ERR_NOTFOUND. */
 int pt_find_overlap(const struct fdt *fdt, uint64_t base, uint64_t size);
 
+/* What a passed device's bus masters reach: an entry of its parent bus's dma-ranges,
+ * the device's bus address `bus` being CPU physical address `cpu`, for size bytes. */
+#define PT_MAX_DMA 4
+struct pt_dma {
+	uint64_t bus, cpu, size;
+};
+/* The dma-ranges entries of node's parent (up to max), their parent addresses being
+ * CPU physical addresses (the parent must be a child of the root). 0: no translation
+ * (no dma-ranges, or an empty one: bus address = CPU address); n > 0: n entries in w;
+ * FDT_ERR_BADVALUE when it cannot be read (cells, more than max entries, an empty or
+ * wrapping entry, a bus deeper in the tree). */
+int pt_dma_windows(const struct fdt *fdt, int node, struct pt_dma *w, int max);
+/* True when [base, base + size) lies inside the CPU range of one of the n windows (n 0:
+ * no translation, everything is reached). */
+bool pt_dma_reaches(const struct pt_dma *w, int n, uint64_t base, uint64_t size);
+
 /* One node to add to the guest's tree: its offset in the host tree, its translated
  * reg entries and the guest interrupts (GIC numbers) that replace its own. */
 struct pt_node {
@@ -75,12 +92,15 @@ bool pt_phandle_ref(const char *name);
 
 /* The guest's device tree: guest_src with /memory's reg set to (ram_base, ram_size)
  * (and its name to memory@<ram_base>), and a copy of each host node appended under
- * the root: all its properties and children, except that reg is rewritten for the
- * guest root's cells, interrupts become <0 spi flags> for the guest's GIC,
- * interrupt-parent names the guest's GIC, interrupts-extended and what
- * pt_dropped_prop names are dropped, phandle, linux,phandle and what pt_phandle_ref
- * names are renumbered (above the guest's own) when defined inside the copied subtree
- * and dropped otherwise, and clocks (with
+ * the root, or, when its host parent has a non-empty dma-ranges (pt_dma_windows), under
+ * a bus node "passthrough-bus-<k>" at the root (one per host parent: simple-bus, the
+ * root's cells, ranges empty, dma-ranges with the host's bus addresses and CPU
+ * addresses, which are the guest's since its RAM is 1:1): all its properties and
+ * children, except that reg is rewritten for the guest root's cells, interrupts
+ * become <0 spi flags> for the guest's GIC, interrupt-parent names the guest's GIC,
+ * interrupts-extended and what pt_dropped_prop names are dropped, phandle,
+ * linux,phandle and what pt_phandle_ref names are renumbered (above the guest's own)
+ * when defined inside the copied subtree and dropped otherwise, and clocks (with
  * clock_hz) names a fixed-clock node "passthrough-clock-<i>" of that rate added
  * under the root (clock-names dropped), or is dropped (without). Returns 0 and
  * *size, or an fdt/fdtw error. */
