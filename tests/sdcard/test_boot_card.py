@@ -21,17 +21,21 @@ from pathlib import Path
 
 import pytest
 import serial
-from sdcard_helpers import Card
+from sdcard_helpers import Card, read_mbr
 
-from mamoru import sdcard
+from mamoru import guest_disk, sdcard
 from mamoru.boards import config_for
 from mamoru.console import BANNER_RE, ConsoleError, ConsoleTimeout
+from mamoru.guest_assets import ROOT_MARKER, ROOT_MARKER_TEXT
+from mamoru.guestshell import GuestShell
 from mamoru.qemu import Qemu
 from mamoru.testing import watch
 
 pytestmark = pytest.mark.qemu
 
 BOOT_TIMEOUT = 30.0
+GUEST_TIMEOUT = 120.0
+GUEST_FILE = "WRITTEN-BY-THE-GUEST-ON-ITS-ROOT"
 
 
 def wait_for_prompt(q: Qemu, timeout: float) -> str:
@@ -61,12 +65,16 @@ def sd_drive(card: Card, dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def booted(card: Card, card_files: dict[str, Path],
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Qemu]:
+def drive(card: Card, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """QEMU's SD card: a copy of the card image."""
+    return sd_drive(card, tmp_path_factory.mktemp(f"sd-{card.board}") / "card.img")
+
+
+@pytest.fixture(scope="module")
+def booted(card: Card, card_files: dict[str, Path], drive: Path) -> Iterator[Qemu]:
     """QEMU running the card's files with the card in its SD slot, at the prompt (stopped
     on every path)."""
     spec = sdcard.CARDS[card.board]
-    drive = sd_drive(card, tmp_path_factory.mktemp(f"sd-{card.board}") / "card.img")
     cmdline = card_files["cmdline.txt"].read_text().strip()
     config = config_for(card.board)
     q = Qemu(
@@ -143,3 +151,34 @@ def test_guest_running(pi: Qemu, card: Card) -> None:
     # Its disk: the card's partition 2 (the data partition ./mamoru sdcard made).
     assert re.search(r"^\s+disk sd:2 \(64 MiB\) at 0x9001000: \d+ requests, 0 failed$", out,
                      re.MULTILINE), out
+
+
+def test_guest_root_is_the_cards_partition(pi: Qemu, card: Card, drive: Path,
+                                           tmp_path: Path) -> None:
+    """The default guest's root file system is the card's partition 2 (through the disk the
+    hypervisor gives it): its initramfs switched to it, and what the guest writes under /
+    is on the card afterwards (read back with debugfs once the guest is halted)."""
+    if not card.contents.bundle:
+        pytest.skip("the card has no guest bundle")
+    assert pi.console is not None
+    g = GuestShell(pi.console)
+    g.attach(GUEST_TIMEOUT)
+    try:
+        mounts = g.run("grep ' / ' /proc/mounts")
+        assert mounts.startswith("/dev/vda / ext4 "), mounts
+        assert g.run(f"cat /{ROOT_MARKER}") == ROOT_MARKER_TEXT.decode().strip()
+        out = g.run(f"echo {GUEST_FILE} > /root/from-guest.txt && sync && echo done",
+                    timeout=30)
+        assert out.endswith("done"), out
+    finally:
+        g.detach()
+    pi.console.command("guest halt guest0")
+    try:
+        _, entries = read_mbr(drive)
+        part = tmp_path / "p2.img"
+        with open(drive, "rb") as f:
+            f.seek(entries[1].start * 512)
+            part.write_bytes(f.read(entries[1].sectors * 512))
+        assert guest_disk.read_file(part, "/root/from-guest.txt") == f"{GUEST_FILE}\n".encode()
+    finally:
+        pi.console.command("guest kick guest0")

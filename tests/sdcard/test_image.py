@@ -16,6 +16,7 @@ from sdcard_helpers import Card, mtools, read_mbr
 
 from mamoru import guest_disk, paths, sdcard
 from mamoru.boards import BOARDS
+from mamoru.guest_assets import ROOT_MARKER, ROOT_MARKER_TEXT, default_init_script
 
 MIB = 1 << 20
 
@@ -65,8 +66,10 @@ def test_partition_table(card: Card) -> None:
 
 
 def test_data_partition(card: Card, tmp_path: Path) -> None:
-    """Partition 2 is ext4 (label MAMORU-DATA) holding the README that says what it is:
-    read back with debugfs, as the guest's disk is in tests/disk."""
+    """Partition 2 is ext4 (label MAMORU-DATA) holding the README that says what it is and
+    the default guest's root file system (its /sbin/init the default /init, the marker that
+    makes the initramfs switch to it): read back with debugfs, as the guest's disk is in
+    tests/disk."""
     _, entries = read_mbr(card.image)
     part = tmp_path / "p2.img"
     with open(card.image, "rb") as f:
@@ -76,6 +79,9 @@ def test_data_partition(card: Card, tmp_path: Path) -> None:
     assert struct.unpack_from("<H", sb, 56)[0] == 0xEF53, "no ext4 superblock"
     assert sb[120:136].rstrip(b"\0") == b"MAMORU-DATA"
     assert guest_disk.read_file(part, "/README") == sdcard.DATA_README
+    assert guest_disk.read_file(part, "/sbin/init") == default_init_script().encode()
+    assert guest_disk.read_file(part, f"/{ROOT_MARKER}") == ROOT_MARKER_TEXT
+    assert guest_disk.read_file(part, "/bin/busybox")[:4] == b"\x7fELF"
 
 
 def test_fat32_boot_sector(card: Card) -> None:

@@ -71,6 +71,10 @@ SDHCI_COMPATIBLE = "brcm,bcm2835-sdhci"
 # locally administered address usb<n>), up to USB_NET_WAIT_S.
 USB_COMPATIBLE = "brcm,bcm2835-usb"
 USB_NET_WAIT_S = 10
+# A disk whose file system holds this file is the guest's root: /init switches to it
+# (disk_root_tree makes one; `./mamoru sdcard` puts it on the card's partition 2).
+ROOT_MARKER = "etc/mamoru/root-on-disk"
+ROOT_MARKER_TEXT = b"The default guest's /init makes this file system its root (switch_root).\n"
 # The disks /init mounts at DATA_DIR: virtio-blk, else the SD card's first partition.
 DATA_DISKS = ("/dev/vda", "/dev/mmcblk0p1")
 
@@ -353,15 +357,20 @@ def default_init_script() -> str:
     controller passed: eth0 or usb0, whichever appears within USB_NET_WAIT_S) with a
     telnetd on port 23 and
     mounts /dev/vda, else the SD card's first partition (ext4; waited for up to 5 s when
-    the SD host is there: the card is found asynchronously), at /data when those exist,
+    the SD host is there: the card is found asynchronously), at /data when those exist;
+    when that file system holds ROOT_MARKER and /sbin/init it becomes the root
+    (switch_root, /proc, /sys and /dev moved along; the same script runs again there as
+    /sbin/init with MAMORU_ROOT set and skips what is done); then it
     prints INIT_DONE, a job-control shell, then powers off. Without the devices it prints
     nothing more."""
     return f"""#!/bin/sh
 # /init of Mamoru's default guest (busybox, made by mamoru.guest_assets).
 export PATH=/bin:/sbin HOME=/root TERM=vt100 PS1='{GUEST_PROMPT}'
-mount -t proc proc /proc 2>/dev/null
-mount -t sysfs sysfs /sys 2>/dev/null
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
+if [ -z "$MAMORU_ROOT" ]; then
+    mount -t proc proc /proc 2>/dev/null
+    mount -t sysfs sysfs /sys 2>/dev/null
+    mount -t devtmpfs devtmpfs /dev 2>/dev/null
+fi
 # The drivers, when the device tree has a virtio-mmio transport or an SD host (passed).
 if [ -f /{MODULES_LIST} ] && grep -qsE '{PASSED_COMPATIBLES}' {DT_COMPATIBLES}; then
     while read -r m; do insmod "$m" 2>/dev/null; done < /{MODULES_LIST}
@@ -369,6 +378,21 @@ fi
 if grep -qs {SDHCI_COMPATIBLE} {DT_COMPATIBLES}; then
     i=0
     while [ ! -b {DATA_DISKS[1]} ] && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
+fi
+for disk in {" ".join(DATA_DISKS)}; do
+    [ -z "$MAMORU_ROOT" ] && [ -b $disk ] || continue
+    mkdir -p {DATA_DIR}
+    mount -t ext4 $disk {DATA_DIR} 2>/dev/null \\
+        || echo "mamoru-guest: $disk has no ext4 file system, not mounted"
+    break
+done
+# A disk made to be the root (the SD card's partition 2): this init again from there,
+# before any service starts.
+if [ -z "$MAMORU_ROOT" ] && [ -f {DATA_DIR}/{ROOT_MARKER} ] && [ -x {DATA_DIR}/sbin/init ]; then
+    echo "mamoru-guest: root file system on $disk"
+    for m in /proc /sys /dev; do mount --move $m {DATA_DIR}$m; done
+    export MAMORU_ROOT=$disk
+    exec switch_root {DATA_DIR} /sbin/init
 fi
 # The network behind a passed USB controller appears once the bus is enumerated.
 net=eth0
@@ -389,13 +413,6 @@ if [ -e /sys/class/net/$net ]; then
     mount -t devpts devpts /dev/pts
     telnetd -l /bin/sh
 fi
-for disk in {" ".join(DATA_DISKS)}; do
-    [ -b $disk ] || continue
-    mkdir -p {DATA_DIR}
-    mount -t ext4 $disk {DATA_DIR} 2>/dev/null \
-        || echo "mamoru-guest: $disk has no ext4 file system, not mounted"
-    break
-done
 cd /root
 echo "{INIT_DONE}"
 # A new session with the console as its controlling terminal: job control, Ctrl-C.
@@ -410,6 +427,53 @@ def _extra_mode(value: bytes | Path) -> int:
     return 0o755 if value.startswith((b"#!", b"\x7fELF")) else 0o644
 
 
+@dataclass(frozen=True)
+class RootTree:
+    """The files of the default guest's root: directories (mode), files (bytes, mode),
+    symlinks (target) and character devices (major, minor)."""
+
+    dirs: dict[str, int]
+    files: dict[str, tuple[bytes, int]]
+    links: dict[str, str]
+    devices: dict[str, tuple[int, int]]
+
+    def names(self) -> list[str]:
+        return sorted({*self.dirs, *self.files, *self.links, *self.devices})
+
+
+def root_tree(
+    init_script: str,
+    extra_files: dict[str, bytes | Path] | None = None,
+    *,
+    busybox: Path | None = None,
+    applets: tuple[str, ...] | list[str] = DEFAULT_APPLETS,
+    init_path: str = "init",
+) -> RootTree:
+    """What the initramfs holds (build_initramfs has the list), /init at init_path."""
+    bb = (busybox or busybox_static()).read_bytes()
+    dirs: dict[str, int] = dict(INITRAMFS_DIRS)
+    files: dict[str, tuple[bytes, int]] = {
+        "bin/busybox": (bb, 0o755),
+        init_path: (init_script.encode(), 0o755),
+        **{p: (data, 0o644) for p, data in ETC_FILES.items()},
+    }
+    links = {f"bin/{a}": "busybox" for a in applets if a != "busybox"}
+    for path, value in {**(extra_files or {})}.items():
+        name = path.strip("/")
+        data = value.read_bytes() if isinstance(value, Path) else bytes(value)
+        links.pop(name, None)  # an extra file may replace an applet link or a default file
+        files[name] = (data, _extra_mode(value))
+    for name in list(files):
+        parent = Path(name).parent
+        while str(parent) != ".":
+            dirs.setdefault(str(parent), 0o755)
+            parent = parent.parent
+    clash = set(dirs) & (set(files) | set(links))
+    if clash:
+        raise ValueError(f"initramfs paths both a directory and a file: {sorted(clash)}")
+    return RootTree(dirs, files, links, {"dev/console": (5, 1), "dev/null": (1, 3)})
+
+
 def initramfs_bytes(
     init_script: str,
     extra_files: dict[str, bytes | Path] | None = None,
@@ -418,39 +482,29 @@ def initramfs_bytes(
     applets: tuple[str, ...] | list[str] = DEFAULT_APPLETS,
 ) -> bytes:
     """The uncompressed newc archive that build_initramfs writes."""
-    bb = (busybox or busybox_static()).read_bytes()
-    dirs: dict[str, int] = dict(INITRAMFS_DIRS)
-    files: dict[str, tuple[bytes, int]] = {
-        "bin/busybox": (bb, 0o755),
-        "init": (init_script.encode(), 0o755),
-        **{p: (data, 0o644) for p, data in ETC_FILES.items()},
-    }
-    links = {f"bin/{a}": "busybox" for a in applets if a != "busybox"}
-    for path, value in (extra_files or {}).items():
-        name = path.strip("/")
-        data = value.read_bytes() if isinstance(value, Path) else bytes(value)
-        links.pop(name, None)  # an extra file may replace an applet link or a default file
-        files[name] = (data, _extra_mode(value))
-        parent = Path(name).parent
-        while str(parent) != ".":
-            dirs.setdefault(str(parent), 0o755)
-            parent = parent.parent
-    clash = set(dirs) & (set(files) | set(links))
-    if clash:
-        raise ValueError(f"initramfs paths both a directory and a file: {sorted(clash)}")
-    devices = {"dev/console": (5, 1), "dev/null": (1, 3)}
+    t = root_tree(init_script, extra_files, busybox=busybox, applets=applets)
     out = io.BytesIO()
     with CpioWriter(out) as w:
-        for name in sorted({*dirs, *files, *links, *devices}):
-            if name in dirs:
-                w.add_dir(name, dirs[name])
-            elif name in devices:
-                w.add_device(name, *devices[name], mode=stat.S_IFCHR | 0o600)
-            elif name in files:
-                w.add_file(name, *files[name])
+        for name in t.names():
+            if name in t.dirs:
+                w.add_dir(name, t.dirs[name])
+            elif name in t.devices:
+                w.add_device(name, *t.devices[name], mode=stat.S_IFCHR | 0o600)
+            elif name in t.files:
+                w.add_file(name, *t.files[name])
             else:
-                w.add_symlink(name, links[name])
+                w.add_symlink(name, t.links[name])
     return out.getvalue()
+
+
+def disk_root_tree(*, busybox: Path | None = None) -> RootTree:
+    """The default guest's root file system for a disk (the SD card's partition 2): the
+    initramfs's files with the default /init as /sbin/init and ROOT_MARKER, which makes the
+    initramfs's /init switch to it; no device nodes (devtmpfs is moved over /dev)."""
+    t = root_tree(default_init_script(), {ROOT_MARKER: ROOT_MARKER_TEXT}, busybox=busybox,
+                  init_path="sbin/init")
+    t.dirs.setdefault(DATA_DIR.strip("/"), 0o755)
+    return RootTree(t.dirs, t.files, t.links, {})
 
 
 def build_initramfs(

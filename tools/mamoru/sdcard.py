@@ -15,7 +15,9 @@ Layout (sectors of 512 bytes):
                [sdcard] partition_mib, 256 MiB for both Pis), label MAMORU, 2 KiB clusters
   after it     partition 2, type 0x83 (Linux): DATA_SIZE (64 MiB) of ext4, label
                MAMORU-DATA, made by `mke2fs -d` (no root) with a fixed UUID, hash seed and
-               time, holding DATA_README: the default guest's /data
+               time, holding the default guest's root file system
+               (guest_assets.disk_root_tree: busybox, its /sbin/init, the marker that
+               makes the initramfs switch to it) and DATA_README
 
 What differs between boards (firmware files, DTB, config.txt section, UART clock, size)
 comes from the board's board.toml, through mamoru.boards.
@@ -36,8 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from mamoru import debian, paths, sdcard_dtb
+from mamoru import debian, guest_assets, paths, sdcard_dtb
 from mamoru.boards import BOARDS, sd_boards
+from mamoru.guest_assets import RootTree
 
 SECTOR = 512
 MIB = 1 << 20
@@ -541,10 +544,28 @@ def _set_volume_id(image: Path, volume_id: int) -> None:
             f.write(struct.pack("<I", volume_id))
 
 
-def data_partition(board: str, out: Path, files: Mapping[str, bytes] | None = None) -> Path:
+def _write_tree(root: Path, tree: RootTree, epoch: int) -> list[str]:
+    """The tree's directories, files and symlinks under root; their paths ("/bin", ...)."""
+    for name in sorted(tree.dirs):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        (root / name).chmod(tree.dirs[name])
+    for name, (data, mode) in tree.files.items():
+        (root / name).write_bytes(data)
+        (root / name).chmod(mode)
+        os.utime(root / name, (epoch, epoch))
+    for name, target in tree.links.items():
+        (root / name).symlink_to(target)
+    for name in sorted(tree.dirs, reverse=True):
+        os.utime(root / name, (epoch, epoch))
+    return [f"/{n}" for n in tree.names()]
+
+
+def data_partition(board: str, out: Path, files: Mapping[str, bytes] | None = None, *,
+                   tree: RootTree | None = None) -> Path:
     """The ext4 file system of the data partition (DATA_SIZE bytes) at out, made without
-    root by mke2fs -d from DATA_README and files, reproducibly: a UUID and directory hash
-    seed fixed per board, every time source_date_epoch() (E2FSPROGS_FAKE_TIME)."""
+    root by mke2fs -d from DATA_README, tree (the guest's root file system, by default
+    guest_assets.disk_root_tree()) and files, reproducibly: a UUID and directory hash seed
+    fixed per board, every time source_date_epoch() (E2FSPROGS_FAKE_TIME)."""
     mke2fs = shutil.which("mke2fs") or shutil.which("mke2fs", path="/usr/sbin:/sbin")
     if mke2fs is None:
         raise CardError("mke2fs not found: install e2fsprogs (./mamoru setup does)")
@@ -554,6 +575,7 @@ def data_partition(board: str, out: Path, files: Mapping[str, bytes] | None = No
     with tempfile.TemporaryDirectory(prefix="mamoru-data-") as tmp:
         root = Path(tmp) / "root"
         root.mkdir()
+        inodes = _write_tree(root, tree or guest_assets.disk_root_tree(), epoch)
         for name, data in {"README": DATA_README, **(files or {})}.items():
             (root / name).write_bytes(data)
             os.utime(root / name, (epoch, epoch))
@@ -571,7 +593,7 @@ def data_partition(board: str, out: Path, files: Mapping[str, bytes] | None = No
         # mke2fs -d copies each file's change time, which utime cannot set: set every
         # time of the inodes it made with debugfs.
         script = Path(tmp) / "times"
-        names = ["/", "/lost+found", *(f"/{n}" for n in ["README", *(files or {})])]
+        names = ["/", "/lost+found", *inodes, *(f"/{n}" for n in ["README", *(files or {})])]
         stamp = f"@{epoch}"
         fields = {"atime": stamp, "mtime": stamp, "ctime": stamp, "crtime": stamp,
                   "atime_extra": 0, "mtime_extra": 0, "ctime_extra": 0, "crtime_extra": 0}
