@@ -608,6 +608,31 @@ def data_partition(board: str, out: Path, files: Mapping[str, bytes] | None = No
     return out
 
 
+def qemu_card_path(board: str) -> Path:
+    """build/<board>/qemu-sd.img: the card `./mamoru run` gives QEMU's SD slot."""
+    return paths.BUILD / board / "qemu-sd.img"
+
+
+def ensure_qemu_card(board: str, *, fresh: bool = False) -> tuple[Path, bool]:
+    """A card image for QEMU's SD slot (`-drive if=sd`): what `./mamoru sdcard` writes,
+    padded to the power-of-2 size QEMU wants. Made once and kept, so what the guest wrote
+    on its root (partition 2) stays between runs; fresh makes it anew. Returns the path
+    and whether it was made now."""
+    out = qemu_card_path(board)
+    if out.is_file() and not fresh:
+        return out, False
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        build_card(board, partial)
+        size = partial.stat().st_size
+        with open(partial, "r+b") as f:
+            f.truncate(1 << (size - 1).bit_length())
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return out, True
+
+
 def build_card(board: str, out: Path | None = None, *, kernel: Path | None = None,
                bundle: Path | None = None, dtb: Path | None = None,
                debug_boot: bool = False, console: str = "mini") -> CardContents:

@@ -7,7 +7,10 @@ bundle (Debian's arm64 kernel + busybox), which QEMU loads like an initrd.
 With --guests FILE the bundle holds the guests of that TOML file (README.md, "Your own guest").
 On virt QEMU also has guest0's network card (user networking; its telnetd forwarded from
 127.0.0.1:2323, or a free port if that one is taken: printed) and its disk,
-build/virt/disk.img (made once and kept; --fresh-disk makes it anew).
+build/virt/disk.img (made once and kept; --fresh-disk makes it anew). On the Pis QEMU's SD
+slot holds the card `./mamoru sdcard` writes, build/<board>/qemu-sd.img (made once and
+kept; --fresh-disk makes it anew): the hypervisor gives guest0 its partition 2, the
+guest's root file system.
 Arguments after `--` go to QEMU as they are, e.g.: ./mamoru run --board rpi4 -- -s -S
 Quit QEMU with Ctrl-A x.
 """
@@ -19,7 +22,7 @@ import os
 import socket
 from pathlib import Path
 
-from mamoru import guest_disk, paths
+from mamoru import guest_disk, paths, sdcard
 from mamoru.boards import (
     BOARDS,
     CONFIGS,
@@ -58,8 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-guest", action="store_true",
                         help="boot the hypervisor alone, without the guest bundle")
     parser.add_argument("--fresh-disk", action="store_true",
-                        help="make the guest's disk (build/<board>/disk.img) anew: its "
-                        "files are lost")
+                        help="make the guest's disk (build/<board>/disk.img; the Pis: the SD "
+                        "card, build/<board>/qemu-sd.img) anew: its files are lost")
     build.add_guests_argument(parser)
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="parallel compile jobs for the build")
@@ -92,6 +95,17 @@ def main(args: argparse.Namespace) -> int:
                       flush=True)
         except guest_disk.GuestDiskError as e:
             raise SystemExit(f"run: {e}") from None
+    elif not args.no_guest and board.sdcard is not None:
+        # The Pis: the SD card ./mamoru sdcard writes, in QEMU's SD slot; the hypervisor
+        # gives guest0 its partition 2 (the guest's root file system).
+        try:
+            card, made = sdcard.ensure_qemu_card(board.name, fresh=args.fresh_disk)
+        except sdcard.CardError as e:
+            raise SystemExit(f"run: {e}") from None
+        if made:
+            print(f"run: made the SD card {card} (./mamoru sdcard's image)", flush=True)
+        args.passthrough = ["-drive", f"if=sd,format=raw,file={str(card).replace(',', ',,')}",
+                            *args.passthrough]
     elif args.fresh_disk:
         raise SystemExit(f"run: {args.board} gives the guest no disk")
     try:
@@ -121,6 +135,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"{first} telnet: telnet 127.0.0.1 {net_port}", flush=True)
     if disk is not None:
         print(f"{first} disk: {disk} (/data in the guest)", flush=True)
+    elif not args.no_guest and board.sdcard is not None:
+        print(f"SD card: {sdcard.qemu_card_path(board.name)} (guest0's root: partition 2)",
+              flush=True)
     os.execvp(argv[0], argv)
 
 
