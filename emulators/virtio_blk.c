@@ -18,6 +18,7 @@
 #include <mamoru/libc.h>
 #include <mamoru/mbr.h>
 #include <mamoru/passthrough.h>
+#include <mamoru/periodic.h>
 #include <mamoru/sdcard.h>
 #include <mamoru/virtq.h>
 
@@ -53,11 +54,11 @@
 #define ISR_USED 1u
 #define ISR_CONFIG 2u
 
+#define F_SIZE_MAX (1ull << 1)
 #define F_SEG_MAX (1ull << 2)
 #define F_FLUSH (1ull << 9)
 #define F_VERSION_1 (1ull << 32)
-#define FEATURES (F_VERSION_1 | F_SEG_MAX | F_FLUSH)
-#define SEG_MAX (VIRTQ_MAX - 2)  /* a chain holds the header and the status too */
+#define FEATURES (F_VERSION_1 | F_SIZE_MAX | F_SEG_MAX | F_FLUSH)
 #define VENDOR 0x4f4d414d        /* "MAMO" */
 #define PROP "mamoru,disk"
 
@@ -76,6 +77,7 @@ struct vblk {
 	uint32_t dev_sel, drv_sel, queue_sel, status, isr;
 	uint64_t driver_features;
 	bool ready;
+	bool pending;                /* requests left for resume() (the budget ran out) */
 	struct virtq q;
 	uint64_t requests, errors;
 };
@@ -97,7 +99,7 @@ static void device_reset(struct vblk *b)
 {
 	b->dev_sel = b->drv_sel = b->queue_sel = b->status = b->isr = 0;
 	b->driver_features = 0;
-	b->ready = false;
+	b->ready = b->pending = false;
 	memset(&b->q, 0, sizeof(b->q));
 	update_irq(b);
 }
@@ -118,8 +120,17 @@ static unsigned protected_ranges(const struct guest *g, struct vq_range r[GUEST_
 	return n;
 }
 
-/* Serves every available request (at most the queue size: the ring cannot change
- * while the vCPU is stopped here). */
+/* One notify serves requests until NOTIFY_BUDGET bytes have moved (a request is at
+ * most VIRTIO_BLK_REQ_MAX); the rest is served RESUME_NS later from the main loop, so a
+ * guest that queues the most it can holds the others, the shell and the IDS for about
+ * one budget's transfer at a time (the card is PIO). */
+#define NOTIFY_BUDGET (2u * VIRTIO_BLK_REQ_MAX)
+#define RESUME_NS 1000000ull
+
+static bool resume(struct periodic *p);
+static struct periodic resume_task = {.name = "virtio-blk", .run = resume};
+
+/* Serves the available requests, within the budget. */
 static void notify(struct vblk *b)
 {
 	if (!b->ready || !(b->status & STATUS_DRIVER_OK) || (b->status & STATUS_NEEDS_RESET))
@@ -135,7 +146,8 @@ static void notify(struct vblk *b)
 	unsigned nwp = protected_ranges(b->dev->guest, wp);
 	if (vq_overlaps(b->q.used, 6 + 8 * (uint64_t)b->q.num, wp, nwp))
 		why = "its used ring is in write-protected memory";
-	while (!why && (r = virtq_next(&b->q, &m, &head)) != 0) {
+	uint64_t served = 0;
+	while (!why && served < NOTIFY_BUDGET && (r = virtq_next(&b->q, &m, &head)) != 0) {
 		unsigned n;
 		if (r < 0 || virtq_chain(&b->q, &m, head, segs, VIRTQ_MAX, &n)) {
 			why = "a broken virtqueue";
@@ -149,21 +161,46 @@ static void notify(struct vblk *b)
 			break;
 		}
 		b->requests++;
+		for (unsigned i = 0; i < n; i++)
+			served += segs[i].len;
 		uint8_t st = segs[n - 1].p[segs[n - 1].len - 1];
 		if (st != VIRTIO_BLK_S_OK)
 			b->errors++;
 		irq |= virtq_push(&b->q, &m, head, (uint32_t)len);
 	}
+	if (irq)
+		b->isr |= ISR_USED;     /* what was served before a broken request is done */
 	if (why) {
 		printk("%s: disk %s: %s: the device needs a reset\n", b->dev->guest->name, b->spec,
 		       why);
 		needs_reset(b);
 		return;
 	}
-	if (irq) {
-		b->isr |= ISR_USED;
-		update_irq(b);
+	if (served >= NOTIFY_BUDGET) {
+		/* The rest after the other guests and the shell have had their turn. */
+		b->pending = true;
+		if (!resume_task.interval_ns)
+			periodic_start(&resume_task, RESUME_NS);
 	}
+	update_irq(b);
+}
+
+/* Serves what the budget left of the disks' requests, between guest time slices. */
+static bool resume(struct periodic *p)
+{
+	bool more = false;
+	for (int i = 0; i < GUEST_MAX; i++) {
+		struct vblk *b = disks[i];
+		if (!b || !b->pending)
+			continue;
+		b->pending = false;
+		if (b->dev->guest->state == GUEST_RUNNING || b->dev->guest->state == GUEST_PAUSED)
+			notify(b);
+		more |= b->pending;
+	}
+	if (!more)
+		periodic_start(p, 0);
+	return false;
 }
 
 #ifndef CONFIG_DRIVER_SDHCI
@@ -206,7 +243,7 @@ static uint32_t config_read(const struct vblk *b, uint64_t off, unsigned size)
 	uint64_t cap = b->backend.sectors;
 	for (int i = 0; i < 8; i++)
 		cfg[i] = (uint8_t)(cap >> (8 * i));
-	uint32_t size_max = 0, seg_max = SEG_MAX;
+	uint32_t size_max = VIRTIO_BLK_SEG_BYTES, seg_max = VIRTIO_BLK_SEGS;
 	for (int i = 0; i < 4; i++) {
 		cfg[8 + i] = (uint8_t)(size_max >> (8 * i));
 		cfg[12 + i] = (uint8_t)(seg_max >> (8 * i));
@@ -307,7 +344,8 @@ static int blk_write(struct vdev *d, uint64_t off, unsigned size, uint64_t val)
 				needs_reset(b);
 				break;
 			}
-			b->q.last_avail = b->q.used_idx = 0;
+			/* The indices go on from where they were: only a device reset (status 0)
+			 * starts them anew, so re-enabling the queue cannot replay old requests. */
 			b->ready = true;
 		}
 		break;
@@ -359,6 +397,8 @@ static const char *open_disk(struct vblk *b, char *buf, size_t len)
 	why = mbr_partition(mbr, card->sectors, part, &p);
 	if (why)
 		return why;
+	if (part == mbr_boot_partition(mbr))
+		return "it is the card's boot partition (the firmware's and the hypervisor's files)";
 	const char *owner = passthrough_reserve(card->base, card->size,
 						"the hypervisor's SD card (a guest's disk)");
 	if (owner) {

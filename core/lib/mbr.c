@@ -35,6 +35,8 @@ const char *mbr_partition(const uint8_t *sector, uint64_t disk_sectors, unsigned
 		return "the partition is unused or empty";
 	if (extended(p->type))
 		return "the partition is an extended partition (a container of others)";
+	if (p->type == 0xee)
+		return "the entry is a GPT's protective one (it covers the whole disk)";
 	if (p->first == 0)
 		return "the partition starts in the MBR itself";
 	/* first and count are below 2^32: the sum cannot overflow 64 bits. */
@@ -52,4 +54,21 @@ const char *mbr_partition(const uint8_t *sector, uint64_t disk_sectors, unsigned
 			return "the partition overlaps another one";
 	}
 	return NULL;
+}
+
+static bool fat(uint8_t type)
+{
+	return type == 0x01 || type == 0x04 || type == 0x06 || type == 0x0b || type == 0x0c ||
+	       type == 0x0e;
+}
+
+unsigned mbr_boot_partition(const uint8_t *sector)
+{
+	for (unsigned i = 0; i < MBR_PARTS; i++) {
+		struct mbr_part p;
+		entry(sector, i, &p);
+		if (fat(p.type) && p.count)
+			return i + 1;
+	}
+	return 0;
 }

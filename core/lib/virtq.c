@@ -159,6 +159,10 @@ static uint8_t io(const struct vq_seg *segs, unsigned n, const struct vblk_backe
 			return VIRTIO_BLK_S_IOERR;
 		total += segs[i].len / VIRTIO_BLK_SECTOR;      /* < 2^32 * VIRTQ_MAX */
 	}
+	/* Larger than the device offers (size_max x seg_max): a guest's way to hold the
+	 * hypervisor in one request for as long as it likes. */
+	if (total > VIRTIO_BLK_REQ_MAX / VIRTIO_BLK_SECTOR)
+		return VIRTIO_BLK_S_IOERR;
 	if (sector > b->sectors || total > b->sectors - sector)
 		return VIRTIO_BLK_S_IOERR;
 	for (unsigned i = 1; i + 1 < n; i++) {

@@ -7,8 +7,8 @@ EMMC2, tried first, has no card) is an image with an MBR, partition 1 a fixed by
 (the boot files' place on a real card) and partition 2 ext4 (mke2fs -d) holding a file,
 the file system 1 MiB shorter than the partition. The bundle's guest0 is the default cloud
 kernel with `disk = "sd:2"`; it also asks for the SD host itself, and so does guest1: both
-are refused, the card's controller is the hypervisor's; guest1 asks for sd:2 too and is
-refused it (one file system, one guest). guest0's /init loads virtio_mmio
+are refused, the card's controller is the hypervisor's; guest1 asks for sd:1, the card's
+boot partition, and is refused it. guest0's /init loads virtio_mmio
 and virtio_blk and mounts /dev/vda at /data: it reads the host's file, writes one, writes
 the last sector of /dev/vda and fails to write the one after it. Halted, the card is read
 back on the host: the guest's file in partition 2, its last sector, and partition 1's bytes
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from mamoru.bundle import kernel_guest, write_bundle
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Target, hardware
-from mamoru.testing.guest import bundle_for
+from mamoru.testing.guest import booted_guest, bundle_for, mbr_card
 from mamoru.testing.target import qemu_target
 
 pytestmark = [pytest.mark.configs("rpi3", "rpi4"), pytest.mark.guests("arm64")]
@@ -57,19 +56,8 @@ def p1_pattern() -> bytes:
 def card_image(out: Path) -> Path:
     part = guest_disk.make_disk(out.with_name("p2.img"), size=FS_SIZE,
                                 files={"from-host.txt": HOST_FILE})
-    mbr = bytearray(512)
-    for i, (ptype, start, size) in enumerate([(0x0C, P1_START, P1_SIZE),
-                                              (0x83, P2_START, P2_SIZE)]):
-        mbr[0x1BE + 16 * i:0x1CE + 16 * i] = struct.pack(
-            "<B3sB3sII", 0, b"\xfe\xff\xff", ptype, b"\xfe\xff\xff", start // 512, size // 512)
-    mbr[0x1FE:0x200] = b"\x55\xaa"
-    with open(out, "wb") as f:
-        f.write(mbr)
-        f.seek(P1_START)
-        f.write(p1_pattern())
-        f.seek(P2_START)
-        f.write(part.read_bytes())
-        f.truncate(CARD_SIZE)
+    mbr_card(out, CARD_SIZE, [(0x0C, P1_START, P1_SIZE, p1_pattern()),
+                              (0x83, P2_START, P2_SIZE, part.read_bytes())])
     part.unlink()
     return out
 
@@ -100,18 +88,11 @@ def sd(request: pytest.FixtureRequest, board_config: BoardConfig,
     kernel = guest_assets.cloud_kernel()
     write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(disk="sd:2", passthrough=(SDHCI,))),
                           kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
-                                                             disk="sd:2", passthrough=(SDHCI,)),
+                                                             disk="sd:1", passthrough=(SDHCI,)),
                                        profile=False)])
-    name = str(card).replace(",", ",,")
-    t = qemu_target(board_config, initrd=bundle,
-                    extra=["-drive", f"if=sd,format=raw,file={name}"])
-    t.use(request.node)  # type: ignore[arg-type]
-    try:
-        t.boot()
-        t.ensure_guest()
+    with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
+                      sd_card=card) as t:
         yield SdDisk(t, card, board_config.board.name)
-    finally:
-        t.close()
 
 
 def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
@@ -124,8 +105,10 @@ def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
                    f"0x{PERIPHERALS[sd.board]:x}300000 is shared with the hypervisor's SD card "
                    "(a guest's disk); the guest runs without it")
         assert refused in log, log
-    assert ("guest1: disk sd:2 refused: it is guest0's disk sd:2 already; the guest runs "
-            "without it") in log, log
+    # Partition 1 (type FAT, the first: what a Pi's firmware boots from, the hypervisor's
+    # own files on Mamoru's cards) is no guest's.
+    assert ("guest1: disk sd:1 refused: it is the card's boot partition (the firmware's and "
+            "the hypervisor's files); the guest runs without it") in log, log
     # No passed device: the guest's RAM stays where its tree puts it.
     assert "guest0: 256 MiB RAM at 0x40000000," in log, log
     p1_before = hashlib.sha256(card_bytes(sd.card, P1_START, P1_SIZE)).hexdigest()

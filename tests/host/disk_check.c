@@ -74,6 +74,64 @@ static void check_mbr(void)
 	CHECK(mbr_partition(m, 1u << 21, 3, &p) != NULL);
 	part(m, 3, 0x83, 0, 100);
 	CHECK(mbr_partition(m, 1u << 21, 3, &p) != NULL);
+	/* A GPT's protective entry covers the whole disk: never a guest's partition. */
+	part(m, 3, 0xee, 1, 100);
+	CHECK(mbr_partition(m, 1u << 21, 3, &p) != NULL);
+	part(m, 3, 0, 0, 0);
+	/* The firmware's boot partition: the first FAT one (Mamoru's own files on its cards). */
+	CHECK_EQ(mbr_boot_partition(m), 1);
+	part(m, 1, 0x83, 8192, 524288);
+	CHECK_EQ(mbr_boot_partition(m), 0);
+	part(m, 4, 0x0b, 700000, 100);
+	CHECK_EQ(mbr_boot_partition(m), 4);
+	part(m, 2, 0x0e, 532480, 65536);
+	CHECK_EQ(mbr_boot_partition(m), 2);
+	part(m, 2, 0x0c, 532480, 0);                              /* empty: not a partition */
+	CHECK_EQ(mbr_boot_partition(m), 4);
+}
+
+static int big_read(void *ctx, uint64_t lba, uint32_t count, void *buf)
+{
+	(void)ctx, (void)lba, (void)buf;
+	return count ? 0 : -1;
+}
+
+static int big_write(void *ctx, uint64_t lba, uint32_t count, const void *buf)
+{
+	(void)ctx, (void)lba, (void)buf;
+	return count ? 0 : -1;
+}
+
+/* A request moves at most VIRTIO_BLK_REQ_MAX bytes, however its data is split: a guest
+ * cannot hold the hypervisor in one request for longer than that takes. */
+static void check_request_cap(void)
+{
+	static uint8_t hdr[16], data[VIRTIO_BLK_REQ_MAX + VIRTIO_BLK_SEG_BYTES], st;
+	const struct vblk_backend big = {1u << 24, big_read, big_write, NULL, NULL};
+	put32(hdr, VIRTIO_BLK_T_IN);
+	struct vq_seg segs[VIRTIO_BLK_SEGS + 3] = {{hdr, 16, false}};
+	segs[1] = (struct vq_seg){data, VIRTIO_BLK_REQ_MAX, true};
+	segs[2] = (struct vq_seg){&st, 1, true};
+	CHECK_EQ(vblk_request(segs, 3, &big), VIRTIO_BLK_REQ_MAX + 1);
+	CHECK_EQ(st, VIRTIO_BLK_S_OK);
+	segs[1].len += VIRTIO_BLK_SECTOR;
+	CHECK_EQ(vblk_request(segs, 3, &big), 1);
+	CHECK_EQ(st, VIRTIO_BLK_S_IOERR);
+	/* One segment more than the device offers, each of size_max. */
+	for (unsigned i = 0; i <= VIRTIO_BLK_SEGS; i++)
+		segs[1 + i] = (struct vq_seg){data + (size_t)i * VIRTIO_BLK_SEG_BYTES / 16,
+					      VIRTIO_BLK_SEG_BYTES, true};
+	segs[VIRTIO_BLK_SEGS + 2] = (struct vq_seg){&st, 1, true};
+	CHECK_EQ(vblk_request(segs, VIRTIO_BLK_SEGS + 3, &big), 1);
+	CHECK_EQ(st, VIRTIO_BLK_S_IOERR);
+	put32(hdr, VIRTIO_BLK_T_OUT);                     /* writes too */
+	for (unsigned i = 0; i <= VIRTIO_BLK_SEGS; i++)
+		segs[1 + i].write = false;
+	CHECK_EQ(vblk_request(segs, VIRTIO_BLK_SEGS + 3, &big), 1);
+	CHECK_EQ(st, VIRTIO_BLK_S_IOERR);
+	segs[VIRTIO_BLK_SEGS + 1] = (struct vq_seg){&st, 1, true};     /* exactly the most */
+	CHECK_EQ(vblk_request(segs, VIRTIO_BLK_SEGS + 2, &big), 1);
+	CHECK_EQ(st, VIRTIO_BLK_S_OK);
 }
 
 /* ---- CSD ---- */
@@ -421,6 +479,7 @@ int main(int argc, char **argv)
 	int rc = 2;
 	if (argc == 2 && !strcmp(argv[1], "selftest")) {
 		check_mbr();
+	check_request_cap();
 		check_csd();
 		check_virtq();
 		rc = check_summary("disk selftest");

@@ -21,7 +21,6 @@ refused in one boot line."""
 from __future__ import annotations
 
 import re
-import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from mamoru.bundle import kernel_guest, write_bundle
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Target, hardware
-from mamoru.testing.target import qemu_target
+from mamoru.testing.guest import booted_guest, mbr_card
 
 pytestmark = [pytest.mark.configs("rpi3", "rpi4"), pytest.mark.guests("arm64")]
 
@@ -69,16 +68,7 @@ def sd_image(out: Path, files: dict[str, bytes]) -> Path:
     ext4 made by mke2fs -d holding files."""
     part = guest_disk.make_disk(out.with_name("part.img"), size=CARD_SIZE - PART_START,
                                 files=files)
-    mbr = bytearray(512)
-    # Partition entry 1 (0x1be): status, CHS (unused: 0xfe 0xff 0xff), type, CHS, LBA, count.
-    mbr[0x1be:0x1ce] = struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", 0x83, b"\xfe\xff\xff",
-                                   PART_START // 512, (CARD_SIZE - PART_START) // 512)
-    mbr[0x1fe:0x200] = b"\x55\xaa"
-    with open(out, "wb") as f:
-        f.write(mbr)
-        f.seek(PART_START)
-        f.write(part.read_bytes())
-        f.truncate(CARD_SIZE)
+    mbr_card(out, CARD_SIZE, [(0x83, PART_START, CARD_SIZE - PART_START, part.read_bytes())])
     part.unlink()
     return out
 
@@ -114,16 +104,9 @@ def pi(request: pytest.FixtureRequest, board_config: BoardConfig,
                                        GuestPlatform(passthrough=(
                                            SDHCI, *REFUSED,
                                            OTHER_SD[board_config.board.name])))])
-    name = str(card).replace(",", ",,")
-    t = qemu_target(board_config, initrd=bundle,
-                    extra=["-drive", f"if=sd,format=raw,file={name}"])
-    t.use(request.node)  # type: ignore[arg-type]
-    try:
-        t.boot()
-        t.ensure_guest()
+    with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
+                      sd_card=card) as t:
         yield Pi3Sd(t, card, board_config.board.name)
-    finally:
-        t.close()
 
 
 def test_the_guest_owns_the_sd_card(pi: Pi3Sd) -> None:

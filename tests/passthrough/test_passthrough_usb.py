@@ -37,8 +37,8 @@ from mamoru.bundle import kernel_guest, write_bundle
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Target, hardware
+from mamoru.testing.guest import booted_guest
 from mamoru.testing.net import telnet
-from mamoru.testing.target import qemu_target
 
 pytestmark = [pytest.mark.configs("rpi3", "rpi4"), pytest.mark.guests("arm64")]
 
@@ -77,14 +77,8 @@ def pi(request: pytest.FixtureRequest, board_config: BoardConfig,
     # board.toml net_device does for its virtio card).
     config = dataclasses.replace(
         board_config, board=dataclasses.replace(board_config.board, net_device="usb-net"))
-    t = qemu_target(config, initrd=bundle, net=True)
-    t.use(request.node)  # type: ignore[arg-type]
-    try:
-        t.boot()
-        t.ensure_guest()
+    with booted_guest(request.node, config, initrd=bundle, net=True) as t:  # type: ignore[arg-type]
         yield PiUsb(t, board_config.board.name)
-    finally:
-        t.close()
 
 
 def irq_count(text: str) -> int:

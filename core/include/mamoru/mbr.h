@@ -21,10 +21,16 @@ struct mbr_part {
  * Partition n (1-4) of the MBR in sector (512 bytes) of a disk of disk_sectors
  * sectors: NULL and *p filled in, or why it cannot be used (a sentence fragment):
  * no 0x55aa signature, n out of range, an empty or unused entry, an extended
- * partition (a container, not a file system), a partition that starts in the MBR
- * itself or reaches beyond the disk, or one that overlaps another used entry.
+ * partition (a container, not a file system), a GPT's protective entry (0xee), a
+ * partition that starts in the MBR itself or reaches beyond the disk, or one that
+ * overlaps another used entry.
  */
 const char *mbr_partition(const uint8_t *sector, uint64_t disk_sectors, unsigned n,
 			  struct mbr_part *p);
+
+/* The partition a Raspberry Pi's firmware boots from, the first (non-empty) FAT one of
+ * the table: 1-4, or 0 when there is none. On Mamoru's cards it holds the hypervisor's
+ * own files, so no guest may have it. */
+unsigned mbr_boot_partition(const uint8_t *sector);
 
 #endif

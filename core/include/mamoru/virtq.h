@@ -75,6 +75,11 @@ bool vq_writes_into(const struct vq_mem *m, const struct vq_seg *segs, unsigned 
 #define VIRTIO_BLK_S_UNSUPP 2u
 #define VIRTIO_BLK_ID_BYTES 20u
 #define VIRTIO_BLK_SECTOR 512u
+/* The data of one request, at most (the device offers size_max x seg_max = this): a
+ * request moves through the hypervisor's SD driver while every guest waits. */
+#define VIRTIO_BLK_SEG_BYTES (64u * 1024u)
+#define VIRTIO_BLK_SEGS 16u
+#define VIRTIO_BLK_REQ_MAX (VIRTIO_BLK_SEG_BYTES * VIRTIO_BLK_SEGS)
 
 /* What serves the sectors: [0, sectors) of a disk or partition. read/write move
  * count sectors from sector lba; 0, or -1 on an I/O error. */
@@ -91,8 +96,8 @@ struct vblk_backend {
  * sectors, all device-writable for IN, all device-readable for OUT), the status
  * byte the last byte of the last (device-writable) descriptor. Returns the bytes
  * written into the chain (data and status) for the used ring, with the status
- * written: OK, IOERR for a malformed request, a range beyond b->sectors or an I/O
- * error, UNSUPP for an unknown type. -1 (nothing written) when the chain has no
+ * written: OK, IOERR for a malformed request, more data than VIRTIO_BLK_REQ_MAX, a
+ * range beyond b->sectors or an I/O error, UNSUPP for an unknown type. -1 (nothing written) when the chain has no
  * place for a status. */
 int64_t vblk_request(const struct vq_seg *segs, unsigned n, const struct vblk_backend *b);
 
