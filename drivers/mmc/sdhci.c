@@ -167,8 +167,10 @@ static int command(unsigned idx, uint32_t arg, uint32_t flags, uint32_t mode, ui
 {
 	uint32_t inhibit = PRESENT_CMD_INHIBIT | ((flags & CMD_DATA) || (flags & 3) == RESP_48_BUSY ?
 						 PRESENT_DAT_INHIBIT : 0);
-	if (wait_for(REG_PRESENT, inhibit, 0, CMD_TIMEOUT_NS))
+	if (wait_for(REG_PRESENT, inhibit, 0, CMD_TIMEOUT_NS)) {
+		reset_line(RESET_CMD | RESET_DAT);    /* a line still busy from an earlier failure */
 		return -1;
+	}
 	/* Status bits on, the interrupt line off, every time: on a Pi 4 passthrough silences
 	 * EMMC2 (both enables cleared) when the Arasan goes to a guest (docs/passthrough.md);
 	 * the status enables alone do not raise the line. */
@@ -321,7 +323,25 @@ const struct sdcard *sdcard_open(const struct fdt *host, const char **why)
 }
 
 /* count blocks from lba through the data port, buf unaligned; 0 or -1. */
+static int move(uint64_t lba, uint32_t count, uint8_t *buf, bool read);
+
+/* A multi-block transfer that failed partway (the controller's Auto CMD12 only ends one
+ * that completes) leaves the card sending or receiving, where every later read or write
+ * command is illegal for it: STOP_TRANSMISSION (CMD12, R1b) takes it back to its transfer
+ * state. Its own failure changes nothing more: the request has failed already. Written
+ * from the SD specification; QEMU injects no such failure, so untested. */
 static int transfer(uint64_t lba, uint32_t count, uint8_t *buf, bool read)
+{
+	if (move(lba, count, buf, read) == 0)
+		return 0;
+	if (count > 1) {
+		uint32_t r[4];
+		command(12, 0, R1B, 0, r);
+	}
+	return -1;
+}
+
+static int move(uint64_t lba, uint32_t count, uint8_t *buf, bool read)
 {
 	uint64_t addr = sd.sdhc ? lba : lba * BLOCK;
 	if (addr > 0xffffffffu)
