@@ -3,15 +3,6 @@
 #include <mamoru/fdt_cpus.h>
 #include <mamoru/libc.h>
 
-static uint64_t read_cells(const uint8_t *p, uint32_t cells)
-{
-	uint64_t v = 0;
-
-	for (uint32_t i = 0; i < cells; i++)
-		v = (v << 32) | fdt32_to_cpu(p + 4 * i);
-	return v;
-}
-
 static bool is_cpu_node(const struct fdt *fdt, int node)
 {
 	const char *type = fdt_getprop_str(fdt, node, "device_type");
@@ -40,7 +31,7 @@ static void read_enable(const struct fdt *fdt, int node, struct fdt_cpu *c)
 	addr = fdt_getprop(fdt, node, "cpu-release-addr", &len);
 	if (!addr || len != 8)
 		return;
-	c->release_addr = read_cells(addr, 2);
+	c->release_addr = fdt_read_cells(addr, 2);
 	if (c->release_addr && (c->release_addr & 7) == 0)
 		c->enable = CPU_ENABLE_SPIN_TABLE;
 }
@@ -66,7 +57,7 @@ int fdt_cpus(const struct fdt *fdt, struct fdt_cpu *out, int max)
 		if (!reg || len < 0 || (uint32_t)len < 4 * cells)
 			return FDT_ERR_BADVALUE;
 		if (n < max) {
-			out[n].mpidr = read_cells(reg, cells);
+			out[n].mpidr = fdt_read_cells(reg, cells);
 			out[n].node = node;
 			read_enable(fdt, node, &out[n]);
 		}
@@ -99,7 +90,7 @@ int fdt_next_release_slot(const struct fdt *fdt, int node, uint64_t *addr)
 				fdt_getprop(fdt, node, "cpu-release-addr", &len) : NULL;
 
 		if (p && (len == 4 || len == 8)) {
-			*addr = read_cells(p, (uint32_t)len / 4);
+			*addr = fdt_read_cells(p, (uint32_t)len / 4);
 			return node;
 		}
 	}

@@ -156,17 +156,6 @@ int fdt_find_compatible(const struct fdt *fdt, int from, const char *compat)
 	return FDT_ERR_NOTFOUND;
 }
 
-static uint64_t read_cells(const uint8_t *p, uint32_t n)
-{
-	uint64_t v = 0;
-
-	while (n--) {
-		v = (v << 32) | fdt32_to_cpu(p);
-		p += 4;
-	}
-	return v;
-}
-
 /* Maps addr from node's bus to its parent's through node's "ranges". */
 static int translate_once(const struct fdt *f, int node, int parent, uint64_t *addr)
 {
@@ -186,9 +175,9 @@ static int translate_once(const struct fdt *f, int node, int parent, uint64_t *a
 	if ((uint32_t)len % entry)
 		return FDT_ERR_BADVALUE;
 	for (i = 0; i < len; i += (int)entry) {
-		uint64_t child = read_cells(r + i, cac);
-		uint64_t paddr = read_cells(r + i + cac * 4u, pac);
-		uint64_t size = read_cells(r + i + (cac + pac) * 4u, csc);
+		uint64_t child = fdt_read_cells(r + i, cac);
+		uint64_t paddr = fdt_read_cells(r + i + cac * 4u, pac);
+		uint64_t size = fdt_read_cells(r + i + (cac + pac) * 4u, csc);
 
 		/* addr - child < size avoids overflow in child + size. */
 		if (*addr >= child && *addr - child < size) {
@@ -221,9 +210,9 @@ int fdt_get_reg(const struct fdt *fdt, int node, int idx, uint64_t *addr, uint64
 	if ((uint32_t)idx >= (uint32_t)len / entry)
 		return FDT_ERR_NOTFOUND;
 	reg += (uint32_t)idx * entry;
-	a = read_cells(reg, ac);
+	a = fdt_read_cells(reg, ac);
 	if (size)
-		*size = read_cells(reg + ac * 4u, sc);
+		*size = fdt_read_cells(reg + ac * 4u, sc);
 	/* Up through every bus except the root, whose addresses are the CPU's. */
 	for (hops = 0; hops < FDT_MAX_DEPTH; hops++) {
 		int gp = fdt_parent(fdt, parent), err;

@@ -111,14 +111,6 @@ int pt_next_sharing(const struct fdt *fdt, int node, unsigned irq, int from,
 	return FDT_ERR_NOTFOUND;
 }
 
-static uint64_t read_cells(const uint8_t *p, uint32_t n)
-{
-	uint64_t v = 0;
-	for (uint32_t i = 0; i < n; i++)
-		v = (v << 32) | fdt32_to_cpu(p + 4 * i);
-	return v;
-}
-
 int pt_dma_windows(const struct fdt *fdt, int node, struct pt_dma *w, int max)
 {
 	int parent = fdt_parent(fdt, node), len;
@@ -138,9 +130,9 @@ int pt_dma_windows(const struct fdt *fdt, int node, struct pt_dma *w, int max)
 		return FDT_ERR_BADVALUE;
 	int n = 0;
 	for (uint32_t off = 0; off < (uint32_t)len; off += entry, n++) {
-		w[n].bus = read_cells(r + off, ca);
-		w[n].cpu = read_cells(r + off + 4 * ca, pa);
-		w[n].size = read_cells(r + off + 4 * (ca + pa), sc);
+		w[n].bus = fdt_read_cells(r + off, ca);
+		w[n].cpu = fdt_read_cells(r + off + 4 * ca, pa);
+		w[n].size = fdt_read_cells(r + off + 4 * (ca + pa), sc);
 		if (!w[n].size || w[n].bus + w[n].size - 1 < w[n].bus ||
 		    w[n].cpu + w[n].size - 1 < w[n].cpu)
 			return FDT_ERR_BADVALUE;

@@ -96,14 +96,6 @@ int rpi_fw_power_device(const struct fdt *fdt, int node, uint32_t *device)
 	return RPI_FW_OK;
 }
 
-static uint64_t cells(const uint8_t *p, uint32_t n)
-{
-	uint64_t v = 0;
-	for (uint32_t i = 0; i < n; i++)
-		v = (v << 32) | fdt32_to_cpu(p + 4 * i);
-	return v;
-}
-
 int rpi_fw_bus_address(const struct fdt *fdt, int dev, uint64_t phys, uint64_t len, uint32_t *bus)
 {
 	int parent = fdt_parent(fdt, dev);
@@ -129,9 +121,9 @@ int rpi_fw_bus_address(const struct fdt *fdt, int dev, uint64_t phys, uint64_t l
 	if (plen < 0 || (uint32_t)plen % entry)
 		return RPI_FW_ERR_ADDRESS;
 	for (uint32_t off = 0; off < (uint32_t)plen; off += entry) {
-		uint64_t child = cells(r + off, ca);
-		uint64_t cpu = cells(r + off + 4 * ca, pa);
-		uint64_t size = cells(r + off + 4 * (ca + pa), sc);
+		uint64_t child = fdt_read_cells(r + off, ca);
+		uint64_t cpu = fdt_read_cells(r + off + 4 * ca, pa);
+		uint64_t size = fdt_read_cells(r + off + 4 * (ca + pa), sc);
 		if (phys < cpu || phys - cpu >= size || len > size - (phys - cpu))
 			continue;
 		uint64_t b = child + (phys - cpu);

@@ -13,6 +13,7 @@ import pytest
 from mamoru import bundle
 from mamoru.guest_platform import GuestPlatform, device_tree_blob
 from mamoru.guestfile import GuestFileError, load
+from mamoru.testing.guest import guest_file
 
 
 def dts(p: GuestPlatform, tmp: Path) -> str:
@@ -34,15 +35,6 @@ def test_the_disk_node(tmp_path: Path) -> None:
     for bad in ("sd:0", "sd:5", "sd:2x", "mmc:1", 'sd:"'):
         with pytest.raises(ValueError):
             device_tree_blob(GuestPlatform(disk=bad))
-
-
-def guest_file(tmp: Path, extra: str) -> Path:
-    head = bytearray(64)
-    head[56:60] = b"ARM\x64"
-    (tmp / "Image").write_bytes(bytes(head))
-    f = tmp / "guests.toml"
-    f.write_text(f'[[guest]]\nname = "g"\nkernel = "Image"\n{extra}')
-    return f
 
 
 def test_guest_files(tmp_path: Path) -> None:

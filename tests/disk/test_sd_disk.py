@@ -29,7 +29,7 @@ from mamoru.boards import BoardConfig
 from mamoru.bundle import kernel_guest, write_bundle
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
-from mamoru.testing import Target, hardware
+from mamoru.testing import Target, hardware, in_guest
 from mamoru.testing.guest import booted_guest, bundle_for, mbr_card
 from mamoru.testing.target import qemu_target
 
@@ -113,8 +113,7 @@ def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
     assert "guest0: 256 MiB RAM at 0x40000000," in log, log
     p1_before = hashlib.sha256(card_bytes(sd.card, P1_START, P1_SIZE)).hexdigest()
     c = sd.target.console
-    sd.shell.attach(30)
-    try:
+    with in_guest(sd.target, 30):
         g = sd.shell
         mounts = g.run("grep ' /data ' /proc/mounts")
         assert mounts.startswith("/dev/vda /data ext4"), mounts
@@ -132,10 +131,6 @@ def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
         out = g.run(f"dd if=/tmp/s of=/dev/vda bs=512 seek={P2_SECTORS} count=1 conv=fsync "
                     "2>&1; echo rc=$?", timeout=30)
         assert out.splitlines()[-1] != "rc=0", out
-        sd.shell.detach()
-    except BaseException:
-        sd.target.mark_dirty()
-        raise
     listing = c.command("guest list")
     m = re.search(rf"disk sd:2 \({P2_SIZE >> 20} MiB\) at 0x9001000: (\d+) requests, 0 failed$",
                   listing, re.M)
@@ -153,13 +148,8 @@ def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
     assert card_bytes(sd.card, P1_START, P1_SIZE) == p1_pattern()
     # Started again: the new boot finds the disk reset and its file on it.
     c.command("guest kick guest0")
-    sd.shell.attach(60)
-    try:
+    with in_guest(sd.target, 60):
         assert sd.shell.run("cat /data/from-guest.txt") == GUEST_FILE
-        sd.shell.detach()
-    except BaseException:
-        sd.target.mark_dirty()
-        raise
 
 
 def test_a_hostile_driver_gets_a_device_that_needs_a_reset(sd: SdDisk) -> None:
@@ -169,8 +159,7 @@ def test_a_hostile_driver_gets_a_device_that_needs_a_reset(sd: SdDisk) -> None:
     carries on; a guest reset gives the next boot a fresh device and its disk back."""
     c = sd.target.console
     base = 0x0900_1000
-    sd.shell.attach(60)
-    try:
+    with in_guest(sd.target, 60):
         g = sd.shell
         out = g.run("umount /data && rmmod virtio_blk && rmmod virtio_mmio && echo unbound",
                     timeout=30)
@@ -184,22 +173,13 @@ def test_a_hostile_driver_gets_a_device_that_needs_a_reset(sd: SdDisk) -> None:
         status = int(g.run(f"devmem {base + 0x70:#x} 32"), 16)
         assert status & 0x40 and status & 0x8, hex(status)     # NEEDS_RESET, FEATURES_OK
         assert g.run(f"devmem {base + 0x44:#x} 32") == "0x00000000"   # the queue not ready
-        sd.shell.detach()
-    except BaseException:
-        sd.target.mark_dirty()
-        raise
     assert ("guest0: disk sd:2: a ring is outside the guest's RAM: the device needs a reset"
             in c.transcript), c.transcript[-3000:]
     listing = c.command("guest list")
     assert re.search(r"disk sd:2 .*\(needs reset\)$", listing, re.M), listing
     c.command("guest reset guest0", timeout=60)
-    sd.shell.attach(60)
-    try:
+    with in_guest(sd.target, 60):
         assert sd.shell.run("cat /data/from-guest.txt") == GUEST_FILE
-        sd.shell.detach()
-    except BaseException:
-        sd.target.mark_dirty()
-        raise
     assert "(needs reset)" not in c.command("guest list")
 
 

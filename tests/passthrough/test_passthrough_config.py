@@ -12,6 +12,7 @@ import pytest
 
 from mamoru.guest_platform import GuestPlatform, device_tree_blob
 from mamoru.guestfile import GuestFileError, load
+from mamoru.testing.guest import guest_file
 
 
 def chosen(p: GuestPlatform, tmp: Path) -> str:
@@ -30,15 +31,6 @@ def test_the_property_in_the_guest_tree(tmp_path: Path) -> None:
     for bad in ("virtio", '/a"b', "/a\\b"):
         with pytest.raises(ValueError):
             device_tree_blob(GuestPlatform(passthrough=(bad,)))
-
-
-def guest_file(tmp: Path, extra: str) -> Path:
-    head = bytearray(64)
-    head[56:60] = b"ARM\x64"
-    (tmp / "Image").write_bytes(bytes(head))
-    f = tmp / "guests.toml"
-    f.write_text(f'[[guest]]\nname = "g"\nkernel = "Image"\n{extra}')
-    return f
 
 
 def test_guest_files(tmp_path: Path) -> None:

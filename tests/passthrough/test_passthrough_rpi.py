@@ -31,7 +31,7 @@ from mamoru.boards import BoardConfig
 from mamoru.bundle import kernel_guest, write_bundle
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
-from mamoru.testing import Target, hardware
+from mamoru.testing import Target, hardware, in_guest
 from mamoru.testing.guest import booted_guest, mbr_card
 
 pytestmark = [pytest.mark.configs("rpi3", "rpi4"), pytest.mark.guests("arm64")]
@@ -131,8 +131,7 @@ def test_the_guest_owns_the_sd_card(pi: Pi3Sd) -> None:
     base = int(ram.group(1), 16)
     assert base % (2 << 20) == 0 and base + (256 << 20) <= pi.ram_end, hex(base)
     c = pi.target.console
-    pi.shell.attach(30)
-    try:
+    with in_guest(pi.target, 30):
         g = pi.shell
         # Its tree: the SD host at its host address with a fixed clock of the firmware's
         # rate (QEMU's EMMC clock: 50 MHz), no pin control or power sequencing of the host's.
@@ -154,10 +153,6 @@ def test_the_guest_owns_the_sd_card(pi: Pi3Sd) -> None:
                     timeout=30)
         assert out.endswith("done"), out
         version = g.run("cat /proc/version")
-        pi.shell.detach()
-    except BaseException:
-        pi.target.mark_dirty()
-        raise
     # The IDS reads this kernel with its own profile: its banner, its modules (the SD host's
     # driver among them), and nothing amiss.
     assert c.command("ids banner") == version.strip()
@@ -183,11 +178,6 @@ def test_the_guest_owns_the_sd_card(pi: Pi3Sd) -> None:
     assert read_back(pi.card, "/from-host.txt") == HOST_FILE
     # Started again: the new boot finds the SD host reset and idle, and the card as left.
     c.command("guest kick guest0")
-    pi.shell.attach(60)
-    try:
+    with in_guest(pi.target, 60):
         assert pi.shell.run("cat /data/from-guest.txt") == GUEST_FILE
-        pi.shell.detach()
-    except BaseException:
-        pi.target.mark_dirty()
-        raise
     assert "(masked)" not in c.command("guest list")

@@ -36,7 +36,7 @@ from mamoru.boards import BoardConfig
 from mamoru.bundle import kernel_guest, write_bundle
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
-from mamoru.testing import Target, hardware
+from mamoru.testing import Target, hardware, in_guest
 from mamoru.testing.guest import booted_guest
 from mamoru.testing.net import telnet
 
@@ -104,8 +104,7 @@ def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:
     base = int(ram.group(1), 16)
     assert base % (2 << 20) == 0 and base + (256 << 20) <= pi.window, hex(base)
     c = pi.target.console
-    pi.shell.attach(60)
-    try:
+    with in_guest(pi.target, 60):
         g = pi.shell
         # Its tree: the controller under a bus that translates DMA addresses as the host's
         # soc bus does (bus 0xc0000000 = CPU 0 = the guest's IPA 0).
@@ -133,10 +132,6 @@ def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:
             "ls /sys/class/net; dmesg | grep -iE 'usb|dwc2|cdc|rndis' | tail -40", timeout=30)
         assert names in (["eth0"], ["usb0"]), names
         assert "inet addr:10.0.2.15" in g.run(f"ifconfig {names[0]}")
-        pi.shell.detach()
-    except BaseException:
-        pi.target.mark_dirty()
-        raise
     # The host reaches the guest's telnetd through the forwarded port: the traffic goes
     # through the controller's DMA into the guest's 1:1 RAM.
     with telnet(pi.target, timeout=60) as t:
@@ -159,8 +154,7 @@ def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:
     # "Not connected" and no interface appears. On a real core the soft reset clears that
     # (untested). When QEMU changes this, the network must come back here.
     c.command("guest kick guest0", timeout=120)
-    pi.shell.attach(90)
-    try:
+    with in_guest(pi.target, 90):
         g = pi.shell
         assert irq_count(g.run("grep dwc2 /proc/interrupts")) > 0
         # No interrupt of the halted boot's left at the controller ("irq N: nobody cared").
@@ -170,10 +164,6 @@ def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:
         assert "DWC OTG Controller" in dmesg, dmesg
         up = g.run("ifconfig | grep -c 'inet addr:10.0.2.15'; true")
         assert up == "0" and "Not connected" in dmesg, (up, dmesg)
-        pi.shell.detach()
-    except BaseException:
-        pi.target.mark_dirty()
-        raise
     # The new boot's driver turned the controller's interrupts on again (its line may be
     # masked for a moment, between an interrupt and the guest's completion of it).
     listing = c.command("guest list")

@@ -360,12 +360,17 @@ def _cpus_tree(*cpus: tuple[tuple[str, bytes], ...], cells: int = 1) -> bytes:
     return b.end_node().end_node().end().blob()
 
 
-def _cpus(host: Path, tmp_path: Path, blob: bytes) -> list[str]:
-    p = tmp_path / "cpus.dtb"
+def _query(host: Path, tmp_path: Path, blob: bytes, query: str, first: str) -> list[str]:
+    """fdt_dump's answer to query on blob: its lines from the first that starts with first."""
+    p = tmp_path / f"{query}.dtb"
     p.write_bytes(blob)
-    rc, out = dump(host, p, "cpus")
+    rc, out = dump(host, p, query)
     assert rc == 0, out
-    return out[out.index("cpus:"):].splitlines()
+    return out[out.index(first):].splitlines()
+
+
+def _cpus(host: Path, tmp_path: Path, blob: bytes) -> list[str]:
+    return _query(host, tmp_path, blob, "cpus", "cpus:")
 
 
 SPIN = ("enable-method", b"spin-table\0")
@@ -413,11 +418,7 @@ def test_cpus_counted_beyond_what_is_kept_and_two_cell_reg(host_build: Path,
 
 
 def _slots(host: Path, tmp_path: Path, blob: bytes) -> list[str]:
-    p = tmp_path / "slots.dtb"
-    p.write_bytes(blob)
-    rc, out = dump(host, p, "slots")
-    assert rc == 0, out
-    return out[out.index("slot"):].splitlines()
+    return _query(host, tmp_path, blob, "slots", "slot")
 
 
 def test_release_slots_of_every_cpu(host_build: Path, tmp_path: Path) -> None:

@@ -102,4 +102,14 @@ static inline uint32_t fdt32_to_cpu(const void *p)
 	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
 }
 
+/* n big-endian cells at p as one number (n <= 2 keeps every bit). */
+static inline uint64_t fdt_read_cells(const void *p, uint32_t n)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+	for (uint32_t i = 0; i < n; i++)
+		v = (v << 32) | fdt32_to_cpu(b + 4 * i);
+	return v;
+}
+
 #endif

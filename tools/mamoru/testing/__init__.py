@@ -32,6 +32,7 @@ from mamoru.testing.target import (
     State,
     Target,
     at_state,
+    in_guest,
     new_target,
     qemu_target,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "at_state",
     "failed",
     "hardware",
+    "in_guest",
     "mamoru_cli",
     "new_target",
     "printable",

@@ -15,7 +15,8 @@ from mamoru.boards import BoardConfig
 from mamoru.guestshell import GuestShell
 from mamoru.testing.target import GUEST_BOOT_TIMEOUT, Launcher, Target, qemu_target
 
-__all__ = ["GUEST_BOOT_TIMEOUT", "boot_with_guest", "booted_guest", "bundle_for", "mbr_card"]
+__all__ = ["GUEST_BOOT_TIMEOUT", "boot_with_guest", "booted_guest", "bundle_for", "guest_file",
+           "mbr_card"]
 
 
 def bundle_for(config: BoardConfig) -> Path:
@@ -73,3 +74,14 @@ def mbr_card(out: Path, size: int, partitions: Sequence[tuple[int, int, int, byt
             f.write(data)
         f.truncate(size)
     return out
+
+
+def guest_file(tmp: Path, extra: str) -> Path:
+    """A guest description file in tmp naming one guest "g" with a stand-in kernel (64
+    bytes, an arm64 Image header's magic), and extra (TOML lines) in its [[guest]] table."""
+    head = bytearray(64)
+    head[56:60] = b"ARM\x64"
+    (tmp / "Image").write_bytes(bytes(head))
+    f = tmp / "guests.toml"
+    f.write_text(f'[[guest]]\nname = "g"\nkernel = "Image"\n{extra}')
+    return f

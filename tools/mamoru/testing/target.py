@@ -284,6 +284,19 @@ def at_state(target: Target, node: pytest.Item, state: State = State.HYPERVISOR,
         target.use(None)
 
 
+@contextmanager
+def in_guest(target: Target, timeout: float = 60.0) -> Iterator[GuestShell]:
+    """guest0's shell on target's console for the block (attached within timeout s, detached
+    after it); a failure inside marks the target dirty: its console state is unknown."""
+    target.shell.attach(timeout)
+    try:
+        yield target.shell
+        target.shell.detach()
+    except BaseException:
+        target.mark_dirty()
+        raise
+
+
 # -- QEMU targets with special options -------------------------------------------------
 
 
