@@ -306,6 +306,9 @@ class Guest:
         lines whose names match `kallsyms`), then the vCPU stopped in the kernel (`stop`:
         its registers) and guest RAM from ram_base saved to dump."""
         self.wait_for(PROMPT, 0, boot_timeout)
+        # Kernel messages off the console: a driver probing late (the Versatile's mouse)
+        # once printed into the middle of /proc/version's line.
+        self.run("dmesg -n 1")
         version = self.run("cat /proc/version")
         ps_text = self.run("ps -o pid,comm")
         ps = []
