@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `guest`: list and control guests, show their registers and memory. */
 #include <arch/guest_regs.h>
+#include <arch/vcpu_run.h>
 #include <mamoru/command.h>
 #include <mamoru/guest.h>
 #include <mamoru/libc.h>
@@ -16,8 +17,14 @@ static void list(struct console *con)
 		if (g->state == GUEST_EMPTY)
 			continue;
 		con_printf(con, "%-8s %-8s %7llu MiB %5d %10llu  %s\n", g->name, guest_state_name(g->state),
-			   (unsigned long long)(g->ram_size >> 20), 1, (unsigned long long)g->exits_seen,
-			   g->reason);
+			   (unsigned long long)(g->ram_size >> 20), (int)g->nr_vcpus,
+			   (unsigned long long)g->exits_seen, g->reason);
+		if (g->nr_vcpus > 1) {
+			con_printf(con, "         vcpus:");
+			for (unsigned c = 0; c < g->nr_vcpus; c++)
+				con_printf(con, " %u %s", c, vcpu_online(g, c) ? "on" : "off");
+			con_printf(con, "\n");
+		}
 		passthrough_list(con, g, "         ");
 		guest_list_vdevs(g, con, "         ");
 	}

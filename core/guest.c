@@ -16,6 +16,7 @@
 #include <mamoru/console.h>
 #include <mamoru/emulator.h>
 #include <mamoru/fdt.h>
+#include <mamoru/fdt_cpus.h>
 #include <mamoru/guest.h>
 #include <mamoru/guest_layout.h>
 #include <mamoru/libc.h>
@@ -93,6 +94,39 @@ static int undo_setup(struct guest *g)
 	return -1;
 }
 
+/*
+ * The guest's vCPUs: the cpu nodes of its device tree's /cpus, whose reg (MPIDR
+ * affinity) must be 0, 1, ... in order, as vCPU i reads Aff0 = i in MPIDR_EL1 and
+ * PSCI CPU_ON names it so (fdt_guest_vcpus); one without /cpus (an ARMv5 board's
+ * tree). NULL, or why not.
+ */
+static const char *guest_vcpus_from_dt(struct guest *g, const struct fdt *fdt)
+{
+	static char why[80];
+	unsigned n, max = arch_guest_max_vcpus();
+	switch (fdt_guest_vcpus(fdt, &n)) {
+	case FDT_VCPUS_OK:
+		if (n <= max) {
+			g->nr_vcpus = n;
+			return NULL;
+		}
+		m_snprintf(why, sizeof(why), "guest device tree has %u cpus; a guest may have %u here",
+			   n, max);
+		return why;
+	case FDT_VCPUS_NONE:
+		return "guest device tree has no usable /cpus/cpu nodes";
+	case FDT_VCPUS_TOO_MANY:
+		m_snprintf(why, sizeof(why), "guest device tree has more than %d cpus; a guest may "
+			   "have %u here", FDT_CPUS_MAX, max);
+		return why;
+	case FDT_VCPUS_BAD_REG:
+	default:
+		m_snprintf(why, sizeof(why), "guest cpu node %u has a reg other than %u (vCPU i is "
+			   "MPIDR affinity i)", n, n);
+		return why;
+	}
+}
+
 /* Reads the guest's RAM from its device tree, gives it memory and lets the
  * architecture map it (stage 2, shadow tables), then lets the emulators create
  * its devices. */
@@ -113,7 +147,10 @@ static int setup_from_dtb(struct guest *g)
 	}
 	if (mem < 0 || fdt_get_reg(&fdt, mem, 0, &g->ram_ipa, &g->ram_size))
 		return fail(g, "guest device tree has no memory node");
-	const char *why = guest_ram_check(g->ram_ipa, g->ram_size, arch_guest_ipa_limit());
+	const char *why = guest_vcpus_from_dt(g, &fdt);
+	if (why)
+		return fail(g, why);
+	why = guest_ram_check(g->ram_ipa, g->ram_size, arch_guest_ipa_limit());
 	if (why)
 		return fail(g, why);
 
@@ -294,10 +331,10 @@ int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len)
 	return 0;
 }
 
-bool guest_run_slice(struct guest *g)
+bool guest_run_slice(struct guest *g, unsigned cpu)
 {
 	struct vcpu_stop_info info = {.why = ""};
-	enum vcpu_stop r = vcpu_run(g, &info);
+	enum vcpu_stop r = vcpu_run(g, cpu, &info);
 	switch (r) {
 	case VCPU_YIELD:
 		return true;

@@ -1,21 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Which guest runs next: round robin over the running guests, starting
- * after the last one that got the CPU. A guest that idles (WFI with nothing
- * pending) gives its turn to the next one, so the main loop only sleeps
- * when every running guest idles.
+ * Which vCPU runs next: round robin over the vCPUs that are on in the running
+ * guests (each guest's in order), starting after the last one that got the CPU.
+ * A vCPU that idles (WFI with nothing pending) gives its turn to the next one, so
+ * the main loop only sleeps when every vCPU on idles. All of them take turns on
+ * the boot CPU: a guest of four vCPUs gets a quarter of it each when all four are
+ * busy.
  */
+#include <arch/vcpu_run.h>
 #include <mamoru/guest.h>
+
+#define SLOTS (GUEST_MAX * ARCH_GUEST_VCPUS)
 
 bool guests_run(void)
 {
-	static int next;
-	for (int k = 0; k < GUEST_MAX; k++) {
-		struct guest *g = &guests[(next + k) % GUEST_MAX];
-		if (g->state != GUEST_RUNNING)
+	static unsigned next;
+	for (unsigned k = 0; k < SLOTS; k++) {
+		unsigned slot = (next + k) % SLOTS;
+		struct guest *g = &guests[slot / ARCH_GUEST_VCPUS];
+		unsigned cpu = slot % ARCH_GUEST_VCPUS;
+		if (g->state != GUEST_RUNNING || !vcpu_online(g, cpu))
 			continue;
-		if (guest_run_slice(g)) {
-			next = (g->id + 1) % GUEST_MAX;
+		if (guest_run_slice(g, cpu)) {
+			next = (slot + 1) % SLOTS;
 			return true;
 		}
 	}

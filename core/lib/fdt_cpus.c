@@ -96,3 +96,23 @@ int fdt_next_release_slot(const struct fdt *fdt, int node, uint64_t *addr)
 	}
 	return FDT_ERR_NOTFOUND;
 }
+
+enum fdt_vcpus fdt_guest_vcpus(const struct fdt *fdt, unsigned *n)
+{
+	struct fdt_cpu cpus[FDT_CPUS_MAX];
+	*n = 1;
+	if (fdt_path_offset(fdt, "/cpus") < 0)
+		return FDT_VCPUS_OK;
+	int count = fdt_cpus(fdt, cpus, FDT_CPUS_MAX);
+	if (count < 1)
+		return FDT_VCPUS_NONE;
+	if (count > FDT_CPUS_MAX)
+		return FDT_VCPUS_TOO_MANY;
+	for (int i = 0; i < count; i++)
+		if (cpus[i].mpidr != (uint64_t)i) {
+			*n = (unsigned)i;
+			return FDT_VCPUS_BAD_REG;
+		}
+	*n = (unsigned)count;
+	return FDT_VCPUS_OK;
+}

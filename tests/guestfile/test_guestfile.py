@@ -43,8 +43,10 @@ def test_a_complete_guest_table(tmp_path: Path) -> None:
     (tmp_path / "sub" / "rootfs.cpio").write_bytes(b"070701" + b"0" * 200)
     f = guests(tmp_path, '[[guest]]\nname = "gw-1"\nkernel = "Image"\n'
                'initrd = "sub/rootfs.cpio"\nram = "64M"\nbootargs = "console=ttyAMA0"\n'
-               "kaslr = true\n\n[[guest]]\nname = \"second\"\nkernel = \"Image\"\n")
+               "kaslr = true\nvcpus = 4\n\n[[guest]]\nname = \"second\"\nkernel = \"Image\"\n")
     a, b = load(f)
+    assert (a.vcpus, b.vcpus) == (4, 1)
+    assert a.platform.vcpus == 4
     assert (a.name, a.kernel, a.initrd, a.ram, a.bootargs, a.kaslr) == (
         "gw-1", tmp_path / "Image", tmp_path / "sub" / "rootfs.cpio", 64 << 20,
         "console=ttyAMA0", True)
@@ -90,6 +92,14 @@ BAD_FILES = {
                   'vmlinux = "Image"\n', "system_map or vmlinux for the profile, not both"),
     "kaslr string": ('[[guest]]\nname = "g"\nkernel = "Image"\nkaslr = "yes"\n',
                      "kaslr must be true or false"),
+    "vcpus 5": ('[[guest]]\nname = "g"\nkernel = "Image"\nvcpus = 5\n',
+                "vcpus must be a whole number from 1 to 4, not 5"),
+    "vcpus 0": ('[[guest]]\nname = "g"\nkernel = "Image"\nvcpus = 0\n',
+                "vcpus must be a whole number from 1 to 4, not 0"),
+    "vcpus true": ('[[guest]]\nname = "g"\nkernel = "Image"\nvcpus = true\n',
+                   "vcpus must be a whole number from 1 to 4, not True"),
+    "vcpus string": ('[[guest]]\nname = "g"\nkernel = "Image"\nvcpus = "4"\n',
+                     "vcpus must be a whole number from 1 to 4, not '4'"),
 }
 
 

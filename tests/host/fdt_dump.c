@@ -5,7 +5,8 @@
  * then lookup results (bootargs, stdout-path, translated reg, interrupt
  * parents and specifiers, phandles). Each query is a path or alias to
  * resolve, "compat=<string>" to list the compatible nodes, "cpus" for the
- * CPU nodes and their enable methods (fdt_cpus), or "slots" for the spin-table
+ * CPU nodes and their enable methods (fdt_cpus), "vcpus" for a guest's vCPUs
+ * (fdt_guest_vcpus), or "slots" for the spin-table
  * release slots (fdt_next_release_slot).
  * On an invalid blob prints "error: <message>" and exits 1.
  */
@@ -199,6 +200,14 @@ static void query_cpus(void)
 	}
 }
 
+static void query_vcpus(void)
+{
+	static const char *const names[] = {"ok", "none", "too many", "bad reg"};
+	unsigned n;
+	enum fdt_vcpus r = fdt_guest_vcpus(&fdt, &n);
+	printf("vcpus: %s %u\n", names[r], n);
+}
+
 static void query_slots(void)
 {
 	uint64_t addr;
@@ -215,6 +224,10 @@ static void query(const char *q)
 
 	if (strcmp(q, "cpus") == 0) {
 		query_cpus();
+		return;
+	}
+	if (strcmp(q, "vcpus") == 0) {
+		query_vcpus();
 		return;
 	}
 	if (strcmp(q, "slots") == 0) {
@@ -280,7 +293,7 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: fdt_dump <file.dtb> [path|alias|compat=<string>|cpus|slots...]\n");
+		fprintf(stderr, "usage: fdt_dump <file.dtb> [path|alias|compat=<string>|cpus|vcpus|slots...]\n");
 		return 2;
 	}
 	blob = read_file(argv[1], &len);

@@ -417,6 +417,27 @@ def test_cpus_counted_beyond_what_is_kept_and_two_cell_reg(host_build: Path,
     assert _cpus(host_build, tmp_path, b.blob()) == ["cpus: 1", "cpu 0x100: none"]
 
 
+def test_guest_vcpus(host_build: Path, tmp_path: Path) -> None:
+    """fdt_guest_vcpus (core/guest.c's count of a guest's vCPUs): the cpu nodes of /cpus,
+    whose reg must be 0, 1, ... in order; one vCPU for a tree without /cpus; a /cpus
+    without cpu nodes, a reg out of order and more than FDT_CPUS_MAX nodes are refused."""
+    def vcpus(blob: bytes) -> str:
+        return _query(host_build, tmp_path, blob, "vcpus", "vcpus:")[0]
+
+    psci = (("enable-method", b"psci\0"),)
+    assert vcpus(_cpus_tree(*[psci] * 4)) == "vcpus: ok 4"
+    assert vcpus(_cpus_tree(psci)) == "vcpus: ok 1"
+    assert vcpus(Builder().begin("").begin("memory").end_node().end_node().end().blob()) == \
+        "vcpus: ok 1"
+    assert vcpus(_cpus_tree()) == "vcpus: none 1"
+    assert vcpus(_cpus_tree(*[psci] * 9)) == "vcpus: too many 1"
+    b = Builder().begin("").begin("cpus").prop("#address-cells", be32(1))
+    b.prop("#size-cells", be32(0))
+    for reg in (0, 1, 3):
+        b.begin(f"cpu@{reg}").prop("device_type", b"cpu\0").prop("reg", be32(reg)).end_node()
+    assert vcpus(b.end_node().end_node().end().blob()) == "vcpus: bad reg 2"
+
+
 def _slots(host: Path, tmp_path: Path, blob: bytes) -> list[str]:
     return _query(host, tmp_path, blob, "slots", "slot")
 

@@ -40,6 +40,9 @@ class GuestPlatform:
     disk: str | None = None
     disk_base: int = 0x0900_1000
     disk_spi: int = 2                  # guest interrupt 32 + 2
+    # vCPUs (docs/smp.md): cpu nodes 0..vcpus-1, started by PSCI CPU_ON. They take turns
+    # on the hypervisor's CPU.
+    vcpus: int = 1
 
     @property
     def cmdline(self) -> str:
@@ -64,6 +67,20 @@ def _passthrough_prop(paths: tuple[str, ...] | None) -> str:
 
 
 DISK_RE = re.compile(r"sd:[1-4]")
+VCPUS_MAX = 4                          # ARCH_GUEST_VCPUS (arm64 guest_arch.h)
+
+
+def _cpu_nodes(vcpus: int) -> str:
+    """The cpu nodes of /cpus: reg (MPIDR Aff0) = the vCPU's index, started by PSCI."""
+    if not 1 <= vcpus <= VCPUS_MAX:
+        raise ValueError(f"vcpus: {vcpus} is not 1 to {VCPUS_MAX}")
+    return "".join(f"""\t\tcpu@{i} {{
+\t\t\tdevice_type = "cpu";
+\t\t\tcompatible = "arm,armv8";
+\t\t\treg = <{i}>;
+\t\t\tenable-method = "psci";
+\t\t}};
+""" for i in range(vcpus))
 
 
 def _disk_node(p: GuestPlatform) -> str:
@@ -117,13 +134,7 @@ def device_tree_source(p: GuestPlatform) -> str:
 \tcpus {{
 \t\t#address-cells = <1>;
 \t\t#size-cells = <0>;
-\t\tcpu@0 {{
-\t\t\tdevice_type = "cpu";
-\t\t\tcompatible = "arm,armv8";
-\t\t\treg = <0>;
-\t\t\tenable-method = "psci";
-\t\t}};
-\t}};
+{_cpu_nodes(p.vcpus)}\t}};
 
 \tpsci {{
 \t\tcompatible = "arm,psci-1.0", "arm,psci-0.2";

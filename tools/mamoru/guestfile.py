@@ -16,6 +16,7 @@
     disk = "sd:2"                     # optional: partition 2 of the board's SD card as
                                       # the guest's virtio disk (the hypervisor drives
                                       # the card; the Pis only)
+    vcpus = 4                         # optional (1): 1 to 4 virtual CPUs (docs/smp.md)
 
 Relative paths are relative to the file. load() checks the file and every guest, make_specs()
 reads the kernels and initrds and runs the profile tool; every problem is one GuestFileError
@@ -34,7 +35,7 @@ from pathlib import Path
 from mamoru import guest_assets
 from mamoru.boards import BOARDS
 from mamoru.bundle import GuestSpec
-from mamoru.guest_platform import DISK_RE, GuestPlatform
+from mamoru.guest_platform import DISK_RE, VCPUS_MAX, GuestPlatform
 
 # Mirrors of the hypervisor's limits (core/guest.c, core/include/mamoru/guest.h).
 GUEST_MAX = 2
@@ -46,7 +47,7 @@ HYPERVISOR_RESERVE = 64 << 20
 
 DEFAULT_RAM = GuestPlatform().ram_size
 KEYS = ("name", "kernel", "initrd", "system_map", "vmlinux", "config", "ram", "bootargs",
-        "kaslr", "passthrough", "disk")
+        "kaslr", "passthrough", "disk", "vcpus")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _RAM_RE = re.compile(r"^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$", re.I)
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -76,11 +77,13 @@ class GuestEntry:
     kaslr: bool = False
     passthrough: tuple[str, ...] | None = None
     disk: str | None = None
+    vcpus: int = 1
 
     @property
     def platform(self) -> GuestPlatform:
         return GuestPlatform(name=self.name, ram_size=self.ram, bootargs=self.bootargs,
-                             kaslr=self.kaslr, passthrough=self.passthrough, disk=self.disk)
+                             kaslr=self.kaslr, passthrough=self.passthrough, disk=self.disk,
+                             vcpus=self.vcpus)
 
     def inputs(self) -> list[Path]:
         return [p for p in (self.kernel, self.initrd, self.system_map, self.vmlinux,
@@ -167,8 +170,12 @@ def _entry(file: Path, index: int, table: object) -> GuestEntry:
     if disk is not None and not (isinstance(disk, str) and DISK_RE.fullmatch(disk)):
         raise GuestFileError(f"{where}: disk must be \"sd:1\" to \"sd:4\" (a partition of the "
                              f"board's SD card, served by the hypervisor), not {disk!r}")
+    vcpus = table.get("vcpus", 1)
+    if type(vcpus) is not int or not 1 <= vcpus <= VCPUS_MAX:
+        raise GuestFileError(f"{where}: vcpus must be a whole number from 1 to {VCPUS_MAX}, "
+                             f"not {vcpus!r}")
     return GuestEntry(name, kernel, initrd, system_map, vmlinux, config, ram, bootargs, kaslr,
-                      passthrough, disk)
+                      passthrough, disk, vcpus)
 
 
 def load(file: Path) -> list[GuestEntry]:

@@ -77,8 +77,9 @@ bool vgic_deliverable(const struct vgic *v, unsigned irq)
 	       !vgic_bit(v->active, irq) && (vgic_bit(v->pending, irq) || vgic_bit(v->level, irq));
 }
 
-bool vgic_has_pending(const struct vgic *v)
+bool vgic_has_pending(const struct vgic *v, unsigned cpu)
 {
+	(void)cpu;   /* TEMP until the multi-vCPU vGIC */
 	for (unsigned w = 0; w < VGIC_WORDS; w++)
 		if ((v->pending[w] | v->level[w] | v->in_lr[w]) & v->enable[w])
 			return v->enabled;
@@ -94,6 +95,12 @@ void vgic_set_level(struct vgic *v, unsigned irq, bool level)
 void arch_guest_irq(struct guest *g, unsigned irq, bool level)
 {
 	vgic_set_level(&g->arch.vgic, irq, level);
+}
+
+void vgic_raise_private(struct vgic *v, unsigned cpu, unsigned irq)
+{
+	(void)cpu;
+	vgic_raise(v, irq);
 }
 
 void vgic_raise(struct vgic *v, unsigned irq)
@@ -128,26 +135,30 @@ void arch_guest_irq_raise(struct guest *g, unsigned virq)
 	vgic_raise(&g->arch.vgic, virq);
 }
 
-void vgic_flush(struct vgic *v)
+void vgic_flush(struct vgic *v, unsigned cpu)
 {
+	(void)cpu;
 	if (backend)
 		backend->flush(v);
 }
 
-void vgic_sync(struct vgic *v)
+void vgic_sync(struct vgic *v, unsigned cpu)
 {
+	(void)cpu;
 	if (backend)
 		backend->sync(v);
 }
 
-void vgic_save(struct vgic *v)
+void vgic_save(struct vgic *v, unsigned cpu)
 {
+	(void)cpu;
 	if (backend && backend->save)
 		backend->save(v);
 }
 
-void vgic_restore(struct vgic *v)
+void vgic_restore(struct vgic *v, unsigned cpu)
 {
+	(void)cpu;
 	if (backend && backend->restore)
 		backend->restore(v);
 }

@@ -33,6 +33,15 @@ int fdt_cpus(const struct fdt *fdt, struct fdt_cpu *out, int max);
 
 const char *cpu_enable_name(enum cpu_enable e);
 
+/* A guest's vCPUs as its device tree gives them (core/guest.c). */
+enum fdt_vcpus {
+	FDT_VCPUS_OK,           /* *n: how many (1 for a tree without /cpus) */
+	FDT_VCPUS_NONE,         /* /cpus holds no usable cpu node */
+	FDT_VCPUS_TOO_MANY,     /* more than FDT_CPUS_MAX */
+	FDT_VCPUS_BAD_REG,      /* cpu node *n has a reg other than *n: vCPU i is MPIDR Aff0 i */
+};
+enum fdt_vcpus fdt_guest_vcpus(const struct fdt *fdt, unsigned *n);
+
 /* The spin-table release slots a tree names, for reserving their pages: a core the
  * hypervisor did not move (refused, silent, beyond FDT_CPUS_MAX) goes on reading its
  * slot, so no guest may ever get that memory. The next cpu node of /cpus after node

@@ -49,6 +49,8 @@ struct guest {
 	uintptr_t ram_host;
 	uint64_t kernel_ipa, initrd_ipa, dtb_ipa;
 
+	unsigned nr_vcpus;           /* its device tree's cpu nodes (1..ARCH_GUEST_VCPUS) */
+
 	struct guest_image image;
 	struct arch_guest arch;      /* the CPU side's state (arch/guest_arch.h) */
 	struct guest_wp wp;          /* stage-2 write protection (the IDS arms it) */
@@ -96,11 +98,12 @@ void guest_snapshot(struct guest *g);
 /* Guest-physical read, bounded to guest RAM; -1 outside it. */
 int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len);
 
-/* Runs g's vCPU until the hypervisor is needed and acts on why it stopped
- * (power off, reset, crash). False when g went idle (WFI, nothing pending). */
-bool guest_run_slice(struct guest *g);
-/* Gives the CPU to the running guests in turn (core/guest_sched.c) until
- * one does not idle. False when none is running or all of them idle (the
+/* Runs vCPU cpu of g until the hypervisor is needed and acts on why it stopped
+ * (power off, reset, crash). False when it went idle (WFI, nothing pending) or
+ * is off. */
+bool guest_run_slice(struct guest *g, unsigned cpu);
+/* Gives the CPU to the vCPUs of the running guests in turn (core/guest_sched.c)
+ * until one does not idle. False when none is running or all of them idle (the
  * caller may sleep until an interrupt). */
 bool guests_run(void);
 

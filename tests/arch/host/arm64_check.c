@@ -339,12 +339,22 @@ static void check_sysreg(void)
 	CHECK_EQ(v, 0);
 }
 
+/* One vCPU, on: what every call but CPU_ON/AFFINITY_INFO sees. */
+static const struct psci_cpus one = {.n = 1, .online = 1};
+
+static enum psci_action call(uint32_t fn, uint64_t a1, uint64_t *r)
+{
+	unsigned t = 99;
+	return psci_decide(fn, a1, 0, &one, r, &t);
+}
+
 static void check_psci(void)
 {
 	uint64_t r = 0xbad;
-	CHECK(psci_decide(PSCI_VERSION, 0, &r) == PSCI_RETURN);
+	unsigned t = 99;
+	CHECK(call(PSCI_VERSION, 0, &r) == PSCI_RETURN);
 	CHECK_EQ(r, 0x10000);
-	CHECK(psci_decide(PSCI_MIGRATE_INFO_TYPE, 0, &r) == PSCI_RETURN);
+	CHECK(call(PSCI_MIGRATE_INFO_TYPE, 0, &r) == PSCI_RETURN);
 	CHECK_EQ(r, 2);
 
 	/* FEATURES: implemented ids succeed, others are NOT_SUPPORTED. */
@@ -352,49 +362,75 @@ static void check_psci(void)
 					0xc4000004, 0x84000006, 0x84000008, 0x84000009, 0x8400000a};
 	for (size_t i = 0; i < sizeof(impl) / sizeof(impl[0]); i++) {
 		r = 0xbad;
-		CHECK(psci_decide(PSCI_FEATURES, impl[i], &r) == PSCI_RETURN);
+		CHECK(call(PSCI_FEATURES, impl[i], &r) == PSCI_RETURN);
 		CHECK_EQ(r, 0);
 	}
 	static const uint32_t absent[] = {0x84000001, 0xc4000001, 0xc4000008, 0xc4000009,
 					  0x80000000, 0x8400000e, 0x12345678};
 	for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
-		CHECK(psci_decide(PSCI_FEATURES, absent[i], &r) == PSCI_RETURN);
+		CHECK(call(PSCI_FEATURES, absent[i], &r) == PSCI_RETURN);
 		CHECK_EQ(r, (uint64_t)-1);
 		r = 0;
 		/* ...and calling them returns NOT_SUPPORTED too. */
-		CHECK(psci_decide(absent[i], 0, &r) == PSCI_RETURN);
+		CHECK(call(absent[i], 0, &r) == PSCI_RETURN);
 		CHECK_EQ(r, (uint64_t)-1);
 	}
 	/* FEATURES is an SMC32 call: its argument is a W register. */
-	CHECK(psci_decide(PSCI_FEATURES, 0xffffffff84000000ull, &r) == PSCI_RETURN);
+	CHECK(call(PSCI_FEATURES, 0xffffffff84000000ull, &r) == PSCI_RETURN);
 	CHECK_EQ(r, 0);
 
-	/* CPU_ON / AFFINITY_INFO: only MPIDR 0, which is on. The 32-bit
-	 * calls ignore the upper half of x1; the 64-bit ones do not. */
-	CHECK(psci_decide(PSCI_CPU_ON_64, 0, &r) == PSCI_RETURN);
+	/* CPU_ON / AFFINITY_INFO with one vCPU: only MPIDR 0, which is on. The
+	 * 32-bit calls ignore the upper half of x1; the 64-bit ones do not. */
+	CHECK(call(PSCI_CPU_ON_64, 0, &r) == PSCI_RETURN);
 	CHECK_EQ(r, (uint64_t)-4);
-	CHECK(psci_decide(PSCI_CPU_ON_64, 1, &r) == PSCI_RETURN);
+	CHECK(call(PSCI_CPU_ON_64, 1, &r) == PSCI_RETURN);
 	CHECK_EQ(r, (uint64_t)-2);
-	CHECK(psci_decide(PSCI_CPU_ON_64, 0xff00000000ull, &r) == PSCI_RETURN);
+	CHECK(call(PSCI_CPU_ON_64, 0xff00000000ull, &r) == PSCI_RETURN);
 	CHECK_EQ(r, (uint64_t)-2);
-	CHECK(psci_decide(PSCI_CPU_ON_64, 0x80000000ull, &r) == PSCI_RETURN);   /* MPIDR bit 31 */
+	CHECK(call(PSCI_CPU_ON_64, 0x80000000ull, &r) == PSCI_RETURN);   /* MPIDR bit 31 */
 	CHECK_EQ(r, (uint64_t)-4);
-	CHECK(psci_decide(PSCI_CPU_ON_32, 0xffffffff00000000ull, &r) == PSCI_RETURN);
+	CHECK(call(PSCI_CPU_ON_32, 0xffffffff00000000ull, &r) == PSCI_RETURN);
 	CHECK_EQ(r, (uint64_t)-4);
-	CHECK(psci_decide(PSCI_AFFINITY_INFO_64, 0, &r) == PSCI_RETURN);
+	CHECK(call(PSCI_AFFINITY_INFO_64, 0, &r) == PSCI_RETURN);
 	CHECK_EQ(r, 0);
-	CHECK(psci_decide(PSCI_AFFINITY_INFO_32, 0x100, &r) == PSCI_RETURN);
+	CHECK(call(PSCI_AFFINITY_INFO_32, 0x100, &r) == PSCI_RETURN);
 	CHECK_EQ(r, (uint64_t)-2);
-	CHECK(psci_decide(PSCI_AFFINITY_INFO_32, 0x100000000ull, &r) == PSCI_RETURN);
+	CHECK(call(PSCI_AFFINITY_INFO_32, 0x100000000ull, &r) == PSCI_RETURN);
 	CHECK_EQ(r, 0);
+
+	/* Four vCPUs, 0 and 2 on. */
+	const struct psci_cpus four = {.n = 4, .online = 0x5};
+	CHECK(psci_decide(PSCI_CPU_ON_64, 1, 0x40080000, &four, &r, &t) == PSCI_DO_CPU_ON);
+	CHECK_EQ(t, 1);
+	CHECK(psci_decide(PSCI_CPU_ON_64, 0x80000003ull, 0, &four, &r, &t) == PSCI_DO_CPU_ON);
+	CHECK_EQ(t, 3);
+	r = 0xbad;
+	CHECK(psci_decide(PSCI_CPU_ON_64, 2, 0, &four, &r, &t) == PSCI_RETURN);      /* already on */
+	CHECK_EQ(r, (uint64_t)-4);
+	CHECK(psci_decide(PSCI_CPU_ON_64, 4, 0, &four, &r, &t) == PSCI_RETURN);      /* no vCPU 4 */
+	CHECK_EQ(r, (uint64_t)-2);
+	CHECK(psci_decide(PSCI_CPU_ON_64, 0x101, 0, &four, &r, &t) == PSCI_RETURN);  /* Aff1 */
+	CHECK_EQ(r, (uint64_t)-2);
+	CHECK(psci_decide(PSCI_CPU_ON_32, 0x100000001ull, 0, &four, &r, &t) == PSCI_DO_CPU_ON);
+	CHECK_EQ(t, 1);
+	CHECK(psci_decide(PSCI_AFFINITY_INFO_64, 2, 0, &four, &r, &t) == PSCI_RETURN);
+	CHECK_EQ(r, 0);                                                             /* ON */
+	CHECK(psci_decide(PSCI_AFFINITY_INFO_64, 3, 0, &four, &r, &t) == PSCI_RETURN);
+	CHECK_EQ(r, 1);                                                             /* OFF */
+	CHECK(psci_decide(PSCI_AFFINITY_INFO_64, 3, 1, &four, &r, &t) == PSCI_RETURN);
+	CHECK_EQ(r, (uint64_t)-2);                             /* no affinity levels above 0 */
+	CHECK(psci_decide(PSCI_AFFINITY_INFO_32, 3, 0x100000000ull, &four, &r, &t) == PSCI_RETURN);
+	CHECK_EQ(r, 1);                                         /* SMC32: x2's upper half ignored */
+	CHECK(psci_decide(PSCI_AFFINITY_INFO_64, 7, 0, &four, &r, &t) == PSCI_RETURN);
+	CHECK_EQ(r, (uint64_t)-2);
 
 	/* Power: the caller carries these out. */
-	CHECK(psci_decide(PSCI_SYSTEM_OFF, 0, &r) == PSCI_DO_SYSTEM_OFF);
-	CHECK(psci_decide(PSCI_SYSTEM_RESET, 0, &r) == PSCI_DO_SYSTEM_RESET);
-	CHECK(psci_decide(PSCI_CPU_OFF, 0, &r) == PSCI_DO_CPU_OFF);
+	CHECK(call(PSCI_SYSTEM_OFF, 0, &r) == PSCI_DO_SYSTEM_OFF);
+	CHECK(call(PSCI_SYSTEM_RESET, 0, &r) == PSCI_DO_SYSTEM_RESET);
+	CHECK(call(PSCI_CPU_OFF, 0, &r) == PSCI_DO_CPU_OFF);
 	/* x0 holds a 32-bit function id: upper bits of x0 are the caller's
 	 * business (vpsci.c passes (uint32_t)x0). */
-	CHECK(psci_decide((uint32_t)0xffffffff84000008ull, 0, &r) == PSCI_DO_SYSTEM_OFF);
+	CHECK(call((uint32_t)0xffffffff84000008ull, 0, &r) == PSCI_DO_SYSTEM_OFF);
 }
 
 int main(int argc, char **argv)

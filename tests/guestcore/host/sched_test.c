@@ -5,34 +5,57 @@
  */
 #include <string.h>
 
+#include <arch/vcpu_run.h>
 #include <mamoru/guest.h>
 
 #include "check.h"
 
+#define NV ARCH_GUEST_VCPUS
+
 struct guest guests[GUEST_MAX];
 
-static bool idles[GUEST_MAX];      /* the guest's next slice ends in WFI with nothing pending */
-static int ran[16], nran;
+static bool idles[GUEST_MAX][NV];   /* the vCPU's next slice ends in WFI with nothing pending */
+static bool on[GUEST_MAX][NV];      /* the vCPU is powered on */
+static int ran[16], nran;           /* guest * 10 + vCPU, in the order they ran */
 
-bool guest_run_slice(struct guest *g)
+bool guest_run_slice(struct guest *g, unsigned cpu)
 {
 	if (nran < 16)
-		ran[nran++] = g->id;
-	return !idles[g->id];
+		ran[nran++] = g->id * 10 + (int)cpu;
+	return !idles[g->id][cpu];
+}
+
+bool vcpu_online(const struct guest *g, unsigned cpu)
+{
+	return cpu < NV && on[g->id][cpu];
 }
 
 static void reset(void)
 {
 	memset(guests, 0, sizeof(guests));
-	for (int i = 0; i < GUEST_MAX; i++)
+	for (int i = 0; i < GUEST_MAX; i++) {
 		guests[i].id = i;
+		guests[i].nr_vcpus = 1;
+	}
 	memset(idles, 0, sizeof(idles));
+	memset(on, 0, sizeof(on));
+	for (int i = 0; i < GUEST_MAX; i++)
+		on[i][0] = true;
 	nran = 0;
+}
+
+static int count(int who)
+{
+	int n = 0;
+	for (int i = 0; i < nran; i++)
+		n += ran[i] == who;
+	return n;
 }
 
 int main(void)
 {
 	_Static_assert(GUEST_MAX == 2, "the cases below are written for two guests");
+	_Static_assert(NV >= 4, "the cases below give a guest four vCPUs");
 	reset();
 	CHECK(!guests_run() && nran == 0);             /* nobody running: the caller may sleep */
 
@@ -44,25 +67,52 @@ int main(void)
 	/* The first guest idles, the second can run: the second runs, no sleep. */
 	reset();
 	guests[0].state = guests[1].state = GUEST_RUNNING;
-	idles[0] = true;
+	idles[0][0] = true;
 	for (int i = 0; i < 4; i++)
 		CHECK(guests_run());
-	int second = 0;
-	for (int i = 0; i < nran; i++)
-		second += ran[i] == 1;
-	CHECK(second == 4);
+	CHECK(count(10) == 4);
 
 	/* Both idle: false, after each had its chance. */
 	reset();
 	guests[0].state = guests[1].state = GUEST_RUNNING;
-	idles[0] = idles[1] = true;
+	idles[0][0] = idles[1][0] = true;
 	CHECK(!guests_run() && nran == 2);
 
 	/* A paused guest is not run. */
 	reset();
 	guests[0].state = GUEST_PAUSED;
 	guests[1].state = GUEST_RUNNING;
-	CHECK(guests_run() && nran == 1 && ran[0] == 1);
+	CHECK(guests_run() && nran == 1 && ran[0] == 10);
+
+	/* A guest of four vCPUs, three on: each on vCPU gets its turn, in order; the
+	 * one that is off never runs. */
+	reset();
+	guests[0].state = GUEST_RUNNING;
+	guests[0].nr_vcpus = 4;
+	on[0][1] = on[0][3] = true;
+	for (int i = 0; i < 6; i++)
+		CHECK(guests_run());
+	CHECK(nran == 6 && ran[0] == 0 && ran[1] == 1 && ran[2] == 3 && ran[3] == 0 && ran[4] == 1 &&
+	      ran[5] == 3 && count(2) == 0);
+
+	/* Its busy vCPU shares the CPU with the other guest; the idle ones are looked at
+	 * on the way but do not stop the busy ones from running. */
+	reset();
+	guests[0].state = guests[1].state = GUEST_RUNNING;
+	guests[0].nr_vcpus = 4;
+	on[0][1] = on[0][2] = on[0][3] = true;
+	idles[0][0] = idles[0][1] = idles[0][3] = true;
+	for (int i = 0; i < 4; i++)
+		CHECK(guests_run());
+	CHECK(count(2) == 2 && count(10) == 2);
+
+	/* All idle: false once every vCPU on had its chance, each once. */
+	reset();
+	guests[0].state = GUEST_RUNNING;
+	guests[0].nr_vcpus = 4;
+	on[0][1] = on[0][2] = on[0][3] = true;
+	idles[0][0] = idles[0][1] = idles[0][2] = idles[0][3] = true;
+	CHECK(!guests_run() && nran == 4 && count(0) == 1 && count(3) == 1);
 
 	return check_summary("sched_test");
 }

@@ -157,7 +157,7 @@ static void regs(void)
 	wr(SGIR, 4, (3u << 24) | (0xffu << 16) | 9);   /* reserved filter */
 	CHECK(!pending(9));
 	CHECK(rd(SGIR, 4) == 0);                       /* write-only */
-	CHECK(vgic_has_pending(&g.arch.vgic));              /* SGIs are enabled, the distributor too */
+	CHECK(vgic_has_pending(&g.arch.vgic, 0));              /* SGIs are enabled, the distributor too */
 	CHECK(rd(SPENDSGIR + 5, 1) == 1 && rd(CPENDSGIR + 4, 4) == 0x00000100);
 	wr(CPENDSGIR + 5, 1, 1);
 	wr(CPENDSGIR + 8, 1, 1);

@@ -65,14 +65,16 @@ def protection_off(console: Console | Target) -> None:
     assert out.startswith("guest0: protection off") or "not in this build" in out, out
 
 
-def ids_bundle(kaslr: bool) -> Path:
-    """build/test-bundles/ids-<kaslr>.cpio: guest0 + profile + the attack module, cached."""
-    out = paths.BUILD / "test-bundles" / f"ids-{'kaslr' if kaslr else 'nokaslr'}.cpio"
+def ids_bundle(kaslr: bool, vcpus: int = 1) -> Path:
+    """build/test-bundles/ids-<kaslr>[-<vcpus>cpus].cpio: guest0 (of vcpus vCPUs) + profile +
+    the attack module, cached."""
+    name = f"ids-{'kaslr' if kaslr else 'nokaslr'}{f'-{vcpus}cpus' if vcpus != 1 else ''}"
+    out = paths.BUILD / "test-bundles" / f"{name}.cpio"
     extra = attack_initramfs_files()
     module_files = [p for p in extra.values() if isinstance(p, Path)]
     inputs = [*bundle.bundle_inputs(guest_assets.cloud_kernel()), *module_files]
     if bundle.stale(out, inputs):
-        spec = bundle.default_guest(GuestPlatform(kaslr=kaslr), extra)
+        spec = bundle.default_guest(GuestPlatform(kaslr=kaslr, vcpus=vcpus), extra)
         bundle.write_bundle(out, [spec])
     return out
 

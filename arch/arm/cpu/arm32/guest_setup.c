@@ -43,6 +43,11 @@ const char *arch_guest_kernel(const uint8_t *kernel, size_t size, uint64_t *text
 }
 
 /* Guest-physical space is 32 bits; the devices sit at 0x10000000 and up. */
+unsigned arch_guest_max_vcpus(void)
+{
+	return ARCH_GUEST_VCPUS;
+}
+
 uint64_t arch_guest_ipa_limit(void)
 {
 	return 0x10000000u;

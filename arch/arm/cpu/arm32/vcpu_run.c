@@ -30,6 +30,7 @@
 /* Nothing of a guest stays on the CPU between vcpu_run calls: the registers go through
  * the world switch's context each time. */
 void vcpu_put(struct guest *g) { (void)g; }
+bool vcpu_online(const struct guest *g, unsigned cpu) { (void)g; return cpu == 0; }
 void vcpu_snapshot(struct guest *g) { (void)g; }
 
 const char *arch_guest_irq_model(void) { return "emulated PL190 VIC + SIC (software)"; }
@@ -426,8 +427,9 @@ static unsigned enter(struct guest *g)
 	return kind;
 }
 
-enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
+enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *info)
 {
+	(void)cpu;                     /* one vCPU (ARCH_GUEST_VCPUS) */
 	struct arch_guest *a = &g->arch;
 	if (a->broken) {
 		m_snprintf(info->why, sizeof(info->why), "its shadow MMU could not be set up");

@@ -5,9 +5,22 @@
 #include <mamoru/guest.h>
 #include <mamoru/vmi/vmi.h>
 
+/* The vCPU the IDS reads the kernel's registers from: the boot vCPU, unless it is off
+ * or its MMU is (then the first vCPU on with its MMU on). Every vCPU of a Linux guest
+ * shares the kernel's tables (TTBR1) and vectors. */
+static const struct vcpu *vmi_vcpu(const struct guest *g)
+{
+	for (unsigned i = 0; i < g->nr_vcpus && i < ARCH_GUEST_VCPUS; i++) {
+		const struct vcpu *v = &g->arch.vcpus[i];
+		if (v->online && (v->el1.sctlr & 1))
+			return v;
+	}
+	return &g->arch.vcpus[0];
+}
+
 void arch_guest_vmi_regs(const struct guest *g, struct vmi_regs *out)
 {
-	const struct vcpu *v = &g->arch.vcpu;
+	const struct vcpu *v = vmi_vcpu(g);
 	*out = (struct vmi_regs){
 		.ttbr0 = v->el1.ttbr0, .ttbr1 = v->el1.ttbr1, .tcr = v->el1.tcr,
 		.sctlr = v->el1.sctlr, .vbar = v->el1.vbar,
@@ -18,14 +31,18 @@ void arch_guest_vmi_regs(const struct guest *g, struct vmi_regs *out)
 
 bool arch_guest_mmu_on(const struct guest *g)
 {
-	return g->arch.vcpu.el1.sctlr & 1;  /* SCTLR_EL1.M */
+	return vmi_vcpu(g)->el1.sctlr & 1;  /* SCTLR_EL1.M */
 }
 
-void arch_guest_print_regs(struct console *con, const struct guest *g)
+static void print_vcpu(struct console *con, const struct guest *g, const struct vcpu *v)
 {
-	const struct vcpu *v = &g->arch.vcpu;
-	con_printf(con, "%s: pc 0x%016llx  pstate 0x%08llx\n", g->name, (unsigned long long)v->pc,
-		   (unsigned long long)v->pstate);
+	if (g->nr_vcpus > 1)
+		con_printf(con, "%s vcpu %u (%s): pc 0x%016llx  pstate 0x%08llx\n", g->name, v->id,
+			   v->online ? "on" : "off", (unsigned long long)v->pc,
+			   (unsigned long long)v->pstate);
+	else
+		con_printf(con, "%s: pc 0x%016llx  pstate 0x%08llx\n", g->name,
+			   (unsigned long long)v->pc, (unsigned long long)v->pstate);
 	for (int i = 0; i < 31; i++)
 		con_printf(con, "x%-2d 0x%016llx%s", i, (unsigned long long)v->x[i], i % 4 == 3 ? "\n" : "  ");
 	con_printf(con, "\n");
@@ -44,4 +61,13 @@ void arch_guest_print_regs(struct console *con, const struct guest *g)
 		   (unsigned long long)v->exits[EXIT_SYNC], (unsigned long long)v->exits[EXIT_IRQ],
 		   (unsigned long long)v->mmio_exits, (unsigned long long)v->hvc_exits,
 		   (unsigned long long)v->wfi_exits);
+}
+
+void arch_guest_print_regs(struct console *con, const struct guest *g)
+{
+	for (unsigned i = 0; i < g->nr_vcpus && i < ARCH_GUEST_VCPUS; i++) {
+		if (i)
+			con_printf(con, "\n");
+		print_vcpu(con, g, &g->arch.vcpus[i]);
+	}
 }

@@ -52,9 +52,22 @@ int arch_guest_map_device(struct guest *g, uint64_t ipa, uint64_t pa, uint64_t s
 	return stage2_map(&g->arch.s2, ipa, pa, size, S2_DEVICE);
 }
 
+/* vCPU 0 starts at the kernel's entry; the others wait, off, for the kernel's PSCI
+ * CPU_ON (the cpu nodes of the guest's device tree say enable-method "psci"). */
+unsigned arch_guest_max_vcpus(void)
+{
+	return ARCH_GUEST_VCPUS;
+}
+
 void arch_guest_reset(struct guest *g, uint64_t entry, uint64_t dtb)
 {
-	vcpu_reset(&g->arch.vcpu, entry, dtb);
+	for (unsigned i = 0; i < ARCH_GUEST_VCPUS; i++) {
+		struct vcpu *v = &g->arch.vcpus[i];
+		vcpu_reset(v, entry, dtb);
+		v->id = i;
+		v->online = i == 0;
+	}
+	g->arch.cur = 0;
 }
 
 /* Stage-2 tables are not given back: a guest slot is set up once per boot. */

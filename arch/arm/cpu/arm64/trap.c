@@ -42,9 +42,9 @@ static void inject_sync(struct vcpu *v, unsigned ec_same, bool lower_ec, uint32_
 	v->pstate = PSTATE_EL1H | PSTATE_DAIF;
 }
 
-void trap_inject_undef(struct guest *g)
+void trap_inject_undef(struct vcpu *v)
 {
-	inject_sync(&g->arch.vcpu, EC_UNKNOWN, false, 0, 0);
+	inject_sync(v, EC_UNKNOWN, false, 0, 0);
 }
 
 static void inject_abort(struct vcpu *v, unsigned ec_low, bool write)
@@ -54,7 +54,7 @@ static void inject_abort(struct vcpu *v, unsigned ec_low, bool write)
 
 static void skip_insn(struct trap_ctx *t)
 {
-	t->g->arch.vcpu.pc += esr_insn_len(&t->esr);
+	t->v->pc += esr_insn_len(&t->esr);
 }
 
 static uint64_t fault_ipa(const struct vcpu *v)
@@ -95,7 +95,7 @@ static int far_to_ipa(uint64_t far, uint64_t *ipa)
 static bool refuse_protected_write(struct trap_ctx *t, bool *report)
 {
 	struct guest *g = t->g;
-	struct vcpu *v = &g->arch.vcpu;
+	struct vcpu *v = t->v;
 	const struct esr_info *e = &t->esr;
 	uint64_t ipa;
 	*report = false;
@@ -120,7 +120,7 @@ static bool refuse_protected_write(struct trap_ctx *t, bool *report)
 static enum trap_action trap_dabt(struct trap_ctx *t)
 {
 	struct guest *g = t->g;
-	struct vcpu *v = &g->arch.vcpu;
+	struct vcpu *v = t->v;
 	const struct esr_info *e = &t->esr;
 	bool report;
 	if (refuse_protected_write(t, &report))
@@ -152,26 +152,28 @@ static enum trap_action trap_dabt(struct trap_ctx *t)
 
 static enum trap_action trap_iabt(struct trap_ctx *t)
 {
-	struct vcpu *v = &t->g->arch.vcpu;
+	struct vcpu *v = t->v;
 	guest_bad_access(t->g, "instruction fetch from unmapped memory", fault_ipa(v), v->pc);
 	inject_abort(v, EC_IABT_LOW, false);
 	return TRAP_RESUME;
 }
 
+/* WFI with nothing pending for the vCPU: it idles. WFE (trapped only in guests of
+ * several vCPUs) waits for another vCPU: give it the CPU. */
 static enum trap_action trap_wfx(struct trap_ctx *t)
 {
 	struct guest *g = t->g;
 	skip_insn(t);
-	g->arch.vcpu.wfi_exits++;
-	if ((t->esr.raw_iss & ESR_WFX_TI_MASK) == ESR_WFX_WFI && !vgic_has_pending(&g->arch.vgic))
-		return TRAP_IDLE;
-	return TRAP_RESUME;
+	t->v->wfi_exits++;
+	if ((t->esr.raw_iss & ESR_WFX_TI_MASK) != ESR_WFX_WFI)
+		return TRAP_YIELD;
+	return vgic_has_pending(&g->arch.vgic, t->v->id) ? TRAP_RESUME : TRAP_IDLE;
 }
 
 static enum trap_action trap_hvc(struct trap_ctx *t)
 {
-	t->g->arch.vcpu.hvc_exits++;
-	return vpsci_call(t->g);       /* HVC's preferred return is the next instruction */
+	t->v->hvc_exits++;
+	return vpsci_call(t->g, t->v);       /* HVC's preferred return is the next instruction */
 }
 
 static enum trap_action trap_smc(struct trap_ctx *t)
@@ -182,14 +184,14 @@ static enum trap_action trap_smc(struct trap_ctx *t)
 
 static enum trap_action trap_sysreg(struct trap_ctx *t)
 {
-	struct vcpu *v = &t->g->arch.vcpu;
+	struct vcpu *v = t->v;
 	const struct esr_info *e = &t->esr;
 	unsigned rt = e->sysreg_rt;
 	uint64_t val = (!e->sysreg_read && rt != 31) ? v->x[rt] : 0;
 	v->sysreg_exits++;
 	if (sysreg_emulate(&v->dbg, e->sysreg_enc, e->sysreg_read, &val, idreg_read_cpu) ==
 	    SYSREG_UNDEF) {
-		trap_inject_undef(t->g);
+		trap_inject_undef(v);
 		return TRAP_RESUME;
 	}
 	if (e->sysreg_read && rt != 31)
@@ -202,14 +204,14 @@ static enum trap_action trap_sysreg(struct trap_ctx *t)
  * instructions are UNDEFINED in the guest. */
 static enum trap_action trap_undef(struct trap_ctx *t)
 {
-	trap_inject_undef(t->g);
+	trap_inject_undef(t->v);
 	return TRAP_RESUME;
 }
 
 static enum trap_action trap_unexpected(struct trap_ctx *t)
 {
 	m_snprintf(t->why, t->why_size, "crashed: unhandled exception class 0x%02x (%s) at pc 0x%llx",
-		   t->esr.ec, esr_class_name(t->esr.ec), (unsigned long long)t->g->arch.vcpu.pc);
+		   t->esr.ec, esr_class_name(t->esr.ec), (unsigned long long)t->v->pc);
 	return TRAP_CRASHED;
 }
 

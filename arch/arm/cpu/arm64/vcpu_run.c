@@ -17,20 +17,29 @@
 
 #define BURST 64           /* traps handled before giving the hypervisor a look */
 
-static struct guest *loaded;   /* whose EL1 state and stage 2 are on the CPU */
+/* Whose EL1 state, stage 2 and CPU-interface state are on the CPU: one vCPU of
+ * one guest. A guest's vCPUs take turns on this CPU (core/guest_sched.c). */
+static struct guest *loaded;
+static unsigned loaded_cpu;
 
 const char *el2_guest_on_cpu(void)
 {
 	return loaded ? loaded->name : NULL;
 }
 
+bool vcpu_online(const struct guest *g, unsigned cpu)
+{
+	return cpu < g->nr_vcpus && g->arch.vcpus[cpu].online;
+}
+
 void vcpu_put(struct guest *g)
 {
 	if (loaded == g) {
-		vcpu_save_el1(&g->arch.vcpu);
-		g->arch.vcpu.el1_live = false;
-		vgic_save(&g->arch.vgic);
-		vtimer_set_owner(NULL);
+		struct vcpu *v = &g->arch.vcpus[loaded_cpu];
+		vcpu_save_el1(v);
+		v->el1_live = false;
+		vgic_save(&g->arch.vgic, loaded_cpu);
+		vtimer_set_owner(NULL, 0);
 		loaded = NULL;
 	}
 }
@@ -38,22 +47,30 @@ void vcpu_put(struct guest *g)
 void vcpu_snapshot(struct guest *g)
 {
 	if (loaded == g)
-		vcpu_save_el1(&g->arch.vcpu);
+		vcpu_save_el1(&g->arch.vcpus[loaded_cpu]);
 }
 
-static void vcpu_load(struct guest *g)
+/* MPIDR_EL1 as vCPU cpu reads it: RES1 bit 31, Aff0 its index; U (bit 30, a
+ * uniprocessor system) for a guest of one vCPU, as before guests had several. */
+static uint64_t guest_mpidr(const struct guest *g, unsigned cpu)
 {
-	if (loaded == g)
+	return (1ull << 31) | (g->nr_vcpus == 1 ? 1ull << 30 : 0) | cpu;
+}
+
+static void vcpu_load(struct guest *g, unsigned cpu)
+{
+	if (loaded == g && loaded_cpu == cpu)
 		return;
 	if (loaded)
 		vcpu_put(loaded);
 	stage2_activate(&g->arch.s2);
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
-	write_sysreg(vmpidr_el2, (1ull << 31));       /* uniprocessor-style affinity 0 */
-	vcpu_load_el1(&g->arch.vcpu);
-	vgic_restore(&g->arch.vgic);
-	vtimer_set_owner(g);
+	write_sysreg(vmpidr_el2, guest_mpidr(g, cpu));
+	vcpu_load_el1(&g->arch.vcpus[cpu]);
+	vgic_restore(&g->arch.vgic, cpu);
+	vtimer_set_owner(g, cpu);
 	loaded = g;
+	loaded_cpu = cpu;
 }
 
 /* What a trap's outcome means for vcpu_run: why the vCPU stops, or
@@ -67,7 +84,7 @@ static enum vcpu_stop trap_stop(enum trap_action a, struct vcpu_stop_info *info,
 	case TRAP_IDLE:
 		return VCPU_IDLE;
 	case TRAP_CPU_OFF:
-		m_snprintf(info->why, sizeof(info->why), "stopped its only CPU (PSCI CPU_OFF)");
+		m_snprintf(info->why, sizeof(info->why), "stopped its last CPU (PSCI CPU_OFF)");
 		return VCPU_POWER_OFF;
 	case TRAP_SYSTEM_OFF:
 		m_snprintf(info->why, sizeof(info->why), "powered off (PSCI SYSTEM_OFF)");
@@ -80,17 +97,22 @@ static enum vcpu_stop trap_stop(enum trap_action a, struct vcpu_stop_info *info,
 	}
 }
 
-enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
+enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *info)
 {
-	struct vcpu *v = &g->arch.vcpu;
+	if (!vcpu_online(g, cpu))
+		return VCPU_IDLE;
+	struct vcpu *v = &g->arch.vcpus[cpu];
 	enum vcpu_stop result = VCPU_YIELD;
 
 	irq_mask();
-	vcpu_load(g);
-	write_sysreg(hcr_el2, el2_guest_hcr());
+	vcpu_load(g, cpu);
+	g->arch.cur = cpu;
+	/* A vCPU of several that waits with WFE (a spinlock, a cross-call) waits for
+	 * another vCPU, which only runs when this one gives up the CPU: trap WFE. */
+	write_sysreg(hcr_el2, el2_guest_hcr() | (g->nr_vcpus > 1 ? HCR_TWE : 0));
 	isb();
 	for (int i = 0; i < BURST; i++) {
-		vgic_flush(&g->arch.vgic);
+		vgic_flush(&g->arch.vgic, cpu);
 		uint64_t entered = read_sysreg(cntpct_el0);
 		enum vcpu_exit_kind kind = guest_enter(v);
 		v->run_ticks += read_sysreg(cntpct_el0) - entered;
@@ -108,7 +130,7 @@ enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 			kind = EXIT_SERROR;
 		v->exits[kind & 3]++;
 		g->exits_seen++;
-		vgic_sync(&g->arch.vgic);
+		vgic_sync(&g->arch.vgic, cpu);
 		if (kind == EXIT_IRQ || kind == EXIT_FIQ) {
 			irq_handle();
 			break;
@@ -119,7 +141,7 @@ enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 			result = VCPU_CRASHED;
 			break;
 		}
-		struct trap_ctx t = {.g = g, .why = info->why, .why_size = sizeof(info->why)};
+		struct trap_ctx t = {.g = g, .v = v, .why = info->why, .why_size = sizeof(info->why)};
 		esr_decode(v->esr, &t.esr);
 		bool resume;
 		result = trap_stop(trap_dispatch(&t), info, &resume);

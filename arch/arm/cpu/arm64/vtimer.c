@@ -16,11 +16,13 @@
 
 #define VTIMER_PPI 27
 
-static struct guest *owner;   /* the guest whose timer state is on the CPU */
+static struct guest *owner;   /* the guest whose vCPU's timer state is on the CPU */
+static unsigned owner_cpu;    /* which of its vCPUs */
 
-void vtimer_set_owner(struct guest *g)
+void vtimer_set_owner(struct guest *g, unsigned cpu)
 {
 	owner = g;
+	owner_cpu = cpu;
 }
 
 static void vtimer_fired(unsigned irq, void *arg)
@@ -30,7 +32,7 @@ static void vtimer_fired(unsigned irq, void *arg)
 	write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | CNT_CTL_IMASK);
 	isb();
 	if (owner)
-		vgic_raise(&owner->arch.vgic, VTIMER_PPI);
+		vgic_raise_private(&owner->arch.vgic, owner_cpu, VTIMER_PPI);
 }
 
 int vtimer_host_init(const struct fdt *fdt)

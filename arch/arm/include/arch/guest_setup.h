@@ -20,6 +20,8 @@ const char *arch_guest_kernel(const uint8_t *kernel, size_t size, uint64_t *text
 			      uint64_t *image_size);
 /* Guest-physical addresses must be below this. */
 uint64_t arch_guest_ipa_limit(void);
+/* How many vCPUs a guest may have here (the cpu nodes of its device tree). */
+unsigned arch_guest_max_vcpus(void);
 /* Prepares g->arch (after core zeroed it): 0, or -1 when out of memory. */
 int arch_guest_init(struct guest *g);
 /* Makes guest RAM (g->ram_ipa, g->ram_size at host g->ram_host) reachable by the guest. */

@@ -17,6 +17,7 @@
 #define HCR_AMO BIT64(5)         /* SError to EL2, virtual SError on */
 #define HCR_VI BIT64(7)          /* virtual IRQ pending */
 #define HCR_TWI BIT64(13)        /* trap WFI */
+#define HCR_TWE BIT64(14)        /* trap WFE */
 #define HCR_TID3 BIT64(18)       /* trap ID group 3 (ID_AA64*, ID_*, MVFR*) */
 #define HCR_TSC BIT64(19)        /* trap SMC */
 #define HCR_TACR BIT64(21)       /* trap ACTLR_EL1 */

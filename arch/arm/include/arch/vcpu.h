@@ -52,6 +52,8 @@ struct vcpu {
 	uint64_t esr, far, hpfar; /* syndrome of the last synchronous exit */
 	uint64_t exits[4], mmio_exits, hvc_exits, wfi_exits, sysreg_exits;
 	uint64_t run_ticks;       /* counter ticks spent in the guest (vcpu_run.c) */
+	unsigned id;              /* its index in the guest, MPIDR_EL1.Aff0 as the guest sees it */
+	bool online;              /* powered on: the boot vCPU, or PSCI CPU_ON until CPU_OFF */
 };
 
 _Static_assert(__builtin_offsetof(struct vcpu, pc) == VCPU_PC, "asm offset");

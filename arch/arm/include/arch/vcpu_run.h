@@ -16,7 +16,7 @@ enum vcpu_stop {
 	VCPU_YIELD,        /* the hypervisor should look around: host interrupt, a refused
 			    * write to report, burst used up */
 	VCPU_IDLE,         /* WFI, nothing pending */
-	VCPU_POWER_OFF,    /* PSCI SYSTEM_OFF (or CPU_OFF of the only CPU): info->why says which */
+	VCPU_POWER_OFF,    /* PSCI SYSTEM_OFF (or CPU_OFF of the last CPU on): info->why says which */
 	VCPU_RESET,        /* PSCI SYSTEM_RESET */
 	VCPU_CRASHED,      /* unhandled exit: info->why says what */
 };
@@ -25,11 +25,14 @@ struct vcpu_stop_info {
 	char why[96];      /* for VCPU_POWER_OFF and VCPU_CRASHED */
 };
 
-/* Runs the guest's vCPU until the hypervisor is needed. */
-enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info);
-/* The guest no longer owns the CPU's EL1 state (saved into its vcpu). */
+/* Runs vCPU cpu (0 .. g->nr_vcpus - 1) of the guest until the hypervisor is needed. */
+enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *info);
+/* vCPU cpu is powered on (the boot vCPU after a reset; the others from the guest's
+ * PSCI CPU_ON until its CPU_OFF): the scheduler gives it turns. */
+bool vcpu_online(const struct guest *g, unsigned cpu);
+/* The guest no longer owns the CPU's EL1 state (saved into its vCPUs). */
 void vcpu_put(struct guest *g);
-/* Copies the live EL1 state of g (if on the CPU) into g->arch.vcpu. */
+/* Copies the live EL1 state of g's vCPU on the CPU (if any) into its struct. */
 void vcpu_snapshot(struct guest *g);
 
 #endif

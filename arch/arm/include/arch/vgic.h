@@ -72,12 +72,13 @@ void vgic_set_level(struct vgic *v, unsigned irq, bool level);
 /* Edge: one interrupt (the virtual timer, after masking it). */
 void vgic_raise(struct vgic *v, unsigned irq);
 /* Something deliverable is pending (for WFI). */
-bool vgic_has_pending(const struct vgic *v);
-void vgic_flush(struct vgic *v);
-void vgic_sync(struct vgic *v);
+bool vgic_has_pending(const struct vgic *v, unsigned cpu);
+void vgic_raise_private(struct vgic *v, unsigned cpu, unsigned irq);
+void vgic_flush(struct vgic *v, unsigned cpu);
+void vgic_sync(struct vgic *v, unsigned cpu);
 /* Guest switch: park this guest's CPU-interface state / bring it back. */
-void vgic_save(struct vgic *v);
-void vgic_restore(struct vgic *v);
+void vgic_save(struct vgic *v, unsigned cpu);
+void vgic_restore(struct vgic *v, unsigned cpu);
 
 /* For backends: interrupts that should be signalled now and are not yet. */
 bool vgic_deliverable(const struct vgic *v, unsigned irq);

@@ -5,8 +5,9 @@
 struct fdt;
 struct guest;
 
-/* Routes the host's virtual-timer interrupt to the running guest. */
+/* Routes the host's virtual-timer interrupt to the vCPU on the CPU. */
 int vtimer_host_init(const struct fdt *fdt);
-void vtimer_set_owner(struct guest *g);
+/* vCPU cpu of g has its timer on the CPU now (g NULL: nobody). */
+void vtimer_set_owner(struct guest *g, unsigned cpu);
 
 #endif

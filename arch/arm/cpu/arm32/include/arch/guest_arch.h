@@ -15,6 +15,8 @@
 #include "../../virt/shadow_mmu.h"
 #include "../../virt/v5_vcpu.h"
 
+#define ARCH_GUEST_VCPUS 1             /* the ARM926 has one core */
+
 struct arch_guest {
 	struct v5_vcpu vcpu;           /* the guest's one vCPU */
 	struct v5_mmu_hooks hooks;     /* the vCPU core's cp15 writes, to the shadow MMU */

@@ -12,8 +12,12 @@
 #include <arch/vcpu.h>
 #include <arch/vgic.h>
 
+/* vCPUs a guest may have (the emulated GICv2 banks its SGIs and PPIs for as many). */
+#define ARCH_GUEST_VCPUS 4
+
 struct arch_guest {
-	struct vcpu vcpu;            /* the guest's one vCPU */
+	struct vcpu vcpus[ARCH_GUEST_VCPUS];   /* the first g->nr_vcpus are used */
+	unsigned cur;                /* the vCPU on the CPU or last run: whose exit is handled */
 	struct stage2 s2;            /* its stage-2 translation tables */
 	struct vgic vgic;            /* its interrupt controller as the guest sees it */
 };
