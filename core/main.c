@@ -6,6 +6,7 @@
  * halting, so a user on a serial line always learns why nothing happens.
  */
 #include <arch/cpu.h>
+#include <arch/vcpu_run.h>
 #include <generated/version.h>
 #include <mamoru/board.h>
 #include <mamoru/bundle.h>
@@ -145,6 +146,7 @@ __noreturn static void main_loop(void)
 		/* Sleep with interrupts masked so one arriving after the check
 		 * still wakes the CPU. */
 		cpu_irq_mask();
+		vcpu_before_idle();
 		if (!serial_console_pending())
 			cpu_wait_irq();
 		cpu_irq_unmask();

@@ -4,6 +4,7 @@
  * GUESTS off: a CPU that cannot run guests yet). There is never a guest to run
  * or a guest console to pass input to.
  */
+#include <arch/vcpu_run.h>
 #include <mamoru/bundle.h>
 #include <mamoru/console.h>
 #include <mamoru/guest.h>
@@ -11,6 +12,7 @@
 #include <mamoru/vserial.h>
 
 bool guests_run(void) { return false; }
+void vcpu_before_idle(void) {}
 struct guest *vserial_bound(void) { return NULL; }
 void vserial_input(uint8_t c) { (void)c; }
 bool vserial_pump(void) { return false; }

@@ -73,6 +73,42 @@ static void vcpu_load(struct guest *g, unsigned cpu)
 	loaded_cpu = cpu;
 }
 
+/* When vCPU v's virtual timer fires next (counter value), or UINT64_MAX when it is off
+ * or masked. Its saved copy, or the CPU's registers when it is on the CPU. */
+static uint64_t timer_deadline(const struct vcpu *v)
+{
+	uint64_t ctl = v->el1_live ? read_sysreg(cntv_ctl_el0) : v->el1.cntv_ctl;
+	uint64_t cval = v->el1_live ? read_sysreg(cntv_cval_el0) : v->el1.cntv_cval;
+	return (ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) == CNT_CTL_ENABLE ? cval : UINT64_MAX;
+}
+
+/*
+ * The CPU is about to sleep: every vCPU idles. Only the vCPU on the CPU has its timer in
+ * the hardware, so the one whose timer fires first is put there; the others' timers are
+ * looked at when they next run (the hypervisor's tick at the latest).
+ */
+void vcpu_before_idle(void)
+{
+	struct guest *best = NULL;
+	unsigned best_cpu = 0;
+	uint64_t first = UINT64_MAX;
+	for (int i = 0; i < GUEST_MAX; i++) {
+		struct guest *g = &guests[i];
+		if (g->state != GUEST_RUNNING)
+			continue;
+		for (unsigned c = 0; c < g->nr_vcpus; c++) {
+			uint64_t d = vcpu_online(g, c) ? timer_deadline(&g->arch.vcpus[c]) : UINT64_MAX;
+			if (d < first) {
+				first = d;
+				best = g;
+				best_cpu = c;
+			}
+		}
+	}
+	if (best)
+		vcpu_load(best, best_cpu);
+}
+
 /* What a trap's outcome means for vcpu_run: why the vCPU stops, or
  * *resume when the guest runs on within this burst. */
 static enum vcpu_stop trap_stop(enum trap_action a, struct vcpu_stop_info *info, bool *resume)
