@@ -6,7 +6,8 @@ tests/disk/host/stub.c). One scenario a run:
 
 - regs: identification, 32-bit registers only (other widths fault), unaligned and
   reserved offsets, read-only and write-only registers, the config space (capacity,
-  size_max, seg_max) at widths 1, 2 and 4, queue registers that take no writes;
+  size_max, seg_max) at widths 1, 2 and 4, queue registers that take no writes, a queue
+  too large or outside RAM refused when made ready (the device needs a reset);
 - features: FEATURES_OK only for a subset of the offered features with VERSION_1;
 - budget, dup_heads: one notify moves at most 2 MiB, the main loop the rest 1 ms later,
   2 MiB a turn, and its task stops when the queue is empty or the guest halted;
@@ -33,7 +34,7 @@ from mamoru.testing.hostcheck import build_host, checks_passed, run_host
 HERE = Path(__file__).resolve().parent
 
 SCENARIOS = {
-    "regs": 200, "features": 50, "budget": 60, "dup_heads": 150, "broken": 60,
+    "regs": 250, "features": 50, "budget": 60, "dup_heads": 150, "broken": 60,
     "requeue": 30, "reset_status": 40, "reset_guest": 40, "early": 20, "ioerr": 30,
     "wp": 40, "absent": 20, "shared": 5,
 }

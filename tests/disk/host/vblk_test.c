@@ -480,6 +480,30 @@ static void regs(void)
 	CHECK_EQ(rd(R_INTERRUPT_STATUS), 0);
 	CHECK(!irq_line());
 	CHECK_STR(list_line(), "disk sd:2 (24 MiB) at 0xa000000: 1 requests, 0 failed\n");
+
+	/* A queue larger than QueueNumMax, or with its used ring outside RAM, is refused when
+	 * made ready: the device needs a reset (config interrupt), the queue is not ready. */
+	static const struct {
+		uint64_t reg;
+		uint32_t val;
+		const char *why;
+	} bad[] = {
+		{R_QUEUE_NUM, 2 * QSIZE, "the queue size is not a power of 2 up to the maximum"},
+		{R_QUEUE_DEVICE_HIGH, 1, "a ring is outside the guest's RAM"},
+	};
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK_EQ(negotiate(0, FB_HI_VERSION_1), S_NEGOTIATED);
+		queue_regs();
+		wr(bad[i].reg, bad[i].val);
+		wr(R_QUEUE_READY, 1);
+		CHECK_EQ(rd(R_QUEUE_READY), 0);
+		CHECK_EQ(rd(R_STATUS), S_NEGOTIATED | S_NEEDS_RESET);
+		CHECK_EQ(rd(R_INTERRUPT_STATUS), I_CONFIG);
+		CHECK(irq_line());
+		CHECK_MSG(logged(bad[i].why), "%s", bad[i].why);
+	}
+	wr(R_STATUS, 0);
+	CHECK(!irq_line());
 }
 
 /* Only a subset of the offered features that includes VERSION_1 gets FEATURES_OK;
