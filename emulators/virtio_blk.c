@@ -10,6 +10,7 @@
  * the disk cannot be given (no card, no such partition) the transport is there
  * with device ID 0, which the guest's driver ignores: it runs without the disk.
  */
+#include <arch/cpu.h>
 #include <arch/guest_irq.h>
 #include <mamoru/console.h>
 #include <mamoru/emulator.h>
@@ -179,8 +180,12 @@ static void notify(struct vblk *b)
 	if (served >= NOTIFY_BUDGET) {
 		/* The rest after the other guests and the shell have had their turn. */
 		b->pending = true;
-		if (!resume_task.interval_ns)
+		if (!resume_task.interval_ns) {
 			periodic_start(&resume_task, RESUME_NS);
+			/* periodic_start makes a task due at once, which would serve the next
+			 * budget at the main loop's next pass, before the other guests run. */
+			resume_task.next_ns = timer_now_ns() + RESUME_NS;
+		}
 	}
 	update_irq(b);
 }
