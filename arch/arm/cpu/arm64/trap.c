@@ -163,7 +163,7 @@ static enum trap_action trap_wfx(struct trap_ctx *t)
 	struct guest *g = t->g;
 	skip_insn(t);
 	g->arch.vcpu.wfi_exits++;
-	if ((t->esr.raw_iss & ESR_WFX_TI_MASK) == ESR_WFX_WFI && !vgic_has_pending(&g->arch.vgic))
+	if ((t->esr.raw_iss & ESR_WFX_TI_MASK) == ESR_WFX_WFI && !vgic_has_pending(&g->arch.vgic, 0))
 		return TRAP_IDLE;
 	return TRAP_RESUME;
 }

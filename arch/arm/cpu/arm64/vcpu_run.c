@@ -29,7 +29,7 @@ void vcpu_put(struct guest *g)
 	if (loaded == g) {
 		vcpu_save_el1(&g->arch.vcpu);
 		g->arch.vcpu.el1_live = false;
-		vgic_save(&g->arch.vgic);
+		vgic_save(&g->arch.vgic, 0);
 		vtimer_set_owner(NULL);
 		loaded = NULL;
 	}
@@ -51,7 +51,7 @@ static void vcpu_load(struct guest *g)
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(vmpidr_el2, (1ull << 31));       /* uniprocessor-style affinity 0 */
 	vcpu_load_el1(&g->arch.vcpu);
-	vgic_restore(&g->arch.vgic);
+	vgic_restore(&g->arch.vgic, 0);
 	vtimer_set_owner(g);
 	loaded = g;
 }
@@ -90,7 +90,7 @@ enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 	write_sysreg(hcr_el2, el2_guest_hcr());
 	isb();
 	for (int i = 0; i < BURST; i++) {
-		vgic_flush(&g->arch.vgic);
+		vgic_flush(&g->arch.vgic, 0);
 		uint64_t entered = read_sysreg(cntpct_el0);
 		enum vcpu_exit_kind kind = guest_enter(v);
 		v->run_ticks += read_sysreg(cntpct_el0) - entered;
@@ -108,7 +108,7 @@ enum vcpu_stop vcpu_run(struct guest *g, struct vcpu_stop_info *info)
 			kind = EXIT_SERROR;
 		v->exits[kind & 3]++;
 		g->exits_seen++;
-		vgic_sync(&g->arch.vgic);
+		vgic_sync(&g->arch.vgic, 0);
 		if (kind == EXIT_IRQ || kind == EXIT_FIQ) {
 			irq_handle();
 			break;

@@ -30,7 +30,7 @@ static void vtimer_fired(unsigned irq, void *arg)
 	write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | CNT_CTL_IMASK);
 	isb();
 	if (owner)
-		vgic_raise(&owner->arch.vgic, VTIMER_PPI);
+		vgic_raise_private(&owner->arch.vgic, 0, VTIMER_PPI);
 }
 
 int vtimer_host_init(const struct fdt *fdt)
