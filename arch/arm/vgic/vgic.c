@@ -149,7 +149,6 @@ bool vgic_has_pending(const struct vgic *v, unsigned cpu)
 
 uint32_t vgic_take(struct vgic *v, unsigned cpu, unsigned irq)
 {
-	struct vgic_bits *b = vgic_bits_of(v, cpu, irq);
 	if (irq < 16) {
 		struct vgic_cpu *c = &v->cpu[cpu];
 		unsigned src = c->sgi_pending[irq] ? (unsigned)__builtin_ctz(c->sgi_pending[irq]) : 0;
@@ -157,7 +156,7 @@ uint32_t vgic_take(struct vgic *v, unsigned cpu, unsigned irq)
 		c->sgi_source[irq] = (uint8_t)src;
 		return irq | src << 10;
 	}
-	b->pending &= ~bit_of(irq);
+	vgic_bits_of(v, cpu, irq)->pending &= ~bit_of(irq);
 	if (irq >= 32)
 		v->owner[irq] = (uint8_t)cpu;
 	return irq;

@@ -25,7 +25,7 @@
 static bool active_on(const struct vgic *v, unsigned cpu, unsigned irq)
 {
 	const struct vgic_bits *b = vgic_cbits_of(v, cpu, irq);
-	return (b->active >> (irq % 32) & 1) && (irq < 32 || v->owner[irq] == cpu);
+	return ((b->active >> (irq % 32)) & 1) && (irq < 32 || v->owner[irq] == cpu);
 }
 
 /* Priority of vCPU cpu's highest-priority active interrupt (0x100: none). */

@@ -103,7 +103,7 @@ static void lr_reset(struct vgic *v)
 /* irq sits in one of vCPU cpu's list registers (an SPI in no other vCPU's). */
 static bool in_lr(const struct vgic *v, unsigned cpu, unsigned irq)
 {
-	return (vgic_cbits_of(v, cpu, irq)->in_lr >> (irq % 32) & 1) &&
+	return ((vgic_cbits_of(v, cpu, irq)->in_lr >> (irq % 32)) & 1) &&
 	       (irq < 32 || v->owner[irq] == cpu);
 }
 

@@ -87,12 +87,6 @@ struct vgic_backend {
 	void (*restore)(struct vgic *v, unsigned cpu);
 };
 
-/* Bit irq of a per-interrupt bitmap. */
-static inline bool vgic_bit(const uint32_t *w, unsigned irq)
-{
-	return (w[irq / 32] >> (irq % 32)) & 1;
-}
-
 /* The bits holding irq's state as vCPU cpu sees it (its bank for 0-31). */
 static inline struct vgic_bits *vgic_bits_of(struct vgic *v, unsigned cpu, unsigned irq)
 {
