@@ -119,6 +119,15 @@ def test_vgic_several_vcpus(host_bin: Path, tmp_path: Path) -> None:
     checks_passed(r, "vgic_test", 200, only=True)
 
 
+def test_vgic_list_registers_several_vcpus(host_bin: Path) -> None:
+    """The list-register backend (vgic_lr.c) on a fake GICH with 4 vCPUs sharing it: each
+    vCPU's interrupts in its own list registers (an SGI's source in the CPUID field, the
+    second source after the first completes), an SPI in one vCPU's list register not
+    deliverable to another, save/restore of LRs/VMCR/APR/HCR per vCPU, EOI maintenance for
+    a level SPI, the underflow request when the list registers are full, reset."""
+    checks_passed(run(host_bin / "vgic_lr_test"), "vgic_lr_test", 40, only=True)
+
+
 def test_pl011_emulator(host_bin: Path, tmp_path: Path) -> None:
     """Registers after reset, the AMBA IDs, widths, transmit to the console ring, the
     32-byte receive FIFO, the interrupt line's level."""
