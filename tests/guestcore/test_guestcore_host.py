@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The hypervisor's guest core on the host (tests/guestcore/host, sanitizers on): where a
 guest's images go in its RAM (core/guest_layout.c, with a libFuzzer run), the emulated GICv2
-distributor and PL011 reached through guest_mmio(), the EMULATOR() table probing a guest
-device tree, and which guest gets the CPU (core/guest_sched.c)."""
+(distributor and CPU interface, one and several vCPUs) and PL011 reached through
+guest_mmio(), the EMULATOR() table probing a guest device tree, and which guest gets the CPU
+(core/guest_sched.c)."""
 
 from __future__ import annotations
 
@@ -105,6 +106,26 @@ def test_vgic_distributor_registers(host_bin: Path, tmp_path: Path) -> None:
     enable/pending/active, ITARGETSR, ICFGR, reset; the PL011's SPI through arch_guest_irq."""
     r = run(host_bin / "vgic_test", "regs", dtb(tmp_path, device_tree_source(GuestPlatform())))
     checks_passed(r, "vgic_test", 50, only=True)
+
+
+def test_vgic_several_vcpus(host_bin: Path, tmp_path: Path) -> None:
+    """The same guest with 4 vCPUs: TYPER.CPUNumber; GICD_SGIR's three filters with the
+    sender as source (SPENDSGIR bytes, two sources of one SGI taken one after the other);
+    PPI enable, priority and pending banked per vCPU; SPIs routed to the lowest vCPU of
+    ITARGETSR (byte and word, masked), none when it names none, owned by the vCPU that
+    acknowledged them until its EOI; vgic_has_pending per vCPU; the emulated CPU interface
+    (vgic_cpuif.c) banked per vCPU, with the SGI source in IAR and EOIR."""
+    r = run(host_bin / "vgic_test", "smp", dtb(tmp_path, device_tree_source(GuestPlatform())))
+    checks_passed(r, "vgic_test", 200, only=True)
+
+
+def test_vgic_list_registers_several_vcpus(host_bin: Path) -> None:
+    """The list-register backend (vgic_lr.c) on a fake GICH with 4 vCPUs sharing it: each
+    vCPU's interrupts in its own list registers (an SGI's source in the CPUID field, the
+    second source after the first completes), an SPI in one vCPU's list register not
+    deliverable to another, save/restore of LRs/VMCR/APR/HCR per vCPU, EOI maintenance for
+    a level SPI, the underflow request when the list registers are full, reset."""
+    checks_passed(run(host_bin / "vgic_lr_test"), "vgic_lr_test", 40, only=True)
 
 
 def test_pl011_emulator(host_bin: Path, tmp_path: Path) -> None:

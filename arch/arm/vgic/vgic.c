@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Emulated GICv2 distributor for a guest (one vCPU, 64 interrupts) and the
- * interrupt state the backends deliver from. It registers as the guest's
- * interrupt controller emulator; the CPU interface is the backend's.
+ * Emulated GICv2 distributor for a guest (1 to VGIC_MAX_VCPUS vCPUs, 64
+ * interrupts) and the interrupt state the backends deliver from. It registers
+ * as the guest's interrupt controller emulator; the CPU interface is the
+ * backend's.
+ *
+ * SGIs and PPIs are banked: their registers (ISENABLER0, IPRIORITYR0-7,
+ * ITARGETSR0-7, CPENDSGIR, ...) act on the accessing vCPU's own
+ * (vgic_current_vcpu()). An SGI is pending per (target, source); GICD_SGIR
+ * sends from the accessing vCPU. An SPI goes to the lowest-numbered vCPU
+ * of its GICD_ITARGETSR byte (none when it names no existing vCPU), which
+ * owns it from delivery until EOI. With one vCPU the targets are fixed at
+ * 0x01 (writes ignored), as for a uniprocessor GIC.
  *
  * Register access follows the GICv2 architecture specification (IHI 0048B,
  * 4.3): IPRIORITYR, ITARGETSR, CPENDSGIR and SPENDSGIR take byte and word
@@ -63,33 +72,89 @@ const char *vgic_backend_name(void)
 	return backend ? backend->name : "none";
 }
 
-static void set_bit(uint32_t *w, unsigned irq, bool on)
+static uint32_t bit_of(unsigned irq)
 {
-	if (on)
-		w[irq / 32] |= 1u << (irq % 32);
-	else
-		w[irq / 32] &= ~(1u << (irq % 32));
+	return 1u << (irq % 32);
 }
 
-bool vgic_deliverable(const struct vgic *v, unsigned irq)
+/* One bit per existing vCPU. */
+static unsigned cpu_mask(const struct vgic *v)
 {
-	return v->enabled && vgic_bit(v->enable, irq) && !vgic_bit(v->in_lr, irq) &&
-	       !vgic_bit(v->active, irq) && (vgic_bit(v->pending, irq) || vgic_bit(v->level, irq));
+	return (1u << v->nr_cpus) - 1;
+}
+
+/* The vCPU whose register access is being emulated. */
+static unsigned accessor(const struct vgic *v)
+{
+	unsigned cpu = vgic_current_vcpu(v->guest);
+	return cpu < v->nr_cpus ? cpu : 0;
+}
+
+unsigned vgic_spi_target(const struct vgic *v, unsigned irq)
+{
+	unsigned t = irq >= 32 && irq < VGIC_NR_IRQS ? v->targets[irq] & cpu_mask(v) : 0;
+	return t ? (unsigned)__builtin_ctz(t) : VGIC_NO_VCPU;
+}
+
+bool vgic_deliverable(const struct vgic *v, unsigned cpu, unsigned irq)
+{
+	if (!v->enabled || cpu >= v->nr_cpus || irq >= VGIC_NR_IRQS)
+		return false;
+	const struct vgic_bits *b = vgic_cbits_of(v, cpu, irq);
+	uint32_t m = bit_of(irq);
+	if (!(b->enable & m) || ((b->in_lr | b->active) & m))
+		return false;
+	if (irq < 16)
+		return v->cpu[cpu].sgi_pending[irq] != 0;
+	if (irq >= 32 && vgic_spi_target(v, irq) != cpu)
+		return false;
+	return ((b->pending | b->level) & m) != 0;
 }
 
 bool vgic_has_pending(const struct vgic *v, unsigned cpu)
 {
-	(void)cpu;   /* TEMP until the multi-vCPU vGIC */
-	for (unsigned w = 0; w < VGIC_WORDS; w++)
-		if ((v->pending[w] | v->level[w] | v->in_lr[w]) & v->enable[w])
-			return v->enabled;
+	if (!v->enabled || cpu >= v->nr_cpus)
+		return false;
+	for (unsigned irq = 0; irq < VGIC_NR_IRQS; irq++) {
+		const struct vgic_bits *b = vgic_cbits_of(v, cpu, irq);
+		uint32_t m = bit_of(irq);
+		if (!(b->enable & m))
+			continue;
+		if (b->in_lr & m) {
+			if (irq < 32 || v->owner[irq] == cpu)
+				return true;
+		} else if (irq < 16) {
+			if (v->cpu[cpu].sgi_pending[irq])
+				return true;
+		} else if (((b->pending | b->level) & m) &&
+			   (irq < 32 || vgic_spi_target(v, irq) == cpu)) {
+			return true;
+		}
+	}
 	return false;
+}
+
+uint32_t vgic_take(struct vgic *v, unsigned cpu, unsigned irq)
+{
+	if (irq < 16) {
+		struct vgic_cpu *c = &v->cpu[cpu];
+		unsigned src = c->sgi_pending[irq] ? (unsigned)__builtin_ctz(c->sgi_pending[irq]) : 0;
+		c->sgi_pending[irq] &= (uint8_t)~(1u << src);
+		c->sgi_source[irq] = (uint8_t)src;
+		return irq | src << 10;
+	}
+	vgic_bits_of(v, cpu, irq)->pending &= ~bit_of(irq);
+	if (irq >= 32)
+		v->owner[irq] = (uint8_t)cpu;
+	return irq;
 }
 
 void vgic_set_level(struct vgic *v, unsigned irq, bool level)
 {
-	if (irq < VGIC_NR_IRQS)
-		set_bit(v->level, irq, level);
+	if (irq >= VGIC_NR_IRQS)
+		return;
+	struct vgic_bits *b = vgic_bits_of(v, 0, irq);
+	b->level = level ? b->level | bit_of(irq) : b->level & ~bit_of(irq);
 }
 
 void arch_guest_irq(struct guest *g, unsigned irq, bool level)
@@ -99,24 +164,31 @@ void arch_guest_irq(struct guest *g, unsigned irq, bool level)
 
 void vgic_raise_private(struct vgic *v, unsigned cpu, unsigned irq)
 {
-	(void)cpu;
-	vgic_raise(v, irq);
+	if (cpu >= v->nr_cpus || irq >= 32)
+		return;
+	if (irq < 16)
+		v->cpu[cpu].sgi_pending[irq] |= (uint8_t)(1u << cpu);
+	else
+		v->cpu[cpu].bits.pending |= bit_of(irq);
 }
 
 void vgic_raise(struct vgic *v, unsigned irq)
 {
-	if (irq < VGIC_NR_IRQS)
-		set_bit(v->pending, irq, true);
+	if (irq < 32)
+		vgic_raise_private(v, 0, irq);
+	else if (irq < VGIC_NR_IRQS)
+		vgic_bits_of(v, 0, irq)->pending |= bit_of(irq);
 }
 
-void vgic_completed(struct vgic *v, unsigned irq)
+void vgic_completed(struct vgic *v, unsigned cpu, unsigned irq)
 {
-	if (irq < VGIC_NR_IRQS) {
-		set_bit(v->in_lr, irq, false);
-		set_bit(v->active, irq, false);
-		if (vgic_bit(v->forwarded, irq))
-			passthrough_eoi(v->guest, irq);
-	}
+	if (irq >= VGIC_NR_IRQS || cpu >= VGIC_MAX_VCPUS)
+		return;
+	struct vgic_bits *b = vgic_bits_of(v, cpu, irq);
+	b->in_lr &= ~bit_of(irq);
+	b->active &= ~bit_of(irq);
+	if (b->forwarded & bit_of(irq))
+		passthrough_eoi(v->guest, irq);
 }
 
 unsigned arch_guest_irq_count(void)
@@ -127,7 +199,7 @@ unsigned arch_guest_irq_count(void)
 void arch_guest_irq_forward(struct guest *g, unsigned virq)
 {
 	if (virq >= 32 && virq < VGIC_NR_IRQS)
-		set_bit(g->arch.vgic.forwarded, virq, true);
+		vgic_bits_of(&g->arch.vgic, 0, virq)->forwarded |= bit_of(virq);
 }
 
 void arch_guest_irq_raise(struct guest *g, unsigned virq)
@@ -137,41 +209,43 @@ void arch_guest_irq_raise(struct guest *g, unsigned virq)
 
 void vgic_flush(struct vgic *v, unsigned cpu)
 {
-	(void)cpu;
-	if (backend)
-		backend->flush(v);
+	if (backend && cpu < v->nr_cpus)
+		backend->flush(v, cpu);
 }
 
 void vgic_sync(struct vgic *v, unsigned cpu)
 {
-	(void)cpu;
-	if (backend)
-		backend->sync(v);
+	if (backend && cpu < v->nr_cpus)
+		backend->sync(v, cpu);
 }
 
 void vgic_save(struct vgic *v, unsigned cpu)
 {
-	(void)cpu;
-	if (backend && backend->save)
-		backend->save(v);
+	if (backend && backend->save && cpu < v->nr_cpus)
+		backend->save(v, cpu);
 }
 
 void vgic_restore(struct vgic *v, unsigned cpu)
 {
-	(void)cpu;
-	if (backend && backend->restore)
-		backend->restore(v);
+	if (backend && backend->restore && cpu < v->nr_cpus)
+		backend->restore(v, cpu);
 }
 
 void vgic_reset(struct vgic *v)
 {
 	struct guest *g = v->guest;
+	unsigned n = v->nr_cpus;
 	memset(v, 0, sizeof(*v));
 	v->guest = g;
-	for (unsigned i = 0; i < VGIC_NR_IRQS; i++)
+	v->nr_cpus = n >= 1 && n <= VGIC_MAX_VCPUS ? n : 1;
+	for (unsigned c = 0; c < VGIC_MAX_VCPUS; c++) {
+		memset(v->cpu[c].priority, 0xa0, sizeof(v->cpu[c].priority));
+		v->cpu[c].bits.enable = 0xffff;      /* SGIs are always enabled */
+	}
+	for (unsigned i = 32; i < VGIC_NR_IRQS; i++) {
 		v->priority[i] = 0xa0;
-	for (unsigned i = 0; i < 16; i++)    /* SGIs are always enabled */
-		set_bit(v->enable, i, true);
+		v->targets[i] = 0x01;
+	}
 	v->config[0] = 0xaaaaaaaau;          /* SGIs are edge-triggered */
 	if (backend)
 		backend->reset(v);
@@ -196,36 +270,67 @@ static bool bitmap_word(uint64_t off, uint64_t base, unsigned *word)
 	return *word < VGIC_WORDS;
 }
 
-/* GICD_SGIR: SGI to the vCPUs the target list filter names. With one vCPU
- * (number 0) it is the requester: "others only" reaches nobody. */
-static void send_sgi(struct vgic *v, uint32_t w)
+/* Bitmap word n (interrupts 32n..32n+31) as vCPU cpu sees it. */
+static struct vgic_bits *word_bits(struct vgic *v, unsigned cpu, unsigned word)
+{
+	return vgic_bits_of(v, cpu, word * 32);
+}
+
+static uint8_t *priority_of(struct vgic *v, unsigned cpu, unsigned irq)
+{
+	return irq < 32 ? &v->cpu[cpu].priority[irq] : &v->priority[irq];
+}
+
+/* GICD_SGIR from vCPU self: the SGI to the vCPUs the target list filter names
+ * (0: the list, 1: all but self, 2: self; 3 is reserved). */
+static void send_sgi(struct vgic *v, unsigned self, uint32_t w)
 {
 	unsigned sgi = w & 0xf, filter = (w >> 24) & 3, targets = (w >> 16) & 0xff;
-	bool self = (filter == 0 && (targets & 1)) || filter == 2;
-	if (self)
-		set_bit(v->pending, sgi, true);
+	if (filter == 1)
+		targets = ~(1u << self);
+	else if (filter == 2)
+		targets = 1u << self;
+	else if (filter == 3)
+		targets = 0;
+	targets &= cpu_mask(v);
+	for (unsigned t = 0; t < v->nr_cpus; t++)
+		if (targets & (1u << t))
+			v->cpu[t].sgi_pending[sgi] |= (uint8_t)(1u << self);
+}
+
+/* ISPENDR0/ICPENDR0 as vCPU cpu reads them: an SGI is pending when a source waits. */
+static uint32_t private_pending(const struct vgic_cpu *c)
+{
+	uint32_t w = c->bits.pending | c->bits.level;
+	for (unsigned sgi = 0; sgi < 16; sgi++)
+		if (c->sgi_pending[sgi])
+			w |= 1u << sgi;
+	return w;
 }
 
 static int dist_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
 {
 	struct vgic *v = d->priv;
-	unsigned irq, word;
+	unsigned cpu = accessor(v), irq, word;
+	struct vgic_cpu *c = &v->cpu[cpu];
 	*val = 0;
 	if (size == 1 || size == 4) {
 		if (byte_reg(off, GICD_IPRIORITYR, &irq)) {
 			for (unsigned i = 0; i < size && irq + i < VGIC_NR_IRQS; i++)
-				*val |= (uint64_t)v->priority[irq + i] << (8 * i);
+				*val |= (uint64_t)*priority_of(v, cpu, irq + i) << (8 * i);
 			return 0;
 		}
 		if (byte_reg(off, GICD_ITARGETSR, &irq)) {
+			/* SGIs and PPIs: the reader's own bit (ITARGETSR0-7 are read-only). */
 			for (unsigned i = 0; i < size && irq + i < VGIC_NR_IRQS; i++)
-				*val |= 1ull << (8 * i);    /* everything targets vCPU 0 */
+				*val |= (uint64_t)(irq + i < 32 ? 1u << cpu : v->targets[irq + i]) << (8 * i);
 			return 0;
 		}
 		if (off >= GICD_CPENDSGIR && off < GICD_SPENDSGIR + 16) {
+			/* One byte per SGI: the source vCPUs pending at the reader. */
 			unsigned sgi = (unsigned)(off - GICD_CPENDSGIR) % 16;
 			for (unsigned i = 0; i < size && sgi + i < 16; i++)
-				*val |= (uint64_t)vgic_bit(v->pending, sgi + i) << (8 * i);  /* source vCPU 0 */
+				*val |= (uint64_t)c->sgi_pending[sgi + i] << (8 * i);
 			return 0;
 		}
 	}
@@ -233,66 +338,84 @@ static int dist_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
 		return 0;
 	switch (off) {
 	case GICD_CTLR: *val = v->enabled; return 0;
-	case GICD_TYPER: *val = VGIC_NR_IRQS / 32 - 1; return 0;   /* ITLinesNumber; one CPU */
+	case GICD_TYPER:                                           /* ITLinesNumber, CPUNumber */
+		*val = (VGIC_NR_IRQS / 32 - 1) | (v->nr_cpus - 1) << 5;
+		return 0;
 	case GICD_IIDR: *val = 0x0200043b; return 0;               /* ARM implementer, GICv2 */
 	case GICD_ICPIDR2: *val = 0x2u << 4; return 0;             /* ArchRev: GICv2 */
 	default: break;
 	}
 	if (bitmap_word(off, GICD_IGROUPR, &word))
-		*val = v->group[word];
+		*val = word_bits(v, cpu, word)->group;
 	else if (bitmap_word(off, GICD_ISENABLER, &word) || bitmap_word(off, GICD_ICENABLER, &word))
-		*val = v->enable[word];
+		*val = word_bits(v, cpu, word)->enable;
 	else if (bitmap_word(off, GICD_ISPENDR, &word) || bitmap_word(off, GICD_ICPENDR, &word))
-		*val = v->pending[word] | v->level[word];
+		*val = word == 0 ? private_pending(c) : v->spi[word - 1].pending | v->spi[word - 1].level;
 	else if (bitmap_word(off, GICD_ISACTIVER, &word) || bitmap_word(off, GICD_ICACTIVER, &word))
-		*val = v->active[word];
+		*val = word_bits(v, cpu, word)->active;
 	else if (off >= GICD_ICFGR && off < GICD_ICFGR + VGIC_NR_IRQS / 4)
-		*val = v->config[(off - GICD_ICFGR) / 4];
+		*val = v->config[(off - GICD_ICFGR) / 4];  /* 0-1: fixed, the same on every vCPU */
 	return 0;
 }
 
 static int dist_write(struct vdev *d, uint64_t off, unsigned size, uint64_t val)
 {
 	struct vgic *v = d->priv;
-	unsigned irq, word;
+	unsigned cpu = accessor(v), irq, word;
+	struct vgic_cpu *c = &v->cpu[cpu];
 	uint32_t w = (uint32_t)val;
 
 	if (size == 1 || size == 4) {
 		if (byte_reg(off, GICD_IPRIORITYR, &irq)) {
 			for (unsigned i = 0; i < size && irq + i < VGIC_NR_IRQS; i++)
-				v->priority[irq + i] = (uint8_t)(val >> (8 * i));
+				*priority_of(v, cpu, irq + i) = (uint8_t)(val >> (8 * i));
+			return 0;
+		}
+		if (byte_reg(off, GICD_ITARGETSR, &irq)) {
+			/* SPIs only, and not with one vCPU (fixed at 0x01). */
+			for (unsigned i = 0; i < size && irq + i < VGIC_NR_IRQS; i++)
+				if (irq + i >= 32 && v->nr_cpus > 1)
+					v->targets[irq + i] = (uint8_t)((val >> (8 * i)) & cpu_mask(v));
 			return 0;
 		}
 		if (off >= GICD_CPENDSGIR && off < GICD_SPENDSGIR + 16) {
 			bool set = off >= GICD_SPENDSGIR;
 			unsigned sgi = (unsigned)(off - GICD_CPENDSGIR) % 16;
-			for (unsigned i = 0; i < size && sgi + i < 16; i++)
-				if ((val >> (8 * i)) & 1)              /* source vCPU 0 */
-					set_bit(v->pending, sgi + i, set);
+			for (unsigned i = 0; i < size && sgi + i < 16; i++) {
+				uint8_t src = (uint8_t)((val >> (8 * i)) & cpu_mask(v));
+				if (set)
+					c->sgi_pending[sgi + i] |= src;
+				else
+					c->sgi_pending[sgi + i] &= (uint8_t)~src;
+			}
 			return 0;
 		}
-		/* ITARGETSR: one vCPU, the targets are fixed. */
 	}
 	if (size != 4 || (off & 3))
 		return 0;
 	if (off == GICD_CTLR) {
 		v->enabled = w & 1;
 	} else if (off == GICD_SGIR) {
-		send_sgi(v, w);
+		send_sgi(v, cpu, w);
 	} else if (bitmap_word(off, GICD_IGROUPR, &word)) {
-		v->group[word] = w;
+		word_bits(v, cpu, word)->group = w;
 	} else if (bitmap_word(off, GICD_ISENABLER, &word)) {
-		v->enable[word] |= w;
+		word_bits(v, cpu, word)->enable |= w;
 	} else if (bitmap_word(off, GICD_ICENABLER, &word)) {
-		v->enable[word] &= ~w | (word == 0 ? 0xffffu : 0);  /* SGIs stay enabled */
+		word_bits(v, cpu, word)->enable &= ~w | (word == 0 ? 0xffffu : 0);  /* SGIs stay on */
 	} else if (bitmap_word(off, GICD_ISPENDR, &word)) {
-		v->pending[word] |= w & (word == 0 ? 0xffff0000u : ~0u);   /* SGIs: SPENDSGIR */
+		/* SGIs: SPENDSGIR and CPENDSGIR */
+		word_bits(v, cpu, word)->pending |= w & (word == 0 ? 0xffff0000u : ~0u);
 	} else if (bitmap_word(off, GICD_ICPENDR, &word)) {
-		v->pending[word] &= ~(w & (word == 0 ? 0xffff0000u : ~0u));
+		word_bits(v, cpu, word)->pending &= ~(w & (word == 0 ? 0xffff0000u : ~0u));
 	} else if (bitmap_word(off, GICD_ISACTIVER, &word)) {
-		v->active[word] |= w;
+		struct vgic_bits *b = word_bits(v, cpu, word);
+		for (unsigned i = 0; word > 0 && i < 32; i++)   /* an SPI made active is the writer's */
+			if ((w & ~b->active) & (1u << i))
+				v->owner[word * 32 + i] = (uint8_t)cpu;
+		b->active |= w;
 	} else if (bitmap_word(off, GICD_ICACTIVER, &word)) {
-		v->active[word] &= ~w;
+		word_bits(v, cpu, word)->active &= ~w;
 	} else if (off >= GICD_ICFGR + 8 && off < GICD_ICFGR + VGIC_NR_IRQS / 4) {
 		/* SPIs only (SGI and PPI configuration is fixed); bit 0 of each
 		 * field is reserved. */
@@ -326,7 +449,9 @@ static int gicv2_probe(struct guest *g, const struct fdt *fdt, int node)
 		printk("%s: no virtual interrupt controller on this host\n", g->name);
 		return -1;
 	}
+	unsigned n = vgic_guest_vcpus(g);
 	v->guest = g;
+	v->nr_cpus = n < 1 ? 1 : MIN(n, VGIC_MAX_VCPUS);
 	vgic_reset(v);
 	if (!guest_add_vdev(g, "gicv2-dist", gicd, GICD_SIZE, &dist_ops, v) ||
 	    backend->guest_init(v, gicc, gicc_size)) {

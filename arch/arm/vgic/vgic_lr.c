@@ -7,6 +7,8 @@
  * Level-triggered interrupts ask for an EOI maintenance interrupt so a line
  * that is still high is presented again as soon as the guest finishes it;
  * forwarded ones (passthrough) too, so their host interrupt is unmasked then.
+ * The list registers hold one vCPU at a time (save/restore swap them with
+ * the vCPU's parked copy); the maintenance interrupt serves the one loaded.
  */
 #include <arch/stage2.h>
 #include <arch/vgic.h>
@@ -88,35 +90,46 @@ static int lr_guest_init(struct vgic *v, uint64_t gicc_ipa, uint64_t gicc_size)
 }
 
 /* A reset guest is never the one on the CPU (guest_reset puts it first), so only
- * its parked copy is cleared; restore() loads that copy. */
+ * its vCPUs' parked copies are cleared; restore() loads such a copy. */
 static void lr_reset(struct vgic *v)
 {
-	memset(v->saved_lr, 0, sizeof(v->saved_lr));
-	v->saved_vmcr = v->saved_apr = v->saved_hcr = 0;
+	for (unsigned c = 0; c < VGIC_MAX_VCPUS; c++) {
+		struct vgic_cpu *vc = &v->cpu[c];
+		memset(vc->saved_lr, 0, sizeof(vc->saved_lr));
+		vc->saved_vmcr = vc->saved_apr = vc->saved_hcr = 0;
+	}
 }
 
-static void lr_sync(struct vgic *v)
+/* irq sits in one of vCPU cpu's list registers (an SPI in no other vCPU's). */
+static bool in_lr(const struct vgic *v, unsigned cpu, unsigned irq)
+{
+	return ((vgic_cbits_of(v, cpu, irq)->in_lr >> (irq % 32)) & 1) &&
+	       (irq < 32 || v->owner[irq] == cpu);
+}
+
+/* The list registers hold vCPU cpu (the one loaded): collect what it finished. */
+static void lr_sync(struct vgic *v, unsigned cpu)
 {
 	for (unsigned irq = 0; irq < VGIC_NR_IRQS; irq++) {
-		if (!vgic_bit(v->in_lr, irq))
+		if (!in_lr(v, cpu, irq))
 			continue;
-		unsigned n = v->lr_of[irq];
+		unsigned n = v->cpu[cpu].lr_of[irq];
 		uint32_t lr = rd(GICH_LR(n));
 		if ((lr & 0x3ff) != irq || LR_STATE(lr) == 0) {
 			wr(GICH_LR(n), 0);
-			vgic_completed(v, irq);
+			vgic_completed(v, cpu, irq);
 		}
 	}
 }
 
-static void lr_flush(struct vgic *v)
+static void lr_flush(struct vgic *v, unsigned cpu)
 {
 	bool overflow = false;
 
-	lr_sync(v);
+	lr_sync(v, cpu);
 	uint64_t free = rd(GICH_ELRSR0) | ((uint64_t)rd(GICH_ELRSR0 + 4) << 32);
 	for (unsigned irq = 0; irq < VGIC_NR_IRQS; irq++) {
-		if (!vgic_deliverable(v, irq))
+		if (!vgic_deliverable(v, cpu, irq))
 			continue;
 		unsigned n = 0;
 		while (n < nr_lrs && !(free & (1ull << n)))
@@ -126,40 +139,45 @@ static void lr_flush(struct vgic *v)
 			break;
 		}
 		free &= ~(1ull << n);
-		bool level = vgic_bit(v->level, irq);
-		uint32_t lr = irq | ((uint32_t)(v->priority[irq] >> 3) << 23) | LR_PENDING |
-			      (vgic_bit(v->group, irq) ? LR_GRP1 : 0) |
-			      (level || vgic_bit(v->forwarded, irq) ? LR_EOI : 0);
+		struct vgic_bits *b = vgic_bits_of(v, cpu, irq);
+		uint32_t m = 1u << (irq % 32);
+		bool level = b->level & m;
+		/* vgic_take gives an SGI's source in bits 12:10, the LR's CPUID field. */
+		uint32_t lr = vgic_take(v, cpu, irq) | ((uint32_t)(vgic_priority(v, cpu, irq) >> 3) << 23) |
+			      LR_PENDING | (b->group & m ? LR_GRP1 : 0) |
+			      (level || (b->forwarded & m) ? LR_EOI : 0);
 		wr(GICH_LR(n), lr);
-		v->in_lr[irq / 32] |= 1u << (irq % 32);
-		v->pending[irq / 32] &= ~(1u << (irq % 32));
-		v->lr_of[irq] = (uint8_t)n;
+		b->in_lr |= m;
+		v->cpu[cpu].lr_of[irq] = (uint8_t)n;
 	}
 	/* More waiting than list registers: ask for an underflow interrupt. */
 	wr(GICH_HCR, GICH_HCR_EN | (overflow ? GICH_HCR_UIE : 0));
 }
 
 /* The list registers, VMCR (the guest's GICV_CTLR/PMR/BPR) and the active
- * priorities belong to the guest on the CPU: park them on a switch. */
-static void lr_save(struct vgic *v)
+ * priorities belong to the vCPU on the CPU: park them when another vCPU (of
+ * this guest or another) gets the CPU interface. */
+static void lr_save(struct vgic *v, unsigned cpu)
 {
-	v->saved_hcr = rd(GICH_HCR);
-	v->saved_vmcr = rd(GICH_VMCR);
-	v->saved_apr = rd(GICH_APR);
+	struct vgic_cpu *c = &v->cpu[cpu];
+	c->saved_hcr = rd(GICH_HCR);
+	c->saved_vmcr = rd(GICH_VMCR);
+	c->saved_apr = rd(GICH_APR);
 	wr(GICH_HCR, 0);
 	for (unsigned n = 0; n < nr_lrs; n++) {
-		v->saved_lr[n] = rd(GICH_LR(n));
+		c->saved_lr[n] = rd(GICH_LR(n));
 		wr(GICH_LR(n), 0);
 	}
 }
 
-static void lr_restore(struct vgic *v)
+static void lr_restore(struct vgic *v, unsigned cpu)
 {
-	wr(GICH_VMCR, v->saved_vmcr);
-	wr(GICH_APR, v->saved_apr);
+	const struct vgic_cpu *c = &v->cpu[cpu];
+	wr(GICH_VMCR, c->saved_vmcr);
+	wr(GICH_APR, c->saved_apr);
 	for (unsigned n = 0; n < nr_lrs; n++)
-		wr(GICH_LR(n), v->saved_lr[n]);
-	wr(GICH_HCR, v->saved_hcr);
+		wr(GICH_LR(n), c->saved_lr[n]);
+	wr(GICH_HCR, c->saved_hcr);
 }
 
 const struct vgic_backend vgic_lr_backend = {

@@ -2,7 +2,8 @@
 /*
  * Host stand-ins for what the guest-device code calls outside itself: the
  * vGIC's CPU-interface backend (emulated CPU interface: nothing to do on the
- * host), the hypervisor heap, the raw console output and passthrough's EOI hook.
+ * host), the CPU side's vCPU count and accessing vCPU (set by the tests), the
+ * hypervisor heap, the raw console output and passthrough's EOI hook.
  */
 #include <stdlib.h>
 
@@ -35,14 +36,34 @@ static void nothing(struct vgic *v)
 	(void)v;
 }
 
+static void nothing_cpu(struct vgic *v, unsigned cpu)
+{
+	(void)v;
+	(void)cpu;
+}
+
 const struct vgic_backend vgic_sw_backend = {
 	.name = "host stub",
 	.host_init = host_init,
 	.guest_init = guest_init,
-	.flush = nothing,
-	.sync = nothing,
+	.flush = nothing_cpu,
+	.sync = nothing_cpu,
 	.reset = nothing,
 };
+
+unsigned stub_vcpus = 1, stub_current_vcpu;
+
+unsigned vgic_guest_vcpus(const struct guest *g)
+{
+	(void)g;
+	return stub_vcpus;
+}
+
+unsigned vgic_current_vcpu(const struct guest *g)
+{
+	(void)g;
+	return stub_current_vcpu;
+}
 
 void *kzalloc(size_t size)
 {

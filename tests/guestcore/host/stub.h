@@ -12,6 +12,7 @@ extern char stub_raw_out[256];          /* raw console output (a bound guest's b
 extern size_t stub_raw_len;
 extern bool stub_irq_level[STUB_IRQS];  /* irq_stub.c: the last level of each line */
 extern unsigned stub_irq_calls;
+extern unsigned stub_vcpus, stub_current_vcpu;   /* vgic_guest_vcpus(), vgic_current_vcpu() */
 extern unsigned stub_eoi_calls, stub_eoi_virq;   /* passthrough_eoi() calls, the last one's */
 
 #endif

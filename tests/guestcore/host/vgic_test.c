@@ -4,6 +4,8 @@
  * table (core/emulator.c) on the host, the vGIC backend stubbed.
  *   vgic_test probe <guest.dtb>   instantiate the guest's devices; print them or the error
  *   vgic_test regs <guest.dtb>    distributor register checks through guest_mmio()
+ *   vgic_test smp <guest.dtb>     the same guest with 4 vCPUs: banked SGIs/PPIs, SGIR, SPI
+ *                                 routing, the emulated CPU interface (vgic_cpuif.c) per vCPU
  */
 #include <inttypes.h>
 #include <string.h>
@@ -189,26 +191,300 @@ static void regs(void)
 	CHECK(arch_guest_irq_count() == 64);
 	arch_guest_irq_raise(&g, 50);
 	CHECK(pending(50));
-	vgic_completed(&g.arch.vgic, 51);
-	vgic_completed(&g.arch.vgic, 10);
+	vgic_completed(&g.arch.vgic, 0, 51);
+	vgic_completed(&g.arch.vgic, 0, 10);
 	CHECK(stub_eoi_calls == 0);
-	vgic_completed(&g.arch.vgic, 50);
+	vgic_completed(&g.arch.vgic, 0, 50);
 	CHECK(stub_eoi_calls == 1 && stub_eoi_virq == 50);
 
 	/* A guest reset puts the distributor back (and forgets what is forwarded: core
 	 * marks it again, passthrough_reset). */
 	wr(ISPENDR + 4, 4, 1);
 	guest_reset_vdevs(&g);
-	vgic_completed(&g.arch.vgic, 50);
+	vgic_completed(&g.arch.vgic, 0, 50);
 	CHECK(stub_eoi_calls == 1);
 	CHECK(rd(CTLR, 4) == 0 && rd(ISPENDR + 4, 4) == 0 && rd(IPRIORITYR + 36, 1) == 0xa0 &&
 	      rd(ICFGR + 8, 4) == 0 && rd(IGROUPR + 4, 4) == 0);
+}
+
+/* --- several vCPUs ------------------------------------------------------------------- */
+
+#define GICC_CTLR 0x000
+#define GICC_PMR 0x004
+#define GICC_IAR 0x00c
+#define GICC_EOIR 0x010
+#define GICC_RPR 0x014
+#define GICC_HPPIR 0x018
+
+/* The following accesses come from vCPU cpu. */
+static void as(unsigned cpu)
+{
+	stub_current_vcpu = cpu;
+}
+
+static struct vdev cpuif;   /* the emulated CPU interface, driven directly */
+
+static uint64_t cpu_rd(uint64_t off)
+{
+	uint64_t v = 0xdeadbeef;
+	CHECK(vgic_cpuif_ops.read(&cpuif, off, 4, &v) == 0);
+	return v;
+}
+
+static void cpu_wr(uint64_t off, uint64_t v)
+{
+	CHECK(vgic_cpuif_ops.write(&cpuif, off, 4, v) == 0);
+}
+
+static uint64_t sgi_sources(unsigned sgi)
+{
+	return rd(SPENDSGIR + sgi, 1);
+}
+
+static bool has_pending(unsigned cpu)
+{
+	return vgic_has_pending(&g.arch.vgic, cpu);
+}
+
+static bool deliverable(unsigned cpu, unsigned irq)
+{
+	return vgic_deliverable(&g.arch.vgic, cpu, irq);
+}
+
+static void sgis(void)
+{
+	/* Reset: TYPER.CPUNumber, each vCPU reads its own bit in ITARGETSR0-7. */
+	CHECK(rd(TYPER, 4) == (1u | 3u << 5));
+	as(2);
+	CHECK(rd(ITARGETSR, 4) == 0x04040404 && rd(ITARGETSR + 27, 1) == 0x04);
+	wr(ITARGETSR + 27, 1, 0x01);                   /* read-only */
+	CHECK(rd(ITARGETSR + 27, 1) == 0x04);
+	as(1);
+	CHECK(rd(ITARGETSR + 31, 1) == 0x02 && rd(ITARGETSR + 32, 1) == 0x01);
+	wr(CTLR, 4, 1);
+	for (unsigned c = 0; c < 4; c++)
+		CHECK_MSG(!has_pending(c), "vCPU %u has something pending after reset", c);
+
+	/* Filter 0: the list (vCPUs 1 and 2; bit 6 names no vCPU), source vCPU 0. */
+	as(0);
+	wr(SGIR, 4, (0u << 24) | (0x46u << 16) | 3);
+	as(1);
+	CHECK(sgi_sources(3) == 0x01 && pending(3));
+	as(2);
+	CHECK(sgi_sources(3) == 0x01 && pending(3));
+	as(0);
+	CHECK(sgi_sources(3) == 0 && !pending(3));
+	as(3);
+	CHECK(sgi_sources(3) == 0 && !pending(3));
+	CHECK(has_pending(1) && has_pending(2) && !has_pending(0) && !has_pending(3));
+
+	/* Filter 1: all but the sender (vCPU 2). */
+	as(2);
+	wr(SGIR, 4, (1u << 24) | (0x00u << 16) | 4);
+	CHECK(sgi_sources(4) == 0 && !pending(4));
+	for (unsigned c = 0; c < 4; c += 1 + (c == 1)) {   /* 0, 1, 3 */
+		as(c);
+		CHECK_MSG(sgi_sources(4) == 0x04, "vCPU %u: SGI 4 sources 0x%x", c,
+			  (unsigned)sgi_sources(4));
+	}
+
+	/* Filter 2: the sender only. */
+	as(3);
+	wr(SGIR, 4, (2u << 24) | (0x0fu << 16) | 5);
+	CHECK(sgi_sources(5) == 0x08);
+	for (unsigned c = 0; c < 3; c++) {
+		as(c);
+		CHECK(sgi_sources(5) == 0);
+	}
+
+	/* A second source of SGI 3 at vCPU 1 (from vCPU 3); the word view of SPENDSGIR0. */
+	as(3);
+	wr(SGIR, 4, (0u << 24) | (0x02u << 16) | 3);
+	as(1);
+	CHECK(sgi_sources(3) == 0x09 && rd(SPENDSGIR, 4) == 0x09000000);
+	CHECK(rd(SPENDSGIR + 4, 4) == 0x04);            /* SGI 4 from vCPU 2 */
+
+	/* vCPU 1's CPU interface takes them one source at a time, the source in IAR[12:10]. */
+	cpuif.priv = &g.arch.vgic;
+	as(1);
+	cpu_wr(GICC_CTLR, 1);
+	cpu_wr(GICC_PMR, 0xff);
+	CHECK(cpu_rd(GICC_HPPIR) == 3);
+	CHECK(cpu_rd(GICC_IAR) == 3);                  /* from vCPU 0 */
+	CHECK(sgi_sources(3) == 0x08 && cpu_rd(GICC_RPR) == 0xa0);
+	CHECK(cpu_rd(GICC_IAR) == 1023);               /* SGI 4 has no higher priority */
+	cpu_wr(GICC_EOIR, 3 | 3u << 10);               /* not the source it acknowledged */
+	CHECK(rd(ISACTIVER, 4) == 1u << 3);
+	cpu_wr(GICC_EOIR, 3);
+	CHECK(rd(ISACTIVER, 4) == 0 && cpu_rd(GICC_RPR) == 0xff);
+	CHECK(cpu_rd(GICC_HPPIR) == (3 | 3u << 10));
+	CHECK(cpu_rd(GICC_IAR) == (3 | 3u << 10));     /* the second source, after the first */
+	cpu_wr(GICC_EOIR, 3 | 3u << 10);
+	CHECK(cpu_rd(GICC_IAR) == (4 | 2u << 10));
+	cpu_wr(GICC_EOIR, 4 | 2u << 10);
+	CHECK(cpu_rd(GICC_IAR) == 1023 && !has_pending(1));
+
+	/* The other vCPUs' interfaces are their own: still disabled, nothing acknowledged. */
+	as(0);
+	CHECK(cpu_rd(GICC_CTLR) == 0 && cpu_rd(GICC_PMR) == 0 && cpu_rd(GICC_IAR) == 1023);
+	CHECK(sgi_sources(4) == 0x04 && has_pending(0));
+	cpu_wr(GICC_CTLR, 1);
+	cpu_wr(GICC_PMR, 0xff);
+	CHECK(cpu_rd(GICC_IAR) == (4 | 2u << 10));
+	as(1);
+	CHECK(cpu_rd(GICC_RPR) == 0xff);               /* vCPU 0's active SGI is not vCPU 1's */
+	as(0);
+	CHECK(cpu_rd(GICC_RPR) == 0xa0);
+	cpu_wr(GICC_EOIR, 4 | 2u << 10);
+	CHECK(!has_pending(0));
+
+	/* CPENDSGIR/SPENDSGIR: the reader's bank, source bits of existing vCPUs only. */
+	as(3);
+	CHECK(rd(SPENDSGIR + 4, 4) == 0x0804);          /* SGI 4 from 2, SGI 5 from 3 */
+	wr(CPENDSGIR + 4, 4, 0xffff);
+	CHECK(!has_pending(3) && rd(ISPENDR, 4) == 0);
+	wr(SPENDSGIR + 9, 1, 0xff);
+	CHECK(sgi_sources(9) == 0x0f);
+	as(2);
+	CHECK(sgi_sources(9) == 0);
+	as(3);
+	wr(CPENDSGIR + 8, 4, 0x0f00);
+	CHECK(sgi_sources(9) == 0 && !has_pending(3));
+	as(2);
+	CHECK(sgi_sources(3) == 0x01);                  /* from the first SGIR, never taken */
+	wr(CPENDSGIR + 3, 1, 0x01);
+	for (unsigned c = 0; c < 4; c++)
+		CHECK_MSG(!has_pending(c), "vCPU %u still has something pending", c);
+}
+
+static void ppis(void)
+{
+	struct vgic *v = &g.arch.vgic;
+	/* Enable and priority of PPI 27 written by vCPU 1 are invisible to vCPU 0. */
+	as(1);
+	wr(ISENABLER, 4, 1u << 27);
+	wr(IPRIORITYR + 27, 1, 0x40);
+	CHECK(rd(ISENABLER, 4) == (0xffffu | 1u << 27) && rd(IPRIORITYR + 24, 4) == 0x40a0a0a0);
+	as(0);
+	CHECK(rd(ISENABLER, 4) == 0xffff && rd(IPRIORITYR + 27, 1) == 0xa0);
+
+	/* The virtual timer's PPI of one vCPU. */
+	vgic_raise_private(v, 0, 27);                  /* vCPU 0: pending, not enabled */
+	CHECK(pending(27) && !has_pending(0) && !deliverable(0, 27));
+	as(1);
+	CHECK(!pending(27));
+	vgic_raise_private(v, 1, 27);
+	CHECK(pending(27) && has_pending(1) && deliverable(1, 27));
+	CHECK(cpu_rd(GICC_IAR) == 27 && cpu_rd(GICC_RPR) == 0x40);
+	cpu_wr(GICC_EOIR, 27);
+	CHECK(!has_pending(1));
+	as(0);
+	wr(ICPENDR, 4, 1u << 27);
+	CHECK(!pending(27));
+
+	/* ISPENDR0 and ICENABLER0 writes stay in the writer's bank. */
+	as(3);
+	wr(ISPENDR, 4, 1u << 20);
+	wr(ICENABLER, 4, 0xffffffff);
+	CHECK(pending(20) && rd(ISENABLER, 4) == 0xffff);
+	as(2);
+	CHECK(!pending(20));
+	as(1);
+	CHECK(rd(ISENABLER, 4) == (0xffffu | 1u << 27));
+	as(3);
+	wr(ICPENDR, 4, 1u << 20);
+	vgic_raise_private(v, 4, 27);                  /* no vCPU 4: ignored */
+	for (unsigned c = 0; c < 4; c++)
+		CHECK(!has_pending(c));
+}
+
+static void spis(void)
+{
+	struct vgic *v = &g.arch.vgic;
+	as(0);
+	wr(ISENABLER + 4, 4, 1u << 8);                 /* SPI 40 */
+	/* ITARGETSR: byte and word writes, masked to the 4 vCPUs. */
+	wr(ITARGETSR + 40, 1, 0xf4);
+	CHECK(rd(ITARGETSR + 40, 1) == 0x04 && rd(ITARGETSR + 40, 4) == 0x01010104);
+	wr(ITARGETSR + 44, 4, 0x0201ff08);
+	CHECK(rd(ITARGETSR + 44, 4) == 0x02010f08);
+	as(3);
+	CHECK(rd(ITARGETSR + 40, 1) == 0x04);          /* one state, whoever reads it */
+
+	/* SPI 40 to vCPU 2: deliverable there, nowhere else. */
+	arch_guest_irq_raise(&g, 40);
+	CHECK(vgic_spi_target(v, 40) == 2);
+	CHECK(deliverable(2, 40) && has_pending(2));
+	CHECK(!deliverable(0, 40) && !has_pending(0) && !has_pending(1) && !has_pending(3));
+
+	/* Several targets: the lowest-numbered only. */
+	wr(ITARGETSR + 40, 1, 0x0a);
+	CHECK(deliverable(1, 40) && !deliverable(3, 40) && has_pending(1) && !has_pending(3));
+
+	/* No target: not delivered, still pending. */
+	wr(ITARGETSR + 40, 1, 0x00);
+	CHECK(vgic_spi_target(v, 40) == VGIC_NO_VCPU);
+	for (unsigned c = 0; c < 4; c++)
+		CHECK(!deliverable(c, 40) && !has_pending(c));
+	as(0);
+	CHECK(pending(40));
+
+	/* The vCPU that acknowledged it owns it until its EOI. */
+	wr(ITARGETSR + 40, 1, 0x04);
+	as(2);
+	cpu_wr(GICC_CTLR, 1);
+	cpu_wr(GICC_PMR, 0xff);
+	CHECK(cpu_rd(GICC_IAR) == 40 && cpu_rd(GICC_RPR) == 0xa0);
+	wr(ITARGETSR + 40, 1, 0x01);                   /* retargeted while active */
+	arch_guest_irq_raise(&g, 40);                  /* and raised again */
+	CHECK(!deliverable(0, 40));                    /* never active on two vCPUs */
+	as(0);
+	CHECK(cpu_rd(GICC_RPR) == 0xff);
+	cpu_wr(GICC_EOIR, 40);                         /* not vCPU 0's: ignored */
+	CHECK(rd(ISACTIVER + 4, 4) == 1u << 8);
+	as(2);
+	cpu_wr(GICC_EOIR, 40);
+	CHECK(rd(ISACTIVER + 4, 4) == 0 && deliverable(0, 40) && !deliverable(2, 40));
+
+	/* List-register style: in one vCPU's list register it is deliverable nowhere
+	 * else, and pending for WFI only there. */
+	CHECK(vgic_take(v, 0, 40) == 40);
+	vgic_bits_of(v, 0, 40)->in_lr |= 1u << 8;
+	wr(ITARGETSR + 40, 1, 0x08);
+	CHECK(!deliverable(3, 40) && !deliverable(0, 40));
+	CHECK(has_pending(0) && !has_pending(3));
+	vgic_completed(v, 0, 40);
+	CHECK(!has_pending(0) && !has_pending(3));
+
+	/* A level SPI follows its line on the targeted vCPU. */
+	vgic_set_level(v, 40, true);
+	CHECK(deliverable(3, 40) && !deliverable(0, 40));
+	vgic_set_level(v, 40, false);
+	CHECK(!deliverable(3, 40));
+
+	/* An SGI taken for a list register carries its source in bits 12:10. */
+	as(2);
+	wr(SGIR, 4, (0u << 24) | (0x01u << 16) | 7);
+	CHECK(deliverable(0, 7) && vgic_take(v, 0, 7) == (7 | 2u << 10));
+	vgic_bits_of(v, 0, 7)->in_lr |= 1u << 7;
+	CHECK(!deliverable(0, 7) && has_pending(0));
+	vgic_completed(v, 0, 7);
+	CHECK(!has_pending(0));
+
+	/* A guest reset keeps the vCPU count and puts the targets back. */
+	guest_reset_vdevs(&g);
+	as(1);
+	CHECK(rd(TYPER, 4) == (1u | 3u << 5) && rd(ITARGETSR + 40, 4) == 0x01010101);
+	CHECK(rd(ITARGETSR + 4, 1) == 0x02 && rd(IPRIORITYR + 24, 4) == 0xa0a0a0a0);
+	CHECK(cpu_rd(GICC_CTLR) == 0);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc != 3)
 		return 2;
+	if (!strcmp(argv[1], "smp"))
+		stub_vcpus = 4;
 	const char *why = probe(argv[2]);
 	if (!strcmp(argv[1], "probe")) {
 		if (why) {
@@ -226,6 +502,12 @@ int main(int argc, char **argv)
 		printf("error: %s\n", why);
 		return 1;
 	}
-	regs();
+	if (!strcmp(argv[1], "smp")) {
+		sgis();
+		ppis();
+		spis();
+	} else {
+		regs();
+	}
 	return check_summary("vgic_test");
 }

@@ -6,6 +6,7 @@
 #include <arch/guest_setup.h>
 #include <arch/stage2.h>
 #include <arch/vcpu.h>
+#include <arch/vgic.h>
 #include <mamoru/guest.h>
 #include <mamoru/heap.h>
 
@@ -57,6 +58,17 @@ int arch_guest_map_device(struct guest *g, uint64_t ipa, uint64_t pa, uint64_t s
 unsigned arch_guest_max_vcpus(void)
 {
 	return ARCH_GUEST_VCPUS;
+}
+
+/* What the vGIC asks of the CPU side (arch/vgic.h). */
+unsigned vgic_guest_vcpus(const struct guest *g)
+{
+	return g->nr_vcpus;
+}
+
+unsigned vgic_current_vcpu(const struct guest *g)
+{
+	return g->arch.cur;
 }
 
 void arch_guest_reset(struct guest *g, uint64_t entry, uint64_t dtb)

@@ -14,6 +14,7 @@
 
 /* vCPUs a guest may have (the emulated GICv2 banks its SGIs and PPIs for as many). */
 #define ARCH_GUEST_VCPUS 4
+_Static_assert(ARCH_GUEST_VCPUS <= VGIC_MAX_VCPUS, "the vGIC banks SGIs and PPIs per vCPU");
 
 struct arch_guest {
 	struct vcpu vcpus[ARCH_GUEST_VCPUS];   /* the first g->nr_vcpus are used */
