@@ -26,5 +26,13 @@ bool guests_run(void)
 			return true;
 		}
 	}
+	/* Every vCPU idled, but one that idled early in the pass may have been sent an
+	 * interrupt since (an IPI from a vCPU that ran after it): not a time to sleep. */
+	for (unsigned slot = 0; slot < SLOTS; slot++) {
+		struct guest *g = &guests[slot / ARCH_GUEST_VCPUS];
+		unsigned cpu = slot % ARCH_GUEST_VCPUS;
+		if (g->state == GUEST_RUNNING && vcpu_online(g, cpu) && vcpu_pending(g, cpu))
+			return true;
+	}
 	return false;
 }

@@ -16,6 +16,7 @@ struct guest guests[GUEST_MAX];
 
 static bool idles[GUEST_MAX][NV];   /* the vCPU's next slice ends in WFI with nothing pending */
 static bool on[GUEST_MAX][NV];      /* the vCPU is powered on */
+static bool pend[GUEST_MAX][NV];    /* the vCPU has an interrupt to take */
 static int ran[16], nran;           /* guest * 10 + vCPU, in the order they ran */
 
 bool guest_run_slice(struct guest *g, unsigned cpu)
@@ -23,6 +24,11 @@ bool guest_run_slice(struct guest *g, unsigned cpu)
 	if (nran < 16)
 		ran[nran++] = g->id * 10 + (int)cpu;
 	return !idles[g->id][cpu];
+}
+
+bool vcpu_pending(const struct guest *g, unsigned cpu)
+{
+	return pend[g->id][cpu];
 }
 
 bool vcpu_online(const struct guest *g, unsigned cpu)
@@ -39,6 +45,7 @@ static void reset(void)
 	}
 	memset(idles, 0, sizeof(idles));
 	memset(on, 0, sizeof(on));
+	memset(pend, 0, sizeof(pend));
 	for (int i = 0; i < GUEST_MAX; i++)
 		on[i][0] = true;
 	nran = 0;
@@ -113,6 +120,21 @@ int main(void)
 	on[0][1] = on[0][2] = on[0][3] = true;
 	idles[0][0] = idles[0][1] = idles[0][2] = idles[0][3] = true;
 	CHECK(!guests_run() && nran == 4 && count(0) == 1 && count(3) == 1);
+
+	/* All idle, but vCPU 1 was sent an interrupt after its turn: no sleep. */
+	reset();
+	guests[0].state = GUEST_RUNNING;
+	guests[0].nr_vcpus = 2;
+	on[0][1] = true;
+	idles[0][0] = idles[0][1] = true;
+	pend[0][1] = true;
+	CHECK(guests_run() && nran == 2);
+	/* ...and a vCPU that is off or in a guest that is not running does not count. */
+	on[0][1] = false;
+	CHECK(!guests_run());
+	on[0][1] = true;
+	guests[0].state = GUEST_PAUSED;
+	CHECK(!guests_run());
 
 	return check_summary("sched_test");
 }

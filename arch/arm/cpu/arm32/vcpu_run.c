@@ -31,6 +31,7 @@
  * the world switch's context each time. */
 void vcpu_put(struct guest *g) { (void)g; }
 bool vcpu_online(const struct guest *g, unsigned cpu) { (void)g; return cpu == 0; }
+bool vcpu_pending(const struct guest *g, unsigned cpu) { (void)g, (void)cpu; return false; }
 void vcpu_before_idle(void) {}   /* the guest timer is emulated (SP804): nothing on the CPU */
 void vcpu_snapshot(struct guest *g) { (void)g; }
 

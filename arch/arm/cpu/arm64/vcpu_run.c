@@ -32,6 +32,11 @@ bool vcpu_online(const struct guest *g, unsigned cpu)
 	return cpu < g->nr_vcpus && g->arch.vcpus[cpu].online;
 }
 
+bool vcpu_pending(const struct guest *g, unsigned cpu)
+{
+	return vgic_has_pending(&g->arch.vgic, cpu);
+}
+
 void vcpu_put(struct guest *g)
 {
 	if (loaded == g) {

@@ -30,6 +30,8 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 /* vCPU cpu is powered on (the boot vCPU after a reset; the others from the guest's
  * PSCI CPU_ON until its CPU_OFF): the scheduler gives it turns. */
 bool vcpu_online(const struct guest *g, unsigned cpu);
+/* vCPU cpu has an interrupt to take (it would not idle if it ran now). */
+bool vcpu_pending(const struct guest *g, unsigned cpu);
 /* Every vCPU idles and the CPU is about to sleep (interrupts masked): the vCPU whose
  * timer fires first gets the CPU's timer. */
 void vcpu_before_idle(void);
