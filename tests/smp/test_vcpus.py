@@ -169,11 +169,11 @@ def test_plist_is_consistent_while_every_cpu_forks(smp: Target) -> None:
     finally:
         with in_guest(smp) as g:
             g.run("kill " + " ".join(churn))
-    # At rest, the IDS and ps agree.
+    # At rest, the IDS and ps agree (ps lists itself; the IDS also the idle task, pid 0).
     with in_guest(smp) as g:
-        ps = {int(line.split()[0]) for line in g.run("ps -o pid").splitlines()[1:]
-              if line.strip().isdigit()}
-    ids = {o["pid"] for o in ids_json(smp, "ids plist") if o["type"] == "process"}
+        rows = [line.split() for line in g.run("ps -o pid,comm").splitlines()[1:]]
+    ps = {int(r[0]) for r in rows if len(r) == 2 and r[0].isdigit() and r[1] != "ps"}
+    ids = {o["pid"] for o in ids_json(smp, "ids plist") if o["type"] == "process"} - {0}
     assert ps == ids, (ps - ids, ids - ps)
 
 
