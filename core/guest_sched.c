@@ -8,6 +8,7 @@
  * busy.
  */
 #include <arch/vcpu_run.h>
+#include <arch/cpu.h>
 #include <mamoru/guest.h>
 
 #define SLOTS (GUEST_MAX * ARCH_GUEST_VCPUS)
@@ -35,4 +36,18 @@ bool guests_run(void)
 			return true;
 	}
 	return false;
+}
+
+bool guest_run_for(struct guest *g, uint64_t ns)
+{
+	uint64_t end = timer_now_ns() + ns;
+	while (g->state == GUEST_RUNNING && timer_now_ns() < end) {
+		bool ran = false;
+		for (unsigned cpu = 0; cpu < ARCH_GUEST_VCPUS && g->state == GUEST_RUNNING; cpu++)
+			if (vcpu_online(g, cpu))
+				ran |= guest_run_slice(g, cpu);
+		if (!ran)
+			break;              /* every vCPU idles: nothing is in the middle of anything */
+	}
+	return g->state == GUEST_RUNNING;
 }

@@ -122,6 +122,31 @@ static const struct profile *guest_profile(struct ids_session *s, struct guest *
 	return &profiles[i];
 }
 
+/* How long the IDS lets a guest it stopped inside a critical section run on
+ * before it reads (vmi_lists_busy), at most QUIESCE_TRIES times. */
+#define QUIESCE_NS 1000000ull
+#define QUIESCE_TRIES 50
+
+/* Snapshots g's registers and finds its kernel; false (and the finding said) when
+ * the kernel is not where its profile says. */
+static bool locate(struct ids_session *s, struct guest *g)
+{
+	guest_snapshot(g);
+	struct vmi_regs regs;
+	arch_guest_vmi_regs(g, &regs);
+	regs.image_pa = g->kernel_ipa;
+	s->bank.gpa = g->ram_ipa;
+	s->bank.size = g->ram_size;
+	s->bank.host = (const uint8_t *)g->ram_host;
+	if (vmi_init(s->vmi, &s->bank, 1, &regs, s->prof)) {
+		/* A running guest whose kernel cannot be found where its profile
+		 * says: evidence, not an excuse to stay silent. */
+		ids_tampered(s, "kernel", "locating the guest kernel");
+		return false;
+	}
+	return true;
+}
+
 int ids_open(struct ids_session *s, struct console *con, const struct ids_args *a)
 {
 	memset(s, 0, sizeof(*s));
@@ -142,19 +167,32 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 	if (!s->prof)
 		return IDS_CANNOT_CHECK;
 
-	/* The guest does not run while a command runs: its state is frozen. */
-	guest_snapshot(g);
-	struct vmi_regs regs;
-	arch_guest_vmi_regs(g, &regs);
-	regs.image_pa = g->kernel_ipa;
-	s->bank.gpa = g->ram_ipa;
-	s->bank.size = g->ram_size;
-	s->bank.host = (const uint8_t *)g->ram_host;
-	if (vmi_init(s->vmi, &s->bank, 1, &regs, s->prof)) {
-		/* A running guest whose kernel cannot be found where its profile
-		 * says: evidence, not an excuse to stay silent. */
-		ids_tampered(s, "kernel", "locating the guest kernel");
-		return IDS_OPEN_TAMPERED;
+	/* The guest does not run while a command runs: its state is frozen. If it
+	 * froze inside fork or exit, it runs on a little first (quiesce). */
+	for (unsigned tries = 0;; tries++) {
+		if (!locate(s, g))
+			return IDS_OPEN_TAMPERED;
+		const char *lock;
+		if (!vmi_lists_busy(s->vmi, &lock))
+			break;
+		if (g->state != GUEST_RUNNING) {
+			ids_note(s, "%s is paused holding %s: its task list or PID table may be "
+				 "mid-update", g->name, lock);
+			break;
+		}
+		if (tries == QUIESCE_TRIES || !guest_run_for(g, QUIESCE_NS)) {
+			/* Held all along: a kernel that never lets go of it hides its lists. */
+			if (g->state == GUEST_RUNNING)
+				ids_finding(s, "kernel", "TAMPERED: %s held for over %u ms while the IDS "
+					    "waited to read the task list", lock,
+					    (unsigned)(QUIESCE_TRIES * QUIESCE_NS / 1000000));
+			else
+				ids_error(s, "%s stopped running while the IDS waited for it", g->name);
+			if (g->state != GUEST_RUNNING && g->state != GUEST_PAUSED)
+				return IDS_CANNOT_CHECK;
+			break;
+		}
+		s->started_ns = timer_now_ns();    /* held from the snapshot that is read */
 	}
 	s->located = true;
 	s->rep.addr_digits = 2u * s->vmi->ptr_size;

@@ -106,5 +106,9 @@ bool guest_run_slice(struct guest *g, unsigned cpu);
  * until one does not idle. False when none is running or all of them idle (the
  * caller may sleep until an interrupt). */
 bool guests_run(void);
+/* Lets g's vCPUs (and no other guest's) run for about ns, or until all of them idle:
+ * the IDS waits so for a guest that it stopped inside a critical section. False when g
+ * is no longer running afterwards (it powered off, crashed or was reset). */
+bool guest_run_for(struct guest *g, uint64_t ns);
 
 #endif

@@ -19,8 +19,16 @@ static bool on[GUEST_MAX][NV];      /* the vCPU is powered on */
 static bool pend[GUEST_MAX][NV];    /* the vCPU has an interrupt to take */
 static int ran[16], nran;           /* guest * 10 + vCPU, in the order they ran */
 
+static uint64_t now_ns;             /* a slice takes 100 us of this clock */
+
+uint64_t timer_now_ns(void)
+{
+	return now_ns;
+}
+
 bool guest_run_slice(struct guest *g, unsigned cpu)
 {
+	now_ns += 100000;
 	if (nran < 16)
 		ran[nran++] = g->id * 10 + (int)cpu;
 	return !idles[g->id][cpu];
@@ -135,6 +143,25 @@ int main(void)
 	on[0][1] = true;
 	guests[0].state = GUEST_PAUSED;
 	CHECK(!guests_run());
+
+	/* guest_run_for (the IDS lets a guest it stopped mid-update run on): only that
+	 * guest's vCPUs that are on, in turn, for about the time asked. */
+	reset();
+	guests[0].state = guests[1].state = GUEST_RUNNING;
+	guests[1].nr_vcpus = 4;
+	on[1][1] = on[1][2] = true;
+	CHECK(guest_run_for(&guests[1], 500000));
+	CHECK(nran == 6 && count(0) == 0 && count(10) == 2 && count(11) == 2 && count(12) == 2 &&
+	      count(13) == 0);
+	/* All its vCPUs idle: one round, then back. */
+	reset();
+	guests[0].state = GUEST_RUNNING;
+	idles[0][0] = true;
+	CHECK(guest_run_for(&guests[0], 10000000) && nran == 1);
+	/* Not running: nothing runs, false. */
+	reset();
+	guests[0].state = GUEST_PAUSED;
+	CHECK(!guest_run_for(&guests[0], 1000000) && nran == 0);
 
 	return check_summary("sched_test");
 }

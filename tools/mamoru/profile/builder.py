@@ -51,6 +51,9 @@ OPTIONAL_SYMBOLS = (
     # Hook and hidden-module checks: sysfs's module kset, the kprobe hash table, ftrace's
     # list of registered callbacks.
     "module_kset", "kprobe_table", "ftrace_ops_list", "ftrace_list_end",
+    # The locks fork and exit change the task list and the PID table under: held, the
+    # lists may be mid-update (core/vmi/quiesce.c).
+    "tasklist_lock", "pidmap_lock",
 )
 # A 32-bit ARM kernel (ELF32 vmlinux): no KASLR, no vectors/kimage_voffset/memstart_addr;
 # sys_call_table in .entry.text, and sys_oabi_call_table with CONFIG_OABI_COMPAT.

@@ -214,6 +214,9 @@ struct vmi_task {
 /* cb returns 0 to go on, non-zero to stop (returned as is). */
 typedef int (*vmi_task_cb)(void *ctx, const struct vmi_task *t);
 /* init_task, then its tasks list (thread-group leaders), at most limit. */
+/* 1 when the guest kernel holds a lock it changes the task list or the PID table
+ * under (*which names it): a listing read now may be torn (core/vmi/quiesce.c). */
+int vmi_lists_busy(struct vmi *v, const char **which);
 int vmi_task_foreach(struct vmi *v, uint32_t limit, vmi_task_cb cb, void *ctx);
 /* Every PID in init_pid_ns's IDR -> struct pid -> its task (threads too). */
 int vmi_pid_foreach(struct vmi *v, uint32_t limit, vmi_task_cb cb, void *ctx);

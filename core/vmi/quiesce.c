@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Is the guest kernel in the middle of changing the lists the IDS reads? Its vCPUs
+ * stop wherever they are, maybe inside fork or exit, between unhashing a PID and
+ * unlinking the task (both under tasklist_lock, held for writing), or inside the
+ * PID allocator (pidmap_lock): a listing read then is torn, and the cross-view
+ * would call a dying process hidden. The IDS lets the guest run a little and looks
+ * again (commands/ids/session.c).
+ *
+ * Read from the locks' words as an arm64 kernel lays them out (the lock word is
+ * the first member with or without lock debugging): tasklist_lock is a queued
+ * rwlock, whose low byte is the writer's (0xff held); pidmap_lock a queued
+ * spinlock, nonzero while held or contended. Only with a profile that has the
+ * symbols (arm64 profiles; a 32-bit ARM kernel's are left out: its uniprocessor
+ * locks are empty).
+ */
+#include <mamoru/vmi/vmi.h>
+
+#define QRW_WRITER_MASK 0xffu
+
+int vmi_lists_busy(struct vmi *v, const char **which)
+{
+	uint64_t gva;
+	uint32_t word;
+	if (vmi_sym(v, "tasklist_lock", &gva) == VMI_OK && vmi_read_u32(v, gva, &word) == VMI_OK &&
+	    (word & QRW_WRITER_MASK)) {
+		*which = "tasklist_lock";
+		return 1;
+	}
+	if (vmi_sym(v, "pidmap_lock", &gva) == VMI_OK && vmi_read_u32(v, gva, &word) == VMI_OK &&
+	    word) {
+		*which = "pidmap_lock";
+		return 1;
+	}
+	return 0;
+}
