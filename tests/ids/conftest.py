@@ -108,7 +108,7 @@ def attack_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
 def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
               guest_profile: Profile) -> Iterator[IdsGuest]:
     """Mamoru with guest0 (kernel messages off the console, protection off), shared by a
-    module's tests (per board and KASLR).
+    module's tests (per board and KASLR; with KASLR, four vCPUs).
 
     On a real board (--console) the guest is the one on its SD card (the default bundle:
     KASLR off, no attack module), so only the nokaslr variant runs there.
@@ -122,9 +122,12 @@ def ids_guest(request: pytest.FixtureRequest, board_config: BoardConfig,
         card = bundle.read_bundle(paths.BUILD / board_config.board.name / "guests.cpio")
         own = card.get("guest0", {}).get("profile")
         profile = decode(own) if own else guest_profile
+    # The KASLR variant's guest has four vCPUs (docs/smp.md): the IDS reads a kernel that
+    # runs on several CPUs, which the single-vCPU variant does not show.
+    vcpus = 4 if kaslr else 1
     t = new_target(request, board_config,
-                   initrd=lambda: ids_bundle(kaslr),
-                   label=f"{board_config.id} {'kaslr' if kaslr else 'nokaslr'}",
+                   initrd=lambda: ids_bundle(kaslr, vcpus=vcpus),
+                   label=f"{board_config.id} {'kaslr' if kaslr else 'nokaslr'} {vcpus} vcpus",
                    guest_init=["dmesg -n 1"],          # keep kernel messages off the console
                    after_guest=[protection_off])
     try:
