@@ -427,6 +427,33 @@ static void check_tramp_pointer(struct vmi *v, const struct image_syms *s)
 	       (unsigned long long)quad, where, (unsigned long long)(s->vectors + v->slide));
 }
 
+/* In a guest of several vCPUs, VBAR_EL1 of every vCPU that is on: the IDS reads one
+ * vCPU's registers, and a rootkit that redirects the vectors of the other CPUs only
+ * would go unseen there. */
+static void check_vcpu_vbars(struct vmi *v, const struct image_syms *s)
+{
+	unsigned n = v->regs.ncpus < VMI_MAX_VCPUS ? v->regs.ncpus : VMI_MAX_VCPUS;
+	unsigned on = 0;
+	char where[96];
+	if (n < 2)
+		return;
+	for (unsigned cpu = 0; cpu < n; cpu++) {
+		uint64_t vbar = v->regs.cpu_vbar[cpu];
+		if (!vbar)
+			continue;
+		on++;
+		if (kernel_vectors(v, s, vbar) == VEC_NONE) {
+			describe(v, vbar, where, sizeof(where));
+			vmi_anchor(v, "VBAR_EL1 of every vCPU", false,
+			       "vCPU %u's VBAR_EL1 is 0x%llx (%s), not the kernel's vectors (0x%llx)",
+			       cpu, (unsigned long long)vbar, where,
+			       (unsigned long long)(s->vectors + v->slide));
+			return;
+		}
+	}
+	vmi_anchor(v, "VBAR_EL1 of every vCPU", true, "the kernel's vectors on %u vCPU(s)", on);
+}
+
 /* this_cpu_vector: what the kernel puts into VBAR_EL1 on every entry from
  * user mode with KPTI; a redirect that survives there is as good as VBAR. */
 static void check_cpu_vectors(struct vmi *v, const struct image_syms *s)
@@ -507,6 +534,7 @@ static int locate_with_image(struct vmi *v, const char *release)
 	v->slide_source = "kernel mapping";
 	vmi_anchor(v, "kernel mapping", true, "slide 0x%llx", (unsigned long long)slide);
 	check_vbar(v, &s);
+	check_vcpu_vbars(v, &s);
 	check_cpu_vectors(v, &s);
 	check_tramp_pointer(v, &s);
 	if (vmi_check_banner(v, slide, release) == VMI_OK)

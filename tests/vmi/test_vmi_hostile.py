@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from vmi_fake import (
+    IMAGE_PA,
     IMAGE_SIZE,
     NODES,
     OFF,
@@ -228,6 +229,40 @@ def test_kaslr_anchors(tool: Path, tmp_path: Path) -> None:
     g.regs["sctlr_el1"] = 0
     rc, lines = run_tool(tool, g, tmp_path, "info")
     assert rc == 1 and "MMU is off" in error_of(lines)
+
+
+def with_image(g: FakeGuest) -> FakeGuest:
+    """g as the hypervisor sees its guest: the image's load address known (image_pa) and
+    TTBR1_EL1 at swapper_pg_dir (the fake's root table copied there), so the kernel is
+    located from the image (kaslr.c locate_with_image)."""
+    root = g.space.base()
+    g.w(SYM["swapper_pg_dir"], bytes(g.mem.data[root - g.mem.gpa:root - g.mem.gpa + 0x1000]))
+    g.regs.update({"image_pa": IMAGE_PA, "ttbr1_el1": IMAGE_PA + SYM["swapper_pg_dir"]})
+    return g
+
+
+def test_every_vcpus_vbar_is_checked(tool: Path, tmp_path: Path) -> None:
+    """A guest of several vCPUs: the IDS reads one vCPU's registers, so a rootkit that
+    redirects the vectors of another CPU only is caught by the VBAR_EL1 of every vCPU
+    (vbar_el1@N in the register file; 0: the vCPU is off, not looked at)."""
+    g = with_image(FakeGuest())
+    vectors = kv(SYM["vectors"])
+    g.regs.update({"vbar_el1@0": vectors, "vbar_el1@1": 0, "vbar_el1@2": vectors,
+                   "vbar_el1@3": vectors})
+    rc, lines = run_tool(tool, g, tmp_path, "info", "anchors")
+    assert rc == 0, lines
+    assert anchors_of(lines)["VBAR_EL1 of every vCPU"] == \
+        "ok the kernel's vectors on 3 vCPU(s)", lines
+    g.regs["vbar_el1@2"] = kv(0x5_0000)             # CPU 2's vectors moved; CPU 0's intact
+    rc, lines = run_tool(tool, g, tmp_path, "info", "anchors")
+    assert rc == 0 and lines[0] == f"slide {SLIDE:#x} kernel mapping", lines
+    got = anchors_of(lines)["VBAR_EL1 of every vCPU"]
+    assert got.startswith(f"FAILED vCPU 2's VBAR_EL1 is {kv(0x5_0000):#x}"), got
+    assert anchors_of(lines)["VBAR_EL1"].startswith("ok"), lines
+    # One vCPU (no vbar_el1@N): no such anchor.
+    g = with_image(FakeGuest())
+    rc, lines = run_tool(tool, g, tmp_path, "info", "anchors")
+    assert "VBAR_EL1 of every vCPU" not in anchors_of(lines), lines
 
 
 @pytest.mark.parametrize("banner", [

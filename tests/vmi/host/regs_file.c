@@ -21,10 +21,19 @@ int read_regs_file(const char *path, struct vmi_regs *r)
 	memset(r, 0, sizeof(*r));
 	if (!f)
 		return -1;
-	while (fscanf(f, "%31s %llx", name, &val) == 2)
+	unsigned cpu;
+	while (fscanf(f, "%31s %llx", name, &val) == 2) {
+		/* vbar_el1@N: vCPU N's VBAR_EL1 (a guest of several vCPUs). */
+		if (sscanf(name, "vbar_el1@%u", &cpu) == 1 && cpu < VMI_MAX_VCPUS) {
+			r->cpu_vbar[cpu] = val;
+			if (cpu + 1 > r->ncpus)
+				r->ncpus = cpu + 1;
+			continue;
+		}
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			if (!strcmp(name, names[i]))
 				*dst[i] = val;
+	}
 	fclose(f);
 	return 0;
 }

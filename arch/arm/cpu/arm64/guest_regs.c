@@ -27,6 +27,12 @@ void arch_guest_vmi_regs(const struct guest *g, struct vmi_regs *out)
 		.cur = v->el1.sp_el0,  /* the kernel keeps `current` in SP_EL0 */
 		.pc = v->pc,
 	};
+	if (g->nr_vcpus > 1)
+		for (unsigned i = 0; i < g->nr_vcpus && i < VMI_MAX_VCPUS; i++) {
+			const struct vcpu *c = &g->arch.vcpus[i];
+			out->cpu_vbar[i] = c->online ? c->el1.vbar : 0;
+			out->ncpus = i + 1;
+		}
 }
 
 bool arch_guest_mmu_on(const struct guest *g)

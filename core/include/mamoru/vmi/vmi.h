@@ -45,8 +45,14 @@ enum vmi_arch {
  *          SCTLR_EL1, VBAR_EL1; cur = SP_EL0 (the current task in the kernel).
  *   ARMv5: ttbr0 = the cp15 c2 translation table base, sctlr = the cp15 c1
  *          control register (M, V bits); ttbr1, tcr, vbar, cur unused (0). */
+#define VMI_MAX_VCPUS 8
+
 struct vmi_regs {
 	uint64_t ttbr0, ttbr1, tcr, sctlr, vbar, cur, pc;
+	/* VBAR_EL1 of each vCPU of a guest of several (0: off, not looked at); ncpus 0 or 1:
+	 * only vbar above. A rootkit may redirect the vectors of some CPUs only. */
+	uint64_t cpu_vbar[VMI_MAX_VCPUS];
+	unsigned ncpus;
 	/* Not a register but as trustworthy: the guest-physical address where the
 	 * hypervisor loaded the kernel Image (0: unknown, e.g. a memory dump). */
 	uint64_t image_pa;
