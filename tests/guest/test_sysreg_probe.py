@@ -12,45 +12,17 @@ its ID registers, and was halted when it touched SVE. Each boot takes seconds: n
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from mamoru import paths
 from mamoru.boards import BoardConfig
 from mamoru.testing import Launcher
+from mamoru.testing.probe import probe_bundle, probe_results
 
 pytestmark = [pytest.mark.configs("virt-gicv2", "virt-gicv3"), pytest.mark.qemu]
 
 PROBE = Path(__file__).resolve().parent / "probe" / "sysreg_probe.S"
-CROSS = "aarch64-linux-gnu-"
-
-
-def build_probe(out: Path) -> Path:
-    elf, img = out / "probe.elf", out / "probe.img"
-    subprocess.run([f"{CROSS}gcc", "-march=armv8.2-a", "-nostdlib", "-static", "-Wl,-Ttext=0",
-                    "-Wl,--build-id=none", "-o", str(elf), str(PROBE)], check=True)
-    subprocess.run([f"{CROSS}objcopy", "-O", "binary", str(elf), str(img)], check=True)
-    return img
-
-
-def probe_bundle(tmp: Path) -> Path:
-    img = build_probe(tmp)
-    toml = tmp / "guests.toml"
-    toml.write_text(f'[[guest]]\nname = "guest0"\nkernel = "{img}"\nram = "32M"\n')
-    out = tmp / "guests.cpio"
-    r = subprocess.run([str(paths.ROOT / "mamoru"), "bundle", "--guests", str(toml), "-o",
-                        str(out), "--board", "virt"], cwd=paths.ROOT, capture_output=True,
-                       text=True, check=False)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return out
-
-
-def probe_results(text: str) -> dict[str, str]:
-    assert "PROBE START" in text and "PROBE DONE" in text, text
-    body = text[text.index("PROBE START"):text.index("PROBE DONE")]
-    return dict(m.groups() for m in re.finditer(r"^(\w+)=(\S+(?: esr=\S+)?)\s*$", body, re.M))
 
 
 def value(results: dict[str, str], name: str) -> int:
@@ -65,7 +37,7 @@ def field(v: int, nibble: int) -> int:
 
 def test_probe_guest_sees_no_shared_registers(launch: Launcher, board_config: BoardConfig,
                                                tmp_path: Path) -> None:
-    t = launch.boot(board_config, initrd=probe_bundle(tmp_path), cpu="max")
+    t = launch.boot(board_config, initrd=probe_bundle(PROBE, tmp_path), cpu="max")
     # The probe ends with PSCI SYSTEM_OFF: the guest stops as powered off, not crashed.
     t.console.expect("powered off (PSCI SYSTEM_OFF)", 60)
     row = t.console.command("guest list")
