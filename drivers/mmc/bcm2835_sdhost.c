@@ -241,7 +241,9 @@ static const char *reset(struct sd_host *h)
 	sd_delay(h, 10000000);
 	wr(h, SDVDD, 1);
 	sd_delay(h, 10000000);
-	wr(h, SDHCFG, CFG_WIDE_INT | CFG_SLOW_CARD | CFG_BUSY_EN);   /* 1-bit bus */
+	/* The configuration is kept in h->ctrl_word: QEMU's model does not read it back. */
+	h->ctrl_word = CFG_WIDE_INT | CFG_SLOW_CARD | CFG_BUSY_EN;     /* 1-bit bus */
+	wr(h, SDHCFG, h->ctrl_word);
 	uint32_t v;
 	if (wait_not_new(h, &v))
 		return "the controller does not come out of its reset";
@@ -250,7 +252,8 @@ static const char *reset(struct sd_host *h)
 
 static int wide(struct sd_host *h)
 {
-	wr(h, SDHCFG, rd(h, SDHCFG) | CFG_WIDE_EXT);
+	h->ctrl_word |= CFG_WIDE_EXT;
+	wr(h, SDHCFG, h->ctrl_word);
 	return 0;
 }
 

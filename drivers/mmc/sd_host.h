@@ -67,6 +67,7 @@ struct sd_host {
 	unsigned bus_width;          /* 1 or 4: what the board wires (device tree bus-width) */
 	bool auto_stop;              /* it sends CMD12 itself after a complete multi-block transfer */
 	uint64_t (*now_ns)(void);    /* a monotonic clock for the bounded waits */
+	uint32_t ctrl_word;          /* the controller's own use (a write-only register's value) */
 	/* The card, filled in by sd_card_init. */
 	uint32_t rca;
 	bool sdhc;                   /* block addressing (SDHC/SDXC), else bytes (SDSC) */
