@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mamoru import guest_assets, guest_disk
+from mamoru import guest_assets, guest_disk, paths
 from mamoru.boards import BoardConfig
 from mamoru.bundle import kernel_guest, write_bundle
 from mamoru.guest_platform import GuestPlatform
@@ -226,3 +228,29 @@ def test_without_a_card_the_guest_runs_without_its_disk(
         raise
     finally:
         t.close()
+
+
+@pytest.mark.configs("rpi3")
+def test_a_pi3_tree_without_sdhost_leaves_the_card_on_the_arasan(
+        request: pytest.FixtureRequest, board_config: BoardConfig, tmp_path: Path) -> None:
+    """The rule follows the device tree (docs/sdcard.md, "Which controller"): a Pi 3 tree
+    whose sdhost is disabled gives sdhost no turn and leaves GPIO 48-53 alone, so QEMU's
+    card stays on the Arasan SD host, where it is driven and serves the guest's disk."""
+    if hardware(request.config):
+        pytest.skip("QEMU's SD card and a changed device tree")
+    assert board_config.board.dtb is not None
+    dtb = tmp_path / "no-sdhost.dtb"
+    shutil.copyfile(paths.dtb_dir() / board_config.board.dtb, dtb)
+    subprocess.run(["fdtput", "-t", "s", str(dtb), "/soc/mmc@7e202000", "status", "disabled"],
+                   check=True)
+    card = card_image(tmp_path / "card.img")
+    bundle = tmp_path / "guests.cpio"
+    write_bundle(bundle, [kernel_guest(guest_assets.cloud_kernel(), GuestPlatform(disk="sd:2"))])
+    with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
+                      sd_card=card, dtb=dtb) as t:
+        log = t.boot_log
+        assert "sd: mmc@7e300000: card found" in log, log
+        assert "mmc@7e202000" not in log, log
+        assert f"guest0: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
+        with in_guest(t, 60):
+            assert t.shell.run("cat /data/from-host.txt") == HOST_FILE.decode().strip()
