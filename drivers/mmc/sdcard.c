@@ -21,6 +21,7 @@
 #include <mamoru/console.h>
 #include <mamoru/fdt.h>
 #include <mamoru/libc.h>
+#include <mamoru/passthrough.h>
 #include <mamoru/pinctrl.h>
 #include <mamoru/sdcard.h>
 
@@ -99,6 +100,16 @@ static int try_node(const struct fdt *fdt, int node, const struct controller *c)
 	uint32_t width = 1;
 	if (!okay(fdt, node) || fdt_get_reg(fdt, node, 0, &base, &size) || size < 0x100)
 		return -1;
+	/* A controller a guest owns is not touched: a probe would reset it under the guest. */
+	const char *owner = passthrough_owner(base, size);
+	if (owner) {
+		static char buf[80];
+		printk("sd: %s: not tried: passed to %s\n", fdt_node_name(fdt, node), owner);
+		m_snprintf(buf, sizeof(buf), "its controller %s is passed to %s",
+			   fdt_node_name(fdt, node), owner);
+		sd.why = buf;
+		return -1;
+	}
 	if (c->pins && pins(fdt, node))
 		return -1;
 	memset(&sd.host, 0, sizeof(sd.host));
