@@ -237,6 +237,11 @@ const char *passthrough_reserve(uint64_t base, uint64_t size, const char *owner)
 	return other;
 }
 
+const char *passthrough_owner(uint64_t base, uint64_t size)
+{
+	return other_guests(NULL, base, size);
+}
+
 /* The owner of another guest's device sharing a page with [base, base + size), or NULL
  * (g NULL: any guest's). */
 static const char *other_guests(const struct guest *g, uint64_t base, uint64_t size)

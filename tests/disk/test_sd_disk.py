@@ -2,12 +2,14 @@
 """The board's SD card driven by the hypervisor, one partition of it the guest's virtio disk
 (docs/sdcard.md, "The guest's disk"), under QEMU raspi3b and raspi4b.
 
-One boot per board: QEMU's SD card (`-drive if=sd`, on the Arasan SD host; on the Pi 4
-EMMC2, tried first, has no card) is an image with an MBR, partition 1 a fixed byte pattern
-(the boot files' place on a real card) and partition 2 ext4 (mke2fs -d) holding a file,
-the file system 1 MiB shorter than the partition. The bundle's guest0 is the default cloud
-kernel with `disk = "sd:2"`; it also asks for the SD host itself, and so does guest1: both
-are refused, the card's controller is the hypervisor's; guest1 asks for sd:1, the card's
+One boot per board: QEMU's SD card (`-drive if=sd`) is an image with an MBR, partition 1 a
+fixed byte pattern (the boot files' place on a real card) and partition 2 ext4 (mke2fs -d)
+holding a file, the file system 1 MiB shorter than the partition. On the Pi 3 the hypervisor
+drives the card on sdhost, as on a real Pi 3: it sets GPIO 48-53 to ALT0 from sdhost's
+pinctrl-0, which moves QEMU's card there from the Arasan SD host; on the Pi 4 on the Arasan
+(EMMC2, tried first, has no card). The bundle's guest0 is the default cloud kernel with
+`disk = "sd:2"`; it also asks for the card's controller itself, and so does guest1: both
+are refused, the controller is the hypervisor's; guest1 asks for sd:1, the card's
 boot partition, and is refused it. guest0's /init loads virtio_mmio
 and virtio_blk and mounts /dev/vda at /data: it reads the host's file, writes one, writes
 the last sector of /dev/vda and fails to write the one after it. Halted, the card is read
@@ -19,12 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mamoru import guest_assets, guest_disk
+from mamoru import guest_assets, guest_disk, paths
 from mamoru.boards import BoardConfig
 from mamoru.bundle import kernel_guest, write_bundle
 from mamoru.guest_platform import GuestPlatform
@@ -35,7 +39,9 @@ from mamoru.testing.target import qemu_target
 
 pytestmark = [pytest.mark.configs("rpi3", "rpi4"), pytest.mark.guests("arm64")]
 
-SDHCI = "/soc/mmc@7e300000"
+# The controller that holds the card: its path, node name and page.
+CARD_CONTROLLER = {"rpi3": ("/soc/mmc@7e202000", "mmc@7e202000", 0x3F20_2000),   # sdhost
+                   "rpi4": ("/soc/mmc@7e300000", "mmc@7e300000", 0xFE30_0000)}   # the Arasan
 CARD_SIZE = 64 << 20                 # QEMU wants an SD card of a power-of-2 size
 P1_START, P1_SIZE = 1 << 20, 8 << 20
 P2_START = P1_START + P1_SIZE
@@ -45,7 +51,6 @@ P2_SECTORS = P2_SIZE // 512
 HOST_FILE = b"MAMORU-SD-DISK-FROM-THE-HOST-" + bytes(range(0x41, 0x5b)) + b"\n"
 GUEST_FILE = "WRITTEN-BY-THE-GUEST-ON-ITS-VIRTIO-DISK"
 LAST_SECTOR = b"LAST-SECTOR-OF-SD2-" * 26 + b"ENDS"        # 498 bytes, padded below
-PERIPHERALS = {"rpi3": 0x3F, "rpi4": 0xFE}
 
 
 def p1_pattern() -> bytes:
@@ -86,9 +91,10 @@ def sd(request: pytest.FixtureRequest, board_config: BoardConfig,
     card = card_image(tmp / "card.img")
     bundle = tmp / "guests.cpio"
     kernel = guest_assets.cloud_kernel()
-    write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(disk="sd:2", passthrough=(SDHCI,))),
+    ctrl = CARD_CONTROLLER[board_config.board.name][0]
+    write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(disk="sd:2", passthrough=(ctrl,))),
                           kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
-                                                             disk="sd:1", passthrough=(SDHCI,)),
+                                                             disk="sd:1", passthrough=(ctrl,)),
                                        profile=False)])
     with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
                       sd_card=card) as t:
@@ -97,13 +103,17 @@ def sd(request: pytest.FixtureRequest, board_config: BoardConfig,
 
 def test_the_guest_gets_partition_2(sd: SdDisk) -> None:
     log = sd.boot_log
-    assert "sd: mmc@7e300000: card found" in log, log
+    path, node, page = CARD_CONTROLLER[sd.board]
+    if sd.board == "rpi3":
+        # sdhost's pins from the tree (GPIO 48-53 to ALT0): the card moved there.
+        assert "sd: mmc@7e202000: pins sdhost_gpio48 (from the device tree)" in log, log
+    assert f"sd: {node}: card found" in log, log
+    assert "sd: 64 MiB SDSC card, base clock " in log, log
     assert f"guest0: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
-    # The SD host is the hypervisor's now: the guest's request for it is refused.
+    # The card's controller is the hypervisor's now: the guest's request for it is refused.
     for guest in ("guest0", "guest1"):
-        refused = (f"{guest}: passthrough {SDHCI} refused: its page at "
-                   f"0x{PERIPHERALS[sd.board]:x}300000 is shared with the hypervisor's SD card "
-                   "(a guest's disk); the guest runs without it")
+        refused = (f"{guest}: passthrough {path} refused: its page at {page:#x} is shared "
+                   "with the hypervisor's SD card (a guest's disk); the guest runs without it")
         assert refused in log, log
     # Partition 1 (type FAT, the first: what a Pi's firmware boots from, the hypervisor's
     # own files on Mamoru's cards) is no guest's.
@@ -196,12 +206,14 @@ def test_without_a_card_the_guest_runs_without_its_disk(
         t.boot()
         log = t.boot_log.replace("\r\n", "\n")
         lines = [x for x in log.splitlines() if x.startswith("guest0: disk")]
-        # The Pi 3's tree has sdhost (a real Pi 3's card controller) enabled: said too.
-        sdhost = ("; a Pi 3's card is on sdhost (brcm,bcm2835-sdhost), which Mamoru does not "
-                  "drive" if board_config.board.name == "rpi3" else "")
         assert len(lines) == 1 and re.fullmatch(
-            r"guest0: disk sd:2 refused: no card \([^()]+\)" + re.escape(sdhost)
-            + "; the guest runs without it", lines[0]), log
+            r"guest0: disk sd:2 refused: no card \([^()]+\); the guest runs without it",
+            lines[0]), log
+        # Each controller tried says what it found; the Pi 3's sdhost (a real Pi 3's card
+        # controller) first, then the Arasan.
+        tried = re.findall(r"^sd: (mmc@\w+): no card \(", log, re.M)
+        assert tried == (["mmc@7e202000", "mmc@7e300000"] if board_config.board.name == "rpi3"
+                         else ["mmc@7e340000", "mmc@7e300000"]), log
         t.ensure_guest()
         listing = t.console.command("guest list")
         assert re.search(r"^guest0\s+running", listing, re.M), listing
@@ -216,3 +228,60 @@ def test_without_a_card_the_guest_runs_without_its_disk(
         raise
     finally:
         t.close()
+
+
+@pytest.mark.configs("rpi3")
+def test_a_pi3_tree_without_sdhost_leaves_the_card_on_the_arasan(
+        request: pytest.FixtureRequest, board_config: BoardConfig, tmp_path: Path) -> None:
+    """The rule follows the device tree (docs/sdcard.md, "Which controller"): a Pi 3 tree
+    whose sdhost is disabled gives sdhost no turn and leaves GPIO 48-53 alone, so QEMU's
+    card stays on the Arasan SD host, where it is driven and serves the guest's disk."""
+    if hardware(request.config):
+        pytest.skip("QEMU's SD card and a changed device tree")
+    assert board_config.board.dtb is not None
+    dtb = tmp_path / "no-sdhost.dtb"
+    shutil.copyfile(paths.dtb_dir() / board_config.board.dtb, dtb)
+    subprocess.run(["fdtput", "-t", "s", str(dtb), "/soc/mmc@7e202000", "status", "disabled"],
+                   check=True)
+    card = card_image(tmp_path / "card.img")
+    bundle = tmp_path / "guests.cpio"
+    write_bundle(bundle, [kernel_guest(guest_assets.cloud_kernel(), GuestPlatform(disk="sd:2"))])
+    with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
+                      sd_card=card, dtb=dtb) as t:
+        log = t.boot_log
+        assert "sd: mmc@7e300000: card found" in log, log
+        assert "mmc@7e202000" not in log, log
+        assert f"guest0: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
+        with in_guest(t, 60):
+            assert t.shell.run("cat /data/from-host.txt") == HOST_FILE.decode().strip()
+
+
+def test_a_controller_a_guest_owns_is_not_probed(
+        request: pytest.FixtureRequest, board_config: BoardConfig, tmp_path: Path) -> None:
+    """guest0 is given the Arasan SD host by passthrough, then guest1 asks for a disk: the
+    hypervisor does not probe (and so reset) the guest's controller. On the Pi 3 the card is
+    found on sdhost, tried before it (under QEMU that moves the card away from the Arasan,
+    as on a real Pi 3, where it never was there); on the Pi 4 the Arasan was the only
+    controller with the card: guest1 runs without its disk, saying why."""
+    if hardware(request.config):
+        pytest.skip("QEMU's SD card")
+    card = card_image(tmp_path / "card.img")
+    bundle = tmp_path / "guests.cpio"
+    kernel = guest_assets.cloud_kernel()
+    write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(passthrough=("/soc/mmc@7e300000",))),
+                          kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
+                                                             disk="sd:2"), profile=False)])
+    with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
+                      sd_card=card) as t:
+        log = t.boot_log.replace("\r\n", "\n")
+        assert re.search(r"^guest0: passthrough mmc@7e300000 \(brcm,bcm2835-sdhci\) irq ", log,
+                         re.M), log
+        assert "sd: mmc@7e300000: card found" not in log, log
+        if board_config.board.name == "rpi3":
+            assert "sd: mmc@7e202000: card found" in log, log
+            assert "sd: mmc@7e300000" not in log, log
+            assert f"guest1: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
+        else:
+            assert "sd: mmc@7e300000: not tried: passed to guest0's mmc@7e300000" in log, log
+            assert ("guest1: disk sd:2 refused: its controller mmc@7e300000 is passed to "
+                    "guest0's mmc@7e300000; the guest runs without it") in log, log

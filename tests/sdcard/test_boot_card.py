@@ -153,6 +153,21 @@ def test_guest_running(pi: Qemu, card: Card) -> None:
                      re.MULTILINE), out
 
 
+# The card's controller: sdhost on the Pi 3 (as on a real Pi 3: GPIO 48-53 set to ALT0 from
+# its pinctrl-0, which moves QEMU's card there), the Arasan SD host on the Pi 4.
+CARD_CONTROLLER = {"rpi3": "mmc@7e202000", "rpi4": "mmc@7e300000"}
+
+
+def test_the_card_is_found_on_the_boards_controller(pi: Qemu, card: Card) -> None:
+    if not card.contents.bundle:
+        pytest.skip("the card has no guest bundle")
+    assert pi.console is not None
+    log = pi.console.transcript
+    if not BANNER_RE.search(log):
+        pytest.skip("the banner came before the pty was opened")
+    assert f"sd: {CARD_CONTROLLER[card.board]}: card found" in log, log
+
+
 def test_guest_root_is_the_cards_partition(pi: Qemu, card: Card, drive: Path,
                                            tmp_path: Path) -> None:
     """The default guest's root file system is the card's partition 2 (through the disk the

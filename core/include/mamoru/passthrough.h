@@ -27,6 +27,9 @@ const struct fdt *passthrough_host_tree(void);
  * passed from now on: NULL, or the owner of a guest's device already selected or
  * attached there (then nothing is reserved). */
 const char *passthrough_reserve(uint64_t base, uint64_t size, const char *owner);
+/* The owner of a guest's device already selected or attached that shares a page with
+ * [base, base + size), or NULL: asks, reserves nothing. */
+const char *passthrough_owner(uint64_t base, uint64_t size);
 /* Reads which devices g asks for (gdt: its device tree from the bundle) and
  * checks them against the host; those refused are reported and left out.
  * True when some remain: g then needs its RAM 1:1. */

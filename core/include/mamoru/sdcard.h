@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The board's SD card, driven by the hypervisor (drivers/mmc/, Kconfig
- * DRIVER_SDHCI): a guest gets one of its partitions as a virtio disk
+ * DRIVER_SDHCI and DRIVER_BCM2835_SDHOST; docs/sdcard.md says which controller
+ * holds it): a guest gets one of its partitions as a virtio disk
  * (emulators/virtio_blk.c), never the controller. Polled, every wait bounded.
  */
 #ifndef MAMORU_SDCARD_H
