@@ -41,7 +41,8 @@ def smp_bundle(vcpus: int) -> Path:
 def parallel_loops(g: GuestShell, vcpus: int) -> float:
     """Seconds for four loops at once (pinned one per CPU when there are four)."""
     pin = [f"taskset -c {c} " if vcpus == 4 else "" for c in range(4)]
-    jobs = " ".join(f"{pin[c]}sh -c '{LOOP}' &" for c in range(4))
+    loop = LOOP.replace("$", "\\$")           # inside the outer double quotes
+    jobs = " ".join(f"{pin[c]}sh -c '{loop}' &" for c in range(4))
     return busybox_time(g.run(f"time sh -c \"{jobs} wait\"", timeout=600))
 
 

@@ -8,7 +8,8 @@ starts it again; writes GIC targets beyond its four vCPUs; then starts vCPU 2 on
 zeros, where it takes an exception to a vector base outside its RAM for ever. Each answer
 is PSCI's; the hypervisor shell answers all along, the runaway vCPU's aborts are counted
 and their reports capped, and halting and restarting the guest works with it running.
-On the two vGIC backends (list registers, emulated CPU interface on a GICv3 host)."""
+On both vGIC backends (list registers; the emulated CPU interface on a GICv3 host and on
+the Pi 3)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from mamoru.boards import BoardConfig
 from mamoru.testing import Launcher
 from mamoru.testing.probe import probe_bundle, probe_results
 
-pytestmark = [pytest.mark.configs("virt-gicv2", "virt-gicv3"), pytest.mark.qemu]
+pytestmark = [pytest.mark.configs("virt-gicv2", "virt-gicv3", "rpi3"), pytest.mark.qemu]
 
 PROBE = Path(__file__).resolve().parent / "probe" / "smp_probe.S"
 NEG = {-2: 2**64 - 2, -4: 2**64 - 4, -9: 2**64 - 9}   # PSCI errors as the guest's x0
@@ -57,11 +58,12 @@ def test_hostile_psci_and_a_runaway_vcpu(launch: Launcher, board_config: BoardCo
     listing = t.console.command("guest list")
     assert re.search(r"^guest0\s+running", listing, re.M), listing
     assert "vcpus: 0 on 1 off 2 on 3 off" in listing, listing
-    log = t.console.command("vserial dump guest0") + t.boot_log
     stats = t.console.command("guest stats guest0")
     assert re.search(r"other sync\s+\d{3,}", stats), stats     # the aborts, in the hundreds
-    full = t.console.transcript() if hasattr(t.console, "transcript") else log
-    assert "further reports suppressed" in full or "abort injected" in full, full[-3000:]
+    # Their reports stop after a few lines.
+    full = t.console.transcript
+    assert full.count("abort injected") <= 10 and "further reports suppressed" in full, \
+        full[-3000:]
 
     # Halted with a runaway vCPU, started again: the probe runs from the start.
     t.console.command("guest halt guest0")

@@ -136,7 +136,7 @@ entry:
 	str	w10, [x9, #4]			/* go: vCPU 1 stops */
 	sev
 
-	mov	x19, #100000			/* AFFINITY_INFO until off, bounded */
+	ldr	x19, =100000			/* AFFINITY_INFO until off, bounded */
 6:	mov	x1, #1
 	mov	x2, #0
 	psci	PSCI_AFFINITY_INFO
@@ -146,17 +146,17 @@ entry:
 	b.ne	6b
 7:	say	s_aff1_off			/* 1: off */
 
-	ldr	x4, =GICD
-	ldr	w1, [x4, #4]
+	ldr	x20, =GICD			/* x20: report leaves it alone */
+	ldr	w1, [x20, #4]
 	say	s_typer				/* CPUNumber (bits 7:5) = 3 */
-	mov	w5, #0xff
-	strb	w5, [x4, #0x820]		/* SPI 32 to vCPUs 0-7 */
-	ldrb	w1, [x4, #0x820]
+	mov	w21, #0xff
+	strb	w21, [x20, #0x820]		/* SPI 32 to vCPUs 0-7 */
+	ldrb	w1, [x20, #0x820]
 	say	s_itargets32			/* 0x0f: the four there are */
-	ldr	w5, =0x03000001			/* reserved target filter */
-	str	w5, [x4, #0xf00]
-	ldr	w5, =0x00ff0001			/* SGI 1 to vCPUs 0-7 */
-	str	w5, [x4, #0xf00]
+	ldr	w21, =0x03000001		/* reserved target filter */
+	str	w21, [x20, #0xf00]
+	ldr	w21, =0x00ff0001		/* SGI 1 to vCPUs 0-7 */
+	str	w21, [x20, #0xf00]
 	mov	x1, #0
 	say	s_sgir
 
