@@ -20,20 +20,8 @@
 
 #include <drivers/irqchip/gicv2.h>
 
-#define GICH_HCR 0x000
-#define GICH_VTR 0x004
-#define GICH_VMCR 0x008
-#define GICH_EISR0 0x020
-#define GICH_ELRSR0 0x030
-#define GICH_APR 0x0f0
-#define GICH_LR(n) (0x100 + 4 * (n))
+#include "gich.h"
 
-#define GICH_HCR_EN (1u << 0)
-#define GICH_HCR_UIE (1u << 1)
-#define LR_EOI (1u << 19)
-#define LR_PENDING (1u << 28)
-#define LR_STATE(lr) (((lr) >> 28) & 3)
-#define LR_GRP1 (1u << 30)
 #define MAX_LRS 16      /* GICv2 has at most 64; list-register hosts here have 4 */
 
 static uintptr_t gich, gicv;

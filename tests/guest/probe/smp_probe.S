@@ -13,50 +13,24 @@
  * hypervisor injects). vCPU 0 then idles. Built and run by
  * tests/guest/test_smp_probe.py; position-independent.
  */
-#define UART 0x09000000
+#include "probe.inc"
+
 #define GICD 0x08000000
 #define PSCI_VERSION 0x84000000
 #define PSCI_CPU_OFF 0x84000002
 #define PSCI_CPU_ON 0xc4000003
 #define PSCI_AFFINITY_INFO 0xc4000004
 
-	.text
-	.globl _start
-_start:
-	b	entry				/* code0 */
-	.long	0				/* code1 */
-	.quad	0x80000				/* text_offset */
-	.quad	image_end - _start		/* image_size */
-	.quad	0xa				/* flags: LE, 4K pages */
-	.quad	0, 0, 0
-	.ascii	"ARM\x64"
-	.long	0
-
 /* Prints the string at x0, then x1 as 0x + 16 hex digits, then a newline.
- * Clobbers x0, x2-x5. */
+ * Clobbers x0, x2-x6. */
 report:
+	mov	x6, x30
+	bl	puts
+	bl	puthex
 	mov	x2, #UART
-1:	ldrb	w3, [x0], #1
-	cbz	w3, 2f
-	strb	w3, [x2]
-	b	1b
-2:	mov	w3, #'0'
-	strb	w3, [x2]
-	mov	w3, #'x'
-	strb	w3, [x2]
-	mov	x4, #60
-3:	lsr	x5, x1, x4
-	and	x5, x5, #0xf
-	cmp	x5, #10
-	add	x3, x5, #'0'
-	add	x5, x5, #('a' - 10)
-	csel	x3, x5, x3, hs
-	strb	w3, [x2]
-	subs	x4, x4, #4
-	b.pl	3b
 	mov	w3, #'\n'
 	strb	w3, [x2]
-	ret
+	ret	x6
 
 /* PSCI call: x0 function, x1-x3 arguments; result in x1 (for report). */
 .macro psci fn

@@ -7,47 +7,7 @@
  * Built and run by tests/guest/test_sysreg_probe.py. Position-independent:
  * the hypervisor loads it at the guest's RAM base + text_offset.
  */
-#define UART 0x09000000
-
-	.text
-	.globl _start
-_start:
-	b	entry				/* code0 */
-	.long	0				/* code1 */
-	.quad	0x80000				/* text_offset */
-	.quad	image_end - _start		/* image_size */
-	.quad	0xa				/* flags: LE, 4K pages */
-	.quad	0, 0, 0
-	.ascii	"ARM\x64"
-	.long	0
-
-/* Prints the string at x0 (NUL-terminated). Clobbers x0, x2. */
-puts:
-	mov	x2, #UART
-1:	ldrb	w3, [x0], #1
-	cbz	w3, 2f
-	strb	w3, [x2]
-	b	1b
-2:	ret
-
-/* Prints x1 as 0x + 16 hex digits. Clobbers x2-x5. */
-puthex:
-	mov	x2, #UART
-	mov	w3, #'0'
-	strb	w3, [x2]
-	mov	w3, #'x'
-	strb	w3, [x2]
-	mov	x4, #60
-1:	lsr	x5, x1, x4
-	and	x5, x5, #0xf
-	cmp	x5, #10
-	add	x3, x5, #'0'
-	add	x5, x5, #('a' - 10)
-	csel	x3, x5, x3, hs
-	strb	w3, [x2]
-	subs	x4, x4, #4
-	b.pl	1b
-	ret
+#include "probe.inc"
 
 /* After a probe: "=0x<x1>" or "=undef esr=0x<x28>", and a newline. */
 report:

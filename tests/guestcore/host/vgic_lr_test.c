@@ -20,20 +20,11 @@
 #include "check.h"
 #include "stub.h"
 
-#define GICH_HCR 0x000
-#define GICH_VTR 0x004
-#define GICH_VMCR 0x008
-#define GICH_EISR0 0x020
-#define GICH_ELRSR0 0x030
-#define GICH_APR 0x0f0
-#define GICH_LR(n) (0x100 + 4 * (n))
+#include "../../../arch/arm/vgic/gich.h"
+
 #define NR_LRS 4
 #define MAINT_IRQ 25
 
-#define HCR_EN 1u
-#define HCR_UIE 2u
-#define LR_EOI (1u << 19)
-#define LR_PENDING (1u << 28)
 #define LR_ACTIVE (2u << 28)
 
 static uint32_t gich[0x200 / 4];
@@ -151,7 +142,7 @@ static void per_vcpu(void)
 	vgic_set_level(v, 41, true);
 
 	flush(1);
-	CHECK(*reg(GICH_HCR) == HCR_EN);
+	CHECK(*reg(GICH_HCR) == GICH_HCR_EN);
 	CHECK(lr_of(27) == (27 | (0x40u >> 3) << 23 | LR_PENDING));
 	CHECK(lr_of(2) == (2 | 0u << 10 | (0xa0u >> 3) << 23 | LR_PENDING));   /* from vCPU 0 */
 	CHECK(lr_of(40) == (40 | (0xa0u >> 3) << 23 | LR_PENDING));
@@ -178,7 +169,7 @@ static void per_vcpu(void)
 
 	/* Back to vCPU 1: its list registers, VMCR and APR as it left them. */
 	switch_vcpu(0, 1);
-	CHECK(*reg(GICH_VMCR) == 0x1234 && *reg(GICH_APR) == 0x8 && *reg(GICH_HCR) == HCR_EN);
+	CHECK(*reg(GICH_VMCR) == 0x1234 && *reg(GICH_APR) == 0x8 && *reg(GICH_HCR) == GICH_HCR_EN);
 	CHECK(lr_with(27) >= 0 && lr_with(2) >= 0 && lr_with(40) >= 0 && lr_with(41) < 0);
 
 	/* vCPU 1 completes SGI 2 from vCPU 0: the source vCPU 3 comes next. */
@@ -206,11 +197,11 @@ static void per_vcpu(void)
 	int n41 = lr_with(41);
 	*reg(GICH_LR(n41)) &= ~(3u << 28);
 	*reg(GICH_EISR0) = 1u << n41;
-	*reg(GICH_HCR) |= HCR_UIE;
+	*reg(GICH_HCR) |= GICH_HCR_UIE;
 	CHECK(maint_fn != NULL);
 	if (maint_fn)
 		maint_fn(MAINT_IRQ, NULL);
-	CHECK(!(*reg(GICH_LR(n41)) & LR_EOI) && !(*reg(GICH_HCR) & HCR_UIE));
+	CHECK(!(*reg(GICH_LR(n41)) & LR_EOI) && !(*reg(GICH_HCR) & GICH_HCR_UIE));
 	*reg(GICH_EISR0) = 0;
 	flush(0);                                      /* line still high: presented again */
 	CHECK(lr_of(41) == (41 | (0xa0u >> 3) << 23 | LR_PENDING | LR_EOI));
@@ -226,12 +217,12 @@ static void overflow_and_reset(void)
 		arch_guest_irq_raise(&g, irq);
 	}
 	flush(2);
-	CHECK(*reg(GICH_HCR) == (HCR_EN | HCR_UIE));
+	CHECK(*reg(GICH_HCR) == (GICH_HCR_EN | GICH_HCR_UIE));
 	CHECK(lr_with(44) >= 0 && lr_with(47) >= 0 && lr_with(48) < 0);
 	for (unsigned irq = 44; irq < 48; irq++)
 		guest_eoi(irq);
 	flush(2);
-	CHECK(*reg(GICH_HCR) == HCR_EN && lr_with(48) >= 0 && lr_with(49) >= 0);
+	CHECK(*reg(GICH_HCR) == GICH_HCR_EN && lr_with(48) >= 0 && lr_with(49) >= 0);
 
 	/* A reset guest's parked copies are cleared for every vCPU. */
 	lr->save(v, 2);
