@@ -87,6 +87,8 @@ static int scan(struct console *con, const struct ids_sub *sub, int argc, char *
 		return CMD_FAIL;
 	}
 	a.check = sub->scan == IDS_SCAN_CHECK;
+	a.tasks = sub->scan == IDS_SCAN_PLIST || sub->scan == IDS_SCAN_CHECK ||
+		  sub->scan == IDS_SCAN_NET;
 	int opened = ids_open(&s, con, &a);
 	if (opened == IDS_CANNOT_CHECK || (opened == IDS_OPEN_TAMPERED && sub->hold != IDS_HOLD_ANY))
 		return CMD_FAIL;       /* said why (an error, or the kernel finding) */

@@ -34,6 +34,8 @@ struct ids_args {
 	const char *guest;
 	bool json, hooked, hidden;
 	bool check;          /* report as `ids check` does: findings only */
+	bool tasks;          /* reads the task list or the PID table: ids_open waits until the
+			      * guest is not changing them (docs/ids.md, "Not mid-update") */
 };
 
 #define IDS_OPT_HOOKED 1u

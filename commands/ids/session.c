@@ -173,7 +173,7 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 		if (!locate(s, g))
 			return IDS_OPEN_TAMPERED;
 		const char *lock;
-		if (!vmi_lists_busy(s->vmi, &lock))
+		if (!a->tasks || !vmi_lists_busy(s->vmi, &lock))
 			break;
 		if (g->state != GUEST_RUNNING) {
 			ids_note(s, "%s is paused holding %s: its task list or PID table may be "
@@ -183,8 +183,8 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 		if (tries == QUIESCE_TRIES || !guest_run_for(g, QUIESCE_NS)) {
 			/* Held all along: a kernel that never lets go of it hides its lists. */
 			if (g->state == GUEST_RUNNING)
-				ids_finding(s, "kernel", "TAMPERED: %s held for over %u ms while the IDS "
-					    "waited to read the task list", lock,
+				ids_finding(s, "task list", "TAMPERED: %s held for over %u ms while the IDS "
+					    "waited to read it", lock,
 					    (unsigned)(QUIESCE_TRIES * QUIESCE_NS / 1000000));
 			else
 				ids_error(s, "%s stopped running while the IDS waited for it", g->name);

@@ -28,7 +28,7 @@ static bool watch_run(struct periodic *p)
 	(void)p;
 	struct buffer_console out;
 	struct ids_session s;
-	struct ids_args a = {.guest = watch_guest, .check = true};
+	struct ids_args a = {.guest = watch_guest, .check = true, .tasks = true};
 	buffer_console_init(&out, report, sizeof(report));
 
 	int verdict = -1;
