@@ -7,6 +7,7 @@
 
 #define PING_DEFAULT 100u
 #define PING_MAX 100000u
+#define STALL_MAX_MS 5000u
 
 static void list(struct console *con)
 {
@@ -80,12 +81,40 @@ static int ping(struct console *con, unsigned rounds)
 	return bad ? CMD_FAIL : CMD_OK;
 }
 
+/* Runs on the stalled CPU, interrupts masked: busy for arg milliseconds. The
+ * argument is a value, not a pointer: the caller may have given up and left. */
+static void busy(void *arg)
+{
+	uint64_t until = timer_now_ns() + (uint64_t)(uintptr_t)arg * 1000000ull;
+	while (timer_now_ns() < until)
+		cpu_relax();
+}
+
+/* What a CPU that does not answer looks like to smp_call (a test aid). */
+static int stall(struct console *con, int argc, char **argv)
+{
+	uint64_t cpu, ms;
+	if (argc != 4 || parse_u64(argv[2], &cpu) || parse_u64(argv[3], &ms) || ms > STALL_MAX_MS)
+		return CMD_USAGE;
+	if (cpu == smp_this_cpu() || cpu >= smp_cpu_count()) {
+		con_printf(con, "cpus: CPU %llu is this one or not there\n", (unsigned long long)cpu);
+		return CMD_FAIL;
+	}
+	uint64_t t0 = timer_now_ns();
+	int err = smp_call((unsigned)cpu, busy, (void *)(uintptr_t)ms);
+	con_printf(con, "cpu %llu: %s after %llu ms\n", (unsigned long long)cpu, smp_err_name(err),
+		   (unsigned long long)((timer_now_ns() - t0) / 1000000ull));
+	return err ? CMD_FAIL : CMD_OK;
+}
+
 static int cmd_cpus(struct console *con, int argc, char **argv)
 {
 	if (argc == 1) {
 		list(con);
 		return CMD_OK;
 	}
+	if (strcmp(argv[1], "stall") == 0)
+		return stall(con, argc, argv);
 	if (strcmp(argv[1], "ping") != 0 || argc > 3)
 		return CMD_USAGE;
 	uint64_t n = PING_DEFAULT;
@@ -97,11 +126,14 @@ static int cmd_cpus(struct console *con, int argc, char **argv)
 static const struct command cpus_cmd = {
 	.name = "cpus",
 	.summary = "list the CPUs Mamoru runs on; IPI round trips",
-	.usage = "cpus [ping [N]]\n"
+	.usage = "cpus [ping [N] | stall CPU MS]\n"
 		 "  cpus         each CPU: index, MPIDR, state (online, did not come, refused),\n"
 		 "               IPIs it handled and calls it ran\n"
 		 "  cpus ping N  N calls (default 100, at most 100000) to each other online CPU;\n"
-		 "               round trip min/avg/max in microseconds",
+		 "               round trip min/avg/max in microseconds\n"
+		 "  cpus stall CPU MS  keeps CPU busy with interrupts masked for MS ms (at most\n"
+		 "               5000) through smp_call, which gives up after its deadline\n"
+		 "               (a test of a CPU that does not answer)",
 	.exec = cmd_cpus,
 };
 COMMAND(cpus_cmd);

@@ -126,23 +126,28 @@ int smp_call(unsigned cpu, smp_fn fn, void *arg)
 		goto out;
 	}
 	uint64_t start = timer_now_ns();
-	while (smp_slot_poll(&c->slot, seq) != SMP_SLOT_DONE) {
-		if (deadline_passed(start, SMP_CALL_TIMEOUT_MS)) {
-			err = SMP_ERR_TIMEOUT;
-			if (smp_slot_cancel(&c->slot, seq) == SMP_SLOT_CANCELLED)
-				goto out;
-			/* It took the call just now, or is still in fn: a little longer. */
-			start = timer_now_ns();
-			while (smp_slot_poll(&c->slot, seq) != SMP_SLOT_DONE)
-				if (deadline_passed(start, SMP_CALL_TIMEOUT_MS)) {
-					err = SMP_ERR_STUCK;
-					goto out;
-				}
-			err = 0;
+	enum smp_slot_wait w;
+	while ((w = smp_slot_poll(&c->slot, seq)) == SMP_SLOT_PENDING) {
+		if (deadline_passed(start, SMP_CALL_TIMEOUT_MS))
 			break;
-		}
 		cpu_relax();
 	}
+	if (w == SMP_SLOT_PENDING) {
+		if (smp_slot_cancel(&c->slot, seq) == SMP_SLOT_CANCELLED) {
+			err = SMP_ERR_TIMEOUT;
+			goto out;
+		}
+		/* It took the call just now, or is still in fn: a little longer. */
+		start = timer_now_ns();
+		while ((w = smp_slot_poll(&c->slot, seq)) == SMP_SLOT_PENDING) {
+			if (deadline_passed(start, SMP_CALL_TIMEOUT_MS)) {
+				err = SMP_ERR_STUCK;
+				goto out;
+			}
+			cpu_relax();
+		}
+	}
+	err = w == SMP_SLOT_DONE ? 0 : SMP_ERR_TIMEOUT;
 out:
 	arch_spin_unlock(&c->call_lock);
 	cpu_irq_restore(flags);

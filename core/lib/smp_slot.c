@@ -28,13 +28,17 @@ uint32_t smp_slot_post(struct smp_slot *s, smp_fn fn, void *arg)
 
 	s->fn = fn;
 	s->arg = arg;
-	STORE_REL(&s->posted, seq);    /* fn and arg are visible before the number */
+	/* No stale cancel may match this number (after 2^32 calls it could). */
+	STORE_REL(&s->cancelled, seq - 1);
+	STORE_REL(&s->posted, seq);    /* fn, arg, cancelled visible before the number */
 	return seq;
 }
 
 enum smp_slot_wait smp_slot_poll(const struct smp_slot *s, uint32_t seq)
 {
-	return LOAD_ACQ(&s->done) == seq ? SMP_SLOT_DONE : SMP_SLOT_PENDING;
+	if (LOAD_ACQ(&s->done) != seq)
+		return SMP_SLOT_PENDING;
+	return LOAD_ACQ(&s->ran) == seq ? SMP_SLOT_DONE : SMP_SLOT_SKIPPED;
 }
 
 enum smp_slot_cancel smp_slot_cancel(struct smp_slot *s, uint32_t seq)
@@ -55,8 +59,10 @@ bool smp_slot_run(struct smp_slot *s)
 	STORE_REL(&s->taken, seq);
 	FULL_BARRIER();
 	bool run = LOAD_ACQ(&s->cancelled) != seq;
-	if (run)
+	if (run) {
 		s->fn(s->arg);
+		STORE_REL(&s->ran, seq);
+	}
 	STORE_REL(&s->done, seq);
 	return run;
 }

@@ -9,6 +9,7 @@ All four arm64 configurations have four cores: the banner's `cpus:` line says 4 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -60,3 +61,26 @@ def test_cpus_ping_reaches_each_core(shell: Target) -> None:
 def test_cpus_ping_usage(shell: Target) -> None:
     for bad in ("cpus ping 0", "cpus ping x", "cpus pong", "cpus ping 1 2"):
         assert "usage: cpus" in shell.console.command(bad), bad
+
+
+def test_a_cpu_that_does_not_answer_is_reported_not_waited_for(shell: Target) -> None:
+    """CPU 1 busy with interrupts masked for 1.5 s: smp_call gives up on it after its deadline
+    (200 ms to answer, 200 ms more once it took the call), the next call finds its slot
+    still busy, the others answer meanwhile, and CPU 1 answers again once it is done."""
+    c = shell.console
+    out = c.command("cpus stall 1 1500")
+    m = re.search(r"^cpu 1: took the call but did not finish after (\d+) ms$", out, re.M)
+    assert m and 350 <= int(m[1]) < 1400, out
+    out = c.command("cpus ping 5")
+    assert re.search(r"^cpu 1: busy \(an earlier call never finished\) after 0 answers$", out,
+                     re.M), out
+    assert {int(x) for x in re.findall(r"^cpu (\d+): 5/5 answered", out, re.M)} == {2, 3}, out
+    time.sleep(1.5)
+    out = c.command("cpus ping 5")
+    assert {int(x) for x in re.findall(r"^cpu (\d+): 5/5 answered", out, re.M)} == {1, 2, 3}, out
+
+
+def test_cpus_stall_usage(shell: Target) -> None:
+    assert "usage: cpus" in shell.console.command("cpus stall 1 99999")
+    assert "is this one or not there" in shell.console.command("cpus stall 0 10")
+    assert "is this one or not there" in shell.console.command("cpus stall 9 10")

@@ -10,8 +10,10 @@
  * passed) cancels: the cancel and the target's take are each a store, a full
  * barrier and a load of the other side's word, so at least one of them sees
  * the other. If the target saw the cancel it skips the function; if the
- * caller saw the take the function has started and the caller must not
- * reuse the slot before done catches up.
+ * caller saw the take the function may have started (both may see each
+ * other: then it is skipped), so the caller waits for the call to finish and
+ * learns from smp_slot_poll whether fn ran. Either way the slot is free again
+ * only once the target has finished with it.
  */
 #ifndef MAMORU_SMP_SLOT_H
 #define MAMORU_SMP_SLOT_H
@@ -24,19 +26,21 @@ struct smp_slot {
 	uint32_t posted;        /* written by the caller */
 	uint32_t taken;         /* written by the target before it decides */
 	uint32_t cancelled;     /* written by the caller that gave up */
+	uint32_t ran;           /* written by the target before done if fn ran */
 	uint32_t done;          /* written by the target after fn (or the skip) */
 	smp_fn fn;
 	void *arg;
 };
 
 enum smp_slot_wait {
-	SMP_SLOT_DONE,          /* fn ran (or was skipped after a cancel) */
 	SMP_SLOT_PENDING,       /* not finished yet */
+	SMP_SLOT_DONE,          /* fn ran and returned */
+	SMP_SLOT_SKIPPED,       /* cancelled: the target finished without running fn */
 };
 
 enum smp_slot_cancel {
 	SMP_SLOT_CANCELLED,     /* the target will not run fn */
-	SMP_SLOT_RUNNING,       /* the target took the call: fn runs or ran */
+	SMP_SLOT_RUNNING,       /* the target took the call: poll until it finishes */
 };
 
 /* Caller side. A slot is free when every posted call is done. */
