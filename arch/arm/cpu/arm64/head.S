@@ -90,6 +90,7 @@ park:
 	.globl	secondary_entry
 secondary_entry:
 	msr	daifset, #0xf
+	msr	spsel, #1			/* the stack below is SP_EL2 */
 	adrp	x1, smp_boot_block
 	add	x1, x1, :lo12:smp_boot_block
 	mrs	x3, mpidr_el1
