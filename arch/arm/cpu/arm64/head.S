@@ -68,12 +68,13 @@ primary_entry:
 	adrp	x1, el2_vectors
 	add	x1, x1, :lo12:el2_vectors
 	msr	vbar_el2, x1
-	isb
-6:
-	/* TPIDR_EL2: this CPU's entry in the CPU table (core/smp.c), index 0. */
+	/* TPIDR_EL2: this CPU's entry in the CPU table (core/smp.c), index 0.
+	 * Only at EL2: entered elsewhere, boot_main just says so and halts. */
 	adrp	x1, smp_cpus
 	add	x1, x1, :lo12:smp_cpus
 	msr	tpidr_el2, x1
+	isb
+6:
 	mov	x0, x19
 	mov	x1, x20
 	bl	boot_main
