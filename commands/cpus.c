@@ -16,8 +16,8 @@ static void list(struct console *con)
 		struct smp_cpu *c = smp_cpu(i);
 		enum smp_state st = smp_cpu_state(c);
 		con_printf(con, "%3u  0x%-10llx  %-12s %6llu %10llu%s\n", i, (unsigned long long)c->mpidr,
-			   smp_state_name(st), (unsigned long long)c->ipis,
-			   (unsigned long long)c->calls, i == smp_this_cpu() ? "  (this CPU)" : "");
+			   smp_state_name(st), (unsigned long long)smp_cpu_ipis(c),
+			   (unsigned long long)smp_cpu_calls(c), i == smp_this_cpu() ? "  (this CPU)" : "");
 		if (st == SMP_REFUSED && c->why)
 			con_printf(con, "     why: %s\n", c->why);
 	}

@@ -41,6 +41,28 @@ static void store_rel(uint32_t *p, uint32_t v)
 #endif
 }
 
+/* Counters one CPU writes and any reads (`cpus`): single-copy atomic 64-bit accesses. */
+static uint64_t load64(const uint64_t *p)
+{
+#ifdef CONFIG_SMP
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+#else
+	return *p;
+#endif
+}
+
+static void bump64(uint64_t *p)
+{
+#ifdef CONFIG_SMP
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+#else
+	(*p)++;
+#endif
+}
+
+uint64_t smp_cpu_ipis(const struct smp_cpu *c) { return load64(&c->ipis); }
+uint64_t smp_cpu_calls(const struct smp_cpu *c) { return load64(&c->calls); }
+
 unsigned smp_cpu_count(void) { return ncpus; }
 struct smp_cpu *smp_this(void) { return arch_this_cpu(); }
 unsigned smp_this_cpu(void) { return arch_this_cpu()->index; }
@@ -158,9 +180,9 @@ void smp_ipi_handle(void)
 {
 	struct smp_cpu *c = smp_this();
 
-	c->ipis++;
+	bump64(&c->ipis);
 	if (smp_slot_run(&c->slot))
-		c->calls++;
+		bump64(&c->calls);
 }
 
 #ifdef CONFIG_SMP

@@ -33,8 +33,8 @@ struct smp_cpu {
 	uint64_t mpidr;         /* MPIDR_EL1 affinity (the cpu node's reg) */
 	uint32_t state;         /* enum smp_state; acquire/release between CPUs */
 	const char *why;        /* SMP_REFUSED: the reason, for `cpus` */
-	uint64_t ipis;          /* IPIs this CPU handled (written by it only) */
-	uint64_t calls;         /* calls it ran */
+	uint64_t ipis;          /* IPIs this CPU handled (written by it only): */
+	uint64_t calls;         /* calls it ran; read both with smp_cpu_ipis/calls */
 	uintptr_t stack_top;
 	struct smp_slot slot;
 	uint32_t call_lock;     /* held by the CPU posting into slot */
@@ -59,6 +59,8 @@ struct smp_cpu *smp_this(void);
 /* CPU i's entry, or NULL beyond smp_cpu_count(). */
 struct smp_cpu *smp_cpu(unsigned i);
 enum smp_state smp_cpu_state(const struct smp_cpu *c);
+uint64_t smp_cpu_ipis(const struct smp_cpu *c);
+uint64_t smp_cpu_calls(const struct smp_cpu *c);
 const char *smp_state_name(enum smp_state s);
 const char *smp_err_name(int err);
 
