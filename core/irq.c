@@ -2,6 +2,7 @@
 /* Host interrupt dispatch: one root controller, a handler per interrupt. */
 #include <mamoru/console.h>
 #include <mamoru/irq.h>
+#include <mamoru/smp.h>
 
 struct irq_slot {
 	irq_handler_t fn;
@@ -16,6 +17,7 @@ static const struct irqchip_ops *chip;
 static const char *chip_name = "none";
 static struct irq_slot slots[IRQ_MAX];
 static uint64_t unhandled;
+static bool ipi_ready;
 
 int irq_init(const struct fdt *fdt)
 {
@@ -86,6 +88,28 @@ void irq_disable(unsigned irq)
 		chip->disable(irq);
 }
 
+int irq_ipi_init(void)
+{
+	if (!chip || !chip->ipi_send || !chip->cpu_init)
+		return -1;
+	ipi_ready = true;
+	chip->enable(chip->ipi_irq);
+	return 0;
+}
+
+int irq_cpu_init(unsigned cpu)
+{
+	if (!ipi_ready || chip->cpu_init(cpu))
+		return -1;
+	chip->enable(chip->ipi_irq);
+	return 0;
+}
+
+int irq_send_ipi(unsigned cpu, uint64_t mpidr)
+{
+	return ipi_ready ? chip->ipi_send(cpu, mpidr) : -1;
+}
+
 void irq_handle(void)
 {
 	if (!chip)
@@ -94,6 +118,12 @@ void irq_handle(void)
 		unsigned irq = chip->ack();
 		if (irq == IRQ_SPURIOUS)
 			break;
+		if (ipi_ready && irq == chip->ipi_irq) {
+			/* Counted per CPU (`cpus`), not in the shared slot. */
+			chip->eoi(irq);
+			smp_ipi_handle();
+			continue;
+		}
 		if (irq < IRQ_MAX && slots[irq].fn) {
 			slots[irq].count++;
 			slots[irq].fn(irq, slots[irq].arg);

@@ -21,6 +21,7 @@
 #include <mamoru/periodic.h>
 #include <mamoru/power.h>
 #include <mamoru/serial.h>
+#include <mamoru/smp.h>
 #include <mamoru/vserial.h>
 
 #define DTB_MAX_SIZE (2u << 20)   /* the arm64 boot protocol's limit */
@@ -94,7 +95,7 @@ static void print_banner(uintptr_t dtb_pa)
 		print_console_details(con);
 	printk("  interrupts %s, timer %llu Hz, power %s\n", irq_chip_name(),
 	       (unsigned long long)timer_freq(), power_driver_name());
-	arch_smp_report();
+	smp_report();
 }
 
 static void start_guests(void)
@@ -197,6 +198,7 @@ void boot_main(uintptr_t dtb_pa, unsigned el)
 		printk("warning: no reset/power-off method in the device tree\n");
 	check_board();
 	cpu_irq_unmask();
+	smp_init(&fdt);
 
 	print_banner(dtb_pa);
 	start_guests();

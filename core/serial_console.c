@@ -8,6 +8,7 @@
 #include <mamoru/irq.h>
 #include <mamoru/libc.h>
 #include <mamoru/serial.h>
+#include <mamoru/smp.h>
 
 #define RX_RING 512   /* power of two */
 
@@ -15,14 +16,20 @@ static struct serial_port port;
 static uint8_t rx_ring[RX_RING];
 static volatile uint32_t rx_head, rx_tail;   /* head: producer (irq), tail: consumer */
 
+/* Any CPU may print (printk): one write at a time, so a line (printk and
+ * con_printf write up to 256 bytes at once) is never mixed with another CPU's. */
+static spinlock_t tx_lock;
+
 static void serial_write(struct console *con, const char *buf, size_t len)
 {
 	(void)con;
+	unsigned long flags = spin_lock_irqsave(&tx_lock);
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == '\n')
 			port.ops->putc(&port, '\r');
 		port.ops->putc(&port, buf[i]);
 	}
+	spin_unlock_irqrestore(&tx_lock, flags);
 }
 
 static struct console serial_con = {.write = serial_write};

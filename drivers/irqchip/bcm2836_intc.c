@@ -32,7 +32,15 @@
 #define LOCAL_TIMER_CTL(c) (0x40 + 4 * (c))
 #define LOCAL_MAILBOX_CTL(c) (0x50 + 4 * (c))
 #define LOCAL_IRQ_SRC(c) (0x60 + 4 * (c))
-#define LOCAL_SIZE_MIN 0x80
+#define LOCAL_MBOX_SET(c, m) (0x80 + 16 * (c) + 4 * (m))   /* write 1s: raise */
+#define LOCAL_MBOX_CLR(c, m) (0xc0 + 16 * (c) + 4 * (m))   /* read; write 1s: clear */
+#define LOCAL_SIZE_MIN 0x100
+#define NR_CORES 4u
+
+/* The hypervisor's IPI (mamoru/smp.h): mailbox 0 of the receiving core, local
+ * source 4. Guests never see the host's mailboxes. */
+#define IPI_MBOX 0u
+#define IPI_IRQ (4u + IPI_MBOX)
 
 #define GPU_ROUTING_IRQ_MASK 0x3u       /* bits 1:0: core for GPU IRQs */
 #define SRC_GPU 8u
@@ -70,7 +78,7 @@ static const char COMPAT_ARMCTRL[] = "brcm,bcm2836-armctrl-ic";
 static struct {
 	uintptr_t local, armctrl;
 	unsigned core;                  /* the boot CPU's core number */
-	uint32_t local_en;              /* enabled local sources */
+	uint32_t local_en[NR_CORES];    /* enabled local sources, per core */
 	uint32_t bank_en[NR_BANKS];     /* enabled armctrl sources */
 	bool ready;
 } ic;
@@ -93,6 +101,12 @@ static int get_window(const struct fdt *fdt, int node, uint64_t min, uintptr_t *
 	return 0;
 }
 
+/* Aff0 is the core number on the BCM2836/7 quad-core clusters. */
+static unsigned this_core(void)
+{
+	return (unsigned)(read_sysreg(mpidr_el1) & 0x3u);
+}
+
 static int intc_init(const struct fdt *fdt, int node)
 {
 	int lnode = fdt_is_compatible(fdt, node, COMPAT_LOCAL) ? node
@@ -113,8 +127,7 @@ static int intc_init(const struct fdt *fdt, int node)
 		printk("bcm2836-intc: bad or missing reg: %s\n", fdt_strerror(err));
 		return err;
 	}
-	/* Aff0 is the core number on the BCM2836/7 quad-core clusters. */
-	ic.core = (unsigned)(read_sysreg(mpidr_el1) & 0x3u);
+	ic.core = this_core();
 
 	/* Start with everything off; drivers enable what they register. */
 	for (unsigned b = 0; b < NR_BANKS; b++) {
@@ -124,7 +137,7 @@ static int intc_init(const struct fdt *fdt, int node)
 	mmio_write32(ic.local + LOCAL_TIMER_CTL(ic.core), 0);
 	mmio_write32(ic.local + LOCAL_MAILBOX_CTL(ic.core), 0);
 	mmio_write32(ic.local + LOCAL_PMU_ROUTE_CLR, 1u << ic.core);
-	ic.local_en = 0;
+	ic.local_en[ic.core] = 0;
 
 	/* GPU interrupts to our core's IRQ line (FIQ routing left alone). */
 	uint32_t route = mmio_read32(ic.local + LOCAL_GPU_ROUTING);
@@ -134,19 +147,21 @@ static int intc_init(const struct fdt *fdt, int node)
 	return 0;
 }
 
+/* Local sources are per core: these act on the running core's. */
 static void set_local(unsigned irq, bool on)
 {
+	unsigned core = this_core();
 	uintptr_t reg;
 	unsigned bit;
 
 	if (irq < 4) {
-		reg = ic.local + LOCAL_TIMER_CTL(ic.core);
+		reg = ic.local + LOCAL_TIMER_CTL(core);
 		bit = irq;              /* IRQ enable bits 0-3, one per timer */
 	} else if (irq < 8) {
-		reg = ic.local + LOCAL_MAILBOX_CTL(ic.core);
+		reg = ic.local + LOCAL_MAILBOX_CTL(core);
 		bit = irq - 4;
 	} else if (irq == SRC_PMU) {
-		mmio_write32(ic.local + (on ? LOCAL_PMU_ROUTE_SET : LOCAL_PMU_ROUTE_CLR), 1u << ic.core);
+		mmio_write32(ic.local + (on ? LOCAL_PMU_ROUTE_SET : LOCAL_PMU_ROUTE_CLR), 1u << core);
 		return;
 	} else {
 		return;                 /* SRC_GPU: permanently routed */
@@ -162,11 +177,12 @@ static void intc_set(unsigned irq, bool on)
 	if (irq < IRQ_LOCAL_COUNT) {
 		if (!(LOCAL_SUPPORTED & (1u << irq)))
 			return;
+		unsigned core = this_core();
 		if (on)
-			ic.local_en |= 1u << irq;       /* before, as for the banks below */
+			ic.local_en[core] |= 1u << irq; /* before, as for the banks below */
 		set_local(irq, on);
 		if (!on)
-			ic.local_en &= ~(1u << irq);
+			ic.local_en[core] &= ~(1u << irq);
 		return;
 	}
 	unsigned bank = (irq - IRQ_ARMCTRL_BASE) / 32, n = (irq - IRQ_ARMCTRL_BASE) % 32;
@@ -199,11 +215,20 @@ static unsigned intc_ack(void)
 {
 	if (!ic.ready)
 		return IRQ_SPURIOUS;
-	uint32_t src = mmio_read32(ic.local + LOCAL_IRQ_SRC(ic.core));
-	uint32_t local = src & ic.local_en & ~(1u << SRC_GPU);
-	if (local)
-		return (unsigned)__builtin_ctz(local);   /* timers first */
-	if (!(src & (1u << SRC_GPU)))
+	unsigned core = this_core();
+	uint32_t src = mmio_read32(ic.local + LOCAL_IRQ_SRC(core));
+	uint32_t local = src & ic.local_en[core] & ~(1u << SRC_GPU);
+	if (local) {
+		unsigned irq = (unsigned)__builtin_ctz(local);   /* timers first */
+		if (irq >= 4 && irq < 8) {
+			/* A mailbox: clear what it holds now, so a later raise
+			 * interrupts again (the handler drains all pending work). */
+			uintptr_t mbox = ic.local + LOCAL_MBOX_CLR(core, irq - 4);
+			mmio_write32(mbox, mmio_read32(mbox));
+		}
+		return irq;
+	}
+	if (core != ic.core || !(src & (1u << SRC_GPU)))
 		return IRQ_SPURIOUS;
 	/* Basic pending bits 8/9 ("pending1/2 has bits") are not set for the
 	 * GPU interrupts that have shortcut bits, so read every bank. */
@@ -220,6 +245,31 @@ static unsigned intc_ack(void)
 static void intc_eoi(unsigned irq)
 {
 	(void)irq;   /* level-triggered: quietening the device is enough */
+}
+
+/* A secondary core: its local sources off but the IPI mailbox (enabled by irq.c). */
+static int intc_cpu_init(unsigned cpu)
+{
+	(void)cpu;
+	if (!ic.ready)
+		return -1;
+	unsigned core = this_core();
+	mmio_write32(ic.local + LOCAL_TIMER_CTL(core), 0);
+	mmio_write32(ic.local + LOCAL_MAILBOX_CTL(core), 0);
+	mmio_write32(ic.local + LOCAL_MBOX_CLR(core, IPI_MBOX), 0xffffffffu);
+	ic.local_en[core] = 0;
+	return 0;
+}
+
+static int intc_ipi_send(unsigned cpu, uint64_t mpidr)
+{
+	(void)cpu;
+	if (!ic.ready || (mpidr & 0xffu) >= NR_CORES)
+		return -1;
+	/* The slot's writes are visible before the interrupt is. */
+	dsb_sy();
+	mmio_write32(ic.local + LOCAL_MBOX_SET((unsigned)(mpidr & 0xffu), IPI_MBOX), 1u);
+	return 0;
 }
 
 static int intc_xlate(const struct fdt *fdt, int ctrl_node, const uint32_t *cells, int ncells,
@@ -252,6 +302,9 @@ static const struct irqchip_ops intc_ops = {
 	.ack = intc_ack,
 	.eoi = intc_eoi,
 	.xlate = intc_xlate,
+	.cpu_init = intc_cpu_init,
+	.ipi_send = intc_ipi_send,
+	.ipi_irq = IPI_IRQ,
 };
 
 /* Both nodes, so the driver is found for either interrupt parent. */

@@ -12,7 +12,9 @@
  */
 #include <arch/sysreg.h>
 #include <mamoru/console.h>
+#include <mamoru/fdt_cpus.h>
 #include <mamoru/irq.h>
+#include <mamoru/smp.h>
 
 #include "gicv2.h"
 
@@ -23,6 +25,7 @@
 #define GICD_ICENABLER 0x180
 #define GICD_IPRIORITYR 0x400
 #define GICD_ITARGETSR 0x800
+#define GICD_SGIR 0xf00
 #define GICD_SIZE_MIN 0x1000
 
 #define GICD_CTLR_ENABLE (1u << 0)
@@ -51,18 +54,23 @@
 #define DT_TYPE_SPI 0u
 #define DT_TYPE_PPI 1u
 
+/* The SGI the hypervisor's IPIs use (mamoru/smp.h); guests never see host SGIs. */
+#define IPI_SGI 0u
+#define SGIR_TARGETS(mask) ((uint32_t)(mask) << 16)
+
 /* The last IAR value acknowledged on each CPU, so eoi() can hand back the
- * exact value (for SGIs it carries the source CPU). Indexed by MPIDR Aff0,
- * which is the core number on every board we support; one CPU for now. */
+ * exact value (for SGIs it carries the source CPU). By CPU index (mamoru/smp.h). */
 #define MAX_CPUS 8u
 
 static struct gicv2_info gic;
 static bool gic_ready;
 static uint32_t last_iar[MAX_CPUS];
+/* Each CPU's interface bit (what its banked ITARGETSR0-7 read), by CPU index. */
+static uint8_t cpu_mask[FDT_CPUS_MAX];
 
 static inline unsigned this_cpu(void)
 {
-	return (unsigned)(read_sysreg(mpidr_el1) & 0xffu) % MAX_CPUS;
+	return smp_this_cpu() % MAX_CPUS;
 }
 
 static inline uint32_t gicd_rd(uintptr_t off) { return mmio_read32(gic.gicd + off); }
@@ -136,6 +144,47 @@ static void probe_virt(const struct fdt *fdt, int node)
 	}
 }
 
+/* This CPU's banked SGI/PPI state: PPIs off until asked for, every priority. */
+static void banked_init(void)
+{
+	gicd_wr(GICD_ICENABLER, 0xffff0000u);
+	for (unsigned i = 0; i < SPI_BASE; i += 4)
+		gicd_wr(GICD_IPRIORITYR + i, DEFAULT_PRIO * 0x01010101u);
+}
+
+static void cpu_interface_init(void)
+{
+	gicc_wr(GICC_PMR, PRIO_MASK);
+	gicc_wr(GICC_BPR, 0);
+	gicc_wr(GICC_CTLR, GICC_CTLR_ENABLE);   /* EOImode 0: EOIR also deactivates */
+}
+
+/* A secondary CPU: the GICC and the SGI/PPI registers are banked per CPU. */
+static int gicv2_cpu_init(unsigned cpu)
+{
+	if (!gic_ready || cpu >= FDT_CPUS_MAX)
+		return -1;
+	uint32_t t = gicd_rd(GICD_ITARGETSR);
+	uint8_t mask = (uint8_t)(t | t >> 8 | t >> 16 | t >> 24);
+	if (!mask)
+		return -1;              /* no interface number: unreachable by SGI */
+	cpu_mask[cpu] = mask;
+	banked_init();
+	cpu_interface_init();
+	return 0;
+}
+
+static int gicv2_ipi_send(unsigned cpu, uint64_t mpidr)
+{
+	(void)mpidr;
+	if (!gic_ready || cpu >= FDT_CPUS_MAX || !cpu_mask[cpu])
+		return -1;
+	/* The slot's writes are visible before the interrupt is. */
+	dsb_sy();
+	gicd_wr(GICD_SGIR, SGIR_TARGETS(cpu_mask[cpu]) | IPI_SGI);
+	return 0;
+}
+
 static int gicv2_init(const struct fdt *fdt, int node)
 {
 	int err;
@@ -161,6 +210,7 @@ static int gicv2_init(const struct fdt *fdt, int node)
 	uint32_t mask = (t | t >> 8 | t >> 16 | t >> 24) & 0xffu;
 	if (mask == 0)
 		mask = 0x01;
+	cpu_mask[0] = (uint8_t)mask;
 	uint32_t targets = mask * 0x01010101u;
 	uint32_t prios = DEFAULT_PRIO * 0x01010101u;
 
@@ -171,14 +221,9 @@ static int gicv2_init(const struct fdt *fdt, int node)
 		gicd_wr(GICD_ITARGETSR + i, targets);
 	}
 	/* Banked SGI/PPI state of this CPU: PPIs off until asked for. */
-	gicd_wr(GICD_ICENABLER, 0xffff0000u);
-	for (unsigned i = 0; i < SPI_BASE; i += 4)
-		gicd_wr(GICD_IPRIORITYR + i, prios);
+	banked_init();
 	gicd_wr(GICD_CTLR, GICD_CTLR_ENABLE);
-
-	gicc_wr(GICC_PMR, PRIO_MASK);
-	gicc_wr(GICC_BPR, 0);
-	gicc_wr(GICC_CTLR, GICC_CTLR_ENABLE);   /* EOImode 0: EOIR also deactivates */
+	cpu_interface_init();
 
 	gic_ready = true;
 	probe_virt(fdt, node);
@@ -231,6 +276,9 @@ static const struct irqchip_ops gicv2_ops = {
 	.ack = gicv2_ack,
 	.eoi = gicv2_eoi,
 	.xlate = gicv2_xlate,
+	.cpu_init = gicv2_cpu_init,
+	.ipi_send = gicv2_ipi_send,
+	.ipi_irq = IPI_SGI,
 };
 
 static const char *const gicv2_compat[] = {

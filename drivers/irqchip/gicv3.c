@@ -17,7 +17,9 @@
 #include <arch/sysreg.h>
 #include <arch/sysreg_bits.h>
 #include <mamoru/console.h>
+#include <mamoru/fdt_cpus.h>
 #include <mamoru/irq.h>
+#include <mamoru/smp.h>
 
 /* Distributor. */
 #define GICD_CTLR 0x0000
@@ -65,6 +67,7 @@
 #define ICC_CTLR_EL1 s3_0_c12_c12_4
 #define ICC_IGRPEN1_EL1 s3_0_c12_c12_7
 #define ICC_SRE_EL2 s3_4_c12_c9_5
+#define ICC_SGI1R_EL1 s3_0_c12_c11_5
 /* One level of indirection so the names above expand before read_sysreg()
  * stringifies its argument. */
 #define SYSREG_RD(r) read_sysreg(r)
@@ -88,22 +91,38 @@
 
 #define POLL_LIMIT 1000000u
 
+/* The SGI the hypervisor's IPIs use (mamoru/smp.h); guests never see host SGIs. */
+#define IPI_SGI 0u
+/* ICC_SGI1R_EL1 fields. */
+#define SGI1R_TARGETS(aff0) (1ull << ((aff0) & 0xfu))
+#define SGI1R_AFF1(m) ((((m) >> 8) & 0xffull) << 16)
+#define SGI1R_INTID(n) ((uint64_t)(n) << 24)
+#define SGI1R_AFF2(m) ((((m) >> 16) & 0xffull) << 32)
+#define SGI1R_RS(aff0) ((uint64_t)(((aff0) >> 4) & 0xfu) << 44)
+#define SGI1R_AFF3(m) ((((m) >> 32) & 0xffull) << 48)
+
 /* MPIDR_EL1 affinity fields; IROUTER uses the same layout. */
 #define MPIDR_AFF_MASK 0xff00ffffffull
 
 static struct {
 	uintptr_t gicd;
-	uintptr_t gicr;         /* this CPU's RD_base */
+	uintptr_t gicr_of[FDT_CPUS_MAX];        /* each CPU's RD_base, by CPU index */
 	unsigned nr_irqs;
 	bool ready;
+	const struct fdt *fdt;                  /* for the secondaries' redistributors */
+	int node;
+	unsigned nregions;
 } gic;
+
+/* The running CPU's redistributor. */
+#define GICR_BASE (gic.gicr_of[smp_this_cpu() % FDT_CPUS_MAX])
 
 _Static_assert(sizeof(uintptr_t) == sizeof(uint64_t), "64-bit physical addresses");
 
 static inline uint32_t gicd_rd(uintptr_t off) { return mmio_read32(gic.gicd + off); }
 static inline void gicd_wr(uintptr_t off, uint32_t v) { mmio_write32(gic.gicd + off, v); }
-static inline uint32_t gicr_rd(uintptr_t off) { return mmio_read32(gic.gicr + off); }
-static inline void gicr_wr(uintptr_t off, uint32_t v) { mmio_write32(gic.gicr + off, v); }
+static inline uint32_t gicr_rd(uintptr_t off) { return mmio_read32(GICR_BASE + off); }
+static inline void gicr_wr(uintptr_t off, uint32_t v) { mmio_write32(GICR_BASE + off, v); }
 
 static int get_window(const struct fdt *fdt, int node, int idx, uint64_t min, uintptr_t *base,
 		      uint64_t *size)
@@ -162,7 +181,7 @@ static int find_redistributor(const struct fdt *fdt, int node, unsigned nregions
 		for (uint64_t off = 0; off + GICR_FRAMES_SIZE <= size;) {
 			uint64_t typer = mmio_read64(base + off + GICR_TYPER);
 			if (GICR_TYPER_AFF(typer) == aff) {
-				gic.gicr = base + off;
+				GICR_BASE = base + off;
 				return 0;
 			}
 			if (typer & GICR_TYPER_LAST)
@@ -284,7 +303,42 @@ static int gicv3_init(const struct fdt *fdt, int node)
 		printk("gicv3: system register interface unavailable (ICC_SRE_EL2.SRE=0)\n");
 		return -1;
 	}
+	gic.fdt = fdt;
+	gic.node = node;
+	gic.nregions = nregions;
 	gic.ready = true;
+	return 0;
+}
+
+/* A secondary CPU: its own redistributor (woken, SGIs/PPIs set up) and the
+ * system-register CPU interface. */
+static int gicv3_cpu_init(unsigned cpu)
+{
+	(void)cpu;
+	if (!gic.ready)
+		return -1;
+	if (find_redistributor(gic.fdt, gic.node, gic.nregions) < 0) {
+		printk("gicv3: no redistributor for CPU %u\n", cpu);
+		return -1;
+	}
+	if (init_redistributor() < 0 || init_cpu_interface() < 0) {
+		printk("gicv3: CPU %u's redistributor or CPU interface did not start\n", cpu);
+		return -1;
+	}
+	return 0;
+}
+
+static int gicv3_ipi_send(unsigned cpu, uint64_t mpidr)
+{
+	(void)cpu;
+	if (!gic.ready)
+		return -1;
+	unsigned aff0 = (unsigned)(mpidr & 0xffu);
+	/* The slot's writes are visible before the interrupt is. */
+	dsb_sy();
+	SYSREG_WR(ICC_SGI1R_EL1, SGI1R_TARGETS(aff0) | SGI1R_AFF1(mpidr) | SGI1R_INTID(IPI_SGI) |
+				 SGI1R_AFF2(mpidr) | SGI1R_RS(aff0) | SGI1R_AFF3(mpidr));
+	isb();
 	return 0;
 }
 
@@ -369,6 +423,9 @@ static const struct irqchip_ops gicv3_ops = {
 	.ack = gicv3_ack,
 	.eoi = gicv3_eoi,
 	.xlate = gicv3_xlate,
+	.cpu_init = gicv3_cpu_init,
+	.ipi_send = gicv3_ipi_send,
+	.ipi_irq = IPI_SGI,
 };
 
 static const char *const gicv3_compat[] = { "arm,gic-v3", NULL };

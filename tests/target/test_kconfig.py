@@ -41,3 +41,34 @@ def test_config_option_off_in_its_own_output_folder() -> None:
         assert q.console is not None
         q.console.wait_prompt(30)
         assert "fault" in q.console.command("help fault")
+
+
+SINGLE = {"rpi3": "build/test-configs/rpi3-nosmp", "virt": "build/test-configs/virt-nosmp"}
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", sorted(SINGLE))
+def test_smp_off_keeps_mamoru_on_the_boot_cpu(board: str) -> None:
+    """Kconfig SMP off: the single-core build of before. The Pi's other cores sleep in the WFI
+    park (they say they arrived), virt's stay off (PSCI), `cpus` lists the boot CPU alone and
+    `cpus ping` has nobody to reach."""
+    out = paths.ROOT / SINGLE[board]
+    out.mkdir(parents=True, exist_ok=True)
+    kconfig = {"rpi3": "BOARD_RPI3", "virt": "BOARD_QEMU_VIRT"}[board]
+    (out / ".config").write_text(f"CONFIG_{kconfig}=y\n# CONFIG_SMP is not set\n")
+    build = scons(f"board={board}", f"out={SINGLE[board]}")
+    assert build.returncode == 0, build.stdout + build.stderr
+    assert "CONFIG_SMP" not in (out / "include" / "generated" / "config.h").read_text()
+    config = config_for(board, 2) if board == "virt" else config_for(board)
+    with Qemu(config, image=out / "mamoru.img") as q:
+        assert q.console is not None
+        log = q.console.wait_prompt(30)
+        cpus = q.console.command("cpus")
+        ping = q.console.command("cpus ping")
+    line = {"rpi3": "cpus: 4 in the device tree, Mamoru on the boot CPU; 3 parked in the "
+                    "hypervisor (spin-table)",
+            "virt": "cpus: 4 in the device tree, Mamoru on the boot CPU; the others off (psci)"}
+    assert line[board] in log, log
+    rows = [r for r in cpus.splitlines() if r.strip() and r.split()[0].isdigit()]
+    assert len(rows) == 1 and "online" in rows[0] and "(this CPU)" in rows[0], cpus
+    assert ping.strip() == "cpus: no other CPU online", ping

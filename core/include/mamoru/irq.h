@@ -25,6 +25,14 @@ struct irqchip_ops {
 	/* Device-tree interrupt specifier (for a controller node this driver
 	 * owns) to interrupt number. */
 	int (*xlate)(const struct fdt *fdt, int ctrl_node, const uint32_t *cells, int ncells, unsigned *irq);
+	/* SMP (NULL on a uniprocessor controller). cpu_init: on secondary CPU
+	 * cpu (mamoru/smp.h index), set up its CPU interface (the distributor
+	 * is shared and already set up). ipi_send: raise the IPI on the CPU of
+	 * that index and MPIDR affinity. ipi_irq: the IPI's interrupt number
+	 * as ack() returns it on the receiving CPU. */
+	int (*cpu_init)(unsigned cpu);
+	int (*ipi_send)(unsigned cpu, uint64_t mpidr);
+	unsigned ipi_irq;
 };
 
 typedef void (*irq_handler_t)(unsigned irq, void *arg);
@@ -44,6 +52,11 @@ void irq_disable(unsigned irq);
 void irq_handle(void);
 uint64_t irq_count(unsigned irq);
 bool irq_registered(unsigned irq);
+/* SMP: the boot CPU takes the IPI (0, or -1 if the controller cannot send
+ * one); a secondary sets up its CPU interface and takes the IPI; sending one. */
+int irq_ipi_init(void);
+int irq_cpu_init(unsigned cpu);
+int irq_send_ipi(unsigned cpu, uint64_t mpidr);
 /* Interrupts that arrived with no handler (and were disabled). */
 uint64_t irq_unhandled(void);
 

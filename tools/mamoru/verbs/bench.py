@@ -2,7 +2,7 @@
 """Run the benchmarks (tests/bench/bench_*.py) and print their numbers.
 
 Sets up and builds every board (unless --no-build), then runs each script, or only
-those named with --only (boot, guest, ids, irq, profile, soak, v5, vmi). Arguments after `--`
+those named with --only (boot, guest, ids, ipi, irq, profile, soak, v5, vmi). Arguments after `--`
 go to the scripts, e.g. ./mamoru bench --only boot -- --runs 5 --board virt
 The soak benchmark (guest0 busy for --minutes with `ids watch 1`) and v5 (the versatilepb
 guest under Mamoru against bare QEMU, ~11 minutes) run only when named:

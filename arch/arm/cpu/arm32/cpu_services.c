@@ -2,6 +2,7 @@
 /* The CPU services core calls through arch/cpu.h, for ARMv5 in SVC mode. */
 #include <arch/cpu.h>
 #include <mamoru/console.h>
+#include <mamoru/smp.h>
 #include "cp15.h"
 #include "fault_decode.h"
 
@@ -31,6 +32,33 @@ void el2_init_registers(void) {}
 
 void arch_park_secondaries(const void *fdt) { (void)fdt; }   /* the ARM926 has one core */
 void arch_smp_report(void) {}
+
+/* One core: the CPU table's entry 0 (core/smp.c), no lock to take. */
+extern struct smp_cpu smp_cpus[];
+struct smp_cpu *arch_this_cpu(void) { return &smp_cpus[0]; }
+uint64_t arch_cpu_mpidr(void) { return 0; }
+const char *arch_cpu_start(const void *fdt, struct smp_cpu *c, int method, uint64_t release_addr)
+{
+	(void)fdt;
+	(void)c;
+	(void)method;
+	(void)release_addr;
+	return "the ARM926 has one core";
+}
+void arch_spin_lock(uint32_t *lock) { (void)lock; }
+void arch_spin_unlock(uint32_t *lock) { (void)lock; }
+unsigned long cpu_irq_save(void)
+{
+	unsigned long flags = read_cpsr() & PSR_I;
+	cpu_irq_mask();
+	return flags;
+}
+void cpu_irq_restore(unsigned long flags)
+{
+	if (!flags)
+		cpu_irq_unmask();
+}
+void cpu_relax(void) {}
 
 #ifdef CONFIG_GUESTS
 /* Software virtualization: nothing to set up until a guest is created (guest_setup.c). */

@@ -8,6 +8,7 @@
 #include <arch/cpu.h>
 #include <arch/sysreg.h>
 #include <arch/sysreg_bits.h>
+#include <mamoru/smp.h>
 #include "el2.h"
 
 /* ID register fields that say whether a trap control exists (else it is
@@ -65,6 +66,9 @@ void el2_init_registers(void)
 	write_sysreg(hcr_el2, HCR_RW | HCR_AMO | HCR_IMO | HCR_FMO);
 	isb();
 
+	/* Every core runs this (mamoru/smp.h); the guests' HCR is worked out once. */
+	if (smp_this_cpu() != 0)
+		return;
 	guest_hcr = HCR_GUEST_BASE;
 	if (ID_AA64PFR0_RAS(pfr0))
 		guest_hcr |= HCR_TERR;

@@ -20,7 +20,8 @@ guest_enter:
 	stp	x29, x30, [x1, #80]
 	mov	x2, sp
 	str	x2, [x1, #96]
-	msr	tpidr_el2, x0
+	mrs	x1, tpidr_el2			/* this CPU's struct smp_cpu: */
+	str	x0, [x1]			/* its vcpu (offset 0) = this vCPU */
 
 	ldp	x1, x2, [x0, #VCPU_PC]
 	msr	elr_el2, x1
@@ -49,6 +50,7 @@ guest_enter:
 	.globl el2_guest_exit
 el2_guest_exit:
 	mrs	x0, tpidr_el2
+	ldr	x0, [x0]			/* the vCPU on this CPU */
 	stp	x2, x3, [x0, #16]
 	stp	x4, x5, [x0, #32]
 	stp	x6, x7, [x0, #48]

@@ -68,12 +68,59 @@ primary_entry:
 	adrp	x1, el2_vectors
 	add	x1, x1, :lo12:el2_vectors
 	msr	vbar_el2, x1
+	/* TPIDR_EL2: this CPU's entry in the CPU table (core/smp.c), index 0.
+	 * Only at EL2: entered elsewhere, boot_main just says so and halts. */
+	adrp	x1, smp_cpus
+	add	x1, x1, :lo12:smp_cpus
+	msr	tpidr_el2, x1
 	isb
 6:
 	mov	x0, x19
 	mov	x1, x20
 	bl	boot_main
 park:
+	b	secondary_park
+
+	/*
+	 * A secondary core started by smp_boot.c (PSCI CPU_ON or the spin
+	 * table): at EL2, MMU and caches off. smp_boot_block (cleaned to the
+	 * point of coherency) says which core it is for and holds the boot
+	 * CPU's translation registers; a core it is not for parks (one that
+	 * came too late, after the next core's block was written).
+	 */
+	.globl	secondary_entry
+secondary_entry:
+	msr	daifset, #0xf
+	msr	spsel, #1			/* the stack below is SP_EL2 */
+	adrp	x1, smp_boot_block
+	add	x1, x1, :lo12:smp_boot_block
+	mrs	x3, mpidr_el1
+	and	x4, x3, #0xffffff		/* Aff2:Aff1:Aff0 */
+	ubfx	x3, x3, #32, #8			/* Aff3 */
+	orr	x3, x4, x3, lsl #32
+	ldr	x2, [x1, #0]
+	cmp	x2, x3
+	b.ne	secondary_park
+	ldp	x2, x3, [x1, #8]		/* mair, tcr */
+	msr	mair_el2, x2
+	msr	tcr_el2, x3
+	ldp	x2, x3, [x1, #24]		/* ttbr0, sctlr */
+	msr	ttbr0_el2, x2
+	ldr	x4, [x1, #40]			/* vbar */
+	msr	vbar_el2, x4
+	dsb	sy
+	isb
+	tlbi	alle2
+	dsb	sy
+	ic	iallu
+	dsb	sy
+	isb
+	msr	sctlr_el2, x3
+	isb
+	ldp	x0, x2, [x1, #48]		/* its struct smp_cpu, stack top */
+	mov	sp, x2
+	msr	tpidr_el2, x0
+	bl	smp_secondary_main
 	b	secondary_park
 
 	/*

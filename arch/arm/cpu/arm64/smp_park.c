@@ -10,6 +10,9 @@
  * slot: mm_discover has reserved every slot's page (fdt_next_release_slot), so no
  * guest can write an entry address there. PSCI boards (QEMU virt) keep their
  * secondaries off until CPU_ON.
+ *
+ * This is the single-core build (Kconfig SMP off); with SMP the cores come into
+ * the hypervisor proper (smp_boot.c) and this does nothing.
  */
 #include <arch/cpu.h>
 #include <arch/sysreg.h>
@@ -22,6 +25,11 @@
 
 extern char secondary_park[];
 volatile uint8_t secondary_parked[8];   /* by Aff0 & 7, written by secondary_park */
+
+#ifdef CONFIG_SMP
+void arch_park_secondaries(const void *fdt) { (void)fdt; }
+void arch_smp_report(void) {}
+#else
 
 static struct {
 	int cpus, parked, silent, refused;
@@ -114,3 +122,4 @@ void arch_smp_report(void)
 		printk("; %d left alone (unusable enable method or release address)", smp.refused);
 	printk("\n");
 }
+#endif

@@ -55,6 +55,23 @@ void cpu_wait_irq(void);
 void arch_park_secondaries(const void *fdt);   /* const struct fdt * */
 void arch_smp_report(void);
 
+/* SMP (Kconfig SMP, core/smp.c). The running CPU's entry in the CPU table
+ * (TPIDR_EL2 on arm64) and its MPIDR. */
+struct smp_cpu;
+struct smp_cpu *arch_this_cpu(void);
+uint64_t arch_cpu_mpidr(void);
+/* Starts CPU c (c->mpidr, c->stack_top) at the hypervisor's secondary entry by its
+ * cpu node's enable method (enum cpu_enable) and, for a spin table, release address;
+ * NULL when it was asked to come, else why it was not. */
+const char *arch_cpu_start(const void *fdt, struct smp_cpu *c, int method, uint64_t release_addr);
+/* Spinlock word: 0 free, 1 held (load-acquire/store-release exclusives on arm64). */
+void arch_spin_lock(uint32_t *lock);
+void arch_spin_unlock(uint32_t *lock);
+/* Interrupt mask state saved and restored (nests), and a busy-wait hint. */
+unsigned long cpu_irq_save(void);
+void cpu_irq_restore(unsigned long flags);
+void cpu_relax(void);
+
 /* Sets up what guests need from this CPU and interrupt controller (the
  * vGIC backend, the virtual timer interrupt); says what is missing and
  * returns -1 when no guest can run on this host. */
