@@ -4,6 +4,7 @@
  * (with "\n" turned into "\r\n"), input arrives by interrupt into a ring
  * buffer that the shell drains.
  */
+#include <arch/cpu.h>
 #include <mamoru/console.h>
 #include <mamoru/irq.h>
 #include <mamoru/libc.h>
@@ -17,19 +18,38 @@ static uint8_t rx_ring[RX_RING];
 static volatile uint32_t rx_head, rx_tail;   /* head: producer (irq), tail: consumer */
 
 /* Any CPU may print (printk): one write at a time, so a line (printk and
- * con_printf write up to 256 bytes at once) is never mixed with another CPU's. */
+ * con_printf write up to 256 bytes at once) is never mixed with another CPU's.
+ * Interrupts stay on while a line goes out (a long one takes ~20 ms at 115200
+ * baud; the Pi 3's mini UART holds 8 received bytes): they are masked only to
+ * take and give back the lock and its owner. An interrupt handler, or a fatal
+ * exception, that prints on the CPU holding the lock writes straight away. */
+#define NO_OWNER 0xffffffffu
 static spinlock_t tx_lock;
+static volatile unsigned tx_owner = NO_OWNER;
 
 static void serial_write(struct console *con, const char *buf, size_t len)
 {
 	(void)con;
-	unsigned long flags = spin_lock_irqsave(&tx_lock);
+	/* One CPU (before the others start, or entered at the wrong exception level where
+	 * the CPU table is out of reach): nothing to share the port with. */
+	bool alone = smp_online_count() <= 1;
+	unsigned me = alone ? 0 : smp_this_cpu();
+	bool nested = alone || tx_owner == me;
+	if (!nested) {
+		unsigned long flags = spin_lock_irqsave(&tx_lock);
+		tx_owner = me;
+		cpu_irq_restore(flags);
+	}
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == '\n')
 			port.ops->putc(&port, '\r');
 		port.ops->putc(&port, buf[i]);
 	}
-	spin_unlock_irqrestore(&tx_lock, flags);
+	if (!nested) {
+		unsigned long flags = cpu_irq_save();
+		tx_owner = NO_OWNER;
+		spin_unlock_irqrestore(&tx_lock, flags);
+	}
 }
 
 static struct console serial_con = {.write = serial_write};

@@ -169,7 +169,13 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 
 	/* The guest does not run while a command runs: its state is frozen. If it
 	 * froze inside fork or exit, it runs on a little first (quiesce). */
+	uint64_t boots = g->boots;
 	for (unsigned tries = 0;; tries++) {
+		if (g->boots != boots) {
+			/* It rebooted while it ran on: a fresh kernel, not yet one to read. */
+			ids_error(s, "%s rebooted while the IDS waited for it", g->name);
+			return IDS_CANNOT_CHECK;
+		}
 		if (!locate(s, g))
 			return IDS_OPEN_TAMPERED;
 		const char *lock;

@@ -439,7 +439,7 @@ static void check_vcpu_vbars(struct vmi *v, const struct image_syms *s)
 		return;
 	for (unsigned cpu = 0; cpu < n; cpu++) {
 		uint64_t vbar = v->regs.cpu_vbar[cpu];
-		if (!vbar)
+		if (!(v->regs.cpu_on & (1u << cpu)))
 			continue;
 		on++;
 		if (kernel_vectors(v, s, vbar) == VEC_NONE) {

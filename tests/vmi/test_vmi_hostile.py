@@ -244,15 +244,20 @@ def with_image(g: FakeGuest) -> FakeGuest:
 def test_every_vcpus_vbar_is_checked(tool: Path, tmp_path: Path) -> None:
     """A guest of several vCPUs: the IDS reads one vCPU's registers, so a rootkit that
     redirects the vectors of another CPU only is caught by the VBAR_EL1 of every vCPU
-    (vbar_el1@N in the register file; 0: the vCPU is off, not looked at)."""
+    (vbar_el1@N in the register file: a vCPU that is on with its MMU on; one not listed
+    is off, not looked at)."""
     g = with_image(FakeGuest())
     vectors = kv(SYM["vectors"])
-    g.regs.update({"vbar_el1@0": vectors, "vbar_el1@1": 0, "vbar_el1@2": vectors,
-                   "vbar_el1@3": vectors})
+    g.regs.update({"vbar_el1@0": vectors, "vbar_el1@2": vectors, "vbar_el1@3": vectors})
     rc, lines = run_tool(tool, g, tmp_path, "info", "anchors")
     assert rc == 0, lines
     assert anchors_of(lines)["VBAR_EL1 of every vCPU"] == \
         "ok the kernel's vectors on 3 vCPU(s)", lines
+    g.regs["vbar_el1@1"] = 0                        # on, MMU on, vectors at 0: not skipped
+    rc, lines = run_tool(tool, g, tmp_path, "info", "anchors")
+    assert anchors_of(lines)["VBAR_EL1 of every vCPU"].startswith(
+        "FAILED vCPU 1's VBAR_EL1 is 0x0 "), lines
+    del g.regs["vbar_el1@1"]
     g.regs["vbar_el1@2"] = kv(0x5_0000)             # CPU 2's vectors moved; CPU 0's intact
     rc, lines = run_tool(tool, g, tmp_path, "info", "anchors")
     assert rc == 0 and lines[0] == f"slide {SLIDE:#x} kernel mapping", lines

@@ -134,6 +134,15 @@ bool vgic_has_pending(const struct vgic *v, unsigned cpu)
 	return false;
 }
 
+bool vgic_wakes(const struct vgic *v, unsigned cpu)
+{
+	/* The emulated CPU interface knows exactly what it would signal (its enable, the
+	 * priority mask, the running priority); the hardware one is not asked. */
+	if (backend == &vgic_sw_backend)
+		return v->enabled && cpu < v->nr_cpus && vgic_cpuif_highest(v, cpu) != VGIC_SPURIOUS;
+	return vgic_has_pending(v, cpu);
+}
+
 uint32_t vgic_take(struct vgic *v, unsigned cpu, unsigned irq)
 {
 	if (irq < 16) {
@@ -229,6 +238,30 @@ void vgic_restore(struct vgic *v, unsigned cpu)
 {
 	if (backend && backend->restore && cpu < v->nr_cpus)
 		backend->restore(v, cpu);
+}
+
+void vgic_vcpu_reset(struct vgic *v, unsigned cpu)
+{
+	if (cpu >= VGIC_MAX_VCPUS)
+		return;
+	for (unsigned irq = 32; irq < VGIC_NR_IRQS; irq++) {
+		struct vgic_bits *b = vgic_bits_of(v, cpu, irq);
+		uint32_t m = bit_of(irq);
+		if (v->owner[irq] != cpu || !((b->in_lr | b->active) & m))
+			continue;
+		/* Given back: an edge is delivered again (one too many beats one lost), a
+		 * level comes back from its line; a forwarded line is unmasked at the host. */
+		if ((b->in_lr & m) && !(b->level & m))
+			b->pending |= m;
+		b->in_lr &= ~m;
+		b->active &= ~m;
+		if (b->forwarded & m)
+			passthrough_eoi(v->guest, irq);
+	}
+	struct vgic_cpu *c = &v->cpu[cpu];
+	memset(c, 0, sizeof(*c));
+	memset(c->priority, 0xa0, sizeof(c->priority));
+	c->bits.enable = 0xffff;             /* SGIs are always enabled */
 }
 
 void vgic_reset(struct vgic *v)
@@ -410,10 +443,12 @@ static int dist_write(struct vdev *d, uint64_t off, unsigned size, uint64_t val)
 		word_bits(v, cpu, word)->pending &= ~(w & (word == 0 ? 0xffff0000u : ~0u));
 	} else if (bitmap_word(off, GICD_ISACTIVER, &word)) {
 		struct vgic_bits *b = word_bits(v, cpu, word);
+		/* An SPI in a vCPU's list register keeps its state there: left alone. */
+		uint32_t set = word > 0 ? w & ~b->in_lr : w;
 		for (unsigned i = 0; word > 0 && i < 32; i++)   /* an SPI made active is the writer's */
-			if ((w & ~b->active) & (1u << i))
+			if ((set & ~b->active) & (1u << i))
 				v->owner[word * 32 + i] = (uint8_t)cpu;
-		b->active |= w;
+		b->active |= set;
 	} else if (bitmap_word(off, GICD_ICACTIVER, &word)) {
 		word_bits(v, cpu, word)->active &= ~w;
 	} else if (off >= GICD_ICFGR + 8 && off < GICD_ICFGR + VGIC_NR_IRQS / 4) {

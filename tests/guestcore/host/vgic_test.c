@@ -471,6 +471,40 @@ static void spis(void)
 	vgic_completed(v, 0, 7);
 	CHECK(!has_pending(0));
 
+	/* vCPU 3 goes off (PSCI CPU_OFF) holding SPI 41 in a list register, SPI 42 active
+	 * (acknowledged), an SGI and a PPI of its own: the SPIs are given back (41 pending
+	 * again, 42 neither pending nor active), nothing of its bank stays. */
+	wr(ITARGETSR + 41, 1, 0x08);
+	wr(ITARGETSR + 42, 1, 0x08);
+	wr(ISENABLER + 4, 4, 3u << 9);
+	arch_guest_irq_raise(&g, 41);
+	arch_guest_irq_raise(&g, 42);
+	CHECK(vgic_take(v, 3, 41) == 41 && vgic_take(v, 3, 42) == 42);
+	vgic_bits_of(v, 3, 41)->in_lr |= 1u << 9;
+	vgic_bits_of(v, 3, 42)->active |= 1u << 10;
+	as(0);
+	wr(SGIR, 4, (0u << 24) | (0x08u << 16) | 5);
+	as(3);
+	wr(ISENABLER, 4, 1u << 27);
+	wr(IPRIORITYR + 27, 1, 0x40);
+	vgic_raise_private(v, 3, 27);
+	cpu_wr(GICC_CTLR, 1);
+	vgic_vcpu_reset(v, 3);
+	CHECK(!(vgic_bits_of(v, 3, 41)->in_lr & (1u << 9)) && pending(41));
+	CHECK(!(rd(ISACTIVER + 4, 4) & (1u << 10)) && !pending(42));
+	CHECK(sgi_sources(5) == 0 && !(rd(ISENABLER, 4) & (1u << 27)));
+	CHECK(rd(IPRIORITYR + 24, 4) == 0xa0a0a0a0 && cpu_rd(GICC_CTLR) == 0);
+	wr(ITARGETSR + 41, 1, 0x01);
+	CHECK(deliverable(0, 41) && !has_pending(3));  /* delivered again elsewhere */
+
+	/* An SPI in a vCPU's list register cannot be made another's through ISACTIVER. */
+	CHECK(vgic_take(v, 0, 41) == 41);
+	vgic_bits_of(v, 0, 41)->in_lr |= 1u << 9;
+	as(1);
+	wr(ISACTIVER + 4, 4, 1u << 9);
+	CHECK(v->owner[41] == 0 && !(rd(ISACTIVER + 4, 4) & (1u << 9)));
+	vgic_completed(v, 0, 41);
+
 	/* A guest reset keeps the vCPU count and puts the targets back. */
 	guest_reset_vdevs(&g);
 	as(1);

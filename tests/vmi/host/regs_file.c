@@ -23,9 +23,10 @@ int read_regs_file(const char *path, struct vmi_regs *r)
 		return -1;
 	unsigned cpu;
 	while (fscanf(f, "%31s %llx", name, &val) == 2) {
-		/* vbar_el1@N: vCPU N's VBAR_EL1 (a guest of several vCPUs). */
+		/* vbar_el1@N: vCPU N's VBAR_EL1 (a guest of several vCPUs; given: on, MMU on). */
 		if (sscanf(name, "vbar_el1@%u", &cpu) == 1 && cpu < VMI_MAX_VCPUS) {
 			r->cpu_vbar[cpu] = val;
+			r->cpu_on |= 1u << cpu;
 			if (cpu + 1 > r->ncpus)
 				r->ncpus = cpu + 1;
 			continue;

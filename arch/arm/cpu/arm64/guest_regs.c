@@ -30,7 +30,9 @@ void arch_guest_vmi_regs(const struct guest *g, struct vmi_regs *out)
 	if (g->nr_vcpus > 1)
 		for (unsigned i = 0; i < g->nr_vcpus && i < VMI_MAX_VCPUS; i++) {
 			const struct vcpu *c = &g->arch.vcpus[i];
-			out->cpu_vbar[i] = c->online ? c->el1.vbar : 0;
+			out->cpu_vbar[i] = c->el1.vbar;
+			if (c->online && (c->el1.sctlr & 1))     /* on, MMU on (SCTLR_EL1.M) */
+				out->cpu_on |= 1u << i;
 			out->ncpus = i + 1;
 		}
 }

@@ -167,7 +167,7 @@ static enum trap_action trap_wfx(struct trap_ctx *t)
 	t->v->wfi_exits++;
 	if ((t->esr.raw_iss & ESR_WFX_TI_MASK) != ESR_WFX_WFI)
 		return TRAP_YIELD;
-	return vgic_has_pending(&g->arch.vgic, t->v->id) ? TRAP_RESUME : TRAP_IDLE;
+	return vgic_wakes(&g->arch.vgic, t->v->id) ? TRAP_RESUME : TRAP_IDLE;
 }
 
 static enum trap_action trap_hvc(struct trap_ctx *t)

@@ -34,7 +34,7 @@ bool vcpu_online(const struct guest *g, unsigned cpu)
 
 bool vcpu_pending(const struct guest *g, unsigned cpu)
 {
-	return vgic_has_pending(&g->arch.vgic, cpu);
+	return g->arch.vcpus[cpu].fresh || vgic_wakes(&g->arch.vgic, cpu);
 }
 
 void vcpu_put(struct guest *g)
@@ -144,6 +144,7 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 		return VCPU_IDLE;
 	struct vcpu *v = &g->arch.vcpus[cpu];
 	enum vcpu_stop result = VCPU_YIELD;
+	v->fresh = false;
 
 	irq_mask();
 	vcpu_load(g, cpu);

@@ -2,6 +2,8 @@
 /* PSCI calls from a guest's vCPU (HVC/SMC): psci_decide says what, this does it. */
 #include <arch/psci.h>
 #include <arch/vcpu.h>
+#include <arch/vcpu_run.h>
+#include <arch/vgic.h>
 #include <mamoru/guest.h>
 #include "trap.h"
 
@@ -23,7 +25,9 @@ static uint64_t cpu_on(struct guest *g, unsigned target, uint64_t entry, uint64_
 		return PSCI_INVALID_ADDRESS;
 	struct vcpu *t = &g->arch.vcpus[target];
 	vcpu_reset(t, entry, context);
+	vgic_vcpu_reset(&g->arch.vgic, target);
 	t->online = true;
+	t->fresh = true;
 	return PSCI_SUCCESS;
 }
 
@@ -40,7 +44,11 @@ enum trap_action vpsci_call(struct guest *g, struct vcpu *v)
 				 smc64 ? v->x[3] : (uint32_t)v->x[3]);
 		return TRAP_RESUME;
 	case PSCI_DO_CPU_OFF:
-		v->online = false;      /* does not return; CPU_ON starts it afresh */
+		/* Does not return; CPU_ON starts it afresh. Off the CPU first, so that
+		 * its list registers are in its vGIC state, then nothing of it is kept. */
+		v->online = false;
+		vcpu_put(g);
+		vgic_vcpu_reset(&g->arch.vgic, v->id);
 		return cpus.online & ~(1u << v->id) ? TRAP_YIELD : TRAP_CPU_OFF;
 	case PSCI_DO_SYSTEM_OFF:
 		return TRAP_SYSTEM_OFF;

@@ -54,6 +54,7 @@ struct vcpu {
 	uint64_t run_ticks;       /* counter ticks spent in the guest (vcpu_run.c) */
 	unsigned id;              /* its index in the guest, MPIDR_EL1.Aff0 as the guest sees it */
 	bool online;              /* powered on: the boot vCPU, or PSCI CPU_ON until CPU_OFF */
+	bool fresh;               /* started by CPU_ON and not run since: it has work to do */
 };
 
 _Static_assert(__builtin_offsetof(struct vcpu, pc) == VCPU_PC, "asm offset");

@@ -109,6 +109,9 @@ int vgic_host_init(void);
 const char *vgic_backend_name(void);
 
 void vgic_reset(struct vgic *v);
+/* vCPU cpu is powered off or on afresh (PSCI): its SGIs, PPIs and CPU interface as
+ * after a reset, the SPIs it held given back. Call with it off the CPU (vcpu_put). */
+void vgic_vcpu_reset(struct vgic *v, unsigned cpu);
 /* Level-sensitive SPI line from an emulated device (0-31: vCPU 0's). */
 void vgic_set_level(struct vgic *v, unsigned irq, bool level);
 /* Edge on an SPI (0-31: vCPU 0's). */
@@ -117,6 +120,10 @@ void vgic_raise(struct vgic *v, unsigned irq);
 void vgic_raise_private(struct vgic *v, unsigned cpu, unsigned irq);
 /* Something deliverable is pending for vCPU cpu (for WFI). */
 bool vgic_has_pending(const struct vgic *v, unsigned cpu);
+/* Would vCPU cpu's WFI end now: vgic_has_pending, and with the emulated CPU interface
+ * also its enable, priority mask and running priority (a vCPU that masked everything
+ * idles instead of spinning through WFI). */
+bool vgic_wakes(const struct vgic *v, unsigned cpu);
 void vgic_flush(struct vgic *v, unsigned cpu);
 void vgic_sync(struct vgic *v, unsigned cpu);
 /* vCPU cpu leaves the physical CPU interface (another vCPU or guest gets it) / gets it back. */

@@ -49,10 +49,12 @@ enum vmi_arch {
 
 struct vmi_regs {
 	uint64_t ttbr0, ttbr1, tcr, sctlr, vbar, cur, pc;
-	/* VBAR_EL1 of each vCPU of a guest of several (0: off, not looked at); ncpus 0 or 1:
-	 * only vbar above. A rootkit may redirect the vectors of some CPUs only. */
+	/* VBAR_EL1 of each vCPU of a guest of several; ncpus 0 or 1: only vbar above. Looked
+	 * at for the vCPUs that are on with their MMU on (bits of cpu_on): a rootkit may
+	 * redirect the vectors of some CPUs only. */
 	uint64_t cpu_vbar[VMI_MAX_VCPUS];
 	unsigned ncpus;
+	uint32_t cpu_on;
 	/* Not a register but as trustworthy: the guest-physical address where the
 	 * hypervisor loaded the kernel Image (0: unknown, e.g. a memory dump). */
 	uint64_t image_pa;
