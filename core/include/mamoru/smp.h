@@ -69,7 +69,8 @@ const char *smp_err_name(int err);
  * until it returns: 0, or a negative SMP_ERR_* after at most about
  * SMP_CALL_TIMEOUT_MS (a CPU that does not answer is reported, never waited
  * for forever). On the calling CPU itself fn runs directly. Call with
- * interrupts on or off; fn must not call smp_call.
+ * interrupts on or off; fn must not call smp_call. After SMP_ERR_STUCK fn may
+ * still be running: arg must outlive the call (static, or a plain value).
  */
 int smp_call(unsigned cpu, smp_fn fn, void *arg);
 
