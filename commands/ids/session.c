@@ -179,7 +179,13 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 		if (!locate(s, g))
 			return IDS_OPEN_TAMPERED;
 		const char *lock;
-		if (!a->tasks || !vmi_lists_busy(s->vmi, &lock))
+		int busy = a->tasks ? vmi_lists_busy(s->vmi, &lock) : 0;
+		if (busy < 0) {
+			/* A lock the kernel has that cannot be read: fail closed. */
+			ids_tampered(s, "task list", "reading the task list's locks");
+			break;
+		}
+		if (!busy)
 			break;
 		if (g->state != GUEST_RUNNING) {
 			ids_note(s, "%s is paused holding %s: its task list or PID table may be "

@@ -14,23 +14,35 @@
  * symbols (arm64 profiles; a 32-bit ARM kernel's are left out: its uniprocessor
  * locks are empty).
  */
+#include <mamoru/libc.h>
 #include <mamoru/vmi/vmi.h>
 
 #define QRW_WRITER_MASK 0xffu
 
-int vmi_lists_busy(struct vmi *v, const char **which)
+/* One lock: 1 held (mask bits set), 0 free or not in the profile, or the error of a
+ * lock the profile names that cannot be read. */
+static int held(struct vmi *v, const char *sym, uint32_t mask)
 {
 	uint64_t gva;
 	uint32_t word;
-	if (vmi_sym(v, "tasklist_lock", &gva) == VMI_OK && vmi_read_u32(v, gva, &word) == VMI_OK &&
-	    (word & QRW_WRITER_MASK)) {
-		*which = "tasklist_lock";
-		return 1;
-	}
-	if (vmi_sym(v, "pidmap_lock", &gva) == VMI_OK && vmi_read_u32(v, gva, &word) == VMI_OK &&
-	    word) {
-		*which = "pidmap_lock";
-		return 1;
+	if (vmi_sym(v, sym, &gva) != VMI_OK)
+		return 0;
+	int rc = vmi_read_u32(v, gva, &word);
+	if (rc)
+		return vmi_context(v, rc, "reading %s", sym);
+	return (word & mask) != 0;
+}
+
+int vmi_lists_busy(struct vmi *v, const char **which)
+{
+	static const struct { const char *sym; uint32_t mask; } locks[] = {
+		{"tasklist_lock", QRW_WRITER_MASK}, {"pidmap_lock", ~0u},
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(locks); i++) {
+		*which = locks[i].sym;
+		int rc = held(v, locks[i].sym, locks[i].mask);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

@@ -231,6 +231,30 @@ def test_kaslr_anchors(tool: Path, tmp_path: Path) -> None:
     assert rc == 1 and "MMU is off" in error_of(lines)
 
 
+def test_task_list_locks(tool: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """vmi_lists_busy (the IDS waits while the kernel changes its task list): the writer
+    byte of tasklist_lock, any bit of pidmap_lock; locks the profile does not name are
+    not looked at; one it names that cannot be read is an error, not "free"."""
+    g = FakeGuest()
+    rc, lines = run_tool(tool, g, tmp_path, "busy")
+    assert rc == 0 and "busy 0 -" in lines, lines
+    monkeypatch.setitem(SYM, "tasklist_lock", 0x7_0000)
+    monkeypatch.setitem(SYM, "pidmap_lock", 0x7_0040)
+    g.u32(0x7_0000, 0x200)                          # a reader: not a writer
+    rc, lines = run_tool(tool, g, tmp_path, "busy")
+    assert rc == 0 and "busy 0 -" in lines, lines
+    g.u32(0x7_0000, 0x2FF)                          # a writer holds it
+    rc, lines = run_tool(tool, g, tmp_path, "busy")
+    assert rc == 0 and "busy 1 tasklist_lock" in lines, lines
+    g.u32(0x7_0000, 0)
+    g.u32(0x7_0040, 1)
+    rc, lines = run_tool(tool, g, tmp_path, "busy")
+    assert rc == 0 and "busy 1 pidmap_lock" in lines, lines
+    monkeypatch.setitem(SYM, "tasklist_lock", IMAGE_SIZE + 0x1000)   # not mapped
+    rc, lines = run_tool(tool, g, tmp_path, "busy")
+    assert rc == 1 and "reading tasklist_lock" in error_of(lines), lines
+
+
 def with_image(g: FakeGuest) -> FakeGuest:
     """g as the hypervisor sees its guest: the image's load address known (image_pa) and
     TTBR1_EL1 at swapper_pg_dir (the fake's root table copied there), so the kernel is

@@ -272,6 +272,12 @@ int main(int argc, char **argv)
 			for (unsigned k = 0; k < v.nanchors; k++)
 				printf("anchor %s %s %s\n", v.anchors[k].name, v.anchors[k].ok ? "ok" : "FAILED",
 				       v.anchors[k].detail);
+		} else if (!strcmp(cmd, "busy")) {
+			const char *which = "";
+			rc = vmi_lists_busy(&v, &which);
+			if (rc < 0)
+				fail(&v, rc);
+			printf("busy %d %s\n", rc, rc ? which : "-");
 		} else if (!strcmp(cmd, "sysfs")) {
 			if ((rc = vmi_sysfs_module_foreach(&v, 10000, print_sysfs_module, NULL)))
 				fail(&v, rc);

@@ -223,7 +223,9 @@ struct vmi_task {
 typedef int (*vmi_task_cb)(void *ctx, const struct vmi_task *t);
 /* init_task, then its tasks list (thread-group leaders), at most limit. */
 /* 1 when the guest kernel holds a lock it changes the task list or the PID table
- * under (*which names it): a listing read now may be torn (core/vmi/quiesce.c). */
+ * under (*which names it): a listing read now may be torn (core/vmi/quiesce.c).
+ * 0 when none is held; a negative VMI error when the profile names a lock that
+ * cannot be read (*which names it, vmi_error says why). */
 int vmi_lists_busy(struct vmi *v, const char **which);
 int vmi_task_foreach(struct vmi *v, uint32_t limit, vmi_task_cb cb, void *ctx);
 /* Every PID in init_pid_ns's IDR -> struct pid -> its task (threads too). */
