@@ -169,12 +169,22 @@ def test_plist_is_consistent_while_every_cpu_forks(smp: Target) -> None:
     finally:
         with in_guest(smp) as g:
             g.run("kill " + " ".join(churn))
-    # At rest, the IDS and ps agree (ps lists itself; the IDS also the idle task, pid 0).
+    # Afterwards the IDS and ps agree. Two listings of the IDS sandwich ps, since the guest
+    # runs between them (the last churned children exit, a kernel worker may start): a
+    # process in both IDS listings lived through ps and must be in it, and every process ps
+    # shows must be in one of them (ps lists itself; the IDS also the idle task, pid 0).
+    def ids_names() -> dict[int, str]:
+        return {o["pid"]: o["name"] for o in ids_json(smp, "ids plist")
+                if o["type"] == "process" and o["pid"] != 0}
+    before = ids_names()
     with in_guest(smp) as g:
         rows = [line.split() for line in g.run("ps -o pid,comm").splitlines()[1:]]
-    ps = {int(r[0]) for r in rows if len(r) == 2 and r[0].isdigit() and r[1] != "ps"}
-    ids = {o["pid"] for o in ids_json(smp, "ids plist") if o["type"] == "process"} - {0}
-    assert ps == ids, (ps - ids, ids - ps)
+    after = ids_names()
+    ps = {int(r[0]): r[1] for r in rows if len(r) == 2 and r[0].isdigit() and r[1] != "ps"}
+    stable = before.keys() & after.keys()
+    seen = {**after, **before}
+    assert stable <= ps.keys(), {p: seen[p] for p in stable - ps.keys()}
+    assert ps.keys() <= seen.keys(), {p: ps[p] for p in ps.keys() - seen.keys()}
 
 
 def test_attack_is_detected_on_four_cpus(smp: Target, profile: Profile) -> None:
