@@ -3,8 +3,11 @@
 
 Boots Debian's arm64 cloud kernel + busybox initramfs (a) as guest0 under Mamoru on each
 board configuration and (b) directly under QEMU -M virt at EL1 with the same initramfs, and
-times boot to the shell prompt and a shell arithmetic loop inside the guest (one run each);
-then where guest0's exits went (`guest stats`): during its boot, the loop, and idle.
+times boot to the shell prompt and a shell arithmetic loop inside the guest (by the host's
+clock, and by the guest's own `time`), in --rounds rounds that take turns so a busy spell of
+the machine hits one round of each; the best round is the result. Then where guest0's exits
+went (`guest stats`, last round): during its boot, the loop, and idle. The baseline runs as
+virt's board.toml runs QEMU (one TCG thread) with the guest's CPU count (one).
 The raspi machines cannot boot the cloud kernel directly (no Broadcom drivers in it), so the
 direct baseline is virt's. Run through ./mamoru bench --only guest.
 """
@@ -16,66 +19,136 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
 
 from guestbench import CPU_LOOP, busybox_time, guest_under_mamoru
 
 from mamoru import guest_assets, paths
-from mamoru.boards import select_configs
+from mamoru.boards import BoardConfig, select_configs
 from mamoru.cpio import read_cpio
 from mamoru.guest_assets import GUEST_PROMPT
 from mamoru.guest_stats import GuestStats
 from mamoru.guest_stats import parse as parse_guest_stats
 from mamoru.plainqemu import StdioQemu
 
+# The options of virt's board.toml that change how fast QEMU runs a guest: the direct
+# baseline gets them too (one TCG thread), with the guest's own CPU count, one.
+DIRECT_ACCEL = ["-accel", "tcg,thread=single"]
 
-def direct_qemu(initrd: Path) -> tuple[float, float]:
-    """(boot-to-shell s, CPU loop s) of the kernel booted directly by QEMU."""
+
+# The loop between two markers the shell prints, so the host's clock leaves out the typing
+# of the command and its echo (which go through the emulated UART under Mamoru).
+BEGIN, END = "@@loop-begin@@", "@@loop-end@@"
+TIMED_LOOP = f'echo "@@"loop-begin@@; {CPU_LOOP}; echo "@@"loop-end@@'
+
+
+def timed_loop(expect: Callable[[str], str]) -> tuple[float, float]:
+    """(host wall seconds, the guest's own `time`) of TIMED_LOOP, typed already: expect(p)
+    waits for p and returns the output before it."""
+    expect(BEGIN)
+    start = time.monotonic()
+    out = expect(END)
+    return time.monotonic() - start, busybox_time(out)
+
+
+def direct_qemu(initrd: Path) -> tuple[float, float, float]:
+    """(boot-to-shell s, CPU loop wall s, CPU loop guest s) of the kernel booted directly by
+    QEMU."""
     kernel = guest_assets.cloud_kernel().image
     argv = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-m", "256M",
-            "-display", "none", "-monitor", "none", "-serial", "stdio", "-kernel", str(kernel),
-            "-initrd", str(initrd), "-append", "console=ttyAMA0 rdinit=/init"]
+            *DIRECT_ACCEL, "-display", "none", "-monitor", "none", "-serial", "stdio",
+            "-kernel", str(kernel), "-initrd", str(initrd),
+            "-append", "console=ttyAMA0 rdinit=/init"]
     start = time.monotonic()
     with StdioQemu(argv) as q:
         q.send("")
         q.expect(re.escape(GUEST_PROMPT), 120)
         boot = time.monotonic() - start
-        q.send(CPU_LOOP + '; echo @@"done"@@')
-        end = q.expect("@@done@@", 300)
-        return boot, busybox_time(end.string[: end.start()])   # the only `time` output
+        q.send(TIMED_LOOP)
+
+        def expect(pattern: str) -> str:
+            m = q.expect(re.escape(pattern), 300)
+            return m.string[: m.start()]        # all output so far: one `time` in it
+        return (boot, *timed_loop(expect))
+
+
+@dataclass
+class Runs:
+    """Each round's seconds: boot to shell, CPU loop by the host's clock and the guest's."""
+
+    boot: list[float] = field(default_factory=list)
+    loop: list[float] = field(default_factory=list)
+    guest_loop: list[float] = field(default_factory=list)
+
+    def add(self, boot: float, loop: float, guest_loop: float) -> None:
+        self.boot.append(boot)
+        self.loop.append(loop)
+        self.guest_loop.append(guest_loop)
+
+
+def under_mamoru(config: BoardConfig, runs: Runs
+                 ) -> tuple[GuestStats, GuestStats, GuestStats]:
+    """One round under Mamoru: boot, loop, idle; guest0's exits in each."""
+    with guest_under_mamoru(config) as (q, g, boot):
+        assert q.console is not None
+        g.detach()
+        booted = parse_guest_stats(q.console.command("guest stats --clear"))
+        g.attach()
+        q.console.write(TIMED_LOOP + "\r")
+
+        def expect(pattern: str) -> str:
+            q.console.expect(pattern, 300)
+            return q.console.before
+        loop = timed_loop(expect)
+        q.console.expect(GUEST_PROMPT, 10)
+        g.detach()
+        busy = parse_guest_stats(q.console.command("guest stats --clear"))
+        time.sleep(IDLE_SECONDS)
+        idle = parse_guest_stats(q.console.command("guest stats"))
+    runs.add(boot, *loop)
+    return booted, busy, idle
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--board", action="append", default=[], metavar="NAME",
                         help="virt-gicv2, virt-gicv3, rpi4, rpi3 (repeatable; default all)")
+    parser.add_argument("--rounds", type=int, default=3, metavar="N",
+                        help="rounds, each booting every configuration and the direct "
+                        "baseline once, in turn (default 3); the table gives the best round")
     args = parser.parse_args()
-
     bundle = paths.BUILD / "guests" / "guests.cpio"
     initrd = next(e.data for e in read_cpio(bundle.read_bytes()) if e.name == "guest0/initrd")
+    # The arm64 boards: the baseline is an arm64 kernel (versatilepb's guest has its own
+    # benchmark, --only v5).
+    configs = [c for c in select_configs(args.board)
+               if c.board.guests and c.board.arch.name == "arm64"]
+    direct = "direct QEMU virt (EL1)"
+    runs: dict[str, Runs] = {direct: Runs(), **{c.id: Runs() for c in configs}}
+    traps: dict[str, tuple[GuestStats, GuestStats, GuestStats]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         f = Path(tmp) / "initrd.cpio"
         f.write_bytes(initrd)
-        base_boot, base_cpu = direct_qemu(f)
-    print(f"{'where':<22} {'boot to shell s':>16} {'ratio':>6} {'cpu loop s':>11} {'ratio':>6}")
-    direct = "direct QEMU virt (EL1)"
-    print(f"{direct:<22} {base_boot:>16.2f} {1:>6.2f} {base_cpu:>11.2f} {1:>6.2f}")
-    # Boards without guest support (versatilepb) have nothing to measure here.
-    traps: dict[str, tuple[GuestStats, GuestStats, GuestStats]] = {}
-    for config in [c for c in select_configs(args.board) if c.board.guests]:
-        with guest_under_mamoru(config) as (q, g, boot):
-            assert q.console is not None
-            g.detach()
-            booted = parse_guest_stats(q.console.command("guest stats --clear"))
-            g.attach()
-            cpu = busybox_time(g.run(CPU_LOOP, timeout=300))
-            g.detach()
-            busy = parse_guest_stats(q.console.command("guest stats --clear"))
-            time.sleep(IDLE_SECONDS)
-            idle = parse_guest_stats(q.console.command("guest stats"))
-            traps[config.id] = (booted, busy, idle)
-        print(f"{'Mamoru ' + config.id:<22} {boot:>16.2f} {boot / base_boot:>6.2f} "
-              f"{cpu:>11.2f} {cpu / base_cpu:>6.2f}", flush=True)
+        # Rounds alternate the baseline and each configuration, so that a busy spell of
+        # the machine slows one round of each rather than all runs of one.
+        for r in range(args.rounds):
+            runs[direct].add(*direct_qemu(f))
+            for config in configs:
+                traps[config.id] = under_mamoru(config, runs[config.id])
+            print(f"bench: round {r + 1} of {args.rounds} done", file=sys.stderr, flush=True)
+    base = runs[direct]
+    print(f"best of {args.rounds} rounds (median in brackets); the loop by the host's clock "
+          "and by the guest's own `time`")
+    print(f"{'where':<22} {'boot to shell s':>20} {'ratio':>6} {'cpu loop s':>16} "
+          f"{'ratio':>6} {'guest time s':>13}")
+    for name, r in runs.items():
+        label = name if name == direct else "Mamoru " + name
+        print(f"{label:<22} {min(r.boot):>8.2f} [{median(r.boot):>6.2f}]    "
+              f"{min(r.boot) / min(base.boot):>6.2f} {min(r.loop):>6.2f} [{median(r.loop):>6.2f}] "
+              f"{min(r.loop) / min(base.loop):>6.2f} {min(r.guest_loop):>13.2f}", flush=True)
     for config_id, (booted, busy, idle) in traps.items():
         print_traps(config_id, booted, busy, idle)
     return 0
