@@ -34,6 +34,7 @@ import pytest
 from mamoru import guest_assets
 from mamoru.boards import BoardConfig
 from mamoru.bundle import kernel_guest, write_bundle
+from mamoru.guest_assets import NET_UP, USB_NET_WAIT_S
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Target, hardware, in_guest
@@ -125,7 +126,11 @@ def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:
         # QEMU's usb-net (behind QEMU's own hub on the root port), enumerated through
         # the controller, driven by cdc_ether (its CDC ECM configuration). Its MAC
         # (40:54:00:12:34:57) is not locally administered, so the interface is eth0, not
-        # usb0; /init configured whichever came.
+        # usb0; /init configured whichever came, waiting for it in the background while
+        # the shell already ran, and logged it.
+        up = g.run(f"for i in $(seq {USB_NET_WAIT_S * 10}); do dmesg | grep '{NET_UP}' && "
+                   "break; usleep 100000; done", timeout=USB_NET_WAIT_S + 30)
+        assert NET_UP in up, g.run("dmesg | tail -40")
         names = [n for n in g.run("ls /sys/class/net").split() if n != "lo"]
         driver = g.run(f"readlink /sys/class/net/{names[0]}/device/driver") if names else ""
         assert driver.endswith("/cdc_ether"), g.run(

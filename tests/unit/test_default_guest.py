@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Which guest a board's default bundle holds comes from its description (board.toml
 default_guest, else its architecture's in boards/boards.toml), not from the verbs: the
-versatile guest for versatilepb, Debian's cloud kernel for the arm64 boards. The build
+versatile guest for versatilepb, Debian's cloud kernel for virt, its generic kernel for
+the Pis. The build
 makes bundles only for boards with guests; `./mamoru bundle --board versatilepb` makes its
 bundle anyway, rebuilt only when an input changed. No kernel is built here (fakes)."""
 
@@ -27,9 +28,25 @@ def test_each_board_names_its_default_guest() -> None:
     assert BOARDS["versatilepb"].default_guest == "versatile"
     assert ARCHES["arm32"].default_guest is None      # versatilepb names its own
     assert ARCHES["arm64"].default_guest == "debian-cloud"
-    for name in ("virt", "rpi3", "rpi4"):
-        assert BOARDS[name].default_guest == "debian-cloud", name
-    assert set(boards.DEFAULT_GUESTS) == {"debian-cloud", "versatile"}
+    assert BOARDS["virt"].default_guest == "debian-cloud"
+    # The Pis name Debian's generic kernel, which has their drivers; the Pi 3's guest owns
+    # the USB controller behind which its Ethernet sits.
+    for name in ("rpi3", "rpi4"):
+        assert BOARDS[name].default_guest == "debian-generic", name
+    assert BOARDS["rpi3"].default_passthrough == ("/soc/usb@7e980000",)
+    assert BOARDS["rpi4"].default_passthrough is None
+    assert BOARDS["virt"].default_passthrough is None
+    assert set(boards.DEFAULT_GUESTS) == {"debian-cloud", "debian-generic", "versatile"}
+
+
+def test_the_pi_default_guest_platform() -> None:
+    """What the Pis' default bundles are made of (no kernel fetched: the platform)."""
+    p3, p4, v = (bundle.board_platform(b) for b in ("rpi3", "rpi4", "virt"))
+    assert (p3.disk, p3.passthrough) == ("sd:2", ("/soc/usb@7e980000",))
+    assert (p4.disk, p4.passthrough) == ("sd:2", None)
+    assert (v.disk, v.passthrough) == (None, None)
+    assert bundle.board_platform("rpi3", kaslr=True).kaslr
+    assert bundle.DEBIAN_KINDS[BOARDS["rpi3"].default_guest or ""] == "generic"
 
 
 def _boards_copy(tmp_path: Path) -> Path:
@@ -158,6 +175,7 @@ def test_bundle_verb_notes_a_board_without_guests(
     (["--board", "versatilepb", "--kaslr", "-o", "x.cpio"], "no KASLR"),
     ([], "give -o FILE"),
     (["--board", "virt", "--board", "rpi3"], "give -o FILE"),
+    (["--board", "rpi3", "--board", "rpi4", "-o", "x.cpio"], "different default guests"),
 ])
 def test_bundle_verb_refusals(fake_versatile: list[Path], capsys: pytest.CaptureFixture[str],
                               argv: list[str], message: str) -> None:

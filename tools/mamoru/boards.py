@@ -20,8 +20,10 @@ UartName = Literal["pl011", "mini", "both"]
 UART_NAMES: tuple[str, ...] = ("pl011", "mini")     # what a board's UART can be called
 # The default guests a board (or its architecture) can name; mamoru.bundle makes each:
 # "debian-cloud": Debian's arm64 cloud kernel on the virt-like guest platform (any arm64
-# board); "versatile": the patched ARMv5 versatile kernel on the Versatile PB guest tree.
-DEFAULT_GUESTS: tuple[str, ...] = ("debian-cloud", "versatile")
+# board); "debian-generic": Debian's generic arm64 kernel there, which has the Raspberry
+# Pi's drivers (SD host, USB); "versatile": the patched ARMv5 versatile kernel on the
+# Versatile PB guest tree.
+DEFAULT_GUESTS: tuple[str, ...] = ("debian-cloud", "debian-generic", "versatile")
 
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS_DIR = ROOT / "boards"
@@ -91,6 +93,9 @@ class Board:
     # ([qemu] net_device, disk_device); None: QEMU gives the board none
     net_device: str | None = None
     disk_device: str | None = None
+    # Host device-tree paths of the devices the default guest owns (board.toml
+    # default_passthrough); None: the hypervisor's own default for the board (board_desc)
+    default_passthrough: tuple[str, ...] | None = None
 
     @property
     def defconfig(self) -> Path:
@@ -228,6 +233,8 @@ def _board(path: Path, root: Path, arches: dict[str, Arch]) -> Board:
         el2_property=_get(q, "el2_property", str, qw, None),
         qemu_configs=tuple(configs),
         sdcard=card,
+        default_passthrough=(_strings(t, "default_passthrough", where)
+                             if "default_passthrough" in t else None),
         net_device=_get(q, "net_device", str, qw, None),
         disk_device=_get(q, "disk_device", str, qw, None),
     )

@@ -7,8 +7,9 @@ QEMU loads the bundle with -initrd; the Raspberry Pi firmware with `initramfs <f
 followkernel`. The hypervisor finds it through /chosen in its own device tree.
 
 Which guest a board's default bundle holds is the board's `default_guest` (board.toml, or
-its architecture's in boards/boards.toml): "debian-cloud" (Debian's arm64 cloud kernel, this
-module) or "versatile" (the patched ARMv5 kernel, mamoru.versatile_guest).
+its architecture's in boards/boards.toml): "debian-cloud" or "debian-generic" (Debian's arm64
+cloud or generic kernel, this module) or "versatile" (the patched ARMv5 kernel,
+mamoru.versatile_guest).
 """
 
 from __future__ import annotations
@@ -181,6 +182,24 @@ def default_guest(
     return kernel_guest(guest_assets.cloud_kernel(), platform, extra_files, profile=profile)
 
 
+# The Debian kernel flavour of each Debian default guest kind (boards.DEFAULT_GUESTS).
+DEBIAN_KINDS = {"debian-cloud": "cloud", "debian-generic": "generic"}
+
+
+def board_kernel(board: str | None) -> guest_assets.GuestKernel:
+    """The Debian kernel of a board's default guest (its kind must be a Debian one)."""
+    return guest_assets.debian_kernel(flavour=DEBIAN_KINDS[_default_kind(board)])
+
+
+def board_platform(board: str | None, *, kaslr: bool = False) -> GuestPlatform:
+    """The guest platform of a board's default Debian guest: its disk (board_disk) and the
+    devices it owns (board.toml default_passthrough)."""
+    from mamoru.boards import BOARDS, DEFAULT_BOARD
+
+    return GuestPlatform(kaslr=kaslr, disk=board_disk(board),
+                         passthrough=BOARDS[board or DEFAULT_BOARD].default_passthrough)
+
+
 def default_bundle(out: Path, *, kaslr: bool = False, board: str | None = None) -> Path:
     """A bundle with the default guest (guest0) of board (default: the default board) at
     out. kaslr is for the Debian guest; the versatile guest has none (ValueError)."""
@@ -191,7 +210,8 @@ def default_bundle(out: Path, *, kaslr: bool = False, board: str | None = None) 
         if kaslr:
             raise ValueError("the versatile guest has no KASLR")
         return write_bundle(out, [versatile_guest()])
-    return write_bundle(out, [default_guest(GuestPlatform(kaslr=kaslr, disk=board_disk(board)))])
+    return write_bundle(out, [kernel_guest(board_kernel(board),
+                                           board_platform(board, kaslr=kaslr))])
 
 
 # The disk a board's default guest asks for: on a board that boots from an SD card (the
@@ -290,9 +310,10 @@ def default_board_bundle(board: str) -> Path:
     runs guests yet (`./mamoru bundle --board`); rebuilt only when an input changed.
 
     One bundle per kind of default guest is made (build/guests/guests.cpio for
-    "debian-cloud": the guest platform does not depend on the host board, except that the
-    boards with an SD card (the Pis) get build/guests/guests-sd.cpio, whose guest0 asks
-    for its partition 2 as a disk;
+    "debian-cloud" on a board without an SD card or devices of its own: the guest platform
+    does not depend on the host board; a board whose default guest differs (the Pis:
+    Debian's generic kernel, the SD card's partition 2 as a disk, the devices of board.toml
+    default_passthrough) gets build/guests/guests-<board>.cpio;
     build/guests/versatile.cpio) and copied next to each board's image.
     """
     from mamoru import paths
@@ -307,13 +328,20 @@ def default_board_bundle(board: str) -> Path:
                   flush=True)
             write_bundle(common, [versatile_guest.versatile_guest(k)])
         return install_board_bundle(common, board)
-    kernel = guest_assets.cloud_kernel()
-    # The boards whose default guest has the SD card's disk share another bundle.
-    disk = board_disk(board)
-    common = paths.BUILD / "guests" / ("guests-sd.cpio" if disk else "guests.cpio")
-    if stale(common, bundle_inputs(kernel)):
+    from mamoru.boards import BOARDS
+
+    kernel = board_kernel(board)
+    platform = board_platform(board)
+    # The boards whose default guest is the shared one (the cloud kernel, no disk, the
+    # hypervisor's default devices) share its bundle; the others (the Pis) have their own.
+    shared = (_default_kind(board) == "debian-cloud" and platform.disk is None
+              and platform.passthrough is None)
+    common = paths.BUILD / "guests" / ("guests.cpio" if shared else f"guests-{board}.cpio")
+    if stale(common, [*bundle_inputs(kernel), BOARDS[board].folder / "board.toml"]):
+        owns = ", ".join(platform.passthrough or ())
         print(f"bundle: writing {common} (guest0: Debian {kernel.version}"
-              f"{', disk ' + disk if disk else ''})", flush=True)
+              f"{', disk ' + platform.disk if platform.disk else ''}"
+              f"{', owns ' + owns if owns else ''})", flush=True)
         default_bundle(common, board=board)
     return install_board_bundle(common, board)
 

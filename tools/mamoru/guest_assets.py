@@ -71,6 +71,9 @@ SDHCI_COMPATIBLE = "brcm,bcm2835-sdhci"
 # locally administered address usb<n>), up to USB_NET_WAIT_S.
 USB_COMPATIBLE = "brcm,bcm2835-usb"
 USB_NET_WAIT_S = 10
+# What the default /init logs (the kernel's log, not the console: the background wait must
+# not print into the shell's output), with the interface's name, once its telnetd is up.
+NET_UP = "mamoru-guest: network up on"
 # A disk whose file system holds this file is the guest's root: /init switches to it
 # (disk_root_tree makes one; `./mamoru sdcard` puts it on the card's partition 2).
 ROOT_MARKER = "etc/mamoru/root-on-disk"
@@ -354,8 +357,8 @@ def default_init_script() -> str:
     """A busybox /init: mounts, loads the modules of MODULES_LIST (the kernel's drivers of
     passed devices, see guest_modules) when the device tree has a virtio-mmio, SD host or
     USB controller node, brings up eth0 (QEMU user networking's addresses; with the USB
-    controller passed: eth0 or usb0, whichever appears within USB_NET_WAIT_S) with a
-    telnetd on port 23 and
+    controller passed: eth0 or usb0, whichever appears within USB_NET_WAIT_S, waited for in
+    the background) with a telnetd on port 23 (logging NET_UP and the interface) and
     mounts /dev/vda, else the SD card's first partition (ext4; waited for up to 5 s when
     the SD host is there: the card is found asynchronously), at /data when those exist;
     when that file system holds ROOT_MARKER and /sbin/init it becomes the root
@@ -394,24 +397,31 @@ if [ -z "$MAMORU_ROOT" ] && [ -f {DATA_DIR}/{ROOT_MARKER} ] && [ -x {DATA_DIR}/s
     export MAMORU_ROOT=$disk
     exec switch_root {DATA_DIR} /sbin/init
 fi
-# The network behind a passed USB controller appears once the bus is enumerated.
-net=eth0
-if grep -qs {USB_COMPATIBLE} {DT_COMPATIBLES}; then
-    i=0
-    while [ $i -lt {USB_NET_WAIT_S * 10} ]; do
-        for n in /sys/class/net/eth0 /sys/class/net/usb*; do [ -e $n ] && break 2; done
-        usleep 100000; i=$((i + 1))
-    done
-    [ -e /sys/class/net/eth0 ] || for n in /sys/class/net/usb*; do net=${{n##*/}}; break; done
-fi
 [ -e /sys/class/net/lo ] && ifconfig lo 127.0.0.1 up
-if [ -e /sys/class/net/$net ]; then
-    # The device's network service (telnet, no login: the stand-in for a vulnerable one).
-    ifconfig $net {GUEST_IP} netmask 255.255.255.0 up
+# The device's network service (telnet, no login: the stand-in for a vulnerable one) on
+# interface $1.
+net_up() {{
+    ifconfig $1 {GUEST_IP} netmask 255.255.255.0 up
     route add default gw {GUEST_GATEWAY}
     mkdir -p /dev/pts
     mount -t devpts devpts /dev/pts
     telnetd -l /bin/sh
+    echo "<6>{NET_UP} $1" > /dev/kmsg
+}}
+if [ -e /sys/class/net/eth0 ]; then
+    net_up eth0
+elif grep -qs {USB_COMPATIBLE} {DT_COMPATIBLES}; then
+    # The network behind a passed USB controller appears once the bus is enumerated, or
+    # never (nothing plugged in): waited for in the background, the shell comes at once.
+    (
+        i=0
+        while [ $i -lt {USB_NET_WAIT_S * 10} ]; do
+            for n in /sys/class/net/eth0 /sys/class/net/usb*; do
+                [ -e $n ] && net_up ${{n##*/}} && exit 0
+            done
+            usleep 100000; i=$((i + 1))
+        done
+    ) </dev/null >/dev/null 2>&1 &
 fi
 cd /root
 echo "{INIT_DONE}"

@@ -50,9 +50,13 @@ def main(args: argparse.Namespace) -> int:
         return _fail("give -o FILE (without it: one --board and its default guest, written "
                      "to build/<board>/guests.cpio)")
     kinds = {BOARDS[b].default_guest for b in boards or [DEFAULT_BOARD]}
-    if args.guests is None and len(kinds) > 1:
+    # A default guest is its kind, its disk and the devices it owns.
+    defaults = {(BOARDS[b].default_guest, bundle.board_disk(b), BOARDS[b].default_passthrough)
+                for b in boards or [DEFAULT_BOARD]}
+    if args.guests is None and len(defaults) > 1:
         return _fail(f"boards {', '.join(boards)} have different default guests "
-                     f"({', '.join(sorted(str(k) for k in kinds))}): one bundle cannot hold both")
+                     f"({', '.join(sorted(str(k) for k in kinds))}; disks, devices): one "
+                     "bundle cannot hold both")
     if args.guests is not None and "versatile" in kinds:
         return _fail("guest files describe arm64 guests; the versatilepb guest is its default "
                      "one (./mamoru bundle --board versatilepb)")
