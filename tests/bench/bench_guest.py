@@ -92,7 +92,9 @@ class Runs:
 def under_mamoru(config: BoardConfig, runs: Runs
                  ) -> tuple[GuestStats, GuestStats, GuestStats]:
     """One round under Mamoru: boot, loop, idle; guest0's exits in each."""
-    with guest_under_mamoru(config) as (q, g, boot):
+    # The bundle the baseline's initramfs comes from (the cloud kernel), on every board:
+    # the Pis' own default guest runs the generic kernel.
+    with guest_under_mamoru(config, paths.BUILD / "guests" / "guests.cpio") as (q, g, boot):
         assert q.console is not None
         g.detach()
         booted = parse_guest_stats(q.console.command("guest stats --clear"))
