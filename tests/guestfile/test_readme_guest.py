@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mamoru import guest_assets, paths, sdcard
-from mamoru.bundle import ensure_board_bundles, image_release, read_bundle
+from mamoru.bundle import board_kernel, ensure_board_bundles, image_release, read_bundle
 from mamoru.guest_assets import GuestKernel
 from mamoru.guestshell import GuestShell
 from mamoru.profile import decode
@@ -119,7 +119,7 @@ def test_readme_guest_goes_on_the_sd_card(request: pytest.FixtureRequest,
     finally:
         ensure_board_bundles(["rpi4"])
     assert image_release(read_bundle(sdcard.bundle_path("rpi4"))["guest0"]["kernel"]) == (
-        guest_assets.cloud_kernel().version)
+        board_kernel("rpi4").version)
 
 
 @pytest.mark.exclusive    # replaces build/<board>/guests.cpio for a while

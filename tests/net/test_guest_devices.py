@@ -2,8 +2,9 @@
 """The default guest's side of its devices, without Mamoru: Debian's cloud kernel with the
 default initramfs booted directly on QEMU virt (EL1) with the virt board's network card and
 disk (qemu.device_args, the same arguments Mamoru's runs get). /init loads the virtio
-modules, brings up eth0 with telnetd and mounts /dev/vda at /data; the host reaches the
-shell over the forwarded port and reads what the guest wrote back from the image."""
+modules, brings up eth0 (DHCP, else a static address) with telnetd and mounts /dev/vda at
+/data; the host reaches the shell over the forwarded port and reads what the guest wrote
+back from the image."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 
 from mamoru import bundle, guest_assets, guest_disk
 from mamoru.boards import BOARDS
-from mamoru.guest_assets import DATA_DIR, GUEST_PROMPT, INIT_DONE
+from mamoru.guest_assets import DATA_DIR, DHCP_TRIES, GUEST_PROMPT, INIT_DONE, NET_UP
 from mamoru.plainqemu import StdioQemu
 from mamoru.qemu import device_args, free_port
 from mamoru.testing.telnet import TelnetShell
@@ -59,6 +60,9 @@ def test_guest_network_and_disk_on_plain_qemu(initrd: Path, tmp_path: Path) -> N
             for m in ("virtio_mmio", "virtio_net", "virtio_blk", "net_failover"):
                 assert re.search(rf"^{m} ", mods, re.M), mods
             assert "inet addr:10.0.2.15" in t.run("ifconfig eth0")
+            # The address came from QEMU's DHCP server, as on a real network it would.
+            assert f"{NET_UP} eth0: 10.0.2.15 (dhcp)" in t.run("dmesg"), t.run("dmesg")
+            assert t.run("route -n | grep '^0.0.0.0'").split()[1] == "10.0.2.2"
             assert re.search(r"^/dev/vda /data ext4 rw", t.run("cat /proc/mounts"), re.M)
             assert "Mamoru demo guest's disk" in t.run(f"cat {DATA_DIR}/README")
             t.put_file(f"{DATA_DIR}/blob", BLOB)      # as large as the attack module
@@ -69,6 +73,28 @@ def test_guest_network_and_disk_on_plain_qemu(initrd: Path, tmp_path: Path) -> N
     assert guest_disk.read_file(disk, "/blob") == BLOB
     # Nothing of this on the console: the devices came up quietly.
     assert "virtio" not in q.transcript and "EXT4" not in q.transcript, q.transcript
+
+
+def test_without_dhcp_the_guest_takes_the_static_address(initrd: Path, tmp_path: Path
+                                                          ) -> None:
+    """A network where nobody answers DHCP (QEMU's user network without IPv4, so its DHCP
+    server is off): /init gives eth0 the static address after its few tries, logs it, and
+    the shell still comes."""
+    net = ["-netdev", "user,id=net0,ipv4=off", "-device",
+           f"{BOARDS['virt'].net_device},netdev=net0"]
+    k = guest_assets.cloud_kernel()
+    with StdioQemu([
+        "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-m", "512M",
+        "-nographic", "-no-reboot", "-kernel", str(k.image), "-initrd", str(initrd),
+        "-append", "console=ttyAMA0 rdinit=/init quiet panic=-1", *net,
+    ], deadline=time.monotonic() + TIMEOUT + 3 * DHCP_TRIES) as q:
+        q.expect(re.escape(INIT_DONE), TIMEOUT + 3 * DHCP_TRIES)
+        q.expect(re.escape(GUEST_PROMPT), TIMEOUT)
+        q.send("dmesg | grep 'network up'; ifconfig eth0 | grep 'inet addr'")
+        q.expect(re.escape(f"{NET_UP} eth0: 10.0.2.15 (static)"), 20)
+        q.expect(r"inet addr:10\.0\.2\.15 ", 20)
+        q.send("poweroff -f")
+        q.proc.wait(TIMEOUT)
 
 
 def test_guest_without_devices_stays_quiet(initrd: Path) -> None:

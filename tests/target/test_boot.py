@@ -90,8 +90,10 @@ FAULTS = {
                           "PC   0xf0000000"],
     },
 }
-# Every report names the fault's registers and where the CPU was.
-REPORT_LINES = {"arm64": ["ESR_EL2", "FAR_EL2", "ELR_EL2"], "arm32": ["CPSR", "PC", "SP", "LR"]}
+# Every report names the fault's registers and where the CPU was (arm64: which core; the
+# shell's `fault` runs on CPU 0).
+REPORT_LINES = {"arm64": ["on CPU 0:", "ESR_EL2", "FAR_EL2", "ELR_EL2"],
+                "arm32": ["CPSR", "PC", "SP", "LR"]}
 
 
 def _config_has(config_file: Path, sym: str) -> bool:

@@ -5,6 +5,8 @@ mounts /data from virtio-blk or the SD card."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mamoru import guest_assets
@@ -54,17 +56,37 @@ def test_init_loads_drivers_for_passed_devices_and_mounts_the_sd_card() -> None:
 
 
 def test_init_brings_up_the_network_behind_a_passed_usb_controller() -> None:
-    """With the Pis' USB controller in the tree, /init waits (bounded, 10 s) for eth0 (the Pi
-    3 B's LAN9514) or usb0 (QEMU's usb-net under cdc_ether) and configures whichever came,
-    eth0 first; without it eth0 as on virt."""
+    """With the Pis' USB controller in the tree, /init waits (bounded, 10 s) in the
+    background for eth0 (the Pi 3 B's LAN9514) or usb0 (QEMU's usb-net under cdc_ether) and
+    configures whichever came, eth0 first, while the shell already runs; eth0 there at once
+    is configured at once, as on virt."""
     init = default_init_script()
     assert "brcm,bcm2835-usb" in guest_assets.PASSED_COMPATIBLES
     assert guest_assets.USB_NET_WAIT_S == 10
-    usb = init[init.index(f"if grep -qs {guest_assets.USB_COMPATIBLE} "):]
+    usb = init[init.index(f"grep -qs {guest_assets.USB_COMPATIBLE} "):]
     usb = usb[:usb.index("\nfi\n")]
     assert "while [ $i -lt 100 ]; do" in usb
-    assert "for n in /sys/class/net/eth0 /sys/class/net/usb*; do [ -e $n ] && break 2; done" \
-        in usb
-    assert init.index("net=eth0\n") < init.index(usb) < init.index("ifconfig $net ")
-    assert "if [ -e /sys/class/net/$net ]; then" in init
-    assert init.index("insmod") < init.index(usb) < init.index("telnetd -l /bin/sh")
+    assert "for n in /sys/class/net/eth0 /sys/class/net/usb*; do" in usb
+    assert "[ -e $n ] && net_up ${n##*/} && exit 0" in usb
+    # In a subshell of its own, in the background, printing nothing on the console.
+    assert usb.rstrip().endswith(") </dev/null >/dev/null 2>&1 &"), usb
+    assert "if [ -e /sys/class/net/eth0 ]; then\n    net_up eth0\nelif " in init
+    assert init.index("insmod") < init.index("net_up() {") < init.index(usb)
+    assert init.index(usb) < init.index(guest_assets.INIT_DONE)
+
+
+def test_init_asks_dhcp_then_falls_back_to_the_static_address() -> None:
+    init = default_init_script()
+    up = init[init.index("net_up() {"):]
+    up = up[:up.index("\n}\n")]
+    dhcp = f"udhcpc -i $1 -q -n -t {guest_assets.DHCP_TRIES} -T 1 -s /{guest_assets.DHCP_SCRIPT}"
+    assert f"if ! {dhcp} " in up, up
+    assert up.index(dhcp) < up.index(f"ifconfig $1 {guest_assets.GUEST_IP} netmask") \
+        < up.index("telnetd -l /bin/sh") < up.index(guest_assets.NET_UP)
+    # The lease script is in the image, executable, and applies address, mask and router.
+    tree = guest_assets.root_tree(init, busybox=Path(__file__))
+    data, mode = tree.files[guest_assets.DHCP_SCRIPT]
+    assert mode == 0o755 and data.startswith(b"#!/bin/sh\n")
+    for word in (b'ifconfig "$interface" "$ip" netmask', b'route add default gw "$r"'):
+        assert word in data
+    assert tree.links["bin/udhcpc"] == "busybox"

@@ -72,8 +72,11 @@ SDHCI_COMPATIBLE = "brcm,bcm2835-sdhci"
 USB_COMPATIBLE = "brcm,bcm2835-usb"
 USB_NET_WAIT_S = 10
 # What the default /init logs (the kernel's log, not the console: the background wait must
-# not print into the shell's output), with the interface's name, once its telnetd is up.
+# not print into the shell's output), with the interface's name, its address and "(dhcp)"
+# or "(static)", once its telnetd is up.
 NET_UP = "mamoru-guest: network up on"
+# DHCP discovers /init sends, a second apart, before it falls back to the static address.
+DHCP_TRIES = 3
 # A disk whose file system holds this file is the guest's root: /init switches to it
 # (disk_root_tree makes one; `./mamoru sdcard` puts it on the card's partition 2).
 ROOT_MARKER = "etc/mamoru/root-on-disk"
@@ -98,7 +101,7 @@ DEFAULT_APPLETS: tuple[str, ...] = (
     "rm", "rmdir", "rmmod", "route", "sed", "seq", "setsid", "sh", "sha256sum", "sleep", "sort",
     "stat", "strings", "stty", "switch_root", "sync", "sysctl", "tac", "tail", "taskset", "tee",
     "telnetd", "test", "time", "timeout", "top", "touch", "tr", "true", "truncate", "umount",
-    "uname", "uniq", "uptime",
+    "udhcpc", "uname", "uniq", "uptime",
     "usleep", "vi", "watch", "wc", "which", "xargs", "xxd", "yes",
 )
 
@@ -110,6 +113,20 @@ ETC_FILES: dict[str, bytes] = {
     "etc/passwd": b"root:x:0:0:root:/root:/bin/sh\n",
     "etc/group": b"root:x:0:\n",
 }
+# udhcpc's script (busybox calls it with the lease in its environment): the address,
+# netmask and first router of a lease; nothing to undo on deconfig (the lease is asked for
+# once, with -q, and kept).
+DHCP_SCRIPT = "etc/mamoru/udhcpc.script"
+DHCP_SCRIPT_TEXT = b"""#!/bin/sh
+# Applies a DHCP lease (mamoru.guest_assets; udhcpc -s).
+case "$1" in
+bound|renew)
+    ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
+    for r in $router; do route add default gw "$r" dev "$interface"; break; done
+    ;;
+esac
+exit 0
+"""
 
 
 class GuestAssetError(RuntimeError):
@@ -356,8 +373,8 @@ def busybox_static() -> Path:
 def default_init_script() -> str:
     """A busybox /init: mounts, loads the modules of MODULES_LIST (the kernel's drivers of
     passed devices, see guest_modules) when the device tree has a virtio-mmio, SD host or
-    USB controller node, brings up eth0 (QEMU user networking's addresses; with the USB
-    controller passed: eth0 or usb0, whichever appears within USB_NET_WAIT_S, waited for in
+    USB controller node, brings up eth0 (DHCP, else QEMU user networking's addresses; with
+    the USB controller passed: eth0 or usb0, whichever appears within USB_NET_WAIT_S, waited for in
     the background) with a telnetd on port 23 (logging NET_UP and the interface) and
     mounts /dev/vda, else the SD card's first partition (ext4; waited for up to 5 s when
     the SD host is there: the card is found asynchronously), at /data when those exist;
@@ -398,15 +415,22 @@ if [ -z "$MAMORU_ROOT" ] && [ -f {DATA_DIR}/{ROOT_MARKER} ] && [ -x {DATA_DIR}/s
     exec switch_root {DATA_DIR} /sbin/init
 fi
 [ -e /sys/class/net/lo ] && ifconfig lo 127.0.0.1 up
-# The device's network service (telnet, no login: the stand-in for a vulnerable one) on
-# interface $1.
+# Interface $1 gets an address from DHCP (QEMU's user network hands out {GUEST_IP}), else
+# the static {GUEST_IP}/24 with the gateway {GUEST_GATEWAY}; then the device's network
+# service (telnet, no login: the stand-in for a vulnerable one).
 net_up() {{
-    ifconfig $1 {GUEST_IP} netmask 255.255.255.0 up
-    route add default gw {GUEST_GATEWAY}
+    ifconfig $1 up
+    how=dhcp
+    if ! udhcpc -i $1 -q -n -t {DHCP_TRIES} -T 1 -s /{DHCP_SCRIPT} >/dev/null 2>&1; then
+        how=static
+        ifconfig $1 {GUEST_IP} netmask 255.255.255.0 up
+        route add default gw {GUEST_GATEWAY}
+    fi
     mkdir -p /dev/pts
     mount -t devpts devpts /dev/pts
     telnetd -l /bin/sh
-    echo "<6>{NET_UP} $1" > /dev/kmsg
+    addr=$(ifconfig $1 | sed -n 's/.*inet addr:\\([0-9.]*\\).*/\\1/p')
+    echo "<6>{NET_UP} $1: $addr ($how)" > /dev/kmsg
 }}
 if [ -e /sys/class/net/eth0 ]; then
     net_up eth0
@@ -466,6 +490,7 @@ def root_tree(
         "bin/busybox": (bb, 0o755),
         init_path: (init_script.encode(), 0o755),
         **{p: (data, 0o644) for p, data in ETC_FILES.items()},
+        DHCP_SCRIPT: (DHCP_SCRIPT_TEXT, 0o755),
     }
     links = {f"bin/{a}": "busybox" for a in applets if a != "busybox"}
     for path, value in {**(extra_files or {})}.items():

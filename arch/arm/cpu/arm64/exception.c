@@ -9,6 +9,7 @@
 #include <arch/sysreg.h>
 #include <arch/sysreg_bits.h>
 #include <mamoru/console.h>
+#include <mamoru/smp.h>
 #include "el2.h"
 
 struct exc_frame {
@@ -92,7 +93,9 @@ void exception_fatal(struct exc_frame *f, unsigned kind)
 	uintptr_t base = (uintptr_t)__image_start;
 	const char *owner = el2_guest_on_cpu();
 
-	printk("\n*** Mamoru: unexpected exception: %s\n", exception_kinds[kind & 15]);
+	/* Which core: with Mamoru on every core the others go on, and may print too. */
+	printk("\n*** Mamoru: unexpected exception on CPU %u: %s\n", smp_this_cpu(),
+	       exception_kinds[kind & 15]);
 	if ((kind & 3) == 3)    /* SError: asynchronous, its cause may be a guest's access */
 		printk("  SError at EL2; EL1 state on the CPU: %s%s\n", owner ? "guest " : "",
 		       owner ? owner : "none (no guest loaded)");
