@@ -63,6 +63,8 @@ def test_guest_network_and_disk_on_plain_qemu(initrd: Path, tmp_path: Path) -> N
             # The address came from QEMU's DHCP server, as on a real network it would.
             assert f"{NET_UP} eth0: 10.0.2.15 (dhcp)" in t.run("dmesg"), t.run("dmesg")
             assert t.run("route -n | grep '^0.0.0.0'").split()[1] == "10.0.2.2"
+            # udhcpc stays to renew the lease.
+            assert t.run("pidof udhcpc").strip().isdigit()
             assert re.search(r"^/dev/vda /data ext4 rw", t.run("cat /proc/mounts"), re.M)
             assert "Mamoru demo guest's disk" in t.run(f"cat {DATA_DIR}/README")
             t.put_file(f"{DATA_DIR}/blob", BLOB)      # as large as the attack module

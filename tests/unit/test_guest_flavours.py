@@ -79,7 +79,8 @@ def test_init_asks_dhcp_then_falls_back_to_the_static_address() -> None:
     init = default_init_script()
     up = init[init.index("net_up() {"):]
     up = up[:up.index("\n}\n")]
-    dhcp = f"udhcpc -i $1 -q -n -t {guest_assets.DHCP_TRIES} -T 1 -s /{guest_assets.DHCP_SCRIPT}"
+    # No -q: with a lease it stays, in the background, to renew it.
+    dhcp = f"udhcpc -i $1 -n -t {guest_assets.DHCP_TRIES} -T 1 -s /{guest_assets.DHCP_SCRIPT}"
     assert f"if ! {dhcp} " in up, up
     assert up.index(dhcp) < up.index(f"ifconfig $1 {guest_assets.GUEST_IP} netmask") \
         < up.index("telnetd -l /bin/sh") < up.index(guest_assets.NET_UP)

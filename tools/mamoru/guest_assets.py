@@ -114,8 +114,9 @@ ETC_FILES: dict[str, bytes] = {
     "etc/group": b"root:x:0:\n",
 }
 # udhcpc's script (busybox calls it with the lease in its environment): the address,
-# netmask and first router of a lease; nothing to undo on deconfig (the lease is asked for
-# once, with -q, and kept).
+# netmask and first router of a lease, when it is bound and when a renewal brings another;
+# what a lost lease leaves (deconfig, leasefail, nak) stays as it was: the device keeps
+# its address rather than dropping off the network.
 DHCP_SCRIPT = "etc/mamoru/udhcpc.script"
 DHCP_SCRIPT_TEXT = b"""#!/bin/sh
 # Applies a DHCP lease (mamoru.guest_assets; udhcpc -s).
@@ -421,7 +422,9 @@ fi
 net_up() {{
     ifconfig $1 up
     how=dhcp
-    if ! udhcpc -i $1 -q -n -t {DHCP_TRIES} -T 1 -s /{DHCP_SCRIPT} >/dev/null 2>&1; then
+    # With a lease udhcpc goes on in the background and renews it; without one (-n) it
+    # gives up after its tries.
+    if ! udhcpc -i $1 -n -t {DHCP_TRIES} -T 1 -s /{DHCP_SCRIPT} >/dev/null 2>&1; then
         how=static
         ifconfig $1 {GUEST_IP} netmask 255.255.255.0 up
         route add default gw {GUEST_GATEWAY}
