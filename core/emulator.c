@@ -76,6 +76,13 @@ const char *emulators_claim(struct guest *g, const struct fdt *fdt)
 	return NULL;
 }
 
+void emulators_release(struct guest *g)
+{
+	for (const struct emulator *const *e = __start_mamoru_emulators; e < __stop_mamoru_emulators; e++)
+		if ((*e)->release)
+			(*e)->release(g);
+}
+
 const char *emulators_probe(struct guest *g, const struct fdt *fdt)
 {
 	const char *err = probe_pass(g, fdt, true);

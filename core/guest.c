@@ -78,14 +78,16 @@ static int fail(struct guest *g, const char *why)
 }
 
 /*
- * Gives back what setup_from_dtb took when g's creation fails after it: the host
- * devices it selected or attached, what arch_guest_free gives back (safe before
+ * Gives back what setup_from_dtb took when g's creation fails after it: what its
+ * emulators claimed (a disk's partition), the host devices it selected or attached, what arch_guest_free gives back (safe before
  * arch_guest_init too: the ARMv5 shadow MMU's tables; arm64 keeps its stage-2
  * tables, nothing frees them), its RAM. The slot stays FAILED (listed with the
  * reason); nothing it keeps is a device or RAM another guest could need. Returns -1.
  */
 static int undo_setup(struct guest *g)
 {
+	g->nvdevs = 0;                  /* a failed guest has no devices to list or reset */
+	emulators_release(g);
 	passthrough_release(g);
 	arch_guest_free(g);
 	if (g->ram_host)
@@ -157,8 +159,11 @@ static int setup_from_dtb(struct guest *g)
 	/* Host resources an emulated device needs (the SD card behind a virtio disk) are the
 	 * hypervisor's before any guest's passthrough is chosen. */
 	why = emulators_claim(g, &fdt);
-	if (why)
-		return fail(g, why);
+	if (why) {
+		fail(g, why);
+		emulators_release(g);           /* what the claims before the failing one took */
+		return -1;
+	}
 	/* A guest that owns DMA-capable devices gets its RAM at IPA = PA: the devices
 	 * take guest-physical addresses as bus addresses (docs/passthrough.md). */
 	bool one_to_one = passthrough_select(g, &fdt);

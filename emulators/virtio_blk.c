@@ -462,6 +462,19 @@ static int vblk_claim(struct guest *g, const struct fdt *fdt, int node)
 	return 0;
 }
 
+/* g failed to come up: its partition is free for another guest (the card stays the
+ * hypervisor's). It never ran, so nothing of it is pending. */
+static void vblk_release(struct guest *g)
+{
+	struct vblk *b = disks[g->id];
+	if (!b)
+		return;
+	disks[g->id] = NULL;
+	if (b->present)
+		printk("%s: disk %s given back\n", g->name, b->spec);
+	kfree(b);
+}
+
 static int vblk_probe(struct guest *g, const struct fdt *fdt, int node)
 {
 	uint64_t base, size;
@@ -506,6 +519,7 @@ static const struct emulator vblk_emulator = {
 	.name = "virtio-blk",
 	.compatible = vblk_compatible,
 	.claim = vblk_claim,
+	.release = vblk_release,
 	.probe = vblk_probe,
 };
 EMULATOR(vblk_emulator);

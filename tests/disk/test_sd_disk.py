@@ -285,3 +285,41 @@ def test_a_controller_a_guest_owns_is_not_probed(
             assert "sd: mmc@7e300000: not tried: passed to guest0's mmc@7e300000" in log, log
             assert ("guest1: disk sd:2 refused: its controller mmc@7e300000 is passed to "
                     "guest0's mmc@7e300000; the guest runs without it") in log, log
+
+
+@pytest.mark.configs("rpi3")
+def test_a_guest_that_fails_to_load_gives_its_disk_back(
+        request: pytest.FixtureRequest, board_config: BoardConfig, tmp_path: Path) -> None:
+    """guest0 asks for partition 2 and then cannot be loaded (more RAM than the board has);
+    guest1 asks for the same partition: it gets it, as it would had guest0 never asked
+    (a partition is one guest's, but a guest that failed holds none), and `guest list`
+    shows no device of the failed guest's."""
+    if hardware(request.config):
+        pytest.skip("QEMU's SD card")
+    card = card_image(tmp_path / "card.img")
+    bundle = tmp_path / "guests.cpio"
+    kernel = guest_assets.cloud_kernel()
+    write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(ram_size=1 << 30, disk="sd:2"),
+                                       profile=False),
+                          kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
+                                                             disk="sd:2"), profile=False)])
+    t = qemu_target(board_config, initrd=bundle, extra=["-drive", f"if=sd,format=raw,file={card}"])
+    t.use(request.node)  # type: ignore[arg-type]
+    try:
+        t.boot()
+        log = t.boot_log.replace("\r\n", "\n")
+        assert f"guest0: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
+        assert "guest0: not enough free memory for guest RAM" in log, log
+        assert "guest0: disk sd:2 given back" in log, log
+        assert f"guest1: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
+        listing = t.console.command("guest list")
+        rows = listing.split("\nguest1")
+        assert re.search(r"^guest0\s+failed\s.*not loaded: not enough free memory", rows[0],
+                         re.M), listing
+        assert "disk" not in rows[0] and "gicv2" not in rows[0], listing
+        assert re.search(r"^\s+disk sd:2 \(\d+ MiB\) at 0x9001000: ", rows[1], re.M), listing
+    except BaseException:
+        t.mark_dirty()
+        raise
+    finally:
+        t.close()

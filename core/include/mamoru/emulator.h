@@ -27,6 +27,9 @@ struct emulator {
 	 * resources the device will need (virtio-blk: the SD card's controller), so that
 	 * passthrough refuses them to every guest. -1 fails the guest. */
 	int (*claim)(struct guest *g, const struct fdt *fdt, int node);
+	/* Optional: g's creation failed after claim (or probe) ran; gives back what they
+	 * hold for g (a disk's partition), which another guest may then have. */
+	void (*release)(struct guest *g);
 };
 
 #define EMULATOR(var)                                                         \
@@ -45,6 +48,8 @@ int emulator_irq(const struct fdt *fdt, int node, int idx, unsigned *irq);
 const struct emulator *emulator_for_node(const struct fdt *fdt, int node);
 /* Runs every claim hook for g's device tree: NULL, or why not (for g->reason). */
 const char *emulators_claim(struct guest *g, const struct fdt *fdt);
+/* Runs every emulator's release hook for g, whose creation failed. */
+void emulators_release(struct guest *g);
 /* Instantiates every device of g's device tree that an emulator handles,
  * interrupt controllers first; g->irqchip names the one that claimed the
  * interrupt controller. NULL on success, else why not (for g->reason). */
