@@ -303,23 +303,42 @@ def test_a_guest_that_fails_to_load_gives_its_disk_back(
                                        profile=False),
                           kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
                                                              disk="sd:2"), profile=False)])
-    t = qemu_target(board_config, initrd=bundle, extra=["-drive", f"if=sd,format=raw,file={card}"])
-    t.use(request.node)  # type: ignore[arg-type]
-    try:
-        t.boot()
+    # Only the hypervisor's boot matters here: which guest got the disk.
+    with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
+                      sd_card=card, guest=False) as t:
         log = t.boot_log.replace("\r\n", "\n")
         assert f"guest0: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
         assert "guest0: not enough free memory for guest RAM" in log, log
         assert "guest0: disk sd:2 given back" in log, log
         assert f"guest1: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
         listing = t.console.command("guest list")
-        rows = listing.split("\nguest1")
-        assert re.search(r"^guest0\s+failed\s.*not loaded: not enough free memory", rows[0],
+        # Each guest's row and the indented lines under it.
+        rows = {b.split()[0]: b for b in re.split(r"\n(?=guest\d)", listing)
+                if b.startswith("guest")}
+        assert re.search(r"^guest0\s+failed\s.*not loaded: not enough free memory",
+                         rows["guest0"]), listing
+        assert "disk" not in rows["guest0"] and "gicv2" not in rows["guest0"], listing
+        assert re.search(r"^\s+disk sd:2 \(\d+ MiB\) at 0x9001000: ", rows["guest1"],
                          re.M), listing
-        assert "disk" not in rows[0] and "gicv2" not in rows[0], listing
-        assert re.search(r"^\s+disk sd:2 \(\d+ MiB\) at 0x9001000: ", rows[1], re.M), listing
-    except BaseException:
-        t.mark_dirty()
-        raise
-    finally:
-        t.close()
+
+
+@pytest.mark.configs("rpi3")
+def test_a_partition_is_one_guests(request: pytest.FixtureRequest, board_config: BoardConfig,
+                                   tmp_path: Path) -> None:
+    """Two guests ask for partition 2: the first has it, the second runs without a disk,
+    saying whose it is (two guests on one file system would corrupt it)."""
+    if hardware(request.config):
+        pytest.skip("QEMU's SD card")
+    card = card_image(tmp_path / "card.img")
+    bundle = tmp_path / "guests.cpio"
+    kernel = guest_assets.cloud_kernel()
+    write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(disk="sd:2"), profile=False),
+                          kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
+                                                             disk="sd:2"), profile=False)])
+    # Only the hypervisor's boot matters here: which guest got the disk.
+    with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
+                      sd_card=card, guest=False) as t:
+        log = t.boot_log.replace("\r\n", "\n")
+        assert f"guest0: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
+        assert ("guest1: disk sd:2 refused: it is guest0's disk sd:2 already; the guest runs "
+                "without it") in log, log

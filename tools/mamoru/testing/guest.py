@@ -39,11 +39,12 @@ def boot_with_guest(launcher: Launcher, config: BoardConfig,
 
 @contextmanager
 def booted_guest(node: pytest.Item, config: BoardConfig, *, initrd: Path,
-                 sd_card: Path | None = None, extra: Sequence[str] = (),
+                 sd_card: Path | None = None, extra: Sequence[str] = (), guest: bool = True,
                  **options: object) -> Iterator[Target]:
     """A QEMU target of its own (qemu_target's options) with initrd, and sd_card as QEMU's
-    SD card (`-drive if=sd`) when given: booted, guest0 at its shell and the hypervisor at
-    its prompt; closed (QEMU stopped) on every path."""
+    SD card (`-drive if=sd`) when given: booted, guest0 at its shell (unless guest is False:
+    then only the hypervisor's boot is waited for) and the hypervisor at its prompt; closed
+    (QEMU stopped) on every path."""
     extra = list(extra)
     if sd_card is not None:
         extra += ["-drive", f"if=sd,format=raw,file={str(sd_card).replace(',', ',,')}"]
@@ -51,7 +52,8 @@ def booted_guest(node: pytest.Item, config: BoardConfig, *, initrd: Path,
     t.use(node)
     try:
         t.boot()
-        t.ensure_guest()
+        if guest:
+            t.ensure_guest()
         yield t
     finally:
         t.close()
