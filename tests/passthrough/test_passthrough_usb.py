@@ -174,11 +174,11 @@ def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:
     with in_guest(pi.target, 90):
         g = pi.shell
         # The shell comes before the driver has looked at the port (/init waits for the
-        # network in the background): wait for its "Not connected". It also prints that on
-        # the console, a moment later, into whatever command's output comes then: the
-        # counts below are the last line of their output.
+        # network in the background): wait for its "Not connected" in the log, and a moment
+        # for its copy on the console, which would land in whatever command's output comes
+        # then (the counts below are read from their last line all the same).
         g.run("for i in $(seq 200); do dmesg | grep -q 'Not connected' && break; "
-              "usleep 100000; done", timeout=60)
+              "usleep 100000; done; usleep 500000", timeout=60)
         assert irq_count(g.run("grep dwc2 /proc/interrupts")) > 0
         # No interrupt of the halted boot's left at the controller ("irq N: nobody cared").
         cared = g.run("dmesg | grep -c 'nobody cared'; true")

@@ -337,7 +337,8 @@ def default_board_bundle(board: str) -> Path:
     shared = (_default_kind(board) == "debian-cloud" and platform.disk is None
               and platform.passthrough is None)
     common = paths.BUILD / "guests" / ("guests.cpio" if shared else f"guests-{board}.cpio")
-    if stale(common, [*bundle_inputs(kernel), BOARDS[board].folder / "board.toml"]):
+    if stale(common, [*bundle_inputs(kernel), BOARDS[board].folder / "board.toml",
+                      paths.ROOT / "boards" / "boards.toml"]):
         owns = ", ".join(platform.passthrough or ())
         print(f"bundle: writing {common} (guest0: Debian {kernel.version}"
               f"{', disk ' + platform.disk if platform.disk else ''}"

@@ -75,8 +75,10 @@ USB_NET_WAIT_S = 10
 # not print into the shell's output), with the interface's name, its address and "(dhcp)"
 # or "(static)", once its telnetd is up.
 NET_UP = "mamoru-guest: network up on"
-# DHCP discovers /init sends, a second apart, before it falls back to the static address.
+# DHCP discovers /init sends, a second apart, before it falls back to the static address
+# (after waiting up to CARRIER_WAIT_S for the interface's link).
 DHCP_TRIES = 3
+CARRIER_WAIT_S = 5
 # A disk whose file system holds this file is the guest's root: /init switches to it
 # (disk_root_tree makes one; `./mamoru sdcard` puts it on the card's partition 2).
 ROOT_MARKER = "etc/mamoru/root-on-disk"
@@ -123,7 +125,11 @@ DHCP_SCRIPT_TEXT = b"""#!/bin/sh
 case "$1" in
 bound|renew)
     ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
-    for r in $router; do route add default gw "$r" dev "$interface"; break; done
+    for r in $router; do
+        while route del default dev "$interface" 2>/dev/null; do :; done
+        route add default gw "$r" dev "$interface"
+        break
+    done
     ;;
 esac
 exit 0
@@ -421,13 +427,22 @@ fi
 # service (telnet, no login: the stand-in for a vulnerable one).
 net_up() {{
     ifconfig $1 up
+    # A real PHY takes a few seconds to bring its link up; discovers sent before that
+    # are lost.
+    i=0
+    while [ "$(cat /sys/class/net/$1/carrier 2>/dev/null)" != 1 ] \\
+            && [ $i -lt {CARRIER_WAIT_S * 10} ]; do
+        usleep 100000; i=$((i + 1))
+    done
     how=dhcp
     # With a lease udhcpc goes on in the background and renews it; without one (-n) it
-    # gives up after its tries.
+    # gives up after its tries: the static address, and udhcpc asks on in the background
+    # (-b), so a DHCP server that answers later still gives the device its address.
     if ! udhcpc -i $1 -n -t {DHCP_TRIES} -T 1 -s /{DHCP_SCRIPT} >/dev/null 2>&1; then
         how=static
         ifconfig $1 {GUEST_IP} netmask 255.255.255.0 up
         route add default gw {GUEST_GATEWAY}
+        udhcpc -i $1 -b -s /{DHCP_SCRIPT} >/dev/null 2>&1
     fi
     mkdir -p /dev/pts
     mount -t devpts devpts /dev/pts
@@ -444,7 +459,7 @@ elif grep -qs {USB_COMPATIBLE} {DT_COMPATIBLES}; then
         i=0
         while [ $i -lt {USB_NET_WAIT_S * 10} ]; do
             for n in /sys/class/net/eth0 /sys/class/net/usb*; do
-                [ -e $n ] && net_up ${{n##*/}} && exit 0
+                [ -e $n ] && {{ net_up ${{n##*/}}; exit 0; }}
             done
             usleep 100000; i=$((i + 1))
         done

@@ -2,7 +2,8 @@
 """Build the hypervisor for a board: build/<board>/mamoru.elf, mamoru.img and guests.cpio.
 
 Runs SCons from the virtualenv: scons -C <repo> board=<board> -j<N>. The guest bundle holds
-the default guest (Debian's arm64 cloud kernel, busybox, its IDS profile), or with
+the board's default guest (Debian's arm64 cloud kernel on virt, its generic kernel on the
+Pis, busybox, its IDS profile; the patched ARMv5 kernel on versatilepb), or with
 --guests FILE the guests a TOML file describes (README.md, "Your own guest").
 """
 

@@ -87,6 +87,17 @@ void el2_serror(struct exc_frame *f)
 	exception_fatal(f, 7);
 }
 
+/* The faulting core's index, or -1: TPIDR_EL2 is read as it is, and may be what broke,
+ * so it must point at an entry of the CPU table to be trusted. */
+static int fatal_cpu(void)
+{
+	const struct smp_cpu *me = (const struct smp_cpu *)read_sysreg(tpidr_el2);
+	for (unsigned i = 0; smp_cpu(i); i++)
+		if (smp_cpu(i) == me)
+			return (int)i;
+	return -1;
+}
+
 void exception_fatal(struct exc_frame *f, unsigned kind)
 {
 	unsigned ec = (unsigned)(f->esr >> ESR_EC_SHIFT) & 0x3f;
@@ -94,8 +105,13 @@ void exception_fatal(struct exc_frame *f, unsigned kind)
 	const char *owner = el2_guest_on_cpu();
 
 	/* Which core: with Mamoru on every core the others go on, and may print too. */
-	printk("\n*** Mamoru: unexpected exception on CPU %u: %s\n", smp_this_cpu(),
-	       exception_kinds[kind & 15]);
+	int cpu = fatal_cpu();
+	if (cpu >= 0)
+		printk("\n*** Mamoru: unexpected exception on CPU %d: %s\n", cpu,
+		       exception_kinds[kind & 15]);
+	else
+		printk("\n*** Mamoru: unexpected exception on CPU ? (TPIDR_EL2 0x%llx): %s\n",
+		       (unsigned long long)read_sysreg(tpidr_el2), exception_kinds[kind & 15]);
 	if ((kind & 3) == 3)    /* SError: asynchronous, its cause may be a guest's access */
 		printk("  SError at EL2; EL1 state on the CPU: %s%s\n", owner ? "guest " : "",
 		       owner ? owner : "none (no guest loaded)");
