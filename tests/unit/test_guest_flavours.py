@@ -67,7 +67,7 @@ def test_init_brings_up_the_network_behind_a_passed_usb_controller() -> None:
     usb = usb[:usb.index("\nfi\n")]
     assert "while [ $i -lt 100 ]; do" in usb
     assert "for n in /sys/class/net/eth0 /sys/class/net/usb*; do" in usb
-    assert "[ -e $n ] && net_up ${n##*/} && exit 0" in usb
+    assert "[ -e $n ] && { net_up ${n##*/}; exit 0; }" in usb
     # In a subshell of its own, in the background, printing nothing on the console.
     assert usb.rstrip().endswith(") </dev/null >/dev/null 2>&1 &"), usb
     assert "if [ -e /sys/class/net/eth0 ]; then\n    net_up eth0\nelif " in init
