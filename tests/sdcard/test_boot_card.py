@@ -7,11 +7,15 @@ guests.cpio, -append <cmdline.txt>. The console is a pty that pyserial opens as 
 device with termios at 115200 baud, just as it would open /dev/ttyUSB0 on real hardware,
 on the UART config.txt and cmdline.txt chose (the mini UART: QEMU's second serial port).
 The card image itself is QEMU's SD card (`-drive if=sd`, padded to the power-of-2 size QEMU
-wants): the hypervisor finds it and gives the default guest its partition 2 as a disk.
+wants): the hypervisor finds it and gives the default guest its partition 2 as a disk. On
+the Pi 3, whose default guest owns the USB controller, QEMU's usb-net hangs on it (the
+board's Ethernet): the guest, on its card root, gets a DHCP address and the host reaches its
+telnetd.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import termios
@@ -26,16 +30,18 @@ from sdcard_helpers import Card, read_mbr
 from mamoru import guest_disk, sdcard
 from mamoru.boards import config_for
 from mamoru.console import BANNER_RE, ConsoleError, ConsoleTimeout
-from mamoru.guest_assets import ROOT_MARKER, ROOT_MARKER_TEXT
+from mamoru.guest_assets import GUEST_PROMPT, NET_UP, ROOT_MARKER, ROOT_MARKER_TEXT
 from mamoru.guestshell import GuestShell
 from mamoru.qemu import Qemu
 from mamoru.testing import watch
+from mamoru.testing.telnet import TelnetShell
 
 pytestmark = pytest.mark.qemu
 
 BOOT_TIMEOUT = 30.0
 GUEST_TIMEOUT = 120.0
 GUEST_FILE = "WRITTEN-BY-THE-GUEST-ON-ITS-ROOT"
+USB = "/soc/usb@7e980000"
 
 
 def wait_for_prompt(q: Qemu, timeout: float) -> str:
@@ -64,6 +70,11 @@ def sd_drive(card: Card, dest: Path) -> Path:
     return dest
 
 
+def card_board_devices(card: Card) -> tuple[str, ...]:
+    """The devices the card's board gives its default guest (board.toml)."""
+    return config_for(card.board).board.default_passthrough or ()
+
+
 @pytest.fixture(scope="module")
 def drive(card: Card, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """QEMU's SD card: a copy of the card image."""
@@ -77,8 +88,15 @@ def booted(card: Card, card_files: dict[str, Path], drive: Path) -> Iterator[Qem
     spec = sdcard.CARDS[card.board]
     cmdline = card_files["cmdline.txt"].read_text().strip()
     config = config_for(card.board)
+    # A board whose default guest owns the USB controller (the Pi 3: its Ethernet is
+    # there) gets QEMU's usb-net on it, the guest's telnet port forwarded.
+    net = USB in card_board_devices(card)
+    if net:
+        config = dataclasses.replace(
+            config, board=dataclasses.replace(config.board, net_device="usb-net"))
     q = Qemu(
         config,
+        net=net,
         chardev="pty",
         baud=115200,
         image=card_files["mamoru.img"],
@@ -182,11 +200,23 @@ def test_guest_root_is_the_cards_partition(pi: Qemu, card: Card, drive: Path,
         mounts = g.run("grep ' / ' /proc/mounts")
         assert mounts.startswith("/dev/vda / ext4 "), mounts
         assert g.run(f"cat /{ROOT_MARKER}") == ROOT_MARKER_TEXT.decode().strip()
+        assert (pi.net_port is not None) == (USB in card_board_devices(card)), pi.argv
+        if pi.net_port is not None:
+            # The card's own /sbin/init, run after the switch, brought the network behind
+            # the USB controller up (in the background) with a DHCP address.
+            up = g.run(f"for i in $(seq 300); do dmesg | grep '{NET_UP}' && break; "
+                       "usleep 100000; done", timeout=60)
+            assert re.search(rf"{NET_UP} (eth0|usb0): 10\.0\.2\.15 \(dhcp\)", up), \
+                g.run("dmesg | tail -30")
         out = g.run(f"echo {GUEST_FILE} > /root/from-guest.txt && sync && echo done",
                     timeout=30)
         assert out.endswith("done"), out
     finally:
         g.detach()
+    if pi.net_port is not None:
+        # From the host, through the forwarded port: the shell on the card's root.
+        with TelnetShell("127.0.0.1", pi.net_port, GUEST_PROMPT, timeout=60) as t:
+            assert t.run(f"cat /{ROOT_MARKER}") == ROOT_MARKER_TEXT.decode().strip()
     pi.console.command("guest halt guest0")
     try:
         _, entries = read_mbr(drive)
