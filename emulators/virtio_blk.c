@@ -164,7 +164,7 @@ static void notify(struct vblk *b)
 		b->requests++;
 		for (unsigned i = 0; i < n; i++)
 			served += segs[i].len;
-		uint8_t st = segs[n - 1].p[segs[n - 1].len - 1];
+		uint8_t st = *vblk_status_place(segs, n);     /* there: len >= 0 */
 		if (st != VIRTIO_BLK_S_OK)
 			b->errors++;
 		irq |= virtq_push(&b->q, &m, head, (uint32_t)len);

@@ -142,67 +142,164 @@ bool vq_writes_into(const struct vq_mem *m, const struct vq_seg *segs, unsigned 
 	return false;
 }
 
-static bool is_io(uint32_t type)
+/*
+ * A request is bytes, not descriptors (VIRTIO 1.x, "Message Framing": the device makes
+ * no assumption about how the driver splits them): the device-readable part (the
+ * chain's first descriptors; virtq_chain refuses a readable one after a writable one)
+ * holds the 16-byte header, then an OUT request's data; the device-writable part an IN
+ * request's data, then the status byte, its last byte. A cursor walks one part.
+ */
+struct cursor {
+	const struct vq_seg *seg, *end;
+	uint32_t off;                   /* into *seg */
+};
+
+/* Past empty descriptors and the end of the current one. */
+static void settle(struct cursor *c)
 {
-	return type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT;
+	while (c->seg < c->end && c->off == c->seg->len) {
+		c->seg++;
+		c->off = 0;
+	}
 }
 
-/* The data of an IN or OUT request: each middle descriptor a whole number of sectors in
- * the right direction, all of them within the backend; the status for it. */
-static uint8_t io(const struct vq_seg *segs, unsigned n, const struct vblk_backend *b,
-		  uint32_t type, uint64_t sector, uint32_t *written)
+/* Copies len bytes at the cursor to (to_chain false) or from (true) buf; the caller
+ * knows the part holds them. */
+static void copy_at(struct cursor *c, uint8_t *buf, uint32_t len, bool to_chain)
 {
-	bool in = type == VIRTIO_BLK_T_IN;
-	uint64_t total = 0;
-	for (unsigned i = 1; i + 1 < n; i++) {
-		if (segs[i].write != in || segs[i].len % VIRTIO_BLK_SECTOR)
-			return VIRTIO_BLK_S_IOERR;
-		total += segs[i].len / VIRTIO_BLK_SECTOR;      /* < 2^32 * VIRTQ_MAX */
+	while (len) {
+		settle(c);
+		uint32_t k = MIN(len, c->seg->len - c->off);
+		if (to_chain)
+			memcpy(c->seg->p + c->off, buf, k);
+		else
+			memcpy(buf, c->seg->p + c->off, k);
+		c->off += k;
+		buf += k;
+		len -= k;
 	}
-	/* Larger than the device offers (size_max x seg_max): a guest's way to hold the
-	 * hypervisor in one request for as long as it likes. */
-	if (total > VIRTIO_BLK_REQ_MAX / VIRTIO_BLK_SECTOR)
-		return VIRTIO_BLK_S_IOERR;
-	if (sector > b->sectors || total > b->sectors - sector)
-		return VIRTIO_BLK_S_IOERR;
-	for (unsigned i = 1; i + 1 < n; i++) {
-		uint32_t count = segs[i].len / VIRTIO_BLK_SECTOR;
-		int err = in ? b->read(b->ctx, sector, count, segs[i].p) :
-			       b->write(b->ctx, sector, count, segs[i].p);
+}
+
+static uint64_t part_bytes(const struct vq_seg *s, const struct vq_seg *end)
+{
+	uint64_t n = 0;
+	for (; s < end; s++)
+		n += s->len;
+	return n;
+}
+
+/* Moves count sectors from sector on between the part at c and the backend: whole
+ * sectors straight from or into a descriptor, a sector split across descriptors through
+ * a bounce buffer. The status for it; *done the bytes moved. */
+static uint8_t transfer(struct cursor *c, const struct vblk_backend *b, bool in,
+			uint64_t sector, uint64_t count, uint32_t *done)
+{
+	static uint8_t bounce[VIRTIO_BLK_SECTOR];      /* one CPU, no nesting */
+	while (count) {
+		settle(c);
+		uint32_t whole = (c->seg->len - c->off) / VIRTIO_BLK_SECTOR;
+		uint32_t k = (uint32_t)MIN((uint64_t)whole, count);
+		int err;
+		if (k) {
+			uint8_t *p = c->seg->p + c->off;
+			err = in ? b->read(b->ctx, sector, k, p) : b->write(b->ctx, sector, k, p);
+			c->off += k * VIRTIO_BLK_SECTOR;
+		} else {
+			k = 1;
+			if (in) {
+				err = b->read(b->ctx, sector, 1, bounce);
+				if (!err)
+					copy_at(c, bounce, VIRTIO_BLK_SECTOR, true);
+			} else {
+				copy_at(c, bounce, VIRTIO_BLK_SECTOR, false);
+				err = b->write(b->ctx, sector, 1, bounce);
+			}
+		}
 		if (err)
 			return VIRTIO_BLK_S_IOERR;
-		if (in)
-			*written += segs[i].len;
-		sector += count;
+		*done += k * VIRTIO_BLK_SECTOR;
+		sector += k;
+		count -= k;
 	}
 	return VIRTIO_BLK_S_OK;
 }
 
+/* An IN or OUT request of data bytes at c: a whole number of sectors, at most
+ * VIRTIO_BLK_REQ_MAX (the device offers size_max x seg_max: more is a guest's way to
+ * hold the hypervisor in one request as long as it likes), within the backend. */
+static uint8_t io(struct cursor *c, const struct vblk_backend *b, bool in, uint64_t sector,
+		  uint64_t data, uint32_t *written)
+{
+	uint32_t done = 0;
+	if (data % VIRTIO_BLK_SECTOR || data > VIRTIO_BLK_REQ_MAX)
+		return VIRTIO_BLK_S_IOERR;
+	uint64_t count = data / VIRTIO_BLK_SECTOR;
+	if (sector > b->sectors || count > b->sectors - sector)
+		return VIRTIO_BLK_S_IOERR;
+	uint8_t st = transfer(c, b, in, sector, count, &done);
+	if (in)
+		*written += done;
+	return st;
+}
+
+/* The readable part's length in descriptors; -1 when a readable one follows a
+ * writable one (virtq_chain refuses such chains). */
+static int readable_part(const struct vq_seg *segs, unsigned n)
+{
+	unsigned r = 0;
+	while (r < n && !segs[r].write)
+		r++;
+	for (unsigned i = r; i < n; i++)
+		if (!segs[i].write)
+			return -1;
+	return (int)r;
+}
+
+uint8_t *vblk_status_place(const struct vq_seg *segs, unsigned n)
+{
+	if (readable_part(segs, n) < 0)
+		return NULL;
+	for (unsigned i = n; i-- > 0 && segs[i].write; )
+		if (segs[i].len)
+			return segs[i].p + segs[i].len - 1;
+	return NULL;
+}
+
 int64_t vblk_request(const struct vq_seg *segs, unsigned n, const struct vblk_backend *b)
 {
-	if (n == 0 || !segs[n - 1].write || segs[n - 1].len == 0)
+	uint8_t *status = vblk_status_place(segs, n);
+	if (!status)
 		return -1;
-	uint8_t *status = segs[n - 1].p + segs[n - 1].len - 1;
+	unsigned r = (unsigned)readable_part(segs, n);
+	const struct vq_seg *end = segs + n;
+	uint64_t rd = part_bytes(segs, segs + r), wr = part_bytes(segs + r, end);
 	uint32_t written = 0;
 	uint8_t st;
-	if (n < 2 || segs[0].write || segs[0].len != 16 || segs[n - 1].len != 1) {
-		st = VIRTIO_BLK_S_IOERR;         /* not the layout served (mamoru/virtq.h) */
+	if (rd < 16) {
+		st = VIRTIO_BLK_S_IOERR;         /* no header */
 	} else {
-		uint32_t type = rd32(segs[0].p);
-		uint64_t sector = rd64(segs[0].p + 8);
-		if (is_io(type)) {
-			st = io(segs, n, b, type, sector, &written);
+		uint8_t hdr[16];
+		struct cursor rc = {segs, segs + r, 0}, wc = {segs + r, end, 0};
+		copy_at(&rc, hdr, sizeof(hdr), false);
+		uint32_t type = rd32(hdr);
+		uint64_t sector = rd64(hdr + 8);
+		uint64_t rdata = rd - 16, wdata = wr - 1;
+		if (type == VIRTIO_BLK_T_IN) {
+			st = rdata ? VIRTIO_BLK_S_IOERR : io(&wc, b, true, sector, wdata, &written);
+		} else if (type == VIRTIO_BLK_T_OUT) {
+			st = wdata ? VIRTIO_BLK_S_IOERR : io(&rc, b, false, sector, rdata, &written);
 		} else if (type == VIRTIO_BLK_T_FLUSH) {
-			st = n == 2 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;   /* written through */
+			/* Written through: nothing to do. */
+			st = rdata || wdata ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		} else if (type == VIRTIO_BLK_T_GET_ID) {
-			if (n != 3 || !segs[1].write) {
+			if (rdata || wdata == 0) {
 				st = VIRTIO_BLK_S_IOERR;
 			} else {
-				uint32_t len = MIN(segs[1].len, VIRTIO_BLK_ID_BYTES);
+				uint8_t id[VIRTIO_BLK_ID_BYTES] = {0};
+				uint32_t len = (uint32_t)MIN(wdata, (uint64_t)VIRTIO_BLK_ID_BYTES);
 				size_t idlen = b->id ? strnlen(b->id, VIRTIO_BLK_ID_BYTES) : 0;
-				memset(segs[1].p, 0, len);
-				if (idlen)
-					memcpy(segs[1].p, b->id, MIN(idlen, (size_t)len));
+				memcpy(id, b->id ? b->id : "", idlen);
+				copy_at(&wc, id, len, true);
 				written = len;
 				st = VIRTIO_BLK_S_OK;
 			}

@@ -400,6 +400,92 @@ static void check_virtq(void)
 	CHECK_EQ(virtq_next(&q, &m, &head), -1);
 }
 
+/* Requests split across descriptors in other ways than Linux's (header | data... |
+ * status): the bytes decide, not the descriptors (VIRTIO 1.x, "Message Framing"). */
+static void check_framing(void)
+{
+	static uint8_t buf[4096], back[1024];
+	uint8_t hdr[16] = {0}, st = 0xff;
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 13 + 5);
+	/* OUT of sectors 10-11: the header and the first 300 bytes in one descriptor, the
+	 * rest in two more (a sector split 300 | 212, the next 512 | 0 | ...). */
+	uint8_t *one = buf + 2048;
+	put32(one, VIRTIO_BLK_T_OUT);
+	memset(one + 4, 0, 4);
+	put32(one + 8, 10);
+	memset(one + 12, 0, 4);
+	memcpy(back, buf, 1024);                         /* the data, for comparing */
+	memcpy(one + 16, back, 300);
+	struct vq_seg segs[6] = {
+		{one, 16 + 300, false}, {back + 300, 200, false}, {back + 500, 0, false},
+		{back + 500, 524, false}, {&st, 1, true},
+	};
+	CHECK_EQ(vblk_request(segs, 5, &backend), 1);
+	CHECK_EQ(st, VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(disk + 10 * 512, back, 1024));
+	/* IN of the same two sectors into 100 | 700 | 224+status bytes, the header split 8 | 8
+	 * and the status sharing the last data descriptor. */
+	static uint8_t in[1025];
+	memset(in, 0, sizeof(in));
+	put32(hdr, VIRTIO_BLK_T_IN);
+	put32(hdr + 8, 10);
+	segs[0] = (struct vq_seg){hdr, 8, false};
+	segs[1] = (struct vq_seg){hdr + 8, 8, false};
+	segs[2] = (struct vq_seg){in, 100, true};
+	segs[3] = (struct vq_seg){in + 100, 700, true};
+	segs[4] = (struct vq_seg){in + 800, 225, true};
+	in[1024] = 0xff;
+	CHECK_EQ(vblk_request(segs, 5, &backend), 1024 + 1);
+	CHECK_EQ(in[1024], VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(in, back, 1024));
+	CHECK_EQ(*vblk_status_place(segs, 5), VIRTIO_BLK_S_OK);
+	/* An empty writable descriptor last: the status goes in the one before. */
+	segs[5] = (struct vq_seg){in, 0, true};
+	in[1024] = 0xff;
+	CHECK_EQ(vblk_request(segs, 6, &backend), 1024 + 1);
+	CHECK_EQ(in[1024], VIRTIO_BLK_S_OK);
+	/* Data in the wrong part: IN with readable data, OUT with writable data. */
+	uint8_t hdr_in[16 + 512] = {0};
+	put32(hdr_in, VIRTIO_BLK_T_IN);
+	segs[0] = (struct vq_seg){hdr_in, 16 + 512, false};
+	segs[1] = (struct vq_seg){&st, 1, true};
+	CHECK_EQ(vblk_request(segs, 2, &backend), 1);
+	CHECK_EQ(st, VIRTIO_BLK_S_IOERR);
+	put32(hdr, VIRTIO_BLK_T_OUT);
+	segs[0] = (struct vq_seg){hdr, 16, false};
+	segs[1] = (struct vq_seg){in, 513, true};
+	CHECK_EQ(vblk_request(segs, 2, &backend), 1);
+	CHECK_EQ(in[512], VIRTIO_BLK_S_IOERR);
+	/* Not whole sectors; a header cut short; a readable descriptor after a writable one
+	 * (no status place, nothing written). */
+	put32(hdr, VIRTIO_BLK_T_IN);
+	segs[1] = (struct vq_seg){in, 300, true};
+	CHECK_EQ(vblk_request(segs, 2, &backend), 1);
+	CHECK_EQ(in[299], VIRTIO_BLK_S_IOERR);
+	segs[0] = (struct vq_seg){hdr, 15, false};
+	segs[1] = (struct vq_seg){&st, 1, true};
+	CHECK_EQ(vblk_request(segs, 2, &backend), 1);
+	CHECK_EQ(st, VIRTIO_BLK_S_IOERR);
+	segs[0] = (struct vq_seg){hdr, 16, false};
+	segs[1] = (struct vq_seg){&st, 1, true};
+	segs[2] = (struct vq_seg){back, 512, false};
+	st = 0x77;
+	CHECK_EQ(vblk_request(segs, 3, &backend), -1);
+	CHECK_EQ(st, 0x77);
+	CHECK(vblk_status_place(segs, 3) == NULL);
+	/* GET_ID into 8 + 12 bytes, the status alone. */
+	uint8_t id[21];
+	memset(id, 0xee, sizeof(id));
+	put32(hdr, VIRTIO_BLK_T_GET_ID);
+	segs[1] = (struct vq_seg){id, 8, true};
+	segs[2] = (struct vq_seg){id + 8, 12, true};
+	segs[3] = (struct vq_seg){&st, 1, true};
+	CHECK_EQ(vblk_request(segs, 4, &backend), 20 + 1);
+	CHECK_EQ(st, VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(id, "mamoru-test\0\0\0\0\0\0\0\0\0", 20));
+}
+
 /* ---- fuzz: a hostile guest's RAM ---- */
 
 static uint64_t get64(const uint8_t *p)
@@ -479,7 +565,8 @@ int main(int argc, char **argv)
 	int rc = 2;
 	if (argc == 2 && !strcmp(argv[1], "selftest")) {
 		check_mbr();
-	check_request_cap();
+		check_request_cap();
+		check_framing();
 		check_csd();
 		check_virtq();
 		rc = check_summary("disk selftest");

@@ -91,14 +91,18 @@ struct vblk_backend {
 	const char *id;              /* GET_ID's answer (up to 20 bytes used) */
 };
 
-/* Serves the request in chain segs[0..n): the 16-byte header alone in the first
- * (device-readable) descriptor, the data in the middle ones (each a whole number of
- * sectors, all device-writable for IN, all device-readable for OUT), the status
- * byte the last byte of the last (device-writable) descriptor. Returns the bytes
- * written into the chain (data and status) for the used ring, with the status
- * written: OK, IOERR for a malformed request, more data than VIRTIO_BLK_REQ_MAX, a
- * range beyond b->sectors or an I/O error, UNSUPP for an unknown type. -1 (nothing written) when the chain has no
- * place for a status. */
+/* Serves the request in chain segs[0..n), however its bytes are split across
+ * descriptors: the device-readable part (the first descriptors) holds the 16-byte header
+ * and an OUT request's data, the device-writable part an IN request's data (or
+ * GET_ID's) and, in its last byte, the status. Returns the bytes written into the
+ * chain (data and status) for the used ring, with the status written: OK, IOERR for a
+ * malformed request (no header, data in the wrong part, not whole sectors), more data
+ * than VIRTIO_BLK_REQ_MAX, a range beyond b->sectors or an I/O error, UNSUPP for an
+ * unknown type. -1 (nothing written) when the chain has no place for a status (no
+ * device-writable byte, or a readable descriptor after a writable one). */
 int64_t vblk_request(const struct vq_seg *segs, unsigned n, const struct vblk_backend *b);
+/* Where vblk_request writes the status of chain segs[0..n): the last byte of its
+ * device-writable part; NULL when it has none. */
+uint8_t *vblk_status_place(const struct vq_seg *segs, unsigned n);
 
 #endif
