@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -287,6 +288,25 @@ def test_a_controller_a_guest_owns_is_not_probed(
                     "guest0's mmc@7e300000; the guest runs without it") in log, log
 
 
+@contextmanager
+def both_ask_for_sd2(request: pytest.FixtureRequest, board_config: BoardConfig, tmp_path: Path,
+                     guest0_ram: int) -> Iterator[tuple[Target, str]]:
+    """guest0 (guest0_ram bytes of RAM) and guest1 both ask for partition 2 of QEMU's card:
+    the hypervisor booted (the guests' own boots do not matter) and its boot log."""
+    if hardware(request.config):
+        pytest.skip("QEMU's SD card")
+    card = card_image(tmp_path / "card.img")
+    bundle = tmp_path / "guests.cpio"
+    kernel = guest_assets.cloud_kernel()
+    write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(ram_size=guest0_ram, disk="sd:2"),
+                                       profile=False),
+                          kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
+                                                             disk="sd:2"), profile=False)])
+    with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
+                      sd_card=card, guest=False) as t:
+        yield t, t.boot_log.replace("\r\n", "\n")
+
+
 @pytest.mark.configs("rpi3")
 def test_a_guest_that_fails_to_load_gives_its_disk_back(
         request: pytest.FixtureRequest, board_config: BoardConfig, tmp_path: Path) -> None:
@@ -294,19 +314,7 @@ def test_a_guest_that_fails_to_load_gives_its_disk_back(
     guest1 asks for the same partition: it gets it, as it would had guest0 never asked
     (a partition is one guest's, but a guest that failed holds none), and `guest list`
     shows no device of the failed guest's."""
-    if hardware(request.config):
-        pytest.skip("QEMU's SD card")
-    card = card_image(tmp_path / "card.img")
-    bundle = tmp_path / "guests.cpio"
-    kernel = guest_assets.cloud_kernel()
-    write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(ram_size=1 << 30, disk="sd:2"),
-                                       profile=False),
-                          kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
-                                                             disk="sd:2"), profile=False)])
-    # Only the hypervisor's boot matters here: which guest got the disk.
-    with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
-                      sd_card=card, guest=False) as t:
-        log = t.boot_log.replace("\r\n", "\n")
+    with both_ask_for_sd2(request, board_config, tmp_path, 1 << 30) as (t, log):
         assert f"guest0: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
         assert "guest0: not enough free memory for guest RAM" in log, log
         assert "guest0: disk sd:2 given back" in log, log
@@ -327,18 +335,7 @@ def test_a_partition_is_one_guests(request: pytest.FixtureRequest, board_config:
                                    tmp_path: Path) -> None:
     """Two guests ask for partition 2: the first has it, the second runs without a disk,
     saying whose it is (two guests on one file system would corrupt it)."""
-    if hardware(request.config):
-        pytest.skip("QEMU's SD card")
-    card = card_image(tmp_path / "card.img")
-    bundle = tmp_path / "guests.cpio"
-    kernel = guest_assets.cloud_kernel()
-    write_bundle(bundle, [kernel_guest(kernel, GuestPlatform(disk="sd:2"), profile=False),
-                          kernel_guest(kernel, GuestPlatform(name="guest1", ram_size=128 << 20,
-                                                             disk="sd:2"), profile=False)])
-    # Only the hypervisor's boot matters here: which guest got the disk.
-    with booted_guest(request.node, board_config, initrd=bundle,  # type: ignore[arg-type]
-                      sd_card=card, guest=False) as t:
-        log = t.boot_log.replace("\r\n", "\n")
+    with both_ask_for_sd2(request, board_config, tmp_path, 256 << 20) as (_, log):
         assert f"guest0: disk sd:2 ({P2_SIZE >> 20} MiB) at 0x9001000" in log, log
         assert ("guest1: disk sd:2 refused: it is guest0's disk sd:2 already; the guest runs "
                 "without it") in log, log
