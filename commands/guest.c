@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `guest`: list and control guests, show their registers and memory. */
+#include <arch/guest_irq.h>
 #include <arch/guest_regs.h>
 #include <arch/vcpu_run.h>
 #include <mamoru/command.h>
@@ -25,6 +26,7 @@ static void list(struct console *con)
 				con_printf(con, " %u %s", c, vcpu_online(g, c) ? "on" : "off");
 			con_printf(con, "\n");
 		}
+		con_printf(con, "         interrupts: %s\n", arch_guest_irq_model());
 		passthrough_list(con, g, "         ");
 		guest_list_vdevs(g, con, "         ");
 	}

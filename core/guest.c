@@ -198,6 +198,12 @@ static int setup_from_dtb(struct guest *g)
 		fail(g, "cannot attach its passthrough devices");
 		return undo_setup(g);
 	}
+	/* An emulator that shows the guest another device than its tree says (the vGIC
+	 * on a GICv3 host) rewrites that node in the tree the guest boots with. */
+	if (g->dt_rewrite && (err = emulators_rewrite_dt(g))) {
+		fail(g, "cannot write its device tree for the emulated devices");
+		return undo_setup(g);
+	}
 	return 0;
 }
 
