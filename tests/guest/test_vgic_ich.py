@@ -51,33 +51,46 @@ def test_guest_sees_a_gicv3_on_the_list_registers(guest: GuestPair) -> None:
     assert len(re.findall(r"CPU\d+: found redistributor", dmesg)) == cpus or cpus == 1, dmesg
 
 
-def test_busy_guest_takes_interrupts_without_gic_cpu_interface_traps(guest: GuestPair) -> None:
-    """A guest busy for two seconds takes some 2 x 250 timer interrupts (HZ 250) and its
-    console's: with the trapped GICv2 CPU interface each cost an acknowledge and an EOI
-    exit. Here the guest has no GIC CPU interface device at all, its distributor and
-    redistributors see (almost) nothing, and its exits per second stay far below the
-    emulated interface's 960-1050 (docs/performance.md)."""
-    t, g = guest
+def timer_count(interrupts: str) -> int:
+    """The guest's arch timer interrupts so far (its /proc/interrupts line, all CPUs)."""
+    for line in interrupts.splitlines():
+        if "arch_timer" in line:
+            return sum(int(f) for f in line.split()[1:] if f.isdigit())
+    raise AssertionError(f"no arch_timer in /proc/interrupts:\n{interrupts}")
 
-    def stats():  # type: ignore[no-untyped-def]
-        return parse_guest_stats(t.console.command("guest stats guest0"))
+
+def test_busy_guest_takes_interrupts_without_gic_cpu_interface_traps(guest: GuestPair) -> None:
+    """The guest's GIC cost in exits: its boot set the distributor and redistributors up
+    with some 100 accesses (the trapped GICv2 CPU interface alone took 1300-2800,
+    docs/performance.md), and while busy it takes timer interrupts (counted in its own
+    /proc/interrupts) with no GIC register access at all: acknowledge, EOI and priority
+    drop go to the virtual CPU interface without a trap."""
+    t, g = guest
+    boot = parse_guest_stats(t.console.command("guest stats guest0"))
+    print("boot:", boot)
+    assert not any(d.startswith("gicv2-cpu") for d in boot.devices), boot.devices
+    boot_gic = sum(r + w for d, (r, w) in boot.devices.items() if d.startswith("gicv3"))
+    assert 0 < boot_gic < 400, boot
 
     t.console.command("guest stats guest0 --clear")
     g.attach()
     try:
+        before = timer_count(g.run("cat /proc/interrupts"))
         start = time.monotonic()
-        out = g.run("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo $i", timeout=120)
+        out = g.run("i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo $i", timeout=120)
         busy = time.monotonic() - start
+        after = timer_count(g.run("cat /proc/interrupts"))
     finally:
         g.detach()
-    assert out.strip() == "20000", out
-    s = stats()
-    assert not any(d.startswith("gicv2-cpu") for d in s.devices), s.devices
-    gic = {d: rw for d, rw in s.devices.items() if d.startswith("gicv3")}
-    gic_accesses = sum(r + w for r, w in gic.values())
-    # The timer interrupts happened (the guest's jiffies moved: it counted for `busy`
-    # seconds) but cost no GIC register access each: a few at most, for the whole run.
-    assert busy > 0.5, busy
-    assert gic_accesses < 50, (gic, s)
-    # And no trapped CPU interface exits: the few sysreg exits are SGIs (ICC_SGI1R_EL1).
-    assert s.per_second(s.total) < 600, s
+    s = parse_guest_stats(t.console.command("guest stats guest0"))
+    print("busy:", s, busy, after - before)
+    assert out.strip() == "30000", out
+    # HZ 250: a second busy is some 250 timer interrupts, each delivered through a list
+    # register and completed by the guest with no exit.
+    assert after - before >= 100 * busy, (before, after, busy)
+    gic = sum(r + w for d, (r, w) in s.devices.items() if d.startswith("gic"))
+    assert gic < 20, s
+    # No trapped CPU interface: the exits that are not the console's (the shell's
+    # output) stay far below the emulated interface's 960-1050 a second.
+    uart = sum(r + w for d, (r, w) in s.devices.items() if d.startswith("pl011"))
+    assert s.per_second(s.total - uart) < 500, s
