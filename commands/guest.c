@@ -12,6 +12,7 @@
 
 static void list(struct console *con)
 {
+	bool any = false;
 	con_printf(con, "%-8s %-8s %10s %5s %10s  %s\n", "name", "state", "memory", "vcpus", "exits", "notes");
 	for (int i = 0; i < GUEST_MAX; i++) {
 		struct guest *g = &guests[i];
@@ -26,10 +27,12 @@ static void list(struct console *con)
 				con_printf(con, " %u %s", c, vcpu_online(g, c) ? "on" : "off");
 			con_printf(con, "\n");
 		}
-		con_printf(con, "         interrupts: %s\n", arch_guest_irq_model());
 		passthrough_list(con, g, "         ");
 		guest_list_vdevs(g, con, "         ");
+		any = true;
 	}
+	if (any)
+		con_printf(con, "guest interrupts: %s\n", arch_guest_irq_model());
 }
 
 static int dumpmem(struct console *con, struct guest *g, const char *a, const char *l)
