@@ -133,8 +133,10 @@ int emulators_rewrite_dt(struct guest *g)
 		kfree(out);
 		return err;
 	}
-	/* The one it replaces is the bundle's or passthrough's; neither is freed
-	 * while the guest slot exists (a reload makes new ones). */
+	/* The one it replaces is the bundle's (not the heap's) or passthrough's. */
+	if (g->dtb_on_heap)
+		kfree((void *)(uintptr_t)g->image.dtb);
+	g->dtb_on_heap = true;
 	g->image.dtb = out;
 	g->image.dtb_size = size;
 	return 0;

@@ -101,7 +101,7 @@ static int v3_dist_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *v
 		return 0;
 	switch (off) {
 	case GICD_CTLR: *val = v->v3_ctlr | GICD_CTLR_ARE | GICD_CTLR_DS; return 0;
-	/* ITLinesNumber (64 interrupts), IDbits 10 (19:23 = 9), No1N (25: no 1 of N). */
+	/* ITLinesNumber (64 interrupts), IDbits (23:19) 9: 10-bit interrupt IDs. */
 	case GICD_TYPER: *val = (VGIC_NR_IRQS / 32 - 1) | 9u << 19; return 0;
 	case GICD_IIDR: *val = IIDR_V3; return 0;
 	case GICD_PIDR2: *val = PIDR2_V3; return 0;
