@@ -184,9 +184,17 @@ static int v3_rdist_write(struct vdev *d, uint64_t off, unsigned size, uint64_t 
 	return 0;
 }
 
+/* A guest reset (guest_reset_vdevs): the whole GIC as after power-on, the parked
+ * CPU interface state of every vCPU included (the backend's reset). */
+static void v3_dist_reset(struct vdev *d)
+{
+	vgic_reset(d->priv);
+}
+
 const struct vdev_ops vgic_v3_dist_ops = {
 	.read = v3_dist_read,
 	.write = v3_dist_write,
+	.reset = v3_dist_reset,
 };
 
 const struct vdev_ops vgic_v3_rdist_ops = {
