@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `guest`: list and control guests, show their registers and memory. */
+#include <arch/guest_irq.h>
 #include <arch/guest_regs.h>
 #include <arch/vcpu_run.h>
 #include <mamoru/command.h>
@@ -11,6 +12,7 @@
 
 static void list(struct console *con)
 {
+	bool any = false;
 	con_printf(con, "%-8s %-8s %10s %5s %10s  %s\n", "name", "state", "memory", "vcpus", "exits", "notes");
 	for (int i = 0; i < GUEST_MAX; i++) {
 		struct guest *g = &guests[i];
@@ -27,7 +29,10 @@ static void list(struct console *con)
 		}
 		passthrough_list(con, g, "         ");
 		guest_list_vdevs(g, con, "         ");
+		any = true;
 	}
+	if (any)
+		con_printf(con, "guest interrupts: %s\n", arch_guest_irq_model());
 }
 
 static int dumpmem(struct console *con, struct guest *g, const char *a, const char *l)

@@ -2,7 +2,9 @@
 /* Matching a guest's device-tree nodes to the emulators built into the image. */
 #include <mamoru/console.h>
 #include <mamoru/emulator.h>
+#include <mamoru/fdt_write.h>
 #include <mamoru/guest.h>
+#include <mamoru/heap.h>
 #include <mamoru/libc.h>
 
 extern const struct emulator *const __start_mamoru_emulators[], *const __stop_mamoru_emulators[];
@@ -93,4 +95,56 @@ const char *emulators_probe(struct guest *g, const struct fdt *fdt)
 	if (!err && !g->console.ops)
 		err = "the guest device tree has no console UART that Mamoru emulates";
 	return err;
+}
+
+static bool rewrite_prop(void *ctx, struct fdt_writer *w, const struct fdt *src, int node,
+			 const char *name, const void *val, int len)
+{
+	const struct emulator *e = emulator_for_node(src, node);
+	return e && e->dt_prop && e->dt_prop(ctx, w, src, node, name, val, len);
+}
+
+static void rewrite_end(void *ctx, struct fdt_writer *w, const struct fdt *src, int node)
+{
+	const struct emulator *e = emulator_for_node(src, node);
+	if (e && e->dt_end)
+		e->dt_end(ctx, w, src, node);
+}
+
+int emulators_rewrite_dt(struct guest *g)
+{
+	struct fdt src;
+	int err = fdt_init(&src, g->image.dtb, g->image.dtb_size);
+	if (err)
+		return err;
+	size_t cap = g->image.dtb_size + 1024, names_cap = src.strings_size + 256, size = 0;
+	uint8_t *out = kmalloc(cap);
+	char *names = kmalloc(names_cap);
+	if (!out || !names) {
+		kfree(out);
+		kfree(names);
+		return FDTW_ERR_NOSPACE;
+	}
+	struct fdt_writer w;
+	fdtw_init(&w, out, cap, names, names_cap);
+	for (int i = 0, k = fdt_num_mem_rsv(&src); i < k; i++) {
+		uint64_t a, s;
+		if (!fdt_get_mem_rsv(&src, i, &a, &s))
+			fdtw_reserve(&w, a, s);
+	}
+	const struct fdtw_hooks hooks = {.ctx = g, .prop = rewrite_prop, .end = rewrite_end};
+	fdtw_copy_node(&w, &src, fdt_root(&src), &hooks);
+	err = fdtw_finish(&w, &size);
+	kfree(names);
+	if (err) {
+		kfree(out);
+		return err;
+	}
+	/* The one it replaces is the bundle's (not the heap's) or passthrough's. */
+	if (g->dtb_on_heap)
+		kfree((void *)(uintptr_t)g->image.dtb);
+	g->dtb_on_heap = true;
+	g->image.dtb = out;
+	g->image.dtb_size = size;
+	return 0;
 }

@@ -79,9 +79,9 @@ static int fail(struct guest *g, const char *why)
 
 /*
  * Gives back what setup_from_dtb took when g's creation fails after it: what its
- * emulators claimed (a disk's partition), the host devices it selected or attached, what arch_guest_free gives back (safe before
- * arch_guest_init too: the ARMv5 shadow MMU's tables; arm64 keeps its stage-2
- * tables, nothing frees them), its RAM. The slot stays FAILED (listed with the
+ * emulators claimed (a disk's partition), the host devices it selected or attached,
+ * what arch_guest_free gives back (safe before arch_guest_init too: the ARMv5 shadow
+ * MMU's tables; arm64 keeps its stage-2 tables, nothing frees them), its RAM. The slot stays FAILED (listed with the
  * reason); nothing it keeps is a device or RAM another guest could need. Returns -1.
  */
 static int undo_setup(struct guest *g)
@@ -201,6 +201,12 @@ static int setup_from_dtb(struct guest *g)
 	}
 	if (passthrough_attach(g, &fdt)) {
 		fail(g, "cannot attach its passthrough devices");
+		return undo_setup(g);
+	}
+	/* An emulator that shows the guest another device than its tree says (the vGIC
+	 * on a GICv3 host) rewrites that node in the tree the guest boots with. */
+	if (g->dt_rewrite && (err = emulators_rewrite_dt(g))) {
+		fail(g, "cannot write its device tree for the emulated devices");
 		return undo_setup(g);
 	}
 	return 0;

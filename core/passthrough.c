@@ -599,6 +599,7 @@ int passthrough_attach(struct guest *g, const struct fdt *gdt)
 	}
 	g->image.dtb = out;
 	g->image.dtb_size = size;
+	g->dtb_on_heap = true;
 	return 0;
 }
 

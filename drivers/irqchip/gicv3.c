@@ -21,6 +21,8 @@
 #include <mamoru/irq.h>
 #include <mamoru/smp.h>
 
+#include "gicv3.h"
+
 /* Distributor. */
 #define GICD_CTLR 0x0000
 #define GICD_TYPER 0x0004
@@ -112,6 +114,7 @@ static struct {
 	const struct fdt *fdt;                  /* for the secondaries' redistributors */
 	int node;
 	unsigned nregions;
+	int maint_irq;                          /* the virtual CPU interface's, or -1 */
 } gic;
 
 /* The running CPU's redistributor. */
@@ -248,8 +251,9 @@ static int init_redistributor(void)
 static int init_cpu_interface(void)
 {
 	/* The system register interface for EL2 only: Enable clear, so EL1
-	 * cannot reach ICC_SRE_EL1 (its accesses trap to EL2). Guests see a
-	 * GICv2 and must not switch the CPU interface's mode. */
+	 * cannot reach ICC_SRE_EL1 (its accesses trap to EL2). A vGIC backend
+	 * that gives guests a GICv3 (vgic_ich.c) sets Enable on the CPU that
+	 * runs them; until then guests must not switch the CPU interface's mode. */
 	SYSREG_WR(ICC_SRE_EL2, (SYSREG_RD(ICC_SRE_EL2) | ICC_SRE_SRE) & ~(uint64_t)ICC_SRE_ENABLE);
 	isb();
 	/* SRE is RAO/WI when only the system-register interface exists, and
@@ -263,6 +267,9 @@ static int init_cpu_interface(void)
 	isb();
 	return 0;
 }
+
+static int gicv3_xlate(const struct fdt *fdt, int ctrl_node, const uint32_t *cells, int ncells,
+		       unsigned *irq);
 
 static int gicv3_init(const struct fdt *fdt, int node)
 {
@@ -302,6 +309,17 @@ static int gicv3_init(const struct fdt *fdt, int node)
 	if (init_cpu_interface() < 0) {
 		printk("gicv3: system register interface unavailable (ICC_SRE_EL2.SRE=0)\n");
 		return -1;
+	}
+	/* The maintenance interrupt is in the GIC's own interrupt space (its
+	 * binding says so), whatever the node's interrupt parent resolves to. */
+	gic.maint_irq = -1;
+	int len;
+	const uint8_t *prop = fdt_getprop(fdt, node, "interrupts", &len);
+	unsigned irq;
+	if (prop && (len == 12 || len == 16)) {
+		uint32_t cells[3] = {fdt32_to_cpu(prop), fdt32_to_cpu(prop + 4), fdt32_to_cpu(prop + 8)};
+		if (gicv3_xlate(fdt, node, cells, 3, &irq) == 0)
+			gic.maint_irq = (int)irq;
 	}
 	gic.fdt = fdt;
 	gic.node = node;
@@ -414,6 +432,16 @@ static int gicv3_xlate(const struct fdt *fdt, int ctrl_node, const uint32_t *cel
 		return 0;
 	}
 	return FDT_ERR_BADVALUE;   /* extended SPI/PPI ranges not supported */
+}
+
+bool gicv3_ready(void)
+{
+	return gic.ready;
+}
+
+int gicv3_maint_irq(void)
+{
+	return gic.ready ? gic.maint_irq : -1;
 }
 
 static const struct irqchip_ops gicv3_ops = {

@@ -44,10 +44,10 @@ def test_probe_guest_sees_no_shared_registers(launch: Launcher, board_config: Bo
     assert re.search(r"^guest0\s+halted", row, re.M) and "crashed" not in row, row
     r = probe_results(t.console.command("vserial dump guest0"))
 
-    # ID registers: no SVE, AMU, GIC system registers, MTE, SME, pointer authentication, PMU,
-    # SPE or trace; the debug architecture and FP stay.
+    # ID registers: no SVE, AMU, GIC system registers (but on a GICv3 host: below), MTE, SME,
+    # pointer authentication, PMU, SPE or trace; the debug architecture and FP stay.
     pfr0, pfr1 = value(r, "id_aa64pfr0"), value(r, "id_aa64pfr1")
-    assert field(pfr0, 8) == 0 and field(pfr0, 11) == 0 and field(pfr0, 6) == 0, hex(pfr0)
+    assert field(pfr0, 8) == 0 and field(pfr0, 11) == 0, hex(pfr0)        # SVE, AMU
     assert field(pfr0, 4) != 0xF, hex(pfr0)                  # FP
     assert field(pfr1, 2) == 0 and field(pfr1, 6) == 0, hex(pfr1)   # MTE, SME
     isar1 = value(r, "id_aa64isar1")
@@ -65,11 +65,16 @@ def test_probe_guest_sees_no_shared_registers(launch: Launcher, board_config: Bo
     assert value(r, "mdscr") == 0x8000
     assert value(r, "oslsr") == 0xA                          # OS lock implemented and set
     assert value(r, "actlr") == 0
-    # ICC_SRE_EL1: a GICv2 host has no such register. On a GICv3 host ICC_SRE_EL2.Enable is
-    # clear, so on hardware the access traps and reads as zero; QEMU 10 models ICC_SRE_EL1 as
-    # the constant 0x7 without that trap, so there is nothing to check there.
+    # ICC_SRE_EL1 and ID_AA64PFR0.GIC (bits 27:24): a GICv2 host has no such register and the
+    # guest no GIC system registers. On a GICv3 host the guest sees a GICv3 (the ICH
+    # backend): the system-register interface is on (SRE, DFB, DIB: 0x7, from the CPU with
+    # ICC_SRE_EL2.Enable set, or from the hypervisor where the access traps) and PFR0 says so.
     if board_config.gic == 2:
         assert r["icc_sre"].startswith("undef esr=0x0000000002"), r["icc_sre"]
+        assert field(pfr0, 6) == 0, hex(pfr0)
+    else:
+        assert value(r, "icc_sre") == 0x7, r["icc_sre"]
+        assert field(pfr0, 6) == 1, hex(pfr0)
     # Pointer-authentication keys and SVE (with the guest's CPACR_EL1.ZEN open, so the access
     # reaches CPTR_EL2.TZ) are UNDEFINED, not a reason to stop the guest.
     assert r["apiakeylo"].startswith("undef esr=0x0000000002"), r["apiakeylo"]

@@ -128,6 +128,22 @@ def test_vgic_list_registers_several_vcpus(host_bin: Path) -> None:
     checks_passed(run(host_bin / "vgic_lr_test"), "vgic_lr_test", 40, only=True)
 
 
+def test_vgic_gicv3_view_and_ich_backend(host_bin: Path, tmp_path: Path) -> None:
+    """GICv3 hosts (vgic_v3.c, vgic_ich.c on faked ICH registers): the ICH backend is picked
+    and sets ICC_SRE_EL2.SRE|Enable; the default guest's GICv2 node (4 vCPUs) becomes an
+    arm,gic-v3 with the distributor (64 KiB) and a redistributor region of 4 x 128 KiB, the
+    vdevs where it says, the rest of the tree unchanged; GICD_CTLR (ARE, DS, the group
+    enables), TYPER, PIDR2, IROUTER (64- and 32-bit, Aff0 = vCPU, other clusters and IRM),
+    SGIs/PPIs RAZ/WI at the distributor; each redistributor's TYPER (affinity, Last),
+    WAKER, and its SGI_base registers acting on its own vCPU's bank whoever accesses it;
+    ICC_SGI1R_EL1 decode (target list, IRM, Aff1-3 and RS naming no vCPU), SGI0R/ASGI1R
+    ignored, ICC_SRE_EL1 and ID_AA64PFR0.GIC; list register encoding, per-vCPU LRs with an
+    SGI's sources delivered once, save/restore of LRs, VMCR, AP0R/AP1R and HCR, EOI
+    maintenance for a level and a forwarded SPI, underflow when the LRs are full, reset."""
+    r = run(host_bin / "vgic_ich_test", dtb(tmp_path, device_tree_source(GuestPlatform(vcpus=4))))
+    checks_passed(r, "vgic_ich_test", 150, only=True)
+
+
 def test_pl011_emulator(host_bin: Path, tmp_path: Path) -> None:
     """Registers after reset, the AMBA IDs, widths, transmit to the console ring, the
     32-byte receive FIFO, the interrupt line's level."""

@@ -23,6 +23,7 @@
 #include <arch/vgic.h>
 #include <mamoru/console.h>
 #include <mamoru/emulator.h>
+#include <mamoru/fdt_write.h>
 #include <mamoru/guest.h>
 #include <mamoru/libc.h>
 #include <mamoru/passthrough.h>
@@ -50,6 +51,9 @@ static const struct vgic_backend *backend;
 
 /* Backends built into this image, best first. */
 static const struct vgic_backend *const backends[] = {
+#if defined(CONFIG_DRIVER_GICV3) && defined(CONFIG_VGIC_ICH)
+	&vgic_ich_backend,
+#endif
 #ifdef CONFIG_DRIVER_GICV2
 	&vgic_lr_backend,
 #endif
@@ -70,6 +74,11 @@ int vgic_host_init(void)
 const char *vgic_backend_name(void)
 {
 	return backend ? backend->name : "none";
+}
+
+bool vgic_backend_gicv3(void)
+{
+	return backend && backend->gicv3;
 }
 
 static uint32_t bit_of(unsigned irq)
@@ -268,8 +277,10 @@ void vgic_reset(struct vgic *v)
 {
 	struct guest *g = v->guest;
 	unsigned n = v->nr_cpus;
+	bool v3 = v->v3;
 	memset(v, 0, sizeof(*v));
 	v->guest = g;
+	v->v3 = v3;
 	v->nr_cpus = n >= 1 && n <= VGIC_MAX_VCPUS ? n : 1;
 	for (unsigned c = 0; c < VGIC_MAX_VCPUS; c++) {
 		memset(v->cpu[c].priority, 0xa0, sizeof(v->cpu[c].priority));
@@ -284,23 +295,23 @@ void vgic_reset(struct vgic *v)
 		backend->reset(v);
 }
 
-/* The byte-accessible registers: one byte per interrupt. */
+/* The byte-accessible registers: one byte per interrupt, lo..hi-1 implemented. */
 static bool byte_reg(uint64_t off, uint64_t base, unsigned *irq)
 {
-	if (off < base || off - base >= VGIC_NR_IRQS)
+	if (off < base || off - base >= 0x400)
 		return false;
 	*irq = (unsigned)(off - base);
 	return true;
 }
 
 /* Word n (32 interrupts) of a bitmap register at base; false when off is
- * not in [base, base + 0x80) or beyond the implemented interrupts. */
+ * not in [base, base + 0x80). */
 static bool bitmap_word(uint64_t off, uint64_t base, unsigned *word)
 {
 	if (off < base || off - base >= 0x80)
 		return false;
 	*word = (unsigned)(off - base) / 4;
-	return *word < VGIC_WORDS;
+	return true;
 }
 
 /* Bitmap word n (interrupts 32n..32n+31) as vCPU cpu sees it. */
@@ -331,6 +342,27 @@ static void send_sgi(struct vgic *v, unsigned self, uint32_t w)
 			v->cpu[t].sgi_pending[sgi] |= (uint8_t)(1u << self);
 }
 
+void vgic_v3_sgi1r(struct vgic *v, unsigned self, uint64_t val)
+{
+	unsigned sgi = (unsigned)(val >> 24) & 0xf;
+	unsigned targets;
+	if (self >= v->nr_cpus)
+		return;
+	if (val & (1ull << 40)) {                          /* IRM: every PE but self */
+		targets = cpu_mask(v) & ~(1u << self);
+	} else {
+		/* Aff3 [55:48], Aff2 [39:32], Aff1 [23:16] name the cluster: ours are 0.
+		 * RS [47:44] picks the 16 Aff0 values the TargetList [15:0] covers. */
+		bool cluster0 = ((val >> 48) & 0xff) == 0 && ((val >> 32) & 0xff) == 0 &&
+				((val >> 16) & 0xff) == 0;
+		unsigned rs = (unsigned)(val >> 44) & 0xf;
+		targets = cluster0 && rs == 0 ? (unsigned)(val & 0xffff) & cpu_mask(v) : 0;
+	}
+	for (unsigned t = 0; t < v->nr_cpus; t++)
+		if (targets & (1u << t))
+			v->cpu[t].sgi_pending[sgi] |= (uint8_t)(1u << self);
+}
+
 /* ISPENDR0/ICPENDR0 as vCPU cpu reads them: an SGI is pending when a source waits. */
 static uint32_t private_pending(const struct vgic_cpu *c)
 {
@@ -341,18 +373,128 @@ static uint32_t private_pending(const struct vgic_cpu *c)
 	return w;
 }
 
+/* The mask of interrupts lo..hi-1 within bitmap word `word`. */
+static uint32_t word_mask(unsigned word, unsigned lo, unsigned hi)
+{
+	uint32_t m = 0;
+	for (unsigned i = 0; i < 32; i++)
+		if (word * 32 + i >= lo && word * 32 + i < hi)
+			m |= 1u << i;
+	return m;
+}
+
+bool vgic_common_read(struct vgic *v, unsigned cpu, uint64_t off, unsigned size, uint64_t *val,
+		      unsigned lo, unsigned hi)
+{
+	unsigned irq, word = 0;
+	struct vgic_cpu *c = &v->cpu[cpu];
+	hi = MIN(hi, (unsigned)VGIC_NR_IRQS);
+	*val = 0;
+	if (byte_reg(off, GICD_IPRIORITYR, &irq)) {
+		if (size == 1 || size == 4)
+			for (unsigned i = 0; i < size; i++)
+				if (irq + i >= lo && irq + i < hi)
+					*val |= (uint64_t)*priority_of(v, cpu, irq + i) << (8 * i);
+		return true;
+	}
+	if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
+		/* 0-1: fixed, the same on every vCPU */
+		unsigned n = (unsigned)(off - GICD_ICFGR) / 4;
+		if (size == 4 && !(off & 3) && n * 16 >= lo && n * 16 < hi)
+			*val = v->config[n];
+		return true;
+	}
+	if (off < GICD_IGROUPR || off >= GICD_ICACTIVER + 0x80)
+		return false;
+	if (size != 4 || (off & 3))
+		return true;
+	bitmap_word(off, off & ~0x7full, &word);
+	uint32_t m = word_mask(word, lo, hi);
+	if (!m)
+		return true;
+	if (bitmap_word(off, GICD_IGROUPR, &word))
+		*val = word_bits(v, cpu, word)->group;
+	else if (bitmap_word(off, GICD_ISENABLER, &word) || bitmap_word(off, GICD_ICENABLER, &word))
+		*val = word_bits(v, cpu, word)->enable;
+	else if (bitmap_word(off, GICD_ISPENDR, &word) || bitmap_word(off, GICD_ICPENDR, &word))
+		*val = word == 0 ? private_pending(c) : v->spi[word - 1].pending | v->spi[word - 1].level;
+	else if (bitmap_word(off, GICD_ISACTIVER, &word) || bitmap_word(off, GICD_ICACTIVER, &word))
+		*val = word_bits(v, cpu, word)->active;
+	*val &= m;
+	return true;
+}
+
+bool vgic_common_write(struct vgic *v, unsigned cpu, uint64_t off, unsigned size, uint64_t val,
+		       unsigned lo, unsigned hi, bool sgi_pend)
+{
+	unsigned irq, word = 0;
+	struct vgic_cpu *c = &v->cpu[cpu];
+	hi = MIN(hi, (unsigned)VGIC_NR_IRQS);
+	if (byte_reg(off, GICD_IPRIORITYR, &irq)) {
+		if (size == 1 || size == 4)
+			for (unsigned i = 0; i < size; i++)
+				if (irq + i >= lo && irq + i < hi)
+					*priority_of(v, cpu, irq + i) = (uint8_t)(val >> (8 * i));
+		return true;
+	}
+	if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
+		/* SPIs only (SGI and PPI configuration is fixed); bit 0 of each
+		 * field is reserved. */
+		unsigned n = (unsigned)(off - GICD_ICFGR) / 4;
+		if (size == 4 && !(off & 3) && n >= 2 && n * 16 >= lo && n * 16 < hi)
+			v->config[n] = (uint32_t)val & 0xaaaaaaaau;
+		return true;
+	}
+	if (off < GICD_IGROUPR || off >= GICD_ICACTIVER + 0x80)
+		return false;
+	if (size != 4 || (off & 3))
+		return true;
+	bitmap_word(off, off & ~0x7full, &word);
+	uint32_t m = word_mask(word, lo, hi), w = (uint32_t)val & m;
+	if (!m)
+		return true;            /* none of this view's interrupts */
+	if (bitmap_word(off, GICD_IGROUPR, &word)) {
+		/* The whole word is written: zeroes too (group 0). */
+		struct vgic_bits *b = word_bits(v, cpu, word);
+		b->group = (b->group & ~m) | w;
+	} else if (!w) {
+		/* The set and clear registers: writing zeroes changes nothing. */
+	} else if (bitmap_word(off, GICD_ISENABLER, &word)) {
+		word_bits(v, cpu, word)->enable |= w;
+	} else if (bitmap_word(off, GICD_ICENABLER, &word)) {
+		word_bits(v, cpu, word)->enable &= ~w | (word == 0 ? 0xffffu : 0);  /* SGIs stay on */
+	} else if (bitmap_word(off, GICD_ISPENDR, &word)) {
+		/* GICv2's SGIs: SPENDSGIR and CPENDSGIR; GICv3's: here, from the writer. */
+		for (unsigned sgi = 0; sgi_pend && word == 0 && sgi < 16; sgi++)
+			if (w & (1u << sgi))
+				c->sgi_pending[sgi] |= (uint8_t)(1u << cpu);
+		word_bits(v, cpu, word)->pending |= w & (word == 0 ? 0xffff0000u : ~0u);
+	} else if (bitmap_word(off, GICD_ICPENDR, &word)) {
+		for (unsigned sgi = 0; sgi_pend && word == 0 && sgi < 16; sgi++)
+			if (w & (1u << sgi))
+				c->sgi_pending[sgi] = 0;
+		word_bits(v, cpu, word)->pending &= ~(w & (word == 0 ? 0xffff0000u : ~0u));
+	} else if (bitmap_word(off, GICD_ISACTIVER, &word)) {
+		struct vgic_bits *b = word_bits(v, cpu, word);
+		/* An SPI in a vCPU's list register keeps its state there: left alone. */
+		uint32_t set = word > 0 ? w & ~b->in_lr : w;
+		for (unsigned i = 0; word > 0 && i < 32; i++)   /* an SPI made active is the writer's */
+			if ((set & ~b->active) & (1u << i))
+				v->owner[word * 32 + i] = (uint8_t)cpu;
+		b->active |= set;
+	} else if (bitmap_word(off, GICD_ICACTIVER, &word)) {
+		word_bits(v, cpu, word)->active &= ~w;
+	}
+	return true;
+}
+
 static int dist_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
 {
 	struct vgic *v = d->priv;
-	unsigned cpu = accessor(v), irq, word;
+	unsigned cpu = accessor(v), irq;
 	struct vgic_cpu *c = &v->cpu[cpu];
 	*val = 0;
 	if (size == 1 || size == 4) {
-		if (byte_reg(off, GICD_IPRIORITYR, &irq)) {
-			for (unsigned i = 0; i < size && irq + i < VGIC_NR_IRQS; i++)
-				*val |= (uint64_t)*priority_of(v, cpu, irq + i) << (8 * i);
-			return 0;
-		}
 		if (byte_reg(off, GICD_ITARGETSR, &irq)) {
 			/* SGIs and PPIs: the reader's own bit (ITARGETSR0-7 are read-only). */
 			for (unsigned i = 0; i < size && irq + i < VGIC_NR_IRQS; i++)
@@ -367,7 +509,7 @@ static int dist_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
 			return 0;
 		}
 	}
-	if (size != 4 || (off & 3))
+	if (vgic_common_read(v, cpu, off, size, val, 0, VGIC_NR_IRQS) || size != 4 || (off & 3))
 		return 0;
 	switch (off) {
 	case GICD_CTLR: *val = v->enabled; return 0;
@@ -376,34 +518,18 @@ static int dist_read(struct vdev *d, uint64_t off, unsigned size, uint64_t *val)
 		return 0;
 	case GICD_IIDR: *val = 0x0200043b; return 0;               /* ARM implementer, GICv2 */
 	case GICD_ICPIDR2: *val = 0x2u << 4; return 0;             /* ArchRev: GICv2 */
-	default: break;
+	default: return 0;
 	}
-	if (bitmap_word(off, GICD_IGROUPR, &word))
-		*val = word_bits(v, cpu, word)->group;
-	else if (bitmap_word(off, GICD_ISENABLER, &word) || bitmap_word(off, GICD_ICENABLER, &word))
-		*val = word_bits(v, cpu, word)->enable;
-	else if (bitmap_word(off, GICD_ISPENDR, &word) || bitmap_word(off, GICD_ICPENDR, &word))
-		*val = word == 0 ? private_pending(c) : v->spi[word - 1].pending | v->spi[word - 1].level;
-	else if (bitmap_word(off, GICD_ISACTIVER, &word) || bitmap_word(off, GICD_ICACTIVER, &word))
-		*val = word_bits(v, cpu, word)->active;
-	else if (off >= GICD_ICFGR && off < GICD_ICFGR + VGIC_NR_IRQS / 4)
-		*val = v->config[(off - GICD_ICFGR) / 4];  /* 0-1: fixed, the same on every vCPU */
-	return 0;
 }
 
 static int dist_write(struct vdev *d, uint64_t off, unsigned size, uint64_t val)
 {
 	struct vgic *v = d->priv;
-	unsigned cpu = accessor(v), irq, word;
+	unsigned cpu = accessor(v), irq;
 	struct vgic_cpu *c = &v->cpu[cpu];
 	uint32_t w = (uint32_t)val;
 
 	if (size == 1 || size == 4) {
-		if (byte_reg(off, GICD_IPRIORITYR, &irq)) {
-			for (unsigned i = 0; i < size && irq + i < VGIC_NR_IRQS; i++)
-				*priority_of(v, cpu, irq + i) = (uint8_t)(val >> (8 * i));
-			return 0;
-		}
 		if (byte_reg(off, GICD_ITARGETSR, &irq)) {
 			/* SPIs only, and not with one vCPU (fixed at 0x01). */
 			for (unsigned i = 0; i < size && irq + i < VGIC_NR_IRQS; i++)
@@ -424,38 +550,13 @@ static int dist_write(struct vdev *d, uint64_t off, unsigned size, uint64_t val)
 			return 0;
 		}
 	}
-	if (size != 4 || (off & 3))
+	if (vgic_common_write(v, cpu, off, size, val, 0, VGIC_NR_IRQS, false) || size != 4 ||
+	    (off & 3))
 		return 0;
-	if (off == GICD_CTLR) {
+	if (off == GICD_CTLR)
 		v->enabled = w & 1;
-	} else if (off == GICD_SGIR) {
+	else if (off == GICD_SGIR)
 		send_sgi(v, cpu, w);
-	} else if (bitmap_word(off, GICD_IGROUPR, &word)) {
-		word_bits(v, cpu, word)->group = w;
-	} else if (bitmap_word(off, GICD_ISENABLER, &word)) {
-		word_bits(v, cpu, word)->enable |= w;
-	} else if (bitmap_word(off, GICD_ICENABLER, &word)) {
-		word_bits(v, cpu, word)->enable &= ~w | (word == 0 ? 0xffffu : 0);  /* SGIs stay on */
-	} else if (bitmap_word(off, GICD_ISPENDR, &word)) {
-		/* SGIs: SPENDSGIR and CPENDSGIR */
-		word_bits(v, cpu, word)->pending |= w & (word == 0 ? 0xffff0000u : ~0u);
-	} else if (bitmap_word(off, GICD_ICPENDR, &word)) {
-		word_bits(v, cpu, word)->pending &= ~(w & (word == 0 ? 0xffff0000u : ~0u));
-	} else if (bitmap_word(off, GICD_ISACTIVER, &word)) {
-		struct vgic_bits *b = word_bits(v, cpu, word);
-		/* An SPI in a vCPU's list register keeps its state there: left alone. */
-		uint32_t set = word > 0 ? w & ~b->in_lr : w;
-		for (unsigned i = 0; word > 0 && i < 32; i++)   /* an SPI made active is the writer's */
-			if ((set & ~b->active) & (1u << i))
-				v->owner[word * 32 + i] = (uint8_t)cpu;
-		b->active |= set;
-	} else if (bitmap_word(off, GICD_ICACTIVER, &word)) {
-		word_bits(v, cpu, word)->active &= ~w;
-	} else if (off >= GICD_ICFGR + 8 && off < GICD_ICFGR + VGIC_NR_IRQS / 4) {
-		/* SPIs only (SGI and PPI configuration is fixed); bit 0 of each
-		 * field is reserved. */
-		v->config[(off - GICD_ICFGR) / 4] = w & 0xaaaaaaaau;
-	}
 	return 0;   /* read-only and reserved registers: ignored */
 }
 
@@ -470,24 +571,43 @@ static const struct vdev_ops dist_ops = {
 	.reset = dist_reset,
 };
 
-/* The guest's GICv2 from its device tree: distributor (reg 0), emulated
- * here, and CPU interface (reg 1), the backend's. */
+/* The guest's GIC from its device tree: a GICv2 node, distributor (reg 0)
+ * and CPU interface (reg 1). With a GICv2 backend the distributor is emulated
+ * here and the CPU interface is the backend's. With a GICv3 backend the guest
+ * gets a GICv3 instead (vgic_v3.c): the distributor where the tree's was, its
+ * redistributors VGIC_V3_GICR_OFFSET above, and the node in the tree it boots
+ * with says so (gic_dt_prop, gic_dt_end). */
 static int gicv2_probe(struct guest *g, const struct fdt *fdt, int node)
 {
 	struct vgic *v = &g->arch.vgic;
-	uint64_t gicd, gicd_size, gicc, gicc_size;
-	if (fdt_get_reg(fdt, node, 0, &gicd, &gicd_size) || fdt_get_reg(fdt, node, 1, &gicc, &gicc_size)) {
-		printk("%s: the GICv2 node needs a distributor and a CPU interface (reg)\n", g->name);
-		return -1;
-	}
+	uint64_t gicd, gicd_size, gicc = 0, gicc_size = 0;
 	if (!backend) {
 		printk("%s: no virtual interrupt controller on this host\n", g->name);
+		return -1;
+	}
+	if (fdt_get_reg(fdt, node, 0, &gicd, &gicd_size) ||
+	    (!backend->gicv3 && fdt_get_reg(fdt, node, 1, &gicc, &gicc_size))) {
+		printk("%s: the GICv2 node needs a distributor and a CPU interface (reg)\n", g->name);
 		return -1;
 	}
 	unsigned n = vgic_guest_vcpus(g);
 	v->guest = g;
 	v->nr_cpus = n < 1 ? 1 : MIN(n, VGIC_MAX_VCPUS);
+	v->v3 = backend->gicv3;
 	vgic_reset(v);
+	if (v->v3) {
+		uint64_t gicr = gicd + VGIC_V3_GICR_OFFSET;
+		if (!guest_add_vdev(g, "gicv3-dist", gicd, VGIC_V3_GICD_SIZE, &vgic_v3_dist_ops, v) ||
+		    !guest_add_vdev(g, "gicv3-redist", gicr, v->nr_cpus * VGIC_V3_GICR_STRIDE,
+				    &vgic_v3_rdist_ops, v) ||
+		    backend->guest_init(v, 0, 0)) {
+			printk("%s: cannot place its GICv3 at 0x%llx/0x%llx\n", g->name,
+			       (unsigned long long)gicd, (unsigned long long)gicr);
+			return -1;
+		}
+		g->dt_rewrite = true;
+		return 0;
+	}
 	if (!guest_add_vdev(g, "gicv2-dist", gicd, GICD_SIZE, &dist_ops, v) ||
 	    backend->guest_init(v, gicc, gicc_size)) {
 		printk("%s: cannot place the GICv2 at 0x%llx/0x%llx\n", g->name, (unsigned long long)gicd,
@@ -497,11 +617,66 @@ static int gicv2_probe(struct guest *g, const struct fdt *fdt, int node)
 	return 0;
 }
 
+/* Big-endian cells of an address or size (1 or 2 cells) at c. */
+static unsigned put_cells(uint32_t *c, unsigned n, uint64_t x)
+{
+	if (n == 2)
+		*c++ = (uint32_t)(x >> 32);
+	*c = (uint32_t)x;
+	return n;
+}
+
+/* The GIC node of a guest that sees a GICv3: compatible "arm,gic-v3", reg the
+ * distributor and one redistributor region for its vCPUs, no interrupts (a GICv2
+ * host's maintenance interrupt is the hypervisor's). The rest is copied. */
+static bool gic_dt_prop(struct guest *g, struct fdt_writer *w, const struct fdt *src, int node,
+			const char *name, const void *val, int len)
+{
+	struct vgic *v = &g->arch.vgic;
+	(void)val;
+	(void)len;
+	if (!v->v3)
+		return false;
+	if (!strcmp(name, "compatible")) {
+		static const char compat[] = "arm,gic-v3";
+		fdtw_prop(w, "compatible", compat, sizeof(compat));
+		return true;
+	}
+	if (!strcmp(name, "reg")) {
+		uint64_t gicd, size;
+		uint32_t ac = 2, sc = 1, cells[8];
+		int parent = fdt_parent(src, node);
+		fdt_getprop_u32(src, parent, "#address-cells", &ac);
+		fdt_getprop_u32(src, parent, "#size-cells", &sc);
+		if (fdt_get_reg(src, node, 0, &gicd, &size) || ac < 1 || ac > 2 || sc < 1 || sc > 2)
+			return false;    /* the probe read this reg: cannot happen */
+		unsigned n = 0;
+		n += put_cells(cells + n, ac, gicd);
+		n += put_cells(cells + n, sc, VGIC_V3_GICD_SIZE);
+		n += put_cells(cells + n, ac, gicd + VGIC_V3_GICR_OFFSET);
+		n += put_cells(cells + n, sc, v->nr_cpus * VGIC_V3_GICR_STRIDE);
+		fdtw_prop_cells(w, "reg", cells, n);
+		return true;
+	}
+	return !strcmp(name, "interrupts") || !strcmp(name, "#redistributor-regions") ||
+	       !strcmp(name, "redistributor-stride");
+}
+
+static void gic_dt_end(struct guest *g, struct fdt_writer *w, const struct fdt *src, int node)
+{
+	(void)src;
+	(void)node;
+	if (g->arch.vgic.v3)
+		fdtw_prop_u32(w, "#redistributor-regions", 1);
+}
+
 static const char *const gicv2_compatible[] = {"arm,cortex-a15-gic", "arm,gic-400", NULL};
 static const struct emulator gicv2_emulator = {
 	.name = "gicv2",
 	.compatible = gicv2_compatible,
 	.irqchip = true,
 	.probe = gicv2_probe,
+	.dt_prop = gic_dt_prop,
+	.dt_end = gic_dt_end,
 };
 EMULATOR(gicv2_emulator);

@@ -164,7 +164,7 @@ static void lr_restore(struct vgic *v, unsigned cpu)
 	wr(GICH_VMCR, c->saved_vmcr);
 	wr(GICH_APR, c->saved_apr);
 	for (unsigned n = 0; n < nr_lrs; n++)
-		wr(GICH_LR(n), c->saved_lr[n]);
+		wr(GICH_LR(n), (uint32_t)c->saved_lr[n]);
 	wr(GICH_HCR, c->saved_hcr);
 }
 

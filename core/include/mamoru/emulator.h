@@ -13,6 +13,7 @@
 #include <mamoru/fdt.h>
 
 struct guest;
+struct fdt_writer;
 
 struct emulator {
 	const char *name;
@@ -30,6 +31,14 @@ struct emulator {
 	/* Optional: g's creation failed after claim (or probe) ran; gives back what they
 	 * hold for g (a disk's partition), which another guest may then have. */
 	void (*release)(struct guest *g);
+	/* Optional: when a probe set g->dt_rewrite, the tree the guest boots with is a
+	 * copy of its tree in which the nodes of emulators with these hooks are as they
+	 * say (the vGIC on a GICv3 host: the node of a GICv3). dt_prop is called for each
+	 * property of such a node: true when it wrote its replacement (or nothing, to drop
+	 * it), false to copy it unchanged; dt_end after them, to add properties. */
+	bool (*dt_prop)(struct guest *g, struct fdt_writer *w, const struct fdt *src, int node,
+			const char *name, const void *val, int len);
+	void (*dt_end)(struct guest *g, struct fdt_writer *w, const struct fdt *src, int node);
 };
 
 #define EMULATOR(var)                                                         \
@@ -54,5 +63,8 @@ void emulators_release(struct guest *g);
  * interrupt controllers first; g->irqchip names the one that claimed the
  * interrupt controller. NULL on success, else why not (for g->reason). */
 const char *emulators_probe(struct guest *g, const struct fdt *fdt);
+/* g's device tree (g->image.dtb) copied with the emulators' dt_prop/dt_end changes;
+ * the copy becomes g->image.dtb. 0, or an fdt/fdtw error. */
+int emulators_rewrite_dt(struct guest *g);
 
 #endif

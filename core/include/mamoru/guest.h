@@ -58,6 +58,8 @@ struct guest {
 	struct vdev vdevs[GUEST_MAX_VDEVS];
 	unsigned nvdevs;
 	const char *irqchip;         /* the emulator of its interrupt controller */
+	bool dt_rewrite;             /* an emulator changes its tree (emulators_rewrite_dt) */
+	bool dtb_on_heap;            /* image.dtb is a kmalloc'd tree (passthrough's, the rewrite's) */
 	struct guest_console console;   /* the UART the guest's console is on */
 
 	/* The counters as they were at the last guest_stats_mark() (guest_stats.h). */

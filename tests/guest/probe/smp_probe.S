@@ -7,7 +7,9 @@
  * vCPU 0 asks for vCPUs that do not exist, entry points outside its RAM, a
  * vCPU that is already on; starts vCPU 1 (which reports its context and MPIDR
  * through memory, waits to be told, and stops with CPU_OFF), starts it again;
- * writes GIC registers with targets beyond its four vCPUs; then starts vCPU 2
+ * writes GIC registers with targets beyond its four vCPUs (GICv2: ITARGETSR and
+ * GICD_SGIR; GICv3, found by its PIDR2: IROUTER and ICC_SGI1R_EL1, after walking
+ * the redistributors); then starts vCPU 2
  * on a page of zeros: it takes an undefined-instruction exception to a vector
  * base of 0, outside its RAM, and so on for ever (every fetch an abort the
  * hypervisor injects). vCPU 0 then idles. Built and run by
@@ -16,6 +18,7 @@
 #include "probe.inc"
 
 #define GICD 0x08000000
+#define GICR 0x080a0000                 /* a GICv3's redistributors (vgic.h) */
 #define PSCI_VERSION 0x84000000
 #define PSCI_CPU_OFF 0x84000002
 #define PSCI_CPU_ON 0xc4000003
@@ -121,6 +124,11 @@ entry:
 7:	say	s_aff1_off			/* 1: off */
 
 	ldr	x20, =GICD			/* x20: report leaves it alone */
+	ldr	w1, [x20, #0xfe8]		/* GICv2's ICPIDR2 (reserved on a GICv3) */
+	ubfx	w1, w1, #4, #4
+	cmp	w1, #2
+	b.ne	gicv3
+	say	s_gic				/* 2: the guest sees a GICv2 */
 	ldr	w1, [x20, #4]
 	say	s_typer				/* CPUNumber (bits 7:5) = 3 */
 	mov	w21, #0xff
@@ -133,6 +141,42 @@ entry:
 	str	w21, [x20, #0xf00]
 	mov	x1, #0
 	say	s_sgir
+	b	gic_done
+
+gicv3:						/* a GICv3 host: the guest sees a GICv3 */
+	add	x21, x20, #0xf000
+	ldr	w1, [x21, #0xfe8]		/* GICD_PIDR2 */
+	ubfx	w1, w1, #4, #4
+	say	s_gic				/* 3 */
+	ldr	x21, =GICR
+	mov	x22, #0				/* redistributors up to the one marked Last */
+8:	ldr	x23, [x21, #8]			/* GICR_TYPER */
+	add	x22, x22, #1
+	add	x21, x21, #0x20000
+	tbnz	x23, #4, 9f
+	cmp	x22, #8
+	b.lo	8b
+9:	mov	x1, x22
+	say	s_rdists			/* 4 */
+	lsr	x1, x23, #32
+	say	s_last_aff			/* the last one's affinity: vCPU 3 */
+	add	x21, x20, #0x6000
+	mov	x23, #7
+	str	x23, [x21, #0x100]		/* GICD_IROUTER32: Aff0 7, no such vCPU */
+	ldr	x1, [x21, #0x100]
+	say	s_irouter32			/* 0xff: routed to none */
+	ldr	x23, =0x00ff00000001ffff	/* SGI 1, Aff3 0xff: to no vCPU here */
+	orr	x23, x23, #(1 << 24)
+	msr	s3_0_c12_c11_5, x23		/* ICC_SGI1R_EL1 (traps) */
+	ldr	x23, =0x0000f0000000ffff	/* RS 15: Aff0 240-255, none of ours */
+	msr	s3_0_c12_c11_5, x23
+	mov	x23, #(1 << 24)
+	orr	x23, x23, #(1 << 40)		/* IRM: every vCPU but this one */
+	msr	s3_0_c12_c11_5, x23
+	msr	s3_0_c12_c11_7, x23		/* ICC_SGI0R_EL1: group 0, ignored */
+	mov	x1, #0
+	say	s_sgir
+gic_done:
 
 	mov	x1, #1				/* vCPU 1 again, after its CPU_OFF */
 	adr	x2, secondary
@@ -183,6 +227,10 @@ s_aff1_on:	.asciz "aff1_on="
 s_ctx1:		.asciz "ctx1="
 s_mpidr1:	.asciz "mpidr1="
 s_aff1_off:	.asciz "aff1_off="
+s_gic:	.asciz "gic="
+s_rdists:	.asciz "rdists="
+s_last_aff:	.asciz "last_aff="
+s_irouter32:	.asciz "irouter32="
 s_typer:	.asciz "typer="
 s_itargets32:	.asciz "itargets32="
 s_sgir:		.asciz "sgir="

@@ -136,6 +136,9 @@ static void regs(void)
 	wr(ICACTIVER + 4, 4, 4);
 	wr(IGROUPR + 4, 4, 0xf0);
 	CHECK(rd(IGROUPR + 4, 4) == 0xf0);
+	wr(IGROUPR + 4, 4, 0);                          /* a whole word: zeroes are written */
+	CHECK(rd(IGROUPR + 4, 4) == 0);
+	wr(IGROUPR + 4, 4, 0xf0);
 
 	/* ICFGR: SGI/PPI configuration fixed, SPIs take only the edge bits. */
 	wr(ICFGR, 4, 0);

@@ -28,6 +28,7 @@ int arch_virt_init(const void *fdt)
 		printk("guests: this host has no usable virtual interrupt controller; guests cannot run\n");
 		return -1;
 	}
+	printk("vgic: %s\n", vgic_backend_name());
 	if (vtimer_host_init(fdt))
 		printk("warning: no virtual timer interrupt; guests will not get timer ticks\n");
 	return 0;

@@ -189,11 +189,18 @@ static enum trap_action trap_sysreg(struct trap_ctx *t)
 	unsigned rt = e->sysreg_rt;
 	uint64_t val = (!e->sysreg_read && rt != 31) ? v->x[rt] : 0;
 	v->sysreg_exits++;
-	if (sysreg_emulate(&v->dbg, e->sysreg_enc, e->sysreg_read, &val, idreg_read_cpu) ==
-	    SYSREG_UNDEF) {
+	/* A guest that sees a GICv3 sends SGIs with ICC_SGI1R_EL1, which traps. */
+	enum vgic_sysreg_result r = vgic_sysreg(&t->g->arch.vgic, v->id, e->sysreg_enc,
+						e->sysreg_read, &val);
+	if (r == VGIC_SYSREG_NOT_MINE)
+		r = sysreg_emulate(&v->dbg, e->sysreg_enc, e->sysreg_read, &val, idreg_read_cpu) ==
+			    SYSREG_UNDEF ? VGIC_SYSREG_UNDEF : VGIC_SYSREG_DONE;
+	if (r == VGIC_SYSREG_UNDEF) {
 		trap_inject_undef(v);
 		return TRAP_RESUME;
 	}
+	if (e->sysreg_read && e->sysreg_enc == SYSREG_ID_AA64PFR0)
+		val = vgic_guest_pfr0(&t->g->arch.vgic, val);
 	if (e->sysreg_read && rt != 31)
 		v->x[rt] = val;
 	skip_insn(t);

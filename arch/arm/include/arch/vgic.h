@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The guest's interrupt controller: a GICv2 as the guest sees it, with up to
- * VGIC_MAX_VCPUS CPU interfaces (one per vCPU). The distributor is always
- * emulated (vgic.c); how interrupts reach a vCPU is a backend: the GICv2
- * virtual CPU interface with list registers (vgic_lr.c) on hosts that have
- * one, otherwise a trapped, emulated CPU interface with HCR_EL2.VI
+ * The guest's interrupt controller: a GICv2 as the guest sees it, or a GICv3
+ * on hosts whose backend is the GICv3 virtual CPU interface, with up to
+ * VGIC_MAX_VCPUS CPU interfaces (one per vCPU). The distributor (and the
+ * GICv3's redistributors) are always emulated (vgic.c, vgic_v3.c); how
+ * interrupts reach a vCPU is a backend: the GICv3 virtual CPU interface with
+ * ICH_* list registers (vgic_ich.c) on GICv3 hosts, the GICv2 virtual CPU
+ * interface with GICH list registers (vgic_lr.c) on GICv2 hosts that have
+ * one, otherwise a trapped, emulated GICv2 CPU interface with HCR_EL2.VI
  * (vgic_sw.c, its register logic in vgic_cpuif.c: the Raspberry Pi 3 has no
- * GIC, and GICv3 hosts need not offer a GICv2-compatible virtual interface).
+ * GIC). One model of the state serves both views.
  * The distributor registers itself as an emulator (EMULATOR(), matched on the
  * guest device tree's GIC node). Emulated devices raise interrupts (SPIs) with
  * arch_guest_irq() (arch/guest_irq.h), which lands in vgic_set_level(); the
@@ -55,14 +58,22 @@ struct vgic_cpu {
 	uint8_t lr_of[VGIC_NR_IRQS];        /* backend slot of an in_lr interrupt */
 	/* Emulated CPU interface (software backend). */
 	uint32_t cpu_ctlr, cpu_pmr, cpu_bpr;
-	/* Hardware virtual CPU interface while this vCPU is off it (list registers). */
-	uint32_t saved_lr[16], saved_vmcr, saved_apr, saved_hcr;
+	/* Hardware virtual CPU interface while this vCPU is off it (list registers;
+	 * GICv3: 64-bit ICH_LR<n>_EL2 and the AP0R/AP1R active priorities). */
+	uint64_t saved_lr[16];
+	uint32_t saved_vmcr, saved_apr, saved_hcr;
+	uint32_t saved_ap0r[4], saved_ap1r[4];
+	/* GICv3 view: this vCPU's redistributor's GICR_WAKER.ProcessorSleep. */
+	bool rd_asleep;
 };
 
 struct vgic {
 	struct guest *guest;
 	unsigned nr_cpus;                   /* vgic_guest_vcpus() at probe */
-	bool enabled;                       /* GICD_CTLR.Enable */
+	bool enabled;                       /* GICD_CTLR.Enable (GICv3: EnableGrp0 or 1) */
+	bool v3;                            /* the guest sees a GICv3 (vgic_v3.c) */
+	uint8_t v3_ctlr;                    /* GICv3 GICD_CTLR.EnableGrp0/1 as written */
+	uint64_t irm;                       /* GICv3: SPIs whose GICD_IROUTER has IRM set */
 	struct vgic_bits spi[VGIC_WORDS - 1];   /* interrupts 32 and up */
 	uint32_t config[VGIC_NR_IRQS / 16];
 	uint8_t priority[VGIC_NR_IRQS];     /* SPIs (0-31: per vCPU) */
@@ -73,6 +84,9 @@ struct vgic {
 
 struct vgic_backend {
 	const char *name;
+	/* The guest sees a GICv3 (distributor, redistributors, system-register CPU
+	 * interface) instead of a GICv2; guest_init then gets no CPU interface. */
+	bool gicv3;
 	/* Probe the host side; -1 when this host cannot run the backend. */
 	int (*host_init)(void);
 	/* Give the guest its CPU interface at gicc_ipa (map or emulate). */
@@ -146,6 +160,41 @@ uint32_t vgic_take(struct vgic *v, unsigned cpu, unsigned irq);
  * maintenance on forwarded interrupts so that this happens at once. */
 void vgic_completed(struct vgic *v, unsigned cpu, unsigned irq);
 
+/* The registers the GICv2 distributor, the GICv3 distributor and the GICv3
+ * redistributor's SGI_base frame share (IGROUPR, I[SC]ENABLER, I[SC]PENDR,
+ * I[SC]ACTIVER, IPRIORITYR, ICFGR), for interrupts lo..hi-1 as vCPU cpu sees
+ * them; offsets of other interrupts read as zero and ignore writes. False when
+ * off is none of these registers. With sgi_pend (GICv3), ISPENDR0/ICPENDR0 set
+ * and clear SGIs too (source: cpu). */
+bool vgic_common_read(struct vgic *v, unsigned cpu, uint64_t off, unsigned size, uint64_t *val,
+		      unsigned lo, unsigned hi);
+bool vgic_common_write(struct vgic *v, unsigned cpu, uint64_t off, unsigned size, uint64_t val,
+		       unsigned lo, unsigned hi, bool sgi_pend);
+
+/* GICv3 view (vgic_v3.c). The distributor (GICD, 64 KiB) and the redistributors
+ * (one 128 KiB RD_base + SGI_base pair per vCPU) as emulated devices. */
+#define VGIC_V3_GICD_SIZE 0x10000ull
+#define VGIC_V3_GICR_STRIDE 0x20000ull
+/* Where the guest's redistributors go: this far above its distributor (QEMU
+ * virt's layout, clear of the GICv2 CPU interface page the tree named). */
+#define VGIC_V3_GICR_OFFSET 0xa0000ull
+extern const struct vdev_ops vgic_v3_dist_ops, vgic_v3_rdist_ops;
+/* ICC_SGI1R_EL1 written by vCPU self: the SGI to the vCPUs it names (IRM: all but
+ * self; else Aff3.Aff2.Aff1 must be 0 and RS:TargetList names Aff0 = vCPU). */
+void vgic_v3_sgi1r(struct vgic *v, unsigned self, uint64_t val);
+/* A system register access of vCPU cpu that trapped (op0 3 encoding as
+ * arch/sysreg_emul.h's SYSREG_ENC). VGIC_SYSREG_NOT_MINE unless the guest sees a
+ * GICv3 and enc is a GIC register that traps: ICC_SGI1R_EL1 (sent), ICC_ASGI1R_EL1
+ * and ICC_SGI0R_EL1 (group 0 / other security state: ignored), ICC_SRE_EL1
+ * (SRE, DFB, DIB read as 1, writes ignored). */
+enum vgic_sysreg_result { VGIC_SYSREG_NOT_MINE, VGIC_SYSREG_DONE, VGIC_SYSREG_UNDEF };
+enum vgic_sysreg_result vgic_sysreg(struct vgic *v, unsigned cpu, uint32_t enc, bool read,
+				    uint64_t *val);
+/* ID_AA64PFR0_EL1 as the guest reads it: GIC (bits 27:24) 1 when it sees a GICv3. */
+uint64_t vgic_guest_pfr0(const struct vgic *v, uint64_t val);
+/* The backend in use gives guests a GICv3. */
+bool vgic_backend_gicv3(void);
+
 /* The emulated GICv2 CPU interface (vgic_cpuif.c): its registers, banked by
  * vgic_current_vcpu(), priv a struct vgic; and the interrupt vCPU cpu would
  * acknowledge now (VGIC_SPURIOUS: none). */
@@ -153,6 +202,7 @@ void vgic_completed(struct vgic *v, unsigned cpu, unsigned irq);
 extern const struct vdev_ops vgic_cpuif_ops;
 unsigned vgic_cpuif_highest(const struct vgic *v, unsigned cpu);
 
+extern const struct vgic_backend vgic_ich_backend;
 extern const struct vgic_backend vgic_lr_backend;
 extern const struct vgic_backend vgic_sw_backend;
 

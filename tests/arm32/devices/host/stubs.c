@@ -37,6 +37,11 @@ void *kzalloc(size_t size)
 	return calloc(1, size);
 }
 
+void *kmalloc(size_t size)
+{
+	return malloc(size);
+}
+
 void kfree(void *p)
 {
 	free(p);
