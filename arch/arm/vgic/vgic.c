@@ -167,6 +167,27 @@ uint32_t vgic_take(struct vgic *v, unsigned cpu, unsigned irq)
 	return irq;
 }
 
+bool vgic_fill_lrs(struct vgic *v, unsigned cpu, uint64_t free, unsigned nr, vgic_put_lr *put)
+{
+	for (unsigned irq = 0; irq < VGIC_NR_IRQS; irq++) {
+		if (!vgic_deliverable(v, cpu, irq))
+			continue;
+		unsigned n = 0;
+		while (n < nr && !(free & (1ull << n)))
+			n++;
+		if (n == nr)
+			return true;
+		free &= ~(1ull << n);
+		struct vgic_bits *b = vgic_bits_of(v, cpu, irq);
+		uint32_t m = bit_of(irq);
+		bool eoi = (b->level & m) || (b->forwarded & m);
+		put(v, cpu, n, irq, vgic_take(v, cpu, irq), eoi);
+		b->in_lr |= m;
+		v->cpu[cpu].lr_of[irq] = (uint8_t)n;
+	}
+	return false;
+}
+
 void vgic_set_level(struct vgic *v, unsigned irq, bool level)
 {
 	if (irq >= VGIC_NR_IRQS)

@@ -123,34 +123,20 @@ static void ich_sync(struct vgic *v, unsigned cpu)
 	}
 }
 
+/* A GICv3 IAR has no SGI source: an SGI pending from several vCPUs goes once. */
+static void ich_put(struct vgic *v, unsigned cpu, unsigned n, unsigned irq, uint32_t iar, bool eoi)
+{
+	(void)iar;
+	if (irq < 16)
+		v->cpu[cpu].sgi_pending[irq] = 0;     /* one SGI for every source */
+	bool grp1 = vgic_cbits_of(v, cpu, irq)->group & (1u << (irq % 32));
+	ich_write(ICH_LR, n, ich_lr_make(irq, vgic_priority(v, cpu, irq), grp1, eoi));
+}
+
 static void ich_flush(struct vgic *v, unsigned cpu)
 {
-	bool overflow = false;
-
 	ich_sync(v, cpu);
-	uint64_t free = ich_read(ICH_ELRSR, 0);
-	for (unsigned irq = 0; irq < VGIC_NR_IRQS; irq++) {
-		if (!vgic_deliverable(v, cpu, irq))
-			continue;
-		unsigned n = 0;
-		while (n < nr_lrs && !(free & (1ull << n)))
-			n++;
-		if (n == nr_lrs) {
-			overflow = true;
-			break;
-		}
-		free &= ~(1ull << n);
-		struct vgic_bits *b = vgic_bits_of(v, cpu, irq);
-		uint32_t m = 1u << (irq % 32);
-		bool level = b->level & m;
-		vgic_take(v, cpu, irq);
-		if (irq < 16)
-			v->cpu[cpu].sgi_pending[irq] = 0;     /* one SGI for every source */
-		ich_write(ICH_LR, n, ich_lr_make(irq, vgic_priority(v, cpu, irq), b->group & m,
-						 level || (b->forwarded & m)));
-		b->in_lr |= m;
-		v->cpu[cpu].lr_of[irq] = (uint8_t)n;
-	}
+	bool overflow = vgic_fill_lrs(v, cpu, ich_read(ICH_ELRSR, 0), nr_lrs, ich_put);
 	ich_write(ICH_HCR, 0, ICH_HCR_EN | (overflow ? ICH_HCR_UIE : 0));
 }
 

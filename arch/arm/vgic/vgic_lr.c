@@ -110,34 +110,19 @@ static void lr_sync(struct vgic *v, unsigned cpu)
 	}
 }
 
+/* vgic_take gives an SGI's source in bits 12:10, the LR's CPUID field. */
+static void lr_put(struct vgic *v, unsigned cpu, unsigned n, unsigned irq, uint32_t iar, bool eoi)
+{
+	bool grp1 = vgic_cbits_of(v, cpu, irq)->group & (1u << (irq % 32));
+	wr(GICH_LR(n), iar | ((uint32_t)(vgic_priority(v, cpu, irq) >> 3) << 23) | LR_PENDING |
+		       (grp1 ? LR_GRP1 : 0) | (eoi ? LR_EOI : 0));
+}
+
 static void lr_flush(struct vgic *v, unsigned cpu)
 {
-	bool overflow = false;
-
 	lr_sync(v, cpu);
 	uint64_t free = rd(GICH_ELRSR0) | ((uint64_t)rd(GICH_ELRSR0 + 4) << 32);
-	for (unsigned irq = 0; irq < VGIC_NR_IRQS; irq++) {
-		if (!vgic_deliverable(v, cpu, irq))
-			continue;
-		unsigned n = 0;
-		while (n < nr_lrs && !(free & (1ull << n)))
-			n++;
-		if (n == nr_lrs) {
-			overflow = true;
-			break;
-		}
-		free &= ~(1ull << n);
-		struct vgic_bits *b = vgic_bits_of(v, cpu, irq);
-		uint32_t m = 1u << (irq % 32);
-		bool level = b->level & m;
-		/* vgic_take gives an SGI's source in bits 12:10, the LR's CPUID field. */
-		uint32_t lr = vgic_take(v, cpu, irq) | ((uint32_t)(vgic_priority(v, cpu, irq) >> 3) << 23) |
-			      LR_PENDING | (b->group & m ? LR_GRP1 : 0) |
-			      (level || (b->forwarded & m) ? LR_EOI : 0);
-		wr(GICH_LR(n), lr);
-		b->in_lr |= m;
-		v->cpu[cpu].lr_of[irq] = (uint8_t)n;
-	}
+	bool overflow = vgic_fill_lrs(v, cpu, free, nr_lrs, lr_put);
 	/* More waiting than list registers: ask for an underflow interrupt. */
 	wr(GICH_HCR, GICH_HCR_EN | (overflow ? GICH_HCR_UIE : 0));
 }

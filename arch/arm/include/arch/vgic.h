@@ -159,6 +159,14 @@ uint32_t vgic_take(struct vgic *v, unsigned cpu, unsigned irq);
  * unmasked at the host (passthrough_eoi). List-register backends ask for EOI
  * maintenance on forwarded interrupts so that this happens at once. */
 void vgic_completed(struct vgic *v, unsigned cpu, unsigned irq);
+/* For list-register backends: gives vCPU cpu's deliverable interrupts, lowest first,
+ * to its free list registers (bit n of free: register n, n < nr), each taken
+ * (vgic_take: its IAR value), written by put(v, cpu, n, irq, iar, eoi) and marked
+ * in_lr; eoi asks for EOI maintenance (a level or forwarded interrupt). True when one
+ * found no free register: the backend asks for an underflow interrupt. */
+typedef void vgic_put_lr(struct vgic *v, unsigned cpu, unsigned n, unsigned irq, uint32_t iar,
+			 bool eoi);
+bool vgic_fill_lrs(struct vgic *v, unsigned cpu, uint64_t free, unsigned nr, vgic_put_lr *put);
 
 /* The registers the GICv2 distributor, the GICv3 distributor and the GICv3
  * redistributor's SGI_base frame share (IGROUPR, I[SC]ENABLER, I[SC]PENDR,
