@@ -18,6 +18,9 @@
 #include <mamoru/fdt.h>
 #include <mamoru/fdt_cpus.h>
 #include <mamoru/guest.h>
+#include <mamoru/irq.h>
+#include <mamoru/smp.h>
+#include <mamoru/vcpu_pin.h>
 #include <mamoru/guest_layout.h>
 #include <mamoru/libc.h>
 #include <mamoru/heap.h>
@@ -257,6 +260,7 @@ static void patch_dtb(struct guest *g, uint8_t *dtb)
 int guest_reset(struct guest *g)
 {
 	const struct guest_image *img = &g->image;
+	g->posted = 0;                  /* what a vCPU asked before is moot */
 	struct guest_layout_in in = {
 		.ram_ipa = g->ram_ipa, .ram_size = g->ram_size,
 		.kernel_size = img->kernel_size, .initrd_size = img->initrd_size, .dtb_size = img->dtb_size,
@@ -342,28 +346,54 @@ int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len)
 	return 0;
 }
 
-bool guest_run_slice(struct guest *g, unsigned cpu)
+void guest_act_on_stop(struct guest *g, int stop, const char *why)
 {
-	struct vcpu_stop_info info = {.why = ""};
-	enum vcpu_stop r = vcpu_run(g, cpu, &info);
-	switch (r) {
-	case VCPU_YIELD:
-		return true;
-	case VCPU_IDLE:
-		return false;
+	switch ((enum vcpu_stop)stop) {
+	case VCPU_YIELD: case VCPU_IDLE:
+		return;
 	case VCPU_RESET:
 		printk("%s: rebooting (PSCI SYSTEM_RESET)\n", g->name);
 		if (guest_reset(g))
 			g->state = GUEST_HALTED;      /* fail() said why */
-		return true;
+		return;
 	case VCPU_POWER_OFF:
-		guest_halt(g, info.why[0] ? info.why : "powered off");
-		return true;
+		guest_halt(g, why[0] ? why : "powered off");
+		return;
 	case VCPU_CRASHED:
 	default:
-		m_snprintf(g->reason, sizeof(g->reason), "%s", info.why[0] ? info.why : "crashed");
+		m_snprintf(g->reason, sizeof(g->reason), "%s", why[0] ? why : "crashed");
 		printk("%s: %s; guest halted\n", g->name, g->reason);
 		guest_halt(g, NULL);
-		return true;
+		return;
 	}
+}
+
+/* With vCPUs on other cores the boot CPU acts, once they are stopped; the first
+ * vCPU to ask wins, and the guest runs no more until then. */
+static void post_stop(struct guest *g, enum vcpu_stop r, const char *why)
+{
+	unsigned long f = vcpu_lock();
+	if (!g->posted) {
+		m_snprintf(g->posted_why, sizeof(g->posted_why), "%s", why);
+		__atomic_store_n(&g->posted, (uint32_t)r + 1, __ATOMIC_RELEASE);
+		struct smp_cpu *boot = smp_cpu(0);
+		if (smp_this_cpu() != 0 && boot)
+			irq_send_ipi(boot->index, boot->mpidr);
+	}
+	vcpu_unlock(f);
+}
+
+bool guest_run_slice(struct guest *g, unsigned cpu)
+{
+	struct vcpu_stop_info info = {.why = ""};
+	enum vcpu_stop r = vcpu_run(g, cpu, &info);
+	if (r == VCPU_YIELD)
+		return true;
+	if (r == VCPU_IDLE)
+		return false;
+	if (vcpus_pinned())
+		post_stop(g, r, info.why);
+	else
+		guest_act_on_stop(g, r, info.why);
+	return true;
 }

@@ -1,29 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Which vCPU runs next: round robin over the vCPUs that are on in the running
- * guests (each guest's in order), starting after the last one that got the CPU.
- * A vCPU that idles (WFI with nothing pending) gives its turn to the next one, so
- * the main loop only sleeps when every vCPU on idles. All of them take turns on
- * the boot CPU: a guest of four vCPUs gets a quarter of it each when all four are
- * busy.
+ * Which vCPU runs next on this core: round robin over the vCPUs that are on in
+ * the running guests and run on this core (vcpu_core: with pinned vCPUs, vCPU i
+ * on core i, else all of them on the boot CPU), starting after the last one
+ * that got the core. A vCPU that idles (WFI with nothing pending) gives its turn
+ * to the next one, so the core only sleeps when every vCPU it runs idles.
  */
 #include <arch/vcpu_run.h>
 #include <arch/cpu.h>
 #include <mamoru/guest.h>
+#include <mamoru/fdt_cpus.h>
+#include <mamoru/smp.h>
+#include <mamoru/vcpu_pin.h>
 
 #define SLOTS (GUEST_MAX * ARCH_GUEST_VCPUS)
 
+static bool runs_here(const struct guest *g, unsigned cpu, unsigned me)
+{
+	return g->state == GUEST_RUNNING && !__atomic_load_n(&g->posted, __ATOMIC_ACQUIRE) &&
+	       vcpu_online(g, cpu) && vcpu_core(g, cpu) == me;
+}
+
 bool guests_run(void)
 {
-	static unsigned next;
+	static unsigned next[FDT_CPUS_MAX];
+	unsigned me = smp_this_cpu();
+	if (me >= FDT_CPUS_MAX)
+		return false;
+	vcpu_kick_clear(me);
 	for (unsigned k = 0; k < SLOTS; k++) {
-		unsigned slot = (next + k) % SLOTS;
+		unsigned slot = (next[me] + k) % SLOTS;
 		struct guest *g = &guests[slot / ARCH_GUEST_VCPUS];
 		unsigned cpu = slot % ARCH_GUEST_VCPUS;
-		if (g->state != GUEST_RUNNING || !vcpu_online(g, cpu))
+		if (!runs_here(g, cpu, me))
 			continue;
 		if (guest_run_slice(g, cpu)) {
-			next = (slot + 1) % SLOTS;
+			next[me] = (slot + 1) % SLOTS;
 			return true;
 		}
 	}
@@ -32,7 +44,7 @@ bool guests_run(void)
 	for (unsigned slot = 0; slot < SLOTS; slot++) {
 		struct guest *g = &guests[slot / ARCH_GUEST_VCPUS];
 		unsigned cpu = slot % ARCH_GUEST_VCPUS;
-		if (g->state == GUEST_RUNNING && vcpu_online(g, cpu) && vcpu_pending(g, cpu))
+		if (runs_here(g, cpu, me) && vcpu_pending(g, cpu))
 			return true;
 	}
 	return false;
@@ -40,14 +52,6 @@ bool guests_run(void)
 
 bool guest_run_for(struct guest *g, uint64_t ns)
 {
-	uint64_t end = timer_now_ns() + ns;
-	while (g->state == GUEST_RUNNING && timer_now_ns() < end) {
-		bool ran = false;
-		for (unsigned cpu = 0; cpu < ARCH_GUEST_VCPUS && g->state == GUEST_RUNNING; cpu++)
-			if (vcpu_online(g, cpu))
-				ran |= guest_run_slice(g, cpu);
-		if (!ran)
-			break;              /* every vCPU idles: nothing is in the middle of anything */
-	}
+	vcpus_let_run(g, ns);
 	return g->state == GUEST_RUNNING;
 }

@@ -3,6 +3,7 @@
 #include <mamoru/console.h>
 #include <mamoru/irq.h>
 #include <mamoru/smp.h>
+#include <mamoru/vcpu_pin.h>
 
 struct irq_slot {
 	irq_handler_t fn;
@@ -125,8 +126,11 @@ void irq_handle(void)
 			continue;
 		}
 		if (irq < IRQ_MAX && slots[irq].fn) {
+			/* Handlers inject into guests: what vCPUs share (vcpu_pin.h). */
+			unsigned long f = vcpu_lock();
 			slots[irq].count++;
 			slots[irq].fn(irq, slots[irq].arg);
+			vcpu_unlock(f);
 		} else {
 			/* Nobody owns it: silence it rather than loop on it. */
 			unhandled++;

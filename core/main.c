@@ -22,6 +22,7 @@
 #include <mamoru/power.h>
 #include <mamoru/serial.h>
 #include <mamoru/smp.h>
+#include <mamoru/vcpu_pin.h>
 #include <mamoru/vserial.h>
 
 #define DTB_MAX_SIZE (2u << 20)   /* the arm64 boot protocol's limit */
@@ -110,6 +111,13 @@ static void start_guests(void)
 	bundle_load_guests((const void *)(uintptr_t)mm.initrd_base, mm.initrd_size, AUTOSTART);
 }
 
+/* A command may look at or change any guest: the vCPUs on other cores stop
+ * meanwhile (the IDS reports a core that did not). */
+static void stop_for_command(void)
+{
+	(void)vcpus_stop_others();
+}
+
 /*
  * The hypervisor's only thread: typed bytes go to the shell, or to a guest
  * while `vserial bind` holds the console; in between, runnable guests run.
@@ -120,7 +128,9 @@ static void start_guests(void)
 __noreturn static void main_loop(void)
 {
 	for (;;) {
+		unsigned long f = vcpu_lock();
 		vserial_pump();
+		vcpu_unlock(f);
 		for (;;) {
 			struct guest *bound = vserial_bound();
 			cpu_irq_mask();
@@ -129,26 +139,35 @@ __noreturn static void main_loop(void)
 			if (c < 0)
 				break;
 			if (bound) {
+				f = vcpu_lock();
 				vserial_input((uint8_t)c);
+				vcpu_unlock(f);
 				if (!vserial_bound())
 					shell_start(&shell);   /* detached: prompt again */
 			} else {
 				shell_input(&shell, (uint8_t)c);
 			}
 		}
+		/* A vCPU on another core stopped its guest (reset, power off, crash). */
+		guests_act_on_posted();
 		/* Periodic work (the IDS watch); if it printed, redraw the shell's line. */
 		if (periodic_run_due(timer_now_ns()) && !vserial_bound())
 			le_redraw(&shell.le, shell.prompt);
 		if (guests_run())
 			continue;
 		/* The guest made room in its UART and went idle: feed it before sleeping. */
-		if (vserial_pump())
+		f = vcpu_lock();
+		bool fed = vserial_pump();
+		vcpu_unlock(f);
+		if (fed)
 			continue;
 		/* Sleep with interrupts masked so one arriving after the check
 		 * still wakes the CPU. */
 		cpu_irq_mask();
+		f = vcpu_lock();
 		vcpu_before_idle();
-		if (!serial_console_pending())
+		vcpu_unlock(f);
+		if (!serial_console_pending() && !vcpus_wake_pending())
 			cpu_wait_irq();
 		cpu_irq_unmask();
 	}
@@ -203,6 +222,8 @@ void boot_main(uintptr_t dtb_pa, unsigned el)
 	print_banner(dtb_pa);
 	start_guests();
 	shell_init(&shell, sys_console, CONFIG_SHELL_PROMPT);
+	shell.before_run = stop_for_command;
+	shell.after_run = vcpus_resume_others;
 	shell_start(&shell);
 	main_loop();
 }

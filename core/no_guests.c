@@ -4,14 +4,30 @@
  * GUESTS off: a CPU that cannot run guests yet). There is never a guest to run
  * or a guest console to pass input to.
  */
+#include <arch/cpu.h>
 #include <arch/vcpu_run.h>
 #include <mamoru/bundle.h>
 #include <mamoru/console.h>
 #include <mamoru/guest.h>
 #include <mamoru/passthrough.h>
+#include <mamoru/vcpu_pin.h>
 #include <mamoru/vserial.h>
 
 bool guests_run(void) { return false; }
+void guests_act_on_posted(void) {}
+uint32_t vcpus_stop_others(void) { return 0; }
+void vcpus_resume_others(void) {}
+bool vcpus_wake_pending(void) { return false; }
+void vcpu_kick_waiting(void) {}
+
+__noreturn void vcpus_secondary_loop(void)
+{
+	for (;;) {
+		cpu_irq_mask();
+		cpu_wait_irq();
+		cpu_irq_unmask();
+	}
+}
 void vcpu_before_idle(void) {}
 struct guest *vserial_bound(void) { return NULL; }
 void vserial_input(uint8_t c) { (void)c; }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <arch/cpu.h>
 #include <mamoru/periodic.h>
+#include <mamoru/vcpu_pin.h>
 
 static struct periodic *tasks;
 
@@ -23,7 +24,10 @@ static bool run_if_due(struct periodic *p, uint64_t now_ns)
 {
 	if (!p->interval_ns || now_ns < p->next_ns)
 		return false;
+	/* The IDS reads guests: vCPUs on other cores stop meanwhile. */
+	vcpus_stop_others();
 	bool printed = p->run(p);
+	vcpus_resume_others();
 	/* The interval counts from the end of a run: a task that takes long
 	 * (an IDS scan holds the guests) still leaves them the interval. */
 	p->next_ns = timer_now_ns() + p->interval_ns;

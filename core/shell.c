@@ -154,7 +154,11 @@ void shell_input(struct shell *sh, uint8_t c)
 		/* A copy: tokenizing writes into it, le->line is read-only. */
 		memcpy(line, sh->le.line, strnlen(sh->le.line, LE_LINE_MAX - 1) + 1);
 		line[LE_LINE_MAX - 1] = '\0';
+		if (sh->before_run)
+			sh->before_run();
 		shell_run_line(sh->con, line);
+		if (sh->after_run)
+			sh->after_run();
 		break;
 	case LE_TOO_LONG:
 		con_printf(sh->con, "error: line too long (max %d characters)\n", LE_LINE_MAX - 1);

@@ -8,6 +8,7 @@
 #include <mamoru/fdt_cpus.h>
 #include <mamoru/irq.h>
 #include <mamoru/smp.h>
+#include <mamoru/vcpu_pin.h>
 
 #define MPIDR_AFF_MASK 0xff00ffffffull
 #define START_WAIT_MS 1000      /* per CPU: how long a started CPU has to come */
@@ -62,6 +63,7 @@ static void bump64(uint64_t *p)
 
 uint64_t smp_cpu_ipis(const struct smp_cpu *c) { return load64(&c->ipis); }
 uint64_t smp_cpu_calls(const struct smp_cpu *c) { return load64(&c->calls); }
+uint64_t smp_cpu_guest_ticks(const struct smp_cpu *c) { return load64(&c->guest_ticks); }
 
 unsigned smp_cpu_count(void) { return ncpus; }
 struct smp_cpu *smp_this(void) { return arch_this_cpu(); }
@@ -245,12 +247,10 @@ __noreturn void smp_secondary_main(struct smp_cpu *c)
 		cpu_halt();
 	}
 	store_rel(&c->state, SMP_ONLINE);
-	/* Idle: calls arrive by IPI and run in the interrupt handler. */
-	for (;;) {
-		cpu_irq_mask();
-		cpu_wait_irq();
-		cpu_irq_unmask();
-	}
+	/* Runs the vCPUs pinned here once the boot CPU set the core up for
+	 * them; idles meanwhile. Calls arrive by IPI and run in the interrupt
+	 * handler. */
+	vcpus_secondary_loop();
 }
 #else
 void smp_init(const struct fdt *fdt)

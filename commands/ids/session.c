@@ -6,6 +6,7 @@
 #include <arch/cpu.h>
 #include <arch/guest_regs.h>
 #include <mamoru/libc.h>
+#include <mamoru/vcpu_pin.h>
 
 #include "ids.h"
 
@@ -207,6 +208,14 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 		s->started_ns = timer_now_ns();    /* held from the snapshot that is read */
 	}
 	s->located = true;
+	/* A core that did not stop for this command still runs its vCPU: what is
+	 * read of the guest may change under the IDS. */
+	uint32_t running = vcpus_not_stopped();
+	for (unsigned c = 1; c < g->nr_vcpus; c++)
+		if (running & (1u << vcpu_core(g, c)))
+			ids_finding(s, "vcpus", "vCPU %u on cpu%u did not stop within %u ms: the IDS "
+				    "read a guest that was running", c, vcpu_core(g, c),
+				    (unsigned)VCPU_STOP_TIMEOUT_MS);
 	s->rep.addr_digits = 2u * s->vmi->ptr_size;
 	for (unsigned i = 0; i < s->vmi->nanchors; i++) {
 		const struct vmi_anchor *an = &s->vmi->anchors[i];

@@ -106,9 +106,18 @@ def test_guest_sees_four_cpus(smp: Target) -> None:
         assert g.run("cat /sys/devices/system/cpu/online") == f"0-{VCPUS - 1}"
 
 
+def core_guest_ms(t: Target) -> dict[int, int]:
+    """The hypervisor's `cpus`: each core's time in guests (ms)."""
+    out = t.console.command("cpus")
+    rows = re.findall(r"^\s*(\d+)\s+0x[0-9a-f]+\s+online\s+\d+\s+\d+\s+(\d+)", out, re.M)
+    return {int(c): int(ms) for c, ms in rows}
+
+
 def test_pinned_jobs_run_on_every_cpu(smp: Target) -> None:
     """Four busy loops, one pinned to each CPU: each CPU's busy time grows by most of the
-    run's length shared four ways (they take turns on the hypervisor's CPU)."""
+    run's length shared four ways (QEMU runs the four cores in one thread), and on the
+    hypervisor's side each core ran guest code for as long: vCPU i runs on core i."""
+    hyp_before = core_guest_ms(smp)
     with in_guest(smp, timeout=90) as g:
         before = cpu_times(g)
         pids = [g.run(f"taskset -c {c} sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!")
@@ -120,10 +129,14 @@ def test_pinned_jobs_run_on_every_cpu(smp: Target) -> None:
         after = cpu_times(g)
         g.run("kill " + " ".join(pids))
         ipis = g.run("grep -E '^ *IPI[0-9]+:' /proc/interrupts")
+    hyp_after = core_guest_ms(smp)
     busy = {c: after[c] - before[c] for c in before}
     assert len(busy) == VCPUS, busy
     # USER_HZ 100: 8 s shared by four CPUs is about 200 ticks each; ask for a fifth of it.
     assert all(v >= 40 for v in busy.values()), busy
+    # Each core ran its vCPU for a fifth of its share too (ms).
+    ran = {c: hyp_after.get(c, 0) - hyp_before.get(c, 0) for c in range(VCPUS)}
+    assert all(v >= 400 for v in ran.values()), (ran, hyp_before, hyp_after)
     # Rescheduling and function-call IPIs reached every CPU (SGIs between vCPUs).
     rows = {line.split(":")[0].strip(): [int(x) for x in line.split(":")[1].split()[:VCPUS]]
             for line in ipis.splitlines()}
@@ -146,6 +159,22 @@ def test_cpu_offline_and_back(smp: Target) -> None:
         g.run(f"kill {pid}")
     assert on3 == "3"
     assert vcpu_states(smp) == dict.fromkeys(range(VCPUS), "on")
+
+
+def test_ids_reports_a_vcpu_that_did_not_stop(smp: Target) -> None:
+    """A core kept busy with interrupts masked (`cpus stall`) cannot stop its vCPU for the
+    IDS: a listing taken meanwhile says which vCPU ran while it read (a finding), and the
+    shell does not wait for the core more than once. After the stall the listing is clean."""
+    out = smp.console.command("cpus stall 2 2500")
+    assert "cpu 2: took the call but did not finish" in out, out
+    objs = ids_json(smp, "ids plist")
+    found = [o for o in objs if o["type"] == "finding" and o["check"] == "vcpus"]
+    assert len(found) == 1 and found[0]["finding"].startswith(
+        "vCPU 2 on cpu2 did not stop within 200 ms"), objs[-3:]
+    assert objs[-1]["findings"] >= 1, objs[-1]
+    time.sleep(2.5)
+    objs = ids_json(smp, "ids plist")
+    assert objs[-1]["findings"] == 0, objs[-3:]
 
 
 def test_plist_is_consistent_while_every_cpu_forks(smp: Target) -> None:

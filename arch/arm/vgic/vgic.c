@@ -71,6 +71,13 @@ int vgic_host_init(void)
 	return -1;
 }
 
+int vgic_cpu_init(void)
+{
+	if (!backend)
+		return -1;
+	return backend->cpu_init ? backend->cpu_init() : 0;
+}
+
 const char *vgic_backend_name(void)
 {
 	return backend ? backend->name : "none";
@@ -139,6 +146,28 @@ bool vgic_has_pending(const struct vgic *v, unsigned cpu)
 			   (irq < 32 || vgic_spi_target(v, irq) == cpu)) {
 			return true;
 		}
+	}
+	return false;
+}
+
+bool vgic_kick_wanted(const struct vgic *v, unsigned cpu)
+{
+	if (!v->enabled || cpu >= v->nr_cpus)
+		return false;
+	for (unsigned w = 0; w < VGIC_WORDS; w++) {
+		const struct vgic_bits *b = vgic_cbits_of(v, cpu, w * 32);
+		uint32_t cand = b->enable & ~(b->in_lr | b->active) & (b->pending | b->level);
+		if (w == 0) {
+			for (unsigned irq = 0; irq < 16; irq++)
+				if (v->cpu[cpu].sgi_pending[irq] && !((b->in_lr | b->active) & bit_of(irq)))
+					return true;
+			if (cand & 0xffff0000u)
+				return true;
+			continue;
+		}
+		for (; cand; cand &= cand - 1)
+			if (vgic_spi_target(v, w * 32 + (unsigned)__builtin_ctz(cand)) == cpu)
+				return true;
 	}
 	return false;
 }

@@ -49,9 +49,13 @@ static void maintenance(unsigned irq, void *arg)
 	ich_write(ICH_HCR, 0, ich_read(ICH_HCR, 0) & ~(uint64_t)ICH_HCR_UIE);
 }
 
-static int ich_host_init(void)
+static int maint_irq = -1;
+
+/* This core's ICH_* registers: the system-register interface on for EL1, the
+ * list registers empty, its maintenance interrupt (a PPI) on. */
+static int ich_cpu_init(void)
 {
-	if (!gicv3_ready() || !ich_cpu_has_gicv3())
+	if (!ich_cpu_has_gicv3())
 		return -1;
 	/* EL1 may use the system-register interface (ICC_SRE_EL1 does not trap) and
 	 * finds it on: SRE, with IRQ/FIQ bypass disabled. */
@@ -59,9 +63,6 @@ static int ich_host_init(void)
 	ich_write(ICH_SRE_EL1, 0, SRE_SRE | SRE_DFB | SRE_DIB);
 	if (!(ich_read(ICH_SRE_EL2, 0) & SRE_SRE))
 		return -1;
-	uint64_t vtr = ich_read(ICH_VTR, 0);
-	nr_lrs = MIN(ICH_VTR_LISTREGS(vtr), (unsigned)MAX_LRS);
-	nr_aprs = ich_apr_count(vtr);
 	ich_write(ICH_HCR, 0, 0);
 	ich_write(ICH_VMCR, 0, 0);
 	for (unsigned n = 0; n < nr_aprs; n++) {
@@ -70,14 +71,25 @@ static int ich_host_init(void)
 	}
 	for (unsigned n = 0; n < nr_lrs; n++)
 		ich_write(ICH_LR, n, 0);
+	if (maint_irq >= 0)
+		irq_enable((unsigned)maint_irq);
+	return 0;
+}
+
+static int ich_host_init(void)
+{
+	if (!gicv3_ready() || !ich_cpu_has_gicv3())
+		return -1;
+	uint64_t vtr = ich_read(ICH_VTR, 0);
+	nr_lrs = MIN(ICH_VTR_LISTREGS(vtr), (unsigned)MAX_LRS);
+	nr_aprs = ich_apr_count(vtr);
 	int maint = gicv3_maint_irq();
-	if (maint < 0 || irq_register((unsigned)maint, "vgic maintenance", maintenance, NULL)) {
+	if (maint < 0 || irq_register((unsigned)maint, "vgic maintenance", maintenance, NULL))
 		printk("vgic: no GICv3 maintenance interrupt; level and passed-through interrupts "
 		       "complete only at the next exit\n");
-	} else {
-		irq_enable((unsigned)maint);
-	}
-	return 0;
+	else
+		maint_irq = maint;
+	return ich_cpu_init();
 }
 
 static int ich_guest_init(struct vgic *v, uint64_t gicc_ipa, uint64_t gicc_size)
@@ -175,6 +187,7 @@ const struct vgic_backend vgic_ich_backend = {
 	.name = "gicv3 list registers (ich)",
 	.gicv3 = true,
 	.host_init = ich_host_init,
+	.cpu_init = ich_cpu_init,
 	.guest_init = ich_guest_init,
 	.flush = ich_flush,
 	.sync = ich_sync,

@@ -44,6 +44,20 @@ static void maintenance(unsigned irq, void *arg)
 	wr(GICH_HCR, rd(GICH_HCR) & ~GICH_HCR_UIE);
 }
 
+static int maint_irq = -1;
+
+/* This core's GICH (banked per core at the same address): empty, and its
+ * maintenance interrupt (a PPI) on. */
+static int lr_cpu_init(void)
+{
+	wr(GICH_HCR, 0);
+	for (unsigned n = 0; n < nr_lrs; n++)
+		wr(GICH_LR(n), 0);
+	if (maint_irq >= 0)
+		irq_enable((unsigned)maint_irq);
+	return 0;
+}
+
 static int lr_host_init(void)
 {
 	const struct gicv2_info *info = gicv2_info();
@@ -55,13 +69,10 @@ static int lr_host_init(void)
 	nr_lrs = (rd(GICH_VTR) & 0x3f) + 1;
 	if (nr_lrs > MAX_LRS)
 		nr_lrs = MAX_LRS;
-	wr(GICH_HCR, 0);
-	for (unsigned n = 0; n < nr_lrs; n++)
-		wr(GICH_LR(n), 0);
 	if (info->maint_irq >= 0 &&
 	    irq_register((unsigned)info->maint_irq, "vgic maintenance", maintenance, NULL) == 0)
-		irq_enable((unsigned)info->maint_irq);
-	return 0;
+		maint_irq = info->maint_irq;
+	return lr_cpu_init();
 }
 
 static int lr_guest_init(struct vgic *v, uint64_t gicc_ipa, uint64_t gicc_size)
@@ -156,6 +167,7 @@ static void lr_restore(struct vgic *v, unsigned cpu)
 const struct vgic_backend vgic_lr_backend = {
 	.name = "gicv2 list registers",
 	.host_init = lr_host_init,
+	.cpu_init = lr_cpu_init,
 	.guest_init = lr_guest_init,
 	.flush = lr_flush,
 	.sync = lr_sync,

@@ -47,6 +47,10 @@ struct shell {
 	struct lineedit le;
 	struct console *con;
 	const char *prompt;
+	/* Around each command line run (may be NULL): the hypervisor stops the
+	 * vCPUs on other cores meanwhile (mamoru/vcpu_pin.h). */
+	void (*before_run)(void);
+	void (*after_run)(void);
 };
 
 void shell_init(struct shell *sh, struct console *con, const char *prompt);

@@ -43,6 +43,10 @@ struct guest {
 	char reason[96];             /* why it stopped, for `guest list` */
 	uint64_t exits_seen, bad_accesses;
 	uint64_t boots;              /* resets so far: the IDS keeps state per boot */
+	/* A stop (enum vcpu_stop + 1) a vCPU asked for, for the boot CPU to act on
+	 * (mamoru/vcpu_pin.h); 0: none. Set under vcpu_lock. */
+	uint32_t posted;
+	char posted_why[96];
 
 	/* Guest RAM: one contiguous block of host memory. */
 	uint64_t ram_ipa, ram_size;
@@ -108,9 +112,14 @@ bool guest_run_slice(struct guest *g, unsigned cpu);
  * until one does not idle. False when none is running or all of them idle (the
  * caller may sleep until an interrupt). */
 bool guests_run(void);
-/* Lets g's vCPUs (and no other guest's) run for about ns, or until all of them idle:
- * the IDS waits so for a guest that it stopped inside a critical section. False when g
- * is no longer running afterwards (it powered off, crashed or was reset). */
+/* Lets g's vCPUs run for about ns, or until all of them idle when they all take turns
+ * on the boot CPU (with pinned vCPUs the other cores run theirs, of every guest, for
+ * ns): the IDS waits so for a guest that it stopped inside a critical section. False
+ * when g is no longer running afterwards (it powered off, crashed or was reset). */
 bool guest_run_for(struct guest *g, uint64_t ns);
+/* What a vCPU's stop (enum vcpu_stop, arch/vcpu_run.h) means for its guest: reboot,
+ * halt with why. Acts at once on the boot CPU alone; with pinned vCPUs it is posted
+ * for the boot CPU (guests_act_on_posted), which acts with the other cores stopped. */
+void guest_act_on_stop(struct guest *g, int stop, const char *why);
 
 #endif

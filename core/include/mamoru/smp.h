@@ -38,6 +38,11 @@ struct smp_cpu {
 	uintptr_t stack_top;
 	struct smp_slot slot;
 	uint32_t call_lock;     /* held by the CPU posting into slot */
+	/* Pinned vCPUs (mamoru/vcpu_pin.h): set up to run them (its virtual CPU
+	 * interface and timer; written once by the core itself), and the time it
+	 * spent in guests, in counter ticks (written by it only). */
+	uint32_t runs_vcpus;
+	uint64_t guest_ticks;
 };
 
 /* Errors of smp_call (negative). */
@@ -61,6 +66,7 @@ struct smp_cpu *smp_cpu(unsigned i);
 enum smp_state smp_cpu_state(const struct smp_cpu *c);
 uint64_t smp_cpu_ipis(const struct smp_cpu *c);
 uint64_t smp_cpu_calls(const struct smp_cpu *c);
+uint64_t smp_cpu_guest_ticks(const struct smp_cpu *c);
 const char *smp_state_name(enum smp_state s);
 const char *smp_err_name(int err);
 

@@ -9,6 +9,7 @@
 
 #include <arch/cpu.h>
 #include <arch/guest_irq.h>
+#include <mamoru/vcpu_pin.h>
 #include <mamoru/guest.h>
 #include <mamoru/heap.h>
 #include <mamoru/passthrough.h>
@@ -156,3 +157,7 @@ static bool never_run(struct periodic *p)
 }
 static struct periodic never = {.name = "never", .run = never_run};
 PERIODIC_TASK(never);
+
+/* One CPU: nothing runs vCPUs elsewhere to stop around a periodic task. */
+uint32_t vcpus_stop_others(void) { return 0; }
+void vcpus_resume_others(void) {}

@@ -34,6 +34,20 @@ bool guest_run_slice(struct guest *g, unsigned cpu)
 	return !idles[g->id][cpu];
 }
 
+/* One CPU: vcpu_pin.c built without VCPU_PIN runs every vCPU here. */
+unsigned smp_this_cpu(void) { return 0; }
+void cpu_irq_mask(void) {}
+void cpu_irq_unmask(void) {}
+void cpu_wait_irq(void) {}
+void cpu_relax(void) {}
+
+void guest_act_on_stop(struct guest *g, int stop, const char *why)
+{
+	(void)g;
+	(void)stop;
+	(void)why;
+}
+
 bool vcpu_pending(const struct guest *g, unsigned cpu)
 {
 	return pend[g->id][cpu];

@@ -6,6 +6,7 @@
 #include <arch/vgic.h>
 #include <arch/vtimer.h>
 #include <mamoru/console.h>
+#include <mamoru/smp.h>
 
 unsigned cpu_current_el(void) { return current_el(); }
 
@@ -22,6 +23,37 @@ void cpu_irq_mask(void) { irq_mask(); }
 void cpu_irq_unmask(void) { irq_unmask(); }
 void cpu_wait_irq(void) { wfi(); }
 
+#ifdef CONFIG_VCPU_PIN
+/* On another core (smp_call): its virtual CPU interface and timer; then its
+ * vCPUs may run there (vcpu_pin.h). */
+static void virt_init_here(void *arg)
+{
+	int *err = arg;
+	*err = vgic_cpu_init() || vtimer_cpu_init();
+	if (!*err)
+		__atomic_store_n(&smp_this()->runs_vcpus, 1, __ATOMIC_RELEASE);
+}
+
+static void virt_init_cores(void)
+{
+	unsigned ready = 0, n = smp_cpu_count();
+	for (unsigned k = 1; k < n; k++) {
+		static int err;
+		err = -1;
+		int r = smp_call(k, virt_init_here, &err);
+		if (r || err)
+			printk("vcpus: cpu%u cannot run vCPUs (%s)\n", k,
+			       r ? smp_err_name(r) : "its virtual CPU interface or timer did not start");
+		else
+			ready++;
+	}
+	if (n > 1)
+		printk("vcpus: pinned, vCPU i on cpu i (%u of %u cores ready)\n", ready + 1, n);
+}
+#else
+static void virt_init_cores(void) {}
+#endif
+
 int arch_virt_init(const void *fdt)
 {
 	if (vgic_host_init()) {
@@ -31,6 +63,7 @@ int arch_virt_init(const void *fdt)
 	printk("vgic: %s\n", vgic_backend_name());
 	if (vtimer_host_init(fdt))
 		printk("warning: no virtual timer interrupt; guests will not get timer ticks\n");
+	virt_init_cores();
 	return 0;
 }
 

@@ -66,11 +66,6 @@ unsigned vgic_guest_vcpus(const struct guest *g)
 	return g->nr_vcpus;
 }
 
-unsigned vgic_current_vcpu(const struct guest *g)
-{
-	return g->arch.cur;
-}
-
 void arch_guest_reset(struct guest *g, uint64_t entry, uint64_t dtb)
 {
 	for (unsigned i = 0; i < ARCH_GUEST_VCPUS; i++) {
@@ -79,7 +74,6 @@ void arch_guest_reset(struct guest *g, uint64_t entry, uint64_t dtb)
 		v->id = i;
 		v->online = i == 0;
 	}
-	g->arch.cur = 0;
 }
 
 /* Stage-2 tables are not given back: a guest slot is set up once per boot. */

@@ -61,14 +61,15 @@ void arch_spin_lock(uint32_t *lock)
 {
 	uint32_t tmp, busy;
 
-	/* Wait (WFE) while held; the exclusive monitor's loss on the owner's
-	 * release store wakes us. */
-	__asm__ volatile("	sevl\n"
-			 "1:	wfe\n"
-			 "2:	ldaxr	%w0, [%2]\n"
-			 "	cbnz	%w0, 1b\n"
-			 "	stxr	%w1, %w3, [%2]\n"
-			 "	cbnz	%w1, 2b\n"
+	/* Spin, not WFE: QEMU's TCG lets a CPU in WFE sleep through the owner's
+	 * release (it signals neither the exclusive monitor's loss nor SEV to
+	 * another CPU), and the locks are held for a few microseconds. */
+	__asm__ volatile("1:	ldaxr	%w0, [%2]\n"
+			 "	cbz	%w0, 2f\n"
+			 "	yield\n"
+			 "	b	1b\n"
+			 "2:	stxr	%w1, %w3, [%2]\n"
+			 "	cbnz	%w1, 1b\n"
 			 : "=&r"(busy), "=&r"(tmp)
 			 : "r"(lock), "r"(1u)
 			 : "memory");

@@ -9,22 +9,34 @@
 #include <arch/sysreg_bits.h>
 #include <arch/vcpu_run.h>
 #include <arch/vtimer.h>
+#include <mamoru/fdt_cpus.h>
 #include <mamoru/guest.h>
 #include <mamoru/irq.h>
 #include <mamoru/libc.h>
+#include <mamoru/smp.h>
+#include <mamoru/vcpu_pin.h>
 #include "el2.h"
 #include "trap.h"
 
 #define BURST 64           /* traps handled before giving the hypervisor a look */
 
-/* Whose EL1 state, stage 2 and CPU-interface state are on the CPU: one vCPU of
- * one guest. A guest's vCPUs take turns on this CPU (core/guest_sched.c). */
-static struct guest *loaded;
-static unsigned loaded_cpu;
+/* Per core: whose EL1 state, stage 2 and CPU-interface state are on it, one vCPU
+ * of one guest. The vCPUs a core runs take turns on it (core/guest_sched.c). */
+static struct guest *loaded_on[FDT_CPUS_MAX];
+static unsigned loaded_cpu_on[FDT_CPUS_MAX];
+
+#define loaded (loaded_on[smp_this_cpu()])
+#define loaded_cpu (loaded_cpu_on[smp_this_cpu()])
 
 const char *el2_guest_on_cpu(void)
 {
 	return loaded ? loaded->name : NULL;
+}
+
+/* The vGIC's banked registers belong to the vCPU whose access traps here. */
+unsigned vgic_current_vcpu(const struct guest *g)
+{
+	return loaded == g ? loaded_cpu : 0;
 }
 
 bool vcpu_online(const struct guest *g, unsigned cpu)
@@ -47,6 +59,17 @@ void vcpu_put(struct guest *g)
 		vtimer_set_owner(NULL, 0);
 		loaded = NULL;
 	}
+}
+
+void vcpu_put_here(void)
+{
+	if (loaded)
+		vcpu_put(loaded);
+}
+
+bool vcpu_wants_kick(const struct guest *g, unsigned cpu)
+{
+	return g->arch.vcpus[cpu].fresh || vgic_kick_wanted(&g->arch.vgic, cpu);
 }
 
 void vcpu_snapshot(struct guest *g)
@@ -102,7 +125,8 @@ void vcpu_before_idle(void)
 		if (g->state != GUEST_RUNNING)
 			continue;
 		for (unsigned c = 0; c < g->nr_vcpus; c++) {
-			uint64_t d = vcpu_online(g, c) ? timer_deadline(&g->arch.vcpus[c]) : UINT64_MAX;
+			bool here = vcpu_online(g, c) && vcpu_core(g, c) == smp_this_cpu();
+			uint64_t d = here ? timer_deadline(&g->arch.vcpus[c]) : UINT64_MAX;
 			if (d < first) {
 				first = d;
 				best = g;
@@ -147,17 +171,23 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 	v->fresh = false;
 
 	irq_mask();
+	unsigned long lock = vcpu_lock();
 	vcpu_load(g, cpu);
-	g->arch.cur = cpu;
 	/* A vCPU of several that waits with WFE (a spinlock, a cross-call) waits for
-	 * another vCPU, which only runs when this one gives up the CPU: trap WFE. */
-	write_sysreg(hcr_el2, el2_guest_hcr() | (g->nr_vcpus > 1 ? HCR_TWE : 0));
+	 * another vCPU, which may only run when this one gives up the CPU: trap WFE,
+	 * unless each of its vCPUs has a core of its own. */
+	write_sysreg(hcr_el2, el2_guest_hcr() | (g->nr_vcpus > 1 && !vcpus_own_cores(g) ? HCR_TWE : 0));
 	isb();
+	struct smp_cpu *core = smp_this();
 	for (int i = 0; i < BURST; i++) {
 		vgic_flush(&g->arch.vgic, cpu);
+		vcpu_unlock(lock);
 		uint64_t entered = read_sysreg(cntpct_el0);
 		enum vcpu_exit_kind kind = guest_enter(v);
-		v->run_ticks += read_sysreg(cntpct_el0) - entered;
+		uint64_t ran = read_sysreg(cntpct_el0) - entered;
+		lock = vcpu_lock();
+		v->run_ticks += ran;
+		__atomic_store_n(&core->guest_ticks, core->guest_ticks + ran, __ATOMIC_RELAXED);
 		uint64_t serror_esr = 0;
 		if (kind == EXIT_SYNC) {
 			v->esr = read_sysreg(esr_el2);
@@ -190,6 +220,7 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 		if (!resume)
 			break;
 	}
+	vcpu_unlock(lock);
 	irq_unmask();
 	return result;
 }

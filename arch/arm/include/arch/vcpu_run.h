@@ -37,6 +37,11 @@ bool vcpu_pending(const struct guest *g, unsigned cpu);
 void vcpu_before_idle(void);
 /* The guest no longer owns the CPU's EL1 state (saved into its vCPUs). */
 void vcpu_put(struct guest *g);
+/* Saves whatever vCPU is on this core into its struct (a core told to stop). */
+void vcpu_put_here(void);
+/* vCPU cpu, running or idle on another core, should look at its vGIC again: it has
+ * an interrupt to take that it does not hold yet, or was just started. */
+bool vcpu_wants_kick(const struct guest *g, unsigned cpu);
 /* Copies the live EL1 state of g's vCPU on the CPU (if any) into its struct. */
 void vcpu_snapshot(struct guest *g);
 

@@ -89,6 +89,9 @@ struct vgic_backend {
 	bool gicv3;
 	/* Probe the host side; -1 when this host cannot run the backend. */
 	int (*host_init)(void);
+	/* Another core that is to run vCPUs: set up its own (banked) interface,
+	 * after host_init on the boot CPU; NULL when there is nothing per core. */
+	int (*cpu_init)(void);
 	/* Give the guest its CPU interface at gicc_ipa (map or emulate). */
 	int (*guest_init)(struct vgic *v, uint64_t gicc_ipa, uint64_t gicc_size);
 	/* Before entering vCPU cpu, interrupts masked: deliver what is pending. */
@@ -120,6 +123,8 @@ static inline uint8_t vgic_priority(const struct vgic *v, unsigned cpu, unsigned
 
 /* Picks a backend for this host at boot; -1 if none works. */
 int vgic_host_init(void);
+/* On another core, after vgic_host_init: its part (backend cpu_init); -1 when it cannot. */
+int vgic_cpu_init(void);
 const char *vgic_backend_name(void);
 
 void vgic_reset(struct vgic *v);
@@ -138,6 +143,9 @@ bool vgic_has_pending(const struct vgic *v, unsigned cpu);
  * also its enable, priority mask and running priority (a vCPU that masked everything
  * idles instead of spinning through WFI). */
 bool vgic_wakes(const struct vgic *v, unsigned cpu);
+/* vCPU cpu has an interrupt it could take that is not in its list registers or
+ * active yet: a vCPU on another core is kicked for it (cheap: a few words). */
+bool vgic_kick_wanted(const struct vgic *v, unsigned cpu);
 void vgic_flush(struct vgic *v, unsigned cpu);
 void vgic_sync(struct vgic *v, unsigned cpu);
 /* vCPU cpu leaves the physical CPU interface (another vCPU or guest gets it) / gets it back. */

@@ -7,6 +7,8 @@ struct guest;
 
 /* Routes the host's virtual-timer interrupt to the vCPU on the CPU. */
 int vtimer_host_init(const struct fdt *fdt);
+/* Another core that is to run vCPUs: its timer registers and its own PPI. */
+int vtimer_cpu_init(void);
 /* vCPU cpu of g has its timer on the CPU now (g NULL: nobody). */
 void vtimer_set_owner(struct guest *g, unsigned cpu);
 

@@ -18,7 +18,6 @@ _Static_assert(ARCH_GUEST_VCPUS <= VGIC_MAX_VCPUS, "the vGIC banks SGIs and PPIs
 
 struct arch_guest {
 	struct vcpu vcpus[ARCH_GUEST_VCPUS];   /* the first g->nr_vcpus are used */
-	unsigned cur;                /* the vCPU on the CPU or last run: whose exit is handled */
 	struct stage2 s2;            /* its stage-2 translation tables */
 	struct vgic vgic;            /* its interrupt controller as the guest sees it */
 };
