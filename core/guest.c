@@ -260,7 +260,6 @@ static void patch_dtb(struct guest *g, uint8_t *dtb)
 int guest_reset(struct guest *g)
 {
 	const struct guest_image *img = &g->image;
-	g->posted = 0;                  /* what a vCPU asked before is moot */
 	struct guest_layout_in in = {
 		.ram_ipa = g->ram_ipa, .ram_size = g->ram_size,
 		.kernel_size = img->kernel_size, .initrd_size = img->initrd_size, .dtb_size = img->dtb_size,
@@ -295,6 +294,7 @@ int guest_reset(struct guest *g)
 	passthrough_reset(g);
 	guest_stats_mark(g);
 	g->reason[0] = '\0';
+	g->posted = 0;                  /* what a vCPU asked of the old boot is moot */
 	return 0;
 }
 

@@ -53,5 +53,6 @@ bool guests_run(void)
 bool guest_run_for(struct guest *g, uint64_t ns)
 {
 	vcpus_let_run(g, ns);
-	return g->state == GUEST_RUNNING;
+	/* A stop a vCPU posted (a reboot, say) is as good as done. */
+	return g->state == GUEST_RUNNING && !__atomic_load_n(&g->posted, __ATOMIC_ACQUIRE);
 }

@@ -10,6 +10,7 @@ struct irq_slot {
 	void *arg;
 	const char *name;
 	uint64_t count;
+	bool vcpu_state;        /* touches what vCPUs share: runs under vcpu_lock */
 };
 
 #define IRQ_BURST 64   /* interrupts handled per exception, so a storm cannot pin us */
@@ -63,7 +64,16 @@ int irq_register(unsigned irq, const char *name, irq_handler_t fn, void *arg)
 		return -1;
 	slots[irq].arg = arg;
 	slots[irq].name = name;
+	slots[irq].vcpu_state = false;
 	slots[irq].fn = fn;
+	return 0;
+}
+
+int irq_register_vcpu(unsigned irq, const char *name, irq_handler_t fn, void *arg)
+{
+	if (irq_register(irq, name, fn, arg))
+		return -1;
+	slots[irq].vcpu_state = true;
 	return 0;
 }
 
@@ -126,11 +136,14 @@ void irq_handle(void)
 			continue;
 		}
 		if (irq < IRQ_MAX && slots[irq].fn) {
-			/* Handlers inject into guests: what vCPUs share (vcpu_pin.h). */
-			unsigned long f = vcpu_lock();
 			slots[irq].count++;
-			slots[irq].fn(irq, slots[irq].arg);
-			vcpu_unlock(f);
+			if (slots[irq].vcpu_state) {
+				unsigned long f = vcpu_lock();
+				slots[irq].fn(irq, slots[irq].arg);
+				vcpu_unlock(f);
+			} else {
+				slots[irq].fn(irq, slots[irq].arg);
+			}
 		} else {
 			/* Nobody owns it: silence it rather than loop on it. */
 			unhandled++;

@@ -150,6 +150,7 @@ __noreturn static void main_loop(void)
 		}
 		/* A vCPU on another core stopped its guest (reset, power off, crash). */
 		guests_act_on_posted();
+		serial_console_flush_deferred();
 		/* Periodic work (the IDS watch); if it printed, redraw the shell's line. */
 		if (periodic_run_due(timer_now_ns()) && !vserial_bound())
 			le_redraw(&shell.le, shell.prompt);

@@ -569,7 +569,7 @@ int passthrough_attach(struct guest *g, const struct fdt *gdt)
 			d->irq[k] = (struct pt_irq){.g = g, .host = d->host_irq[k],
 						    .virq = d->node.virq[k], .masked = true};
 			/* Checked free at selection, and nothing registers interrupts since. */
-			if (irq_register(d->host_irq[k], d->owner, forward, &d->irq[k]))
+			if (irq_register_vcpu(d->host_irq[k], d->owner, forward, &d->irq[k]))
 				printk("%s: passthrough %s: interrupt %u could not be registered\n",
 				       g->name, path, d->host_irq[k]);
 			arch_guest_irq_forward(g, d->node.virq[k]);

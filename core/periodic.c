@@ -24,10 +24,19 @@ static bool run_if_due(struct periodic *p, uint64_t now_ns)
 {
 	if (!p->interval_ns || now_ns < p->next_ns)
 		return false;
-	/* The IDS reads guests: vCPUs on other cores stop meanwhile. */
-	vcpus_stop_others();
-	bool printed = p->run(p);
-	vcpus_resume_others();
+	bool printed;
+	if (p->guests == PERIODIC_LOCKS_GUESTS) {
+		unsigned long f = vcpu_lock();
+		printed = p->run(p);
+		vcpu_unlock(f);
+	} else if (p->guests == PERIODIC_ITS_OWN) {
+		printed = p->run(p);
+	} else {
+		/* The IDS reads guests: vCPUs on other cores stop meanwhile. */
+		vcpus_stop_others();
+		printed = p->run(p);
+		vcpus_resume_others();
+	}
 	/* The interval counts from the end of a run: a task that takes long
 	 * (an IDS scan holds the guests) still leaves them the interval. */
 	p->next_ns = timer_now_ns() + p->interval_ns;

@@ -10,6 +10,7 @@
 #include <mamoru/libc.h>
 #include <mamoru/serial.h>
 #include <mamoru/smp.h>
+#include <mamoru/vcpu_pin.h>
 
 #define RX_RING 512   /* power of two */
 
@@ -27,6 +28,47 @@ static volatile uint32_t rx_head, rx_tail;   /* head: producer (irq), tail: cons
 static spinlock_t tx_lock;
 static volatile unsigned tx_owner = NO_OWNER;
 
+/*
+ * Pinned vCPUs (mamoru/vcpu_pin.h): a core handling an exit holds vcpu_lock, and the
+ * boot CPU, printing a line with interrupts on, may take an interrupt whose handler
+ * waits for vcpu_lock. So another core never waits for the port while it holds
+ * vcpu_lock (what it prints then waits in a buffer for the boot CPU's main loop), and
+ * holds the port with interrupts masked (its handlers then wait for nothing while the
+ * boot CPU waits for the port).
+ */
+#define DEFERRED_MAX 2048
+static char deferred[DEFERRED_MAX];
+static size_t deferred_len;
+static uint32_t deferred_dropped;
+static spinlock_t deferred_lock;
+
+static void defer(const char *buf, size_t len)
+{
+	unsigned long flags = spin_lock_irqsave(&deferred_lock);
+	size_t n = MIN(len, DEFERRED_MAX - deferred_len);
+	memcpy(deferred + deferred_len, buf, n);
+	deferred_len += n;
+	deferred_dropped += (uint32_t)(len - n);
+	spin_unlock_irqrestore(&deferred_lock, flags);
+}
+
+void serial_console_flush_deferred(void)
+{
+	static char out[DEFERRED_MAX];
+	if (!__atomic_load_n(&deferred_len, __ATOMIC_RELAXED))
+		return;
+	unsigned long flags = spin_lock_irqsave(&deferred_lock);
+	size_t n = deferred_len;
+	uint32_t dropped = deferred_dropped;
+	memcpy(out, deferred, n);
+	deferred_len = 0;
+	deferred_dropped = 0;
+	spin_unlock_irqrestore(&deferred_lock, flags);
+	con_write(sys_console, out, n);
+	if (dropped)
+		printk("[console: %u bytes from other CPUs dropped]\n", (unsigned)dropped);
+}
+
 static void serial_write(struct console *con, const char *buf, size_t len)
 {
 	(void)con;
@@ -35,10 +77,18 @@ static void serial_write(struct console *con, const char *buf, size_t len)
 	bool alone = smp_online_count() <= 1;
 	unsigned me = alone ? 0 : smp_this_cpu();
 	bool nested = alone || tx_owner == me;
+	unsigned long masked = 0;
+	if (!nested && me != 0 && vcpu_lock_held()) {
+		defer(buf, len);
+		return;
+	}
 	if (!nested) {
 		unsigned long flags = spin_lock_irqsave(&tx_lock);
 		tx_owner = me;
-		cpu_irq_restore(flags);
+		if (me == 0)
+			cpu_irq_restore(flags);
+		else
+			masked = flags;
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == '\n')
@@ -46,7 +96,7 @@ static void serial_write(struct console *con, const char *buf, size_t len)
 		port.ops->putc(&port, buf[i]);
 	}
 	if (!nested) {
-		unsigned long flags = cpu_irq_save();
+		unsigned long flags = me == 0 ? cpu_irq_save() : masked;
 		tx_owner = NO_OWNER;
 		spin_unlock_irqrestore(&tx_lock, flags);
 	}

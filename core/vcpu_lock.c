@@ -15,6 +15,11 @@ static spinlock_t lock;
 static uint32_t owner = NOBODY;     /* the CPU holding it; read by others (relaxed) */
 static unsigned depth;              /* written by the owner only */
 
+bool vcpu_lock_held(void)
+{
+	return __atomic_load_n(&owner, __ATOMIC_RELAXED) == smp_this_cpu();
+}
+
 unsigned long vcpu_lock(void)
 {
 	unsigned long flags = cpu_irq_save();

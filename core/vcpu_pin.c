@@ -106,9 +106,9 @@ bool vcpus_wake_pending(void)
 	return (me < FDT_CPUS_MAX && load_acq(&kicked[me])) || (me == 0 && posted_any());
 }
 
-/* Under the lock, on its last release: a vCPU on another core that has an
- * interrupt to take, or was started, gets its core kicked once until that
- * core next runs its vCPUs. */
+/* Under the lock, on its last release: a vCPU that has an interrupt to take,
+ * or was started, gets its core kicked once until that core next runs its
+ * vCPUs (an IPI to another core; a flag that keeps this one from sleeping). */
 void vcpu_kick_waiting(void)
 {
 	unsigned me = smp_this_cpu();
@@ -116,12 +116,15 @@ void vcpu_kick_waiting(void)
 		struct guest *g = &guests[i];
 		if (g->state != GUEST_RUNNING || g->posted)
 			continue;
-		for (unsigned c = 1; c < g->nr_vcpus; c++) {
+		for (unsigned c = 0; c < g->nr_vcpus; c++) {
 			unsigned k = vcpu_core(g, c);
-			if (k == me || load_acq(&kicked[k]) || !vcpu_online(g, c) || !vcpu_wants_kick(g, c))
+			if (load_acq(&kicked[k]) || !vcpu_online(g, c) || !vcpu_wants_kick(g, c))
 				continue;
+			/* This core's own vCPU (its timer, say): no IPI, but no sleep either
+			 * before it runs again. */
 			store_rel(&kicked[k], 1);
-			send_ipi(k);
+			if (k != me)
+				send_ipi(k);
 		}
 	}
 }
@@ -261,9 +264,17 @@ void guests_act_on_posted(void)
 		struct guest *g = &guests[i];
 		if (!__atomic_load_n(&g->posted, __ATOMIC_ACQUIRE))
 			continue;
-		vcpus_stop_others();
-		guest_act_on_stop(g, (int)g->posted - 1, g->posted_why);
-		g->posted = 0;
+		uint32_t running = vcpus_stop_others();
+		bool stuck = false;
+		for (unsigned c = 0; c < g->nr_vcpus; c++)
+			stuck |= (running >> vcpu_core(g, c)) & 1;
+		/* A core of this guest that did not stop may still be in it: later. */
+		if (!stuck) {
+			/* Halted or paused by the user meanwhile: that stands. */
+			if (g->state == GUEST_RUNNING)
+				guest_act_on_stop(g, (int)g->posted - 1, g->posted_why);
+			g->posted = 0;
+		}
 		vcpus_resume_others();
 	}
 }

@@ -129,14 +129,15 @@ static unsigned protected_ranges(const struct guest *g, struct vq_range r[GUEST_
 #define RESUME_NS 1000000ull
 
 static bool resume(struct periodic *p);
-static struct periodic resume_task = {.name = "virtio-blk", .run = resume};
+static struct periodic resume_task = {.name = "virtio-blk", .run = resume,
+				      .guests = PERIODIC_LOCKS_GUESTS};
 
 /* Serves the available requests, within the budget. */
 static void notify(struct vblk *b)
 {
 	if (!b->ready || !(b->status & STATUS_DRIVER_OK) || (b->status & STATUS_NEEDS_RESET))
 		return;
-	/* Off the 16 KiB hypervisor stack: one CPU, and a notify never nests. */
+	/* Off the 16 KiB hypervisor stack: notify runs under vcpu_lock and never nests. */
 	static struct vq_seg segs[VIRTQ_MAX];
 	struct vq_mem m = guest_mem(b);
 	const char *why = NULL;

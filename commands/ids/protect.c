@@ -26,6 +26,7 @@
 #include <arch/guest_walk.h>
 #include <mamoru/libc.h>
 #include <mamoru/periodic.h>
+#include <mamoru/vcpu_pin.h>
 
 #include "ids.h"
 #include "protect_plan.h"
@@ -342,15 +343,25 @@ static bool protect_run(struct periodic *p)
 		if (g->state == GUEST_EMPTY || g->state == GUEST_FAILED)
 			continue;
 		struct prot_state *st = state_of(g);
-		if (g->wp.q_len || g->wp.refused != st->shown + st->summarised)
-			printed |= report(g, now);
-		if (g->state != GUEST_RUNNING || !st->want || g->wp.armed || now < st->next_poll_ns)
+		bool to_report = g->wp.q_len || g->wp.refused != st->shown + st->summarised;
+		bool to_arm = g->state == GUEST_RUNNING && st->want && !g->wp.armed &&
+			      now >= st->next_poll_ns;
+		if (!to_report && !to_arm)
 			continue;
-		st->next_poll_ns = now + POLL_INTERVAL_NS;
-		/* Quietly: arming is routine (`ids protect status` shows it); only
-		 * refused writes are news worth interrupting the operator for. */
-		if (try_arm(g) < 0)
-			st->want = false;        /* it cannot work for this guest (status says why) */
+		/* Work that reads the guest and its write-protection queue: vCPUs on
+		 * other cores stop meanwhile (the task runs every pass of the main
+		 * loop, so only then). */
+		vcpus_stop_others();
+		if (to_report)
+			printed |= report(g, now);
+		if (to_arm) {
+			st->next_poll_ns = now + POLL_INTERVAL_NS;
+			/* Quietly: arming is routine (`ids protect status` shows it); only
+			 * refused writes are news worth interrupting the operator for. */
+			if (try_arm(g) < 0)
+				st->want = false;        /* it cannot work for this guest (status says why) */
+		}
+		vcpus_resume_others();
 	}
 	return printed;
 }
@@ -359,6 +370,7 @@ static struct periodic protect_task = {
 	.name = "ids protect",
 	.interval_ns = TASK_INTERVAL_NS,
 	.run = protect_run,
+	.guests = PERIODIC_ITS_OWN,
 };
 PERIODIC_TASK(protect_task);
 

@@ -84,7 +84,7 @@ static int ich_host_init(void)
 	nr_lrs = MIN(ICH_VTR_LISTREGS(vtr), (unsigned)MAX_LRS);
 	nr_aprs = ich_apr_count(vtr);
 	int maint = gicv3_maint_irq();
-	if (maint < 0 || irq_register((unsigned)maint, "vgic maintenance", maintenance, NULL))
+	if (maint < 0 || irq_register_vcpu((unsigned)maint, "vgic maintenance", maintenance, NULL))
 		printk("vgic: no GICv3 maintenance interrupt; level and passed-through interrupts "
 		       "complete only at the next exit\n");
 	else

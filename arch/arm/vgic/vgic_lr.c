@@ -70,7 +70,7 @@ static int lr_host_init(void)
 	if (nr_lrs > MAX_LRS)
 		nr_lrs = MAX_LRS;
 	if (info->maint_irq >= 0 &&
-	    irq_register((unsigned)info->maint_irq, "vgic maintenance", maintenance, NULL) == 0)
+	    irq_register_vcpu((unsigned)info->maint_irq, "vgic maintenance", maintenance, NULL) == 0)
 		maint_irq = info->maint_irq;
 	return lr_cpu_init();
 }

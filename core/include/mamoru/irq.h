@@ -43,6 +43,9 @@ const char *irq_chip_name(void);
 int irq_of_node(const struct fdt *fdt, int node, int idx, unsigned *irq);
 /* name is shown by `irqstat`. */
 int irq_register(unsigned irq, const char *name, irq_handler_t fn, void *arg);
+/* The same for a handler that changes what vCPUs share (it injects into a guest's vGIC):
+ * it runs under vcpu_lock (mamoru/vcpu_pin.h). The others must not take that lock. */
+int irq_register_vcpu(unsigned irq, const char *name, irq_handler_t fn, void *arg);
 /* Disables irq and forgets its handler (a device given back). */
 void irq_unregister(unsigned irq);
 const char *irq_name(unsigned irq);

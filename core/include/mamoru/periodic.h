@@ -9,12 +9,20 @@
 
 #include <mamoru/types.h>
 
+/* How a task keeps out of the way of vCPUs running on other cores (mamoru/vcpu_pin.h). */
+enum periodic_guests {
+	PERIODIC_STOPS_GUESTS,       /* the default: the other cores' vCPUs stop while it runs */
+	PERIODIC_LOCKS_GUESTS,       /* it only touches emulated state: it runs under vcpu_lock */
+	PERIODIC_ITS_OWN,            /* it stops them itself, when it has work (cheap when idle) */
+};
+
 struct periodic {
 	const char *name;
 	uint64_t interval_ns;        /* 0: not scheduled */
 	uint64_t next_ns;
 	bool (*run)(struct periodic *p);
 	struct periodic *next;
+	enum periodic_guests guests;
 };
 
 /* Registers a task that runs from boot on, every var.interval_ns (set in its

@@ -50,5 +50,7 @@ void serial_console_putc_raw(char c);
 int serial_console_getc(void);
 struct serial_port *serial_console_port(void);
 bool serial_console_pending(void);
+/* Boot CPU: prints what other CPUs wrote while they could not use the port. */
+void serial_console_flush_deferred(void);
 
 #endif

@@ -21,6 +21,8 @@ struct guest;
  * that now have an interrupt to take (or were just started) are kicked. */
 unsigned long vcpu_lock(void);
 void vcpu_unlock(unsigned long flags);
+/* This CPU holds the lock. */
+bool vcpu_lock_held(void);
 /* vcpu_unlock's kicks (vcpu_pin.c), under the lock. */
 void vcpu_kick_waiting(void);
 

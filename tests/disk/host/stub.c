@@ -161,3 +161,5 @@ PERIODIC_TASK(never);
 /* One CPU: nothing runs vCPUs elsewhere to stop around a periodic task. */
 uint32_t vcpus_stop_others(void) { return 0; }
 void vcpus_resume_others(void) {}
+unsigned long vcpu_lock(void) { return 0; }
+void vcpu_unlock(unsigned long flags) { (void)flags; }

@@ -68,7 +68,7 @@ int gicv3_maint_irq(void) { return MAINT_IRQ; }
 
 static irq_handler_t maint_fn;
 
-int irq_register(unsigned irq, const char *name, irq_handler_t fn, void *arg)
+int irq_register_vcpu(unsigned irq, const char *name, irq_handler_t fn, void *arg)
 {
 	(void)name;
 	(void)arg;

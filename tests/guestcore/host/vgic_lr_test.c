@@ -38,7 +38,7 @@ const struct gicv2_info *gicv2_info(void)
 	return &info;
 }
 
-int irq_register(unsigned irq, const char *name, irq_handler_t fn, void *arg)
+int irq_register_vcpu(unsigned irq, const char *name, irq_handler_t fn, void *arg)
 {
 	(void)name;
 	(void)arg;

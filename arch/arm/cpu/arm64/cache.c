@@ -21,5 +21,6 @@ void dcache_clean_inval_range(const void *start, size_t size)
 
 void icache_invalidate_all(void)
 {
-	__asm__ volatile("ic iallu\n\tdsb sy\n\tisb" ::: "memory");
+	/* Inner shareable: the cores that ran a guest's previous boot too. */
+	__asm__ volatile("ic ialluis\n\tdsb sy\n\tisb" ::: "memory");
 }

@@ -55,7 +55,7 @@ int vtimer_host_init(const struct fdt *fdt)
 	if (node < 0 || irq_of_node(fdt, node, 2, &irq))
 		return -1;
 	timer_regs();
-	if (irq_register(irq, "guest virtual timer", vtimer_fired, NULL))
+	if (irq_register_vcpu(irq, "guest virtual timer", vtimer_fired, NULL))
 		return -1;
 	timer_irq = (int)irq;
 	return vtimer_cpu_init();
