@@ -375,7 +375,7 @@ static void post_stop(struct guest *g, enum vcpu_stop r, const char *why)
 	unsigned long f = vcpu_lock();
 	if (!g->posted) {
 		m_snprintf(g->posted_why, sizeof(g->posted_why), "%s", why);
-		__atomic_store_n(&g->posted, (uint32_t)r + 1, __ATOMIC_RELEASE);
+		smp_store_release(&g->posted, (uint32_t)r + 1);
 		struct smp_cpu *boot = smp_cpu(0);
 		if (smp_this_cpu() != 0 && boot)
 			irq_send_ipi(boot->index, boot->mpidr);

@@ -17,7 +17,7 @@
 
 static bool runs_here(const struct guest *g, unsigned cpu, unsigned me)
 {
-	return g->state == GUEST_RUNNING && !__atomic_load_n(&g->posted, __ATOMIC_ACQUIRE) &&
+	return g->state == GUEST_RUNNING && !smp_load_acquire(&g->posted) &&
 	       vcpu_online(g, cpu) && vcpu_core(g, cpu) == me;
 }
 
@@ -54,5 +54,5 @@ bool guest_run_for(struct guest *g, uint64_t ns)
 {
 	vcpus_let_run(g, ns);
 	/* A stop a vCPU posted (a reboot, say) is as good as done. */
-	return g->state == GUEST_RUNNING && !__atomic_load_n(&g->posted, __ATOMIC_ACQUIRE);
+	return g->state == GUEST_RUNNING && !smp_load_acquire(&g->posted);
 }

@@ -55,7 +55,7 @@ static void defer(const char *buf, size_t len)
 void serial_console_flush_deferred(void)
 {
 	static char out[DEFERRED_MAX];
-	if (!__atomic_load_n(&deferred_len, __ATOMIC_RELAXED))
+	if (!*(volatile size_t *)&deferred_len)
 		return;
 	unsigned long flags = spin_lock_irqsave(&deferred_lock);
 	size_t n = deferred_len;

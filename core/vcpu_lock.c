@@ -12,24 +12,24 @@
 #define NOBODY 0xffffffffu
 
 static spinlock_t lock;
-static uint32_t owner = NOBODY;     /* the CPU holding it; read by others (relaxed) */
+static uint32_t owner = NOBODY;     /* the CPU holding it; read by others (single-copy atomic) */
 static unsigned depth;              /* written by the owner only */
 
 bool vcpu_lock_held(void)
 {
-	return __atomic_load_n(&owner, __ATOMIC_RELAXED) == smp_this_cpu();
+	return *(volatile uint32_t *)&owner == smp_this_cpu();
 }
 
 unsigned long vcpu_lock(void)
 {
 	unsigned long flags = cpu_irq_save();
 	uint32_t me = smp_this_cpu();
-	if (__atomic_load_n(&owner, __ATOMIC_RELAXED) == me) {
+	if (*(volatile uint32_t *)&owner == me) {
 		depth++;
 		return flags;
 	}
 	(void)spin_lock_irqsave(&lock);     /* interrupts are masked already */
-	__atomic_store_n(&owner, me, __ATOMIC_RELAXED);
+	*(volatile uint32_t *)&owner = me;
 	depth = 1;
 	return flags;
 }
@@ -39,7 +39,7 @@ void vcpu_unlock(unsigned long flags)
 	if (depth == 1) {
 		vcpu_kick_waiting();
 		depth = 0;
-		__atomic_store_n(&owner, NOBODY, __ATOMIC_RELAXED);
+		*(volatile uint32_t *)&owner = NOBODY;
 		spin_unlock_irqrestore(&lock, flags);
 		return;
 	}

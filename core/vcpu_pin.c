@@ -41,8 +41,8 @@ static void run_here_for(struct guest *g, uint64_t ns, bool others)
 }
 
 #ifdef CONFIG_VCPU_PIN
-static uint32_t load_acq(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-static void store_rel(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+#define load_acq smp_load_acquire
+#define store_rel smp_store_release
 
 static uint32_t kicked[FDT_CPUS_MAX];   /* a kick is on its way to that core */
 static uint32_t stop_req, stop_gen;     /* written by the boot CPU */
@@ -95,7 +95,7 @@ void vcpu_kick_clear(unsigned cpu)
 static bool posted_any(void)
 {
 	for (int i = 0; i < GUEST_MAX; i++)
-		if (__atomic_load_n(&guests[i].posted, __ATOMIC_ACQUIRE))
+		if (smp_load_acquire(&guests[i].posted))
 			return true;
 	return false;
 }
@@ -262,7 +262,7 @@ void guests_act_on_posted(void)
 {
 	for (int i = 0; i < GUEST_MAX; i++) {
 		struct guest *g = &guests[i];
-		if (!__atomic_load_n(&g->posted, __ATOMIC_ACQUIRE))
+		if (!smp_load_acquire(&g->posted))
 			continue;
 		uint32_t running = vcpus_stop_others();
 		bool stuck = false;

@@ -91,6 +91,27 @@ __noreturn void smp_secondary_main(struct smp_cpu *c);
 /* Called by irq_handle when the IPI interrupt arrives. */
 void smp_ipi_handle(void);
 
+/* A flag one CPU writes and others read: acquire/release with Kconfig SMP, a plain
+ * volatile access without (ARMv5's GCC would call the Linux kernel's barrier helpers,
+ * which a hypervisor does not have). */
+static inline uint32_t smp_load_acquire(const uint32_t *p)
+{
+#ifdef CONFIG_SMP
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+#else
+	return *(const volatile uint32_t *)p;
+#endif
+}
+
+static inline void smp_store_release(uint32_t *p, uint32_t v)
+{
+#ifdef CONFIG_SMP
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+#else
+	*(volatile uint32_t *)p = v;
+#endif
+}
+
 /* Spinlocks (load-acquire/store-release exclusives on arm64; nothing to do with
  * one CPU). The irqsave forms mask this CPU's interrupts while held, so an
  * interrupt handler on the same CPU cannot deadlock on the lock. Locks are
