@@ -44,11 +44,14 @@ void guest_stats_print(struct console *con, const struct guest *g)
 	unsigned n = arch_guest_stats(g, rows, GUEST_STATS_MAX);
 	uint64_t ms = (timer_now_ns() - g->stats_base.at_ns) / 1000000;
 	uint64_t in = (arch_guest_run_ns(g) - g->stats_base.run_ns) / 1000000;
+	/* Time in the guest adds up over its vCPUs, which run side by side on their cores:
+	 * the share is of what they all could have had. */
+	uint64_t all = ms * (g->nr_vcpus ? g->nr_vcpus : 1);
 	con_printf(con, "%s: %llu.%03llu s counted (since its boot or --clear), "
 		   "%llu.%03llu s in the guest (%llu%%)\n", g->name,
 		   (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
 		   (unsigned long long)(in / 1000), (unsigned long long)(in % 1000),
-		   (unsigned long long)(ms ? MIN(in, ms) * 100 / ms : 0));
+		   (unsigned long long)(all ? MIN(in, all) * 100 / all : 0));
 	con_printf(con, "%-20s %12s %12s\n", "exits", "count", "per s");
 	row(con, "", "total", g->exits_seen - g->stats_base.exits, ms);
 	for (unsigned i = 0; i < n; i++)

@@ -33,6 +33,7 @@ from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Target, hardware, in_guest
 from mamoru.testing.guest import booted_guest, mbr_card
+from mamoru.testing.guest_irqs import irq_line
 
 pytestmark = [pytest.mark.configs("rpi3", "rpi4"), pytest.mark.guests("arm64")]
 
@@ -147,8 +148,8 @@ def test_the_guest_owns_the_sd_card(pi: Pi3Sd) -> None:
         assert mounts.startswith("/dev/mmcblk0p1 /data ext4"), mounts
         assert g.run("cat /data/from-host.txt") == HOST_FILE.decode().strip()
         irqs = g.run("grep mmc0 /proc/interrupts")
-        m2 = re.search(r"^\s*\d+:\s+(\d+)\s+GIC-0\s+(\d+) ", irqs, re.M)
-        assert m2 and int(m2.group(1)) > 0 and int(m2.group(2)) == virq, irqs
+        mmc = irq_line(irqs, "mmc0")
+        assert mmc and mmc.chip == "GIC-0" and mmc.total > 0 and mmc.hwirq == virq, irqs
         out = g.run(f"echo {GUEST_FILE} > /data/from-guest.txt && sync && echo done",
                     timeout=30)
         assert out.endswith("done"), out

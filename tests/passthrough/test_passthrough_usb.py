@@ -41,6 +41,7 @@ from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
 from mamoru.testing import Target, hardware, in_guest
 from mamoru.testing.guest import booted_guest
+from mamoru.testing.guest_irqs import irq_line
 from mamoru.testing.net import telnet
 
 pytestmark = [pytest.mark.configs("rpi3", "rpi4"), pytest.mark.guests("arm64")]
@@ -93,10 +94,10 @@ def pi(request: pytest.FixtureRequest, board_config: BoardConfig,
 
 
 def irq_count(text: str) -> int:
-    """The count of the dwc2 line of a guest's /proc/interrupts."""
-    m = re.search(r"^\s*\d+:\s+(\d+)\s+GIC-0\s+\d+ .*dwc2", text, re.M)
-    assert m, text
-    return int(m.group(1))
+    """The count of the dwc2 line of a guest's /proc/interrupts (all its CPUs)."""
+    line = irq_line(text, "dwc2")
+    assert line and line.chip == "GIC-0", text
+    return line.total
 
 
 def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:

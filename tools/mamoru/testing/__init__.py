@@ -6,7 +6,8 @@
   backends.py  power and console backends: QEMU, a real board on a serial line
   plugin.py    the pytest plugin: options, markers, reports, the real board's backends
   kconfig.py   the `kconfig` marker's reading of build/<board>/.config
-  guest.py     guest bundle helpers; ids.py the IDS tests' guest and bundles
+  guest.py     guest bundle helpers; ids.py the IDS tests' guest and bundles;
+               guest_irqs.py a guest's /proc/interrupts
   report.py    console transcripts in failure reports; options.py --board/--console
   cli.py       running ./mamoru as a user would
   fuzz.py      libFuzzer run lengths; hostcheck.py the host C test programs' check output
