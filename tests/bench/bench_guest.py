@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
-from guestbench import CPU_LOOP, busybox_time, guest_under_mamoru
+from guestbench import CPU_LOOP, busybox_time, guest_under_mamoru, smp_bundle
 
-from mamoru import guest_assets, paths
+from mamoru import guest_assets
 from mamoru.boards import BoardConfig, select_configs
 from mamoru.cpio import read_cpio
 from mamoru.guest_assets import GUEST_PROMPT
@@ -94,7 +94,7 @@ def under_mamoru(config: BoardConfig, runs: Runs
     """One round under Mamoru: boot, loop, idle; guest0's exits in each."""
     # The bundle the baseline's initramfs comes from (the cloud kernel), on every board:
     # the Pis' own default guest runs the generic kernel.
-    with guest_under_mamoru(config, paths.BUILD / "guests" / "guests.cpio") as (q, g, boot):
+    with guest_under_mamoru(config, smp_bundle(1)) as (q, g, boot):
         assert q.console is not None
         g.detach()
         booted = parse_guest_stats(q.console.command("guest stats --clear"))
@@ -122,7 +122,7 @@ def main() -> int:
                         help="rounds, each booting every configuration and the direct "
                         "baseline once, in turn (default 3); the table gives the best round")
     args = parser.parse_args()
-    bundle = paths.BUILD / "guests" / "guests.cpio"
+    bundle = smp_bundle(1)      # one vCPU, as the direct baseline has one CPU
     initrd = next(e.data for e in read_cpio(bundle.read_bytes()) if e.name == "guest0/initrd")
     # The arm64 boards: the baseline is an arm64 kernel (versatilepb's guest has its own
     # benchmark, --only v5).

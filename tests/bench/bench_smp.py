@@ -16,26 +16,15 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
-from guestbench import CPU_LOOP, busybox_time, guest_under_mamoru
+from guestbench import CPU_LOOP, busybox_time, guest_under_mamoru, smp_bundle
 
-from mamoru import bundle, guest_assets, paths
 from mamoru.boards import select_configs
-from mamoru.guest_platform import GuestPlatform
 from mamoru.guest_stats import parse as parse_guest_stats
 from mamoru.guestshell import GuestShell
 
 IDLE_SECONDS = 5
 LOOP = "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"
-
-
-def smp_bundle(vcpus: int) -> Path:
-    """build/test-bundles/smp-<vcpus>.cpio: the default guest with vcpus vCPUs, cached."""
-    out = paths.BUILD / "test-bundles" / f"smp-{vcpus}.cpio"
-    if bundle.stale(out, bundle.bundle_inputs(guest_assets.cloud_kernel())):
-        bundle.write_bundle(out, [bundle.default_guest(GuestPlatform(vcpus=vcpus))])
-    return out
 
 
 def parallel_loops(g: GuestShell, vcpus: int) -> float:

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mamoru import paths
+from mamoru import bundle, guest_assets, paths
 from mamoru.boards import BoardConfig
+from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
 from mamoru.qemu import Qemu
 
@@ -18,6 +19,15 @@ GUEST_TIMEOUT = 120.0
 
 
 @contextmanager
+def smp_bundle(vcpus: int) -> Path:
+    """build/test-bundles/smp-<vcpus>.cpio: the (cloud) default guest with vcpus
+    vCPUs, cached: the benchmarks say how many, whatever a board's default guest has."""
+    out = paths.BUILD / "test-bundles" / f"smp-{vcpus}.cpio"
+    if bundle.stale(out, bundle.bundle_inputs(guest_assets.cloud_kernel())):
+        bundle.write_bundle(out, [bundle.default_guest(GuestPlatform(vcpus=vcpus))])
+    return out
+
+
 def guest_under_mamoru(config: BoardConfig, bundle: Path | None = None
                        ) -> Iterator[tuple[Qemu, GuestShell, float]]:
     """QEMU running Mamoru + guest0, attached to its shell; also the seconds it took."""
