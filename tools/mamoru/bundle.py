@@ -192,15 +192,12 @@ def board_kernel(board: str | None) -> guest_assets.GuestKernel:
 
 
 def board_platform(board: str | None, *, kaslr: bool = False) -> GuestPlatform:
-    """The guest platform of a board's default Debian guest: its disk (board_disk), the
-    devices it owns (board.toml default_passthrough) and a vCPU on each of the board's
-    cores (board.toml cpus, up to VCPUS_MAX)."""
+    """The guest platform of a board's default Debian guest: its disk (board_disk) and the
+    devices it owns (board.toml default_passthrough)."""
     from mamoru.boards import BOARDS, DEFAULT_BOARD
-    from mamoru.guest_platform import VCPUS_MAX
 
-    b = BOARDS[board or DEFAULT_BOARD]
-    return GuestPlatform(kaslr=kaslr, disk=board_disk(board), passthrough=b.default_passthrough,
-                         vcpus=min(b.cpus, VCPUS_MAX))
+    return GuestPlatform(kaslr=kaslr, disk=board_disk(board),
+                         passthrough=BOARDS[board or DEFAULT_BOARD].default_passthrough)
 
 
 def default_bundle(out: Path, *, kaslr: bool = False, board: str | None = None) -> Path:
