@@ -89,9 +89,9 @@ def cpu_times(g: Any) -> dict[str, int]:
     """cpuN -> user + system ticks from the guest's /proc/stat."""
     out = g.run("grep '^cpu[0-9]' /proc/stat")
     times = {}
-    for line in out.splitlines():
-        f = line.split()
-        times[f[0]] = int(f[1]) + int(f[3])
+    # Only the counter lines: a kernel message may land on the console in between.
+    for m in re.finditer(r"^(cpu\d+) (\d+) \d+ (\d+) ", out, re.M):
+        times[m[1]] = int(m[2]) + int(m[3])
     return times
 
 
