@@ -10,7 +10,7 @@ import base64
 import itertools
 import re
 
-from mamoru.console import BANNER_RE, Console
+from mamoru.console import BANNER_RE, Console, ConsoleError, ConsoleTimeout
 from mamoru.guest_assets import GUEST_PROMPT
 
 DETACH = b"\x1bxq"
@@ -52,8 +52,26 @@ class GuestShell:
         c.expect("[vserial: attached", 10, fail_on=[BANNER_RE])
         self.attached = True
         c.write("\r")
-        c.expect(GUEST_PROMPT, timeout, fail_on=[BANNER_RE])
+        try:
+            c.expect(GUEST_PROMPT, timeout, fail_on=[BANNER_RE])
+        except ConsoleTimeout as e:
+            raise ConsoleTimeout(f"{e}\n{self.hypervisor_view()}") from None
         c.settle(quiet=0.2)
+
+    def hypervisor_view(self) -> str:
+        """What the hypervisor says of a guest that does not answer: detaches and asks
+        `guest list`, `cpus` and the end of the guest's console output (for a failure's
+        message; never raises)."""
+        c = self.console
+        lines = ["----- the hypervisor's view -----"]
+        try:
+            self.detach()
+            for cmd in ("guest list", "cpus", f"guest regs {self.guest}",
+                        f"vserial dump {self.guest} 1500"):
+                lines += [f"mamoru# {cmd}", c.command(cmd, timeout=10)]
+        except ConsoleError as e:
+            lines.append(f"(the hypervisor did not answer: {str(e).splitlines()[0]})")
+        return "\n".join(lines)
 
     def run(self, cmd: str, timeout: float | None = None) -> str:
         """Runs cmd in the guest shell; returns its output (cleaned, without the echo).
