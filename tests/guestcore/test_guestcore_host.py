@@ -119,6 +119,16 @@ def test_vgic_several_vcpus(host_bin: Path, tmp_path: Path) -> None:
     checks_passed(r, "vgic_test", 200, only=True)
 
 
+def test_vgic_emulated_cpu_interface_line(host_bin: Path, tmp_path: Path) -> None:
+    """The emulated CPU interface's backend (vgic_sw.c) with HCR_EL2 faked: the virtual IRQ
+    line (HCR_EL2.VI) is up for a vCPU with an enabled interrupt above its priority mask
+    and down without one, after the acknowledge and after the EOI; vgic_save takes it down
+    with the vCPU leaving the core (a line left up kept QEMU's WFI from sleeping on a core
+    whose vCPU had gone) and the next flush puts it back; HCR_EL2's other bits stay."""
+    r = run(host_bin / "vgic_sw_test", dtb(tmp_path, device_tree_source(GuestPlatform())))
+    checks_passed(r, "vgic_sw_test", 12, only=True)
+
+
 def test_vgic_list_registers_several_vcpus(host_bin: Path) -> None:
     """The list-register backend (vgic_lr.c) on a fake GICH with 4 vCPUs sharing it: each
     vCPU's interrupts in its own list registers (an SGI's source in the CPUID field, the

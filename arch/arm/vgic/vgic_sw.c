@@ -34,6 +34,19 @@ static void sw_flush(struct vgic *v, unsigned cpu)
 		write_sysreg(hcr_el2, want);
 }
 
+/* The vCPU leaves the core: its line goes down with it. A VI left set would
+ * signal an interrupt to whatever runs next on the core, and to the core itself:
+ * a core whose vCPU is gone (reset, CPU_OFF) with VI set never sleeps in WFI
+ * under QEMU, whose WFI wakes on a pending virtual IRQ even at EL2. */
+static void sw_save(struct vgic *v, unsigned cpu)
+{
+	(void)v;
+	(void)cpu;
+	uint64_t hcr = read_sysreg(hcr_el2);
+	if (hcr & HCR_VI)
+		write_sysreg(hcr_el2, hcr & ~HCR_VI);
+}
+
 static void sw_sync(struct vgic *v, unsigned cpu)
 {
 	(void)v;
@@ -51,5 +64,6 @@ const struct vgic_backend vgic_sw_backend = {
 	.guest_init = sw_guest_init,
 	.flush = sw_flush,
 	.sync = sw_sync,
+	.save = sw_save,
 	.reset = sw_reset,
 };

@@ -101,21 +101,18 @@ int main(int argc, char **argv)
 {
 	if (argc != 2)
 		return 2;
-	size_t size;
-	void *blob = read_file(argv[1], &size);
-	static struct fdt fdt;
-	CHECK(fdt_init(&fdt, blob, size) == 0);
+	const struct fdt *fdt = read_fdt(argv[1]);
 	strcpy(g.name, "guest0");
-	int node = fdt_find_compatible(&fdt, -1, "arm,pl011");
-	const struct emulator *e = emulator_for_node(&fdt, node);
+	int node = fdt_find_compatible(fdt, -1, "arm,pl011");
+	const struct emulator *e = emulator_for_node(fdt, node);
 	CHECK(e && !strcmp(e->name, "pl011"));
-	if (!e || e->probe(&g, &fdt, node))
+	if (!e || e->probe(&g, fdt, node))
 		return 1;
 	CHECK(g.nvdevs == 1 && g.console.ops);
 	base = g.vdevs[0].base;
 	uint32_t cells[3];
 	int n;
-	CHECK(fdt_get_interrupt(&fdt, node, 0, cells, 3, &n) == 0 && n == 3);
+	CHECK(fdt_get_interrupt(fdt, node, 0, cells, 3, &n) == 0 && n == 3);
 	irq = 32 + cells[1];
 	checks();
 	return check_summary("pl011_test");

@@ -38,8 +38,8 @@ bool guest_run_slice(struct guest *g, unsigned cpu)
 unsigned smp_this_cpu(void) { return 0; }
 void cpu_irq_mask(void) {}
 void cpu_irq_unmask(void) {}
-void cpu_wait_irq(void) {}
 void cpu_relax(void) {}
+__noreturn void smp_idle(void) { abort(); }      /* a secondary's loop: never here */
 
 void guest_act_on_stop(struct guest *g, int stop, const char *why)
 {

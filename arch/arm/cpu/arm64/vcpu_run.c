@@ -134,8 +134,13 @@ void vcpu_before_idle(void)
 			}
 		}
 	}
+	/* None has a timer to wait for (off, paused, halted, no timer armed): none
+	 * stays on the CPU, so nothing of a vCPU (a virtual IRQ line still up) keeps
+	 * signalling to the sleeping core. */
 	if (best)
 		vcpu_load(best, best_cpu);
+	else
+		vcpu_put_here();
 }
 
 /* What a trap's outcome means for vcpu_run: why the vCPU stops, or
