@@ -11,17 +11,18 @@
 
 static void list(struct console *con)
 {
-	con_printf(con, "cpu  mpidr         state          ipis      calls   guest ms\n");
+	con_printf(con, "cpu  mpidr         state          ipis      calls   guest ms     sleeps\n");
 	uint64_t hz = timer_freq() ? timer_freq() : 1;
 	for (unsigned i = 0; i < smp_cpu_count(); i++) {
 		struct smp_cpu *c = smp_cpu(i);
 		enum smp_state st = smp_cpu_state(c);
 		/* Time this core spent running vCPUs (pinned vCPUs: its own). */
 		uint64_t ms = smp_cpu_guest_ticks(c) / (hz / 1000 ? hz / 1000 : 1);
-		con_printf(con, "%3u  0x%-10llx  %-12s %6llu %10llu %10llu%s\n", i,
+		con_printf(con, "%3u  0x%-10llx  %-12s %6llu %10llu %10llu %10llu%s\n", i,
 			   (unsigned long long)c->mpidr, smp_state_name(st),
 			   (unsigned long long)smp_cpu_ipis(c), (unsigned long long)smp_cpu_calls(c),
-			   (unsigned long long)ms, i == smp_this_cpu() ? "  (this CPU)" : "");
+			   (unsigned long long)ms, (unsigned long long)smp_cpu_sleeps(c),
+			   i == smp_this_cpu() ? "  (this CPU)" : "");
 		if (st == SMP_REFUSED && c->why)
 			con_printf(con, "     why: %s\n", c->why);
 	}
@@ -134,7 +135,8 @@ static const struct command cpus_cmd = {
 	.summary = "list the CPUs Mamoru runs on; IPI round trips",
 	.usage = "cpus [ping [N] | stall CPU MS]\n"
 		 "  cpus         each CPU: index, MPIDR, state (online, did not come, refused),\n"
-		 "               IPIs it handled and calls it ran\n"
+		 "               IPIs it handled, calls it ran, time it ran guests and times it\n"
+		 "               slept waiting for an interrupt\n"
 		 "  cpus ping N  N calls (default 100, at most 100000) to each other online CPU;\n"
 		 "               round trip min/avg/max in microseconds\n"
 		 "  cpus stall CPU MS  keeps CPU busy with interrupts masked for MS ms (at most\n"

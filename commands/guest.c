@@ -7,6 +7,7 @@
 #include <mamoru/guest.h>
 #include <mamoru/libc.h>
 #include <mamoru/passthrough.h>
+#include <mamoru/vcpu_pin.h>
 
 #define DUMP_MAX 4096
 
@@ -92,6 +93,22 @@ static int stats(struct console *con, int argc, char **argv)
 	return CMD_OK;
 }
 
+/* A command that reloads g (reset, kick of a halted guest) must have every
+ * vCPU of g off its core: one on a core that did not stop would run on in the
+ * new boot's memory with the old boot's state. */
+static bool vcpus_off_cores(struct console *con, const struct guest *g)
+{
+	uint32_t running = vcpus_of_guest_running(g);
+	for (unsigned c = 0; c < g->nr_vcpus; c++)
+		if (running & (1u << c)) {
+			con_printf(con, "error: %s's vCPU %u on cpu%u did not stop within %u ms "
+				   "(`cpus` shows the core); %s left as it is\n", g->name, c,
+				   vcpu_core(g, c), (unsigned)VCPU_STOP_TIMEOUT_MS, g->name);
+			return false;
+		}
+	return true;
+}
+
 static int cmd_guest(struct console *con, int argc, char **argv)
 {
 	if (argc < 2)
@@ -125,6 +142,8 @@ static int cmd_guest(struct console *con, int argc, char **argv)
 			con_printf(con, "%s is already running\n", g->name);
 			return CMD_OK;
 		}
+		if (!vcpus_off_cores(con, g))
+			return CMD_FAIL;
 		guest_start(g);
 	} else if (!strcmp(sub, "pause")) {
 		if (g->state != GUEST_RUNNING) {
@@ -140,7 +159,7 @@ static int cmd_guest(struct console *con, int argc, char **argv)
 		guest_resume(g);
 	} else if (!strcmp(sub, "reset")) {
 		bool run = g->state == GUEST_RUNNING || g->state == GUEST_HALTED;
-		if (guest_reset(g))
+		if (!vcpus_off_cores(con, g) || guest_reset(g))
 			return CMD_FAIL;
 		g->state = run ? GUEST_RUNNING : GUEST_LOADED;
 	} else if (!strcmp(sub, "halt")) {

@@ -169,7 +169,7 @@ __noreturn static void main_loop(void)
 		vcpu_before_idle();
 		vcpu_unlock(f);
 		if (!serial_console_pending() && !vcpus_wake_pending())
-			cpu_wait_irq();
+			smp_sleep();
 		cpu_irq_unmask();
 	}
 }

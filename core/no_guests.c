@@ -10,6 +10,7 @@
 #include <mamoru/console.h>
 #include <mamoru/guest.h>
 #include <mamoru/passthrough.h>
+#include <mamoru/smp.h>
 #include <mamoru/vcpu_pin.h>
 #include <mamoru/vserial.h>
 
@@ -22,11 +23,7 @@ void vcpu_kick_waiting(void) {}
 
 __noreturn void vcpus_secondary_loop(void)
 {
-	for (;;) {
-		cpu_irq_mask();
-		cpu_wait_irq();
-		cpu_irq_unmask();
-	}
+	smp_idle();
 }
 void vcpu_before_idle(void) {}
 struct guest *vserial_bound(void) { return NULL; }

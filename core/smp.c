@@ -24,24 +24,6 @@ static const char *method = "";
 static uint8_t stacks[FDT_CPUS_MAX][SECONDARY_STACK] __aligned(16);
 #endif
 
-static uint32_t load_acq(const uint32_t *p)
-{
-#ifdef CONFIG_SMP
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-#else
-	return *(const volatile uint32_t *)p;
-#endif
-}
-
-static void store_rel(uint32_t *p, uint32_t v)
-{
-#ifdef CONFIG_SMP
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-#else
-	*(volatile uint32_t *)p = v;
-#endif
-}
-
 /* Counters one CPU writes and any reads (`cpus`): single-copy atomic 64-bit accesses. */
 static uint64_t load64(const uint64_t *p)
 {
@@ -64,12 +46,19 @@ static void bump64(uint64_t *p)
 uint64_t smp_cpu_ipis(const struct smp_cpu *c) { return load64(&c->ipis); }
 uint64_t smp_cpu_calls(const struct smp_cpu *c) { return load64(&c->calls); }
 uint64_t smp_cpu_guest_ticks(const struct smp_cpu *c) { return load64(&c->guest_ticks); }
+uint64_t smp_cpu_sleeps(const struct smp_cpu *c) { return load64(&c->sleeps); }
+
+void smp_sleep(void)
+{
+	bump64(&smp_this()->sleeps);
+	cpu_wait_irq();
+}
 
 unsigned smp_cpu_count(void) { return ncpus; }
 struct smp_cpu *smp_this(void) { return arch_this_cpu(); }
 unsigned smp_this_cpu(void) { return arch_this_cpu()->index; }
 struct smp_cpu *smp_cpu(unsigned i) { return i < ncpus ? &smp_cpus[i] : NULL; }
-enum smp_state smp_cpu_state(const struct smp_cpu *c) { return (enum smp_state)load_acq(&c->state); }
+enum smp_state smp_cpu_state(const struct smp_cpu *c) { return (enum smp_state)smp_load_acquire(&c->state); }
 
 unsigned smp_online_count(void)
 {
@@ -195,7 +184,7 @@ static void wait_online(struct smp_cpu *c)
 
 	while (smp_cpu_state(c) == SMP_STARTING) {
 		if (deadline_passed(start, START_WAIT_MS)) {
-			store_rel(&c->state, SMP_SILENT);
+			smp_store_release(&c->state, SMP_SILENT);
 			return;
 		}
 		cpu_relax();
@@ -208,7 +197,7 @@ void smp_init(const struct fdt *fdt)
 	uint64_t self = smp_cpus[0].mpidr = arch_cpu_mpidr() & MPIDR_AFF_MASK;
 	int n = fdt_cpus(fdt, dt, FDT_CPUS_MAX);
 
-	store_rel(&smp_cpus[0].state, SMP_ONLINE);
+	smp_store_release(&smp_cpus[0].state, SMP_ONLINE);
 	if (n <= 0)
 		return;
 	in_dt = (unsigned)n;
@@ -227,11 +216,11 @@ void smp_init(const struct fdt *fdt)
 			method = "psci";
 		else if (dt[i].enable == CPU_ENABLE_SPIN_TABLE)
 			method = "spin-table";
-		store_rel(&c->state, SMP_STARTING);
+		smp_store_release(&c->state, SMP_STARTING);
 		others_running = true;  /* from now on a CPU may come: locks are real */
 		c->why = arch_cpu_start(fdt, c, dt[i].enable, dt[i].release_addr);
 		if (c->why) {
-			store_rel(&c->state, SMP_REFUSED);
+			smp_store_release(&c->state, SMP_REFUSED);
 			continue;
 		}
 		wait_online(c);
@@ -243,10 +232,10 @@ __noreturn void smp_secondary_main(struct smp_cpu *c)
 	el2_init_registers();
 	if (irq_cpu_init(c->index)) {
 		c->why = "its interrupt controller interface did not start";
-		store_rel(&c->state, SMP_REFUSED);
+		smp_store_release(&c->state, SMP_REFUSED);
 		cpu_halt();
 	}
-	store_rel(&c->state, SMP_ONLINE);
+	smp_store_release(&c->state, SMP_ONLINE);
 	/* Runs the vCPUs pinned here once the boot CPU set the core up for
 	 * them; idles meanwhile. Calls arrive by IPI and run in the interrupt
 	 * handler. */
@@ -260,7 +249,7 @@ void smp_init(const struct fdt *fdt)
 
 	in_dt = n > 0 ? (unsigned)n : 1;
 	smp_cpus[0].mpidr = arch_cpu_mpidr() & MPIDR_AFF_MASK;
-	store_rel(&smp_cpus[0].state, SMP_ONLINE);
+	smp_store_release(&smp_cpus[0].state, SMP_ONLINE);
 }
 
 __noreturn void smp_secondary_main(struct smp_cpu *c)
@@ -269,6 +258,15 @@ __noreturn void smp_secondary_main(struct smp_cpu *c)
 	cpu_halt();
 }
 #endif
+
+__noreturn void smp_idle(void)
+{
+	for (;;) {
+		cpu_irq_mask();
+		smp_sleep();
+		cpu_irq_unmask();
+	}
+}
 
 void smp_report(void)
 {

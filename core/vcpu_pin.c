@@ -41,9 +41,6 @@ static void run_here_for(struct guest *g, uint64_t ns, bool others)
 }
 
 #ifdef CONFIG_VCPU_PIN
-#define load_acq smp_load_acquire
-#define store_rel smp_store_release
-
 static uint32_t kicked[FDT_CPUS_MAX];   /* a kick is on its way to that core */
 static uint32_t stop_req, stop_gen;     /* written by the boot CPU */
 static uint32_t acked[FDT_CPUS_MAX];    /* the stop generation each core is stopped for */
@@ -54,7 +51,7 @@ static uint32_t silent;                 /* cores that did not stop last time (bo
 static bool core_runs_vcpus(unsigned core)
 {
 	struct smp_cpu *c = smp_cpu(core);
-	return c && smp_cpu_state(c) == SMP_ONLINE && load_acq(&c->runs_vcpus);
+	return c && smp_cpu_state(c) == SMP_ONLINE && smp_load_acquire(&c->runs_vcpus);
 }
 
 bool vcpus_pinned(void)
@@ -89,7 +86,7 @@ static void send_ipi(unsigned core)
 void vcpu_kick_clear(unsigned cpu)
 {
 	if (cpu < FDT_CPUS_MAX)
-		store_rel(&kicked[cpu], 0);
+		smp_store_release(&kicked[cpu], 0);
 }
 
 static bool posted_any(void)
@@ -103,7 +100,7 @@ static bool posted_any(void)
 bool vcpus_wake_pending(void)
 {
 	unsigned me = smp_this_cpu();
-	return (me < FDT_CPUS_MAX && load_acq(&kicked[me])) || (me == 0 && posted_any());
+	return (me < FDT_CPUS_MAX && smp_load_acquire(&kicked[me])) || (me == 0 && posted_any());
 }
 
 /* Under the lock, on its last release: a vCPU that has an interrupt to take,
@@ -118,11 +115,11 @@ void vcpu_kick_waiting(void)
 			continue;
 		for (unsigned c = 0; c < g->nr_vcpus; c++) {
 			unsigned k = vcpu_core(g, c);
-			if (load_acq(&kicked[k]) || !vcpu_online(g, c) || !vcpu_wants_kick(g, c))
+			if (smp_load_acquire(&kicked[k]) || !vcpu_online(g, c) || !vcpu_wants_kick(g, c))
 				continue;
 			/* This core's own vCPU (its timer, say): no IPI, but no sleep either
 			 * before it runs again. */
-			store_rel(&kicked[k], 1);
+			smp_store_release(&kicked[k], 1);
 			if (k != me)
 				send_ipi(k);
 		}
@@ -136,8 +133,8 @@ uint32_t vcpus_stop_others(void)
 	if (stop_depth++)
 		return not_stopped;
 	uint32_t gen = stop_gen + 1;
-	store_rel(&stop_gen, gen);
-	store_rel(&stop_req, 1);
+	smp_store_release(&stop_gen, gen);
+	smp_store_release(&stop_req, 1);
 	for (unsigned k = 1; k < smp_cpu_count(); k++)
 		if (core_runs_vcpus(k))
 			send_ipi(k);
@@ -149,7 +146,7 @@ uint32_t vcpus_stop_others(void)
 		/* A core that did not answer last time (stuck with interrupts
 		 * masked) gets a moment, not the whole wait again. */
 		uint64_t wait_ns = (silent & (1u << k) ? 2 : VCPU_STOP_TIMEOUT_MS) * 1000000ull;
-		while (load_acq(&acked[k]) != gen) {
+		while (smp_load_acquire(&acked[k]) != gen) {
 			if (timer_now_ns() - start > wait_ns) {
 				not_stopped |= 1u << k;
 				break;
@@ -166,7 +163,7 @@ void vcpus_resume_others(void)
 	if (smp_this_cpu() != 0 || !stop_depth || --stop_depth)
 		return;
 	not_stopped = 0;
-	store_rel(&stop_req, 0);
+	smp_store_release(&stop_req, 0);
 	for (unsigned k = 1; k < smp_cpu_count(); k++)
 		if (core_runs_vcpus(k))
 			send_ipi(k);
@@ -175,6 +172,15 @@ void vcpus_resume_others(void)
 uint32_t vcpus_not_stopped(void)
 {
 	return stop_depth ? not_stopped : 0;
+}
+
+uint32_t vcpus_of_guest_running(const struct guest *g)
+{
+	uint32_t cores = vcpus_not_stopped(), mask = 0;
+	for (unsigned c = 0; c < g->nr_vcpus; c++)
+		if ((cores >> vcpu_core(g, c)) & 1)
+			mask |= 1u << c;
+	return mask;
 }
 
 void vcpus_let_run(struct guest *g, uint64_t ns)
@@ -194,15 +200,15 @@ void vcpus_let_run(struct guest *g, uint64_t ns)
 /* A stopped core: nothing of a guest stays on it, and it waits. */
 static void park(unsigned me)
 {
-	uint32_t gen = load_acq(&stop_gen);
+	uint32_t gen = smp_load_acquire(&stop_gen);
 	unsigned long f = vcpu_lock();
 	vcpu_put_here();
 	vcpu_unlock(f);
-	store_rel(&acked[me], gen);
-	while (load_acq(&stop_req) && load_acq(&stop_gen) == gen) {
+	smp_store_release(&acked[me], gen);
+	while (smp_load_acquire(&stop_req) && smp_load_acquire(&stop_gen) == gen) {
 		cpu_irq_mask();
-		if (load_acq(&stop_req) && load_acq(&stop_gen) == gen)
-			cpu_wait_irq();
+		if (smp_load_acquire(&stop_req) && smp_load_acquire(&stop_gen) == gen)
+			smp_sleep();
 		cpu_irq_unmask();
 	}
 }
@@ -212,20 +218,20 @@ __noreturn void vcpus_secondary_loop(void)
 	struct smp_cpu *self = smp_this();
 	unsigned me = self->index;
 	for (;;) {
-		if (load_acq(&stop_req)) {
+		if (smp_load_acquire(&stop_req)) {
 			park(me);
 			continue;
 		}
-		if (load_acq(&self->runs_vcpus) && guests_run())
+		if (smp_load_acquire(&self->runs_vcpus) && guests_run())
 			continue;
 		/* Sleep with interrupts masked so a kick arriving after the check
 		 * still wakes the core. */
 		cpu_irq_mask();
-		if (!load_acq(&stop_req) && !vcpus_wake_pending()) {
+		if (!smp_load_acquire(&stop_req) && !vcpus_wake_pending()) {
 			unsigned long f = vcpu_lock();
 			vcpu_before_idle();
 			vcpu_unlock(f);
-			cpu_wait_irq();
+			smp_sleep();
 		}
 		cpu_irq_unmask();
 	}
@@ -240,6 +246,7 @@ void vcpu_kick_waiting(void) {}
 uint32_t vcpus_stop_others(void) { return 0; }
 void vcpus_resume_others(void) {}
 uint32_t vcpus_not_stopped(void) { return 0; }
+uint32_t vcpus_of_guest_running(const struct guest *g) { (void)g; return 0; }
 
 void vcpus_let_run(struct guest *g, uint64_t ns)
 {
@@ -248,12 +255,7 @@ void vcpus_let_run(struct guest *g, uint64_t ns)
 
 __noreturn void vcpus_secondary_loop(void)
 {
-	/* Idle: calls arrive by IPI and run in the interrupt handler. */
-	for (;;) {
-		cpu_irq_mask();
-		cpu_wait_irq();
-		cpu_irq_unmask();
-	}
+	smp_idle();
 }
 #endif
 
@@ -264,12 +266,9 @@ void guests_act_on_posted(void)
 		struct guest *g = &guests[i];
 		if (!smp_load_acquire(&g->posted))
 			continue;
-		uint32_t running = vcpus_stop_others();
-		bool stuck = false;
-		for (unsigned c = 0; c < g->nr_vcpus; c++)
-			stuck |= (running >> vcpu_core(g, c)) & 1;
+		vcpus_stop_others();
 		/* A core of this guest that did not stop may still be in it: later. */
-		if (!stuck) {
+		if (!vcpus_of_guest_running(g)) {
 			/* Halted or paused by the user meanwhile: that stands. */
 			if (g->state == GUEST_RUNNING)
 				guest_act_on_stop(g, (int)g->posted - 1, g->posted_why);

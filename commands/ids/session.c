@@ -210,9 +210,9 @@ int ids_open(struct ids_session *s, struct console *con, const struct ids_args *
 	s->located = true;
 	/* A core that did not stop for this command still runs its vCPU: what is
 	 * read of the guest may change under the IDS. */
-	uint32_t running = vcpus_not_stopped();
-	for (unsigned c = 1; c < g->nr_vcpus; c++)
-		if (running & (1u << vcpu_core(g, c)))
+	uint32_t running = vcpus_of_guest_running(g);
+	for (unsigned c = 0; c < g->nr_vcpus; c++)
+		if (running & (1u << c))
 			ids_finding(s, "vcpus", "vCPU %u on cpu%u did not stop within %u ms: the IDS "
 				    "read a guest that was running", c, vcpu_core(g, c),
 				    (unsigned)VCPU_STOP_TIMEOUT_MS);

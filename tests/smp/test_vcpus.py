@@ -143,6 +143,38 @@ def test_pinned_jobs_run_on_every_cpu(smp: Target) -> None:
     assert any(all(n > 0 for n in counts) for counts in rows.values()), ipis
 
 
+def core_sleeps(t: Target) -> dict[int, int]:
+    """The hypervisor's `cpus`: how many times each core slept waiting for an interrupt."""
+    out = t.console.command("cpus")
+    rows = re.findall(r"^\s*(\d+)\s+0x[0-9a-f]+\s+online\s+\d+\s+\d+\s+\d+\s+(\d+)", out, re.M)
+    return {int(c): int(n) for c, n in rows}
+
+
+def test_cores_sleep_while_the_guest_is_paused(smp: Target) -> None:
+    """A paused guest leaves the other cores idle, and an idle core sleeps until an
+    interrupt comes (a few IPIs a second here), not in a loop whose WFI returns at once:
+    a core that never sleeps takes QEMU's one TCG thread from the others (a virtual IRQ
+    line left up on a core, HCR_EL2.VI, did that: the host test vgic_sw_test pins it).
+    Paused three times while its four vCPUs run busy loops."""
+    with in_guest(smp) as g:
+        pids = [g.run(f"taskset -c {c} sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!")
+                for c in range(VCPUS)]
+    assert all(p.isdigit() for p in pids), pids
+    try:
+        for _ in range(3):
+            assert smp.console.command("guest pause guest0") == "guest0: paused"
+            before = core_sleeps(smp)
+            time.sleep(1.5)
+            after = core_sleeps(smp)
+            assert smp.console.command("guest resume guest0") == "guest0: running"
+            slept = {c: after[c] - before[c] for c in range(1, VCPUS)}
+            assert all(n < 500 for n in slept.values()), (slept, before, after)
+            time.sleep(0.5)
+    finally:
+        with in_guest(smp) as g:
+            g.run("kill " + " ".join(pids))
+
+
 def test_cpu_offline_and_back(smp: Target) -> None:
     """The guest takes CPU 3 down (PSCI CPU_OFF; its kernel polls AFFINITY_INFO) and brings
     it back (CPU_ON): the hypervisor sees each state."""
@@ -175,6 +207,19 @@ def test_ids_reports_a_vcpu_that_did_not_stop(smp: Target) -> None:
     time.sleep(2.5)
     objs = ids_json(smp, "ids plist")
     assert objs[-1]["findings"] == 0, objs[-3:]
+
+
+def test_reset_waits_for_every_vcpu_to_stop(smp: Target) -> None:
+    """`guest reset` reloads the guest's memory: with a vCPU on a core that did not stop
+    (`cpus stall`), it refuses and says which, and the guest runs on untouched."""
+    out = smp.console.command("cpus stall 2 2500")
+    assert "cpu 2: took the call but did not finish" in out, out
+    out = smp.console.command("guest reset guest0")
+    assert out.startswith("error: guest0's vCPU 2 on cpu2 did not stop within 200 ms"), out
+    time.sleep(2.5)
+    assert vcpu_states(smp) == dict.fromkeys(range(VCPUS), "on")
+    with in_guest(smp) as g:
+        assert g.run("cat /sys/devices/system/cpu/online") == f"0-{VCPUS - 1}"
 
 
 def test_plist_is_consistent_while_every_cpu_forks(smp: Target) -> None:

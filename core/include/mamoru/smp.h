@@ -43,6 +43,7 @@ struct smp_cpu {
 	 * spent in guests, in counter ticks (written by it only). */
 	uint32_t runs_vcpus;
 	uint64_t guest_ticks;
+	uint64_t sleeps;        /* times it waited for an interrupt (smp_sleep; its own) */
 };
 
 /* Errors of smp_call (negative). */
@@ -67,6 +68,7 @@ enum smp_state smp_cpu_state(const struct smp_cpu *c);
 uint64_t smp_cpu_ipis(const struct smp_cpu *c);
 uint64_t smp_cpu_calls(const struct smp_cpu *c);
 uint64_t smp_cpu_guest_ticks(const struct smp_cpu *c);
+uint64_t smp_cpu_sleeps(const struct smp_cpu *c);
 const char *smp_state_name(enum smp_state s);
 const char *smp_err_name(int err);
 
@@ -88,6 +90,13 @@ void smp_report(void);
 /* Entered by each secondary CPU (arch code) with its MMU on, on its own stack
  * and with TPIDR_EL2 pointing at its entry; never returns. */
 __noreturn void smp_secondary_main(struct smp_cpu *c);
+/* This CPU waits for an interrupt (WFI; call with interrupts masked, any
+ * pending one ends it) and counts it: a core that "sleeps" thousands of times
+ * a second is not sleeping (`cpus` shows the count). */
+void smp_sleep(void);
+/* A CPU with nothing of its own to do: it sleeps, and wakes only to run the
+ * calls IPIs bring (in the interrupt handler). */
+__noreturn void smp_idle(void);
 /* Called by irq_handle when the IPI interrupt arrives. */
 void smp_ipi_handle(void);
 

@@ -31,7 +31,7 @@ static void virt_init_here(void *arg)
 	int *err = arg;
 	*err = vgic_cpu_init() || vtimer_cpu_init();
 	if (!*err)
-		__atomic_store_n(&smp_this()->runs_vcpus, 1, __ATOMIC_RELEASE);
+		smp_store_release(&smp_this()->runs_vcpus, 1);
 }
 
 static void virt_init_cores(void)
