@@ -45,6 +45,9 @@ def test_the_pi_default_guest_platform() -> None:
     assert (p3.disk, p3.passthrough) == ("sd:2", ("/soc/usb@7e980000",))
     assert (p4.disk, p4.passthrough) == ("sd:2", None)
     assert (v.disk, v.passthrough) == (None, None)
+    # A vCPU on each of the board's four cores.
+    assert (p3.vcpus, p4.vcpus, v.vcpus) == (4, 4, 4)
+    assert BOARDS["versatilepb"].cpus == 1
     assert bundle.board_platform("rpi3", kaslr=True).kaslr
     assert bundle.DEBIAN_KINDS[BOARDS["rpi3"].default_guest or ""] == "generic"
 

@@ -96,6 +96,9 @@ class Board:
     # Host device-tree paths of the devices the default guest owns (board.toml
     # default_passthrough); None: the hypervisor's own default for the board (board_desc)
     default_passthrough: tuple[str, ...] | None = None
+    # Its cores (board.toml cpus; QEMU gives it as many): the default guest gets a vCPU on
+    # each, up to the hypervisor's 4 (docs/smp.md)
+    cpus: int = 1
 
     @property
     def defconfig(self) -> Path:
@@ -152,6 +155,13 @@ def _arches(common: dict[str, Any], where: str) -> dict[str, Arch]:
                             _get(t, "qemu", str, w), _get(t, "image", str, w),
                             _guest_kind(t, w))
     return arches
+
+
+def _cpus(t: dict[str, Any], where: str) -> int:
+    n = _get(t, "cpus", int, where, 1)
+    if n < 1:
+        raise BoardError(f"{where}: cpus must be 1 or more, not {n}")
+    return n
 
 
 def _guest_kind(table: dict[str, Any], where: str, default: str | None = None) -> str | None:
@@ -237,6 +247,7 @@ def _board(path: Path, root: Path, arches: dict[str, Arch]) -> Board:
                              if "default_passthrough" in t else None),
         net_device=_get(q, "net_device", str, qw, None),
         disk_device=_get(q, "disk_device", str, qw, None),
+        cpus=_cpus(t, where),
     )
 
 

@@ -192,12 +192,15 @@ def board_kernel(board: str | None) -> guest_assets.GuestKernel:
 
 
 def board_platform(board: str | None, *, kaslr: bool = False) -> GuestPlatform:
-    """The guest platform of a board's default Debian guest: its disk (board_disk) and the
-    devices it owns (board.toml default_passthrough)."""
+    """The guest platform of a board's default Debian guest: its disk (board_disk), the
+    devices it owns (board.toml default_passthrough) and a vCPU on each of the board's
+    cores (board.toml cpus, up to VCPUS_MAX)."""
     from mamoru.boards import BOARDS, DEFAULT_BOARD
+    from mamoru.guest_platform import VCPUS_MAX
 
-    return GuestPlatform(kaslr=kaslr, disk=board_disk(board),
-                         passthrough=BOARDS[board or DEFAULT_BOARD].default_passthrough)
+    b = BOARDS[board or DEFAULT_BOARD]
+    return GuestPlatform(kaslr=kaslr, disk=board_disk(board), passthrough=b.default_passthrough,
+                         vcpus=min(b.cpus, VCPUS_MAX))
 
 
 def default_bundle(out: Path, *, kaslr: bool = False, board: str | None = None) -> Path:
