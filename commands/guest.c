@@ -101,9 +101,9 @@ static bool vcpus_off_cores(struct console *con, const struct guest *g)
 	uint32_t running = vcpus_of_guest_running(g);
 	for (unsigned c = 0; c < g->nr_vcpus; c++)
 		if (running & (1u << c)) {
-			con_printf(con, "error: %s's vCPU %u on cpu%u did not stop within %u ms "
-				   "(`cpus` shows the core); %s left as it is\n", g->name, c,
-				   vcpu_core(g, c), (unsigned)VCPU_STOP_TIMEOUT_MS, g->name);
+			con_printf(con, "error: %s's vCPU %u on cpu%u did not stop (`cpus` shows "
+				   "the core); %s left as it is\n", g->name, c, vcpu_core(g, c),
+				   g->name);
 			return false;
 		}
 	return true;
@@ -142,7 +142,7 @@ static int cmd_guest(struct console *con, int argc, char **argv)
 			con_printf(con, "%s is already running\n", g->name);
 			return CMD_OK;
 		}
-		if (!vcpus_off_cores(con, g))
+		if (g->state == GUEST_HALTED && !vcpus_off_cores(con, g))
 			return CMD_FAIL;
 		guest_start(g);
 	} else if (!strcmp(sub, "pause")) {

@@ -176,7 +176,8 @@ uint32_t vcpus_not_stopped(void)
 
 uint32_t vcpus_of_guest_running(const struct guest *g)
 {
-	uint32_t cores = vcpus_not_stopped(), mask = 0;
+	/* Outside a stop every other core runs its vCPUs. */
+	uint32_t cores = stop_depth ? not_stopped : ~1u, mask = 0;
 	for (unsigned c = 0; c < g->nr_vcpus; c++)
 		if ((cores >> vcpu_core(g, c)) & 1)
 			mask |= 1u << c;

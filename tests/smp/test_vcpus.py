@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Issue 16: a guest of four vCPUs (docs/smp.md), on every arm64 board configuration (the
-list-register vGIC on virt-gicv2 and rpi4, the emulated CPU interface on virt-gicv3 and
-rpi3).
+"""Issue 16: a guest of four vCPUs (docs/smp.md), on every arm64 board configuration (GICv2
+list registers on virt-gicv2 and rpi4, GICv3 list registers on virt-gicv3, the emulated
+CPU interface on rpi3).
 
 One boot per configuration: guest0 is the IDS test guest (KASLR on, the attack module in
 its initramfs) with `vcpus = 4`. The guest's kernel brings its secondary CPUs up with PSCI
@@ -47,7 +47,7 @@ VCPUS = 4
 @pytest.fixture(scope="module")
 def smp_target(request: pytest.FixtureRequest, board_config: BoardConfig) -> Iterator[Target]:
     if hardware(request.config):
-        pytest.skip("the board runs the bundle on its SD card (one vCPU by default)")
+        pytest.skip("the board runs the bundle on its SD card, not this test guest")
     t = new_target(request, board_config, initrd=lambda: ids_bundle(True, vcpus=VCPUS),
                    label=f"{board_config.id} {VCPUS} vcpus", guest_init=["dmesg -n 1"],
                    after_guest=[protection_off])
@@ -151,11 +151,11 @@ def core_sleeps(t: Target) -> dict[int, int]:
 
 
 def test_cores_sleep_while_the_guest_is_paused(smp: Target) -> None:
-    """A paused guest leaves the other cores idle, and an idle core sleeps until an
-    interrupt comes (a few IPIs a second here), not in a loop whose WFI returns at once:
-    a core that never sleeps takes QEMU's one TCG thread from the others (a virtual IRQ
-    line left up on a core, HCR_EL2.VI, did that: the host test vgic_sw_test pins it).
-    Paused three times while its four vCPUs run busy loops."""
+    """A paused guest leaves the cores idle, and an idle core sleeps until an interrupt
+    comes (IPIs, and on the boot CPU the hypervisor's tick), not in a loop whose WFI
+    returns at once: a core that never sleeps takes QEMU's one TCG thread from the others
+    (a virtual IRQ line left up on a core, HCR_EL2.VI, did that on the Pi 3: the host test
+    vgic_sw_test pins the rule). Paused three times while its four vCPUs run busy loops."""
     with in_guest(smp) as g:
         pids = [g.run(f"taskset -c {c} sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!")
                 for c in range(VCPUS)]
@@ -163,11 +163,13 @@ def test_cores_sleep_while_the_guest_is_paused(smp: Target) -> None:
     try:
         for _ in range(3):
             assert smp.console.command("guest pause guest0") == "guest0: paused"
-            before = core_sleeps(smp)
-            time.sleep(1.5)
-            after = core_sleeps(smp)
-            assert smp.console.command("guest resume guest0") == "guest0: running"
-            slept = {c: after[c] - before[c] for c in range(1, VCPUS)}
+            try:
+                before = core_sleeps(smp)
+                time.sleep(1.5)
+                after = core_sleeps(smp)
+            finally:
+                assert smp.console.command("guest resume guest0") == "guest0: running"
+            slept = {c: after[c] - before[c] for c in range(VCPUS)}
             assert all(n < 500 for n in slept.values()), (slept, before, after)
             time.sleep(0.5)
     finally:
@@ -212,11 +214,11 @@ def test_ids_reports_a_vcpu_that_did_not_stop(smp: Target) -> None:
 def test_reset_waits_for_every_vcpu_to_stop(smp: Target) -> None:
     """`guest reset` reloads the guest's memory: with a vCPU on a core that did not stop
     (`cpus stall`), it refuses and says which, and the guest runs on untouched."""
-    out = smp.console.command("cpus stall 2 2500")
+    out = smp.console.command("cpus stall 2 4500")
     assert "cpu 2: took the call but did not finish" in out, out
     out = smp.console.command("guest reset guest0")
-    assert out.startswith("error: guest0's vCPU 2 on cpu2 did not stop within 200 ms"), out
-    time.sleep(2.5)
+    assert out.startswith("error: guest0's vCPU 2 on cpu2 did not stop"), out
+    time.sleep(4.5)
     assert vcpu_states(smp) == dict.fromkeys(range(VCPUS), "on")
     with in_guest(smp) as g:
         assert g.run("cat /sys/devices/system/cpu/online") == f"0-{VCPUS - 1}"

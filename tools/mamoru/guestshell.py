@@ -10,7 +10,7 @@ import base64
 import itertools
 import re
 
-from mamoru.console import BANNER_RE, Console, ConsoleError, ConsoleTimeout
+from mamoru.console import BANNER_RE, Console, ConsoleTimeout
 from mamoru.guest_assets import GUEST_PROMPT
 
 DETACH = b"\x1bxq"
@@ -69,8 +69,9 @@ class GuestShell:
             for cmd in ("guest list", "cpus", f"guest regs {self.guest}",
                         f"vserial dump {self.guest} 1500"):
                 lines += [f"mamoru# {cmd}", c.command(cmd, timeout=10)]
-        except ConsoleError as e:
-            lines.append(f"(the hypervisor did not answer: {str(e).splitlines()[0]})")
+        except Exception as e:  # a failure's message must not fail
+            first = (str(e).splitlines() or [type(e).__name__])[0]
+            lines.append(f"(the hypervisor did not answer: {first})")
         return "\n".join(lines)
 
     def run(self, cmd: str, timeout: float | None = None) -> str:

@@ -43,8 +43,10 @@ static void sw_save(struct vgic *v, unsigned cpu)
 	(void)v;
 	(void)cpu;
 	uint64_t hcr = read_sysreg(hcr_el2);
-	if (hcr & HCR_VI)
+	if (hcr & HCR_VI) {
 		write_sysreg(hcr_el2, hcr & ~HCR_VI);
+		isb();
+	}
 }
 
 static void sw_sync(struct vgic *v, unsigned cpu)

@@ -50,7 +50,8 @@ uint32_t vcpus_stop_others(void);
 void vcpus_resume_others(void);
 /* The cores that did not stop at the current stop (0 outside one). */
 uint32_t vcpus_not_stopped(void);
-/* Which of g's vCPUs (bit i: vCPU i) sit on a core that did not stop. */
+/* Which of g's vCPUs (bit i: vCPU i) sit on a core that did not stop (outside
+ * a stop: every one on a core other than the boot CPU). */
 uint32_t vcpus_of_guest_running(const struct guest *g);
 /* Boot CPU, with the others stopped: lets them run for ns (and the boot CPU's
  * own vCPUs of g), then stops them again. */

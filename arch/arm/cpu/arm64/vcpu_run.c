@@ -122,7 +122,7 @@ void vcpu_before_idle(void)
 	uint64_t first = UINT64_MAX;
 	for (int i = 0; i < GUEST_MAX; i++) {
 		struct guest *g = &guests[i];
-		if (g->state != GUEST_RUNNING)
+		if (g->state != GUEST_RUNNING || smp_load_acquire(&g->posted))
 			continue;
 		for (unsigned c = 0; c < g->nr_vcpus; c++) {
 			bool here = vcpu_online(g, c) && vcpu_core(g, c) == smp_this_cpu();
@@ -134,9 +134,10 @@ void vcpu_before_idle(void)
 			}
 		}
 	}
-	/* None has a timer to wait for (off, paused, halted, no timer armed): none
-	 * stays on the CPU, so nothing of a vCPU (a virtual IRQ line still up) keeps
-	 * signalling to the sleeping core. */
+	/* None has a timer to wait for (off, paused, halted, stopping, or running with
+	 * no timer armed): none stays on the CPU, so nothing of a vCPU (a virtual IRQ
+	 * line still up) keeps signalling to the sleeping core. The next run loads it
+	 * again (an EL1 save and restore per such sleep). */
 	if (best)
 		vcpu_load(best, best_cpu);
 	else
