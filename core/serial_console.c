@@ -58,12 +58,22 @@ void serial_console_flush_deferred(void)
 	if (!*(volatile size_t *)&deferred_len)
 		return;
 	unsigned long flags = spin_lock_irqsave(&deferred_lock);
+	/* Whole lines only: a line is printed in pieces, and the guest's own output (raw,
+	 * from its vCPU's core) must not land in the middle of it. A full buffer goes out
+	 * as it is. */
 	size_t n = deferred_len;
+	while (n && deferred[n - 1] != '\n')
+		n--;
+	if (!n && deferred_len == DEFERRED_MAX)
+		n = deferred_len;
 	uint32_t dropped = deferred_dropped;
 	memcpy(out, deferred, n);
-	deferred_len = 0;
+	memmove(deferred, deferred + n, deferred_len - n);
+	deferred_len -= n;
 	deferred_dropped = 0;
 	spin_unlock_irqrestore(&deferred_lock, flags);
+	if (!n && !dropped)
+		return;
 	con_write(sys_console, out, n);
 	if (dropped)
 		printk("[console: %u bytes from other CPUs dropped]\n", (unsigned)dropped);
