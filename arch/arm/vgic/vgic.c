@@ -217,6 +217,24 @@ bool vgic_fill_lrs(struct vgic *v, unsigned cpu, uint64_t free, unsigned nr, vgi
 	return false;
 }
 
+void vgic_ask_eoi_if_pending_again(const struct vgic *v, unsigned cpu, vgic_ask_eoi *ask_eoi)
+{
+	if (cpu >= v->nr_cpus)
+		return;
+	for (unsigned w = 0; w < VGIC_WORDS; w++) {
+		const struct vgic_bits *b = vgic_cbits_of(v, cpu, w * 32);
+		for (uint32_t in = b->in_lr & b->enable; in; in &= in - 1) {
+			unsigned irq = w * 32 + (unsigned)__builtin_ctz(in);
+			if (irq >= 32 && v->owner[irq] != cpu)
+				continue;
+			bool again = irq < 16 ? v->cpu[cpu].sgi_pending[irq] != 0
+					      : (b->pending & bit_of(irq)) != 0;
+			if (again)
+				ask_eoi(v->cpu[cpu].lr_of[irq]);
+		}
+	}
+}
+
 void vgic_set_level(struct vgic *v, unsigned irq, bool level)
 {
 	if (irq >= VGIC_NR_IRQS)

@@ -145,10 +145,16 @@ static void ich_put(struct vgic *v, unsigned cpu, unsigned n, unsigned irq, uint
 	ich_write(ICH_LR, n, ich_lr_make(irq, vgic_priority(v, cpu, irq), grp1, eoi));
 }
 
+static void ich_ask_eoi(unsigned n)
+{
+	ich_write(ICH_LR, n, ich_read(ICH_LR, n) | ICH_LR_EOI);
+}
+
 static void ich_flush(struct vgic *v, unsigned cpu)
 {
 	ich_sync(v, cpu);
 	bool overflow = vgic_fill_lrs(v, cpu, ich_read(ICH_ELRSR, 0), nr_lrs, ich_put);
+	vgic_ask_eoi_if_pending_again(v, cpu, ich_ask_eoi);
 	ich_write(ICH_HCR, 0, ICH_HCR_EN | (overflow ? ICH_HCR_UIE : 0));
 }
 

@@ -129,11 +129,17 @@ static void lr_put(struct vgic *v, unsigned cpu, unsigned n, unsigned irq, uint3
 		       (grp1 ? LR_GRP1 : 0) | (eoi ? LR_EOI : 0));
 }
 
+static void lr_ask_eoi(unsigned n)
+{
+	wr(GICH_LR(n), rd(GICH_LR(n)) | LR_EOI);
+}
+
 static void lr_flush(struct vgic *v, unsigned cpu)
 {
 	lr_sync(v, cpu);
 	uint64_t free = rd(GICH_ELRSR0) | ((uint64_t)rd(GICH_ELRSR0 + 4) << 32);
 	bool overflow = vgic_fill_lrs(v, cpu, free, nr_lrs, lr_put);
+	vgic_ask_eoi_if_pending_again(v, cpu, lr_ask_eoi);
 	/* More waiting than list registers: ask for an underflow interrupt. */
 	wr(GICH_HCR, GICH_HCR_EN | (overflow ? GICH_HCR_UIE : 0));
 }

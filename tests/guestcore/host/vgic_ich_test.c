@@ -465,6 +465,35 @@ static void overflow_and_reset(void)
 		      v->cpu[c].saved_ap1r[0] == 0);
 }
 
+/* vCPU 2's timer fires again while its first PPI 27 is active in a list register: the
+ * list register asks for EOI maintenance, so the guest's EOI is an exit that presents the
+ * second one (vgic_lr_test's pending_again has the why). */
+static void pending_again(void)
+{
+	v->enabled = true;
+	switch_vcpu(3, 2);
+	v->cpu[2].bits.enable |= 1u << 27;
+	v->cpu[2].bits.group = ~0u;
+	v->cpu[2].priority[27] = 0x40;
+	vgic_raise_private(v, 2, 27);
+	flush(2);
+	int n = lr_with(27);
+	CHECK(n >= 0 && lr_of(27) == ich_lr_make(27, 0x40, true, false));
+	ich.lr[n] = (ich.lr[n] & ~(3ull << ICH_LR_STATE_SHIFT)) | 2ull << ICH_LR_STATE_SHIFT;
+	flush(2);
+	CHECK(!(ich.lr[n] & ICH_LR_EOI));
+	vgic_raise_private(v, 2, 27);
+	flush(2);
+	CHECK(lr_with(27) == n && (ich.lr[n] & ICH_LR_EOI) && ich_lr_state(ich.lr[n]) == 2);
+	guest_eoi(27);
+	CHECK(ich.eisr == 1ull << n && maint_fn != NULL);
+	if (maint_fn)
+		maint_fn(MAINT_IRQ, NULL);
+	ich.eisr = 0;
+	flush(2);
+	CHECK_EQ(lr_of(27), ich_lr_make(27, 0x40, true, false));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -487,5 +516,6 @@ int main(int argc, char **argv)
 	sgi_registers();
 	list_registers();
 	overflow_and_reset();
+	pending_again();
 	return check_summary("vgic_ich_test");
 }

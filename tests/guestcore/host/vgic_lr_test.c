@@ -5,7 +5,8 @@
  * plain array here (the MMIO accessors are plain loads and stores), and the
  * test plays the hardware's part (the guest's acknowledge and EOI, ELRSR).
  *   vgic_lr_test    per-vCPU list registers, in_lr bookkeeping, SGI source in
- *                   the CPUID field, save/restore, overflow, maintenance
+ *                   the CPUID field, save/restore, overflow, maintenance, an
+ *                   interrupt pending again while in a list register
  */
 #include <string.h>
 
@@ -144,7 +145,8 @@ static void per_vcpu(void)
 	flush(1);
 	CHECK(*reg(GICH_HCR) == GICH_HCR_EN);
 	CHECK(lr_of(27) == (27 | (0x40u >> 3) << 23 | LR_PENDING));
-	CHECK(lr_of(2) == (2 | 0u << 10 | (0xa0u >> 3) << 23 | LR_PENDING));   /* from vCPU 0 */
+	/* From vCPU 0, asking for EOI maintenance: vCPU 3's SGI 2 waits for that EOI. */
+	CHECK(lr_of(2) == (2 | 0u << 10 | (0xa0u >> 3) << 23 | LR_PENDING | LR_EOI));
 	CHECK(lr_of(40) == (40 | (0xa0u >> 3) << 23 | LR_PENDING));
 	CHECK(lr_with(41) < 0);                        /* vCPU 0's */
 	CHECK(v->owner[40] == 1 && (v->cpu[1].bits.in_lr & (1u << 27 | 1u << 2)) &&
@@ -235,6 +237,69 @@ static void overflow_and_reset(void)
 	CHECK(v->nr_cpus == 4);
 }
 
+/* The guest's EOI of the interrupt in list register n that asked for EOI maintenance:
+ * the hardware drops its state and flags it in EISR; the maintenance interrupt runs. */
+static void eoi_maintenance(int n)
+{
+	CHECK(n >= 0 && (*reg(GICH_LR(n)) & LR_EOI));
+	if (n < 0 || !maint_fn)
+		return;
+	*reg(GICH_LR(n)) &= ~(3u << 28);
+	*reg(GICH_EISR0) = 1u << n;
+	maint_fn(MAINT_IRQ, NULL);
+	*reg(GICH_EISR0) = 0;
+	update_elrsr();
+}
+
+/*
+ * vCPU 3's timer fires again while its first PPI 27 is still active in a list register
+ * (the hypervisor masked the timer and raised the PPI again before the guest's EOI). It
+ * can only be presented once that list register is free, at an exit, and a vCPU busy in
+ * user space with its timer masked makes no other: the list register asks for EOI
+ * maintenance so the guest's EOI is one. (Without it, a full run saw secondary vCPUs take
+ * no timer interrupt for 20 s and more: the guest reported soft lockups.) The same for a
+ * second SGI source while the first's SGI is in a list register.
+ */
+static void pending_again(void)
+{
+	v->enabled = true;
+	lr->restore(v, 3);
+	v->cpu[3].bits.enable |= 1u << 27 | 1u << 5;
+	v->cpu[3].priority[27] = 0x40;
+	vgic_raise_private(v, 3, 27);
+	flush(3);
+	int n = lr_with(27);
+	CHECK(n >= 0 && lr_of(27) == (27 | (0x40u >> 3) << 23 | LR_PENDING));   /* no EOI asked */
+	*reg(GICH_LR(n)) = (*reg(GICH_LR(n)) & ~(3u << 28)) | LR_ACTIVE;       /* acknowledged */
+	flush(3);
+	CHECK(!(*reg(GICH_LR(n)) & LR_EOI));          /* nothing pending again: no maintenance */
+
+	vgic_raise_private(v, 3, 27);
+	flush(3);
+	CHECK(lr_with(27) == n && (*reg(GICH_LR(n)) & LR_EOI) &&
+	      ((*reg(GICH_LR(n)) >> 28) & 3) == 2);  /* the active one, asking; no second copy */
+	eoi_maintenance(n);
+	flush(3);
+	CHECK(lr_of(27) == (27 | (0x40u >> 3) << 23 | LR_PENDING));   /* the second one, plain */
+	guest_eoi(27);
+	lr->sync(v, 3);
+
+	/* SGI 5 from vCPU 0 is in a list register when vCPU 1's arrives. */
+	v->cpu[3].sgi_pending[5] = 0x01;
+	flush(3);
+	n = lr_with(5);
+	CHECK(n >= 0 && !(*reg(GICH_LR(n)) & LR_EOI));
+	v->cpu[3].sgi_pending[5] |= 0x02;
+	flush(3);
+	CHECK(lr_with(5) == n && (*reg(GICH_LR(n)) & LR_EOI));
+	eoi_maintenance(n);
+	flush(3);
+	CHECK(lr_of(5) == (5 | 1u << 10 | (0xa0u >> 3) << 23 | LR_PENDING));
+	guest_eoi(5);
+	lr->sync(v, 3);
+	CHECK(!vgic_has_pending(v, 3));
+}
+
 int main(void)
 {
 	*reg(GICH_VTR) = NR_LRS - 1;
@@ -247,5 +312,6 @@ int main(void)
 	v->enabled = true;
 	per_vcpu();
 	overflow_and_reset();
+	pending_again();
 	return check_summary("vgic_lr_test");
 }

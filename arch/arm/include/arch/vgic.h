@@ -175,6 +175,13 @@ void vgic_completed(struct vgic *v, unsigned cpu, unsigned irq);
 typedef void vgic_put_lr(struct vgic *v, unsigned cpu, unsigned n, unsigned irq, uint32_t iar,
 			 bool eoi);
 bool vgic_fill_lrs(struct vgic *v, unsigned cpu, uint64_t free, unsigned nr, vgic_put_lr *put);
+/* For list-register backends, after vgic_fill_lrs: interrupts pending for vCPU cpu again
+ * while an earlier one of them still sits in a list register (a guest timer that fires
+ * again before its handler's EOI; an SGI from a second source). Only an exit presents
+ * them, and a vCPU busy in user space with its timer masked makes none: ask_eoi(n) has
+ * list register n ask for EOI maintenance, so the guest's EOI is that exit. */
+typedef void vgic_ask_eoi(unsigned n);
+void vgic_ask_eoi_if_pending_again(const struct vgic *v, unsigned cpu, vgic_ask_eoi *ask_eoi);
 
 /* The registers the GICv2 distributor, the GICv3 distributor and the GICv3
  * redistributor's SGI_base frame share (IGROUPR, I[SC]ENABLER, I[SC]PENDR,
