@@ -5,9 +5,11 @@ For guest0 (Debian's cloud kernel, the busybox initramfs) with 1 and with 4 vCPU
 the shell prompt, one CPU-bound loop, four of them at once (one pinned per CPU with 4 vCPUs),
 the IDS's `ids plist` with 100 extra processes (console seconds and the time the guest was
 held, its summary's stopped_us), and the guest's exits per second while idle, by kind.
-The vCPUs take turns on the hypervisor's one CPU for now, so four loops take about four
-times one; the numbers say what a guest of four vCPUs costs before they get cores of their
-own. One run; ./mamoru bench --only smp [-- --board virt-gicv2].
+With four vCPUs each is pinned to a core of its own (Kconfig VCPU_PIN). QEMU runs the
+four cores in one TCG thread here (`-accel tcg,thread=single`), so four loops still take
+about four times one in wall time: the numbers show what Mamoru adds to a guest of four
+vCPUs (exits, stop-the-world time), not the parallel speed-up real cores give.
+One run; ./mamoru bench --only smp [-- --board virt-gicv2].
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 """Run the benchmarks (tests/bench/bench_*.py) and print their numbers.
 
 Sets up and builds every board (unless --no-build), then runs each script, or only
-those named with --only (boot, guest, ids, ipi, irq, profile, soak, v5, vmi). Arguments after `--`
-go to the scripts, e.g. ./mamoru bench --only boot -- --runs 5 --board virt
+those named with --only (boot, guest, ids, ipi, irq, profile, smp, soak, v5, vmi).
+Arguments after `--` go to the scripts, e.g. ./mamoru bench --only boot -- --runs 5 --board virt
 The soak benchmark (guest0 busy for --minutes with `ids watch 1`) and v5 (the versatilepb
 guest under Mamoru against bare QEMU, ~11 minutes) run only when named:
   ./mamoru bench --only soak --minutes 60
@@ -34,10 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    scripts = sorted((paths.ROOT / "tests" / "bench").glob("bench_*.py"))
+    names = [s.stem.removeprefix("bench_") for s in scripts]
+    unknown = [n for n in args.only if n not in names]
+    if unknown:
+        print(f"bench: no benchmark {', '.join(unknown)} (there are: {', '.join(names)})",
+              file=sys.stderr)
+        return 2
     rc = build.prepare(list(BOARDS), os.cpu_count() or 1, no_build=args.no_build)
     if rc:
         return rc
-    scripts = sorted((paths.ROOT / "tests" / "bench").glob("bench_*.py"))
     if args.only:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.only]
     else:
