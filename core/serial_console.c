@@ -41,6 +41,8 @@ static char deferred[DEFERRED_MAX];
 static size_t deferred_len;
 static uint32_t deferred_dropped;
 static spinlock_t deferred_lock;
+static uint64_t partial_since;      /* when a line's start was first left waiting (boot CPU) */
+#define PARTIAL_WAIT_NS 100000000ull /* how long it waits for its end */
 
 static void defer(const char *buf, size_t len)
 {
@@ -59,13 +61,20 @@ void serial_console_flush_deferred(void)
 		return;
 	unsigned long flags = spin_lock_irqsave(&deferred_lock);
 	/* Whole lines only: a line is printed in pieces, and the guest's own output (raw,
-	 * from its vCPU's core) must not land in the middle of it. A full buffer goes out
-	 * as it is. */
+	 * from its vCPU's core) must not land in the middle of it. A full buffer, or a line
+	 * whose end has not come for PARTIAL_WAIT_NS, goes out as it is. */
 	size_t n = deferred_len;
 	while (n && deferred[n - 1] != '\n')
 		n--;
-	if (!n && deferred_len == DEFERRED_MAX)
+	uint64_t now = timer_now_ns();
+	if (n == deferred_len)
+		partial_since = 0;
+	else if (n || !partial_since)
+		partial_since = now;       /* the start of a line after those going out now */
+	if (deferred_len == DEFERRED_MAX || (partial_since && now - partial_since > PARTIAL_WAIT_NS)) {
 		n = deferred_len;
+		partial_since = 0;
+	}
 	uint32_t dropped = deferred_dropped;
 	memcpy(out, deferred, n);
 	memmove(deferred, deferred + n, deferred_len - n);

@@ -159,7 +159,8 @@ bool vgic_kick_wanted(const struct vgic *v, unsigned cpu)
 		uint32_t cand = b->enable & ~(b->in_lr | b->active) & (b->pending | b->level);
 		if (w == 0) {
 			for (unsigned irq = 0; irq < 16; irq++)
-				if (v->cpu[cpu].sgi_pending[irq] && !((b->in_lr | b->active) & bit_of(irq)))
+				if (v->cpu[cpu].sgi_pending[irq] &&
+				    (b->enable & ~(b->in_lr | b->active) & bit_of(irq)))
 					return true;
 			if (cand & 0xffff0000u)
 				return true;

@@ -5,7 +5,8 @@
  *   vgic_test probe <guest.dtb>   instantiate the guest's devices; print them or the error
  *   vgic_test regs <guest.dtb>    distributor register checks through guest_mmio()
  *   vgic_test smp <guest.dtb>     the same guest with 4 vCPUs: banked SGIs/PPIs, SGIR, SPI
- *                                 routing, the emulated CPU interface (vgic_cpuif.c) per vCPU
+ *                                 routing, the emulated CPU interface (vgic_cpuif.c) per vCPU,
+ *                                 vgic_kick_wanted against vgic_deliverable on random states
  */
 #include <inttypes.h>
 #include <string.h>
@@ -516,6 +517,60 @@ static void spis(void)
 	CHECK(cpu_rd(GICC_CTLR) == 0);
 }
 
+static uint32_t rand_state = 12345;
+
+static uint32_t rnd(void)
+{
+	rand_state = rand_state * 1103515245u + 12345u;
+	return rand_state >> 8;
+}
+
+/* A word of random bits, most of them clear (a few interrupts in each state). */
+static uint32_t sparse(void)
+{
+	return rnd() & rnd() & rnd() & (rnd() | rnd() << 24);
+}
+
+/* vgic_kick_wanted is vgic_deliverable's rule worked word by word (it runs on every last
+ * release of vcpu_lock): on random states they must agree for every vCPU. */
+static void kick_agrees(void)
+{
+	struct vgic *v = &g.arch.vgic;
+	unsigned disagree = 0;
+	for (unsigned round = 0; round < 3000; round++) {
+		v->enabled = rnd() % 8 != 0;
+		for (unsigned c = 0; c < VGIC_MAX_VCPUS; c++) {
+			struct vgic_bits *b = &v->cpu[c].bits;
+			b->enable = sparse() | sparse();
+			b->pending = sparse();
+			b->level = sparse();
+			b->active = sparse();
+			b->in_lr = sparse();
+			for (unsigned sgi = 0; sgi < 16; sgi++)
+				v->cpu[c].sgi_pending[sgi] = rnd() % 6 ? 0 : (uint8_t)(rnd() & 0xf);
+		}
+		for (unsigned w = 0; w < VGIC_WORDS - 1; w++) {
+			struct vgic_bits *b = &v->spi[w];
+			b->enable = sparse() | sparse();
+			b->pending = sparse();
+			b->level = sparse();
+			b->active = sparse();
+			b->in_lr = sparse();
+		}
+		for (unsigned irq = 32; irq < VGIC_NR_IRQS; irq++)
+			v->targets[irq] = (uint8_t)(rnd() % 3 ? 1u << (rnd() % 4) : rnd() & 0xff);
+		for (unsigned c = 0; c < VGIC_MAX_VCPUS + 1; c++) {
+			bool any = false;
+			for (unsigned irq = 0; irq < VGIC_NR_IRQS && !any; irq++)
+				any = vgic_deliverable(v, c, irq);
+			if (any != vgic_kick_wanted(v, c) && disagree++ < 5)
+				CHECK_MSG(0, "round %u vCPU %u: deliverable %d, kick wanted %d", round, c,
+					  any, !any);
+		}
+	}
+	CHECK(disagree == 0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3)
@@ -543,6 +598,7 @@ int main(int argc, char **argv)
 		sgis();
 		ppis();
 		spis();
+		kick_agrees();
 	} else {
 		regs();
 	}
