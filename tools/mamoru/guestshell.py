@@ -87,10 +87,14 @@ class GuestShell:
         c = self.console
         sep = " " if cmd.rstrip().endswith("&") else "; "
         c.write(f'echo "@@"beg{n}@@; {cmd}{sep}echo "@@"end{n}@@\r')
-        c.expect(re.compile(f"@@beg{n}@@\r?\n"), timeout, fail_on=[BANNER_RE])
-        c.expect(f"@@end{n}@@", timeout, fail_on=[BANNER_RE])
-        out = clean(c.before)
-        c.expect(GUEST_PROMPT, 10, fail_on=[BANNER_RE])
+        try:
+            c.expect(re.compile(f"@@beg{n}@@\r?\n"), timeout, fail_on=[BANNER_RE])
+            c.expect(f"@@end{n}@@", timeout, fail_on=[BANNER_RE])
+            out = clean(c.before)
+            c.expect(GUEST_PROMPT, 10, fail_on=[BANNER_RE])
+        except ConsoleTimeout as e:
+            # The guest stopped answering: what the hypervisor says of it (detaches).
+            raise ConsoleTimeout(f"{e}\n{self.hypervisor_view()}") from None
         return "\n".join(line for line in out.split("\n") if line.strip()).strip("\n")
 
     def put_file(self, path: str, data: bytes, chunk: int = 384) -> None:
