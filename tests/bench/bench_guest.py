@@ -7,7 +7,8 @@ times boot to the shell prompt and a shell arithmetic loop inside the guest (by 
 clock, and by the guest's own `time`), in --rounds rounds that take turns so a busy spell of
 the machine hits one round of each; the best round is the result. Then where guest0's exits
 went (`guest stats`, last round): during its boot, the loop, and idle. The baseline runs as
-virt's board.toml runs QEMU (one TCG thread) with the guest's CPU count (one).
+virt's board.toml runs QEMU (one TCG thread) with the guest's CPU count (--vcpus, default
+one; with 4, guest0 has a vCPU pinned on each core and the baseline gets -smp 4).
 The raspi machines cannot boot the cloud kernel directly (no Broadcom drivers in it), so the
 direct baseline is virt's. Run through ./mamoru bench --only guest.
 """
@@ -54,12 +55,13 @@ def timed_loop(expect: Callable[[str], str]) -> tuple[float, float]:
     return time.monotonic() - start, busybox_time(out)
 
 
-def direct_qemu(initrd: Path) -> tuple[float, float, float]:
+def direct_qemu(initrd: Path, vcpus: int) -> tuple[float, float, float]:
     """(boot-to-shell s, CPU loop wall s, CPU loop guest s) of the kernel booted directly by
-    QEMU."""
+    QEMU with vcpus CPUs."""
     kernel = guest_assets.cloud_kernel().image
     argv = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-m", "256M",
-            *DIRECT_ACCEL, "-display", "none", "-monitor", "none", "-serial", "stdio",
+            "-smp", str(vcpus), *DIRECT_ACCEL,
+            "-display", "none", "-monitor", "none", "-serial", "stdio",
             "-kernel", str(kernel), "-initrd", str(initrd),
             "-append", "console=ttyAMA0 rdinit=/init"]
     start = time.monotonic()
@@ -89,12 +91,12 @@ class Runs:
         self.guest_loop.append(guest_loop)
 
 
-def under_mamoru(config: BoardConfig, runs: Runs
+def under_mamoru(config: BoardConfig, runs: Runs, vcpus: int
                  ) -> tuple[GuestStats, GuestStats, GuestStats]:
     """One round under Mamoru: boot, loop, idle; guest0's exits in each."""
     # The bundle the baseline's initramfs comes from (the cloud kernel), on every board:
     # the Pis' own default guest runs the generic kernel.
-    with guest_under_mamoru(config, smp_bundle(1)) as (q, g, boot):
+    with guest_under_mamoru(config, smp_bundle(vcpus)) as (q, g, boot):
         assert q.console is not None
         g.detach()
         booted = parse_guest_stats(q.console.command("guest stats --clear"))
@@ -121,8 +123,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, metavar="N",
                         help="rounds, each booting every configuration and the direct "
                         "baseline once, in turn (default 3); the table gives the best round")
+    parser.add_argument("--vcpus", type=int, choices=(1, 4), default=1,
+                        help="guest0's vCPUs under Mamoru and the baseline's CPUs (default 1)")
     args = parser.parse_args()
-    bundle = smp_bundle(1)      # one vCPU, as the direct baseline has one CPU
+    bundle = smp_bundle(args.vcpus)     # the baseline gets as many CPUs
     initrd = next(e.data for e in read_cpio(bundle.read_bytes()) if e.name == "guest0/initrd")
     # The arm64 boards: the baseline is an arm64 kernel (versatilepb's guest has its own
     # benchmark, --only v5).
@@ -137,13 +141,13 @@ def main() -> int:
         # Rounds alternate the baseline and each configuration, so that a busy spell of
         # the machine slows one round of each rather than all runs of one.
         for r in range(args.rounds):
-            runs[direct].add(*direct_qemu(f))
+            runs[direct].add(*direct_qemu(f, args.vcpus))
             for config in configs:
-                traps[config.id] = under_mamoru(config, runs[config.id])
+                traps[config.id] = under_mamoru(config, runs[config.id], args.vcpus)
             print(f"bench: round {r + 1} of {args.rounds} done", file=sys.stderr, flush=True)
     base = runs[direct]
-    print(f"best of {args.rounds} rounds (median in brackets); the loop by the host's clock "
-          "and by the guest's own `time`")
+    print(f"{args.vcpus} vCPU(s), best of {args.rounds} rounds (median in brackets); the loop "
+          "by the host's clock and by the guest's own `time`")
     print(f"{'where':<22} {'boot to shell s':>20} {'ratio':>6} {'cpu loop s':>16} "
           f"{'ratio':>6} {'guest time s':>13}")
     for name, r in runs.items():
