@@ -61,8 +61,8 @@ void serial_console_flush_deferred(void)
 		return;
 	unsigned long flags = spin_lock_irqsave(&deferred_lock);
 	/* Whole lines only: a line is printed in pieces, and the guest's own output (raw,
-	 * from its vCPU's core) must not land in the middle of it. A full buffer, or a line
-	 * whose end has not come for PARTIAL_WAIT_NS, goes out as it is. */
+	 * from its vCPU's core) must not land in the middle of it. A full buffer of one
+	 * line, or a line whose end has not come for PARTIAL_WAIT_NS, goes out as it is. */
 	size_t n = deferred_len;
 	while (n && deferred[n - 1] != '\n')
 		n--;
@@ -71,7 +71,8 @@ void serial_console_flush_deferred(void)
 		partial_since = 0;
 	else if (n || !partial_since)
 		partial_since = now;       /* the start of a line after those going out now */
-	if (deferred_len == DEFERRED_MAX || (partial_since && now - partial_since > PARTIAL_WAIT_NS)) {
+	if ((!n && deferred_len == DEFERRED_MAX) ||
+	    (partial_since && now - partial_since > PARTIAL_WAIT_NS)) {
 		n = deferred_len;
 		partial_since = 0;
 	}

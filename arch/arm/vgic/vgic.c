@@ -150,12 +150,29 @@ bool vgic_has_pending(const struct vgic *v, unsigned cpu)
 	return false;
 }
 
+/* Of the interrupts 32 * w.. in vCPU cpu's list registers without EOI maintenance asked,
+ * those pending again (an SGI: from any source; an SPI: one this vCPU owns). */
+static uint32_t pending_again(const struct vgic *v, unsigned cpu, unsigned w)
+{
+	const struct vgic_bits *b = vgic_cbits_of(v, cpu, w * 32);
+	uint32_t in = b->in_lr & b->enable & ~b->eoi_asked, again = 0;
+	for (; in; in &= in - 1) {
+		unsigned bit = (unsigned)__builtin_ctz(in), irq = w * 32 + bit;
+		if (irq < 16 ? v->cpu[cpu].sgi_pending[irq] != 0
+			     : (b->pending >> bit) & 1 && (irq < 32 || v->owner[irq] == cpu))
+			again |= 1u << bit;
+	}
+	return again;
+}
+
 bool vgic_kick_wanted(const struct vgic *v, unsigned cpu)
 {
 	if (!v->enabled || cpu >= v->nr_cpus)
 		return false;
 	for (unsigned w = 0; w < VGIC_WORDS; w++) {
 		const struct vgic_bits *b = vgic_cbits_of(v, cpu, w * 32);
+		if (pending_again(v, cpu, w))
+			return true;
 		uint32_t cand = b->enable & ~(b->in_lr | b->active) & (b->pending | b->level);
 		if (w == 0) {
 			for (unsigned irq = 0; irq < 16; irq++)
@@ -213,25 +230,22 @@ bool vgic_fill_lrs(struct vgic *v, unsigned cpu, uint64_t free, unsigned nr, vgi
 		bool eoi = (b->level & m) || (b->forwarded & m);
 		put(v, cpu, n, irq, vgic_take(v, cpu, irq), eoi);
 		b->in_lr |= m;
+		b->eoi_asked = eoi ? b->eoi_asked | m : b->eoi_asked & ~m;
 		v->cpu[cpu].lr_of[irq] = (uint8_t)n;
 	}
 	return false;
 }
 
-void vgic_ask_eoi_if_pending_again(const struct vgic *v, unsigned cpu, vgic_ask_eoi *ask_eoi)
+void vgic_ask_eoi_if_pending_again(struct vgic *v, unsigned cpu, vgic_ask_eoi *ask_eoi)
 {
 	if (cpu >= v->nr_cpus)
 		return;
 	for (unsigned w = 0; w < VGIC_WORDS; w++) {
-		const struct vgic_bits *b = vgic_cbits_of(v, cpu, w * 32);
-		for (uint32_t in = b->in_lr & b->enable; in; in &= in - 1) {
-			unsigned irq = w * 32 + (unsigned)__builtin_ctz(in);
-			if (irq >= 32 && v->owner[irq] != cpu)
-				continue;
-			bool again = irq < 16 ? v->cpu[cpu].sgi_pending[irq] != 0
-					      : (b->pending & bit_of(irq)) != 0;
-			if (again)
-				ask_eoi(v->cpu[cpu].lr_of[irq]);
+		uint32_t again = pending_again(v, cpu, w);
+		for (; again; again &= again - 1) {
+			unsigned irq = w * 32 + (unsigned)__builtin_ctz(again);
+			ask_eoi(v->cpu[cpu].lr_of[irq]);
+			vgic_bits_of(v, cpu, irq)->eoi_asked |= bit_of(irq);
 		}
 	}
 }
@@ -273,6 +287,7 @@ void vgic_completed(struct vgic *v, unsigned cpu, unsigned irq)
 		return;
 	struct vgic_bits *b = vgic_bits_of(v, cpu, irq);
 	b->in_lr &= ~bit_of(irq);
+	b->eoi_asked &= ~bit_of(irq);
 	b->active &= ~bit_of(irq);
 	if (b->forwarded & bit_of(irq))
 		passthrough_eoi(v->guest, irq);
@@ -332,6 +347,7 @@ void vgic_vcpu_reset(struct vgic *v, unsigned cpu)
 		if ((b->in_lr & m) && !(b->level & m))
 			b->pending |= m;
 		b->in_lr &= ~m;
+		b->eoi_asked &= ~m;
 		b->active &= ~m;
 		if (b->forwarded & m)
 			passthrough_eoi(v->guest, irq);

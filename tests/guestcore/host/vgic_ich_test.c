@@ -489,6 +489,7 @@ static void pending_again(void)
 	CHECK(ich.eisr == 1ull << n && maint_fn != NULL);
 	if (maint_fn)
 		maint_fn(MAINT_IRQ, NULL);
+	CHECK(!(ich.lr[n] & ICH_LR_EOI));             /* the handler lowered the request */
 	ich.eisr = 0;
 	flush(2);
 	CHECK_EQ(lr_of(27), ich_lr_make(27, 0x40, true, false));

@@ -289,15 +289,42 @@ static void pending_again(void)
 	flush(3);
 	n = lr_with(5);
 	CHECK(n >= 0 && !(*reg(GICH_LR(n)) & LR_EOI));
+	/* Raised from another core: vCPU 3's core is kicked until its flush asks for EOI. */
 	v->cpu[3].sgi_pending[5] |= 0x02;
+	CHECK(vgic_kick_wanted(v, 3));
 	flush(3);
+	CHECK(lr_with(5) == n && (*reg(GICH_LR(n)) & LR_EOI) && !vgic_kick_wanted(v, 3));
+	/* The request survives the vCPU leaving the CPU interface and coming back. */
+	lr->save(v, 3);
+	lr->restore(v, 3);
+	update_elrsr();
 	CHECK(lr_with(5) == n && (*reg(GICH_LR(n)) & LR_EOI));
 	eoi_maintenance(n);
 	flush(3);
 	CHECK(lr_of(5) == (5 | 1u << 10 | (0xa0u >> 3) << 23 | LR_PENDING));
 	guest_eoi(5);
 	lr->sync(v, 3);
-	CHECK(!vgic_has_pending(v, 3));
+	CHECK(!vgic_has_pending(v, 3) && !(v->cpu[3].bits.eoi_asked & 1u << 5));
+
+	/* An edge SPI in vCPU 3's list register, raised again: its EOI is asked. Disabled
+	 * meanwhile, or in vCPU 2's list register instead: nothing asked, nobody kicked. */
+	enable_spi(50, 0x08);
+	arch_guest_irq_raise(&g, 50);
+	flush(3);
+	n = lr_with(50);
+	CHECK(n >= 0 && !(*reg(GICH_LR(n)) & LR_EOI));
+	arch_guest_irq_raise(&g, 50);
+	v->spi[0].enable &= ~(1u << 18);
+	CHECK(!vgic_kick_wanted(v, 3));
+	flush(3);
+	CHECK(!(*reg(GICH_LR(n)) & LR_EOI));
+	v->spi[0].enable |= 1u << 18;
+	v->owner[50] = 2;
+	CHECK(!vgic_kick_wanted(v, 3));
+	v->owner[50] = 3;
+	CHECK(vgic_kick_wanted(v, 3));
+	flush(3);
+	CHECK((*reg(GICH_LR(n)) & LR_EOI) && !vgic_kick_wanted(v, 3));
 }
 
 int main(void)

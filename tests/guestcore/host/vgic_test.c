@@ -531,8 +531,22 @@ static uint32_t sparse(void)
 	return rnd() & rnd() & rnd() & (rnd() | rnd() << 24);
 }
 
-/* vgic_kick_wanted is vgic_deliverable's rule worked word by word (it runs on every last
- * release of vcpu_lock): on random states they must agree for every vCPU. */
+/* The reference for vgic_kick_wanted, irq by irq: pending again while in a list register
+ * that asks for no EOI maintenance (an SGI from any source, an SPI this vCPU owns). */
+static bool pending_again_ref(const struct vgic *v, unsigned cpu, unsigned irq)
+{
+	const struct vgic_bits *b = irq < 32 ? &v->cpu[cpu].bits : &v->spi[irq / 32 - 1];
+	uint32_t m = 1u << (irq % 32);
+	if (!(b->in_lr & m) || !(b->enable & m) || (b->eoi_asked & m))
+		return false;
+	if (irq < 16)
+		return v->cpu[cpu].sgi_pending[irq] != 0;
+	return (b->pending & m) && (irq < 32 || v->owner[irq] == cpu);
+}
+
+/* vgic_kick_wanted is vgic_deliverable's rule, and the pending-again one, worked word by
+ * word (it runs on every last release of vcpu_lock): on random states they must agree
+ * for every vCPU. */
 static void kick_agrees(void)
 {
 	struct vgic *v = &g.arch.vgic;
@@ -546,6 +560,7 @@ static void kick_agrees(void)
 			b->level = sparse();
 			b->active = sparse();
 			b->in_lr = sparse();
+			b->eoi_asked = b->in_lr & (rnd() | rnd());
 			for (unsigned sgi = 0; sgi < 16; sgi++)
 				v->cpu[c].sgi_pending[sgi] = rnd() % 6 ? 0 : (uint8_t)(rnd() & 0xf);
 		}
@@ -556,13 +571,17 @@ static void kick_agrees(void)
 			b->level = sparse();
 			b->active = sparse();
 			b->in_lr = sparse();
+			b->eoi_asked = b->in_lr & (rnd() | rnd());
 		}
-		for (unsigned irq = 32; irq < VGIC_NR_IRQS; irq++)
+		for (unsigned irq = 32; irq < VGIC_NR_IRQS; irq++) {
 			v->targets[irq] = (uint8_t)(rnd() % 3 ? 1u << (rnd() % 4) : rnd() & 0xff);
+			v->owner[irq] = (uint8_t)(rnd() % 4);
+		}
 		for (unsigned c = 0; c < VGIC_MAX_VCPUS + 1; c++) {
 			bool any = false;
 			for (unsigned irq = 0; irq < VGIC_NR_IRQS && !any; irq++)
-				any = vgic_deliverable(v, c, irq);
+				any = vgic_deliverable(v, c, irq) ||
+				      (v->enabled && c < v->nr_cpus && pending_again_ref(v, c, irq));
 			if (any != vgic_kick_wanted(v, c) && disagree++ < 5)
 				CHECK_MSG(0, "round %u vCPU %u: deliverable %d, kick wanted %d", round, c,
 					  any, !any);

@@ -46,6 +46,7 @@ struct vgic_bits {
 	uint32_t active;
 	uint32_t group;
 	uint32_t in_lr;         /* handed to the backend */
+	uint32_t eoi_asked;     /* in_lr with EOI maintenance asked (list registers) */
 	uint32_t forwarded;     /* from a host interrupt (passthrough; SPIs only) */
 };
 
@@ -144,7 +145,9 @@ bool vgic_has_pending(const struct vgic *v, unsigned cpu);
  * idles instead of spinning through WFI). */
 bool vgic_wakes(const struct vgic *v, unsigned cpu);
 /* vCPU cpu has an interrupt it could take that is not in its list registers or
- * active yet: a vCPU on another core is kicked for it (cheap: a few words). */
+ * active yet, or one pending again while in a list register that does not ask for EOI
+ * maintenance (vgic_ask_eoi_if_pending_again): a vCPU on another core is kicked for it
+ * (cheap: a few words). */
 bool vgic_kick_wanted(const struct vgic *v, unsigned cpu);
 void vgic_flush(struct vgic *v, unsigned cpu);
 void vgic_sync(struct vgic *v, unsigned cpu);
@@ -179,9 +182,10 @@ bool vgic_fill_lrs(struct vgic *v, unsigned cpu, uint64_t free, unsigned nr, vgi
  * while an earlier one of them still sits in a list register (a guest timer that fires
  * again before its handler's EOI; an SGI from a second source). Only an exit presents
  * them, and a vCPU busy in user space with its timer masked makes none: ask_eoi(n) has
- * list register n ask for EOI maintenance, so the guest's EOI is that exit. */
+ * list register n ask for EOI maintenance, so the guest's EOI is that exit (marked
+ * eoi_asked; one raised from another core kicks the vCPU's core so that this runs). */
 typedef void vgic_ask_eoi(unsigned n);
-void vgic_ask_eoi_if_pending_again(const struct vgic *v, unsigned cpu, vgic_ask_eoi *ask_eoi);
+void vgic_ask_eoi_if_pending_again(struct vgic *v, unsigned cpu, vgic_ask_eoi *ask_eoi);
 
 /* The registers the GICv2 distributor, the GICv3 distributor and the GICv3
  * redistributor's SGI_base frame share (IGROUPR, I[SC]ENABLER, I[SC]PENDR,
