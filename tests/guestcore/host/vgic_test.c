@@ -531,6 +531,16 @@ static uint32_t sparse(void)
 	return rnd() & rnd() & rnd() & (rnd() | rnd() << 24);
 }
 
+static void random_bits(struct vgic_bits *b)
+{
+	b->enable = sparse() | sparse();
+	b->pending = sparse();
+	b->level = sparse();
+	b->active = sparse();
+	b->in_lr = sparse();
+	b->eoi_asked = b->in_lr & (rnd() | rnd());
+}
+
 /* The reference for vgic_kick_wanted, irq by irq: pending again while in a list register
  * that asks for no EOI maintenance (an SGI from any source, an SPI this vCPU owns). */
 static bool pending_again_ref(const struct vgic *v, unsigned cpu, unsigned irq)
@@ -554,25 +564,12 @@ static void kick_agrees(void)
 	for (unsigned round = 0; round < 3000; round++) {
 		v->enabled = rnd() % 8 != 0;
 		for (unsigned c = 0; c < VGIC_MAX_VCPUS; c++) {
-			struct vgic_bits *b = &v->cpu[c].bits;
-			b->enable = sparse() | sparse();
-			b->pending = sparse();
-			b->level = sparse();
-			b->active = sparse();
-			b->in_lr = sparse();
-			b->eoi_asked = b->in_lr & (rnd() | rnd());
+			random_bits(&v->cpu[c].bits);
 			for (unsigned sgi = 0; sgi < 16; sgi++)
 				v->cpu[c].sgi_pending[sgi] = rnd() % 6 ? 0 : (uint8_t)(rnd() & 0xf);
 		}
-		for (unsigned w = 0; w < VGIC_WORDS - 1; w++) {
-			struct vgic_bits *b = &v->spi[w];
-			b->enable = sparse() | sparse();
-			b->pending = sparse();
-			b->level = sparse();
-			b->active = sparse();
-			b->in_lr = sparse();
-			b->eoi_asked = b->in_lr & (rnd() | rnd());
-		}
+		for (unsigned w = 0; w < VGIC_WORDS - 1; w++)
+			random_bits(&v->spi[w]);
 		for (unsigned irq = 32; irq < VGIC_NR_IRQS; irq++) {
 			v->targets[irq] = (uint8_t)(rnd() % 3 ? 1u << (rnd() % 4) : rnd() & 0xff);
 			v->owner[irq] = (uint8_t)(rnd() % 4);
