@@ -18,7 +18,6 @@ from mamoru.qemu import Qemu
 GUEST_TIMEOUT = 120.0
 
 
-@contextmanager
 def smp_bundle(vcpus: int) -> Path:
     """build/test-bundles/smp-<vcpus>.cpio: the (cloud) default guest with vcpus
     vCPUs, cached: the benchmarks say how many, whatever a board's default guest has."""
@@ -28,6 +27,7 @@ def smp_bundle(vcpus: int) -> Path:
     return out
 
 
+@contextmanager
 def guest_under_mamoru(config: BoardConfig, bundle: Path | None = None
                        ) -> Iterator[tuple[Qemu, GuestShell, float]]:
     """QEMU running Mamoru + guest0, attached to its shell; also the seconds it took."""
