@@ -89,6 +89,11 @@ void vcpu_kick_clear(unsigned cpu)
 		smp_store_release(&kicked[cpu], 0);
 }
 
+bool vcpu_core_kicked(unsigned core)
+{
+	return core < FDT_CPUS_MAX && smp_load_acquire(&kicked[core]);
+}
+
 static bool posted_any(void)
 {
 	for (int i = 0; i < GUEST_MAX; i++)
@@ -242,6 +247,7 @@ bool vcpus_pinned(void) { return false; }
 bool vcpus_own_cores(const struct guest *g) { return g->nr_vcpus <= 1; }
 unsigned vcpu_core(const struct guest *g, unsigned vcpu) { (void)g; (void)vcpu; return 0; }
 void vcpu_kick_clear(unsigned cpu) { (void)cpu; }
+bool vcpu_core_kicked(unsigned core) { (void)core; return false; }
 bool vcpus_wake_pending(void) { return false; }
 void vcpu_kick_waiting(void) {}
 uint32_t vcpus_stop_others(void) { return 0; }

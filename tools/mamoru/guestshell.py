@@ -67,12 +67,31 @@ class GuestShell:
         try:
             self.detach()
             for cmd in ("guest list", "cpus", f"guest regs {self.guest}",
-                        f"vserial dump {self.guest} 1500"):
-                lines += [f"mamoru# {cmd}", c.command(cmd, timeout=10)]
+                        f"vserial dump {self.guest} 1500", f"ids plist {self.guest}"):
+                lines += [f"mamoru# {cmd}", c.command(cmd, timeout=20)]
+            lines.append(self._nudge())
         except Exception as e:  # a failure's message must not fail
             first = (str(e).splitlines() or [type(e).__name__])[0]
             lines.append(f"(the hypervisor did not answer: {first})")
         return "\n".join(lines)
+
+    def _nudge(self) -> str:
+        """Whether the guest's shell answers a plain Enter now (a guest that does is
+        stuck on an event that any new one unsticks: a lost wake-up)."""
+        c = self.console
+        c.send(f"vserial bind {self.guest}")
+        c.write("\r")
+        c.expect("[vserial: attached", 10, fail_on=[BANNER_RE])
+        c.write("\r")
+        try:
+            c.expect(GUEST_PROMPT, 5, fail_on=[BANNER_RE])
+            answer = f"the guest's shell answered a typed Enter: {clean(c.before)[-300:]!r}"
+        except ConsoleTimeout:
+            answer = "the guest's shell did not answer a typed Enter within 5 s"
+        c.write(DETACH)
+        c.expect("[vserial: detached", 10, fail_on=[BANNER_RE])
+        c.expect(c.prompt, 10, fail_on=[BANNER_RE])
+        return f"({answer})"
 
     def run(self, cmd: str, timeout: float | None = None) -> str:
         """Runs cmd in the guest shell; returns its output (cleaned, without the echo).

@@ -35,6 +35,8 @@ bool vcpus_own_cores(const struct guest *g);
 /* Core cpu's vCPUs may have something to take: it clears its kick flag before
  * flushing (called on that core, by the scheduler). */
 void vcpu_kick_clear(unsigned cpu);
+/* A kick to core is on its way (not yet taken by its scheduler): for diagnostics. */
+bool vcpu_core_kicked(unsigned core);
 /* This core should not sleep: it was kicked since it last ran its vCPUs, or
  * (the boot CPU) a guest stop is posted. Call with interrupts masked. */
 bool vcpus_wake_pending(void);

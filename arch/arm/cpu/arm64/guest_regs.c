@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* A guest's AArch64 EL1 registers for the commands (arch/guest_regs.h). */
 #include <arch/guest_regs.h>
+#include <arch/sysreg.h>
+#include <arch/vgic.h>
 #include <mamoru/console.h>
 #include <mamoru/guest.h>
+#include <mamoru/vcpu_pin.h>
 #include <mamoru/vmi/vmi.h>
 
 /* The vCPU the IDS reads the kernel's registers from: the boot vCPU, unless it is off
@@ -69,6 +72,13 @@ static void print_vcpu(struct console *con, const struct guest *g, const struct 
 		   (unsigned long long)v->exits[EXIT_SYNC], (unsigned long long)v->exits[EXIT_IRQ],
 		   (unsigned long long)v->mmio_exits, (unsigned long long)v->hvc_exits,
 		   (unsigned long long)v->wfi_exits);
+	/* Why it might not run: its timer (as last saved), its core's kick, its interrupts. */
+	unsigned core = vcpu_core(g, v->id);
+	con_printf(con, "core %u (kick %s)%s  cntv_ctl %llx cval 0x%llx now 0x%llx\n", core,
+		   vcpu_core_kicked(core) ? "on its way" : "none", v->fresh ? " fresh" : "",
+		   (unsigned long long)e->cntv_ctl, (unsigned long long)e->cntv_cval,
+		   (unsigned long long)read_sysreg(cntvct_el0));
+	vgic_print_vcpu(con, &g->arch.vgic, v->id);
 }
 
 void arch_guest_print_regs(struct console *con, const struct guest *g)

@@ -127,6 +127,9 @@ int vgic_host_init(void);
 /* On another core, after vgic_host_init: its part (backend cpu_init); -1 when it cannot. */
 int vgic_cpu_init(void);
 const char *vgic_backend_name(void);
+struct console;
+/* vCPU cpu's interrupt state (with vCPU 0: the SPIs too), for `guest regs`. */
+void vgic_print_vcpu(struct console *con, const struct vgic *v, unsigned cpu);
 
 void vgic_reset(struct vgic *v);
 /* vCPU cpu is powered off or on afresh (PSCI): its SGIs, PPIs and CPU interface as
