@@ -102,6 +102,11 @@ def test_guest_regs_and_dumpmem(guest: GuestPair) -> None:
     assert re.search(r"pc 0x[0-9a-f]{16}", regs) and "ttbr1_el1" in regs, regs
     ttbr1 = int(re.search(r"ttbr1_el1 0x([0-9a-f]+)", regs).group(1), 16)  # type: ignore[union-attr]
     assert ttbr1 != 0, "the guest kernel runs with its MMU on"
+    # What a stuck guest's report needs: its core, timer and interrupt state.
+    assert re.search(r"^core \d+ \(kick (?:none|on its way)\).* cntv_ctl [0-9a-f]+ cval 0x", regs,
+                     re.M), regs
+    assert re.search(r"^vgic: .*, distributor on, wakes (?:yes|no)", regs, re.M), regs
+    assert re.search(r"^\s+0-31: en [0-9a-f]{8} pend", regs, re.M), regs
     base, size = guest_ram(t)
     dump = t.console.command(f"guest dumpmem guest0 {base:#x} 32")
     assert dump.startswith(f"{base:016x}:") and len(dump.splitlines()) == 2, dump

@@ -127,7 +127,7 @@ def test_pinned_jobs_run_on_every_cpu(smp: Target) -> None:
             assert g.run(f"taskset -p {pid}").endswith(f"mask: {1 << c:x}"), pid
         time.sleep(8)
         after = cpu_times(g)
-        g.run("kill " + " ".join(pids))
+        g.kill(*pids)
         ipis = g.run("grep -E '^ *IPI[0-9]+:' /proc/interrupts")
         # A vCPU that takes no timer interrupt for 20 s (an interrupt lost in the vGIC)
         # shows as the guest's soft lockup or RCU stall reports.
@@ -178,7 +178,7 @@ def test_cores_sleep_while_the_guest_is_paused(smp: Target) -> None:
             time.sleep(0.5)
     finally:
         with in_guest(smp) as g:
-            g.run("kill " + " ".join(pids))
+            g.kill(*pids)
 
 
 def test_cpu_offline_and_back(smp: Target) -> None:
@@ -194,7 +194,7 @@ def test_cpu_offline_and_back(smp: Target) -> None:
         pid = g.run("taskset -c 3 sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!")
         time.sleep(2)
         on3 = g.run(f"cut -d' ' -f39 /proc/{pid}/stat")
-        g.run(f"kill {pid}")
+        g.kill(pid)
     assert on3 == "3"
     assert vcpu_states(smp) == dict.fromkeys(range(VCPUS), "on")
 
@@ -248,7 +248,7 @@ def test_plist_is_consistent_while_every_cpu_forks(smp: Target) -> None:
             time.sleep(0.5)
     finally:
         with in_guest(smp) as g:
-            g.run("kill " + " ".join(churn))
+            g.kill(*churn)
     # Afterwards the IDS and ps agree. Two listings of the IDS sandwich ps, since the guest
     # runs between them (the last churned children exit, a kernel worker may start): a
     # process in both IDS listings lived through ps and must be in it, and every process ps

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import re
+from collections.abc import Iterable
 
 from mamoru.console import BANNER_RE, Console, ConsoleTimeout
 from mamoru.guest_assets import GUEST_PROMPT
@@ -31,6 +32,12 @@ def put_file_commands(path: str, data: bytes, chunk: int = 384) -> list[str]:
     return [f": > {tmp}",
             *(f"echo {text[i:i + chunk]} >> {tmp}" for i in range(0, len(text), chunk)),
             f"base64 -d {tmp} > {path} && rm {tmp}"]
+
+
+def kill_command(pids: Iterable[int | str]) -> str:
+    """The shell command that kills background jobs pids and reaps them (GuestShell.kill)."""
+    ids = " ".join(str(p) for p in pids)
+    return f"kill {ids}; wait {ids} 2>/dev/null; true"
 
 
 class GuestShell:
@@ -126,6 +133,17 @@ class GuestShell:
         got = self.run(f"wc -c < {path}").strip()
         if got != str(len(data)):
             raise AssertionError(f"{path} in the guest has {got!r} bytes, not {len(data)}")
+
+    def kill(self, *pids: int | str) -> None:
+        """Kills background jobs of the shell and reaps them in the same command line.
+
+        Killing and leaving them to die loses the shell's next prompt now and then: the
+        busybox shell catches SIGCHLD without SA_RESTART, so a child dying on another CPU
+        just as the shell writes its prompt fails that write with EINTR, and the C
+        library's stdio drops what it held. The shell then waits for input with no
+        prompt shown (it prints the prompt again at the next Enter). `wait` takes every
+        SIGCHLD while the command still runs."""
+        self.run(kill_command(pids))
 
     def write(self, cmd: str) -> None:
         """Types cmd and Enter without waiting for anything (e.g. poweroff, panic)."""
