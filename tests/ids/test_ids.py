@@ -111,7 +111,7 @@ def test_plist_follows_processes(ids: IdsGuest) -> None:
     for pid in pids:
         assert view.get(pid, {}).get("name") == "sleep", (pid, view.get(pid))
     ids.shell.attach()
-    ids.shell.run(f"kill {pids[0]}; wait {pids[0]} 2>/dev/null; true")
+    ids.shell.kill(pids[0])
     ids.shell.detach()
     view = ids_view(ids)
     assert pids[0] not in view and pids[1] in view and pids[2] in view

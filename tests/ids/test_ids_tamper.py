@@ -31,6 +31,7 @@ from mamoru.guest_module import (
     runtime_address,
     runtime_sct,
 )
+from mamoru.guestshell import kill_command
 from mamoru.testing.ids import (
     IdsGuest,
     fresh_ids,
@@ -225,7 +226,7 @@ def test_hostile_names_reach_the_operator_escaped(tg: IdsGuest) -> None:
         row = [x for x in out.splitlines() if re.match(rf"\s*{pid}\s", x)]
         assert row and row[0].endswith(r"\x1b[2J\x1b]0;x\x07evil"), row
     finally:
-        in_guest(tg, f"kill {pid}")
+        in_guest(tg, kill_command([pid]))
 
 
 @pytest.mark.qemu
