@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -60,29 +62,70 @@ def test_states_reuse_and_dirty_reboot(states_target: Target) -> None:
     assert t.state is State.OFF and t.qemu is not None and t.qemu.poll() is not None
 
 
+class BoardQemu:
+    """QEMU playing the board: its console a TCP server on a free loopback port that this
+    QEMU holds. QEMU says so before it waits for a client; a port another process took
+    between free_port() and QEMU's bind makes QEMU exit, and another port is tried (left
+    to chance, the tests would talk to whatever held it, and nothing would answer). What
+    QEMU prints is kept (for a failure's message), so its pipe never fills."""
+
+    def __init__(self, config: BoardConfig) -> None:
+        self.output: list[str] = []
+        for _attempt in range(3):
+            self.port = free_port()
+            argv = qemu_argv(config, Chardev("tcp", self.port), initrd=bundle_for(config))
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.output = []
+            listening = threading.Event()
+            threading.Thread(target=self._pump, args=(listening,), daemon=True).start()
+            deadline = time.monotonic() + 30
+            while not listening.is_set() and self.proc.poll() is None:
+                if time.monotonic() > deadline:
+                    self.close()
+                    raise AssertionError(f"QEMU did not listen on {self.port}: {self.said()}")
+                time.sleep(0.05)
+            if listening.is_set():
+                return
+            self.proc.wait(10)
+        raise AssertionError(f"QEMU found no free port for its console: {self.said()}")
+
+    def _pump(self, listening: threading.Event) -> None:
+        assert self.proc.stdout is not None
+        for raw in iter(self.proc.stdout.readline, b""):
+            line = raw.decode(errors="replace")
+            self.output.append(line)
+            if f"waiting for connection on: disconnected:tcp:127.0.0.1:{self.port}" in line:
+                listening.set()
+
+    def said(self) -> str:
+        state = "running" if self.proc.poll() is None else f"exited {self.proc.returncode}"
+        return f"QEMU {state}; it said: {''.join(self.output)[-2000:] or '(nothing)'}"
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+
+
 def test_suite_runs_against_a_board_on_socket_console(board_config: BoardConfig) -> None:
     """`--console socket://...`: QEMU plays the real board (its serial console a TCP server);
     the tests run with the real-board backends (SerialLine, BoardPower): at the board's
     prompt as it is, the guest from its bundle, a reset through the hypervisor's `reset`."""
-    config = config_for("virt", 2)
-    port = free_port()
-    argv = qemu_argv(config, Chardev("tcp", port), initrd=bundle_for(config))
-    qemu = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    board = BoardQemu(config_for("virt", 2))
     try:
         r = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "-v",
-             "--board", "virt-gicv2", "--console", f"socket://127.0.0.1:{port}",
+             "--board", "virt-gicv2", "--console", f"socket://127.0.0.1:{board.port}",
              "tests/target/test_commands.py", "tests/target/test_boot.py",
              "tests/guest/test_guest.py::test_guest_shell_runs_real_commands",
              "tests/guest/test_guest.py::test_guest_list_pause_resume"],
             cwd=paths.ROOT, env=dict(os.environ), capture_output=True, text=True,
             check=False, timeout=600)
+        said = board.said()
     finally:
-        qemu.kill()
-        qemu.wait(10)
+        board.close()
     out = r.stdout + r.stderr
-    assert r.returncode == 0, out[-6000:]
+    assert r.returncode == 0, f"{out[-6000:]}\n{said}"
     assert "on socket://127.0.0.1:" in out, out[:2000]          # the report header
     assert "test_reset_reboots[virt-gicv2] PASSED" in out, out[-6000:]
     assert "test_guest_shell_runs_real_commands[virt-gicv2] PASSED" in out, out[-6000:]
