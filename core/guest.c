@@ -312,26 +312,37 @@ void guest_snapshot(struct guest *g)
 	vcpu_snapshot(g);
 }
 
+/*
+ * The state changes below take vcpu_lock: the other cores are stopped while a command
+ * runs, but one that did not stop in time may be handling an exit of this guest, under
+ * the lock, and must see the guest before or after the change, not in between.
+ */
 void guest_pause(struct guest *g)
 {
+	unsigned long f = vcpu_lock();
 	if (g->state == GUEST_RUNNING)
 		g->state = GUEST_PAUSED;
+	vcpu_unlock(f);
 }
 
 void guest_resume(struct guest *g)
 {
+	unsigned long f = vcpu_lock();
 	if (g->state == GUEST_PAUSED)
 		g->state = GUEST_RUNNING;
+	vcpu_unlock(f);
 }
 
 void guest_halt(struct guest *g, const char *reason)
 {
+	unsigned long f = vcpu_lock();
 	if (reason)
 		m_snprintf(g->reason, sizeof(g->reason), "%s", reason);
 	g->state = GUEST_HALTED;
 	vcpu_put(g);
 	guest_wp_reset(g);
 	passthrough_stop(g);
+	vcpu_unlock(f);
 	if (reason)
 		printk("%s: %s\n", g->name, reason);
 }
