@@ -72,6 +72,7 @@ PACKAGES = (
     "flex",                 # the tiny guest kernel built from linux-source (mamoru.tinykernel)
     "bison",
     "bc",
+    "ccache",               # compiles cached across builds and clones (SConstruct: use_ccache)
 )
 # Foreign dpkg architectures: arm64 (the guest kernels, busybox), armel (the versatilepb
 # guest's busybox, an ARMv5TE userland).
