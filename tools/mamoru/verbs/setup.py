@@ -72,7 +72,10 @@ PACKAGES = (
     "flex",                 # the tiny guest kernel built from linux-source (mamoru.tinykernel)
     "bison",
     "bc",
-    "ccache",               # compiles cached across builds and clones (SConstruct: use_ccache)
+)
+# Installed when it can be, else left out with a word: builds only run slower without them.
+OPTIONAL_PACKAGES = (
+    "ccache",               # compiles cached across builds and clones (mamoru.ccache)
 )
 # Foreign dpkg architectures: arm64 (the guest kernels, busybox), armel (the versatilepb
 # guest's busybox, an ARMv5TE userland).
@@ -287,8 +290,15 @@ def ensure_packages(runner: Runner, codename: str, debian: bool = True) -> list[
     version = qemu_version()
     need_qemu = version is None or version < MIN_QEMU
     missing = missing_packages(PACKAGES)
+    optional = missing_packages(OPTIONAL_PACKAGES) if runner.can_root() else []
     if need_qemu or missing or sources_changed:
         runner.root(["apt-get", "update"], APT_ENV)
+    elif optional:
+        try:
+            runner.root(["apt-get", "update"], APT_ENV)
+        except SystemExit as e:
+            print(f"setup: warning: {e}; building without {' '.join(optional)}", flush=True)
+            optional = []
     if need_qemu:
         have = ".".join(map(str, version)) if version else "none"
         did.append(f"install {QEMU_PACKAGE} (qemu-system-aarch64 {have} < 10)")
@@ -297,6 +307,12 @@ def ensure_packages(runner: Runner, codename: str, debian: bool = True) -> list[
     if missing:
         did.append(f"install {' '.join(missing)}")
         runner.root(["apt-get", "install", "-y", *missing], APT_ENV)
+    if optional:
+        did.append(f"install {' '.join(optional)} (optional)")
+        try:
+            runner.root(["apt-get", "install", "-y", *optional], APT_ENV)
+        except SystemExit as e:
+            print(f"setup: warning: {e}; building without {' '.join(optional)}", flush=True)
     return did
 
 
