@@ -76,9 +76,10 @@ class BoardQemu:
             argv = qemu_argv(config, Chardev("tcp", self.port), initrd=bundle_for(config))
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, start_new_session=True)
-            self.output = []
+            self.output = []      # this attempt's (a failed one's reader keeps its own)
             listening = threading.Event()
-            threading.Thread(target=self._pump, args=(listening,), daemon=True).start()
+            threading.Thread(target=self._pump, args=(self.proc, self.port, self.output,
+                                                      listening), daemon=True).start()
             deadline = time.monotonic() + 30
             while not listening.is_set() and self.proc.poll() is None:
                 if time.monotonic() > deadline:
@@ -90,13 +91,16 @@ class BoardQemu:
             self.proc.wait(10)
         raise AssertionError(f"QEMU found no free port for its console: {self.said()}")
 
-    def _pump(self, listening: threading.Event) -> None:
-        assert self.proc.stdout is not None
-        for raw in iter(self.proc.stdout.readline, b""):
-            line = raw.decode(errors="replace")
-            self.output.append(line)
-            if f"waiting for connection on: disconnected:tcp:127.0.0.1:{self.port}" in line:
-                listening.set()
+    @staticmethod
+    def _pump(proc: subprocess.Popen[bytes], port: int, output: list[str],
+              listening: threading.Event) -> None:
+        assert proc.stdout is not None
+        with proc.stdout:
+            for raw in iter(proc.stdout.readline, b""):
+                line = raw.decode(errors="replace")
+                output.append(line)
+                if f"waiting for connection on: disconnected:tcp:127.0.0.1:{port}" in line:
+                    listening.set()
 
     def said(self) -> str:
         state = "running" if self.proc.poll() is None else f"exited {self.proc.returncode}"

@@ -4,11 +4,13 @@
 A folder of links to ccache, named after the compilers (the hypervisor's cross compilers,
 the host tests' gcc and clang), goes first on the PATH that the builds' environments take
 (ENV=os.environ): ccache then finds the real compiler further down the PATH. The cache is
-~/.cache/mamoru/ccache, shared by every clone (paths taken relative to the root), so a test
-that builds a variant (a Kconfig option off, fault injection, the host tests) compiles only
-what its configuration changes, and a fresh clone compiles little that an earlier one did.
-`./mamoru setup` installs ccache; without it builds run as before. MAMORU_CCACHE=0 turns it
-off.
+the download cache's ccache folder (~/.cache/mamoru/ccache), shared by every clone: the
+build commands name files relative to the root, so a fresh clone's build, and a test's
+variant build (its own output folder: a Kconfig option off, fault injection, the host
+tests), compile again only what changed since a build of the same folder, in any clone.
+Objects built with -g keep the compile folder of the clone that built them first
+(CCACHE_NOHASHDIR): a debugger may look there for sources. `./mamoru setup` installs
+ccache; without it builds run as before. MAMORU_CCACHE=0 turns it off.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import os
 import shutil
 from collections.abc import MutableMapping
 from pathlib import Path
+
+from mamoru import paths
 
 COMPILERS = ("aarch64-linux-gnu-gcc", "arm-linux-gnueabi-gcc", "gcc", "clang")
 
@@ -42,7 +46,7 @@ def use_ccache(root: str | Path, environ: MutableMapping[str, str],
             link.unlink(missing_ok=True)
             link.symlink_to(ccache)
     environ["PATH"] = os.pathsep.join([str(links), *path])
-    environ.setdefault("CCACHE_DIR", str(Path.home() / ".cache" / "mamoru" / "ccache"))
+    environ.setdefault("CCACHE_DIR", str(paths.cache_dir() / "ccache"))
     environ.setdefault("CCACHE_BASEDIR", str(root))
     environ.setdefault("CCACHE_NOHASHDIR", "1")   # -g's build folder: any clone's will do
     return True

@@ -89,15 +89,17 @@ class GuestShell:
         c.send(f"vserial bind {self.guest}")
         c.write("\r")
         c.expect("[vserial: attached", 10, fail_on=[BANNER_RE])
-        c.write("\r")
         try:
+            c.write("\r")
             c.expect(GUEST_PROMPT, 5, fail_on=[BANNER_RE])
             answer = f"the guest's shell answered a typed Enter: {clean(c.before)[-300:]!r}"
         except ConsoleTimeout:
             answer = "the guest's shell did not answer a typed Enter within 5 s"
-        c.write(DETACH)
-        c.expect("[vserial: detached", 10, fail_on=[BANNER_RE])
-        c.expect(c.prompt, 10, fail_on=[BANNER_RE])
+        finally:
+            # Bound, whatever happened: the caller's next command is the hypervisor's.
+            c.write(DETACH)
+            c.expect("[vserial: detached", 10, fail_on=[BANNER_RE])
+            c.expect(c.prompt, 10, fail_on=[BANNER_RE])
         return f"({answer})"
 
     def run(self, cmd: str, timeout: float | None = None) -> str:

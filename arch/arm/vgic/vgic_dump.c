@@ -28,6 +28,6 @@ void vgic_print_vcpu(struct console *con, const struct vgic *v, unsigned cpu)
 		if (c->sgi_pending[i] || (c->bits.in_lr | c->bits.active) & (1u << i))
 			con_printf(con, "  sgi %u: waiting sources %02x, in flight from %u\n", i,
 				   c->sgi_pending[i], c->sgi_source[i]);
-	con_printf(con, "  cpu interface ctlr %x pmr %02x; saved hcr %08x vmcr %08x\n", c->cpu_ctlr,
-		   c->cpu_pmr, c->saved_hcr, c->saved_vmcr);
+	con_printf(con, "  emulated cpu interface ctlr %x pmr %02x; saved hcr %08x vmcr %08x\n",
+		   c->cpu_ctlr, c->cpu_pmr, c->saved_hcr, c->saved_vmcr);
 }

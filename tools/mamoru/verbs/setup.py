@@ -90,6 +90,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="print nothing when there is nothing to do"
     )
+    parser.add_argument(
+        "--retry-optional", action="store_true",
+        help="try again to install optional packages (ccache) whose install failed before"
+    )
 
 
 # -- checks (pure, testable with another apt dir or cache) ------------------------
@@ -290,14 +294,14 @@ def ensure_packages(runner: Runner, codename: str, debian: bool = True) -> list[
     version = qemu_version()
     need_qemu = version is None or version < MIN_QEMU
     missing = missing_packages(PACKAGES)
-    optional = missing_packages(OPTIONAL_PACKAGES) if runner.can_root() else []
+    optional = optional_to_try() if runner.can_root() else []
     if need_qemu or missing or sources_changed:
         runner.root(["apt-get", "update"], APT_ENV)
     elif optional:
         try:
             runner.root(["apt-get", "update"], APT_ENV)
         except SystemExit as e:
-            print(f"setup: warning: {e}; building without {' '.join(optional)}", flush=True)
+            optional_failed(optional, str(e))
             optional = []
     if need_qemu:
         have = ".".join(map(str, version)) if version else "none"
@@ -308,12 +312,36 @@ def ensure_packages(runner: Runner, codename: str, debian: bool = True) -> list[
         did.append(f"install {' '.join(missing)}")
         runner.root(["apt-get", "install", "-y", *missing], APT_ENV)
     if optional:
-        did.append(f"install {' '.join(optional)} (optional)")
         try:
             runner.root(["apt-get", "install", "-y", *optional], APT_ENV)
+            did.append(f"install {' '.join(optional)} (optional)")
         except SystemExit as e:
-            print(f"setup: warning: {e}; building without {' '.join(optional)}", flush=True)
+            optional_failed(optional, str(e))
     return did
+
+
+def _optional_marker() -> Path:
+    return paths.cache_dir() / "setup-optional-failed"
+
+
+def optional_to_try() -> list[str]:
+    """The optional packages missing and worth an install: not turned off (MAMORU_CCACHE=0
+    for ccache), and not failed before (tried once; `./mamoru setup --retry-optional`
+    forgets the failure)."""
+    failed = set(_optional_marker().read_text().split()) if _optional_marker().is_file() else set()
+    wanted = [p for p in OPTIONAL_PACKAGES
+              if p not in failed and not (p == "ccache" and os.environ.get("MAMORU_CCACHE") == "0")]
+    return missing_packages(wanted)
+
+
+def optional_failed(packages: Sequence[str], why: str) -> None:
+    """Says so once and remembers it, so that later runs do not try again."""
+    print(f"setup: warning: {why}; building without {' '.join(packages)} "
+          "(`./mamoru setup --retry-optional` tries again)", flush=True)
+    marker = _optional_marker()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    old = marker.read_text().split() if marker.is_file() else []
+    marker.write_text(" ".join(sorted({*old, *packages})) + "\n")
 
 
 def fetch_dtbs(runner: Runner, dtb_dir: Path) -> list[str]:
@@ -430,4 +458,6 @@ def _unsupported_host() -> int:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.retry_optional:
+        _optional_marker().unlink(missing_ok=True)
     return ensure(dry_run=args.dry_run, quiet=args.quiet)

@@ -74,8 +74,10 @@ static void print_vcpu(struct console *con, const struct guest *g, const struct 
 		   (unsigned long long)v->wfi_exits);
 	/* Why it might not run: its timer (as last saved), its core's kick, its interrupts. */
 	unsigned core = vcpu_core(g, v->id);
-	con_printf(con, "core %u (kick %s)%s  cntv_ctl %llx cval 0x%llx now 0x%llx\n", core,
+	bool live = vcpus_of_guest_running(g) & (1u << v->id);
+	con_printf(con, "core %u (kick %s)%s%s  cntv_ctl %llx cval 0x%llx now 0x%llx\n", core,
 		   vcpu_core_kicked(core) ? "on its way" : "none", v->fresh ? " fresh" : "",
+		   live ? " (its core did not stop: this vCPU's values may be stale)" : "",
 		   (unsigned long long)e->cntv_ctl, (unsigned long long)e->cntv_cval,
 		   (unsigned long long)read_sysreg(cntvct_el0));
 	vgic_print_vcpu(con, &g->arch.vgic, v->id);
