@@ -29,23 +29,24 @@ def use_ccache(root: str | Path, environ: MutableMapping[str, str],
                ccache: str | None = None) -> bool:
     """Puts ccache in front of the COMPILERS that environ's PATH has; returns whether it
     did. ccache: the ccache binary (default: found on the PATH)."""
-    path = [d for d in environ.get("PATH", "").split(os.pathsep) if d]
     links = Path(root) / "build" / "ccache-bin"
-    path = [d for d in path if Path(d) != links]
-    ccache = ccache or shutil.which("ccache", path=os.pathsep.join(path))
+    # The PATH without the links (a scons started by a build inherits them).
+    path = os.pathsep.join(d for d in environ.get("PATH", "").split(os.pathsep)
+                           if d and Path(d) != links)
+    ccache = ccache or shutil.which("ccache", path=path)
     if ccache is None or environ.get("MAMORU_CCACHE", "1") == "0":
-        environ["PATH"] = os.pathsep.join(path)
+        environ["PATH"] = path
         return False
     links.mkdir(parents=True, exist_ok=True)
     for name in COMPILERS:
         link = links / name
         # Only for compilers that are there: a missing one stays missing (a clear error).
-        if shutil.which(name, path=os.pathsep.join(path)) is None:
+        if shutil.which(name, path=path) is None:
             link.unlink(missing_ok=True)
         elif not link.is_symlink() or os.readlink(link) != ccache:
             link.unlink(missing_ok=True)
             link.symlink_to(ccache)
-    environ["PATH"] = os.pathsep.join([str(links), *path])
+    environ["PATH"] = os.pathsep.join([str(links), path]) if path else str(links)
     environ.setdefault("CCACHE_DIR", str(paths.cache_dir() / "ccache"))
     environ.setdefault("CCACHE_BASEDIR", str(root))
     environ.setdefault("CCACHE_NOHASHDIR", "1")   # -g's build folder: any clone's will do

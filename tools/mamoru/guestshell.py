@@ -51,13 +51,18 @@ class GuestShell:
         # under software virtualization on a loaded host stalls for tens of seconds).
         self.command_timeout = 30.0
 
-    def attach(self, timeout: float = 60.0) -> None:
-        """Binds the console to the guest and waits for its shell prompt."""
+    def _bind(self) -> None:
+        """`vserial bind`: the console goes to the guest (its prompt not waited for)."""
         c = self.console
         c.send(f"vserial bind {self.guest}")
         c.write("\r")
         c.expect("[vserial: attached", 10, fail_on=[BANNER_RE])
         self.attached = True
+
+    def attach(self, timeout: float = 60.0) -> None:
+        """Binds the console to the guest and waits for its shell prompt."""
+        c = self.console
+        self._bind()
         c.write("\r")
         try:
             c.expect(GUEST_PROMPT, timeout, fail_on=[BANNER_RE])
@@ -86,9 +91,7 @@ class GuestShell:
         """Whether the guest's shell answers a plain Enter now (a guest that does is
         stuck on an event that any new one unsticks: a lost wake-up)."""
         c = self.console
-        c.send(f"vserial bind {self.guest}")
-        c.write("\r")
-        c.expect("[vserial: attached", 10, fail_on=[BANNER_RE])
+        self._bind()
         try:
             c.write("\r")
             c.expect(GUEST_PROMPT, 5, fail_on=[BANNER_RE])
@@ -96,10 +99,7 @@ class GuestShell:
         except ConsoleTimeout:
             answer = "the guest's shell did not answer a typed Enter within 5 s"
         finally:
-            # Bound, whatever happened: the caller's next command is the hypervisor's.
-            c.write(DETACH)
-            c.expect("[vserial: detached", 10, fail_on=[BANNER_RE])
-            c.expect(c.prompt, 10, fail_on=[BANNER_RE])
+            self.detach()      # whatever happened: the caller's next command is the hypervisor's
         return f"({answer})"
 
     def run(self, cmd: str, timeout: float | None = None) -> str:

@@ -324,11 +324,16 @@ def _optional_marker() -> Path:
     return paths.cache_dir() / "setup-optional-failed"
 
 
+def _optional_failed_before() -> set[str]:
+    marker = _optional_marker()
+    return set(marker.read_text().split()) if marker.is_file() else set()
+
+
 def optional_to_try() -> list[str]:
     """The optional packages missing and worth an install: not turned off (MAMORU_CCACHE=0
     for ccache), and not failed before (tried once; `./mamoru setup --retry-optional`
     forgets the failure)."""
-    failed = set(_optional_marker().read_text().split()) if _optional_marker().is_file() else set()
+    failed = _optional_failed_before()
     wanted = [p for p in OPTIONAL_PACKAGES
               if p not in failed and not (p == "ccache" and os.environ.get("MAMORU_CCACHE") == "0")]
     return missing_packages(wanted)
@@ -338,10 +343,10 @@ def optional_failed(packages: Sequence[str], why: str) -> None:
     """Says so once and remembers it, so that later runs do not try again."""
     print(f"setup: warning: {why}; building without {' '.join(packages)} "
           "(`./mamoru setup --retry-optional` tries again)", flush=True)
+    failed = _optional_failed_before() | set(packages)
     marker = _optional_marker()
     marker.parent.mkdir(parents=True, exist_ok=True)
-    old = marker.read_text().split() if marker.is_file() else []
-    marker.write_text(" ".join(sorted({*old, *packages})) + "\n")
+    marker.write_text(" ".join(sorted(failed)) + "\n")
 
 
 def fetch_dtbs(runner: Runner, dtb_dir: Path) -> list[str]:
