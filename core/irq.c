@@ -42,20 +42,21 @@ int irq_init(const struct fdt *fdt)
 
 const char *irq_chip_name(void) { return chip_name; }
 
+int irq_xlate(const struct fdt *fdt, int ctrl, const uint32_t *cells, int ncells, unsigned *irq)
+{
+	if (!chip || chip->xlate(fdt, ctrl, cells, ncells, irq) || *irq >= IRQ_MAX)
+		return -1;
+	return 0;
+}
+
 int irq_of_node(const struct fdt *fdt, int node, int idx, unsigned *irq)
 {
 	uint32_t cells[4];
-	int ncells;
-	if (!chip)
+	int ncells, ctrl;
+	/* The controller of this very specifier: with interrupts-extended, each has its own. */
+	if (fdt_get_interrupt_ctrl(fdt, node, idx, &ctrl, cells, 4, &ncells))
 		return -1;
-	int ctrl = fdt_interrupt_parent(fdt, node);
-	if (ctrl < 0)
-		return -1;
-	if (fdt_get_interrupt(fdt, node, idx, cells, 4, &ncells))
-		return -1;
-	if (chip->xlate(fdt, ctrl, cells, ncells, irq) || *irq >= IRQ_MAX)
-		return -1;
-	return 0;
+	return irq_xlate(fdt, ctrl, cells, ncells, irq);
 }
 
 int irq_register(unsigned irq, const char *name, irq_handler_t fn, void *arg)

@@ -307,11 +307,33 @@ static int get_interrupt_ext(const struct fdt *f, const uint8_t *v, int len, int
 	return FDT_ERR_NOTFOUND;
 }
 
+int fdt_interrupt_spec(const struct fdt *fdt, int node, int ctrl, int idx, uint32_t *cells, int max,
+		       int *ncells)
+{
+	const uint8_t *v;
+	uint32_t n;
+	int len, err;
+
+	if (idx < 0)
+		return FDT_ERR_NOTFOUND;
+	v = fdt_getprop(fdt, node, "interrupts", &len);
+	if (!v)
+		return FDT_ERR_NOTFOUND;
+	err = interrupt_cells(fdt, ctrl, &n);
+	if (err)
+		return err;
+	if (len == 0 || (uint32_t)len % (4u * n))
+		return FDT_ERR_BADVALUE;
+	if ((uint32_t)idx >= (uint32_t)len / (4u * n))
+		return FDT_ERR_NOTFOUND;
+	copy_cells(v + (uint32_t)idx * 4u * n, n, cells, max, ncells);
+	return FDT_OK;
+}
+
 int fdt_get_interrupt_ctrl(const struct fdt *fdt, int node, int idx, int *ctrl, uint32_t *cells,
 			   int max, int *ncells)
 {
 	const uint8_t *v;
-	uint32_t n;
 	int len, ip, err;
 
 	if (idx < 0)
@@ -319,23 +341,15 @@ int fdt_get_interrupt_ctrl(const struct fdt *fdt, int node, int idx, int *ctrl, 
 	v = fdt_getprop(fdt, node, "interrupts-extended", &len);
 	if (v)
 		return get_interrupt_ext(fdt, v, len, idx, ctrl, cells, max, ncells);
-	v = fdt_getprop(fdt, node, "interrupts", &len);
-	if (!v)
+	if (!fdt_getprop(fdt, node, "interrupts", NULL))
 		return FDT_ERR_NOTFOUND;
 	ip = fdt_interrupt_parent(fdt, node);
 	if (ip < 0)
 		return FDT_ERR_NOTFOUND;
-	err = interrupt_cells(fdt, ip, &n);
-	if (err)
-		return err;
-	if (len == 0 || (uint32_t)len % (4u * n))
-		return FDT_ERR_BADVALUE;
-	if ((uint32_t)idx >= (uint32_t)len / (4u * n))
-		return FDT_ERR_NOTFOUND;
-	if (ctrl)
+	err = fdt_interrupt_spec(fdt, node, ip, idx, cells, max, ncells);
+	if (!err && ctrl)
 		*ctrl = ip;
-	copy_cells(v + (uint32_t)idx * 4u * n, n, cells, max, ncells);
-	return FDT_OK;
+	return err;
 }
 
 int fdt_get_interrupt(const struct fdt *fdt, int node, int idx, uint32_t *cells, int max, int *ncells)

@@ -333,14 +333,23 @@ static void selftest_logic(void)
 }
 
 /* GIC specifiers only (<type num flags>), as the hypervisor's GIC driver translates them. */
-static int gic_irq_of(const struct fdt *fdt, int node, int idx, unsigned *irq)
+static int gic_xlate(const struct fdt *fdt, int ctrl, const uint32_t *cells, int nc, unsigned *irq)
 {
-	uint32_t cells[4];
-	int nc;
-	if (fdt_get_interrupt(fdt, node, idx, cells, 4, &nc) || nc != 3 || cells[0] > 1)
+	(void)fdt;
+	(void)ctrl;
+	if (nc != 3 || cells[0] > 1)
 		return -1;
 	*irq = (cells[0] ? 16u : 32u) + cells[1];
 	return 0;
+}
+
+static int gic_irq_of(const struct fdt *fdt, int node, int idx, unsigned *irq)
+{
+	uint32_t cells[4];
+	int nc, ctrl;
+	if (fdt_get_interrupt_ctrl(fdt, node, idx, &ctrl, cells, 4, &nc))
+		return -1;
+	return gic_xlate(fdt, ctrl, cells, nc, irq);
 }
 
 static int do_shared(const char *file, const char *path)
@@ -354,7 +363,7 @@ static int do_shared(const char *file, const char *path)
 		printf("error: no %s with an interrupt\n", path);
 		return 1;
 	}
-	for (int n = -1; (n = pt_next_sharing(&host, node, irq, n, gic_irq_of)) >= 0; )
+	for (int n = -1; (n = pt_next_sharing(&host, node, irq, n, gic_xlate)) >= 0; )
 		printf("%s\n", fdt_node_name(&host, n));
 	return 0;
 }

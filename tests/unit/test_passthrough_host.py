@@ -272,9 +272,11 @@ def test_devices_sharing_an_interrupt_line(host_build: Path, dtb_dir: Path) -> N
     """pt_next_sharing: the SD host's line (SPI 30) is also the enabled SD card controller's
     behind a bus, which the hypervisor must silence (Pi 4: EMMC2) or refuse the SD host; a
     disabled node and a node of another interrupt controller with the same specifier do not
-    count. The virtio transports share their lines with nothing."""
+    count. The virtio transports share their lines with nothing. A node lists a line through
+    interrupts-extended too, and a child of another interrupt controller is that one's."""
     host = dtb_dir / "pt_host.dtb"
     assert run(host_build, "shared", host, "/mmc@b300000") == (0, "mmc@340000\n")
+    assert run(host_build, "shared", host, "/uart@b600000") == (0, "ext@b610000\n")
     assert run(host_build, "shared", host, "/emmc2bus/mmc@340000") == (0, "mmc@b300000\n")
     assert run(host_build, "shared", host, "/virtio_mmio@a000000") == (0, "")
     assert run(host_build, "shared", host, "/nosuch")[0] == 1

@@ -91,6 +91,10 @@ int fdt_get_interrupt(const struct fdt *fdt, int node, int idx, uint32_t *cells,
  * "interrupts-extended"); ctrl may be NULL. */
 int fdt_get_interrupt_ctrl(const struct fdt *fdt, int node, int idx, int *ctrl, uint32_t *cells,
 			   int max, int *ncells);
+/* The idx-th specifier of node's "interrupts" read with ctrl's #interrupt-cells, for a
+ * caller that knows the interrupt parent already (finding it walks the tree). */
+int fdt_interrupt_spec(const struct fdt *fdt, int node, int ctrl, int idx, uint32_t *cells, int max,
+		       int *ncells);
 
 /* /memreserve/ entries. */
 int fdt_num_mem_rsv(const struct fdt *fdt);

@@ -41,6 +41,8 @@ int irq_init(const struct fdt *fdt);
 const char *irq_chip_name(void);
 /* The idx-th interrupt of a device node as a host interrupt number. */
 int irq_of_node(const struct fdt *fdt, int node, int idx, unsigned *irq);
+/* An interrupt specifier of controller node ctrl as a host interrupt number. */
+int irq_xlate(const struct fdt *fdt, int ctrl, const uint32_t *cells, int ncells, unsigned *irq);
 /* name is shown by `irqstat`. */
 int irq_register(unsigned irq, const char *name, irq_handler_t fn, void *arg);
 /* The same for a handler that changes what vCPUs share (it injects into a guest's vGIC):

@@ -42,12 +42,16 @@ int pt_guest_irq(unsigned host_irq, const uint32_t *used, unsigned nr);
  * in used (nr bits). */
 void pt_mark_guest_irqs(const struct fdt *guest, uint32_t *used, unsigned nr);
 
+/* An interrupt specifier of controller node ctrl as a host interrupt number (0), or nonzero
+ * for one that is not the host's (irq_xlate in the hypervisor). */
+typedef int (*pt_irq_xlate)(const struct fdt *fdt, int ctrl, const uint32_t *cells, int ncells,
+			    unsigned *irq);
+
 /* The next node after from (-1: from the start) in document order, other than node, that
- * is enabled (no status, or "okay"/"ok"), has the same interrupt parent as node and lists
- * interrupt irq (as irq_of translates its idx-th specifier: 0, or nonzero for none); or
- * FDT_ERR_NOTFOUND. The devices that would share a passed device's interrupt line. */
-int pt_next_sharing(const struct fdt *fdt, int node, unsigned irq, int from,
-		    int (*irq_of)(const struct fdt *fdt, int node, int idx, unsigned *irq));
+ * is enabled (no status, or "okay"/"ok") and lists interrupt irq (as xlate reads it) of
+ * node's interrupt parent, in "interrupts" or "interrupts-extended"; or FDT_ERR_NOTFOUND.
+ * The devices that would share a passed device's interrupt line. */
+int pt_next_sharing(const struct fdt *fdt, int node, unsigned irq, int from, pt_irq_xlate xlate);
 
 /* The first node of a device tree other than its memory nodes whose reg shares a page
  * with [base, base + size) (where the guest's RAM is to go 1:1), or FDT_ERR_NOTFOUND. */
