@@ -4,6 +4,7 @@
 #include <mamoru/command.h>
 #include <mamoru/libc.h>
 #include <mamoru/smp.h>
+#include <mamoru/vcpu_pin.h>
 
 #define PING_DEFAULT 100u
 #define PING_MAX 100000u
@@ -11,17 +12,18 @@
 
 static void list(struct console *con)
 {
-	con_printf(con, "cpu  mpidr         state          ipis      calls   guest ms     sleeps\n");
+	con_printf(con, "cpu  mpidr         state          ipis      calls   guest ms     sleeps      turns\n");
 	uint64_t hz = timer_freq() ? timer_freq() : 1;
 	for (unsigned i = 0; i < smp_cpu_count(); i++) {
 		struct smp_cpu *c = smp_cpu(i);
 		enum smp_state st = smp_cpu_state(c);
 		/* Time this core spent running vCPUs (pinned vCPUs: its own). */
 		uint64_t ms = smp_cpu_guest_ticks(c) / (hz / 1000 ? hz / 1000 : 1);
-		con_printf(con, "%3u  0x%-10llx  %-12s %6llu %10llu %10llu %10llu%s\n", i,
+		con_printf(con, "%3u  0x%-10llx  %-12s %6llu %10llu %10llu %10llu %10llu%s\n", i,
 			   (unsigned long long)c->mpidr, smp_state_name(st),
 			   (unsigned long long)smp_cpu_ipis(c), (unsigned long long)smp_cpu_calls(c),
 			   (unsigned long long)ms, (unsigned long long)smp_cpu_sleeps(c),
+			   (unsigned long long)vcpu_turns_ended(i),
 			   i == smp_this_cpu() ? "  (this CPU)" : "");
 		if (st == SMP_REFUSED && c->why)
 			con_printf(con, "     why: %s\n", c->why);

@@ -4,7 +4,9 @@
  * the running guests and run on this core (vcpu_core: with pinned vCPUs, vCPU i
  * on core i, else all of them on the boot CPU), starting after the last one
  * that got the core. A vCPU that idles (WFI with nothing pending) gives its turn
- * to the next one, so the core only sleeps when every vCPU it runs idles.
+ * to the next one, so the core only sleeps when every vCPU it runs idles. A turn
+ * also ends at the hypervisor's tick (the boot CPU) or, on a core with more than
+ * one vCPU to run, at its own timer (vcpu_turns_timed).
  */
 #include <arch/vcpu_run.h>
 #include <arch/cpu.h>
@@ -28,6 +30,12 @@ bool guests_run(void)
 	if (me >= FDT_CPUS_MAX)
 		return false;
 	vcpu_kick_clear(me);
+	if (me != 0) {                  /* the boot CPU's tick ends turns there */
+		unsigned here = 0;
+		for (unsigned slot = 0; slot < SLOTS && here < 2; slot++)
+			here += runs_here(&guests[slot / ARCH_GUEST_VCPUS], slot % ARCH_GUEST_VCPUS, me);
+		vcpu_turns_timed(here > 1);
+	}
 	for (unsigned k = 0; k < SLOTS; k++) {
 		unsigned slot = (next[me] + k) % SLOTS;
 		struct guest *g = &guests[slot / ARCH_GUEST_VCPUS];

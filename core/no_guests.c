@@ -20,6 +20,7 @@ uint32_t vcpus_stop_others(void) { return 0; }
 void vcpus_resume_others(void) {}
 bool vcpus_wake_pending(void) { return false; }
 void vcpu_kick_waiting(void) {}
+uint64_t vcpu_turns_ended(unsigned core) { (void)core; return 0; }
 
 __noreturn void vcpus_secondary_loop(void)
 {

@@ -237,13 +237,20 @@ __noreturn void vcpus_secondary_loop(void)
 			unsigned long f = vcpu_lock();
 			vcpu_before_idle();
 			vcpu_unlock(f);
+			/* Every vCPU idles: the one whose timer fires first is on the core
+			 * (vcpu_before_idle), no turn to end. */
+			timer_turn(false);
 			smp_sleep();
 		}
 		cpu_irq_unmask();
 	}
 }
+void vcpu_turns_timed(bool on) { timer_turn(on); }
+uint64_t vcpu_turns_ended(unsigned core) { return timer_turns_ended(core); }
 #else
 bool vcpus_pinned(void) { return false; }
+void vcpu_turns_timed(bool on) { (void)on; }
+uint64_t vcpu_turns_ended(unsigned core) { (void)core; return 0; }
 bool vcpus_own_cores(const struct guest *g) { return g->nr_vcpus <= 1; }
 unsigned vcpu_core(const struct guest *g, unsigned vcpu) { (void)g; (void)vcpu; return 0; }
 void vcpu_kick_clear(unsigned cpu) { (void)cpu; }

