@@ -8,15 +8,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 
 from mamoru import paths
 from mamoru.boards import BoardConfig, config_for
 from mamoru.console import BANNER_RE
-from mamoru.qemu import Chardev, free_port, qemu_argv
+from mamoru.qemu import Qemu
 from mamoru.testing import State, Target, qemu_target
 from mamoru.testing.guest import bundle_for
 
@@ -62,72 +60,27 @@ def test_states_reuse_and_dirty_reboot(states_target: Target) -> None:
     assert t.state is State.OFF and t.qemu is not None and t.qemu.poll() is not None
 
 
-class BoardQemu:
-    """QEMU playing the board: its console a TCP server on a free loopback port that this
-    QEMU holds. QEMU says so before it waits for a client; a port another process took
-    between free_port() and QEMU's bind makes QEMU exit, and another port is tried (left
-    to chance, the tests would talk to whatever held it, and nothing would answer). What
-    QEMU prints is kept (for a failure's message), so its pipe never fills."""
-
-    def __init__(self, config: BoardConfig) -> None:
-        self.output: list[str] = []
-        for _attempt in range(3):
-            self.port = free_port()
-            argv = qemu_argv(config, Chardev("tcp", self.port), initrd=bundle_for(config))
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-            self.output = []      # this attempt's (a failed one's reader keeps its own)
-            listening = threading.Event()
-            threading.Thread(target=self._pump, args=(self.proc, self.port, self.output,
-                                                      listening), daemon=True).start()
-            deadline = time.monotonic() + 30
-            while not listening.is_set() and self.proc.poll() is None:
-                if time.monotonic() > deadline:
-                    self.close()
-                    raise AssertionError(f"QEMU did not listen on {self.port}: {self.said()}")
-                time.sleep(0.05)
-            if listening.is_set():
-                return
-            self.proc.wait(10)
-        raise AssertionError(f"QEMU found no free port for its console: {self.said()}")
-
-    @staticmethod
-    def _pump(proc: subprocess.Popen[bytes], port: int, output: list[str],
-              listening: threading.Event) -> None:
-        assert proc.stdout is not None
-        with proc.stdout:
-            for raw in iter(proc.stdout.readline, b""):
-                line = raw.decode(errors="replace")
-                output.append(line)
-                if f"waiting for connection on: disconnected:tcp:127.0.0.1:{port}" in line:
-                    listening.set()
-
-    def said(self) -> str:
-        state = "running" if self.proc.poll() is None else f"exited {self.proc.returncode}"
-        return f"QEMU {state}; it said: {''.join(self.output)[-2000:] or '(nothing)'}"
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait(10)
-
-
 def test_suite_runs_against_a_board_on_socket_console(board_config: BoardConfig) -> None:
     """`--console socket://...`: QEMU plays the real board (its serial console a TCP server);
     the tests run with the real-board backends (SerialLine, BoardPower): at the board's
     prompt as it is, the guest from its bundle, a reset through the hypervisor's `reset`."""
-    board = BoardQemu(config_for("virt", 2))
+    config = config_for("virt", 2)
+    # QEMU plays the board: its console a TCP server this QEMU holds (Qemu.listen waits
+    # until QEMU says it listens, and tries another port if another process took it).
+    board = Qemu(config, initrd=bundle_for(config), connect_timeout=30)
     try:
+        port = board.listen()
         r = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "-v",
-             "--board", "virt-gicv2", "--console", f"socket://127.0.0.1:{board.port}",
+             "--board", "virt-gicv2", "--console", f"socket://127.0.0.1:{port}",
              "tests/target/test_commands.py", "tests/target/test_boot.py",
              "tests/guest/test_guest.py::test_guest_shell_runs_real_commands",
              "tests/guest/test_guest.py::test_guest_list_pause_resume"],
             cwd=paths.ROOT, env=dict(os.environ), capture_output=True, text=True,
             check=False, timeout=600)
-        said = board.said()
+        said = board.describe()
     finally:
-        board.close()
+        board.stop()
     out = r.stdout + r.stderr
     assert r.returncode == 0, f"{out[-6000:]}\n{said}"
     assert "on socket://127.0.0.1:" in out, out[:2000]          # the report header

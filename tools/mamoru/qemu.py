@@ -271,6 +271,7 @@ class Qemu:
         self.port: serial.SerialBase | None = None
         self.console: Console | None = None
         self.pty: str | None = None
+        self.console_port = 0                 # chardev 'tcp': where QEMU serves the console
         self.started_at = 0.0
         self._output: list[str] = []
         self._output_lock = threading.Lock()
@@ -318,7 +319,9 @@ class Qemu:
         STARTS[self.config.id] += 1
         try:
             if self.chardev_kind == "tcp":
-                self._start_tcp()
+                self._listen_tcp()
+                self.port = serial.serial_for_url(
+                    f"socket://127.0.0.1:{self.console_port}", baudrate=self.baud, timeout=0.05)
             else:
                 self._start_pty()
         except BaseException:
@@ -328,30 +331,41 @@ class Qemu:
         self.console = Console(self.port)
         return self
 
-    def _start_tcp(self) -> None:
+    def listen(self) -> int:
+        """Starts QEMU with its console a TCP server (chardev 'tcp') and returns the port once
+        QEMU waits on it, without connecting: the console is another client's (a test suite
+        run against QEMU as if it were a board, `--console socket://...`). stop() ends it."""
+        STARTS[self.config.id] += 1
+        try:
+            self._listen_tcp()
+        except BaseException:
+            self.stop()
+            raise
+        return self.console_port
+
+    def _listen_tcp(self) -> None:
+        """QEMU started and waiting for a client on console_port (it says so before it waits).
+        A port another process took between free_port() and QEMU's bind makes QEMU exit:
+        another one is tried (left to chance, a client would talk to whatever holds it)."""
         for _attempt in range(3):
             port = free_port()
             if self.net:
                 self.net_port = free_port()
             self.proc = self._spawn(Chardev("tcp", port))
+            waiting = f"waiting for connection on: disconnected:tcp:127.0.0.1:{port}"
             deadline = time.monotonic() + self.connect_timeout
-            while True:
+            while waiting not in self.output:
                 if self.proc.poll() is not None:
                     self._join_readers()
                     if "in use" in self.output or "host forwarding" in self.output:
                         break                       # lost the race for a port
                     raise self._fail(f"QEMU exited with {self.proc.returncode} at startup")
-                try:
-                    self.port = serial.serial_for_url(
-                        f"socket://127.0.0.1:{port}", baudrate=self.baud, timeout=0.05
-                    )
-                    return
-                except serial.SerialException:
-                    if time.monotonic() >= deadline:
-                        raise self._fail(
-                            f"could not connect to QEMU's console on port {port}"
-                        ) from None
-                    time.sleep(0.02)
+                if time.monotonic() >= deadline:
+                    raise self._fail(f"QEMU did not listen for its console on port {port}")
+                time.sleep(0.02)
+            else:
+                self.console_port = port
+                return
         raise self._fail("no free TCP port for the console")
 
     def _start_pty(self) -> None:
