@@ -137,8 +137,9 @@ static const struct command cpus_cmd = {
 	.summary = "list the CPUs Mamoru runs on; IPI round trips",
 	.usage = "cpus [ping [N] | stall CPU MS]\n"
 		 "  cpus         each CPU: index, MPIDR, state (online, did not come, refused),\n"
-		 "               IPIs it handled, calls it ran, time it ran guests and times it\n"
-		 "               slept waiting for an interrupt\n"
+		 "               IPIs it handled, calls it ran, time it ran guests, times it\n"
+		 "               slept waiting for an interrupt and vCPU turns its timer ended\n"
+		 "               (a core with two vCPUs to run)\n"
 		 "  cpus ping N  N calls (default 100, at most 100000) to each other online CPU;\n"
 		 "               round trip min/avg/max in microseconds\n"
 		 "  cpus stall CPU MS  keeps CPU busy with interrupts masked for MS ms (at most\n"

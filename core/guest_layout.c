@@ -45,7 +45,8 @@ const char *guest_layout(const struct guest_layout_in *in, struct guest_layout *
 /*
  * Guest RAM is rewritten at every guest reset (a reboot from inside, `guest reset`,
  * `guest kick`), mostly with what it already holds: the same kernel and initrd, and
- * zeroes. Words of the images that already hold their value are left alone. Under QEMU's TCG a
+ * zeroes. What already holds its value is left alone (zero() by the word, copy() by the
+ * 64-byte block: a block with one changed word is stored whole). Under QEMU's TCG a
  * store into a page the guest ran code from throws away that page's translations,
  * so rewriting an unchanged kernel made every guest reset seconds slower than the
  * first boot; on hardware the extra read per word is cheap next to the store.

@@ -122,6 +122,16 @@ int irq_send_ipi(unsigned cpu, uint64_t mpidr)
 	return ipi_ready ? chip->ipi_send(cpu, mpidr) : -1;
 }
 
+/* A private interrupt (a core's timers) comes on every core to the same slot. */
+static void count_one(uint64_t *n)
+{
+#ifdef CONFIG_SMP
+	__atomic_fetch_add(n, 1, __ATOMIC_RELAXED);
+#else
+	(*n)++;                         /* one core (ARMv5: no 64-bit atomics) */
+#endif
+}
+
 void irq_handle(void)
 {
 	if (!chip)
@@ -137,7 +147,7 @@ void irq_handle(void)
 			continue;
 		}
 		if (irq < IRQ_MAX && slots[irq].fn) {
-			slots[irq].count++;
+			count_one(&slots[irq].count);
 			if (slots[irq].vcpu_state) {
 				unsigned long f = vcpu_lock();
 				slots[irq].fn(irq, slots[irq].arg);
@@ -155,7 +165,16 @@ void irq_handle(void)
 	}
 }
 
-uint64_t irq_count(unsigned irq) { return irq < IRQ_MAX ? slots[irq].count : 0; }
+uint64_t irq_count(unsigned irq)
+{
+	if (irq >= IRQ_MAX)
+		return 0;
+#ifdef CONFIG_SMP
+	return __atomic_load_n(&slots[irq].count, __ATOMIC_RELAXED);
+#else
+	return slots[irq].count;
+#endif
+}
 bool irq_registered(unsigned irq) { return irq < IRQ_MAX && slots[irq].fn; }
 const char *irq_name(unsigned irq) { return irq < IRQ_MAX ? slots[irq].name : NULL; }
 uint64_t irq_unhandled(void) { return unhandled; }

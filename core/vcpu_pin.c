@@ -207,6 +207,7 @@ void vcpus_let_run(struct guest *g, uint64_t ns)
 static void park(unsigned me)
 {
 	uint32_t gen = smp_load_acquire(&stop_gen);
+	timer_turn(false);              /* no turn to end while stopped */
 	unsigned long f = vcpu_lock();
 	vcpu_put_here();
 	vcpu_unlock(f);

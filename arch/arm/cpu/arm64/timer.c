@@ -18,7 +18,8 @@
 
 static uint64_t freq, period, ticks, start_count;
 static int hyp_irq = -1;
-static bool turn_armed[FDT_CPUS_MAX];   /* per core: a turn's end is on its timer */
+/* Per core: turns are timed (timer_turn), and the current one's end is on the timer. */
+static bool turn_wanted[FDT_CPUS_MAX], turn_armed[FDT_CPUS_MAX];
 static uint64_t turns_ended[FDT_CPUS_MAX];
 
 uint64_t timer_freq(void) { return freq; }
@@ -105,23 +106,36 @@ int timer_cpu_init(void)
 	return 0;
 }
 
+static void turn_arm(unsigned me)
+{
+	write_sysreg(cnthp_cval_el2, read_sysreg(cntpct_el0) + period);
+	write_sysreg(cnthp_ctl_el2, CNT_CTL_ENABLE);
+	isb();
+	turn_armed[me] = true;
+}
+
 void timer_turn(bool on)
 {
 	unsigned me = smp_this_cpu();
 	if (me == 0 || me >= FDT_CPUS_MAX)
 		return;                 /* the boot CPU's tick ends turns there */
-	if (!on) {
-		if (turn_armed[me]) {
-			write_sysreg(cnthp_ctl_el2, 0);
-			isb();
-			turn_armed[me] = false;
-		}
-		return;
+	turn_wanted[me] = on;
+	if (on) {
+		turn_arm(me);           /* a new turn: a full tick from now */
+	} else if (turn_armed[me]) {
+		write_sysreg(cnthp_ctl_el2, 0);
+		isb();
+		turn_armed[me] = false;
 	}
-	write_sysreg(cnthp_cval_el2, read_sysreg(cntpct_el0) + period);
-	write_sysreg(cnthp_ctl_el2, CNT_CTL_ENABLE);
-	isb();
-	turn_armed[me] = true;
+}
+
+/* A turn whose timer went off before the vCPU got into the guest (an interrupt handled
+ * meanwhile ran long) would have no end: the entry arms it again. Interrupts masked. */
+void timer_turn_enter(void)
+{
+	unsigned me = smp_this_cpu();
+	if (me != 0 && me < FDT_CPUS_MAX && turn_wanted[me] && !turn_armed[me])
+		turn_arm(me);
 }
 
 uint64_t timer_turns_ended(unsigned core)

@@ -5,6 +5,7 @@
  * hypervisor itself is needed: a host interrupt, a refused write to report,
  * WFI with nothing pending, a power or reset request, or a crash.
  */
+#include <arch/cpu.h>
 #include <arch/sysreg.h>
 #include <arch/sysreg_bits.h>
 #include <arch/vcpu_run.h>
@@ -188,6 +189,9 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 	for (int i = 0; i < BURST; i++) {
 		vgic_flush(&g->arch.vgic, cpu);
 		vcpu_unlock(lock);
+#ifdef CONFIG_VCPU_PIN
+		timer_turn_enter();
+#endif
 		uint64_t entered = read_sysreg(cntpct_el0);
 		enum vcpu_exit_kind kind = guest_enter(v);
 		uint64_t ran = read_sysreg(cntpct_el0) - entered;

@@ -26,6 +26,8 @@ int timer_cpu_init(void);
 /* On another core than the boot CPU: on, an interrupt one hypervisor tick from now ends
  * the running vCPU's turn (for a core with several vCPUs to run); off, none. */
 void timer_turn(bool on);
+/* Just before a vCPU enters the guest (interrupts masked): a timed turn's timer is on. */
+void timer_turn_enter(void);
 /* How many turns core's timer ended. */
 uint64_t timer_turns_ended(unsigned core);
 #endif
