@@ -295,7 +295,8 @@ static int clock_rate(int node, uint32_t *hz)
  */
 static const char *shared_line(int node, unsigned hirq)
 {
-	for (int n = -1; (n = pt_next_sharing(host, node, hirq, n, irq_xlate)) >= 0; ) {
+	int ctrl = fdt_interrupt_parent(host, node);   /* a passed node has no interrupts-extended */
+	for (int n = -1; (n = pt_next_sharing(host, node, ctrl, hirq, n, irq_xlate)) >= 0; ) {
 		if (!board_desc.passthrough_quiesce || board_desc.passthrough_quiesce(host, n))
 			return fdt_node_name(host, n);
 		printk("passthrough: %s silenced (it shares interrupt %u)\n", fdt_node_name(host, n),

@@ -90,13 +90,16 @@ int pt_find_overlap(const struct fdt *fdt, uint64_t base, uint64_t size)
 	return FDT_ERR_NOTFOUND;
 }
 
-/* Finding a node's interrupt parent walks the tree (twice per specifier, it once took 0.15-0.3
- * s for two devices on QEMU virt's tree under TCG), so it is found once per node, and once per
- * set of siblings: without an interrupt-parent property of its own, a node's answer depends
- * only on its tree parent, unless that answer is the node itself (then it has none). */
-int pt_next_sharing(const struct fdt *fdt, int node, unsigned irq, int from, pt_irq_xlate xlate)
+/* Finding a node's interrupt parent walks the tree for its tree parent and again for a
+ * phandle (done twice per specifier, it once took 0.15-0.3 s for two devices on QEMU virt's
+ * tree under TCG). Here each node's tree parent is still found by a walk of the structure,
+ * but the interrupt parent (the phandle search over every node's properties) once per set
+ * of siblings: without an interrupt-parent property of its own, a node's answer depends only
+ * on its tree parent, unless that answer is the node itself (then it has none). */
+int pt_next_sharing(const struct fdt *fdt, int node, int parent, unsigned irq, int from,
+		    pt_irq_xlate xlate)
 {
-	int parent = fdt_interrupt_parent(fdt, node), depth = 0;
+	int depth = 0;
 	if (parent < 0)
 		return FDT_ERR_NOTFOUND;
 	int memo_tree = -1, memo_ip = -1;

@@ -343,27 +343,21 @@ static int gic_xlate(const struct fdt *fdt, int ctrl, const uint32_t *cells, int
 	return 0;
 }
 
-static int gic_irq_of(const struct fdt *fdt, int node, int idx, unsigned *irq)
-{
-	uint32_t cells[4];
-	int nc, ctrl;
-	if (fdt_get_interrupt_ctrl(fdt, node, idx, &ctrl, cells, 4, &nc))
-		return -1;
-	return gic_xlate(fdt, ctrl, cells, nc, irq);
-}
-
 static int do_shared(const char *file, const char *path)
 {
 	struct fdt host;
+	uint32_t cells[4];
+	int nc, ctrl;
 	unsigned irq;
 	if (open_fdt(file, &host))
 		return 1;
 	int node = fdt_path_offset(&host, path);
-	if (node < 0 || gic_irq_of(&host, node, 0, &irq)) {
+	if (node < 0 || fdt_get_interrupt_ctrl(&host, node, 0, &ctrl, cells, 4, &nc) ||
+	    gic_xlate(&host, ctrl, cells, nc, &irq)) {
 		printf("error: no %s with an interrupt\n", path);
 		return 1;
 	}
-	for (int n = -1; (n = pt_next_sharing(&host, node, irq, n, gic_xlate)) >= 0; )
+	for (int n = -1; (n = pt_next_sharing(&host, node, ctrl, irq, n, gic_xlate)) >= 0; )
 		printf("%s\n", fdt_node_name(&host, n));
 	return 0;
 }

@@ -273,10 +273,14 @@ def test_devices_sharing_an_interrupt_line(host_build: Path, dtb_dir: Path) -> N
     behind a bus, which the hypervisor must silence (Pi 4: EMMC2) or refuse the SD host; a
     disabled node and a node of another interrupt controller with the same specifier do not
     count. The virtio transports share their lines with nothing. A node lists a line through
-    interrupts-extended too, and a child of another interrupt controller is that one's."""
+    interrupts-extended too, and a child of another interrupt controller is that one's: a
+    line is a number on a controller."""
     host = dtb_dir / "pt_host.dtb"
     assert run(host_build, "shared", host, "/mmc@b300000") == (0, "mmc@340000\n")
     assert run(host_build, "shared", host, "/uart@b600000") == (0, "ext@b610000\n")
+    # ext@b610000's first line is the other controller's 42: shared with that controller's
+    # child and the other node listing it, not with the GIC's 42.
+    assert run(host_build, "shared", host, "/ext@b610000") == (0, "child\next@b620000\n")
     assert run(host_build, "shared", host, "/emmc2bus/mmc@340000") == (0, "mmc@b300000\n")
     assert run(host_build, "shared", host, "/virtio_mmio@a000000") == (0, "")
     assert run(host_build, "shared", host, "/nosuch")[0] == 1

@@ -49,9 +49,10 @@ typedef int (*pt_irq_xlate)(const struct fdt *fdt, int ctrl, const uint32_t *cel
 
 /* The next node after from (-1: from the start) in document order, other than node, that
  * is enabled (no status, or "okay"/"ok") and lists interrupt irq (as xlate reads it) of
- * node's interrupt parent, in "interrupts" or "interrupts-extended"; or FDT_ERR_NOTFOUND.
- * The devices that would share a passed device's interrupt line. */
-int pt_next_sharing(const struct fdt *fdt, int node, unsigned irq, int from, pt_irq_xlate xlate);
+ * controller ctrl (the one node's line is on), in "interrupts" or "interrupts-extended"; or
+ * FDT_ERR_NOTFOUND. The devices that would share a passed device's interrupt line. */
+int pt_next_sharing(const struct fdt *fdt, int node, int ctrl, unsigned irq, int from,
+		    pt_irq_xlate xlate);
 
 /* The first node of a device tree other than its memory nodes whose reg shares a page
  * with [base, base + size) (where the guest's RAM is to go 1:1), or FDT_ERR_NOTFOUND. */
