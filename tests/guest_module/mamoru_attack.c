@@ -47,8 +47,12 @@
  *     hog_cpu=C     kernel thread bound to it: a vCPU that never leaves the guest by
  *                   itself (no interrupt it takes, no timer of its own), which must not keep
  *                   a core the hypervisor shares with another guest's vCPU. Says
- *                   "held cpu C for M ms" in the kernel log when done; insmod returns
- *                   once the thread holds the CPU
+ *                   "holding cpu C until counter N" in the kernel log once it holds it
+ *                   (arm64: N the virtual counter's value M ms on, before which the hold
+ *                   does not end) and "held cpu C for M ms" when done. Load it from another
+ *                   CPU (taskset; hog_cpu equal to the loader's is refused). The thread
+ *                   waits a second before it holds: the end of a module load waits for
+ *                   every CPU (stop_machine), and insmod would stall the loader's CPU too
  *
  * Architectures: arm64 (Debian's cloud kernels) and 32-bit ARM (the versatilepb guest's 6.1
  * kernel, ARMv5). vbar, inline_hook and kprobe_hook are arm64 only: elsewhere insmod fails
@@ -1077,15 +1081,20 @@ static void rehash_listener(void) { }
 #endif
 
 static struct task_struct *hog_task;
-static DECLARE_COMPLETION(hog_holding);
 
 /* mdelay waits on the counter, which runs with interrupts masked. */
 static int hog_fn(void *unused)
 {
-	ktime_t start = ktime_get();
+	ktime_t start;
+	u64 until = 0;
 
-	complete(&hog_holding);
+	msleep(1000);
+	start = ktime_get();
 	local_irq_disable();
+#ifdef CONFIG_ARM64
+	until = read_sysreg(cntvct_el0) + (u64)hog_ms * (read_sysreg(cntfrq_el0) / 1000);
+#endif
+	pr_info(PFX "holding cpu %d until counter %llu\n", smp_processor_id(), until);
 	mdelay(hog_ms);
 	local_irq_enable();
 	pr_info(PFX "held cpu %d for %lld ms\n", smp_processor_id(),
@@ -1101,7 +1110,9 @@ static int hog_fn(void *unused)
 
 static int start_hog(void)
 {
-	if (hog_ms < 0 || hog_cpu < 0 || hog_cpu >= nr_cpu_ids || !cpu_online(hog_cpu))
+	/* Not the loader's CPU: insmod would wait out the hold there before it even ends. */
+	if (hog_ms < 0 || hog_cpu < 0 || hog_cpu >= nr_cpu_ids || !cpu_online(hog_cpu) ||
+	    hog_cpu == raw_smp_processor_id())
 		return -EINVAL;
 	hog_task = kthread_create(hog_fn, NULL, "mamoru_hog");
 	if (IS_ERR(hog_task)) {
@@ -1112,7 +1123,6 @@ static int start_hog(void)
 	}
 	kthread_bind(hog_task, hog_cpu);
 	wake_up_process(hog_task);
-	wait_for_completion(&hog_holding);	/* insmod returns with the CPU held */
 	return 0;
 }
 
