@@ -43,16 +43,17 @@
  *                   (DKOM): /proc/net/tcp, netstat and ss lose it, and new connections to N
  *                   are refused, while connections it accepted before go on. Unloading
  *                   hashes it again. Needs TCP/IP (refused without CONFIG_INET)
- *   hog_ms=M        hold CPU hog_cpu (default 0) for M ms with interrupts masked, from a
- *     hog_cpu=C     kernel thread bound to it: a vCPU that never leaves the guest by
- *                   itself (no interrupt it takes, no timer of its own), which must not keep
- *                   a core the hypervisor shares with another guest's vCPU. Says
- *                   "holding cpu C until counter N" in the kernel log once it holds it
- *                   (arm64: N the virtual counter's value M ms on, before which the hold
- *                   does not end) and "held cpu C for M ms" when done. Load it from another
- *                   CPU (taskset; hog_cpu equal to the loader's is refused). The thread
- *                   waits a second before it holds: the end of a module load waits for
- *                   every CPU (stop_machine), and insmod would stall the loader's CPU too
+ *   hog_ms=M        a kernel thread bound to CPU hog_cpu (default 0) that holds it with
+ *     hog_cpu=C     interrupts masked while the parameter hog_hold is 1, M ms at most: a
+ *                   vCPU that never leaves the guest by itself (no interrupt it takes, no
+ *                   timer of its own), which must not keep a core the hypervisor shares with
+ *                   another guest's vCPU. The hold begins when hog_hold is written 1
+ *                   (/sys/module/mamoru_attack/parameters/hog_hold) and ends when it is
+ *                   written 0 or M ms have passed; write it from another CPU. The kernel log
+ *                   says "holding cpu C" once held and "held cpu C for T ms (released)" or
+ *                   "(time limit)" after. Started by a write, not by the load: the end of a
+ *                   module load waits for every CPU, so a hold that began during it would
+ *                   keep insmod until the hold ended
  *
  * Architectures: arm64 (Debian's cloud kernels) and 32-bit ARM (the versatilepb guest's 6.1
  * kernel, ARMv5). vbar, inline_hook and kprobe_hook are arm64 only: elsewhere insmod fails
@@ -196,7 +197,11 @@ MODULE_PARM_DESC(hog_cpu, "with hog_ms: the CPU to hold");
 
 static int hog_ms;
 module_param(hog_ms, int, 0444);
-MODULE_PARM_DESC(hog_ms, "hold CPU hog_cpu this many ms with interrupts masked (0: none)");
+MODULE_PARM_DESC(hog_ms, "hold CPU hog_cpu with interrupts masked, this many ms at most (0: no hog)");
+
+static int hog_hold;
+module_param(hog_hold, int, 0644);
+MODULE_PARM_DESC(hog_hold, "with hog_ms: write 1 to begin the hold, 0 to end it");
 
 static atomic_long_t calls = ATOMIC_LONG_INIT(0);
 static atomic_t in_hook = ATOMIC_INIT(0);
@@ -1082,23 +1087,28 @@ static void rehash_listener(void) { }
 
 static struct task_struct *hog_task;
 
-/* mdelay waits on the counter, which runs with interrupts masked. */
+/* Waits (sleeping) for hog_hold, then holds its CPU with interrupts masked until hog_hold is
+ * 0 again or hog_ms have passed (ktime_get reads the clocksource, which needs no interrupt). */
 static int hog_fn(void *unused)
 {
-	ktime_t start;
-	u64 until = 0;
+	ktime_t start, end;
+	bool released;
 
-	msleep(1000);
-	start = ktime_get();
+	while (!READ_ONCE(hog_hold)) {
+		if (kthread_should_stop())
+			return 0;
+		msleep(20);
+	}
 	local_irq_disable();
-#ifdef CONFIG_ARM64
-	until = read_sysreg(cntvct_el0) + (u64)hog_ms * (read_sysreg(cntfrq_el0) / 1000);
-#endif
-	pr_info(PFX "holding cpu %d until counter %llu\n", smp_processor_id(), until);
-	mdelay(hog_ms);
+	start = ktime_get();
+	end = ktime_add_ms(start, hog_ms);
+	pr_info(PFX "holding cpu %d\n", smp_processor_id());
+	while (READ_ONCE(hog_hold) && ktime_before(ktime_get(), end))
+		cpu_relax();
+	released = !READ_ONCE(hog_hold);
 	local_irq_enable();
-	pr_info(PFX "held cpu %d for %lld ms\n", smp_processor_id(),
-		ktime_ms_delta(ktime_get(), start));
+	pr_info(PFX "held cpu %d for %lld ms (%s)\n", smp_processor_id(),
+		ktime_ms_delta(ktime_get(), start), released ? "released" : "time limit");
 	while (!kthread_should_stop()) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (!kthread_should_stop())
@@ -1110,9 +1120,7 @@ static int hog_fn(void *unused)
 
 static int start_hog(void)
 {
-	/* Not the loader's CPU: insmod would wait out the hold there before it even ends. */
-	if (hog_ms < 0 || hog_cpu < 0 || hog_cpu >= nr_cpu_ids || !cpu_online(hog_cpu) ||
-	    hog_cpu == raw_smp_processor_id())
+	if (hog_ms < 0 || hog_cpu < 0 || hog_cpu >= nr_cpu_ids || !cpu_online(hog_cpu))
 		return -EINVAL;
 	hog_task = kthread_create(hog_fn, NULL, "mamoru_hog");
 	if (IS_ERR(hog_task)) {
