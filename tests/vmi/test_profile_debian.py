@@ -98,14 +98,28 @@ def test_c_parser_agrees(debian_profiles: dict[str, Run], tmp_path: Path) -> Non
     assert r.stdout == py
 
 
+def symbol(elf: ELFFile, name: str) -> tuple[int, int]:
+    """(st_value, st_size) of a .symtab symbol, its entries unpacked with struct: pyelftools'
+    get_symbol_by_name parses all 155000 symbols of the -dbg vmlinux first (24 s)."""
+    symtab = elf.get_section_by_name(".symtab")
+    strtab = elf.get_section(symtab["sh_link"]).data()
+    want, at = name.encode() + b"\0", -1
+    offsets = set()                  # where the name is, a suffix of another string included
+    while (at := strtab.find(want, at + 1)) >= 0:
+        offsets.add(at)
+    found = [(value, size) for st_name, _, _, _, value, size
+             in struct.iter_unpack("<IBBHQQ", symtab.data()) if st_name in offsets]
+    assert len(found) == 1, f"{name}: {len(found)} symbols"
+    return found[0]
+
+
 def relocated_table(k: GuestKernel, name: str) -> list[int]:
     """The entries of a pointer table as the kernel relocates them at boot: the vmlinux
     holds zeros there and an R_AARCH64_RELATIVE entry (addend = link address) per slot."""
     with Path(str(k.vmlinux)).open("rb") as f:
         elf = ELFFile(f)
-        symtab = elf.get_section_by_name(".symtab")
-        sym = symtab.get_symbol_by_name(name)[0]
-        start, n = sym["st_value"], sym["st_size"] // 8
+        start, size = symbol(elf, name)
+        n = size // 8
         rela = elf.get_section_by_name(".rela.dyn").data()
     addend = {}
     for off, info, add in struct.iter_unpack("<QQq", rela):
