@@ -24,11 +24,19 @@ SAN_ENV = dict(os.environ, ASAN_OPTIONS="exitcode=99:detect_leaks=1",
                UBSAN_OPTIONS="exitcode=98:print_stacktrace=1:halt_on_error=1")
 
 
+_built = False
+
+
 def build_host(subdir: str = "") -> Path:
-    """Builds the host programs (scons host, up to date in a second when nothing changed);
-    returns build/host/<subdir>. Asserts that the build worked, with scons's output."""
-    r = scons("-j2", "host")
-    assert r.returncode == 0, f"scons host failed:\n{r.stdout}\n{r.stderr}"
+    """Builds the host programs (scons host), once per test process: the sources do not
+    change during a run, and scons takes 2 s to say so (profile_dump's callers asked for
+    every lookup). Returns build/host/<subdir>. Asserts that the build worked, with scons's
+    output."""
+    global _built
+    if not _built:
+        r = scons("-j2", "host")
+        assert r.returncode == 0, f"scons host failed:\n{r.stdout}\n{r.stderr}"
+        _built = True
     return HOST / subdir
 
 
