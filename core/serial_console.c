@@ -89,6 +89,33 @@ void serial_console_flush_deferred(void)
 		printk("[console: %u bytes from other CPUs dropped]\n", (unsigned)dropped);
 }
 
+/* Guest output (raw, from a bound guest's ring) is on the port and its line is open: the
+ * hypervisor's next write starts a line of its own. */
+static bool guest_mid_line;
+
+/* Takes the port for this CPU (me): false when this CPU already holds it (a nested write:
+ * an interrupt handler or a fatal exception printing on its owner). Interrupts stay on
+ * while the boot CPU holds it and stay masked on another core (*masked: what to restore). */
+static bool port_take(unsigned me, unsigned long *masked)
+{
+	if (tx_owner == me)
+		return false;
+	unsigned long flags = spin_lock_irqsave(&tx_lock);
+	tx_owner = me;
+	if (me == 0)
+		cpu_irq_restore(flags);
+	else
+		*masked = flags;
+	return true;
+}
+
+static void port_give(unsigned me, unsigned long masked)
+{
+	unsigned long flags = me == 0 ? cpu_irq_save() : masked;
+	tx_owner = NO_OWNER;
+	spin_unlock_irqrestore(&tx_lock, flags);
+}
+
 static void serial_write(struct console *con, const char *buf, size_t len)
 {
 	(void)con;
@@ -96,39 +123,54 @@ static void serial_write(struct console *con, const char *buf, size_t len)
 	 * the CPU table is out of reach): nothing to share the port with. */
 	bool alone = smp_online_count() <= 1;
 	unsigned me = alone ? 0 : smp_this_cpu();
-	bool nested = alone || tx_owner == me;
 	unsigned long masked = 0;
-	if (!nested && me != 0 && vcpu_lock_held()) {
+	if (!alone && me != 0 && tx_owner != me && vcpu_lock_held()) {
 		defer(buf, len);
 		return;
 	}
-	if (!nested) {
-		unsigned long flags = spin_lock_irqsave(&tx_lock);
-		tx_owner = me;
-		if (me == 0)
-			cpu_irq_restore(flags);
-		else
-			masked = flags;
+	bool taken = !alone && port_take(me, &masked);
+	if (guest_mid_line && len && buf[0] != '\n') {
+		port.ops->putc(&port, '\r');
+		port.ops->putc(&port, '\n');
 	}
+	guest_mid_line = false;
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == '\n')
 			port.ops->putc(&port, '\r');
 		port.ops->putc(&port, buf[i]);
 	}
-	if (!nested) {
-		unsigned long flags = me == 0 ? cpu_irq_save() : masked;
-		tx_owner = NO_OWNER;
-		spin_unlock_irqrestore(&tx_lock, flags);
-	}
+	if (taken)
+		port_give(me, masked);
+}
+
+bool serial_console_guest_begin(struct serial_guest_write *w)
+{
+	if (!port.ops)
+		return false;
+	bool alone = smp_online_count() <= 1;
+	w->me = alone ? 0 : smp_this_cpu();
+	w->masked = 0;
+	/* Another core holding vcpu_lock may not wait for the port (above): its vcpu_run
+	 * writes the bytes once it has let the lock go. */
+	if (!alone && w->me != 0 && tx_owner != w->me && vcpu_lock_held())
+		return false;
+	w->taken = !alone && port_take(w->me, &w->masked);
+	return true;
+}
+
+void serial_console_guest_putc(char c)
+{
+	port.ops->putc(&port, c);
+	guest_mid_line = c != '\n';
+}
+
+void serial_console_guest_end(const struct serial_guest_write *w)
+{
+	if (w->taken)
+		port_give(w->me, w->masked);
 }
 
 static struct console serial_con = {.write = serial_write};
-
-void serial_console_putc_raw(char c)
-{
-	if (port.ops)
-		port.ops->putc(&port, c);
-}
 
 static int setup_port(const struct driver *drv, uintptr_t base, uint64_t size,
 		      const struct fdt *fdt, int node)

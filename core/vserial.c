@@ -25,7 +25,7 @@ void vserial_bind(struct guest *g)
 	esc_state = 0;
 	q_head = q_len = 0;
 	dropped = 0;
-	g->bound = true;
+	guest_console_bind(g, true);
 }
 
 struct guest *vserial_bound(void)
@@ -59,7 +59,7 @@ static void to_guest(uint8_t c)
 
 static void unbind(void)
 {
-	bound->bound = false;
+	guest_console_bind(bound, false);
 	dropped += q_len;
 	q_len = 0;
 	printk("\n[vserial: detached from %s", bound->name);

@@ -11,6 +11,7 @@
 #include <mamoru/guest_console.h>
 #include <mamoru/guest_stats.h>
 #include <mamoru/guest_wp.h>
+#include <mamoru/smp.h>
 #include <mamoru/vdev.h>
 
 #define GUEST_MAX 2
@@ -73,9 +74,13 @@ struct guest {
 		uint64_t reads[GUEST_MAX_VDEVS], writes[GUEST_MAX_VDEVS];
 	} stats_base;
 
-	/* Console output ring (bytes the guest wrote to its UART). */
+	/* Console output ring (bytes the guest wrote to its UART), under out_lock: its vCPUs
+	 * add to it under vcpu_lock, and what goes to the user's console is written from it
+	 * without (guest_console.c). */
 	uint8_t out_ring[GUEST_CONSOLE_RING];
 	uint64_t out_head;           /* total bytes ever written */
+	uint64_t out_sent;           /* of those, written to the user's console or passed over */
+	spinlock_t out_lock;
 	bool bound;                  /* output also goes to the user's console */
 };
 

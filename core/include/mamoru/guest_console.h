@@ -28,8 +28,14 @@ struct guest_console {
  * what the guest transmits to guest_console_put()). */
 bool guest_console_attach(struct guest *g, const struct fdt *fdt, int node,
 			  const struct guest_console_ops *ops, void *priv);
-/* A byte the guest transmitted on its console. */
+/* A byte the guest transmitted on its console: kept in its ring and, while the guest is
+ * bound (vserial), written to the user's console now or, from a core that may not wait
+ * for the port now, by guest_console_flush() once that core has let vcpu_lock go. */
 void guest_console_put(struct guest *g, uint8_t c);
+/* Writes what a bound guest wrote that the user's console has not shown yet. */
+void guest_console_flush(struct guest *g);
+/* vserial's bind and detach: output from now on goes to the user's console, or stops. */
+void guest_console_bind(struct guest *g, bool bound);
 /* A byte typed for the guest: false when its UART cannot take it now. */
 bool guest_console_input(struct guest *g, uint8_t c);
 

@@ -44,8 +44,22 @@ int serial_console_init(const struct fdt *fdt, const char *bootargs);
 int serial_console_init_fallback(const char *compat, uintptr_t base);
 /* Hooks the console's receive interrupt up (after irq_init). */
 int serial_console_enable_irq(const struct fdt *fdt);
-/* One byte to the console as it is (no newline translation): guest output. */
-void serial_console_putc_raw(char c);
+/*
+ * A bound guest's output, as it is (no newline translation), between the hypervisor's
+ * writes: never inside a line the hypervisor writes at once (a printk), and a hypervisor
+ * write after a guest's open line starts a line of its own. _begin takes the port: false
+ * when this CPU may not wait for it now (a core other than the boot CPU holding
+ * vcpu_lock; the caller writes later) or there is no console. Then _putc for each byte
+ * and _end.
+ */
+struct serial_guest_write {
+	unsigned me;
+	bool taken;
+	unsigned long masked;
+};
+bool serial_console_guest_begin(struct serial_guest_write *w);
+void serial_console_guest_putc(char c);
+void serial_console_guest_end(const struct serial_guest_write *w);
 /* Next received byte, or -1 if none is buffered. */
 int serial_console_getc(void);
 struct serial_port *serial_console_port(void);

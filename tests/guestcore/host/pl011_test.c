@@ -60,10 +60,11 @@ static void checks(void)
 	/* Transmit: into the console ring, and to the user while bound. */
 	wr(PL011_DR, 'h');
 	CHECK(g.out_head == 1 && g.out_ring[0] == 'h' && stub_raw_len == 0);
-	g.bound = true;
+	guest_console_bind(&g, true);
 	wr(PL011_DR, 'i');
-	g.bound = false;
-	CHECK(g.out_head == 2 && stub_raw_len == 1 && stub_raw_out[0] == 'i');
+	guest_console_bind(&g, false);
+	wr(PL011_DR, 'j');
+	CHECK(g.out_head == 3 && stub_raw_len == 1 && stub_raw_out[0] == 'i' && !g.out_lock.v);
 
 	/* The transmit interrupt is always asserted (the FIFO is always empty). */
 	wr(PL011_IMSC, PL011_INT_TX);
@@ -94,7 +95,7 @@ static void checks(void)
 	guest_reset_vdevs(&g);
 	after_reset();
 	wr(PL011_DR, '!');
-	CHECK(g.out_head == 3);
+	CHECK(g.out_head == 4);
 }
 
 int main(int argc, char **argv)

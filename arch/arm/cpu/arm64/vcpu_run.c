@@ -189,6 +189,7 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 	for (int i = 0; i < BURST; i++) {
 		vgic_flush(&g->arch.vgic, cpu);
 		vcpu_unlock(lock);
+		guest_console_flush(g);    /* what it wrote under the lock, on a core that had to wait */
 #ifdef CONFIG_VCPU_PIN
 		timer_turn_enter();
 #endif
@@ -231,6 +232,7 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 			break;
 	}
 	vcpu_unlock(lock);
+	guest_console_flush(g);
 	irq_unmask();
 	return result;
 }
