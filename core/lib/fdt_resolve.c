@@ -356,3 +356,31 @@ int fdt_get_interrupt(const struct fdt *fdt, int node, int idx, uint32_t *cells,
 {
 	return fdt_get_interrupt_ctrl(fdt, node, idx, NULL, cells, max, ncells);
 }
+
+int fdt_dma_ranges(const struct fdt *fdt, int bus, struct fdt_dma_range *w, int max)
+{
+	int len;
+	const uint8_t *r = fdt_getprop(fdt, bus, "dma-ranges", &len);
+	if (!r)
+		return FDT_ERR_NOTFOUND;
+	if (len == 0)
+		return 0;
+	int up = fdt_parent(fdt, bus);
+	uint32_t ca = fdt_address_cells(fdt, bus), pa = up >= 0 ? fdt_address_cells(fdt, up) : 2;
+	uint32_t sc = fdt_size_cells(fdt, bus);
+	if (ca < 1 || ca > MAX_CELLS || pa < 1 || pa > MAX_CELLS || sc < 1 || sc > MAX_CELLS)
+		return FDT_ERR_BADVALUE;
+	uint32_t entry = (ca + pa + sc) * 4;
+	if (len < 0 || (uint32_t)len % entry || max < 0 || (uint32_t)len / entry > (uint32_t)max)
+		return FDT_ERR_BADVALUE;
+	int n = 0;
+	for (uint32_t off = 0; off < (uint32_t)len; off += entry, n++) {
+		w[n].bus = fdt_read_cells(r + off, ca);
+		w[n].parent = fdt_read_cells(r + off + 4 * ca, pa);
+		w[n].size = fdt_read_cells(r + off + 4 * (ca + pa), sc);
+		if (!w[n].size || w[n].bus + w[n].size - 1 < w[n].bus ||
+		    w[n].parent + w[n].size - 1 < w[n].parent)
+			return FDT_ERR_BADVALUE;
+	}
+	return n;
+}

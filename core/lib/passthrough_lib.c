@@ -140,30 +140,16 @@ int pt_next_sharing(const struct fdt *fdt, int node, int parent, unsigned irq, i
 
 int pt_dma_windows(const struct fdt *fdt, int node, struct pt_dma *w, int max)
 {
-	int parent = fdt_parent(fdt, node), len;
-	const uint8_t *r = parent >= 0 ? fdt_getprop(fdt, parent, "dma-ranges", &len) : NULL;
-	if (!r || len == 0)
+	int parent = fdt_parent(fdt, node);
+	struct fdt_dma_range r[PT_MAX_DMA];
+	int n = parent >= 0 ? fdt_dma_ranges(fdt, parent, r, MIN(max, PT_MAX_DMA)) : 0;
+	if (n == FDT_ERR_NOTFOUND || n == 0)
 		return 0;
-	int grand = fdt_parent(fdt, parent);
 	/* Only a bus at the root: its parent addresses are then CPU addresses. */
-	if (grand < 0 || grand != fdt_root(fdt))
+	if (n < 0 || fdt_parent(fdt, parent) != fdt_root(fdt))
 		return FDT_ERR_BADVALUE;
-	uint32_t ca = fdt_address_cells(fdt, parent), pa = fdt_address_cells(fdt, grand);
-	uint32_t sc = fdt_size_cells(fdt, parent);
-	if (ca < 1 || ca > 2 || pa < 1 || pa > 2 || sc < 1 || sc > 2)
-		return FDT_ERR_BADVALUE;
-	uint32_t entry = (ca + pa + sc) * 4;
-	if (len < 0 || (uint32_t)len % entry || (uint32_t)len / entry > (uint32_t)max)
-		return FDT_ERR_BADVALUE;
-	int n = 0;
-	for (uint32_t off = 0; off < (uint32_t)len; off += entry, n++) {
-		w[n].bus = fdt_read_cells(r + off, ca);
-		w[n].cpu = fdt_read_cells(r + off + 4 * ca, pa);
-		w[n].size = fdt_read_cells(r + off + 4 * (ca + pa), sc);
-		if (!w[n].size || w[n].bus + w[n].size - 1 < w[n].bus ||
-		    w[n].cpu + w[n].size - 1 < w[n].cpu)
-			return FDT_ERR_BADVALUE;
-	}
+	for (int i = 0; i < n; i++)
+		w[i] = (struct pt_dma){.bus = r[i].bus, .cpu = r[i].parent, .size = r[i].size};
 	return n;
 }
 

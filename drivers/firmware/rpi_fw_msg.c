@@ -99,34 +99,21 @@ int rpi_fw_power_device(const struct fdt *fdt, int node, uint32_t *device)
 int rpi_fw_bus_address(const struct fdt *fdt, int dev, uint64_t phys, uint64_t len, uint32_t *bus)
 {
 	int parent = fdt_parent(fdt, dev);
-	if (parent < 0)
+	struct fdt_dma_range w[8];
+	int n = parent >= 0 ? fdt_dma_ranges(fdt, parent, w, 8) : FDT_ERR_NOTFOUND;
+	if (n < 0)
 		return RPI_FW_ERR_ADDRESS;
-	int plen;
-	const uint8_t *r = fdt_getprop(fdt, parent, "dma-ranges", &plen);
-	if (!r)
-		return RPI_FW_ERR_ADDRESS;
-	if (plen == 0) {
+	if (n == 0) {           /* an empty dma-ranges: bus addresses are CPU addresses */
 		if (phys + len < phys || phys + len > 0x100000000ull)
 			return RPI_FW_ERR_ADDRESS;
 		*bus = (uint32_t)phys;
 		return RPI_FW_OK;
 	}
-	int grand = fdt_parent(fdt, parent);
-	uint32_t ca = fdt_address_cells(fdt, parent);   /* the bus's own addresses */
-	uint32_t pa = grand >= 0 ? fdt_address_cells(fdt, grand) : 2;
-	uint32_t sc = fdt_size_cells(fdt, parent);
-	if (ca < 1 || ca > 2 || pa < 1 || pa > 2 || sc < 1 || sc > 2)
-		return RPI_FW_ERR_ADDRESS;
-	uint32_t entry = (ca + pa + sc) * 4;
-	if (plen < 0 || (uint32_t)plen % entry)
-		return RPI_FW_ERR_ADDRESS;
-	for (uint32_t off = 0; off < (uint32_t)plen; off += entry) {
-		uint64_t child = fdt_read_cells(r + off, ca);
-		uint64_t cpu = fdt_read_cells(r + off + 4 * ca, pa);
-		uint64_t size = fdt_read_cells(r + off + 4 * (ca + pa), sc);
-		if (phys < cpu || phys - cpu >= size || len > size - (phys - cpu))
+	for (int i = 0; i < n; i++) {
+		if (phys < w[i].parent || phys - w[i].parent >= w[i].size ||
+		    len > w[i].size - (phys - w[i].parent))
 			continue;
-		uint64_t b = child + (phys - cpu);
+		uint64_t b = w[i].bus + (phys - w[i].parent);
 		if (b + len < b || b + len > 0x100000000ull)
 			return RPI_FW_ERR_ADDRESS;
 		*bus = (uint32_t)b;

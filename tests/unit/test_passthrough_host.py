@@ -355,6 +355,15 @@ def test_dma_windows_of_devices_without_translation(host_build: Path, dtb_dir: P
     assert (rc, text) == (0, "reaches\n")
 
 
+@pytest.mark.parametrize("bus", ["torndma", "emptydma", "wrapdma"])
+def test_dma_windows_that_cannot_be_read(host_build: Path, dtb_dir: Path, bus: str) -> None:
+    """Not whole windows, a window of size 0, one that wraps (fdt_dma_ranges, which the
+    Pi firmware's message buffer reads too: test_console_hw.py)."""
+    rc, text = run(host_build, "dma", dtb_dir / "console-pins.dtb", f"/{bus}/mailbox@0",
+                   "0x1000", "0x1000")
+    assert rc == 1 and text.startswith("error: "), text
+
+
 @pytest.mark.parametrize("board", ["rpi3", "rpi4"])
 def test_pi_usb_power_domain_is_the_firmwares_usb_device(host_build: Path, board: str) -> None:
     """The USB node's power-domains (<&power RPI_POWER_DOMAIN_USB>, domain 6) maps to the

@@ -97,6 +97,18 @@ int fdt_interrupt_spec(const struct fdt *fdt, int node, int ctrl, int idx, uint3
 		       int *ncells);
 
 /* /memreserve/ entries. */
+/* A window of a bus's dma-ranges: the bus's address `bus` is its parent's address
+ * `parent`, for size bytes. */
+struct fdt_dma_range {
+	uint64_t bus, parent, size;
+};
+/* The windows of bus's own dma-ranges (up to max), the parent addresses read with the
+ * #address-cells of bus's parent (2 at the root). Returns how many: 0 for an empty
+ * property (the bus's addresses are its parent's), FDT_ERR_NOTFOUND without one,
+ * FDT_ERR_BADVALUE for cells outside 1-2, a length that is not whole windows, more than
+ * max windows, or a window that is empty or wraps. */
+int fdt_dma_ranges(const struct fdt *fdt, int bus, struct fdt_dma_range *w, int max);
+
 int fdt_num_mem_rsv(const struct fdt *fdt);
 int fdt_get_mem_rsv(const struct fdt *fdt, int idx, uint64_t *addr, uint64_t *size);
 
