@@ -21,7 +21,16 @@ import pytest
 from mamoru.boards import BoardConfig
 from mamoru.console import Console
 from mamoru.hwreset import BoardReset
-from mamoru.testing import Launcher, State, Target, at_state, failed, hardware, new_target
+from mamoru.testing import (
+    Launcher,
+    State,
+    Target,
+    at_state,
+    failed,
+    hardware,
+    module_target,
+    new_target,
+)
 from mamoru.testing.backends import BoardPower, SerialLine
 
 pytest_plugins = ["mamoru.testing.plugin"]
@@ -66,11 +75,8 @@ def target(request: pytest.FixtureRequest, board_config: BoardConfig) -> Iterato
 @pytest.fixture(scope="module")
 def shell_target(request: pytest.FixtureRequest, board_config: BoardConfig) -> Iterator[Target]:
     """The target the module's `shell` tests share (switched on by its first user)."""
-    t = new_target(request, board_config)
-    try:
+    with module_target(request, board_config) as t:
         yield t
-    finally:
-        t.close()
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from mamoru.boards import BoardConfig
 from mamoru.guest_module import attack_initramfs_files, insmod_command
 from mamoru.guest_platform import GuestPlatform
 from mamoru.guestshell import GuestShell
-from mamoru.testing import Target, hardware, in_guest, new_target
+from mamoru.testing import Target, in_guest, module_target
 from mamoru.testing.ids import protection_off, require_attack_module
 from mamoru.testing.target import State, at_state
 
@@ -58,15 +58,11 @@ def shared_core_bundle() -> Path:
 
 @pytest.fixture(scope="module")
 def two_target(request: pytest.FixtureRequest, board_config: BoardConfig) -> Iterator[Target]:
-    if hardware(request.config):
-        pytest.skip("the board runs the bundle on its SD card, not these test guests")
-    t = new_target(request, board_config, initrd=shared_core_bundle,
-                   label=f"{board_config.id} two guests on one core",
-                   guest_init=["dmesg -n 1"], after_guest=[protection_off])
-    try:
+    with module_target(request, board_config,
+                       qemu_only="the board runs the bundle on its SD card, not these test guests",
+                       initrd=shared_core_bundle, label=f"{board_config.id} two guests on one core",
+                       guest_init=["dmesg -n 1"], after_guest=[protection_off]) as t:
         yield t
-    finally:
-        t.close()
 
 
 @pytest.fixture

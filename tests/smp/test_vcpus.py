@@ -34,7 +34,7 @@ from mamoru.guest_module import (
     runtime_sct,
 )
 from mamoru.profile import Profile, decode
-from mamoru.testing import Target, hardware, in_guest, new_target
+from mamoru.testing import Target, in_guest, module_target
 from mamoru.testing.ids import ids_bundle, protection_off, require_attack_module
 from mamoru.testing.target import State, at_state
 
@@ -47,15 +47,12 @@ RUN_S = 5                       # how long the pinned loops run (s)
 
 @pytest.fixture(scope="module")
 def smp_target(request: pytest.FixtureRequest, board_config: BoardConfig) -> Iterator[Target]:
-    if hardware(request.config):
-        pytest.skip("the board runs the bundle on its SD card, not this test guest")
-    t = new_target(request, board_config, initrd=lambda: ids_bundle(True, vcpus=VCPUS),
-                   label=f"{board_config.id} {VCPUS} vcpus", guest_init=["dmesg -n 1"],
-                   after_guest=[protection_off])
-    try:
+    with module_target(request, board_config,
+                       qemu_only="the board runs the bundle on its SD card, not this test guest",
+                       initrd=lambda: ids_bundle(True, vcpus=VCPUS),
+                       label=f"{board_config.id} {VCPUS} vcpus", guest_init=["dmesg -n 1"],
+                       after_guest=[protection_off]) as t:
         yield t
-    finally:
-        t.close()
 
 
 @pytest.fixture

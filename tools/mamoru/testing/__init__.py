@@ -34,6 +34,7 @@ from mamoru.testing.target import (
     Target,
     at_state,
     in_guest,
+    module_target,
     new_target,
     qemu_target,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "hardware",
     "in_guest",
     "mamoru_cli",
+    "module_target",
     "new_target",
     "printable",
     "qemu_target",

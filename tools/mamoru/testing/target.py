@@ -350,6 +350,20 @@ def new_target(request: pytest.FixtureRequest, config: BoardConfig, *,
     return qemu_target(config, initrd=initrd, label=label, **kwargs)
 
 
+@contextmanager
+def module_target(request: pytest.FixtureRequest, config: BoardConfig, *,
+                  qemu_only: str | None = None, **kwargs: Any) -> Iterator[Target]:
+    """new_target(request, config, **kwargs) for a module's tests to share, closed after
+    them (the body of a module-scoped fixture); qemu_only: why a real board is skipped."""
+    if qemu_only and hardware(request.config):
+        pytest.skip(qemu_only)
+    t = new_target(request, config, **kwargs)
+    try:
+        yield t
+    finally:
+        t.close()
+
+
 @dataclass
 class Launcher:
     """Boots QEMU targets for one test (or module) and stops them all afterwards."""
