@@ -60,8 +60,8 @@ void serial_console_flush_deferred(void)
 	if (!*(volatile size_t *)&deferred_len)
 		return;
 	unsigned long flags = spin_lock_irqsave(&deferred_lock);
-	/* Whole lines only: a line is printed in pieces, and the guest's own output (raw,
-	 * from its vCPU's core) must not land in the middle of it. A full buffer of one
+	/* Whole lines only: a line is printed in pieces, and a bound guest's output (written
+	 * between the port's writes) must not land in the middle of it. A full buffer of one
 	 * line, or a line whose end has not come for PARTIAL_WAIT_NS, goes out as it is. */
 	size_t n = deferred_len;
 	while (n && deferred[n - 1] != '\n')
@@ -94,8 +94,9 @@ void serial_console_flush_deferred(void)
 static bool guest_mid_line;
 
 /* Takes the port for this CPU (me): false when this CPU already holds it (a nested write:
- * an interrupt handler or a fatal exception printing on its owner). Interrupts stay on
- * while the boot CPU holds it and stay masked on another core (*masked: what to restore). */
+ * an interrupt handler or a fatal exception printing on its owner). On the boot CPU the
+ * interrupts stay as the caller had them (on in the main loop, masked in vcpu_run); on
+ * another core they stay masked (*masked: what to restore). */
 static bool port_take(unsigned me, unsigned long *masked)
 {
 	if (tx_owner == me)

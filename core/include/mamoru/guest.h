@@ -75,8 +75,9 @@ struct guest {
 	} stats_base;
 
 	/* Console output ring (bytes the guest wrote to its UART), under out_lock: its vCPUs
-	 * add to it under vcpu_lock, and what goes to the user's console is written from it
-	 * without (guest_console.c). */
+	 * add to it while handling an exit, and what goes to the user's console is written
+	 * from it under the port's lock, by a core other than the boot CPU only once it has
+	 * let vcpu_lock go (guest_console.c). */
 	uint8_t out_ring[GUEST_CONSOLE_RING];
 	uint64_t out_head;           /* total bytes ever written */
 	uint64_t out_sent;           /* of those, written to the user's console or passed over */
