@@ -16,56 +16,71 @@ bool guest_console_attach(struct guest *g, const struct fdt *fdt, int node,
 	return true;
 }
 
+/* out_head: written by the guest's vCPUs (one at a time, under vcpu_lock, or the one CPU),
+ * read by whichever core writes the ring to the user's console: the byte is in the ring
+ * before the count that covers it. */
+static inline uint64_t head_acquire(const struct guest *g)
+{
+#ifdef CONFIG_SMP
+	return __atomic_load_n(&g->out_head, __ATOMIC_ACQUIRE);
+#else
+	return *(const volatile uint64_t *)&g->out_head;
+#endif
+}
+
+static inline void head_release(struct guest *g, uint64_t v)
+{
+#ifdef CONFIG_SMP
+	__atomic_store_n(&g->out_head, v, __ATOMIC_RELEASE);
+#else
+	*(volatile uint64_t *)&g->out_head = v;
+#endif
+}
+
 void guest_console_put(struct guest *g, uint8_t c)
 {
-	unsigned long f = spin_lock_irqsave(&g->out_lock);
-	g->out_ring[g->out_head % GUEST_CONSOLE_RING] = c;
-	g->out_head++;
-	spin_unlock_irqrestore(&g->out_lock, f);
+	uint64_t head = g->out_head;
+	*(volatile uint8_t *)&g->out_ring[head % GUEST_CONSOLE_RING] = c;
+	head_release(g, head + 1);
 	guest_console_flush(g);
 }
 
 /*
  * What a bound guest wrote and the user's console has not shown yet goes out, in order,
- * with the port held all through (serial.h: never inside a hypervisor line). The bytes are
- * copied out under out_lock, which is never held while waiting for anything else (the
- * port is taken first), and written after.
+ * with the port held (serial.h: never inside a hypervisor write). out_sent and bound
+ * change only with the port held, so one writer at a time moves the cursor.
  */
 void guest_console_flush(struct guest *g)
 {
 	/* Racy reads, on the fast path of every guest entry: a byte another core added and this
 	 * one does not see yet is that core's to write (it flushes after adding). */
-	if (!*(volatile bool *)&g->bound ||
-	    *(volatile uint64_t *)&g->out_sent == *(volatile uint64_t *)&g->out_head)
+	if (!*(volatile bool *)&g->bound || *(volatile uint64_t *)&g->out_sent == head_acquire(g))
 		return;
 	struct serial_guest_write w;
 	if (!serial_console_guest_begin(&w))
 		return;
-	for (;;) {
-		uint8_t chunk[64];
-		size_t n = 0;
-		unsigned long f = spin_lock_irqsave(&g->out_lock);
-		if (!g->bound)
-			g->out_sent = g->out_head;      /* detached meanwhile: nothing goes out */
-		if (g->out_head - g->out_sent > GUEST_CONSOLE_RING)
-			g->out_sent = g->out_head - GUEST_CONSOLE_RING;   /* overwritten already */
-		while (n < sizeof(chunk) && g->out_sent != g->out_head)
-			chunk[n++] = g->out_ring[g->out_sent++ % GUEST_CONSOLE_RING];
-		spin_unlock_irqrestore(&g->out_lock, f);
-		if (!n)
-			break;
-		for (size_t i = 0; i < n; i++)
-			serial_console_guest_putc((char)chunk[i]);
+	if (g->bound) {                 /* not detached meanwhile */
+		uint64_t head = head_acquire(g), sent = g->out_sent;
+		if (head - sent > GUEST_CONSOLE_RING)
+			sent = head - GUEST_CONSOLE_RING;      /* overwritten already */
+		for (; sent != head; sent++)
+			serial_console_guest_putc(
+				(char)*(volatile uint8_t *)&g->out_ring[sent % GUEST_CONSOLE_RING]);
+		*(volatile uint64_t *)&g->out_sent = sent;
 	}
 	serial_console_guest_end(&w);
 }
 
 void guest_console_bind(struct guest *g, bool bound)
 {
-	unsigned long f = spin_lock_irqsave(&g->out_lock);
-	g->out_sent = g->out_head;      /* what it wrote before is in `vserial dump` */
-	g->bound = bound;
-	spin_unlock_irqrestore(&g->out_lock, f);
+	/* With the port held, as a flush on another core moves the cursor (the boot CPU,
+	 * where vserial runs, may always wait for it). */
+	struct serial_guest_write w;
+	bool held = serial_console_guest_begin(&w);
+	*(volatile uint64_t *)&g->out_sent = head_acquire(g);   /* earlier output: `vserial dump` */
+	*(volatile bool *)&g->bound = bound;
+	if (held)
+		serial_console_guest_end(&w);
 }
 
 bool guest_console_input(struct guest *g, uint8_t c)

@@ -11,7 +11,6 @@
 #include <mamoru/guest_console.h>
 #include <mamoru/guest_stats.h>
 #include <mamoru/guest_wp.h>
-#include <mamoru/smp.h>
 #include <mamoru/vdev.h>
 
 #define GUEST_MAX 2
@@ -74,14 +73,13 @@ struct guest {
 		uint64_t reads[GUEST_MAX_VDEVS], writes[GUEST_MAX_VDEVS];
 	} stats_base;
 
-	/* Console output ring (bytes the guest wrote to its UART), under out_lock: its vCPUs
-	 * add to it while handling an exit, and what goes to the user's console is written
-	 * from it under the port's lock, by a core other than the boot CPU only once it has
-	 * let vcpu_lock go (guest_console.c). */
+	/* Console output ring (bytes the guest wrote to its UART): its vCPUs add to it while
+	 * handling an exit, and what goes to the user's console is written from it under the
+	 * port's lock, by a core other than the boot CPU only once it has let vcpu_lock go
+	 * (guest_console.c). */
 	uint8_t out_ring[GUEST_CONSOLE_RING];
 	uint64_t out_head;           /* total bytes ever written */
 	uint64_t out_sent;           /* of those, written to the user's console or passed over */
-	spinlock_t out_lock;
 	bool bound;                  /* output also goes to the user's console */
 };
 

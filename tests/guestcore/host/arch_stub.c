@@ -109,16 +109,3 @@ void serial_console_guest_end(const struct serial_guest_write *w)
 {
 	(void)w;
 }
-
-/* One thread: a lock is only checked to be given back. */
-unsigned long spin_lock_irqsave(spinlock_t *l)
-{
-	l->v = 1;
-	return 0;
-}
-
-void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
-{
-	(void)flags;
-	l->v = 0;
-}

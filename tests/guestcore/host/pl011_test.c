@@ -64,7 +64,7 @@ static void checks(void)
 	wr(PL011_DR, 'i');
 	guest_console_bind(&g, false);
 	wr(PL011_DR, 'j');
-	CHECK(g.out_head == 3 && stub_raw_len == 1 && stub_raw_out[0] == 'i' && !g.out_lock.v);
+	CHECK(g.out_head == 3 && stub_raw_len == 1 && stub_raw_out[0] == 'i');
 
 	/* The transmit interrupt is always asserted (the FIFO is always empty). */
 	wr(PL011_IMSC, PL011_INT_TX);
