@@ -43,7 +43,7 @@ struct pt_dev {
 	struct pt_node node;     /* host node, reg, guest interrupts */
 	struct pt_irq irq[PT_MAX_IRQS];
 	unsigned host_irq[PT_MAX_IRQS];
-	struct pt_dma dma[PT_MAX_DMA];   /* what its bus masters reach (ndma 0: everything) */
+	struct fdt_dma_range dma[PT_MAX_DMA];   /* what its bus masters reach (ndma 0: everything) */
 	int ndma;
 };
 
@@ -465,7 +465,7 @@ uint64_t passthrough_ram_limit(const struct guest *g)
 		if (d->ndma <= 0)
 			continue;
 		/* pt_dma_windows checked that the last byte does not wrap; the end may. */
-		uint64_t last = d->dma[0].cpu + d->dma[0].size - 1;
+		uint64_t last = d->dma[0].parent + d->dma[0].size - 1;
 		if (last < UINT64_MAX && last + 1 < limit)
 			limit = last + 1;
 	}
@@ -482,8 +482,8 @@ bool passthrough_ram_reach(struct guest *g, uint64_t base, uint64_t size)
 		}
 		printk("%s: passthrough %s refused: its DMA reaches 0x%llx-0x%llx, not the guest's "
 		       "RAM at 0x%llx; the guest runs without it\n", g->name,
-		       fdt_node_name(host, d->node.host_node), (unsigned long long)d->dma[0].cpu,
-		       (unsigned long long)(d->dma[0].cpu + d->dma[0].size - 1),
+		       fdt_node_name(host, d->node.host_node), (unsigned long long)d->dma[0].parent,
+		       (unsigned long long)(d->dma[0].parent + d->dma[0].size - 1),
 		       (unsigned long long)base);
 		d->g = NULL;
 	}

@@ -138,29 +138,26 @@ int pt_next_sharing(const struct fdt *fdt, int node, int parent, unsigned irq, i
 	return FDT_ERR_NOTFOUND;
 }
 
-int pt_dma_windows(const struct fdt *fdt, int node, struct pt_dma *w, int max)
+int pt_dma_windows(const struct fdt *fdt, int node, struct fdt_dma_range *w, int max)
 {
 	int parent = fdt_parent(fdt, node);
-	struct fdt_dma_range r[PT_MAX_DMA];
-	int n = parent >= 0 ? fdt_dma_ranges(fdt, parent, r, MIN(max, PT_MAX_DMA)) : 0;
+	int n = parent >= 0 ? fdt_dma_ranges(fdt, parent, w, max) : 0;
 	if (n == FDT_ERR_NOTFOUND || n == 0)
 		return 0;
 	/* Only a bus at the root: its parent addresses are then CPU addresses. */
 	if (n < 0 || fdt_parent(fdt, parent) != fdt_root(fdt))
 		return FDT_ERR_BADVALUE;
-	for (int i = 0; i < n; i++)
-		w[i] = (struct pt_dma){.bus = r[i].bus, .cpu = r[i].parent, .size = r[i].size};
 	return n;
 }
 
-bool pt_dma_reaches(const struct pt_dma *w, int n, uint64_t base, uint64_t size)
+bool pt_dma_reaches(const struct fdt_dma_range *w, int n, uint64_t base, uint64_t size)
 {
 	if (n <= 0)
 		return true;
 	if (!size || base + size - 1 < base)
 		return false;
 	for (int i = 0; i < n; i++)
-		if (base >= w[i].cpu && base - w[i].cpu < w[i].size && size <= w[i].size - (base - w[i].cpu))
+		if (base >= w[i].parent && base - w[i].parent < w[i].size && size <= w[i].size - (base - w[i].parent))
 			return true;
 	return false;
 }
@@ -402,13 +399,13 @@ static void copy_passed(struct build_ctx *c, struct fdt_writer *w, int i)
  * nodes[first]): the host bus's DMA translation, the guest root's addresses. */
 static void write_bus(struct build_ctx *c, struct fdt_writer *w, int k, int first)
 {
-	struct pt_dma win[PT_MAX_DMA];
+	struct fdt_dma_range win[PT_MAX_DMA];
 	int parent = fdt_parent(c->host, c->nodes[first].host_node);
 	int n = pt_dma_windows(c->host, c->nodes[first].host_node, win, PT_MAX_DMA);
 	uint32_t cells[PT_MAX_DMA * 6];
 	size_t nc = 0;
 	for (int i = 0; i < n; i++)
-		if (!put_value(cells, &nc, win[i].bus, c->ac) || !put_value(cells, &nc, win[i].cpu, c->ac) ||
+		if (!put_value(cells, &nc, win[i].bus, c->ac) || !put_value(cells, &nc, win[i].parent, c->ac) ||
 		    !put_value(cells, &nc, win[i].size, c->sc))
 			n = FDT_ERR_BADVALUE;
 	if (n <= 0) {
@@ -439,7 +436,7 @@ static void guest_end(void *ctx, struct fdt_writer *w, const struct fdt *src, in
 		c->err = FDT_ERR_BADVALUE;
 		return;
 	}
-	struct pt_dma win[PT_MAX_DMA];
+	struct fdt_dma_range win[PT_MAX_DMA];
 	int ndma[PT_MAX_NODES];
 	for (int i = 0; i < c->n; i++) {
 		const struct pt_node *p = &c->nodes[i];

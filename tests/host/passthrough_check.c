@@ -407,7 +407,7 @@ static int do_dma(char **argv)
 		printf("error: no %s\n", argv[3]);
 		return 1;
 	}
-	struct pt_dma w[PT_MAX_DMA];
+	struct fdt_dma_range w[PT_MAX_DMA];
 	int n = pt_dma_windows(&host, node, w, PT_MAX_DMA);
 	if (n < 0) {
 		printf("error: %s\n", fdt_strerror(n));
@@ -415,7 +415,7 @@ static int do_dma(char **argv)
 	}
 	for (int i = 0; i < n; i++)
 		printf("bus 0x%llx cpu 0x%llx size 0x%llx\n", (unsigned long long)w[i].bus,
-		       (unsigned long long)w[i].cpu, (unsigned long long)w[i].size);
+		       (unsigned long long)w[i].parent, (unsigned long long)w[i].size);
 	bool r = pt_dma_reaches(w, n, strtoull(argv[4], NULL, 0), strtoull(argv[5], NULL, 0));
 	printf("%s\n", r ? "reaches" : "does not reach");
 	return 0;
@@ -473,7 +473,7 @@ static void selftest_power(void)
 /* DMA windows: which RAM a bus master reaches. */
 static void selftest_dma(void)
 {
-	const struct pt_dma pi3 = {0xc0000000, 0, 0x3f000000};
+	const struct fdt_dma_range pi3 = {0xc0000000, 0, 0x3f000000};
 	CHECK(pt_dma_reaches(NULL, 0, 0x80000000, 1));            /* no translation */
 	CHECK(pt_dma_reaches(&pi3, 1, 0x2ee00000, 0x10000000));
 	CHECK(pt_dma_reaches(&pi3, 1, 0x2f000000, 0x10000000));   /* ends at the window's end */
@@ -481,7 +481,7 @@ static void selftest_dma(void)
 	CHECK(!pt_dma_reaches(&pi3, 1, 0x3f000000, 0x1000));
 	CHECK(!pt_dma_reaches(&pi3, 1, 0x1000, 0));               /* empty */
 	CHECK(!pt_dma_reaches(&pi3, 1, UINT64_MAX - 10, 100));    /* wraps */
-	const struct pt_dma two[] = {{0, 0x80000000, 0x1000000}, {0x40000000, 0x1000000, 0x1000000}};
+	const struct fdt_dma_range two[] = {{0, 0x80000000, 0x1000000}, {0x40000000, 0x1000000, 0x1000000}};
 	CHECK(pt_dma_reaches(two, 2, 0x1800000, 0x800000) && !pt_dma_reaches(two, 2, 0x1800000, 0x800001));
 }
 

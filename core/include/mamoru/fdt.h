@@ -96,7 +96,6 @@ int fdt_get_interrupt_ctrl(const struct fdt *fdt, int node, int idx, int *ctrl, 
 int fdt_interrupt_spec(const struct fdt *fdt, int node, int ctrl, int idx, uint32_t *cells, int max,
 		       int *ncells);
 
-/* /memreserve/ entries. */
 /* A window of a bus's dma-ranges: the bus's address `bus` is its parent's address
  * `parent`, for size bytes. */
 struct fdt_dma_range {
@@ -109,6 +108,7 @@ struct fdt_dma_range {
  * max windows, or a window that is empty or wraps. */
 int fdt_dma_ranges(const struct fdt *fdt, int bus, struct fdt_dma_range *w, int max);
 
+/* /memreserve/ entries. */
 int fdt_num_mem_rsv(const struct fdt *fdt);
 int fdt_get_mem_rsv(const struct fdt *fdt, int idx, uint64_t *addr, uint64_t *size);
 

@@ -58,21 +58,18 @@ int pt_next_sharing(const struct fdt *fdt, int node, int ctrl, unsigned irq, int
  * with [base, base + size) (where the guest's RAM is to go 1:1), or FDT_ERR_NOTFOUND. */
 int pt_find_overlap(const struct fdt *fdt, uint64_t base, uint64_t size);
 
-/* What a passed device's bus masters reach: an entry of its parent bus's dma-ranges,
- * the device's bus address `bus` being CPU physical address `cpu`, for size bytes. */
+/* What a passed device's bus masters reach: the entries of its parent bus's dma-ranges
+ * (struct fdt_dma_range; the bus being at the root, `parent` is a CPU physical address). */
 #define PT_MAX_DMA 4
-struct pt_dma {
-	uint64_t bus, cpu, size;
-};
 /* The dma-ranges entries of node's parent (up to max), their parent addresses being
  * CPU physical addresses (the parent must be a child of the root). 0: no translation
  * (no dma-ranges, or an empty one: bus address = CPU address); n > 0: n entries in w;
  * FDT_ERR_BADVALUE when it cannot be read (cells, more than max entries, an empty or
  * wrapping entry, a bus deeper in the tree). */
-int pt_dma_windows(const struct fdt *fdt, int node, struct pt_dma *w, int max);
+int pt_dma_windows(const struct fdt *fdt, int node, struct fdt_dma_range *w, int max);
 /* True when [base, base + size) lies inside the CPU range of one of the n windows (n 0:
  * no translation, everything is reached). */
-bool pt_dma_reaches(const struct pt_dma *w, int n, uint64_t base, uint64_t size);
+bool pt_dma_reaches(const struct fdt_dma_range *w, int n, uint64_t base, uint64_t size);
 
 /* One node to add to the guest's tree: its offset in the host tree, its translated
  * reg entries and the guest interrupts (GIC numbers) that replace its own. */
