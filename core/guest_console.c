@@ -56,8 +56,8 @@ void guest_console_flush(struct guest *g)
 	 * one does not see yet is that core's to write (it flushes after adding). */
 	if (!*(volatile bool *)&g->bound || *(volatile uint64_t *)&g->out_sent == head_acquire(g))
 		return;
-	struct serial_guest_write w;
-	if (!serial_console_guest_begin(&w))
+	struct serial_hold w;
+	if (!serial_console_hold(&w))
 		return;
 	if (g->bound) {                 /* not detached meanwhile */
 		uint64_t head = head_acquire(g), sent = g->out_sent;
@@ -68,19 +68,19 @@ void guest_console_flush(struct guest *g)
 				(char)*(volatile uint8_t *)&g->out_ring[sent % GUEST_CONSOLE_RING]);
 		*(volatile uint64_t *)&g->out_sent = sent;
 	}
-	serial_console_guest_end(&w);
+	serial_console_release(&w);
 }
 
 void guest_console_bind(struct guest *g, bool bound)
 {
 	/* With the port held, as a flush on another core moves the cursor (the boot CPU,
 	 * where vserial runs, may always wait for it). */
-	struct serial_guest_write w;
-	bool held = serial_console_guest_begin(&w);
+	struct serial_hold w;
+	bool held = serial_console_hold(&w);
 	*(volatile uint64_t *)&g->out_sent = head_acquire(g);   /* earlier output: `vserial dump` */
 	*(volatile bool *)&g->bound = bound;
 	if (held)
-		serial_console_guest_end(&w);
+		serial_console_release(&w);
 }
 
 bool guest_console_input(struct guest *g, uint8_t c)

@@ -117,19 +117,35 @@ static void port_give(unsigned me, unsigned long masked)
 	spin_unlock_irqrestore(&tx_lock, flags);
 }
 
-static void serial_write(struct console *con, const char *buf, size_t len)
+bool serial_console_hold(struct serial_hold *h)
 {
-	(void)con;
+	if (!port.ops)
+		return false;
 	/* One CPU (before the others start, or entered at the wrong exception level where
 	 * the CPU table is out of reach): nothing to share the port with. */
 	bool alone = smp_online_count() <= 1;
-	unsigned me = alone ? 0 : smp_this_cpu();
-	unsigned long masked = 0;
-	if (!alone && me != 0 && tx_owner != me && vcpu_lock_held()) {
+	h->me = alone ? 0 : smp_this_cpu();
+	h->masked = 0;
+	if (!alone && h->me != 0 && tx_owner != h->me && vcpu_lock_held())
+		return false;
+	h->taken = !alone && port_take(h->me, &h->masked);
+	return true;
+}
+
+void serial_console_release(const struct serial_hold *h)
+{
+	if (h->taken)
+		port_give(h->me, h->masked);
+}
+
+static void serial_write(struct console *con, const char *buf, size_t len)
+{
+	(void)con;
+	struct serial_hold h;
+	if (!serial_console_hold(&h)) {         /* another core handling an exit */
 		defer(buf, len);
 		return;
 	}
-	bool taken = !alone && port_take(me, &masked);
 	if (guest_mid_line && len && buf[0] != '\n') {
 		port.ops->putc(&port, '\r');
 		port.ops->putc(&port, '\n');
@@ -140,35 +156,13 @@ static void serial_write(struct console *con, const char *buf, size_t len)
 			port.ops->putc(&port, '\r');
 		port.ops->putc(&port, buf[i]);
 	}
-	if (taken)
-		port_give(me, masked);
-}
-
-bool serial_console_guest_begin(struct serial_guest_write *w)
-{
-	if (!port.ops)
-		return false;
-	bool alone = smp_online_count() <= 1;
-	w->me = alone ? 0 : smp_this_cpu();
-	w->masked = 0;
-	/* Another core holding vcpu_lock may not wait for the port (above): its vcpu_run
-	 * writes the bytes once it has let the lock go. */
-	if (!alone && w->me != 0 && tx_owner != w->me && vcpu_lock_held())
-		return false;
-	w->taken = !alone && port_take(w->me, &w->masked);
-	return true;
+	serial_console_release(&h);
 }
 
 void serial_console_guest_putc(char c)
 {
 	port.ops->putc(&port, c);
 	guest_mid_line = c != '\n';
-}
-
-void serial_console_guest_end(const struct serial_guest_write *w)
-{
-	if (w->taken)
-		port_give(w->me, w->masked);
 }
 
 static struct console serial_con = {.write = serial_write};

@@ -45,21 +45,21 @@ int serial_console_init_fallback(const char *compat, uintptr_t base);
 /* Hooks the console's receive interrupt up (after irq_init). */
 int serial_console_enable_irq(const struct fdt *fdt);
 /*
- * A bound guest's output, as it is (no newline translation), between the hypervisor's
- * writes: never inside a line the hypervisor writes at once (a printk), and a hypervisor
- * write after a guest's open line starts a line of its own. _begin takes the port: false
- * when this CPU may not wait for it now (a core other than the boot CPU holding
- * vcpu_lock; the caller writes later) or there is no console. Then _putc for each byte
- * and _end.
+ * The port, held for one write at a time: the hypervisor's (printk) and a bound guest's
+ * output. serial_console_hold takes it: false when this CPU may not wait for it now (a
+ * core other than the boot CPU holding vcpu_lock: the caller writes later) or there is no
+ * console; serial_console_release gives it back. A guest's bytes go out as they are (no
+ * newline translation) with serial_console_guest_putc, never inside a hypervisor write,
+ * and a hypervisor write after a guest's open line starts a line of its own.
  */
-struct serial_guest_write {
+struct serial_hold {
 	unsigned me;
-	bool taken;
+	bool taken;                  /* false: this CPU held it already, or the only CPU */
 	unsigned long masked;
 };
-bool serial_console_guest_begin(struct serial_guest_write *w);
+bool serial_console_hold(struct serial_hold *h);
+void serial_console_release(const struct serial_hold *h);
 void serial_console_guest_putc(char c);
-void serial_console_guest_end(const struct serial_guest_write *w);
 /* Next received byte, or -1 if none is buffered. */
 int serial_console_getc(void);
 struct serial_port *serial_console_port(void);

@@ -93,9 +93,9 @@ void passthrough_eoi(struct guest *g, unsigned virq)
 	stub_eoi_virq = virq;
 }
 
-bool serial_console_guest_begin(struct serial_guest_write *w)
+bool serial_console_hold(struct serial_hold *h)
 {
-	(void)w;
+	(void)h;
 	return true;
 }
 
@@ -105,7 +105,7 @@ void serial_console_guest_putc(char c)
 		stub_raw_out[stub_raw_len++] = c;
 }
 
-void serial_console_guest_end(const struct serial_guest_write *w)
+void serial_console_release(const struct serial_hold *h)
 {
-	(void)w;
+	(void)h;
 }

@@ -61,9 +61,9 @@ void stub_console_init(void)
 	sys_console = &stderr_console;
 }
 
-bool serial_console_guest_begin(struct serial_guest_write *w)
+bool serial_console_hold(struct serial_hold *h)
 {
-	(void)w;
+	(void)h;
 	return true;
 }
 
@@ -72,7 +72,7 @@ void serial_console_guest_putc(char c)
 	(void)c;
 }
 
-void serial_console_guest_end(const struct serial_guest_write *w)
+void serial_console_release(const struct serial_hold *h)
 {
-	(void)w;
+	(void)h;
 }
