@@ -3,7 +3,9 @@
 #include <mamoru/console.h>
 #include <mamoru/guest.h>
 
-#define REPORT_LIMIT 8     /* bad accesses reported per guest before going quiet */
+/* Bad accesses reported per boot of a guest before going quiet: a guest that pokes at
+ * what it does not have cannot flood the console, and a new boot is reported again. */
+#define REPORT_LIMIT 8
 
 struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, uint64_t size,
 			    const struct vdev_ops *ops, void *priv)
@@ -28,6 +30,7 @@ struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, ui
 
 void guest_reset_vdevs(struct guest *g)
 {
+	g->bad_reported = 0;
 	for (unsigned i = 0; i < g->nvdevs; i++)
 		if (g->vdevs[i].ops->reset)
 			g->vdevs[i].ops->reset(&g->vdevs[i]);
@@ -60,8 +63,10 @@ int guest_mmio(struct guest *g, uint64_t ipa, bool write, unsigned size, uint64_
 void guest_bad_access(struct guest *g, const char *what, uint64_t ipa, uint64_t pc)
 {
 	g->bad_accesses++;
-	if (g->bad_accesses <= REPORT_LIMIT)
-		printk("%s: %s at guest-physical 0x%llx (pc 0x%llx): abort injected%s\n", g->name, what,
-		       (unsigned long long)ipa, (unsigned long long)pc,
-		       g->bad_accesses == REPORT_LIMIT ? "; further reports suppressed" : "");
+	if (g->bad_reported >= REPORT_LIMIT)
+		return;
+	g->bad_reported++;
+	printk("%s: %s at guest-physical 0x%llx (pc 0x%llx): abort injected%s\n", g->name, what,
+	       (unsigned long long)ipa, (unsigned long long)pc,
+	       g->bad_reported == REPORT_LIMIT ? "; further reports suppressed until it reboots" : "");
 }

@@ -187,7 +187,7 @@ def test_guest_cannot_touch_host_memory_or_devices(guest: GuestPair,
     # of its own, never split by the guest's bytes (they go out between the hypervisor's
     # writes, and its write after a guest's open line begins a new one). Before, the report
     # from another core came out split ("floguest0: write to unmapped od-flmemory at ...").
-    # Six reports: the hypervisor reports a guest's first eight (core/vdev.c REPORT_LIMIT).
+    # Six reports: the hypervisor reports the first eight of each boot (core/vdev.c REPORT_LIMIT).
     out = g.run(f"taskset -c 3 sh -c 'while :; do echo {FLOOD}; done' & echo $!")
     flood = next(x for x in out.splitlines() if x.strip().isdigit())   # among flood lines
     for what, addr in addresses.items():

@@ -161,6 +161,12 @@ def test_pl011_emulator(host_bin: Path, tmp_path: Path) -> None:
     checks_passed(r, "pl011_test", 20, only=True)
 
 
+def test_bad_access_reports_per_boot(host_bin: Path) -> None:
+    """A guest's bad accesses are all counted; the first eight of each boot are reported
+    (one line each), then nothing until the guest reboots, when they are reported again."""
+    checks_passed(run(host_bin / "vdev_test"), "vdev_test", 6, only=True)
+
+
 def probe(host_bin: Path, tmp_path: Path, source: str) -> str:
     r = run(host_bin / "vgic_test", "probe", dtb(tmp_path, source))
     assert r.returncode == 0, r.stdout + r.stderr

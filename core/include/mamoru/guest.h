@@ -42,6 +42,7 @@ struct guest {
 	enum guest_state state;
 	char reason[96];             /* why it stopped, for `guest list` */
 	uint64_t exits_seen, bad_accesses;
+	unsigned bad_reported;       /* bad accesses reported this boot (core/vdev.c) */
 	uint64_t boots;              /* resets so far: the IDS keeps state per boot */
 	/* A stop (enum vcpu_stop + 1) a vCPU asked for, for the boot CPU to act on
 	 * (mamoru/vcpu_pin.h); 0: none. Set under vcpu_lock. */

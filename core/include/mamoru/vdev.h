@@ -41,7 +41,8 @@ struct vdev {
  * wraps around or overlaps another device's. */
 struct vdev *guest_add_vdev(struct guest *g, const char *name, uint64_t base, uint64_t size,
 			    const struct vdev_ops *ops, void *priv);
-/* Resets every device of g, in the order they were added. */
+/* A new boot of g: resets every device of g, in the order they were added, and
+ * the budget of bad-access reports (guest_bad_access). */
 void guest_reset_vdevs(struct guest *g);
 /* The `guest list` lines of g's devices that have one. */
 void guest_list_vdevs(struct guest *g, struct console *con, const char *indent);
@@ -55,7 +56,8 @@ void guest_list_vdevs(struct guest *g, struct console *con, const char *indent);
 #define GUEST_MMIO_NODEV (-1)
 #define GUEST_MMIO_REJECTED (-2)
 int guest_mmio(struct guest *g, uint64_t ipa, bool write, unsigned size, uint64_t *val);
-/* Reports (rate-limited) and counts a guest access that gets an abort. */
+/* Counts a guest access that gets an abort, and reports it: the first few of
+ * each boot (REPORT_LIMIT in core/vdev.c). */
 void guest_bad_access(struct guest *g, const char *what, uint64_t ipa, uint64_t pc);
 
 #endif
