@@ -390,8 +390,8 @@ def mamoru_guest() -> Iterator[tuple[Console, MamoruShell, Side]]:
         q.console.wait_prompt(120)
         prompt = time.monotonic() - q.started_at
         g = GuestShell(q.console)
-        g.attach(900)
-        side = Side(time.monotonic() - q.started_at, process_cpu_s(q.proc.pid), prompt)
+        shown = g.attach(900)
+        side = Side(shown - q.started_at, process_cpu_s(q.proc.pid), prompt)
         print(f"  Mamoru's prompt after {prompt:.2f} s, the guest's shell after "
               f"{side.boot_s:.2f} s (QEMU CPU {side.boot_cpu_s:.2f} s)", flush=True)
         yield q.console, MamoruShell(g, q.proc.pid), side

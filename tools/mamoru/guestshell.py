@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import re
+import time
 from collections.abc import Iterable
 
 from mamoru.console import BANNER_RE, Console, ConsoleTimeout
@@ -59,8 +60,10 @@ class GuestShell:
         c.expect("[vserial: attached", 10, fail_on=[BANNER_RE])
         self.attached = True
 
-    def attach(self, timeout: float = 60.0) -> None:
-        """Binds the console to the guest and waits for its shell prompt."""
+    def attach(self, timeout: float = 60.0) -> float:
+        """Binds the console to the guest and waits for its shell prompt; returns the
+        time.monotonic() at which the prompt showed (the benchmarks time boots by it: the
+        settling after it is not the guest's)."""
         c = self.console
         self._bind()
         c.write("\r")
@@ -68,7 +71,9 @@ class GuestShell:
             c.expect(GUEST_PROMPT, timeout, fail_on=[BANNER_RE])
         except ConsoleTimeout as e:
             raise ConsoleTimeout(f"{e}\n{self.hypervisor_view()}") from None
+        shown = time.monotonic()
         c.settle(quiet=0.2)
+        return shown
 
     def hypervisor_view(self) -> str:
         """What the hypervisor says of a guest that does not answer: detaches and asks
