@@ -360,7 +360,7 @@ int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len)
 void guest_act_on_stop(struct guest *g, int stop, const char *why)
 {
 	switch ((enum vcpu_stop)stop) {
-	case VCPU_YIELD: case VCPU_IDLE:
+	case VCPU_PREEMPTED: case VCPU_YIELD: case VCPU_IDLE:
 		return;
 	case VCPU_RESET:
 		printk("%s: rebooting (PSCI SYSTEM_RESET)\n", g->name);
@@ -394,17 +394,19 @@ static void post_stop(struct guest *g, enum vcpu_stop r, const char *why)
 	vcpu_unlock(f);
 }
 
-bool guest_run_slice(struct guest *g, unsigned cpu)
+enum guest_slice guest_run_slice(struct guest *g, unsigned cpu)
 {
 	struct vcpu_stop_info info = {.why = ""};
 	enum vcpu_stop r = vcpu_run(g, cpu, &info);
+	if (r == VCPU_PREEMPTED)
+		return GUEST_SLICE_PREEMPTED;
 	if (r == VCPU_YIELD)
-		return true;
+		return GUEST_SLICE_TURN_OVER;
 	if (r == VCPU_IDLE)
-		return false;
+		return GUEST_SLICE_IDLE;
 	if (vcpus_pinned())
 		post_stop(g, r, info.why);
 	else
 		guest_act_on_stop(g, r, info.why);
-	return true;
+	return GUEST_SLICE_TURN_OVER;
 }

@@ -5,8 +5,12 @@
  * on core i, else all of them on the boot CPU), starting after the last one
  * that got the core. A vCPU that idles (WFI with nothing pending) gives its turn
  * to the next one, so the core only sleeps when every vCPU it runs idles. A turn
- * also ends at the hypervisor's tick (the boot CPU) or, on a core with more than
- * one vCPU to run, at its own timer (vcpu_turns_timed).
+ * lasts TURN_NS of time: a host interrupt (the guest's own timer, a device) stops
+ * the vCPU for a moment but leaves it the core while its turn lasts, so that a vCPU
+ * with many interrupts gets as much of the core as one with few. The hypervisor's
+ * tick (the boot CPU) or, on a core with more than one vCPU to run, a timer of its
+ * own (vcpu_turns_timed) makes sure a turn comes to an end; a vCPU that gives up
+ * its turn (WFE: it waits for another vCPU) ends it at once.
  */
 #include <arch/vcpu_run.h>
 #include <arch/cpu.h>
@@ -16,6 +20,9 @@
 #include <mamoru/vcpu_pin.h>
 
 #define SLOTS (GUEST_MAX * ARCH_GUEST_VCPUS)
+/* Half a tick: the first interrupt after it ends the turn, the tick (or the turn
+ * timer) at the latest. */
+#define TURN_NS (1000000000ull / CONFIG_TIMER_HZ / 2)
 
 static bool runs_here(const struct guest *g, unsigned cpu, unsigned me)
 {
@@ -25,7 +32,9 @@ static bool runs_here(const struct guest *g, unsigned cpu, unsigned me)
 
 bool guests_run(void)
 {
-	static unsigned next[FDT_CPUS_MAX];
+	static unsigned next[FDT_CPUS_MAX];      /* where the next pass starts */
+	static unsigned holder[FDT_CPUS_MAX];    /* the slot whose turn it is, + 1; 0: none */
+	static uint64_t turn_end[FDT_CPUS_MAX];  /* when that turn is over */
 	unsigned me = smp_this_cpu();
 	if (me >= FDT_CPUS_MAX)
 		return false;
@@ -42,10 +51,18 @@ bool guests_run(void)
 		unsigned cpu = slot % ARCH_GUEST_VCPUS;
 		if (!runs_here(g, cpu, me))
 			continue;
-		if (guest_run_slice(g, cpu)) {
-			next[me] = (slot + 1) % SLOTS;
-			return true;
+		if (slot + 1 != holder[me]) {
+			holder[me] = slot + 1;
+			turn_end[me] = timer_now_ns() + TURN_NS;
 		}
+		enum guest_slice r = guest_run_slice(g, cpu);
+		if (r == GUEST_SLICE_IDLE)
+			continue;
+		bool goes_on = r == GUEST_SLICE_PREEMPTED && timer_now_ns() < turn_end[me];
+		next[me] = goes_on ? slot : (slot + 1) % SLOTS;
+		if (!goes_on)
+			holder[me] = 0;        /* its next run is a new turn */
+		return true;
 	}
 	/* Every vCPU idled, but one that idled early in the pass may have been sent an
 	 * interrupt since (an IPI from a vCPU that ran after it): not a time to sleep. */

@@ -32,7 +32,7 @@ static void run_here_for(struct guest *g, uint64_t ns, bool others)
 		bool ran = false;
 		for (unsigned c = 0; c < g->nr_vcpus && g->state == GUEST_RUNNING; c++)
 			if (vcpu_core(g, c) == 0 && vcpu_online(g, c))
-				ran |= guest_run_slice(g, c);
+				ran |= guest_run_slice(g, c) != GUEST_SLICE_IDLE;
 		if (!ran && !others)
 			break;
 		if (!ran)

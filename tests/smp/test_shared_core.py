@@ -7,8 +7,9 @@ guest1's CPU 1 gets no time until the hypervisor next stops the cores.
 
 The measure is guest1's own accounting: the CPU time its kernel charged to a busy loop pinned
 to its CPU 1 (/proc/stat, from timer ticks it takes only while that vCPU runs). Alone on the
-core the loop has all of it (3.07-3.10 s in 3 s); beside the hog, with turns, about a third
-(1.00-1.04 s); without, none (0 in a build without turns). The hold begins and ends on
+core the loop has all of it (3.07-3.10 s in 3 s); beside the hog, with timed turns, about
+half (1.51-1.53 s; a third, 1.00-1.04 s, when any interrupt ended a turn and its own timer's
+came every 4 ms); without turns, none (0 in a build without them). The hold begins and ends on
 the test's writes to the module's `hog_hold`, so it covers guest1's window however slow the
 host (an earlier hold of fixed length, begun at the load, ended before the window on a busy
 CI machine).
@@ -136,6 +137,7 @@ def test_a_vcpu_that_never_exits_shares_its_core(two: Target) -> None:
     # Core 1's timer ended turns (10 ms each, TIMER_HZ 100, while two vCPUs are there).
     assert ended >= 50 * WINDOW_S, ended
     # /proc/stat counts hundredths of a second: alone the loop gets about 100 a second.
-    # Beside the hog, with turns, it got about a third (the hog's turns are 10 ms, the
-    # loop's end at its own next tick, every 4 ms): 100-104 in 3 s; without turns, none.
-    assert shared >= 25 * WINDOW_S // 3, (shared, ended)
+    # Beside the hog, with timed turns, about half: 151-153 in 3 s. When its own timer's
+    # interrupt (every 4 ms) ended its turns and the hog's went 10 ms, a third (100-104);
+    # without turns, none.
+    assert shared >= 40 * WINDOW_S, (shared, ended)

@@ -109,10 +109,15 @@ void guest_snapshot(struct guest *g);
 /* Guest-physical read, bounded to guest RAM; -1 outside it. */
 int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len);
 
+/* How a vCPU's slice ended, for the scheduler: 0 (false) when it idles. */
+enum guest_slice {
+	GUEST_SLICE_IDLE,       /* it went idle (WFI, nothing pending) or is off */
+	GUEST_SLICE_PREEMPTED,  /* a host interrupt: its turn goes on if time is left */
+	GUEST_SLICE_TURN_OVER,  /* it gave up its turn (WFE, a report), or it stopped */
+};
 /* Runs vCPU cpu of g until the hypervisor is needed and acts on why it stopped
- * (power off, reset, crash). False when it went idle (WFI, nothing pending) or
- * is off. */
-bool guest_run_slice(struct guest *g, unsigned cpu);
+ * (power off, reset, crash). */
+enum guest_slice guest_run_slice(struct guest *g, unsigned cpu);
 /* Gives the CPU to the vCPUs of the running guests in turn (core/guest_sched.c)
  * until one does not idle. False when none is running or all of them idle (the
  * caller may sleep until an interrupt). */

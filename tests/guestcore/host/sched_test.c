@@ -18,20 +18,28 @@ static bool idles[GUEST_MAX][NV];   /* the vCPU's next slice ends in WFI with no
 static bool on[GUEST_MAX][NV];      /* the vCPU is powered on */
 static bool pend[GUEST_MAX][NV];    /* the vCPU has an interrupt to take */
 static int ran[16], nran;           /* guest * 10 + vCPU, in the order they ran */
+/* A slice ends at a host interrupt (its turn goes on), not by giving up the turn. */
+static bool preempted[GUEST_MAX][NV];
+static uint64_t slice_ns[GUEST_MAX][NV];   /* how long its slices take (0: 100 us) */
+static uint64_t had_ns[GUEST_MAX][NV];     /* the time it has had */
 
-static uint64_t now_ns;             /* a slice takes 100 us of this clock */
+static uint64_t now_ns;
 
 uint64_t timer_now_ns(void)
 {
 	return now_ns;
 }
 
-bool guest_run_slice(struct guest *g, unsigned cpu)
+enum guest_slice guest_run_slice(struct guest *g, unsigned cpu)
 {
-	now_ns += 100000;
+	uint64_t ns = slice_ns[g->id][cpu] ? slice_ns[g->id][cpu] : 100000;
+	now_ns += ns;
+	had_ns[g->id][cpu] += ns;
 	if (nran < 16)
 		ran[nran++] = g->id * 10 + (int)cpu;
-	return !idles[g->id][cpu];
+	if (idles[g->id][cpu])
+		return GUEST_SLICE_IDLE;
+	return preempted[g->id][cpu] ? GUEST_SLICE_PREEMPTED : GUEST_SLICE_TURN_OVER;
 }
 
 /* One CPU: vcpu_pin.c built without VCPU_PIN runs every vCPU here. */
@@ -68,6 +76,9 @@ static void reset(void)
 	memset(idles, 0, sizeof(idles));
 	memset(on, 0, sizeof(on));
 	memset(pend, 0, sizeof(pend));
+	memset(preempted, 0, sizeof(preempted));
+	memset(slice_ns, 0, sizeof(slice_ns));
+	memset(had_ns, 0, sizeof(had_ns));
 	for (int i = 0; i < GUEST_MAX; i++)
 		on[i][0] = true;
 	nran = 0;
@@ -157,6 +168,42 @@ int main(void)
 	on[0][1] = true;
 	guests[0].state = GUEST_PAUSED;
 	CHECK(!guests_run());
+
+	/* Timed turns (half a tick, 5 ms at 100 Hz): a vCPU stopped by host interrupts
+	 * keeps the core until its turn's time is used, then the other has its turn. */
+	reset();
+	guests[0].state = guests[1].state = GUEST_RUNNING;
+	preempted[0][0] = preempted[1][0] = true;
+	slice_ns[0][0] = slice_ns[1][0] = 1000000;
+	for (int i = 0; i < 15; i++)
+		CHECK(guests_run());
+	/* Whichever goes first (the scheduler goes on from the cases before). */
+	for (int i = 0; i < 15; i++)
+		CHECK(ran[i] == (i / 5 % 2 ? 10 - ran[0] : ran[0]));
+	/* One giving up its turn (WFE) hands the core over at once, time left or not. */
+	reset();
+	guests[0].state = guests[1].state = GUEST_RUNNING;
+	preempted[1][0] = true;
+	slice_ns[0][0] = slice_ns[1][0] = 1000000;
+	for (int i = 0; i < 12; i++)
+		CHECK(guests_run());
+	CHECK(count(0) == 2 && count(10) == 10);
+	for (int i = 0, run = 0; i < 12; i++) {        /* guest1's runs come five at a time */
+		run = ran[i] == 10 ? run + 1 : 0;
+		CHECK(run <= 5 && (ran[i] == 10 || i == 0 || ran[i - 1] == 10));
+	}
+	/* Fair shares: guest0's slices end at its timer every 4 ms, guest1's only at the
+	 * tick (10 ms). When any interrupt ended a turn, guest0 had 4 ms to guest1's 10
+	 * (29 %); with timed turns 8 ms to 10. */
+	reset();
+	guests[0].state = guests[1].state = GUEST_RUNNING;
+	preempted[0][0] = preempted[1][0] = true;
+	slice_ns[0][0] = 4000000;
+	slice_ns[1][0] = 10000000;
+	while (now_ns < 1000000000ull)
+		CHECK(guests_run());
+	uint64_t a0 = had_ns[0][0], a1 = had_ns[1][0];
+	CHECK(a0 * 100 >= (a0 + a1) * 40 && a0 * 100 <= (a0 + a1) * 60);
 
 	/* guest_run_for (the IDS lets a guest it stopped mid-update run on): only that
 	 * guest's vCPUs that are on, in turn, for about the time asked. */

@@ -474,7 +474,7 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 			irq_handle();
 			sync_devices(g);
 			inject_irq(g);
-			return VCPU_YIELD;
+			return VCPU_PREEMPTED;
 		default:
 			crash(info, "unexpected exception from the guest", lr, kind);
 			return VCPU_CRASHED;
@@ -489,5 +489,5 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 			return VCPU_IDLE;
 		}
 	}
-	return VCPU_YIELD;
+	return VCPU_PREEMPTED;         /* its burst used up */
 }

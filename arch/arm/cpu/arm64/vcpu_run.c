@@ -151,7 +151,9 @@ static enum vcpu_stop trap_stop(enum trap_action a, struct vcpu_stop_info *info,
 {
 	*resume = a == TRAP_RESUME;
 	switch (a) {
-	case TRAP_RESUME: case TRAP_YIELD:
+	case TRAP_RESUME:
+		return VCPU_PREEMPTED;
+	case TRAP_YIELD:
 		return VCPU_YIELD;
 	case TRAP_IDLE:
 		return VCPU_IDLE;
@@ -174,7 +176,7 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 	if (!vcpu_online(g, cpu))
 		return VCPU_IDLE;
 	struct vcpu *v = &g->arch.vcpus[cpu];
-	enum vcpu_stop result = VCPU_YIELD;
+	enum vcpu_stop result = VCPU_PREEMPTED;      /* the burst used up */
 	v->fresh = false;
 
 	irq_mask();
@@ -216,6 +218,7 @@ enum vcpu_stop vcpu_run(struct guest *g, unsigned cpu, struct vcpu_stop_info *in
 		vgic_sync(&g->arch.vgic, cpu);
 		if (kind == EXIT_IRQ || kind == EXIT_FIQ) {
 			irq_handle();
+			result = VCPU_PREEMPTED;
 			break;
 		}
 		if (kind == EXIT_SERROR) {

@@ -13,8 +13,10 @@
 struct guest;
 
 enum vcpu_stop {
-	VCPU_YIELD,        /* the hypervisor should look around: host interrupt, a refused
-			    * write to report, burst used up */
+	VCPU_PREEMPTED,    /* a host interrupt, or its burst used up: the hypervisor looks
+			    * around, and the vCPU's turn goes on if time is left of it */
+	VCPU_YIELD,        /* it gives up its turn: WFE (it waits for another vCPU), a
+			    * refused write to report, its CPU_OFF */
 	VCPU_IDLE,         /* WFI, nothing pending */
 	VCPU_POWER_OFF,    /* PSCI SYSTEM_OFF (or CPU_OFF of the last CPU on): info->why says which */
 	VCPU_RESET,        /* PSCI SYSTEM_RESET */
