@@ -22,6 +22,8 @@ static int ran[16], nran;           /* guest * 10 + vCPU, in the order they ran 
 static bool preempted[GUEST_MAX][NV];
 static uint64_t slice_ns[GUEST_MAX][NV];   /* how long its slices take (0: 100 us) */
 static uint64_t had_ns[GUEST_MAX][NV];     /* the time it has had */
+static int kick_after = -1;                 /* guest1's vCPU 0 is sent an interrupt at that run */
+static bool masks;                          /* guest1's vCPU 0 keeps its interrupts masked */
 
 static uint64_t now_ns;
 
@@ -37,6 +39,10 @@ enum guest_slice guest_run_slice(struct guest *g, unsigned cpu)
 	had_ns[g->id][cpu] += ns;
 	if (nran < 16)
 		ran[nran++] = g->id * 10 + (int)cpu;
+	if (nran - 1 == kick_after)
+		pend[1][0] = true;
+	if (g->id == 1 && cpu == 0 && !masks)
+		pend[1][0] = false;                  /* it took it */
 	if (idles[g->id][cpu])
 		return GUEST_SLICE_IDLE;
 	return preempted[g->id][cpu] ? GUEST_SLICE_PREEMPTED : GUEST_SLICE_TURN_OVER;
@@ -79,6 +85,8 @@ static void reset(void)
 	memset(preempted, 0, sizeof(preempted));
 	memset(slice_ns, 0, sizeof(slice_ns));
 	memset(had_ns, 0, sizeof(had_ns));
+	kick_after = -1;
+	masks = false;
 	for (int i = 0; i < GUEST_MAX; i++)
 		on[i][0] = true;
 	nran = 0;
@@ -90,6 +98,21 @@ static int count(int who)
 	for (int i = 0; i < nran; i++)
 		n += ran[i] == who;
 	return n;
+}
+
+/* From the first change of vCPU in ran[] on (the turn before it may have begun in a
+ * case before), the two take turns of n runs each, for two turns. */
+static bool turns_of(int n)
+{
+	int f = 1;
+	while (f < nran && ran[f] == ran[0])
+		f++;
+	if (f > n || f + 2 * n > nran)
+		return false;
+	for (int i = f; i < f + 2 * n; i++)
+		if (ran[i] != ((i - f) / n ? ran[0] : ran[f]))
+			return false;
+	return true;
 }
 
 int main(void)
@@ -177,9 +200,7 @@ int main(void)
 	slice_ns[0][0] = slice_ns[1][0] = 1000000;
 	for (int i = 0; i < 15; i++)
 		CHECK(guests_run());
-	/* Whichever goes first (the scheduler goes on from the cases before). */
-	for (int i = 0; i < 15; i++)
-		CHECK(ran[i] == (i / 5 % 2 ? 10 - ran[0] : ran[0]));
+	CHECK(nran == 15 && turns_of(5));
 	/* One giving up its turn (WFE) hands the core over at once, time left or not. */
 	reset();
 	guests[0].state = guests[1].state = GUEST_RUNNING;
@@ -200,10 +221,34 @@ int main(void)
 	preempted[0][0] = preempted[1][0] = true;
 	slice_ns[0][0] = 4000000;
 	slice_ns[1][0] = 10000000;
-	while (now_ns < 1000000000ull)
+	for (uint64_t end = now_ns + 1000000000ull; now_ns < end; )
 		CHECK(guests_run());
 	uint64_t a0 = had_ns[0][0], a1 = had_ns[1][0];
 	CHECK(a0 * 100 >= (a0 + a1) * 40 && a0 * 100 <= (a0 + a1) * 60);
+
+	/* Another vCPU here sent an interrupt during a turn gets the core at the next exit,
+	 * not at the turn's end; one that waited already when the turn began (an interrupt
+	 * it keeps masked) does not cut turns short. */
+	reset();
+	guests[0].state = guests[1].state = GUEST_RUNNING;
+	preempted[0][0] = preempted[1][0] = true;
+	slice_ns[0][0] = slice_ns[1][0] = 1000000;
+	for (int i = 0; i < 15 && (nran < 2 || ran[nran - 2] != 10 || ran[nran - 1] != 0); i++)
+		CHECK(guests_run());                   /* until guest0's turn has begun */
+	CHECK(nran >= 2 && ran[nran - 2] == 10 && ran[nran - 1] == 0);
+	nran = 0;
+	kick_after = 0;                              /* in guest0's second slice */
+	for (int i = 0; i < 3; i++)
+		CHECK(guests_run());
+	CHECK(nran == 3 && ran[0] == 0 && ran[1] == 10);
+	reset();
+	guests[0].state = guests[1].state = GUEST_RUNNING;
+	preempted[0][0] = preempted[1][0] = true;
+	slice_ns[0][0] = slice_ns[1][0] = 1000000;
+	masks = pend[1][0] = true;                   /* guest1 spins with interrupts masked */
+	for (int i = 0; i < 15; i++)
+		CHECK(guests_run());
+	CHECK(nran == 15 && turns_of(5));
 
 	/* guest_run_for (the IDS lets a guest it stopped mid-update run on): only that
 	 * guest's vCPUs that are on, in turn, for about the time asked. */

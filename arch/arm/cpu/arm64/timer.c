@@ -121,7 +121,7 @@ void timer_turn(bool on)
 		return;                 /* the boot CPU's tick ends turns there */
 	turn_wanted[me] = on;
 	if (on) {
-		turn_arm(me);           /* a new turn: a full tick from now */
+		turn_arm(me);           /* a full tick from this pass of the scheduler */
 	} else if (turn_armed[me]) {
 		write_sysreg(cnthp_ctl_el2, 0);
 		isb();
