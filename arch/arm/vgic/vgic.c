@@ -389,16 +389,6 @@ static bool byte_reg(uint64_t off, uint64_t base, unsigned *irq)
 	return true;
 }
 
-/* Word n (32 interrupts) of a bitmap register at base; false when off is
- * not in [base, base + 0x80). */
-static bool bitmap_word(uint64_t off, uint64_t base, unsigned *word)
-{
-	if (off < base || off - base >= 0x80)
-		return false;
-	*word = (unsigned)(off - base) / 4;
-	return true;
-}
-
 /* Bitmap word n (interrupts 32n..32n+31) as vCPU cpu sees it. */
 static struct vgic_bits *word_bits(struct vgic *v, unsigned cpu, unsigned word)
 {
@@ -468,107 +458,154 @@ static uint32_t word_mask(unsigned word, unsigned lo, unsigned hi)
 	return m;
 }
 
+/* What an access to the distributor at off is among the registers vgic_common_read and
+ * vgic_common_write serve, for the interrupts lo..hi-1 of a view. */
+struct common_reg {
+	enum { REG_OTHER, REG_IGNORED, REG_PRIORITY, REG_CONFIG, REG_BITMAP } kind;
+	unsigned irq;      /* REG_PRIORITY: the interrupt of the access's first byte */
+	unsigned n;        /* REG_CONFIG: the GICD_ICFGR word; REG_BITMAP: the bitmap word */
+	uint64_t base;     /* REG_BITMAP: which bitmap register (GICD_IGROUPR, ...) */
+	uint32_t mask;     /* REG_BITMAP: the view's interrupts in that word */
+};
+
+/* REG_IGNORED: one of these registers, but an access the view answers with zeroes and
+ * ignores (a width or alignment they do not take, interrupts outside lo..hi-1). */
+static struct common_reg common_decode(uint64_t off, unsigned size, unsigned lo, unsigned hi)
+{
+	struct common_reg r = {.kind = REG_IGNORED};
+	if (byte_reg(off, GICD_IPRIORITYR, &r.irq)) {
+		if (size == 1 || size == 4)
+			r.kind = REG_PRIORITY;
+		return r;
+	}
+	if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
+		r.n = (unsigned)(off - GICD_ICFGR) / 4;
+		if (size == 4 && !(off & 3) && r.n * 16 >= lo && r.n * 16 < hi)
+			r.kind = REG_CONFIG;
+		return r;
+	}
+	if (off < GICD_IGROUPR || off >= GICD_ICACTIVER + 0x80) {
+		r.kind = REG_OTHER;
+		return r;
+	}
+	if (size != 4 || (off & 3))
+		return r;
+	r.base = off & ~0x7full;      /* each bitmap register is 0x80 bytes, so aligned */
+	r.n = (unsigned)(off - r.base) / 4;
+	r.mask = word_mask(r.n, lo, hi);
+	if (r.mask)
+		r.kind = REG_BITMAP;
+	return r;
+}
+
 bool vgic_common_read(struct vgic *v, unsigned cpu, uint64_t off, unsigned size, uint64_t *val,
 		      unsigned lo, unsigned hi)
 {
-	unsigned irq, word = 0;
-	struct vgic_cpu *c = &v->cpu[cpu];
 	hi = MIN(hi, (unsigned)VGIC_NR_IRQS);
+	struct common_reg r = common_decode(off, size, lo, hi);
 	*val = 0;
-	if (byte_reg(off, GICD_IPRIORITYR, &irq)) {
-		if (size == 1 || size == 4)
-			for (unsigned i = 0; i < size; i++)
-				if (irq + i >= lo && irq + i < hi)
-					*val |= (uint64_t)*priority_of(v, cpu, irq + i) << (8 * i);
-		return true;
-	}
-	if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
-		/* 0-1: fixed, the same on every vCPU */
-		unsigned n = (unsigned)(off - GICD_ICFGR) / 4;
-		if (size == 4 && !(off & 3) && n * 16 >= lo && n * 16 < hi)
-			*val = v->config[n];
-		return true;
-	}
-	if (off < GICD_IGROUPR || off >= GICD_ICACTIVER + 0x80)
+	switch (r.kind) {
+	case REG_OTHER:
 		return false;
-	if (size != 4 || (off & 3))
+	case REG_IGNORED:
 		return true;
-	bitmap_word(off, off & ~0x7full, &word);
-	uint32_t m = word_mask(word, lo, hi);
-	if (!m)
+	case REG_PRIORITY:
+		for (unsigned i = 0; i < size; i++)
+			if (r.irq + i >= lo && r.irq + i < hi)
+				*val |= (uint64_t)*priority_of(v, cpu, r.irq + i) << (8 * i);
 		return true;
-	if (bitmap_word(off, GICD_IGROUPR, &word))
-		*val = word_bits(v, cpu, word)->group;
-	else if (bitmap_word(off, GICD_ISENABLER, &word) || bitmap_word(off, GICD_ICENABLER, &word))
-		*val = word_bits(v, cpu, word)->enable;
-	else if (bitmap_word(off, GICD_ISPENDR, &word) || bitmap_word(off, GICD_ICPENDR, &word))
-		*val = word == 0 ? private_pending(c) : v->spi[word - 1].pending | v->spi[word - 1].level;
-	else if (bitmap_word(off, GICD_ISACTIVER, &word) || bitmap_word(off, GICD_ICACTIVER, &word))
-		*val = word_bits(v, cpu, word)->active;
-	*val &= m;
+	case REG_CONFIG:
+		*val = v->config[r.n];         /* 0-1: fixed, the same on every vCPU */
+		return true;
+	case REG_BITMAP:
+		break;
+	}
+	const struct vgic_bits *b = word_bits(v, cpu, r.n);
+	switch (r.base) {
+	case GICD_IGROUPR:
+		*val = b->group;
+		break;
+	case GICD_ISENABLER: case GICD_ICENABLER:
+		*val = b->enable;
+		break;
+	case GICD_ISPENDR: case GICD_ICPENDR:
+		*val = r.n == 0 ? private_pending(&v->cpu[cpu]) : b->pending | b->level;
+		break;
+	case GICD_ISACTIVER: case GICD_ICACTIVER:
+		*val = b->active;
+		break;
+	}
+	*val &= r.mask;
 	return true;
 }
 
 bool vgic_common_write(struct vgic *v, unsigned cpu, uint64_t off, unsigned size, uint64_t val,
 		       unsigned lo, unsigned hi, bool sgi_pend)
 {
-	unsigned irq, word = 0;
-	struct vgic_cpu *c = &v->cpu[cpu];
 	hi = MIN(hi, (unsigned)VGIC_NR_IRQS);
-	if (byte_reg(off, GICD_IPRIORITYR, &irq)) {
-		if (size == 1 || size == 4)
-			for (unsigned i = 0; i < size; i++)
-				if (irq + i >= lo && irq + i < hi)
-					*priority_of(v, cpu, irq + i) = (uint8_t)(val >> (8 * i));
+	struct common_reg r = common_decode(off, size, lo, hi);
+	switch (r.kind) {
+	case REG_OTHER:
+		return false;
+	case REG_IGNORED:
 		return true;
-	}
-	if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
+	case REG_PRIORITY:
+		for (unsigned i = 0; i < size; i++)
+			if (r.irq + i >= lo && r.irq + i < hi)
+				*priority_of(v, cpu, r.irq + i) = (uint8_t)(val >> (8 * i));
+		return true;
+	case REG_CONFIG:
 		/* SPIs only (SGI and PPI configuration is fixed); bit 0 of each
 		 * field is reserved. */
-		unsigned n = (unsigned)(off - GICD_ICFGR) / 4;
-		if (size == 4 && !(off & 3) && n >= 2 && n * 16 >= lo && n * 16 < hi)
-			v->config[n] = (uint32_t)val & 0xaaaaaaaau;
+		if (r.n >= 2)
+			v->config[r.n] = (uint32_t)val & 0xaaaaaaaau;
+		return true;
+	case REG_BITMAP:
+		break;
+	}
+	struct vgic_cpu *c = &v->cpu[cpu];
+	struct vgic_bits *b = word_bits(v, cpu, r.n);
+	uint32_t w = (uint32_t)val & r.mask;
+	/* SGIs' pending state is their sources' (sgi_pending), not the bitmap's. */
+	uint32_t not_sgis = r.n == 0 ? 0xffff0000u : ~0u;
+	if (r.base == GICD_IGROUPR) {
+		b->group = (b->group & ~r.mask) | w;   /* the whole word: zeroes too (group 0) */
 		return true;
 	}
-	if (off < GICD_IGROUPR || off >= GICD_ICACTIVER + 0x80)
-		return false;
-	if (size != 4 || (off & 3))
-		return true;
-	bitmap_word(off, off & ~0x7full, &word);
-	uint32_t m = word_mask(word, lo, hi), w = (uint32_t)val & m;
-	if (!m)
-		return true;            /* none of this view's interrupts */
-	if (bitmap_word(off, GICD_IGROUPR, &word)) {
-		/* The whole word is written: zeroes too (group 0). */
-		struct vgic_bits *b = word_bits(v, cpu, word);
-		b->group = (b->group & ~m) | w;
-	} else if (!w) {
-		/* The set and clear registers: writing zeroes changes nothing. */
-	} else if (bitmap_word(off, GICD_ISENABLER, &word)) {
-		word_bits(v, cpu, word)->enable |= w;
-	} else if (bitmap_word(off, GICD_ICENABLER, &word)) {
-		word_bits(v, cpu, word)->enable &= ~w | (word == 0 ? 0xffffu : 0);  /* SGIs stay on */
-	} else if (bitmap_word(off, GICD_ISPENDR, &word)) {
+	if (!w)
+		return true;            /* the set and clear registers: zeroes change nothing */
+	switch (r.base) {
+	case GICD_ISENABLER:
+		b->enable |= w;
+		break;
+	case GICD_ICENABLER:
+		b->enable &= ~w | (r.n == 0 ? 0xffffu : 0);    /* SGIs stay on */
+		break;
+	case GICD_ISPENDR:
 		/* GICv2's SGIs: SPENDSGIR and CPENDSGIR; GICv3's: here, from the writer. */
-		for (unsigned sgi = 0; sgi_pend && word == 0 && sgi < 16; sgi++)
+		for (unsigned sgi = 0; sgi_pend && r.n == 0 && sgi < 16; sgi++)
 			if (w & (1u << sgi))
 				c->sgi_pending[sgi] |= (uint8_t)(1u << cpu);
-		word_bits(v, cpu, word)->pending |= w & (word == 0 ? 0xffff0000u : ~0u);
-	} else if (bitmap_word(off, GICD_ICPENDR, &word)) {
-		for (unsigned sgi = 0; sgi_pend && word == 0 && sgi < 16; sgi++)
+		b->pending |= w & not_sgis;
+		break;
+	case GICD_ICPENDR:
+		for (unsigned sgi = 0; sgi_pend && r.n == 0 && sgi < 16; sgi++)
 			if (w & (1u << sgi))
 				c->sgi_pending[sgi] = 0;
-		word_bits(v, cpu, word)->pending &= ~(w & (word == 0 ? 0xffff0000u : ~0u));
-	} else if (bitmap_word(off, GICD_ISACTIVER, &word)) {
-		struct vgic_bits *b = word_bits(v, cpu, word);
+		b->pending &= ~(w & not_sgis);
+		break;
+	case GICD_ISACTIVER: {
 		/* An SPI in a vCPU's list register keeps its state there: left alone. */
-		uint32_t set = word > 0 ? w & ~b->in_lr : w;
-		for (unsigned i = 0; word > 0 && i < 32; i++)   /* an SPI made active is the writer's */
+		uint32_t set = r.n > 0 ? w & ~b->in_lr : w;
+		for (unsigned i = 0; r.n > 0 && i < 32; i++)   /* an SPI made active is the writer's */
 			if ((set & ~b->active) & (1u << i))
-				v->owner[word * 32 + i] = (uint8_t)cpu;
+				v->owner[r.n * 32 + i] = (uint8_t)cpu;
 		b->active |= set;
-	} else if (bitmap_word(off, GICD_ICACTIVER, &word)) {
-		word_bits(v, cpu, word)->active &= ~w;
+		break;
+	}
+	case GICD_ICACTIVER:
+		b->active &= ~w;
+		break;
 	}
 	return true;
 }
