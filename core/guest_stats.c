@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* `guest stats`: a guest's exits by kind and its device accesses since a mark
- * (guest_stats.h), with rates over the time since then. */
+/* `guest stats`: a guest's exits by kind, its device accesses and the accesses it got
+ * an abort for since a mark (guest_stats.h), with rates over the time since then. */
 #include <arch/cpu.h>
 #include <mamoru/guest.h>
 #include <mamoru/libc.h>
@@ -12,6 +12,7 @@ void guest_stats_mark(struct guest *g)
 	g->stats_base.at_ns = timer_now_ns();
 	g->stats_base.run_ns = arch_guest_run_ns(g);
 	g->stats_base.exits = g->exits_seen;
+	g->stats_base.bad_accesses = g->bad_accesses;
 	for (unsigned i = 0; i < GUEST_STATS_MAX; i++)
 		g->stats_base.arch[i] = i < n ? rows[i].count : 0;
 	for (unsigned i = 0; i < GUEST_MAX_VDEVS; i++) {
@@ -68,4 +69,7 @@ void guest_stats_print(struct console *con, const struct guest *g)
 		rate(con, r + w, ms);
 		con_printf(con, "\n");
 	}
+	/* Every access the guest got an abort for, reported on the console or not (the
+	 * reports stop after a few each boot: core/vdev.c). */
+	row(con, "", "bad accesses", g->bad_accesses - g->stats_base.bad_accesses, ms);
 }

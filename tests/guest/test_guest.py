@@ -173,6 +173,7 @@ def test_guest_cannot_touch_host_memory_or_devices(guest: GuestPair,
     t, g = guest
     base, size = guest_ram(t)
     addresses = dict(HOST_ADDRESSES[board_config.board.name])
+    bad_before = parse_guest_stats(t.console.command("guest stats guest0")).bad_accesses
     g.attach()
     # The hypervisor sits at this host-physical address. For a guest whose RAM is at
     # 0x40000000 it is just its own RAM, so writing there changes nothing of the
@@ -210,6 +211,9 @@ def test_guest_cannot_touch_host_memory_or_devices(guest: GuestPair,
     # the last.
     during = log[log.index("unmapped memory"):log.rindex("unmapped memory")]
     assert any(x.strip() == FLOOD for x in during.splitlines()), "no flood during the accesses"
+    # `guest stats` counts each of them (reported or not).
+    stats = t.console.command("guest stats guest0")
+    assert parse_guest_stats(stats).bad_accesses - bad_before >= 2 * len(addresses), stats
     assert "version: " in t.console.command("version")
     assert guest_row(t)[1] == "running"
 

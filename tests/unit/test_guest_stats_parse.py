@@ -19,6 +19,7 @@ total                        5000         2000
 device accesses             reads       writes        per s
   gicv2-dist@8000000          100           50           60
   pl011@9000000                20         2830         1140
+bad accesses                   12            4
 """
 
 V5 = """guest0: 0.000 s counted (since its boot or --clear), 0.000 s in the guest (0%)
@@ -44,6 +45,7 @@ def test_arm64_rows() -> None:
     assert sum(s.kinds.values()) == s.total and s.kinds["wfi/wfe"] == 988
     assert s.devices == {"gicv2-dist@8000000": (100, 50), "pl011@9000000": (20, 2830)}
     assert s.per_second(s.kinds["irq"]) == 400.0
+    assert s.bad_accesses == 12
 
 
 def test_detail_rows_and_no_time() -> None:

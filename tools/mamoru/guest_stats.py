@@ -26,6 +26,7 @@ class GuestStats:
     kinds: dict[str, int] = field(default_factory=dict)    # they add up to total
     details: dict[str, int] = field(default_factory=dict)  # parts of the kind above them
     devices: dict[str, tuple[int, int]] = field(default_factory=dict)   # (reads, writes)
+    bad_accesses: int = 0    # accesses the guest got an abort for (unmapped, refused)
 
     def per_second(self, count: int) -> float:
         return count / self.seconds if self.seconds > 0 else 0.0
@@ -41,6 +42,8 @@ def parse(text: str) -> GuestStats:
     for line in lines[1:]:
         if line.startswith("device accesses"):
             in_devices = True
+        elif line.startswith("bad accesses"):
+            stats.bad_accesses = int(line.split()[2])
         elif line.startswith("total"):
             stats.total = int(line.split()[1])
         elif in_devices and (d := _DEVICE.match(line)):

@@ -69,7 +69,7 @@ struct guest {
 
 	/* The counters as they were at the last guest_stats_mark() (guest_stats.h). */
 	struct {
-		uint64_t at_ns, run_ns, exits;
+		uint64_t at_ns, run_ns, exits, bad_accesses;
 		uint64_t arch[GUEST_STATS_MAX];
 		uint64_t reads[GUEST_MAX_VDEVS], writes[GUEST_MAX_VDEVS];
 	} stats_base;
