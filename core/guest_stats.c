@@ -71,5 +71,6 @@ void guest_stats_print(struct console *con, const struct guest *g)
 	}
 	/* Every access the guest got an abort for, reported on the console or not (the
 	 * reports stop after a few each boot: core/vdev.c). */
-	row(con, "", "bad accesses", g->bad_accesses - g->stats_base.bad_accesses, ms);
+	con_printf(con, "%-20s %12s %12s\n", "aborts injected", "count", "per s");
+	row(con, "  ", "bad accesses", g->bad_accesses - g->stats_base.bad_accesses, ms);
 }

@@ -51,8 +51,9 @@ def busybox_time(output: str) -> float:
 CPU_LOOP = "time sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done'"
 
 
-# The guest kernel's own clock at "Run /init as init process": its boot up to user space,
-# without what comes before the kernel starts (QEMU loading it, or Mamoru's own start).
+# The guest kernel's own clock at "Run /init as init process": its boot up to user space
+# by its printk time, which starts with its timer early in the boot (sched_clock), so
+# without QEMU loading it, Mamoru's own start or the kernel's first steps before that.
 INIT_STAMP = "dmesg | grep 'Run /init as init process'"
 _INIT_RE = re.compile(r"\[\s*(\d+\.\d+)\]\s+Run /init as init process")
 
@@ -63,4 +64,3 @@ def init_stamp(output: str) -> float:
     if not found:
         raise ValueError(f"no 'Run /init as init process' line in:\n{output}")
     return float(found[-1])
-

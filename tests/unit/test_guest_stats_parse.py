@@ -19,7 +19,8 @@ total                        5000         2000
 device accesses             reads       writes        per s
   gicv2-dist@8000000          100           50           60
   pl011@9000000                20         2830         1140
-bad accesses                   12            4
+aborts injected             count        per s
+  bad accesses                 12            4
 """
 
 V5 = """guest0: 0.000 s counted (since its boot or --clear), 0.000 s in the guest (0%)

@@ -42,7 +42,7 @@ def parse(text: str) -> GuestStats:
     for line in lines[1:]:
         if line.startswith("device accesses"):
             in_devices = True
-        elif line.startswith("bad accesses"):
+        elif line.lstrip().startswith("bad accesses"):
             stats.bad_accesses = int(line.split()[2])
         elif line.startswith("total"):
             stats.total = int(line.split()[1])

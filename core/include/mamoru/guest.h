@@ -112,7 +112,8 @@ int guest_read_phys(struct guest *g, uint64_t ipa, void *buf, size_t len);
 /* How a vCPU's slice ended, for the scheduler: 0 (false) when it idles. */
 enum guest_slice {
 	GUEST_SLICE_IDLE,       /* it went idle (WFI, nothing pending) or is off */
-	GUEST_SLICE_PREEMPTED,  /* a host interrupt: its turn goes on if time is left */
+	GUEST_SLICE_PREEMPTED,  /* a host interrupt, a burst of traps used up: its turn
+				 * goes on if time is left */
 	GUEST_SLICE_TURN_OVER,  /* it gave up its turn (WFE, a report), or it stopped */
 };
 /* Runs vCPU cpu of g until the hypervisor is needed and acts on why it stopped
