@@ -89,13 +89,7 @@ bool guests_run(void)
 	}
 	/* Every vCPU idled, but one that idled early in the pass may have been sent an
 	 * interrupt since (an IPI from a vCPU that ran after it): not a time to sleep. */
-	for (unsigned slot = 0; slot < SLOTS; slot++) {
-		struct guest *g = &guests[slot / ARCH_GUEST_VCPUS];
-		unsigned cpu = slot % ARCH_GUEST_VCPUS;
-		if (runs_here(g, cpu, me) && vcpu_pending(g, cpu))
-			return true;
-	}
-	return false;
+	return pending_here(me) != 0;
 }
 
 bool guest_run_for(struct guest *g, uint64_t ns)
