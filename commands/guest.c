@@ -30,6 +30,10 @@ static void list(struct console *con)
 		}
 		passthrough_list(con, g, "         ");
 		guest_list_vdevs(g, con, "         ");
+		if (g->ram_host)
+			con_printf(con, "         ram: guest-physical 0x%llx, host 0x%llx%s\n",
+				   (unsigned long long)g->ram_ipa, (unsigned long long)g->ram_host,
+				   g->ram_host == g->ram_ipa ? " (1:1)" : "");
 		any = true;
 	}
 	if (any)

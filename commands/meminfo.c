@@ -25,7 +25,16 @@ static int cmd_meminfo(struct console *con, int argc, char **argv)
 		   (unsigned long long)((uintptr_t)__rodata_end - (uintptr_t)__text_end),
 		   (unsigned long long)((uintptr_t)__image_end - (uintptr_t)__rodata_end));
 	con_printf(con, "free ram: %llu bytes in %zu region(s)\n", (unsigned long long)free, mm.nfree);
-	con_printf(con, "pages total: %zu\npages free: %zu\n", sys_pages.npages, sys_pages.free_pages);
+	size_t pages, free_pages;
+	page_set_count(&sys_pages, &pages, &free_pages);
+	con_printf(con, "pages total: %zu\npages free: %zu\n", pages, free_pages);
+	for (size_t i = 0; i < sys_pages.n; i++) {
+		const struct page_pool *p = &sys_pages.pool[i];
+		con_printf(con, "  pool 0x%llx-0x%llx: %zu pages, %zu free\n", (unsigned long long)p->base,
+			   (unsigned long long)(p->base + p->npages * PAGE_SIZE - 1), p->npages,
+			   p->free_pages);
+	}
+	con_printf(con, "heap at 0x%llx\n", (unsigned long long)sys_heap.base);
 	con_printf(con, "heap total: %zu\nheap used: %zu\nheap free: %zu\nheap largest free: %zu\n",
 		   hs.total, hs.used, hs.free, hs.largest_free);
 	con_printf(con, "heap allocs: %zu frees: %zu failures: %zu live: %zu\n", hs.allocs, hs.frees,

@@ -94,7 +94,7 @@ static int undo_setup(struct guest *g)
 	passthrough_release(g);
 	arch_guest_free(g);
 	if (g->ram_host)
-		pages_free(&sys_pages, (void *)g->ram_host, (size_t)(g->ram_size / PAGE_SIZE));
+		page_set_free(&sys_pages, (void *)g->ram_host, (size_t)(g->ram_size / PAGE_SIZE));
 	g->ram_host = 0;
 	return -1;
 }
@@ -173,10 +173,10 @@ static int setup_from_dtb(struct guest *g)
 	size_t pages = g->ram_size / PAGE_SIZE;
 	/* Within the DMA window of its devices' buses when it can be; else anywhere, and
 	 * the devices that cannot reach it are refused (passthrough_ram_reach). */
-	void *ram = one_to_one ? pages_alloc_below(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE,
-						   passthrough_ram_limit(g)) : NULL;
+	void *ram = one_to_one ? page_set_alloc_below(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE,
+						      passthrough_ram_limit(g)) : NULL;
 	if (!ram)
-		ram = pages_alloc(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE);
+		ram = page_set_alloc(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE);
 	if (!ram) {
 		fail(g, "not enough free memory for guest RAM");
 		return undo_setup(g);           /* the devices it selected */

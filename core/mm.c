@@ -8,7 +8,7 @@
 #include <mamoru/mm.h>
 
 struct mm_info mm;
-struct page_pool sys_pages;
+struct page_set sys_pages;
 struct heap sys_heap;
 
 static int reserve(uint64_t base, uint64_t size, const char *what)
@@ -109,15 +109,26 @@ int mm_discover(const struct fdt *fdt, uintptr_t dtb_pa)
 	return reserve(0, PAGE_SIZE, "page 0");
 }
 
+/* The page allocator manages every free region (the PAGE_SET_MAX largest, if there
+ * are more), so a board whose RAM comes in banks (a Pi 4 with more than 1 GiB) has
+ * all of it, and its low bank for the guests whose DMA needs it. */
 int mm_init(void)
 {
-	int big = regions_largest(mm.free, mm.nfree);
-	if (big < 0 || pages_init(&sys_pages, mm.free[big].base, mm.free[big].size)) {
+	struct mem_region left[MM_MAX_FREE];
+	size_t nleft = mm.nfree;
+
+	memcpy(left, mm.free, sizeof(left[0]) * nleft);
+	while (nleft && sys_pages.n < PAGE_SET_MAX) {
+		int big = regions_largest(left, nleft);
+		page_set_add(&sys_pages, (uintptr_t)left[big].base, (size_t)left[big].size);
+		left[big] = left[--nleft];
+	}
+	if (!sys_pages.n) {
 		printk("mm: no free RAM for the page allocator\n");
 		return -1;
 	}
 	size_t heap_pages = (size_t)CONFIG_HEAP_SIZE_KB * 1024 / PAGE_SIZE;
-	void *heap = pages_alloc(&sys_pages, heap_pages, 1);
+	void *heap = page_set_alloc(&sys_pages, heap_pages, 1);
 	if (!heap || heap_init(&sys_heap, heap, heap_pages * PAGE_SIZE)) {
 		printk("mm: cannot set up a %d KiB heap\n", CONFIG_HEAP_SIZE_KB);
 		return -1;

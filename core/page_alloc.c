@@ -107,3 +107,68 @@ int pages_free(struct page_pool *pool, void *p, size_t n)
 	pool->frees++;
 	return 0;
 }
+
+/*
+ * A set of pools, one per free RAM region, kept in ascending order of address.
+ * Ordinary allocations try the highest pool first and those below a limit the
+ * lowest first: on a Pi 4 with more than 1 GiB, RAM below 1 GiB is what its DMA
+ * masters reach, so it stays free for guests whose devices need it, and the
+ * hypervisor's own allocations (its heap, translation tables) and other guests'
+ * RAM lie above, out of those masters' reach (docs/passthrough.md).
+ */
+int page_set_add(struct page_set *set, uintptr_t start, size_t size)
+{
+	struct page_pool pool;
+	size_t i;
+
+	if (set->n == PAGE_SET_MAX || pages_init(&pool, start, size))
+		return -1;
+	for (i = set->n; i > 0 && set->pool[i - 1].base > pool.base; i--)
+		set->pool[i] = set->pool[i - 1];
+	set->pool[i] = pool;
+	set->n++;
+	return 0;
+}
+
+void *page_set_alloc(struct page_set *set, size_t n, size_t align_pages)
+{
+	for (size_t i = set->n; i > 0; i--) {
+		void *p = pages_alloc(&set->pool[i - 1], n, align_pages);
+		if (p)
+			return p;
+	}
+	set->failures++;
+	return NULL;
+}
+
+void *page_set_alloc_below(struct page_set *set, size_t n, size_t align_pages, uint64_t limit)
+{
+	for (size_t i = 0; i < set->n && set->pool[i].base < limit; i++) {
+		void *p = pages_alloc_below(&set->pool[i], n, align_pages, limit);
+		if (p)
+			return p;
+	}
+	set->failures++;
+	return NULL;
+}
+
+int page_set_free(struct page_set *set, void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct page_pool *pool = &set->pool[i];
+		if (a >= pool->base && a - pool->base < pool->npages * (uintptr_t)PAGE_SIZE)
+			return pages_free(pool, p, n);
+	}
+	return -1;
+}
+
+void page_set_count(const struct page_set *set, size_t *total, size_t *free)
+{
+	*total = *free = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		*total += set->pool[i].npages;
+		*free += set->pool[i].free_pages;
+	}
+}

@@ -117,6 +117,44 @@ def test_guest_regs_and_dumpmem(guest: GuestPair) -> None:
     assert "at most 4096" in t.console.command(f"guest dumpmem guest0 {base:#x} 5000")
 
 
+def ram_banks(boot_log: str) -> list[tuple[int, int]]:
+    """The RAM banks (first, last address) the hypervisor's banner lists."""
+    return [(int(a, 16), int(b, 16))
+            for a, b in re.findall(r"^  RAM 0x([0-9a-f]+)-0x([0-9a-f]+) ", boot_log, re.M)]
+
+
+def test_guest_ram_and_the_heap_sit_in_the_top_bank(guest: GuestPair) -> None:
+    """The page allocator manages every bank and serves from the highest first: on the Pi 4
+    (two banks under QEMU: board.toml dtb_memory) the heap and a guest without DMA devices
+    lie above 1 GiB, leaving the low bank, which the SoC's DMA masters reach, to guests
+    whose devices need it (tests/passthrough/test_passthrough_usb.py)."""
+    t, _ = guest
+    banks = ram_banks(t.boot_log)
+    assert banks, t.boot_log[:2000]
+    if t.config.board.name == "rpi4":
+        assert banks == [(0, 0x3bff_ffff), (0x4000_0000, 0x7fff_ffff)], banks
+    top = banks[-1]
+    info = t.console.command("meminfo")
+    m = re.search(r"^heap at 0x([0-9a-f]+)$", info, re.M)
+    assert m and top[0] <= int(m.group(1), 16) <= top[1], info
+    pools = [(int(a, 16), int(b, 16)) for a, b in
+             re.findall(r"^  pool 0x([0-9a-f]+)-0x([0-9a-f]+): \d+ pages", info, re.M)]
+    assert pools and all(any(lo <= a and b <= hi for lo, hi in banks) for a, b in pools), info
+    assert any(top[0] <= a for a, _ in pools), info
+
+    base, size = guest_ram(t)
+    listing = t.console.command("guest list")
+    m = re.search(r"^guest0 .*(?:\n {9}.*)*?\n {9}ram: guest-physical 0x([0-9a-f]+), "
+                  r"host 0x([0-9a-f]+)( \(1:1\))?$", listing, re.M)
+    assert m and int(m.group(1), 16) == base, listing
+    host = int(m.group(2), 16)
+    assert host % (2 << 20) == 0, listing
+    if m.group(3):              # 1:1 for passed-through devices (virt's guest0)
+        assert host == base and any(lo <= host and host + size - 1 <= hi for lo, hi in banks)
+    else:
+        assert top[0] <= host and host + size - 1 <= top[1], (listing, banks)
+
+
 def test_guest_stats_count_exits_by_kind_and_device(guest: GuestPair) -> None:
     """`guest stats` splits the guest's exits by kind (the kinds add up to the total) and
     counts its accesses to each emulated device: the guest's console UART takes one write

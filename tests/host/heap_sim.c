@@ -316,6 +316,70 @@ static void pages_test(uint64_t seed)
 	free(mem);
 }
 
+/* Pools over separate regions: ordinary allocations from the highest pool first,
+ * those below a limit from the lowest, frees routed to the pool that owns them. */
+static void page_set_test(void)
+{
+	enum { REGIONS = 3, PAGES = 40 };
+	unsigned char *mem[REGIONS];
+	struct page_set set = { 0 };
+	size_t total, nfree, all = 0;
+
+	for (int i = 0; i < REGIONS; i++) {
+		mem[i] = aligned_alloc(PAGE_SIZE, PAGES * PAGE_SIZE);
+		if (!mem[i] || page_set_add(&set, (uintptr_t)mem[i], PAGES * PAGE_SIZE))
+			FAIL("page_set_add");
+	}
+	for (size_t i = 1; i < set.n; i++)
+		if (set.pool[i - 1].base >= set.pool[i].base)
+			FAIL("pools not in ascending order");
+	for (size_t i = 0; i < set.n; i++)
+		all += set.pool[i].npages;
+	page_set_count(&set, &total, &nfree);
+	if (set.n != REGIONS || total != all || nfree != all)
+		FAIL("page_set_count: %zu/%zu of %zu", nfree, total, all);
+	if (page_set_add(&set, (uintptr_t)mem[0], PAGE_SIZE) != -1)
+		FAIL("a one-page region became a pool");
+
+	struct page_pool *low = &set.pool[0], *high = &set.pool[REGIONS - 1];
+	size_t hn = high->npages;
+	void *a = page_set_alloc(&set, hn, 1);
+	if (a != (void *)high->base)
+		FAIL("the first allocation did not come from the highest pool");
+	void *b = page_set_alloc(&set, 1, 1);
+	if (b != (void *)set.pool[REGIONS - 2].base)
+		FAIL("the highest pool full, the next did not serve");
+	if (page_set_alloc(&set, all, 1) || set.failures != 1)
+		FAIL("a request no pool can hold succeeded or went uncounted");
+
+	/* Below a limit inside the lowest pool: from it, ending at or below the limit. */
+	uint64_t limit = low->base + 4 * PAGE_SIZE;
+	void *c = page_set_alloc_below(&set, 4, 1, limit);
+	if (c != (void *)low->base)
+		FAIL("page_set_alloc_below did not take the lowest pool's first pages");
+	if (page_set_alloc_below(&set, 1, 1, limit) || page_set_alloc_below(&set, 1, 1, low->base))
+		FAIL("page_set_alloc_below went above its limit");
+
+	if (page_set_free(&set, mem[0] + 3, 1) != -1 || page_set_free(&set, &set, 1) != -1)
+		FAIL("page_set_free took a pointer no pool gave out");
+	if (page_set_free(&set, a, hn) || page_set_free(&set, b, 1) || page_set_free(&set, c, 4))
+		FAIL("page_set_free refused a live block");
+	if (page_set_free(&set, b, 1) != -1)
+		FAIL("double free across the set accepted");
+	page_set_count(&set, &total, &nfree);
+	if (nfree != all)
+		FAIL("pages lost: %zu of %zu free", nfree, all);
+
+	/* A set holds at most PAGE_SET_MAX pools. */
+	while (set.n < PAGE_SET_MAX)
+		if (page_set_add(&set, (uintptr_t)mem[0], PAGES * PAGE_SIZE))
+			FAIL("page_set_add below the maximum");
+	if (page_set_add(&set, (uintptr_t)mem[0], PAGES * PAGE_SIZE) != -1)
+		FAIL("page_set_add past PAGE_SET_MAX");
+	for (int i = 0; i < REGIONS; i++)
+		free(mem[i]);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 12345;
@@ -324,6 +388,7 @@ int main(int argc, char **argv)
 	scripted_heap();
 	random_heap(seed, ops);
 	pages_test(seed);
+	page_set_test();
 	printf("heap_sim: ok (seed %llu, %ld ops)\n", (unsigned long long)seed, ops);
 	return 0;
 }

@@ -116,6 +116,15 @@ def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:
     base = int(ram.group(1), 16)
     assert base % (2 << 20) == 0 and base + (256 << 20) <= pi.window, hex(base)
     c = pi.target.console
+    assert re.search(rf"^ {{9}}ram: guest-physical 0x{base:x}, host 0x{base:x} \(1:1\)$",
+                     c.command("guest list"), re.M)
+    if pi.board == "rpi4":
+        # A 2 GiB Pi 4 (QEMU's, with board.toml dtb_memory): RAM beyond the window too. The
+        # guest's RAM still went inside it, and the hypervisor's heap lies above it, where
+        # the controller cannot reach.
+        assert "  RAM 0x40000000-0x7fffffff (1024 MiB)" in log, log
+        heap = re.search(r"^heap at 0x([0-9a-f]+)$", c.command("meminfo"), re.M)
+        assert heap and int(heap.group(1), 16) >= pi.window, heap
     with in_guest(pi.target, 60):
         g = pi.shell
         # Its tree: the controller under a bus that translates DMA addresses as the host's

@@ -99,6 +99,9 @@ class Board:
     # Its cores (board.toml cpus; QEMU gives it as many): the default guest gets a vCPU on
     # each, up to the hypervisor's 4 (docs/smp.md)
     cpus: int = 1
+    # RAM banks (base, size in bytes) QEMU backs but leaves out of the board's DTB, added
+    # to the copy QEMU gets ([qemu] dtb_memory; mamoru.qemu_dtb)
+    dtb_memory: tuple[tuple[int, int], ...] = ()
 
     @property
     def defconfig(self) -> Path:
@@ -248,7 +251,23 @@ def _board(path: Path, root: Path, arches: dict[str, Arch]) -> Board:
         net_device=_get(q, "net_device", str, qw, None),
         disk_device=_get(q, "disk_device", str, qw, None),
         cpus=_cpus(t, where),
+        dtb_memory=_banks(q, qw),
     )
+
+
+def _banks(q: dict[str, Any], where: str) -> tuple[tuple[int, int], ...]:
+    banks = _get(q, "dtb_memory", list, where, [])
+    if banks and _get(q, "dtb", str, where, None) is None:
+        raise BoardError(f"{where}: dtb_memory needs the board's dtb")
+    out = []
+    for b in banks:
+        if (not isinstance(b, list) or len(b) != 2 or
+                not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in b)
+                or b[1] == 0 or b[0] % 4096 or b[1] % 4096):
+            raise BoardError(f"{where}: dtb_memory entries must be [base, size], page-aligned "
+                             f"byte counts, size > 0: {b!r}")
+        out.append((b[0], b[1]))
+    return tuple(out)
 
 
 def load_boards(root: Path = BOARDS_DIR) -> tuple[dict[str, Board], str, dict[str, Arch]]:

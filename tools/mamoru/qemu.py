@@ -24,7 +24,7 @@ from typing import Literal
 
 import serial
 
-from mamoru import paths
+from mamoru import paths, qemu_dtb
 from mamoru.boards import BOARDS, DEFAULT_BOARD, Board, BoardConfig, UartName, gic_versions
 from mamoru.console import Console
 from mamoru.guest_assets import TELNET_PORT
@@ -141,6 +141,11 @@ def qemu_argv(
             if not path.is_file():
                 fix = "./mamoru build" if path == board.built_dtb else "./mamoru setup"
                 raise QemuError(f"device tree {path} is missing: run {fix}")
+            if dtb is None and board.dtb:
+                try:
+                    path = qemu_dtb.qemu_dtb(board, path)
+                except qemu_dtb.DtbError as e:
+                    raise QemuError(f"device tree {path}: {e}") from None
             argv += ["-dtb", str(path)]
 
     argv += ["-kernel", str(image), "-display", "none", "-monitor", "none", *serials]

@@ -27,7 +27,7 @@ class DtbError(RuntimeError):
     """The device tree cannot be read or changed."""
 
 
-def _run(argv: list[str]) -> str:
+def dt_tool(argv: list[str]) -> str:
     try:
         r = subprocess.run(argv, capture_output=True, text=True, check=False)
     except FileNotFoundError:
@@ -40,28 +40,28 @@ def _run(argv: list[str]) -> str:
 
 def phandles(dtb: Path) -> set[int]:
     """Every phandle the tree defines."""
-    dts = _run(["dtc", "-q", "-I", "dtb", "-O", "dts", str(dtb)])
+    dts = dt_tool(["dtc", "-q", "-I", "dtb", "-O", "dts", str(dtb)])
     return {int(v, 16) for v in re.findall(r"\bphandle = <(0x[0-9a-f]+)>;", dts)}
 
 
 def pl011_console_dtb(src: Path, dst: Path) -> int:
     """Writes src with the console on the PL011 and GPIO 14/15 given to it to dst.
     Returns the pin group's phandle."""
-    _run(["fdtget", str(src), PL011_NODE, "compatible"])      # both must exist
-    _run(["fdtget", str(src), PL011_PINS, "brcm,pins"])
-    if _run(["fdtget", "-t", "s", str(src), "/aliases", PL011_ALIAS]).strip() != PL011_NODE:
+    dt_tool(["fdtget", str(src), PL011_NODE, "compatible"])      # both must exist
+    dt_tool(["fdtget", str(src), PL011_PINS, "brcm,pins"])
+    if dt_tool(["fdtget", "-t", "s", str(src), "/aliases", PL011_ALIAS]).strip() != PL011_NODE:
         raise DtbError(f"{src}: alias {PL011_ALIAS} is not {PL011_NODE}")
     tmp = dst.with_name(f".{dst.name}.partial")
     shutil.copyfile(src, tmp)
     try:
         try:
-            handle = int(_run(["fdtget", "-t", "x", str(tmp), PL011_PINS, "phandle"]), 16)
+            handle = int(dt_tool(["fdtget", "-t", "x", str(tmp), PL011_PINS, "phandle"]), 16)
         except DtbError:
             handle = max(phandles(tmp), default=0) + 1
-            _run(["fdtput", "-t", "x", str(tmp), PL011_PINS, "phandle", f"{handle:x}"])
-        _run(["fdtput", "-t", "x", str(tmp), PL011_NODE, "pinctrl-0", f"{handle:x}"])
-        _run(["fdtput", "-t", "s", str(tmp), PL011_NODE, "pinctrl-names", "default"])
-        _run(["fdtput", "-t", "s", str(tmp), "/chosen", "stdout-path",
+            dt_tool(["fdtput", "-t", "x", str(tmp), PL011_PINS, "phandle", f"{handle:x}"])
+        dt_tool(["fdtput", "-t", "x", str(tmp), PL011_NODE, "pinctrl-0", f"{handle:x}"])
+        dt_tool(["fdtput", "-t", "s", str(tmp), PL011_NODE, "pinctrl-names", "default"])
+        dt_tool(["fdtput", "-t", "s", str(tmp), "/chosen", "stdout-path",
               f"{PL011_ALIAS}:115200n8"])
         tmp.replace(dst)
     finally:

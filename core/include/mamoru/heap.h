@@ -34,6 +34,25 @@ void *pages_alloc_below(struct page_pool *pool, size_t n, size_t align_pages, ui
 /* Returns -1 (and changes nothing) if the range was not allocated from pool. */
 int pages_free(struct page_pool *pool, void *p, size_t n);
 
+/* Pools over several RAM regions (ascending addresses). page_set_alloc tries the
+ * highest pool first, page_set_alloc_below the lowest first: low RAM, the part DMA
+ * masters reach on the Pis, is kept for what must be there. */
+#define PAGE_SET_MAX 8
+struct page_set {
+	struct page_pool pool[PAGE_SET_MAX];
+	size_t n;
+	size_t failures;       /* requests no pool could serve */
+};
+
+/* Adds a pool over [start, start+size); -1 if the set is full or the region too small. */
+int page_set_add(struct page_set *set, uintptr_t start, size_t size);
+void *page_set_alloc(struct page_set *set, size_t n, size_t align_pages);
+void *page_set_alloc_below(struct page_set *set, size_t n, size_t align_pages, uint64_t limit);
+/* -1 (and nothing changes) if the range was not allocated from one of the set's pools. */
+int page_set_free(struct page_set *set, void *p, size_t n);
+/* Pages managed and pages free over all pools. */
+void page_set_count(const struct page_set *set, size_t *total, size_t *free);
+
 struct heap_stats {
 	size_t total;          /* bytes managed */
 	size_t used;           /* bytes in allocated blocks, headers included */
@@ -63,7 +82,7 @@ void heap_get_stats(const struct heap *h, struct heap_stats *out);
 int heap_check(const struct heap *h);
 
 /* The hypervisor's global instances (set up by core/mm.c). */
-extern struct page_pool sys_pages;
+extern struct page_set sys_pages;
 extern struct heap sys_heap;
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);

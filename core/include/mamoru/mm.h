@@ -25,7 +25,7 @@ extern struct mm_info mm;
  * initrd, the pages of the CPUs' spin-table release slots, page 0) from the device
  * tree. Prints and returns -1 on unusable input. */
 int mm_discover(const struct fdt *fdt, uintptr_t dtb_pa);
-/* Sets up the page pool on the largest free region and the heap inside it. */
+/* Sets up the page pools over the free regions and the heap in them. */
 int mm_init(void);
 
 #endif

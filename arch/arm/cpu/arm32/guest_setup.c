@@ -73,9 +73,9 @@ static size_t mmu_pages(void)
 int arch_guest_init(struct guest *g)
 {
 	struct arch_guest *a = &g->arch;
-	a->mmu = pages_alloc(&sys_pages, mmu_pages(), 1);
-	a->l1 = pages_alloc(&sys_pages, PAGES(ROOTS * 16384u), 4);      /* 16 KiB aligned */
-	a->l2 = pages_alloc(&sys_pages, PAGES(L2_TABLES * 1024u), 1);
+	a->mmu = page_set_alloc(&sys_pages, mmu_pages(), 1);
+	a->l1 = page_set_alloc(&sys_pages, PAGES(ROOTS * 16384u), 4);      /* 16 KiB aligned */
+	a->l2 = page_set_alloc(&sys_pages, PAGES(L2_TABLES * 1024u), 1);
 	if (!a->mmu || !a->l1 || !a->l2)
 		return -1;
 	a->hooks = (struct v5_mmu_hooks){
@@ -101,11 +101,11 @@ void arch_guest_free(struct guest *g)
 {
 	struct arch_guest *a = &g->arch;
 	if (a->mmu)
-		pages_free(&sys_pages, a->mmu, mmu_pages());
+		page_set_free(&sys_pages, a->mmu, mmu_pages());
 	if (a->l1)
-		pages_free(&sys_pages, a->l1, PAGES(ROOTS * 16384u));
+		page_set_free(&sys_pages, a->l1, PAGES(ROOTS * 16384u));
 	if (a->l2)
-		pages_free(&sys_pages, a->l2, PAGES(L2_TABLES * 1024u));
+		page_set_free(&sys_pages, a->l2, PAGES(L2_TABLES * 1024u));
 	a->mmu = NULL;
 	a->l1 = NULL;
 	a->l2 = NULL;

@@ -16,7 +16,7 @@
 static uint64_t *new_table(void *ctx)
 {
 	struct stage2 *s2 = ctx;
-	uint64_t *t = pages_alloc(&sys_pages, 1, 1);
+	uint64_t *t = page_set_alloc(&sys_pages, 1, 1);
 	if (t) {
 		memset(t, 0, PAGE_SIZE);
 		s2->tables++;
