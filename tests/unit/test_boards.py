@@ -15,8 +15,9 @@ from pathlib import Path
 
 import kconfiglib
 import pytest
+from hostprog import run_prog
 
-from mamoru import boards, sdcard
+from mamoru import boards, paths, qemu_dtb, sdcard
 from mamoru.boards import BOARDS, BOARDS_DIR, DEFAULT_BOARD, BoardError, load_boards
 from mamoru.qemu import Chardev, QemuError, qemu_argv
 from mamoru.testing.scons import scons
@@ -209,6 +210,10 @@ def test_a_board_without_guests_gets_no_bundle(monkeypatch: pytest.MonkeyPatch) 
     (lambda t: t + "\n[[qemu.configs]]\nid = \"x\"\ndefault = true\n"
                "[[qemu.configs]]\nid = \"y\"\ndefault = true\n", "at most one default"),
     (lambda t: t.replace('name = "rpi3"', 'name = "rpi4"'), "belongs in boards/raspberrypi/rpi4"),
+    (lambda t: t.replace("[qemu]", "[qemu]\ndtb_memory = [[0x40000000]]"), "dtb_memory entries"),
+    (lambda t: t.replace("[qemu]", "[qemu]\ndtb_memory = [[0x40000001, 4096]]"),
+     "page-aligned"),
+    (lambda t: t.replace("[qemu]", "[qemu]\ndtb_memory = [[0, 0]]"), "size > 0"),
 ])
 def test_a_wrong_description_is_refused(tmp_path: Path, edit: object, message: str) -> None:
     root = copy_boards(tmp_path)
@@ -267,3 +272,21 @@ def test_run_boots_a_board_without_guests_alone(monkeypatch: pytest.MonkeyPatch)
     assert seen["bundle"] is False, seen
     with pytest.raises(SystemExit, match="runs no guests"):
         _run_argv(monkeypatch, "--board", vpb.name, "--guests", "g.toml")
+
+
+def test_qemu_dtb_adds_the_missing_banks(tmp_path: Path, host_build: Path) -> None:
+    """The Pi 4's DTB for QEMU gets a memory node for the bank at 1 GiB, in the root's cells
+    (2 address, 1 size), as the hypervisor's own tree reader sees it."""
+    board = BOARDS["rpi4"]
+    assert board.dtb and board.dtb_memory == ((0x4000_0000, 0x4000_0000),)
+    src = paths.dtb_dir() / board.dtb
+    if not src.is_file():
+        pytest.fail(f"{src} is missing: ./mamoru setup", pytrace=False)
+    dst = tmp_path / "qemu.dtb"
+    qemu_dtb.add_memory(src, dst, board.dtb_memory)
+    out = run_prog(host_build, "fdt_dump", [dst]).stdout.decode()
+    assert re.search(r"^node /ram@40000000\n  reg = <0x00000000 0x40000000 0x40000000>\n"
+                     r"  device_type = \"memory\"$", out, re.M), out
+    assert qemu_dtb.qemu_dtb(BOARDS["rpi3"], src) == src      # no dtb_memory: as it is
+    with pytest.raises(qemu_dtb.DtbError, match="does not fit"):
+        qemu_dtb.add_memory(src, dst, ((1 << 64, 4096),))
