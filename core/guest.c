@@ -173,8 +173,9 @@ static int setup_from_dtb(struct guest *g)
 	size_t pages = g->ram_size / PAGE_SIZE;
 	/* Within the DMA window of its devices' buses when it can be; else anywhere, and
 	 * the devices that cannot reach it are refused (passthrough_ram_reach). */
-	void *ram = one_to_one ? page_set_alloc_below(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE,
-						      passthrough_ram_limit(g)) : NULL;
+	uint64_t limit = one_to_one ? passthrough_ram_limit(g) : UINT64_MAX;
+	void *ram = limit != UINT64_MAX ? page_set_alloc_below(&sys_pages, pages,
+							       GUEST_RAM_ALIGN / PAGE_SIZE, limit) : NULL;
 	if (!ram)
 		ram = page_set_alloc(&sys_pages, pages, GUEST_RAM_ALIGN / PAGE_SIZE);
 	if (!ram) {

@@ -111,7 +111,11 @@ int mm_discover(const struct fdt *fdt, uintptr_t dtb_pa)
 
 /* The page allocator manages every free region (the PAGE_SET_MAX largest, if there
  * are more), so a board whose RAM comes in banks (a Pi 4 with more than 1 GiB) has
- * all of it, and its low bank for the guests whose DMA needs it. */
+ * all of it, and its low bank for the guests whose DMA needs it. Regions under
+ * POOL_MIN besides the largest are left alone: they would hold no guest's RAM and
+ * cost a bitmap page each. */
+#define POOL_MIN (2u << 20)
+
 int mm_init(void)
 {
 	struct mem_region left[MM_MAX_FREE];
@@ -120,8 +124,16 @@ int mm_init(void)
 	memcpy(left, mm.free, sizeof(left[0]) * nleft);
 	while (nleft && sys_pages.n < PAGE_SET_MAX) {
 		int big = regions_largest(left, nleft);
-		page_set_add(&sys_pages, (uintptr_t)left[big].base, (size_t)left[big].size);
+		struct mem_region r = left[big];
 		left[big] = left[--nleft];
+		if (sys_pages.n && r.size < POOL_MIN)
+			break;                          /* the rest are smaller still */
+		/* Beyond what the CPU addresses (a bank above 4 GiB on ARMv5), or overlapping
+		 * a region already managed (RAM banks that overlap in the tree). */
+		if (r.base > UINTPTR_MAX || r.size > UINTPTR_MAX - r.base ||
+		    page_set_add(&sys_pages, (uintptr_t)r.base, (size_t)r.size))
+			printk("mm: free RAM 0x%llx-0x%llx not managed (out of reach or overlapping)\n",
+			       (unsigned long long)r.base, (unsigned long long)(r.base + r.size - 1));
 	}
 	if (!sys_pages.n) {
 		printk("mm: no free RAM for the page allocator\n");

@@ -121,7 +121,17 @@ int page_set_add(struct page_set *set, uintptr_t start, size_t size)
 	struct page_pool pool;
 	size_t i;
 
-	if (set->n == PAGE_SET_MAX || pages_init(&pool, start, size))
+	if (set->n == PAGE_SET_MAX || size > UINTPTR_MAX - start)
+		return -1;
+	/* Overlapping pools would hand out the same pages (and the second's bitmap would
+	 * be written over the first's pages): refused before anything is written. */
+	for (i = 0; i < set->n; i++) {
+		const struct page_pool *p = &set->pool[i];
+		uintptr_t lo = (uintptr_t)p->bitmap, hi = p->base + p->npages * PAGE_SIZE;
+		if (start < hi && lo < start + size)
+			return -1;
+	}
+	if (pages_init(&pool, start, size))
 		return -1;
 	for (i = set->n; i > 0 && set->pool[i - 1].base > pool.base; i--)
 		set->pool[i] = set->pool[i - 1];
@@ -137,7 +147,6 @@ void *page_set_alloc(struct page_set *set, size_t n, size_t align_pages)
 		if (p)
 			return p;
 	}
-	set->failures++;
 	return NULL;
 }
 
@@ -148,7 +157,6 @@ void *page_set_alloc_below(struct page_set *set, size_t n, size_t align_pages, u
 		if (p)
 			return p;
 	}
-	set->failures++;
 	return NULL;
 }
 

@@ -340,6 +340,20 @@ static void page_set_test(void)
 		FAIL("page_set_count: %zu/%zu of %zu", nfree, total, all);
 	if (page_set_add(&set, (uintptr_t)mem[0], PAGE_SIZE) != -1)
 		FAIL("a one-page region became a pool");
+	/* Overlapping a pool (its bitmap page, its last page, all of it): refused, and the
+	 * pool's bitmap is not touched. */
+	memset((void *)set.pool[1].base, 0xa5, PAGE_SIZE);
+	if (page_set_add(&set, set.pool[1].base - PAGE_SIZE, 4 * PAGE_SIZE) != -1 ||
+	    page_set_add(&set, set.pool[1].base + (set.pool[1].npages - 1) * PAGE_SIZE,
+			 8 * PAGE_SIZE) != -1 ||
+	    page_set_add(&set, (uintptr_t)set.pool[1].bitmap, PAGES * PAGE_SIZE) != -1 ||
+	    page_set_add(&set, UINTPTR_MAX - PAGE_SIZE, 4 * PAGE_SIZE) != -1)
+		FAIL("page_set_add took an overlapping or wrapping region");
+	if (set.n != REGIONS || page_set_alloc(&set, 1, 1) == NULL)
+		FAIL("a refused region changed the set");
+	page_set_count(&set, &total, &nfree);
+	if (nfree != all - 1 || page_set_free(&set, (void *)set.pool[REGIONS - 1].base, 1))
+		FAIL("the set's pages after refused adds");
 
 	struct page_pool *low = &set.pool[0], *high = &set.pool[REGIONS - 1];
 	size_t hn = high->npages;
@@ -349,8 +363,8 @@ static void page_set_test(void)
 	void *b = page_set_alloc(&set, 1, 1);
 	if (b != (void *)set.pool[REGIONS - 2].base)
 		FAIL("the highest pool full, the next did not serve");
-	if (page_set_alloc(&set, all, 1) || set.failures != 1)
-		FAIL("a request no pool can hold succeeded or went uncounted");
+	if (page_set_alloc(&set, all, 1))
+		FAIL("a request no pool can hold succeeded");
 
 	/* Below a limit inside the lowest pool: from it, ending at or below the limit. */
 	uint64_t limit = low->base + 4 * PAGE_SIZE;
@@ -359,6 +373,14 @@ static void page_set_test(void)
 		FAIL("page_set_alloc_below did not take the lowest pool's first pages");
 	if (page_set_alloc_below(&set, 1, 1, limit) || page_set_alloc_below(&set, 1, 1, low->base))
 		FAIL("page_set_alloc_below went above its limit");
+	/* The lowest pool too small for a request: the next pool up, still below the limit. */
+	struct page_pool *mid = &set.pool[1];          /* b holds its first page */
+	size_t dn = low->npages - 3;                   /* 4 of low's pages are c's */
+	void *d = page_set_alloc_below(&set, dn, 1, mid->base + mid->npages * PAGE_SIZE);
+	if (d != (void *)(mid->base + PAGE_SIZE))
+		FAIL("page_set_alloc_below did not go on to the next pool: %p", d);
+	if (page_set_free(&set, d, dn))
+		FAIL("page_set_free of the next pool's block");
 
 	if (page_set_free(&set, mem[0] + 3, 1) != -1 || page_set_free(&set, &set, 1) != -1)
 		FAIL("page_set_free took a pointer no pool gave out");
@@ -371,11 +393,20 @@ static void page_set_test(void)
 		FAIL("pages lost: %zu of %zu free", nfree, all);
 
 	/* A set holds at most PAGE_SET_MAX pools. */
-	while (set.n < PAGE_SET_MAX)
-		if (page_set_add(&set, (uintptr_t)mem[0], PAGES * PAGE_SIZE))
+	unsigned char *more[PAGE_SET_MAX];
+	size_t nmore = 0;
+	while (set.n < PAGE_SET_MAX) {
+		more[nmore] = aligned_alloc(PAGE_SIZE, 4 * PAGE_SIZE);
+		if (!more[nmore] || page_set_add(&set, (uintptr_t)more[nmore], 4 * PAGE_SIZE))
 			FAIL("page_set_add below the maximum");
-	if (page_set_add(&set, (uintptr_t)mem[0], PAGES * PAGE_SIZE) != -1)
+		nmore++;
+	}
+	unsigned char *extra = aligned_alloc(PAGE_SIZE, 4 * PAGE_SIZE);
+	if (!extra || page_set_add(&set, (uintptr_t)extra, 4 * PAGE_SIZE) != -1)
 		FAIL("page_set_add past PAGE_SET_MAX");
+	free(extra);
+	while (nmore)
+		free(more[--nmore]);
 	for (int i = 0; i < REGIONS; i++)
 		free(mem[i]);
 }

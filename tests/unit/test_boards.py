@@ -214,6 +214,8 @@ def test_a_board_without_guests_gets_no_bundle(monkeypatch: pytest.MonkeyPatch) 
     (lambda t: t.replace("[qemu]", "[qemu]\ndtb_memory = [[0x40000001, 4096]]"),
      "page-aligned"),
     (lambda t: t.replace("[qemu]", "[qemu]\ndtb_memory = [[0, 0]]"), "size > 0"),
+    (lambda t: t.replace('dtb = "bcm2837-rpi-3-b.dtb"', "dtb_memory = [[0, 4096]]")
+     .replace("[sdcard]", "[nocard]"), "dtb_memory needs the board's dtb"),
 ])
 def test_a_wrong_description_is_refused(tmp_path: Path, edit: object, message: str) -> None:
     root = copy_boards(tmp_path)

@@ -13,10 +13,11 @@ is given and writes its own. Written with dtc's fdtput.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
+from mamoru import paths
 from mamoru.boards import Board
-from mamoru.paths import ROOT
 from mamoru.sdcard_dtb import DtbError, dt_tool
 
 
@@ -29,10 +30,16 @@ def _cells(value: int, count: int) -> list[str]:
 def add_memory(src: Path, dst: Path, banks: tuple[tuple[int, int], ...]) -> None:
     """Writes src to dst with a /ram@<base> memory node for each (base, size) bank."""
     def root_cells(name: str) -> int:
-        return int(dt_tool(["fdtget", "-t", "u", str(src), "/", name]))
+        value = dt_tool(["fdtget", "-t", "u", str(src), "/", name]).strip()
+        if not value.isdigit():
+            raise DtbError(f"{src}: the root's {name} is {value!r}")
+        return int(value)
     acells, scells = root_cells("#address-cells"), root_cells("#size-cells")
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}")     # test workers write it too
-    tmp.write_bytes(src.read_bytes())
+    # A file of its own for each writer (test workers write dst too), renamed over dst.
+    fd, name = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
+    tmp = Path(name)
+    with os.fdopen(fd, "wb") as f:
+        f.write(src.read_bytes())
     try:
         for base, size in banks:
             node = f"/ram@{base:x}"
@@ -50,7 +57,7 @@ def qemu_dtb(board: Board, src: Path) -> Path:
     board.dtb_memory (written anew each time: a few fdtput runs)."""
     if not board.dtb_memory:
         return src
-    dst = ROOT / "build" / board.name / f"qemu-{src.name}"
+    dst = paths.BUILD / board.name / f"qemu-{src.name}"
     dst.parent.mkdir(parents=True, exist_ok=True)
     add_memory(src, dst, board.dtb_memory)
     return dst

@@ -41,10 +41,10 @@ int pages_free(struct page_pool *pool, void *p, size_t n);
 struct page_set {
 	struct page_pool pool[PAGE_SET_MAX];
 	size_t n;
-	size_t failures;       /* requests no pool could serve */
 };
 
-/* Adds a pool over [start, start+size); -1 if the set is full or the region too small. */
+/* Adds a pool over [start, start+size); -1 (nothing written) if the set is full, the
+ * region too small, wrapping, or overlapping a pool of the set. */
 int page_set_add(struct page_set *set, uintptr_t start, size_t size);
 void *page_set_alloc(struct page_set *set, size_t n, size_t align_pages);
 void *page_set_alloc_below(struct page_set *set, size_t n, size_t align_pages, uint64_t limit);
