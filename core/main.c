@@ -86,6 +86,10 @@ static void print_banner(uintptr_t dtb_pa)
 	printk("  %s, image at 0x%llx (%llu KiB), DTB at 0x%llx\n", cpu_level_name(cpu_current_el()),
 	       (unsigned long long)mm.image_base,
 	       (unsigned long long)(mm.image_size / 1024), (unsigned long long)dtb_pa);
+	if (arch_image_loaded_at())
+		printk("  image moved from 0x%llx, above the 0x%llx bytes the board's DMA masters reach\n",
+		       (unsigned long long)arch_image_loaded_at(),
+		       (unsigned long long)board_desc.dma_low_end);
 	for (size_t i = 0; i < mm.nram; i++)
 		printk("  RAM 0x%llx-0x%llx (%llu MiB)\n", (unsigned long long)mm.ram[i].base,
 		       (unsigned long long)(mm.ram[i].base + mm.ram[i].size - 1),
@@ -176,6 +180,10 @@ __noreturn static void main_loop(void)
 
 void boot_main(uintptr_t dtb_pa, unsigned el)
 {
+	/* First of all: out of the low DMA window, if the board has one and RAM above it
+	 * (enters the moved image at _start; returns when it does not move it). */
+	if (dtb_pa && el == cpu_boot_level)
+		arch_image_place(dtb_pa);
 	int err = dtb_pa ? fdt_init(&fdt, (const void *)dtb_pa, DTB_MAX_SIZE) : FDT_ERR_BADMAGIC;
 	const char *bootargs = NULL;
 	if (!err) {

@@ -71,6 +71,10 @@ int mm_discover(const struct fdt *fdt, uintptr_t dtb_pa)
 	mm.dtb_size = fdt->totalsize;
 	if (reserve(mm.image_base, mm.image_size, "image") || reserve(mm.dtb_base, mm.dtb_size, "dtb"))
 		return -1;
+	/* Where the loader put the image before it was moved (arch_image_place): a core
+	 * that entered there may still be parked in it. */
+	if (arch_image_loaded_at() && reserve(arch_image_loaded_at(), mm.image_size, "image as loaded"))
+		return -1;
 
 	for (int i = 0; i < fdt_num_mem_rsv(fdt); i++) {
 		uint64_t base, size;

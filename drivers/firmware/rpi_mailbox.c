@@ -23,9 +23,17 @@
  * "wait" may take longer: the limit is generous). */
 #define MBOX_POLL_LIMIT 2000000u
 
-/* Every message has the same 8 words. */
+/* Every message has the same 8 words. The VideoCore reaches RAM only through the soc
+ * bus's window: when the image was moved above it (the Pi 4 with more than 1 GiB,
+ * arch_image_place), the buffer is a page the hypervisor keeps inside the window. */
 _Static_assert(RPI_FW_CLOCK_MSG_WORDS == RPI_FW_POWER_MSG_WORDS, "one message buffer");
-static uint32_t msg[RPI_FW_CLOCK_MSG_WORDS] __attribute__((aligned(64)));
+static uint32_t image_msg[RPI_FW_CLOCK_MSG_WORDS] __attribute__((aligned(64)));
+
+static uint32_t *msg_buffer(void)
+{
+	uintptr_t low = arch_image_low_page();
+	return low ? (uint32_t *)low : image_msg;
+}
 
 static int find_mailbox(const struct fdt *fdt, int *node, uintptr_t *base)
 {
@@ -73,34 +81,36 @@ static int mbox_call(uintptr_t base, uint32_t word)
 }
 
 /* Sends msg (filled in by the caller) to the firmware and waits for its answer there. */
-static int property_call(const struct fdt *fdt)
+static int property_call(const struct fdt *fdt, uint32_t *msg)
 {
 	int node;
 	uintptr_t base;
 	int err = find_mailbox(fdt, &node, &base);
 	uint32_t bus;
 	if (!err)
-		err = rpi_fw_bus_address(fdt, node, (uintptr_t)msg, sizeof(msg), &bus);
+		err = rpi_fw_bus_address(fdt, node, (uintptr_t)msg, sizeof(image_msg), &bus);
 	if (err)
 		return err;
 	/* Whether or not the data cache is on yet, the firmware must see the
 	 * request in memory, and the CPU must then read its answer from there. */
-	dcache_clean_inval_range(msg, sizeof(msg));
+	dcache_clean_inval_range(msg, sizeof(image_msg));
 	err = mbox_call(base, rpi_mbox_word(bus, RPI_MBOX_CHANNEL_PROPERTY));
-	dcache_clean_inval_range(msg, sizeof(msg));
+	dcache_clean_inval_range(msg, sizeof(image_msg));
 	return err;
 }
 
 int rpi_fw_clock_rate(const struct fdt *fdt, uint32_t clock_id, uint32_t *hz)
 {
+	uint32_t *msg = msg_buffer();
 	rpi_fw_clock_request(msg, clock_id);
-	int err = property_call(fdt);
+	int err = property_call(fdt, msg);
 	return err ? err : rpi_fw_clock_response((const uint32_t *)msg, clock_id, hz);
 }
 
 int rpi_fw_set_power(const struct fdt *fdt, uint32_t device, bool on)
 {
+	uint32_t *msg = msg_buffer();
 	rpi_fw_power_request(msg, device, on);
-	int err = property_call(fdt);
+	int err = property_call(fdt, msg);
 	return err ? err : rpi_fw_power_response((const uint32_t *)msg, device, on);
 }

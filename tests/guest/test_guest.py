@@ -139,11 +139,23 @@ def test_guest_ram_and_the_heap_sit_in_the_top_bank(guest: GuestPair) -> None:
         assert banks[-1][0] >= 0x4000_0000, banks
     top = banks[-1]
     info = t.console.command("meminfo")
+    # The image: moved to the top bank where the board's DMA masters reach only low RAM
+    # (the Pi 4, board_desc.dma_low_end), the place it was loaded at kept out of the pools.
+    m = re.search(r"^image: (\d+) bytes at 0x([0-9a-f]+) ", info, re.M)
+    assert m, info
+    image, image_size = int(m.group(2), 16), int(m.group(1))
+    moved = re.search(r"^  image moved from 0x([0-9a-f]+), ", t.boot_log, re.M)
+    if t.config.board.name == "rpi4" and len(banks) > 1:
+        assert moved and top[0] <= image and image + image_size - 1 <= top[1], (info, banks)
+    else:
+        assert not moved, t.boot_log[:2000]
     m = re.search(r"^heap at 0x([0-9a-f]+)$", info, re.M)
     assert m and top[0] <= int(m.group(1), 16) <= top[1], info
     pools = [(int(a, 16), int(b, 16)) for a, b in
              re.findall(r"^  pool 0x([0-9a-f]+)-0x([0-9a-f]+): \d+ pages", info, re.M)]
     assert pools and all(any(lo <= a and b <= hi for lo, hi in banks) for a, b in pools), info
+    for start in (image, int(moved.group(1), 16)) if moved else (image,):
+        assert all(b < start or start + image_size <= a for a, b in pools), (hex(start), info)
     assert any(top[0] <= a for a, _ in pools), info
 
     base, size = guest_ram(t)

@@ -28,4 +28,6 @@ const struct board_desc board_desc = {
 	.passthrough_check = rpi_passthrough_check,
 	.passthrough_quiesce = rpi_passthrough_quiesce,
 	.passthrough_power = rpi_passthrough_power,
+	/* The soc bus's dma-ranges: bus 0xc0000000 = CPU 0, 1 GiB. */
+	.dma_low_end = 0x40000000,
 };

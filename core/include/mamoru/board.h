@@ -44,6 +44,11 @@ struct board_desc {
 	 * guest never gets the power controller): NULL when it is on, or why not. NULL
 	 * hook: a node with power-domains is refused. */
 	const char *(*passthrough_power)(const struct fdt *host, int node);
+	/* Where the RAM the board's DMA masters reach ends (the Pi 4's legacy masters:
+	 * 1 GiB), or 0: every master reaches all RAM, or the board passes none. With
+	 * RAM above it, the hypervisor's image is moved there at boot, out of reach of
+	 * a guest that owns such a master (arch_image_place, docs/passthrough.md). */
+	uint64_t dma_low_end;
 };
 
 extern const struct board_desc board_desc;

@@ -31,6 +31,9 @@ __noreturn void cpu_halt(void)
 void el2_init_registers(void) {}
 
 void arch_park_secondaries(const void *fdt) { (void)fdt; }   /* the ARM926 has one core */
+void arch_image_place(uintptr_t dtb_pa) { (void)dtb_pa; }    /* linked where it runs */
+uintptr_t arch_image_loaded_at(void) { return 0; }
+uintptr_t arch_image_low_page(void) { return 0; }
 void arch_smp_report(void) {}
 
 /* One core: the CPU table's entry 0 (core/smp.c), no lock to take. */

@@ -82,6 +82,32 @@ park:
 	b	secondary_park
 
 	/*
+	 * image_move(dst, dtb) (image_place.c): copies the image up to its .bss to
+	 * dst, which does not overlap it, and enters the copy at _start as the
+	 * loader would (x0 = DTB), MMU off. The copy clears its own .bss and
+	 * relocates itself for where it is.
+	 */
+	.globl	image_move
+image_move:
+	adr	x2, _start
+	adrp	x3, __bss_start
+	add	x3, x3, :lo12:__bss_start
+	mov	x4, x0
+1:	cmp	x2, x3				/* both 16-byte aligned */
+	b.hs	2f
+	ldp	x5, x6, [x2], #16
+	stp	x5, x6, [x4], #16
+	b	1b
+2:	dsb	sy
+	ic	iallu
+	dsb	sy
+	isb
+	mov	x2, x0
+	mov	x0, x1
+	mov	x1, xzr
+	br	x2
+
+	/*
 	 * A secondary core started by smp_boot.c (PSCI CPU_ON or the spin
 	 * table): at EL2, MMU and caches off. smp_boot_block (cleaned to the
 	 * point of coherency) says which core it is for and holds the boot

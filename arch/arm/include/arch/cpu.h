@@ -66,6 +66,19 @@ void cpu_wait_irq(void);
 void arch_park_secondaries(const void *fdt);   /* const struct fdt * */
 void arch_smp_report(void);
 
+/* On a board whose DMA masters reach only low RAM (board_desc.dma_low_end), moves
+ * the image above that, when the tree has free RAM there, and enters it again at
+ * _start: called first thing at boot, before anything writes the image's data
+ * (arm64: image_place.c; the moved image clears its .bss and relocates itself
+ * anew). Returns when it does not move it. arch_image_loaded_at() is where the
+ * loader put the image when it was moved, else 0. ARMv5: never moves it. */
+void arch_image_place(uintptr_t dtb_pa);
+uintptr_t arch_image_loaded_at(void);
+/* When the image was moved: a page inside the DMA window for what a bus master must
+ * reach (the Pi firmware's mailbox messages), the last page of the image as loaded
+ * (zeros after its .bss, which nothing uses; reserved with it). Else 0. */
+uintptr_t arch_image_low_page(void);
+
 /* SMP (Kconfig SMP, core/smp.c). The running CPU's entry in the CPU table
  * (TPIDR_EL2 on arm64) and its MPIDR. */
 struct smp_cpu;
