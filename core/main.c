@@ -14,6 +14,7 @@
 #include <mamoru/console.h>
 #include <mamoru/fdt.h>
 #include <mamoru/guest.h>
+#include <mamoru/heap.h>
 #include <mamoru/irq.h>
 #include <mamoru/libc.h>
 #include <mamoru/mm.h>
@@ -87,9 +88,11 @@ static void print_banner(uintptr_t dtb_pa)
 	       (unsigned long long)mm.image_base,
 	       (unsigned long long)(mm.image_size / 1024), (unsigned long long)dtb_pa);
 	if (arch_image_loaded_at())
-		printk("  image moved from 0x%llx, above the 0x%llx bytes the board's DMA masters reach\n",
+		printk("  image moved from 0x%llx, above the 0x%llx bytes the board's DMA masters reach;\n"
+		       "  device tree now at 0x%llx, guest bundle at 0x%llx\n",
 		       (unsigned long long)arch_image_loaded_at(),
-		       (unsigned long long)board_desc.dma_low_end);
+		       (unsigned long long)board_desc.dma_low_end,
+		       (unsigned long long)(uintptr_t)fdt.blob, (unsigned long long)mm.initrd_base);
 	for (size_t i = 0; i < mm.nram; i++)
 		printk("  RAM 0x%llx-0x%llx (%llu MiB)\n", (unsigned long long)mm.ram[i].base,
 		       (unsigned long long)(mm.ram[i].base + mm.ram[i].size - 1),
@@ -101,6 +104,37 @@ static void print_banner(uintptr_t dtb_pa)
 	printk("  interrupts %s, timer %llu Hz, power %s\n", irq_chip_name(),
 	       (unsigned long long)timer_freq(), power_driver_name());
 	smp_report();
+}
+
+/* With the image moved above the board's low DMA window (arch_image_place), the device
+ * tree and the guest bundle follow it: the tree is read again at each guest's start
+ * (passthrough) and by the firmware mailbox, and every guest boot copies its kernel,
+ * and the IDS reads its profile and integrity manifest, from the bundle. A copy in the
+ * highest pool is out of reach of a guest that owns a low DMA master. */
+static const void *above_window(uint64_t pa, uint64_t size, const char *what)
+{
+	size_t pages = (size_t)((size + PAGE_SIZE - 1) / PAGE_SIZE);
+	void *copy = pages ? page_set_alloc(&sys_pages, pages, 1) : NULL;
+	if (copy && (uintptr_t)copy >= board_desc.dma_low_end) {
+		memcpy(copy, (const void *)(uintptr_t)pa, (size_t)size);
+		return copy;
+	}
+	if (copy)
+		page_set_free(&sys_pages, copy, pages);
+	printk("mm: no room above the DMA window for the %s; it stays at 0x%llx\n", what,
+	       (unsigned long long)pa);
+	return (const void *)(uintptr_t)pa;
+}
+
+static void boot_data_above_window(void)
+{
+	if (!arch_image_loaded_at())
+		return;
+	const void *dtb = above_window((uintptr_t)fdt.blob, fdt.totalsize, "device tree");
+	if (dtb != fdt.blob && fdt_init(&fdt, dtb, fdt.totalsize))
+		fatal("the device tree's copy does not read back");
+	if (mm.initrd_size)
+		mm.initrd_base = (uintptr_t)above_window(mm.initrd_base, mm.initrd_size, "guest bundle");
 }
 
 static void start_guests(void)
@@ -214,6 +248,7 @@ void boot_main(uintptr_t dtb_pa, unsigned el)
 		fatal("cannot build the hypervisor's page tables");
 	if (mm_init())
 		fatal("cannot set up the memory allocators");
+	boot_data_above_window();
 
 	el2_init_registers();
 	if (irq_init(&fdt))

@@ -125,11 +125,14 @@ def test_the_guest_owns_the_usb_controller(pi: PiUsb) -> None:
         assert "  RAM 0x40000000-0x7fffffff (1024 MiB)" in log, log
         heap = re.search(r"^heap at 0x([0-9a-f]+)$", c.command("meminfo"), re.M)
         assert heap and int(heap.group(1), 16) >= pi.window, heap
-        # So does the hypervisor's image: moved there from where the loader put it.
+        # So do the hypervisor's image, moved there from where the loader put it, and
+        # the device tree and the guest bundle (kernels, IDS profiles and manifests).
         image = re.search(r"^  EL2, image at 0x([0-9a-f]+) ", log, re.M)
         assert image and int(image.group(1), 16) >= pi.window, log
-        assert "\n  image moved from 0x80000, above the 0x40000000 bytes the board's DMA " \
-            "masters reach\r\n" in log, log
+        moved = re.search(r"^  image moved from 0x80000, above the 0x40000000 bytes the "
+                          r"board's DMA masters reach;\r?\n  device tree now at 0x([0-9a-f]+), "
+                          r"guest bundle at 0x([0-9a-f]+)\r?$", log, re.M)
+        assert moved and min(int(a, 16) for a in moved.groups()) >= pi.window, log
     else:
         assert "image moved" not in log, log     # the Pi 3's window covers all its RAM
     with in_guest(pi.target, 60):

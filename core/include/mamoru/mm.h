@@ -21,7 +21,8 @@ struct mm_info {
 
 extern struct mm_info mm;
 
-/* Reads RAM and every reservation (image, DTB, /memreserve/, /reserved-memory,
+/* Reads RAM and every reservation (image, where it was loaded when arch_image_place
+ * moved it, DTB, /memreserve/, /reserved-memory,
  * initrd, the pages of the CPUs' spin-table release slots, page 0) from the device
  * tree. Prints and returns -1 on unusable input. */
 int mm_discover(const struct fdt *fdt, uintptr_t dtb_pa);

@@ -98,7 +98,24 @@ image_move:
 	ldp	x5, x6, [x2], #16
 	stp	x5, x6, [x4], #16
 	b	1b
-2:	dsb	sy
+2:	/* Written with the MMU off, past the cache: lines a loader that ran with the
+	 * caches on may hold for the destination (the copy and its .bss) go, so the
+	 * copy's caches, once on, see memory. */
+	adr	x2, _start
+	adrp	x3, __image_end
+	add	x3, x3, :lo12:__image_end
+	sub	x3, x3, x2
+	add	x3, x3, x0			/* the copy's end */
+	mrs	x5, ctr_el0
+	ubfx	x5, x5, #16, #4			/* DminLine: log2 of words */
+	mov	x6, #4
+	lsl	x6, x6, x5			/* line size in bytes */
+	mov	x4, x0				/* dst is 2 MiB aligned */
+3:	dc	ivac, x4
+	add	x4, x4, x6
+	cmp	x4, x3
+	b.lo	3b
+	dsb	sy
 	ic	iallu
 	dsb	sy
 	isb

@@ -7,7 +7,10 @@
  * that, the boot CPU copies the image there before anything else runs and enters
  * the copy at _start, which clears its .bss and applies its relocations for the
  * new place (the image is a static PIE). The copy then boots as usual; the RAM it
- * was loaded at stays reserved (a core that entered there may be parked in it).
+ * was loaded at stays reserved: its last page holds the firmware mailbox's messages
+ * (arch_image_low_page), and a core a loader started at _start would be parked in it
+ * (none on the Pis, whose cores wait in the firmware's spin table; such a core, in
+ * DMA-reachable code, would undo what the move is for).
  */
 #include <arch/cpu.h>
 #include <mamoru/board.h>
@@ -40,11 +43,15 @@ void arch_image_place(uintptr_t dtb_pa)
 	uint64_t low_end = board_desc.dma_low_end, best = 0;
 
 	/* mm_discover writes only mm (.bss, cleared again at the new place). */
+	/* Moved only from wholly inside the window: the page arch_image_low_page gives the
+	 * firmware mailbox must be in it. */
 	if (loaded_at || !low_end || fdt_init(&f, (const void *)dtb_pa, DTB_MAX_SIZE) ||
-	    mm_discover(&f, dtb_pa) || mm.image_base >= low_end)
+	    mm_discover(&f, dtb_pa) || mm.image_base + mm.image_size > low_end)
 		return;
 	for (size_t i = 0; i < mm.nfree; i++) {
-		uint64_t lo = MAX(mm.free[i].base, low_end), hi = mm.free[i].base + mm.free[i].size;
+		/* Not above what the EL2 map covers (mmu.c: 39-bit addresses). */
+		uint64_t lo = MAX(mm.free[i].base, low_end);
+		uint64_t hi = MIN(mm.free[i].base + mm.free[i].size, 1ull << 39);
 		if (hi <= lo || hi - lo < mm.image_size + IMAGE_ALIGN)
 			continue;
 		uint64_t dst = ALIGN_DOWN(hi - mm.image_size, IMAGE_ALIGN);
