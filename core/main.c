@@ -26,7 +26,6 @@
 #include <mamoru/vcpu_pin.h>
 #include <mamoru/vserial.h>
 
-#define DTB_MAX_SIZE (2u << 20)   /* the arm64 boot protocol's limit */
 
 #ifdef CONFIG_GUEST_AUTOSTART
 #define AUTOSTART true

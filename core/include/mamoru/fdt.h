@@ -27,6 +27,9 @@ enum fdt_err {
 	FDT_ERR_NOTRANSLATE = -10, /* reg not mappable through the parents' ranges */
 };
 
+/* The largest device tree a loader hands over (the arm64 boot protocol's limit). */
+#define DTB_MAX_SIZE (2u << 20)
+
 struct fdt {
 	const uint8_t *blob;
 	uint32_t totalsize;

@@ -15,9 +15,9 @@
 #include <arch/cpu.h>
 #include <mamoru/board.h>
 #include <mamoru/fdt.h>
+#include <mamoru/heap.h>
 #include <mamoru/mm.h>
 
-#define DTB_MAX_SIZE (2u << 20)
 #define IMAGE_ALIGN (2ull << 20)
 
 /* Copies [_start, __bss_start) to dst and jumps to dst's _start with x0 = dtb (head.S). */
@@ -34,7 +34,7 @@ uintptr_t arch_image_loaded_at(void)
 uintptr_t arch_image_low_page(void)
 {
 	/* The linker script's last page: padding after .bss. */
-	return loaded_at ? loaded_at + (uintptr_t)(__image_end - __image_start) - 4096 : 0;
+	return loaded_at ? loaded_at + (uintptr_t)(__image_end - __image_start) - PAGE_SIZE : 0;
 }
 
 void arch_image_place(uintptr_t dtb_pa)
@@ -42,9 +42,9 @@ void arch_image_place(uintptr_t dtb_pa)
 	struct fdt f;
 	uint64_t low_end = board_desc.dma_low_end, best = 0;
 
-	/* mm_discover writes only mm (.bss, cleared again at the new place). */
-	/* Moved only from wholly inside the window: the page arch_image_low_page gives the
-	 * firmware mailbox must be in it. */
+	/* mm_discover writes only mm (.bss, cleared again at the new place). Moved only
+	 * from wholly inside the window: the page arch_image_low_page gives the firmware
+	 * mailbox must be in it. */
 	if (loaded_at || !low_end || fdt_init(&f, (const void *)dtb_pa, DTB_MAX_SIZE) ||
 	    mm_discover(&f, dtb_pa) || mm.image_base + mm.image_size > low_end)
 		return;
